@@ -1,0 +1,578 @@
+"""TFLite flatbuffer importer: the only module that uses the `tflite` package.
+
+The importer turns one TFLite subgraph into a `func.func` of `tensor` dialect ops.
+Operators are described by a declarative table (`OP_TABLE`): each row names the TFLite
+builtin, the versions and dtypes utc implements, the constraints it checks, and a small
+builder function. Adding an operator is one row plus one builder here, one op class in
+`dialects/tensor.py`, a lowering pattern and a kernel.
+
+Everything the importer cannot represent faithfully is refused with one line naming the
+file, the operator (name and index) or tensor, and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tflite
+from tflite.BuiltinOperator import BuiltinOperator
+from tflite.TensorType import TensorType as TflType
+
+from utc.compiler.errors import ImportError_
+from utc.compiler.ir import (
+    F32,
+    Block,
+    Location,
+    Module,
+    Operation,
+    PerAxisQuantizedType,
+    QuantizedType,
+    Region,
+    ScalarType,
+    SymbolRef,
+    TensorType,
+    Value,
+)
+from utc.dialects import func, tensor
+
+BUILTIN_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+_TFL_TYPE_NAMES = {v: k for k, v in vars(TflType).items() if not k.startswith("_")}
+_SCALAR_OF = {
+    TflType.FLOAT32: "f32",
+    TflType.INT8: "i8",
+    TflType.INT32: "i32",
+    TflType.INT64: "i64",
+    TflType.BOOL: "i1",
+}
+_REFUSED_TYPES = {
+    TflType.UINT8: "legacy uint8 quantization is not supported (re-convert the model with "
+    "int8 quantization)",
+    TflType.INT16: "int16 tensors (16x8 quantization) are not supported yet",
+    TflType.FLOAT16: "float16 tensors are not supported (convert to float32 or int8)",
+}
+ACTIVATION_NAMES = {0: "none", 1: "relu", 2: "relu_n1_to_1", 3: "relu6", 4: "tanh", 5: "sign_bit"}
+PADDING_NAMES = {0: "SAME", 1: "VALID"}
+SUPPORTED_OPS_HINT = "see SUPPORTED_OPS.md or `utc list-ops`"
+
+
+@dataclass
+class TflTensor:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    tfl_type: int
+    scales: np.ndarray | None
+    zero_points: np.ndarray | None
+    quantized_dimension: int
+    data: np.ndarray | None
+
+
+@dataclass
+class TflOperator:
+    index: int
+    builtin: str
+    version: int
+    inputs: list[int]
+    outputs: list[int]
+    raw: object  # tflite.Operator
+
+    def options(self, cls: type) -> object:
+        table = self.raw.BuiltinOptions()
+        opts = cls()
+        if table is None:
+            return None
+        opts.Init(table.Bytes, table.Pos)
+        return opts
+
+
+@dataclass(frozen=True)
+class OpRule:
+    """One row of the operator table."""
+
+    builtin: str
+    build: Callable[[ImportContext, TflOperator], None]
+    versions: tuple[int, int]  # inclusive range of operator versions utc implements
+    dtypes: tuple[str, ...]  # activation dtypes: "int8", "float32"
+    summary: str
+    constraints: str = ""
+
+
+OP_TABLE: dict[str, OpRule] = {}
+
+
+def op_rule(builtin: str, versions: tuple[int, int], dtypes: tuple[str, ...], summary: str,
+            constraints: str = "") -> Callable:
+    """Decorator adding a builder function to OP_TABLE (one row per TFLite builtin)."""
+
+    def register(fn: Callable[[ImportContext, TflOperator], None]) -> Callable:
+        OP_TABLE[builtin] = OpRule(builtin, fn, versions, dtypes, summary, constraints)
+        return fn
+
+    return register
+
+
+def _short_name(tensor_name: str) -> str:
+    """A readable SSA name hint from a (often very long) TFLite tensor name."""
+    first = tensor_name.split(";")[0]
+    parts = [p for p in first.split("/") if p]
+    tail = "_".join(parts[-2:]) if len(parts) >= 2 else (parts[0] if parts else "t")
+    return re.sub(r"[^A-Za-z0-9_]", "_", tail)[:40] or "t"
+
+
+class ImportContext:
+    """State while importing one subgraph: the tensor-index → Value map and the block."""
+
+    def __init__(self, path: str, module: Module, block: Block, tensors: list[TflTensor]):
+        self.path = path
+        self.module = module
+        self.block = block
+        self.tensors = tensors
+        self.values: dict[int, Value] = {}
+        self.current: TflOperator | None = None
+
+    # ---- errors -------------------------------------------------------------------------
+    def fail(self, message: str) -> ImportError_:
+        op = self.current
+        where = f"operator #{op.index} {op.builtin}" if op else "model"
+        return ImportError_(f"{self.path}: {where}: {message}")
+
+    # ---- types --------------------------------------------------------------------------
+    def tensor_type(self, t: TflTensor) -> TensorType:
+        if t.tfl_type in _REFUSED_TYPES:
+            raise self.fail(f"tensor '{t.name}' (#{t.index}): {_REFUSED_TYPES[t.tfl_type]}")
+        if t.tfl_type not in _SCALAR_OF:
+            name = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+            raise self.fail(f"tensor '{t.name}' (#{t.index}) has unsupported type {name}")
+        storage = ScalarType(_SCALAR_OF[t.tfl_type])
+        element = storage
+        if t.scales is not None and len(t.scales) > 0 and t.tfl_type != TflType.FLOAT32:
+            zps = t.zero_points if t.zero_points is not None else np.zeros(len(t.scales), np.int64)
+            if len(t.scales) == 1:
+                element = QuantizedType(storage, float(t.scales[0]), int(zps[0]))
+            else:
+                element = PerAxisQuantizedType(
+                    storage, t.quantized_dimension,
+                    tuple(float(s) for s in t.scales), tuple(int(z) for z in zps),
+                )
+        return TensorType(t.shape, element)
+
+    # ---- values -------------------------------------------------------------------------
+    def input(self, op: TflOperator, position: int, optional: bool = False) -> Value | None:
+        """The Value for the operator's input `position` (None if absent and optional)."""
+        if position >= len(op.inputs) or op.inputs[position] < 0:
+            if optional:
+                return None
+            raise self.fail(f"input {position} is missing")
+        index = op.inputs[position]
+        if index in self.values:
+            return self.values[index]
+        t = self.tensors[index]
+        if t.data is None:
+            raise self.fail(f"input tensor '{t.name}' (#{index}) is used before it is computed")
+        return self.constant(index)
+
+    def constant(self, index: int, dequantize: bool = False, role: str | None = None) -> Value:
+        """A tensor.constant for a constant tensor, created at its first use and named
+        after its consumer (`fully_connected0.weights`) so dumps read well."""
+        t = self.tensors[index]
+        ttype = self.tensor_type(t)
+        data = t.data
+        if dequantize and ttype.element != F32:
+            data = _dequantize(t, ttype)
+            ttype = TensorType(t.shape, F32)
+        key = -index - 1 if dequantize else index
+        if key in self.values:
+            return self.values[key]
+        op = self.current
+        if op is not None:
+            name = f"{op.builtin.lower()}{op.index}.{role or 'const'}"
+        else:
+            name = f"const{index}"
+        ref = self.module.add_resource(name, data.reshape(t.shape), TensorType(t.shape, ttype.element))
+        op = tensor.ConstantOp([], [ttype], {"value": ref}, location=self.location(),
+                               result_names=[ref.name])
+        self.block.append(op)
+        self.values[key] = op.result
+        return op.result
+
+    def const_data(self, op: TflOperator, position: int) -> np.ndarray:
+        """The data of a constant input (shape operands, axes...)."""
+        index = op.inputs[position]
+        t = self.tensors[index]
+        if t.data is None:
+            raise self.fail(f"input {position} ('{t.name}') must be a constant")
+        return t.data.reshape(t.shape)
+
+    def output_type(self, op: TflOperator, position: int = 0) -> TensorType:
+        return self.tensor_type(self.tensors[op.outputs[position]])
+
+    def location(self) -> Location:
+        op = self.current
+        if op is None:
+            return Location()
+        name = self.tensors[op.outputs[0]].name if op.outputs else ""
+        return Location(((op.index, name.split(";")[0]),))
+
+    def emit(self, op_cls: type[Operation], tfl: TflOperator, operands: list[Value | None],
+             attributes: dict | None = None, result_types: list[TensorType] | None = None) -> Operation:
+        """Append an op whose results are the TFLite operator's outputs."""
+        types = result_types or [self.output_type(tfl, i) for i in range(len(tfl.outputs))]
+        names = [_short_name(self.tensors[o].name) for o in tfl.outputs]
+        op = op_cls([v for v in operands if v is not None], types, attributes or {},
+                    location=self.location(), result_names=names)
+        self.block.append(op)
+        for index, result in zip(tfl.outputs, op.result_values):
+            self.values[index] = result
+        return op
+
+    def activation(self, code: int) -> str:
+        name = ACTIVATION_NAMES.get(code)
+        if name is None or name == "sign_bit":
+            raise self.fail(f"unsupported fused activation {name or code}")
+        return name
+
+    def padding(self, code: int) -> str:
+        if code not in PADDING_NAMES:
+            raise self.fail(f"unknown padding mode {code}")
+        return PADDING_NAMES[code]
+
+
+def _dequantize(t: TflTensor, ttype: TensorType) -> np.ndarray:
+    """Weights of a hybrid model, turned into float32 exactly as TFLite dequantizes."""
+    q = t.data.reshape(t.shape).astype(np.float32)
+    el = ttype.element
+    if isinstance(el, QuantizedType):
+        return ((q - np.float32(el.zero_point)) * np.float32(el.scale)).astype(np.float32)
+    if isinstance(el, PerAxisQuantizedType):
+        shape = [1] * len(t.shape)
+        shape[el.axis] = len(el.scales)
+        scales = np.array(el.scales, np.float32).reshape(shape)
+        zps = np.array(el.zero_points, np.float32).reshape(shape)
+        return ((q - zps) * scales).astype(np.float32)
+    return q
+
+
+# ---- reading the flatbuffer -------------------------------------------------------------
+
+def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph) -> list[TflTensor]:
+    out = []
+    for i in range(graph.TensorsLength()):
+        t = graph.Tensors(i)
+        name = (t.Name() or b"").decode("utf-8", "replace")
+        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+        if not t.ShapeSignatureIsNone() and t.ShapeSignatureLength():
+            sig = [int(d) for d in t.ShapeSignatureAsNumpy()]
+            dynamic = [k for k, d in enumerate(sig) if d < 0]
+            # a dynamic batch dimension is taken as its static size, as TFLite Micro does
+            if any(k != 0 for k in dynamic) or (dynamic and shape and shape[0] < 1):
+                raise ImportError_(
+                    f"{path}: tensor '{name}' (#{i}) has dynamic dimensions {sig}; "
+                    "utc needs static shapes"
+                )
+        if any(d < 0 for d in shape):
+            raise ImportError_(f"{path}: tensor '{name}' (#{i}) has unknown dimensions {list(shape)}")
+        if t.IsVariable():
+            raise ImportError_(f"{path}: tensor '{name}' (#{i}) is a variable (stateful models "
+                               "are not supported)")
+        q = t.Quantization()
+        scales = zps = None
+        qdim = 0
+        if q is not None and q.ScaleLength():
+            scales = q.ScaleAsNumpy().astype(np.float32)
+            zps = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else None
+            qdim = q.QuantizedDimension()
+        data = None
+        buf_index = t.Buffer()
+        if 0 < buf_index < model.BuffersLength():
+            buf = model.Buffers(buf_index)
+            if buf.Offset() > 1:
+                raise ImportError_(f"{path}: tensor '{name}' (#{i}) stores its data outside the "
+                                   "flatbuffer (models over 2 GB are not supported)")
+            if buf.DataLength():
+                raw = buf.DataAsNumpy().tobytes()
+                data = _decode(path, name, i, t.Type(), raw, shape)
+        out.append(TflTensor(i, name, shape, t.Type(), scales, zps, qdim, data))
+    return out
+
+
+_NP_OF = {
+    TflType.FLOAT32: "<f4", TflType.INT8: "i1", TflType.INT32: "<i4", TflType.INT64: "<i8",
+    TflType.BOOL: "?", TflType.UINT8: "u1", TflType.INT16: "<i2",
+}
+
+
+def _decode(path: str, name: str, i: int, ttype: int, raw: bytes, shape: tuple) -> np.ndarray:
+    if ttype not in _NP_OF:
+        tname = _TFL_TYPE_NAMES.get(ttype, str(ttype))
+        raise ImportError_(f"{path}: constant tensor '{name}' (#{i}) has unsupported type {tname}")
+    dtype = np.dtype(_NP_OF[ttype])
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if len(raw) != count * dtype.itemsize:
+        raise ImportError_(f"{path}: constant tensor '{name}' (#{i}) holds {len(raw)} bytes, "
+                           f"its shape {list(shape)} needs {count * dtype.itemsize}")
+    return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="))
+
+
+def load_flatbuffer(path: str | Path) -> tuple[bytes, tflite.Model]:
+    """Read and sanity-check a .tflite file; corrupt input becomes one clear ImportError_."""
+    path = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ImportError_(f"{path}: cannot read file ({exc.strerror})") from None
+    if len(data) < 8:
+        raise ImportError_(f"{path}: not a TFLite flatbuffer (file is only {len(data)} bytes)")
+    if data[4:8] != b"TFL3":
+        raise ImportError_(f"{path}: not a TFLite flatbuffer (missing the 'TFL3' file identifier)")
+    root = int.from_bytes(data[0:4], "little")
+    if root >= len(data):
+        raise ImportError_(f"{path}: truncated TFLite flatbuffer (root table at {root} is past "
+                           f"the end of the {len(data)}-byte file)")
+    model = tflite.Model.GetRootAsModel(data, 0)
+    return data, model
+
+
+def _operators(path: str, model: tflite.Model, graph: tflite.SubGraph) -> list[TflOperator]:
+    ops = []
+    for i in range(graph.OperatorsLength()):
+        raw = graph.Operators(i)
+        code = model.OperatorCodes(raw.OpcodeIndex())
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        name = BUILTIN_NAMES.get(builtin, f"builtin code {builtin}")
+        if name == "CUSTOM":
+            custom = (code.CustomCode() or b"").decode("utf-8", "replace")
+            name = f"CUSTOM '{custom}'"
+        inputs = [int(x) for x in raw.InputsAsNumpy()] if raw.InputsLength() else []
+        outputs = [int(x) for x in raw.OutputsAsNumpy()] if raw.OutputsLength() else []
+        ops.append(TflOperator(i, name, code.Version(), inputs, outputs, raw))
+    return ops
+
+
+def import_tflite(path: str | Path, name: str = "model") -> Module:
+    """Import a TFLite model file into a `tensor`-dialect module."""
+    path = str(path)
+    _, model = load_flatbuffer(path)
+    try:
+        return _import(path, model, name)
+    except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        if isinstance(exc, ImportError_):
+            raise
+        raise ImportError_(f"{path}: truncated or corrupt TFLite flatbuffer ({type(exc).__name__}"
+                           f": {exc})") from None
+
+
+def _import(path: str, model: tflite.Model, name: str) -> Module:
+    if model.SubgraphsLength() != 1:
+        raise ImportError_(f"{path}: model has {model.SubgraphsLength()} subgraphs (control flow "
+                           "or several signatures); utc supports exactly one")
+    graph = model.Subgraphs(0)
+    tensors = _read_tensors(path, model, graph)
+    ops = _operators(path, model, graph)
+    for op in ops:  # refuse unsupported operators before doing any work
+        rule = OP_TABLE.get(op.builtin)
+        if rule is None:
+            raise ImportError_(f"{path}: operator #{op.index} {op.builtin} is not supported "
+                               f"({SUPPORTED_OPS_HINT})")
+        lo, hi = rule.versions
+        if not lo <= op.version <= hi:
+            raise ImportError_(f"{path}: operator #{op.index} {op.builtin} version {op.version} "
+                               f"is not supported (utc implements versions {lo}-{hi})")
+
+    module = Module(name)
+    inputs = [int(i) for i in graph.InputsAsNumpy()]
+    outputs = [int(i) for i in graph.OutputsAsNumpy()]
+    block = Block()
+    ctx = ImportContext(path, module, block, tensors)
+    for idx in inputs:
+        arg = block.add_argument(ctx.tensor_type(tensors[idx]), _short_name(tensors[idx].name))
+        ctx.values[idx] = arg
+    for op in ops:
+        ctx.current = op
+        OP_TABLE[op.builtin].build(ctx, op)
+    ctx.current = None
+    results = []
+    for idx in outputs:
+        if idx not in ctx.values:
+            if tensors[idx].data is None:
+                raise ImportError_(f"{path}: model output '{tensors[idx].name}' is never computed")
+            ctx.constant(idx)
+        results.append(ctx.values[idx])
+    block.append(func.ReturnOp(results))
+    fn = func.FuncOp([], [], {
+        "sym_name": SymbolRef("main"),
+        "inputs": tuple(tensors[i].name for i in inputs),
+        "outputs": tuple(tensors[i].name for i in outputs),
+    }, [Region([block])])
+    module.body.append(fn)
+    return module
+
+
+# ---- the operator table ------------------------------------------------------------------
+
+def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...]) -> str:
+    """Check the operator's first input dtype; return 'int8' or 'float32'."""
+    t = ctx.tensors[op.inputs[0]]
+    kind = {TflType.INT8: "int8", TflType.FLOAT32: "float32"}.get(t.tfl_type)
+    if kind is None or kind not in dtypes:
+        ctx.tensor_type(t)  # raises the specific dtype message when there is one
+        tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+        raise ctx.fail(f"input type {tname} is not supported (supported: {', '.join(dtypes)})")
+    return kind
+
+
+def _weights(ctx: ImportContext, op: TflOperator, position: int, kind: str,
+             role: str = "weights") -> Value:
+    """Filter/weights input; hybrid float models get their int8 weights dequantized here."""
+    index = op.inputs[position]
+    t = ctx.tensors[index]
+    if t.data is None:
+        raise ctx.fail(f"weights '{t.name}' must be constant (utc compiles weights into flash)")
+    hybrid = kind == "float32" and t.tfl_type != TflType.FLOAT32
+    return ctx.constant(index, dequantize=hybrid, role=role)
+
+
+def _bias(ctx: ImportContext, op: TflOperator, position: int, kind: str) -> Value | None:
+    if position >= len(op.inputs) or op.inputs[position] < 0:
+        return None
+    t = ctx.tensors[op.inputs[position]]
+    if t.data is None:
+        raise ctx.fail(f"bias '{t.name}' must be constant")
+    if kind == "int8" and t.tfl_type != TflType.INT32:
+        tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+        raise ctx.fail(f"int8 operators need an int32 bias, got {tname}")
+    return ctx.constant(op.inputs[position], dequantize=kind == "float32", role="bias")
+
+
+@op_rule("FULLY_CONNECTED", (1, 12), ("int8", "float32"),
+         "fully connected layer, any input rank, optional bias",
+         "default weights format only; keep_num_dims supported; int8 weights symmetric")
+def _fully_connected(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    opts = op.options(tflite.FullyConnectedOptions)
+    act, keep = "none", False
+    if opts is not None:
+        if opts.WeightsFormat() != 0:
+            raise ctx.fail("shuffled weights format is not supported")
+        act = ctx.activation(opts.FusedActivationFunction())
+        keep = bool(opts.KeepNumDims())
+    if act == "tanh":
+        raise ctx.fail("fused TANH activation is not supported on FULLY_CONNECTED")
+    ctx.emit(tensor.FullyConnectedOp, op, [
+        ctx.input(op, 0), _weights(ctx, op, 1, kind), _bias(ctx, op, 2, kind),
+    ], {"act": act, "keep_num_dims": keep})
+
+
+def _conv_common(ctx: ImportContext, opts: object) -> dict:
+    act = ctx.activation(opts.FusedActivationFunction())
+    if act == "tanh":
+        raise ctx.fail("fused TANH activation is not supported on convolutions")
+    return {
+        "padding": ctx.padding(opts.Padding()),
+        "stride": (opts.StrideH(), opts.StrideW()),
+        "dilation": (opts.DilationHFactor(), opts.DilationWFactor()),
+        "act": act,
+    }
+
+
+@op_rule("CONV_2D", (1, 8), ("int8", "float32"),
+         "2-D convolution, NHWC, SAME/VALID padding, strides, dilation",
+         "int8: per-channel or per-tensor weights; no grouped convolution")
+def _conv2d(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    attrs = _conv_common(ctx, op.options(tflite.Conv2DOptions))
+    x = ctx.input(op, 0)
+    w = _weights(ctx, op, 1, kind, "filter")
+    if w.type.shape[3] != x.type.shape[3]:
+        raise ctx.fail(f"grouped convolution (filter depth {w.type.shape[3]}, input depth "
+                       f"{x.type.shape[3]}) is not supported")
+    ctx.emit(tensor.Conv2DOp, op, [x, w, _bias(ctx, op, 2, kind)], attrs)
+
+
+@op_rule("DEPTHWISE_CONV_2D", (1, 7), ("int8", "float32"),
+         "depthwise 2-D convolution, any depth multiplier, SAME/VALID, strides, dilation")
+def _depthwise_conv2d(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    opts = op.options(tflite.DepthwiseConv2DOptions)
+    attrs = _conv_common(ctx, opts)
+    x = ctx.input(op, 0)
+    w = _weights(ctx, op, 1, kind, "filter")
+    in_c, out_c = x.type.shape[3], w.type.shape[3]
+    if in_c == 0 or out_c % in_c:
+        raise ctx.fail(f"filter depth {out_c} is not a multiple of input depth {in_c}")
+    attrs["depth_multiplier"] = out_c // in_c
+    ctx.emit(tensor.DepthwiseConv2DOp, op, [x, w, _bias(ctx, op, 2, kind)], attrs)
+
+
+def _pool(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    opts = op.options(tflite.Pool2DOptions)
+    act = ctx.activation(opts.FusedActivationFunction())
+    if act == "tanh":
+        raise ctx.fail("fused TANH activation is not supported on pooling")
+    ctx.emit(cls, op, [ctx.input(op, 0)], {
+        "padding": ctx.padding(opts.Padding()),
+        "stride": (opts.StrideH(), opts.StrideW()),
+        "window": (opts.FilterHeight(), opts.FilterWidth()),
+        "act": act,
+    })
+
+
+@op_rule("AVERAGE_POOL_2D", (1, 3), ("int8", "float32"), "average pooling, SAME/VALID, strides")
+def _avg_pool(ctx: ImportContext, op: TflOperator) -> None:
+    _pool(ctx, op, tensor.AvgPool2DOp)
+
+
+@op_rule("MAX_POOL_2D", (1, 3), ("int8", "float32"), "max pooling, SAME/VALID, strides")
+def _max_pool(ctx: ImportContext, op: TflOperator) -> None:
+    _pool(ctx, op, tensor.MaxPool2DOp)
+
+
+def _binary(ctx: ImportContext, op: TflOperator, cls: type[Operation], opts_cls: type) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    opts = op.options(opts_cls)
+    act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
+    if act == "tanh":
+        raise ctx.fail("fused TANH activation is not supported")
+    ctx.emit(cls, op, [ctx.input(op, 0), ctx.input(op, 1)], {"act": act})
+
+
+@op_rule("ADD", (1, 5), ("int8", "float32"), "elementwise addition with broadcasting",
+         "int8: inputs and output per-tensor quantized")
+def _add(ctx: ImportContext, op: TflOperator) -> None:
+    _binary(ctx, op, tensor.AddOp, tflite.AddOptions)
+
+
+def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    x = ctx.input(op, 0)
+    out = ctx.output_type(op)
+    if out.num_elements != x.type.num_elements:
+        raise ctx.fail(f"output shape {list(out.shape)} has a different element count than "
+                       f"the input {list(x.type.shape)}")
+    if out.element != x.type.element:
+        raise ctx.fail("reshape changes the quantization parameters")
+    ctx.emit(tensor.ReshapeOp, op, [x])
+
+
+@op_rule("RESHAPE", (1, 2), ("int8", "float32"), "reshape (becomes a view: no copy)",
+         "output shape must be static")
+def _reshape(ctx: ImportContext, op: TflOperator) -> None:
+    _reshape_like(ctx, op)
+
+
+@op_rule("SOFTMAX", (1, 3), ("int8", "float32"), "softmax over the last dimension",
+         "int8 output must have scale 1/256 and zero point -128")
+def _softmax(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    opts = op.options(tflite.SoftmaxOptions)
+    beta = float(opts.Beta()) if opts is not None else 1.0
+    out = ctx.output_type(op)
+    if isinstance(out.element, QuantizedType) and (
+        out.element.zero_point != -128 or abs(out.element.scale - 1 / 256) > 1e-9
+    ):
+        raise ctx.fail("int8 SOFTMAX output must be quantized with scale 1/256, zero point -128")
+    ctx.emit(tensor.SoftmaxOp, op, [ctx.input(op, 0)], {"beta": beta})

@@ -1,0 +1,94 @@
+"""`buf` dialect: buffers and kernel calls in destination-passing style.
+
+After `bufferize`, every tensor is a buffer: `buf.global` (constant, in flash),
+`buf.alloc` (in the one static arena; `plan-memory` fills in offset and live range) or
+`buf.view` (an alias of another buffer at a byte offset, e.g. a reshape). Compute is
+`buf.call` of a kernel on input and output buffers; its attributes are the kernel's
+compile-time parameters.
+"""
+
+from __future__ import annotations
+
+from utc.compiler.ir import MemRefType, Operation, ResourceRef
+
+
+class GlobalOp(Operation):
+    """A constant buffer placed in flash; its data is a module resource."""
+
+    name = "buf.global"
+    results = ("result",)
+    attributes = {"value": ResourceRef}
+
+
+class AllocOp(Operation):
+    """A buffer in the arena. `input`/`output` mark model I/O buffers by position;
+    `scratch` marks a kernel's temporary buffer. `offset` and `live` (first and last
+    schedule step) are set by plan-memory."""
+
+    name = "buf.alloc"
+    results = ("result",)
+    attributes = {"size": int}
+    optional_attributes = {
+        "offset": int, "live": tuple, "input": int, "output": int, "scratch": bool,
+    }
+
+    def verify_(self) -> None:
+        t = self.result.type
+        if not isinstance(t, MemRefType):
+            raise self.error(f"result must be a memref, got {t}")
+        if self.attrs["size"] < t.byte_size:
+            raise self.error(f"size {self.attrs['size']} is smaller than {t} ({t.byte_size} B)")
+        live = self.attrs.get("live")
+        if live is not None and (len(live) != 2 or live[0] > live[1]):
+            raise self.error(f"live range must be [first, last], got {list(live)}")
+        if self.attrs.get("offset", 0) < 0:
+            raise self.error("offset must be >= 0")
+
+
+class ViewOp(Operation):
+    """An alias of `source` starting `offset` bytes in, with its own shape: no copy."""
+
+    name = "buf.view"
+    operands = ("source",)
+    results = ("result",)
+    attributes = {"offset": int}
+
+    def verify_(self) -> None:
+        src, dst = self.operand("source").type, self.result.type
+        if self.attrs["offset"] < 0 or self.attrs["offset"] + dst.byte_size > src.byte_size:
+            raise self.error(f"view of {dst.byte_size} B at {self.attrs['offset']} "
+                             f"exceeds its source {src}")
+
+
+class CallOp(Operation):
+    """Call `callee` on `num_inputs` input buffers followed by output (and scratch)
+    buffers. The remaining attributes are the kernel's parameters, copied from the op
+    that was bufferized; `op` names that op."""
+
+    name = "buf.call"
+    operands = ("buffers*",)
+    attributes = {"callee": str, "op": str, "num_inputs": int}
+    open_attributes = True
+
+    def verify(self) -> None:
+        # kernel parameters are open-ended: check the declared ones only
+        for key, kind in self.attributes.items():
+            if key not in self.attrs:
+                raise self.error(f"missing attribute '{key}'")
+            if not isinstance(self.attrs[key], kind):
+                raise self.error(f"attribute '{key}' must be {kind.__name__}")
+        if self.result_values:
+            raise self.error("buf.call has no results (destination-passing style)")
+        if self.attrs["num_inputs"] > len(self.operand_values):
+            raise self.error("num_inputs exceeds the number of operands")
+        for i, v in enumerate(self.operand_values):
+            if not isinstance(v.type, MemRefType):
+                raise self.error(f"operand #{i} must be a buffer, got {v.type}")
+
+    @property
+    def inputs(self):
+        return self.operand_values[: self.attrs["num_inputs"]]
+
+    @property
+    def outputs(self):
+        return self.operand_values[self.attrs["num_inputs"] :]

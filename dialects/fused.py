@@ -1,0 +1,103 @@
+"""`fused` dialect: composite compute ops that no single TFLite op expresses.
+
+Padding is explicit per side (so a preceding PAD can be folded in), and the activation
+is a separate attribute that may absorb a following RELU/RELU6. Ops are dtype-agnostic:
+int8 ones continue to `qnn`, float32 ones go straight to kernels.
+"""
+
+from __future__ import annotations
+
+from utc.compiler.ir import Operation
+
+from .common import KERNEL_ATTRS, check_activation, check_pads, check_pair, check_rank
+
+#: Activations a fused op can carry (tanh stays a separate op).
+FUSED_ACTIVATIONS = ("none", "relu", "relu_n1_to_1", "relu6")
+
+
+def _check_fused_act(op: Operation) -> None:
+    check_activation(op)
+    if op.attrs["act"] not in FUSED_ACTIVATIONS:
+        raise op.error(f"activation '{op.attrs['act']}' cannot be fused")
+
+
+class Conv2DOp(Operation):
+    """Convolution with explicit padding and fused clamp activation."""
+
+    name = "fused.conv2d"
+    operands = ("input", "filter", "bias?")
+    results = ("output",)
+    attributes = {"stride": tuple, "dilation": tuple, "pad": tuple, "act": str}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        check_pair(self, "stride")
+        check_pair(self, "dilation")
+        check_pads(self)
+        _check_fused_act(self)
+        check_rank(self, "input", 4)
+        check_rank(self, "filter", 4)
+
+
+class DepthwiseConv2DOp(Operation):
+    """Depthwise convolution with explicit padding and fused clamp activation."""
+
+    name = "fused.depthwise_conv2d"
+    operands = ("input", "filter", "bias?")
+    results = ("output",)
+    attributes = {
+        "stride": tuple, "dilation": tuple, "pad": tuple, "depth_multiplier": int, "act": str,
+    }
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        check_pair(self, "stride")
+        check_pair(self, "dilation")
+        check_pads(self)
+        _check_fused_act(self)
+        check_rank(self, "input", 4)
+        check_rank(self, "filter", 4)
+
+
+class FullyConnectedOp(Operation):
+    """Fully connected layer on a [batches, depth] view of its input, fused activation."""
+
+    name = "fused.fully_connected"
+    operands = ("input", "weights", "bias?")
+    results = ("output",)
+    attributes = {"act": str}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_fused_act(self)
+        check_rank(self, "weights", 2)
+        w = self.operand("weights").type.shape
+        x = self.operand("input").type
+        if x.num_elements % w[1]:
+            raise self.error(f"input {x} is not a whole number of rows of depth {w[1]}")
+
+
+class _Pool(Operation):
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"stride": tuple, "window": tuple, "pad": tuple, "act": str}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        check_pair(self, "stride")
+        check_pair(self, "window")
+        check_pads(self)
+        _check_fused_act(self)
+        check_rank(self, "input", 4)
+
+
+class AvgPool2DOp(_Pool):
+    """Average pooling over in-bounds elements, explicit padding."""
+
+    name = "fused.avg_pool2d"
+
+
+class MaxPool2DOp(_Pool):
+    """Max pooling, explicit padding."""
+
+    name = "fused.max_pool2d"
