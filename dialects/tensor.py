@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from utc.compiler.ir import Operation, ResourceRef
 
-from .common import PADDINGS, check_activation, check_pair, check_rank
+from .common import KERNEL_ATTRS, PADDINGS, check_activation, check_pair, check_rank
 
 
 class ConstantOp(Operation):
@@ -68,6 +68,7 @@ class _Pool(Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"padding": str, "stride": tuple, "window": tuple, "act": str}
+    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         if self.attrs["padding"] not in PADDINGS:
@@ -94,6 +95,7 @@ class _Binary(Operation):
     operands = ("lhs", "rhs")
     results = ("output",)
     attributes = {"act": str}
+    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         check_activation(self)
@@ -139,3 +141,4 @@ class SoftmaxOp(Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"beta": float}
+    optional_attributes = KERNEL_ATTRS

@@ -1,0 +1,16 @@
+"""utc's passes, one module per pass (`fuse_activation.py` is `fuse-activation`).
+Importing this package registers them all."""
+
+from . import (
+    bufferize,
+    canonicalize,
+    lower_to_qnn,
+    plan_memory,
+    select_kernels,
+    tensor_to_fused,
+)
+
+__all__ = [
+    "bufferize", "canonicalize", "lower_to_qnn", "plan_memory", "select_kernels",
+    "tensor_to_fused",
+]

@@ -21,7 +21,6 @@ import numpy as np
 import tflite
 from tflite.BuiltinOperator import BuiltinOperator
 from tflite.TensorType import TensorType as TflType
-
 from utc.compiler.errors import ImportError_
 from utc.compiler.ir import (
     F32,

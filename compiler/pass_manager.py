@@ -1,0 +1,213 @@
+"""Passes, the pass registry, pipeline strings and the instrumented pass manager.
+
+A pass is a small frozen dataclass: a kebab-case `name`, a docstring whose first line is
+its summary, options as fields (`fuse-activation{max-iterations=3}` sets
+`max_iterations`), and `run(module)`. Pipelines are strings of pass names separated by
+commas. Users register their own passes with `--load-pass-plugin FILE.py` or the
+`utc.passes` entry-point group; both simply define `Pass` subclasses with `@register_pass`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, TextIO
+
+from utc.compiler.errors import PipelineError
+from utc.compiler.ir import Module
+from utc.compiler.ir.printer import print_module
+
+
+@dataclass(frozen=True)
+class Pass:
+    """Base class of all passes."""
+
+    name: ClassVar[str] = ""
+
+    def run(self, module: Module) -> None:  # pragma: no cover - abstract
+        raise TypeError(f"pass {self.name} does not implement run()")
+
+    @classmethod
+    def summary(cls) -> str:
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+    def spelling(self) -> str:
+        """The pass as it would be written in a pipeline string (with non-default options)."""
+        opts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value != f.default:
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                opts.append(f"{f.name.replace('_', '-')}={text}")
+        return self.name + ("{" + ",".join(opts) + "}" if opts else "")
+
+
+PASS_REGISTRY: dict[str, type[Pass]] = {}
+
+
+def register_pass(cls: type[Pass]) -> type[Pass]:
+    """Class decorator: make a pass available to pipelines by its kebab-case name."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no pass name")
+    existing = PASS_REGISTRY.get(cls.name)
+    if existing is not None and existing is not cls:
+        raise ValueError(f"pass '{cls.name}' is registered twice")
+    PASS_REGISTRY[cls.name] = cls
+    return cls
+
+
+def load_builtin_passes() -> None:
+    import utc.dialects  # noqa: F401  (registers ops)
+    import utc.passes  # noqa: F401  (registers passes)
+
+
+def load_plugin(path: str | Path) -> None:
+    """Import a user's Python file that registers passes."""
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError(f"pass plugin '{path}' does not exist")
+    spec = importlib.util.spec_from_file_location(f"utc_plugin_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise PipelineError(f"pass plugin '{path}' is not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a plugin's own bug: report it in one line
+        raise PipelineError(f"pass plugin '{path}' failed to load: {type(exc).__name__}: {exc}") from None
+
+
+def load_entry_point_plugins() -> None:
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="utc.passes"):
+        try:
+            ep.load()
+        except Exception as exc:
+            raise PipelineError(f"pass plugin entry point '{ep.name}' failed to load: {exc}") from None
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                raise PipelineError(f"unbalanced '}}' in pipeline '{text}'")
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth:
+        raise PipelineError(f"unbalanced '{{' in pipeline '{text}'")
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _convert(pass_name: str, option: str, field: dataclasses.Field, text: str) -> object:
+    kind = field.type if isinstance(field.type, type) else {"int": int, "bool": bool,
+                                                             "float": float, "str": str}.get(
+        str(field.type), str)
+    try:
+        if kind is bool:
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(text)
+            return text.lower() in ("true", "1")
+        return kind(text)
+    except ValueError:
+        raise PipelineError(f"pass '{pass_name}': option '{option}' expects {kind.__name__}, "
+                            f"got '{text}'") from None
+
+
+def parse_pass(spec: str) -> Pass:
+    """`name` or `name{opt=value,...}` → a configured pass instance."""
+    name, _, rest = spec.partition("{")
+    name = name.strip()
+    cls = PASS_REGISTRY.get(name)
+    if cls is None:
+        raise PipelineError(f"unknown pass '{name}' (run `utc list-passes` to see them all)")
+    kwargs = {}
+    if rest:
+        if not rest.endswith("}"):
+            raise PipelineError(f"pass '{name}': options must end with '}}'")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for item in _split_top_level(rest[:-1]):
+            key, eq, value = item.partition("=")
+            if not eq:
+                raise PipelineError(f"pass '{name}': option '{item}' needs a value (key=value)")
+            attr = key.strip().replace("-", "_")
+            if attr not in fields:
+                known = ", ".join(f.replace("_", "-") for f in fields) or "none"
+                raise PipelineError(f"pass '{name}' has no option '{key.strip()}' (options: {known})")
+            kwargs[attr] = _convert(name, key.strip(), fields[attr], value.strip())
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:
+        raise PipelineError(f"pass '{name}': {exc}") from None
+
+
+def parse_pipeline(text: str) -> list[Pass]:
+    return [parse_pass(p) for p in _split_top_level(text)]
+
+
+@dataclass
+class Instrumentation:
+    """What to print, dump and check around each pass (the `--print-ir-*` options)."""
+
+    print_after_all: bool = False
+    print_before: tuple[str, ...] = ()
+    print_after: tuple[str, ...] = ()
+    print_after_change: bool = False
+    dump_dir: Path | None = None
+    verify_each: bool = False
+    timing: bool = False
+    elide_resources: bool = False
+    stream: TextIO = dataclasses.field(default_factory=lambda: sys.stderr)
+    dump_index: int = 0
+    timings: list[tuple[str, float]] = dataclasses.field(default_factory=list)
+
+    def dump(self, label: str, module: Module) -> None:
+        if self.dump_dir is None:
+            return
+        self.dump_dir.mkdir(parents=True, exist_ok=True)
+        path = self.dump_dir / f"{self.dump_index:02d}-{label}.utc"
+        path.write_text(print_module(module, elide_resources=self.elide_resources))
+        self.dump_index += 1
+
+    def show(self, header: str, module: Module) -> None:
+        self.stream.write(f"// -----// IR Dump {header} //----- //\n")
+        self.stream.write(print_module(module, elide_resources=self.elide_resources))
+
+
+def run_pipeline(module: Module, passes: Sequence[Pass], inst: Instrumentation | None = None,
+                 on_pass: Callable[[Pass], None] | None = None) -> Module:
+    """Run passes in order with the requested printing, dumping, verification, timing."""
+    inst = inst or Instrumentation()
+    for p in passes:
+        if p.name in inst.print_before:
+            inst.show(f"Before {p.spelling()}", module)
+        before = print_module(module) if inst.print_after_change else None
+        start = time.perf_counter()
+        p.run(module)
+        inst.timings.append((p.spelling(), time.perf_counter() - start))
+        if inst.verify_each:
+            module.verify()
+        if inst.print_after_all or p.name in inst.print_after:
+            inst.show(f"After {p.spelling()}", module)
+        elif before is not None and print_module(module) != before:
+            inst.show(f"After {p.spelling()} (changed)", module)
+        inst.dump(p.name, module)
+        if on_pass:
+            on_pass(p)
+    if inst.timing:
+        total = sum(t for _, t in inst.timings) or 1e-12
+        inst.stream.write("// pass timing (wall):\n")
+        for name, t in inst.timings:
+            inst.stream.write(f"//   {t * 1000:9.2f} ms  {100 * t / total:5.1f}%  {name}\n")
+    return module

@@ -1,0 +1,82 @@
+"""`bufferize`: turn value-semantics ops into buffers and kernel calls (`buf` dialect).
+
+Model inputs and every kernel output become arena buffers (`buf.alloc`), constants
+become flash buffers (`buf.global`), reshapes become views of their source (no copy),
+and each kernel-bound op becomes a `buf.call` in destination-passing style whose
+attributes are the op's compile-time parameters. Scratch memory a kernel needs is a
+buffer of its own, live only during that call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from utc.codegen.kernels import needs_kernel
+from utc.compiler.errors import CompileError
+from utc.compiler.ir import I8, Block, MemRefType, Module, Region, TensorType, Value
+from utc.compiler.pass_manager import Pass, register_pass
+from utc.dialects import buf, func, tensor
+from utc.dialects.func import main_function
+
+
+def memref_of(t: TensorType) -> MemRefType:
+    return MemRefType(t.shape, t.element)
+
+
+@register_pass
+@dataclass(frozen=True)
+class Bufferize(Pass):
+    """Convert tensors to arena/flash buffers and kernel-bound ops to `buf.call`."""
+
+    name = "bufferize"
+
+    def run(self, module: Module) -> None:
+        fn = main_function(module)
+        old = fn.block
+        new = Block()
+        mapping: dict[Value, Value] = {}
+        for i, arg in enumerate(old.args):
+            alloc = buf.AllocOp([], [memref_of(arg.type)], {"size": arg.type.byte_size, "input": i},
+                                result_names=[arg.name_hint])
+            new.append(alloc)
+            mapping[arg] = alloc.result
+        for op in old.ops:
+            if isinstance(op, func.ReturnOp):
+                new.append(func.ReturnOp([mapping[v] for v in op.operand_values]))
+            elif isinstance(op, tensor.ConstantOp):
+                g = buf.GlobalOp([], [memref_of(op.result.type)], {"value": op.attrs["value"]},
+                                 location=op.location, result_names=[op.result.name_hint])
+                mapping[op.result] = new.append(g).result
+            elif isinstance(op, tensor.ReshapeOp):
+                v = buf.ViewOp([mapping[op.operand("input")]], [memref_of(op.result.type)],
+                               {"offset": 0}, location=op.location,
+                               result_names=[op.result.name_hint])
+                mapping[op.result] = new.append(v).result
+            elif needs_kernel(op):
+                if "kernel" not in op.attrs:
+                    raise CompileError(f"{self.name}: {op.where()} has no kernel; run "
+                                       "select-kernels first")
+                outs = []
+                for r in op.result_values:
+                    a = buf.AllocOp([], [memref_of(r.type)], {"size": r.type.byte_size},
+                                    location=op.location, result_names=[r.name_hint])
+                    new.append(a)
+                    mapping[r] = a.result
+                    outs.append(a.result)
+                scratch = []
+                if op.attrs.get("scratch", 0):
+                    size = op.attrs["scratch"]
+                    s = buf.AllocOp([], [MemRefType((size,), I8)], {"size": size, "scratch": True},
+                                    location=op.location, result_names=["scratch"])
+                    scratch.append(new.append(s).result)
+                ins = [mapping[v] for v in op.operand_values]
+                attrs = {"callee": op.attrs["kernel"], "op": op.name, "num_inputs": len(ins)}
+                attrs.update({k: v for k, v in op.attrs.items() if k not in ("kernel", "scratch")})
+                new.append(buf.CallOp(ins + outs + scratch, [], attrs, location=op.location))
+            else:
+                raise CompileError(f"{self.name}: cannot bufferize {op.where()}")
+        # swap the new body in and drop the old ops (in reverse, so uses disappear first)
+        fn.body[0] = Region([new])
+        fn.body[0].parent = fn
+        for op in reversed(old.ops):
+            op._drop_operands()

@@ -1,0 +1,96 @@
+"""`plan-memory`: give every arena buffer an offset and a live range.
+
+Liveness over the schedule (the order of `buf.call` ops) yields one interval per
+`buf.alloc`: model inputs are live from the first step, model outputs until the last,
+views keep their source alive, and scratch buffers live for their one call. The chosen
+allocator (`strategy`) turns intervals into offsets; the pass also computes the
+fixed-order lower bound (the most bytes ever live at once) and records arena size,
+bound and strategy on the function, and runs the independent overlap checker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from utc.compiler.errors import CompileError
+from utc.compiler.ir import Module, Value
+from utc.compiler.pass_manager import Pass, register_pass
+from utc.compiler.planning.allocators import STRATEGIES, arena_size
+from utc.compiler.planning.checker import check_plan
+from utc.compiler.planning.intervals import Buffer, lower_bound
+from utc.dialects import buf, func
+from utc.dialects.func import main_function
+
+
+def root_alloc(value: Value) -> buf.AllocOp | None:
+    """The arena buffer a value lives in (through views), or None for flash globals."""
+    op = getattr(value, "op", None)
+    while isinstance(op, buf.ViewOp):
+        op = op.operand("source").op
+    return op if isinstance(op, buf.AllocOp) else None
+
+
+def live_ranges(fn: func.FuncOp) -> dict[buf.AllocOp, list[int]]:
+    """[first, last] schedule step of every arena buffer."""
+    calls = [op for op in fn.block.ops if isinstance(op, buf.CallOp)]
+    last_step = max(len(calls) - 1, 0)
+    ranges: dict[buf.AllocOp, list[int]] = {}
+    for op in fn.block.ops:
+        if isinstance(op, buf.AllocOp):
+            ranges[op] = [0, 0] if "input" in op.attrs else [None, None]
+    for step, call in enumerate(calls):
+        for v in call.operand_values:
+            alloc = root_alloc(v)
+            if alloc is None:
+                continue
+            r = ranges[alloc]
+            r[0] = step if r[0] is None else min(r[0], step)
+            r[1] = step if r[1] is None else max(r[1], step)
+    for v in fn.return_op.operand_values:
+        alloc = root_alloc(v)
+        if alloc is not None:
+            r = ranges[alloc]
+            r[0] = 0 if r[0] is None else r[0]
+            r[1] = last_step
+    for alloc, r in ranges.items():
+        if r[0] is None:  # never used: give it an empty life at step 0
+            ranges[alloc] = [0, 0]
+    return ranges
+
+
+@register_pass
+@dataclass(frozen=True)
+class PlanMemory(Pass):
+    """Assign arena offsets with an interval allocator; record arena size and lower bound."""
+
+    name = "plan-memory"
+    strategy: str = "optimal"
+    alignment: int = 16
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy '{self.strategy}' (available: "
+                             f"{', '.join(STRATEGIES)})")
+        if self.alignment < 1 or self.alignment & (self.alignment - 1):
+            raise ValueError(f"alignment must be a power of two, got {self.alignment}")
+
+    def run(self, module: Module) -> None:
+        fn = main_function(module)
+        ranges = live_ranges(fn)
+        allocs = list(ranges)
+        buffers = [
+            Buffer(f"b{i}", a.attrs["size"], ranges[a][0], ranges[a][1], self.alignment)
+            for i, a in enumerate(allocs)
+        ]
+        offsets = STRATEGIES[self.strategy](buffers)
+        size = arena_size(buffers, offsets)
+        problems = check_plan(buffers, offsets, size)
+        if problems:
+            raise CompileError(f"{self.name}: strategy '{self.strategy}' produced an invalid "
+                               f"plan: {problems[0]}")
+        for alloc, offset, b in zip(allocs, offsets, buffers):
+            alloc.attrs["offset"] = int(offset)
+            alloc.attrs["live"] = (b.start, b.end)
+        fn.attrs["arena_bytes"] = int(size)
+        fn.attrs["lower_bound"] = int(lower_bound(buffers, aligned=True))
+        fn.attrs["plan_strategy"] = self.strategy
