@@ -92,6 +92,11 @@ class QuantizedType:
     zero_point: int
     expressed: ScalarType = F32
 
+    def __post_init__(self) -> None:
+        # TFLite scales are float32: normalise so equal types compare equal
+        object.__setattr__(self, "scale", float(np.float32(self.scale)))
+        object.__setattr__(self, "zero_point", int(self.zero_point))
+
     def __str__(self) -> str:
         return (
             f"!quant.uniform<{self.storage}:{self.expressed}, "
@@ -124,6 +129,8 @@ class PerAxisQuantizedType:
     def __post_init__(self) -> None:
         if len(self.scales) != len(self.zero_points):
             raise ValueError("per-axis quantization needs one zero point per scale")
+        object.__setattr__(self, "scales", tuple(float(np.float32(s)) for s in self.scales))
+        object.__setattr__(self, "zero_points", tuple(int(z) for z in self.zero_points))
 
     def __str__(self) -> str:
         pairs = ",".join(f"{format_f32(s)}:{z}" for s, z in zip(self.scales, self.zero_points))
