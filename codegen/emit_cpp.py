@@ -36,6 +36,13 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _C_TYPE = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t",
            "i64": "int64_t", "f32": "float", "i1": "bool"}
 _KERNEL_BY_NAME = {k.name: k for k in KERNELS}
+_FLT_MAX = "3.40282347e+38f"
+_FLOAT_CLAMP = {
+    "none": ("-" + _FLT_MAX, _FLT_MAX),
+    "relu": ("0.0f", _FLT_MAX),
+    "relu6": ("0.0f", "6.0f"),
+    "relu_n1_to_1": ("-1.0f", "1.0f"),
+}
 
 
 def c_type(t: MemRefType) -> str:
@@ -83,6 +90,8 @@ class CallContext:
     fields: dict  # operand field name -> C expression ("NULL" for absent optionals)
     field_types: dict
     res: dict  # resource name -> C array name
+    mult_count: int = 0  # length of the `mult` resource (1 = per-tensor requantization)
+    act_f32: tuple = ("-3.40282347e+38f", "3.40282347e+38f")  # float clamp of `act`
 
     def r(self, ref: ResourceRef) -> str:
         return self.res[ref.name]
@@ -160,6 +169,9 @@ class Emitter:
             scratch=self.expr(scratch[0]) if scratch else "NULL",
             in_types=[v.type for v in ins], out_types=[v.type for v in outs],
             fields=fields, field_types=field_types, res=self.weight_names,
+            mult_count=(self.module.resources[attrs["mult"].name].type.num_elements
+                        if isinstance(attrs.get("mult"), ResourceRef) else 0),
+            act_f32=_FLOAT_CLAMP.get(attrs.get("act"), _FLOAT_CLAMP["none"]),
         )
 
     def render_call(self, call: buf.CallOp) -> str:
@@ -221,7 +233,7 @@ class Emitter:
             rtype = self.module.resources[res_name].type
             out.append({
                 "name": c_name, "ctype": _C_TYPE[str(rtype.element.storage)],
-                "count": max(int(data.size), 1), "values": _format_values(data) if data.size else "0",
+                "count": max(int(data.size), 1), "data": _format_values(data) if data.size else "0",
                 "bytes": int(data.nbytes), "source": res_name,
             })
         return out

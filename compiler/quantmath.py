@@ -37,3 +37,53 @@ def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
         shift = 0
         q_fixed = 0
     return q_fixed, shift
+
+
+def conv_requant_params(input_scale: float, filter_scales, output_scale: float):
+    """Per-channel (mult, shift) arrays for convolutions, as TFLite Micro computes them:
+    input_scale * filter_scale / output_scale in double precision."""
+    import numpy as np
+
+    mults, shifts = [], []
+    for fs in filter_scales:
+        real = float(np.float32(input_scale)) * float(np.float32(fs)) / float(np.float32(output_scale))
+        m, s = quantize_multiplier(real)
+        mults.append(m)
+        shifts.append(s)
+    return np.array(mults, np.int32), np.array(shifts, np.int32)
+
+
+def fc_requant_params(input_scale: float, filter_scales, output_scale: float):
+    """(mult, shift) arrays for fully connected layers. Per-tensor TFLite multiplies the
+    input and filter scales in float32 before promoting to double; per-channel uses the
+    convolution rule."""
+    import numpy as np
+
+    if len(filter_scales) > 1:
+        return conv_requant_params(input_scale, filter_scales, output_scale)
+    product = float(np.float32(input_scale) * np.float32(filter_scales[0]))
+    m, s = quantize_multiplier(product / float(np.float32(output_scale)))
+    return np.array([m], np.int32), np.array([s], np.int32)
+
+
+def _quantize(value: float, scale: float, zero_point: int) -> int:
+    import numpy as np
+
+    # TFLite: zero_point + static_cast<int32_t>(TfLiteRound(f / scale)) in float32
+    return zero_point + _round_half_away(float(np.float32(value) / np.float32(scale)))
+
+
+def activation_range_int8(act: str, scale: float, zero_point: int, qmin: int = -128,
+                          qmax: int = 127) -> tuple[int, int]:
+    """TFLite's CalculateActivationRangeQuantized for a fused activation."""
+    if act == "none":
+        return qmin, qmax
+    if act == "relu":
+        return max(qmin, _quantize(0.0, scale, zero_point)), qmax
+    if act == "relu6":
+        return (max(qmin, _quantize(0.0, scale, zero_point)),
+                min(qmax, _quantize(6.0, scale, zero_point)))
+    if act == "relu_n1_to_1":
+        return (max(qmin, _quantize(-1.0, scale, zero_point)),
+                min(qmax, _quantize(1.0, scale, zero_point)))
+    raise ValueError(f"activation '{act}' has no integer clamp range")
