@@ -7,7 +7,7 @@ import sys
 import lit.formats
 
 config.name = "utc"
-config.test_format = lit.formats.ShTest(execute_external=True)
+config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".utc"]
 config.test_source_root = os.path.dirname(__file__)
 config.excludes = ["Inputs"]
