@@ -13,6 +13,7 @@ file, the operator (name and index) or tensor, and the reason.
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -357,7 +358,8 @@ def import_tflite(path: str | Path, name: str = "model") -> Module:
     _, model = load_flatbuffer(path)
     try:
         return _import(path, model, name)
-    except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+    except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError,
+            struct.error) as exc:
         if isinstance(exc, ImportError_):
             raise
         raise ImportError_(f"{path}: truncated or corrupt TFLite flatbuffer ({type(exc).__name__}"
