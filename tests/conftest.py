@@ -6,9 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-
 import utc.dialects  # noqa: F401  (register ops)
-
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_MODELS = Path(os.environ.get("UTC_SHARED_MODELS", REPO.parent / "shared" / "models"))

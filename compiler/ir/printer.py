@@ -125,7 +125,8 @@ def print_module(module: Module, elide_resources: bool = False) -> str:
             if elide_resources or res.data is None:
                 payload = "elided"
             else:
-                payload = '"0x' + res.data.astype(res.data.dtype.newbyteorder("<")).tobytes().hex().upper() + '"'
+                little = res.data.astype(res.data.dtype.newbyteorder("<"))
+                payload = '"0x' + little.tobytes().hex().upper() + '"'
             out.append(f"    {name}: {res.type} = {payload},")
         out.append("  }")
         out.append("#-}")

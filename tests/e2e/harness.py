@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from utc.compiler.driver import compile_model
 from utc.compiler.ir import Module
 from utc.dialects import buf

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from utc.compiler.ir import (
     F32,
     I8,
