@@ -38,16 +38,50 @@ def op_dtype(op: Operation) -> str:
     return {"f32": "float32", "i8": "int8", "i32": "int32"}.get(str(element), str(element))
 
 
-def _pair(family: str, dtype: str) -> tuple[str, ...]:
-    return (f"utc_{family}_{dtype}.h", f"utc_{family}_{dtype}.cpp")
+def _files(*names: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for n in names:
+        out += [f"{n}.h", f"{n}.cpp"]
+    return tuple(out)
 
 
 _S8 = ("utc_quant.h",)
 
+
+def _same_shapes_or_broadcast(op: Operation) -> str | None:
+    if op.operand("lhs").type.rank > 6 or op.operand("rhs").type.rank > 6:
+        return "more than 6 dimensions"
+    return None
+
+
 KERNELS: list[Kernel] = [
     Kernel("utc_fully_connected_s8", qnn.FullyConnectedOp, "int8",
-           _S8 + _pair("fully_connected", "s8"), "fully_connected",
+           _S8 + _files("utc_fully_connected_s8"), "fully_connected",
            "int8 fully connected, per-tensor or per-channel requantization"),
     Kernel("utc_fully_connected_f32", fused.FullyConnectedOp, "float32",
-           _pair("fully_connected", "f32"), "fully_connected", "float32 fully connected"),
+           _files("utc_fully_connected_f32"), "fully_connected", "float32 fully connected"),
+    Kernel("utc_conv2d_s8", qnn.Conv2DOp, "int8", _S8 + _files("utc_conv2d_s8"), "conv",
+           "int8 convolution, per-channel requantization"),
+    Kernel("utc_depthwise_conv2d_s8", qnn.DepthwiseConv2DOp, "int8",
+           _S8 + _files("utc_depthwise_conv2d_s8"), "conv", "int8 depthwise convolution"),
+    Kernel("utc_conv2d_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"), "conv",
+           "float32 convolution"),
+    Kernel("utc_depthwise_conv2d_f32", fused.DepthwiseConv2DOp, "float32",
+           _files("utc_conv_f32"), "conv", "float32 depthwise convolution"),
+    Kernel("utc_avg_pool_s8", qnn.AvgPool2DOp, "int8", _S8 + _files("utc_pool_s8"), "pool",
+           "int8 average pooling"),
+    Kernel("utc_max_pool_s8", qnn.MaxPool2DOp, "int8", _S8 + _files("utc_pool_s8"), "pool",
+           "int8 max pooling"),
+    Kernel("utc_avg_pool_f32", fused.AvgPool2DOp, "float32", _files("utc_misc_f32"), "pool",
+           "float32 average pooling"),
+    Kernel("utc_max_pool_f32", fused.MaxPool2DOp, "float32", _files("utc_misc_f32"), "pool",
+           "float32 max pooling"),
+    Kernel("utc_add_s8", qnn.AddOp, "int8", _S8 + _files("utc_add_s8"), "elementwise",
+           "int8 broadcasting addition", constraint=_same_shapes_or_broadcast),
+    Kernel("utc_add_f32", tensor.AddOp, "float32", _files("utc_misc_f32"), "elementwise",
+           "float32 broadcasting addition", constraint=_same_shapes_or_broadcast),
+    Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"), "softmax",
+           "int8 softmax (fixed-point exp, TFLite Micro arithmetic)"),
+    Kernel("utc_softmax_f32", tensor.SoftmaxOp, "float32", _files("utc_misc_f32"), "softmax",
+           "float32 softmax"),
 ]

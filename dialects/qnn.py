@@ -114,3 +114,36 @@ class MaxPool2DOp(_Pool):
     """int8 max pooling."""
 
     name = "qnn.max_pool2d"
+
+
+class AddOp(Operation):
+    """int8 broadcasting addition: both inputs rescaled (after `left_shift`) by their own
+    multipliers, summed, rescaled to the output (TFLite's ADD arithmetic)."""
+
+    name = "qnn.add"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {
+        "lhs_zp": int, "rhs_zp": int, "output_zp": int, "left_shift": int,
+        "lhs_mult": int, "lhs_shift": int, "rhs_mult": int, "rhs_shift": int,
+        "output_mult": int, "output_shift": int, "act": tuple,
+    }
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_int(self, "lhs", "rhs")
+        _check_clamp(self)
+
+
+class SoftmaxOp(Operation):
+    """int8 softmax: fixed-point exp of (x - max) scaled by `input_mult`/`input_left_shift`,
+    elements below `diff_min` contribute nothing; output scale 1/256, zero point -128."""
+
+    name = "qnn.softmax"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_mult": int, "input_left_shift": int, "diff_min": int}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_int(self, "input")

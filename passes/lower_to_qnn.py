@@ -124,6 +124,35 @@ class _LowerPool(RewritePattern):
         return True
 
 
+class _LowerAdd(RewritePattern):
+    root = tensor.AddOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        a = op.operand("lhs").type.element
+        b = op.operand("rhs").type.element
+        out = op.result.type.element
+        attrs = {"lhs_zp": a.zero_point, "rhs_zp": b.zero_point, "output_zp": out.zero_point,
+                 **quantmath.add_params(a.scale, b.scale, out.scale), "act": act_clamp(op)}
+        rewriter.replace_op(op, qnn.AddOp(op.operand_values, [op.result.type], attrs,
+                                          location=op.location))
+        return True
+
+
+class _LowerSoftmax(RewritePattern):
+    root = tensor.SoftmaxOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        x = op.operand("input").type.element
+        attrs = quantmath.softmax_params(op.attrs["beta"], x.scale)
+        rewriter.replace_op(op, qnn.SoftmaxOp(op.operand_values, [op.result.type], attrs,
+                                              location=op.location))
+        return True
+
+
 def patterns(module: Module) -> list[RewritePattern]:
     return [
         _LowerConv(module, fused.Conv2DOp, qnn.Conv2DOp),
@@ -131,6 +160,8 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerFullyConnected(module),
         _LowerPool(fused.AvgPool2DOp, qnn.AvgPool2DOp),
         _LowerPool(fused.MaxPool2DOp, qnn.MaxPool2DOp),
+        _LowerAdd(),
+        _LowerSoftmax(),
     ]
 
 

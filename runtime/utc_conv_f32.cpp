@@ -1,0 +1,60 @@
+#include "utc_conv_f32.h"
+
+namespace {
+inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+}  // namespace
+
+extern "C" void utc_conv2d_f32(const float *input, const float *filter, const float *bias,
+                               float *output, int32_t batches, int32_t in_h, int32_t in_w,
+                               int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
+                               int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
+                               int32_t dil_h, int32_t dil_w, int32_t pad_top, int32_t pad_left,
+                               float act_min, float act_max) {
+  for (int32_t b = 0; b < batches; ++b)
+    for (int32_t oy = 0; oy < out_h; ++oy)
+      for (int32_t ox = 0; ox < out_w; ++ox)
+        for (int32_t oc = 0; oc < out_c; ++oc) {
+          float total = 0.0f;
+          for (int32_t fy = 0; fy < kh; ++fy) {
+            const int32_t iy = oy * stride_h - pad_top + dil_h * fy;
+            for (int32_t fx = 0; fx < kw; ++fx) {
+              const int32_t ix = ox * stride_w - pad_left + dil_w * fx;
+              if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) continue;
+              const float *x = input + ((b * in_h + iy) * in_w + ix) * in_c;
+              const float *w = filter + ((oc * kh + fy) * kw + fx) * in_c;
+              for (int32_t ic = 0; ic < in_c; ++ic) total += x[ic] * w[ic];
+            }
+          }
+          const float v = total + (bias ? bias[oc] : 0.0f);
+          output[((b * out_h + oy) * out_w + ox) * out_c + oc] = clampf(v, act_min, act_max);
+        }
+}
+
+extern "C" void utc_depthwise_conv2d_f32(const float *input, const float *filter,
+                                         const float *bias, float *output, int32_t batches,
+                                         int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_h,
+                                         int32_t out_w, int32_t depth_mult, int32_t kh,
+                                         int32_t kw, int32_t stride_h, int32_t stride_w,
+                                         int32_t dil_h, int32_t dil_w, int32_t pad_top,
+                                         int32_t pad_left, float act_min, float act_max) {
+  const int32_t out_c = in_c * depth_mult;
+  for (int32_t b = 0; b < batches; ++b)
+    for (int32_t oy = 0; oy < out_h; ++oy)
+      for (int32_t ox = 0; ox < out_w; ++ox)
+        for (int32_t ic = 0; ic < in_c; ++ic)
+          for (int32_t m = 0; m < depth_mult; ++m) {
+            const int32_t oc = ic * depth_mult + m;
+            float total = 0.0f;
+            for (int32_t fy = 0; fy < kh; ++fy) {
+              const int32_t iy = oy * stride_h - pad_top + dil_h * fy;
+              for (int32_t fx = 0; fx < kw; ++fx) {
+                const int32_t ix = ox * stride_w - pad_left + dil_w * fx;
+                if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) continue;
+                total += input[((b * in_h + iy) * in_w + ix) * in_c + ic] *
+                         filter[(fy * kw + fx) * out_c + oc];
+              }
+            }
+            const float v = total + (bias ? bias[oc] : 0.0f);
+            output[((b * out_h + oy) * out_w + ox) * out_c + oc] = clampf(v, act_min, act_max);
+          }
+}

@@ -1,0 +1,101 @@
+#include "utc_misc_f32.h"
+
+#include <math.h>
+
+namespace {
+
+inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+template <bool kAverage>
+void pool(const float *input, float *output, int32_t batches, int32_t in_h, int32_t in_w,
+          int32_t channels, int32_t out_h, int32_t out_w, int32_t fh, int32_t fw,
+          int32_t stride_h, int32_t stride_w, int32_t pad_top, int32_t pad_left, float act_min,
+          float act_max) {
+  for (int32_t b = 0; b < batches; ++b)
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+      const int32_t iy0 = oy * stride_h - pad_top;
+      const int32_t fy0 = iy0 < 0 ? -iy0 : 0;
+      const int32_t fy1 = fh < in_h - iy0 ? fh : in_h - iy0;
+      for (int32_t ox = 0; ox < out_w; ++ox) {
+        const int32_t ix0 = ox * stride_w - pad_left;
+        const int32_t fx0 = ix0 < 0 ? -ix0 : 0;
+        const int32_t fx1 = fw < in_w - ix0 ? fw : in_w - ix0;
+        for (int32_t c = 0; c < channels; ++c) {
+          float acc = kAverage ? 0.0f : -3.40282347e+38f;
+          int32_t count = 0;
+          for (int32_t fy = fy0; fy < fy1; ++fy)
+            for (int32_t fx = fx0; fx < fx1; ++fx) {
+              const float v = input[((b * in_h + iy0 + fy) * in_w + ix0 + fx) * channels + c];
+              if (kAverage) acc += v; else if (v > acc) acc = v;
+              ++count;
+            }
+          if (kAverage) acc = acc / (float)(count ? count : 1);
+          output[((b * out_h + oy) * out_w + ox) * channels + c] = clampf(acc, act_min, act_max);
+        }
+      }
+    }
+}
+
+}  // namespace
+
+extern "C" void utc_avg_pool_f32(const float *input, float *output, int32_t batches,
+                                 int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                                 int32_t out_w, int32_t fh, int32_t fw, int32_t stride_h,
+                                 int32_t stride_w, int32_t pad_top, int32_t pad_left,
+                                 float act_min, float act_max) {
+  pool<true>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
+             stride_w, pad_top, pad_left, act_min, act_max);
+}
+
+extern "C" void utc_max_pool_f32(const float *input, float *output, int32_t batches,
+                                 int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                                 int32_t out_w, int32_t fh, int32_t fw, int32_t stride_h,
+                                 int32_t stride_w, int32_t pad_top, int32_t pad_left,
+                                 float act_min, float act_max) {
+  pool<false>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
+              stride_w, pad_top, pad_left, act_min, act_max);
+}
+
+extern "C" void utc_softmax_f32(const float *input, float *output, int32_t rows, int32_t depth,
+                                float beta) {
+  for (int32_t r = 0; r < rows; ++r) {
+    const float *x = input + r * depth;
+    float *y = output + r * depth;
+    float max = x[0];
+    for (int32_t c = 1; c < depth; ++c) max = x[c] > max ? x[c] : max;
+    float sum = 0.0f;
+    for (int32_t c = 0; c < depth; ++c) {
+      y[c] = expf((x[c] - max) * beta);
+      sum += y[c];
+    }
+    for (int32_t c = 0; c < depth; ++c) y[c] = y[c] / sum;
+  }
+}
+
+extern "C" void utc_add_f32(const float *in1, const float *in2, float *output,
+                            const int32_t *shape1, const int32_t *shape2,
+                            const int32_t *out_shape, float act_min, float act_max) {
+  int32_t stride1[6], stride2[6];
+  int32_t s1 = 1, s2 = 1;
+  for (int d = 5; d >= 0; --d) {
+    stride1[d] = shape1[d] == 1 ? 0 : s1;
+    stride2[d] = shape2[d] == 1 ? 0 : s2;
+    s1 *= shape1[d];
+    s2 *= shape2[d];
+  }
+  int32_t idx[6] = {0, 0, 0, 0, 0, 0};
+  int32_t total = 1;
+  for (int d = 0; d < 6; ++d) total *= out_shape[d];
+  for (int32_t i = 0; i < total; ++i) {
+    int32_t o1 = 0, o2 = 0;
+    for (int d = 0; d < 6; ++d) {
+      o1 += idx[d] * stride1[d];
+      o2 += idx[d] * stride2[d];
+    }
+    output[i] = clampf(in1[o1] + in2[o2], act_min, act_max);
+    for (int d = 5; d >= 0; --d) {
+      if (++idx[d] < out_shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
