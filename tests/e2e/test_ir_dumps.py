@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from utc.compiler.ir.parser import parse_module
+from utc.compiler.ir.printer import print_module
 
 from tests.conftest import SHARED_MODELS
 from tests.models_builtin import sine_model_int8
-from utc.compiler.ir.parser import parse_module
-from utc.compiler.ir.printer import print_module
 
 
 def _models(tmp_path: Path) -> list[Path]:
