@@ -92,5 +92,5 @@ class PlanMemory(Pass):
             alloc.attrs["offset"] = int(offset)
             alloc.attrs["live"] = (b.start, b.end)
         fn.attrs["arena_bytes"] = int(size)
-        fn.attrs["lower_bound"] = int(lower_bound(buffers, aligned=True))
+        fn.attrs["lower_bound"] = int(lower_bound(buffers, aligned=False))
         fn.attrs["plan_strategy"] = self.strategy
