@@ -66,6 +66,8 @@ def load_builtin_passes() -> None:
     import utc.dialects  # noqa: F401  (registers ops)
     import utc.passes  # noqa: F401  (registers passes)
 
+    load_entry_point_plugins()
+
 
 def load_plugin(path: str | Path) -> None:
     """Import a user's Python file that registers passes."""
