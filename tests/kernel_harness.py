@@ -1,0 +1,114 @@
+"""Build C++ kernels into a shared library for ctypes unit tests.
+
+Kernel unit tests call the runtime's C++ functions directly on numpy arrays, without
+going through code generation. Building is done with the same strict flags the generated
+code must pass (C++11, warnings as errors), and the resulting .so is cached by a hash of
+everything that determines it, so the second and later builds of the same sources are
+instant, also across pytest processes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["CACHE_DIR", "KernelBuildError", "build_shared_lib", "clear_cache", "ptr"]
+
+#: Where built libraries are kept (one file per distinct build; safe to delete at any time).
+CACHE_DIR = Path(tempfile.gettempdir()) / "utc-kernel-cache"
+
+BASE_FLAGS = ("-std=c++11", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-Werror")
+_HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".inc", ".inl")
+_CXX = os.environ.get("CXX", "g++")
+
+
+class KernelBuildError(RuntimeError):
+    """The compiler rejected the sources; the message carries its full output."""
+
+
+@functools.cache
+def _compiler_identity() -> bytes:
+    """The compiler's version banner: a compiler upgrade must not reuse old libraries."""
+    proc = subprocess.run([_CXX, "--version"], capture_output=True, check=True)
+    return proc.stdout
+
+
+def _headers(include_dirs: Sequence[Path], source_dirs: Sequence[Path]) -> list[Path]:
+    """Headers the sources may include: everything header-like under the include
+    directories (recursively, for "sub/dir.h" includes) and beside the sources (quoted
+    includes). System headers are covered by the compiler identity."""
+    found: set[Path] = set()
+    for d, pattern in [*((d, "**/*") for d in include_dirs), *((d, "*") for d in source_dirs)]:
+        if d.is_dir():
+            found.update(p.resolve() for p in d.glob(pattern)
+                         if p.suffix in _HEADER_SUFFIXES and p.is_file())
+    return sorted(found)
+
+
+def _cache_key(sources: Sequence[Path], include_dirs: Sequence[Path], flags: Sequence[str]) -> str:
+    """Hash of compiler, flags, source contents and candidate headers' contents."""
+    h = hashlib.sha256()
+    h.update(_CXX.encode() + b"\0" + _compiler_identity())
+    for flag in flags:
+        h.update(b"flag\0" + flag.encode() + b"\0")
+    for d in include_dirs:
+        h.update(b"include\0" + str(d).encode() + b"\0")
+    for src in sources:
+        h.update(b"source\0" + src.name.encode() + b"\0" + src.read_bytes())
+    for header in _headers(include_dirs, sorted({s.parent for s in sources})):
+        h.update(b"header\0" + str(header).encode() + b"\0" + header.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def build_shared_lib(sources: Sequence[Path], include_dirs: Sequence[Path] = (),
+                     extra_flags: Sequence[str] = ()) -> ctypes.CDLL:
+    """Compile and link ``sources`` into one shared library and load it.
+
+    Flags: ``-std=c++11 -O2 -fPIC -shared -Wall -Wextra -Werror`` then ``extra_flags``
+    (which may override, e.g. ``-O0``). Declare the functions tests call ``extern "C"``
+    (or look up mangled names). Raises `KernelBuildError` with the compiler output when
+    the build fails.
+    """
+    srcs = [Path(s).resolve() for s in sources]
+    if not srcs:
+        raise ValueError("build_shared_lib needs at least one source")
+    incs = [Path(d).resolve() for d in include_dirs]
+    flags = [*BASE_FLAGS, *(f"-I{d}" for d in incs), *extra_flags]
+    target = CACHE_DIR / f"lib-{_cache_key(srcs, incs, flags)}.so"
+    if not target.is_file():
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        # Build into a private temporary file and rename: parallel test processes may
+        # build the same library at once, and a half-written .so must never be loaded.
+        with tempfile.TemporaryDirectory(dir=CACHE_DIR) as tmp:
+            staged = Path(tmp) / target.name
+            cmd = [_CXX, *flags, *(str(s) for s in srcs), "-o", str(staged)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise KernelBuildError(f"kernel build failed ({' '.join(cmd)}):\n"
+                                       f"{proc.stdout}{proc.stderr}")
+            os.replace(staged, target)
+    return ctypes.CDLL(str(target))
+
+
+def ptr(a: np.ndarray) -> ctypes.c_void_p:
+    """A ``void *`` to the data of a C-contiguous array (never a copy: the C function may
+    write through it, and writes to a temporary copy would be lost)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"ptr() needs a numpy array, got {type(a).__name__}")
+    if not a.flags.c_contiguous:
+        raise ValueError("ptr() needs a C-contiguous array (use np.ascontiguousarray first)")
+    return ctypes.c_void_p(a.ctypes.data)
+
+
+def clear_cache() -> None:
+    """Delete every cached library (for debugging a suspected stale build)."""
+    shutil.rmtree(CACHE_DIR, ignore_errors=True)
