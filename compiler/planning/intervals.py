@@ -1,8 +1,20 @@
-"""Buffers as intervals over the schedule, their conflict graph and the lower bound."""
+"""Buffers as live intervals over a schedule, their conflict graph and lower bounds.
+
+Memory planning (DESIGN.md §5) sees each arena buffer as an interval of schedule steps
+plus a byte size. Two buffers may share bytes only if their live ranges are disjoint, so
+the conflicts form an *interval graph*. For interval graphs the maximum-weight clique is
+simply the heaviest set of buffers live at one step, which we find with a sweep. That
+number is the "fixed-order lower bound": for this schedule no allocator can use less
+arena, which lets the compiler report how far a plan is from the best possible one.
+
+Nothing here knows about the IR: buffers are plain frozen dataclasses.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -10,7 +22,11 @@ import networkx as nx
 
 @dataclass(frozen=True)
 class Buffer:
-    """A buffer of `size` bytes live over schedule steps [start, end] (inclusive)."""
+    """`size` bytes live over schedule steps [start, end], both inclusive.
+
+    `alignment` is the granularity the buffer's arena offset must be a multiple of.
+    Zero-size buffers are allowed (they get offset 0 and never conflict with anything).
+    """
 
     name: str
     size: int
@@ -18,49 +34,138 @@ class Buffer:
     end: int
     alignment: int = 16
 
+    def __post_init__(self) -> None:
+        # Catch bad liveness early: a reversed range would silently never conflict.
+        if self.size < 0:
+            raise ValueError(f"buffer {self.name}: negative size {self.size}")
+        if self.start > self.end:
+            raise ValueError(f"buffer {self.name}: live range [{self.start}, {self.end}] "
+                             f"is reversed")
+        if self.alignment < 1:
+            raise ValueError(f"buffer {self.name}: alignment must be >= 1, "
+                             f"got {self.alignment}")
+
     @property
     def aligned_size(self) -> int:
+        """`size` rounded up to a multiple of `alignment`."""
         a = self.alignment
-        return (self.size + a - 1) // a * a
+        return -(-self.size // a) * a
 
 
-def overlaps(a: Buffer, b: Buffer) -> bool:
-    return a.start <= b.end and b.start <= a.end and a.size > 0 and b.size > 0
+def _overlapping_pairs(buffers: Sequence[Buffer]) -> Iterator[tuple[int, int]]:
+    """Every conflicting pair (i, j), found by a sweep over start steps.
+
+    Buffers are visited in order of start; a min-heap keyed by end step drops those that
+    died before the current start, so each remaining active buffer is a real conflict:
+    O(n log n + edges) instead of testing all n^2 pairs.
+    """
+    order = sorted((i for i, b in enumerate(buffers) if b.size > 0),
+                   key=lambda i: (buffers[i].start, i))
+    active: list[tuple[int, int]] = []  # (end, index)
+    for i in order:
+        start = buffers[i].start
+        while active and active[0][0] < start:
+            heapq.heappop(active)
+        for _, j in active:
+            yield (j, i) if j < i else (i, j)
+        heapq.heappush(active, (buffers[i].end, i))
+
+
+def neighbours(buffers: Sequence[Buffer]) -> list[list[int]]:
+    """Adjacency lists of the conflict graph (sorted), without building a networkx graph.
+
+    The allocators call this in their inner loops, where networkx would be needlessly slow.
+    """
+    adj: list[list[int]] = [[] for _ in buffers]
+    for i, j in _overlapping_pairs(buffers):
+        adj[i].append(j)
+        adj[j].append(i)
+    for row in adj:
+        row.sort()
+    return adj
 
 
 def conflict_graph(buffers: Sequence[Buffer]) -> nx.Graph:
-    """The interval graph: an edge between buffers whose live ranges intersect."""
+    """The interval graph: node i per buffer, an edge when two live ranges intersect.
+
+    Node attributes: `weight` (aligned size, the bytes a buffer really occupies when all
+    buffers share an alignment), `size` and `name`. Zero-size buffers are isolated nodes.
+    """
     g = nx.Graph()
     for i, b in enumerate(buffers):
-        g.add_node(i, weight=b.aligned_size)
-    order = sorted(range(len(buffers)), key=lambda i: buffers[i].start)
-    active: list[int] = []
-    for i in order:
-        active = [j for j in active if buffers[j].end >= buffers[i].start]
-        for j in active:
-            if overlaps(buffers[i], buffers[j]):
-                g.add_edge(i, j)
-        active.append(i)
+        g.add_node(i, weight=b.aligned_size, size=b.size, name=b.name)
+    g.add_edges_from(_overlapping_pairs(buffers))
     return g
 
 
-def _live_bytes(buffers: Sequence[Buffer], aligned: bool) -> dict[int, int]:
-    steps: dict[int, int] = {}
+def _live_profile(buffers: Sequence[Buffer], aligned: bool) -> Iterator[tuple[int, int]]:
+    """(step, live bytes) at every step where the live set changes, in step order.
+
+    Between two yielded steps the live bytes are constant, so the maximum over all steps
+    is attained at one of them.
+    """
+    deltas: dict[int, int] = {}
     for b in buffers:
-        size = b.aligned_size if aligned else b.size
-        for t in range(b.start, b.end + 1):
-            steps[t] = steps.get(t, 0) + size
-    return steps
+        w = b.aligned_size if aligned else b.size
+        deltas[b.start] = deltas.get(b.start, 0) + w
+        deltas[b.end + 1] = deltas.get(b.end + 1, 0) - w
+    live = 0
+    for step in sorted(deltas):
+        live += deltas[step]
+        yield step, live
 
 
 def lower_bound(buffers: Sequence[Buffer], aligned: bool = False) -> int:
-    """Maximum over schedule steps of the live bytes: the maximum-weight clique of the
-    interval graph, so no allocator can fit this schedule in less."""
-    steps = _live_bytes(buffers, aligned)
-    return max(steps.values(), default=0)
+    """Maximum over schedule steps of the bytes live at once (max-weight clique).
+
+    `aligned=False` (what the compiler records and reports) sums raw sizes: no allocator
+    can give this schedule an arena (max offset + size) smaller than this. `aligned=True`
+    sums sizes rounded up to each buffer's alignment: when all buffers share one alignment
+    this bounds the aligned footprint (max offset + aligned size), the number allocators
+    that round sizes up, as TFLite Micro does, actually reserve.
+    """
+    return max((live for _, live in _live_profile(buffers, aligned)), default=0)
 
 
 def peak_step(buffers: Sequence[Buffer], aligned: bool = False) -> int:
-    steps = _live_bytes(buffers, aligned)
-    best = max(steps.values(), default=0)
-    return min((t for t, v in steps.items() if v == best), default=0)
+    """The smallest schedule step at which `lower_bound(buffers, aligned)` is attained.
+
+    Useful in reports: the operator running at that step is what to shrink to lower the
+    arena. Returns 0 when there are no buffers.
+    """
+    best_step, best = 0, -1
+    for step, live in _live_profile(buffers, aligned):
+        if live > best:
+            best_step, best = step, live
+    return best_step
+
+
+def arena_lower_bound(buffers: Sequence[Buffer]) -> int:
+    """The strongest cheap lower bound on `arena_size` (max offset + size) with alignment.
+
+    At one step let g be the gcd of the live buffers' alignments. Every offset is then a
+    multiple of g, so the live buffers' ranges rounded up to g are pairwise disjoint, and
+    the topmost one still needs only its raw size: the arena is at least the sum of the
+    g-rounded sizes minus the largest rounding slack. This is >= `lower_bound(aligned=
+    False)`, and equals `lower_bound(aligned=True)` when every size is a multiple of its
+    alignment. The `optimal` allocator stops as soon as it reaches this number.
+    """
+    starts = sorted({b.start for b in buffers if b.size > 0})
+    by_start = sorted((i for i, b in enumerate(buffers) if b.size > 0),
+                      key=lambda i: buffers[i].start)
+    active: list[tuple[int, int]] = []  # (end, index)
+    best, k = 0, 0
+    for step in starts:
+        while k < len(by_start) and buffers[by_start[k]].start == step:
+            heapq.heappush(active, (buffers[by_start[k]].end, by_start[k]))
+            k += 1
+        while active and active[0][0] < step:
+            heapq.heappop(active)
+        live = [buffers[i] for _, i in active]
+        g = 0
+        for b in live:
+            g = math.gcd(g, b.alignment)
+        rounded = [-(-b.size // g) * g for b in live]
+        slack = max(r - b.size for r, b in zip(rounded, live))
+        best = max(best, sum(rounded) - slack)
+    return best
