@@ -49,6 +49,17 @@ def c_type(t: MemRefType) -> str:
     return _C_TYPE[str(t.element.storage)]
 
 
+def shape6(shape) -> str:
+    """A shape right-aligned into 6-D with leading 1s, as a C initializer list."""
+    dims = [1] * (6 - len(shape)) + [int(d) for d in shape]
+    return ", ".join(map(str, dims))
+
+
+def flags6(rank: int, axes) -> str:
+    """One 0/1 flag per 6-D dimension, set for the given axes of a rank-`rank` tensor."""
+    return ", ".join("1" if d - (6 - rank) in axes else "0" for d in range(6))
+
+
 def c_identifier(text: str) -> str:
     name = re.sub(r"[^A-Za-z0-9_]", "_", text)
     return name if not name[:1].isdigit() else "_" + name
@@ -117,7 +128,8 @@ class Emitter:
             lstrip_blocks=True,
         )
         self.env.globals.update(prod=lambda xs: int(np.prod(xs, dtype=np.int64)),
-                                f32=lambda x: format_f32(x) + "f")
+                                f32=lambda x: format_f32(x) + "f", shape6=shape6,
+                                flags6=flags6)
         self.weight_names: dict[str, str] = {}
         for res_name in module.referenced_resources():
             self.weight_names[res_name] = f"{name}_w_{c_identifier(res_name)}"

@@ -76,6 +76,13 @@ def cmd_compile(args: argparse.Namespace) -> int:
     fn = _main(result.module)
     print(f"utc: wrote {len(result.files)} files to {args.output} "
           f"(arena {fn.attrs['arena_bytes']} B, lower bound {fn.attrs['lower_bound']} B)")
+    if args.report:
+        from utc.compiler.report import format_report, memory_svg
+
+        sys.stdout.write("\n" + format_report(result.module))
+        svg = Path(args.output) / "memory.svg"
+        svg.write_text(memory_svg(result.module))
+        print(f"\nutc: wrote the arena map to {svg}")
     return 0
 
 
@@ -219,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--name", default="model", help="C prefix of the generated API")
+    p.add_argument("--report", action="store_true",
+                   help="print a per-layer memory/compute table and write OUTPUT/memory.svg")
     _add_compile_options(p)
     _add_instrumentation(p)
     p.set_defaults(func=cmd_compile)

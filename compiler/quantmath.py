@@ -87,31 +87,3 @@ def activation_range_int8(act: str, scale: float, zero_point: int, qmin: int = -
         return (max(qmin, _quantize(-1.0, scale, zero_point)),
                 min(qmax, _quantize(1.0, scale, zero_point)))
     raise ValueError(f"activation '{act}' has no integer clamp range")
-
-
-def add_params(lhs_scale: float, rhs_scale: float, output_scale: float,
-               left_shift: int = 20) -> dict[str, int]:
-    """TFLite Micro's int8 ADD constants: inputs are rescaled to twice the larger input
-    scale (after a left shift of 20 bits for headroom), the sum to the output scale."""
-    import numpy as np
-
-    s1, s2, so = (float(np.float32(s)) for s in (lhs_scale, rhs_scale, output_scale))
-    twice_max = 2.0 * max(s1, s2)
-    m1, sh1 = quantize_multiplier(s1 / twice_max)
-    m2, sh2 = quantize_multiplier(s2 / twice_max)
-    mo, sho = quantize_multiplier(twice_max / ((1 << left_shift) * so))
-    return {"left_shift": left_shift, "lhs_mult": m1, "lhs_shift": sh1, "rhs_mult": m2,
-            "rhs_shift": sh2, "output_mult": mo, "output_shift": sho}
-
-
-def softmax_params(beta: float, input_scale: float, integer_bits: int = 5) -> dict[str, int]:
-    """TFLite's PreprocessSoftmaxScaling and CalculateInputRadius for int8 softmax."""
-    import numpy as np
-
-    real = min(float(np.float32(beta)) * float(np.float32(input_scale)) * (1 << (31 - integer_bits)),
-               float((1 << 31) - 1))
-    mult, shift = quantize_multiplier(real)
-    if shift < 0:
-        raise ValueError("softmax input scaling multiplier is below one")
-    radius = ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << shift)
-    return {"input_mult": mult, "input_left_shift": shift, "diff_min": -int(math.floor(radius))}

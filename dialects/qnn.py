@@ -116,11 +116,7 @@ class MaxPool2DOp(_Pool):
     name = "qnn.max_pool2d"
 
 
-class AddOp(Operation):
-    """int8 broadcasting addition: both inputs rescaled (after `left_shift`) by their own
-    multipliers, summed, rescaled to the output (TFLite's ADD arithmetic)."""
-
-    name = "qnn.add"
+class _AddSub(Operation):
     operands = ("lhs", "rhs")
     results = ("output",)
     attributes = {
@@ -133,6 +129,151 @@ class AddOp(Operation):
     def verify_(self) -> None:
         _check_int(self, "lhs", "rhs")
         _check_clamp(self)
+
+
+class AddOp(_AddSub):
+    """int8 broadcasting addition: both inputs rescaled (after `left_shift`) by their own
+    multipliers, summed, rescaled to the output (TFLite's ADD arithmetic)."""
+
+    name = "qnn.add"
+
+
+class SubOp(_AddSub):
+    """int8 broadcasting subtraction: ADD's arithmetic with the rescaled rhs subtracted."""
+
+    name = "qnn.sub"
+
+
+class MulOp(Operation):
+    """int8 broadcasting multiplication: (lhs - lhs_zp) * (rhs - rhs_zp) rescaled once."""
+
+    name = "qnn.mul"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {"lhs_zp": int, "rhs_zp": int, "output_zp": int, "output_mult": int,
+                  "output_shift": int, "act": tuple}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_int(self, "lhs", "rhs")
+        _check_clamp(self)
+
+
+class RequantizeOp(Operation):
+    """clamp(rescale(x - input_zp) + output_zp, act): RELU, RELU6, RELU_N1_TO_1 and int8
+    QUANTIZE all lower to this one op (a clamp when the rescale is the identity)."""
+
+    name = "qnn.requantize"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_zp": int, "output_zp": int, "mult": int, "shift": int, "act": tuple}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+        _check_clamp(self)
+
+
+class _FixedPointCurve(Operation):
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_zp": int, "input_range_radius": int, "input_mult": int,
+                  "input_left_shift": int}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
+class LogisticOp(_FixedPointCurve):
+    """int8 logistic in gemmlowp fixed point; output scale 1/256, zero point -128."""
+
+    name = "qnn.logistic"
+
+
+class TanhOp(_FixedPointCurve):
+    """int8 tanh in gemmlowp fixed point; output scale 1/128, zero point 0."""
+
+    name = "qnn.tanh"
+
+
+class HardSwishOp(Operation):
+    """int8 hard swish in TFLite's int16 fixed-point scheme (Q15 multipliers)."""
+
+    name = "qnn.hard_swish"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_zp": int, "output_zp": int, "reluish_mult": int, "reluish_shift": int,
+                  "output_mult": int, "output_shift": int}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
+class LeakyReluOp(Operation):
+    """int8 leaky relu: identity or alpha rescale depending on the sign of x - input_zp."""
+
+    name = "qnn.leaky_relu"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_zp": int, "output_zp": int, "identity_mult": int,
+                  "identity_shift": int, "alpha_mult": int, "alpha_shift": int}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
+class PreluOp(Operation):
+    """int8 prelu with a broadcast per-tensor-quantized alpha tensor."""
+
+    name = "qnn.prelu"
+    operands = ("input", "alpha")
+    results = ("output",)
+    attributes = {"input_zp": int, "alpha_zp": int, "output_zp": int, "identity_mult": int,
+                  "identity_shift": int, "alpha_mult": int, "alpha_shift": int}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_int(self, "input", "alpha")
+
+
+class QuantizeOp(Operation):
+    """float32 -> int8: clamp(round(x / scale) + zp), the division in float32."""
+
+    name = "qnn.quantize"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"scale": float, "zp": int}
+    optional_attributes = KERNEL_ATTRS
+
+
+class DequantizeOp(Operation):
+    """int8 -> float32: scale * (x - zp)."""
+
+    name = "qnn.dequantize"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"scale": float, "zp": int}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        if not is_quantized(self.operand("input").type.element):
+            raise self.error("input must be quantized")
+
+
+class MeanOp(Operation):
+    """int8 mean over `axes`: int32 sum, minus input_zp * n, one rescale that folds in 1/n."""
+
+    name = "qnn.mean"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axes": tuple, "input_zp": int, "output_zp": int, "mult": int, "shift": int}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
 
 
 class SoftmaxOp(Operation):

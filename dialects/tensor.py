@@ -142,3 +142,224 @@ class SoftmaxOp(Operation):
     results = ("output",)
     attributes = {"beta": float}
     optional_attributes = KERNEL_ATTRS
+
+
+class MaximumOp(Operation):
+    """Broadcasting elementwise maximum (TFLite MAXIMUM)."""
+
+    name = "tensor.maximum"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    optional_attributes = KERNEL_ATTRS
+
+
+class MinimumOp(Operation):
+    """Broadcasting elementwise minimum (TFLite MINIMUM)."""
+
+    name = "tensor.minimum"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    optional_attributes = KERNEL_ATTRS
+
+
+class _Unary(Operation):
+    """Elementwise op on one tensor: same shape in and out (quantization may differ)."""
+
+    operands = ("input",)
+    results = ("output",)
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        if self.operand("input").type.shape != self.result.type.shape:
+            raise self.error(f"shape changes from {self.operand('input').type} to "
+                             f"{self.result.type}")
+
+
+class LogisticOp(_Unary):
+    """1 / (1 + exp(-x)) (TFLite LOGISTIC)."""
+
+    name = "tensor.logistic"
+
+
+class TanhOp(_Unary):
+    """tanh(x) (TFLite TANH)."""
+
+    name = "tensor.tanh"
+
+
+class ReluOp(_Unary):
+    """max(x, 0) (TFLite RELU)."""
+
+    name = "tensor.relu"
+
+
+class Relu6Op(_Unary):
+    """min(max(x, 0), 6) (TFLite RELU6)."""
+
+    name = "tensor.relu6"
+
+
+class ReluN1To1Op(_Unary):
+    """min(max(x, -1), 1) (TFLite RELU_N1_TO_1)."""
+
+    name = "tensor.relu_n1_to_1"
+
+
+class HardSwishOp(_Unary):
+    """x * relu6(x + 3) / 6 (TFLite HARD_SWISH)."""
+
+    name = "tensor.hard_swish"
+
+
+class LeakyReluOp(_Unary):
+    """x >= 0 ? x : alpha * x (TFLite LEAKY_RELU)."""
+
+    name = "tensor.leaky_relu"
+    attributes = {"alpha": float}
+
+
+class QuantizeOp(_Unary):
+    """float32 -> int8 quantization, or int8 -> int8 requantization (TFLite QUANTIZE)."""
+
+    name = "tensor.quantize"
+
+
+class DequantizeOp(_Unary):
+    """int8 -> float32 (TFLite DEQUANTIZE)."""
+
+    name = "tensor.dequantize"
+
+
+class PreluOp(Operation):
+    """x >= 0 ? x : alpha * x with a broadcast alpha tensor (TFLite PRELU)."""
+
+    name = "tensor.prelu"
+    operands = ("input", "alpha")
+    results = ("output",)
+    optional_attributes = KERNEL_ATTRS
+
+
+class MeanOp(Operation):
+    """Mean over `axes` (resolved, sorted, non-negative); the result type says whether the
+    reduced dimensions are kept (TFLite MEAN)."""
+
+    name = "tensor.mean"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axes": tuple}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        rank = self.operand("input").type.rank
+        axes = self.attrs["axes"]
+        if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= rank:
+            raise self.error(f"axes must be distinct sorted dimensions of rank {rank}, "
+                             f"got {list(axes)}")
+
+
+class PadOp(Operation):
+    """Constant padding: `pads` holds [before, after] per dimension and `value` the stored
+    (int8 or float) padding element (TFLite PAD, PADV2)."""
+
+    name = "tensor.pad"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"pads": tuple, "value": (int, float)}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        x, y = self.operand("input").type, self.result.type
+        pads = self.attrs["pads"]
+        if len(pads) != x.rank or any(len(p) != 2 or min(p) < 0 for p in pads):
+            raise self.error(f"pads must be [before, after] >= 0 for each of {x.rank} "
+                             f"dimensions, got {list(pads)}")
+        want = tuple(d + b + a for d, (b, a) in zip(x.shape, pads))
+        if want != y.shape:
+            raise self.error(f"padding {x} by {list(pads)} gives {list(want)}, not {y}")
+
+
+class ConcatenationOp(Operation):
+    """Join tensors along `axis` (TFLite CONCATENATION)."""
+
+    name = "tensor.concatenation"
+    operands = ("inputs*",)
+    results = ("output",)
+    attributes = {"axis": int}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        axis, y = self.attrs["axis"], self.result.type
+        if not 0 <= axis < y.rank:
+            raise self.error(f"axis {axis} out of range for {y}")
+        total = 0
+        for v in self.operand_values:
+            s = v.type.shape
+            if len(s) != y.rank or any(a != b for k, (a, b) in enumerate(zip(s, y.shape))
+                                       if k != axis):
+                raise self.error(f"input {v.type} does not fit output {y} on axis {axis}")
+            total += s[axis]
+        if total != y.shape[axis]:
+            raise self.error(f"inputs sum to {total} along axis {axis}, output has "
+                             f"{y.shape[axis]}")
+
+
+class TransposeOp(Operation):
+    """Permute dimensions: output dimension k is input dimension perm[k] (TFLite TRANSPOSE)."""
+
+    name = "tensor.transpose"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"perm": tuple}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        x, y = self.operand("input").type, self.result.type
+        perm = self.attrs["perm"]
+        if sorted(perm) != list(range(x.rank)):
+            raise self.error(f"perm {list(perm)} is not a permutation of {x.rank} dimensions")
+        if tuple(x.shape[p] for p in perm) != y.shape:
+            raise self.error(f"transposing {x} by {list(perm)} does not give {y}")
+
+
+class StridedSliceOp(Operation):
+    """A strided window of the input with every TFLite mask already resolved: `begin`,
+    `strides` and `shape` are per input dimension (the result may drop shrunk dims)."""
+
+    name = "tensor.strided_slice"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"begin": tuple, "strides": tuple, "shape": tuple}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        x = self.operand("input").type
+        b, s, n = self.attrs["begin"], self.attrs["strides"], self.attrs["shape"]
+        if not len(b) == len(s) == len(n) == x.rank:
+            raise self.error(f"begin/strides/shape need {x.rank} entries each")
+        for d, (b0, s0, n0) in enumerate(zip(b, s, n)):
+            last = b0 + (n0 - 1) * s0
+            if s0 == 0 or n0 < 0 or (n0 and not (0 <= b0 < x.shape[d] and 0 <= last < x.shape[d])):
+                raise self.error(f"dimension {d}: slice begin {b0} stride {s0} count {n0} "
+                                 f"leaves [0, {x.shape[d]})")
+        count = 1
+        for n0 in n:
+            count *= n0
+        if count != self.result.type.num_elements:
+            raise self.error(f"slice of {list(n)} elements does not match {self.result.type}")
+
+
+class SplitOp(Operation):
+    """Cut the input along `axis` into the results, in order (TFLite SPLIT, SPLIT_V)."""
+
+    name = "tensor.split"
+    operands = ("input",)
+    results = ("outputs*",)
+    attributes = {"axis": int}
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        x, axis = self.operand("input").type, self.attrs["axis"]
+        if not 0 <= axis < x.rank:
+            raise self.error(f"axis {axis} out of range for {x}")
+        if sum(r.type.shape[axis] for r in self.result_values) != x.shape[axis]:
+            raise self.error(f"results do not add up to {x} along axis {axis}")

@@ -9,14 +9,18 @@ from dataclasses import dataclass
 
 import numpy as np
 from utc.compiler import quantmath
+from utc.compiler import quantmath_nonlinear as qn
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import Module, Operation, PerAxisQuantizedType, QuantizedType, is_quantized
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, qnn, tensor
 
-#: int8 ops that stay at the tensor level: dtype-agnostic data movement and constants.
-NON_QNN_INT8_OPS = (tensor.ConstantOp, tensor.ReshapeOp)
+#: int8 ops that stay at the tensor level: constants and ops that move or compare int8
+#: values without any rescaling.
+NON_QNN_INT8_OPS = (tensor.ConstantOp, tensor.ReshapeOp, tensor.MaximumOp, tensor.MinimumOp,
+                    tensor.PadOp, tensor.ConcatenationOp, tensor.TransposeOp,
+                    tensor.StridedSliceOp, tensor.SplitOp)
 
 
 def is_int8(op: Operation) -> bool:
@@ -124,19 +128,132 @@ class _LowerPool(RewritePattern):
         return True
 
 
-class _LowerAdd(RewritePattern):
-    root = tensor.AddOp
+def _where(op: Operation, fn, *args, **kwargs):
+    """Call a quantmath function; TFLM-refused parameters become an error naming the op."""
+    try:
+        return fn(*args, **kwargs)
+    except qn.UnsupportedQuantization as exc:
+        raise CompileError(f"lower-to-qnn: {op.where()}: {exc}") from None
+
+
+def _q(value) -> tuple[float, int]:
+    el = value.type.element
+    if not isinstance(el, QuantizedType):
+        raise CompileError(f"lower-to-qnn: {value.type} must be quantized per tensor")
+    return el.scale, el.zero_point
+
+
+def _binary_attrs(op: Operation) -> dict:
+    """ADD/SUB/MUL constants, renamed to the qnn op's lhs/rhs/output vocabulary."""
+    fn = {tensor.AddOp: qn.add_params, tensor.SubOp: qn.sub_params,
+          tensor.MulOp: qn.mul_params}[type(op)]
+    p = _where(op, fn, *_q(op.operand("lhs")), *_q(op.operand("rhs")), *_q(op.result),
+               act=op.attrs["act"])
+    rename = {"in1": "lhs", "in2": "rhs", "out": "output"}
+    attrs = {}
+    for key, value in p.items():
+        head, _, tail = key.partition("_")
+        if key in ("act_min", "act_max"):
+            continue
+        attrs[f"{rename.get(head, head)}_{tail}" if tail else key] = value
+    attrs["act"] = (p["act_min"], p["act_max"])
+    return attrs
+
+
+def _requant_attrs(p: dict) -> dict:
+    return {"input_zp": p["input_zp"], "output_zp": p["output_zp"], "mult": p["mult"],
+            "shift": p["shift"], "act": (p["act_min"], p["act_max"])}
+
+
+def _relu_attrs(op: Operation) -> dict:
+    return _requant_attrs(_where(op, qn.relu_params, *_q(op.operand("input")), *_q(op.result)))
+
+
+def _relu6_attrs(op: Operation) -> dict:
+    return _requant_attrs(_where(op, qn.relu6_params, *_q(op.operand("input"))))
+
+
+def _relu_n1_to_1_attrs(op: Operation) -> dict:
+    return _requant_attrs(_where(op, qn.relu_n1_to_1_params, *_q(op.operand("input")),
+                                 *_q(op.result)))
+
+
+def _logistic_attrs(op: Operation) -> dict:
+    scale, zp = _q(op.result)
+    if abs(scale - 1 / 256) > 1e-9:
+        raise CompileError(f"lower-to-qnn: {op.where()}: int8 LOGISTIC output scale must be "
+                           f"1/256, got {scale!r}")
+    return _where(op, qn.logistic_params, *_q(op.operand("input")), output_zp=zp)
+
+
+def _tanh_attrs(op: Operation) -> dict:
+    scale, zp = _q(op.result)
+    if abs(scale - 1 / 128) > 1e-9 or zp != 0:
+        raise CompileError(f"lower-to-qnn: {op.where()}: int8 TANH output must have scale "
+                           f"1/128 and zero point 0, got {scale!r}, {zp}")
+    return _where(op, qn.tanh_params, *_q(op.operand("input")))
+
+
+def _hard_swish_attrs(op: Operation) -> dict:
+    return _where(op, qn.hard_swish_params, *_q(op.operand("input")), *_q(op.result))
+
+
+def _leaky_relu_attrs(op: Operation) -> dict:
+    return _where(op, qn.leaky_relu_params, *_q(op.operand("input")), *_q(op.result),
+                  op.attrs["alpha"])
+
+
+def _prelu_attrs(op: Operation) -> dict:
+    return _where(op, qn.prelu_params, *_q(op.operand("input")), *_q(op.operand("alpha")),
+                  *_q(op.result))
+
+
+def _mean_attrs(op: Operation) -> dict:
+    p = _where(op, qn.mean_params, *_q(op.operand("input")), *_q(op.result),
+               op.operand("input").type.shape, op.attrs["axes"])
+    return {"axes": op.attrs["axes"], **{k: p[k] for k in ("input_zp", "output_zp", "mult",
+                                                           "shift")}}
+
+
+class _LowerWith(RewritePattern):
+    """Replace an int8 op by `target` with the attributes `attrs(op)` computes."""
+
+    def __init__(self, root: type[Operation], target: type[Operation], attrs):
+        self.root, self.target, self.attrs = root, target, attrs
 
     def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
         if not is_int8(op):
             return False
-        a = op.operand("lhs").type.element
-        b = op.operand("rhs").type.element
-        out = op.result.type.element
-        attrs = {"lhs_zp": a.zero_point, "rhs_zp": b.zero_point, "output_zp": out.zero_point,
-                 **quantmath.add_params(a.scale, b.scale, out.scale), "act": act_clamp(op)}
-        rewriter.replace_op(op, qnn.AddOp(op.operand_values, [op.result.type], attrs,
-                                          location=op.location))
+        rewriter.replace_op(op, self.target(op.operand_values, [op.result.type], self.attrs(op),
+                                            location=op.location))
+        return True
+
+
+class _LowerQuantize(RewritePattern):
+    """int8 -> int8 QUANTIZE is a requantization; float32 -> int8 keeps scale and zp."""
+
+    root = tensor.QuantizeOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        x = op.operand("input")
+        if is_quantized(x.type.element):
+            target = qnn.RequantizeOp
+            attrs = _requant_attrs(_where(op, qn.requantize_params, *_q(x), *_q(op.result)))
+        else:
+            target = qnn.QuantizeOp
+            attrs = _where(op, qn.quantize_params, *_q(op.result))
+        rewriter.replace_op(op, target([x], [op.result.type], attrs, location=op.location))
+        return True
+
+
+class _LowerDequantize(RewritePattern):
+    root = tensor.DequantizeOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        x = op.operand("input")
+        attrs = _where(op, qn.dequantize_params, *_q(x))
+        rewriter.replace_op(op, qnn.DequantizeOp([x], [op.result.type], attrs,
+                                                 location=op.location))
         return True
 
 
@@ -147,7 +264,9 @@ class _LowerSoftmax(RewritePattern):
         if not is_int8(op):
             return False
         x = op.operand("input").type.element
-        attrs = quantmath.softmax_params(op.attrs["beta"], x.scale)
+        out = op.result.type.element
+        attrs = _where(op, qn.softmax_params, op.attrs["beta"], x.scale, "int8",
+                       output_scale=out.scale, output_zp=out.zero_point)
         rewriter.replace_op(op, qnn.SoftmaxOp(op.operand_values, [op.result.type], attrs,
                                               location=op.location))
         return True
@@ -160,7 +279,20 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerFullyConnected(module),
         _LowerPool(fused.AvgPool2DOp, qnn.AvgPool2DOp),
         _LowerPool(fused.MaxPool2DOp, qnn.MaxPool2DOp),
-        _LowerAdd(),
+        _LowerWith(tensor.AddOp, qnn.AddOp, _binary_attrs),
+        _LowerWith(tensor.SubOp, qnn.SubOp, _binary_attrs),
+        _LowerWith(tensor.MulOp, qnn.MulOp, _binary_attrs),
+        _LowerWith(tensor.ReluOp, qnn.RequantizeOp, _relu_attrs),
+        _LowerWith(tensor.Relu6Op, qnn.RequantizeOp, _relu6_attrs),
+        _LowerWith(tensor.ReluN1To1Op, qnn.RequantizeOp, _relu_n1_to_1_attrs),
+        _LowerWith(tensor.LogisticOp, qnn.LogisticOp, _logistic_attrs),
+        _LowerWith(tensor.TanhOp, qnn.TanhOp, _tanh_attrs),
+        _LowerWith(tensor.HardSwishOp, qnn.HardSwishOp, _hard_swish_attrs),
+        _LowerWith(tensor.LeakyReluOp, qnn.LeakyReluOp, _leaky_relu_attrs),
+        _LowerWith(tensor.PreluOp, qnn.PreluOp, _prelu_attrs),
+        _LowerWith(tensor.MeanOp, qnn.MeanOp, _mean_attrs),
+        _LowerQuantize(),
+        _LowerDequantize(),
         _LowerSoftmax(),
     ]
 

@@ -414,9 +414,10 @@ def _import(path: str, model: tflite.Model, name: str) -> Module:
 
 # ---- the operator table ------------------------------------------------------------------
 
-def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...]) -> str:
-    """Check the operator's first input dtype; return 'int8' or 'float32'."""
-    t = ctx.tensors[op.inputs[0]]
+def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
+                            position: int = 0) -> str:
+    """Check the dtype of the operator's data input; return 'int8' or 'float32'."""
+    t = ctx.tensors[op.inputs[position]]
     kind = {TflType.INT8: "int8", TflType.FLOAT32: "float32"}.get(t.tfl_type)
     if kind is None or kind not in dtypes:
         ctx.tensor_type(t)  # raises the specific dtype message when there is one
@@ -577,3 +578,271 @@ def _softmax(ctx: ImportContext, op: TflOperator) -> None:
     ):
         raise ctx.fail("int8 SOFTMAX output must be quantized with scale 1/256, zero point -128")
     ctx.emit(tensor.SoftmaxOp, op, [ctx.input(op, 0)], {"beta": beta})
+
+
+# ---- elementwise arithmetic ----------------------------------------------------------------
+
+@op_rule("SUB", (1, 3), ("int8", "float32"), "elementwise subtraction with broadcasting",
+         "int8: inputs and output per-tensor quantized")
+def _sub(ctx: ImportContext, op: TflOperator) -> None:
+    _binary(ctx, op, tensor.SubOp, tflite.SubOptions)
+
+
+@op_rule("MUL", (1, 4), ("int8", "float32"), "elementwise multiplication with broadcasting",
+         "int8: inputs and output per-tensor quantized")
+def _mul(ctx: ImportContext, op: TflOperator) -> None:
+    _binary(ctx, op, tensor.MulOp, tflite.MulOptions)
+
+
+def _same_quantization(ctx: ImportContext, op: TflOperator, positions: list[int],
+                       outputs: bool = True) -> None:
+    """Ops that move values without rescaling need one quantization for all of them."""
+    types = [ctx.tensor_type(ctx.tensors[op.inputs[p]]).element for p in positions]
+    if outputs:
+        types += [ctx.output_type(op, i).element for i in range(len(op.outputs))]
+    if any(t != types[0] for t in types):
+        raise ctx.fail("inputs and outputs must share one quantization (utc moves int8 values "
+                       f"without rescaling, as TFLite Micro does); got {', '.join(map(str, types))}")
+
+
+def _min_max(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0, 1])
+    ctx.emit(cls, op, [ctx.input(op, 0), ctx.input(op, 1)])
+
+
+@op_rule("MAXIMUM", (1, 4), ("int8", "float32"), "elementwise maximum with broadcasting",
+         "int8: inputs and output share one quantization")
+def _maximum(ctx: ImportContext, op: TflOperator) -> None:
+    _min_max(ctx, op, tensor.MaximumOp)
+
+
+@op_rule("MINIMUM", (1, 4), ("int8", "float32"), "elementwise minimum with broadcasting",
+         "int8: inputs and output share one quantization")
+def _minimum(ctx: ImportContext, op: TflOperator) -> None:
+    _min_max(ctx, op, tensor.MinimumOp)
+
+
+# ---- activations and (de)quantization ------------------------------------------------------
+
+def _unary(ctx: ImportContext, op: TflOperator, cls: type[Operation],
+           attributes: dict | None = None) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    ctx.emit(cls, op, [ctx.input(op, 0)], attributes)
+
+
+def _unary_rule(builtin: str, versions: tuple[int, int], cls: type[Operation], summary: str,
+                constraints: str = "") -> None:
+    op_rule(builtin, versions, ("int8", "float32"), summary, constraints)(
+        lambda ctx, op: _unary(ctx, op, cls))
+
+
+_unary_rule("LOGISTIC", (1, 3), tensor.LogisticOp, "sigmoid",
+            "int8 output: scale 1/256, zero point -128")
+_unary_rule("TANH", (1, 3), tensor.TanhOp, "hyperbolic tangent",
+            "int8 output: scale 1/128, zero point 0")
+_unary_rule("RELU", (1, 3), tensor.ReluOp, "max(x, 0)")
+_unary_rule("RELU6", (1, 3), tensor.Relu6Op, "min(max(x, 0), 6)",
+            "int8: output quantized like the input (as TFLite Micro assumes)")
+_unary_rule("RELU_N1_TO_1", (1, 1), tensor.ReluN1To1Op, "min(max(x, -1), 1)")
+_unary_rule("HARD_SWISH", (1, 1), tensor.HardSwishOp, "x * relu6(x + 3) / 6")
+
+
+@op_rule("LEAKY_RELU", (1, 2), ("int8", "float32"), "x >= 0 ? x : alpha * x")
+def _leaky_relu(ctx: ImportContext, op: TflOperator) -> None:
+    opts = op.options(tflite.LeakyReluOptions)
+    alpha = float(np.float32(opts.Alpha())) if opts is not None else 0.0
+    _unary(ctx, op, tensor.LeakyReluOp, {"alpha": alpha})
+
+
+@op_rule("PRELU", (1, 1), ("int8", "float32"), "x >= 0 ? x : alpha * x, alpha broadcast",
+         "int8: alpha quantized per tensor")
+def _prelu(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    alpha = ctx.input(op, 1)
+    if isinstance(alpha.type.element, PerAxisQuantizedType):
+        raise ctx.fail("per-channel quantized PRELU alpha is not supported (TFLite Micro reads "
+                       "only its first scale)")
+    ctx.emit(tensor.PreluOp, op, [ctx.input(op, 0), alpha])
+
+
+@op_rule("QUANTIZE", (1, 2), ("int8", "float32"), "float32 -> int8, or int8 -> int8 requantize",
+         "output int8 per tensor")
+def _quantize(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    out = ctx.output_type(op)
+    if not isinstance(out.element, QuantizedType) or out.element.storage != ScalarType("i8"):
+        raise ctx.fail(f"QUANTIZE output must be per-tensor quantized int8, got {out}")
+    x = ctx.input(op, 0)
+    if isinstance(x.type.element, PerAxisQuantizedType):
+        raise ctx.fail("QUANTIZE of a per-channel quantized tensor is not supported")
+    ctx.emit(tensor.QuantizeOp, op, [x])
+
+
+@op_rule("DEQUANTIZE", (1, 2), ("int8",), "int8 -> float32 (folded when the input is constant)",
+         "input per-tensor quantized")
+def _dequantize_op(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8",))
+    index = op.inputs[0]
+    if index not in ctx.values and ctx.tensors[index].data is not None:
+        # dequantized weights: fold at compile time, the float constant goes to flash
+        ctx.values[op.outputs[0]] = ctx.constant(index, dequantize=True, role="dequantized")
+        return
+    x = ctx.input(op, 0)
+    if not isinstance(x.type.element, QuantizedType):
+        raise ctx.fail(f"DEQUANTIZE input must be per-tensor quantized, got {x.type}")
+    ctx.emit(tensor.DequantizeOp, op, [x])
+
+
+# ---- reductions -------------------------------------------------------------------------------
+
+def _axes(ctx: ImportContext, op: TflOperator, position: int, rank: int) -> list[int]:
+    """A constant axis operand (scalar or list), negative axes resolved, deduplicated."""
+    raw = [int(a) for a in ctx.const_data(op, position).reshape(-1)]
+    out = []
+    for a in raw:
+        if not -rank <= a < rank:
+            raise ctx.fail(f"axis {a} is out of range for rank {rank}")
+        a = a + rank if a < 0 else a
+        if a not in out:
+            out.append(a)
+    return sorted(out)
+
+
+@op_rule("MEAN", (1, 3), ("int8", "float32"), "mean over constant axes, keep_dims or not",
+         "int8: input and output per-tensor quantized")
+def _mean(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    x = ctx.input(op, 0)
+    axes = _axes(ctx, op, 1, x.type.rank)
+    if not axes:
+        raise ctx.fail("MEAN over no axes is not supported")
+    ctx.emit(tensor.MeanOp, op, [x], {"axes": tuple(axes)})
+
+
+# ---- shape and data movement ------------------------------------------------------------------
+
+@op_rule("SQUEEZE", (1, 2), ("int8", "float32"), "drop size-1 dimensions (a view: no copy)")
+def _squeeze(ctx: ImportContext, op: TflOperator) -> None:
+    _reshape_like(ctx, op)
+
+
+@op_rule("EXPAND_DIMS", (1, 2), ("int8", "float32"), "insert a size-1 dimension (a view: no copy)")
+def _expand_dims(ctx: ImportContext, op: TflOperator) -> None:
+    _reshape_like(ctx, op)
+
+
+def _pad_common(ctx: ImportContext, op: TflOperator, value_position: int | None) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    pads = ctx.const_data(op, 1).astype(np.int64)
+    if pads.shape != (x.type.rank, 2):
+        raise ctx.fail(f"paddings must have shape [{x.type.rank}, 2], got {list(pads.shape)}")
+    if (pads < 0).any():
+        raise ctx.fail(f"negative paddings {pads.tolist()} are not supported")
+    out = ctx.output_type(op)
+    value: int | float = out.element.zero_point if kind == "int8" else 0.0
+    if value_position is not None and value_position < len(op.inputs) and \
+            op.inputs[value_position] >= 0:
+        vt = ctx.tensors[op.inputs[value_position]]
+        if vt.data is None or vt.data.size != 1:
+            raise ctx.fail("the padding value must be a constant scalar")
+        if ctx.tensor_type(vt).element != out.element:
+            raise ctx.fail("the padding value must be quantized like the output")
+        value = int(vt.data.reshape(-1)[0]) if kind == "int8" else float(vt.data.reshape(-1)[0])
+    ctx.emit(tensor.PadOp, op, [x], {"pads": tuple(tuple(int(v) for v in p) for p in pads),
+                                     "value": value})
+
+
+@op_rule("PAD", (1, 2), ("int8", "float32"), "constant padding (zero, or the zero point)",
+         "constant paddings; int8: output quantized like the input")
+def _pad(ctx: ImportContext, op: TflOperator) -> None:
+    _pad_common(ctx, op, None)
+
+
+@op_rule("PADV2", (1, 2), ("int8", "float32"), "constant padding with a given value",
+         "constant paddings and value; int8: value and output quantized like the input")
+def _padv2(ctx: ImportContext, op: TflOperator) -> None:
+    _pad_common(ctx, op, 2)
+
+
+@op_rule("CONCATENATION", (1, 3), ("int8", "float32"), "join tensors along an axis",
+         "no fused activation; int8: inputs and output share one quantization")
+def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, list(range(len(op.inputs))))
+    opts = op.options(tflite.ConcatenationOptions)
+    if ctx.activation(opts.FusedActivationFunction()) != "none":
+        raise ctx.fail("a fused activation on CONCATENATION is not supported")
+    rank = ctx.output_type(op).rank
+    axis = int(opts.Axis())
+    if not -rank <= axis < rank:
+        raise ctx.fail(f"axis {axis} is out of range for rank {rank}")
+    ctx.emit(tensor.ConcatenationOp, op, [ctx.input(op, i) for i in range(len(op.inputs))],
+             {"axis": axis % rank})
+
+
+@op_rule("TRANSPOSE", (1, 5), ("int8", "float32"), "permute dimensions (up to 6-D)",
+         "constant permutation; int8: output quantized like the input")
+def _transpose(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    perm = [int(p) for p in ctx.const_data(op, 1).reshape(-1)]
+    if x.type.rank > 6:
+        raise ctx.fail(f"TRANSPOSE of rank {x.type.rank} is not supported (at most 6)")
+    perm = [p + x.type.rank if p < 0 else p for p in perm]
+    if sorted(perm) != list(range(x.type.rank)):
+        raise ctx.fail(f"perm {perm} is not a permutation of {x.type.rank} dimensions")
+    ctx.emit(tensor.TransposeOp, op, [x], {"perm": tuple(perm)})
+
+
+@op_rule("STRIDED_SLICE", (1, 6), ("int8", "float32"),
+         "strided window with begin/end/shrink-axis masks (up to 6-D)",
+         "constant begin/end/strides; int8: output quantized like the input")
+def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
+    from utc.compiler import slice_math
+
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    o = op.options(tflite.StridedSliceOptions)
+    masks = (o.BeginMask(), o.EndMask(), o.EllipsisMask(), o.NewAxisMask(),
+             o.ShrinkAxisMask()) if o is not None else (0, 0, 0, 0, 0)
+    offset = bool(o.Offset()) if o is not None else False
+    begin, end, strides = (ctx.const_data(op, i).reshape(-1).tolist() for i in (1, 2, 3))
+    try:
+        b6, s6, n6, shape = slice_math.resolve_strided_slice(
+            list(x.type.shape), begin, end, strides, *masks, offset=offset)
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    rank = x.type.rank
+    out = ctx.output_type(op)
+    if tuple(int(d) for d in shape) != out.shape:
+        raise ctx.fail(f"the slice gives shape {list(shape)} but the model says {list(out.shape)}")
+    ctx.emit(tensor.StridedSliceOp, op, [x], {
+        "begin": tuple(int(v) for v in b6[6 - rank:]),
+        "strides": tuple(int(v) for v in s6[6 - rank:]),
+        "shape": tuple(int(v) for v in n6[6 - rank:]),
+    })
+
+
+def _split_common(ctx: ImportContext, op: TflOperator, data: int, axis_pos: int) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"), data)
+    _same_quantization(ctx, op, [data])
+    x = ctx.input(op, data)
+    axis = _axes(ctx, op, axis_pos, x.type.rank)
+    if len(axis) != 1:
+        raise ctx.fail("split needs exactly one axis")
+    ctx.emit(tensor.SplitOp, op, [x], {"axis": axis[0]})
+
+
+@op_rule("SPLIT", (1, 3), ("int8", "float32"), "cut into equal parts along a constant axis")
+def _split(ctx: ImportContext, op: TflOperator) -> None:
+    _split_common(ctx, op, data=1, axis_pos=0)
+
+
+@op_rule("SPLIT_V", (1, 2), ("int8", "float32"), "cut into given sizes along a constant axis")
+def _split_v(ctx: ImportContext, op: TflOperator) -> None:
+    _split_common(ctx, op, data=0, axis_pos=2)

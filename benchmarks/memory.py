@@ -1,0 +1,148 @@
+"""Arena bytes: utc's planner strategies vs the lower bound vs TFLite Micro (DESIGN.md §8).
+
+For each model this compiles at -O2 once per memory-planning strategy (the -O2 pipeline
+with `plan-memory{strategy=NAME}`), reads the fixed-order lower bound that plan-memory
+records, and finds TFLite Micro's smallest working arena by bisection, all in one run, so
+the ratios compare figures measured on the same code and the same models.
+
+Why bisection for TFLM: TFLM does not report the arena a model needs up front, and what
+users have to reserve is the smallest `arena_size` for which the interpreter both builds
+and invokes. Each probe runs in a child process because TFLM crashes on a too-small arena.
+
+Run from the repository root:
+    .venv/bin/python benchmarks/memory.py [--models NAME ...] [--models-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import (  # noqa: E402
+    MODEL_NAME,
+    Column,
+    ModelInfo,
+    Report,
+    add_model_args,
+    pipeline_with_strategy,
+    ratio,
+    read_model,
+    seeded_inputs,
+    select_models,
+    tflm_generous_arena,
+    tflm_probe,
+    tflm_refusal,
+)
+
+#: Bisection step for TFLM's arena: the answer is the smallest multiple of this that works.
+TFLM_GRANULARITY = 16
+#: First arena tried when doubling towards a working upper bound.
+TFLM_START = 1024
+
+
+def tflm_smallest_arena(info: ModelInfo, scratch: Path) -> tuple[int | None, str]:
+    """(smallest working arena in bytes, a multiple of TFLM_GRANULARITY; or None, why not).
+
+    Doubles from TFLM_START to a working size (capped at a generous arena, which is
+    checked first so a model TFLM refuses is not mistaken for one needing more memory),
+    then bisects between the last failure and the first success. Assumes that an arena
+    that works keeps working when made larger, which holds for TFLM's allocator.
+    """
+    inputs = seeded_inputs(info.inputs)
+    refusal = tflm_refusal(info, inputs, scratch)
+    if refusal:
+        return None, refusal
+    cap = tflm_generous_arena(info)
+    lo, hi = 0, TFLM_START  # invariant once found: lo fails (0 trivially), hi works
+    while not tflm_probe(info, hi, inputs, scratch)[0]:
+        lo = hi
+        if hi >= cap:
+            return None, f"no arena up to {cap} bytes worked, though {cap} did before"
+        hi = min(2 * hi, cap)
+    while hi - lo > TFLM_GRANULARITY:
+        mid = (lo + hi) // 2 // TFLM_GRANULARITY * TFLM_GRANULARITY
+        if mid <= lo:
+            mid = lo + TFLM_GRANULARITY
+        if tflm_probe(info, mid, inputs, scratch)[0]:
+            hi = mid
+        else:
+            lo = mid
+    return hi, ""
+
+
+def utc_arenas(path: Path, work: Path) -> tuple[dict[str, int], str, int, int]:
+    """(arena per strategy, the -O2 default strategy, its arena, the lower bound)."""
+    from utc.compiler.driver import compile_model, pipeline_for
+    from utc.compiler.planning.allocators import STRATEGIES
+    from utc.dialects.func import main_function
+
+    default = main_function(compile_model(path, work / "default", name=MODEL_NAME, opt_level=2).module)
+    arenas = {}
+    for strategy in STRATEGIES:
+        result = compile_model(path, work / strategy, name=MODEL_NAME,
+                               pipeline=pipeline_with_strategy(pipeline_for(2), strategy))
+        arenas[strategy] = int(main_function(result.module).attrs["arena_bytes"])
+    return (arenas, str(default.attrs["plan_strategy"]), int(default.attrs["arena_bytes"]),
+            int(default.attrs["lower_bound"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from utc.compiler.planning.allocators import STRATEGIES
+
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=f"TFLM's arena is found by bisection to {TFLM_GRANULARITY} bytes.")
+    add_model_args(parser)
+    models = select_models(parser.parse_args(argv))
+
+    strategies = list(STRATEGIES)
+    columns = [Column("model", "the .tflite file", "<"),
+               Column("bound", "fixed-order lower bound on the arena (plan-memory's `lower_bound`): "
+                      "the most bytes live at any one step, in the order utc runs the ops")]
+    columns += [Column(s, f"utc -O2 arena with plan-memory{{strategy={s}}}") for s in strategies]
+    columns += [
+        Column("utc/bound", "the -O2 default strategy's arena / bound (1.00x = provably optimal "
+               "for this op order)"),
+        Column("TFLM min", f"TFLM's smallest working arena_size: interpreter creation and one "
+               f"invoke succeed (bisection to {TFLM_GRANULARITY} B; includes TFLM's own "
+               "interpreter structures)"),
+        Column("TFLM/utc", "TFLM min / utc -O2 arena (how many times more RAM TFLM needs)"),
+        Column("RAM 0-copy", "utc's RAM besides the stack with the zero-copy API "
+               "(m_input/m_run/m_output): the -O2 arena, nothing else"),
+        Column("I/O", "bytes of all inputs + outputs: the caller's buffers with NAME_invoke"),
+        Column("RAM invoke", "utc's RAM with NAME_invoke: arena + the caller's I/O buffers"),
+    ]
+    report = Report(columns)
+    defaults: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="utc-bench-memory-") as tmp:
+        for index, path in enumerate(models):
+            work = Path(tmp) / f"{index}"
+            work.mkdir()
+
+            def measure(path: Path = path, work: Path = work) -> list[str]:
+                info = read_model(path)
+                arenas, default, arena, bound = utc_arenas(path, work)
+                defaults.add(default)
+                tflm, why = tflm_smallest_arena(info, work)
+                if tflm is None:
+                    report.notes.append(f"{path.name}: TFLM n/a: {why}")
+                io = info.input_bytes + info.output_bytes
+                return [str(bound), *(str(arenas[s]) for s in strategies), ratio(arena, bound),
+                        "n/a" if tflm is None else str(tflm),
+                        "n/a" if tflm is None else ratio(tflm, arena),
+                        str(arena), str(io), str(arena + io)]
+
+            report.add(path.name, measure)
+    report.notes.insert(0, f"Ratios use the -O2 default strategy ({', '.join(sorted(defaults)) or '?'}). "
+                           "All figures are bytes unless marked x.")
+    print(report.render())
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

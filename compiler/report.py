@@ -1,0 +1,520 @@
+"""The compile report: per-layer memory and compute, and a memory map of the arena.
+
+`utc compile --report` answers the questions a firmware engineer asks before flashing a
+model: which layer costs the most compute, how much flash the weights take, how full the
+arena is at every step, where each output lands, and how far the plan is from the best
+possible one for this schedule (DESIGN.md §5: the lower bound is recorded and reported).
+
+Everything here is a pure function of a planned `buf`-level module, reading only what
+the IR records (the `live`/`offset`/`size` of every `buf.alloc`, the calls in schedule
+order, the function's `arena_bytes` and `lower_bound`): no side tables, and the same
+module always gives the same text and the same SVG bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from utc.compiler.errors import CompileError
+from utc.compiler.ir import OP_REGISTRY, Module, Value
+from utc.compiler.ir.printer import sanitize_name
+from utc.dialects import buf
+from utc.dialects.func import FuncOp, main_function
+from utc.passes.plan_memory import root_alloc
+
+# ---- the data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArenaBuffer:
+    """One `buf.alloc`: a block of arena bytes [offset, offset + size) that is live over
+    schedule steps [first, last] (both inclusive). `kind` is input, output, activation or
+    scratch; `name` is the buffer's IR name hint, made unique."""
+
+    name: str
+    kind: str
+    size: int
+    offset: int
+    first: int
+    last: int
+
+    def live_at(self, step: int) -> bool:
+        return self.first <= step <= self.last
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One kernel call (`buf.call`) of the schedule, with what it costs."""
+
+    step: int
+    location: str  # op.location.describe(): 'TFLite op #3 (model/conv/Relu)'
+    sources: tuple[tuple[int, str], ...]  # the TFLite (operator index, tensor name) pairs
+    op: str  # the source op, 'qnn.conv2d'
+    kernel: str  # the callee, 'utc_conv2d_s8'
+    output_shapes: tuple[tuple[int, ...], ...]
+    output_dtypes: tuple[str, ...]  # storage types, 'i8'
+    macs: int
+    weight_bytes: int  # flash: the buf.global operands of this call
+    live_bytes: int  # arena bytes live during this step (each buffer counted once)
+    output_offsets: tuple[int, ...]  # byte offset of each output in the arena
+    scratch_bytes: int
+
+
+ARENA_KINDS = ("input", "output", "activation", "scratch")
+
+
+def _function(module: Module) -> FuncOp:
+    fn = main_function(module)
+    if "arena_bytes" not in fn.attrs:
+        raise CompileError("report: memory is not planned (run plan-memory first)")
+    return fn
+
+
+def _calls(fn: FuncOp) -> list[buf.CallOp]:
+    return [op for op in fn.block.ops if isinstance(op, buf.CallOp)]
+
+
+def _is_scratch(value: Value) -> bool:
+    op = getattr(value, "op", None)
+    return isinstance(op, buf.AllocOp) and bool(op.attrs.get("scratch"))
+
+
+def arena_buffers(module: Module) -> list[ArenaBuffer]:
+    """Every arena buffer of the planned module, in IR order.
+
+    Views are not listed: they alias bytes of their root buffer, which is what occupies
+    the arena. Model outputs are recognised by the function's return (the source of
+    truth; an `output` attribute counts too), so no pass has to mark them for the report.
+    """
+    fn = _function(module)
+    returned = {root_alloc(v) for v in fn.return_op.operand_values}
+    taken: set[str] = set()
+    out: list[ArenaBuffer] = []
+    for op in fn.block.ops:
+        if not isinstance(op, buf.AllocOp):
+            continue
+        if "live" not in op.attrs or "offset" not in op.attrs:
+            raise CompileError(f"report: {op.where()} has no offset/live range "
+                               "(run plan-memory first)")
+        if op.attrs.get("scratch"):
+            kind = "scratch"
+        elif "input" in op.attrs:
+            kind = "input"
+        elif op in returned or "output" in op.attrs:
+            kind = "output"
+        else:
+            kind = "activation"
+        base = sanitize_name(op.result.name_hint or kind)
+        name, n = base, 1
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
+        first, last = op.attrs["live"]
+        out.append(ArenaBuffer(name, kind, int(op.attrs["size"]), int(op.attrs["offset"]),
+                               int(first), int(last)))
+    return out
+
+
+def live_profile(module: Module) -> list[int]:
+    """Arena bytes live at each schedule step (raw sizes, each buffer once).
+
+    Its maximum is the fixed-order lower bound plan-memory records: no allocator can make
+    this schedule fit in fewer bytes, so it is the yardstick for the arena size.
+    """
+    fn = _function(module)
+    buffers = arena_buffers(module)
+    steps = max(len(_calls(fn)), 1)
+    return [sum(b.size for b in buffers if b.live_at(s)) for s in range(steps)]
+
+
+def peak(module: Module) -> tuple[int, int]:
+    """(step, bytes) of the most bytes live at once; the earliest such step on ties."""
+    profile = live_profile(module)
+    best = max(profile)
+    return profile.index(best), best
+
+
+# ---- MACs ----------------------------------------------------------------------------------
+
+
+def _fields(call: buf.CallOp) -> dict[str, Value]:
+    """The call's operands by the source op's field names ('input', 'filter', 'lhs'...),
+    so cost formulas can say what they mean instead of indexing operands."""
+    source_cls = OP_REGISTRY.get(call.attrs["op"])
+    if source_cls is None:
+        return {}
+    ins = call.inputs
+    fields: dict[str, Value] = {}
+    for i, spec in enumerate(source_cls.operands):
+        if spec.endswith("*") or i >= len(ins):
+            break
+        fields[spec.rstrip("?")] = ins[i]
+    outs = [v for v in call.outputs if not _is_scratch(v)]
+    for spec, v in zip(source_cls.results, outs):
+        fields.setdefault(spec.rstrip("?*"), v)
+    return fields
+
+
+def _shape(fields: dict[str, Value], key: str, rank: int) -> tuple[int, ...] | None:
+    value = fields.get(key)
+    shape = getattr(getattr(value, "type", None), "shape", None)
+    return tuple(shape) if shape is not None and len(shape) == rank else None
+
+
+def _conv_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
+    w = _shape(fields, "filter", 4)  # [out_c, kh, kw, in_c]
+    return None if w is None else out * w[1] * w[2] * w[3]
+
+
+def _depthwise_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
+    w = _shape(fields, "filter", 4)  # [1, kh, kw, out_c]
+    return None if w is None else out * w[1] * w[2]
+
+
+def _transpose_conv_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
+    # every input element is scattered through the whole [kh, kw, out_c] filter
+    w = _shape(fields, "filter", 4)
+    x = fields.get("input")
+    if w is None or x is None:
+        return None
+    return x.type.num_elements * w[0] * w[1] * w[2]
+
+
+def _fully_connected_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
+    w = _shape(fields, "weights", 2)  # [units, depth]
+    return None if w is None else out * w[1]
+
+
+def _pool_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
+    window = call.attrs.get("window")
+    if not isinstance(window, tuple) or len(window) != 2:
+        return None
+    return out * int(window[0]) * int(window[1])
+
+
+def _input_elements(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
+    x = fields.get("input") or (call.inputs[0] if call.inputs else None)
+    return None if x is None else x.type.num_elements
+
+
+def _per_output(call: buf.CallOp, fields: dict[str, Value], out: int) -> int:
+    return out
+
+
+def _no_compute(call: buf.CallOp, fields: dict[str, Value], out: int) -> int:
+    return 0
+
+
+_CostFn = Callable[[buf.CallOp, dict[str, Value], int], int | None]
+
+#: Multiply-accumulates (or, for non-MAC ops, basic arithmetic operations) by the suffix
+#: of the source op's name, so `qnn.conv2d` and `fused.conv2d` share one formula. Ops not
+#: listed count one operation per output element; data movement counts zero.
+MAC_FORMULAS: dict[str, _CostFn] = {
+    "conv2d": _conv_macs,
+    "depthwise_conv2d": _depthwise_macs,
+    "transpose_conv2d": _transpose_conv_macs,
+    "transpose_conv": _transpose_conv_macs,
+    "fully_connected": _fully_connected_macs,
+    "avg_pool2d": _pool_macs,
+    "max_pool2d": _pool_macs,
+    "l2_pool2d": _pool_macs,
+    **{k: _input_elements for k in ("mean", "sum", "reduce_max", "reduce_min", "reduce_prod")},
+    **{k: _per_output for k in (
+        "add", "sub", "mul", "div", "maximum", "minimum", "squared_difference", "softmax",
+        "log_softmax", "logistic", "tanh", "relu", "relu6", "relu_n1_to_1", "leaky_relu",
+        "prelu", "hard_swish", "elu", "exp", "log", "sqrt", "rsqrt", "abs", "neg", "quantize",
+        "dequantize", "requantize", "l2_normalization")},
+    **{k: _no_compute for k in (
+        "reshape", "transpose", "concatenation", "concat", "pad", "padv2", "mirror_pad", "slice",
+        "strided_slice", "gather", "copy", "squeeze", "expand_dims", "split", "split_v", "pack",
+        "unpack", "tile", "space_to_depth", "depth_to_space", "space_to_batch_nd",
+        "batch_to_space_nd", "resize_nearest_neighbor", "broadcast_to")},
+}
+
+
+def macs(call: buf.CallOp) -> int:
+    """Multiply-accumulates of one kernel call (the usual figure to compare layers by).
+
+    conv: out_elems * kh * kw * in_c; depthwise: out_elems * kh * kw; fully connected:
+    out_elems * depth; pooling: out_elems * kh * kw; elementwise and activations:
+    out_elems; data movement: 0. An op this table does not know, or whose operands do not
+    have the expected shapes, counts one operation per output element rather than failing:
+    a report must never be the reason a compile breaks.
+    """
+    out = sum(v.type.num_elements for v in call.outputs if not _is_scratch(v))
+    formula = MAC_FORMULAS.get(str(call.attrs.get("op", "")).rsplit(".", 1)[-1])
+    if formula is None:
+        return int(out)
+    value = formula(call, _fields(call), out)
+    return int(out if value is None else value)
+
+
+# ---- rows ----------------------------------------------------------------------------------
+
+
+def _address(value: Value) -> int:
+    """Arena byte offset of a value (through views), or -1 for flash."""
+    offset = 0
+    op = getattr(value, "op", None)
+    while isinstance(op, buf.ViewOp):
+        offset += op.attrs["offset"]
+        op = op.operand("source").op
+    return op.attrs["offset"] + offset if isinstance(op, buf.AllocOp) else -1
+
+
+def layer_rows(module: Module) -> list[LayerRow]:
+    """One row per `buf.call`, in schedule order (step i is the i-th call)."""
+    fn = _function(module)
+    profile = live_profile(module)
+    rows = []
+    for step, call in enumerate(_calls(fn)):
+        outs = [v for v in call.outputs if not _is_scratch(v)]
+        scratch = {root_alloc(v) for v in call.outputs if _is_scratch(v)}
+        weights = sum(v.type.byte_size for v in call.inputs if isinstance(v.op, buf.GlobalOp))
+        loc = call.location
+        rows.append(LayerRow(
+            step=step,
+            location=loc.describe(),
+            sources=tuple(loc.sources) if loc else (),
+            op=call.attrs["op"],
+            kernel=call.attrs["callee"],
+            output_shapes=tuple(tuple(v.type.shape) for v in outs),
+            output_dtypes=tuple(str(v.type.element.storage) for v in outs),
+            macs=macs(call),
+            weight_bytes=int(weights),
+            live_bytes=profile[step],
+            output_offsets=tuple(_address(v) for v in outs),
+            scratch_bytes=sum(a.attrs["size"] for a in scratch if a is not None),
+        ))
+    return rows
+
+
+def flash_bytes(module: Module) -> tuple[int, int]:
+    """(weight tensors, other constants) in bytes: every module resource the IR refers
+    to, counted once. Weight tensors are the `buf.global`s; the rest are kernel parameter
+    arrays such as per-channel requantization multipliers and shifts. Both end up in
+    `NAME_weights.cpp`, so their sum is the model's constant flash."""
+    fn = _function(module)
+    tensors = {op.attrs["value"].name for op in fn.block.ops if isinstance(op, buf.GlobalOp)}
+    a = b = 0
+    for name in module.referenced_resources():
+        size = module.resources[name].type.byte_size
+        if name in tensors:
+            a += size
+        else:
+            b += size
+    return int(a), int(b)
+
+
+# ---- text ----------------------------------------------------------------------------------
+
+
+def _n(x: int) -> str:
+    return f"{x:,}"
+
+
+def _clip(text: str, width: int) -> str:
+    """Keep the end of a long name (its most specific part) and mark the cut."""
+    return text if len(text) <= width else "..." + text[-(width - 3):]
+
+
+def _operator(row: LayerRow, width: int) -> str:
+    """'#3 model/conv/Relu': TFLite operator index(es) and the output tensor's name.
+
+    A fused op lists every source index; the name is the last source's, the tensor the
+    fused op actually produces. TFLite names glued with ';' keep their first part."""
+    if not row.sources:
+        return _clip(row.location, width)
+    indices = ",".join(f"#{i}" for i, _ in row.sources)
+    name = row.sources[-1][1].split(";")[0]
+    return indices + " " + _clip(name, max(width - len(indices) - 1, 8))
+
+
+def _shapes(row: LayerRow) -> str:
+    return ", ".join("x".join(map(str, s)) + " " + d
+                     for s, d in zip(row.output_shapes, row.output_dtypes))
+
+
+def format_report(module: Module) -> str:
+    """The per-layer table followed by the totals, as fixed-width text.
+
+    Numbers use thousands separators; offsets are plain decimals, as in the IR and the
+    generated `arena + N` expressions. The peak step is marked with '*'."""
+    fn = _function(module)
+    rows = layer_rows(module)
+    buffers = arena_buffers(module)
+    arena, bound = int(fn.attrs["arena_bytes"]), int(fn.attrs.get("lower_bound", 0))
+    peak_step, peak_bytes = peak(module)
+
+    headers = ("step", "operator", "kernel", "output shape", "MACs", "weights B", "live B",
+               "offset", "scratch B")
+    right = (True, False, False, False, True, True, True, True, True)
+    table = [
+        (("*" if r.step == peak_step and rows else "") + str(r.step), _operator(r, 48), r.kernel,
+         _shapes(r), _n(r.macs), _n(r.weight_bytes), _n(r.live_bytes),
+         ",".join(map(str, r.output_offsets)), _n(r.scratch_bytes))
+        for r in rows
+    ]
+    widths = [max([len(h)] + [len(t[i]) for t in table]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w)
+                         for c, w, r in zip(cells, widths, right)).rstrip()
+
+    out = [f"utc report: {module.name}: {len(rows)} kernel calls, memory plan "
+           f"'{fn.attrs.get('plan_strategy', '?')}' ('*' marks the peak step)", "",
+           line(headers), line(["-" * w for w in widths])]
+    out += [line(t) for t in table]
+    out.append(line(["-" * w for w in widths]))
+
+    tensors, constants = flash_bytes(module)
+    gap = arena - bound
+    pct = f"{100.0 * gap / bound:.1f}%" if bound else "n/a"
+    peak_row = rows[peak_step] if rows else None
+    label = 20
+    out += [
+        "",
+        f"{'flash (weights)':<{label}}{_n(tensors + constants)} B  (tensors {_n(tensors)} B + "
+        f"requantization/kernel constants {_n(constants)} B)",
+        f"{'total MACs':<{label}}{_n(sum(r.macs for r in rows))}",
+        f"{'arena':<{label}}{_n(arena)} B",
+        f"{'lower bound':<{label}}{_n(bound)} B  (most bytes live at once in this schedule)",
+        f"{'gap':<{label}}{_n(gap)} B ({pct})",
+        f"{'peak':<{label}}step {peak_step}, {_n(peak_bytes)} B live"
+        + (f"  [{_operator(peak_row, 60)}, {peak_row.kernel}]" if peak_row else ""),
+    ]
+    live = sorted((b for b in buffers if b.live_at(peak_step)), key=lambda b: (b.offset, b.name))
+    if live:
+        name_w = max(len(b.name) for b in live)
+        size_w = max(len(_n(b.size)) for b in live)
+        out.append(f"{'live at the peak':<{label}}(offset, size, live steps, kind)")
+        for b in live:
+            out.append(f"{'':<{label}}{b.name:<{name_w}}  @{b.offset:<7} {_n(b.size):>{size_w}} B"
+                       f"  [{b.first}, {b.last}]  {b.kind}")
+    return "\n".join(out) + "\n"
+
+
+# ---- SVG -----------------------------------------------------------------------------------
+
+#: Fill colours by buffer kind (colour-blind safe, Tableau 10).
+KIND_COLORS = {"input": "#4e79a7", "output": "#e15759", "activation": "#59a14f",
+               "scratch": "#f28e2b"}
+
+
+def _f(x: float) -> str:
+    """Coordinates with two decimals and no '-0': fixed text for fixed input."""
+    s = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def _nice_step(span: float, target: int) -> int:
+    """A 1-2-5 tick spacing giving at most about `target` ticks over `span`."""
+    if span <= 0:
+        return 1
+    raw = span / max(target, 1)
+    mag = 10 ** int(math.floor(math.log10(raw))) if raw >= 1 else 1
+    for m in (1, 2, 5, 10):
+        if m * mag >= raw:
+            return int(m * mag)
+    return int(10 * mag)
+
+
+def memory_svg(module: Module) -> str:
+    """The arena over time as SVG: x = schedule step, y = arena offset (0 at the bottom).
+
+    Each buffer is a rectangle over its live steps and its bytes, coloured by kind, with
+    a `<title>` tooltip; dashed lines mark the lower bound and the arena size, and the
+    peak step is shaded. Hand-written XML, so the same module gives the same bytes."""
+    fn = _function(module)
+    buffers = arena_buffers(module)
+    steps = max(len(_calls(fn)), 1)
+    arena, bound = int(fn.attrs["arena_bytes"]), int(fn.attrs.get("lower_bound", 0))
+    peak_step, peak_bytes = peak(module)
+
+    left, right, top, bottom = 90.0, 170.0, 50.0, 60.0
+    pw, ph = 900.0, 480.0
+    width, height = left + pw + right, top + ph + bottom
+    ymax = max(arena, bound, max((b.offset + b.size for b in buffers), default=0), 1)
+    sx, sy = pw / steps, ph / ymax
+
+    def x(step: float) -> float:
+        return left + step * sx
+
+    def y(addr: float) -> float:
+        return top + ph - addr * sy
+
+    o: list[str] = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
+        f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(f'utc arena map: {module.name}')}</title>",
+        f'<rect class="background" x="0" y="0" width="{_f(width)}" height="{_f(height)}" '
+        'fill="#ffffff"/>',
+        f'<text x="{_f(left)}" y="20" font-size="14" font-weight="bold">'
+        f"{escape(f'{module.name}: arena {arena:,} B, lower bound {bound:,} B, {steps} steps')}"
+        "</text>",
+        f'<rect class="plot" x="{_f(left)}" y="{_f(top)}" width="{_f(pw)}" height="{_f(ph)}" '
+        'fill="#f7f7f7" stroke="#999999"/>',
+    ]
+    # grid and axes
+    ystep = _nice_step(ymax, 8)
+    for a in range(0, ymax + 1, ystep):
+        o.append(f'<line x1="{_f(left)}" y1="{_f(y(a))}" x2="{_f(left + pw)}" y2="{_f(y(a))}" '
+                 'stroke="#e0e0e0"/>')
+        o.append(f'<text x="{_f(left - 6)}" y="{_f(y(a) + 4)}" text-anchor="end">{a:,}</text>')
+    xstep = _nice_step(steps, 25)
+    for s in range(0, steps, xstep):
+        cx = x(s + 0.5)
+        o.append(f'<text x="{_f(cx)}" y="{_f(top + ph + 16)}" text-anchor="middle">{s}</text>')
+    o.append(f'<text x="{_f(left + pw / 2)}" y="{_f(height - 18)}" text-anchor="middle">'
+             "schedule step (kernel call)</text>")
+    o.append(f'<text x="20" y="{_f(top + ph / 2)}" text-anchor="middle" '
+             f'transform="rotate(-90 20 {_f(top + ph / 2)})">arena offset (bytes)</text>')
+    # buffers
+    for b in buffers:
+        h = b.size * sy
+        h = max(h, 2.0) if b.size else 0.0  # keep tiny buffers visible
+        tip = (f"{b.name} ({b.kind}): {b.size:,} B at offset {b.offset}..{b.offset + b.size - 1}, "
+               f"live steps {b.first}-{b.last}")
+        o.append(f'<rect class="buf" x="{_f(x(b.first))}" y="{_f(y(b.offset) - h)}" '
+                 f'width="{_f((b.last - b.first + 1) * sx)}" height="{_f(h)}" '
+                 f'fill="{KIND_COLORS[b.kind]}" stroke="#ffffff" stroke-width="0.5">'
+                 f"<title>{escape(tip)}</title></rect>")
+        w = (b.last - b.first + 1) * sx
+        fits = int((w - 6) / 6.5)  # characters of 11 px sans-serif that fit the width
+        if h >= 14 and len(b.name) <= fits:  # a cut name would be ambiguous: tooltip only
+            o.append(f'<text class="name" x="{_f(x(b.first) + 3)}" y="{_f(y(b.offset) - h + 12)}" '
+                     f'fill="#ffffff" pointer-events="none">{escape(b.name)}</text>')
+    # peak step
+    tip = f"peak: step {peak_step}, {peak_bytes:,} B live"
+    o.append(f'<rect class="peak" x="{_f(x(peak_step))}" y="{_f(top)}" width="{_f(sx)}" '
+             f'height="{_f(ph)}" fill="#ffd400" fill-opacity="0.18" stroke="#b8860b" '
+             f'stroke-dasharray="2,2" pointer-events="none"><title>{escape(tip)}</title></rect>')
+    o.append(f'<text x="{_f(x(peak_step + 0.5))}" y="{_f(top - 6)}" text-anchor="middle" '
+             f'fill="#8b6508">peak {peak_bytes:,} B</text>')
+    # lower bound and arena lines: the arena label above its line, the bound's below
+    for value, color, label, dy in ((bound, "#333333", f"lower bound {bound:,} B", 13),
+                                    (arena, "#c00000", f"arena {arena:,} B", -4)):
+        o.append(f'<line class="limit" x1="{_f(left)}" y1="{_f(y(value))}" x2="{_f(left + pw)}" '
+                 f'y2="{_f(y(value))}" stroke="{color}" stroke-width="1.2" '
+                 'stroke-dasharray="6,4"/>')
+        o.append(f'<text x="{_f(left + pw + 6)}" y="{_f(y(value) + dy)}" fill="{color}">'
+                 f"{escape(label)}</text>")
+    # legend
+    for i, kind in enumerate(ARENA_KINDS):
+        ly = top + ph - 80 + i * 18
+        o.append(f'<rect class="legend" x="{_f(left + pw + 8)}" y="{_f(ly)}" width="12" '
+                 f'height="12" fill="{KIND_COLORS[kind]}"/>')
+        o.append(f'<text x="{_f(left + pw + 26)}" y="{_f(ly + 10)}">{escape(kind)}</text>')
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
+__all__ = [
+    "ARENA_KINDS", "KIND_COLORS", "MAC_FORMULAS", "ArenaBuffer", "LayerRow", "arena_buffers",
+    "flash_bytes", "format_report", "layer_rows", "live_profile", "macs", "memory_svg", "peak",
+]

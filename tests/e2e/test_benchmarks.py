@@ -1,0 +1,81 @@
+"""Smoke tests for benchmarks/: each script runs on one small model and prints its table.
+
+They check the table's shape (header, a measured row, the legend) and the failure
+contract (a model that cannot be compiled gives a FAILED row and exit status 1, the
+others still run). They never look at the figures: timings are not assertable
+(DESIGN.md §8), and arena sizes are the planner tests' business.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SHARED_MODELS
+
+HEADERS = {
+    "benchmarks.models": ["model", "ops", "-O0 s", "-O2 s", "weights", "code", "arena", "utc us",
+                          "TFLM us", "TFLM/utc"],
+    "benchmarks.memory": ["model", "bound", "greedy-by-size", "optimal", "utc/bound", "TFLM min",
+                          "TFLM/utc", "RAM 0-copy", "I/O", "RAM invoke"],
+}
+EXTRA_ARGS = {"benchmarks.models": ["--iterations", "5"], "benchmarks.memory": []}
+
+
+def small_model() -> Path:
+    """hello_world_int8 from the shared models when present, else the bundled example,
+    so the smoke test runs in checkouts without ../shared/models."""
+    for path in (SHARED_MODELS / "hello_world_int8.tflite", REPO / "examples" / "sine_int8.tflite"):
+        if path.is_file():
+            return path
+    pytest.skip("no small .tflite model available")
+
+
+def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", script, *args, *EXTRA_ARGS[script]], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+
+
+def row_of(stdout: str, model: str) -> str:
+    rows = [line for line in stdout.splitlines() if line.startswith(model)]
+    assert len(rows) == 1, stdout
+    return rows[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(HEADERS))
+def test_benchmark_prints_table(script: str) -> None:
+    model = small_model()
+    proc = run(script, "--models-dir", str(model.parent), "--models", model.name)
+    assert proc.returncode == 0, proc.stderr
+    header = proc.stdout.splitlines()[0]
+    for column in HEADERS[script]:
+        assert column in header, header
+    row = row_of(proc.stdout, model.name)
+    assert "FAILED" not in row
+    assert len(row.split()) >= len(HEADERS[script])
+    assert "the .tflite file" in proc.stdout  # the legend
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(HEADERS))
+def test_benchmark_reports_failed_model_and_continues(script: str, tmp_path: Path) -> None:
+    model = small_model()
+    shutil.copy(model, tmp_path / model.name)
+    (tmp_path / "aaa_broken.tflite").write_bytes(b"not a flatbuffer" * 8)
+    proc = run(script, "--models-dir", str(tmp_path))
+    assert proc.returncode == 1
+    assert row_of(proc.stdout, "aaa_broken.tflite").split()[1] == "FAILED:"
+    assert "FAILED" not in row_of(proc.stdout, model.name)
+    assert [line for line in proc.stderr.splitlines() if line.startswith("error: aaa_broken.tflite:")]
+
+
+@pytest.mark.parametrize("script", sorted(HEADERS))
+def test_benchmark_missing_models_folder(script: str, tmp_path: Path) -> None:
+    proc = run(script, "--models-dir", str(tmp_path / "absent"))
+    assert proc.returncode == 1
+    assert "does not exist" in proc.stderr
