@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 from utc.codegen.kernels import KERNELS, Kernel
+from utc.compiler import slice_math
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import (
     MemRefType,
@@ -58,6 +59,24 @@ def shape6(shape) -> str:
 def flags6(rank: int, axes) -> str:
     """One 0/1 flag per 6-D dimension, set for the given axes of a rank-`rank` tensor."""
     return ", ".join("1" if d - (6 - rank) in axes else "0" for d in range(6))
+
+
+def pads6(pads, side: int) -> str:
+    """One side (0 before, 1 after) of per-dimension [before, after] pads, in 6-D."""
+    values = [0] * (6 - len(pads)) + [int(p[side]) for p in pads]
+    return ", ".join(map(str, values))
+
+
+def _concat_params(types: list[MemRefType], axis: int) -> tuple[int, list[int]]:
+    """(outer, bytes per tensor from the axis on) of a concatenation or split."""
+    outer, chunks, _ = slice_math.concat_params([t.shape for t in types], axis,
+                                                types[0].element.byte_width)
+    return outer, chunks
+
+
+def _scalar(value: int | float, t: MemRefType) -> str:
+    """A C literal of one element of `t`'s element type."""
+    return format_f32(float(value)) + "f" if t.element.is_float else str(int(value))
 
 
 def c_identifier(text: str) -> str:
@@ -129,7 +148,8 @@ class Emitter:
         )
         self.env.globals.update(prod=lambda xs: int(np.prod(xs, dtype=np.int64)),
                                 f32=lambda x: format_f32(x) + "f", shape6=shape6,
-                                flags6=flags6)
+                                flags6=flags6, pads6=pads6, perm6=slice_math.transpose_perm6,
+                                concat_params=_concat_params, c_type=c_type, scalar=_scalar)
         self.weight_names: dict[str, str] = {}
         for res_name in module.referenced_resources():
             self.weight_names[res_name] = f"{name}_w_{c_identifier(res_name)}"

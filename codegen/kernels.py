@@ -18,7 +18,7 @@ from utc.dialects import func, fused, qnn, tensor
 class Kernel:
     name: str  # the C function the generated code calls
     op: type[Operation] | tuple[type[Operation], ...]
-    dtype: str  # "int8" or "float32": the op's output element type
+    dtype: str  # "int8", "float32" (the op's output element type) or "any"
     files: tuple[str, ...]  # runtime files (headers and sources) to copy into out/
     family: str  # template file codegen/templates/kernels/<family>.j2
     summary: str
@@ -49,6 +49,7 @@ _S8 = ("utc_quant.h",)
 _S8X = ("utc_quant.h", "utc_quant_ext.h")
 _ACT_S8 = _files("utc_activation_s8")
 _EW_F32 = _files("utc_elementwise_f32")
+_MOVE = _files("utc_data_movement")
 _ACT_F32 = _files("utc_elementwise_f32", "utc_activation_f32")
 
 
@@ -133,6 +134,16 @@ KERNELS: list[Kernel] = [
            "activation", "int8 -> float32 dequantization"),
     Kernel("utc_reduce_mean_s8", qnn.MeanOp, "int8", _S8 + _files("utc_reduce_s8"), "reduce",
            "int8 mean over any axes"),
+    Kernel("utc_pad", tensor.PadOp, "any", _MOVE, "data_movement",
+           "constant padding (PAD, PADV2), any element type"),
+    Kernel("utc_concatenation", tensor.ConcatenationOp, "any", _MOVE, "data_movement",
+           "concatenation along any axis, any element type"),
+    Kernel("utc_transpose", tensor.TransposeOp, "any", _MOVE, "data_movement",
+           "transpose up to 6-D, any element type"),
+    Kernel("utc_strided_slice", tensor.StridedSliceOp, "any", _MOVE, "data_movement",
+           "strided slice up to 6-D, any element type"),
+    Kernel("utc_split", tensor.SplitOp, "any", _MOVE, "data_movement",
+           "split along any axis (SPLIT, SPLIT_V), any element type"),
     Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"), "softmax",
            "int8 softmax (fixed-point exp, TFLite Micro arithmetic)"),
     Kernel("utc_softmax_f32", tensor.SoftmaxOp, "float32", _files("utc_misc_f32"), "softmax",

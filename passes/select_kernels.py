@@ -34,7 +34,7 @@ class SelectKernels(Pass):
                 continue
             reasons = []
             for kernel in KERNELS:
-                if not isinstance(op, kernel.op) or kernel.dtype != op_dtype(op):
+                if not isinstance(op, kernel.op) or kernel.dtype not in (op_dtype(op), "any"):
                     continue
                 reason = kernel.constraint(op)
                 if reason:

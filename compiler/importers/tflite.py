@@ -506,7 +506,10 @@ def _depthwise_conv2d(ctx: ImportContext, op: TflOperator) -> None:
     if in_c == 0 or out_c % in_c:
         raise ctx.fail(f"filter depth {out_c} is not a multiple of input depth {in_c}")
     attrs["depth_multiplier"] = out_c // in_c
-    ctx.emit(tensor.DepthwiseConv2DOp, op, [x, w, _bias(ctx, op, 2, kind)], attrs)
+    bias = _bias(ctx, op, 2, kind)
+    if bias is None:
+        raise ctx.fail("DEPTHWISE_CONV_2D needs a bias (TFLite and TFLite Micro require one)")
+    ctx.emit(tensor.DepthwiseConv2DOp, op, [x, w, bias], attrs)
 
 
 def _pool(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:

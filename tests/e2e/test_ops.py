@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.e2e.op_models import check_against_oracle, int_const, single_op
+from tests.e2e.op_models import check_against_oracle, conv_like, int_const, single_op
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 QIN, QIN2, QOUT = (0.05, -3), (0.08, 10), (0.1, 5)
@@ -182,4 +182,235 @@ def test_reshape_like(op: str, dtype: str, tmp_path: Path) -> None:
     else:
         model = single_op(op, [([4, 6], q), ([], None)], [([4, 1, 6], q)],
                           consts={1: int_const(1)})
+    check_against_oracle(model, tmp_path)
+
+
+# ---- convolutions, fully connected, pooling, softmax -------------------------------------------
+
+def _out_size(size: int, k: int, stride: int, dilation: int, padding: str) -> int:
+    if padding == "SAME":
+        return -(-size // stride)
+    return -(-(size - (k - 1) * dilation) // stride)
+
+
+CONV_CASES = {
+    # name: (input [N, H, W, C], kernel (kh, kw), out channels / depth multiplier,
+    #        stride, dilation, padding)
+    "3x3_same": ([1, 9, 9, 3], (3, 3), 4, (1, 1), (1, 1), "SAME"),
+    "3x3_valid_stride2": ([1, 11, 10, 5], (3, 3), 6, (2, 2), (1, 1), "VALID"),
+    "odd_kernel_same_stride2": ([1, 10, 7, 2], (5, 2), 3, (2, 3), (1, 1), "SAME"),
+    "dilated": ([1, 12, 12, 4], (3, 3), 5, (1, 1), (2, 3), "SAME"),
+    "dilated_valid": ([1, 13, 11, 3], (2, 3), 2, (1, 2), (3, 2), "VALID"),
+    "1x1_batch2": ([2, 5, 5, 8], (1, 1), 7, (1, 1), (1, 1), "VALID"),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("case", sorted(CONV_CASES))
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+def test_convolutions(op: str, case: str, dtype: str, tmp_path: Path) -> None:
+    x, (kh, kw), n, stride, dilation, padding = CONV_CASES[case]
+    oh = _out_size(x[1], kh, stride[0], dilation[0], padding)
+    ow = _out_size(x[2], kw, stride[1], dilation[1], padding)
+    channels = n if op == "CONV_2D" else x[3] * (1 + n % 3)
+    w_shape = [channels, kh, kw, x[3]] if op == "CONV_2D" else [1, kh, kw, channels]
+    opts = {"padding": padding, "stride_h": stride[0], "stride_w": stride[1],
+            "dilation_h_factor": dilation[0], "dilation_w_factor": dilation[1]}
+    model = conv_like(op, x, w_shape, [x[0], oh, ow, channels], opts, dtype == "int8",
+                      _rng(op, case, dtype))
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"])
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_weighted_fused_activations(op: str, act: str, dtype: str, tmp_path: Path) -> None:
+    rng = _rng(op, act, dtype)
+    if op == "FULLY_CONNECTED":
+        model = conv_like(op, [3, 20], [7, 20], [3, 7], {"fused_activation_function": act},
+                          dtype == "int8", rng)
+    else:
+        w = [4, 3, 3, 2] if op == "CONV_2D" else [1, 3, 3, 4]
+        model = conv_like(op, [1, 6, 6, 2], w, [1, 6, 6, 4],
+                          {"padding": "SAME", "fused_activation_function": act},
+                          dtype == "int8", rng)
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("op,variant", [
+    (op, v) for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+    for v in ("per_tensor", "no_bias", "extreme_input_zp", "tiny_scale")
+    if (op, v) != ("DEPTHWISE_CONV_2D", "no_bias")])  # TFLite requires that bias (refused)
+def test_weighted_quantization_variants(op: str, variant: str, tmp_path: Path) -> None:
+    rng = _rng(op, variant)
+    kw = {"per_channel": variant != "per_tensor" and op != "FULLY_CONNECTED",
+          "bias": variant != "no_bias",
+          "in_q": {"extreme_input_zp": (0.2, 127), "tiny_scale": (1e-4, -128)}.get(
+              variant, (0.05, -3))}
+    if op == "FULLY_CONNECTED":
+        model = conv_like(op, [2, 33], [5, 33], [2, 5], {}, True, rng, **kw)
+    else:
+        w = [3, 2, 3, 4] if op == "CONV_2D" else [1, 2, 3, 8]
+        model = conv_like(op, [1, 7, 6, 4], w, [1, 7, 6, w[0] if op == "CONV_2D" else 8],
+                          {"padding": "SAME"}, True, rng, **kw)
+    # TFLite Micro crashes (segmentation fault) on an int8 depthwise convolution with a
+    # per-tensor quantized filter; LiteRT's reference kernel is the oracle for that one.
+    crashes_tflm = op == "DEPTHWISE_CONV_2D" and variant == "per_tensor"
+    check_against_oracle(model, tmp_path, oracle="litert" if crashes_tflm else "tflm")
+
+
+@pytest.mark.parametrize("keep", [False, True])
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_fully_connected_higher_rank(keep: bool, dtype: str, tmp_path: Path) -> None:
+    out = [2, 3, 6] if keep else [6, 6]
+    model = conv_like("FULLY_CONNECTED", [2, 3, 10], [6, 10], out, {"keep_num_dims": keep},
+                      dtype == "int8", _rng("fc", keep, dtype), per_channel=False)
+    check_against_oracle(model, tmp_path)
+
+
+POOL_CASES = {
+    "2x2_stride2_valid": ([1, 8, 8, 3], (2, 2), (2, 2), "VALID"),
+    "3x3_stride2_same": ([1, 9, 7, 4], (3, 3), (2, 2), "SAME"),
+    "odd_window_same": ([2, 5, 6, 2], (3, 2), (1, 2), "SAME"),
+    "global": ([1, 6, 5, 8], (6, 5), (1, 1), "VALID"),
+}
+
+
+@pytest.mark.parametrize("act", ["NONE", "RELU6"])
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("case", sorted(POOL_CASES))
+@pytest.mark.parametrize("op", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
+def test_pooling(op: str, case: str, dtype: str, act: str, tmp_path: Path) -> None:
+    x, (fh, fw), (sh, sw), padding = POOL_CASES[case]
+    out = [x[0], _out_size(x[1], fh, sh, 1, padding), _out_size(x[2], fw, sw, 1, padding), x[3]]
+    q = (0.05, -3) if dtype == "int8" else None
+    model = single_op(op, [(x, q)], [(out, q)], {
+        "padding": padding, "stride_h": sh, "stride_w": sw, "filter_height": fh,
+        "filter_width": fw, "fused_activation_function": act})
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.5, 2.5])
+@pytest.mark.parametrize("shape", [[1, 10], [3, 7], [2, 3, 33]])
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_softmax(shape: list[int], beta: float, dtype: str, tmp_path: Path) -> None:
+    q = ((0.1, 3), (1 / 256, -128)) if dtype == "int8" else (None, None)
+    model = single_op("SOFTMAX", [(shape, q[0])], [(shape, q[1])], {"beta": beta})
+    check_against_oracle(model, tmp_path)
+
+
+# ---- data movement ----------------------------------------------------------------------------
+
+PAD_CASES = {
+    "hw": ([1, 5, 6, 3], [[0, 0], [1, 2], [2, 1], [0, 0]]),
+    "channels": ([1, 4, 4, 3], [[0, 0], [0, 0], [0, 0], [1, 4]]),
+    "rank2": ([3, 5], [[2, 0], [1, 3]]),
+    "rank3_batch": ([2, 3, 4], [[1, 1], [0, 2], [3, 0]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PAD_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("op", ["PAD", "PADV2"])
+def test_pad(op: str, dtype: str, case: str, tmp_path: Path) -> None:
+    shape, pads = PAD_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    out = [d + a + b for d, (a, b) in zip(shape, pads)]
+    inputs = [(shape, q), ([len(shape), 2], None)]
+    consts = {1: int_const(pads)}
+    if op == "PADV2":
+        inputs.append(([], q))
+        consts[2] = (np.array(42 if q else -1.5), None)
+    model = single_op(op, inputs, [(out, q)], consts=consts)
+    check_against_oracle(model, tmp_path)
+
+
+CONCAT_CASES = {
+    "channels": ([[1, 4, 4, 3], [1, 4, 4, 5]], 3),
+    "negative_axis": ([[2, 3, 2], [2, 3, 7], [2, 3, 1]], -1),
+    "rows": ([[2, 5], [3, 5], [1, 5], [4, 5]], 0),
+    "middle": ([[1, 2, 3, 4], [1, 5, 3, 4]], 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONCAT_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_concatenation(case: str, dtype: str, tmp_path: Path) -> None:
+    shapes, axis = CONCAT_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    out = list(shapes[0])
+    out[axis] = sum(s[axis] for s in shapes)
+    model = single_op("CONCATENATION", [(s, q) for s in shapes], [(out, q)], {"axis": axis})
+    check_against_oracle(model, tmp_path)
+
+
+def test_concatenation_with_constant(tmp_path: Path) -> None:
+    q = (0.05, -7)
+    const = _rng("concat-const").integers(-128, 128, (1, 2, 3)).astype(np.int64)
+    model = single_op("CONCATENATION", [([1, 2, 5], q), ([1, 2, 3], q)], [([1, 2, 8], q)],
+                      {"axis": 2}, consts={1: (const, None)})
+    check_against_oracle(model, tmp_path)
+
+
+TRANSPOSE_CASES = {
+    "2d": ([5, 7], [1, 0]),
+    "nhwc_to_nchw": ([1, 4, 5, 3], [0, 3, 1, 2]),
+    "3d": ([2, 3, 4], [2, 0, 1]),
+    "5d": ([2, 1, 3, 2, 4], [4, 2, 0, 3, 1]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRANSPOSE_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_transpose(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, perm = TRANSPOSE_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    model = single_op("TRANSPOSE", [(shape, q), ([len(perm)], None)],
+                      [([shape[p] for p in perm], q)], consts={1: int_const(perm)})
+    check_against_oracle(model, tmp_path)
+
+
+SLICE_CASES = {
+    # (input shape, begin, end, strides, options, output shape)
+    "simple": ([4, 6], [1, 2], [3, 5], [1, 1], {}, [2, 3]),
+    "negative_indices": ([5, 7, 3], [-4, 0, -2], [-1, 7, 3], [1, 2, 1], {}, [3, 4, 2]),
+    "negative_stride": ([6, 5], [5, 4], [0, 0], [-2, -1], {}, [3, 4]),
+    "masks": ([1, 8, 8, 4], [0, 1, 0, 1], [0, 7, 0, 3], [1, 2, 1, 1],
+              {"begin_mask": 0b0101, "end_mask": 0b0101}, [1, 3, 8, 2]),
+    "shrink": ([3, 4, 5], [1, 0, 2], [2, 4, 3], [1, 1, 1], {"shrink_axis_mask": 0b101}, [4]),
+    "clamped": ([4, 4], [-10, 1], [10, 100], [1, 3], {}, [4, 1]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SLICE_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_strided_slice(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, begin, end, strides, opts, out = SLICE_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    r = len(shape)
+    model = single_op("STRIDED_SLICE", [(shape, q), ([r], None), ([r], None), ([r], None)],
+                      [(out, q)], opts,
+                      consts={1: int_const(begin), 2: int_const(end), 3: int_const(strides)})
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_split(axis: int, dtype: str, tmp_path: Path) -> None:
+    shape = [6, 4, 9]
+    q = (0.05, -7) if dtype == "int8" else None
+    parts = 2 if axis == 1 else 3
+    out = list(shape)
+    out[axis] //= parts
+    model = single_op("SPLIT", [([], None), (shape, q)], [(out, q)] * parts,
+                      {"num_splits": parts}, consts={0: int_const(axis)})
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_split_v(dtype: str, tmp_path: Path) -> None:
+    q = (0.05, -7) if dtype == "int8" else None
+    model = single_op("SPLIT_V", [([2, 10, 3], q), ([3], None), ([], None)],
+                      [([2, 3, 3], q), ([2, 5, 3], q), ([2, 2, 3], q)], {"num_splits": 3},
+                      consts={1: int_const([3, -1, 2]), 2: int_const(1)})
     check_against_oracle(model, tmp_path)

@@ -1,0 +1,51 @@
+/* utc_data_movement: dtype-agnostic data-movement kernels (TFLite PAD, PADV2,
+ * CONCATENATION, TRANSPOSE, STRIDED_SLICE, SPLIT, SPLIT_V).
+ *
+ * These kernels only move elements, so one implementation serves every dtype: an element
+ * is `elem_size` bytes (1 for int8, 4 for float32/int32). Shapes are 6-D int32 arrays,
+ * the tensor shape right-aligned with leading 1s. Every parameter is resolved at compile
+ * time (compiler/slice_math.py): the kernels do no range checks. Contiguous runs are
+ * copied with memcpy. Input and output buffers must not overlap. */
+#ifndef UTC_DATA_MOVEMENT_H
+#define UTC_DATA_MOVEMENT_H
+
+#include "utc_runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* output[in_shape + pad_before + pad_after] = input placed at pad_before, every other
+ * element a copy of the one element at pad_value (int8 PAD: the output zero point;
+ * float PAD: 0.0f; PADV2: its constant). Paddings are >= 0. */
+void utc_pad(const void *input, void *output, const int32_t *in_shape,
+             const int32_t *pad_before, const int32_t *pad_after, int32_t elem_size,
+             const void *pad_value);
+
+/* Output row r (r < outer) is the concatenation of the r-th chunk of every input, where
+ * input i's chunk is input_axis_bytes[i] bytes (its dims from the axis on times
+ * elem_size) and outer is the product of the dims before the axis. */
+void utc_concatenation(const void *const *inputs, const int32_t *input_axis_bytes,
+                       int32_t num_inputs, int32_t outer, void *output);
+
+/* Output dim k is input dim perm[k] (perm is a permutation of 0..5). */
+void utc_transpose(const void *input, void *output, const int32_t *in_shape,
+                   const int32_t *perm, int32_t elem_size);
+
+/* output[i0..i5] = input[begin + i * strides] along every dim, i[k] < out_shape[k].
+ * Fully resolved: strides nonzero (negative walks backwards), every index read is in
+ * range; any out_shape[k] == 0 gives an empty output. */
+void utc_strided_slice(const void *input, void *output, const int32_t *in_shape,
+                       const int32_t *begin, const int32_t *strides, const int32_t *out_shape,
+                       int32_t elem_size);
+
+/* Inverse of utc_concatenation: input row r (r < outer) is cut into consecutive chunks of
+ * output_axis_bytes[i] bytes, chunk i going to row r of outputs[i] (SPLIT and SPLIT_V). */
+void utc_split(const void *input, void *const *outputs, const int32_t *output_axis_bytes,
+               int32_t num_outputs, int32_t outer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
