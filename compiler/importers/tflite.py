@@ -275,6 +275,9 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph) -> lis
                 )
         if any(d < 0 for d in shape):
             raise ImportError_(f"{path}: tensor '{name}' (#{i}) has unknown dimensions {list(shape)}")
+        if t.Sparsity() is not None:
+            raise ImportError_(f"{path}: tensor '{name}' (#{i}) is stored sparse (sparse weights "
+                               "are not supported; re-convert the model without sparsity)")
         if t.IsVariable():
             raise ImportError_(f"{path}: tensor '{name}' (#{i}) is a variable (stateful models "
                                "are not supported)")
@@ -682,8 +685,8 @@ def _quantize(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.QuantizeOp, op, [x])
 
 
-@op_rule("DEQUANTIZE", (1, 2), ("int8",), "int8 -> float32 (folded when the input is constant)",
-         "input per-tensor quantized")
+@op_rule("DEQUANTIZE", (1, 5), ("int8",), "int8 -> float32 (folded when the input is constant)",
+         "non-constant input per-tensor quantized")
 def _dequantize_op(ctx: ImportContext, op: TflOperator) -> None:
     _activation_dtype_check(ctx, op, ("int8",))
     index = op.inputs[0]
@@ -758,13 +761,13 @@ def _pad_common(ctx: ImportContext, op: TflOperator, value_position: int | None)
                                      "value": value})
 
 
-@op_rule("PAD", (1, 2), ("int8", "float32"), "constant padding (zero, or the zero point)",
+@op_rule("PAD", (1, 4), ("int8", "float32"), "constant padding (zero, or the zero point)",
          "constant paddings; int8: output quantized like the input")
 def _pad(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, None)
 
 
-@op_rule("PADV2", (1, 2), ("int8", "float32"), "constant padding with a given value",
+@op_rule("PADV2", (1, 4), ("int8", "float32"), "constant padding with a given value",
          "constant paddings and value; int8: value and output quantized like the input")
 def _padv2(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, 2)
@@ -786,7 +789,7 @@ def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
              {"axis": axis % rank})
 
 
-@op_rule("TRANSPOSE", (1, 5), ("int8", "float32"), "permute dimensions (up to 6-D)",
+@op_rule("TRANSPOSE", (1, 6), ("int8", "float32"), "permute dimensions (up to 6-D)",
          "constant permutation; int8: output quantized like the input")
 def _transpose(ctx: ImportContext, op: TflOperator) -> None:
     _activation_dtype_check(ctx, op, ("int8", "float32"))
@@ -813,7 +816,10 @@ def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
     o = op.options(tflite.StridedSliceOptions)
     masks = (o.BeginMask(), o.EndMask(), o.EllipsisMask(), o.NewAxisMask(),
              o.ShrinkAxisMask()) if o is not None else (0, 0, 0, 0, 0)
-    offset = bool(o.Offset()) if o is not None else False
+    if o is not None and o.Offset():
+        raise ctx.fail("offset=true is not supported (TFLite Micro ignores it, so there is no "
+                       "reference result to match)")
+    offset = False
     begin, end, strides = (ctx.const_data(op, i).reshape(-1).tolist() for i in (1, 2, 3))
     try:
         b6, s6, n6, shape = slice_math.resolve_strided_slice(
