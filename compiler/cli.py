@@ -271,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `utc compile --report | head`: the reader left; exit quietly like other tools
+        sys.stderr.close()
+        return 141
 
 
 if __name__ == "__main__":
