@@ -93,7 +93,7 @@ KERNELS: list[Kernel] = [
     Kernel("utc_elementwise_minimum_s8", tensor.MinimumOp, "int8",
            _S8X + _files("utc_elementwise_s8"), "elementwise", "int8 broadcasting minimum",
            constraint=_same_shapes_or_broadcast),
-    Kernel("utc_add_f32", tensor.AddOp, "float32", _files("utc_misc_f32"), "elementwise",
+    Kernel("utc_add_f32", tensor.AddOp, "float32", _EW_F32, "elementwise",
            "float32 broadcasting addition", constraint=_same_shapes_or_broadcast),
     Kernel("utc_sub_f32", tensor.SubOp, "float32", _EW_F32, "elementwise",
            "float32 broadcasting subtraction", constraint=_same_shapes_or_broadcast),

@@ -5,6 +5,11 @@ namespace {
 /* TFLM's ActivationFunctionWithMinMax: min(max(v, lo), hi); NaN passes through. */
 inline float clamp_f32(float v, float lo, float hi) { return v < lo ? lo : (hi < v ? hi : v); }
 
+struct AddOp {
+  float lo, hi;
+  float operator()(float a, float b) const { return clamp_f32(a + b, lo, hi); }
+};
+
 struct SubOp {
   float lo, hi;
   float operator()(float a, float b) const { return clamp_f32(a - b, lo, hi); }
@@ -24,6 +29,13 @@ struct MinimumOp {
 };
 
 }  // namespace
+
+extern "C" void utc_add_f32(const float *in1, const float *in2, float *out,
+                            const int32_t *in1_shape, const int32_t *in2_shape,
+                            const int32_t *out_shape, float act_min, float act_max) {
+  const AddOp op = {act_min, act_max};
+  utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape, op);
+}
 
 extern "C" void utc_sub_f32(const float *in1, const float *in2, float *out,
                             const int32_t *in1_shape, const int32_t *in2_shape,

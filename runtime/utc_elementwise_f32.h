@@ -15,6 +15,9 @@
 extern "C" {
 #endif
 
+void utc_add_f32(const float *in1, const float *in2, float *out, const int32_t *in1_shape,
+                 const int32_t *in2_shape, const int32_t *out_shape, float act_min,
+                 float act_max);
 void utc_sub_f32(const float *in1, const float *in2, float *out, const int32_t *in1_shape,
                  const int32_t *in2_shape, const int32_t *out_shape, float act_min,
                  float act_max);

@@ -71,31 +71,3 @@ extern "C" void utc_softmax_f32(const float *input, float *output, int32_t rows,
     for (int32_t c = 0; c < depth; ++c) y[c] = y[c] / sum;
   }
 }
-
-extern "C" void utc_add_f32(const float *in1, const float *in2, float *output,
-                            const int32_t *shape1, const int32_t *shape2,
-                            const int32_t *out_shape, float act_min, float act_max) {
-  int32_t stride1[6], stride2[6];
-  int32_t s1 = 1, s2 = 1;
-  for (int d = 5; d >= 0; --d) {
-    stride1[d] = shape1[d] == 1 ? 0 : s1;
-    stride2[d] = shape2[d] == 1 ? 0 : s2;
-    s1 *= shape1[d];
-    s2 *= shape2[d];
-  }
-  int32_t idx[6] = {0, 0, 0, 0, 0, 0};
-  int32_t total = 1;
-  for (int d = 0; d < 6; ++d) total *= out_shape[d];
-  for (int32_t i = 0; i < total; ++i) {
-    int32_t o1 = 0, o2 = 0;
-    for (int d = 0; d < 6; ++d) {
-      o1 += idx[d] * stride1[d];
-      o2 += idx[d] * stride2[d];
-    }
-    output[i] = clampf(in1[o1] + in2[o2], act_min, act_max);
-    for (int d = 5; d >= 0; --d) {
-      if (++idx[d] < out_shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-}

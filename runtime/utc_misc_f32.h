@@ -1,5 +1,5 @@
-/* utc_misc_f32: float32 pooling, softmax and broadcasting addition (TFLite
- * AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, ADD). Shapes of ADD are 6-D (leading 1s). */
+/* utc_misc_f32: float32 pooling and softmax (TFLite AVERAGE_POOL_2D, MAX_POOL_2D,
+ * SOFTMAX). */
 #ifndef UTC_MISC_F32_H
 #define UTC_MISC_F32_H
 
@@ -18,8 +18,6 @@ void utc_max_pool_f32(const float *input, float *output, int32_t batches, int32_
                       int32_t fw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
                       int32_t pad_left, float act_min, float act_max);
 void utc_softmax_f32(const float *input, float *output, int32_t rows, int32_t depth, float beta);
-void utc_add_f32(const float *in1, const float *in2, float *output, const int32_t *shape1,
-                 const int32_t *shape2, const int32_t *out_shape, float act_min, float act_max);
 
 #ifdef __cplusplus
 }
