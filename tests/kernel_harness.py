@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CACHE_DIR", "KernelBuildError", "build_shared_lib", "clear_cache", "ptr"]
+__all__ = ["CACHE_DIR", "KernelBuildError", "build_shared_lib", "clear_cache", "load_kernels", "ptr",
+           "seeded_rng"]
 
 #: Where built libraries are kept (one file per distinct build; safe to delete at any time).
 CACHE_DIR = Path(tempfile.gettempdir()) / "utc-kernel-cache"
@@ -112,3 +113,25 @@ def ptr(a: np.ndarray) -> ctypes.c_void_p:
 def clear_cache() -> None:
     """Delete every cached library (for debugging a suspected stale build)."""
     shutil.rmtree(CACHE_DIR, ignore_errors=True)
+
+
+def load_kernels(sources: Sequence[Path], include_dirs: Sequence[Path],
+                 signatures: dict[str, list]) -> ctypes.CDLL:
+    """Build the kernels (plus flags from UTC_KERNEL_EXTRA_FLAGS, e.g.
+    "-fsanitize=address,undefined -fno-sanitize-recover=all") and declare each function's
+    ctypes argument types, so a wrong argument count fails loudly instead of reading junk."""
+    extra = os.environ.get("UTC_KERNEL_EXTRA_FLAGS", "").split()
+    so = build_shared_lib(sources, include_dirs, extra_flags=extra)
+    for name, argtypes in signatures.items():
+        fn = getattr(so, name)
+        fn.argtypes = argtypes
+        fn.restype = None
+    return so
+
+
+def seeded_rng(seed: int, *key: object) -> np.random.Generator:
+    """A generator seeded from a test case's parameters, so every case has its own fixed
+    inputs (crc32, not hash(): str hashes change from one Python process to the next)."""
+    import zlib
+
+    return np.random.default_rng([seed, *(zlib.crc32(repr(k).encode()) for k in key)])

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.op_models import check_against_oracle, conv_like, int_const, single_op
+from tests.kernel_harness import seeded_rng
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 QIN, QIN2, QOUT = (0.05, -3), (0.08, 10), (0.1, 5)
@@ -19,9 +20,7 @@ SEED = 20261201
 
 
 def _rng(*key: object) -> np.random.Generator:
-    import zlib
-
-    return np.random.default_rng([SEED, *(zlib.crc32(repr(k).encode()) for k in key)])
+    return seeded_rng(SEED, *key)
 
 
 # ---- binary elementwise -------------------------------------------------------------------

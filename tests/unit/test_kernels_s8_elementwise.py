@@ -11,8 +11,6 @@ values for the unary ops.
 from __future__ import annotations
 
 import ctypes
-import os
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import numpy as np
 import pytest
 from utc.compiler import quantmath_nonlinear as qn
 
-from tests.kernel_harness import build_shared_lib, ptr
+from tests.kernel_harness import load_kernels, ptr, seeded_rng
 from tests.oracle import run_litert, run_tflm
 from tests.tflite_writer import ModelBuilder
 
@@ -51,20 +49,11 @@ _SIGNATURES: dict[str, list] = {
 
 @pytest.fixture(scope="module")
 def lib() -> ctypes.CDLL:
-    # e.g. UTC_KERNEL_EXTRA_FLAGS="-fsanitize=undefined -fno-sanitize-recover=all"
-    extra = os.environ.get("UTC_KERNEL_EXTRA_FLAGS", "").split()
-    so = build_shared_lib(SOURCES, [RUNTIME], extra_flags=extra)
-    for name, argtypes in _SIGNATURES.items():
-        fn = getattr(so, name)
-        fn.argtypes = argtypes
-        fn.restype = None
-    return so
+    return load_kernels(SOURCES, [RUNTIME], _SIGNATURES)
 
 
 def _rng(*key: object) -> np.random.Generator:
-    """A generator seeded from the test case, so every case has its own fixed inputs
-    (crc32, not hash(): str hashes change from one Python process to the next)."""
-    return np.random.default_rng([SEED, *(zlib.crc32(repr(k).encode()) for k in key)])
+    return seeded_rng(SEED, *key)
 
 
 def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
