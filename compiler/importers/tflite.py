@@ -57,6 +57,8 @@ _REFUSED_TYPES = {
 ACTIVATION_NAMES = {0: "none", 1: "relu", 2: "relu_n1_to_1", 3: "relu6", 4: "tanh", 5: "sign_bit"}
 PADDING_NAMES = {0: "SAME", 1: "VALID"}
 SUPPORTED_OPS_HINT = "see SUPPORTED_OPS.md or `utc list-ops`"
+#: Operators that run other subgraphs.
+_CONTROL_FLOW = ("WHILE", "IF", "CALL_ONCE", "CALL", "STABLEHLO_WHILE", "STABLEHLO_CASE")
 
 
 @dataclass
@@ -309,6 +311,8 @@ _NP_OF = {
 
 
 def _decode(path: str, name: str, i: int, ttype: int, raw: bytes, shape: tuple) -> np.ndarray:
+    if ttype in _REFUSED_TYPES:
+        raise ImportError_(f"{path}: constant tensor '{name}' (#{i}): {_REFUSED_TYPES[ttype]}")
     if ttype not in _NP_OF:
         tname = _TFL_TYPE_NAMES.get(ttype, str(ttype))
         raise ImportError_(f"{path}: constant tensor '{name}' (#{i}) has unsupported type {tname}")
@@ -371,7 +375,15 @@ def import_tflite(path: str | Path, name: str = "model") -> Module:
 
 def _import(path: str, model: tflite.Model, name: str) -> Module:
     if model.SubgraphsLength() != 1:
-        raise ImportError_(f"{path}: model has {model.SubgraphsLength()} subgraphs (control flow "
+        count = model.SubgraphsLength()
+        if count > 1:
+            main_ops = _operators(path, model, model.Subgraphs(0))
+            flow = [op for op in main_ops if op.builtin in _CONTROL_FLOW]
+            if flow:
+                raise ImportError_(f"{path}: operator #{flow[0].index} {flow[0].builtin}: "
+                                   f"control flow is not supported (the model has {count} "
+                                   "subgraphs; utc compiles exactly one)")
+        raise ImportError_(f"{path}: model has {count} subgraphs (control flow "
                            "or several signatures); utc supports exactly one")
     graph = model.Subgraphs(0)
     tensors = _read_tensors(path, model, graph)
@@ -643,10 +655,27 @@ def _unary_rule(builtin: str, versions: tuple[int, int], cls: type[Operation], s
         lambda ctx, op: _unary(ctx, op, cls))
 
 
-_unary_rule("LOGISTIC", (1, 3), tensor.LogisticOp, "sigmoid",
-            "int8 output: scale 1/256, zero point -128")
-_unary_rule("TANH", (1, 3), tensor.TanhOp, "hyperbolic tangent",
-            "int8 output: scale 1/128, zero point 0")
+def _fixed_output_quantization(ctx: ImportContext, op: TflOperator, scale: float, zp: int,
+                               scale_text: str) -> None:
+    """int8 LOGISTIC/TANH produce one fixed output quantization (TFLite Micro assumes it)."""
+    out = ctx.output_type(op).element
+    if isinstance(out, QuantizedType) and (out.zero_point != zp or abs(out.scale - scale) > 1e-9):
+        raise ctx.fail(f"int8 {op.builtin} output must be quantized with scale {scale_text}, "
+                       f"zero point {zp} (got {out.scale!r}, {out.zero_point})")
+
+
+@op_rule("LOGISTIC", (1, 3), ("int8", "float32"), "sigmoid",
+         "int8 output: scale 1/256, zero point -128")
+def _logistic(ctx: ImportContext, op: TflOperator) -> None:
+    _fixed_output_quantization(ctx, op, 1 / 256, -128, "1/256")
+    _unary(ctx, op, tensor.LogisticOp)
+
+
+@op_rule("TANH", (1, 3), ("int8", "float32"), "hyperbolic tangent",
+         "int8 output: scale 1/128, zero point 0")
+def _tanh(ctx: ImportContext, op: TflOperator) -> None:
+    _fixed_output_quantization(ctx, op, 1 / 128, 0, "1/128")
+    _unary(ctx, op, tensor.TanhOp)
 _unary_rule("RELU", (1, 3), tensor.ReluOp, "max(x, 0)")
 _unary_rule("RELU6", (1, 3), tensor.Relu6Op, "min(max(x, 0), 6)",
             "int8: output quantized like the input (as TFLite Micro assumes)")
@@ -779,8 +808,9 @@ def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
     _activation_dtype_check(ctx, op, ("int8", "float32"))
     _same_quantization(ctx, op, list(range(len(op.inputs))))
     opts = op.options(tflite.ConcatenationOptions)
-    if ctx.activation(opts.FusedActivationFunction()) != "none":
-        raise ctx.fail("a fused activation on CONCATENATION is not supported")
+    act = ctx.activation(opts.FusedActivationFunction())
+    if act != "none":
+        raise ctx.fail(f"fused activation {act.upper()} on CONCATENATION is not supported")
     rank = ctx.output_type(op).rank
     axis = int(opts.Axis())
     if not -rank <= axis < rank:
@@ -825,7 +855,7 @@ def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
         b6, s6, n6, shape = slice_math.resolve_strided_slice(
             list(x.type.shape), begin, end, strides, *masks, offset=offset)
     except ValueError as exc:
-        raise ctx.fail(str(exc)) from None
+        raise ctx.fail(str(exc).removeprefix("STRIDED_SLICE: ")) from None
     rank = x.type.rank
     out = ctx.output_type(op)
     if tuple(int(d) for d in shape) != out.shape:
