@@ -22,12 +22,18 @@ from utc.compiler.pass_manager import (
 )
 
 #: The named pipelines. Every level produces bit-identical outputs; higher levels use
-#: less memory and flash.
+#: less memory and flash. From -O1, PADs fold into convolutions (fold-pad), standalone
+#: RELU/RELU6/RELU_N1_TO_1 into their producer (fuse-activation), alias-safe
+#: kernels run in place (inplace) and concatenation inputs are produced straight into
+#: their output (concat-in-place); -O2 also reorders independent ops for a lower peak
+#: (reorder-for-memory, before fold-pad so the recorded copy bound sees the final order).
 PIPELINES = {
     0: "tensor-to-fused,lower-to-qnn,select-kernels,bufferize,"
        "plan-memory{strategy=greedy-by-size}",
-    1: "canonicalize,tensor-to-fused,lower-to-qnn,select-kernels,bufferize,plan-memory",
-    2: "canonicalize,tensor-to-fused,lower-to-qnn,select-kernels,bufferize,plan-memory",
+    1: "canonicalize,tensor-to-fused,fold-pad,fuse-activation,lower-to-qnn,select-kernels,bufferize,inplace,"
+       "concat-in-place,plan-memory",
+    2: "canonicalize,tensor-to-fused,reorder-for-memory,fold-pad,fuse-activation,lower-to-qnn,"
+       "select-kernels,bufferize,inplace,concat-in-place,plan-memory",
 }
 
 

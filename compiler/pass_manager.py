@@ -187,6 +187,19 @@ class Instrumentation:
         self.stream.write(print_module(module, elide_resources=self.elide_resources))
 
 
+def verify_memory_plan_of(module: Module, after: str) -> None:
+    """Under --verify-each, once memory is planned: the IR-level plan checker."""
+    from utc.compiler.ir import VerifyError
+    from utc.compiler.planning.verify_ir import is_planned, verify_memory_plan
+
+    if not is_planned(module):
+        return
+    problems = verify_memory_plan(module)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise VerifyError(f"memory plan after {after} is invalid: {problems[0]}{more}")
+
+
 def run_pipeline(module: Module, passes: Sequence[Pass], inst: Instrumentation | None = None,
                  on_pass: Callable[[Pass], None] | None = None) -> Module:
     """Run passes in order with the requested printing, dumping, verification, timing."""
@@ -200,6 +213,7 @@ def run_pipeline(module: Module, passes: Sequence[Pass], inst: Instrumentation |
         inst.timings.append((p.spelling(), time.perf_counter() - start))
         if inst.verify_each:
             module.verify()
+            verify_memory_plan_of(module, p.spelling())
         if inst.print_after_all or p.name in inst.print_after:
             inst.show(f"After {p.spelling()}", module)
         elif before is not None and print_module(module) != before:

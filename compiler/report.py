@@ -7,8 +7,8 @@ possible one for this schedule (DESIGN.md §5: the lower bound is recorded and r
 
 Everything here is a pure function of a planned `buf`-level module, reading only what
 the IR records (the `live`/`offset`/`size` of every `buf.alloc`, the calls in schedule
-order, the function's `arena_bytes` and `lower_bound`): no side tables, and the same
-module always gives the same text and the same SVG bytes.
+order, the function's `arena_bytes`, `lower_bound`, `gap` and `copy_lower_bound`): no
+side tables, and the same module always gives the same text and the same SVG bytes.
 """
 
 from __future__ import annotations
@@ -372,8 +372,9 @@ def format_report(module: Module) -> str:
     out.append(line(["-" * w for w in widths]))
 
     tensors, constants = flash_bytes(module)
-    gap = arena - bound
+    gap = int(fn.attrs.get("gap", arena - bound))
     pct = f"{100.0 * gap / bound:.1f}%" if bound else "n/a"
+    copy_bound = fn.attrs.get("copy_lower_bound")
     peak_row = rows[peak_step] if rows else None
     label = 20
     out += [
@@ -384,6 +385,12 @@ def format_report(module: Module) -> str:
         f"{'arena':<{label}}{_n(arena)} B",
         f"{'lower bound':<{label}}{_n(bound)} B  (most bytes live at once in this schedule)",
         f"{'gap':<{label}}{_n(gap)} B ({pct})",
+    ]
+    if copy_bound is not None:
+        saved = int(copy_bound) - bound
+        out.append(f"{'copy bound':<{label}}{_n(int(copy_bound))} B  (one buffer per tensor; "
+                   f"views, in-place kernels, concat placement, PAD folding save {_n(saved)} B)")
+    out += [
         f"{'peak':<{label}}step {peak_step}, {_n(peak_bytes)} B live"
         + (f"  [{_operator(peak_row, 60)}, {peak_row.kernel}]" if peak_row else ""),
     ]

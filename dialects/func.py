@@ -14,6 +14,9 @@ class FuncOp(Operation):
         "arena_bytes": int,
         "lower_bound": int,
         "plan_strategy": str,
+        "gap": int,
+        "copy_lower_bound": int,
+        "plan_alignment": int,
         "inputs": tuple,
         "outputs": tuple,
     }

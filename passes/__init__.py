@@ -4,13 +4,18 @@ Importing this package registers them all."""
 from . import (
     bufferize,
     canonicalize,
+    concat_in_place,
+    fold_pad,
+    fuse_activation,
+    inplace,
     lower_to_qnn,
     plan_memory,
+    reorder_for_memory,
     select_kernels,
     tensor_to_fused,
 )
 
 __all__ = [
-    "bufferize", "canonicalize", "lower_to_qnn", "plan_memory", "select_kernels",
-    "tensor_to_fused",
+    "bufferize", "canonicalize", "concat_in_place", "fold_pad", "fuse_activation", "inplace",
+    "lower_to_qnn", "plan_memory", "reorder_for_memory", "select_kernels", "tensor_to_fused",
 ]

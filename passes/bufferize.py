@@ -5,6 +5,10 @@ become flash buffers (`buf.global`), reshapes become views of their source (no c
 and each kernel-bound op becomes a `buf.call` in destination-passing style whose
 attributes are the op's compile-time parameters. Scratch memory a kernel needs is a
 buffer of its own, live only during that call.
+
+Before converting, the pass records (or raises) the function's `copy_lower_bound`: the
+fixed-order bound of its input program with one buffer per tensor value, reshapes
+counted as copies (`compiler/planning/copy_bound.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from utc.codegen.kernels import needs_kernel
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import I8, Block, MemRefType, Module, Region, TensorType, Value
 from utc.compiler.pass_manager import Pass, register_pass
+from utc.compiler.planning.copy_bound import record_copy_lower_bound
 from utc.dialects import buf, func, tensor
 from utc.dialects.func import main_function
 
@@ -32,6 +37,7 @@ class Bufferize(Pass):
 
     def run(self, module: Module) -> None:
         fn = main_function(module)
+        record_copy_lower_bound(fn)
         old = fn.block
         new = Block()
         mapping: dict[Value, Value] = {}

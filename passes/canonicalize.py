@@ -1,7 +1,9 @@
 """`canonicalize`: local simplifications that never change results.
 
 Patterns, in this order: a reshape to the type it already has disappears; a reshape of
-a reshape becomes one reshape of the original value.
+a reshape becomes one reshape of the original value; a QUANTIZE whose output has its
+input's type (same dtype and the same quantization, so it computes the identity)
+disappears.
 """
 
 from __future__ import annotations
@@ -39,13 +41,24 @@ class FoldReshapeChain(RewritePattern):
         return True
 
 
-PATTERNS = [DropNoopReshape(), FoldReshapeChain()]
+class DropNoopQuantize(RewritePattern):
+    root = tensor.QuantizeOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        source = op.operand("input")
+        if source.type != op.result.type:
+            return False
+        rewriter.replace_op(op, [source])
+        return True
+
+
+PATTERNS = [DropNoopReshape(), FoldReshapeChain(), DropNoopQuantize()]
 
 
 @register_pass
 @dataclass(frozen=True)
 class Canonicalize(Pass):
-    """Remove no-op reshapes and merge reshape chains."""
+    """Remove no-op reshapes and quantizes, and merge reshape chains."""
 
     name = "canonicalize"
     max_iterations: int = 10

@@ -4,8 +4,13 @@ Liveness over the schedule (the order of `buf.call` ops) yields one interval per
 `buf.alloc`: model inputs are live from the first step, model outputs until the last,
 views keep their source alive, and scratch buffers live for their one call. The chosen
 allocator (`strategy`) turns intervals into offsets; the pass also computes the
-fixed-order lower bound (the most bytes ever live at once) and records arena size,
-bound and strategy on the function, and runs the independent overlap checker.
+fixed-order lower bound (the most bytes ever live at once) and records on the function
+the arena size (`arena_bytes`), that bound (`lower_bound`), the strategy, `gap` (arena
+minus bound), the offset alignment (`plan_alignment`) and keeps the `copy_lower_bound`
+an earlier pass recorded (the bound without views, in-place kernels, concatenation
+placement or PAD folding; see compiler/planning/copy_bound.py). It runs the allocator
+overlap checker; `--verify-each` and the tests also run the IR-level checker
+(compiler/planning/verify_ir.py).
 """
 
 from __future__ import annotations
@@ -91,6 +96,14 @@ class PlanMemory(Pass):
         for alloc, offset, b in zip(allocs, offsets, buffers):
             alloc.attrs["offset"] = int(offset)
             alloc.attrs["live"] = (b.start, b.end)
+        bound = int(lower_bound(buffers, aligned=False))
+        copy_bound = fn.attrs.pop("copy_lower_bound", None)
+        for key in ("arena_bytes", "lower_bound", "plan_strategy", "gap", "plan_alignment"):
+            fn.attrs.pop(key, None)
         fn.attrs["arena_bytes"] = int(size)
-        fn.attrs["lower_bound"] = int(lower_bound(buffers, aligned=False))
+        fn.attrs["lower_bound"] = bound
         fn.attrs["plan_strategy"] = self.strategy
+        fn.attrs["gap"] = int(size) - bound
+        if copy_bound is not None:
+            fn.attrs["copy_lower_bound"] = int(copy_bound)
+        fn.attrs["plan_alignment"] = self.alignment

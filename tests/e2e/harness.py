@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from utc.compiler.driver import compile_model
 from utc.compiler.ir import Module
+from utc.compiler.planning.verify_ir import assert_memory_plan
 from utc.dialects import buf
 from utc.dialects.func import main_function
 
@@ -80,6 +81,7 @@ def compile_and_build(model: Path, work: Path, name: str = "m", opt_level: int =
                       pipeline: str | None = None) -> Compiled:
     out = work / "out"
     result = compile_model(model, out, name=name, opt_level=opt_level, pipeline=pipeline)
+    assert_memory_plan(result.module)  # the IR-level plan checker runs in every e2e test
     ins, outs = io_of(result.module)
     main_c = work / "main.c"
     nbytes = lambda specs: [int(np.prod(s)) * np.dtype(d).itemsize for s, d in specs]  # noqa: E731

@@ -58,6 +58,7 @@ def test_print_ir_after_and_opt_pipeline(tmp_path: Path) -> None:
                     str(tmp_path / "out2"), "--dump-ir-dir", str(dump)], check=True)
     opt = subprocess.run([sys.executable, "-m", "utc.compiler.cli", "opt",
                           str(dump / "00-import-tflite.utc"), "-p",
-                          "canonicalize,tensor-to-fused,lower-to-qnn"],
+                          "canonicalize,tensor-to-fused,reorder-for-memory,fold-pad,fuse-activation,"
+                          "lower-to-qnn"],
                          check=True, capture_output=True, text=True)
-    assert opt.stdout == (dump / "03-lower-to-qnn.utc").read_text()
+    assert opt.stdout == (dump / "06-lower-to-qnn.utc").read_text()

@@ -1,0 +1,273 @@
+"""The IR-level memory-plan checker: re-derives, from the final `buf` IR alone, every arena
+byte range each kernel call reads and writes, and checks that the plan is sound.
+
+It shares nothing with the allocators, the liveness of plan-memory or the `live`
+attributes they record (which it only checks against): everything is recomputed from the
+ops. A value's bytes are found by walking `buf.view`s to their root `buf.alloc`
+(`offset` + view offsets), the schedule is the order of `buf.call`s, a call reads its
+first `num_inputs` operands and writes the others (outputs and scratch), model inputs are
+written before step 0 and model outputs read after the last step. Checks:
+
+1. Layout: every alloc has an offset that is a multiple of the plan's alignment
+   (`plan_alignment`, 16 when absent) and lies inside `arena_bytes`; every view lies
+   inside its source; every buffer address is aligned to its element size.
+2. Interference: two different root buffers whose live ranges (first to last step that
+   touches them, through views) intersect share no byte; the recorded `live` range of a
+   root covers the derived one.
+3. Calls: a call's outputs (and scratch) never overlap each other, and overlap an input
+   only when it is exactly the same bytes, the op may run in place on that input
+   (`compiler/planning/aliasing.py`) and the input has the output's shape.
+4. Dataflow: simulating the schedule byte by byte, every byte a call (or the model's
+   output) reads was last written by the value that is meant to hold it: the value
+   itself, or, for a view nobody writes (a reshape), what its source holds, or, for a
+   buffer nobody writes directly (a concatenation placed in place), any view inside it;
+   and the written views inside such a buffer do not overlap each other. This is what
+   catches an alias that clobbers data still needed (a bad in-place or view), which the
+   interference check alone, at the granularity of root buffers, cannot see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from utc.compiler.ir import Module, Value
+from utc.dialects import buf
+from utc.dialects.func import FuncOp, main_function
+
+from .aliasing import may_alias
+from .checker import PlanError
+
+
+@dataclass
+class _Place:
+    """Where an arena value lives: its root alloc, absolute byte range, parent view."""
+
+    value: Value
+    root: buf.AllocOp
+    start: int
+    end: int
+    parent: Value | None
+    written: bool = False
+    children: list[Value] = field(default_factory=list)
+
+
+def _name(v: Value) -> str:
+    return f"%{v.name_hint}" if v.name_hint else repr(v)
+
+
+def _places(fn: FuncOp, arena: int, alignment: int, problems: list[str]) -> dict[Value, _Place]:
+    places: dict[Value, _Place] = {}
+    for op in fn.block.ops:
+        if isinstance(op, buf.AllocOp):
+            v = op.result
+            if "offset" not in op.attrs:
+                problems.append(f"{_name(v)} has no offset (memory is not planned)")
+                continue
+            off, size = int(op.attrs["offset"]), int(op.attrs["size"])
+            if off < 0 or off % alignment:
+                problems.append(f"{_name(v)}: offset {off} is not a multiple of {alignment}")
+            if off + size > arena:
+                problems.append(f"{_name(v)}: bytes [{off}, {off + size}) end past the arena "
+                                f"({arena} B)")
+            places[v] = _Place(v, op, off, off + v.type.byte_size, None)
+        elif isinstance(op, buf.ViewOp):
+            src = op.operand("source")
+            if src not in places:
+                continue  # a view of a flash global: not arena memory
+            p = places[src]
+            start = p.start + int(op.attrs["offset"])
+            end = start + op.result.type.byte_size
+            if op.attrs["offset"] < 0 or end > p.end:
+                problems.append(f"{_name(op.result)}: view bytes [{start}, {end}) leave its "
+                                f"source {_name(src)} [{p.start}, {p.end})")
+            places[op.result] = _Place(op.result, p.root, start, end, src)
+            p.children.append(op.result)
+    for v, p in places.items():
+        width = v.type.element.byte_width
+        if width > 1 and p.start % width:
+            problems.append(f"{_name(v)}: address {p.start} is not aligned to its "
+                            f"{width}-byte elements")
+    return places
+
+
+def _overlap(a: _Place, b: _Place) -> bool:
+    return a.start < a.end and b.start < b.end and max(a.start, b.start) < min(a.end, b.end)
+
+
+def _check_interference(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value, _Place],
+                        problems: list[str]) -> None:
+    last = max(len(calls) - 1, 0)
+    span: dict[buf.AllocOp, list[int]] = {}
+    for p in places.values():
+        if p.value is p.root.result and "input" in p.root.attrs:
+            span[p.root] = [0, 0]
+    for step, call in enumerate(calls):
+        for v in call.operand_values:
+            if v in places:
+                r = span.setdefault(places[v].root, [step, step])
+                r[0], r[1] = min(r[0], step), max(r[1], step)
+    for v in fn.return_op.operand_values:
+        if v in places:
+            r = span.setdefault(places[v].root, [0, last])
+            r[1] = last
+    for root, (a, b) in span.items():
+        live = root.attrs.get("live")
+        if live is not None and (live[0] > a or live[1] < b):
+            problems.append(f"{_name(root.result)}: recorded live range {list(live)} does not "
+                            f"cover its uses [{a}, {b}]")
+    roots = sorted(span, key=lambda r: (span[r][0], span[r][1]))
+    for i, r1 in enumerate(roots):
+        p1 = places[r1.result]
+        lo1, hi1 = int(r1.attrs["offset"]), int(r1.attrs["offset"]) + int(r1.attrs["size"])
+        for r2 in roots[i + 1:]:
+            if span[r2][0] > span[r1][1]:
+                break
+            lo2 = int(r2.attrs["offset"])
+            hi2 = lo2 + int(r2.attrs["size"])
+            if lo1 < hi1 and lo2 < hi2 and max(lo1, lo2) < min(hi1, hi2):
+                first, final = max(span[r1][0], span[r2][0]), min(span[r1][1], span[r2][1])
+                problems.append(f"{_name(p1.value)} [{lo1}, {hi1}) and {_name(r2.result)} "
+                                f"[{lo2}, {hi2}) overlap while both live (steps {first}.."
+                                f"{final})")
+
+
+def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
+                 problems: list[str]) -> None:
+    for step, call in enumerate(calls):
+        ins = call.inputs
+        outs = [v for v in call.outputs if v in places]
+        for i, a in enumerate(outs):
+            for b in outs[i + 1:]:
+                if _overlap(places[a], places[b]):
+                    problems.append(f"step {step} ({call.attrs['callee']}): outputs {_name(a)} "
+                                    f"and {_name(b)} overlap")
+        for w in outs:
+            pw = places[w]
+            scratch = bool(getattr(w.op, "attrs", {}).get("scratch"))
+            for index, v in enumerate(ins):
+                if v not in places or not _overlap(pw, places[v]):
+                    continue
+                pv = places[v]
+                same = (pv.start, pv.end) == (pw.start, pw.end)
+                if scratch or not same or not may_alias(call.attrs["op"], index, v, w):
+                    problems.append(f"step {step} ({call.attrs['callee']}): output {_name(w)} "
+                                    f"[{pw.start}, {pw.end}) overlaps input {_name(v)} "
+                                    f"[{pv.start}, {pv.end}) and the kernel may not run in "
+                                    "place there")
+
+
+def _holder(v: Value, places: dict[Value, _Place]) -> Value:
+    """The value whose writes define what `v` reads: itself when written, else up the
+    views while nobody writes them; a root nobody writes is its own holder (a container
+    of the views written inside it)."""
+    p = places[v]
+    while not p.written and p.parent is not None:
+        p = places[p.parent]
+    return p.value
+
+
+def _inside(v: Value, container: Value, places: dict[Value, _Place]) -> bool:
+    p = places[v]
+    while p.parent is not None:
+        if p.parent is container:
+            return True
+        p = places[p.parent]
+    return False
+
+
+def _check_dataflow(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value, _Place],
+                    arena: int, problems: list[str]) -> None:
+    for call in calls:
+        for v in call.outputs:
+            if v in places:
+                places[v].written = True
+    for p in places.values():
+        if p.value is p.root.result and "input" in p.root.attrs:
+            p.written = True
+    # containers: the written views directly inside them (through unwritten views) are
+    # their slots and must not overlap each other
+    for p in places.values():
+        if p.written or p.parent is not None:
+            continue
+        slots, todo = [], list(p.children)
+        while todo:
+            c = todo.pop()
+            if places[c].written:
+                slots.append(c)
+            else:
+                todo.extend(places[c].children)
+        slots.sort(key=lambda c: places[c].start)
+        for a, b in zip(slots, slots[1:]):
+            if _overlap(places[a], places[b]):
+                problems.append(f"{_name(a)} and {_name(b)} are written into overlapping bytes "
+                                f"of {_name(p.value)}")
+    ids = {v: i for i, v in enumerate(places)}
+    values = list(places)
+    owner = np.full(max(arena, 1), -1, dtype=np.int64)
+    for p in places.values():
+        if p.value is p.root.result and "input" in p.root.attrs:
+            owner[p.start:p.end] = ids[p.value]
+
+    def read(v: Value, where: str) -> None:
+        p = places[v]
+        holder = _holder(v, places)
+        hp = places[holder]
+        for w_id in np.unique(owner[p.start:p.end]):
+            if w_id < 0:
+                problems.append(f"{where} reads {_name(v)} [{p.start}, {p.end}) before all of "
+                                "its bytes were written")
+                continue
+            w = values[w_id]
+            ok = w is holder or (not hp.written and _inside(w, holder, places))
+            if not ok:
+                problems.append(f"{where} reads {_name(v)} [{p.start}, {p.end}) but {_name(w)} "
+                                f"overwrote some of its bytes")
+
+    for step, call in enumerate(calls):
+        where = f"step {step} ({call.attrs['callee']})"
+        for v in call.inputs:
+            if v in places:
+                read(v, where)
+        for v in call.outputs:
+            if v in places:
+                p = places[v]
+                owner[p.start:p.end] = ids[v]
+    for v in fn.return_op.operand_values:
+        if v in places:
+            read(v, "the model output")
+
+
+def verify_memory_plan(module: Module) -> list[str]:
+    """Every problem of the module's memory plan, as sentences; empty when it is sound."""
+    fn = main_function(module)
+    if "arena_bytes" not in fn.attrs:
+        return ["memory is not planned (no arena_bytes on the function)"]
+    arena = int(fn.attrs["arena_bytes"])
+    alignment = int(fn.attrs.get("plan_alignment", 16))
+    problems: list[str] = []
+    places = _places(fn, arena, alignment, problems)
+    if problems:
+        return problems
+    calls = [op for op in fn.block.ops if isinstance(op, buf.CallOp)]
+    _check_interference(fn, calls, places, problems)
+    _check_calls(calls, places, problems)
+    _check_dataflow(fn, calls, places, arena, problems)
+    return problems
+
+
+def assert_memory_plan(module: Module) -> None:
+    """Raise `PlanError` listing every problem `verify_memory_plan` finds."""
+    problems = verify_memory_plan(module)
+    if problems:
+        raise PlanError(f"invalid memory plan ({len(problems)} problem"
+                        f"{'s' if len(problems) != 1 else ''}):\n  " + "\n  ".join(problems))
+
+
+def is_planned(module: Module) -> bool:
+    """Does the module carry a memory plan (a function with `arena_bytes`)?"""
+    try:
+        fn = main_function(module)
+    except ValueError:
+        return False
+    return "arena_bytes" in fn.attrs

@@ -1,0 +1,184 @@
+"""The IR-level memory-plan checker (compiler/planning/verify_ir.py): sound plans pass, and
+each kind of broken plan (seeded by editing a planned module) is reported."""
+
+from __future__ import annotations
+
+import pytest
+import utc.passes  # noqa: F401  (registers passes and the plan attributes)
+from utc.compiler.driver import lower
+from utc.compiler.ir import VerifyError
+from utc.compiler.ir.parser import parse_module
+from utc.compiler.pass_manager import Instrumentation, parse_pipeline, run_pipeline
+from utc.compiler.planning.checker import PlanError
+from utc.compiler.planning.verify_ir import assert_memory_plan, verify_memory_plan
+from utc.dialects import buf
+from utc.dialects.func import main_function
+
+PIPELINE = "bufferize,inplace,concat-in-place,plan-memory"
+
+SOURCE = """
+module @m {
+  func.func() {sym_name = @main} ({
+  ^entry(%x: tensor<1x4xf32>):
+    %w = tensor.constant() {value = dense_resource<w>} : tensor<8x4xf32>
+    %w2 = tensor.constant() {value = dense_resource<w2>} : tensor<8x16xf32>
+    %a = fused.fully_connected(%x, %w) {act = "none", kernel = "utc_fully_connected_f32"} : tensor<1x8xf32>
+    %b = fused.fully_connected(%x, %w) {act = "none", kernel = "utc_fully_connected_f32"} : tensor<1x8xf32>
+    %ra = tensor.relu(%a) {kernel = "utc_clamp_f32"} : tensor<1x8xf32>
+    %cat = tensor.concatenation(%ra, %b) {axis = 1, kernel = "utc_concatenation"} : tensor<1x16xf32>
+    %f = fused.fully_connected(%cat, %w2) {act = "none", kernel = "utc_fully_connected_f32"} : tensor<1x8xf32>
+    %t = tensor.tanh(%f) {kernel = "utc_tanh_f32"} : tensor<1x8xf32>
+    %r = tensor.reshape(%t) : tensor<8xf32>
+    func.return(%r) : ()
+  }) : ()
+}
+{-#
+  dense_resources: {
+    w: tensor<8x4xf32> = elided,
+    w2: tensor<8x16xf32> = elided,
+  }
+#-}
+"""
+
+
+def planned(pipeline: str = PIPELINE):
+    module = parse_module(SOURCE)
+    module.verify()
+    lower(module, pipeline)
+    return module
+
+
+def ops_by_name(module) -> dict[str, object]:
+    fn = main_function(module)
+    return {op.result.name_hint: op for op in fn.block.ops
+            if isinstance(op, buf.AllocOp | buf.ViewOp)}
+
+
+@pytest.mark.parametrize("pipeline", [PIPELINE, "bufferize,plan-memory",
+                                      "bufferize,plan-memory{strategy=greedy-by-size}",
+                                      "bufferize,inplace,plan-memory{alignment=4}"])
+def test_sound_plans_pass(pipeline: str) -> None:
+    module = planned(pipeline)
+    assert verify_memory_plan(module) == []
+    assert_memory_plan(module)
+
+
+def test_the_sample_uses_every_kind_of_alias() -> None:
+    ops = ops_by_name(planned())
+    assert isinstance(ops["ra"], buf.ViewOp)  # in place
+    assert isinstance(ops["a"], buf.ViewOp) and isinstance(ops["b"], buf.ViewOp)  # concat slots
+    assert isinstance(ops["t"], buf.ViewOp)  # in place over %f
+    assert isinstance(ops["r"], buf.ViewOp)  # reshape
+
+
+def test_overlapping_live_buffers_are_reported() -> None:
+    module = planned()
+    ops = ops_by_name(module)
+    ops["f"].attrs["offset"] = ops["cat"].attrs["offset"]  # %cat is read while %f is written
+    problems = verify_memory_plan(module)
+    assert any("overlap while both live" in p for p in problems)
+    assert any("overlaps input" in p for p in problems)
+    with pytest.raises(PlanError, match="invalid memory plan"):
+        assert_memory_plan(module)
+
+
+def test_misaligned_and_out_of_arena_offsets_are_reported() -> None:
+    module = planned()
+    ops = ops_by_name(module)
+    ops["x"].attrs["offset"] = 8
+    assert any("not a multiple of 16" in p for p in verify_memory_plan(module))
+    module = planned()
+    ops = ops_by_name(module)
+    ops["f"].attrs["offset"] = main_function(module).attrs["arena_bytes"]
+    assert any("past the arena" in p for p in verify_memory_plan(module))
+
+
+def test_misaligned_element_addresses_are_reported() -> None:
+    module = planned()
+    ops_by_name(module)["b"].attrs["offset"] = 30  # a float slot at an odd address
+    problems = verify_memory_plan(module)
+    assert any("not aligned to its 4-byte elements" in p for p in problems)
+
+
+def test_a_view_outside_its_source_is_reported() -> None:
+    module = planned()
+    ops_by_name(module)["b"].attrs["offset"] = 48
+    assert any("leave its source" in p for p in verify_memory_plan(module))
+
+
+def test_a_narrow_recorded_live_range_is_reported() -> None:
+    module = planned()
+    ops = ops_by_name(module)
+    ops["cat"].attrs["live"] = (2, 3)
+    assert any("does not cover its uses" in p for p in verify_memory_plan(module))
+
+
+def test_a_kernel_that_may_not_run_in_place_is_reported() -> None:
+    module = planned()
+    fn = main_function(module)
+    ops = ops_by_name(module)
+    # make the fully connected layer write over its own input (%cat)
+    call = next(op for op in fn.block.ops if isinstance(op, buf.CallOp)
+                and op.operand_values[0] is ops["cat"].result)
+    f = ops["f"]
+    view = buf.ViewOp([ops["cat"].result], [f.result.type], {"offset": 0},
+                      result_names=["bad"])
+    fn.block.insert_before(f, view)
+    f.result.replace_all_uses_with(view.result)
+    f.erase()
+    problems = verify_memory_plan(module)
+    assert any("may not run in place" in p for p in problems), problems
+    assert call.parent is fn.block
+
+
+def test_an_in_place_output_over_data_still_needed_is_reported() -> None:
+    module = parse_module(SOURCE)
+    lower(module, "bufferize,plan-memory")
+    fn = main_function(module)
+    ops = ops_by_name(module)
+    relu = next(op for op in fn.block.ops if isinstance(op, buf.CallOp)
+                and op.attrs["op"] == "tensor.relu")
+    # the RELU writes over %b, which the concatenation still reads afterwards
+    ra = ops["ra"]
+    view = buf.ViewOp([ops["b"].result], [ra.result.type], {"offset": 0}, result_names=["ra"])
+    fn.block.insert_before(relu, view)
+    ra.result.replace_all_uses_with(view.result)
+    ra.erase()
+    problems = verify_memory_plan(module)
+    assert any("overwrote some of its bytes" in p for p in problems), problems
+
+
+def test_overlapping_concatenation_slots_are_reported() -> None:
+    module = planned()
+    ops_by_name(module)["b"].attrs["offset"] = 16  # half over %a's slot
+    problems = verify_memory_plan(module)
+    assert any("written into overlapping bytes" in p for p in problems), problems
+
+
+def test_reading_bytes_nobody_wrote_is_reported() -> None:
+    module = planned()
+    fn = main_function(module)
+    # drop the producer of %b: the slot of %cat it filled is never written
+    producer = next(op for op in fn.block.ops if isinstance(op, buf.CallOp)
+                    and ops_by_name(module)["b"].result in op.operand_values
+                    and op.attrs["op"] == "fused.fully_connected")
+    producer.erase()
+    assert any("before all of its bytes were written" in p for p in verify_memory_plan(module))
+
+
+def test_unplanned_module() -> None:
+    module = parse_module(SOURCE)
+    lower(module, "bufferize")
+    assert verify_memory_plan(module) == ["memory is not planned (no arena_bytes on the function)"]
+
+
+def test_verify_each_runs_the_checker_after_planning() -> None:
+    module = parse_module(SOURCE)
+    passes = parse_pipeline("bufferize,plan-memory")
+    run_pipeline(module, passes, Instrumentation(verify_each=True))
+    # a pass after planning that breaks the plan is caught under --verify-each
+    ops_by_name(module)["f"].attrs["offset"] = ops_by_name(module)["cat"].attrs["offset"]
+    from utc.compiler.pass_manager import verify_memory_plan_of
+
+    with pytest.raises(VerifyError, match="memory plan after p is invalid"):
+        verify_memory_plan_of(module, "p")
