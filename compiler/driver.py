@@ -25,15 +25,16 @@ from utc.compiler.pass_manager import (
 #: less memory and flash. From -O1, PADs fold into convolutions (fold-pad), standalone
 #: RELU/RELU6/RELU_N1_TO_1 into their producer (fuse-activation), alias-safe
 #: kernels run in place (inplace) and concatenation inputs are produced straight into
-#: their output (concat-in-place); -O2 also reorders independent ops for a lower peak
-#: (reorder-for-memory, before fold-pad so the recorded copy bound sees the final order).
+#: their output (concat-in-place) and a convolution's or pooling's output overlaps the
+#: input that dies there (overlap-buffers); -O2 also reorders independent ops for a lower
+#: peak (reorder-for-memory, before fold-pad so the recorded copy bound sees the final order).
 PIPELINES = {
     0: "tensor-to-fused,lower-to-qnn,select-kernels,bufferize,"
        "plan-memory{strategy=greedy-by-size}",
-    1: "canonicalize,tensor-to-fused,fold-pad,fuse-activation,lower-to-qnn,select-kernels,bufferize,inplace,"
-       "concat-in-place,plan-memory",
+    1: "canonicalize,tensor-to-fused,fold-pad,fuse-activation,lower-to-qnn,select-kernels,"
+       "bufferize,inplace,concat-in-place,overlap-buffers,plan-memory",
     2: "canonicalize,tensor-to-fused,reorder-for-memory,fold-pad,fuse-activation,lower-to-qnn,"
-       "select-kernels,bufferize,inplace,concat-in-place,plan-memory",
+       "select-kernels,bufferize,inplace,concat-in-place,overlap-buffers,plan-memory",
 }
 
 

@@ -386,10 +386,16 @@ def format_report(module: Module) -> str:
         f"{'lower bound':<{label}}{_n(bound)} B  (most bytes live at once in this schedule)",
         f"{'gap':<{label}}{_n(gap)} B ({pct})",
     ]
+    no_overlap = fn.attrs.get("no_overlap_lower_bound")
+    if no_overlap is not None:
+        out.append(f"{'no-overlap bound':<{label}}{_n(int(no_overlap))} B  (the bound without "
+                   f"overlapping convolution outputs with their inputs: overlap-buffers saves "
+                   f"{_n(int(no_overlap) - bound)} B)")
     if copy_bound is not None:
         saved = int(copy_bound) - bound
         out.append(f"{'copy bound':<{label}}{_n(int(copy_bound))} B  (one buffer per tensor; "
-                   f"views, in-place kernels, concat placement, PAD folding save {_n(saved)} B)")
+                   f"views, in-place kernels, concat placement, PAD folding and overlap save "
+                   f"{_n(saved)} B)")
     out += [
         f"{'peak':<{label}}step {peak_step}, {_n(peak_bytes)} B live"
         + (f"  [{_operator(peak_row, 60)}, {peak_row.kernel}]" if peak_row else ""),

@@ -17,6 +17,7 @@ class FuncOp(Operation):
         "gap": int,
         "copy_lower_bound": int,
         "plan_alignment": int,
+        "no_overlap_lower_bound": int,
         "inputs": tuple,
         "outputs": tuple,
     }

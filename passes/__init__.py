@@ -9,6 +9,7 @@ from . import (
     fuse_activation,
     inplace,
     lower_to_qnn,
+    overlap_buffers,
     plan_memory,
     reorder_for_memory,
     select_kernels,
@@ -17,5 +18,6 @@ from . import (
 
 __all__ = [
     "bufferize", "canonicalize", "concat_in_place", "fold_pad", "fuse_activation", "inplace",
-    "lower_to_qnn", "plan_memory", "reorder_for_memory", "select_kernels", "tensor_to_fused",
+    "lower_to_qnn", "overlap_buffers", "plan_memory", "reorder_for_memory", "select_kernels",
+    "tensor_to_fused",
 ]

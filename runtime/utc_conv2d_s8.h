@@ -1,7 +1,26 @@
 /* utc_conv2d_s8: int8 2-D convolution (TFLite CONV_2D), bit-exact with TFLite Micro.
  * input [n, in_h, in_w, in_c], filter [out_c, kh, kw, in_c], bias [out_c] int32 or NULL,
  * output [n, out_h, out_w, out_c]. Explicit pad_top/pad_left (the compiler resolved
- * SAME/VALID), strides, dilations; per-channel (or per-tensor) requantization. */
+ * SAME/VALID), strides, dilations; per-channel (or per-tensor) requantization.
+ *
+ * Access order (relied on by overlap-buffers, compiler/planning/overlap.py): with batch 1
+ * the compiler may start the output d >= min_overlap_offset bytes BEFORE the input, the
+ * two buffers overlapping (the input is dead after the call).
+ * That is correct only while utc_conv2d_s8 keeps to this order:
+ *   1. output rows are finished in increasing order: nothing of output row oy+1 or later
+ *      is written before every write to row oy is done (the order inside a row, e.g.
+ *      pixels or blocks of channels, is free);
+ *   2. from the first write to output row oy on, only input rows at or after
+ *      max(0, oy * stride_h - pad_top) are read (the top tap of the window; later taps,
+ *      dilated or not, read later rows);
+ *   3. input and output are not `restrict`-qualified against each other in a scope that
+ *      spans more than one output row, so the compiler keeps every store after the loads
+ *      it may overwrite (within one output row the bytes read and the bytes written are
+ *      disjoint at such an offset, so a per-row or per-pixel helper may use restrict).
+ * Reordering the loops (e.g. output channels outermost across all rows, or reading a
+ * later input row ahead) breaks models compiled at -O1/-O2: take the kernel off
+ * OVERLAP_SAFE_KERNELS in compiler/planning/aliasing.py first.
+ * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
 #ifndef UTC_CONV2D_S8_H
 #define UTC_CONV2D_S8_H
 

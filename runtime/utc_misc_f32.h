@@ -1,5 +1,25 @@
 /* utc_misc_f32: float32 pooling and softmax (TFLite AVERAGE_POOL_2D, MAX_POOL_2D,
- * SOFTMAX). */
+ * SOFTMAX).
+ *
+ * Access order (relied on by overlap-buffers, compiler/planning/overlap.py): with batch 1
+ * the compiler may start the output d >= min_overlap_offset bytes BEFORE the input, the
+ * two buffers overlapping (the input is dead after the call).
+ * That is correct only while each pooling kernel here keeps to this order (softmax is not
+ * concerned):
+ *   1. output rows are finished in increasing order: nothing of output row oy+1 or later
+ *      is written before every write to row oy is done (the order inside a row, e.g.
+ *      pixels or blocks of channels, is free);
+ *   2. from the first write to output row oy on, only input rows at or after
+ *      max(0, oy * stride_h - pad_top) are read (the top tap of the window; later taps,
+ *      dilated or not, read later rows);
+ *   3. input and output are not `restrict`-qualified against each other in a scope that
+ *      spans more than one output row, so the compiler keeps every store after the loads
+ *      it may overwrite (within one output row the bytes read and the bytes written are
+ *      disjoint at such an offset, so a per-row or per-pixel helper may use restrict).
+ * Reordering the loops (e.g. output channels outermost across all rows, or reading a
+ * later input row ahead) breaks models compiled at -O1/-O2: take the kernel off
+ * OVERLAP_SAFE_KERNELS in compiler/planning/aliasing.py first.
+ * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
 #ifndef UTC_MISC_F32_H
 #define UTC_MISC_F32_H
 

@@ -1,6 +1,25 @@
 /* utc_pool_s8: int8 average and max pooling (TFLite AVERAGE_POOL_2D, MAX_POOL_2D).
  * input [n, in_h, in_w, c], output [n, out_h, out_w, c]; explicit pad_top/pad_left.
- * Average: rounded (half away from zero) mean of the in-bounds elements. */
+ * Average: rounded (half away from zero) mean of the in-bounds elements.
+ *
+ * Access order (relied on by overlap-buffers, compiler/planning/overlap.py): with batch 1
+ * the compiler may start the output d >= min_overlap_offset bytes BEFORE the input, the
+ * two buffers overlapping (the input is dead after the call).
+ * That is correct only while each pooling kernel here keeps to this order:
+ *   1. output rows are finished in increasing order: nothing of output row oy+1 or later
+ *      is written before every write to row oy is done (the order inside a row, e.g.
+ *      pixels or blocks of channels, is free);
+ *   2. from the first write to output row oy on, only input rows at or after
+ *      max(0, oy * stride_h - pad_top) are read (the top tap of the window; later taps,
+ *      dilated or not, read later rows);
+ *   3. input and output are not `restrict`-qualified against each other in a scope that
+ *      spans more than one output row, so the compiler keeps every store after the loads
+ *      it may overwrite (within one output row the bytes read and the bytes written are
+ *      disjoint at such an offset, so a per-row or per-pixel helper may use restrict).
+ * Reordering the loops (e.g. output channels outermost across all rows, or reading a
+ * later input row ahead) breaks models compiled at -O1/-O2: take the kernel off
+ * OVERLAP_SAFE_KERNELS in compiler/planning/aliasing.py first.
+ * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
 #ifndef UTC_POOL_S8_H
 #define UTC_POOL_S8_H
 

@@ -21,6 +21,19 @@ writing outputs and are absent on purpose. Any kernel later bound to one of the 
 classes below must honour the same contract. Besides the allow-list, the aliased input
 must have exactly the output's shape and byte size (which also rules out int8 softmax with
 int16 output, quantize and dequantize): `may_alias` checks both.
+
+A second, separate allow-list, `OVERLAP_SAFE_KERNELS`, names the sliding-window kernels
+(by kernel name, since the property is one of the loop order of a kernel, not of the op)
+whose output may *partly* overlap their data input, starting at least
+`min_overlap_offset` bytes before it (compiler/planning/overlap.py; used by the pass
+`overlap-buffers` and accepted by the IR-level checker). Each of them documents the
+access-order contract in its header ("Access order (relied on by overlap-buffers)"):
+output elements written in increasing (batch, row, column, channel) order, the pixels of
+output row `oy` reading only input rows >= `oy * stride_h - pad_top`, every read of an
+element done before the writes that follow it in that order, and input and output never
+`restrict`-qualified against each other. A kernel rewritten in another loop order (e.g.
+output channels outermost) must leave this list. `call_overlap_offset` is the one place
+that turns a call into the formula's arguments.
 """
 
 from __future__ import annotations
@@ -83,3 +96,44 @@ def may_alias(op_name: str, index: int, input_value: Value, output_value: Value)
         return False
     a, b = input_value.type, output_value.type
     return tuple(a.shape) == tuple(b.shape) and a.byte_size == b.byte_size
+
+
+#: Kernels whose output may start below their data input and overlap it (see the module
+#: docstring and compiler/planning/overlap.py), each backed by the "Access order" comment
+#: of its header: utc_conv2d_s8.h, utc_depthwise_conv2d_s8.h, utc_pool_s8.h,
+#: utc_conv_f32.h, utc_misc_f32.h.
+OVERLAP_SAFE_KERNELS: frozenset[str] = frozenset({
+    "utc_conv2d_s8",
+    "utc_depthwise_conv2d_s8",
+    "utc_avg_pool_s8",
+    "utc_max_pool_s8",
+    "utc_conv2d_f32",
+    "utc_depthwise_conv2d_f32",
+    "utc_avg_pool_f32",
+    "utc_max_pool_f32",
+})
+
+
+def call_overlap_offset(callee: str, attrs: dict, index: int, input_value: Value,
+                        output_value: Value) -> int | None:
+    """The least `input_start - output_start` (bytes) at which the output `output_value`
+    of a call of kernel `callee` (with kernel parameters `attrs`) may overlap its input
+    number `index` (`input_value`), recomputed from the shapes and the `stride` and `pad`
+    parameters alone; None when they may not overlap at all: the kernel is not on
+    `OVERLAP_SAFE_KERNELS`, the input is not its data input (operand 0), the shapes are not
+    NHWC with batch 1, or the element sizes differ."""
+    from .overlap import min_overlap_offset
+
+    if callee not in OVERLAP_SAFE_KERNELS or index != 0:
+        return None
+    a, b = input_value.type, output_value.type
+    if len(a.shape) != 4 or len(b.shape) != 4 or a.shape[0] != 1 or b.shape[0] != 1:
+        return None
+    size = a.element.byte_width
+    if size != b.element.byte_width or size < 1:
+        return None
+    stride, pad = attrs.get("stride"), attrs.get("pad")
+    if not isinstance(stride, tuple | list) or not isinstance(pad, tuple | list) \
+            or len(stride) != 2 or len(pad) != 4:
+        return None
+    return min_overlap_offset(tuple(a.shape), tuple(b.shape), int(stride[0]), int(pad[0]), size)

@@ -16,14 +16,22 @@ written before step 0 and model outputs read after the last step. Checks:
    root covers the derived one.
 3. Calls: a call's outputs (and scratch) never overlap each other, and overlap an input
    only when it is exactly the same bytes, the op may run in place on that input
-   (`compiler/planning/aliasing.py`) and the input has the output's shape.
+   (`compiler/planning/aliasing.py`) and the input has the output's shape; or when the
+   kernel is on `OVERLAP_SAFE_KERNELS`, the input is its data input and the output starts
+   at least `min_overlap_offset` bytes before it (compiler/planning/overlap.py), that
+   bound recomputed here from the call's kernel name, shapes and `stride`/`pad`
+   parameters (nothing overlap-buffers records is read). No other partial overlap of an
+   input and an output is accepted.
 4. Dataflow: simulating the schedule byte by byte, every byte a call (or the model's
    output) reads was last written by the value that is meant to hold it: the value
    itself, or, for a view nobody writes (a reshape), what its source holds, or, for a
-   buffer nobody writes directly (a concatenation placed in place), any view inside it;
-   and the written views inside such a buffer do not overlap each other. This is what
-   catches an alias that clobbers data still needed (a bad in-place or view), which the
-   interference check alone, at the granularity of root buffers, cannot see.
+   value nobody writes directly that has written views inside it (a concatenation placed
+   in place), any view inside it; and the written views inside such a container that is
+   read do not overlap each other. This is what catches an alias that clobbers data still
+   needed (a bad in-place, overlap or view), which the interference check alone, at the
+   granularity of root buffers, cannot see. (Written views may overlap inside a buffer
+   nobody reads as a whole, e.g. the group of an overlapped input and output: each of them
+   is then read only through itself and checked exactly.)
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from utc.compiler.ir import Module, Value
 from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
 
-from .aliasing import may_alias
+from .aliasing import call_overlap_offset, may_alias
 from .checker import PlanError
 
 
@@ -150,19 +158,43 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                     continue
                 pv = places[v]
                 same = (pv.start, pv.end) == (pw.start, pw.end)
-                if scratch or not same or not may_alias(call.attrs["op"], index, v, w):
+                if not scratch and same and may_alias(call.attrs["op"], index, v, w):
+                    continue  # in place
+                need = call_overlap_offset(call.attrs["callee"], call.attrs, index, v, w)
+                if not scratch and need is not None and pv.start - pw.start >= need:
+                    continue  # the output runs ahead of the input it overwrites
+                if need is not None and not scratch:
+                    gap = pv.start - pw.start
+                    where = f"{gap} B before" if gap >= 0 else f"{-gap} B after"
+                    problems.append(f"step {step} ({call.attrs['callee']}): output {_name(w)} "
+                                    f"[{pw.start}, {pw.end}) starts {where} its input "
+                                    f"{_name(v)} [{pv.start}, {pv.end}); the kernel's access "
+                                    f"order needs it to start at least {need} B before")
+                else:
                     problems.append(f"step {step} ({call.attrs['callee']}): output {_name(w)} "
                                     f"[{pw.start}, {pw.end}) overlaps input {_name(v)} "
                                     f"[{pv.start}, {pv.end}) and the kernel may not run in "
                                     "place there")
 
 
+def _slots(p: _Place, places: dict[Value, _Place]) -> list[Value]:
+    """The written views inside `p`, reached through views nobody writes."""
+    slots, todo = [], list(p.children)
+    while todo:
+        c = todo.pop()
+        if places[c].written:
+            slots.append(c)
+        else:
+            todo.extend(places[c].children)
+    return slots
+
+
 def _holder(v: Value, places: dict[Value, _Place]) -> Value:
-    """The value whose writes define what `v` reads: itself when written, else up the
-    views while nobody writes them; a root nobody writes is its own holder (a container
-    of the views written inside it)."""
+    """The value whose writes define what `v` reads: itself when written or when it is a
+    container (nobody writes it but views inside it are written), else up the views while
+    nobody writes them; a root nobody writes is its own holder."""
     p = places[v]
-    while not p.written and p.parent is not None:
+    while not p.written and p.parent is not None and not _slots(p, places):
         p = places[p.parent]
     return p.value
 
@@ -185,23 +217,24 @@ def _check_dataflow(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value, _Pl
     for p in places.values():
         if p.value is p.root.result and "input" in p.root.attrs:
             p.written = True
-    # containers: the written views directly inside them (through unwritten views) are
-    # their slots and must not overlap each other
-    for p in places.values():
-        if p.written or p.parent is not None:
+    # containers that are read: the written views inside them (through unwritten views)
+    # are their slots, any of which a read of the container accepts, so they must not
+    # overlap each other
+    read_values = [v for call in calls for v in call.inputs if v in places]
+    read_values += [v for v in fn.return_op.operand_values if v in places]
+    containers = {_holder(v, places) for v in read_values}
+    for c in containers:
+        p = places[c]
+        if p.written:
             continue
-        slots, todo = [], list(p.children)
-        while todo:
-            c = todo.pop()
-            if places[c].written:
-                slots.append(c)
-            else:
-                todo.extend(places[c].children)
-        slots.sort(key=lambda c: places[c].start)
-        for a, b in zip(slots, slots[1:]):
-            if _overlap(places[a], places[b]):
-                problems.append(f"{_name(a)} and {_name(b)} are written into overlapping bytes "
-                                f"of {_name(p.value)}")
+        slots = sorted(_slots(p, places), key=lambda s: (places[s].start, places[s].end))
+        for i, a in enumerate(slots):
+            for b in slots[i + 1:]:
+                if places[b].start >= places[a].end:
+                    break
+                if _overlap(places[a], places[b]):
+                    problems.append(f"{_name(a)} and {_name(b)} are written into overlapping "
+                                    f"bytes of {_name(p.value)}")
     ids = {v: i for i, v in enumerate(places)}
     values = list(places)
     owner = np.full(max(arena, 1), -1, dtype=np.int64)

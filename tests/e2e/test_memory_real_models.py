@@ -5,10 +5,16 @@ at the fixed-order lower bound rounded up for alignment and never above the copy
 On these models the peak step is always a convolution (or fully connected layer) with
 its input and output live, which no alias can shrink: e.g. resnet8's first residual
 block keeps its input, the first conv's output and the second conv's output (16 KiB
-each) live at once. So the arena equals the copy bound here; what in-place ADD and
-softmax and the reshape views save shows in the live bytes of their own steps, which this
-test checks. (tests/e2e/test_memory_passes.py has models where the savings reach the
-peak.)
+each) live at once, so without overlap (`no_overlap_lower_bound`) the arena equals the
+copy bound. `overlap-buffers` lets the second conv's output start 1 KiB (two rows) below
+its dying input, one 17 KiB buffer for both: 49152 -> 33792 B. DS-CNN's conv/depthwise
+chain slides down through one buffer (int8 16000 -> 12330 B, float 64000 -> 49320 B).
+VWW's peak (a pointwise conv doubling the channels at 48x48) stays: grouping it would
+charge the group's size from the step before on, above the peak. The first conv of every
+model reads the model input, which overlap-buffers leaves alone (micro_speech's peak).
+What in-place ADD and softmax and the reshape views save shows in the live bytes of their
+own steps, which this test checks. (tests/e2e/test_memory_passes.py and
+tests/e2e/test_overlap.py have models where the savings reach the peak.)
 """
 
 from __future__ import annotations
@@ -17,32 +23,53 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from utc.compiler.planning.aliasing import call_overlap_offset
 from utc.compiler.planning.intervals import Buffer, arena_lower_bound
 from utc.compiler.report import live_profile
 from utc.dialects import buf
 from utc.dialects.func import main_function
+from utc.passes.inplace import root_and_offset
 from utc.passes.plan_memory import root_alloc
 
 from tests.conftest import shared_model
 from tests.e2e.harness import compile_and_build
 from tests.oracle import TflmRunner, random_inputs, run_litert
 
-#: model -> (copy_lower_bound, lower_bound, arena_bytes) at -O2.
+#: model -> (copy_lower_bound, no_overlap_lower_bound, lower_bound, arena_bytes) at -O2.
 EXPECTED = {
-    "hello_world_float.tflite": (128, 128, 128),
-    "hello_world_int8.tflite": (32, 32, 32),
-    "micro_speech_quantized.tflite": (5960, 5960, 5960),
-    "mlperf_ad_autoencoder_int8.tflite": (768, 768, 768),
-    "mlperf_ic_resnet8_int8.tflite": (49152, 49152, 49152),
-    "mlperf_kws_dscnn_float.tflite": (64000, 64000, 64000),
-    "mlperf_kws_dscnn_int8.tflite": (16000, 16000, 16000),
-    "mlperf_vww_mobilenet_int8.tflite": (55296, 55296, 55296),
+    "hello_world_float.tflite": (128, 128, 128, 128),
+    "hello_world_int8.tflite": (32, 32, 32, 32),
+    "micro_speech_quantized.tflite": (5960, 5960, 5960, 5960),
+    "mlperf_ad_autoencoder_int8.tflite": (768, 768, 768, 768),
+    "mlperf_ic_resnet8_int8.tflite": (49152, 49152, 33792, 33792),
+    "mlperf_kws_dscnn_float.tflite": (64000, 64000, 49320, 49320),
+    "mlperf_kws_dscnn_int8.tflite": (16000, 16000, 12330, 12330),
+    "mlperf_vww_mobilenet_int8.tflite": (55296, 55296, 55296, 55296),
 }
+#: models whose arena overlap-buffers takes below the fixed-order bound without overlap
+OVERLAPPED = {"mlperf_ic_resnet8_int8.tflite", "mlperf_kws_dscnn_float.tflite",
+              "mlperf_kws_dscnn_int8.tflite"}
 SAMPLES = 10
 
 
 def _calls(fn) -> list[buf.CallOp]:
     return [op for op in fn.block.ops if isinstance(op, buf.CallOp)]
+
+
+def _overlapped_calls(fn) -> dict[buf.CallOp, int]:
+    """Calls whose output shares a root buffer with their data input without being it,
+    with how many bytes before the input the output starts (never less than the bound)."""
+    out = {}
+    for call in _calls(fn):
+        ins, outs = call.inputs, call.outputs
+        if not ins or not outs or root_alloc(ins[0]) is None:
+            continue
+        (src, s_off), (dst, d_off) = root_and_offset(ins[0]), root_and_offset(outs[0])
+        if src is dst and s_off != d_off:
+            need = call_overlap_offset(call.attrs["callee"], call.attrs, 0, ins[0], outs[0])
+            assert need is not None and s_off - d_off >= need
+            out[call] = s_off - d_off
+    return out
 
 
 def _check_outputs(name: str, data: bytes, compiled) -> None:
@@ -72,7 +99,12 @@ def test_real_model_memory_at_o2(name: str, tmp_path: Path) -> None:
     fn = main_function(module)
     attrs = fn.attrs
     copy_bound, bound, arena = attrs["copy_lower_bound"], attrs["lower_bound"], attrs["arena_bytes"]
-    assert (copy_bound, bound, arena) == EXPECTED[name]
+    separate = attrs["no_overlap_lower_bound"]
+    assert (copy_bound, separate, bound, arena) == EXPECTED[name]
+    assert bound <= separate
+    overlapped = _overlapped_calls(fn)  # (VWW overlaps some calls, away from its peak)
+    if name in OVERLAPPED:
+        assert arena < separate and overlapped
     allocs = [op for op in fn.block.ops if isinstance(op, buf.AllocOp)]
     aligned = arena_lower_bound([Buffer(f"b{i}", a.attrs["size"], *a.attrs["live"],
                                         attrs["plan_alignment"]) for i, a in enumerate(allocs)])
@@ -89,6 +121,12 @@ def test_real_model_memory_at_o2(name: str, tmp_path: Path) -> None:
     if name == "mlperf_ic_resnet8_int8.tflite":
         adds = [c for c in _calls(fn) if c.attrs["op"] == "qnn.add"]
         assert len(adds) == 3
-        # the first residual ADD: its two 16 KiB inputs, no third buffer for the sum
+        # the first residual ADD: its two 16 KiB inputs, no third buffer for the sum; the
+        # second lives in the group of the conv before (its output and dying input)
         first = _calls(fn).index(adds[0])
-        assert profile[first] == 2 * 16384
+        group = root_alloc(adds[0].inputs[1])
+        assert group.attrs["size"] == 16384 + 1024
+        assert profile[first] == 16384 + group.attrs["size"]
+        # that conv's output starts two input rows (1 KiB) below its input
+        conv = _calls(fn)[first - 1]
+        assert overlapped[conv] == 1024

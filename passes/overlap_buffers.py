@@ -1,0 +1,243 @@
+"""`overlap-buffers`: let a sliding-window kernel's output overlap the input that dies there.
+
+A convolution, depthwise convolution or pooling kernel on `OVERLAP_SAFE_KERNELS`
+(compiler/planning/aliasing.py) writes its output in increasing row order and never
+reads above the rows it has still to cover, so its output may start
+`min_overlap_offset` bytes before its input, the two sharing the rest
+(compiler/planning/overlap.py). For every such `buf.call` whose
+
+- data input lives in an arena buffer `R` (a `buf.alloc`, not a model input, scratch or
+  flash) that dies at this call: no later call touches `R` or any view of it and none of
+  them is a model output, and no other operand of the call shares `R`;
+- output is a fresh arena `buf.alloc` `O` (not a model input or scratch) with batch 1;
+- overlap saves bytes: the offset `d` (the formula, rounded up to `alignment` so that the
+  views stay aligned) leaves the group smaller than the two buffers apart;
+
+the pass replaces `R` and `O` by one `buf.alloc` `G` of max(d + size(R), size(O)) bytes,
+placed before both, with `O` becoming `buf.view(G, offset=0)` and `R`
+`buf.view(G, offset=d)` (less the input's own offset inside `R`, rounded up). Earlier
+views of `R` follow it. Because `R` may itself be a group made at an earlier step, a
+chain of convolutions slides down through memory in one buffer.
+
+`G` is one planning interval, live from `R`'s first use to `O`'s last, so at the steps
+before the call it holds `d` bytes more than `R` did (and after it, more than `O` did when
+the group is larger than the output). A grouping is therefore kept only when the
+fixed-order lower bound of the plan (plan-memory's bound, over root buffers) is not raised
+by it; groupings are tried in schedule order, each on the plan the previous ones left.
+When one does raise it, the chain it starts (the next call that reads the group as it dies)
+is followed until the bound is back at or below where it was, and the whole prefix is kept
+(on a chain of equal layers such as DS-CNN's, where every step is a peak, only the whole
+chain pays off); if the chain ends first, none of it is.
+
+Model inputs are left alone for now: the emitter (codegen/emit_cpp.py `io()`) finds the
+input buffers as the `buf.alloc`s with an `input` attribute and would point
+`NAME_input(i)` at the group instead of at the input inside it.
+
+Before changing anything the pass records on the function `no_overlap_lower_bound`: the
+fixed-order bound of the buffers as they are without overlap (what plan-memory's
+`lower_bound` would be without this pass). plan-memory's `lower_bound` is then the bound
+of the grouped buffers, which the arena is measured against (`gap`); both are kept. Run
+after `inplace` and `concat-in-place`, right before `plan-memory`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from utc.compiler.ir import I8, MemRefType, Module, Value
+from utc.compiler.pass_manager import Pass, register_pass
+from utc.compiler.planning.aliasing import call_overlap_offset
+from utc.compiler.planning.intervals import Buffer, lower_bound
+from utc.compiler.planning.overlap import align_up
+from utc.dialects import buf, func
+from utc.dialects.func import FuncOp, main_function
+from utc.passes.inplace import last_use, root_and_offset
+from utc.passes.plan_memory import live_ranges, root_alloc
+
+#: The function attribute holding the fixed-order bound without overlap (declared in
+#: dialects/func.py).
+ATTRIBUTE = "no_overlap_lower_bound"
+
+
+@dataclass(frozen=True)
+class Link:
+    """What one call allows, read off the IR before any grouping."""
+
+    step: int
+    source: buf.AllocOp  # R: the arena buffer the data input lives in (dies at this call)
+    input_offset: int  # the data input's byte offset inside R
+    output: buf.AllocOp  # O: the fresh output buffer
+    need: int  # min_overlap_offset of the call
+
+
+@dataclass
+class Group:
+    """Root buffers planned as one interval: each member at a byte offset."""
+
+    members: dict[buf.AllocOp, int]
+    size: int
+    start: int
+    end: int
+    dead_after: int | None  # the last step touching any member (None: a model output)
+    source_offset: int = 0  # where the source's group went inside this one
+
+
+def plan_bound(fn: FuncOp) -> int:
+    """plan-memory's fixed-order lower bound of the function's root buffers (raw sizes)."""
+    ranges = live_ranges(fn)
+    return int(lower_bound([Buffer(f"b{i}", a.attrs["size"], *ranges[a])
+                            for i, a in enumerate(ranges)], aligned=False))
+
+
+def _fresh_output(call: buf.CallOp) -> Value | None:
+    outs = [v for v in call.outputs
+            if not (isinstance(v.op, buf.AllocOp) and v.op.attrs.get("scratch"))]
+    if len(outs) != 1:
+        return None
+    out = outs[0]
+    alloc = getattr(out, "op", None)
+    if not isinstance(alloc, buf.AllocOp) or "input" in alloc.attrs or alloc.attrs.get("scratch"):
+        return None
+    if any(not isinstance(user, buf.CallOp | func.ReturnOp | buf.ViewOp) for user in out.users):
+        return None
+    return out
+
+
+def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | None:
+    """The grouping this call allows on the current IR (before sizes are weighed), or None:
+    an allow-listed kernel with batch 1 whose data input's arena buffer dies here and is
+    shared by no other operand, and whose output is a fresh arena buffer."""
+    ins = call.inputs
+    out = _fresh_output(call) if ins else None
+    if out is None:
+        return None
+    v = ins[0]
+    need = call_overlap_offset(call.attrs["callee"], call.attrs, 0, v, out)
+    if need is None:
+        return None
+    source, offset = root_and_offset(v)
+    if (source is None or source is out.op or "input" in source.attrs
+            or source.attrs.get("scratch")):
+        return None
+    end = last_use(source, step_of)
+    if end is None or end > step:
+        return None
+    others = [w for w in call.operand_values if w is not v and w is not out]
+    if any(root_alloc(w) in (source, out.op) for w in others):
+        return None
+    return Link(step, source, offset, out.op, need)
+
+
+def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group | None:
+    """The group `lk` makes of the group holding its source and its output's, or None when
+    that saves no byte or the source's group is not dead after the call."""
+    src, dst = groups[lk.source], groups[lk.output]
+    if src is dst or len(dst.members) != 1:
+        return None
+    if src.dead_after is None or src.dead_after > lk.step:
+        return None
+    source_offset = align_up(max(0, lk.need - (src.members[lk.source] + lk.input_offset)),
+                             alignment)
+    size = max(source_offset + src.size, dst.size)
+    if size >= src.size + dst.size:
+        return None  # no byte saved
+    members = {m: off + source_offset for m, off in src.members.items()}
+    members[lk.output] = 0
+    dead = None if dst.dead_after is None else max(src.dead_after, dst.dead_after)
+    return Group(members, size, min(src.start, dst.start), max(src.end, dst.end), dead,
+                 source_offset)
+
+
+def _with(groups: dict[buf.AllocOp, Group], g: Group) -> dict[buf.AllocOp, Group]:
+    out = dict(groups)
+    for m in g.members:
+        out[m] = g
+    return out
+
+
+def _bound(groups: dict[buf.AllocOp, Group]) -> int:
+    unique = list({id(g): g for g in groups.values()}.values())
+    return int(lower_bound([Buffer(f"g{i}", g.size, g.start, g.end)
+                            for i, g in enumerate(unique)], aligned=False))
+
+
+def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
+    """The groupings to make, in schedule order, with the group each one yields.
+
+    Tried in schedule order; one is kept when the plan's bound does not rise. When it
+    does, the chain it starts is followed (the call where the new group dies, if that call
+    can extend it) until the bound is back at or below where it was, and the whole prefix
+    is kept; if the chain ends first, nothing of it is kept."""
+    calls = [op for op in fn.block.ops if isinstance(op, buf.CallOp)]
+    step_of = {c: i for i, c in enumerate(calls)}
+    links = [link(c, i, step_of) for i, c in enumerate(calls)]
+    ranges = live_ranges(fn)
+    groups: dict[buf.AllocOp, Group] = {}
+    for a, (start, end) in ranges.items():
+        groups[a] = Group({a: 0}, int(a.attrs["size"]), start, end, last_use(a, step_of))
+    bound = _bound(groups)
+    chosen: list[tuple[Link, Group]] = []
+    for lk in links:
+        if lk is None:
+            continue
+        g = merged(groups, lk, alignment)
+        if g is None:
+            continue
+        trial, tentative = _with(groups, g), [(lk, g)]
+        while _bound(trial) > bound:
+            nxt = links[g.dead_after] if g.dead_after is not None else None
+            if nxt is None or nxt.step <= lk.step or trial[nxt.source] is not g:
+                break
+            lk, g = nxt, merged(trial, nxt, alignment)
+            if g is None:
+                break
+            trial = _with(trial, g)
+            tentative.append((lk, g))
+        else:
+            groups, bound = trial, _bound(trial)
+            chosen += tentative
+    return chosen
+
+
+def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: int,
+          size: int) -> buf.AllocOp:
+    """Replace `source` and `output` by views (at `source_offset` and 0) of one new buffer
+    of `size` bytes placed before both; return it."""
+    block = fn.block
+    first = min(block.ops.index(source), block.ops.index(output))
+    out_name = output.result.name_hint or "out"
+    g = buf.AllocOp([], [MemRefType((size,), I8)], {"size": size},
+                    location=output.location, result_names=[f"{out_name}_overlap"])
+    block.insert_before(block.ops[first], g)
+    for alloc, offset in ((source, source_offset), (output, 0)):
+        view = buf.ViewOp([g.result], [alloc.result.type], {"offset": offset},
+                          location=alloc.location, result_names=[alloc.result.name_hint])
+        block.insert_before(alloc, view)
+        alloc.result.replace_all_uses_with(view.result)
+        alloc.erase()
+    return g
+
+
+@register_pass
+@dataclass(frozen=True)
+class OverlapBuffers(Pass):
+    """Let conv/depthwise/pool outputs overlap the input that dies at the call."""
+
+    name = "overlap-buffers"
+    alignment: int = 16  # plan-memory's default: keeps the views as aligned as its offsets
+
+    def __post_init__(self) -> None:
+        if self.alignment < 1 or self.alignment & (self.alignment - 1):
+            raise ValueError(f"alignment must be a power of two, got {self.alignment}")
+
+    def run(self, module: Module) -> None:
+        fn = main_function(module)
+        if not any(isinstance(op, buf.CallOp) for op in fn.block.ops):
+            return  # not bufferized (or nothing to run): no buffers to overlap
+        fn.attrs.setdefault(ATTRIBUTE, plan_bound(fn))  # a second run keeps the first value
+        holder: dict[buf.AllocOp, buf.AllocOp] = {}  # original root -> alloc holding it now
+        for lk, g in choose(fn, self.alignment):
+            source = holder.get(lk.source, lk.source)
+            new = group(fn, source, lk.output, g.source_offset, g.size)
+            for m in g.members:
+                holder[m] = new

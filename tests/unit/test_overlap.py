@@ -1,0 +1,475 @@
+"""Overlapping a sliding-window kernel's output with its dying input
+(compiler/planning/overlap.py, the allow-list in compiler/planning/aliasing.py):
+
+- `min_overlap_offset` on hand-computed cases;
+- a brute-force checker that simulates the kernels' access order element by element on
+  small shapes and confirms the formula is safe (for the reference loop order and for a
+  row-major order with channel blocks outermost inside a row, which the header contract
+  also allows) and, for the reference order, tight to within one output row plus one
+  horizontal input stride;
+- every kernel on `OVERLAP_SAFE_KERNELS`, run through ctypes with its output starting
+  exactly `min_overlap_offset` bytes before its input in one buffer, gives the bytes it
+  gives with separate buffers (this is the test that tells a kernel rewrite broke the
+  header's access-order contract).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from utc.codegen.kernels import KERNELS
+from utc.compiler.ir import F32, MemRefType, Value
+from utc.compiler.planning.aliasing import OVERLAP_SAFE_KERNELS, call_overlap_offset
+from utc.compiler.planning.overlap import align_up, min_overlap_offset
+from utc.dialects import fused, qnn
+
+from tests.kernel_harness import load_kernels, ptr, seeded_rng
+
+RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
+SEED = 20261127
+
+
+# ---- the formula on hand-computed cases ------------------------------------------------
+
+
+@pytest.mark.parametrize("in_shape,out_shape,stride,pad_top,elem,want", [
+    # resnet8's 3x3 stride-1 SAME convolutions: two rows of 32 * 16 bytes
+    ((1, 32, 32, 16), (1, 32, 32, 16), 1, 1, 1, 1024),
+    ((1, 32, 32, 16), (1, 32, 32, 16), 1, 1, 4, 4096),
+    # a 1x1 convolution keeping the channels: one row
+    ((1, 8, 8, 4), (1, 8, 8, 4), 1, 0, 1, 32),
+    ((1, 25, 5, 64), (1, 25, 5, 64), 1, 0, 1, 320),  # DS-CNN pointwise
+    ((1, 25, 5, 64), (1, 25, 5, 64), 1, 1, 1, 640),  # DS-CNN depthwise 3x3
+    # VALID 3x3: output row oy reads from input row oy on, one output row is narrower
+    ((1, 6, 6, 2), (1, 4, 4, 2), 1, 0, 1, 8),
+    # stride 2, SAME on an even size (pad_top 0): only the first row counts
+    ((1, 8, 8, 4), (1, 4, 4, 4), 2, 0, 1, 16),
+    # stride 2 with pad_top 1: row 0 (20 B) beats row 1 (40 - 36 = 4 B)
+    ((1, 9, 9, 4), (1, 5, 5, 4), 2, 1, 1, 20),
+    # stride 2, 1x1, doubling the channels (resnet8's shortcut): (oy+1)*512 - 2*oy*512
+    ((1, 32, 32, 16), (1, 16, 16, 32), 2, 0, 1, 512),
+])
+def test_hand_computed_offsets(in_shape, out_shape, stride, pad_top, elem, want) -> None:
+    assert min_overlap_offset(in_shape, out_shape, stride, pad_top, elem) == want
+
+
+def test_expanding_channels_need_at_least_the_whole_input() -> None:
+    """A 1x1 convolution doubling the channels writes its output faster than it reads its
+    input: d = (H + 1) rows of the input, more than the input itself. The group
+    max(d + in, out) still saves bytes while d < out (here 20 < 32: 36 B instead of 48 B)."""
+    d = min_overlap_offset((1, 4, 4, 1), (1, 4, 4, 2), 1, 0, 1)
+    assert d == 20 and d >= 16
+    d = min_overlap_offset((1, 32, 32, 16), (1, 32, 32, 64), 1, 0, 1)
+    assert d >= 32 * 32 * 16
+
+
+def test_padding_rows_and_clamping() -> None:
+    # pad_top 2, stride 1: the first three output rows all read from input row 0
+    assert min_overlap_offset((1, 5, 2, 1), (1, 7, 2, 1), 1, 2, 1) == 6
+    # a window entirely in the bottom padding reads nothing: the first row read is
+    # clamped to the input height, which only makes the bound larger
+    assert min_overlap_offset((1, 2, 1, 1), (1, 4, 1, 1), 1, 0, 1) == 2
+
+
+def test_only_batch_1_and_nhwc() -> None:
+    with pytest.raises(ValueError, match="batch 1"):
+        min_overlap_offset((2, 4, 4, 1), (2, 4, 4, 1), 1, 0, 1)
+    with pytest.raises(ValueError, match="NHWC"):
+        min_overlap_offset((1, 4, 4), (1, 4, 4), 1, 0, 1)
+    assert align_up(0, 16) == 0 and align_up(1, 16) == 16 and align_up(1024, 16) == 1024
+
+
+# ---- brute force: simulate the access order ----------------------------------------------
+
+
+def _out_size(n: int, k: int, s: int, d: int, p0: int, p1: int) -> int:
+    return (n + p0 + p1 - ((k - 1) * d + 1)) // s + 1
+
+
+def access_trace(kind: str, h: int, w: int, c: int, co: int, kh: int, kw: int, sh: int,
+                 sw: int, dh: int, dw: int, pads: tuple[int, int, int, int], dm: int = 1,
+                 order: str = "reference", block: int = 2):
+    """Simulate a sliding-window kernel's reads and writes, one event per element.
+
+    `order` "reference": pixel by pixel, channels inside (the loops of the reference
+    kernels); "row-blocked": row by row, and inside a row blocks of `block` output
+    channels outermost, then pixels (an order the header contract allows too).
+    Returns (in_shape, out_shape, last read time per input element (-1: never read),
+    write time per output element)."""
+    pt, pb, pl, pr = pads
+    ho, wo = _out_size(h, kh, sh, dh, pt, pb), _out_size(w, kw, sw, dw, pl, pr)
+    co = c * dm if kind == "depthwise" else (c if kind == "pool" else co)
+    last = np.full(h * w * c, -1, np.int64)
+    written = np.full(ho * wo * co, -1, np.int64)
+    t = 0
+
+    def pixel_channel(oy: int, ox: int, oc: int) -> None:
+        nonlocal t
+        taps = [(oy * sh - pt + dh * fy, ox * sw - pl + dw * fx)
+                for fy in range(kh) for fx in range(kw)]
+        for iy, ix in taps:
+            if not (0 <= iy < h and 0 <= ix < w):
+                continue
+            channels = range(c) if kind == "conv" else [oc // dm if kind == "depthwise" else oc]
+            for ic in channels:
+                last[(iy * w + ix) * c + ic] = t
+                t += 1
+        written[(oy * wo + ox) * co + oc] = t
+        t += 1
+
+    for oy in range(ho):
+        if order == "reference":
+            for ox in range(wo):
+                for oc in range(co):
+                    pixel_channel(oy, ox, oc)
+        else:
+            for oc0 in range(0, co, block):
+                for ox in range(wo):
+                    for oc in range(oc0, min(co, oc0 + block)):
+                        pixel_channel(oy, ox, oc)
+    return (1, h, w, c), (1, ho, wo, co), last, written
+
+
+def is_safe(last: np.ndarray, written: np.ndarray, elem: int, d: int) -> bool:
+    """With the output starting `d` bytes before the input: is no input byte overwritten
+    before its last read?"""
+    read_at = np.repeat(last, elem)
+    write_at = np.repeat(written, elem)
+    in_addr = np.arange(write_at.size) - d  # each output byte's address relative to the input
+    hit = (in_addr >= 0) & (in_addr < read_at.size)
+    return bool(np.all(write_at[hit] > read_at[in_addr[hit]]))
+
+
+def least_safe_offset(last: np.ndarray, written: np.ndarray, elem: int) -> int:
+    """The least d from which on every offset is safe (d >= the output size never overlaps)."""
+    d = written.size * elem
+    while d > 0 and is_safe(last, written, elem, d - 1):
+        d -= 1
+    return d
+
+
+def _random_configs(count: int):
+    rng = seeded_rng(SEED, "brute-force")
+    out = []
+    while len(out) < count:
+        kind = ["conv", "depthwise", "pool"][int(rng.integers(3))]
+        kh, kw = (int(x) for x in rng.integers(1, 4, 2))
+        sh, sw = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+        dh, dw = (1, 1) if kind == "pool" else (int(rng.choice([1, 1, 2])), int(rng.choice([1, 2])))
+        pads = (int(rng.integers(kh)), int(rng.integers(kh)), int(rng.integers(kw)),
+                int(rng.integers(kw)))
+        h = int(rng.integers((kh - 1) * dh + 1, 8))
+        w = int(rng.integers((kw - 1) * dw + 1, 7))
+        c, co, dm = int(rng.integers(1, 4)), int(rng.integers(1, 6)), int(rng.integers(1, 3))
+        elem = int(rng.choice([1, 4]))
+        if _out_size(h, kh, sh, dh, pads[0], pads[1]) < 1 or \
+                _out_size(w, kw, sw, dw, pads[2], pads[3]) < 1:
+            continue
+        out.append((kind, h, w, c, co, kh, kw, sh, sw, dh, dw, pads, dm, elem))
+    return out
+
+
+CONFIGS = _random_configs(240)
+
+
+@pytest.mark.parametrize("order", ["reference", "row-blocked"])
+def test_the_formula_is_safe_for_every_access_order_the_contract_allows(order: str) -> None:
+    for kind, h, w, c, co, kh, kw, sh, sw, dh, dw, pads, dm, elem in CONFIGS:
+        ins, outs, last, written = access_trace(kind, h, w, c, co, kh, kw, sh, sw, dh, dw, pads,
+                                                dm, order=order)
+        d = min_overlap_offset(ins, outs, sh, pads[0], elem)
+        exact = least_safe_offset(last, written, elem)
+        assert d >= exact, (kind, ins, outs, sh, pads, order, d, exact)
+        # safe at the formula and at the rounded-up offsets the pass uses
+        for extra in (0, 1, align_up(d, 16) - d):
+            assert is_safe(last, written, elem, d + extra)
+
+
+def test_the_formula_is_tight_to_within_one_row() -> None:
+    """For the reference order the least safe offset is at most one output row plus one
+    horizontal input stride below the formula (the row granularity is all it gives away;
+    the stride term is the first input columns only the first pixel of a row reads)."""
+    worst = 0.0
+    for kind, h, w, c, co, kh, kw, sh, sw, dh, dw, pads, dm, elem in CONFIGS:
+        ins, outs, last, written = access_trace(kind, h, w, c, co, kh, kw, sh, sw, dh, dw, pads,
+                                                dm)
+        d = min_overlap_offset(ins, outs, sh, pads[0], elem)
+        exact = least_safe_offset(last, written, elem)
+        row = outs[2] * outs[3] * elem
+        assert d - exact <= row + sw * ins[3] * elem, (kind, ins, outs, sh, pads, d, exact)
+        worst = max(worst, (d - exact) / row)
+    assert worst > 0  # the checker does see the slack
+
+
+def test_resnet8_shape_is_tight_to_one_row() -> None:
+    # 8 columns instead of 32 to keep the simulation small; same structure
+    ins, outs, last, written = access_trace("conv", 6, 8, 4, 4, 3, 3, 1, 1, 1, 1, (1, 1, 1, 1))
+    d = min_overlap_offset(ins, outs, 1, 1, 1)
+    exact = least_safe_offset(last, written, 1)
+    assert d == 2 * 8 * 4 and d - exact < 8 * 4
+    assert not is_safe(last, written, 1, exact - 1)
+
+
+def test_a_later_input_row_read_early_is_caught() -> None:
+    """The checker is not vacuous: an order that writes a row before reading the rows the
+    previous row still needs (channels outermost over the whole image) is unsafe."""
+    ins, outs, last, written = access_trace("conv", 5, 4, 2, 4, 3, 3, 1, 1, 1, 1, (1, 1, 1, 1))
+    # permute the write times to "channel 0 everywhere first": the formula no longer holds
+    co = outs[3]
+    order = np.argsort(np.arange(written.size) % co, kind="stable")
+    permuted = np.empty_like(written)
+    permuted[order] = np.sort(written)
+    d = min_overlap_offset(ins, outs, 1, 1, 1)
+    assert is_safe(last, written, 1, d)
+    assert not is_safe(last, permuted, 1, d)
+
+
+# ---- the allow-list --------------------------------------------------------------------
+
+
+_BY_NAME = {k.name: k for k in KERNELS}
+_SLIDING = (qnn.Conv2DOp, qnn.DepthwiseConv2DOp, qnn.AvgPool2DOp, qnn.MaxPool2DOp,
+            fused.Conv2DOp, fused.DepthwiseConv2DOp, fused.AvgPool2DOp, fused.MaxPool2DOp)
+
+
+@pytest.mark.parametrize("name", sorted(OVERLAP_SAFE_KERNELS))
+def test_every_allow_listed_kernel_documents_the_contract(name: str) -> None:
+    kernel = _BY_NAME[name]
+    assert kernel.op in _SLIDING
+    headers = [f for f in kernel.files if f.endswith(".h") and f != "utc_quant.h"]
+    text = "".join((RUNTIME / h).read_text() for h in headers)
+    assert "Access order (relied on by overlap-buffers" in text
+
+
+def _value(shape, element=F32) -> Value:
+    return Value(MemRefType(shape, element))
+
+
+def test_call_overlap_offset_needs_the_allow_list_the_data_input_and_batch_1() -> None:
+    attrs = {"stride": (1, 1), "pad": (1, 1, 1, 1)}
+    x, y = _value((1, 8, 8, 4)), _value((1, 8, 8, 4))
+    assert call_overlap_offset("utc_conv2d_f32", attrs, 0, x, y) == 2 * 8 * 4 * 4
+    assert call_overlap_offset("utc_fully_connected_f32", attrs, 0, x, y) is None
+    assert call_overlap_offset("utc_conv2d_f32", attrs, 1, x, y) is None
+    b2 = _value((2, 8, 8, 4))
+    assert call_overlap_offset("utc_conv2d_f32", attrs, 0, b2, b2) is None
+    assert call_overlap_offset("utc_conv2d_f32", {"stride": (1, 1)}, 0, x, y) is None
+
+
+# ---- the kernels themselves, with overlapping buffers ----------------------------------
+
+
+P, I32, F = ctypes.c_void_p, ctypes.c_int32, ctypes.c_float
+_SIGNATURES = {
+    "utc_conv2d_s8": [P] * 4 + [I32] * 17 + [P, P, I32, I32, I32],
+    "utc_depthwise_conv2d_s8": [P] * 4 + [I32] * 17 + [P, P, I32, I32, I32],
+    "utc_avg_pool_s8": [P, P] + [I32] * 14,
+    "utc_max_pool_s8": [P, P] + [I32] * 14,
+    "utc_conv2d_f32": [P] * 4 + [I32] * 15 + [F, F],
+    "utc_depthwise_conv2d_f32": [P] * 4 + [I32] * 15 + [F, F],
+    "utc_avg_pool_f32": [P, P] + [I32] * 12 + [F, F],
+    "utc_max_pool_f32": [P, P] + [I32] * 12 + [F, F],
+}
+
+
+@pytest.fixture(scope="module")
+def lib() -> ctypes.CDLL:
+    sources = sorted({RUNTIME / f for name in _SIGNATURES for f in _BY_NAME[name].files
+                      if f.endswith(".cpp")})
+    return load_kernels(sources, [RUNTIME], _SIGNATURES)
+
+
+#: (in h, w, c), out channels (depth multiplier for depthwise), kernel (kh, kw),
+#: stride (h, w), dilation (h, w), pads (top, bottom, left, right)
+_CASES = [
+    ((10, 10, 16), 16, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1)),  # resnet-like SAME
+    ((7, 6, 8), 8, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),  # pointwise
+    ((9, 9, 4), 8, (3, 3), (2, 2), (1, 1), (1, 1, 1, 1)),  # stride 2, more channels
+    ((8, 8, 6), 6, (3, 3), (2, 2), (1, 1), (0, 1, 0, 1)),  # SAME on an even size
+    ((9, 8, 3), 5, (3, 3), (1, 1), (2, 2), (2, 2, 2, 2)),  # dilation 2
+    ((6, 5, 2), 2, (4, 3), (1, 2), (1, 1), (2, 1, 1, 1)),  # uneven window and pads
+    ((5, 6, 4), 2, (2, 2), (1, 1), (1, 1), (0, 1, 0, 1)),  # fewer output channels
+]
+
+
+def _run_kernel(lib, name: str, case, overlap: int | None):
+    """Run `name` on seeded data: with separate buffers (overlap None) or in one buffer
+    with the output `overlap` bytes before the input. Returns the output bytes."""
+    (h, w, c), oc, (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr) = case
+    kind = "pool" if "pool" in name else ("depthwise" if "depthwise" in name else "conv")
+    f32 = name.endswith("_f32")
+    if kind == "pool":
+        dh = dw = 1
+    ho, wo = _out_size(h, kh, sh, dh, pt, pb), _out_size(w, kw, sw, dw, pl, pr)
+    dm = max(1, oc // c) if kind == "depthwise" else 1
+    co = {"conv": oc, "depthwise": c * dm, "pool": c}[kind]
+    rng = seeded_rng(SEED, name, case)
+    dtype = np.float32 if f32 else np.int8
+    if f32:
+        x = rng.standard_normal((h, w, c)).astype(np.float32)
+    else:
+        x = rng.integers(-128, 128, (h, w, c)).astype(np.int8)
+    w_shape = (co, kh, kw, c) if kind == "conv" else (1, kh, kw, co)
+    if f32:
+        filt = rng.standard_normal(w_shape).astype(np.float32)
+        bias = rng.standard_normal(co).astype(np.float32)
+    else:
+        filt = rng.integers(-127, 128, w_shape).astype(np.int8)
+        bias = rng.integers(-2000, 2000, co).astype(np.int32)
+    mult = rng.integers(1 << 29, 1 << 30, co).astype(np.int32)
+    shift = rng.integers(-9, -6, co).astype(np.int32)
+    out_elems, item = ho * wo * co, np.dtype(dtype).itemsize
+    if overlap is None:
+        x_buf, y_buf = x.copy(), np.zeros(out_elems, dtype)
+        x_ptr, y_ptr = ptr(x_buf), ptr(y_buf)
+    else:
+        size = overlap + max(x.nbytes, out_elems * item - overlap)
+        raw = np.zeros(size + 16, np.uint8)
+        start = (-raw.ctypes.data) % 16  # as aligned as an arena offset
+        arena = raw[start:start + size]
+        arena[overlap:overlap + x.nbytes] = x.view(np.uint8).ravel()
+        x_ptr, y_ptr = ctypes.c_void_p(arena.ctypes.data + overlap), ptr(arena)
+    fn = getattr(lib, name)
+    if kind == "pool":
+        act = (-3.0e38, 3.0e38) if f32 else (-128, 127)
+        fn(x_ptr, y_ptr, 1, h, w, c, ho, wo, kh, kw, sh, sw, pt, pl, *act)
+    elif f32:
+        fn(x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co if kind == "conv" else dm,
+           kh, kw, sh, sw, dh, dw, pt, pl, -3.0e38, 3.0e38)
+    else:
+        fn(x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co if kind == "conv" else dm,
+           kh, kw, sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult), ptr(shift), 1, -128, 127)
+    got = y_buf.view(np.uint8) if overlap is None else arena[:out_elems * item]
+    return got.copy(), (1, h, w, c), (1, ho, wo, co), item
+
+
+@pytest.mark.parametrize("name", sorted(OVERLAP_SAFE_KERNELS))
+@pytest.mark.parametrize("case", _CASES, ids=[re.sub(r"[ ()]", "", str(c[0])) + f"-{i}"
+                                              for i, c in enumerate(_CASES)])
+def test_allow_listed_kernels_honour_the_access_order(lib, name: str, case) -> None:
+    """The kernel in runtime/ computes the same output when it starts exactly
+    `min_overlap_offset` bytes before its input (the tightest placement allowed)."""
+    want, in_shape, out_shape, item = _run_kernel(lib, name, case, None)
+    stride, pads = case[3], case[5]
+    d = min_overlap_offset(in_shape, out_shape, stride[0], pads[0], item)
+    if d >= want.size:
+        pytest.skip("no overlap at this shape")
+    got, *_ = _run_kernel(lib, name, case, d)
+    assert np.array_equal(got, want), (
+        f"{name} gives different bytes when its output overlaps its input at the offset "
+        f"min_overlap_offset allows ({d} B): its loops no longer follow the access-order "
+        f"contract of its header; take it off OVERLAP_SAFE_KERNELS "
+        f"(compiler/planning/aliasing.py) or restore the order")
+
+
+def test_the_kernel_harness_sees_a_clobbered_input(lib) -> None:
+    """At no offset at all a 3x3 convolution does overwrite input it still needs."""
+    case = _CASES[0]
+    want, *_ = _run_kernel(lib, "utc_conv2d_f32", case, None)
+    got, *_ = _run_kernel(lib, "utc_conv2d_f32", case, 0)
+    assert not np.array_equal(got, want)
+
+
+# ---- the IR-level plan checker accepts exactly this overlap -----------------------------
+
+
+_CONV = ('stride = [1, 1], dilation = [1, 1], pad = [{p}, {p}, {p}, {p}], act = "none", '
+         'kernel = "utc_conv2d_f32"')
+_POOL = ('stride = [2, 2], window = [2, 2], pad = [0, 0, 0, 0], act = "none", '
+         'kernel = "utc_max_pool_f32"')
+_SOURCE = f"""
+module @m {{
+  func.func() {{sym_name = @main}} ({{
+  ^entry(%x: tensor<1x8x8x2xf32>):
+    %w0 = tensor.constant() {{value = dense_resource<w0>}} : tensor<4x1x1x2xf32>
+    %w1 = tensor.constant() {{value = dense_resource<w1>}} : tensor<4x3x3x4xf32>
+    %c0 = fused.conv2d(%x, %w0) {{{_CONV.format(p=0)}}} : tensor<1x8x8x4xf32>
+    %c1 = fused.conv2d(%c0, %w1) {{{_CONV.format(p=1)}}} : tensor<1x8x8x4xf32>
+    %p = fused.max_pool2d(%c1) {{{_POOL}}} : tensor<1x4x4x4xf32>
+    func.return(%p) : ()
+  }}) : ()
+}}
+{{-#
+  dense_resources: {{
+    w0: tensor<4x1x1x2xf32> = elided,
+    w1: tensor<4x3x3x4xf32> = elided,
+  }}
+#-}}
+"""
+_PIPELINE = "bufferize,inplace,concat-in-place,overlap-buffers,plan-memory"
+
+
+def _planned():
+    import utc.passes  # noqa: F401
+    from utc.compiler.driver import lower
+    from utc.compiler.ir.parser import parse_module
+
+    module = parse_module(_SOURCE)
+    module.verify()
+    lower(module, _PIPELINE)
+    return module
+
+
+def _ops(module) -> tuple[dict, list]:
+    from utc.dialects import buf
+    from utc.dialects.func import main_function
+
+    ops = main_function(module).block.ops
+    named = {op.result.name_hint: op for op in ops if isinstance(op, buf.AllocOp | buf.ViewOp)}
+    return named, [op for op in ops if isinstance(op, buf.CallOp)]
+
+
+def test_the_checker_accepts_the_planned_overlap() -> None:
+    from utc.compiler.planning.verify_ir import verify_memory_plan
+    from utc.dialects import buf
+    from utc.dialects.func import main_function
+
+    module = _planned()
+    named, calls = _ops(module)
+    assert isinstance(named["c0"], buf.ViewOp) and isinstance(named["c1"], buf.ViewOp)
+    assert named["c0"].attrs["offset"] - named["c1"].attrs["offset"] == 256
+    attrs = main_function(module).attrs
+    assert attrs["arena_bytes"] < attrs["no_overlap_lower_bound"]
+    assert verify_memory_plan(module) == []
+    # nothing the pass records is consulted: without it the verdict is the same
+    del attrs["no_overlap_lower_bound"]
+    assert verify_memory_plan(module) == []
+
+
+def test_an_overlap_below_the_bound_is_reported() -> None:
+    from utc.compiler.planning.verify_ir import verify_memory_plan
+
+    module = _planned()
+    named, _ = _ops(module)
+    named["c0"].attrs["offset"] = 240  # 16 B short of two input rows
+    problems = verify_memory_plan(module)
+    assert any("starts 240 B before its input" in p and "at least 256 B before" in p
+               for p in problems), problems
+    named["c0"].attrs["offset"] = 0  # over the output, not below it: in place, not allowed
+    problems = verify_memory_plan(module)
+    assert any("starts 0 B before its input" in p for p in problems), problems
+
+
+def test_an_overlap_for_a_kernel_off_the_allow_list_is_reported() -> None:
+    from utc.compiler.planning.verify_ir import verify_memory_plan
+
+    module = _planned()
+    _, calls = _ops(module)
+    calls[1].attrs["callee"] = "utc_conv2d_f32_other_order"  # not on the allow-list
+    problems = verify_memory_plan(module)
+    assert any("may not run in place" in p for p in problems), problems
+
+
+def test_reading_the_overwritten_input_later_is_reported() -> None:
+    from utc.compiler.planning.verify_ir import verify_memory_plan
+
+    module = _planned()
+    named, calls = _ops(module)
+    # the pooling reads %c0 (same shape) after the convolution wrote over its first rows
+    calls[2].set_operand(0, named["c0"].result)
+    problems = verify_memory_plan(module)
+    assert any("overwrote some of its bytes" in p for p in problems), problems
