@@ -3,8 +3,9 @@
 Both scripts measure utc and TensorFlow Lite Micro side by side in one run and print an
 aligned table. What they share lives here so the two cannot drift apart: model
 selection, reading a .tflite flatbuffer (operators, I/O specs), seeded inputs, building
-generated code with the host compiler, section sizes of object files, TFLM probes that
-survive TFLM crashing, and the table printer with per-row failure handling.
+generated code with the host compiler, the timing main and running it, section sizes of
+object files, TFLM probes that survive TFLM crashing, and the table printer with per-row
+failure handling.
 
 Benchmarks deliberately do not import `tests/`: test helpers may change with the tests,
 and a benchmark must keep measuring the same thing.
@@ -206,6 +207,107 @@ def compile_objects(sources: Iterable[Path], flags: Sequence[str], build_dir: Pa
 def link(objects: Sequence[Path], exe: Path) -> Path:
     _run_tool([host_cxx(), *map(str, objects), "-o", str(exe)], "linking")
     return exe
+
+
+#: The flags the timed builds use: a firmware build for speed. -fno-exceptions/-fno-rtti
+#: as the generated code needs neither (DESIGN.md §6).
+SPEED_FLAGS = ["-std=c++11", "-O2", "-fno-exceptions", "-fno-rtti"]
+
+#: The timing main: calls NAME_invoke N times in one process. argv: iterations (N),
+#: repeats (R). Input bytes come on stdin. Prints the fastest of R loops in nanoseconds,
+#: then the outputs of the last inference in hex, one line per output (to compare builds).
+BENCH_MAIN = r"""
+#define _POSIX_C_SOURCE 199309L
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "@NAME@.h"
+
+static long long now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  long iterations = argc > 1 ? atol(argv[1]) : 1;
+  long repeats = argc > 2 ? atol(argv[2]) : 1;
+  static unsigned char in[@NIN@][@INMAX@];
+  static unsigned char out[@NOUT@][@OUTMAX@];
+  static const long in_bytes[@NIN@] = { @INBYTES@ };
+  static const long out_bytes[@NOUT@] = { @OUTBYTES@ };
+  const void *inputs[@NIN@];
+  void *outputs[@NOUT@];
+  long long best = -1;
+  long i, r, k;
+  for (i = 0; i < @NIN@; ++i) {
+    inputs[i] = in[i];
+    if (fread(in[i], 1, (size_t)in_bytes[i], stdin) != (size_t)in_bytes[i]) return 3;
+  }
+  for (i = 0; i < @NOUT@; ++i) outputs[i] = out[i];
+  if (@NAME@_invoke(inputs, outputs) != 0) return 4; /* warm-up: caches, page faults */
+  for (r = 0; r < repeats; ++r) {
+    long long start = now_ns(), elapsed;
+    for (i = 0; i < iterations; ++i)
+      if (@NAME@_invoke(inputs, outputs) != 0) return 4;
+    elapsed = now_ns() - start;
+    if (best < 0 || elapsed < best) best = elapsed;
+  }
+  printf("%lld\n", best);
+  for (i = 0; i < @NOUT@; ++i) {
+    for (k = 0; k < out_bytes[i]; ++k) printf("%02x", out[i][k]);
+    printf("\n");
+  }
+  return 0;
+}
+"""
+
+
+def write_bench_main(build_dir: Path, info: ModelInfo) -> Path:
+    """BENCH_MAIN for `info`'s inputs and outputs, as build_dir/bench_main.c."""
+    ins = [spec_bytes(s) for s in info.inputs]
+    outs = [spec_bytes(s) for s in info.outputs]
+    build_dir.mkdir(parents=True, exist_ok=True)
+    main_c = build_dir / "bench_main.c"
+    main_c.write_text(BENCH_MAIN.replace("@NAME@", MODEL_NAME)
+                      .replace("@NIN@", str(len(ins))).replace("@NOUT@", str(len(outs)))
+                      .replace("@INMAX@", str(max(ins, default=1) or 1))
+                      .replace("@OUTMAX@", str(max(outs, default=1) or 1))
+                      .replace("@INBYTES@", ", ".join(map(str, ins)) or "0")
+                      .replace("@OUTBYTES@", ", ".join(map(str, outs)) or "0"))
+    return main_c
+
+
+def build_bench(out: Path, info: ModelInfo, build_dir: Path,
+                cxx_flags: Sequence[str] = SPEED_FLAGS) -> Path:
+    """The generated sources in `out` built with `cxx_flags` and linked with BENCH_MAIN
+    (C99, -O2) into build_dir/bench."""
+    main_c = write_bench_main(build_dir, info)
+    objects = compile_objects(sorted(out.glob("*.cpp")), [*cxx_flags, f"-I{out}"], build_dir)
+    objects += compile_objects([main_c], ["-std=c99", "-O2", f"-I{out}"], build_dir)
+    return link(objects, build_dir / "bench")
+
+
+def input_payload(inputs: Sequence[np.ndarray]) -> bytes:
+    """The bytes BENCH_MAIN reads on stdin: every input, in order."""
+    return b"".join(np.ascontiguousarray(x).tobytes() for x in inputs)
+
+
+def run_bench(exe: Path, payload: bytes, iterations: int, repeats: int) -> tuple[float, str]:
+    """(seconds per inference of the fastest of `repeats` loops of `iterations`, the
+    outputs of the last inference in hex) from a BENCH_MAIN build."""
+    proc = subprocess.run([str(exe), str(iterations), str(repeats)], input=payload,
+                          capture_output=True)
+    if proc.returncode:
+        raise RuntimeError(f"{exe.parent.name}: generated code exited with status {proc.returncode}")
+    lines = proc.stdout.decode().split("\n", 1)
+    return int(lines[0]) * 1e-9 / iterations, lines[1] if len(lines) > 1 else ""
+
+
+def auto_iterations(single: float, target_seconds: float, maximum: int) -> int:
+    """N for a timed loop of about `target_seconds`, given `single` seconds per inference
+    (at least 3, at most `maximum`)."""
+    return int(min(maximum, max(3, target_seconds / max(single, 1e-9))))
 
 
 def section_sizes(obj: Path) -> dict[str, int]:
@@ -410,6 +512,12 @@ class Report:
 def one_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
+def micros(seconds: float) -> str:
+    """Microseconds with about three significant figures (hello_world runs in 0.1 us)."""
+    us = seconds * 1e6
+    return f"{us:.2f}" if us < 10 else f"{us:.1f}"
 
 
 def ratio(numerator: float, denominator: float) -> str:

@@ -27,25 +27,26 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (  # noqa: E402
     MODEL_NAME,
     REPO_ROOT,
+    SPEED_FLAGS,
     Column,
     ModelInfo,
     Report,
     add_model_args,
-    compile_objects,
-    link,
+    auto_iterations,
+    build_bench,
+    input_payload,
+    micros,
     ratio,
     read_model,
+    run_bench,
     seeded_inputs,
     select_models,
-    spec_bytes,
 )
 
 #: The kernels compared: runtime/ files whose baseline text replaces the working tree's.
@@ -55,14 +56,15 @@ KERNEL_FILES = (
     "utc_fully_connected_s8.cpp",
     "utc_pool_s8.cpp",
 )
-#: The extern "C" functions those files define (rows of the per-kernel table).
-KERNEL_FUNCTIONS = (
-    "utc_conv2d_s8",
-    "utc_depthwise_conv2d_s8",
-    "utc_fully_connected_s8",
-    "utc_avg_pool_s8",
-    "utc_max_pool_s8",
-)
+#: The extern "C" functions those files define (rows of the per-kernel table), each with
+#: the stem of the file that defines it.
+KERNEL_FUNCTIONS = {
+    "utc_conv2d_s8": "utc_conv2d_s8",
+    "utc_depthwise_conv2d_s8": "utc_depthwise_conv2d_s8",
+    "utc_fully_connected_s8": "utc_fully_connected_s8",
+    "utc_avg_pool_s8": "utc_pool_s8",
+    "utc_max_pool_s8": "utc_pool_s8",
+}
 #: The int8 models of ../shared/models (the default selection).
 INT8_MODELS = (
     "hello_world_int8.tflite",
@@ -73,7 +75,6 @@ INT8_MODELS = (
     "mlperf_vww_mobilenet_int8.tflite",
 )
 
-SPEED_FLAGS = ["-std=c++11", "-O2", "-fno-exceptions", "-fno-rtti"]
 #: Timed loops per build, alternating baseline and new; the fastest counts.
 RUN_REPEATS = 5
 #: With no --iterations, N is chosen so one timed loop of the baseline takes about this long.
@@ -81,55 +82,6 @@ TARGET_SECONDS = 0.2
 MAX_AUTO_ITERATIONS = 100000
 #: Inferences run under callgrind (after one warm-up that is counted separately).
 CALLGRIND_INVOCATIONS = 2
-
-#: argv: iterations, repeats. Input bytes on stdin. Prints the fastest loop's nanoseconds,
-#: then the outputs of the last inference in hex (to compare the two builds).
-BENCH_MAIN = r"""
-#define _POSIX_C_SOURCE 199309L
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-#include "@NAME@.h"
-
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-int main(int argc, char **argv) {
-  long iterations = argc > 1 ? atol(argv[1]) : 1;
-  long repeats = argc > 2 ? atol(argv[2]) : 1;
-  static unsigned char in[@NIN@][@INMAX@];
-  static unsigned char out[@NOUT@][@OUTMAX@];
-  static const long in_bytes[@NIN@] = { @INBYTES@ };
-  static const long out_bytes[@NOUT@] = { @OUTBYTES@ };
-  const void *inputs[@NIN@];
-  void *outputs[@NOUT@];
-  long long best = -1;
-  long i, r, k;
-  for (i = 0; i < @NIN@; ++i) {
-    inputs[i] = in[i];
-    if (fread(in[i], 1, (size_t)in_bytes[i], stdin) != (size_t)in_bytes[i]) return 3;
-  }
-  for (i = 0; i < @NOUT@; ++i) outputs[i] = out[i];
-  if (@NAME@_invoke(inputs, outputs) != 0) return 4; /* warm-up: caches, page faults */
-  for (r = 0; r < repeats; ++r) {
-    long long start = now_ns(), elapsed;
-    for (i = 0; i < iterations; ++i)
-      if (@NAME@_invoke(inputs, outputs) != 0) return 4;
-    elapsed = now_ns() - start;
-    if (best < 0 || elapsed < best) best = elapsed;
-  }
-  printf("%lld\n", best);
-  for (i = 0; i < @NOUT@; ++i) {
-    for (k = 0; k < out_bytes[i]; ++k) printf("%02x", out[i][k]);
-    printf("\n");
-  }
-  return 0;
-}
-"""
-
 
 def git_show(rev: str, path: str) -> str:
     proc = subprocess.run(["git", "-C", str(REPO_ROOT), "show", f"{rev}:{path}"],
@@ -145,39 +97,13 @@ def baseline_kernels(rev: str) -> dict[str, str]:
     return {name: git_show(rev, f"runtime/{name}") for name in KERNEL_FILES}
 
 
-def write_main(build: Path, info: ModelInfo) -> Path:
-    ins = [spec_bytes(s) for s in info.inputs]
-    outs = [spec_bytes(s) for s in info.outputs]
-    main_c = build / "bench_main.c"
-    main_c.write_text(BENCH_MAIN.replace("@NAME@", MODEL_NAME)
-                      .replace("@NIN@", str(len(ins))).replace("@NOUT@", str(len(outs)))
-                      .replace("@INMAX@", str(max(ins, default=1) or 1))
-                      .replace("@OUTMAX@", str(max(outs, default=1) or 1))
-                      .replace("@INBYTES@", ", ".join(map(str, ins)) or "0")
-                      .replace("@OUTBYTES@", ", ".join(map(str, outs)) or "0"))
-    return main_c
-
-
 def build(out: Path, info: ModelInfo, build_dir: Path) -> Path:
-    build_dir.mkdir(parents=True, exist_ok=True)
-    main_c = write_main(build_dir, info)
-    objects = compile_objects(sorted(out.glob("*.cpp")), [*SPEED_FLAGS, "-g", f"-I{out}"], build_dir)
-    objects += compile_objects([main_c], ["-std=c99", "-O2", f"-I{out}"], build_dir)
-    return link(objects, build_dir / "bench")
-
-
-def run_exe(exe: Path, payload: bytes, iterations: int, repeats: int) -> tuple[float, str]:
-    """(seconds per inference of the fastest loop, the outputs in hex)."""
-    proc = subprocess.run([str(exe), str(iterations), str(repeats)], input=payload,
-                          capture_output=True)
-    if proc.returncode:
-        raise RuntimeError(f"{exe.parent.name}: generated code exited with status {proc.returncode}")
-    lines = proc.stdout.decode().split("\n", 1)
-    return int(lines[0]) * 1e-9 / iterations, lines[1] if len(lines) > 1 else ""
+    """BENCH_MAIN build with debug info (callgrind_annotate names functions by file)."""
+    return build_bench(out, info, build_dir, [*SPEED_FLAGS, "-g"])
 
 
 def callgrind(exe: Path, payload: bytes, work: Path) -> tuple[int, dict[str, int]]:
-    """(instructions per inference inside NAME_invoke, exclusive instructions per inference
+    """(instructions per inference inside NAME_invoke, inclusive instructions per inference
     of each kernel function) under callgrind."""
     out = work / "callgrind.out"
     # 1 warm-up + CALLGRIND_INVOCATIONS timed calls, all inside the collected function.
@@ -193,45 +119,34 @@ def callgrind(exe: Path, payload: bytes, work: Path) -> tuple[int, dict[str, int
     if not match:
         raise RuntimeError("no totals in the callgrind output")
     total = int(match.group(1))
-    per_fn = exclusive_by_function(out)
+    per_fn = inclusive_by_function(out)
     return total // calls, {fn: ir // calls for fn, ir in per_fn.items()}
 
 
-def exclusive_by_function(out: Path) -> dict[str, int]:
-    """Exclusive Ir of each KERNEL_FUNCTIONS entry, with the code inlined into it (the
-    requantization helpers of utc_quant.h) and the out-of-line helpers of its source file
-    (callgrind_annotate names them file:function). Pooling's helpers, shared by average
-    and max pooling, go to the function whose template argument they carry."""
-    proc = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", str(out)],
+def inclusive_by_function(out: Path) -> dict[str, int]:
+    """Inclusive Ir of each KERNEL_FUNCTIONS entry: the function itself, the code inlined
+    into it and every helper it calls, whichever file defines the helper (the kernel's
+    own .cpp, utc_kernel_util.h, utc_quant.h; a kernel calls no other kernel).
+    callgrind_annotate names functions file:function and lists the code inlined from a
+    header once more under header:function; the row counted is the one under the
+    function's own source file."""
+    proc = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out)],
                           capture_output=True, text=True)
     result = dict.fromkeys(KERNEL_FUNCTIONS, 0)
     if proc.returncode:
         return result
-    by_file = {"utc_conv2d_s8": "utc_conv2d_s8", "utc_depthwise_conv2d_s8": "utc_depthwise_conv2d_s8",
-               "utc_fully_connected_s8": "utc_fully_connected_s8"}
     for line in proc.stdout.splitlines():
         match = re.match(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?([^\s:]+):(.+?)(?:\s+\[.*\])?$", line)
         if not match:
             continue
-        ir = int(match.group(1).replace(",", ""))
         stem, symbol = Path(match.group(2)).stem, match.group(3)
-        name = next((fn for fn in KERNEL_FUNCTIONS if symbol.startswith(fn)), None)
-        if name is None and stem in by_file:
-            name = by_file[stem]
-        elif name is None and stem == "utc_pool_s8":
-            name = "utc_avg_pool_s8" if "<true" in symbol else "utc_max_pool_s8"
-        if name is not None:
-            result[name] += ir
+        if KERNEL_FUNCTIONS.get(symbol) == stem:
+            result[symbol] += int(match.group(1).replace(",", ""))
     return result
 
 
 def millions(instructions: int) -> str:
     return f"{instructions / 1e6:.3f}" if instructions < 10_000_000 else f"{instructions / 1e6:.1f}"
-
-
-def micros(seconds: float) -> str:
-    us = seconds * 1e6
-    return f"{us:.2f}" if us < 10 else f"{us:.1f}"
 
 
 def measure_model(path: Path, work: Path, baseline: dict[str, str], iterations: int | None,
@@ -248,15 +163,15 @@ def measure_model(path: Path, work: Path, baseline: dict[str, str], iterations: 
     exes = {"base": build(base_out, info, work / "build-base"),
             "new": build(new_out, info, work / "build-new")}
 
-    payload = b"".join(np.ascontiguousarray(x).tobytes() for x in seeded_inputs(info.inputs))
+    payload = input_payload(seeded_inputs(info.inputs))
     if iterations is None:
-        single, _ = run_exe(exes["base"], payload, 3, 1)
-        iterations = int(min(MAX_AUTO_ITERATIONS, max(3, TARGET_SECONDS / max(single, 1e-9))))
+        single, _ = run_bench(exes["base"], payload, 3, 1)
+        iterations = auto_iterations(single, TARGET_SECONDS, MAX_AUTO_ITERATIONS)
     best = {"base": float("inf"), "new": float("inf")}
     outputs = {}
     for _ in range(RUN_REPEATS):  # alternate, so drifts of the host hit both sides alike
         for side in ("base", "new"):
-            seconds, outputs[side] = run_exe(exes[side], payload, iterations, 1)
+            seconds, outputs[side] = run_bench(exes[side], payload, iterations, 1)
             best[side] = min(best[side], seconds)
     if outputs["base"] != outputs["new"]:
         raise RuntimeError("the baseline and new kernels give different outputs")
@@ -331,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if use_callgrind:
         kernels = Report([
-            Column("kernel", "kernel function (exclusive instructions, all models above summed)", "<"),
+            Column("kernel", "kernel function (inclusive instructions: with the helpers it calls; "
+                   "all models above summed)", "<"),
             Column("base MIr", "millions of instructions per inference (one of each model), baseline"),
             Column("new MIr", "the same, working tree"),
             Column("Ir x", "base / new"),

@@ -14,7 +14,6 @@ Run from the repository root:
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,19 +27,23 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 
 from benchmarks.common import (  # noqa: E402
     MODEL_NAME,
+    SPEED_FLAGS,
     Column,
     ModelInfo,
     Report,
     add_model_args,
+    auto_iterations,
+    build_bench,
     compile_objects,
     header_macro,
-    link,
+    input_payload,
+    micros,
     ratio,
     read_model,
+    run_bench,
     section_sizes,
     seeded_inputs,
     select_models,
-    spec_bytes,
     tflm_generous_arena,
     tflm_interpreter,
     tflm_refusal,
@@ -57,57 +60,6 @@ MAX_AUTO_ITERATIONS = 20000
 #: The flags a firmware build would use for size; -fno-exceptions/-fno-rtti as the
 #: generated code needs neither (DESIGN.md §6).
 SIZE_FLAGS = ["-std=c++11", "-Os", "-fno-exceptions", "-fno-rtti"]
-SPEED_FLAGS = ["-std=c++11", "-O2", "-fno-exceptions", "-fno-rtti"]
-
-#: Times N calls of NAME_invoke in one process. Input bytes come on stdin (the same
-#: seeded input TFLM gets); prints the fastest of R loops in nanoseconds.
-BENCH_MAIN = r"""
-#define _POSIX_C_SOURCE 199309L
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-#include "@NAME@.h"
-
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-int main(int argc, char **argv) {
-  long iterations = argc > 1 ? atol(argv[1]) : 1;
-  long repeats = argc > 2 ? atol(argv[2]) : 1;
-  static unsigned char in[@NIN@][@INMAX@];
-  static unsigned char out[@NOUT@][@OUTMAX@];
-  static const long in_bytes[@NIN@] = { @INBYTES@ };
-  const void *inputs[@NIN@];
-  void *outputs[@NOUT@];
-  long long best = -1;
-  long i, r;
-  for (i = 0; i < @NIN@; ++i) {
-    inputs[i] = in[i];
-    if (fread(in[i], 1, (size_t)in_bytes[i], stdin) != (size_t)in_bytes[i]) return 3;
-  }
-  for (i = 0; i < @NOUT@; ++i) outputs[i] = out[i];
-  if (@NAME@_invoke(inputs, outputs) != 0) return 4; /* warm-up: caches, page faults */
-  for (r = 0; r < repeats; ++r) {
-    long long start = now_ns(), elapsed;
-    for (i = 0; i < iterations; ++i)
-      if (@NAME@_invoke(inputs, outputs) != 0) return 4;
-    elapsed = now_ns() - start;
-    if (best < 0 || elapsed < best) best = elapsed;
-  }
-  printf("%lld\n", best);
-  return 0;
-}
-"""
-
-
-def micros(seconds: float) -> str:
-    """Microseconds with about three significant figures (hello_world runs in 0.1 us)."""
-    us = seconds * 1e6
-    return f"{us:.2f}" if us < 10 else f"{us:.1f}"
-
 
 def best_time(fn: Callable[[], object], repeats: int) -> float:
     """Seconds of the fastest of `repeats` calls."""
@@ -135,30 +87,9 @@ def code_sizes(out: Path, build: Path) -> tuple[int, int]:
     return text, rodata
 
 
-def build_bench(out: Path, info: ModelInfo, build: Path) -> Path:
-    ins = [spec_bytes(s) for s in info.inputs]
-    outs = [spec_bytes(s) for s in info.outputs]
-    main_c = build / "bench_main.c"
-    build.mkdir(parents=True, exist_ok=True)
-    main_c.write_text(BENCH_MAIN.replace("@NAME@", MODEL_NAME)
-                      .replace("@NIN@", str(len(ins))).replace("@NOUT@", str(len(outs)))
-                      .replace("@INMAX@", str(max(ins, default=1) or 1))
-                      .replace("@OUTMAX@", str(max(outs, default=1) or 1))
-                      .replace("@INBYTES@", ", ".join(map(str, ins)) or "0"))
-    sources = sorted(out.glob("*.cpp"))
-    objects = compile_objects(sources, [*SPEED_FLAGS, f"-I{out}"], build)
-    objects += compile_objects([main_c], ["-std=c99", "-O2", f"-I{out}"], build)
-    return link(objects, build / "bench")
-
-
 def time_utc(exe: Path, inputs: list[np.ndarray], iterations: int) -> float:
     """Seconds per inference of the generated code (fastest of RUN_REPEATS loops)."""
-    payload = b"".join(np.ascontiguousarray(x).tobytes() for x in inputs)
-    proc = subprocess.run([str(exe), str(iterations), str(RUN_REPEATS)], input=payload,
-                          capture_output=True)
-    if proc.returncode:
-        raise RuntimeError(f"generated code exited with status {proc.returncode}")
-    return int(proc.stdout.decode().strip()) * 1e-9 / iterations
+    return run_bench(exe, input_payload(inputs), iterations, RUN_REPEATS)[0]
 
 
 def time_tflm(info: ModelInfo, inputs: list[np.ndarray], iterations: int | None) -> tuple[float, int]:
@@ -174,8 +105,7 @@ def time_tflm(info: ModelInfo, inputs: list[np.ndarray], iterations: int | None)
 
     once()  # warm-up (and first-invoke lazy work)
     if iterations is None:
-        single = best_time(once, 3)
-        iterations = int(min(MAX_AUTO_ITERATIONS, max(3, TARGET_SECONDS / max(single, 1e-9))))
+        iterations = auto_iterations(best_time(once, 3), TARGET_SECONDS, MAX_AUTO_ITERATIONS)
 
     def loop() -> None:
         for _ in range(iterations):
@@ -187,8 +117,7 @@ def time_tflm(info: ModelInfo, inputs: list[np.ndarray], iterations: int | None)
 def auto_iterations_from_utc(exe: Path, inputs: list[np.ndarray]) -> int:
     """N when TFLM cannot run the model: enough for the generated code to take about
     TARGET_SECONDS / 10 per loop (it is the only side timed then)."""
-    single = time_utc(exe, inputs, 3)
-    return int(min(MAX_AUTO_ITERATIONS, max(3, TARGET_SECONDS / 10 / max(single, 1e-9))))
+    return auto_iterations(time_utc(exe, inputs, 3), TARGET_SECONDS / 10, MAX_AUTO_ITERATIONS)
 
 
 def measure_model(path: Path, work: Path, iterations: int | None, report: Report) -> list[str]:

@@ -220,10 +220,14 @@ class Emitter:
 
     # ---- I/O description -----------------------------------------------------------------
     def io(self) -> tuple[list[dict], list[dict]]:
-        inputs_by_index = {}
-        for op in self.fn.block.ops:
-            if isinstance(op, buf.AllocOp) and "input" in op.attrs:
-                inputs_by_index[op.attrs["input"]] = op.result
+        """The model inputs and outputs, each with the C expression of its bytes in the
+        arena. Input i is the buffer carrying `input = i`: its own `buf.alloc`, or a
+        `buf.view` inside a buffer it shares with a convolution's output (overlap-buffers),
+        addressed through the view's offsets like any other view."""
+        inputs_by_index = buf.model_inputs(self.fn.block.ops)
+        if list(inputs_by_index) != list(range(len(inputs_by_index))):
+            raise CompileError(f"emit-cpp: model input buffers are numbered "
+                               f"{list(inputs_by_index)}, expected 0..{len(inputs_by_index) - 1}")
         names_in = self.fn.attrs.get("inputs", ())
         names_out = self.fn.attrs.get("outputs", ())
         ins = [self._io_entry(inputs_by_index[i], names_in[i] if i < len(names_in) else "")

@@ -97,11 +97,10 @@ def io_specs(module) -> tuple[list, list]:
     from utc.dialects import buf
 
     fn = _main(module)
-    ins = sorted(((op.attrs["input"], op.result.type) for op in fn.block.ops
-                  if isinstance(op, buf.AllocOp) and "input" in op.attrs), key=lambda x: x[0])
+    ins = [v.type for v in buf.model_inputs(fn.block.ops).values()]
     outs = [v.type for v in fn.return_op.operand_values]
     spec = lambda t: (t.shape, t.element.numpy_dtype)  # noqa: E731
-    return [spec(t) for _, t in ins], [spec(t) for t in outs]
+    return [spec(t) for t in ins], [spec(t) for t in outs]
 
 
 def cmd_run(args: argparse.Namespace) -> int:

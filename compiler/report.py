@@ -91,6 +91,7 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
     """
     fn = _function(module)
     returned = {root_alloc(v) for v in fn.return_op.operand_values}
+    holds_input = {root_alloc(v) for v in buf.model_inputs(fn.block.ops).values()}
     taken: set[str] = set()
     out: list[ArenaBuffer] = []
     for op in fn.block.ops:
@@ -101,7 +102,7 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
                                "(run plan-memory first)")
         if op.attrs.get("scratch"):
             kind = "scratch"
-        elif "input" in op.attrs:
+        elif op in holds_input:  # a model input's buffer, or the group holding it
             kind = "input"
         elif op in returned or "output" in op.attrs:
             kind = "output"

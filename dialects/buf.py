@@ -5,11 +5,43 @@ After `bufferize`, every tensor is a buffer: `buf.global` (constant, in flash),
 `buf.view` (an alias of another buffer at a byte offset, e.g. a reshape). Compute is
 `buf.call` of a kernel on input and output buffers; its attributes are the kernel's
 compile-time parameters.
+
+Model input `i` is the one buffer carrying `input = i`: the `buf.alloc` bufferize makes
+for it, or, once `overlap-buffers` has put it inside a larger buffer shared with a
+convolution's output, a `buf.view` of that buffer (`model_inputs` finds either). The
+input is written before the first call; a run may overwrite it.
 """
 
 from __future__ import annotations
 
-from utc.compiler.ir import MemRefType, Operation, ResourceRef
+from collections.abc import Iterable
+
+from utc.compiler.ir import MemRefType, Operation, ResourceRef, Value
+
+
+def model_inputs(ops: Iterable[Operation]) -> dict[int, Value]:
+    """Model input index -> the buffer holding it (a `buf.alloc` or a `buf.view`
+    carrying `input`), in index order."""
+    found = {op.attrs["input"]: op.result for op in ops
+             if isinstance(op, AllocOp | ViewOp) and "input" in op.attrs}
+    return dict(sorted(found.items()))
+
+
+def _check_model_input(op: Operation) -> None:
+    """`input = i` names model input i: i >= 0, and no other buffer of the block has it."""
+    if "input" not in op.attrs:
+        return
+    index = op.attrs["input"]
+    if index < 0:
+        raise op.error(f"model input index must be >= 0, got {index}")
+    block = op.parent
+    if block is None:
+        return
+    for other in block.ops:
+        if (other is not op and isinstance(other, AllocOp | ViewOp)
+                and other.attrs.get("input") == index):
+            raise op.error(f"model input {index} has more than one buffer (also "
+                           f"{other.where()})")
 
 
 class GlobalOp(Operation):
@@ -43,21 +75,38 @@ class AllocOp(Operation):
             raise self.error(f"live range must be [first, last], got {list(live)}")
         if self.attrs.get("offset", 0) < 0:
             raise self.error("offset must be >= 0")
+        if "input" in self.attrs and self.attrs.get("scratch"):
+            raise self.error("a model input cannot be scratch")
+        _check_model_input(self)
 
 
 class ViewOp(Operation):
-    """An alias of `source` starting `offset` bytes in, with its own shape: no copy."""
+    """An alias of `source` starting `offset` bytes in, with its own shape: no copy.
+    `input = i` marks the view as model input i (its place inside an arena buffer it
+    shares with other values, see `overlap-buffers`)."""
 
     name = "buf.view"
     operands = ("source",)
     results = ("result",)
     attributes = {"offset": int}
+    optional_attributes = {"input": int}
 
     def verify_(self) -> None:
         src, dst = self.operand("source").type, self.result.type
         if self.attrs["offset"] < 0 or self.attrs["offset"] + dst.byte_size > src.byte_size:
             raise self.error(f"view of {dst.byte_size} B at {self.attrs['offset']} "
                              f"exceeds its source {src}")
+        if "input" in self.attrs:
+            root = getattr(self.operand("source"), "op", None)
+            while isinstance(root, ViewOp):
+                if "input" in root.attrs:
+                    raise self.error("a model input view cannot lie inside another model "
+                                     "input")
+                root = root.operand("source").op
+            if not isinstance(root, AllocOp) or root.attrs.get("scratch") or "input" in root.attrs:
+                raise self.error("a model input view must lie in an arena buffer (a "
+                                 "buf.alloc that is neither scratch nor a model input)")
+        _check_model_input(self)
 
 
 class CallOp(Operation):

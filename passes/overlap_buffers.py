@@ -6,9 +6,9 @@ reads above the rows it has still to cover, so its output may start
 `min_overlap_offset` bytes before its input, the two sharing the rest
 (compiler/planning/overlap.py). For every such `buf.call` whose
 
-- data input lives in an arena buffer `R` (a `buf.alloc`, not a model input, scratch or
-  flash) that dies at this call: no later call touches `R` or any view of it and none of
-  them is a model output, and no other operand of the call shares `R`;
+- data input lives in an arena buffer `R` (a `buf.alloc`, possibly a model input, not
+  scratch or flash) that dies at this call: no later call touches `R` or any view of it
+  and none of them is a model output, and no other operand of the call shares `R`;
 - output is a fresh arena `buf.alloc` `O` (not a model input or scratch) with batch 1;
 - overlap saves bytes: the offset `d` (the formula, rounded up to `alignment` so that the
   views stay aligned) leaves the group smaller than the two buffers apart;
@@ -29,9 +29,19 @@ is followed until the bound is back at or below where it was, and the whole pref
 (on a chain of equal layers such as DS-CNN's, where every step is a peak, only the whole
 chain pays off); if the chain ends first, none of it is.
 
-Model inputs are left alone for now: the emitter (codegen/emit_cpp.py `io()`) finds the
-input buffers as the `buf.alloc`s with an `input` attribute and would point
-`NAME_input(i)` at the group instead of at the input inside it.
+A model input may be the dying input `R` too (TFLite Micro likewise reuses a consumed
+input tensor's memory): a run then overwrites the input buffer, so with the zero-copy API
+the caller fills `NAME_input(i)` before every `NAME_run()`, while `NAME_invoke` copies
+the caller's arrays in and never touches them. The marker moves with the buffer: the
+view of `G` that replaces the model input's `buf.alloc` carries its `input = i`
+attribute (dialects/buf.py; `buf.model_inputs` finds the alloc or the view, and the
+verifier allows one buffer per input index), so the emitter points `NAME_input(i)` and
+`NAME_invoke`'s copy at the input's bytes inside `G`, plan-memory keeps `G` live from
+step 0, and the plan checker treats those bytes as written before step 0. (A marker on
+`G` with the input's offset would give `G` two meanings and the input's type would be
+lost; on the view, the value that carries the marker is the input, type and address.)
+Model outputs are never the dying input (they are read after the last call), and flash
+buffers are not arena memory.
 
 Before changing anything the pass records on the function `no_overlap_lower_bound`: the
 fixed-order bound of the buffers as they are without overlap (what plan-memory's
@@ -105,8 +115,9 @@ def _fresh_output(call: buf.CallOp) -> Value | None:
 
 def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | None:
     """The grouping this call allows on the current IR (before sizes are weighed), or None:
-    an allow-listed kernel with batch 1 whose data input's arena buffer dies here and is
-    shared by no other operand, and whose output is a fresh arena buffer."""
+    an allow-listed kernel with batch 1 whose data input's arena buffer (a model input
+    too) dies here and is shared by no other operand, and whose output is a fresh arena
+    buffer."""
     ins = call.inputs
     out = _fresh_output(call) if ins else None
     if out is None:
@@ -116,8 +127,7 @@ def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | 
     if need is None:
         return None
     source, offset = root_and_offset(v)
-    if (source is None or source is out.op or "input" in source.attrs
-            or source.attrs.get("scratch")):
+    if source is None or source is out.op or source.attrs.get("scratch"):
         return None
     end = last_use(source, step_of)
     if end is None or end > step:
@@ -202,7 +212,8 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
 def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: int,
           size: int) -> buf.AllocOp:
     """Replace `source` and `output` by views (at `source_offset` and 0) of one new buffer
-    of `size` bytes placed before both; return it."""
+    of `size` bytes placed before both; return it. A model input's view keeps its
+    `input` attribute."""
     block = fn.block
     first = min(block.ops.index(source), block.ops.index(output))
     out_name = output.result.name_hint or "out"
@@ -210,7 +221,10 @@ def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: i
                     location=output.location, result_names=[f"{out_name}_overlap"])
     block.insert_before(block.ops[first], g)
     for alloc, offset in ((source, source_offset), (output, 0)):
-        view = buf.ViewOp([g.result], [alloc.result.type], {"offset": offset},
+        attrs = {"offset": offset}
+        if "input" in alloc.attrs:
+            attrs["input"] = alloc.attrs["input"]
+        view = buf.ViewOp([g.result], [alloc.result.type], attrs,
                           location=alloc.location, result_names=[alloc.result.name_hint])
         block.insert_before(alloc, view)
         alloc.result.replace_all_uses_with(view.result)

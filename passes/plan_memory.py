@@ -1,8 +1,9 @@
 """`plan-memory`: give every arena buffer an offset and a live range.
 
 Liveness over the schedule (the order of `buf.call` ops) yields one interval per
-`buf.alloc`: model inputs are live from the first step, model outputs until the last,
-views keep their source alive, and scratch buffers live for their one call. The chosen
+`buf.alloc`: model inputs are live from the first step (and so is the buffer that holds
+one as a view, see overlap-buffers), model outputs until the last, views keep their
+source alive, and scratch buffers live for their one call. The chosen
 allocator (`strategy`) turns intervals into offsets; the pass also computes the
 fixed-order lower bound (the most bytes ever live at once) and records on the function
 the arena size (`arena_bytes`), that bound (`lower_bound`), the strategy, `gap` (arena
@@ -42,7 +43,12 @@ def live_ranges(fn: func.FuncOp) -> dict[buf.AllocOp, list[int]]:
     ranges: dict[buf.AllocOp, list[int]] = {}
     for op in fn.block.ops:
         if isinstance(op, buf.AllocOp):
-            ranges[op] = [0, 0] if "input" in op.attrs else [None, None]
+            ranges[op] = [None, None]
+    for v in buf.model_inputs(fn.block.ops).values():
+        # written before the first call: its buffer (the group holding it, when the
+        # input is a view) is live from step 0
+        r = ranges[root_alloc(v)]
+        r[0], r[1] = 0, 0 if r[1] is None else r[1]
     for step, call in enumerate(calls):
         for v in call.operand_values:
             alloc = root_alloc(v)

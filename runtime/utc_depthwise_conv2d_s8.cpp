@@ -1,5 +1,6 @@
 #include "utc_depthwise_conv2d_s8.h"
 
+#include "utc_kernel_util.h"
 #include "utc_quant.h"
 
 /* Bit-exact with TFLite Micro's reference DEPTHWISE_CONV_2D by the argument given in
@@ -32,44 +33,7 @@ namespace {
 const int32_t kBlock = 8;     // output channels per block
 const int32_t kMinHoist = 2;  // interior pixels in a band for which sum w is worth computing
 
-UTC_INLINE int32_t to_int32(uint32_t u) {
-  return u <= 0x7fffffffu ? (int32_t)u : (int32_t)(u - 0x80000000u) - 0x7fffffff - 1;
-}
-
-/* Taps [lo, hi) of a window starting at i0 (step dil, k taps) inside [0, size). */
-UTC_INLINE void window(int32_t i0, int32_t dil, int32_t k, int32_t size, int32_t *lo,
-                       int32_t *hi) {
-  int32_t a = 0, b = k;
-  while (a < b && i0 + dil * a < 0) ++a;
-  while (b > a && i0 + dil * (b - 1) >= size) --b;
-  *lo = a;
-  *hi = b;
-}
-
-/* Bands of output rows computed one block of output channels at a time: all the rows of
- * a band for one block, then for the next block, so that the per-channel constants (sum w
- * above all) are computed once per band. When the output does not overlap the input at
- * all, the whole image is one band. When it does (the compiler's overlap-buffers pass
- * may start the output below the input), every band is one output row, which keeps the
- * access order of the header: rows finished in increasing order, each row reading only
- * input rows >= oy * stride_h - pad_top. Addresses are compared as uintptr_t. */
-UTC_INLINE bool disjoint(const int8_t *a, int32_t a_size, const int8_t *b, int32_t b_size) {
-  const uintptr_t a0 = (uintptr_t)a, a1 = (uintptr_t)(a + a_size);
-  const uintptr_t b0 = (uintptr_t)b, b1 = (uintptr_t)(b + b_size);
-  return a1 <= b0 || b1 <= a0;
-}
-
-struct Params {
-  const int8_t *input;
-  const int8_t *filter;
-  const int32_t *bias;
-  int8_t *output;
-  int32_t in_h, in_w, in_c, out_h, out_w, out_c, depth_mult, kh, kw, stride_h, stride_w,
-      dil_h, dil_w, pad_top, pad_left, input_zp, output_zp;
-  const int32_t *mult;
-  const int32_t *shift;
-  int32_t per_channel, act_min, act_max;
-};
+using namespace utc_detail;  // the shared helpers of utc_kernel_util.h
 
 /* acc[j] += sum over the taps of one window row, fx in [fx0, fx1), of
  * x(channel of oc0 + j) * w(oc0 + j) (kSubZp: (x - zp) * w). kBroadcast: the NB channels
@@ -93,7 +57,7 @@ UTC_INLINE void taps(const int8_t *UTC_RESTRICT x, const int8_t *UTC_RESTRICT w,
  * tensors), row by row. interior_cols: columns whose window is inside the input
  * horizontally. */
 template <int NB, bool kBroadcast>
-void dw_band_block(const Params &p, const int8_t *in, int8_t *out, int32_t r0, int32_t r1,
+void dw_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t r0, int32_t r1,
                    int32_t oc0, int32_t interior_cols) {
   const int32_t in_h = p.in_h, in_w = p.in_w, in_c = p.in_c, out_w = p.out_w,
                 out_c = p.out_c, kh = p.kh, kw = p.kw, stride_h = p.stride_h,
@@ -103,12 +67,7 @@ void dw_band_block(const Params &p, const int8_t *in, int8_t *out, int32_t r0, i
   const int32_t ic0 = oc0 / p.depth_mult;  // input channel of oc0 (of the block if kBroadcast)
   const int8_t *UTC_RESTRICT w = p.filter + oc0;
   /* Interior pixels of the band: sum w is computed only when they are enough. */
-  int32_t interior_rows = 0;
-  for (int32_t oy = r0; oy < r1; ++oy) {
-    int32_t fy0, fy1;
-    window(oy * stride_h - pad_top, dil_h, kh, in_h, &fy0, &fy1);
-    if (fy0 == 0 && fy1 == kh) ++interior_rows;
-  }
+  const int32_t interior_rows = interior_count(r0, r1, stride_h, pad_top, dil_h, kh, in_h);
   const bool hoist = interior_rows * interior_cols >= kMinHoist;
   uint32_t bias[NB], interior_base[NB];
   int32_t mult[NB], shift[NB];
@@ -154,47 +113,8 @@ void dw_band_block(const Params &p, const int8_t *in, int8_t *out, int32_t r0, i
                                        fx1 - fx0, x_step, out_c, input_zp, acc);
         }
       }
-      int8_t *o = out + (oy * out_w + ox) * out_c + oc0;
-      for (int32_t j = 0; j < NB; ++j) {
-        const int32_t v =
-            utc_multiply_by_quantized_multiplier(to_int32(acc[j]), mult[j], shift[j]) +
-            output_zp;
-        o[j] = (int8_t)utc_clamp(v, act_min, act_max);
-      }
-    }
-  }
-}
-
-/* TFLM's loop as written: the fallback for zero points outside int8. */
-void dw_reference(const Params &p, int32_t batches) {
-  for (int32_t b = 0; b < batches; ++b) {
-    for (int32_t oy = 0; oy < p.out_h; ++oy) {
-      const int32_t iy0 = oy * p.stride_h - p.pad_top;
-      for (int32_t ox = 0; ox < p.out_w; ++ox) {
-        const int32_t ix0 = ox * p.stride_w - p.pad_left;
-        for (int32_t oc = 0; oc < p.out_c; ++oc) {
-          const int32_t ic = oc / p.depth_mult;
-          uint32_t acc = 0;
-          for (int32_t fy = 0; fy < p.kh; ++fy) {
-            const int32_t iy = iy0 + p.dil_h * fy;
-            if (iy < 0 || iy >= p.in_h) continue;
-            for (int32_t fx = 0; fx < p.kw; ++fx) {
-              const int32_t ix = ix0 + p.dil_w * fx;
-              if (ix < 0 || ix >= p.in_w) continue;
-              const int32_t x = p.input[((b * p.in_h + iy) * p.in_w + ix) * p.in_c + ic];
-              acc += (uint32_t)(int32_t)p.filter[(fy * p.kw + fx) * p.out_c + oc] *
-                     ((uint32_t)x - (uint32_t)p.input_zp);
-            }
-          }
-          if (p.bias) acc += (uint32_t)p.bias[oc];
-          const int32_t q = p.per_channel ? oc : 0;
-          const int32_t v =
-              utc_multiply_by_quantized_multiplier(to_int32(acc), p.mult[q], p.shift[q]) +
-              p.output_zp;
-          p.output[((b * p.out_h + oy) * p.out_w + ox) * p.out_c + oc] =
-              (int8_t)utc_clamp(v, p.act_min, p.act_max);
-        }
-      }
+      requantize<NB>(out + (oy * out_w + ox) * out_c + oc0, acc, mult, shift, output_zp,
+                     act_min, act_max);
     }
   }
 }
@@ -210,62 +130,26 @@ extern "C" void utc_depthwise_conv2d_s8(const int8_t *input, const int8_t *filte
                                         int32_t input_zp, int32_t output_zp, const int32_t *mult,
                                         const int32_t *shift, int32_t per_channel,
                                         int32_t act_min, int32_t act_max) {
-  Params p;
-  p.input = input;
-  p.filter = filter;
-  p.bias = bias;
-  p.output = output;
-  p.in_h = in_h;
-  p.in_w = in_w;
-  p.in_c = in_c;
-  p.out_h = out_h;
-  p.out_w = out_w;
-  p.out_c = in_c * depth_mult;
-  p.depth_mult = depth_mult;
-  p.kh = kh;
-  p.kw = kw;
-  p.stride_h = stride_h;
-  p.stride_w = stride_w;
-  p.dil_h = dil_h;
-  p.dil_w = dil_w;
-  p.pad_top = pad_top;
-  p.pad_left = pad_left;
-  p.input_zp = input_zp;
-  p.output_zp = output_zp;
-  p.mult = mult;
-  p.shift = shift;
-  p.per_channel = per_channel;
-  p.act_min = act_min;
-  p.act_max = act_max;
+  const ConvParams p = {input, filter, bias, output,
+                        in_h, in_w, in_c, out_h, out_w, in_c * depth_mult, depth_mult,
+                        kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
+                        input_zp, output_zp, mult, shift, per_channel, act_min, act_max};
   if (input_zp < -128 || input_zp > 127) {
-    dw_reference(p, batches);
+    conv_reference<true>(p, batches);
     return;
   }
   /* Columns whose window is inside the input horizontally (the same for every row). */
-  int32_t interior_cols = 0;
-  for (int32_t ox = 0; ox < out_w; ++ox) {
-    int32_t fx0, fx1;
-    window(ox * stride_w - pad_left, dil_w, kw, in_w, &fx0, &fx1);
-    if (fx0 == 0 && fx1 == kw) ++interior_cols;
-  }
-  const int32_t band = disjoint(input, batches * in_h * in_w * in_c, output,
-                                batches * out_h * out_w * p.out_c)
-                           ? out_h
-                           : 1;
-  for (int32_t b = 0; b < batches; ++b) {
-    const int8_t *in = input + b * in_h * in_w * in_c;
-    int8_t *out = output + b * out_h * out_w * p.out_c;
-    for (int32_t r0 = 0; r0 < out_h; r0 += band) {
-      const int32_t r1 = out_h - r0 < band ? out_h : r0 + band;
-      int32_t oc = 0;
-      if (depth_mult == 1) {
-        for (; oc + kBlock <= p.out_c; oc += kBlock)
-          dw_band_block<kBlock, false>(p, in, out, r0, r1, oc, interior_cols);
-      } else if (depth_mult % kBlock == 0) {
-        for (; oc < p.out_c; oc += kBlock)
-          dw_band_block<kBlock, true>(p, in, out, r0, r1, oc, interior_cols);
-      }
-      for (; oc < p.out_c; ++oc) dw_band_block<1, true>(p, in, out, r0, r1, oc, interior_cols);
+  const int32_t interior_cols = interior_count(0, out_w, stride_w, pad_left, dil_w, kw, in_w);
+  for (Bands band(p, batches); band.next();) {
+    int32_t oc = 0;
+    if (depth_mult == 1) {
+      for (; oc + kBlock <= p.out_c; oc += kBlock)
+        dw_band_block<kBlock, false>(p, band.in, band.out, band.r0, band.r1, oc, interior_cols);
+    } else if (depth_mult % kBlock == 0) {
+      for (; oc < p.out_c; oc += kBlock)
+        dw_band_block<kBlock, true>(p, band.in, band.out, band.r0, band.r1, oc, interior_cols);
     }
+    for (; oc < p.out_c; ++oc)
+      dw_band_block<1, true>(p, band.in, band.out, band.r0, band.r1, oc, interior_cols);
   }
 }

@@ -1,5 +1,6 @@
 #include "utc_fully_connected_s8.h"
 
+#include "utc_kernel_util.h"
 #include "utc_quant.h"
 
 /* Bit-exact with TFLite Micro's reference FULLY_CONNECTED, which computes
@@ -22,54 +23,8 @@
 namespace {
 
 const int32_t kBlock = 4;
-const int32_t kChunk = 16;
 
-UTC_INLINE int32_t to_int32(uint32_t u) {
-  return u <= 0x7fffffffu ? (int32_t)u : (int32_t)(u - 0x80000000u) - 0x7fffffff - 1;
-}
-
-/* acc[j] += sum_{t < n} (x[t] - zp) * w[j * w_stride + t] for j < NB. */
-template <int NB>
-UTC_INLINE void dot(const int8_t *UTC_RESTRICT x, const int8_t *UTC_RESTRICT w,
-                    int32_t w_stride, int32_t n, int32_t zp, uint32_t *UTC_RESTRICT acc) {
-  const int8_t *UTC_RESTRICT w0 = w;
-  const int8_t *UTC_RESTRICT w1 = w + (NB > 1 ? w_stride : 0);
-  const int8_t *UTC_RESTRICT w2 = w + (NB > 2 ? 2 * w_stride : 0);
-  const int8_t *UTC_RESTRICT w3 = w + (NB > 3 ? 3 * w_stride : 0);
-  const int16_t z = (int16_t)zp;
-  uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  int32_t t = 0;
-  for (; t + kChunk <= n; t += kChunk) {
-    for (int32_t k = 0; k < kChunk; ++k) {
-      const int32_t xv = (int32_t)(int16_t)(x[t + k] - z);
-      a0 += (uint32_t)(xv * w0[t + k]);
-      if (NB > 1) a1 += (uint32_t)(xv * w1[t + k]);
-      if (NB > 2) a2 += (uint32_t)(xv * w2[t + k]);
-      if (NB > 3) a3 += (uint32_t)(xv * w3[t + k]);
-    }
-  }
-  if (t + kChunk / 2 <= n) {
-    for (int32_t k = 0; k < kChunk / 2; ++k) {
-      const int32_t xv = (int32_t)(int16_t)(x[t + k] - z);
-      a0 += (uint32_t)(xv * w0[t + k]);
-      if (NB > 1) a1 += (uint32_t)(xv * w1[t + k]);
-      if (NB > 2) a2 += (uint32_t)(xv * w2[t + k]);
-      if (NB > 3) a3 += (uint32_t)(xv * w3[t + k]);
-    }
-    t += kChunk / 2;
-  }
-  for (; t < n; ++t) {
-    const int32_t xv = (int32_t)x[t] - zp;
-    a0 += (uint32_t)(xv * w0[t]);
-    if (NB > 1) a1 += (uint32_t)(xv * w1[t]);
-    if (NB > 2) a2 += (uint32_t)(xv * w2[t]);
-    if (NB > 3) a3 += (uint32_t)(xv * w3[t]);
-  }
-  acc[0] += a0;
-  if (NB > 1) acc[1] += a1;
-  if (NB > 2) acc[2] += a2;
-  if (NB > 3) acc[3] += a3;
-}
+using namespace utc_detail;  // the shared helpers of utc_kernel_util.h
 
 /* Units [c0, c0 + NB) of one batch row; x_corr = filter_zp * sum (x - input_zp). */
 template <int NB>
@@ -80,7 +35,7 @@ UTC_INLINE void fc_block(const int8_t *UTC_RESTRICT x, const int8_t *UTC_RESTRIC
                          int32_t act_min, int32_t act_max) {
   uint32_t acc[NB];
   for (int32_t j = 0; j < NB; ++j) acc[j] = (bias ? (uint32_t)bias[c0 + j] : 0u) - x_corr;
-  dot<NB>(x, filter + c0 * depth, depth, depth, input_zp, acc);
+  dot<NB, true>(x, filter + c0 * depth, depth, depth, input_zp, acc);
   for (int32_t j = 0; j < NB; ++j) {
     const int32_t q = per_channel ? c0 + j : 0;
     const int32_t v = utc_multiply_by_quantized_multiplier(to_int32(acc[j]), mult[q], shift[q]) +

@@ -6,7 +6,10 @@ attributes they record (which it only checks against): everything is recomputed 
 ops. A value's bytes are found by walking `buf.view`s to their root `buf.alloc`
 (`offset` + view offsets), the schedule is the order of `buf.call`s, a call reads its
 first `num_inputs` operands and writes the others (outputs and scratch), model inputs are
-written before step 0 and model outputs read after the last step. Checks:
+written before step 0 and model outputs read after the last step. Model input i is the
+value carrying `input = i` (`buf.model_inputs`): its own alloc, or a view inside a buffer
+overlap-buffers shares with a convolution's output; either way its bytes are written
+before step 0 and its root is live from step 0. Checks:
 
 1. Layout: every alloc has an offset that is a multiple of the plan's alignment
    (`plan_alignment`, 16 when absent) and lies inside `arena_bytes`; every view lies
@@ -99,6 +102,11 @@ def _places(fn: FuncOp, arena: int, alignment: int, problems: list[str]) -> dict
     return places
 
 
+def _model_inputs(fn: FuncOp, places: dict[Value, _Place]) -> list[_Place]:
+    """The places of the model inputs (written before step 0), in index order."""
+    return [places[v] for v in buf.model_inputs(fn.block.ops).values() if v in places]
+
+
 def _overlap(a: _Place, b: _Place) -> bool:
     return a.start < a.end and b.start < b.end and max(a.start, b.start) < min(a.end, b.end)
 
@@ -107,9 +115,8 @@ def _check_interference(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value,
                         problems: list[str]) -> None:
     last = max(len(calls) - 1, 0)
     span: dict[buf.AllocOp, list[int]] = {}
-    for p in places.values():
-        if p.value is p.root.result and "input" in p.root.attrs:
-            span[p.root] = [0, 0]
+    for p in _model_inputs(fn, places):
+        span[p.root] = [0, 0]
     for step, call in enumerate(calls):
         for v in call.operand_values:
             if v in places:
@@ -214,9 +221,9 @@ def _check_dataflow(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value, _Pl
         for v in call.outputs:
             if v in places:
                 places[v].written = True
-    for p in places.values():
-        if p.value is p.root.result and "input" in p.root.attrs:
-            p.written = True
+    inputs = _model_inputs(fn, places)
+    for p in inputs:
+        p.written = True
     # containers that are read: the written views inside them (through unwritten views)
     # are their slots, any of which a read of the container accepts, so they must not
     # overlap each other
@@ -238,9 +245,8 @@ def _check_dataflow(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value, _Pl
     ids = {v: i for i, v in enumerate(places)}
     values = list(places)
     owner = np.full(max(arena, 1), -1, dtype=np.int64)
-    for p in places.values():
-        if p.value is p.root.result and "input" in p.root.attrs:
-            owner[p.start:p.end] = ids[p.value]
+    for p in inputs:  # written before step 0
+        owner[p.start:p.end] = ids[p.value]
 
     def read(v: Value, where: str) -> None:
         p = places[v]

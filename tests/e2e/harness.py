@@ -71,10 +71,9 @@ class Compiled:
 
 def io_of(module: Module):
     fn = main_function(module)
-    ins = sorted((op.attrs["input"], op.result.type) for op in fn.block.ops
-                 if isinstance(op, buf.AllocOp) and "input" in op.attrs)
+    ins = [v.type for v in buf.model_inputs(fn.block.ops).values()]
     spec = lambda t: (tuple(t.shape), t.element.numpy_dtype)  # noqa: E731
-    return [spec(t) for _, t in ins], [spec(v.type) for v in fn.return_op.operand_values]
+    return [spec(t) for t in ins], [spec(v.type) for v in fn.return_op.operand_values]
 
 
 def compile_and_build(model: Path, work: Path, name: str = "m", opt_level: int = 2,

@@ -8,11 +8,15 @@ block keeps its input, the first conv's output and the second conv's output (16 
 each) live at once, so without overlap (`no_overlap_lower_bound`) the arena equals the
 copy bound. `overlap-buffers` lets the second conv's output start 1 KiB (two rows) below
 its dying input, one 17 KiB buffer for both: 49152 -> 33792 B. DS-CNN's conv/depthwise
-chain slides down through one buffer (int8 16000 -> 12330 B, float 64000 -> 49320 B).
-VWW's peak (a pointwise conv doubling the channels at 48x48) stays: grouping it would
-charge the group's size from the step before on, above the peak. The first conv of every
-model reads the model input, which overlap-buffers leaves alone (micro_speech's peak).
-What in-place ADD and softmax and the reshape views save shows in the live bytes of their
+chain slides down through one buffer, starting over the model input, which dies at the
+first conv (int8 16000 -> 11962 B, float 64000 -> 47816 B). micro_speech's peak is its
+one depthwise convolution, whose output now starts 2240 B before the dying model input
+(one 4200-byte group instead of 1960 + 4000 B): 5960 -> 4212 B (bound 4204 B, rounded up
+for alignment). A model input overlapped this way is a view (`input = i`) inside the group,
+live from step 0; a run consumes it. VWW's peak (a pointwise conv doubling the channels at
+48x48) stays: grouping it would charge the group's size from the step before on, above the
+peak (its first conv does overlap its input, away from the peak). What in-place ADD and
+softmax and the reshape views save shows in the live bytes of their
 own steps, which this test checks. (tests/e2e/test_memory_passes.py and
 tests/e2e/test_overlap.py have models where the savings reach the peak.)
 """
@@ -39,16 +43,19 @@ from tests.oracle import TflmRunner, random_inputs, run_litert
 EXPECTED = {
     "hello_world_float.tflite": (128, 128, 128, 128),
     "hello_world_int8.tflite": (32, 32, 32, 32),
-    "micro_speech_quantized.tflite": (5960, 5960, 5960, 5960),
+    "micro_speech_quantized.tflite": (5960, 5960, 4204, 4212),
     "mlperf_ad_autoencoder_int8.tflite": (768, 768, 768, 768),
     "mlperf_ic_resnet8_int8.tflite": (49152, 49152, 33792, 33792),
-    "mlperf_kws_dscnn_float.tflite": (64000, 64000, 49320, 49320),
-    "mlperf_kws_dscnn_int8.tflite": (16000, 16000, 12330, 12330),
+    "mlperf_kws_dscnn_float.tflite": (64000, 64000, 47816, 47816),
+    "mlperf_kws_dscnn_int8.tflite": (16000, 16000, 11962, 11962),
     "mlperf_vww_mobilenet_int8.tflite": (55296, 55296, 55296, 55296),
 }
 #: models whose arena overlap-buffers takes below the fixed-order bound without overlap
-OVERLAPPED = {"mlperf_ic_resnet8_int8.tflite", "mlperf_kws_dscnn_float.tflite",
-              "mlperf_kws_dscnn_int8.tflite"}
+OVERLAPPED = {"micro_speech_quantized.tflite", "mlperf_ic_resnet8_int8.tflite",
+              "mlperf_kws_dscnn_float.tflite", "mlperf_kws_dscnn_int8.tflite"}
+#: models whose first convolution overlaps the model input (a view inside a group)
+INPUT_OVERLAPPED = {"micro_speech_quantized.tflite", "mlperf_kws_dscnn_float.tflite",
+                    "mlperf_kws_dscnn_int8.tflite", "mlperf_vww_mobilenet_int8.tflite"}
 SAMPLES = 10
 
 
@@ -105,6 +112,16 @@ def test_real_model_memory_at_o2(name: str, tmp_path: Path) -> None:
     overlapped = _overlapped_calls(fn)  # (VWW overlaps some calls, away from its peak)
     if name in OVERLAPPED:
         assert arena < separate and overlapped
+    # a model input inside a group: the first call reads it there, and the group is live
+    # from step 0 (the input is written before the first call)
+    inputs = buf.model_inputs(fn.block.ops)
+    viewed = {i for i, v in inputs.items() if isinstance(v.op, buf.ViewOp)}
+    assert viewed == ({0} if name in INPUT_OVERLAPPED else set())
+    for i in viewed:
+        group = root_alloc(inputs[i])
+        assert group.attrs["live"][0] == 0
+        reader = next(c for c in _calls(fn) if root_alloc(c.inputs[0]) is group)
+        assert reader in overlapped and root_alloc(reader.outputs[0]) is group
     allocs = [op for op in fn.block.ops if isinstance(op, buf.AllocOp)]
     aligned = arena_lower_bound([Buffer(f"b{i}", a.attrs["size"], *a.attrs["live"],
                                         attrs["plan_alignment"]) for i, a in enumerate(allocs)])

@@ -11,17 +11,20 @@ while staying at the bound of the planned ones, rounded up for alignment.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from utc.compiler.planning.aliasing import call_overlap_offset
-from utc.compiler.planning.intervals import Buffer, arena_lower_bound
+from utc.compiler.planning.overlap import align_up
 from utc.dialects import buf
 from utc.dialects.func import main_function
 from utc.passes.inplace import root_and_offset
 
 from tests.e2e.harness import compile_and_build
+from tests.e2e.test_memory_passes import aligned_bound
+from tests.e2e.test_memory_passes import run_and_compare as compare_with_tflm
 from tests.oracle import TflmRunner, random_inputs
 from tests.tflite_writer import ModelBuilder
 
@@ -100,20 +103,7 @@ class Chain:
 
 
 def run_and_compare(model: bytes, tmp_path: Path, opt_level: int = 2):
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    path = tmp_path / "model.tflite"
-    path.write_bytes(model)
-    compiled = compile_and_build(path, tmp_path, opt_level=opt_level)
-    rng = np.random.default_rng(17)
-    batch = [random_inputs(model, rng) for _ in range(SAMPLES)]
-    oracle = TflmRunner(model)
-    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
-        for k, (g, w) in enumerate(zip(got, oracle.run(sample))):
-            if np.issubdtype(w.dtype, np.integer):
-                assert np.array_equal(g, w), f"sample {i} output {k}: {int(np.sum(g != w))} differ"
-            else:
-                np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
-    return compiled.module
+    return compare_with_tflm(model, tmp_path, opt_level, samples=SAMPLES, seed=17, atol=1e-5)
 
 
 def overlaps(module) -> dict[str, int]:
@@ -135,30 +125,28 @@ def overlaps(module) -> dict[str, int]:
 
 
 def assert_below_the_bound_without_overlap(module) -> dict:
-    fn = main_function(module)
-    attrs = fn.attrs
-    aligned = arena_lower_bound([Buffer(f"b{i}", op.attrs["size"], *op.attrs["live"],
-                                        attrs["plan_alignment"])
-                                 for i, op in enumerate(fn.block.ops)
-                                 if isinstance(op, buf.AllocOp)])
-    assert attrs["lower_bound"] <= attrs["arena_bytes"] <= aligned
+    attrs = main_function(module).attrs
+    assert attrs["lower_bound"] <= attrs["arena_bytes"] <= aligned_bound(module)
     assert attrs["arena_bytes"] < attrs["no_overlap_lower_bound"] <= attrs["copy_lower_bound"]
     return attrs
 
 
 @pytest.mark.parametrize("q", [True, False], ids=["int8", "f32"])
 def test_a_chain_of_same_convolutions_slides_down_one_buffer(q: bool, tmp_path: Path) -> None:
-    # the first conv reads the model input (left alone); the next two overlap their inputs
+    # the first conv (1x1, 3 -> 8 channels) overlaps the model input dying there: its
+    # output starts 12 output rows less 11 input rows before it (rounded up to 16 B, the
+    # plan's alignment); the next two start two rows below their inputs
     net = Chain(q, [1, 12, 12, 3], seed=1).conv(8, k=1).conv(8).conv(8)
     module = run_and_compare(net.build(), tmp_path)
     item = 1 if q else 4
     row = 12 * 8 * item
-    assert list(overlaps(module).values()) == [2 * row, 2 * row]
+    first = align_up((12 * 12 * 8 - 11 * 12 * 3) * item, 16)
+    assert list(overlaps(module).values()) == [first, 2 * row, 2 * row]
     attrs = assert_below_the_bound_without_overlap(module)
-    # without overlap: a conv's input and output (2 x 1152 B); with: the model input
-    # (432 B) beside one group of 1152 B + 4 rows, live from step 0 on
+    # without overlap: a conv's input and output (2 x 1152 B); with: one group, the model
+    # input `first` bytes in, then slid down 4 rows, live from step 0 on
     assert attrs["no_overlap_lower_bound"] == 2 * 12 * 12 * 8 * item
-    assert attrs["lower_bound"] == (12 * 12 * 3 + 12 * 12 * 8) * item + 4 * row
+    assert attrs["lower_bound"] == first + 12 * 12 * 3 * item + 4 * row
 
 
 @pytest.mark.parametrize("q", [True, False], ids=["int8", "f32"])
@@ -168,12 +156,16 @@ def test_depthwise_and_pointwise_layers_overlap(q: bool, tmp_path: Path) -> None
     net = (Chain(q, [1, 50, 10, 1], seed=2).conv(16, k=3, stride=2)
            .conv(1, depthwise=True).conv(16, k=1).conv(1, depthwise=True).conv(16, k=1))
     module = run_and_compare(net.build(), tmp_path)
-    row = 5 * 16 * (1 if q else 4)
-    assert list(overlaps(module).values()) == [2 * row, row, 2 * row, row]
+    item = 1 if q else 4
+    row = 5 * 16 * item
+    # the stride-2 conv over the model input: output row oy reads from input row 2 oy on,
+    # so the bound is at the last row, 25 output rows less 48 input rows of 10 elements
+    first = (25 * 5 * 16 - 48 * 10) * item
+    assert list(overlaps(module).values()) == [first, 2 * row, row, 2 * row, row]
     attrs = assert_below_the_bound_without_overlap(module)
     assert attrs["no_overlap_lower_bound"] == 2 * 25 * row
-    # the model input beside the one group: a 25-row buffer plus the 6 rows it slid by
-    assert attrs["lower_bound"] == 50 * 10 * (1 if q else 4) + 25 * row + 6 * row
+    # one group: the model input `first` bytes in, then the 6 rows it slid by
+    assert attrs["lower_bound"] == first + 50 * 10 * item + 6 * row
 
 
 @pytest.mark.parametrize("q", [True, False], ids=["int8", "f32"])
@@ -184,7 +176,8 @@ def test_strided_and_dilated_convolutions(q: bool, first: str, tmp_path: Path) -
     dilated = lambda n: n.conv(8, k=3, dilation=2, same=False)  # noqa: E731
     net = dilated(strided(net)) if first == "stride" else strided(dilated(net))
     module = run_and_compare(net.build(), tmp_path)
-    assert list(overlaps(module)) == [f"utc_conv2d_{'s8' if q else 'f32'}#1"]
+    # the 1x1 conv over the model input, then the strided and the dilated one
+    assert list(overlaps(module)) == [f"utc_conv2d_{'s8' if q else 'f32'}#{i}" for i in range(3)]
     assert_below_the_bound_without_overlap(module)
 
 
@@ -195,7 +188,9 @@ def test_pooling(q: bool, kind: str, tmp_path: Path) -> None:
     net = (Chain(q, [1, 16, 11, 2], seed=6).conv(8, k=1).pool(kind, 3, 1, same=True)
            .pool(other, 2, 2, same=False))
     module = run_and_compare(net.build(), tmp_path)
-    assert list(overlaps(module)) == [f"utc_{kind}_pool_{'s8' if q else 'f32'}#1"]
+    t = "s8" if q else "f32"
+    assert list(overlaps(module)) == [f"utc_conv2d_{t}#0", f"utc_{kind}_pool_{t}#1",
+                                      f"utc_{other}_pool_{t}#2"]
     assert_below_the_bound_without_overlap(module)
 
 
@@ -203,13 +198,14 @@ def test_pooling(q: bool, kind: str, tmp_path: Path) -> None:
 def test_expanding_and_shrinking_channels(q: bool, tmp_path: Path) -> None:
     """A 1x1 conv doubling the channels needs d >= its whole input, yet the group
     (d + input, within the larger output) is smaller than the two apart; a 3x3 conv
-    shrinking them needs less than one input row."""
+    shrinking them needs less than one input row. (The first conv overlaps the model
+    input.)"""
     net = Chain(q, [1, 8, 8, 3], seed=4).conv(8, k=1).conv(16, k=1).conv(4)
     module = run_and_compare(net.build(), tmp_path)
     found = overlaps(module)
     item = 1 if q else 4
-    assert len(found) == 2, found
-    expanding, shrinking = found.values()
+    assert len(found) == 3, found
+    _, expanding, shrinking = found.values()
     assert expanding >= 8 * 8 * 8 * item  # at least the input
     assert shrinking < 8 * 16 * item  # under one input row
     assert_below_the_bound_without_overlap(module)
@@ -218,7 +214,7 @@ def test_expanding_and_shrinking_channels(q: bool, tmp_path: Path) -> None:
 def test_o1_overlaps_too(tmp_path: Path) -> None:
     net = Chain(True, [1, 12, 12, 3], seed=5).conv(8, k=1).conv(8).conv(8)
     module = run_and_compare(net.build(), tmp_path, opt_level=1)
-    assert len(overlaps(module)) == 2
+    assert len(overlaps(module)) == 3
     assert_below_the_bound_without_overlap(module)
 
 
@@ -227,3 +223,146 @@ def test_o0_does_not_overlap(tmp_path: Path) -> None:
     module = run_and_compare(net.build(), tmp_path, opt_level=0)
     assert overlaps(module) == {}
     assert "no_overlap_lower_bound" not in main_function(module).attrs
+
+
+# ---- the model input as the dying input ------------------------------------------------
+
+
+def _input_view(module, index: int = 0) -> buf.ViewOp:
+    """The buffer of model input `index`: a view carrying `input` inside a group."""
+    fn = main_function(module)
+    assert not any(isinstance(op, buf.AllocOp) and op.attrs.get("input") == index
+                   for op in fn.block.ops)
+    view = buf.model_inputs(fn.block.ops)[index].op
+    assert isinstance(view, buf.ViewOp) and view.attrs["input"] == index
+    return view
+
+
+def _header_and_source(tmp_path: Path) -> tuple[str, str]:
+    out = tmp_path / "out"
+    return (out / "m.h").read_text(), (out / "m.cpp").read_text()
+
+
+@pytest.mark.parametrize("q", [True, False], ids=["int8", "f32"])
+def test_a_convolution_overlaps_the_dying_model_input(q: bool, tmp_path: Path) -> None:
+    """The model's first op, a 3x3 convolution (SAME, stride 1) on the model input,
+    writes its output from `min_overlap_offset` bytes below the input (one group, live
+    from step 0); `m_input(0)` and `m_invoke`'s copy address the input inside the group,
+    and the header still describes the input itself. Bit-exact with TFLite Micro through
+    `m_invoke` (the harness)."""
+    net = Chain(q, [1, 10, 9, 4], seed=7).conv(6).conv(6, k=1)
+    module = run_and_compare(net.build(), tmp_path)
+    item = 1 if q else 4
+    first = align_up((10 * 9 * 6 - 8 * 9 * 4) * item, 16)  # output row 9 reads from row 8
+    assert list(overlaps(module).values())[0] == first
+    view = _input_view(module)
+    fn = main_function(module)
+    conv = next(op for op in fn.block.ops if isinstance(op, buf.CallOp))
+    assert root_and_offset(conv.inputs[0]) == root_and_offset(view.result)
+    group, at = root_and_offset(view.result)
+    assert group.attrs["live"][0] == 0  # written before the first call
+    assert at - root_and_offset(conv.outputs[0])[1] == first
+    address = group.attrs["offset"] + at
+    header, source = _header_and_source(tmp_path)
+    nbytes = 10 * 9 * 4 * item
+    assert f"#define M_INPUT0_BYTES {nbytes}\n" in header
+    assert "#define M_INPUT0_DIMS { 1, 10, 9, 4 }\n" in header
+    assert f"#define M_INPUT0_TYPE_{'INT8' if q else 'FLOAT32'} 1\n" in header
+    ctype = "int8_t" if q else "float"
+    assert f"case 0: return (({ctype} *)(arena + {address}));" in source
+    assert f"memcpy((({ctype} *)(arena + {address})), inputs[0], {nbytes});" in source
+
+
+def test_an_input_consumed_after_step_0_is_live_from_step_0(tmp_path: Path) -> None:
+    """Two inputs and two outputs: a tiny conv on the first input runs first, then a 3x3
+    conv overlaps the second input, which dies at step 1. That input is written before
+    step 0, so its group is live from step 0 and nothing written at step 0 may take its
+    bytes (the plan checker replays that)."""
+    net = Chain(True, [1, 2, 2, 1], seed=8).conv(1, k=1)
+    x1, y1 = net.x, net.last
+    net.scale = 0.05
+    x2 = net._act([1, 12, 12, 3], net.scale, -3)
+    net.last, net.shape = x2, [1, 12, 12, 3]
+    net.conv(8)
+    module = run_and_compare(net.b.build([x1, x2], [y1, net.last]), tmp_path)
+    assert list(overlaps(module)) == ["utc_conv2d_s8#1"]
+    view = _input_view(module, 1)
+    group, _ = root_and_offset(view.result)
+    fn = main_function(module)
+    steps = [i for i, op in enumerate(op for op in fn.block.ops if isinstance(op, buf.CallOp))
+             if root_and_offset(op.inputs[0])[0] is group]
+    assert steps == [1] and group.attrs["live"][0] == 0
+    assert_below_the_bound_without_overlap(module)
+
+
+ZERO_COPY_MAIN = r"""
+/* The zero-copy API: fill m_input(0), m_run(), read m_output(0); samples from stdin. */
+#include <stdio.h>
+#include <string.h>
+#include "m.h"
+
+int main(int argc, char **argv) {
+  static unsigned char sample[3][M_INPUT0_BYTES], copy[M_INPUT0_BYTES];
+  static unsigned char out[M_OUTPUT0_BYTES];
+  const void *ins[1];
+  void *outs[1];
+  int s;
+  (void)argc; (void)argv;
+  for (s = 0; s < 3; ++s)
+    if (fread(sample[s], 1, M_INPUT0_BYTES, stdin) != M_INPUT0_BYTES) return 3;
+  for (s = 0; s < 3; ++s) {  /* refill the input before every run */
+    memcpy(m_input(0), sample[s], M_INPUT0_BYTES);
+    if (m_run() != 0) return 4;
+    fwrite(m_output(0), 1, M_OUTPUT0_BYTES, stdout);
+  }
+  /* the run consumed its input: report whether the arena still holds the last sample */
+  fputc(memcmp(m_input(0), sample[2], M_INPUT0_BYTES) == 0, stdout);
+  /* m_invoke copies the caller's input in and never writes to it */
+  memcpy(copy, sample[0], M_INPUT0_BYTES);
+  ins[0] = sample[0];
+  outs[0] = out;
+  if (m_invoke(ins, outs) != 0) return 4;
+  if (memcmp(copy, sample[0], M_INPUT0_BYTES) != 0) return 5;
+  fwrite(out, 1, M_OUTPUT0_BYTES, stdout);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("q", [True, False], ids=["int8", "f32"])
+def test_the_zero_copy_api_with_the_input_overlapped(q: bool, tmp_path: Path) -> None:
+    """A C main on the zero-copy API (the input refilled before each of three runs) gives
+    TFLite Micro's outputs although each run overwrites the input buffer, and m_invoke
+    after them leaves the caller's array untouched."""
+    net = Chain(q, [1, 10, 9, 4], seed=9).conv(6).conv(6, k=1)
+    model = net.build()
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path)
+    _input_view(compiled.module)
+    main_c, main_o, exe = tmp_path / "zero_copy.c", tmp_path / "zero_copy.o", tmp_path / "zc"
+    main_c.write_text(ZERO_COPY_MAIN)
+    out = tmp_path / "out"
+    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{out}", "-c",
+                    str(main_c), "-o", str(main_o)], check=True)
+    objects = [tmp_path / f"{src.stem}.o" for src in sorted(out.glob("*.cpp"))]
+    subprocess.run(["g++", str(main_o), *map(str, objects), "-o", str(exe)], check=True)
+    rng = np.random.default_rng(23)
+    samples = [random_inputs(model, rng)[0] for _ in range(3)]
+    proc = subprocess.run([str(exe)], input=b"".join(x.tobytes() for x in samples),
+                          capture_output=True, check=True)
+    oracle = TflmRunner(model)
+    want = [oracle.run([x])[0] for x in samples]
+    (shape, dtype), = compiled.outputs
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    got = [np.frombuffer(proc.stdout[i * size:(i + 1) * size], dtype=dtype).reshape(shape)
+           for i in range(3)]
+    consumed = proc.stdout[3 * size]
+    invoked = np.frombuffer(proc.stdout[3 * size + 1:], dtype=dtype).reshape(shape)
+    assert len(proc.stdout) == 4 * size + 1
+    for g, w in zip(got + [invoked], want + [want[0]]):
+        if q:
+            assert np.array_equal(g, w)
+        else:
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    assert consumed == 0  # the run overwrote (part of) the input buffer, as documented

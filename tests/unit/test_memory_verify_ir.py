@@ -182,3 +182,90 @@ def test_verify_each_runs_the_checker_after_planning() -> None:
 
     with pytest.raises(VerifyError, match="memory plan after p is invalid"):
         verify_memory_plan_of(module, "p")
+
+
+# ---- a model input inside a group (overlap-buffers) ------------------------------------
+
+_CONV = ('stride = [1, 1], dilation = [1, 1], pad = [0, 0, 0, 0], act = "none", '
+         'kernel = "utc_conv2d_f32"')
+_FC = 'act = "none", kernel = "utc_fully_connected_f32"'
+TWO_INPUTS = f"""
+module @m {{
+  func.func() {{sym_name = @main}} ({{
+  ^entry(%x1: tensor<1x4xf32>, %x2: tensor<1x8x8x2xf32>):
+    %w = tensor.constant() {{value = dense_resource<w>}} : tensor<2x4xf32>
+    %w0 = tensor.constant() {{value = dense_resource<w0>}} : tensor<4x1x1x2xf32>
+    %y1 = fused.fully_connected(%x1, %w) {{{_FC}}} : tensor<1x2xf32>
+    %c = fused.conv2d(%x2, %w0) {{{_CONV}}} : tensor<1x8x8x4xf32>
+    func.return(%y1, %c) : ()
+  }}) : ()
+}}
+{{-#
+  dense_resources: {{
+    w: tensor<2x4xf32> = elided,
+    w0: tensor<4x1x1x2xf32> = elided,
+  }}
+#-}}
+"""
+
+
+def planned_with_input_in_a_group():
+    """Step 0: a fully connected layer on %x1; step 1: a 1x1 conv whose output starts
+    576 B before %x2 (model input 1), which dies there: one group, live from step 0."""
+    module = parse_module(TWO_INPUTS)
+    module.verify()
+    lower(module, "bufferize,inplace,concat-in-place,overlap-buffers,plan-memory")
+    return module
+
+
+def test_a_model_input_inside_a_group_is_written_before_step_0() -> None:
+    module = planned_with_input_in_a_group()
+    ops = ops_by_name(module)
+    x2, group = ops["x2"], ops["c_overlap"]
+    assert isinstance(x2, buf.ViewOp) and x2.attrs == {"offset": 576, "input": 1}
+    assert x2.operand("source") is group.result and group.attrs["live"][0] == 0
+    assert buf.model_inputs(main_function(module).block.ops) == {0: ops["x1"].result,
+                                                                1: x2.result}
+    assert verify_memory_plan(module) == []
+
+
+def test_a_group_holding_a_model_input_must_be_live_from_step_0() -> None:
+    module = planned_with_input_in_a_group()
+    ops_by_name(module)["c_overlap"].attrs["live"] = (1, 1)  # its first call is step 1
+    problems = verify_memory_plan(module)
+    assert any("recorded live range [1, 1] does not cover its uses [0, 1]" in p
+               for p in problems), problems
+
+
+def test_bytes_written_at_step_0_over_a_model_input_in_a_group_are_reported() -> None:
+    module = planned_with_input_in_a_group()
+    ops = ops_by_name(module)
+    # %y1 (written at step 0) over %x2's bytes: the replay knows %x2 was written before
+    # step 0, so the conv at step 1 reads bytes %y1 overwrote (not unwritten ones)
+    ops["y1"].attrs["offset"] = ops["c_overlap"].attrs["offset"] + 576
+    problems = verify_memory_plan(module)
+    assert any("reads %x2" in p and "%y1 overwrote" in p for p in problems), problems
+    assert not any("before all of its bytes were written" in p for p in problems), problems
+
+
+def test_one_buffer_per_model_input() -> None:
+    module = planned_with_input_in_a_group()
+    module.verify()
+    ops = ops_by_name(module)
+    ops["x1"].attrs["input"] = 1  # now the alloc and the view both claim input 1
+    with pytest.raises(VerifyError, match="model input 1 has more than one buffer"):
+        module.verify()
+
+
+@pytest.mark.parametrize("source", ["x1", "w"])
+def test_a_model_input_view_lies_in_an_arena_buffer(source: str) -> None:
+    """Not inside another model input, nor in flash."""
+    module = planned_with_input_in_a_group()
+    fn = main_function(module)
+    src = next(op for op in fn.block.ops if isinstance(op, buf.AllocOp | buf.GlobalOp)
+               and op.result.name_hint == source)
+    view = buf.ViewOp([src.result], [src.result.type], {"offset": 0, "input": 2},
+                      result_names=["bad"])
+    fn.block.insert_before(fn.return_op, view)
+    with pytest.raises(VerifyError, match="model input view must lie in an arena buffer"):
+        module.verify()

@@ -427,11 +427,15 @@ def test_the_checker_accepts_the_planned_overlap() -> None:
     from utc.compiler.planning.verify_ir import verify_memory_plan
     from utc.dialects import buf
     from utc.dialects.func import main_function
+    from utc.passes.inplace import root_and_offset
 
     module = _planned()
     named, calls = _ops(module)
     assert isinstance(named["c0"], buf.ViewOp) and isinstance(named["c1"], buf.ViewOp)
-    assert named["c0"].attrs["offset"] - named["c1"].attrs["offset"] == 256
+    # %c0 starts its own group with the dying model input (%c0_overlap), which starts two
+    # rows (256 B) after %c1 in one buffer
+    (r0, o0), (r1, o1) = root_and_offset(named["c0"].result), root_and_offset(named["c1"].result)
+    assert r0 is r1 and named["c0"].attrs["offset"] == 0 and o0 - o1 == 256
     attrs = main_function(module).attrs
     assert attrs["arena_bytes"] < attrs["no_overlap_lower_bound"]
     assert verify_memory_plan(module) == []
@@ -445,11 +449,12 @@ def test_an_overlap_below_the_bound_is_reported() -> None:
 
     module = _planned()
     named, _ = _ops(module)
-    named["c0"].attrs["offset"] = 240  # 16 B short of two input rows
+    # %c0 is at offset 0 of %c0_overlap (its group with the model input), placed in %c1's
+    named["c0_overlap"].attrs["offset"] = 240  # 16 B short of two input rows
     problems = verify_memory_plan(module)
     assert any("starts 240 B before its input" in p and "at least 256 B before" in p
                for p in problems), problems
-    named["c0"].attrs["offset"] = 0  # over the output, not below it: in place, not allowed
+    named["c0_overlap"].attrs["offset"] = 0  # over the output, not below it: not allowed
     problems = verify_memory_plan(module)
     assert any("starts 0 B before its input" in p for p in problems), problems
 
