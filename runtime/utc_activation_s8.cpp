@@ -24,6 +24,40 @@ struct PreluOp {
   }
 };
 
+/* LOGISTIC and TANH share one scheme: saturate beyond the input radius, otherwise rescale
+ * x - zp into Q4.27 and evaluate the gemmlowp fixed-point curve. */
+struct LogisticCurve {
+  int8_t operator()(int32_t q4) const {
+    const int32_t q0 = utc_fx_logistic(q4, kLogisticTanhInputIntegerBits);
+    /* Q0.31 -> 8 fractional bits (scale 1/256), zero point -128 */
+    return sat8(utc_rounding_divide_by_pot(q0, 23) - 128);
+  }
+};
+
+struct TanhCurve {
+  int8_t operator()(int32_t q4) const {
+    const int32_t q0 = utc_fx_tanh(q4, kLogisticTanhInputIntegerBits);
+    /* Q0.31 -> 7 fractional bits (scale 1/128), zero point 0 */
+    return sat8(utc_rounding_divide_by_pot(q0, 24));
+  }
+};
+
+template <typename Curve>
+void curve_s8(const int8_t *input, int8_t *output, int32_t size, int32_t input_zp,
+              int32_t input_range_radius, int32_t input_mult, int32_t input_left_shift,
+              const Curve &curve) {
+  for (int32_t i = 0; i < size; ++i) {
+    const int32_t d = (int32_t)input[i] - input_zp;
+    if (d <= -input_range_radius) {
+      output[i] = -128;
+    } else if (d >= input_range_radius) {
+      output[i] = 127;
+    } else {
+      output[i] = curve(utc_multiply_by_quantized_multiplier(d, input_mult, input_left_shift));
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -31,37 +65,15 @@ extern "C" {
 void utc_activation_logistic_s8(const int8_t *input, int8_t *output, int32_t size,
                                 int32_t input_zp, int32_t input_range_radius, int32_t input_mult,
                                 int32_t input_left_shift) {
-  for (int32_t i = 0; i < size; ++i) {
-    const int32_t d = (int32_t)input[i] - input_zp;
-    if (d <= -input_range_radius) {
-      output[i] = -128;
-    } else if (d >= input_range_radius) {
-      output[i] = 127;
-    } else {
-      const int32_t q4 = utc_multiply_by_quantized_multiplier(d, input_mult, input_left_shift);
-      const int32_t q0 = utc_fx_logistic(q4, kLogisticTanhInputIntegerBits);
-      /* Q0.31 -> 8 fractional bits (scale 1/256), zero point -128 */
-      output[i] = sat8(utc_rounding_divide_by_pot(q0, 23) - 128);
-    }
-  }
+  curve_s8(input, output, size, input_zp, input_range_radius, input_mult, input_left_shift,
+           LogisticCurve());
 }
 
 void utc_activation_tanh_s8(const int8_t *input, int8_t *output, int32_t size, int32_t input_zp,
                             int32_t input_range_radius, int32_t input_mult,
                             int32_t input_left_shift) {
-  for (int32_t i = 0; i < size; ++i) {
-    const int32_t d = (int32_t)input[i] - input_zp;
-    if (d <= -input_range_radius) {
-      output[i] = -128;
-    } else if (d >= input_range_radius) {
-      output[i] = 127;
-    } else {
-      const int32_t q4 = utc_multiply_by_quantized_multiplier(d, input_mult, input_left_shift);
-      const int32_t q0 = utc_fx_tanh(q4, kLogisticTanhInputIntegerBits);
-      /* Q0.31 -> 7 fractional bits (scale 1/128), zero point 0 */
-      output[i] = sat8(utc_rounding_divide_by_pot(q0, 24));
-    }
-  }
+  curve_s8(input, output, size, input_zp, input_range_radius, input_mult, input_left_shift,
+           TanhCurve());
 }
 
 void utc_activation_hard_swish_s8(const int8_t *input, int8_t *output, int32_t size,

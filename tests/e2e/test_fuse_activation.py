@@ -20,6 +20,7 @@ def _producer_then_activation(producer: str, activation: str, q: tuple | None) -
     rng = seeded_rng(7, producer, activation, q)
     b = ModelBuilder(f"{producer} then {activation}")
     x = tensor(b, "x", [1, 6, 6, 4], q)
+    inputs = [x]
     if producer == "CONV_2D":
         if q:
             w = b.add_tensor("w", [4, 3, 3, 4], "int8", data=rng.integers(-127, 128, (4, 3, 3, 4)),
@@ -38,6 +39,7 @@ def _producer_then_activation(producer: str, activation: str, q: tuple | None) -
     elif producer == "ADD":
         mid_q = (0.1, 3) if q else None
         x2 = tensor(b, "x2", [1, 6, 6, 4], q)
+        inputs.append(x2)
         mid = tensor(b, "mid", [1, 6, 6, 4], mid_q)
         b.add_operator("ADD", [x, x2], [mid], {"fused_activation_function": "NONE"})
     else:  # MAX_POOL_2D keeps the input quantization
@@ -48,7 +50,6 @@ def _producer_then_activation(producer: str, activation: str, q: tuple | None) -
                                                   "filter_width": 2})
     y = tensor(b, "y", list(b._graph.tensors[mid].shape), mid_q)
     b.add_operator(activation, [mid], [y])
-    inputs = [x] if producer != "ADD" else [x, 1]
     return b.build(inputs, [y])
 
 

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from utc.codegen.kernels import KERNELS
 from utc.compiler.planning.intervals import Buffer, arena_lower_bound
-from utc.dialects import buf, tensor
+from utc.dialects import buf
 from utc.dialects.func import main_function
 
 from tests.e2e.harness import compile_and_build
@@ -206,13 +205,6 @@ def test_a_quantize_to_the_same_quantization_disappears(tmp_path: Path) -> None:
     assert [c.attrs["callee"] for c in calls(module)] == ["utc_conv2d_s8"]
 
 
-def _has_kernel(op_class) -> bool:
-    return any(k.op is op_class or (isinstance(k.op, tuple) and op_class in k.op)
-               for k in KERNELS)
-
-
-@pytest.mark.skipif(not _has_kernel(tensor.PadOp), reason="no PAD kernel in "
-                    "codegen/kernels.py yet")
 @pytest.mark.parametrize("pads,value", [([[0, 0], [1, 1], [1, 1], [0, 0]], 9),
                                         ([[0, 0], [0, 0], [0, 0], [1, 2]], None)])
 def test_other_pads_stay(pads, value, tmp_path: Path) -> None:
@@ -232,8 +224,6 @@ def test_other_pads_stay(pads, value, tmp_path: Path) -> None:
     assert_tight(module, strict=False)
 
 
-@pytest.mark.skipif(not _has_kernel(tensor.ConcatenationOp), reason="no CONCATENATION "
-                    "kernel in codegen/kernels.py yet")
 @pytest.mark.parametrize("q", [True, False])
 def test_concatenation_inputs_are_produced_in_place(q: bool, tmp_path: Path) -> None:
     net = Net(q, seed=5)
@@ -247,8 +237,6 @@ def test_concatenation_inputs_are_produced_in_place(q: bool, tmp_path: Path) -> 
     assert_tight(module)
 
 
-@pytest.mark.skipif(not _has_kernel(tensor.ConcatenationOp), reason="no CONCATENATION "
-                    "kernel in codegen/kernels.py yet")
 def test_a_concatenation_of_interleaved_rows_stays(tmp_path: Path) -> None:
     net = Net(True, seed=7)
     x = net.act([1, 4, 4, 3])

@@ -419,24 +419,31 @@ HS_QUANT = [  # (input (scale, zp), output (scale, zp))
 ]
 
 
+HS_KEYS = ["input_zp", "output_zp", "reluish_mult", "reluish_shift", "output_mult",
+           "output_shift"]
+LEAKY_KEYS = ["input_zp", "output_zp", "identity_mult", "identity_shift", "alpha_mult",
+              "alpha_shift"]
+
+
+def _check_all_inputs(fn, op: str, in_q: tuple, out_q: tuple, params: dict, keys: list[str],
+                      options: dict | None = None) -> None:
+    """Every int8 value through the kernel and through TFLM's single-`op` model."""
+    x = _all_int8()
+    model = _unary_model(op, x.shape, in_q, out_q, options)
+    np.testing.assert_array_equal(_run_unary(fn, x, _scalars(params, keys)),
+                                  run_tflm(model, [x])[0],
+                                  err_msg=f"{op} {in_q} {out_q} {options}")
+
+
 @pytest.mark.parametrize("case", range(len(HS_QUANT)))
 def test_hard_swish_every_input(lib: ctypes.CDLL, case: int) -> None:
     in_q, out_q = HS_QUANT[case]
-    x = _all_int8()
-    model = _unary_model("HARD_SWISH", x.shape, in_q, out_q)
-    p = qn.hard_swish_params(*in_q, *out_q)
-    keys = ["input_zp", "output_zp", "reluish_mult", "reluish_shift", "output_mult",
-            "output_shift"]
-    np.testing.assert_array_equal(_run_unary(lib.utc_activation_hard_swish_s8, x,
-                                             _scalars(p, keys)),
-                                  run_tflm(model, [x])[0])
+    _check_all_inputs(lib.utc_activation_hard_swish_s8, "HARD_SWISH", in_q, out_q,
+                      qn.hard_swish_params(*in_q, *out_q), HS_KEYS)
 
 
 def test_hard_swish_random_scale_sweep(lib: ctypes.CDLL) -> None:
     rng = _rng("hard swish sweep")
-    x = _all_int8()
-    keys = ["input_zp", "output_zp", "reluish_mult", "reluish_shift", "output_mult",
-            "output_shift"]
     checked = 0
     while checked < 40:
         in_q = (_log_uniform(rng, 1e-4, 30.0), int(rng.integers(-128, 128)))
@@ -445,10 +452,8 @@ def test_hard_swish_random_scale_sweep(lib: ctypes.CDLL) -> None:
             p = qn.hard_swish_params(*in_q, *out_q)
         except qn.UnsupportedQuantization:
             continue
-        model = _unary_model("HARD_SWISH", x.shape, in_q, out_q)
-        np.testing.assert_array_equal(_run_unary(lib.utc_activation_hard_swish_s8, x,
-                                                 _scalars(p, keys)),
-                                      run_tflm(model, [x])[0], err_msg=f"{in_q} {out_q}")
+        _check_all_inputs(lib.utc_activation_hard_swish_s8, "HARD_SWISH", in_q, out_q, p,
+                          HS_KEYS)
         checked += 1
 
 
@@ -471,30 +476,19 @@ LEAKY_CASES = [  # (input q, output q, alpha)
 @pytest.mark.parametrize("case", range(len(LEAKY_CASES)))
 def test_leaky_relu_every_input(lib: ctypes.CDLL, case: int) -> None:
     in_q, out_q, alpha = LEAKY_CASES[case]
-    x = _all_int8()
-    model = _unary_model("LEAKY_RELU", x.shape, in_q, out_q, {"alpha": alpha})
-    p = qn.leaky_relu_params(*in_q, *out_q, alpha)
-    keys = ["input_zp", "output_zp", "identity_mult", "identity_shift", "alpha_mult",
-            "alpha_shift"]
-    np.testing.assert_array_equal(_run_unary(lib.utc_activation_leaky_relu_s8, x,
-                                             _scalars(p, keys)),
-                                  run_tflm(model, [x])[0])
+    _check_all_inputs(lib.utc_activation_leaky_relu_s8, "LEAKY_RELU", in_q, out_q,
+                      qn.leaky_relu_params(*in_q, *out_q, alpha), LEAKY_KEYS, {"alpha": alpha})
 
 
 def test_leaky_relu_random_sweep(lib: ctypes.CDLL) -> None:
     rng = _rng("leaky sweep")
-    x = _all_int8()
-    keys = ["input_zp", "output_zp", "identity_mult", "identity_shift", "alpha_mult",
-            "alpha_shift"]
     for _ in range(40):
         in_q = (_log_uniform(rng, 1e-3, 10.0), int(rng.integers(-128, 128)))
         out_q = (_log_uniform(rng, 1e-3, 10.0), int(rng.integers(-128, 128)))
         alpha = float(np.float32(rng.uniform(-3, 3)))
-        model = _unary_model("LEAKY_RELU", x.shape, in_q, out_q, {"alpha": alpha})
-        p = qn.leaky_relu_params(*in_q, *out_q, alpha)
-        np.testing.assert_array_equal(_run_unary(lib.utc_activation_leaky_relu_s8, x,
-                                                 _scalars(p, keys)),
-                                      run_tflm(model, [x])[0], err_msg=f"{in_q} {out_q} {alpha}")
+        _check_all_inputs(lib.utc_activation_leaky_relu_s8, "LEAKY_RELU", in_q, out_q,
+                          qn.leaky_relu_params(*in_q, *out_q, alpha), LEAKY_KEYS,
+                          {"alpha": alpha})
 
 
 PRELU_ALPHA_SHAPES = {
