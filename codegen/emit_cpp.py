@@ -17,7 +17,7 @@ import jinja2
 import numpy as np
 from utc.codegen.kernels import KERNELS, Kernel
 from utc.compiler import slice_math
-from utc.compiler.errors import CompileError
+from utc.compiler.errors import CompileError, printable
 from utc.compiler.ir import (
     MemRefType,
     Module,
@@ -79,6 +79,12 @@ def _scalar(value: int | float, t: MemRefType) -> str:
     return format_f32(float(value)) + "f" if t.element.is_float else str(int(value))
 
 
+def comment_text(text: str) -> str:
+    """Text from the model or the command line made safe inside a generated `/* */` or
+    `#` comment: one printable line that cannot close the comment early."""
+    return printable(text).replace("*/", "* /")
+
+
 def c_identifier(text: str) -> str:
     name = re.sub(r"[^A-Za-z0-9_]", "_", text)
     return name if not name[:1].isdigit() else "_" + name
@@ -135,7 +141,7 @@ class Emitter:
         self.module = module
         self.name = name
         self.upper = name.upper()
-        self.source = source
+        self.source = comment_text(source)
         self.fn = main_function(module)
         if "arena_bytes" not in self.fn.attrs:
             raise CompileError("emit-cpp: memory is not planned (run plan-memory first)")
@@ -243,7 +249,7 @@ class Emitter:
             "expr": self.expr(value), "ctype": c_type(t), "bytes": t.byte_size,
             "shape": list(t.shape), "dtype": {"i8": "int8", "f32": "float32", "i32": "int32"}.get(
                 str(el.storage), str(el.storage)),
-            "tensor_name": tensor_name.replace("*/", "* /"),
+            "tensor_name": comment_text(tensor_name),
             "scale": None, "zero_point": None,
         }
         if is_quantized(el):

@@ -11,6 +11,14 @@ from __future__ import annotations
 import math
 
 INT32_MAX = 2**31 - 1
+#: Largest left shift the kernels' requantization can apply to an int32 without undefined
+#: behaviour (`utc_multiply_by_quantized_multiplier` shifts an unsigned 32-bit value).
+MAX_LEFT_SHIFT = 31
+
+
+class UnsupportedQuantization(ValueError):
+    """TFLite Micro refuses these quantization parameters for this op (or computes
+    something undefined with them), so there is no oracle for a kernel to match."""
 
 
 def _round_half_away(x: float) -> int:
@@ -24,6 +32,8 @@ def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
     Mirrors TFLite's QuantizeMultiplier: frexp, round half away from zero, renormalise
     when rounding reaches 2**31, and flush to zero when the shift is below -31.
     """
+    if not math.isfinite(real_multiplier):
+        raise UnsupportedQuantization(f"rescale factor {real_multiplier!r} is not finite")
     if real_multiplier == 0.0:
         return 0, 0
     q, shift = math.frexp(real_multiplier)
@@ -31,8 +41,10 @@ def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
     if q_fixed == (1 << 31):
         q_fixed //= 2
         shift += 1
-    if q_fixed > INT32_MAX:
-        raise ValueError(f"multiplier {real_multiplier!r} does not fit in Q31")
+    if shift > MAX_LEFT_SHIFT:
+        raise UnsupportedQuantization(f"rescale factor {real_multiplier!r} is too large "
+                                      f"(at least 2^{MAX_LEFT_SHIFT}); the quantization scales "
+                                      "are inconsistent")
     if shift < -31:
         shift = 0
         q_fixed = 0
@@ -69,8 +81,13 @@ def fc_requant_params(input_scale: float, filter_scales, output_scale: float):
 def _quantize(value: float, scale: float, zero_point: int) -> int:
     import numpy as np
 
-    # TFLite: zero_point + static_cast<int32_t>(TfLiteRound(f / scale)) in float32
-    return zero_point + _round_half_away(float(np.float32(value) / np.float32(scale)))
+    # TFLite: zero_point + static_cast<int32_t>(TfLiteRound(f / scale)) in float32, and
+    # TFLite refuses a quotient outside int32 (kernel_util.cc)
+    quotient = float(np.float32(value) / np.float32(scale))
+    if not -(2.0**31) <= quotient <= INT32_MAX:
+        raise UnsupportedQuantization(f"activation bound {value} / scale {scale!r} overflows "
+                                      "int32")
+    return zero_point + _round_half_away(quotient)
 
 
 def activation_range_int8(act: str, scale: float, zero_point: int, qmin: int = -128,

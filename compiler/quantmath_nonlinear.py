@@ -25,7 +25,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from utc.compiler.quantmath import activation_range_int8, quantize_multiplier
+from utc.compiler.quantmath import (
+    UnsupportedQuantization,
+    activation_range_int8,
+    quantize_multiplier,
+)
 
 __all__ = [
     "UnsupportedQuantization", "activation_range", "add_params", "broadcast_shapes6",
@@ -44,11 +48,6 @@ SOFTMAX_SCALED_DIFF_INTEGER_BITS = 5
 LOGISTIC_TANH_INPUT_INTEGER_BITS = 4
 #: Left shift TFLM applies to both int8 ADD/SUB inputs before rescaling them.
 ADD_SUB_LEFT_SHIFT = 20
-
-
-class UnsupportedQuantization(ValueError):
-    """TFLite Micro refuses these quantization parameters for this op (or computes
-    something undefined with them), so there is no oracle for a kernel to match."""
 
 
 # ---- small helpers ---------------------------------------------------------------------

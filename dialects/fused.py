@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from utc.compiler.ir import Operation
 
-from .common import KERNEL_ATTRS, check_activation, check_pads, check_pair, check_rank
+from .common import (
+    KERNEL_ATTRS,
+    check_activation,
+    check_fully_connected_shapes,
+    check_pads,
+    check_pair,
+    check_rank,
+    check_window_shapes,
+)
 
 #: Activations a fused op can carry (tanh stays a separate op).
 FUSED_ACTIVATIONS = ("none", "relu", "relu_n1_to_1", "relu6")
@@ -37,6 +45,7 @@ class Conv2DOp(Operation):
         _check_fused_act(self)
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
+        check_window_shapes(self, "conv")
 
 
 class DepthwiseConv2DOp(Operation):
@@ -57,6 +66,7 @@ class DepthwiseConv2DOp(Operation):
         _check_fused_act(self)
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
+        check_window_shapes(self, "depthwise")
 
 
 class FullyConnectedOp(Operation):
@@ -70,11 +80,7 @@ class FullyConnectedOp(Operation):
 
     def verify_(self) -> None:
         _check_fused_act(self)
-        check_rank(self, "weights", 2)
-        w = self.operand("weights").type.shape
-        x = self.operand("input").type
-        if x.num_elements % w[1]:
-            raise self.error(f"input {x} is not a whole number of rows of depth {w[1]}")
+        check_fully_connected_shapes(self)
 
 
 class _Pool(Operation):
@@ -89,6 +95,7 @@ class _Pool(Operation):
         check_pads(self)
         _check_fused_act(self)
         check_rank(self, "input", 4)
+        check_window_shapes(self, "pool")
 
 
 class AvgPool2DOp(_Pool):

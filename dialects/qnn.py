@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from utc.compiler.ir import Operation, QuantizedType, ResourceRef, is_quantized
 
-from .common import KERNEL_ATTRS, check_pads, check_pair, check_rank
+from .common import (
+    KERNEL_ATTRS,
+    check_fully_connected_shapes,
+    check_pads,
+    check_pair,
+    check_rank,
+    check_window_shapes,
+)
 
 _REQUANT = {
     "input_zp": int,
@@ -48,6 +55,7 @@ class FullyConnectedOp(Operation):
         _check_int(self, "input", "weights")
         _check_clamp(self)
         check_rank(self, "weights", 2)
+        check_fully_connected_shapes(self)
 
 
 class Conv2DOp(Operation):
@@ -66,6 +74,7 @@ class Conv2DOp(Operation):
         check_pair(self, "dilation")
         check_pads(self)
         check_rank(self, "filter", 4)
+        check_window_shapes(self, "conv")
 
 
 class DepthwiseConv2DOp(Operation):
@@ -86,6 +95,7 @@ class DepthwiseConv2DOp(Operation):
         check_pair(self, "dilation")
         check_pads(self)
         check_rank(self, "filter", 4)
+        check_window_shapes(self, "depthwise")
 
 
 class _Pool(Operation):
@@ -102,6 +112,7 @@ class _Pool(Operation):
         check_pads(self)
         if self.operand("input").type.element != self.result.type.element:
             raise self.error("int8 pooling keeps the input's quantization")
+        check_window_shapes(self, "pool")
 
 
 class AvgPool2DOp(_Pool):

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from utc.compiler.ir import Operation, ResourceRef
 
-from .common import KERNEL_ATTRS, PADDINGS, check_activation, check_pair, check_rank
+from .common import (
+    KERNEL_ATTRS,
+    PADDINGS,
+    check_activation,
+    check_broadcast_result,
+    check_compute_types,
+    check_fully_connected_shapes,
+    check_pair,
+    check_rank,
+    check_weight_types,
+    check_window_shapes,
+    element_kind,
+)
 
 
 class ConstantOp(Operation):
@@ -19,6 +31,8 @@ class ConstantOp(Operation):
 
 
 class _Conv(Operation):
+    window_kind = "conv"
+
     def verify_(self) -> None:
         if self.attrs["padding"] not in PADDINGS:
             raise self.error(f"padding must be SAME or VALID, got {self.attrs['padding']!r}")
@@ -28,6 +42,9 @@ class _Conv(Operation):
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
         check_rank(self, "bias", 1)
+        check_compute_types(self, "input")
+        check_weight_types(self, "filter")
+        check_window_shapes(self, self.window_kind)
 
 
 class Conv2DOp(_Conv):
@@ -43,6 +60,7 @@ class DepthwiseConv2DOp(_Conv):
     """Depthwise 2-D convolution, filter 1HWO with O = C * depth_multiplier."""
 
     name = "tensor.depthwise_conv2d"
+    window_kind = "depthwise"
     operands = ("input", "filter", "bias?")
     results = ("output",)
     attributes = {
@@ -62,6 +80,9 @@ class FullyConnectedOp(Operation):
         check_activation(self)
         check_rank(self, "weights", 2)
         check_rank(self, "bias", 1)
+        check_compute_types(self, "input")
+        check_weight_types(self, "weights")
+        check_fully_connected_shapes(self)
 
 
 class _Pool(Operation):
@@ -77,6 +98,8 @@ class _Pool(Operation):
         check_pair(self, "window")
         check_activation(self)
         check_rank(self, "input", 4)
+        check_compute_types(self, "input")
+        check_window_shapes(self, "pool")
 
 
 class AvgPool2DOp(_Pool):
@@ -99,6 +122,8 @@ class _Binary(Operation):
 
     def verify_(self) -> None:
         check_activation(self)
+        check_compute_types(self, "lhs", "rhs")
+        check_broadcast_result(self, "lhs", "rhs")
 
 
 class AddOp(_Binary):
@@ -143,6 +168,13 @@ class SoftmaxOp(Operation):
     attributes = {"beta": float}
     optional_attributes = KERNEL_ATTRS
 
+    def verify_(self) -> None:
+        check_compute_types(self, "input")
+        x = self.operand("input").type
+        if x.rank < 1 or x.shape != self.result.type.shape:
+            raise self.error(f"softmax needs an output shaped like its input {x}, got "
+                             f"{self.result.type}")
+
 
 class MaximumOp(Operation):
     """Broadcasting elementwise maximum (TFLite MAXIMUM)."""
@@ -152,6 +184,10 @@ class MaximumOp(Operation):
     results = ("output",)
     optional_attributes = KERNEL_ATTRS
 
+    def verify_(self) -> None:
+        check_compute_types(self, "lhs", "rhs")
+        check_broadcast_result(self, "lhs", "rhs")
+
 
 class MinimumOp(Operation):
     """Broadcasting elementwise minimum (TFLite MINIMUM)."""
@@ -160,6 +196,10 @@ class MinimumOp(Operation):
     operands = ("lhs", "rhs")
     results = ("output",)
     optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        check_compute_types(self, "lhs", "rhs")
+        check_broadcast_result(self, "lhs", "rhs")
 
 
 class _Unary(Operation):
@@ -173,6 +213,10 @@ class _Unary(Operation):
         if self.operand("input").type.shape != self.result.type.shape:
             raise self.error(f"shape changes from {self.operand('input').type} to "
                              f"{self.result.type}")
+        self.verify_types()
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
 
 
 class LogisticOp(_Unary):
@@ -223,11 +267,25 @@ class QuantizeOp(_Unary):
 
     name = "tensor.quantize"
 
+    def verify_types(self) -> None:
+        kinds = (element_kind(self.operand("input").type.element),
+                 element_kind(self.result.type.element))
+        if kinds[0] not in ("int8", "f32") or kinds[1] != "int8":
+            raise self.error(f"quantizes float32 or int8 into per-tensor int8, got "
+                             f"{self.operand('input').type} -> {self.result.type}")
+
 
 class DequantizeOp(_Unary):
     """int8 -> float32 (TFLite DEQUANTIZE)."""
 
     name = "tensor.dequantize"
+
+    def verify_types(self) -> None:
+        kinds = (element_kind(self.operand("input").type.element),
+                 element_kind(self.result.type.element))
+        if kinds != ("int8", "f32"):
+            raise self.error(f"dequantizes per-tensor int8 into float32, got "
+                             f"{self.operand('input').type} -> {self.result.type}")
 
 
 class PreluOp(Operation):
@@ -237,6 +295,10 @@ class PreluOp(Operation):
     operands = ("input", "alpha")
     results = ("output",)
     optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        check_compute_types(self, "input", "alpha")
+        check_broadcast_result(self, "input", "alpha")
 
 
 class MeanOp(Operation):
@@ -255,6 +317,13 @@ class MeanOp(Operation):
         if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= rank:
             raise self.error(f"axes must be distinct sorted dimensions of rank {rank}, "
                              f"got {list(axes)}")
+        check_compute_types(self, "input")
+        x = self.operand("input").type.shape
+        kept = tuple(1 if k in axes else d for k, d in enumerate(x))
+        dropped = tuple(d for k, d in enumerate(x) if k not in axes)
+        if self.result.type.shape not in (kept, dropped):
+            raise self.error(f"the mean of {list(x)} over axes {list(axes)} has shape "
+                             f"{list(kept)} or {list(dropped)}, the model says {self.result.type}")
 
 
 class PadOp(Operation):
@@ -276,6 +345,7 @@ class PadOp(Operation):
         want = tuple(d + b + a for d, (b, a) in zip(x.shape, pads))
         if want != y.shape:
             raise self.error(f"padding {x} by {list(pads)} gives {list(want)}, not {y}")
+        check_compute_types(self, "input")
 
 
 class ConcatenationOp(Operation):
@@ -301,6 +371,7 @@ class ConcatenationOp(Operation):
         if total != y.shape[axis]:
             raise self.error(f"inputs sum to {total} along axis {axis}, output has "
                              f"{y.shape[axis]}")
+        check_compute_types(self, "inputs")
 
 
 class TransposeOp(Operation):
@@ -319,6 +390,7 @@ class TransposeOp(Operation):
             raise self.error(f"perm {list(perm)} is not a permutation of {x.rank} dimensions")
         if tuple(x.shape[p] for p in perm) != y.shape:
             raise self.error(f"transposing {x} by {list(perm)} does not give {y}")
+        check_compute_types(self, "input")
 
 
 class StridedSliceOp(Operation):
@@ -346,6 +418,7 @@ class StridedSliceOp(Operation):
             count *= n0
         if count != self.result.type.num_elements:
             raise self.error(f"slice of {list(n)} elements does not match {self.result.type}")
+        check_compute_types(self, "input")
 
 
 class SplitOp(Operation):
@@ -361,5 +434,11 @@ class SplitOp(Operation):
         x, axis = self.operand("input").type, self.attrs["axis"]
         if not 0 <= axis < x.rank:
             raise self.error(f"axis {axis} out of range for {x}")
+        for r in self.result_values:
+            s = r.type.shape
+            if len(s) != x.rank or any(a != b for k, (a, b) in enumerate(zip(s, x.shape))
+                                       if k != axis):
+                raise self.error(f"result {r.type} is not a slice of {x} along axis {axis}")
         if sum(r.type.shape[axis] for r in self.result_values) != x.shape[axis]:
             raise self.error(f"results do not add up to {x} along axis {axis}")
+        check_compute_types(self, "input")

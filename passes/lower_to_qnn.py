@@ -57,7 +57,8 @@ def add_requant(module: Module, op: Operation, mult: np.ndarray, shift: np.ndarr
 
 def act_clamp(op: Operation) -> tuple[int, int]:
     out = op.result.type.element
-    return quantmath.activation_range_int8(op.attrs["act"], out.scale, out.zero_point)
+    return _where(op, quantmath.activation_range_int8, op.attrs["act"], out.scale,
+                  out.zero_point)
 
 
 class _LowerConv(RewritePattern):
@@ -74,7 +75,7 @@ class _LowerConv(RewritePattern):
         scales = scales_of(w)
         if len(scales) == 1:
             scales = scales * n_out
-        mult, shift = quantmath.conv_requant_params(x.scale, scales, out.scale)
+        mult, shift = _where(op, quantmath.conv_requant_params, x.scale, scales, out.scale)
         attrs = {
             "input_zp": x.zero_point, "output_zp": out.zero_point,
             **add_requant(self.module, op, mult, shift),
@@ -100,7 +101,7 @@ class _LowerFullyConnected(RewritePattern):
         x = op.operand("input").type.element
         w = op.operand("weights").type.element
         out = op.result.type.element
-        mult, shift = quantmath.fc_requant_params(x.scale, scales_of(w), out.scale)
+        mult, shift = _where(op, quantmath.fc_requant_params, x.scale, scales_of(w), out.scale)
         attrs = {
             "input_zp": x.zero_point, "weights_zp": zero_points_of(w)[0],
             "output_zp": out.zero_point,

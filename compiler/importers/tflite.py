@@ -12,7 +12,10 @@ file, the operator (name and index) or tensor, and the reason.
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +24,10 @@ from pathlib import Path
 import numpy as np
 import tflite
 from tflite.BuiltinOperator import BuiltinOperator
+from tflite.BuiltinOptions import BuiltinOptions
 from tflite.TensorType import TensorType as TflType
-from utc.compiler.errors import ImportError_
+from utc.compiler.errors import ImportError_, printable
+from utc.compiler.importers import tflite_checks as checks
 from utc.compiler.ir import (
     F32,
     Block,
@@ -36,6 +41,7 @@ from utc.compiler.ir import (
     SymbolRef,
     TensorType,
     Value,
+    VerifyError,
 )
 from utc.dialects import func, tensor
 
@@ -82,11 +88,14 @@ class TflOperator:
     outputs: list[int]
     raw: object  # tflite.Operator
 
-    def options(self, cls: type) -> object:
+    def options(self, cls: type) -> object | None:
+        """The operator's options table read as `cls`, or None when it is absent or its
+        union type tag names another table: TFLite Micro then leaves the parameters at
+        their zero defaults, so callers treat None exactly like that."""
         table = self.raw.BuiltinOptions()
-        opts = cls()
-        if table is None:
+        if table is None or self.raw.BuiltinOptionsType() != getattr(BuiltinOptions, cls.__name__):
             return None
+        opts = cls()
         opts.Init(table.Bytes, table.Pos)
         return opts
 
@@ -101,17 +110,21 @@ class OpRule:
     dtypes: tuple[str, ...]  # activation dtypes: "int8", "float32"
     summary: str
     constraints: str = ""
+    inputs: tuple[int, int | None] = (1, 1)  # operand count range TFLite Micro accepts
+    outputs: tuple[int, int | None] = (1, 1)
 
 
 OP_TABLE: dict[str, OpRule] = {}
 
 
 def op_rule(builtin: str, versions: tuple[int, int], dtypes: tuple[str, ...], summary: str,
-            constraints: str = "") -> Callable:
+            constraints: str = "", inputs: tuple[int, int | None] = (1, 1),
+            outputs: tuple[int, int | None] = (1, 1)) -> Callable:
     """Decorator adding a builder function to OP_TABLE (one row per TFLite builtin)."""
 
     def register(fn: Callable[[ImportContext, TflOperator], None]) -> Callable:
-        OP_TABLE[builtin] = OpRule(builtin, fn, versions, dtypes, summary, constraints)
+        OP_TABLE[builtin] = OpRule(builtin, fn, versions, dtypes, summary, constraints,
+                                   inputs, outputs)
         return fn
 
     return register
@@ -172,10 +185,26 @@ class ImportContext:
         index = op.inputs[position]
         if index in self.values:
             return self.values[index]
-        t = self.tensors[index]
-        if t.data is None:
-            raise self.fail(f"input tensor '{t.name}' (#{index}) is used before it is computed")
-        return self.constant(index)
+        return self.constant(index)  # check_dataflow: not computed means constant
+
+    def tensor_at(self, op: TflOperator, position: int) -> TflTensor:
+        """The tensor of a required input (an omitted one, index -1, is an error)."""
+        if position >= len(op.inputs) or op.inputs[position] < 0:
+            raise self.fail(f"input {position} is missing")
+        return self.tensors[op.inputs[position]]
+
+    def required_options(self, op: TflOperator, cls: type) -> object:
+        """Options an operator cannot run without (strides, filter sizes): TFLite Micro
+        would run with zero strides and divide by zero; utc refuses."""
+        opts = op.options(cls)
+        if opts is None:
+            raise self.fail(f"the operator has no {cls.__name__} (absent, or its type tag "
+                            "names another options table)")
+        return opts
+
+    def check_rank(self, value: Value, rank: int, role: str) -> None:
+        if value.type.rank != rank:
+            raise self.fail(f"{role} must have rank {rank}, got {value.type}")
 
     def constant(self, index: int, dequantize: bool = False, role: str | None = None) -> Value:
         """A tensor.constant for a constant tensor, created at its first use and named
@@ -202,12 +231,15 @@ class ImportContext:
         return op.result
 
     def const_data(self, op: TflOperator, position: int) -> np.ndarray:
-        """The data of a constant input (shape operands, axes...)."""
-        index = op.inputs[position]
-        t = self.tensors[index]
+        """The data of a constant integer input (paddings, axes, permutations, slice
+        bounds), as int64."""
+        t = self.tensor_at(op, position)
         if t.data is None:
             raise self.fail(f"input {position} ('{t.name}') must be a constant")
-        return t.data.reshape(t.shape)
+        if t.tfl_type not in (TflType.INT32, TflType.INT64):
+            tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+            raise self.fail(f"input {position} ('{t.name}') must be int32 or int64, got {tname}")
+        return t.data.reshape(t.shape).astype(np.int64)
 
     def output_type(self, op: TflOperator, position: int = 0) -> TensorType:
         return self.tensor_type(self.tensors[op.outputs[position]])
@@ -226,6 +258,14 @@ class ImportContext:
         names = [_short_name(self.tensors[o].name) for o in tfl.outputs]
         op = op_cls([v for v in operands if v is not None], types, attributes or {},
                     location=self.location(), result_names=names)
+        try:
+            # the dialect's verifier holds the shape rules (output shape inferred from the
+            # inputs and options, bias length, per-channel counts): one home for them,
+            # shared with `utc opt`; here its message is re-anchored on the TFLite operator
+            op.verify()
+        except VerifyError as exc:
+            message = str(exc).removeprefix(f"{op.where()}: ")
+            raise self.fail(message) from None
         self.block.append(op)
         for index, result in zip(tfl.outputs, op.result_values):
             self.values[index] = result
@@ -260,47 +300,61 @@ def _dequantize(t: TflTensor, ttype: TensorType) -> np.ndarray:
 
 # ---- reading the flatbuffer -------------------------------------------------------------
 
-def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph) -> list[TflTensor]:
+def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
+                  file_bytes: int) -> list[TflTensor]:
+    """Read every tensor of the subgraph, checking what makes it safe to use: its shape
+    (positive, bounded), its quantization (finite, in range, one entry per channel) and
+    its buffer (in range, sized for the shape)."""
+    num_buffers = model.BuffersLength()
+    checks.check_count(path, "tensor", graph.TensorsLength(), file_bytes)
     out = []
     for i in range(graph.TensorsLength()):
         t = graph.Tensors(i)
-        name = (t.Name() or b"").decode("utf-8", "replace")
+        # names come from the file: made printable once, so no message can be broken
+        name = printable((t.Name() or b"").decode("utf-8", "replace"))
+        label = checks.tensor_label(i, name)
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
         if not t.ShapeSignatureIsNone() and t.ShapeSignatureLength():
             sig = [int(d) for d in t.ShapeSignatureAsNumpy()]
             dynamic = [k for k, d in enumerate(sig) if d < 0]
             # a dynamic batch dimension is taken as its static size, as TFLite Micro does
             if any(k != 0 for k in dynamic) or (dynamic and shape and shape[0] < 1):
-                raise ImportError_(
-                    f"{path}: tensor '{name}' (#{i}) has dynamic dimensions {sig}; "
-                    "utc needs static shapes"
-                )
+                raise ImportError_(f"{path}: {label} has dynamic dimensions {sig}; utc needs "
+                                   "static shapes")
         if any(d < 0 for d in shape):
-            raise ImportError_(f"{path}: tensor '{name}' (#{i}) has unknown dimensions {list(shape)}")
+            raise ImportError_(f"{path}: {label} has unknown dimensions {list(shape)}")
+        tfl_type = t.Type()
+        itemsize = np.dtype(_NP_OF[tfl_type]).itemsize if tfl_type in _NP_OF else 8
+        checks.check_shape(path, label, shape, itemsize)
         if t.Sparsity() is not None:
-            raise ImportError_(f"{path}: tensor '{name}' (#{i}) is stored sparse (sparse weights "
-                               "are not supported; re-convert the model without sparsity)")
+            raise ImportError_(f"{path}: {label} is stored sparse (sparse weights are not "
+                               "supported; re-convert the model without sparsity)")
         if t.IsVariable():
-            raise ImportError_(f"{path}: tensor '{name}' (#{i}) is a variable (stateful models "
-                               "are not supported)")
+            raise ImportError_(f"{path}: {label} is a variable (stateful models are not "
+                               "supported)")
         q = t.Quantization()
         scales = zps = None
         qdim = 0
-        if q is not None and q.ScaleLength():
+        if q is not None and q.ScaleLength() and tfl_type != TflType.FLOAT32:
             scales = q.ScaleAsNumpy().astype(np.float32)
             zps = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else None
             qdim = q.QuantizedDimension()
+            checks.check_quantization(path, label, _TFL_TYPE_NAMES.get(tfl_type, "?"), shape,
+                                      scales, zps, qdim)
         data = None
         buf_index = t.Buffer()
-        if 0 < buf_index < model.BuffersLength():
+        if not 0 <= buf_index < num_buffers:
+            raise ImportError_(f"{path}: {label} names buffer #{buf_index}, but the model has "
+                               f"{num_buffers} buffers")
+        if buf_index > 0:
             buf = model.Buffers(buf_index)
             if buf.Offset() > 1:
-                raise ImportError_(f"{path}: tensor '{name}' (#{i}) stores its data outside the "
-                                   "flatbuffer (models over 2 GB are not supported)")
+                raise ImportError_(f"{path}: {label} stores its data outside the flatbuffer "
+                                   "(models over 2 GB are not supported)")
             if buf.DataLength():
                 raw = buf.DataAsNumpy().tobytes()
-                data = _decode(path, name, i, t.Type(), raw, shape)
-        out.append(TflTensor(i, name, shape, t.Type(), scales, zps, qdim, data))
+                data = _decode(path, label, tfl_type, raw, shape)
+        out.append(TflTensor(i, name, shape, tfl_type, scales, zps, qdim, data))
     return out
 
 
@@ -310,27 +364,37 @@ _NP_OF = {
 }
 
 
-def _decode(path: str, name: str, i: int, ttype: int, raw: bytes, shape: tuple) -> np.ndarray:
+def _decode(path: str, label: str, ttype: int, raw: bytes, shape: tuple) -> np.ndarray:
     if ttype in _REFUSED_TYPES:
-        raise ImportError_(f"{path}: constant tensor '{name}' (#{i}): {_REFUSED_TYPES[ttype]}")
+        raise ImportError_(f"{path}: constant {label}: {_REFUSED_TYPES[ttype]}")
     if ttype not in _NP_OF:
         tname = _TFL_TYPE_NAMES.get(ttype, str(ttype))
-        raise ImportError_(f"{path}: constant tensor '{name}' (#{i}) has unsupported type {tname}")
+        raise ImportError_(f"{path}: constant {label} has unsupported type {tname}")
     dtype = np.dtype(_NP_OF[ttype])
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)
     if len(raw) != count * dtype.itemsize:
-        raise ImportError_(f"{path}: constant tensor '{name}' (#{i}) holds {len(raw)} bytes, "
-                           f"its shape {list(shape)} needs {count * dtype.itemsize}")
+        raise ImportError_(f"{path}: constant {label} holds {len(raw)} bytes, its shape "
+                           f"{list(shape)} needs {count * dtype.itemsize}")
     return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="))
 
 
-def load_flatbuffer(path: str | Path) -> tuple[bytes, tflite.Model]:
-    """Read and sanity-check a .tflite file; corrupt input becomes one clear ImportError_."""
+def load_flatbuffer(path: str | Path,
+                    max_bytes: int = checks.MAX_MODEL_BYTES) -> tuple[bytes, tflite.Model]:
+    """Read and sanity-check a .tflite file; corrupt input becomes one clear ImportError_.
+
+    Only regular files are read, and at most `max_bytes` of them, so a device or a pipe
+    (`/dev/zero`) cannot make utc read without end."""
     path = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ImportError_(f"{path}: not a regular file")
+            data = f.read(max_bytes + 1)
     except OSError as exc:
         raise ImportError_(f"{path}: cannot read file ({exc.strerror})") from None
+    if len(data) > max_bytes:
+        raise ImportError_(f"{path}: the file is larger than the {max_bytes}-byte limit of a "
+                           "model")
     if len(data) < 8:
         raise ImportError_(f"{path}: not a TFLite flatbuffer (file is only {len(data)} bytes)")
     if data[4:8] != b"TFL3":
@@ -343,41 +407,64 @@ def load_flatbuffer(path: str | Path) -> tuple[bytes, tflite.Model]:
     return data, model
 
 
-def _operators(path: str, model: tflite.Model, graph: tflite.SubGraph) -> list[TflOperator]:
+def _operators(path: str, model: tflite.Model, graph: tflite.SubGraph,
+               file_bytes: int) -> list[TflOperator]:
+    checks.check_count(path, "operator", graph.OperatorsLength(), file_bytes)
+    num_codes = model.OperatorCodesLength()
+    num_tensors = graph.TensorsLength()
     ops = []
     for i in range(graph.OperatorsLength()):
         raw = graph.Operators(i)
-        code = model.OperatorCodes(raw.OpcodeIndex())
+        opcode = raw.OpcodeIndex()
+        if not 0 <= opcode < num_codes:
+            raise ImportError_(f"{path}: operator #{i} names operator code #{opcode}, but the "
+                               f"model has {num_codes}")
+        code = model.OperatorCodes(opcode)
         builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
         name = BUILTIN_NAMES.get(builtin, f"builtin code {builtin}")
         if name == "CUSTOM":
-            custom = (code.CustomCode() or b"").decode("utf-8", "replace")
+            custom = printable((code.CustomCode() or b"").decode("utf-8", "replace")[:80])
             name = f"CUSTOM '{custom}'"
         inputs = [int(x) for x in raw.InputsAsNumpy()] if raw.InputsLength() else []
         outputs = [int(x) for x in raw.OutputsAsNumpy()] if raw.OutputsLength() else []
+        checks.check_operator_indices(path, f"operator #{i} {name}", inputs, outputs,
+                                      num_tensors)
         ops.append(TflOperator(i, name, code.Version(), inputs, outputs, raw))
     return ops
 
 
-def import_tflite(path: str | Path, name: str = "model") -> Module:
-    """Import a TFLite model file into a `tensor`-dialect module."""
+def import_tflite(path: str | Path, name: str = "model",
+                  max_bytes: int = checks.MAX_MODEL_BYTES) -> Module:
+    """Import a TFLite model file into a `tensor`-dialect module.
+
+    Reading the flatbuffer is guarded: a damaged offset or length that the checks did not
+    catch still ends as one 'corrupt flatbuffer' line. Building the IR is not guarded that
+    way, so a utc bug there surfaces as an internal error instead of being misreported."""
     path = str(path)
-    _, model = load_flatbuffer(path)
+    data, model = load_flatbuffer(path, max_bytes)
     try:
-        return _import(path, model, name)
+        graph, tensors, ops = _read(path, model, len(data))
     except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError,
             struct.error) as exc:
         if isinstance(exc, ImportError_):
             raise
         raise ImportError_(f"{path}: truncated or corrupt TFLite flatbuffer ({type(exc).__name__}"
-                           f": {exc})") from None
+                           f": {printable(exc)})") from None
+    try:
+        return _build(path, name, graph, tensors, ops)
+    except struct.error as exc:  # an options table pointing outside the file
+        raise ImportError_(f"{path}: truncated or corrupt TFLite flatbuffer ({exc})") from None
 
 
-def _import(path: str, model: tflite.Model, name: str) -> Module:
+def _read(path: str, model: tflite.Model, file_bytes: int) -> tuple:
+    """Read and validate the one subgraph: tensors, operators and dataflow."""
+    checks.check_count(path, "buffer", model.BuffersLength(), file_bytes)
+    checks.check_count(path, "operator code", model.OperatorCodesLength(), file_bytes)
+    checks.check_count(path, "subgraph", model.SubgraphsLength(), file_bytes)
     if model.SubgraphsLength() != 1:
         count = model.SubgraphsLength()
         if count > 1:
-            main_ops = _operators(path, model, model.Subgraphs(0))
+            main_ops = _operators(path, model, model.Subgraphs(0), file_bytes)
             flow = [op for op in main_ops if op.builtin in _CONTROL_FLOW]
             if flow:
                 raise ImportError_(f"{path}: operator #{flow[0].index} {flow[0].builtin}: "
@@ -386,8 +473,8 @@ def _import(path: str, model: tflite.Model, name: str) -> Module:
         raise ImportError_(f"{path}: model has {count} subgraphs (control flow "
                            "or several signatures); utc supports exactly one")
     graph = model.Subgraphs(0)
-    tensors = _read_tensors(path, model, graph)
-    ops = _operators(path, model, graph)
+    tensors = _read_tensors(path, model, graph, file_bytes)
+    ops = _operators(path, model, graph, file_bytes)
     for op in ops:  # refuse unsupported operators before doing any work
         rule = OP_TABLE.get(op.builtin)
         if rule is None:
@@ -397,10 +484,24 @@ def _import(path: str, model: tflite.Model, name: str) -> Module:
         if not lo <= op.version <= hi:
             raise ImportError_(f"{path}: operator #{op.index} {op.builtin} version {op.version} "
                                f"is not supported (utc implements versions {lo}-{hi})")
+        checks.check_arity(path, f"operator #{op.index} {op.builtin}", op.inputs, op.outputs,
+                           rule.inputs, rule.outputs)
+    checks.check_count(path, "model input", graph.InputsLength(), file_bytes)
+    checks.check_count(path, "model output", graph.OutputsLength(), file_bytes)
+    inputs = [int(i) for i in graph.InputsAsNumpy()] if graph.InputsLength() else []
+    outputs = [int(i) for i in graph.OutputsAsNumpy()] if graph.OutputsLength() else []
+    checks.check_dataflow(
+        path, inputs, outputs,
+        [(f"operator #{op.index} {op.builtin}", op.inputs, op.outputs) for op in ops],
+        [t.data is not None for t in tensors],
+        [checks.tensor_label(t.index, t.name) for t in tensors])
+    return (inputs, outputs), tensors, ops
 
+
+def _build(path: str, name: str, graph: tuple, tensors: list[TflTensor],
+           ops: list[TflOperator]) -> Module:
+    inputs, outputs = graph
     module = Module(name)
-    inputs = [int(i) for i in graph.InputsAsNumpy()]
-    outputs = [int(i) for i in graph.OutputsAsNumpy()]
     block = Block()
     ctx = ImportContext(path, module, block, tensors)
     for idx in inputs:
@@ -412,9 +513,7 @@ def _import(path: str, model: tflite.Model, name: str) -> Module:
     ctx.current = None
     results = []
     for idx in outputs:
-        if idx not in ctx.values:
-            if tensors[idx].data is None:
-                raise ImportError_(f"{path}: model output '{tensors[idx].name}' is never computed")
+        if idx not in ctx.values:  # check_dataflow: a constant output
             ctx.constant(idx)
         results.append(ctx.values[idx])
     block.append(func.ReturnOp(results))
@@ -432,7 +531,7 @@ def _import(path: str, model: tflite.Model, name: str) -> Module:
 def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
                             position: int = 0) -> str:
     """Check the dtype of the operator's data input; return 'int8' or 'float32'."""
-    t = ctx.tensors[op.inputs[position]]
+    t = ctx.tensor_at(op, position)
     kind = {TflType.INT8: "int8", TflType.FLOAT32: "float32"}.get(t.tfl_type)
     if kind is None or kind not in dtypes:
         ctx.tensor_type(t)  # raises the specific dtype message when there is one
@@ -444,12 +543,17 @@ def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[s
 def _weights(ctx: ImportContext, op: TflOperator, position: int, kind: str,
              role: str = "weights") -> Value:
     """Filter/weights input; hybrid float models get their int8 weights dequantized here."""
-    index = op.inputs[position]
-    t = ctx.tensors[index]
+    t = ctx.tensor_at(op, position)
     if t.data is None:
         raise ctx.fail(f"weights '{t.name}' must be constant (utc compiles weights into flash)")
     hybrid = kind == "float32" and t.tfl_type != TflType.FLOAT32
-    return ctx.constant(index, dequantize=hybrid, role=role)
+    if kind == "int8" and t.tfl_type != TflType.INT8:
+        tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+        raise ctx.fail(f"int8 operators need int8 weights, got {tname}")
+    if hybrid and (t.tfl_type != TflType.INT8 or t.scales is None):
+        tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+        raise ctx.fail(f"float32 operators need float32 or quantized int8 weights, got {tname}")
+    return ctx.constant(t.index, dequantize=hybrid, role=role)
 
 
 def _bias(ctx: ImportContext, op: TflOperator, position: int, kind: str) -> Value | None:
@@ -466,7 +570,7 @@ def _bias(ctx: ImportContext, op: TflOperator, position: int, kind: str) -> Valu
 
 @op_rule("FULLY_CONNECTED", (1, 12), ("int8", "float32"),
          "fully connected layer, any input rank, optional bias",
-         "default weights format only; keep_num_dims supported; int8 weights symmetric")
+         "default weights format only; keep_num_dims supported; int8 weights symmetric", inputs=(2, 3))
 def _fully_connected(ctx: ImportContext, op: TflOperator) -> None:
     kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
     opts = op.options(tflite.FullyConnectedOptions)
@@ -497,12 +601,14 @@ def _conv_common(ctx: ImportContext, opts: object) -> dict:
 
 @op_rule("CONV_2D", (1, 8), ("int8", "float32"),
          "2-D convolution, NHWC, SAME/VALID padding, strides, dilation",
-         "int8: per-channel or per-tensor weights; no grouped convolution")
+         "int8: per-channel or per-tensor weights; no grouped convolution", inputs=(2, 3))
 def _conv2d(ctx: ImportContext, op: TflOperator) -> None:
     kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
-    attrs = _conv_common(ctx, op.options(tflite.Conv2DOptions))
+    attrs = _conv_common(ctx, ctx.required_options(op, tflite.Conv2DOptions))
     x = ctx.input(op, 0)
     w = _weights(ctx, op, 1, kind, "filter")
+    ctx.check_rank(x, 4, "the input")
+    ctx.check_rank(w, 4, "the filter")
     if w.type.shape[3] != x.type.shape[3]:
         raise ctx.fail(f"grouped convolution (filter depth {w.type.shape[3]}, input depth "
                        f"{x.type.shape[3]}) is not supported")
@@ -510,15 +616,17 @@ def _conv2d(ctx: ImportContext, op: TflOperator) -> None:
 
 
 @op_rule("DEPTHWISE_CONV_2D", (1, 7), ("int8", "float32"),
-         "depthwise 2-D convolution, any depth multiplier, SAME/VALID, strides, dilation")
+         "depthwise 2-D convolution, any depth multiplier, SAME/VALID, strides, dilation", inputs=(2, 3))
 def _depthwise_conv2d(ctx: ImportContext, op: TflOperator) -> None:
     kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
-    opts = op.options(tflite.DepthwiseConv2DOptions)
+    opts = ctx.required_options(op, tflite.DepthwiseConv2DOptions)
     attrs = _conv_common(ctx, opts)
     x = ctx.input(op, 0)
     w = _weights(ctx, op, 1, kind, "filter")
+    ctx.check_rank(x, 4, "the input")
+    ctx.check_rank(w, 4, "the filter")
     in_c, out_c = x.type.shape[3], w.type.shape[3]
-    if in_c == 0 or out_c % in_c:
+    if out_c % in_c:
         raise ctx.fail(f"filter depth {out_c} is not a multiple of input depth {in_c}")
     attrs["depth_multiplier"] = out_c // in_c
     bias = _bias(ctx, op, 2, kind)
@@ -529,7 +637,7 @@ def _depthwise_conv2d(ctx: ImportContext, op: TflOperator) -> None:
 
 def _pool(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
     _activation_dtype_check(ctx, op, ("int8", "float32"))
-    opts = op.options(tflite.Pool2DOptions)
+    opts = ctx.required_options(op, tflite.Pool2DOptions)
     act = ctx.activation(opts.FusedActivationFunction())
     if act == "tanh":
         raise ctx.fail("fused TANH activation is not supported on pooling")
@@ -561,7 +669,7 @@ def _binary(ctx: ImportContext, op: TflOperator, cls: type[Operation], opts_cls:
 
 
 @op_rule("ADD", (1, 5), ("int8", "float32"), "elementwise addition with broadcasting",
-         "int8: inputs and output per-tensor quantized")
+         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
 def _add(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.AddOp, tflite.AddOptions)
 
@@ -579,7 +687,7 @@ def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
 
 
 @op_rule("RESHAPE", (1, 2), ("int8", "float32"), "reshape (becomes a view: no copy)",
-         "output shape must be static")
+         "output shape must be static", inputs=(1, 2))
 def _reshape(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
 
@@ -589,7 +697,7 @@ def _reshape(ctx: ImportContext, op: TflOperator) -> None:
 def _softmax(ctx: ImportContext, op: TflOperator) -> None:
     _activation_dtype_check(ctx, op, ("int8", "float32"))
     opts = op.options(tflite.SoftmaxOptions)
-    beta = float(opts.Beta()) if opts is not None else 1.0
+    beta = float(opts.Beta()) if opts is not None else 0.0  # TFLite Micro's zero default
     out = ctx.output_type(op)
     if isinstance(out.element, QuantizedType) and (
         out.element.zero_point != -128 or abs(out.element.scale - 1 / 256) > 1e-9
@@ -601,13 +709,13 @@ def _softmax(ctx: ImportContext, op: TflOperator) -> None:
 # ---- elementwise arithmetic ----------------------------------------------------------------
 
 @op_rule("SUB", (1, 3), ("int8", "float32"), "elementwise subtraction with broadcasting",
-         "int8: inputs and output per-tensor quantized")
+         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
 def _sub(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.SubOp, tflite.SubOptions)
 
 
 @op_rule("MUL", (1, 4), ("int8", "float32"), "elementwise multiplication with broadcasting",
-         "int8: inputs and output per-tensor quantized")
+         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
 def _mul(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.MulOp, tflite.MulOptions)
 
@@ -615,7 +723,7 @@ def _mul(ctx: ImportContext, op: TflOperator) -> None:
 def _same_quantization(ctx: ImportContext, op: TflOperator, positions: list[int],
                        outputs: bool = True) -> None:
     """Ops that move values without rescaling need one quantization for all of them."""
-    types = [ctx.tensor_type(ctx.tensors[op.inputs[p]]).element for p in positions]
+    types = [ctx.tensor_type(ctx.tensor_at(op, p)).element for p in positions]
     if outputs:
         types += [ctx.output_type(op, i).element for i in range(len(op.outputs))]
     if any(t != types[0] for t in types):
@@ -630,13 +738,13 @@ def _min_max(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
 
 
 @op_rule("MAXIMUM", (1, 4), ("int8", "float32"), "elementwise maximum with broadcasting",
-         "int8: inputs and output share one quantization")
+         "int8: inputs and output share one quantization", inputs=(2, 2))
 def _maximum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MaximumOp)
 
 
 @op_rule("MINIMUM", (1, 4), ("int8", "float32"), "elementwise minimum with broadcasting",
-         "int8: inputs and output share one quantization")
+         "int8: inputs and output share one quantization", inputs=(2, 2))
 def _minimum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MinimumOp)
 
@@ -691,7 +799,7 @@ def _leaky_relu(ctx: ImportContext, op: TflOperator) -> None:
 
 
 @op_rule("PRELU", (1, 1), ("int8", "float32"), "x >= 0 ? x : alpha * x, alpha broadcast",
-         "int8: alpha quantized per tensor")
+         "int8: alpha quantized per tensor", inputs=(2, 2))
 def _prelu(ctx: ImportContext, op: TflOperator) -> None:
     _activation_dtype_check(ctx, op, ("int8", "float32"))
     alpha = ctx.input(op, 1)
@@ -718,7 +826,7 @@ def _quantize(ctx: ImportContext, op: TflOperator) -> None:
          "non-constant input per-tensor quantized")
 def _dequantize_op(ctx: ImportContext, op: TflOperator) -> None:
     _activation_dtype_check(ctx, op, ("int8",))
-    index = op.inputs[0]
+    index = ctx.tensor_at(op, 0).index
     if index not in ctx.values and ctx.tensors[index].data is not None:
         # dequantized weights: fold at compile time, the float constant goes to flash
         ctx.values[op.outputs[0]] = ctx.constant(index, dequantize=True, role="dequantized")
@@ -745,7 +853,7 @@ def _axes(ctx: ImportContext, op: TflOperator, position: int, rank: int) -> list
 
 
 @op_rule("MEAN", (1, 3), ("int8", "float32"), "mean over constant axes, keep_dims or not",
-         "int8: input and output per-tensor quantized")
+         "int8: input and output per-tensor quantized", inputs=(2, 2))
 def _mean(ctx: ImportContext, op: TflOperator) -> None:
     _activation_dtype_check(ctx, op, ("int8", "float32"))
     x = ctx.input(op, 0)
@@ -762,7 +870,8 @@ def _squeeze(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
 
 
-@op_rule("EXPAND_DIMS", (1, 2), ("int8", "float32"), "insert a size-1 dimension (a view: no copy)")
+@op_rule("EXPAND_DIMS", (1, 2), ("int8", "float32"), "insert a size-1 dimension (a view: no copy)",
+         inputs=(2, 2))
 def _expand_dims(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
 
@@ -791,28 +900,28 @@ def _pad_common(ctx: ImportContext, op: TflOperator, value_position: int | None)
 
 
 @op_rule("PAD", (1, 4), ("int8", "float32"), "constant padding (zero, or the zero point)",
-         "constant paddings; int8: output quantized like the input")
+         "constant paddings; int8: output quantized like the input", inputs=(2, 2))
 def _pad(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, None)
 
 
 @op_rule("PADV2", (1, 4), ("int8", "float32"), "constant padding with a given value",
-         "constant paddings and value; int8: value and output quantized like the input")
+         "constant paddings and value; int8: value and output quantized like the input", inputs=(2, 3))
 def _padv2(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, 2)
 
 
 @op_rule("CONCATENATION", (1, 3), ("int8", "float32"), "join tensors along an axis",
-         "no fused activation; int8: inputs and output share one quantization")
+         "no fused activation; int8: inputs and output share one quantization", inputs=(1, None))
 def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
     _activation_dtype_check(ctx, op, ("int8", "float32"))
     _same_quantization(ctx, op, list(range(len(op.inputs))))
-    opts = op.options(tflite.ConcatenationOptions)
-    act = ctx.activation(opts.FusedActivationFunction())
+    opts = op.options(tflite.ConcatenationOptions)  # absent: axis 0, no activation
+    act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
     if act != "none":
         raise ctx.fail(f"fused activation {act.upper()} on CONCATENATION is not supported")
     rank = ctx.output_type(op).rank
-    axis = int(opts.Axis())
+    axis = int(opts.Axis()) if opts is not None else 0
     if not -rank <= axis < rank:
         raise ctx.fail(f"axis {axis} is out of range for rank {rank}")
     ctx.emit(tensor.ConcatenationOp, op, [ctx.input(op, i) for i in range(len(op.inputs))],
@@ -820,7 +929,7 @@ def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
 
 
 @op_rule("TRANSPOSE", (1, 6), ("int8", "float32"), "permute dimensions (up to 6-D)",
-         "constant permutation; int8: output quantized like the input")
+         "constant permutation; int8: output quantized like the input", inputs=(2, 2))
 def _transpose(ctx: ImportContext, op: TflOperator) -> None:
     _activation_dtype_check(ctx, op, ("int8", "float32"))
     _same_quantization(ctx, op, [0])
@@ -836,7 +945,7 @@ def _transpose(ctx: ImportContext, op: TflOperator) -> None:
 
 @op_rule("STRIDED_SLICE", (1, 6), ("int8", "float32"),
          "strided window with begin/end/shrink-axis masks (up to 6-D)",
-         "constant begin/end/strides; int8: output quantized like the input")
+         "constant begin/end/strides; int8: output quantized like the input", inputs=(4, 4))
 def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
     from utc.compiler import slice_math
 
@@ -877,11 +986,13 @@ def _split_common(ctx: ImportContext, op: TflOperator, data: int, axis_pos: int)
     ctx.emit(tensor.SplitOp, op, [x], {"axis": axis[0]})
 
 
-@op_rule("SPLIT", (1, 3), ("int8", "float32"), "cut into equal parts along a constant axis")
+@op_rule("SPLIT", (1, 3), ("int8", "float32"), "cut into equal parts along a constant axis",
+         inputs=(2, 2), outputs=(1, None))
 def _split(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=1, axis_pos=0)
 
 
-@op_rule("SPLIT_V", (1, 2), ("int8", "float32"), "cut into given sizes along a constant axis")
+@op_rule("SPLIT_V", (1, 2), ("int8", "float32"), "cut into given sizes along a constant axis",
+         inputs=(3, 3), outputs=(1, None))
 def _split_v(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=0, axis_pos=2)
