@@ -3,7 +3,12 @@
 This is what `utc run` uses, and what end-to-end tests compare against the TFLite
 Micro interpreter: the generated folder, compiled warning-free with
 `-Wall -Wextra -Werror`, plus a small runner that streams raw samples through
-`NAME_invoke`, so thousands of inputs cost one process.
+`NAME_invoke`, so thousands of inputs cost one process (and one arena, reused by every
+invocation, as on a device).
+
+`extra_flags` go to the compile *and* the link step: instrumentation such as
+`-fsanitize=address,undefined` needs its runtime library linked in, and a flag given to
+one step only would build objects the link cannot resolve (or silently not instrument).
 """
 
 from __future__ import annotations
@@ -31,7 +36,10 @@ def host_compiler() -> str:
 
 def build_runner(out_dir: Path, name: str, num_inputs: int, num_outputs: int,
                  build_dir: Path, extra_flags: Sequence[str] = ()) -> Path:
-    """Compile the generated sources and a runner main into `build_dir/runner`."""
+    """Compile the generated sources and a runner main into `build_dir/runner`.
+
+    `extra_flags` follow the default flags (so `-O0` overrides `-O2`) on every compile
+    and are repeated on the link."""
     templates = Path(__file__).resolve().parent.parent / "codegen" / "templates"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)),
                              trim_blocks=True, lstrip_blocks=True,
@@ -56,29 +64,45 @@ def build_runner(out_dir: Path, name: str, num_inputs: int, num_outputs: int,
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         objects = list(pool.map(compile_one, sources))
     exe = build_dir / "runner"
-    proc = subprocess.run([cxx, *objects, "-o", str(exe)], capture_output=True, text=True)
+    proc = subprocess.run([cxx, *extra_flags, *objects, "-o", str(exe)],
+                          capture_output=True, text=True)
     if proc.returncode:
         raise UtcError(f"host link failed: {proc.stderr.strip().splitlines()[0]}")
     return exe
 
 
-def run_runner(exe: Path, inputs: Sequence[Sequence[np.ndarray]],
-               output_specs: Sequence[tuple[tuple[int, ...], np.dtype]]) -> list[list[np.ndarray]]:
-    """Run samples (each a list of input arrays) through the runner; return outputs."""
+def run_runner_process(exe: Path, inputs: Sequence[Sequence[np.ndarray]],
+                       env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run samples through the runner in one process and return it as it finished (exit
+    status, raw stdout bytes, stderr), without judging it: callers that look at stderr,
+    such as the sanitizer tests, need all three."""
     payload = b"".join(np.ascontiguousarray(x).tobytes() for sample in inputs for x in sample)
-    proc = subprocess.run([str(exe), str(len(inputs))], input=payload, capture_output=True)
-    if proc.returncode:
-        raise UtcError(f"generated code exited with status {proc.returncode}")
+    return subprocess.run([str(exe), str(len(inputs))], input=payload, capture_output=True,
+                          env=env)
+
+
+def decode_outputs(stdout: bytes, count: int,
+                   output_specs: Sequence[tuple[tuple[int, ...], np.dtype]]) -> list[list[np.ndarray]]:
+    """Split the runner's raw stdout into `count` samples of output arrays."""
     sizes = [int(np.prod(s, dtype=np.int64)) * np.dtype(d).itemsize for s, d in output_specs]
     per_sample = sum(sizes)
-    if len(proc.stdout) != per_sample * len(inputs):
+    if len(stdout) != per_sample * count:
         raise UtcError("generated code produced the wrong amount of output")
     results = []
     pos = 0
-    for _ in inputs:
+    for _ in range(count):
         sample = []
         for (shape, dtype), size in zip(output_specs, sizes):
-            sample.append(np.frombuffer(proc.stdout[pos : pos + size], dtype=dtype).reshape(shape))
+            sample.append(np.frombuffer(stdout[pos : pos + size], dtype=dtype).reshape(shape))
             pos += size
         results.append(sample)
     return results
+
+
+def run_runner(exe: Path, inputs: Sequence[Sequence[np.ndarray]],
+               output_specs: Sequence[tuple[tuple[int, ...], np.dtype]]) -> list[list[np.ndarray]]:
+    """Run samples (each a list of input arrays) through the runner; return outputs."""
+    proc = run_runner_process(exe, inputs)
+    if proc.returncode:
+        raise UtcError(f"generated code exited with status {proc.returncode}")
+    return decode_outputs(proc.stdout, len(inputs), output_specs)

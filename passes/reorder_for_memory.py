@@ -9,6 +9,12 @@ will become a view), finds an order of minimum peak with
 `compiler/planning/reorder.py:min_peak_order` and applies it only when its peak is
 strictly below the current order's. Only the order of independent ops changes, so the
 results are bit-identical. Constants move with their first user.
+
+The search is exponential in the width of the graph at worst, so it runs on a work budget
+(`budget`, in the units of compiler/planning/reorder.py, default `DEFAULT_BUDGET`): past
+it the greedy order (or the current one) is used, still only when it lowers the peak. The
+budget is a count, not a time, so the chosen order, and the output, never depend on the
+machine. Building the graph and applying the order are linear in the ops and operands.
 """
 
 from __future__ import annotations
@@ -17,7 +23,13 @@ from dataclasses import dataclass
 
 from utc.compiler.ir import Module, Operation, Value
 from utc.compiler.pass_manager import Pass, register_pass
-from utc.compiler.planning.reorder import Graph, Step, min_peak_order, order_peak
+from utc.compiler.planning.reorder import (
+    DEFAULT_BUDGET,
+    Graph,
+    Step,
+    min_peak_order,
+    order_peak,
+)
 from utc.dialects import func, tensor
 from utc.dialects.func import main_function
 
@@ -77,7 +89,7 @@ class ReorderForMemory(Pass):
     """Reorder independent ops to lower the peak of live activation bytes."""
 
     name = "reorder-for-memory"
-    budget: int = 20000
+    budget: int = DEFAULT_BUDGET  # units of work of the order search (see above)
 
     def run(self, module: Module) -> None:
         fn = main_function(module)

@@ -311,7 +311,7 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
     for i in range(graph.TensorsLength()):
         t = graph.Tensors(i)
         # names come from the file: made printable once, so no message can be broken
-        name = printable((t.Name() or b"").decode("utf-8", "replace"))
+        name = printable((t.Name() or b"").decode("utf-8", "backslashreplace"))
         label = checks.tensor_label(i, name)
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
         if not t.ShapeSignatureIsNone() and t.ShapeSignatureLength():
@@ -423,7 +423,7 @@ def _operators(path: str, model: tflite.Model, graph: tflite.SubGraph,
         builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
         name = BUILTIN_NAMES.get(builtin, f"builtin code {builtin}")
         if name == "CUSTOM":
-            custom = printable((code.CustomCode() or b"").decode("utf-8", "replace")[:80])
+            custom = printable((code.CustomCode() or b"").decode("utf-8", "backslashreplace")[:80])
             name = f"CUSTOM '{custom}'"
         inputs = [int(x) for x in raw.InputsAsNumpy()] if raw.InputsLength() else []
         outputs = [int(x) for x in raw.OutputsAsNumpy()] if raw.OutputsLength() else []

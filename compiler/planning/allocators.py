@@ -14,6 +14,16 @@ with buffer k ended at or below k's old offset and has only moved down, so that 
 offset is still free and first fit finds it or a lower one). So searching over *orders*
 with first fit can reach every optimum, which is what `optimal` does: a portfolio of
 greedy orders, then a seeded local search over orders.
+
+Bounded work on hostile inputs: one placement costs O(n + E log E) for n buffers with E
+conflicts (E is up to n^2 when everything is live at once), building the conflict graph
+the same. The portfolio is a fixed handful of placements per connected component and
+stops after its first order once a component's placements have cost `_PORTFOLIO_WORK`
+units; the local search runs on the one component that sets the arena, re-indexed so
+that each move costs that component's size rather than the whole model's, and every move
+it tries, skipped ones included, is charged against its work budget. No step of
+`optimal` is super-polynomial or unbudgeted; the budgets are counts, never clocks, so a
+model always gets the same plan.
 """
 
 from __future__ import annotations
@@ -138,22 +148,24 @@ def _portfolio_orders(p: _Problem, members: list[int]) -> list[list[int]]:
     return orders
 
 
-def _components(p: _Problem) -> list[list[int]]:
-    """Non-empty buffers grouped into connected components of the conflict graph.
+def _component_members(buffers: Sequence[Buffer]) -> list[list[int]]:
+    """Non-empty buffers (indices, ascending) grouped into connected components of the
+    conflict graph.
 
     On an interval graph these are maximal runs of the schedule whose live ranges chain
     together; they never share a step, so each can be packed on its own from offset 0.
+    Components come in order of their first step.
     """
-    bs = p.buffers
     comps: list[list[int]] = []
     reach = None
-    for i in sorted(p.live, key=lambda i: (bs[i].start, i)):
-        if reach is None or bs[i].start > reach:
+    live = [i for i, b in enumerate(buffers) if b.size > 0]
+    for i in sorted(live, key=lambda i: (buffers[i].start, i)):
+        if reach is None or buffers[i].start > reach:
             comps.append([])
-            reach = bs[i].end
+            reach = buffers[i].end
         comps[-1].append(i)
-        reach = max(reach, bs[i].end)
-    return comps
+        reach = max(reach, buffers[i].end)
+    return [sorted(c) for c in comps]
 
 
 class _Plan(NamedTuple):
@@ -164,7 +176,9 @@ class _Plan(NamedTuple):
 
 def _best_greedy(p: _Problem, comp: list[int], target: int) -> tuple[_Plan, float]:
     """The best plan of one component over the portfolio orders, first and best fit,
-    and the work that cost (in `_local_search`'s units)."""
+    and the work that cost (in `_local_search`'s units). After the first order, no further
+    order is tried once the work passes `_PORTFOLIO_WORK` (only a component with millions
+    of conflicts gets there: everything live at once across thousands of buffers)."""
     best: _Plan | None = None
     cost = len(comp) + sum(len(p.adj[i]) for i in comp)
     work = 0.0
@@ -180,6 +194,8 @@ def _best_greedy(p: _Problem, comp: list[int], target: int) -> tuple[_Plan, floa
                 best = _Plan(arena, ff, offsets)
             if arena <= target:
                 return best, work
+        if work >= _PORTFOLIO_WORK:
+            break
     assert best is not None
     return best, work
 
@@ -198,7 +214,8 @@ def _local_search(p: _Problem, order: list[int], goal: int, work: float,
     the large plateaus of equal arenas. Moves that do not worsen the score are accepted
     (to drift across plateaus); after a long stall the search restarts from a few random
     reinsertions of the best order. Stops at `goal` or when `work` (buffers placed plus
-    neighbours examined plus bookkeeping, a deterministic proxy for time) is spent.
+    neighbours examined plus bookkeeping, a deterministic proxy for time) is spent; a move
+    that finds nothing to try is charged its scan too, so no sequence of moves is free.
     Returns the best plan seen and the work left.
     """
     n = len(order)
@@ -245,11 +262,13 @@ def _local_search(p: _Problem, order: list[int], goal: int, work: float,
             src = pos[i]
             earlier = [j for j in adj[i] if pos[j] < src]
             if not earlier:
+                work -= n + len(adj[i]) + _MOVE_OVERHEAD  # the scans above
                 continue
             dst = pos[earlier[rng.randrange(len(earlier))]]
         else:
             i = order[rng.randrange(n)]
             if not adj[i]:
+                work -= _MOVE_OVERHEAD
                 continue
             src, dst = pos[i], pos[adj[i][rng.randrange(len(adj[i]))]]
         cand = order[:]
@@ -277,6 +296,7 @@ _PATIENCE = 30  # stalled moves per buffer before a restart
 _KICK = 3  # random reinsertions per restart
 _MOVE_OVERHEAD = 20  # bookkeeping per move, in units of work
 _DEFAULT_WORK = 400_000  # about 0.06 s in CPython on one laptop core
+_PORTFOLIO_WORK = 8_000_000  # per component: the whole portfolio up to ~250k conflicts
 
 
 def optimal(buffers: Sequence[Buffer], budget: float | None = None, seed: int = 0) -> list[int]:
@@ -292,17 +312,20 @@ def optimal(buffers: Sequence[Buffer], budget: float | None = None, seed: int = 
     spent. Deterministic: a fixed seed and a work count instead of a wall-clock limit,
     so the same input always gets the same offsets.
     """
-    p = _Problem(buffers)
     offsets = [0] * len(buffers)
-    if not p.live:
+    if not any(b.size > 0 for b in buffers):
         return offsets
     target = arena_lower_bound(buffers)
     work = float(_DEFAULT_WORK if budget is None else budget)
     rng = random.Random(seed)
-    comps = _components(p)
+    # Each component becomes a problem of its own, its buffers in their original relative
+    # order (so every tie-break, and the seeded search, is what it would be on the whole
+    # set) and its moves cost its own size.
+    index = _component_members(buffers)
+    comps = [_Problem([buffers[i] for i in comp]) for comp in index]
     plans = []
-    for comp in comps:
-        plan, spent = _best_greedy(p, comp, target)
+    for sub in comps:
+        plan, spent = _best_greedy(sub, sub.live, target)
         plans.append(plan)
         work -= spent
     searched: set[int] = set()
@@ -314,12 +337,13 @@ def optimal(buffers: Sequence[Buffer], budget: float | None = None, seed: int = 
         # Going below the next lower component is pointless; tied ones get their turn.
         others = max((plan.arena for plan in plans if plan.arena < plans[top].arena),
                      default=0)
-        found, work = _local_search(p, plans[top].order, max(target, others), work, rng)
+        found, work = _local_search(comps[top], plans[top].order, max(target, others), work,
+                                    rng)
         if found.arena < plans[top].arena:
             plans[top] = found
-    for comp, plan in zip(comps, plans):
-        for i in comp:
-            offsets[i] = plan.offsets[i]
+    for members_of, plan in zip(index, plans):
+        for local, i in enumerate(members_of):
+            offsets[i] = plan.offsets[local]
     return offsets
 
 

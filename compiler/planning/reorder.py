@@ -14,10 +14,21 @@ bytes after a downset do not depend on the order inside it). A Dijkstra search p
 downsets in order of the smallest peak needed to reach them, so the first complete
 schedule popped is optimal. Chains have one downset per step and the branches of CNNs
 only a few, so this is fast on real models; states whose peak is not below a given
-`limit` are never expanded, and when more than `budget` states would be needed the
-search stops and falls back to a greedy order (among ready steps, the one that grows the
-live bytes least, then the earliest). Everything is deterministic: ties go to the step
-that comes first in the original order.
+`limit` are never expanded.
+
+The number of downsets is exponential in the width of the graph (k parallel branches of
+two ops have 3^k), so the search is budgeted: it counts its *work* (one unit per step
+scanned for readiness, per buffer a candidate step touches, and per machine word of every
+downset it stores, so memory is bounded by the same count) and, when that passes
+`budget`, stops and falls back to a greedy order (among ready steps, the one that grows
+the live bytes least, then the earliest). The greedy order is charged the same way
+against a budget of its own (`greedy_budget`: it costs about steps x width, polynomial,
+so its budget only stops graphs of many thousands of parallel ops); past that the result
+is the original order. A work count, not a clock, so the same graph always
+gets the same order on any machine, loaded or not. The default budget is far above what
+the models in ../shared/models need (each is solved exactly) and keeps a hostile graph
+(300 parallel branches) under about a second and a few hundred MB.
+Everything is deterministic: ties go to the step that comes first in the original order.
 """
 
 from __future__ import annotations
@@ -67,7 +78,7 @@ class Graph:
 
 
 class _Prepared:
-    """Bit masks of the graph for the searches."""
+    """Bit masks and reader counts of the graph for the searches."""
 
     def __init__(self, g: Graph):
         n = len(g.steps)
@@ -76,27 +87,28 @@ class _Prepared:
         self.full = (1 << n) - 1
         self.pred = [0] * n
         readers: dict[int, int] = {}
+        writer = {b: i for i, s in enumerate(g.steps) for b in s.writes}
         for i, s in enumerate(g.steps):
             m = 0
             for d in s.after:
                 m |= 1 << d
-            self.pred[i] = m
-            for b in s.reads:
+            for b in s.reads:  # a reader must follow the writer
                 readers[b] = readers.get(b, 0) | (1 << i)
-        writer = {b: i for i, s in enumerate(g.steps) for b in s.writes}
-        for b, r in readers.items():  # a reader must follow the writer
-            if b in writer:
-                w = writer[b]
-                for i in range(n):
-                    if r >> i & 1 and i != w:
-                        self.pred[i] |= 1 << w
+                w = writer.get(b)
+                if w is not None and w != i:
+                    m |= 1 << w
+            self.pred[i] = m
         self.readers = readers
+        self.reader_count = {b: r.bit_count() for b, r in readers.items()}
+        self.reads = [frozenset(s.reads) for s in g.steps]
         self.new_bytes = [sum(g.sizes[b] for b in set(s.writes)) for s in g.steps]
         # buffers a step may free: what it reads or writes (and, first, every unread input)
         self.touch = [sorted(set(s.reads) | set(s.writes)) for s in g.steps]
         self.start_live = sum(g.sizes[b] for b in g.inputs)
         self.unread_inputs = sorted(b for b in g.inputs
                                     if b not in readers and b not in g.outputs)
+        #: machine words one downset mask takes: the storage cost of a search state
+        self.words = 1 + n // 64
 
     def ready(self, mask: int) -> list[int]:
         return [i for i in range(self.n)
@@ -135,33 +147,84 @@ def order_peak(g: Graph, order: Sequence[int]) -> int:
 
 def greedy_order(g: Graph) -> list[int]:
     """Among ready steps, run the one that grows the live bytes least (earliest on ties)."""
-    p = _Prepared(g)
-    mask, live, order = 0, p.start_live, []
-    while mask != p.full:
-        best = None
-        for i in p.ready(mask):
-            during, new, after = p.advance(mask, live, i)
-            key = (after - live, during, i)
-            if best is None or key < best[0]:
-                best = (key, i, new, after)
-        _, i, mask, live = best
-        order.append(i)
+    order = _greedy(_Prepared(g), None)
+    assert order is not None
     return order
+
+
+def _greedy(p: _Prepared, budget: float | None) -> list[int] | None:
+    """`greedy_order` on prepared masks, or None once it has done more than `budget` units
+    of work (one per ready step examined plus one per buffer it touches).
+
+    Ready steps and the readers still to run are kept up to date as steps run, so an
+    iteration costs the ready steps' buffers, not a scan of the whole graph."""
+    g, n = p.g, p.n
+    sizes, outputs = g.sizes, g.outputs
+    remaining = dict(p.reader_count)  # readers not yet run, per buffer
+    missing = [p.pred[i].bit_count() for i in range(n)]  # predecessors not yet run
+    succ: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        m = p.pred[i]
+        while m:
+            low = m & -m
+            succ[low.bit_length() - 1].append(i)
+            m ^= low
+    ready = [i for i in range(n) if missing[i] == 0]
+    live, order, work = p.start_live, [], 0
+    while ready:
+        best = None
+        for i in ready:
+            freed = 0
+            for b in p.touch[i]:
+                if b in outputs:
+                    continue
+                if remaining.get(b, 0) - (b in p.reads[i]) == 0:
+                    freed += sizes[b]
+            if not order:
+                freed += sum(sizes[b] for b in p.unread_inputs if b not in p.touch[i])
+            during = live + p.new_bytes[i]
+            key = (during - freed - live, during, i)
+            if best is None or key < best[0]:
+                best = (key, i, during - freed)
+            work += 1 + len(p.touch[i])
+        if budget is not None and work > budget:
+            return None
+        _, i, live = best
+        order.append(i)
+        ready.remove(i)
+        for b in p.reads[i]:
+            remaining[b] -= 1
+        for j in succ[i]:
+            missing[j] -= 1
+            if missing[j] == 0:
+                ready.append(j)  # the key breaks ties by index: list order is irrelevant
+    return order
+
+
+#: Default work budget of `min_peak_order`'s search (units in the module docstring): about
+#: a second of CPython on a hostile graph, thousands of times what the shared models use.
+DEFAULT_BUDGET = 1_000_000
+#: Default work budget of the greedy fallback: 300 parallel branches take ~0.5M units.
+GREEDY_BUDGET = 4_000_000
 
 
 @dataclass(frozen=True)
 class OrderResult:
     order: list[int]
     peak: int
-    exact: bool  # False when the search hit its budget and the greedy order was used
+    exact: bool  # False when the search hit its budget (greedy or original order used)
+    work: int = 0  # units of work spent, search and fallback together (deterministic)
 
 
-def min_peak_order(g: Graph, limit: int | None = None, budget: int = 20000) -> OrderResult:
+def min_peak_order(g: Graph, limit: int | None = None, budget: int = DEFAULT_BUDGET,
+                   greedy_budget: int = GREEDY_BUDGET) -> OrderResult:
     """An order of minimum peak (see the module docstring).
 
     With `limit`, only orders whose peak is below it are searched for; when there is none,
     the result is the original order (`range(n)`) with its own peak. `budget` caps the
-    number of downsets expanded before falling back to `greedy_order`."""
+    units of work of the search; past it the result is `greedy_order` (when that fits in
+    `greedy_budget`) or else the original order, with `exact` False. The total work is at
+    most `budget + greedy_budget` plus the cost of one expansion and one greedy step."""
     p = _Prepared(g)
     original = list(range(p.n))
     if p.n == 0:
@@ -171,7 +234,7 @@ def min_peak_order(g: Graph, limit: int | None = None, budget: int = 20000) -> O
     live_of = {0: p.start_live}
     heap: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)]  # (peak, -depth, seq, mask)
     seq = 0
-    expanded = 0
+    work = 0
     while heap:
         peak, _, _, mask = heapq.heappop(heap)
         if peak > best[mask]:
@@ -182,22 +245,27 @@ def min_peak_order(g: Graph, limit: int | None = None, budget: int = 20000) -> O
                 m, i = parent[m]
                 order.append(i)
             order.reverse()
-            return OrderResult(order, peak, True)
-        expanded += 1
-        if expanded > budget:
-            order = greedy_order(g)
-            return OrderResult(order, order_peak(g, order), False)
+            return OrderResult(order, peak, True, work)
+        if work > budget:
+            fallback = _greedy(p, greedy_budget)
+            spent = work + (greedy_budget if fallback is None else 0)
+            order = original if fallback is None else fallback
+            return OrderResult(order, order_peak(g, order), False, spent)
         live = live_of[mask]
-        depth = bin(mask).count("1") + 1
+        depth = mask.bit_count() + 1
+        work += p.n  # the readiness scan
         for i in p.ready(mask):
             during, new, after = p.advance(mask, live, i)
+            work += 1 + len(p.touch[i])
             cand = max(peak, during)
             if limit is not None and cand >= limit:
                 continue
             if new not in best or cand < best[new]:
+                if new not in best:
+                    work += p.words  # a new state stored
                 best[new] = cand
                 parent[new] = (mask, i)
                 live_of[new] = after
                 seq += 1
                 heapq.heappush(heap, (cand, -depth, seq, new))
-    return OrderResult(original, order_peak(g, original), True)
+    return OrderResult(original, order_peak(g, original), True, work)

@@ -61,6 +61,7 @@ class _Place:
     parent: Value | None
     written: bool = False
     children: list[Value] = field(default_factory=list)
+    slots: list[Value] | None = None  # _slots, once computed (after `written` is final)
 
 
 def _name(v: Value) -> str:
@@ -185,7 +186,13 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
 
 
 def _slots(p: _Place, places: dict[Value, _Place]) -> list[Value]:
-    """The written views inside `p`, reached through views nobody writes."""
+    """The written views inside `p`, reached through views nobody writes.
+
+    Memoized on the place (`slots`) once the `written` flags are final: `_holder` asks
+    again for every ancestor of every value read, which on a long chain of views (a
+    thousand reshapes) would otherwise walk the same subtrees again and again (cubic)."""
+    if p.slots is not None:
+        return p.slots
     slots, todo = [], list(p.children)
     while todo:
         c = todo.pop()
@@ -193,6 +200,7 @@ def _slots(p: _Place, places: dict[Value, _Place]) -> list[Value]:
             slots.append(c)
         else:
             todo.extend(places[c].children)
+    p.slots = slots
     return slots
 
 

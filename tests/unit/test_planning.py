@@ -9,7 +9,6 @@ optimum computed here, independently of the allocator code.
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Sequence
 
 import networkx as nx
@@ -360,17 +359,13 @@ def test_optimal_is_deterministic_and_seedable() -> None:
     assert arena_size(buffers, first) <= arena_size(buffers, no_search)
 
 
-def test_optimal_is_fast_on_200_buffers() -> None:
+def test_optimal_plans_200_dense_buffers_validly() -> None:
+    """Dense and random: the bound is out of reach, so the search spends its whole work
+    budget (bounded by work units, see test_planning_budget.py, not by the clock)."""
     rng = np.random.default_rng(11)
-    # Dense and random: the bound is out of reach, so the search spends its whole budget.
     buffers = _random_set(rng, 200, steps=40, max_len=12)
-    optimal(buffers[:20])  # warm up imports and caches
-    start = time.perf_counter()
     offsets = optimal(buffers)
-    elapsed = time.perf_counter() - start
     assert_valid_plan(buffers, offsets, arena_size(buffers, offsets))
-    # The target is 0.2 s (about 0.08 s on a laptop core); leave room for slow CI hosts.
-    assert elapsed < 1.0, elapsed
 
 
 @settings(derandomize=True, max_examples=150, deadline=None)

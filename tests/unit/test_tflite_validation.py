@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tflite
-
-from tests.e2e.op_models import single_op
-from tests.tflite_writer import ModelBuilder
 from utc.compiler.errors import ImportError_, UtcError
 from utc.compiler.importers.tflite import import_tflite
 from utc.compiler.importers.tflite_checks import MAX_TENSOR_BYTES
+
+from tests.e2e.op_models import single_op
+from tests.tflite_writer import ModelBuilder
 
 Q = (0.05, 0)
 
