@@ -87,6 +87,7 @@ class TflOperator:
     inputs: list[int]
     outputs: list[int]
     raw: object  # tflite.Operator
+    where: str = ""  # "file: operator #i NAME", for errors found while reading options
 
     def options(self, cls: type) -> object | None:
         """The operator's options table read as `cls`, or None when it is absent or its
@@ -95,6 +96,9 @@ class TflOperator:
         table = self.raw.BuiltinOptions()
         if table is None or self.raw.BuiltinOptionsType() != getattr(BuiltinOptions, cls.__name__):
             return None
+        if not checks.table_in_bounds(table.Bytes, table.Pos):
+            raise ImportError_(f"{self.where}: corrupt options table (its vtable lies outside "
+                               "the file)")
         opts = cls()
         opts.Init(table.Bytes, table.Pos)
         return opts
@@ -128,6 +132,14 @@ def op_rule(builtin: str, versions: tuple[int, int], dtypes: tuple[str, ...], su
         return fn
 
     return register
+
+
+def _text(raw: bytes | None) -> str:
+    """A name from the file as printable ASCII (escapes for control characters, invalid
+    UTF-8 and non-ASCII), made once on reading: no message, IR dump or generated comment
+    can then be broken over lines or show something other than what the file holds."""
+    decoded = printable((raw or b"").decode("utf-8", "backslashreplace"))
+    return decoded.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _short_name(tensor_name: str) -> str:
@@ -310,8 +322,7 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
     out = []
     for i in range(graph.TensorsLength()):
         t = graph.Tensors(i)
-        # names come from the file: made printable once, so no message can be broken
-        name = printable((t.Name() or b"").decode("utf-8", "backslashreplace"))
+        name = _text(t.Name())
         label = checks.tensor_label(i, name)
         shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
         if not t.ShapeSignatureIsNone() and t.ShapeSignatureLength():
@@ -423,13 +434,14 @@ def _operators(path: str, model: tflite.Model, graph: tflite.SubGraph,
         builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
         name = BUILTIN_NAMES.get(builtin, f"builtin code {builtin}")
         if name == "CUSTOM":
-            custom = printable((code.CustomCode() or b"").decode("utf-8", "backslashreplace")[:80])
+            custom = _text(code.CustomCode())[:80]
             name = f"CUSTOM '{custom}'"
         inputs = [int(x) for x in raw.InputsAsNumpy()] if raw.InputsLength() else []
         outputs = [int(x) for x in raw.OutputsAsNumpy()] if raw.OutputsLength() else []
         checks.check_operator_indices(path, f"operator #{i} {name}", inputs, outputs,
                                       num_tensors)
-        ops.append(TflOperator(i, name, code.Version(), inputs, outputs, raw))
+        ops.append(TflOperator(i, name, code.Version(), inputs, outputs, raw,
+                               f"{path}: operator #{i} {name}"))
     return ops
 
 
@@ -629,6 +641,11 @@ def _depthwise_conv2d(ctx: ImportContext, op: TflOperator) -> None:
     if out_c % in_c:
         raise ctx.fail(f"filter depth {out_c} is not a multiple of input depth {in_c}")
     attrs["depth_multiplier"] = out_c // in_c
+    if opts.DepthMultiplier() not in (0, attrs["depth_multiplier"]):
+        # TFLite Micro loops over the option's multiplier, not the shapes': a model whose
+        # option disagrees with its filter makes it read and write out of bounds
+        raise ctx.fail(f"depth_multiplier option {opts.DepthMultiplier()} disagrees with the "
+                       f"filter depth {out_c} / input depth {in_c}")
     bias = _bias(ctx, op, 2, kind)
     if bias is None:
         raise ctx.fail("DEPTHWISE_CONV_2D needs a bias (TFLite and TFLite Micro require one)")

@@ -46,6 +46,21 @@ def check_count(path: str, what: str, count: int, file_bytes: int, entry_bytes: 
                            f"fit in a {file_bytes}-byte file)")
 
 
+def table_in_bounds(data: bytes | bytearray, pos: int) -> bool:
+    """Whether the flatbuffer table at `pos` has its vtable and its inline fields inside
+    `data`. The `flatbuffers` reader follows a damaged vtable offset to a negative
+    position and fails with a TypeError deep inside; tables read lazily (operator
+    options) are checked with this first."""
+    if not 0 <= pos <= len(data) - 4:
+        return False
+    vtable = pos - int.from_bytes(data[pos:pos + 4], "little", signed=True)
+    if not 0 <= vtable <= len(data) - 4:
+        return False
+    vtable_bytes = int.from_bytes(data[vtable:vtable + 2], "little")
+    table_bytes = int.from_bytes(data[vtable + 2:vtable + 4], "little")
+    return vtable + vtable_bytes <= len(data) and pos + table_bytes <= len(data)
+
+
 def check_shape(path: str, label: str, shape: Sequence[int], itemsize: int) -> None:
     """Positive dimensions, rank <= MAX_RANK, and element/byte counts that fit int32."""
     if len(shape) > MAX_RANK:
