@@ -1,22 +1,89 @@
 """The `utc` command line: compile, run, opt, inspect, list-passes, list-ops.
 
-Every error a user can cause (bad file, unsupported op, unknown pass, malformed IR)
-prints one line `utc: error: ...` and exits with status 2; no traceback.
+The contract with users (and with the fuzzer that holds utc to it):
+
+* Every error a user can cause (a bad file, path, name or number, an unsupported op, an
+  unknown pass, malformed IR, a model over a memory limit) prints one line
+  `utc: error: ...` and exits with status 2, having written nothing. Arguments are
+  checked before any work.
+* Anything else escaping a command is a bug in utc: one line `utc: internal error: ...`
+  (with the input's sha256 for the bug report) and status 3. Never a traceback, unless
+  the developer asks for it with `UTC_TRACEBACK=1`.
+* Messages are single printable lines whatever the input holds (`errors.one_line`).
+* numpy floating-point errors (division by zero, overflow, invalid operations) raise
+  instead of printing a RuntimeWarning: a scale or multiplier that became inf/nan would
+  otherwise be compiled silently into wrong code, while as an exception it is one line
+  and an internal error that the fuzzer reports. Underflow stays ignored (numpy's
+  default): flushing a tiny value to zero is well-defined and part of normal
+  fixed-point math (e.g. exp of a very negative logit).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import sys
 import tempfile
+import traceback
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
-from utc.compiler.errors import UtcError
+from utc.compiler.errors import UsageError, UtcError, one_line, printable
 from utc.compiler.ir import VerifyError
 from utc.compiler.ir.parser import ParseError
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
+
+#: Largest IR text `utc opt` reads: hex weights take two characters a byte, so twice the
+#: model limit plus room for the ops.
+MAX_IR_BYTES = 2 * 256 * (1 << 20) + (16 << 20)
+#: Largest `.npy` input `utc run` reads.
+MAX_NPY_BYTES = 256 * (1 << 20)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors follow utc's one-line contract (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"utc: error: {one_line(message)} (see `{self.prog} --help`)\n")
+        sys.exit(EXIT_USER_ERROR)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {2**32 - 1}, "
+                                         f"got '{printable(text)}'")
+    return value
+
+
+def _byte_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of bytes, got "
+                                         f"'{printable(text)}'")
+    return value
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("utc")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _add_instrumentation(p: argparse.ArgumentParser) -> None:
@@ -40,23 +107,51 @@ def _add_instrumentation(p: argparse.ArgumentParser) -> None:
 
 
 def _instrumentation(args: argparse.Namespace):
-    from utc.compiler.pass_manager import Instrumentation, load_plugin
+    """The Instrumentation the options ask for, after checking them: plugins load, the
+    passes named by --print-ir-before/after exist, --dump-ir-dir can be a folder."""
+    from utc.compiler.driver import check_output_dir
+    from utc.compiler.pass_manager import (
+        PASS_REGISTRY,
+        Instrumentation,
+        load_builtin_passes,
+        load_plugin,
+    )
 
+    load_builtin_passes()
     for plugin in args.load_pass_plugin:
         load_plugin(plugin)
+    for option, names in (("--print-ir-before", args.print_ir_before),
+                          ("--print-ir-after", args.print_ir_after)):
+        for name in names:
+            if name not in PASS_REGISTRY and name != "import-tflite":
+                raise UsageError(f"{option}: unknown pass '{printable(name)}' (run `utc "
+                                 "list-passes` to see them all)")
+    dump_dir = None
+    if args.dump_ir_dir:
+        dump_dir = check_output_dir(args.dump_ir_dir, "--dump-ir-dir")
     return Instrumentation(
         print_after_all=args.print_ir_after_all,
         print_before=tuple(args.print_ir_before),
         print_after=tuple(args.print_ir_after),
         print_after_change=args.print_ir_after_change,
-        dump_dir=Path(args.dump_ir_dir) if args.dump_ir_dir else None,
+        dump_dir=dump_dir,
         verify_each=args.verify_each,
         timing=args.timing,
         elide_resources=args.elide_resources,
     )
 
 
+def _add_model_limit(p: argparse.ArgumentParser) -> None:
+    from utc.compiler.driver import DEFAULT_MAX_MODEL_BYTES
+
+    p.add_argument("--max-model-bytes", type=_byte_count, default=DEFAULT_MAX_MODEL_BYTES,
+                   metavar="N", help="refuse a model file larger than N bytes "
+                   f"(default {DEFAULT_MAX_MODEL_BYTES})")
+
+
 def _add_compile_options(p: argparse.ArgumentParser) -> None:
+    from utc.compiler.driver import DEFAULT_MAX_ARENA_BYTES, DEFAULT_MAX_WEIGHT_BYTES
+
     level = p.add_mutually_exclusive_group()
     for n in (0, 1, 2):
         level.add_argument(f"-O{n}", dest="opt", action="store_const", const=n,
@@ -65,24 +160,56 @@ def _add_compile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pipeline", help="explicit pass pipeline (overrides -O)")
     p.add_argument("--kernels", default="reference", choices=["reference"],
                    help="kernel library for the generated code")
+    p.add_argument("--max-arena-bytes", type=_byte_count, default=DEFAULT_MAX_ARENA_BYTES,
+                   metavar="N", help="refuse a model whose arena needs more than N bytes "
+                   f"(default {DEFAULT_MAX_ARENA_BYTES})")
+    p.add_argument("--max-weight-bytes", type=_byte_count, default=DEFAULT_MAX_WEIGHT_BYTES,
+                   metavar="N", help="refuse a model whose weights take more than N bytes "
+                   f"(default {DEFAULT_MAX_WEIGHT_BYTES})")
+    _add_model_limit(p)
+
+
+def _limits(args: argparse.Namespace) -> dict[str, int]:
+    return {"max_model_bytes": args.max_model_bytes, "max_arena_bytes": args.max_arena_bytes,
+            "max_weight_bytes": args.max_weight_bytes}
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Write a file through a temporary sibling renamed over it, so a failure (or an
+    interrupt) never leaves a truncated file behind."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise UtcError(f"{printable(path)}: cannot write file ({printable(exc.strerror or exc)})"
+                           ) from None
+        raise
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from utc.compiler.driver import compile_model
+    from utc.compiler.driver import check_c_name, compile_model
 
+    check_c_name(args.name)
     inst = _instrumentation(args)
     result = compile_model(args.model, args.output, name=args.name, opt_level=args.opt,
-                           pipeline=args.pipeline, kernels=args.kernels, inst=inst)
+                           pipeline=args.pipeline, kernels=args.kernels, inst=inst,
+                           **_limits(args))
     fn = _main(result.module)
-    print(f"utc: wrote {len(result.files)} files to {args.output} "
+    print(f"utc: wrote {len(result.files)} files to {printable(args.output)} "
           f"(arena {fn.attrs['arena_bytes']} B, lower bound {fn.attrs['lower_bound']} B)")
     if args.report:
         from utc.compiler.report import format_report, memory_svg
 
         sys.stdout.write("\n" + format_report(result.module))
         svg = Path(args.output) / "memory.svg"
-        svg.write_text(memory_svg(result.module))
-        print(f"\nutc: wrote the arena map to {svg}")
+        text = memory_svg(result.module).encode()
+        _write_atomically(svg, lambda f: f.write(text))
+        print(f"\nutc: wrote the arena map to {printable(svg)}")
     return 0
 
 
@@ -103,44 +230,58 @@ def io_specs(module) -> tuple[list, list]:
     return [spec(t) for t in ins], [spec(t) for t in outs]
 
 
+def _load_npy(path: str) -> np.ndarray:
+    """One array from a .npy file (bounded read, no pickles), or a one-line UtcError."""
+    from utc.compiler.driver import read_bounded
+
+    data = read_bounded(path, MAX_NPY_BYTES, "the .npy file")
+    try:
+        x = np.load(io.BytesIO(data), allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise UtcError(f"{printable(path)}: cannot read .npy file ({printable(exc)})") from None
+    if not isinstance(x, np.ndarray):
+        raise UtcError(f"{printable(path)}: expected one array (.npy), got an archive (.npz)")
+    return x
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from utc.compiler.driver import compile_model
+    from utc.compiler.driver import check_model_file, check_output_file, compile_model
     from utc.compiler.host_build import build_runner, run_runner
 
+    # everything the user named is checked (and inputs read) before compiling
+    check_model_file(args.model, args.max_model_bytes)
+    loaded = [_load_npy(p) for p in args.input or ()]
+    targets = [check_output_file(p, "--output") for p in args.output or ()]
     with tempfile.TemporaryDirectory(prefix="utc-run-") as tmp:
         out = Path(tmp) / "out"
         result = compile_model(args.model, out, name="model", opt_level=args.opt,
-                               pipeline=args.pipeline, kernels=args.kernels)
+                               pipeline=args.pipeline, kernels=args.kernels, **_limits(args))
         in_specs, out_specs = io_specs(result.module)
         if args.input:
             if len(args.input) != len(in_specs):
                 raise UtcError(f"the model has {len(in_specs)} inputs, got {len(args.input)} "
                                "--input files")
-            inputs = []
-            for path, (shape, dtype) in zip(args.input, in_specs):
-                try:
-                    x = np.load(path)
-                except (OSError, ValueError) as exc:
-                    raise UtcError(f"{path}: cannot read .npy file ({exc})") from None
+            for path, x, (shape, dtype) in zip(args.input, loaded, in_specs):
                 if tuple(x.shape) != tuple(shape) or x.dtype != dtype:
-                    raise UtcError(f"{path}: expected {np.dtype(dtype).name} {list(shape)}, "
-                                   f"got {x.dtype.name} {list(x.shape)}")
-                inputs.append(x)
+                    raise UtcError(f"{printable(path)}: expected {np.dtype(dtype).name} "
+                                   f"{list(shape)}, got {x.dtype.name} {list(x.shape)}")
+            inputs = loaded
         else:
             rng = np.random.default_rng(args.seed)
             inputs = [_random(rng, shape, dtype) for shape, dtype in in_specs]
+        if targets and len(targets) != len(out_specs):
+            raise UtcError(f"the model has {len(out_specs)} outputs, got {len(targets)} "
+                           "--output files")
         exe = build_runner(out, "model", len(in_specs), len(out_specs), Path(tmp) / "build")
         (outputs,) = run_runner(exe, [inputs], out_specs)
     np.set_printoptions(threshold=64, linewidth=100)
     for i, x in enumerate(inputs):
         if not args.input:
             print(f"input {i} (random, seed {args.seed}): {x.dtype.name} {list(x.shape)}\n{x}")
-    if args.output and len(args.output) != len(outputs):
-        raise UtcError(f"the model has {len(outputs)} outputs, got {len(args.output)} --output files")
     for i, y in enumerate(outputs):
-        if args.output:
-            np.save(args.output[i], y)
-            print(f"output {i}: {y.dtype.name} {list(y.shape)} -> {args.output[i]}")
+        if targets:
+            _write_atomically(targets[i], lambda f, y=y: np.save(f, y, allow_pickle=False))
+            print(f"output {i}: {y.dtype.name} {list(y.shape)} -> {printable(args.output[i])}")
         else:
             print(f"output {i}: {y.dtype.name} {list(y.shape)}\n{y}")
     return 0
@@ -154,26 +295,38 @@ def _random(rng: np.random.Generator, shape, dtype) -> np.ndarray:
     return rng.integers(info.min, info.max, size=shape, endpoint=True, dtype=dtype)
 
 
+def _read_ir(name: str) -> str:
+    """The IR text of a file (or stdin for `-`), bounded and decoded as UTF-8."""
+    from utc.compiler.driver import read_bounded
+
+    if name == "-":
+        data = sys.stdin.buffer.read(MAX_IR_BYTES + 1)
+        if len(data) > MAX_IR_BYTES:
+            raise UsageError(f"standard input is larger than the limit of {MAX_IR_BYTES} bytes")
+    else:
+        data = read_bounded(name, MAX_IR_BYTES, "the IR file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UtcError(f"{printable(name)}: not UTF-8 text (byte {exc.start})") from None
+
+
 def cmd_opt(args: argparse.Namespace) -> int:
-    from utc.compiler.driver import lower
+    from utc.compiler.driver import check_output_file, lower
     from utc.compiler.ir.parser import parse_module
     from utc.compiler.ir.printer import print_module
-    from utc.compiler.pass_manager import load_builtin_passes, parse_pipeline
+    from utc.compiler.pass_manager import parse_pipeline
 
-    load_builtin_passes()
     inst = _instrumentation(args)
     parse_pipeline(args.pipeline or "")
-    path = Path(args.file)
-    try:
-        text = sys.stdin.read() if args.file == "-" else path.read_text()
-    except OSError as exc:
-        raise UtcError(f"{args.file}: cannot read file ({exc.strerror})") from None
-    module = parse_module(text, filename=args.file)
+    target = check_output_file(args.output, "-o") if args.output else None
+    module = parse_module(_read_ir(args.file), filename=printable(args.file))
     module.verify()
     lower(module, args.pipeline or "", inst)
     out = print_module(module, elide_resources=args.elide_resources)
-    if args.output:
-        Path(args.output).write_text(out)
+    if target is not None:
+        data = out.encode()
+        _write_atomically(target, lambda f: f.write(data))
     else:
         sys.stdout.write(out)
     return 0
@@ -183,19 +336,17 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from utc.compiler.driver import import_model
     from utc.compiler.ir.printer import print_module
 
-    module = import_model(args.model, "model")
+    module = import_model(args.model, "model", args.max_model_bytes)
     sys.stdout.write(print_module(module, elide_resources=not args.resources))
     return 0
 
 
 def cmd_list_passes(args: argparse.Namespace) -> int:
     from utc.compiler.driver import PIPELINES
-    from utc.compiler.pass_manager import PASS_REGISTRY, load_builtin_passes
+    from utc.compiler.pass_manager import PASS_REGISTRY, load_builtin_passes, load_plugin
 
     load_builtin_passes()
     for plugin in args.load_pass_plugin:
-        from utc.compiler.pass_manager import load_plugin
-
         load_plugin(plugin)
     width = max(len(n) for n in PASS_REGISTRY)
     for name in sorted(PASS_REGISTRY):
@@ -217,14 +368,17 @@ def cmd_list_ops(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="utc", description="Ahead-of-time compiler from "
-                                     "TensorFlow Lite models to self-contained C++.")
+    parser = _Parser(prog="utc", description="Ahead-of-time compiler from "
+                     "TensorFlow Lite models to self-contained C++.")
+    parser.add_argument("--version", action="version", version=f"utc {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("compile", help="compile a .tflite model into a folder of C++")
     p.add_argument("model")
     p.add_argument("-o", "--output", required=True, help="output folder")
-    p.add_argument("--name", default="model", help="C prefix of the generated API")
+    p.add_argument("--name", default="model",
+                   help="C prefix of the generated API: a C identifier of at most 64 "
+                   "characters that starts with a letter and is not a C/C++ keyword")
     p.add_argument("--report", action="store_true",
                    help="print a per-layer memory/compute table and write OUTPUT/memory.svg")
     _add_compile_options(p)
@@ -235,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("--input", action="append", metavar="X.npy", help="input (one per model input)")
     p.add_argument("--output", action="append", metavar="Y.npy", help="save outputs as .npy")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random input")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="seed of the random input (0 to 2**32-1, default 0)")
     _add_compile_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -249,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="print a model's imported IR")
     p.add_argument("model")
     p.add_argument("--resources", action="store_true", help="include weights as hex")
+    _add_model_limit(p)
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("list-passes", help="list passes and named pipelines")
@@ -260,13 +416,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def floating_point_errors_raise() -> Iterator[None]:
+    """numpy division by zero, overflow and invalid operations raise FloatingPointError,
+    and any other RuntimeWarning becomes an exception too (see the module docstring)."""
+    with np.errstate(divide="raise", over="raise", invalid="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        yield
+
+
+def _report_internal_error(exc: BaseException, args: argparse.Namespace) -> None:
+    from utc.compiler.driver import file_sha256
+
+    where = ""
+    path = getattr(args, "model", None) or (args.file if getattr(args, "file", "-") != "-" else None)
+    digest = file_sha256(path, getattr(args, "max_model_bytes", MAX_IR_BYTES)) if path else None
+    if digest:
+        what = "model" if getattr(args, "model", None) else "input IR"
+        where = f" with the {what}'s sha256 {digest}"
+    sys.stderr.write(f"utc: internal error: {one_line(f'{type(exc).__name__}: {exc}')} "
+                     f"(please report this at the utc issue tracker{where})\n")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Returns 0, 2 (the user's error, one line) or 3 (utc's bug, one line);
+    argparse's own errors exit with 2 the same way."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    user_errors: tuple[type[BaseException], ...] = (UtcError, ParseError)
+    if args.command == "opt":
+        # the IR is the user's: the verifier (or a pass) refusing it is their error;
+        # for a TFLite model it means utc built invalid IR, a bug
+        user_errors += (VerifyError,)
     try:
-        return args.func(args)
-    except (UtcError, ParseError, VerifyError) as exc:
-        print(f"utc: error: {exc}", file=sys.stderr)
+        with floating_point_errors_raise():
+            return args.func(args)
+    except user_errors as exc:
+        if os.environ.get("UTC_TRACEBACK"):
+            traceback.print_exc()
+        print(f"utc: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
@@ -274,6 +462,11 @@ def main(argv: list[str] | None = None) -> int:
         # `utc compile --report | head`: the reader left; exit quietly like other tools
         sys.stderr.close()
         return 141
+    except Exception as exc:  # anything else is a bug in utc: say so in one line
+        if os.environ.get("UTC_TRACEBACK"):
+            traceback.print_exc()
+        _report_internal_error(exc, args)
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":

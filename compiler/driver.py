@@ -1,18 +1,25 @@
 """The compiler driver: named pipelines (-O0/-O1/-O2) and `compile_model`.
 
-`compile_model` imports, runs the pipeline and emits C++ into a temporary folder that
-only replaces the requested output folder once everything succeeded, so a failed
-compile never leaves partial output behind.
+`compile_model` checks its arguments (the model file, the output folder, the C name)
+before any work, imports, runs the pipeline, refuses a model that needs more memory than
+the stated limits, and emits C++ into a staging folder that only replaces the requested
+output once everything succeeded, so a failed compile never leaves output behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import re
 import shutil
+import stat
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from utc.compiler.errors import ImportError_, LimitError, UsageError, UtcError, printable
 from utc.compiler.ir import Module
 from utc.compiler.pass_manager import (
     Instrumentation,
@@ -37,6 +44,33 @@ PIPELINES = {
        "select-kernels,bufferize,inplace,concat-in-place,overlap-buffers,plan-memory",
 }
 
+MiB = 1 << 20
+
+#: Largest model file read (flatbuffers address 2 GiB, but a microcontroller model of
+#: more than a few MiB is already unusual; the bound keeps `/dev/zero`-like input finite).
+DEFAULT_MAX_MODEL_BYTES = 256 * MiB
+#: Largest arena accepted: far above any microcontroller's RAM, so it only stops a model
+#: (or a fuzzed file) whose activations could never fit anywhere utc targets.
+DEFAULT_MAX_ARENA_BYTES = 64 * MiB
+#: Largest total of constant weights accepted: far above any microcontroller's flash.
+DEFAULT_MAX_WEIGHT_BYTES = 256 * MiB
+#: Longest `--name`: it prefixes every symbol and file name of the generated API.
+MAX_NAME_LENGTH = 64
+
+#: C11 and C++ (up to C++23) keywords and alternative tokens: none of them may be the
+#: model name, which becomes an identifier (`NAME_model` is a C++ class) and file names.
+C_CXX_KEYWORDS = frozenset("""
+    alignas alignof and and_eq asm atomic_cancel atomic_commit atomic_noexcept auto bitand
+    bitor bool break case catch char char8_t char16_t char32_t class compl concept const
+    consteval constexpr constinit const_cast continue co_await co_return co_yield decltype
+    default delete do double dynamic_cast else enum explicit export extern false float for
+    friend goto if inline int long mutable namespace new noexcept not not_eq nullptr
+    operator or or_eq private protected public reflexpr register reinterpret_cast requires
+    restrict return short signed sizeof static static_assert static_cast struct switch
+    synchronized template this thread_local throw true try typedef typeid typename union
+    unsigned using virtual void volatile wchar_t while xor xor_eq
+""".split())
+
 
 def pipeline_for(opt_level: int, kernels: str = "reference") -> str:
     text = PIPELINES[opt_level]
@@ -51,9 +85,141 @@ class CompileResult:
     files: list[Path]
 
 
-def import_model(model_path: str | Path, name: str) -> Module:
+# ---- argument checks (all run before any work) -------------------------------------------
+
+
+def check_c_name(name: str) -> str:
+    """Refuse a model name that would not give valid, non-clashing C/C++ (it prefixes
+    every generated symbol, macro and file name); return it unchanged otherwise."""
+    shown = printable(name)
+    if len(name) > MAX_NAME_LENGTH:
+        raise UsageError(f"--name is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise UsageError(f"--name '{shown}' is not a C identifier that starts with a letter "
+                         "(letters, digits and '_' only)")
+    if name in C_CXX_KEYWORDS:
+        raise UsageError(f"--name '{shown}' is a C/C++ keyword")
+    if "__" in name:
+        # identifiers holding a double underscore are reserved to the C++ implementation
+        raise UsageError(f"--name '{shown}' contains '__', which C++ reserves")
+    if name.lower().startswith("utc_"):
+        raise UsageError(f"--name '{shown}' starts with 'utc_', which the runtime's files and "
+                         "macros use")
+    return name
+
+
+def check_positive(value: int, what: str) -> int:
+    if value <= 0:
+        raise UsageError(f"{what} must be a positive number of bytes, got {value}")
+    return value
+
+
+def _nearest_existing(path: Path) -> Path:
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe
+
+
+def check_output_dir(path: str | Path, option: str = "-o") -> Path:
+    """A folder utc may create or fill: not an existing file, and its nearest existing
+    ancestor a folder we can write to. Returns it as an absolute path."""
+    out = Path(os.path.abspath(path))
+    shown = printable(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{option} {shown}: exists and is not a folder")
+    base = _nearest_existing(out)
+    if not base.is_dir():
+        raise UsageError(f"{option} {shown}: {printable(base)} is a file, not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {shown}: {printable(base)} is not writable")
+    return out
+
+
+def check_output_file(path: str | Path, option: str) -> Path:
+    """A file utc may write: not a folder, in an existing writable folder."""
+    target = Path(os.path.abspath(path))
+    shown = printable(path)
+    if target.is_dir():
+        raise UsageError(f"{option} {shown}: is a folder")
+    if not target.parent.is_dir():
+        what = "does not exist" if not target.parent.exists() else "is not a folder"
+        raise UsageError(f"{option} {shown}: {printable(target.parent)} {what}")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {shown}: {printable(target.parent)} is not writable")
+    return target
+
+
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a plain file"
+
+
+def read_bounded(path: str | Path, limit: int, what: str = "file") -> bytes:
+    """Read a regular file of at most `limit` bytes. A device, FIFO or folder is refused
+    before reading (opened non-blocking, so a FIFO without a writer cannot hang us), and
+    the read itself stops at `limit + 1` bytes, so a file that grows meanwhile is still
+    refused instead of exhausting memory."""
+    shown = printable(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ImportError_(f"{shown}: cannot read file ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"{shown}: is not a regular file ({_kind(info.st_mode)})")
+        if info.st_size > limit:
+            raise LimitError(f"{shown}: {what} is {info.st_size} bytes, larger than the limit of "
+                             f"{limit} bytes")
+        try:
+            data = f.read(limit + 1)
+        except OSError as exc:
+            raise ImportError_(f"{shown}: cannot read file ({exc.strerror})") from None
+    if len(data) > limit:
+        raise LimitError(f"{shown}: {what} is larger than the limit of {limit} bytes")
+    return data
+
+
+def check_model_file(path: str | Path, limit: int = DEFAULT_MAX_MODEL_BYTES) -> None:
+    """Refuse, before the importer reads it, a model that is missing, not a regular file
+    (`/dev/zero`, a FIFO, a folder) or larger than `limit` bytes."""
+    shown = printable(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ImportError_(f"{shown}: cannot read file ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{shown}: is not a regular file ({_kind(info.st_mode)})")
+    if info.st_size > limit:
+        raise LimitError(f"{shown}: the model is {info.st_size} bytes, larger than the limit of "
+                         f"{limit} bytes (--max-model-bytes)")
+
+
+def file_sha256(path: str | Path, limit: int = DEFAULT_MAX_MODEL_BYTES) -> str | None:
+    """sha256 of a regular file of at most `limit` bytes (for bug reports), else None."""
+    try:
+        return hashlib.sha256(read_bounded(path, limit)).hexdigest()
+    except (UtcError, OSError):
+        return None
+
+
+# ---- the pipeline ------------------------------------------------------------------------
+
+
+def import_model(model_path: str | Path, name: str,
+                 max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> Module:
     from utc.compiler.importers.tflite import import_tflite
 
+    check_model_file(model_path, max_model_bytes)
     load_builtin_passes()
     return import_tflite(model_path, name)
 
@@ -64,41 +230,106 @@ def lower(module: Module, pipeline: str, inst: Instrumentation | None = None) ->
     return run_pipeline(module, passes, inst)
 
 
+def weight_bytes(module: Module) -> int:
+    """Bytes of the constant weights the generated code holds (its `NAME_WEIGHT_BYTES`)."""
+    return sum(module.resources[r].type.byte_size for r in module.referenced_resources()
+               if r in module.resources)
+
+
+def check_limits(module: Module, max_arena_bytes: int, max_weight_bytes: int,
+                 source: str = "the model") -> None:
+    """Refuse a compiled module that needs more arena or weight memory than allowed
+    (read after the pipeline: the arena is only known once memory is planned)."""
+    from utc.dialects.func import main_function
+
+    arena = main_function(module).attrs.get("arena_bytes")
+    if arena is not None and arena > max_arena_bytes:
+        raise LimitError(f"{source}: needs an arena of {arena} bytes, more than the limit of "
+                         f"{max_arena_bytes} bytes (--max-arena-bytes)")
+    weights = weight_bytes(module)
+    if weights > max_weight_bytes:
+        raise LimitError(f"{source}: needs {weights} bytes of weights, more than the limit of "
+                         f"{max_weight_bytes} bytes (--max-weight-bytes)")
+
+
+@contextlib.contextmanager
+def staged_output(out_dir: str | Path) -> Iterator[Path]:
+    """A fresh staging folder that becomes `out_dir` (or is merged into it, file by file,
+    when it exists) when the body succeeds, and vanishes, with any parent folders made
+    for it, when the body fails. Creating it first proves the destination writable before
+    any work (an access() check alone says yes to root on a read-only mount)."""
+    out = check_output_dir(out_dir)
+    base = _nearest_existing(out)
+    exists = out.is_dir()
+    where = out if exists else out.parent
+    shown = printable(out_dir)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".utc-", dir=where))
+    except OSError as exc:
+        _remove_created(where, base)
+        raise UsageError(f"-o {shown}: cannot create the output folder ({exc.strerror})") from None
+    try:
+        yield staging
+        if exists:
+            for f in staging.iterdir():
+                target = out / f.name
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                os.replace(f, target)
+            staging.rmdir()
+        else:
+            os.replace(staging, out)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not exists:
+            _remove_created(where, base)
+        if isinstance(exc, OSError):
+            raise UsageError(f"-o {shown}: cannot write the output "
+                             f"({printable(exc.strerror or exc)})") from None
+        raise
+
+
+def _remove_created(path: Path, base: Path) -> None:
+    """Remove the (empty) folders from `path` up to, not including, `base`."""
+    while path != base and base in path.parents:
+        try:
+            path.rmdir()
+        except OSError:
+            return
+        path = path.parent
+
+
 def compile_model(model_path: str | Path, out_dir: str | Path, name: str = "model",
                   opt_level: int = 2, pipeline: str | None = None,
                   kernels: str = "reference",
-                  inst: Instrumentation | None = None) -> CompileResult:
-    """Compile a .tflite file into a folder of C++ sources."""
+                  inst: Instrumentation | None = None,
+                  max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+                  max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
+                  max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES) -> CompileResult:
+    """Compile a .tflite file into a folder of C++ sources.
+
+    Raises UtcError (one line) for anything the user can fix: a bad name, path or
+    pipeline, an unsupported model, or one that needs more memory than the limits."""
     from utc.codegen.emit_cpp import emit_cpp
 
+    check_c_name(name)
     load_builtin_passes()
     inst = inst or Instrumentation()
     text = pipeline or pipeline_for(opt_level, kernels)
     passes = parse_pipeline(text)  # reject a bad pipeline before any work
-    module = import_model(model_path, name)
-    if inst.verify_each:
-        module.verify()
-    inst.dump("import-tflite", module)
-    if inst.print_after_all or "import-tflite" in inst.print_after:
-        inst.show("After import-tflite", module)
-    run_pipeline(module, passes, inst)
-    out_dir = Path(out_dir)
-    parent = out_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".utc-", dir=parent))
-    try:
-        emit_cpp(module, staging, name, source=os.path.basename(str(model_path)))
-        if out_dir.exists():
-            for f in staging.iterdir():
-                target = out_dir / f.name
-                if target.is_dir():
-                    shutil.rmtree(target)
-                os.replace(f, target)
-            shutil.rmtree(staging)
-        else:
-            os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    files = sorted(out_dir.iterdir())
-    return CompileResult(module, files)
+    check_model_file(model_path, max_model_bytes)
+    with staged_output(out_dir) as staging:
+        module = import_model(model_path, name, max_model_bytes)
+        if inst.verify_each:
+            module.verify()
+        inst.dump("import-tflite", module)
+        if inst.print_after_all or "import-tflite" in inst.print_after:
+            inst.show("After import-tflite", module)
+        run_pipeline(module, passes, inst)
+        check_limits(module, max_arena_bytes, max_weight_bytes, printable(model_path))
+        # the file name lands in a /* */ comment of every generated file
+        source = printable(os.path.basename(str(model_path))).replace("*/", "* /")
+        emit_cpp(module, staging, name, source=source)
+    out = Path(out_dir)
+    return CompileResult(module, sorted(out.iterdir()))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, TextIO
 
-from utc.compiler.errors import PipelineError
+from utc.compiler.errors import PipelineError, UtcError, printable
 from utc.compiler.ir import Module
 from utc.compiler.ir.printer import print_module
 
@@ -175,11 +175,17 @@ class Instrumentation:
     timings: list[tuple[str, float]] = dataclasses.field(default_factory=list)
 
     def dump(self, label: str, module: Module) -> None:
+        """Write the IR to `dump_dir/NN-<label>.utc` (the `--dump-ir-dir` option). A folder
+        that cannot be written is the user's error, reported in one line."""
         if self.dump_dir is None:
             return
-        self.dump_dir.mkdir(parents=True, exist_ok=True)
         path = self.dump_dir / f"{self.dump_index:02d}-{label}.utc"
-        path.write_text(print_module(module, elide_resources=self.elide_resources))
+        try:
+            self.dump_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(print_module(module, elide_resources=self.elide_resources))
+        except OSError as exc:
+            raise UtcError(f"--dump-ir-dir {printable(self.dump_dir)}: cannot write {path.name} "
+                           f"({printable(exc.strerror or exc)})") from None
         self.dump_index += 1
 
     def show(self, header: str, module: Module) -> None:

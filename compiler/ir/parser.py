@@ -7,12 +7,14 @@ column, e.g. `model.utc:12:7: use of undefined value %x`.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import lark
 import numpy as np
+from utc.compiler.errors import UtcError, printable
 
 from .attributes import ResourceRef, SymbolRef
 from .core import OP_REGISTRY, Block, Location, Module, Operation, Region, Resource, Value
@@ -24,11 +26,17 @@ from .types import (
     ScalarType,
     TensorType,
     parse_f32,
+    quantization_problem,
 )
 
+#: Most elements one shaped type may have: beyond it sizes stop meaning anything for a
+#: microcontroller, and element counts must stay exact in int64 arithmetic.
+MAX_ELEMENTS = 2**40
 
-class ParseError(Exception):
-    """Malformed IR text; str() is one line: `file:line:col: message`."""
+
+class ParseError(UtcError):
+    """Malformed IR text; str() is one line: `file:line:col: message`, with whatever it
+    quotes from the text escaped (`printable`)."""
 
 
 @lru_cache(maxsize=1)
@@ -44,8 +52,26 @@ _SCALE_ZP = re.compile(r"\s*([-+0-9.eE]+|inf|nan):([-+]?[0-9]+)\s*\Z")
 _SHAPED = re.compile(r"(?P<kind>tensor|memref)<(?P<dims>(?:[0-9]+x)*)(?P<element>.+)>\Z")
 
 
+def _scale(text: str, where: str) -> float:
+    """A quantization scale: a number that float32 holds as a finite, positive value."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"malformed scale '{text}' in '{where}'") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"quantization scale must be finite and positive, got {text} in '{where}'")
+    try:
+        scale = parse_f32(text)
+    except ValueError:
+        raise ValueError(f"quantization scale {text} is out of float32 range in '{where}'") from None
+    if scale == 0:
+        raise ValueError(f"quantization scale {text} rounds to zero in float32 in '{where}'")
+    return scale
+
+
 def parse_element_type(text: str) -> ElementType:
-    """Decode `i8`, `f32` or a `!quant.uniform<...>` spelling; ValueError when invalid."""
+    """Decode `i8`, `f32` or a `!quant.uniform<...>` spelling; ValueError when invalid,
+    including a quantized type no pass could use (see `quantization_problem`)."""
     if not text.startswith("!quant"):
         return ScalarType(text)
     m = _QUANT.match(text)
@@ -57,17 +83,24 @@ def parse_element_type(text: str) -> ElementType:
         pair = _SCALE_ZP.match(params)
         if not pair:
             raise ValueError(f"malformed scale:zero_point in '{text}'")
-        return QuantizedType(storage, parse_f32(pair[1]), int(pair[2]), expressed)
-    if not (params.startswith("{") and params.endswith("}")):
-        raise ValueError(f"per-axis parameters must be in braces in '{text}'")
-    scales, zps = [], []
-    for item in params[1:-1].split(","):
-        pair = _SCALE_ZP.match(item)
-        if not pair:
-            raise ValueError(f"malformed scale:zero_point '{item.strip()}' in '{text}'")
-        scales.append(parse_f32(pair[1]))
-        zps.append(int(pair[2]))
-    return PerAxisQuantizedType(storage, int(m["axis"]), tuple(scales), tuple(zps), expressed)
+        element: ElementType = QuantizedType(storage, _scale(pair[1], text), int(pair[2]),
+                                             expressed)
+    else:
+        if not (params.startswith("{") and params.endswith("}")):
+            raise ValueError(f"per-axis parameters must be in braces in '{text}'")
+        scales, zps = [], []
+        for item in params[1:-1].split(","):
+            pair = _SCALE_ZP.match(item)
+            if not pair:
+                raise ValueError(f"malformed scale:zero_point '{item.strip()}' in '{text}'")
+            scales.append(_scale(pair[1], text))
+            zps.append(int(pair[2]))
+        element = PerAxisQuantizedType(storage, int(m["axis"]), tuple(scales), tuple(zps),
+                                       expressed)
+    problem = quantization_problem(element)
+    if problem:
+        raise ValueError(f"{problem} in '{text}'")
+    return element
 
 
 def parse_type(text: str) -> TensorType | MemRefType:
@@ -76,6 +109,9 @@ def parse_type(text: str) -> TensorType | MemRefType:
     if not m:
         raise ValueError(f"malformed type '{text}'")
     dims = tuple(int(d) for d in m["dims"].split("x") if d)
+    if math.prod(dims) > MAX_ELEMENTS:
+        raise ValueError(f"type '{text}' has {math.prod(dims)} elements, more than utc supports "
+                         f"({MAX_ELEMENTS})")
     element = parse_element_type(m["element"])
     return (TensorType if m["kind"] == "tensor" else MemRefType)(dims, element)
 
@@ -95,13 +131,19 @@ class _Builder:
     def error(self, node: lark.Tree | lark.Token, message: str) -> ParseError:
         line = getattr(node, "line", None) or getattr(getattr(node, "meta", None), "line", 0)
         column = getattr(node, "column", None) or getattr(getattr(node, "meta", None), "column", 0)
-        return ParseError(f"{self.filename}:{line}:{column}: {message}")
+        return ParseError(f"{self.filename}:{line}:{column}: {printable(message)}")
 
     def type_of(self, token: lark.Token) -> TensorType | MemRefType:
+        """A type in the module: a valid spelling whose per-axis quantization also fits
+        its shape (an axis inside it, one scale per index), which passes index by."""
         try:
-            return parse_type(str(token))
+            t = parse_type(str(token))
         except ValueError as exc:
             raise self.error(token, str(exc)) from None
+        problem = quantization_problem(t.element, t.shape)
+        if problem:
+            raise self.error(token, f"{problem} in '{token}'")
+        return t
 
     def define(self, token: lark.Token, value: Value) -> None:
         name = str(token)[1:]
@@ -255,15 +297,17 @@ def parse_module(text: str, filename: str = "<input>") -> Module:
     try:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedCharacters as exc:
-        snippet = text[exc.pos_in_stream : exc.pos_in_stream + 20].split("\n")[0]
+        snippet = printable(text[exc.pos_in_stream : exc.pos_in_stream + 20].split("\n")[0])
         raise ParseError(f"{filename}:{exc.line}:{exc.column}: unexpected text '{snippet}'") from None
     except lark.exceptions.UnexpectedToken as exc:
         tok = exc.token
-        what = "end of input" if tok.type == "$END" else f"'{tok}'"
+        shown = str(tok) if len(str(tok)) <= 40 else str(tok)[:37] + "..."
+        what = "end of input" if tok.type == "$END" else f"'{printable(shown)}'"
         expected = ", ".join(sorted(exc.expected)[:6])
         raise ParseError(
             f"{filename}:{tok.line}:{tok.column}: unexpected {what} (expected {expected})"
         ) from None
     except lark.exceptions.UnexpectedEOF as exc:
-        raise ParseError(f"{filename}: unexpected end of input (expected {exc.expected})") from None
+        expected = ", ".join(sorted(exc.expected)[:6])
+        raise ParseError(f"{filename}: unexpected end of input (expected {expected})") from None
     return _Builder(filename).module(tree.children[0])

@@ -8,6 +8,7 @@ shared between values freely. Their textual spellings follow MLIR where MLIR has
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +24,53 @@ def format_f32(value: float) -> str:
 
 
 def parse_f32(text: str) -> float:
-    """Inverse of format_f32: the float32 value, held as a Python float."""
-    return float(np.float32(text))
+    """Inverse of format_f32: the float32 value, held as a Python float. A finite value
+    beyond float32's range is a ValueError (not a silent infinity, nor numpy's overflow
+    warning); inf and nan spelled out stay what they are."""
+    value = float(text)
+    if math.isfinite(value) and abs(value) > FLOAT32_MAX:
+        raise ValueError(f"{text} is out of float32 range")
+    return float(np.float32(value))
+
+
+#: Largest finite float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+#: Storage types a quantized type may use, with their value range.
+QUANT_STORAGE = ("i8", "ui8", "i16", "i32", "i64")
+
+
+def quantization_problem(element: ElementType, shape: tuple[int, ...] | None = None) -> str | None:
+    """Why `element` is not a usable quantized type, or None when it is (or is not
+    quantized): integer storage, a float expressed type, finite positive float32 scales,
+    zero points the storage type can hold, and for per-axis types (given the `shape`) an
+    axis inside it with one scale per index. Every pass divides or multiplies by scales,
+    so a zero, infinite or NaN scale would otherwise surface as a crash or as wrong code
+    far from its cause."""
+    if not isinstance(element, QuantizedType | PerAxisQuantizedType):
+        return None
+    if element.storage.name not in QUANT_STORAGE:
+        return f"quantized storage type must be an integer type, not {element.storage}"
+    if not element.expressed.is_float:
+        return f"quantized expressed type must be a float type, not {element.expressed}"
+    info = np.iinfo(element.storage.numpy_dtype)
+    if isinstance(element, QuantizedType):
+        pairs = [(element.scale, element.zero_point)]
+    else:
+        pairs = list(zip(element.scales, element.zero_points))
+        if shape is not None:
+            if not 0 <= element.axis < len(shape):
+                return f"quantization axis {element.axis} is outside a rank-{len(shape)} shape"
+            if len(pairs) != shape[element.axis]:
+                return (f"per-axis quantization has {len(pairs)} scales for dimension "
+                        f"{element.axis} of size {shape[element.axis]}")
+    for scale, zero_point in pairs:
+        if not (math.isfinite(scale) and scale > 0):
+            return f"quantization scale must be finite and positive, got {scale}"
+        if not info.min <= zero_point <= info.max:
+            return (f"zero point {zero_point} does not fit the storage type {element.storage} "
+                    f"[{info.min}, {info.max}]")
+    return None
 
 
 @dataclass(frozen=True)
