@@ -12,10 +12,12 @@ from utc.compiler.ir import Operation
 from .common import (
     KERNEL_ATTRS,
     check_activation,
+    check_compute_types,
     check_fully_connected_shapes,
     check_pads,
     check_pair,
     check_rank,
+    check_weight_types,
     check_window_shapes,
 )
 
@@ -45,6 +47,8 @@ class Conv2DOp(Operation):
         _check_fused_act(self)
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
+        check_compute_types(self, "input")
+        check_weight_types(self, "filter")
         check_window_shapes(self, "conv")
 
 
@@ -66,6 +70,8 @@ class DepthwiseConv2DOp(Operation):
         _check_fused_act(self)
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
+        check_compute_types(self, "input")
+        check_weight_types(self, "filter")
         check_window_shapes(self, "depthwise")
 
 
@@ -80,6 +86,8 @@ class FullyConnectedOp(Operation):
 
     def verify_(self) -> None:
         _check_fused_act(self)
+        check_compute_types(self, "input")
+        check_weight_types(self, "weights")
         check_fully_connected_shapes(self)
 
 
@@ -95,6 +103,7 @@ class _Pool(Operation):
         check_pads(self)
         _check_fused_act(self)
         check_rank(self, "input", 4)
+        check_compute_types(self, "input")
         check_window_shapes(self, "pool")
 
 
