@@ -79,8 +79,8 @@ def utc_arenas(path: Path, work: Path) -> tuple[dict[str, int], str, int, int, i
     """(arena per strategy, the -O2 default strategy, its arena, the lower bound, the bound
     without overlapping buffers, the bound with one buffer per tensor)."""
     from utc.compiler.driver import compile_model, pipeline_for
-    from utc.compiler.planning.allocators import STRATEGIES
     from utc.dialects.func import main_function
+    from utc.passes.planning.allocators import STRATEGIES
 
     default = main_function(compile_model(path, work / "default", name=MODEL_NAME, opt_level=2).module)
     arenas = {}
@@ -95,7 +95,7 @@ def utc_arenas(path: Path, work: Path) -> tuple[dict[str, int], str, int, int, i
 
 
 def main(argv: list[str] | None = None) -> int:
-    from utc.compiler.planning.allocators import STRATEGIES
+    from utc.passes.planning.allocators import STRATEGIES
 
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],

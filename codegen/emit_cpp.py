@@ -16,7 +16,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 from utc.codegen.kernels import KERNELS, Kernel
-from utc.compiler import slice_math
+from utc.dialects import slice_math
 from utc.compiler.errors import CompileError, printable
 from utc.compiler.ir import (
     MemRefType,

@@ -2,7 +2,7 @@
 the CLI prints it as `utc: error: ...` and exits with status 2, without a traceback.
 
 Anything else that escapes a command is a bug in utc: the CLI prints it as one line
-`utc: internal error: ...` and exits with status 3 (see `utc.compiler.cli`).
+`utc: internal error: ...` and exits with status 3 (see `utc.compiler.driver.cli`).
 
 Messages often quote what the user gave (file names, tensor names from a model, IR text),
 which may hold newlines, escape sequences or other control characters: `printable()`

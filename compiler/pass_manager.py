@@ -62,11 +62,17 @@ def register_pass(cls: type[Pass]) -> type[Pass]:
     return cls
 
 
-def load_builtin_passes() -> None:
-    import utc.dialects  # noqa: F401  (registers ops)
-    import utc.passes  # noqa: F401  (registers passes)
+#: Whole-module checks that `--verify-each` runs after every pass, besides each op's
+#: verifier: invariants no single op can see (the memory plan). Contributed by the
+#: passes that establish them (`register_module_check`), so the framework knows no pass.
+MODULE_CHECKS: list[Callable[[Module], list[str]]] = []
 
-    load_entry_point_plugins()
+
+def register_module_check(check: Callable[[Module], list[str]]) -> Callable[[Module], list[str]]:
+    """Add a check returning the problems it finds (empty when the module is fine)."""
+    if check not in MODULE_CHECKS:
+        MODULE_CHECKS.append(check)
+    return check
 
 
 def load_plugin(path: str | Path) -> None:
@@ -193,17 +199,15 @@ class Instrumentation:
         self.stream.write(print_module(module, elide_resources=self.elide_resources))
 
 
-def verify_memory_plan_of(module: Module, after: str) -> None:
-    """Under --verify-each, once memory is planned: the IR-level plan checker."""
+def run_module_checks(module: Module, after: str) -> None:
+    """Under --verify-each: every registered whole-module check."""
     from utc.compiler.ir import VerifyError
-    from utc.compiler.planning.verify_ir import is_planned, verify_memory_plan
 
-    if not is_planned(module):
-        return
-    problems = verify_memory_plan(module)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise VerifyError(f"memory plan after {after} is invalid: {problems[0]}{more}")
+    for check in MODULE_CHECKS:
+        problems = check(module)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise VerifyError(f"after {after}: {problems[0]}{more}")
 
 
 def run_pipeline(module: Module, passes: Sequence[Pass], inst: Instrumentation | None = None,
@@ -219,7 +223,7 @@ def run_pipeline(module: Module, passes: Sequence[Pass], inst: Instrumentation |
         inst.timings.append((p.spelling(), time.perf_counter() - start))
         if inst.verify_each:
             module.verify()
-            verify_memory_plan_of(module, p.spelling())
+            run_module_checks(module, p.spelling())
         if inst.print_after_all or p.name in inst.print_after:
             inst.show(f"After {p.spelling()}", module)
         elif before is not None and print_module(module) != before:

@@ -67,7 +67,7 @@ def explicit_pads(op: Operation, x: TensorType, window: tuple[int, int]) -> tupl
     tensor level (TFLite's padding arithmetic)."""
     if "pad" in op.attrs:
         return tuple(op.attrs["pad"])
-    from utc.compiler.shape_math import same_padding, valid_padding
+    from utc.dialects.shape_math import same_padding, valid_padding
 
     rule = same_padding if op.attrs["padding"] == "SAME" else valid_padding
     dilation = op.attrs.get("dilation", (1, 1))

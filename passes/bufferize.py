@@ -8,7 +8,7 @@ buffer of its own, live only during that call.
 
 Before converting, the pass records (or raises) the function's `copy_lower_bound`: the
 fixed-order bound of its input program with one buffer per tensor value, reshapes
-counted as copies (`compiler/planning/copy_bound.py`).
+counted as copies (`passes/planning/copy_bound.py`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from utc.codegen.kernels import needs_kernel
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import I8, Block, MemRefType, Module, Region, TensorType, Value
 from utc.compiler.pass_manager import Pass, register_pass
-from utc.compiler.planning.copy_bound import record_copy_lower_bound
 from utc.dialects import buf, func, tensor
 from utc.dialects.func import main_function
+from utc.passes.planning.copy_bound import record_copy_lower_bound
 
 
 def memref_of(t: TensorType) -> MemRefType:

@@ -15,7 +15,7 @@ shares, the pass
 Liveness follows views, so the output becomes live from the first producer on. That can
 raise the peak when the inputs are produced far apart, so a placement is kept only when
 the fixed-order lower bound of the resulting plan is not above the current one
-(`compiler/planning/placement.py`). Run it after `inplace`: an in-place chain over an
+(`passes/planning/placement.py`). Run it after `inplace`: an in-place chain over an
 input then moves into the slice with it.
 """
 
@@ -25,12 +25,12 @@ from dataclasses import dataclass
 
 from utc.compiler.ir import OP_REGISTRY, Module
 from utc.compiler.pass_manager import Pass, register_pass
-from utc.compiler.planning.intervals import Buffer, lower_bound
-from utc.compiler.planning.placement import bound_after_placement
 from utc.dialects import buf, tensor
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.inplace import last_use, root_and_offset
 from utc.passes.plan_memory import live_ranges
+from utc.passes.planning.intervals import Buffer, lower_bound
+from utc.passes.planning.placement import bound_after_placement
 
 
 def _calls(fn: FuncOp) -> list[buf.CallOp]:

@@ -9,7 +9,7 @@ padding as the input zero point (a zero contribution), which is what the padded 
 contribute. The padded tensor then never exists, so neither its buffer nor the copy.
 
 Before folding, the pass records the function's `copy_lower_bound` (see
-`compiler/planning/copy_bound.py`), which counts every PAD as a copy of its own.
+`passes/planning/copy_bound.py`), which counts every PAD as a copy of its own.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from utc.compiler.ir import F32, Location, Module, Operation, QuantizedType, is_quantized
 from utc.compiler.pass_manager import Pass, register_pass
-from utc.compiler.planning.copy_bound import record_copy_lower_bound
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, tensor
 from utc.dialects.func import main_function
+from utc.passes.planning.copy_bound import record_copy_lower_bound
 
 
 def implicit_pad_value_matches(pad: tensor.PadOp) -> bool:

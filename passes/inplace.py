@@ -1,6 +1,6 @@
 """`inplace`: let alias-safe kernels write their output over an input that dies there.
 
-For every `buf.call` whose op is on the allow-list of `compiler/planning/aliasing.py`
+For every `buf.call` whose op is on the allow-list of `passes/planning/aliasing.py`
 (elementwise binary ops, unary activations and requantization, softmax) and whose
 output is a fresh arena `buf.alloc`, the pass looks for an input (in operand order) that
 
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 from utc.compiler.ir import Module, Value
 from utc.compiler.pass_manager import Pass, register_pass
-from utc.compiler.planning.aliasing import aliasable_inputs, may_alias
 from utc.dialects import buf, func
 from utc.dialects.func import main_function
+from utc.passes.planning.aliasing import aliasable_inputs, may_alias
 
 
 def root_and_offset(value: Value) -> tuple[buf.AllocOp | None, int]:

@@ -1,6 +1,6 @@
 """`lower-to-qnn`: int8 ops become integer-only `qnn` ops with every requantization
 constant computed at compile time (TFLite Micro's double-rounding arithmetic, see
-`compiler/quantmath.py`). Float ops are left alone: they skip this level.
+`passes/quantmath/requant.py`). Float ops are left alone: they skip this level.
 """
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from utc.compiler import quantmath
-from utc.compiler import quantmath_nonlinear as qn
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import Module, Operation, PerAxisQuantizedType, QuantizedType, is_quantized
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, qnn, tensor
+from utc.passes.quantmath import nonlinear as qn
+from utc.passes.quantmath import requant as quantmath
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
 #: values without any rescaling.

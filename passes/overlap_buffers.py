@@ -1,10 +1,10 @@
 """`overlap-buffers`: let a sliding-window kernel's output overlap the input that dies there.
 
 A convolution, depthwise convolution or pooling kernel on `OVERLAP_SAFE_KERNELS`
-(compiler/planning/aliasing.py) writes its output in increasing row order and never
+(passes/planning/aliasing.py) writes its output in increasing row order and never
 reads above the rows it has still to cover, so its output may start
 `min_overlap_offset` bytes before its input, the two sharing the rest
-(compiler/planning/overlap.py). For every such `buf.call` whose
+(passes/planning/overlap.py). For every such `buf.call` whose
 
 - data input lives in an arena buffer `R` (a `buf.alloc`, possibly a model input, not
   scratch or flash) that dies at this call: no later call touches `R` or any view of it
@@ -56,13 +56,13 @@ from dataclasses import dataclass
 
 from utc.compiler.ir import I8, MemRefType, Module, Value
 from utc.compiler.pass_manager import Pass, register_pass
-from utc.compiler.planning.aliasing import call_overlap_offset
-from utc.compiler.planning.intervals import Buffer, lower_bound
-from utc.compiler.planning.overlap import align_up
 from utc.dialects import buf, func
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.inplace import last_use, root_and_offset
 from utc.passes.plan_memory import live_ranges, root_alloc
+from utc.passes.planning.aliasing import call_overlap_offset
+from utc.passes.planning.intervals import Buffer, lower_bound
+from utc.passes.planning.overlap import align_up
 
 #: The function attribute holding the fixed-order bound without overlap (declared in
 #: dialects/func.py).

@@ -9,9 +9,9 @@ fixed-order lower bound (the most bytes ever live at once) and records on the fu
 the arena size (`arena_bytes`), that bound (`lower_bound`), the strategy, `gap` (arena
 minus bound), the offset alignment (`plan_alignment`) and keeps the `copy_lower_bound`
 an earlier pass recorded (the bound without views, in-place kernels, concatenation
-placement or PAD folding; see compiler/planning/copy_bound.py). It runs the allocator
+placement or PAD folding; see passes/planning/copy_bound.py). It runs the allocator
 overlap checker; `--verify-each` and the tests also run the IR-level checker
-(compiler/planning/verify_ir.py).
+(passes/planning/verify_ir.py).
 """
 
 from __future__ import annotations
@@ -20,12 +20,16 @@ from dataclasses import dataclass
 
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import Module, Value
-from utc.compiler.pass_manager import Pass, register_pass
-from utc.compiler.planning.allocators import STRATEGIES, arena_size
-from utc.compiler.planning.checker import check_plan
-from utc.compiler.planning.intervals import Buffer, lower_bound
+from utc.compiler.pass_manager import Pass, register_module_check, register_pass
 from utc.dialects import buf, func
 from utc.dialects.func import main_function
+from utc.passes.planning.allocators import STRATEGIES, arena_size
+from utc.passes.planning.checker import check_plan
+from utc.passes.planning.intervals import Buffer, lower_bound
+from utc.passes.planning.verify_ir import memory_plan_check
+
+# --verify-each replays the plan with the independent checker after every pass
+register_module_check(memory_plan_check)
 
 
 def root_alloc(value: Value) -> buf.AllocOp | None:

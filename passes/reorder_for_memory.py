@@ -6,12 +6,12 @@ branch output alive while another branch runs; a different topological order may
 This pass builds the dataflow graph of the function (one step per op other than
 constants, one buffer per tensor value, a reshape being an alias of its input since it
 will become a view), finds an order of minimum peak with
-`compiler/planning/reorder.py:min_peak_order` and applies it only when its peak is
+`passes/planning/reorder.py:min_peak_order` and applies it only when its peak is
 strictly below the current order's. Only the order of independent ops changes, so the
 results are bit-identical. Constants move with their first user.
 
 The search is exponential in the width of the graph at worst, so it runs on a work budget
-(`budget`, in the units of compiler/planning/reorder.py, default `DEFAULT_BUDGET`): past
+(`budget`, in the units of passes/planning/reorder.py, default `DEFAULT_BUDGET`): past
 it the greedy order (or the current one) is used, still only when it lowers the peak. The
 budget is a count, not a time, so the chosen order, and the output, never depend on the
 machine. Building the graph and applying the order are linear in the ops and operands.
@@ -23,15 +23,15 @@ from dataclasses import dataclass
 
 from utc.compiler.ir import Module, Operation, Value
 from utc.compiler.pass_manager import Pass, register_pass
-from utc.compiler.planning.reorder import (
+from utc.dialects import func, tensor
+from utc.dialects.func import main_function
+from utc.passes.planning.reorder import (
     DEFAULT_BUDGET,
     Graph,
     Step,
     min_peak_order,
     order_peak,
 )
-from utc.dialects import func, tensor
-from utc.dialects.func import main_function
 
 
 def dataflow_graph(fn: func.FuncOp) -> tuple[Graph, list[Operation]]:

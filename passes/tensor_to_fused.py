@@ -13,8 +13,8 @@ from utc.compiler.errors import CompileError
 from utc.compiler.ir import Module, Operation
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_conversion
-from utc.compiler.shape_math import same_padding, valid_padding
 from utc.dialects import fused, tensor
+from utc.dialects.shape_math import same_padding, valid_padding
 
 
 def explicit_pads(op: Operation, window: tuple[int, int], dilation: tuple[int, int]) -> tuple:

@@ -4,7 +4,7 @@
  * These kernels only move elements, so one implementation serves every dtype: an element
  * is `elem_size` bytes (1 for int8, 4 for float32/int32). Shapes are 6-D int32 arrays,
  * the tensor shape right-aligned with leading 1s. Every parameter is resolved at compile
- * time (compiler/slice_math.py): the kernels do no range checks. Contiguous runs are
+ * time (dialects/slice_math.py): the kernels do no range checks. Contiguous runs are
  * copied with memcpy. Input and output buffers must not overlap. */
 #ifndef UTC_DATA_MOVEMENT_H
 #define UTC_DATA_MOVEMENT_H

@@ -1,7 +1,7 @@
 /* utc_misc_f32: float32 pooling and softmax (TFLite AVERAGE_POOL_2D, MAX_POOL_2D,
  * SOFTMAX).
  *
- * Access order (relied on by overlap-buffers, compiler/planning/overlap.py): with batch 1
+ * Access order (relied on by overlap-buffers, passes/planning/overlap.py): with batch 1
  * the compiler may start the output d >= min_overlap_offset bytes BEFORE the input, the
  * two buffers overlapping (the input is dead after the call).
  * That is correct only while each pooling kernel here keeps to this order (softmax is not
@@ -18,7 +18,7 @@
  *      disjoint at such an offset, so a per-row or per-pixel helper may use restrict).
  * Reordering the loops (e.g. output channels outermost across all rows, or reading a
  * later input row ahead) breaks models compiled at -O1/-O2: take the kernel off
- * OVERLAP_SAFE_KERNELS in compiler/planning/aliasing.py first.
+ * OVERLAP_SAFE_KERNELS in passes/planning/aliasing.py first.
  * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
 #ifndef UTC_MISC_F32_H
 #define UTC_MISC_F32_H

@@ -10,7 +10,7 @@
  * Access order as before: output pixels in increasing (batch, row, column, channel
  * block) order, each pixel's reads before its writes, input and output not restrict-
  * qualified, so an output overlapping its input from below by
- * compiler/planning/overlap.py's bound is computed correctly. */
+ * passes/planning/overlap.py's bound is computed correctly. */
 
 namespace {
 

@@ -964,7 +964,7 @@ def _transpose(ctx: ImportContext, op: TflOperator) -> None:
          "strided window with begin/end/shrink-axis masks (up to 6-D)",
          "constant begin/end/strides; int8: output quantized like the input", inputs=(4, 4))
 def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
-    from utc.compiler import slice_math
+    from utc.dialects import slice_math
 
     _activation_dtype_check(ctx, op, ("int8", "float32"))
     _same_quantization(ctx, op, [0])

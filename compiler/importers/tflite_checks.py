@@ -84,10 +84,14 @@ def check_quantization(path: str, label: str, type_name: str, shape: Sequence[in
         if not (math.isfinite(s) and s > 0.0):
             raise ImportError_(f"{path}: {label} has quantization scale {s!r}; scales must be "
                                "finite and positive")
+    # TFLite Micro reads one zero point per scale without checking the vector's length: a
+    # missing or short zero-point vector makes it read whatever bytes follow, so no
+    # oracle agrees with any reading of such a model
+    count = 0 if zero_points is None else len(zero_points)
+    if count != len(scales):
+        raise ImportError_(f"{path}: {label} has {len(scales)} quantization scales but "
+                           f"{count} zero points")
     if zero_points is not None:
-        if len(zero_points) != len(scales):
-            raise ImportError_(f"{path}: {label} has {len(scales)} quantization scales but "
-                               f"{len(zero_points)} zero points")
         lo, hi = ZERO_POINT_RANGE.get(type_name, (-(2**63), 2**63 - 1))
         for z in zero_points.tolist():
             if not lo <= z <= hi:

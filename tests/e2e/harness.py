@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from utc.compiler.driver import compile_model
 from utc.compiler.ir import Module
-from utc.compiler.planning.verify_ir import assert_memory_plan
 from utc.dialects import buf
 from utc.dialects.func import main_function
+from utc.passes.planning.verify_ir import assert_memory_plan
 
 C_MAIN = r"""
 /* Test harness written in C: streams samples from stdin through NAME_invoke. */

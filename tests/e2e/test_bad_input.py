@@ -15,7 +15,7 @@ from tests.tflite_writer import ModelBuilder
 
 
 def utc(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "utc.compiler.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", *args], cwd=cwd,
                           capture_output=True, text=True)
 
 

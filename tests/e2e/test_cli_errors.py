@@ -22,7 +22,7 @@ import pytest
 from tests.models_builtin import sine_model_int8
 from tests.tflite_writer import ModelBuilder
 
-CLI = [sys.executable, "-m", "utc.compiler.cli"]
+CLI = [sys.executable, "-m", "utc.compiler.driver.cli"]
 
 
 def utc(*args: str, cwd: Path, env: dict[str, str] | None = None,

@@ -8,7 +8,7 @@ line in two separate processes with different working directories, an output pat
 once relative and once absolute, different PYTHONHASHSEEDs and the model file read from
 two different folders (same file name: the name is part of the generated comments), and
 the two folders must hold the same files with the same bytes. The planner's searches are
-budgeted by work counts, never by wall-clock time (compiler/planning/), which is what
+budgeted by work counts, never by wall-clock time (passes/planning/), which is what
 makes this possible on a loaded machine too.
 """
 
@@ -29,7 +29,7 @@ from tests.e2e.test_sanitizers import MODELS
 
 def _compile(model: Path, cwd: Path, out: Path, opt_level: int, hash_seed: str) -> None:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    proc = subprocess.run([sys.executable, "-m", "utc.compiler.cli", "compile", str(model),
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "compile", str(model),
                            f"-O{opt_level}", "-o", str(out), "--name", "m"],
                           cwd=cwd, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -25,7 +25,7 @@ def _models(tmp_path: Path) -> list[Path]:
 def test_dumps_round_trip(elide: bool, tmp_path: Path) -> None:
     for model in _models(tmp_path):
         dump = tmp_path / f"dump-{model.stem}-{elide}"
-        args = [sys.executable, "-m", "utc.compiler.cli", "compile", str(model), "-o",
+        args = [sys.executable, "-m", "utc.compiler.driver.cli", "compile", str(model), "-o",
                 str(tmp_path / f"out-{model.stem}"), "--dump-ir-dir", str(dump), "--verify-each"]
         if elide:
             args.append("--elide-resources")
@@ -44,7 +44,7 @@ def test_dumps_round_trip(elide: bool, tmp_path: Path) -> None:
 def test_print_ir_after_and_opt_pipeline(tmp_path: Path) -> None:
     model = tmp_path / "m.tflite"
     model.write_bytes(sine_model_int8())
-    proc = subprocess.run([sys.executable, "-m", "utc.compiler.cli", "compile", str(model), "-o",
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "compile", str(model), "-o",
                            str(tmp_path / "out"), "--print-ir-after", "lower-to-qnn",
                            "--print-ir-before", "bufferize", "--elide-resources", "--timing"],
                           check=True, capture_output=True, text=True)
@@ -54,9 +54,9 @@ def test_print_ir_after_and_opt_pipeline(tmp_path: Path) -> None:
     assert "pass timing" in proc.stderr
     # the tensor-level dump, lowered with `utc opt`, equals the compiler's own lowering
     dump = tmp_path / "dump"
-    subprocess.run([sys.executable, "-m", "utc.compiler.cli", "compile", str(model), "-o",
+    subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "compile", str(model), "-o",
                     str(tmp_path / "out2"), "--dump-ir-dir", str(dump)], check=True)
-    opt = subprocess.run([sys.executable, "-m", "utc.compiler.cli", "opt",
+    opt = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "opt",
                           str(dump / "00-import-tflite.utc"), "-p",
                           "canonicalize,tensor-to-fused,reorder-for-memory,fold-pad,fuse-activation,"
                           "lower-to-qnn"],

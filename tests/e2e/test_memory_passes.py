@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from utc.compiler.planning.intervals import Buffer, arena_lower_bound
 from utc.dialects import buf
 from utc.dialects.func import main_function
+from utc.passes.planning.intervals import Buffer, arena_lower_bound
 
 from tests.e2e.harness import compile_and_build
 from tests.oracle import TflmRunner, random_inputs

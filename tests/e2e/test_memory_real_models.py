@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from utc.compiler.planning.aliasing import call_overlap_offset
-from utc.compiler.planning.intervals import Buffer, arena_lower_bound
-from utc.compiler.report import live_profile
+from utc.compiler.driver.report import live_profile
 from utc.dialects import buf
 from utc.dialects.func import main_function
 from utc.passes.inplace import root_and_offset
 from utc.passes.plan_memory import root_alloc
+from utc.passes.planning.aliasing import call_overlap_offset
+from utc.passes.planning.intervals import Buffer, arena_lower_bound
 
 from tests.conftest import shared_model
 from tests.e2e.harness import compile_and_build

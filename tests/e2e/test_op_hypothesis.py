@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, seed, settings
 from hypothesis import strategies as st
-from utc.compiler import quantmath_nonlinear as qn
+from utc.passes.quantmath import nonlinear as qn
 
 from tests.e2e.op_models import check_against_oracle, single_op
 from tests.tflite_writer import ModelBuilder

@@ -12,7 +12,7 @@ from tests.models_builtin import sine_model_int8
 
 
 def utc(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "utc.compiler.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", *args], cwd=cwd,
                           capture_output=True, text=True)
 
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from utc.codegen.host_build import build_runner, decode_outputs, run_runner_process
 from utc.compiler.driver import compile_model
-from utc.compiler.host_build import build_runner, decode_outputs, run_runner_process
-from utc.compiler.planning.verify_ir import assert_memory_plan
+from utc.passes.planning.verify_ir import assert_memory_plan
 
 from tests.conftest import shared_model
 from tests.e2e.harness import io_of

@@ -1,11 +1,11 @@
 """Run fuzz cases: compile each mutant in-process under a time limit and hold the result to
 utc's contract.
 
-The contract (README, compiler/cli.py): `utc compile` either succeeds, or prints exactly
+The contract (README, compiler/driver/cli.py): `utc compile` either succeeds, or prints exactly
 one line ``utc: error: ...`` (printable ASCII) on stderr, returns 2 and leaves no output
 folder and no ``.utc-*`` staging folder behind. Everything else is a finding:
 
-* ``crash``: an exception escaping `utc.compiler.cli.main`, exit status 3 (``utc: internal
+* ``crash``: an exception escaping `utc.compiler.driver.cli.main`, exit status 3 (``utc: internal
   error``) or any status other than 0 and 2, or a malformed error message (several lines,
   control characters, another prefix), or a Python warning printed on a refusal (it would
   be a second line on stderr);
@@ -169,10 +169,10 @@ def _leftovers(case_dir: Path) -> list[str]:
 
 def _call_cli(argv: list[str], limit: float,
               env: dict[str, str] | None = None) -> tuple[int | None, str, BaseException | None]:
-    """Run `utc.compiler.cli.main(argv)` in this process with stdout and stderr captured
+    """Run `utc.compiler.driver.cli.main(argv)` in this process with stdout and stderr captured
     and warnings recorded (as one more stderr line each, as a real process would print
     them): (exit status or None, stderr text, escaping exception or None)."""
-    from utc.compiler.cli import main
+    from utc.compiler.driver.cli import main
 
     err = io.StringIO()
     saved = {k: os.environ.get(k) for k in (env or {})}
@@ -277,7 +277,7 @@ def _check_compiled(model: Path, out: Path, limit: float) -> tuple[str, str, str
     """A compile that returned 0: the output folder must exist and the memory plan of the
     same compile (through the driver, which returns the module) must pass the checker."""
     from utc.compiler.driver import import_model, lower, pipeline_for
-    from utc.compiler.planning.verify_ir import assert_memory_plan
+    from utc.passes.planning.verify_ir import assert_memory_plan
 
     if not out.is_dir() or not any(out.iterdir()):
         return "bad-plan", "exit status 0 but no output folder", ""

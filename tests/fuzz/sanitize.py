@@ -149,10 +149,10 @@ def _compare(ours: list[list[np.ndarray]], theirs: list[list[np.ndarray]]) -> st
 
 def check_mutant(mutant: Mutant, work: Path, samples: int = 4, seed: int = 0) -> SanitizerCheck:
     """Compile, build with the sanitizers, run `samples` seeded inputs, compare with TFLM."""
-    from utc.compiler.cli import io_specs
+    from utc.codegen.host_build import build_runner
     from utc.compiler.driver import compile_model
+    from utc.compiler.driver.cli import io_specs
     from utc.compiler.errors import UtcError
-    from utc.compiler.host_build import build_runner
 
     label = mutant.describe()
     model = work / "model.tflite"

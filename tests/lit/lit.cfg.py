@@ -12,7 +12,7 @@ config.suffixes = [".utc"]
 config.test_source_root = os.path.dirname(__file__)
 config.excludes = ["Inputs"]
 python = shlex.quote(sys.executable)
-config.substitutions.append(("%utc", f"{python} -m utc.compiler.cli"))
+config.substitutions.append(("%utc", f"{python} -m utc.compiler.driver.cli"))
 config.substitutions.append(("%filecheck", f"{python} -m filecheck"))
 config.substitutions.append(("%not", f"{python} {os.path.join(os.path.dirname(__file__), 'not.py')}"))
 config.environment["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")

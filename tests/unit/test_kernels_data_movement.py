@@ -3,7 +3,7 @@
 PAD, PADV2, CONCATENATION, TRANSPOSE, STRIDED_SLICE, SPLIT and SPLIT_V: each case builds a
 single-operator TFLite model, runs it in TFLite Micro's reference interpreter and runs the
 kernel of ``runtime/utc_data_movement`` through ctypes with parameters from
-``utc.compiler.slice_math``, so one comparison checks kernel and compile-time math
+``utc.dialects.slice_math``, so one comparison checks kernel and compile-time math
 together. TFLM also checks in its Prepare step that the output shapes the model declares
 (computed here by slice_math) are the ones it derives itself. Every case runs for int8
 (1-byte elements) and float32 (4-byte elements); comparisons are bit-exact. Where TFLM
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from utc.compiler import slice_math as sm
+from utc.dialects import slice_math as sm
 
 from tests.kernel_harness import load_kernels, ptr, seeded_rng
 from tests.oracle import run_litert, run_tflm

@@ -2,7 +2,7 @@
 
 Each case builds a single-operator TFLite model, runs it in TFLite Micro's reference
 interpreter (LiteRT's reference kernels for RELU_N1_TO_1, which TFLM lacks) and runs the
-kernel through ctypes with constants from ``utc.compiler.quantmath_nonlinear``, so one
+kernel through ctypes with constants from ``utc.passes.quantmath.nonlinear``, so one
 comparison checks kernel and compile-time parameter math together. Comparisons are
 bit-exact. Inputs are seeded: full-range random int8 values, and every one of the 256 int8
 values for the unary ops.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from utc.compiler import quantmath_nonlinear as qn
+from utc.passes.quantmath import nonlinear as qn
 
 from tests.kernel_harness import load_kernels, ptr, seeded_rng
 from tests.oracle import run_litert, run_tflm

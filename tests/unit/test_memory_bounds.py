@@ -1,6 +1,6 @@
-"""The copy lower bound (compiler/planning/copy_bound.py), the effect of placing buffers
-inside another (compiler/planning/placement.py), the in-place allow-list
-(compiler/planning/aliasing.py) and the plan attributes plan-memory records."""
+"""The copy lower bound (passes/planning/copy_bound.py), the effect of placing buffers
+inside another (passes/planning/placement.py), the in-place allow-list
+(passes/planning/aliasing.py) and the plan attributes plan-memory records."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import utc.passes  # noqa: F401  (registers passes and the plan attributes)
 from utc.compiler.driver import lower
 from utc.compiler.ir import F32, MemRefType, Value
 from utc.compiler.ir.parser import parse_module
-from utc.compiler.planning.aliasing import ALIAS_SAFE, aliasable_inputs, may_alias
-from utc.compiler.planning.copy_bound import copy_buffers, copy_lower_bound
-from utc.compiler.planning.intervals import Buffer, lower_bound
-from utc.compiler.planning.placement import bound_after_placement, placed_buffers
 from utc.dialects import fused, qnn, tensor
 from utc.dialects.func import main_function
+from utc.passes.planning.aliasing import ALIAS_SAFE, aliasable_inputs, may_alias
+from utc.passes.planning.copy_bound import copy_buffers, copy_lower_bound
+from utc.passes.planning.intervals import Buffer, lower_bound
+from utc.passes.planning.placement import bound_after_placement, placed_buffers
 
 CHAIN = """
 module @m {

@@ -1,4 +1,4 @@
-"""The peak-lowering topological order (compiler/planning/reorder.py) as a pure function:
+"""The peak-lowering topological order (passes/planning/reorder.py) as a pure function:
 small DAGs with a known best order, and seeded random DAGs checked against brute force
 over every topological order."""
 
@@ -8,7 +8,7 @@ import itertools
 import random
 
 import pytest
-from utc.compiler.planning.reorder import (
+from utc.passes.planning.reorder import (
     Graph,
     Step,
     greedy_order,

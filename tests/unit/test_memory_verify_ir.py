@@ -1,4 +1,4 @@
-"""The IR-level memory-plan checker (compiler/planning/verify_ir.py): sound plans pass, and
+"""The IR-level memory-plan checker (passes/planning/verify_ir.py): sound plans pass, and
 each kind of broken plan (seeded by editing a planned module) is reported."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from utc.compiler.driver import lower
 from utc.compiler.ir import VerifyError
 from utc.compiler.ir.parser import parse_module
 from utc.compiler.pass_manager import Instrumentation, parse_pipeline, run_pipeline
-from utc.compiler.planning.checker import PlanError
-from utc.compiler.planning.verify_ir import assert_memory_plan, verify_memory_plan
 from utc.dialects import buf
 from utc.dialects.func import main_function
+from utc.passes.planning.checker import PlanError
+from utc.passes.planning.verify_ir import assert_memory_plan, verify_memory_plan
 
 PIPELINE = "bufferize,inplace,concat-in-place,plan-memory"
 
@@ -178,10 +178,10 @@ def test_verify_each_runs_the_checker_after_planning() -> None:
     run_pipeline(module, passes, Instrumentation(verify_each=True))
     # a pass after planning that breaks the plan is caught under --verify-each
     ops_by_name(module)["f"].attrs["offset"] = ops_by_name(module)["cat"].attrs["offset"]
-    from utc.compiler.pass_manager import verify_memory_plan_of
+    from utc.compiler.pass_manager import run_module_checks
 
-    with pytest.raises(VerifyError, match="memory plan after p is invalid"):
-        verify_memory_plan_of(module, "p")
+    with pytest.raises(VerifyError, match="after p: the memory plan is invalid"):
+        run_module_checks(module, "p")
 
 
 # ---- a model input inside a group (overlap-buffers) ------------------------------------

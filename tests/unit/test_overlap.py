@@ -1,5 +1,5 @@
 """Overlapping a sliding-window kernel's output with its dying input
-(compiler/planning/overlap.py, the allow-list in compiler/planning/aliasing.py):
+(passes/planning/overlap.py, the allow-list in passes/planning/aliasing.py):
 
 - `min_overlap_offset` on hand-computed cases;
 - a brute-force checker that simulates the kernels' access order element by element on
@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 from utc.codegen.kernels import KERNELS
 from utc.compiler.ir import F32, MemRefType, Value
-from utc.compiler.planning.aliasing import OVERLAP_SAFE_KERNELS, call_overlap_offset
-from utc.compiler.planning.overlap import align_up, min_overlap_offset
 from utc.dialects import fused, qnn
+from utc.passes.planning.aliasing import OVERLAP_SAFE_KERNELS, call_overlap_offset
+from utc.passes.planning.overlap import align_up, min_overlap_offset
 
 from tests.kernel_harness import load_kernels, ptr, seeded_rng
 
@@ -362,7 +362,7 @@ def test_allow_listed_kernels_honour_the_access_order(lib, name: str, case) -> N
         f"{name} gives different bytes when its output overlaps its input at the offset "
         f"min_overlap_offset allows ({d} B): its loops no longer follow the access-order "
         f"contract of its header; take it off OVERLAP_SAFE_KERNELS "
-        f"(compiler/planning/aliasing.py) or restore the order")
+        f"(passes/planning/aliasing.py) or restore the order")
 
 
 def test_the_kernel_harness_sees_a_clobbered_input(lib) -> None:
@@ -423,10 +423,10 @@ def _ops(module) -> tuple[dict, list]:
 
 
 def test_the_checker_accepts_the_planned_overlap() -> None:
-    from utc.compiler.planning.verify_ir import verify_memory_plan
     from utc.dialects import buf
     from utc.dialects.func import main_function
     from utc.passes.inplace import root_and_offset
+    from utc.passes.planning.verify_ir import verify_memory_plan
 
     module = _planned()
     named, calls = _ops(module)
@@ -444,7 +444,7 @@ def test_the_checker_accepts_the_planned_overlap() -> None:
 
 
 def test_an_overlap_below_the_bound_is_reported() -> None:
-    from utc.compiler.planning.verify_ir import verify_memory_plan
+    from utc.passes.planning.verify_ir import verify_memory_plan
 
     module = _planned()
     named, _ = _ops(module)
@@ -459,7 +459,7 @@ def test_an_overlap_below_the_bound_is_reported() -> None:
 
 
 def test_an_overlap_for_a_kernel_off_the_allow_list_is_reported() -> None:
-    from utc.compiler.planning.verify_ir import verify_memory_plan
+    from utc.passes.planning.verify_ir import verify_memory_plan
 
     module = _planned()
     _, calls = _ops(module)
@@ -469,7 +469,7 @@ def test_an_overlap_for_a_kernel_off_the_allow_list_is_reported() -> None:
 
 
 def test_reading_the_overwritten_input_later_is_reported() -> None:
-    from utc.compiler.planning.verify_ir import verify_memory_plan
+    from utc.passes.planning.verify_ir import verify_memory_plan
 
     module = _planned()
     named, calls = _ops(module)

@@ -81,7 +81,7 @@ def test_every_file_codegen_uses_exists() -> None:
 
 
 def test_version_option_reports_the_installed_metadata() -> None:
-    proc = subprocess.run([sys.executable, "-m", "utc.compiler.cli", "--version"],
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "--version"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"utc {version('utc')}"

@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from utc.compiler.planning.allocators import (
+from utc.passes.planning.allocators import (
     STRATEGIES,
     arena_size,
     greedy_by_first_use,
     greedy_by_size,
     optimal,
 )
-from utc.compiler.planning.checker import PlanError, assert_valid_plan, check_plan
-from utc.compiler.planning.intervals import (
+from utc.passes.planning.checker import PlanError, assert_valid_plan, check_plan
+from utc.passes.planning.intervals import (
     Buffer,
     arena_lower_bound,
     conflict_graph,

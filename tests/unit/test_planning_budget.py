@@ -2,13 +2,13 @@
 
 `min_peak_order` (reorder-for-memory) searches downsets, exponentially many on a wide
 graph; the `optimal` allocator runs a portfolio and a hill climb. Both are budgeted by
-work counts (compiler/planning/reorder.py, allocators.py) so that compile time and memory
+work counts (passes/planning/reorder.py, allocators.py) so that compile time and memory
 stay bounded and the output never depends on the machine's speed. These tests build the
 adversarial graphs directly (300 parallel branches into one concatenation, a 2,000-op
 chain, a dense DAG where every op reads all earlier results) and count the work done
 *independently* of the code's own accounting: calls of the expansion primitives, states
 stored, moves drawn, buffers placed. No test measures time. Every plan is checked by the
-independent checker (compiler/planning/checker.py).
+independent checker (passes/planning/checker.py).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from utc.compiler.planning import allocators, reorder
-from utc.compiler.planning.allocators import arena_size, optimal
-from utc.compiler.planning.checker import check_plan
-from utc.compiler.planning.intervals import Buffer, arena_lower_bound, neighbours
-from utc.compiler.planning.reorder import (
+from utc.passes.planning import allocators, reorder
+from utc.passes.planning.allocators import arena_size, optimal
+from utc.passes.planning.checker import check_plan
+from utc.passes.planning.intervals import Buffer, arena_lower_bound, neighbours
+from utc.passes.planning.reorder import (
     DEFAULT_BUDGET,
     GREEDY_BUDGET,
     Graph,

@@ -1,4 +1,4 @@
-"""The compile report (compiler/report.py): per-layer rows, totals and the arena SVG.
+"""The compile report (compiler/driver/report.py): per-layer rows, totals and the arena SVG.
 
 A small float CNN (conv, depthwise, max pool, fully connected, softmax) built with the
 test writer gives MAC counts that are checked against the hand computation; the int8
@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from utc.compiler.driver import compile_model
-from utc.compiler.errors import CompileError
-from utc.compiler.ir import Module
-from utc.compiler.report import (
+from utc.compiler.driver.report import (
     KIND_COLORS,
     arena_buffers,
     format_report,
@@ -25,6 +23,8 @@ from utc.compiler.report import (
     memory_svg,
     peak,
 )
+from utc.compiler.errors import CompileError
+from utc.compiler.ir import Module
 from utc.dialects import buf
 from utc.dialects.func import main_function
 

@@ -1,4 +1,4 @@
-"""Unit tests of utc.compiler.slice_math: known answers and the errors for parameters
+"""Unit tests of utc.dialects.slice_math: known answers and the errors for parameters
 TFLite refuses or TFLite Micro would not compute as TFLite does. (Agreement with TFLM's
 kernels is checked in test_kernels_data_movement.py.)"""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from utc.compiler import slice_math as sm
+from utc.dialects import slice_math as sm
 
 
 def test_pad6() -> None:

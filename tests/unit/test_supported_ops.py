@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from utc.compiler.supported_ops import render
+from utc.compiler.driver.supported_ops import render
 
 
 def test_supported_ops_md_is_current() -> None:
     committed = (Path(__file__).resolve().parents[2] / "SUPPORTED_OPS.md").read_text()
     assert committed == render(), ("SUPPORTED_OPS.md is stale: regenerate with "
-                                   "`python -m utc.compiler.supported_ops > SUPPORTED_OPS.md`")
+                                   "`python -m utc.compiler.driver.supported_ops > SUPPORTED_OPS.md`")

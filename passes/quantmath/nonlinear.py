@@ -25,7 +25,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from utc.compiler.quantmath import (
+from utc.dialects.shape_math import broadcast_shapes6, pad_shape6
+from utc.passes.quantmath.requant import (
     UnsupportedQuantization,
     activation_range_int8,
     quantize_multiplier,
@@ -115,32 +116,6 @@ def activation_range(act: str, out_scale: float, out_zp: int) -> tuple[int, int]
     for v in bounds:  # TFLite refuses bounds whose quantized value overflows int32
         _quantize_clamp_bound(v, out_scale, out_zp, f"fused {name}")
     return activation_range_int8(name, _f32(out_scale), int(out_zp))
-
-
-def pad_shape6(shape: Sequence[int]) -> np.ndarray:
-    """A shape right-aligned into 6-D with leading 1s, as the broadcasting kernels take it."""
-    dims = [int(d) for d in shape]
-    if len(dims) > 6:
-        raise UnsupportedQuantization(f"shape {dims} has more than 6 dimensions")
-    return np.array([1] * (6 - len(dims)) + dims, dtype=np.int32)
-
-
-def broadcast_shapes6(shape1: Sequence[int],
-                      shape2: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(in1, in2, out) shapes padded to 6-D for a TFLite (numpy-style) broadcast.
-
-    Raises ValueError when the shapes do not broadcast.
-    """
-    a, b = pad_shape6(shape1), pad_shape6(shape2)
-    out = np.empty(6, dtype=np.int32)
-    for d in range(6):
-        if a[d] == b[d] or b[d] == 1:
-            out[d] = a[d]
-        elif a[d] == 1:
-            out[d] = b[d]
-        else:
-            raise ValueError(f"shapes {list(shape1)} and {list(shape2)} do not broadcast")
-    return a, b, out
 
 
 # ---- binary elementwise ----------------------------------------------------------------

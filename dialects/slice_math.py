@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from utc.compiler.quantmath_nonlinear import pad_shape6
+from utc.dialects.shape_math import pad_shape6
 
 __all__ = [
     "MAX_DIMS", "PAD_MAX_DIMS", "concat_params", "normalize_axis", "pad6", "resolve_pad",

@@ -109,13 +109,8 @@ def _add_instrumentation(p: argparse.ArgumentParser) -> None:
 def _instrumentation(args: argparse.Namespace):
     """The Instrumentation the options ask for, after checking them: plugins load, the
     passes named by --print-ir-before/after exist, --dump-ir-dir can be a folder."""
-    from utc.compiler.driver import check_output_dir
-    from utc.compiler.pass_manager import (
-        PASS_REGISTRY,
-        Instrumentation,
-        load_builtin_passes,
-        load_plugin,
-    )
+    from utc.compiler.driver import check_output_dir, load_builtin_passes
+    from utc.compiler.pass_manager import PASS_REGISTRY, Instrumentation, load_plugin
 
     load_builtin_passes()
     for plugin in args.load_pass_plugin:
@@ -203,7 +198,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     print(f"utc: wrote {len(result.files)} files to {printable(args.output)} "
           f"(arena {fn.attrs['arena_bytes']} B, lower bound {fn.attrs['lower_bound']} B)")
     if args.report:
-        from utc.compiler.report import format_report, memory_svg
+        from utc.compiler.driver.report import format_report, memory_svg
 
         sys.stdout.write("\n" + format_report(result.module))
         svg = Path(args.output) / "memory.svg"
@@ -245,8 +240,8 @@ def _load_npy(path: str) -> np.ndarray:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from utc.codegen.host_build import build_runner, run_runner
     from utc.compiler.driver import check_model_file, check_output_file, compile_model
-    from utc.compiler.host_build import build_runner, run_runner
 
     # everything the user named is checked (and inputs read) before compiling
     check_model_file(args.model, args.max_model_bytes)
@@ -332,6 +327,34 @@ def cmd_opt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translate(args: argparse.Namespace) -> int:
+    """Emission on its own: planned `buf`-level IR text in, a folder of C++ out, so the
+    code generator can be tested (lit) and driven without a model file."""
+    from utc.codegen.emit_cpp import emit_cpp
+    from utc.compiler.driver import check_c_name, load_builtin_passes, staged_output
+    from utc.compiler.ir.parser import parse_module
+    from utc.passes.planning.verify_ir import is_planned, verify_memory_plan
+
+    check_c_name(args.name)
+    load_builtin_passes()
+    module = parse_module(_read_ir(args.file), filename=printable(args.file))
+    module.verify()
+    if not is_planned(module):
+        raise UtcError(f"{printable(args.file)}: --emit=cpp needs planned buf-level IR (run "
+                       "the pipeline through plan-memory first)")
+    problems = verify_memory_plan(module)
+    if problems:  # the plan came from text: never emit code that would overlap buffers
+        raise UtcError(f"{printable(args.file)}: the memory plan is invalid: {problems[0]}")
+    elided = sorted(n for n, r in module.resources.items() if r.data is None)
+    if elided:
+        raise UtcError(f"{printable(args.file)}: weights are elided ({elided[0]}); dump the IR "
+                       "without --elide-resources")
+    with staged_output(args.output) as staging:
+        emit_cpp(module, staging, args.name, source=printable(Path(args.file).name))
+    print(f"utc: wrote {len(list(Path(args.output).iterdir()))} files to {printable(args.output)}")
+    return 0
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from utc.compiler.driver import import_model
     from utc.compiler.ir.printer import print_module
@@ -342,8 +365,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_list_passes(args: argparse.Namespace) -> int:
-    from utc.compiler.driver import PIPELINES
-    from utc.compiler.pass_manager import PASS_REGISTRY, load_builtin_passes, load_plugin
+    from utc.compiler.driver import PIPELINES, load_builtin_passes
+    from utc.compiler.pass_manager import PASS_REGISTRY, load_plugin
 
     load_builtin_passes()
     for plugin in args.load_pass_plugin:
@@ -400,6 +423,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the result here instead of stdout")
     _add_instrumentation(p)
     p.set_defaults(func=cmd_opt)
+
+    p = sub.add_parser("translate", help="emit C++ from planned buf-level IR text")
+    p.add_argument("file", help="IR file (.utc), or - for stdin")
+    p.add_argument("--emit", choices=["cpp"], required=True, help="what to emit")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--name", default="model", help="C prefix of the generated API")
+    p.set_defaults(func=cmd_translate)
 
     p = sub.add_parser("inspect", help="print a model's imported IR")
     p.add_argument("model")

@@ -23,10 +23,19 @@ from utc.compiler.errors import ImportError_, LimitError, UsageError, UtcError, 
 from utc.compiler.ir import Module
 from utc.compiler.pass_manager import (
     Instrumentation,
-    load_builtin_passes,
+    load_entry_point_plugins,
     parse_pipeline,
     run_pipeline,
 )
+
+
+def load_builtin_passes() -> None:
+    """Register utc's dialects and passes and the installed plugins' passes: the driver's
+    job, so that the pass framework itself knows no dialect or pass."""
+    import utc.dialects  # noqa: F401  (registers ops)
+    import utc.passes  # noqa: F401  (registers passes)
+
+    load_entry_point_plugins()
 
 #: The named pipelines. Every level produces bit-identical outputs; higher levels use
 #: less memory and flash. From -O1, PADs fold into convolutions (fold-pad), standalone

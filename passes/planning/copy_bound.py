@@ -23,8 +23,8 @@ too. The schedule is the final one: `reorder-for-memory` runs before either of t
 from __future__ import annotations
 
 from utc.compiler.ir import Operation, Value
-from utc.compiler.planning.intervals import Buffer, lower_bound
 from utc.dialects import func, tensor
+from utc.passes.planning.intervals import Buffer, lower_bound
 
 #: The function attribute the bound is carried in.
 ATTRIBUTE = "copy_lower_bound"

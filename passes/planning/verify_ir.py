@@ -19,9 +19,9 @@ before step 0 and its root is live from step 0. Checks:
    root covers the derived one.
 3. Calls: a call's outputs (and scratch) never overlap each other, and overlap an input
    only when it is exactly the same bytes, the op may run in place on that input
-   (`compiler/planning/aliasing.py`) and the input has the output's shape; or when the
+   (`passes/planning/aliasing.py`) and the input has the output's shape; or when the
    kernel is on `OVERLAP_SAFE_KERNELS`, the input is its data input and the output starts
-   at least `min_overlap_offset` bytes before it (compiler/planning/overlap.py), that
+   at least `min_overlap_offset` bytes before it (passes/planning/overlap.py), that
    bound recomputed here from the call's kernel name, shapes and `stride`/`pad`
    parameters (nothing overlap-buffers records is read). No other partial overlap of an
    input and an output is accepted.
@@ -318,3 +318,10 @@ def is_planned(module: Module) -> bool:
     except ValueError:
         return False
     return "arena_bytes" in fn.attrs
+
+
+def memory_plan_check(module: Module) -> list[str]:
+    """The `--verify-each` form of the checker: nothing to check before plan-memory ran."""
+    if not is_planned(module):
+        return []
+    return [f"the memory plan is invalid: {p}" for p in verify_memory_plan(module)]

@@ -40,7 +40,7 @@ def build_runner(out_dir: Path, name: str, num_inputs: int, num_outputs: int,
 
     `extra_flags` follow the default flags (so `-O0` overrides `-O2`) on every compile
     and are repeated on the link."""
-    templates = Path(__file__).resolve().parent.parent / "codegen" / "templates"
+    templates = Path(__file__).resolve().parent / "templates"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)),
                              trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)

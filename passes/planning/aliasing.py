@@ -25,7 +25,7 @@ int16 output, quantize and dequantize): `may_alias` checks both.
 A second, separate allow-list, `OVERLAP_SAFE_KERNELS`, names the sliding-window kernels
 (by kernel name, since the property is one of the loop order of a kernel, not of the op)
 whose output may *partly* overlap their data input, starting at least
-`min_overlap_offset` bytes before it (compiler/planning/overlap.py; used by the pass
+`min_overlap_offset` bytes before it (passes/planning/overlap.py; used by the pass
 `overlap-buffers` and accepted by the IR-level checker). Each of them documents the
 access-order contract in its header ("Access order (relied on by overlap-buffers)"):
 output elements written in increasing (batch, row, column, channel) order, the pixels of
@@ -99,7 +99,7 @@ def may_alias(op_name: str, index: int, input_value: Value, output_value: Value)
 
 
 #: Kernels whose output may start below their data input and overlap it (see the module
-#: docstring and compiler/planning/overlap.py), each backed by the "Access order" comment
+#: docstring and passes/planning/overlap.py), each backed by the "Access order" comment
 #: of its header: utc_conv2d_s8.h, utc_depthwise_conv2d_s8.h, utc_pool_s8.h,
 #: utc_conv_f32.h, utc_misc_f32.h.
 OVERLAP_SAFE_KERNELS: frozenset[str] = frozenset({
