@@ -295,3 +295,20 @@ def test_names_are_escaped(tmp_path: Path) -> None:
     b.add_operator("RELU", [x], [y])
     message = refused(tmp_path, b.build([x], [y]), r"evil\\nname\\x1b\[31m")
     assert "\x1b" not in message
+
+
+def test_duplicate_tensor_names_are_told_apart_by_position(tmp_path: Path) -> None:
+    """Names are not unique in TFLite files: the IR names values by SSA (suffixes), the
+    locations and the header by operator and I/O position, and the dump parses back."""
+    from utc.compiler.ir.parser import parse_module
+    from utc.compiler.ir.printer import print_module
+
+    b, t = relu_chain()
+    for k in range(3):
+        b._graph.tensors[t[k]].name = "same"
+    b.add_operator("RELU", [t[0]], [t[1]])
+    b.add_operator("TANH", [t[1]], [t[2]])
+    module = _import(tmp_path, b.build([t[0]], [t[2]]))
+    text = print_module(module)
+    assert "%same_1 = tensor.relu(%same)" in text and "%same_2 = tensor.tanh(%same_1)" in text
+    assert print_module(parse_module(text)) == text
