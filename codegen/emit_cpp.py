@@ -16,7 +16,6 @@ from pathlib import Path
 import jinja2
 import numpy as np
 from utc.codegen.kernels import KERNELS, Kernel
-from utc.dialects import slice_math
 from utc.compiler.errors import CompileError, printable
 from utc.compiler.ir import (
     MemRefType,
@@ -29,7 +28,7 @@ from utc.compiler.ir import (
     is_quantized,
 )
 from utc.compiler.ir.types import format_f32
-from utc.dialects import buf
+from utc.dialects import buf, slice_math
 from utc.dialects.func import main_function
 from utc.runtime import RUNTIME_DIR
 
