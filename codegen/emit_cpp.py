@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -22,6 +22,7 @@ from utc.compiler.ir import (
     Module,
     Operation,
     OpResult,
+    PerAxisQuantizedType,
     QuantizedType,
     ResourceRef,
     Value,
@@ -35,6 +36,10 @@ from utc.runtime import RUNTIME_DIR
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _C_TYPE = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t",
            "i64": "int64_t", "f32": "float", "i1": "bool"}
+_DTYPE_NAME = {"i8": "int8", "ui8": "uint8", "i16": "int16", "i32": "int32", "i64": "int64",
+               "f32": "float32", "i1": "bool"}
+#: The C identifiers of NAME.cpp besides buffers and weights, as suffixes of `NAME_`.
+_API_SUFFIXES = ("run", "input", "output", "invoke", "model")
 _KERNEL_BY_NAME = {k.name: k for k in KERNELS}
 _FLT_MAX = "3.40282347e+38f"
 _FLOAT_CLAMP = {
@@ -80,13 +85,64 @@ def _scalar(value: int | float, t: MemRefType) -> str:
 
 def comment_text(text: str) -> str:
     """Text from the model or the command line made safe inside a generated `/* */` or
-    `#` comment: one printable line that cannot close the comment early."""
-    return printable(text).replace("*/", "* /")
+    `#` comment: one printable line that cannot close the comment early (`*/`) and that
+    `-Wall -Werror` accepts: no `/*` inside a comment (-Wcomment) and no `??` that C++11
+    would read as a trigraph (-Wtrigraphs; `??/` would even splice lines)."""
+    text = re.sub(r"(?<=/)(?=\*)|(?<=\*)(?=/)", " ", printable(text))
+    return re.sub(r"\?(?=\?)", r"?\\", text)
 
 
 def c_identifier(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_]", "_", text)
-    return name if not name[:1].isdigit() else "_" + name
+    """`text` as the tail of a C identifier: other characters become `_`, runs of `_`
+    collapse to one (a `__` anywhere in a C++ identifier is reserved to the
+    implementation) and none is left at either end."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    """`base`, or `base_2`, `base_3`... whichever is not in `taken` (which it joins)."""
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _short_float(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def element_summary(element) -> str:
+    """What one element is, for a comment: `int8, scale 0.5 zero point 3`, `int8 per
+    channel along axis 0 (64 scales 0.00027..0.0020, zero point 0)`, `float32`."""
+    storage = _DTYPE_NAME.get(str(element.storage), str(element.storage))
+    if isinstance(element, PerAxisQuantizedType):
+        scales = [float(s) for s in element.scales]
+        zps = sorted(set(int(z) for z in element.zero_points))
+        zp = (f"zero point {zps[0]}" if len(zps) == 1
+              else f"zero points {zps[0]}..{zps[-1]}")
+        return (f"{storage} per channel along axis {element.axis} ({len(scales)} scales "
+                f"{_short_float(min(scales))}..{_short_float(max(scales))}, {zp})")
+    if isinstance(element, QuantizedType):
+        return (f"{storage}, scale {_short_float(element.scale)} zero point "
+                f"{element.zero_point}")
+    return storage
+
+
+def _steps(live) -> str:
+    return "-" if live is None else f"{live[0]}..{live[1]}"
+
+
+def _span(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The smallest step range covering both (None: no steps)."""
+    if a is None or b is None:
+        return a or b
+    return min(a[0], b[0]), max(a[1], b[1])
+
+
+def _name_at(names, index: int) -> str:
+    """The escaped TFLite name of model input/output `index` ('' when not recorded)."""
+    return comment_text(names[index]) if index < len(names) else ""
 
 
 def _format_values(data: np.ndarray) -> str:
@@ -108,6 +164,22 @@ def _format_values(data: np.ndarray) -> str:
             items = [f"{v}" if v != "-2147483648" else "(-2147483647 - 1)" for v in items]
     lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return ",\n  ".join(lines)
+
+
+@dataclass
+class ArenaBuffer:
+    """One row of the memory map: a planned `buf.alloc` or a `buf.view` of one, with the
+    name NAME.cpp gives it."""
+
+    value: Value
+    name: str  # `buf_<IR value name>`, a macro for a typed pointer into the arena
+    ctype: str
+    offset: int  # from the start of the arena
+    size: int
+    live: tuple[int, int] | None = None  # first and last step it is used in; None: never
+    view_of: str | None = None  # the buffer this one is a view of ...
+    view_offset: int = 0  # ... and where in it
+    holds: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -155,22 +227,117 @@ class Emitter:
                                 f32=lambda x: format_f32(x) + "f", shape6=shape6,
                                 flags6=flags6, pads6=pads6, perm6=slice_math.transpose_perm6,
                                 concat_params=_concat_params, c_type=c_type, scalar=_scalar)
+        self.calls = [op for op in self.fn.block.ops if isinstance(op, buf.CallOp)]
+        # every identifier of NAME.cpp is unique: the API, the arena, then weights and
+        # buffers named in IR order (so the same module always gets the same names)
+        taken = {f"{name}_{suffix}" for suffix in _API_SUFFIXES} | {"arena"}
         self.weight_names: dict[str, str] = {}
         for res_name in module.referenced_resources():
-            self.weight_names[res_name] = f"{name}_w_{c_identifier(res_name)}"
+            self.weight_names[res_name] = _unique(
+                f"{name}_w_{c_identifier(res_name) or 'const'}", taken)
+        self.buffers = self._arena_buffers(taken)
+
+    # ---- buffers -------------------------------------------------------------------------
+    def _arena_buffers(self, taken: set[str]) -> dict[Value, ArenaBuffer]:
+        """Every `buf.alloc` and `buf.view` of the function with its C name, absolute
+        offset, bytes, live steps and what it holds, in IR order. Live steps are the
+        plan's for an allocation; a view's are the steps that use it or a view into it
+        (model inputs count from step 0, outputs to the last step, as in plan-memory)."""
+        ops = self.fn.block.ops
+        last_step = max(len(self.calls) - 1, 0)
+        direct: dict[Value, list[int]] = {}
+        for step, call in enumerate(self.calls):
+            for v in call.operand_values:
+                direct.setdefault(v, []).append(step)
+        inputs = {v: i for i, v in buf.model_inputs(ops).items()}
+        outputs = self.output_indices()
+        names_in = self.fn.attrs.get("inputs", ())
+        names_out = self.fn.attrs.get("outputs", ())
+        buffers: dict[Value, ArenaBuffer] = {}
+        views: dict[Value, int] = {}
+        for op in ops:
+            if not isinstance(op, buf.AllocOp | buf.ViewOp):
+                continue
+            v = op.result
+            name = _unique("buf_" + (c_identifier(v.name_hint or "") or "v"), taken)
+            if isinstance(op, buf.AllocOp):
+                if "offset" not in op.attrs:
+                    raise CompileError(f"emit-cpp: {op.where()} has no arena offset (run "
+                                       "plan-memory first)")
+                b = ArenaBuffer(v, name, c_type(v.type), op.attrs["offset"], op.attrs["size"])
+            else:
+                source = buffers.get(op.operand("source"))
+                if source is None:
+                    raise CompileError(f"emit-cpp: cannot address {op.where()}: its source "
+                                       "is not an arena buffer")
+                views[source.value] = views.get(source.value, 0) + 1
+                b = ArenaBuffer(v, name, c_type(v.type), source.offset + op.attrs["offset"],
+                                v.type.byte_size, view_of=source.name,
+                                view_offset=op.attrs["offset"])
+            steps = list(direct.get(v, ()))
+            if v in inputs:
+                steps.append(0)
+                b.holds.append(f'input {inputs[v]} "{_name_at(names_in, inputs[v])}"')
+            if v in outputs:
+                steps.append(last_step)
+            if op.attrs.get("scratch"):
+                b.holds.append("scratch of " + ", ".join(
+                    sorted({self.calls[s].attrs["callee"] for s in direct.get(v, ())})))
+            elif op.location and (v in direct or v in outputs):
+                index, tensor_name = op.location.sources[-1]
+                b.holds.append(f'#{index} "{comment_text(tensor_name)}"')
+            if v in outputs:
+                b.holds.append(f'output {outputs[v]} "{_name_at(names_out, outputs[v])}"')
+            b.live = (min(steps), max(steps)) if steps else None
+            buffers[v] = b
+        # a view keeps what it is a view of alive: fold each view's steps into its
+        # source's, innermost views first
+        for v in reversed(list(buffers)):
+            if isinstance(v.op, buf.ViewOp):
+                source = buffers[v.op.operand("source")]
+                source.live = _span(source.live, buffers[v].live)
+        for v, b in buffers.items():
+            if not b.holds:
+                b.holds.append(f"shared by {views[v]} views" if v in views else "unused")
+            if isinstance(v.op, buf.AllocOp) and "live" in v.op.attrs:
+                b.live = tuple(v.op.attrs["live"])  # the plan is the truth for allocations
+        return buffers
+
+    def output_indices(self) -> dict[Value, int]:
+        """Each value the function returns -> the first model output it is."""
+        indices: dict[Value, int] = {}
+        for i, v in enumerate(self.fn.return_op.operand_values):
+            indices.setdefault(v, i)
+        return indices
+
+    def ordered_buffers(self) -> list[ArenaBuffer]:
+        """The buffers by offset, then first step, then IR order: a map of the arena."""
+        return sorted(self.buffers.values(), key=lambda b: (b.offset, b.live or (-1, -1)))
+
+    def memory_map(self) -> list[str]:
+        """The rows of the memory-map comment, one per buffer, columns aligned."""
+        order = self.ordered_buffers()
+        header = ("buffer", "offset", "bytes", "live", "view of", "holds")
+        rows = [(b.name, str(b.offset), str(b.size), _steps(b.live),
+                 f"{b.view_of} + {b.view_offset}" if b.view_of else "-", "; ".join(b.holds))
+                for b in order]
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+        right = (False, True, True, False, False)
+        lines = []
+        for r in [header, *rows]:
+            cells = [c.rjust(w) if rj else c.ljust(w) for c, w, rj in zip(r, widths, right)]
+            lines.append(("  ".join(cells) + "  " + r[5]).rstrip())
+        return lines
 
     # ---- C expressions for buffers -------------------------------------------------------
     def expr(self, value: Value) -> str:
+        """The C expression of a buffer: a weight array's name, or the `buf_` macro of an
+        arena buffer (a typed pointer into the arena)."""
         op = value.op if isinstance(value, OpResult) else None
-        t = value.type
         if isinstance(op, buf.GlobalOp):
             return self.weight_names[op.attrs["value"].name]
-        offset = 0
-        while isinstance(op, buf.ViewOp):
-            offset += op.attrs["offset"]
-            op = op.operand("source").op
-        if isinstance(op, buf.AllocOp):
-            return f"(({c_type(t)} *)(arena + {op.attrs['offset'] + offset}))"
+        if value in self.buffers:
+            return self.buffers[value].name
         raise CompileError(f"emit-cpp: cannot address value {value!r}")
 
     def call_context(self, call: buf.CallOp) -> CallContext:
@@ -267,15 +434,48 @@ class Emitter:
                 used.setdefault(op.attrs["callee"], _KERNEL_BY_NAME[op.attrs["callee"]])
         return list(used.values())
 
+    def weight_origins(self) -> dict[str, str]:
+        """Where each constant came from, for its comment: the TFLite tensor a
+        `buf.global` holds (the importer records the consumer's index and the tensor's own
+        name as its location), or the call whose compile-time table it is (`mult`...)."""
+        origins: dict[str, str] = {}
+        returned = self.output_indices()
+        names_out = self.fn.attrs.get("outputs", ())
+        for op in self.fn.block.ops:
+            if isinstance(op, buf.GlobalOp):
+                ref = op.attrs["value"].name
+                if op.location:
+                    index, tensor_name = op.location.sources[-1]
+                    text = (f'TFLite tensor "{comment_text(tensor_name)}" (an input of TFLite '
+                            f"op #{index})")
+                elif op.result in returned:
+                    i = returned[op.result]
+                    text = f'model output {i} "{_name_at(names_out, i)}"'
+                else:
+                    text = f'IR constant "{comment_text(op.result.name_hint or ref)}"'
+                origins.setdefault(ref, text)
+        for step, call in enumerate(self.calls):
+            for key, value in call.attrs.items():
+                if isinstance(value, ResourceRef):
+                    origins.setdefault(value.name, f"computed by utc, the `{key}` table of step "
+                                                   f"{step}: {comment_text(_comment(call))}")
+        return origins
+
     def weights(self) -> list[dict]:
+        """The constant arrays, each with the comment that says what it is: resource name,
+        shape, element type and quantization, and origin."""
         out = []
+        origins = self.weight_origins()
         for res_name, c_name in self.weight_names.items():
             data = self.module.resource_data(res_name)
             rtype = self.module.resources[res_name].type
             out.append({
                 "name": c_name, "ctype": _C_TYPE[str(rtype.element.storage)],
                 "count": max(int(data.size), 1), "data": _format_values(data) if data.size else "0",
-                "bytes": int(data.nbytes), "source": res_name,
+                "bytes": int(data.nbytes), "source": comment_text(res_name),
+                "shape": "[" + ", ".join(str(int(d)) for d in rtype.shape) + "]",
+                "element": element_summary(rtype.element),
+                "origin": origins.get(res_name, "not used by any buffer or call"),
             })
         return out
 
@@ -288,15 +488,15 @@ class Emitter:
                 if f not in files:
                     files.append(f)
         inputs, outputs = self.io()
-        calls = []
-        for op in self.fn.block.ops:
-            if isinstance(op, buf.CallOp):
-                calls.append({"comment": _comment(op), "code": self.render_call(op)})
+        calls = [{"comment": f"step {step}: {comment_text(_comment(op))}",
+                  "code": self.render_call(op)} for step, op in enumerate(self.calls)]
         ctx = {
             "name": self.name, "NAME": self.upper, "source": self.source,
             "arena_bytes": self.fn.attrs["arena_bytes"],
             "lower_bound": self.fn.attrs.get("lower_bound", 0),
             "inputs": inputs, "outputs": outputs, "calls": calls,
+            "buffers": self.ordered_buffers(),
+            "memory_map": self.memory_map(),
             "weights": self.weights(),
             "headers": [f for f in files if f.endswith(".h") and f != "utc_runtime.h"],
             "sources": sorted(f for f in files if f.endswith(".cpp")),
@@ -318,6 +518,7 @@ class Emitter:
 
 
 def _comment(op: Operation) -> str:
+    """`qnn.conv2d -> utc_conv2d_s8  [TFLite op #0 (name)]`, unescaped."""
     where = op.location.describe() if op.location else ""
     return f"{op.attrs['op']} -> {op.attrs['callee']}" + (f"  [{where}]" if where else "")
 

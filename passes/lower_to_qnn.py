@@ -40,11 +40,24 @@ def zero_points_of(element) -> list[int]:
 
 
 def op_base_name(op: Operation) -> str:
-    """A stable prefix for the resources an op owns, e.g. `conv_2d3`."""
-    if op.location.sources:
-        index, _ = op.location.sources[0]
-        return f"{op.name.split('.')[-1]}{index}"
-    return op.name.split(".")[-1]
+    """The prefix of the resources an op owns, `<op><TFLite index>` (`conv2d3`), the same
+    prefix the importer gave its filter and bias (`conv2d3.filter`), so an op's weights
+    and requantization tables read as one family in the IR and the generated C++.
+
+    A fused op's location lists every TFLite operator it was made from (fold-pad puts the
+    PAD first, fuse-activation the RELU last), so the index is the one its own constant
+    operands were named after; without such an operand (IR written by hand, a filter
+    shared with an earlier op) it is the first source's."""
+    kind = op.name.split(".")[-1]
+    indices = [index for index, _ in op.location.sources]
+    owners = {f"{kind}{index}" for index in indices}
+    for value in op.operand_values:
+        producer = getattr(value, "op", None)
+        if isinstance(producer, tensor.ConstantOp):
+            owner = producer.attrs["value"].name.split(".")[0]
+            if owner in owners:
+                return owner
+    return f"{kind}{indices[0]}" if indices else kind
 
 
 def add_requant(module: Module, op: Operation, mult: np.ndarray, shift: np.ndarray) -> dict:

@@ -219,8 +219,16 @@ class ImportContext:
             raise self.fail(f"{role} must have rank {rank}, got {value.type}")
 
     def constant(self, index: int, dequantize: bool = False, role: str | None = None) -> Value:
-        """A tensor.constant for a constant tensor, created at its first use and named
-        after its consumer (`fully_connected0.weights`) so dumps read well."""
+        """A tensor.constant for a constant tensor, created at its first use.
+
+        Its resource is named `<op><index>.<role>` after its consumer (`conv2d0.filter`),
+        with the builtin spelled as the dialects spell the op (CONV_2D -> `conv2d`), so
+        that the requantization tables lower-to-qnn adds for the same op
+        (`op_base_name`: `conv2d0.mult`) share the prefix and the generated C++ has one
+        naming scheme; a constant no operator consumes (a constant model output) is
+        `tensor<tensor index>.const`. The op's location carries the consumer's index
+        and the constant's own full TFLite tensor name, which is what the tensor.constant
+        outputs, so the generated weight arrays can say which tensor they hold."""
         t = self.tensors[index]
         ttype = self.tensor_type(t)
         data = t.data
@@ -230,13 +238,16 @@ class ImportContext:
         key = -index - 1 if dequantize else index
         if key in self.values:
             return self.values[key]
-        op = self.current
-        if op is not None:
-            name = f"{op.builtin.lower()}{op.index}.{role or 'const'}"
+        consumer = self.current
+        if consumer is not None:
+            kind = re.sub(r"_(?=\d)", "", consumer.builtin.lower())
+            name = f"{kind}{consumer.index}.{role or 'const'}"
+            location = Location(((consumer.index, t.name),))
         else:
-            name = f"const{index}"
+            name = f"tensor{index}.const"
+            location = Location()
         ref = self.module.add_resource(name, data.reshape(t.shape), TensorType(t.shape, ttype.element))
-        op = tensor.ConstantOp([], [ttype], {"value": ref}, location=self.location(),
+        op = tensor.ConstantOp([], [ttype], {"value": ref}, location=location,
                                result_names=[ref.name])
         self.block.append(op)
         self.values[key] = op.result
