@@ -288,6 +288,11 @@ def staged_output(out_dir: str | Path) -> Iterator[Path]:
                 os.replace(f, target)
             staging.rmdir()
         else:
+            # mkdtemp makes the staging folder private (0700); the output is an ordinary
+            # folder, with the permissions `mkdir` would give it under the user's umask
+            umask = os.umask(0)
+            os.umask(umask)
+            staging.chmod(0o777 & ~umask)
             os.replace(staging, out)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)

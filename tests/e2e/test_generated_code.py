@@ -240,3 +240,23 @@ def test_hostile_tensor_names_stay_inside_comments(tmp_path: Path) -> None:
         text = (out / generated).read_text()
         for comment in re.findall(r"/\*(.*?)\*/", text, flags=re.S):
             assert "/*" not in comment and "??" not in comment, (generated, comment)
+
+
+def test_the_output_folder_gets_ordinary_permissions(tmp_path: Path) -> None:
+    """The staging folder is private while it is written (mkdtemp: 0700); the folder
+    users get has the permissions a plain `mkdir` gives under their umask."""
+    import os
+    import stat
+
+    from utc.compiler.driver import compile_model
+
+    from tests.models_builtin import sine_model_int8
+
+    model = tmp_path / "sine.tflite"
+    model.write_bytes(sine_model_int8())
+    umask = os.umask(0o022)
+    try:
+        compile_model(model, tmp_path / "out")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
