@@ -15,7 +15,6 @@ from pathlib import Path
 
 import jinja2
 import numpy as np
-from utc.codegen.kernels import KERNELS, Kernel
 from utc.compiler.errors import CompileError, printable
 from utc.compiler.ir import (
     MemRefType,
@@ -32,6 +31,7 @@ from utc.compiler.ir.types import format_f32
 from utc.dialects import buf, slice_math
 from utc.dialects.func import main_function
 from utc.runtime import RUNTIME_DIR
+from utc.runtime.kernels import KERNELS, Kernel
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _C_TYPE = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t",

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from utc.codegen.kernels import needs_kernel
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import I8, Block, MemRefType, Module, Region, TensorType, Value
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.dialects import buf, func, tensor
 from utc.dialects.func import main_function
 from utc.passes.planning.copy_bound import record_copy_lower_bound
+from utc.runtime.kernels import needs_kernel
 
 
 def memref_of(t: TensorType) -> MemRefType:

@@ -1,10 +1,11 @@
 """`inplace`: let alias-safe kernels write their output over an input that dies there.
 
-For every `buf.call` whose op is on the allow-list of `passes/planning/aliasing.py`
-(elementwise binary ops, unary activations and requantization, softmax) and whose
-output is a fresh arena `buf.alloc`, the pass looks for an input (in operand order) that
+For every `buf.call` whose kernel's record allows running in place (`in_place` in
+`runtime/kernels.py`: elementwise binary kernels, unary activations and requantization,
+softmax) and whose output is a fresh arena `buf.alloc`, the pass looks for an input (in
+operand order) that
 
-- the allow-list names for that op and that has exactly the output's shape and bytes;
+- the record names and that has exactly the output's shape and bytes;
 - lives in the arena (not a flash global) and is not a model input;
 - dies at this call: no later call reads or writes its buffer or any view of it, and
   neither it nor any view of it is returned (a model output);
@@ -85,8 +86,8 @@ def inplace_input(call: buf.CallOp, step: int,
            for user in out.users):
         return None
     ins = call.inputs
-    for index in aliasable_inputs(call.attrs["op"]):
-        if index >= len(ins) or not may_alias(call.attrs["op"], index, ins[index], out):
+    for index in aliasable_inputs(call.attrs["callee"]):
+        if index >= len(ins) or not may_alias(call.attrs["callee"], index, ins[index], out):
             continue
         v = ins[index]
         where = root_and_offset(v)

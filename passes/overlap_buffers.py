@@ -1,6 +1,6 @@
 """`overlap-buffers`: let a sliding-window kernel's output overlap the input that dies there.
 
-A convolution, depthwise convolution or pooling kernel on `OVERLAP_SAFE_KERNELS`
+A convolution, depthwise convolution or pooling kernel whose record has `overlap` (`runtime/kernels.py`)
 (passes/planning/aliasing.py) writes its output in increasing row order and never
 reads above the rows it has still to cover, so its output may start
 `min_overlap_offset` bytes before its input, the two sharing the rest

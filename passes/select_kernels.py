@@ -1,6 +1,6 @@
 """`select-kernels`: bind every compute op to a kernel from the kernel table.
 
-The table (`codegen/kernels.py`) lists, per op class and dtype, the kernels that can run
+The table (`runtime/kernels.py`) lists, per op class and dtype, the kernels that can run
 it, with their constraints and scratch-buffer sizes; the first applicable row wins. The
 choice and the scratch size are recorded on the op (`kernel`, `scratch`), so the
 decision is visible in the IR and can be overridden by a later pass or by hand.
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from utc.codegen.kernels import KERNELS, needs_kernel, op_dtype
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import Module
 from utc.compiler.pass_manager import Pass, register_pass
+from utc.runtime.kernels import KERNELS, needs_kernel, op_dtype
 
 
 @register_pass

@@ -17,8 +17,8 @@
  *      it may overwrite (within one output row the bytes read and the bytes written are
  *      disjoint at such an offset, so a per-row or per-pixel helper may use restrict).
  * Reordering the loops (e.g. output channels outermost across all rows, or reading a
- * later input row ahead) breaks models compiled at -O1/-O2: take the kernel off
- * OVERLAP_SAFE_KERNELS in passes/planning/aliasing.py first.
+ * later input row ahead) breaks models compiled at -O1/-O2: clear the kernel's
+ * `overlap` flag in runtime/kernels.py first.
  * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
 #ifndef UTC_MISC_F32_H
 #define UTC_MISC_F32_H

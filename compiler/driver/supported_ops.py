@@ -6,8 +6,8 @@ committed file is stale.
 
 from __future__ import annotations
 
-from utc.codegen.kernels import KERNELS
 from utc.compiler.importers.tflite import OP_TABLE
+from utc.runtime.kernels import KERNELS
 
 
 def render() -> str:

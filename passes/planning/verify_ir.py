@@ -166,7 +166,7 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                     continue
                 pv = places[v]
                 same = (pv.start, pv.end) == (pw.start, pw.end)
-                if not scratch and same and may_alias(call.attrs["op"], index, v, w):
+                if not scratch and same and may_alias(call.attrs["callee"], index, v, w):
                     continue  # in place
                 need = call_overlap_offset(call.attrs["callee"], call.attrs, index, v, w)
                 if not scratch and need is not None and pv.start - pw.start >= need:

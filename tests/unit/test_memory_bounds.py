@@ -1,5 +1,5 @@
 """The copy lower bound (passes/planning/copy_bound.py), the effect of placing buffers
-inside another (passes/planning/placement.py), the in-place allow-list
+inside another (passes/planning/placement.py), the in-place rules of the kernel records
 (passes/planning/aliasing.py) and the plan attributes plan-memory records."""
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import utc.passes  # noqa: F401  (registers passes and the plan attributes)
 from utc.compiler.driver import lower
 from utc.compiler.ir import F32, MemRefType, Value
 from utc.compiler.ir.parser import parse_module
-from utc.dialects import fused, qnn, tensor
 from utc.dialects.func import main_function
-from utc.passes.planning.aliasing import ALIAS_SAFE, aliasable_inputs, may_alias
+from utc.passes.planning.aliasing import aliasable_inputs, may_alias
 from utc.passes.planning.copy_bound import copy_buffers, copy_lower_bound
 from utc.passes.planning.intervals import Buffer, lower_bound
 from utc.passes.planning.placement import bound_after_placement, placed_buffers
@@ -118,17 +117,17 @@ def _value(shape, element=F32) -> Value:
     return Value(MemRefType(shape, element))
 
 
-def test_alias_allow_list() -> None:
-    assert aliasable_inputs("qnn.add") == [0, 1]
-    assert aliasable_inputs("tensor.prelu") == [0]  # not the broadcast alpha
-    assert aliasable_inputs("qnn.softmax") == [0]
-    for name in ("qnn.conv2d", "qnn.depthwise_conv2d", "qnn.fully_connected", "qnn.mean",
-                 "qnn.avg_pool2d", "tensor.mean", "tensor.concatenation", "no.such_op"):
+def test_in_place_comes_from_the_kernel_records() -> None:
+    assert aliasable_inputs("utc_elementwise_add_s8") == [0, 1]
+    assert aliasable_inputs("utc_prelu_f32") == [0]  # not the broadcast alpha
+    assert aliasable_inputs("utc_softmax_s8") == [0]
+    assert aliasable_inputs("utc_clamp_f32") == [0]  # one kernel for three op classes
+    for name in ("utc_conv2d_s8", "utc_depthwise_conv2d_s8", "utc_fully_connected_s8",
+                 "utc_reduce_mean_s8", "utc_avg_pool_s8", "utc_mean_f32", "utc_concatenation",
+                 "utc_activation_quantize_f32_s8", "no_such_kernel"):
         assert aliasable_inputs(name) == []
-    assert fused.Conv2DOp not in ALIAS_SAFE and tensor.MeanOp not in ALIAS_SAFE
-    assert qnn.RequantizeOp in ALIAS_SAFE
     out = _value((1, 8))
-    assert may_alias("tensor.add", 1, _value((1, 8)), out)
-    assert not may_alias("tensor.add", 0, _value((1, 1)), out)  # broadcast input
-    assert not may_alias("tensor.reshape", 0, _value((1, 8)), out)
-    assert not may_alias("tensor.relu", 0, _value((8, 1)), out)  # other shape
+    assert may_alias("utc_add_f32", 1, _value((1, 8)), out)
+    assert not may_alias("utc_add_f32", 0, _value((1, 1)), out)  # broadcast input
+    assert not may_alias("utc_pad", 0, _value((1, 8)), out)
+    assert not may_alias("utc_clamp_f32", 0, _value((8, 1)), out)  # other shape

@@ -1,5 +1,5 @@
 """Overlapping a sliding-window kernel's output with its dying input
-(passes/planning/overlap.py, the allow-list in passes/planning/aliasing.py):
+(passes/planning/overlap.py, the `overlap` flag of the kernel records in runtime/kernels.py):
 
 - `min_overlap_offset` on hand-computed cases;
 - a brute-force checker that simulates the kernels' access order element by element on
@@ -7,7 +7,7 @@
   row-major order with channel blocks outermost inside a row, which the header contract
   also allows) and, for the reference order, tight to within one output row plus one
   horizontal input stride;
-- every kernel on `OVERLAP_SAFE_KERNELS`, run through ctypes with its output starting
+- every kernel with the `overlap` flag (`OVERLAP_SAFE_KERNELS`), run through ctypes with its output starting
   exactly `min_overlap_offset` bytes before its input in one buffer, gives the bytes it
   gives with separate buffers (this is the test that tells a kernel rewrite broke the
   header's access-order contract).
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from utc.codegen.kernels import KERNELS
 from utc.compiler.ir import F32, MemRefType, Value
 from utc.dialects import fused, qnn
 from utc.passes.planning.aliasing import OVERLAP_SAFE_KERNELS, call_overlap_offset
 from utc.passes.planning.overlap import align_up, min_overlap_offset
+from utc.runtime.kernels import KERNELS
 
 from tests.kernel_harness import load_kernels, ptr, seeded_rng
 
@@ -228,7 +228,7 @@ def test_a_later_input_row_read_early_is_caught() -> None:
     assert not is_safe(last, permuted, 1, d)
 
 
-# ---- the allow-list --------------------------------------------------------------------
+# ---- the overlap flag --------------------------------------------------------------------
 
 
 _BY_NAME = {k.name: k for k in KERNELS}
@@ -361,8 +361,8 @@ def test_allow_listed_kernels_honour_the_access_order(lib, name: str, case) -> N
     assert np.array_equal(got, want), (
         f"{name} gives different bytes when its output overlaps its input at the offset "
         f"min_overlap_offset allows ({d} B): its loops no longer follow the access-order "
-        f"contract of its header; take it off OVERLAP_SAFE_KERNELS "
-        f"(passes/planning/aliasing.py) or restore the order")
+        f"contract of its header; clear its `overlap` flag "
+        f"(runtime/kernels.py) or restore the order")
 
 
 def test_the_kernel_harness_sees_a_clobbered_input(lib) -> None:
@@ -463,7 +463,7 @@ def test_an_overlap_for_a_kernel_off_the_allow_list_is_reported() -> None:
 
     module = _planned()
     _, calls = _ops(module)
-    calls[1].attrs["callee"] = "utc_conv2d_f32_other_order"  # not on the allow-list
+    calls[1].attrs["callee"] = "utc_conv2d_f32_other_order"  # no overlap record
     problems = verify_memory_plan(module)
     assert any("may not run in place" in p for p in problems), problems
 

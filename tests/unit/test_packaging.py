@@ -64,8 +64,8 @@ def test_every_file_codegen_uses_exists() -> None:
     """The kernel table's runtime files and templates, the model templates, the host
     runner's template and the IR grammar are where the code looks for them."""
     from utc.codegen import emit_cpp
-    from utc.codegen.kernels import KERNELS
     from utc.runtime import RUNTIME_DIR
+    from utc.runtime.kernels import KERNELS
 
     templates = Path(emit_cpp._TEMPLATES)
     assert templates == _installed_dir(utc.codegen) / "templates"

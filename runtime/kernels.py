@@ -1,5 +1,11 @@
-"""The kernel table: which runtime kernel implements which op, for which dtype, under
-which constraints, with how much scratch memory, and which template renders its call.
+"""The kernel table: one record per runtime kernel, beside the C++ it describes.
+
+A record says which op (class and dtype) the kernel implements, under which constraints,
+with how much scratch memory, which files it needs and which template renders its call,
+and which memory sharing its access order allows: `in_place` (the output may reuse an
+input's buffer) and `overlap` (a sliding-window output may start below its dying input).
+The table sits below both the passes (kernel selection, in-place and overlap planning)
+and code generation, so those facts have one home and no pass keys on kernel names.
 
 Adding a kernel is one `Kernel(...)` row here, its C++ files in `runtime/` and a macro in
 the family's template under `codegen/templates/kernels/`.
@@ -24,6 +30,17 @@ class Kernel:
     summary: str
     constraint: Callable[[Operation], str | None] = lambda op: None  # why not applicable
     scratch: Callable[[Operation], int] = lambda op: 0
+    #: Operand fields whose buffer the output may reuse (an input of exactly the output's
+    #: shape and bytes, `passes/planning/aliasing.py`): the kernel writes each output
+    #: element after reading every input element it depends on, and reads an input of the
+    #: output's shape only at indices not yet written. Its header states the contract.
+    in_place: tuple[str, ...] = ()
+    #: The output may partly overlap the data input, starting `min_overlap_offset` bytes
+    #: below it (`passes/planning/overlap.py`): outputs written in increasing (batch, row,
+    #: column, channel) order, output row `oy` reading only input rows >= `oy * stride_h -
+    #: pad_top`, no `restrict` between them. The header's "Access order" comment states it
+    #: and tests/unit/test_overlap.py checks it by running the kernel on overlapped buffers.
+    overlap: bool = False
 
 
 def needs_kernel(op: Operation) -> bool:
@@ -59,6 +76,9 @@ def _same_shapes_or_broadcast(op: Operation) -> str | None:
     return None
 
 
+_BINARY = ("lhs", "rhs")
+_UNARY = ("input",)  # PRELU: never over the broadcast alpha
+
 KERNELS: list[Kernel] = [
     Kernel("utc_fully_connected_s8", qnn.FullyConnectedOp, "int8",
            _S8 + ("utc_kernel_util.h",) + _files("utc_fully_connected_s8"), "fully_connected",
@@ -67,69 +87,79 @@ KERNELS: list[Kernel] = [
            _files("utc_fully_connected_f32"), "fully_connected", "float32 fully connected"),
     Kernel("utc_conv2d_s8", qnn.Conv2DOp, "int8",
            _S8 + ("utc_kernel_util.h",) + _files("utc_conv2d_s8"), "conv",
-           "int8 convolution, per-channel requantization"),
+           "int8 convolution, per-channel requantization", overlap=True),
     Kernel("utc_depthwise_conv2d_s8", qnn.DepthwiseConv2DOp, "int8",
            _S8 + ("utc_kernel_util.h",) + _files("utc_depthwise_conv2d_s8"), "conv",
-           "int8 depthwise convolution"),
+           "int8 depthwise convolution", overlap=True),
     Kernel("utc_conv2d_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"), "conv",
-           "float32 convolution"),
+           "float32 convolution", overlap=True),
     Kernel("utc_depthwise_conv2d_f32", fused.DepthwiseConv2DOp, "float32",
-           _files("utc_conv_f32"), "conv", "float32 depthwise convolution"),
+           _files("utc_conv_f32"), "conv", "float32 depthwise convolution", overlap=True),
     Kernel("utc_avg_pool_s8", qnn.AvgPool2DOp, "int8", _S8 + _files("utc_pool_s8"), "pool",
-           "int8 average pooling"),
+           "int8 average pooling", overlap=True),
     Kernel("utc_max_pool_s8", qnn.MaxPool2DOp, "int8", _S8 + _files("utc_pool_s8"), "pool",
-           "int8 max pooling"),
+           "int8 max pooling", overlap=True),
     Kernel("utc_avg_pool_f32", fused.AvgPool2DOp, "float32", _files("utc_misc_f32"), "pool",
-           "float32 average pooling"),
+           "float32 average pooling", overlap=True),
     Kernel("utc_max_pool_f32", fused.MaxPool2DOp, "float32", _files("utc_misc_f32"), "pool",
-           "float32 max pooling"),
+           "float32 max pooling", overlap=True),
     Kernel("utc_elementwise_add_s8", qnn.AddOp, "int8", _S8X + _files("utc_elementwise_s8"),
-           "elementwise", "int8 broadcasting addition", constraint=_same_shapes_or_broadcast),
+           "elementwise", "int8 broadcasting addition", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_elementwise_sub_s8", qnn.SubOp, "int8", _S8X + _files("utc_elementwise_s8"),
-           "elementwise", "int8 broadcasting subtraction", constraint=_same_shapes_or_broadcast),
+           "elementwise", "int8 broadcasting subtraction", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_elementwise_mul_s8", qnn.MulOp, "int8", _S8X + _files("utc_elementwise_s8"),
-           "elementwise", "int8 broadcasting multiplication", constraint=_same_shapes_or_broadcast),
+           "elementwise", "int8 broadcasting multiplication", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_elementwise_maximum_s8", tensor.MaximumOp, "int8",
            _S8X + _files("utc_elementwise_s8"), "elementwise", "int8 broadcasting maximum",
-           constraint=_same_shapes_or_broadcast),
+           constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_elementwise_minimum_s8", tensor.MinimumOp, "int8",
            _S8X + _files("utc_elementwise_s8"), "elementwise", "int8 broadcasting minimum",
-           constraint=_same_shapes_or_broadcast),
+           constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_add_f32", tensor.AddOp, "float32", _EW_F32, "elementwise",
-           "float32 broadcasting addition", constraint=_same_shapes_or_broadcast),
+           "float32 broadcasting addition", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_sub_f32", tensor.SubOp, "float32", _EW_F32, "elementwise",
-           "float32 broadcasting subtraction", constraint=_same_shapes_or_broadcast),
+           "float32 broadcasting subtraction", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_mul_f32", tensor.MulOp, "float32", _EW_F32, "elementwise",
-           "float32 broadcasting multiplication", constraint=_same_shapes_or_broadcast),
+           "float32 broadcasting multiplication", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_maximum_f32", tensor.MaximumOp, "float32", _EW_F32, "elementwise",
-           "float32 broadcasting maximum", constraint=_same_shapes_or_broadcast),
+           "float32 broadcasting maximum", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_minimum_f32", tensor.MinimumOp, "float32", _EW_F32, "elementwise",
-           "float32 broadcasting minimum", constraint=_same_shapes_or_broadcast),
+           "float32 broadcasting minimum", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY),
     Kernel("utc_mean_f32", tensor.MeanOp, "float32", _EW_F32, "reduce",
            "float32 mean over any axes"),
     Kernel("utc_logistic_f32", tensor.LogisticOp, "float32", _ACT_F32, "activation",
-           "float32 logistic"),
-    Kernel("utc_tanh_f32", tensor.TanhOp, "float32", _ACT_F32, "activation", "float32 tanh"),
+           "float32 logistic", in_place=_UNARY),
+    Kernel("utc_tanh_f32", tensor.TanhOp, "float32", _ACT_F32, "activation", "float32 tanh", in_place=_UNARY),
     Kernel("utc_clamp_f32", (tensor.ReluOp, tensor.Relu6Op, tensor.ReluN1To1Op), "float32",
-           _ACT_F32, "activation", "float32 clamp (RELU, RELU6, RELU_N1_TO_1)"),
+           _ACT_F32, "activation", "float32 clamp (RELU, RELU6, RELU_N1_TO_1)", in_place=_UNARY),
     Kernel("utc_leaky_relu_f32", tensor.LeakyReluOp, "float32", _ACT_F32, "activation",
-           "float32 leaky relu"),
+           "float32 leaky relu", in_place=_UNARY),
     Kernel("utc_hard_swish_f32", tensor.HardSwishOp, "float32", _ACT_F32, "activation",
-           "float32 hard swish"),
+           "float32 hard swish", in_place=_UNARY),
     Kernel("utc_prelu_f32", tensor.PreluOp, "float32", _ACT_F32, "activation",
-           "float32 prelu with broadcast alpha"),
+           "float32 prelu with broadcast alpha", in_place=_UNARY),
     Kernel("utc_activation_requantize_s8", qnn.RequantizeOp, "int8", _S8X + _ACT_S8,
-           "activation", "int8 rescale and clamp (RELU, RELU6, RELU_N1_TO_1, QUANTIZE)"),
+           "activation", "int8 rescale and clamp (RELU, RELU6, RELU_N1_TO_1, QUANTIZE)", in_place=_UNARY),
     Kernel("utc_activation_logistic_s8", qnn.LogisticOp, "int8", _S8X + _ACT_S8, "activation",
-           "int8 logistic (gemmlowp fixed point)"),
+           "int8 logistic (gemmlowp fixed point)", in_place=_UNARY),
     Kernel("utc_activation_tanh_s8", qnn.TanhOp, "int8", _S8X + _ACT_S8, "activation",
-           "int8 tanh (gemmlowp fixed point)"),
+           "int8 tanh (gemmlowp fixed point)", in_place=_UNARY),
     Kernel("utc_activation_hard_swish_s8", qnn.HardSwishOp, "int8", _S8X + _ACT_S8,
-           "activation", "int8 hard swish"),
+           "activation", "int8 hard swish", in_place=_UNARY),
     Kernel("utc_activation_leaky_relu_s8", qnn.LeakyReluOp, "int8", _S8X + _ACT_S8,
-           "activation", "int8 leaky relu"),
+           "activation", "int8 leaky relu", in_place=_UNARY),
     Kernel("utc_activation_prelu_s8", qnn.PreluOp, "int8", _S8X + _ACT_S8, "activation",
-           "int8 prelu with broadcast alpha"),
+           "int8 prelu with broadcast alpha", in_place=_UNARY),
     Kernel("utc_activation_quantize_f32_s8", qnn.QuantizeOp, "int8", _S8X + _ACT_S8,
            "activation", "float32 -> int8 quantization"),
     Kernel("utc_activation_dequantize_s8_f32", qnn.DequantizeOp, "float32", _S8X + _ACT_S8,
@@ -147,7 +177,10 @@ KERNELS: list[Kernel] = [
     Kernel("utc_split", tensor.SplitOp, "any", _MOVE, "data_movement",
            "split along any axis (SPLIT, SPLIT_V), any element type"),
     Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"), "softmax",
-           "int8 softmax (fixed-point exp, TFLite Micro arithmetic)"),
+           "int8 softmax (fixed-point exp, TFLite Micro arithmetic)", in_place=_UNARY),
     Kernel("utc_softmax_f32", tensor.SoftmaxOp, "float32", _files("utc_misc_f32"), "softmax",
-           "float32 softmax"),
+           "float32 softmax", in_place=_UNARY),
 ]
+
+#: kernel name -> record
+KERNELS_BY_NAME: dict[str, Kernel] = {k.name: k for k in KERNELS}
