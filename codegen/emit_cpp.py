@@ -31,7 +31,7 @@ from utc.compiler.ir.types import format_f32
 from utc.dialects import buf, slice_math
 from utc.dialects.func import main_function
 from utc.runtime import RUNTIME_DIR
-from utc.runtime.kernels import KERNELS, Kernel
+from utc.runtime.kernels import KERNELS_BY_NAME, Kernel
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _C_TYPE = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t",
@@ -40,7 +40,7 @@ _DTYPE_NAME = {"i8": "int8", "ui8": "uint8", "i16": "int16", "i32": "int32", "i6
                "f32": "float32", "i1": "bool"}
 #: The C identifiers of NAME.cpp besides buffers and weights, as suffixes of `NAME_`.
 _API_SUFFIXES = ("run", "input", "output", "invoke", "model")
-_KERNEL_BY_NAME = {k.name: k for k in KERNELS}
+
 _FLT_MAX = "3.40282347e+38f"
 _FLOAT_CLAMP = {
     "none": ("-" + _FLT_MAX, _FLT_MAX),
@@ -341,31 +341,23 @@ class Emitter:
         raise CompileError(f"emit-cpp: cannot address value {value!r}")
 
     def call_context(self, call: buf.CallOp) -> CallContext:
-        from utc.compiler.ir import OP_REGISTRY
-
         n_in = call.attrs["num_inputs"]
         operands = call.operand_values
         ins, rest = operands[:n_in], operands[n_in:]
         outs = [v for v in rest if not v.op.attrs.get("scratch")]
         scratch = [v for v in rest if isinstance(v.op, buf.AllocOp) and v.op.attrs.get("scratch")]
-        source_cls = OP_REGISTRY.get(call.attrs["op"])
         fields: dict[str, str] = {}
         field_types: dict[str, MemRefType] = {}
-        if source_cls is not None:
-            specs = list(source_cls.operands)
-            for i, spec in enumerate(specs):
-                key = spec.rstrip("?*")
-                if spec.endswith("*"):
-                    fields[key] = [self.expr(v) for v in ins[i:]]
-                    break
-                if i < len(ins):
-                    fields[key] = self.expr(ins[i])
-                    field_types[key] = ins[i].type
-                else:
+        kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
+        if kernel is not None:
+            for key, value in kernel.fields(ins, outs).items():
+                if isinstance(value, list):
+                    fields[key] = [self.expr(v) for v in value]
+                elif value is None:
                     fields[key] = "NULL"
-            for spec, v in zip(source_cls.results, outs):
-                fields[spec.rstrip("?*")] = self.expr(v)
-                field_types[spec.rstrip("?*")] = v.type
+                else:
+                    fields[key] = self.expr(value)
+                    field_types[key] = value.type
         attrs = {k: v for k, v in call.attrs.items() if k not in ("callee", "op", "num_inputs")}
         return CallContext(
             callee=call.attrs["callee"], op=call.attrs["op"], attrs=attrs,
@@ -379,7 +371,7 @@ class Emitter:
         )
 
     def render_call(self, call: buf.CallOp) -> str:
-        kernel = _KERNEL_BY_NAME.get(call.attrs["callee"])
+        kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
         if kernel is None:
             raise CompileError(f"emit-cpp: unknown kernel '{call.attrs['callee']}' in "
                                f"{call.where()}")
@@ -431,7 +423,7 @@ class Emitter:
         used: dict[str, Kernel] = {}
         for op in self.fn.block.ops:
             if isinstance(op, buf.CallOp):
-                used.setdefault(op.attrs["callee"], _KERNEL_BY_NAME[op.attrs["callee"]])
+                used.setdefault(op.attrs["callee"], KERNELS_BY_NAME[op.attrs["callee"]])
         return list(used.values())
 
     def weight_origins(self) -> dict[str, str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from utc.compiler.ir import OP_REGISTRY, Module
+from utc.compiler.ir import Module
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.dialects import buf, tensor
 from utc.dialects.func import FuncOp, main_function
@@ -31,6 +31,7 @@ from utc.passes.inplace import last_use, root_and_offset
 from utc.passes.plan_memory import live_ranges
 from utc.passes.planning.intervals import Buffer, lower_bound
 from utc.passes.planning.placement import bound_after_placement
+from utc.runtime.kernels import KERNELS_BY_NAME
 
 
 def _calls(fn: FuncOp) -> list[buf.CallOp]:
@@ -75,7 +76,8 @@ def _try_place(fn: FuncOp) -> bool:
     calls = _calls(fn)
     step_of = {c: i for i, c in enumerate(calls)}
     for step, call in enumerate(calls):
-        if OP_REGISTRY.get(call.attrs["op"]) is not tensor.ConcatenationOp:
+        kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
+        if kernel is None or kernel.op_class is not tensor.ConcatenationOp:
             continue
         offsets = contiguous_slices(call)
         if offsets is None:

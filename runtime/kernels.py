@@ -13,11 +13,64 @@ the family's template under `codegen/templates/kernels/`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from utc.compiler.ir import Operation, is_quantized
+from utc.compiler.ir import Operation, Value, is_quantized
 from utc.dialects import func, fused, qnn, tensor
+
+#: The buffers of one call by the field names of the kernel's op ('input', 'filter',
+#: 'bias', 'lhs', 'output', ...): a Value, a list for a variadic field, None when absent.
+Fields = dict[str, "Value | list[Value] | None"]
+#: (fields, kernel parameters, output elements) -> multiply-accumulates, or for kernels
+#: without MACs their basic arithmetic operations (0 for pure data movement).
+CostFn = Callable[[Fields, dict, int], int]
+
+
+def _shape(fields: Fields, key: str) -> tuple[int, ...]:
+    value = fields.get(key)
+    return tuple(value.type.shape) if isinstance(value, Value) else ()
+
+
+def per_output(fields: Fields, params: dict, out: int) -> int:
+    """One operation per output element: elementwise ops and activations."""
+    return out
+
+
+def no_compute(fields: Fields, params: dict, out: int) -> int:
+    """Data movement: no arithmetic."""
+    return 0
+
+
+def conv_macs(fields: Fields, params: dict, out: int) -> int:
+    """Each output element: kh * kw * in_c MACs (filter [out_c, kh, kw, in_c])."""
+    w = _shape(fields, "filter")
+    return out * w[1] * w[2] * w[3] if len(w) == 4 else out
+
+
+def depthwise_macs(fields: Fields, params: dict, out: int) -> int:
+    """Each output element: kh * kw MACs (filter [1, kh, kw, out_c])."""
+    w = _shape(fields, "filter")
+    return out * w[1] * w[2] if len(w) == 4 else out
+
+
+def fully_connected_macs(fields: Fields, params: dict, out: int) -> int:
+    """Each output element: depth MACs (weights [units, depth])."""
+    w = _shape(fields, "weights")
+    return out * w[1] if len(w) == 2 else out
+
+
+def pool_ops(fields: Fields, params: dict, out: int) -> int:
+    """Each output element: one operation per window element."""
+    window = params.get("window")
+    return out * int(window[0]) * int(window[1]) if isinstance(window, tuple | list) else out
+
+
+def input_elements(fields: Fields, params: dict, out: int) -> int:
+    """Reductions: one operation per input element."""
+    x = _shape(fields, "input")
+    return math.prod(x) if x else out
 
 
 @dataclass(frozen=True)
@@ -41,6 +94,28 @@ class Kernel:
     #: pad_top`, no `restrict` between them. The header's "Access order" comment states it
     #: and tests/unit/test_overlap.py checks it by running the kernel on overlapped buffers.
     overlap: bool = False
+    #: Multiply-accumulates of one call (the report's MAC column, instructions/MAC).
+    cost: CostFn = per_output
+
+    @property
+    def op_class(self) -> type[Operation]:
+        """The op class whose operand and result fields name the call's buffers (every
+        class a record lists shares one field layout)."""
+        return self.op[0] if isinstance(self.op, tuple) else self.op
+
+    def fields(self, inputs: Sequence[Value], outputs: Sequence[Value]) -> Fields:
+        """The call's input and (non-scratch) output buffers by the op's field names."""
+        out: Fields = {}
+        cls = self.op_class
+        for i, spec in enumerate(cls.operands):
+            key = spec.rstrip("?*")
+            if spec.endswith("*"):
+                out[key] = list(inputs[i:])
+                break
+            out[key] = inputs[i] if i < len(inputs) else None
+        for spec, value in zip(cls.results, outputs):
+            out[spec.rstrip("?*")] = value
+        return out
 
 
 def needs_kernel(op: Operation) -> bool:
@@ -82,27 +157,29 @@ _UNARY = ("input",)  # PRELU: never over the broadcast alpha
 KERNELS: list[Kernel] = [
     Kernel("utc_fully_connected_s8", qnn.FullyConnectedOp, "int8",
            _S8 + ("utc_kernel_util.h",) + _files("utc_fully_connected_s8"), "fully_connected",
-           "int8 fully connected, per-tensor or per-channel requantization"),
+           "int8 fully connected, per-tensor or per-channel requantization", cost=fully_connected_macs),
     Kernel("utc_fully_connected_f32", fused.FullyConnectedOp, "float32",
-           _files("utc_fully_connected_f32"), "fully_connected", "float32 fully connected"),
+           _files("utc_fully_connected_f32"), "fully_connected", "float32 fully connected",
+           cost=fully_connected_macs),
     Kernel("utc_conv2d_s8", qnn.Conv2DOp, "int8",
            _S8 + ("utc_kernel_util.h",) + _files("utc_conv2d_s8"), "conv",
-           "int8 convolution, per-channel requantization", overlap=True),
+           "int8 convolution, per-channel requantization", overlap=True, cost=conv_macs),
     Kernel("utc_depthwise_conv2d_s8", qnn.DepthwiseConv2DOp, "int8",
            _S8 + ("utc_kernel_util.h",) + _files("utc_depthwise_conv2d_s8"), "conv",
-           "int8 depthwise convolution", overlap=True),
+           "int8 depthwise convolution", overlap=True, cost=depthwise_macs),
     Kernel("utc_conv2d_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"), "conv",
-           "float32 convolution", overlap=True),
+           "float32 convolution", overlap=True, cost=conv_macs),
     Kernel("utc_depthwise_conv2d_f32", fused.DepthwiseConv2DOp, "float32",
-           _files("utc_conv_f32"), "conv", "float32 depthwise convolution", overlap=True),
+           _files("utc_conv_f32"), "conv", "float32 depthwise convolution", overlap=True,
+           cost=depthwise_macs),
     Kernel("utc_avg_pool_s8", qnn.AvgPool2DOp, "int8", _S8 + _files("utc_pool_s8"), "pool",
-           "int8 average pooling", overlap=True),
+           "int8 average pooling", overlap=True, cost=pool_ops),
     Kernel("utc_max_pool_s8", qnn.MaxPool2DOp, "int8", _S8 + _files("utc_pool_s8"), "pool",
-           "int8 max pooling", overlap=True),
+           "int8 max pooling", overlap=True, cost=pool_ops),
     Kernel("utc_avg_pool_f32", fused.AvgPool2DOp, "float32", _files("utc_misc_f32"), "pool",
-           "float32 average pooling", overlap=True),
+           "float32 average pooling", overlap=True, cost=pool_ops),
     Kernel("utc_max_pool_f32", fused.MaxPool2DOp, "float32", _files("utc_misc_f32"), "pool",
-           "float32 max pooling", overlap=True),
+           "float32 max pooling", overlap=True, cost=pool_ops),
     Kernel("utc_elementwise_add_s8", qnn.AddOp, "int8", _S8X + _files("utc_elementwise_s8"),
            "elementwise", "int8 broadcasting addition", constraint=_same_shapes_or_broadcast,
            in_place=_BINARY),
@@ -136,7 +213,7 @@ KERNELS: list[Kernel] = [
            "float32 broadcasting minimum", constraint=_same_shapes_or_broadcast,
            in_place=_BINARY),
     Kernel("utc_mean_f32", tensor.MeanOp, "float32", _EW_F32, "reduce",
-           "float32 mean over any axes"),
+           "float32 mean over any axes", cost=input_elements),
     Kernel("utc_logistic_f32", tensor.LogisticOp, "float32", _ACT_F32, "activation",
            "float32 logistic", in_place=_UNARY),
     Kernel("utc_tanh_f32", tensor.TanhOp, "float32", _ACT_F32, "activation", "float32 tanh", in_place=_UNARY),
@@ -165,17 +242,17 @@ KERNELS: list[Kernel] = [
     Kernel("utc_activation_dequantize_s8_f32", qnn.DequantizeOp, "float32", _S8X + _ACT_S8,
            "activation", "int8 -> float32 dequantization"),
     Kernel("utc_reduce_mean_s8", qnn.MeanOp, "int8", _S8 + _files("utc_reduce_s8"), "reduce",
-           "int8 mean over any axes"),
+           "int8 mean over any axes", cost=input_elements),
     Kernel("utc_pad", tensor.PadOp, "any", _MOVE, "data_movement",
-           "constant padding (PAD, PADV2), any element type"),
+           "constant padding (PAD, PADV2), any element type", cost=no_compute),
     Kernel("utc_concatenation", tensor.ConcatenationOp, "any", _MOVE, "data_movement",
-           "concatenation along any axis, any element type"),
+           "concatenation along any axis, any element type", cost=no_compute),
     Kernel("utc_transpose", tensor.TransposeOp, "any", _MOVE, "data_movement",
-           "transpose up to 6-D, any element type"),
+           "transpose up to 6-D, any element type", cost=no_compute),
     Kernel("utc_strided_slice", tensor.StridedSliceOp, "any", _MOVE, "data_movement",
-           "strided slice up to 6-D, any element type"),
+           "strided slice up to 6-D, any element type", cost=no_compute),
     Kernel("utc_split", tensor.SplitOp, "any", _MOVE, "data_movement",
-           "split along any axis (SPLIT, SPLIT_V), any element type"),
+           "split along any axis (SPLIT, SPLIT_V), any element type", cost=no_compute),
     Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"), "softmax",
            "int8 softmax (fixed-point exp, TFLite Micro arithmetic)", in_place=_UNARY),
     Kernel("utc_softmax_f32", tensor.SoftmaxOp, "float32", _files("utc_misc_f32"), "softmax",

@@ -14,16 +14,17 @@ side tables, and the same module always gives the same text and the same SVG byt
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from utc.compiler.errors import CompileError
-from utc.compiler.ir import OP_REGISTRY, Module, Value
+from utc.compiler.ir import Module, Value
 from utc.compiler.ir.printer import sanitize_name
 from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.plan_memory import root_alloc
+from utc.runtime.kernels import KERNELS_BY_NAME
 
 # ---- the data ------------------------------------------------------------------------------
 
@@ -141,117 +142,19 @@ def peak(module: Module) -> tuple[int, int]:
 # ---- MACs ----------------------------------------------------------------------------------
 
 
-def _fields(call: buf.CallOp) -> dict[str, Value]:
-    """The call's operands by the source op's field names ('input', 'filter', 'lhs'...),
-    so cost formulas can say what they mean instead of indexing operands."""
-    source_cls = OP_REGISTRY.get(call.attrs["op"])
-    if source_cls is None:
-        return {}
-    ins = call.inputs
-    fields: dict[str, Value] = {}
-    for i, spec in enumerate(source_cls.operands):
-        if spec.endswith("*") or i >= len(ins):
-            break
-        fields[spec.rstrip("?")] = ins[i]
-    outs = [v for v in call.outputs if not _is_scratch(v)]
-    for spec, v in zip(source_cls.results, outs):
-        fields.setdefault(spec.rstrip("?*"), v)
-    return fields
-
-
-def _shape(fields: dict[str, Value], key: str, rank: int) -> tuple[int, ...] | None:
-    value = fields.get(key)
-    shape = getattr(getattr(value, "type", None), "shape", None)
-    return tuple(shape) if shape is not None and len(shape) == rank else None
-
-
-def _conv_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
-    w = _shape(fields, "filter", 4)  # [out_c, kh, kw, in_c]
-    return None if w is None else out * w[1] * w[2] * w[3]
-
-
-def _depthwise_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
-    w = _shape(fields, "filter", 4)  # [1, kh, kw, out_c]
-    return None if w is None else out * w[1] * w[2]
-
-
-def _transpose_conv_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
-    # every input element is scattered through the whole [kh, kw, out_c] filter
-    w = _shape(fields, "filter", 4)
-    x = fields.get("input")
-    if w is None or x is None:
-        return None
-    return x.type.num_elements * w[0] * w[1] * w[2]
-
-
-def _fully_connected_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
-    w = _shape(fields, "weights", 2)  # [units, depth]
-    return None if w is None else out * w[1]
-
-
-def _pool_macs(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
-    window = call.attrs.get("window")
-    if not isinstance(window, tuple) or len(window) != 2:
-        return None
-    return out * int(window[0]) * int(window[1])
-
-
-def _input_elements(call: buf.CallOp, fields: dict[str, Value], out: int) -> int | None:
-    x = fields.get("input") or (call.inputs[0] if call.inputs else None)
-    return None if x is None else x.type.num_elements
-
-
-def _per_output(call: buf.CallOp, fields: dict[str, Value], out: int) -> int:
-    return out
-
-
-def _no_compute(call: buf.CallOp, fields: dict[str, Value], out: int) -> int:
-    return 0
-
-
-_CostFn = Callable[[buf.CallOp, dict[str, Value], int], int | None]
-
-#: Multiply-accumulates (or, for non-MAC ops, basic arithmetic operations) by the suffix
-#: of the source op's name, so `qnn.conv2d` and `fused.conv2d` share one formula. Ops not
-#: listed count one operation per output element; data movement counts zero.
-MAC_FORMULAS: dict[str, _CostFn] = {
-    "conv2d": _conv_macs,
-    "depthwise_conv2d": _depthwise_macs,
-    "transpose_conv2d": _transpose_conv_macs,
-    "transpose_conv": _transpose_conv_macs,
-    "fully_connected": _fully_connected_macs,
-    "avg_pool2d": _pool_macs,
-    "max_pool2d": _pool_macs,
-    "l2_pool2d": _pool_macs,
-    **{k: _input_elements for k in ("mean", "sum", "reduce_max", "reduce_min", "reduce_prod")},
-    **{k: _per_output for k in (
-        "add", "sub", "mul", "div", "maximum", "minimum", "squared_difference", "softmax",
-        "log_softmax", "logistic", "tanh", "relu", "relu6", "relu_n1_to_1", "leaky_relu",
-        "prelu", "hard_swish", "elu", "exp", "log", "sqrt", "rsqrt", "abs", "neg", "quantize",
-        "dequantize", "requantize", "l2_normalization")},
-    **{k: _no_compute for k in (
-        "reshape", "transpose", "concatenation", "concat", "pad", "padv2", "mirror_pad", "slice",
-        "strided_slice", "gather", "copy", "squeeze", "expand_dims", "split", "split_v", "pack",
-        "unpack", "tile", "space_to_depth", "depth_to_space", "space_to_batch_nd",
-        "batch_to_space_nd", "resize_nearest_neighbor", "broadcast_to")},
-}
-
-
 def macs(call: buf.CallOp) -> int:
-    """Multiply-accumulates of one kernel call (the usual figure to compare layers by).
-
-    conv: out_elems * kh * kw * in_c; depthwise: out_elems * kh * kw; fully connected:
-    out_elems * depth; pooling: out_elems * kh * kw; elementwise and activations:
-    out_elems; data movement: 0. An op this table does not know, or whose operands do not
-    have the expected shapes, counts one operation per output element rather than failing:
-    a report must never be the reason a compile breaks.
-    """
-    out = sum(v.type.num_elements for v in call.outputs if not _is_scratch(v))
-    formula = MAC_FORMULAS.get(str(call.attrs.get("op", "")).rsplit(".", 1)[-1])
-    if formula is None:
+    """Multiply-accumulates of one kernel call (the usual figure to compare layers by),
+    from the cost function of the kernel's record (`runtime/kernels.py`): conv out_elems *
+    kh * kw * in_c, depthwise out_elems * kh * kw, fully connected out_elems * depth,
+    pooling out_elems * kh * kw, reductions in_elems, elementwise and activations
+    out_elems, data movement 0. A kernel without a record (a plugin's) counts one
+    operation per output element: a report must never be the reason a compile breaks."""
+    outs = [v for v in call.outputs if not _is_scratch(v)]
+    out = sum(v.type.num_elements for v in outs)
+    kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
+    if kernel is None:
         return int(out)
-    value = formula(call, _fields(call), out)
-    return int(out if value is None else value)
+    return int(kernel.cost(kernel.fields(call.inputs, outs), call.attrs, out))
 
 
 # ---- rows ----------------------------------------------------------------------------------
@@ -529,6 +432,6 @@ def memory_svg(module: Module) -> str:
 
 
 __all__ = [
-    "ARENA_KINDS", "KIND_COLORS", "MAC_FORMULAS", "ArenaBuffer", "LayerRow", "arena_buffers",
+    "ARENA_KINDS", "KIND_COLORS", "ArenaBuffer", "LayerRow", "arena_buffers",
     "flash_bytes", "format_report", "layer_rows", "live_profile", "macs", "memory_svg", "peak",
 ]
