@@ -19,6 +19,19 @@ from collections.abc import Iterable
 from utc.compiler.ir import MemRefType, Operation, ResourceRef, Value
 
 
+def root_and_offset(value: Value) -> tuple[AllocOp | None, int]:
+    """The arena buffer (`buf.alloc`) a value lives in, through any chain of views, and
+    the value's byte offset inside it; (None, offset) for flash globals and anything
+    else that is not in the arena. The one walker of view chains: every pass, the plan
+    checker, the report and the emitter ask it."""
+    offset = 0
+    op = getattr(value, "op", None)
+    while isinstance(op, ViewOp):
+        offset += op.attrs["offset"]
+        op = op.operand("source").op
+    return (op if isinstance(op, AllocOp) else None), offset
+
+
 def model_inputs(ops: Iterable[Operation]) -> dict[int, Value]:
     """Model input index -> the buffer holding it (a `buf.alloc` or a `buf.view`
     carrying `input`), in index order."""

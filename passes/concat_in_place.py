@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from utc.compiler.ir import Module
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.dialects import buf, tensor
+from utc.dialects.buf import root_and_offset
 from utc.dialects.func import FuncOp, main_function
-from utc.passes.inplace import last_use, root_and_offset
+from utc.passes.inplace import last_use
 from utc.passes.plan_memory import live_ranges
 from utc.passes.planning.intervals import Buffer, lower_bound
 from utc.passes.planning.placement import bound_after_placement

@@ -24,18 +24,9 @@ from dataclasses import dataclass
 from utc.compiler.ir import Module, Value
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.dialects import buf, func
+from utc.dialects.buf import root_and_offset
 from utc.dialects.func import main_function
 from utc.passes.planning.aliasing import aliasable_inputs, may_alias
-
-
-def root_and_offset(value: Value) -> tuple[buf.AllocOp | None, int]:
-    """The arena buffer a value lives in and its byte offset there (None for flash)."""
-    offset = 0
-    op = getattr(value, "op", None)
-    while isinstance(op, buf.ViewOp):
-        offset += op.attrs["offset"]
-        op = op.operand("source").op
-    return (op if isinstance(op, buf.AllocOp) else None), offset
 
 
 def alias_tree(root: buf.AllocOp) -> list[Value]:

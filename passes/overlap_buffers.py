@@ -57,8 +57,9 @@ from dataclasses import dataclass
 from utc.compiler.ir import I8, MemRefType, Module, Value
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.dialects import buf, func
+from utc.dialects.buf import root_and_offset
 from utc.dialects.func import FuncOp, main_function
-from utc.passes.inplace import last_use, root_and_offset
+from utc.passes.inplace import last_use
 from utc.passes.plan_memory import live_ranges, root_alloc
 from utc.passes.planning.aliasing import call_overlap_offset
 from utc.passes.planning.intervals import Buffer, lower_bound

@@ -34,10 +34,7 @@ register_module_check(memory_plan_check)
 
 def root_alloc(value: Value) -> buf.AllocOp | None:
     """The arena buffer a value lives in (through views), or None for flash globals."""
-    op = getattr(value, "op", None)
-    while isinstance(op, buf.ViewOp):
-        op = op.operand("source").op
-    return op if isinstance(op, buf.AllocOp) else None
+    return buf.root_and_offset(value)[0]
 
 
 def live_ranges(fn: func.FuncOp) -> dict[buf.AllocOp, list[int]]:

@@ -162,12 +162,8 @@ def macs(call: buf.CallOp) -> int:
 
 def _address(value: Value) -> int:
     """Arena byte offset of a value (through views), or -1 for flash."""
-    offset = 0
-    op = getattr(value, "op", None)
-    while isinstance(op, buf.ViewOp):
-        offset += op.attrs["offset"]
-        op = op.operand("source").op
-    return op.attrs["offset"] + offset if isinstance(op, buf.AllocOp) else -1
+    root, offset = buf.root_and_offset(value)
+    return root.attrs["offset"] + offset if root is not None else -1
 
 
 def layer_rows(module: Module) -> list[LayerRow]:

@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 from utc.compiler.driver.report import live_profile
 from utc.dialects import buf
+from utc.dialects.buf import root_and_offset
 from utc.dialects.func import main_function
-from utc.passes.inplace import root_and_offset
 from utc.passes.plan_memory import root_alloc
 from utc.passes.planning.aliasing import call_overlap_offset
 from utc.passes.planning.intervals import Buffer, arena_lower_bound

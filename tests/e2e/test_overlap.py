@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from utc.dialects import buf
+from utc.dialects.buf import root_and_offset
 from utc.dialects.func import main_function
-from utc.passes.inplace import root_and_offset
 from utc.passes.planning.aliasing import call_overlap_offset
 from utc.passes.planning.overlap import align_up
 

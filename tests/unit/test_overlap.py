@@ -424,8 +424,8 @@ def _ops(module) -> tuple[dict, list]:
 
 def test_the_checker_accepts_the_planned_overlap() -> None:
     from utc.dialects import buf
+    from utc.dialects.buf import root_and_offset
     from utc.dialects.func import main_function
-    from utc.passes.inplace import root_and_offset
     from utc.passes.planning.verify_ir import verify_memory_plan
 
     module = _planned()
