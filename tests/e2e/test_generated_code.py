@@ -260,3 +260,21 @@ def test_the_output_folder_gets_ordinary_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+
+
+def test_a_model_with_only_constant_outputs_builds_and_runs(tmp_path: Path) -> None:
+    """Nothing lives in the arena (no inputs, a constant output): the generated code still
+    builds warning-free (the arena is referenced) and returns the constant. Found by the
+    fuzzer's sanitizer sample (a mutant whose operators were all cut away)."""
+    from utc.codegen.host_build import build_runner, run_runner
+
+    from tests.tflite_writer import ModelBuilder
+
+    b = ModelBuilder()
+    c = b.add_tensor("c", [1, 4], "float32", data=np.arange(4, dtype=np.float32))
+    model = tmp_path / "const.tflite"
+    model.write_bytes(b.build([], [c]))
+    compile_model(model, tmp_path / "out")
+    exe = build_runner(tmp_path / "out", "model", 0, 1, tmp_path / "build")
+    (outputs,) = run_runner(exe, [[]], [((1, 4), np.float32)])
+    assert outputs[0].tolist() == [[0.0, 1.0, 2.0, 3.0]]
