@@ -166,7 +166,13 @@ def parse_pipeline(text: str) -> list[Pass]:
 
 @dataclass
 class Instrumentation:
-    """What to print, dump and check around each pass (the `--print-ir-*` options)."""
+    """What to print, dump and check around each pass (the `--print-ir-*` options).
+
+    Printed IR shows `loc(...)` only with `print_locations` (`--print-loc`): locations
+    make every line longer and are rarely what a reader looks for. `--dump-ir-dir` files
+    always carry them: a dump is a debugging artifact that `utc opt` may re-run, and its
+    errors should still name the TFLite operator an op came from.
+    """
 
     print_after_all: bool = False
     print_before: tuple[str, ...] = ()
@@ -176,6 +182,7 @@ class Instrumentation:
     verify_each: bool = False
     timing: bool = False
     elide_resources: bool = False
+    print_locations: bool = False
     stream: TextIO = dataclasses.field(default_factory=lambda: sys.stderr)
     dump_index: int = 0
     timings: list[tuple[str, float]] = dataclasses.field(default_factory=list)
@@ -188,7 +195,8 @@ class Instrumentation:
         path = self.dump_dir / f"{self.dump_index:02d}-{label}.utc"
         try:
             self.dump_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(print_module(module, elide_resources=self.elide_resources))
+            path.write_text(print_module(module, elide_resources=self.elide_resources,
+                                         locations=True))
         except OSError as exc:
             raise UtcError(f"--dump-ir-dir {printable(self.dump_dir)}: cannot write {path.name} "
                            f"({printable(exc.strerror or exc)})") from None
@@ -196,7 +204,8 @@ class Instrumentation:
 
     def show(self, header: str, module: Module) -> None:
         self.stream.write(f"// -----// IR Dump {header} //----- //\n")
-        self.stream.write(print_module(module, elide_resources=self.elide_resources))
+        self.stream.write(print_module(module, elide_resources=self.elide_resources,
+                                       locations=self.print_locations))
 
 
 def run_module_checks(module: Module, after: str) -> None:
@@ -217,7 +226,8 @@ def run_pipeline(module: Module, passes: Sequence[Pass], inst: Instrumentation |
     for p in passes:
         if p.name in inst.print_before:
             inst.show(f"Before {p.spelling()}", module)
-        before = print_module(module) if inst.print_after_change else None
+        # with locations, so that a pass that only merges or moves them counts as a change
+        before = print_module(module, locations=True) if inst.print_after_change else None
         start = time.perf_counter()
         p.run(module)
         inst.timings.append((p.spelling(), time.perf_counter() - start))
@@ -226,7 +236,7 @@ def run_pipeline(module: Module, passes: Sequence[Pass], inst: Instrumentation |
             run_module_checks(module, p.spelling())
         if inst.print_after_all or p.name in inst.print_after:
             inst.show(f"After {p.spelling()}", module)
-        elif before is not None and print_module(module) != before:
+        elif before is not None and print_module(module, locations=True) != before:
             inst.show(f"After {p.spelling()} (changed)", module)
         inst.dump(p.name, module)
         if on_pass:

@@ -155,6 +155,15 @@ class SubOp(_AddSub):
     name = "qnn.sub"
 
 
+class SquaredDifferenceOp(_AddSub):
+    """int8 broadcasting squared difference: ADD's constants (inputs shifted by
+    `left_shift`, rescaled by their own multipliers to twice the larger input scale), the
+    rescaled difference squared in int32 and rescaled once to the output; `act` is the
+    int8 range (TFLite has no fused activation here)."""
+
+    name = "qnn.squared_difference"
+
+
 class MulOp(Operation):
     """int8 broadcasting multiplication: (lhs - lhs_zp) * (rhs - rhs_zp) rescaled once."""
 

@@ -144,6 +144,20 @@ class MulOp(_Binary):
     name = "tensor.mul"
 
 
+class SquaredDifferenceOp(Operation):
+    """Broadcasting (lhs - rhs)^2 (TFLite SQUARED_DIFFERENCE). No fused activation: TFLite's
+    options table for it is empty."""
+
+    name = "tensor.squared_difference"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        check_compute_types(self, "lhs", "rhs")
+        check_broadcast_result(self, "lhs", "rhs")
+
+
 class ReshapeOp(Operation):
     """Same elements, new shape (the result type); RESHAPE, SQUEEZE, EXPAND_DIMS."""
 

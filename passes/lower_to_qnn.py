@@ -158,11 +158,13 @@ def _q(value) -> tuple[float, int]:
 
 
 def _binary_attrs(op: Operation) -> dict:
-    """ADD/SUB/MUL constants, renamed to the qnn op's lhs/rhs/output vocabulary."""
+    """ADD/SUB/MUL/SQUARED_DIFFERENCE constants, renamed to the qnn op's lhs/rhs/output
+    vocabulary. SQUARED_DIFFERENCE has no fused activation (its clamp is the int8 range)."""
     fn = {tensor.AddOp: qn.add_params, tensor.SubOp: qn.sub_params,
-          tensor.MulOp: qn.mul_params}[type(op)]
-    p = _where(op, fn, *_q(op.operand("lhs")), *_q(op.operand("rhs")), *_q(op.result),
-               act=op.attrs["act"])
+          tensor.MulOp: qn.mul_params,
+          tensor.SquaredDifferenceOp: qn.squared_difference_params}[type(op)]
+    act = {"act": op.attrs["act"]} if "act" in op.attrs else {}
+    p = _where(op, fn, *_q(op.operand("lhs")), *_q(op.operand("rhs")), *_q(op.result), **act)
     rename = {"in1": "lhs", "in2": "rhs", "out": "output"}
     attrs = {}
     for key, value in p.items():
@@ -296,6 +298,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerWith(tensor.AddOp, qnn.AddOp, _binary_attrs),
         _LowerWith(tensor.SubOp, qnn.SubOp, _binary_attrs),
         _LowerWith(tensor.MulOp, qnn.MulOp, _binary_attrs),
+        _LowerWith(tensor.SquaredDifferenceOp, qnn.SquaredDifferenceOp, _binary_attrs),
         _LowerWith(tensor.ReluOp, qnn.RequantizeOp, _relu_attrs),
         _LowerWith(tensor.Relu6Op, qnn.RequantizeOp, _relu6_attrs),
         _LowerWith(tensor.ReluN1To1Op, qnn.RequantizeOp, _relu_n1_to_1_attrs),

@@ -1,5 +1,5 @@
-/* utc_elementwise_f32: float32 broadcasting binary ops and MEAN (TFLite SUB, MUL, MAXIMUM,
- * MINIMUM, MEAN), bit-exact with TFLite Micro's reference float kernels.
+/* utc_elementwise_f32: float32 broadcasting binary ops and MEAN (TFLite ADD, SUB, MUL,
+ * SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, MEAN), bit-exact with TFLite Micro's reference float kernels.
  *
  * Shapes are 6 int32 each: the tensor's shape right-aligned into 6-D with leading 1s. Each
  * input dimension equals the output's or is 1 (broadcast). The output may alias an input
@@ -24,6 +24,12 @@ void utc_sub_f32(const float *in1, const float *in2, float *out, const int32_t *
 void utc_mul_f32(const float *in1, const float *in2, float *out, const int32_t *in1_shape,
                  const int32_t *in2_shape, const int32_t *out_shape, float act_min,
                  float act_max);
+/* SQUARED_DIFFERENCE: d = in1 - in2, out = d * d in float, no clamp (TFLite has no fused
+ * activation for it; an overflow gives +inf as in TFLM). In place as the others: out may
+ * alias a same-shape input. */
+void utc_squared_difference_f32(const float *in1, const float *in2, float *out,
+                                const int32_t *in1_shape, const int32_t *in2_shape,
+                                const int32_t *out_shape);
 /* NaN handling as TFLM: maximum is in1 > in2 ? in1 : in2, minimum in1 < in2 ? in1 : in2. */
 void utc_maximum_f32(const float *in1, const float *in2, float *out, const int32_t *in1_shape,
                      const int32_t *in2_shape, const int32_t *out_shape);

@@ -99,7 +99,10 @@ def _add_instrumentation(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dump-ir-dir", metavar="DIR",
                    help="write the IR after each pass to DIR/NN-<pass>.utc")
     g.add_argument("--elide-resources", action="store_true",
-                   help="print weights as 'elided' instead of hex")
+                   help="print large weights as 'elided' and small constants (at most "
+                        "64 elements) as numbers, instead of everything as hex")
+    g.add_argument("--print-loc", action="store_true",
+                   help="print each op's loc(...) (--dump-ir-dir files always have them)")
     g.add_argument("--verify-each", action="store_true", help="run the verifier after each pass")
     g.add_argument("--timing", action="store_true", help="print time spent in each pass")
     g.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
@@ -133,6 +136,7 @@ def _instrumentation(args: argparse.Namespace):
         verify_each=args.verify_each,
         timing=args.timing,
         elide_resources=args.elide_resources,
+        print_locations=args.print_loc,
     )
 
 
@@ -318,7 +322,7 @@ def cmd_opt(args: argparse.Namespace) -> int:
     module = parse_module(_read_ir(args.file), filename=printable(args.file))
     module.verify()
     lower(module, args.pipeline or "", inst)
-    out = print_module(module, elide_resources=args.elide_resources)
+    out = print_module(module, elide_resources=args.elide_resources, locations=args.print_loc)
     if target is not None:
         data = out.encode()
         _write_atomically(target, lambda f: f.write(data))
@@ -360,7 +364,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from utc.compiler.ir.printer import print_module
 
     module = import_model(args.model, "model", args.max_model_bytes)
-    sys.stdout.write(print_module(module, elide_resources=not args.resources))
+    sys.stdout.write(print_module(module, elide_resources=not args.resources,
+                                  locations=args.print_loc))
     return 0
 
 
@@ -434,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="print a model's imported IR")
     p.add_argument("model")
     p.add_argument("--resources", action="store_true", help="include weights as hex")
+    p.add_argument("--print-loc", action="store_true", help="print each op's loc(...)")
     _add_model_limit(p)
     p.set_defaults(func=cmd_inspect)
 

@@ -748,6 +748,15 @@ def _mul(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.MulOp, tflite.MulOptions)
 
 
+@op_rule("SQUARED_DIFFERENCE", (1, 2), ("int8", "float32"),
+         "elementwise (x - y)^2 with broadcasting",
+         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
+def _squared_difference(ctx: ImportContext, op: TflOperator) -> None:
+    # no options to read: TFLite's SquaredDifferenceOptions table is empty (no activation)
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    ctx.emit(tensor.SquaredDifferenceOp, op, [ctx.input(op, 0), ctx.input(op, 1)])
+
+
 def _same_quantization(ctx: ImportContext, op: TflOperator, positions: list[int],
                        outputs: bool = True) -> None:
     """Ops that move values without rescaling need one quantization for all of them."""

@@ -3,6 +3,10 @@
 The grammar (grammar.lark) gives the generic op syntax; this module turns the parse tree
 into IR objects and reports every problem as a ParseError that names the file, line and
 column, e.g. `model.utc:12:7: use of undefined value %x`.
+
+Type aliases (`!q0 = !quant.uniform<...>` before the module) are resolved while types are
+decoded; fully inline quantized types are accepted everywhere too, so hand-written tests
+and older dumps still parse. Locations are optional on every op.
 """
 
 from __future__ import annotations
@@ -46,8 +50,11 @@ def _parser() -> lark.Lark:
 
 
 _QUANT = re.compile(
-    r"!quant\.uniform<(?P<storage>\w+):(?P<expressed>\w+)(?::(?P<axis>\d+))?,\s*(?P<params>.*)>\Z"
+    r"!quant\.uniform<(?P<storage>\w+):(?P<expressed>\w+)(?::(?P<axis>\d+))?,\s*(?P<params>.*)>\Z",
+    re.DOTALL,  # a long per-axis alias definition is wrapped over several lines
 )
+#: A reference to a type alias inside a type spelling (`!quant.` starts an inline type).
+_ALIAS_REF = re.compile(r"!(?!quant\.)[A-Za-z_][A-Za-z0-9_]*")
 _SCALE_ZP = re.compile(r"\s*([-+0-9.eE]+|inf|nan):([-+]?[0-9]+)\s*\Z")
 _SHAPED = re.compile(r"(?P<kind>tensor|memref)<(?P<dims>(?:[0-9]+x)*)(?P<element>.+)>\Z")
 
@@ -69,9 +76,14 @@ def _scale(text: str, where: str) -> float:
     return scale
 
 
-def parse_element_type(text: str) -> ElementType:
-    """Decode `i8`, `f32` or a `!quant.uniform<...>` spelling; ValueError when invalid,
-    including a quantized type no pass could use (see `quantization_problem`)."""
+def parse_element_type(text: str, aliases: dict[str, ElementType] | None = None) -> ElementType:
+    """Decode `i8`, `f32`, a `!quant.uniform<...>` spelling or a type alias defined in
+    `aliases`; ValueError when invalid, including a quantized type no pass could use (see
+    `quantization_problem`)."""
+    if _ALIAS_REF.match(text):
+        if aliases is None or text not in aliases:
+            raise ValueError(f"use of undefined type alias {text}")
+        return aliases[text]
     if not text.startswith("!quant"):
         return ScalarType(text)
     m = _QUANT.match(text)
@@ -103,8 +115,9 @@ def parse_element_type(text: str) -> ElementType:
     return element
 
 
-def parse_type(text: str) -> TensorType | MemRefType:
-    """Decode a `tensor<...>` or `memref<...>` spelling; ValueError when invalid."""
+def parse_type(text: str, aliases: dict[str, ElementType] | None = None) -> TensorType | MemRefType:
+    """Decode a `tensor<...>` or `memref<...>` spelling (its element type may be one of
+    `aliases`); ValueError when invalid."""
     m = _SHAPED.match(text)
     if not m:
         raise ValueError(f"malformed type '{text}'")
@@ -112,7 +125,7 @@ def parse_type(text: str) -> TensorType | MemRefType:
     if math.prod(dims) > MAX_ELEMENTS:
         raise ValueError(f"type '{text}' has {math.prod(dims)} elements, more than utc supports "
                          f"({MAX_ELEMENTS})")
-    element = parse_element_type(m["element"])
+    element = parse_element_type(m["element"], aliases)
     return (TensorType if m["kind"] == "tensor" else MemRefType)(dims, element)
 
 
@@ -127,6 +140,7 @@ class _Builder:
     def __init__(self, filename: str):
         self.filename = filename
         self.values: dict[str, Value] = {}
+        self.aliases: dict[str, ElementType] = {}
 
     def error(self, node: lark.Tree | lark.Token, message: str) -> ParseError:
         line = getattr(node, "line", None) or getattr(getattr(node, "meta", None), "line", 0)
@@ -136,8 +150,16 @@ class _Builder:
     def type_of(self, token: lark.Token) -> TensorType | MemRefType:
         """A type in the module: a valid spelling whose per-axis quantization also fits
         its shape (an axis inside it, one scale per index), which passes index by."""
+        text = str(token)
+        for ref in _ALIAS_REF.finditer(text):
+            if ref[0] not in self.aliases:
+                line, column = token.line, token.column
+                if "\n" not in text[: ref.start()]:  # point at the alias itself
+                    column += ref.start()
+                raise ParseError(f"{self.filename}:{line}:{column}: "
+                                 f"{printable(f'use of undefined type alias {ref[0]}')}")
         try:
-            t = parse_type(str(token))
+            t = parse_type(text, self.aliases)
         except ValueError as exc:
             raise self.error(token, str(exc)) from None
         problem = quantization_problem(t.element, t.shape)
@@ -255,6 +277,17 @@ class _Builder:
                 block.append(self.op(op_node))
         return region
 
+    def type_alias(self, node: lark.Tree) -> None:
+        """`!name = !quant.uniform<...>`: defined once, before any use."""
+        name_tok, type_tok = node.children
+        name = str(name_tok)
+        if name in self.aliases:
+            raise self.error(name_tok, f"redefinition of type alias {name}")
+        try:
+            self.aliases[name] = parse_element_type(str(type_tok))
+        except ValueError as exc:
+            raise self.error(type_tok, str(exc)) from None
+
     def module(self, node: lark.Tree) -> Module:
         children = list(node.children)
         module = Module(str(children[0])[1:])
@@ -273,7 +306,9 @@ class _Builder:
                     if name in module.resources:
                         raise self.error(name_tok, f"duplicate resource '{name}'")
                     data = None
-                    if payload.type == "HEX":
+                    if isinstance(payload, lark.Tree):
+                        data = self.list_data(payload, rtype)
+                    elif payload.type == "HEX":
                         data = self.hex_data(payload, rtype)
                     module.resources[name] = Resource(rtype, data)
         return module
@@ -290,6 +325,39 @@ class _Builder:
                 f"{rtype.num_elements * dtype.itemsize}"
             )
         return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("=")).reshape(rtype.shape)
+
+
+    def list_data(self, node: lark.Tree, rtype: TensorType) -> np.ndarray:
+        """A resource written as numbers (`[1, -2, 3]`, what elided dumps show for small
+        constants): one per element, integers that fit an integer element type, or
+        finite float32 values for f32."""
+        dtype = rtype.element.numpy_dtype
+        tokens = list(node.children)
+        if len(tokens) != rtype.num_elements:
+            raise self.error(node, f"resource lists {len(tokens)} values but {rtype} has "
+                             f"{rtype.num_elements} elements")
+        values: list[int | float] = []
+        if dtype.kind in "iu":
+            info = np.iinfo(dtype)
+            for tok in tokens:
+                if tok.type != "INT":
+                    raise self.error(tok, f"'{tok}' is not an integer, as {rtype} needs")
+                value = int(str(tok))
+                if not info.min <= value <= info.max:
+                    raise self.error(tok, f"{value} does not fit {rtype.element.storage}")
+                values.append(value)
+        elif dtype == np.float32:
+            for tok in tokens:
+                try:
+                    value = parse_f32(str(tok))
+                except ValueError as exc:
+                    raise self.error(tok, str(exc)) from None
+                if not math.isfinite(value):
+                    raise self.error(tok, f"'{tok}' is not finite (write the resource in hex)")
+                values.append(value)
+        else:
+            raise self.error(node, f"a {rtype.element.storage} resource must be written in hex")
+        return np.array(values, dtype=dtype).reshape(rtype.shape)
 
 
 def parse_module(text: str, filename: str = "<input>") -> Module:
@@ -310,4 +378,8 @@ def parse_module(text: str, filename: str = "<input>") -> Module:
     except lark.exceptions.UnexpectedEOF as exc:
         expected = ", ".join(sorted(exc.expected)[:6])
         raise ParseError(f"{filename}: unexpected end of input (expected {expected})") from None
-    return _Builder(filename).module(tree.children[0])
+    builder = _Builder(filename)
+    *aliases, module = tree.children
+    for alias in aliases:
+        builder.type_alias(alias)
+    return builder.module(module)

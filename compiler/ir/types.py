@@ -215,7 +215,12 @@ class TensorType:
             raise ValueError(f"tensor dimensions must be static and >= 0, got {self.shape}")
 
     def __str__(self) -> str:
-        return f"tensor<{_shape_prefix(self.shape)}{self.element}>"
+        return self.spell(str(self.element))
+
+    def spell(self, element: str) -> str:
+        """The spelling with `element` for the element type: the printer passes a type
+        alias (`!q0`) here, so the shape syntax lives in one place."""
+        return f"tensor<{_shape_prefix(self.shape)}{element}>"
 
     @property
     def num_elements(self) -> int:
@@ -247,7 +252,11 @@ class MemRefType:
         object.__setattr__(self, "shape", tuple(int(d) for d in self.shape))
 
     def __str__(self) -> str:
-        return f"memref<{_shape_prefix(self.shape)}{self.element}>"
+        return self.spell(str(self.element))
+
+    def spell(self, element: str) -> str:
+        """The spelling with `element` for the element type (see TensorType.spell)."""
+        return f"memref<{_shape_prefix(self.shape)}{element}>"
 
     @property
     def num_elements(self) -> int:

@@ -37,7 +37,8 @@ __all__ = [
     "dequantize_params", "hard_swish_params", "leaky_relu_params", "logistic_params",
     "maximum_minimum_params", "mean_params", "mul_params", "pad_shape6", "prelu_params",
     "quantize_params", "relu6_params", "relu_n1_to_1_params", "relu_params",
-    "requantize_params", "softmax_params", "sub_params", "tanh_params",
+    "requantize_params", "softmax_params", "squared_difference_params", "sub_params",
+    "tanh_params",
 ]
 
 INT8_MIN, INT8_MAX = -128, 127
@@ -49,6 +50,9 @@ SOFTMAX_SCALED_DIFF_INTEGER_BITS = 5
 LOGISTIC_TANH_INPUT_INTEGER_BITS = 4
 #: Left shift TFLM applies to both int8 ADD/SUB inputs before rescaling them.
 ADD_SUB_LEFT_SHIFT = 20
+#: Left shift TFLM applies to both int8 SQUARED_DIFFERENCE inputs: small enough that the
+#: square of the rescaled difference, at most (255 * 2^7)^2, still fits int32.
+SQUARED_DIFFERENCE_LEFT_SHIFT = 7
 
 
 # ---- small helpers ---------------------------------------------------------------------
@@ -167,6 +171,46 @@ def mul_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
     return {"in1_zp": _check_zp("in1", in1_zp), "in2_zp": _check_zp("in2", in2_zp),
             "out_zp": _check_zp("output", out_zp), "out_mult": mult, "out_shift": shift,
             "act_min": act_min, "act_max": act_max}
+
+
+def squared_difference_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
+                              out_scale: float, out_zp: int) -> dict[str, int]:
+    """Constants of ``utc_squared_difference_s8`` (TFLM squared_difference.cc, int8).
+
+    Like ADD, both inputs are shifted left (by 7 bits, not 20, because the difference is
+    squared in int32) and rescaled to twice the larger input scale with multipliers below
+    one; the squared difference is then rescaled to the output by
+    (2 * max_scale)^2 / (2^14 * out_scale), computed in double from the float32 scales (the
+    2^14 * out_scale product is float32 in TFLM, exact for a power of two). Unlike ADD that
+    last multiplier may exceed one (a positive shift). There is no fused activation: the
+    clamp is the int8 range.
+
+    TFLM multiplies the squared difference by 2^shift in int32 before its high multiply; a
+    model where that can overflow (only with an output scale far below the inputs' squared
+    scales) is undefined behaviour there, so it is refused here rather than given an
+    oracle-free meaning.
+    """
+    s1, s2, so = (_check_scale(n, s) for n, s in
+                  (("in1", in1_scale), ("in2", in2_scale), ("output", out_scale)))
+    shift = SQUARED_DIFFERENCE_LEFT_SHIFT
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = _smaller_than_one_exp(s1 / twice_max, "SQUARED_DIFFERENCE input 1")
+    m2, sh2 = _smaller_than_one_exp(s2 / twice_max, "SQUARED_DIFFERENCE input 2")
+    out_denominator = float(np.float32(1 << (2 * shift)) * np.float32(so))
+    mo, sho = quantize_multiplier(twice_max * twice_max / out_denominator)
+    # |x - zp| <= 255, so each rescaled input is at most 255 * 2^7 * its real multiplier
+    # (plus one for rounding) and the squared difference at most the square of their sum
+    biggest = 255 * (1 << shift)
+    max_diff = biggest * (m1 * 2.0 ** (sh1 - 31) + m2 * 2.0 ** (sh2 - 31)) + 2
+    if sho > 0 and max_diff * max_diff * 2.0 ** sho > INT32_MAX:
+        raise UnsupportedQuantization(
+            f"SQUARED_DIFFERENCE: output scale {out_scale!r} is so small against the input "
+            f"scales ({in1_scale!r}, {in2_scale!r}) that TFLite Micro's int32 rescaling of "
+            "the squared difference overflows")
+    return {"in1_zp": _check_zp("in1", in1_zp), "in2_zp": _check_zp("in2", in2_zp),
+            "out_zp": _check_zp("output", out_zp), "left_shift": shift,
+            "in1_mult": m1, "in1_shift": sh1, "in2_mult": m2, "in2_shift": sh2,
+            "out_mult": mo, "out_shift": sho, "act_min": INT8_MIN, "act_max": INT8_MAX}
 
 
 def maximum_minimum_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,

@@ -78,6 +78,59 @@ def test_binary_constant_operand(tmp_path: Path) -> None:
     check_against_oracle(model, tmp_path)
 
 
+# SQUARED_DIFFERENCE has no options and no fused activation. Equal shapes take TFLM's flat
+# loop, different ones its broadcasting loop (up to 6-D in the pinned build; older TFLM
+# sources broadcast it in 4-D only).
+SQUARED_DIFFERENCE_SHAPES = {
+    "same": ([1, 4, 4, 8], [1, 4, 4, 8]),
+    "channel": ([1, 5, 5, 6], [6]),
+    "general": ([2, 1, 3, 1], [1, 4, 1, 5]),
+    "rhs_row": ([3, 4, 7], [1, 1, 7]),
+    "same_rank5": ([2, 3, 1, 4, 5], [2, 3, 1, 4, 5]),
+    "rank5": ([2, 1, 3, 1, 4], [1, 2, 1, 5, 4]),
+    "rank6": ([2, 1, 2, 3, 1, 3], [1, 3, 1, 3, 2, 1]),
+    "odd": ([13], [13]),
+}
+# (in1, in2, out) (scale, zero point), output scales chosen so that outputs spread over
+# the int8 range. "output_shift": an output multiplier above one (a positive shift on the
+# squared difference); nearly equal input scales so that some rescaled differences are
+# small enough not to saturate (tests/unit/test_squared_difference.py checks every pair).
+SQUARED_DIFFERENCE_QUANT = {
+    "typical": (QIN, QIN2, (0.5, -128)),
+    "extreme_zp": ((0.02, -128), (0.5, 127), (60.0, -128)),
+    "same_scales": ((0.1, 0), (0.1, 0), (2.0, -128)),
+    "small_scales": ((0.01, 7), (0.012, -9), (0.02, -100)),
+    "output_shift": ((0.02, 3), (0.0199, 3), (6.5e-8, -128)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("shapes", sorted(SQUARED_DIFFERENCE_SHAPES))
+def test_squared_difference_shapes(shapes: str, dtype: str, tmp_path: Path) -> None:
+    a, b = SQUARED_DIFFERENCE_SHAPES[shapes]
+    out = list(np.broadcast_shapes(tuple(a), tuple(b)))
+    q1, q2, qo = SQUARED_DIFFERENCE_QUANT["typical"] if dtype == "int8" else (None,) * 3
+    model = single_op("SQUARED_DIFFERENCE", [(a, q1), (b, q2)], [(out, qo)], version=2
+                      if dtype == "int8" else 1)
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("quant", sorted(SQUARED_DIFFERENCE_QUANT))
+def test_squared_difference_quantization(quant: str, tmp_path: Path) -> None:
+    q1, q2, qo = SQUARED_DIFFERENCE_QUANT[quant]
+    model = single_op("SQUARED_DIFFERENCE", [([3, 1, 9], q1), ([1, 4, 9], q2)],
+                      [([3, 4, 9], qo)], version=2)
+    check_against_oracle(model, tmp_path, samples=16)
+
+
+def test_squared_difference_constant_operand(tmp_path: Path) -> None:
+    rng = _rng("squared difference const")
+    model = single_op("SQUARED_DIFFERENCE", [([1, 4, 4, 3], QIN), ([3], QIN2)],
+                      [([1, 4, 4, 3], (0.3, -128))], version=2,
+                      consts={1: (rng.integers(-128, 128, 3), None)})
+    check_against_oracle(model, tmp_path)
+
+
 # ---- unary activations and (de)quantization ---------------------------------------------------
 
 UNARY_INT8 = {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from utc.compiler.ir import (
     F32,
     I8,
+    I32,
     Block,
     Location,
     MemRefType,
@@ -110,12 +113,111 @@ def test_round_trip_with_resources_and_clone():
 
 
 def test_elided_resources_round_trip_but_cannot_be_read():
+    # a small resource is still shown (as numbers) when eliding; only large ones are not
     text = print_module(_module_with_fc(), elide_resources=True)
-    assert "= elided" in text
+    assert "fc.w: tensor<2x4x!q1> = [0, 1, 2, 3, 4, 5, 6, 7]," in text
+    assert print_module(parse_module(text), elide_resources=True) == text
+    text = text.replace("[0, 1, 2, 3, 4, 5, 6, 7]", "elided")
     m = parse_module(text)
     assert print_module(m) == text
     with pytest.raises(VerifyError, match="elided"):
         m.resource_data("fc.w")
+
+
+def test_small_resources_print_as_exact_numbers_when_eliding():
+    m = Module("t")
+    cases = {
+        "i8": np.array([-128, 0, 127], dtype=np.int8),
+        "i32": np.array([-(2**31), 1, 2**31 - 1], dtype=np.int32),
+        "f32": np.array([0.1, -1.5e-30, 3.4e38, -0.0], dtype=np.float32),
+        "nan": np.array([np.nan, 1.0], dtype=np.float32),  # not finite: stays hex
+        "big": np.zeros(65, dtype=np.int8),  # more than 64 elements: elided
+    }
+    for name, data in cases.items():
+        m.add_resource(name, data)
+    text = print_module(m, elide_resources=True)
+    assert "i32: tensor<3xi32> = [-2147483648, 1, 2147483647]," in text
+    assert 'nan: tensor<2xf32> = "0x' in text and "big: tensor<65xi8> = elided," in text
+    again = parse_module(text)
+    assert print_module(again, elide_resources=True) == text
+    for name in ("i8", "i32", "f32"):
+        np.testing.assert_array_equal(again.resource_data(name), cases[name])
+    assert np.signbit(again.resource_data("f32")[3])
+
+
+@pytest.mark.parametrize("payload, message", [
+    ("[1, 2]", "lists 2 values but tensor<3xi8> has 3 elements"),
+    ("[1, 2, 300]", "300 does not fit i8"),
+    ("[1, 2, 3.5]", "'3.5' is not an integer"),
+])
+def test_bad_number_lists_name_line_and_column(payload, message):
+    text = f"module @t {{\n}}\n{{-#\n  dense_resources: {{\n    r: tensor<3xi8> = {payload},\n  }}\n#-}}\n"
+    with pytest.raises(ParseError, match=rf"^f.utc:5:\d+: .*{re.escape(message)}"):
+        parse_module(text, "f.utc")
+
+
+def test_type_aliases_number_in_first_use_order_and_resolve():
+    text = print_module(_module_with_fc())
+    lines = text.splitlines()
+    assert lines[:3] == ["!q0 = !quant.uniform<i8:f32, 0.5:-3>",
+                         "!q1 = !quant.uniform<i8:f32, 0.25:0>", "module @t {"]
+    assert "!quant" not in "\n".join(lines[2:])
+    m = parse_module(text)
+    fc = func.main_function(m).block.ops[1]
+    assert fc.result.type == TensorType((1, 2), QuantizedType(I8, 0.5, -3))
+    # the same module written with inline types parses to the same module
+    inline = "\n".join(lines[2:]).replace("!q0", "!quant.uniform<i8:f32, 0.5:-3>")
+    inline = inline.replace("!q1", "!quant.uniform<i8:f32, 0.25:0>")
+    assert print_module(parse_module(inline)) == text
+
+
+def test_per_axis_alias_definitions_wrap_and_parse_back():
+    scales = tuple(0.001 * (i + 1) for i in range(40))
+    m = Module("t")
+    m.add_resource("s", np.zeros(40, dtype=np.int32),
+                   TensorType((40,), PerAxisQuantizedType(I32, 0, scales, (0,) * 40)))
+    text = print_module(m)
+    assert text.startswith("!qc0 = !quant.uniform<i32:f32:0, {\n")
+    assert max(len(line) for line in text.splitlines() if not line.startswith("    s:")) <= 120
+    again = parse_module(text)
+    assert again.resources["s"].type == m.resources["s"].type
+    assert print_module(again) == text
+
+
+@pytest.mark.parametrize("mutate, where, message", [
+    (lambda t: t.replace("x!q0>):", "x!q9>):"), "5:25", "use of undefined type alias !q9"),
+    (lambda t: t.replace("!q1 = ", "!q0 = ", 1), "2:1", "redefinition of type alias !q0"),
+])
+def test_alias_errors_are_one_line(mutate, where, message):
+    text = mutate(print_module(_module_with_fc()))
+    with pytest.raises(ParseError) as info:
+        parse_module(text, "f.utc")
+    assert str(info.value) == f"f.utc:{where}: {message}"
+
+
+def test_locations_print_only_when_asked():
+    m = _module_with_fc()
+    assert "loc(" not in print_module(m)
+    located = print_module(m, locations=True)
+    assert 'loc(#0 "dense")' in located
+    again = parse_module(located)
+    assert func.main_function(again).block.ops[1].location == Location(((0, "dense"),))
+    assert print_module(again, locations=True) == located
+
+
+def test_long_attribute_dictionaries_wrap_and_parse_back():
+    m = _module_with_fc()
+    fc = func.main_function(m).block.ops[1]
+    fc.location = Location(tuple((i, f"a_rather_long_tensor_name_{i}") for i in range(6)))
+    text = print_module(m, locations=True)
+    assert max(len(line) for line in text.splitlines()) > 120  # the location itself
+    assert print_module(parse_module(text), locations=True) == text
+    m.attrs = {f"key{i}": "a fairly long string value" for i in range(8)}
+    text = print_module(m)
+    head = text.splitlines()[2:6]
+    assert head[0] == "module @t attributes {" and head[1].startswith("    key0 = ")
+    assert all(len(line) <= 120 for line in text.splitlines())
+    assert print_module(parse_module(text)) == text
 
 
 @pytest.mark.parametrize("mutate, message", [
