@@ -144,20 +144,6 @@ class MulOp(_Binary):
     name = "tensor.mul"
 
 
-class SquaredDifferenceOp(Operation):
-    """Broadcasting (lhs - rhs)^2 (TFLite SQUARED_DIFFERENCE). No fused activation: TFLite's
-    options table for it is empty."""
-
-    name = "tensor.squared_difference"
-    operands = ("lhs", "rhs")
-    results = ("output",)
-    optional_attributes = KERNEL_ATTRS
-
-    def verify_(self) -> None:
-        check_compute_types(self, "lhs", "rhs")
-        check_broadcast_result(self, "lhs", "rhs")
-
-
 class ReshapeOp(Operation):
     """Same elements, new shape (the result type); RESHAPE, SQUEEZE, EXPAND_DIMS."""
 
@@ -190,30 +176,35 @@ class SoftmaxOp(Operation):
                              f"{self.result.type}")
 
 
-class MaximumOp(Operation):
+class _BroadcastBinary(Operation):
+    """Broadcasting binary op without a fused activation."""
+
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    optional_attributes = KERNEL_ATTRS
+
+    def verify_(self) -> None:
+        check_compute_types(self, "lhs", "rhs")
+        check_broadcast_result(self, "lhs", "rhs")
+
+
+class MaximumOp(_BroadcastBinary):
     """Broadcasting elementwise maximum (TFLite MAXIMUM)."""
 
     name = "tensor.maximum"
-    operands = ("lhs", "rhs")
-    results = ("output",)
-    optional_attributes = KERNEL_ATTRS
-
-    def verify_(self) -> None:
-        check_compute_types(self, "lhs", "rhs")
-        check_broadcast_result(self, "lhs", "rhs")
 
 
-class MinimumOp(Operation):
+class MinimumOp(_BroadcastBinary):
     """Broadcasting elementwise minimum (TFLite MINIMUM)."""
 
     name = "tensor.minimum"
-    operands = ("lhs", "rhs")
-    results = ("output",)
-    optional_attributes = KERNEL_ATTRS
 
-    def verify_(self) -> None:
-        check_compute_types(self, "lhs", "rhs")
-        check_broadcast_result(self, "lhs", "rhs")
+
+class SquaredDifferenceOp(_BroadcastBinary):
+    """Broadcasting (lhs - rhs)^2 (TFLite SQUARED_DIFFERENCE). No fused activation: TFLite's
+    options table for it is empty."""
+
+    name = "tensor.squared_difference"
 
 
 class _Unary(Operation):

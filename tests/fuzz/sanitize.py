@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from utc.codegen.host_build import decode_outputs
+from utc.compiler.errors import UtcError
 
 from tests.fuzz.mutate import Mutant
 from tests.fuzz.run import REPO, CaseResult, _site_of
@@ -89,17 +91,11 @@ def _inputs(specs: Sequence[tuple[tuple[int, ...], np.dtype]], samples: int,
 
 def _decode(stdout: bytes, count: int,
             specs: Sequence[tuple[tuple[int, ...], np.dtype]]) -> list[list[np.ndarray]] | None:
-    sizes = [int(np.prod(s, dtype=np.int64)) * np.dtype(d).itemsize for s, d in specs]
-    if len(stdout) != sum(sizes) * count:
+    """The runner's outputs, or None when it wrote the wrong amount."""
+    try:
+        return decode_outputs(stdout, count, specs)
+    except UtcError:
         return None
-    results, pos = [], 0
-    for _ in range(count):
-        sample = []
-        for (shape, dtype), size in zip(specs, sizes):
-            sample.append(np.frombuffer(stdout[pos: pos + size], dtype=dtype).reshape(shape))
-            pos += size
-        results.append(sample)
-    return results
 
 
 def _run_tflm(model: Path, samples: list[list[np.ndarray]],
