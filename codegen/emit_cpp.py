@@ -28,10 +28,10 @@ from utc.compiler.ir import (
     is_quantized,
 )
 from utc.compiler.ir.types import format_f32
-from utc.dialects import buf, slice_math
+from utc.dialects import buf
 from utc.dialects.func import main_function
 from utc.runtime import RUNTIME_DIR
-from utc.runtime.kernels import KERNELS_BY_NAME, Kernel
+from utc.runtime.kernels import KERNELS_BY_NAME, Arg, Kernel, Pointee
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _C_TYPE = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t",
@@ -41,46 +41,8 @@ _DTYPE_NAME = {"i8": "int8", "ui8": "uint8", "i16": "int16", "i32": "int32", "i6
 #: The C identifiers of NAME.cpp besides buffers and weights, as suffixes of `NAME_`.
 _API_SUFFIXES = ("run", "input", "output", "invoke", "model")
 
-_FLT_MAX = "3.40282347e+38f"
-_FLOAT_CLAMP = {
-    "none": ("-" + _FLT_MAX, _FLT_MAX),
-    "relu": ("0.0f", _FLT_MAX),
-    "relu6": ("0.0f", "6.0f"),
-    "relu_n1_to_1": ("-1.0f", "1.0f"),
-}
-
-
 def c_type(t: MemRefType) -> str:
     return _C_TYPE[str(t.element.storage)]
-
-
-def shape6(shape) -> str:
-    """A shape right-aligned into 6-D with leading 1s, as a C initializer list."""
-    dims = [1] * (6 - len(shape)) + [int(d) for d in shape]
-    return ", ".join(map(str, dims))
-
-
-def flags6(rank: int, axes) -> str:
-    """One 0/1 flag per 6-D dimension, set for the given axes of a rank-`rank` tensor."""
-    return ", ".join("1" if d - (6 - rank) in axes else "0" for d in range(6))
-
-
-def pads6(pads, side: int) -> str:
-    """One side (0 before, 1 after) of per-dimension [before, after] pads, in 6-D."""
-    values = [0] * (6 - len(pads)) + [int(p[side]) for p in pads]
-    return ", ".join(map(str, values))
-
-
-def _concat_params(types: list[MemRefType], axis: int) -> tuple[int, list[int]]:
-    """(outer, bytes per tensor from the axis on) of a concatenation or split."""
-    outer, chunks, _ = slice_math.concat_params([t.shape for t in types], axis,
-                                                types[0].element.byte_width)
-    return outer, chunks
-
-
-def _scalar(value: int | float, t: MemRefType) -> str:
-    """A C literal of one element of `t`'s element type."""
-    return format_f32(float(value)) + "f" if t.element.is_float else str(int(value))
 
 
 def comment_text(text: str) -> str:
@@ -184,27 +146,87 @@ class ArenaBuffer:
 
 @dataclass
 class CallContext:
-    """What a kernel template sees for one `buf.call`."""
+    """One `buf.call` as its kernel's argument functions see it (`runtime.kernels.CallView`):
+    the C expressions and types of the buffers by the op's field names, the op's
+    attributes, and the C names of compile-time tables."""
 
-    callee: str
-    op: str
+    kernel: Kernel
+    op_class: type[Operation]  # which of the kernel's op classes this call implements
     attrs: dict
-    ins: list[str]  # C expressions of the input buffers, in operand order
-    outs: list[str]
-    scratch: str  # "NULL" when the kernel has none
-    in_types: list[MemRefType]
-    out_types: list[MemRefType]
     fields: dict  # operand field name -> C expression ("NULL" for absent optionals)
-    field_types: dict
+    field_types: dict  # field name -> MemRefType (a list for a variadic field)
     res: dict  # resource name -> C array name
-    mult_count: int = 0  # length of the `mult` resource (1 = per-tensor requantization)
-    act_f32: tuple = ("-3.40282347e+38f", "3.40282347e+38f")  # float clamp of `act`
+    table_sizes: dict  # resource name -> elements
 
-    def r(self, ref: ResourceRef) -> str:
+    def field(self, name: str):
+        return self.fields[name]
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.field_types[name].shape)
+
+    def shapes(self, name: str) -> list[tuple[int, ...]]:
+        return [tuple(int(d) for d in t.shape) for t in self.field_types[name]]
+
+    def _type(self, name: str) -> MemRefType:
+        t = self.field_types[name]
+        return t[0] if isinstance(t, list) else t
+
+    def byte_width(self, name: str) -> int:
+        return self._type(name).element.byte_width
+
+    def ctype(self, name: str) -> str:
+        return c_type(self._type(name))
+
+    def is_float(self, name: str) -> bool:
+        return bool(self._type(name).element.is_float)
+
+    def table(self, ref: ResourceRef) -> str:
         return self.res[ref.name]
 
-    def shape(self, field: str) -> tuple[int, ...]:
-        return self.field_types[field].shape
+    def table_len(self, ref: ResourceRef) -> int:
+        return self.table_sizes[ref.name]
+
+
+def _table_decl(arg: Arg, values: list) -> str:
+    """The array an argument points to, declared before the call: `static const` (in
+    flash) for numbers; a local array for buffer expressions (arena addresses)."""
+    element = arg.ctype[: arg.ctype.rindex("*")].rstrip()
+    items = ", ".join(str(v) for v in values)
+    if values and all(isinstance(v, str) for v in values):
+        return f"{element} {arg.name}[{len(values)}] = {{ {items} }};"
+    return f"static {element} {arg.name}[{len(values)}] = {{ {items} }};"
+
+
+def render_call(kernel: Kernel, ctx: CallContext, width: int = 100) -> str:
+    """The C call of `kernel` for one call site, from its typed argument list: tables it
+    points to first (inside a block that scopes them), then the call with each scalar
+    argument named in a comment."""
+    decls: list[str] = []
+    args: list[str] = []
+    for arg in kernel.args:
+        value = arg.value(ctx)
+        if isinstance(value, Pointee):
+            decls.append(f"static const {value.ctype} {arg.name} = {value.literal};")
+            args.append(f"&{arg.name}")
+        elif isinstance(value, list):
+            decls.append(_table_decl(arg, value))
+            args.append(arg.name)
+        elif isinstance(value, str) and "*" in arg.ctype:
+            args.append(value)  # a buffer or a named table
+        else:
+            args.append(f"/*{arg.name}=*/{value}")
+    lines: list[str] = []
+    line = f"{kernel.name}("
+    for i, a in enumerate(args):
+        piece = a + (", " if i < len(args) - 1 else ");")
+        if len(line) + len(piece.rstrip()) > width and line.strip() and not line.endswith("("):
+            lines.append(line.rstrip())
+            line = "    "
+        line += piece
+    lines.append(line.rstrip())
+    if not decls:
+        return "\n".join(lines)
+    return "\n".join(["{", *("  " + d for d in decls), *("  " + s for s in lines), "}"])
 
 
 class Emitter:
@@ -223,10 +245,6 @@ class Emitter:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(prod=lambda xs: int(np.prod(xs, dtype=np.int64)),
-                                f32=lambda x: format_f32(x) + "f", shape6=shape6,
-                                flags6=flags6, pads6=pads6, perm6=slice_math.transpose_perm6,
-                                concat_params=_concat_params, c_type=c_type, scalar=_scalar)
         self.calls = [op for op in self.fn.block.ops if isinstance(op, buf.CallOp)]
         # every identifier of NAME.cpp is unique: the API, the arena, then weights and
         # buffers named in IR order (so the same module always gets the same names)
@@ -340,47 +358,43 @@ class Emitter:
             return self.buffers[value].name
         raise CompileError(f"emit-cpp: cannot address value {value!r}")
 
-    def call_context(self, call: buf.CallOp) -> CallContext:
-        n_in = call.attrs["num_inputs"]
-        operands = call.operand_values
-        ins, rest = operands[:n_in], operands[n_in:]
-        outs = [v for v in rest if not v.op.attrs.get("scratch")]
-        scratch = [v for v in rest if isinstance(v.op, buf.AllocOp) and v.op.attrs.get("scratch")]
-        fields: dict[str, str] = {}
-        field_types: dict[str, MemRefType] = {}
-        kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
-        if kernel is not None:
-            for key, value in kernel.fields(ins, outs).items():
-                if isinstance(value, list):
-                    fields[key] = [self.expr(v) for v in value]
-                elif value is None:
-                    fields[key] = "NULL"
-                else:
-                    fields[key] = self.expr(value)
-                    field_types[key] = value.type
-        attrs = {k: v for k, v in call.attrs.items() if k not in ("callee", "op", "num_inputs")}
-        return CallContext(
-            callee=call.attrs["callee"], op=call.attrs["op"], attrs=attrs,
-            ins=[self.expr(v) for v in ins], outs=[self.expr(v) for v in outs],
-            scratch=self.expr(scratch[0]) if scratch else "NULL",
-            in_types=[v.type for v in ins], out_types=[v.type for v in outs],
-            fields=fields, field_types=field_types, res=self.weight_names,
-            mult_count=(self.module.resources[attrs["mult"].name].type.num_elements
-                        if isinstance(attrs.get("mult"), ResourceRef) else 0),
-            act_f32=_FLOAT_CLAMP.get(attrs.get("act"), _FLOAT_CLAMP["none"]),
-        )
-
-    def render_call(self, call: buf.CallOp) -> str:
+    def kernel_of(self, call: buf.CallOp) -> Kernel:
         kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
         if kernel is None:
             raise CompileError(f"emit-cpp: unknown kernel '{call.attrs['callee']}' in "
                                f"{call.where()}")
-        macros = self.env.get_template(f"kernels/{kernel.family}.j2").module
-        macro = getattr(macros, kernel.name, None)
-        if macro is None:
-            raise CompileError(f"emit-cpp: template kernels/{kernel.family}.j2 has no macro "
-                               f"for {kernel.name}")
-        return str(macro(self.call_context(call))).strip()
+        return kernel
+
+    def call_context(self, call: buf.CallOp) -> CallContext:
+        kernel = self.kernel_of(call)
+        n_in = call.attrs["num_inputs"]
+        operands = call.operand_values
+        ins, rest = operands[:n_in], operands[n_in:]
+        outs = [v for v in rest if not v.op.attrs.get("scratch")]
+        fields: dict = {}
+        field_types: dict = {}
+        for key, value in kernel.fields(ins, outs).items():
+            if isinstance(value, list):
+                fields[key] = [self.expr(v) for v in value]
+                field_types[key] = [v.type for v in value]
+            elif value is None:
+                fields[key] = "NULL"
+            else:
+                fields[key] = self.expr(value)
+                field_types[key] = value.type
+        attrs = {k: v for k, v in call.attrs.items() if k not in ("callee", "op", "num_inputs")}
+        sizes = {ref.name: self.module.resources[ref.name].type.num_elements
+                 for ref in attrs.values() if isinstance(ref, ResourceRef)}
+        try:
+            op_class = kernel.implementation(call.attrs["op"])
+        except ValueError as e:
+            raise CompileError(f"emit-cpp: {call.where()}: {e}") from None
+        return CallContext(kernel=kernel, op_class=op_class, attrs=attrs, fields=fields,
+                           field_types=field_types,
+                           res=self.weight_names, table_sizes=sizes)
+
+    def render_call(self, call: buf.CallOp) -> str:
+        return render_call(self.kernel_of(call), self.call_context(call))
 
     # ---- I/O description -----------------------------------------------------------------
     def io(self) -> tuple[list[dict], list[dict]]:

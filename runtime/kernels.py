@@ -1,24 +1,33 @@
 """The kernel table: one record per runtime kernel, beside the C++ it describes.
 
 A record says which op (class and dtype) the kernel implements, under which constraints,
-with how much scratch memory, which files it needs and which template renders its call,
-and which memory sharing its access order allows: `in_place` (the output may reuse an
-input's buffer) and `overlap` (a sliding-window output may start below its dying input).
+with how much scratch memory and which files, how many operations one call costs, which
+memory sharing its access order allows (`in_place`: the output may reuse an input's
+buffer; `overlap`: a sliding-window output may start below its dying input), and its
+typed argument list: the C parameters exactly as the header declares them, each with the
+function that computes its value for one call. From that list come the generated call
+(codegen/emit_cpp.py), the prototype check against runtime/*.h
+(tests/unit/test_kernel_records.py) and the ctypes signatures of the kernel unit tests
+(tests/kernel_harness.py), so an argument's position lives in one place.
+
 The table sits below both the passes (kernel selection, in-place and overlap planning)
 and code generation, so those facts have one home and no pass keys on kernel names.
+Kernel names follow one rule: `utc_<op>_<dtype>` (`_s8`, `_f32`, or `_<in>_<out>` for
+conversions); data movement, which works on bytes of any element type, is `utc_<op>`.
 
-Adding a kernel is one `Kernel(...)` row here, its C++ files in `runtime/` and a macro in
-the family's template under `codegen/templates/kernels/`.
+Adding a kernel is one `Kernel(...)` row here and its C++ in `runtime/`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from utc.compiler.ir import Operation, Value, is_quantized
-from utc.dialects import func, fused, qnn, tensor
+from utc.compiler.ir.types import format_f32
+from utc.dialects import func, fused, qnn, slice_math, tensor
 
 #: The buffers of one call by the field names of the kernel's op ('input', 'filter',
 #: 'bias', 'lhs', 'output', ...): a Value, a list for a variadic field, None when absent.
@@ -79,8 +88,9 @@ class Kernel:
     op: type[Operation] | tuple[type[Operation], ...]
     dtype: str  # "int8", "float32" (the op's output element type) or "any"
     files: tuple[str, ...]  # runtime files (headers and sources) to copy into out/
-    family: str  # template file codegen/templates/kernels/<family>.j2
     summary: str
+    #: The C parameters in order, as the header declares them (see `Arg`).
+    args: tuple[Arg, ...] = ()
     constraint: Callable[[Operation], str | None] = lambda op: None  # why not applicable
     scratch: Callable[[Operation], int] = lambda op: 0
     #: Operand fields whose buffer the output may reuse (an input of exactly the output's
@@ -103,6 +113,15 @@ class Kernel:
         class a record lists shares one field layout)."""
         return self.op[0] if isinstance(self.op, tuple) else self.op
 
+    def implementation(self, op_name: str) -> type[Operation]:
+        """Which of the record's op classes a call of op `op_name` implements (a kernel
+        such as the float32 clamp serves several ops, whose parameters differ)."""
+        classes = self.op if isinstance(self.op, tuple) else (self.op,)
+        for cls in classes:
+            if cls.name == op_name:
+                return cls
+        raise ValueError(f"kernel {self.name} does not implement {op_name}")
+
     def fields(self, inputs: Sequence[Value], outputs: Sequence[Value]) -> Fields:
         """The call's input and (non-scratch) output buffers by the op's field names."""
         out: Fields = {}
@@ -113,9 +132,252 @@ class Kernel:
                 out[key] = list(inputs[i:])
                 break
             out[key] = inputs[i] if i < len(inputs) else None
-        for spec, value in zip(cls.results, outputs):
-            out[spec.rstrip("?*")] = value
+        for i, spec in enumerate(cls.results):
+            key = spec.rstrip("?*")
+            if spec.endswith("*"):
+                out[key] = list(outputs[i:])
+                break
+            out[key] = outputs[i] if i < len(outputs) else None
         return out
+
+
+# ---- typed arguments --------------------------------------------------------------------
+class CallView(Protocol):
+    """What an argument's value function sees of one call (codegen's CallContext)."""
+
+    attrs: Mapping[str, Any]  # the op's attributes (the kernel's parameters)
+    op_class: type[Operation]  # the op the call implements
+
+    def field(self, name: str) -> str | list[str]:
+        """The C expression of the buffer bound to the op's field `name` ("NULL" when an
+        optional field is absent; a list for a variadic field)."""
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        """The shape of the buffer bound to field `name`."""
+
+    def shapes(self, name: str) -> list[tuple[int, ...]]:
+        """The shapes of the buffers bound to a variadic field."""
+
+    def byte_width(self, name: str) -> int:
+        """Bytes of one element of the buffer bound to field `name`."""
+
+    def ctype(self, name: str) -> str:
+        """The C element type of the buffer bound to field `name`."""
+
+    def is_float(self, name: str) -> bool:
+        """Whether field `name` holds floating-point elements."""
+
+    def table(self, ref: Any) -> str:
+        """The C name of a compile-time table (a `dense_resource` attribute)."""
+
+    def table_len(self, ref: Any) -> int:
+        """Elements of that table."""
+
+
+@dataclass(frozen=True)
+class Pointee:
+    """An argument passed by address to a `static const` scalar (`const void *pad_value`)."""
+
+    ctype: str
+    literal: str
+
+
+#: What a value function returns: a C expression (`str`), an integer, a list (the
+#: argument points to a table emitted before the call: `static const` for numbers, a local
+#: array for buffer expressions), or a `Pointee`.
+ArgValue = "str | int | list | Pointee"
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One C parameter: its name and type exactly as the kernel's header declares them,
+    and the function that computes its value for a call."""
+
+    name: str
+    ctype: str
+    value: Callable[[CallView], Any]
+
+
+def f32_literal(x: float) -> str:
+    """A float32 C literal that reads back bit-exactly."""
+    return format_f32(float(x)) + "f"
+
+
+_FLT_MAX = "3.40282347e+38f"
+#: float32 clamp bounds of a fused activation (`act` on the fused level).
+FLOAT_CLAMP = {
+    "none": ("-" + _FLT_MAX, _FLT_MAX),
+    "relu": ("0.0f", _FLT_MAX),
+    "relu6": ("0.0f", "6.0f"),
+    "relu_n1_to_1": ("-1.0f", "1.0f"),
+}
+
+
+def shape6(shape: Sequence[int]) -> list[int]:
+    """A shape right-aligned into 6-D with leading 1s (the runtime's N-D convention)."""
+    return [1] * (6 - len(shape)) + [int(d) for d in shape]
+
+
+def _buf(name: str, ctype: str, field: str | None = None) -> Arg:
+    key = field or name
+    return Arg(name, ctype, lambda c: c.field(key))
+
+
+def _attr(name: str, key: str | None = None, index: int | None = None) -> Arg:
+    key = key or name
+    if index is None:
+        return Arg(name, "int32_t", lambda c: int(c.attrs[key]))
+    return Arg(name, "int32_t", lambda c: int(c.attrs[key][index]))
+
+
+def _dim(name: str, field: str, axis: int) -> Arg:
+    return Arg(name, "int32_t", lambda c: c.shape(field)[axis])
+
+
+def _shape6(name: str, field: str) -> Arg:
+    return Arg(name, "const int32_t *", lambda c: shape6(c.shape(field)))
+
+
+def _table(name: str, key: str) -> Arg:
+    return Arg(name, "const int32_t *", lambda c: c.table(c.attrs[key]))
+
+
+def _size(field: str = "output") -> Arg:
+    return Arg("size", "int32_t", lambda c: math.prod(c.shape(field)))
+
+
+def _act_s8() -> tuple[Arg, ...]:
+    return (_attr("act_min", "act", 0), _attr("act_max", "act", 1))
+
+
+def _act_f32() -> tuple[Arg, ...]:
+    return (Arg("act_min", "float", lambda c: FLOAT_CLAMP[c.attrs.get("act", "none")][0]),
+            Arg("act_max", "float", lambda c: FLOAT_CLAMP[c.attrs.get("act", "none")][1]))
+
+
+def _io(ctype_in: str, ctype_out: str) -> tuple[Arg, ...]:
+    return (_buf("input", f"const {ctype_in} *"), _buf("output", f"{ctype_out} *"))
+
+
+def _window(last: Arg) -> tuple[Arg, ...]:
+    """Batches, input and output geometry, kernel, stride, dilation and padding of a
+    convolution: input [N, H, W, C], output [N, OH, OW, `last`], filter [_, KH, KW, _]."""
+    return (_dim("batches", "input", 0), _dim("in_h", "input", 1), _dim("in_w", "input", 2),
+            _dim("in_c", "input", 3), _dim("out_h", "output", 1), _dim("out_w", "output", 2),
+            last, _dim("kh", "filter", 1), _dim("kw", "filter", 2),
+            _attr("stride_h", "stride", 0), _attr("stride_w", "stride", 1),
+            _attr("dil_h", "dilation", 0), _attr("dil_w", "dilation", 1),
+            _attr("pad_top", "pad", 0), _attr("pad_left", "pad", 2))
+
+
+def _conv_io(ctype: str, bias: str) -> tuple[Arg, ...]:
+    return (_buf("input", f"const {ctype} *"), _buf("filter", f"const {ctype} *"),
+            _buf("bias", f"const {bias} *"), _buf("output", f"{ctype} *"))
+
+
+def _per_channel_requant() -> tuple[Arg, ...]:
+    return (_attr("input_zp"), _attr("output_zp"), _table("mult", "mult"),
+            _table("shift", "shift"),
+            Arg("per_channel", "int32_t", lambda c: int(c.table_len(c.attrs["mult"]) > 1)),
+            *_act_s8())
+
+
+def _conv_args(ctype: str, bias: str, depthwise: bool, requant: tuple[Arg, ...]) -> tuple[Arg, ...]:
+    last = (_attr("depth_mult", "depth_multiplier") if depthwise
+            else _dim("out_c", "output", 3))
+    return (*_conv_io(ctype, bias), *_window(last), *requant)
+
+
+def _fc_args(ctype: str, bias: str, tail: tuple[Arg, ...]) -> tuple[Arg, ...]:
+    return (_buf("input", f"const {ctype} *"), _buf("filter", f"const {ctype} *", "weights"),
+            _buf("bias", f"const {bias} *"), _buf("output", f"{ctype} *"),
+            Arg("batches", "int32_t",
+                lambda c: math.prod(c.shape("input")) // c.shape("weights")[1]),
+            _dim("depth", "weights", 1), _dim("units", "weights", 0), *tail)
+
+
+def _pool_args(ctype: str, act: tuple[Arg, ...]) -> tuple[Arg, ...]:
+    return (*_io(ctype, ctype), _dim("batches", "input", 0), _dim("in_h", "input", 1),
+            _dim("in_w", "input", 2), _dim("channels", "input", 3),
+            _dim("out_h", "output", 1), _dim("out_w", "output", 2),
+            _attr("fh", "window", 0), _attr("fw", "window", 1),
+            _attr("stride_h", "stride", 0), _attr("stride_w", "stride", 1),
+            _attr("pad_top", "pad", 0), _attr("pad_left", "pad", 2), *act)
+
+
+def _binary_args(ctype: str, tail: tuple[Arg, ...] = ()) -> tuple[Arg, ...]:
+    """Broadcasting binary kernels: shapes right-aligned into 6-D."""
+    return (_buf("in1", f"const {ctype} *", "lhs"), _buf("in2", f"const {ctype} *", "rhs"),
+            _buf("out", f"{ctype} *", "output"), _shape6("in1_shape", "lhs"),
+            _shape6("in2_shape", "rhs"), _shape6("out_shape", "output"), *tail)
+
+
+_ZP3 = (_attr("in1_zp", "lhs_zp"), _attr("in2_zp", "rhs_zp"), _attr("out_zp", "output_zp"))
+_RESCALED_BINARY_S8 = (*_ZP3, _attr("left_shift"), _attr("in1_mult", "lhs_mult"),
+                       _attr("in1_shift", "lhs_shift"), _attr("in2_mult", "rhs_mult"),
+                       _attr("in2_shift", "rhs_shift"), _attr("out_mult", "output_mult"),
+                       _attr("out_shift", "output_shift"), *_act_s8())
+_MUL_S8 = (*_ZP3, _attr("out_mult", "output_mult"), _attr("out_shift", "output_shift"),
+           *_act_s8())
+_CURVE_S8 = (*_io("int8_t", "int8_t"), _size(), _attr("input_zp"), _attr("input_range_radius"),
+             _attr("input_mult"), _attr("input_left_shift"))
+_PRELU_SHAPES = (_shape6("input_shape", "input"), _shape6("alpha_shape", "alpha"),
+                 _shape6("output_shape", "output"))
+
+
+def _prelu_io(ctype: str) -> tuple[Arg, ...]:
+    return (_buf("input", f"const {ctype} *"), _buf("alpha", f"const {ctype} *"),
+            _buf("output", f"{ctype} *"), *_PRELU_SHAPES)
+
+
+def _mean_axes() -> tuple[Arg, ...]:
+    def flags(c: CallView) -> list[int]:
+        rank = len(c.shape("input"))
+        axes = {int(a) for a in c.attrs["axes"]}
+        return [int(d - (6 - rank) in axes) for d in range(6)]
+
+    return (_shape6("input_shape", "input"), Arg("reduce_axes", "const int32_t *", flags))
+
+
+def _rows(c: CallView) -> int:
+    x = c.shape("input")
+    return math.prod(x) // x[-1]
+
+
+_SOFTMAX_ROWS = (Arg("rows", "int32_t", _rows), Arg("depth", "int32_t", lambda c: c.shape("input")[-1]))
+_ELEM_SIZE = Arg("elem_size", "int32_t", lambda c: c.byte_width("output"))
+_MOVE_IO = (_buf("input", "const void *"), _buf("output", "void *"))
+
+
+def _clamp_bounds(c: CallView) -> tuple[str, str]:
+    """RELU, RELU6 and RELU_N1_TO_1 share one float32 kernel; the op says the bounds."""
+    if issubclass(c.op_class, tensor.Relu6Op):
+        return "0.0f", "6.0f"
+    if issubclass(c.op_class, tensor.ReluN1To1Op):
+        return "-1.0f", "1.0f"
+    return "0.0f", "HUGE_VALF"
+
+
+def _pad_value(c: CallView) -> Pointee:
+    value = c.attrs["value"]
+    literal = f32_literal(value) if c.is_float("output") else str(int(value))
+    return Pointee(c.ctype("output"), literal)
+
+
+def _chunks(c: CallView, field: str) -> tuple[int, list[int]]:
+    """(outer, bytes per tensor from the axis on) of a concatenation's inputs or a split's
+    outputs (slice_math.concat_params)."""
+    outer, chunks, _ = slice_math.concat_params(c.shapes(field), int(c.attrs["axis"]),
+                                                c.byte_width(field))
+    return outer, chunks
+
+
+def _strided(name: str, key: str, fill: int) -> Arg:
+    def value(c: CallView) -> list[int]:
+        rank = len(c.shape("input"))
+        return [fill] * (6 - rank) + [int(v) for v in c.attrs[key]]
+
+    return Arg(name, "const int32_t *", value)
 
 
 def needs_kernel(op: Operation) -> bool:
@@ -126,7 +388,7 @@ def needs_kernel(op: Operation) -> bool:
 def op_dtype(op: Operation) -> str:
     element = op.result_values[0].type.element
     if is_quantized(element):
-        return "int8"
+        return "int16" if str(element.storage) == "i16" else "int8"
     return {"f32": "float32", "i8": "int8", "i32": "int32"}.get(str(element), str(element))
 
 
@@ -154,116 +416,177 @@ def _same_shapes_or_broadcast(op: Operation) -> str | None:
 _BINARY = ("lhs", "rhs")
 _UNARY = ("input",)  # PRELU: never over the broadcast alpha
 
+_I8, _F32 = "int8_t", "float"
+_S8_CONV = _S8 + ("utc_kernel_util.h",)
+
 KERNELS: list[Kernel] = [
     Kernel("utc_fully_connected_s8", qnn.FullyConnectedOp, "int8",
-           _S8 + ("utc_kernel_util.h",) + _files("utc_fully_connected_s8"), "fully_connected",
-           "int8 fully connected, per-tensor or per-channel requantization", cost=fully_connected_macs),
+           _S8_CONV + _files("utc_fully_connected_s8"),
+           "int8 fully connected, per-tensor or per-channel requantization", cost=fully_connected_macs,
+           args=_fc_args(_I8, "int32_t", (_attr("input_zp"), _attr("filter_zp", "weights_zp"),
+                                           *_per_channel_requant()[1:]))),
     Kernel("utc_fully_connected_f32", fused.FullyConnectedOp, "float32",
-           _files("utc_fully_connected_f32"), "fully_connected", "float32 fully connected",
-           cost=fully_connected_macs),
-    Kernel("utc_conv2d_s8", qnn.Conv2DOp, "int8",
-           _S8 + ("utc_kernel_util.h",) + _files("utc_conv2d_s8"), "conv",
-           "int8 convolution, per-channel requantization", overlap=True, cost=conv_macs),
+           _files("utc_fully_connected_f32"), "float32 fully connected",
+           cost=fully_connected_macs, args=_fc_args(_F32, _F32, _act_f32())),
+    Kernel("utc_conv2d_s8", qnn.Conv2DOp, "int8", _S8_CONV + _files("utc_conv2d_s8"),
+           "int8 convolution, per-channel requantization", overlap=True, cost=conv_macs,
+           args=_conv_args(_I8, "int32_t", False, _per_channel_requant())),
     Kernel("utc_depthwise_conv2d_s8", qnn.DepthwiseConv2DOp, "int8",
-           _S8 + ("utc_kernel_util.h",) + _files("utc_depthwise_conv2d_s8"), "conv",
-           "int8 depthwise convolution", overlap=True, cost=depthwise_macs),
-    Kernel("utc_conv2d_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"), "conv",
-           "float32 convolution", overlap=True, cost=conv_macs),
+           _S8_CONV + _files("utc_depthwise_conv2d_s8"), "int8 depthwise convolution",
+           overlap=True, cost=depthwise_macs,
+           args=_conv_args(_I8, "int32_t", True, _per_channel_requant())),
+    Kernel("utc_conv2d_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"),
+           "float32 convolution", overlap=True, cost=conv_macs,
+           args=_conv_args(_F32, _F32, False, _act_f32())),
     Kernel("utc_depthwise_conv2d_f32", fused.DepthwiseConv2DOp, "float32",
-           _files("utc_conv_f32"), "conv", "float32 depthwise convolution", overlap=True,
-           cost=depthwise_macs),
-    Kernel("utc_avg_pool_s8", qnn.AvgPool2DOp, "int8", _S8 + _files("utc_pool_s8"), "pool",
-           "int8 average pooling", overlap=True, cost=pool_ops),
-    Kernel("utc_max_pool_s8", qnn.MaxPool2DOp, "int8", _S8 + _files("utc_pool_s8"), "pool",
-           "int8 max pooling", overlap=True, cost=pool_ops),
-    Kernel("utc_avg_pool_f32", fused.AvgPool2DOp, "float32", _files("utc_misc_f32"), "pool",
-           "float32 average pooling", overlap=True, cost=pool_ops),
-    Kernel("utc_max_pool_f32", fused.MaxPool2DOp, "float32", _files("utc_misc_f32"), "pool",
-           "float32 max pooling", overlap=True, cost=pool_ops),
-    Kernel("utc_elementwise_add_s8", qnn.AddOp, "int8", _S8X + _files("utc_elementwise_s8"),
-           "elementwise", "int8 broadcasting addition", constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
-    Kernel("utc_elementwise_sub_s8", qnn.SubOp, "int8", _S8X + _files("utc_elementwise_s8"),
-           "elementwise", "int8 broadcasting subtraction", constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
-    Kernel("utc_elementwise_mul_s8", qnn.MulOp, "int8", _S8X + _files("utc_elementwise_s8"),
-           "elementwise", "int8 broadcasting multiplication", constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
+           _files("utc_conv_f32"), "float32 depthwise convolution", overlap=True,
+           cost=depthwise_macs, args=_conv_args(_F32, _F32, True, _act_f32())),
+    Kernel("utc_avg_pool_s8", qnn.AvgPool2DOp, "int8", _S8 + _files("utc_pool_s8"),
+           "int8 average pooling", overlap=True, cost=pool_ops, args=_pool_args(_I8, _act_s8())),
+    Kernel("utc_max_pool_s8", qnn.MaxPool2DOp, "int8", _S8 + _files("utc_pool_s8"),
+           "int8 max pooling", overlap=True, cost=pool_ops, args=_pool_args(_I8, _act_s8())),
+    Kernel("utc_avg_pool_f32", fused.AvgPool2DOp, "float32", _files("utc_misc_f32"),
+           "float32 average pooling", overlap=True, cost=pool_ops,
+           args=_pool_args(_F32, _act_f32())),
+    Kernel("utc_max_pool_f32", fused.MaxPool2DOp, "float32", _files("utc_misc_f32"),
+           "float32 max pooling", overlap=True, cost=pool_ops, args=_pool_args(_F32, _act_f32())),
+    Kernel("utc_add_s8", qnn.AddOp, "int8", _S8X + _files("utc_elementwise_s8"),
+           "int8 broadcasting addition", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY, args=_binary_args(_I8, _RESCALED_BINARY_S8)),
+    Kernel("utc_sub_s8", qnn.SubOp, "int8", _S8X + _files("utc_elementwise_s8"),
+           "int8 broadcasting subtraction", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY, args=_binary_args(_I8, _RESCALED_BINARY_S8)),
+    Kernel("utc_mul_s8", qnn.MulOp, "int8", _S8X + _files("utc_elementwise_s8"),
+           "int8 broadcasting multiplication", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY, args=_binary_args(_I8, _MUL_S8)),
+    # SQUARED_DIFFERENCE takes ADD's constants in ADD's order (its act is the int8 range)
     Kernel("utc_squared_difference_s8", qnn.SquaredDifferenceOp, "int8",
-           _S8X + _files("utc_elementwise_s8"), "elementwise",
-           "int8 broadcasting squared difference", constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
-    Kernel("utc_elementwise_maximum_s8", tensor.MaximumOp, "int8",
-           _S8X + _files("utc_elementwise_s8"), "elementwise", "int8 broadcasting maximum",
-           constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
-    Kernel("utc_elementwise_minimum_s8", tensor.MinimumOp, "int8",
-           _S8X + _files("utc_elementwise_s8"), "elementwise", "int8 broadcasting minimum",
-           constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
-    Kernel("utc_add_f32", tensor.AddOp, "float32", _EW_F32, "elementwise",
-           "float32 broadcasting addition", constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
-    Kernel("utc_sub_f32", tensor.SubOp, "float32", _EW_F32, "elementwise",
-           "float32 broadcasting subtraction", constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
-    Kernel("utc_mul_f32", tensor.MulOp, "float32", _EW_F32, "elementwise",
+           _S8X + _files("utc_elementwise_s8"), "int8 broadcasting squared difference",
+           constraint=_same_shapes_or_broadcast, in_place=_BINARY,
+           args=_binary_args(_I8, _RESCALED_BINARY_S8)),
+    Kernel("utc_maximum_s8", tensor.MaximumOp, "int8", _S8X + _files("utc_elementwise_s8"),
+           "int8 broadcasting maximum", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY, args=_binary_args(_I8)),
+    Kernel("utc_minimum_s8", tensor.MinimumOp, "int8", _S8X + _files("utc_elementwise_s8"),
+           "int8 broadcasting minimum", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY, args=_binary_args(_I8)),
+    Kernel("utc_add_f32", tensor.AddOp, "float32", _EW_F32, "float32 broadcasting addition",
+           constraint=_same_shapes_or_broadcast, in_place=_BINARY,
+           args=_binary_args(_F32, _act_f32())),
+    Kernel("utc_sub_f32", tensor.SubOp, "float32", _EW_F32, "float32 broadcasting subtraction",
+           constraint=_same_shapes_or_broadcast, in_place=_BINARY,
+           args=_binary_args(_F32, _act_f32())),
+    Kernel("utc_mul_f32", tensor.MulOp, "float32", _EW_F32,
            "float32 broadcasting multiplication", constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
+           in_place=_BINARY, args=_binary_args(_F32, _act_f32())),
     Kernel("utc_squared_difference_f32", tensor.SquaredDifferenceOp, "float32", _EW_F32,
-           "elementwise", "float32 broadcasting squared difference",
-           constraint=_same_shapes_or_broadcast, in_place=_BINARY),
-    Kernel("utc_maximum_f32", tensor.MaximumOp, "float32", _EW_F32, "elementwise",
+           "float32 broadcasting squared difference", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY, args=_binary_args(_F32)),
+    Kernel("utc_maximum_f32", tensor.MaximumOp, "float32", _EW_F32,
            "float32 broadcasting maximum", constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
-    Kernel("utc_minimum_f32", tensor.MinimumOp, "float32", _EW_F32, "elementwise",
+           in_place=_BINARY, args=_binary_args(_F32)),
+    Kernel("utc_minimum_f32", tensor.MinimumOp, "float32", _EW_F32,
            "float32 broadcasting minimum", constraint=_same_shapes_or_broadcast,
-           in_place=_BINARY),
-    Kernel("utc_mean_f32", tensor.MeanOp, "float32", _EW_F32, "reduce",
-           "float32 mean over any axes", cost=input_elements),
-    Kernel("utc_logistic_f32", tensor.LogisticOp, "float32", _ACT_F32, "activation",
-           "float32 logistic", in_place=_UNARY),
-    Kernel("utc_tanh_f32", tensor.TanhOp, "float32", _ACT_F32, "activation", "float32 tanh", in_place=_UNARY),
+           in_place=_BINARY, args=_binary_args(_F32)),
+    Kernel("utc_mean_f32", tensor.MeanOp, "float32", _EW_F32, "float32 mean over any axes",
+           cost=input_elements, args=(*_io(_F32, _F32), *_mean_axes())),
+    Kernel("utc_logistic_f32", tensor.LogisticOp, "float32", _ACT_F32, "float32 logistic",
+           in_place=_UNARY, args=(*_io(_F32, _F32), _size())),
+    Kernel("utc_tanh_f32", tensor.TanhOp, "float32", _ACT_F32, "float32 tanh",
+           in_place=_UNARY, args=(*_io(_F32, _F32), _size())),
     Kernel("utc_clamp_f32", (tensor.ReluOp, tensor.Relu6Op, tensor.ReluN1To1Op), "float32",
-           _ACT_F32, "activation", "float32 clamp (RELU, RELU6, RELU_N1_TO_1)", in_place=_UNARY),
-    Kernel("utc_leaky_relu_f32", tensor.LeakyReluOp, "float32", _ACT_F32, "activation",
-           "float32 leaky relu", in_place=_UNARY),
-    Kernel("utc_hard_swish_f32", tensor.HardSwishOp, "float32", _ACT_F32, "activation",
-           "float32 hard swish", in_place=_UNARY),
-    Kernel("utc_prelu_f32", tensor.PreluOp, "float32", _ACT_F32, "activation",
-           "float32 prelu with broadcast alpha", in_place=_UNARY),
-    Kernel("utc_activation_requantize_s8", qnn.RequantizeOp, "int8", _S8X + _ACT_S8,
-           "activation", "int8 rescale and clamp (RELU, RELU6, RELU_N1_TO_1, QUANTIZE)", in_place=_UNARY),
-    Kernel("utc_activation_logistic_s8", qnn.LogisticOp, "int8", _S8X + _ACT_S8, "activation",
-           "int8 logistic (gemmlowp fixed point)", in_place=_UNARY),
-    Kernel("utc_activation_tanh_s8", qnn.TanhOp, "int8", _S8X + _ACT_S8, "activation",
-           "int8 tanh (gemmlowp fixed point)", in_place=_UNARY),
-    Kernel("utc_activation_hard_swish_s8", qnn.HardSwishOp, "int8", _S8X + _ACT_S8,
-           "activation", "int8 hard swish", in_place=_UNARY),
-    Kernel("utc_activation_leaky_relu_s8", qnn.LeakyReluOp, "int8", _S8X + _ACT_S8,
-           "activation", "int8 leaky relu", in_place=_UNARY),
-    Kernel("utc_activation_prelu_s8", qnn.PreluOp, "int8", _S8X + _ACT_S8, "activation",
-           "int8 prelu with broadcast alpha", in_place=_UNARY),
-    Kernel("utc_activation_quantize_f32_s8", qnn.QuantizeOp, "int8", _S8X + _ACT_S8,
-           "activation", "float32 -> int8 quantization"),
-    Kernel("utc_activation_dequantize_s8_f32", qnn.DequantizeOp, "float32", _S8X + _ACT_S8,
-           "activation", "int8 -> float32 dequantization"),
-    Kernel("utc_reduce_mean_s8", qnn.MeanOp, "int8", _S8 + _files("utc_reduce_s8"), "reduce",
-           "int8 mean over any axes", cost=input_elements),
-    Kernel("utc_pad", tensor.PadOp, "any", _MOVE, "data_movement",
-           "constant padding (PAD, PADV2), any element type", cost=no_compute),
-    Kernel("utc_concatenation", tensor.ConcatenationOp, "any", _MOVE, "data_movement",
-           "concatenation along any axis, any element type", cost=no_compute),
-    Kernel("utc_transpose", tensor.TransposeOp, "any", _MOVE, "data_movement",
-           "transpose up to 6-D, any element type", cost=no_compute),
-    Kernel("utc_strided_slice", tensor.StridedSliceOp, "any", _MOVE, "data_movement",
-           "strided slice up to 6-D, any element type", cost=no_compute),
-    Kernel("utc_split", tensor.SplitOp, "any", _MOVE, "data_movement",
-           "split along any axis (SPLIT, SPLIT_V), any element type", cost=no_compute),
-    Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"), "softmax",
-           "int8 softmax (fixed-point exp, TFLite Micro arithmetic)", in_place=_UNARY),
-    Kernel("utc_softmax_f32", tensor.SoftmaxOp, "float32", _files("utc_misc_f32"), "softmax",
-           "float32 softmax", in_place=_UNARY),
+           _ACT_F32, "float32 clamp (RELU, RELU6, RELU_N1_TO_1)", in_place=_UNARY,
+           args=(*_io(_F32, _F32), _size(), Arg("lo", "float", lambda c: _clamp_bounds(c)[0]),
+                 Arg("hi", "float", lambda c: _clamp_bounds(c)[1]))),
+    Kernel("utc_leaky_relu_f32", tensor.LeakyReluOp, "float32", _ACT_F32,
+           "float32 leaky relu", in_place=_UNARY,
+           args=(*_io(_F32, _F32), _size(),
+                 Arg("alpha", "float", lambda c: f32_literal(c.attrs["alpha"])))),
+    Kernel("utc_hard_swish_f32", tensor.HardSwishOp, "float32", _ACT_F32,
+           "float32 hard swish", in_place=_UNARY, args=(*_io(_F32, _F32), _size())),
+    Kernel("utc_prelu_f32", tensor.PreluOp, "float32", _ACT_F32,
+           "float32 prelu with broadcast alpha", in_place=_UNARY, args=_prelu_io(_F32)),
+    Kernel("utc_requantize_s8", qnn.RequantizeOp, "int8", _S8X + _ACT_S8,
+           "int8 rescale and clamp (RELU, RELU6, RELU_N1_TO_1, QUANTIZE)", in_place=_UNARY,
+           args=(*_io(_I8, _I8), _size(), _attr("input_zp"), _attr("output_zp"),
+                 _attr("mult"), _attr("shift"), *_act_s8())),
+    Kernel("utc_logistic_s8", qnn.LogisticOp, "int8", _S8X + _ACT_S8,
+           "int8 logistic (gemmlowp fixed point)", in_place=_UNARY, args=_CURVE_S8),
+    Kernel("utc_tanh_s8", qnn.TanhOp, "int8", _S8X + _ACT_S8,
+           "int8 tanh (gemmlowp fixed point)", in_place=_UNARY, args=_CURVE_S8),
+    Kernel("utc_hard_swish_s8", qnn.HardSwishOp, "int8", _S8X + _ACT_S8, "int8 hard swish",
+           in_place=_UNARY,
+           args=(*_io(_I8, _I8), _size(), _attr("input_zp"), _attr("output_zp"),
+                 _attr("reluish_mult"), _attr("reluish_shift"), _attr("output_mult"),
+                 _attr("output_shift"))),
+    Kernel("utc_leaky_relu_s8", qnn.LeakyReluOp, "int8", _S8X + _ACT_S8, "int8 leaky relu",
+           in_place=_UNARY,
+           args=(*_io(_I8, _I8), _size(), _attr("input_zp"), _attr("output_zp"),
+                 _attr("identity_mult"), _attr("identity_shift"), _attr("alpha_mult"),
+                 _attr("alpha_shift"))),
+    Kernel("utc_prelu_s8", qnn.PreluOp, "int8", _S8X + _ACT_S8,
+           "int8 prelu with broadcast alpha", in_place=_UNARY,
+           args=(*_prelu_io(_I8), _attr("input_zp"), _attr("alpha_zp"), _attr("output_zp"),
+                 _attr("identity_mult"), _attr("identity_shift"), _attr("alpha_mult"),
+                 _attr("alpha_shift"))),
+    Kernel("utc_quantize_f32_s8", qnn.QuantizeOp, "int8", _S8X + _ACT_S8,
+           "float32 -> int8 quantization",
+           args=(*_io(_F32, _I8), _size(), Arg("scale", "float", lambda c: f32_literal(c.attrs["scale"])),
+                 _attr("zp"))),
+    Kernel("utc_dequantize_s8_f32", qnn.DequantizeOp, "float32", _S8X + _ACT_S8,
+           "int8 -> float32 dequantization",
+           args=(*_io(_I8, _F32), _size(), Arg("scale", "float", lambda c: f32_literal(c.attrs["scale"])),
+                 _attr("zp"))),
+    Kernel("utc_mean_s8", qnn.MeanOp, "int8", _S8 + _files("utc_reduce_s8"),
+           "int8 mean over any axes", cost=input_elements,
+           args=(*_io(_I8, _I8), *_mean_axes(), _attr("input_zp"), _attr("output_zp"),
+                 _attr("mult"), _attr("shift"))),
+    Kernel("utc_pad", tensor.PadOp, "any", _MOVE,
+           "constant padding (PAD, PADV2), any element type", cost=no_compute,
+           args=(*_MOVE_IO, _shape6("in_shape", "input"),
+                 Arg("pad_before", "const int32_t *",
+                     lambda c: [0] * (6 - len(c.attrs["pads"])) + [int(p[0]) for p in c.attrs["pads"]]),
+                 Arg("pad_after", "const int32_t *",
+                     lambda c: [0] * (6 - len(c.attrs["pads"])) + [int(p[1]) for p in c.attrs["pads"]]),
+                 _ELEM_SIZE, Arg("pad_value", "const void *", _pad_value))),
+    Kernel("utc_concatenation", tensor.ConcatenationOp, "any", _MOVE,
+           "concatenation along any axis, any element type", cost=no_compute,
+           args=(Arg("inputs", "const void *const *", lambda c: c.field("inputs")),
+                 Arg("input_axis_bytes", "const int32_t *", lambda c: _chunks(c, "inputs")[1]),
+                 Arg("num_inputs", "int32_t", lambda c: len(c.field("inputs"))),
+                 Arg("outer", "int32_t", lambda c: _chunks(c, "inputs")[0]),
+                 _buf("output", "void *"))),
+    Kernel("utc_transpose", tensor.TransposeOp, "any", _MOVE,
+           "transpose up to 6-D, any element type", cost=no_compute,
+           args=(*_MOVE_IO, _shape6("in_shape", "input"),
+                 Arg("perm", "const int32_t *",
+                     lambda c: slice_math.transpose_perm6(c.attrs["perm"])),
+                 _ELEM_SIZE)),
+    Kernel("utc_strided_slice", tensor.StridedSliceOp, "any", _MOVE,
+           "strided slice up to 6-D, any element type", cost=no_compute,
+           args=(*_MOVE_IO, _shape6("in_shape", "input"), _strided("begin", "begin", 0),
+                 _strided("strides", "strides", 1),
+                 Arg("out_shape", "const int32_t *", lambda c: shape6(c.attrs["shape"])),
+                 _ELEM_SIZE)),
+    Kernel("utc_split", tensor.SplitOp, "any", _MOVE,
+           "split along any axis (SPLIT, SPLIT_V), any element type", cost=no_compute,
+           args=(_buf("input", "const void *"),
+                 Arg("outputs", "void *const *", lambda c: c.field("outputs")),
+                 Arg("output_axis_bytes", "const int32_t *", lambda c: _chunks(c, "outputs")[1]),
+                 Arg("num_outputs", "int32_t", lambda c: len(c.field("outputs"))),
+                 Arg("outer", "int32_t", lambda c: _chunks(c, "outputs")[0]))),
+    Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"),
+           "int8 softmax (fixed-point exp, TFLite Micro arithmetic)", in_place=_UNARY,
+           args=(*_io(_I8, _I8), *_SOFTMAX_ROWS, _attr("input_mult"),
+                 _attr("input_left_shift"), _attr("diff_min"))),
+    Kernel("utc_softmax_s8_s16", qnn.SoftmaxOp, "int16", _S8 + _files("utc_softmax_s8"),
+           "int8 -> int16 softmax (fixed-point exp, TFLite Micro arithmetic)",
+           args=(*_io(_I8, "int16_t"), *_SOFTMAX_ROWS, _attr("input_mult"),
+                 _attr("input_left_shift"), _attr("diff_min"))),
+    Kernel("utc_softmax_f32", tensor.SoftmaxOp, "float32", _files("utc_misc_f32"),
+           "float32 softmax", in_place=_UNARY,
+           args=(*_io(_F32, _F32), *_SOFTMAX_ROWS,
+                 Arg("beta", "float", lambda c: f32_literal(c.attrs["beta"])))),
 ]
 
 #: kernel name -> record

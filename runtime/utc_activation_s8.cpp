@@ -62,24 +62,24 @@ void curve_s8(const int8_t *input, int8_t *output, int32_t size, int32_t input_z
 
 extern "C" {
 
-void utc_activation_logistic_s8(const int8_t *input, int8_t *output, int32_t size,
-                                int32_t input_zp, int32_t input_range_radius, int32_t input_mult,
-                                int32_t input_left_shift) {
+void utc_logistic_s8(const int8_t *input, int8_t *output, int32_t size,
+                     int32_t input_zp, int32_t input_range_radius, int32_t input_mult,
+                     int32_t input_left_shift) {
   curve_s8(input, output, size, input_zp, input_range_radius, input_mult, input_left_shift,
            LogisticCurve());
 }
 
-void utc_activation_tanh_s8(const int8_t *input, int8_t *output, int32_t size, int32_t input_zp,
-                            int32_t input_range_radius, int32_t input_mult,
-                            int32_t input_left_shift) {
+void utc_tanh_s8(const int8_t *input, int8_t *output, int32_t size, int32_t input_zp,
+                 int32_t input_range_radius, int32_t input_mult,
+                 int32_t input_left_shift) {
   curve_s8(input, output, size, input_zp, input_range_radius, input_mult, input_left_shift,
            TanhCurve());
 }
 
-void utc_activation_hard_swish_s8(const int8_t *input, int8_t *output, int32_t size,
-                                  int32_t input_zp, int32_t output_zp, int32_t reluish_mult,
-                                  int32_t reluish_shift, int32_t output_mult,
-                                  int32_t output_shift) {
+void utc_hard_swish_s8(const int8_t *input, int8_t *output, int32_t size,
+                       int32_t input_zp, int32_t output_zp, int32_t reluish_mult,
+                       int32_t reluish_shift, int32_t output_mult,
+                       int32_t output_shift) {
   const int16_t reluish_m = (int16_t)reluish_mult;
   const int16_t output_m = (int16_t)output_mult;
   for (int32_t i = 0; i < size; ++i) {
@@ -103,10 +103,10 @@ void utc_activation_hard_swish_s8(const int8_t *input, int8_t *output, int32_t s
   }
 }
 
-void utc_activation_leaky_relu_s8(const int8_t *input, int8_t *output, int32_t size,
-                                  int32_t input_zp, int32_t output_zp, int32_t identity_mult,
-                                  int32_t identity_shift, int32_t alpha_mult,
-                                  int32_t alpha_shift) {
+void utc_leaky_relu_s8(const int8_t *input, int8_t *output, int32_t size,
+                       int32_t input_zp, int32_t output_zp, int32_t identity_mult,
+                       int32_t identity_shift, int32_t alpha_mult,
+                       int32_t alpha_shift) {
   for (int32_t i = 0; i < size; ++i) {
     const int32_t d = (int32_t)input[i] - input_zp;
     /* a negative alpha_mult goes straight into the multiply, as in the TFLM build utc is
@@ -118,11 +118,11 @@ void utc_activation_leaky_relu_s8(const int8_t *input, int8_t *output, int32_t s
   }
 }
 
-void utc_activation_prelu_s8(const int8_t *input, const int8_t *alpha, int8_t *output,
-                             const int32_t *input_shape, const int32_t *alpha_shape,
-                             const int32_t *output_shape, int32_t input_zp, int32_t alpha_zp,
-                             int32_t output_zp, int32_t identity_mult, int32_t identity_shift,
-                             int32_t alpha_mult, int32_t alpha_shift) {
+void utc_prelu_s8(const int8_t *input, const int8_t *alpha, int8_t *output,
+                  const int32_t *input_shape, const int32_t *alpha_shape,
+                  const int32_t *output_shape, int32_t input_zp, int32_t alpha_zp,
+                  int32_t output_zp, int32_t identity_mult, int32_t identity_shift,
+                  int32_t alpha_mult, int32_t alpha_shift) {
   PreluOp op;
   op.input_zp = input_zp;
   op.alpha_zp = alpha_zp;
@@ -134,9 +134,9 @@ void utc_activation_prelu_s8(const int8_t *input, const int8_t *alpha, int8_t *o
   utc_broadcast_binary6(input, alpha, output, input_shape, alpha_shape, output_shape, op);
 }
 
-void utc_activation_requantize_s8(const int8_t *input, int8_t *output, int32_t size,
-                                  int32_t input_zp, int32_t output_zp, int32_t mult,
-                                  int32_t shift, int32_t act_min, int32_t act_max) {
+void utc_requantize_s8(const int8_t *input, int8_t *output, int32_t size,
+                       int32_t input_zp, int32_t output_zp, int32_t mult,
+                       int32_t shift, int32_t act_min, int32_t act_max) {
   if (mult == (1 << 30) && shift == 1 && input_zp == output_zp) {
     /* MBQM by exactly 1.0 is the identity: only the clamp remains */
     for (int32_t i = 0; i < size; ++i) output[i] = (int8_t)utc_clamp(input[i], act_min, act_max);
@@ -149,8 +149,8 @@ void utc_activation_requantize_s8(const int8_t *input, int8_t *output, int32_t s
   }
 }
 
-void utc_activation_quantize_f32_s8(const float *input, int8_t *output, int32_t size,
-                                    float scale, int32_t zp) {
+void utc_quantize_f32_s8(const float *input, int8_t *output, int32_t size,
+                         float scale, int32_t zp) {
   for (int32_t i = 0; i < size; ++i) {
     const float t = input[i] / scale;
     int32_t r;
@@ -174,8 +174,8 @@ void utc_activation_quantize_f32_s8(const float *input, int8_t *output, int32_t 
   }
 }
 
-void utc_activation_dequantize_s8_f32(const int8_t *input, float *output, int32_t size,
-                                      float scale, int32_t zp) {
+void utc_dequantize_s8_f32(const int8_t *input, float *output, int32_t size,
+                           float scale, int32_t zp) {
   for (int32_t i = 0; i < size; ++i) output[i] = scale * (float)((int32_t)input[i] - zp);
 }
 

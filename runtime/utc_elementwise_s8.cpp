@@ -79,35 +79,35 @@ void rescaled_binary(const int8_t *in1, const int8_t *in2, int8_t *out, const in
 
 extern "C" {
 
-void utc_elementwise_add_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                            const int32_t *in1_shape, const int32_t *in2_shape,
-                            const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
-                            int32_t out_zp, int32_t left_shift, int32_t in1_mult,
-                            int32_t in1_shift, int32_t in2_mult, int32_t in2_shift,
-                            int32_t out_mult, int32_t out_shift, int32_t act_min,
-                            int32_t act_max) {
+void utc_add_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                const int32_t *in1_shape, const int32_t *in2_shape,
+                const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
+                int32_t out_zp, int32_t left_shift, int32_t in1_mult,
+                int32_t in1_shift, int32_t in2_mult, int32_t in2_shift,
+                int32_t out_mult, int32_t out_shift, int32_t act_min,
+                int32_t act_max) {
   rescaled_binary<kAdd>(in1, in2, out, in1_shape, in2_shape, out_shape, in1_zp, in2_zp,
                         out_zp, left_shift, in1_mult, in1_shift, in2_mult, in2_shift,
                         out_mult, out_shift, act_min, act_max);
 }
 
-void utc_elementwise_sub_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                            const int32_t *in1_shape, const int32_t *in2_shape,
-                            const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
-                            int32_t out_zp, int32_t left_shift, int32_t in1_mult,
-                            int32_t in1_shift, int32_t in2_mult, int32_t in2_shift,
-                            int32_t out_mult, int32_t out_shift, int32_t act_min,
-                            int32_t act_max) {
+void utc_sub_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                const int32_t *in1_shape, const int32_t *in2_shape,
+                const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
+                int32_t out_zp, int32_t left_shift, int32_t in1_mult,
+                int32_t in1_shift, int32_t in2_mult, int32_t in2_shift,
+                int32_t out_mult, int32_t out_shift, int32_t act_min,
+                int32_t act_max) {
   rescaled_binary<kSub>(in1, in2, out, in1_shape, in2_shape, out_shape, in1_zp, in2_zp,
                         out_zp, left_shift, in1_mult, in1_shift, in2_mult, in2_shift,
                         out_mult, out_shift, act_min, act_max);
 }
 
-void utc_elementwise_mul_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                            const int32_t *in1_shape, const int32_t *in2_shape,
-                            const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
-                            int32_t out_zp, int32_t out_mult, int32_t out_shift,
-                            int32_t act_min, int32_t act_max) {
+void utc_mul_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                const int32_t *in1_shape, const int32_t *in2_shape,
+                const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
+                int32_t out_zp, int32_t out_mult, int32_t out_shift,
+                int32_t act_min, int32_t act_max) {
   MulOp op;
   op.in1_zp = in1_zp;
   op.in2_zp = in2_zp;
@@ -132,15 +132,15 @@ void utc_squared_difference_s8(const int8_t *in1, const int8_t *in2, int8_t *out
                                       act_max);
 }
 
-void utc_elementwise_maximum_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                                const int32_t *in1_shape, const int32_t *in2_shape,
-                                const int32_t *out_shape) {
+void utc_maximum_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                    const int32_t *in1_shape, const int32_t *in2_shape,
+                    const int32_t *out_shape) {
   utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MaxOp());
 }
 
-void utc_elementwise_minimum_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                                const int32_t *in1_shape, const int32_t *in2_shape,
-                                const int32_t *out_shape) {
+void utc_minimum_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                    const int32_t *in1_shape, const int32_t *in2_shape,
+                    const int32_t *out_shape) {
   utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MinOp());
 }
 

@@ -25,30 +25,30 @@ extern "C" {
  *                  out_mult, out_shift) + out_zp, act_min, act_max)
  * (MBQM: TFLite's MultiplyByQuantizedMultiplier.) TFLite ADD: left_shift = 20, both inputs
  * rescaled to twice the larger input scale (add_params). */
-void utc_elementwise_add_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                            const int32_t *in1_shape, const int32_t *in2_shape,
-                            const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
-                            int32_t out_zp, int32_t left_shift, int32_t in1_mult,
-                            int32_t in1_shift, int32_t in2_mult, int32_t in2_shift,
-                            int32_t out_mult, int32_t out_shift, int32_t act_min,
-                            int32_t act_max);
+void utc_add_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                const int32_t *in1_shape, const int32_t *in2_shape,
+                const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
+                int32_t out_zp, int32_t left_shift, int32_t in1_mult,
+                int32_t in1_shift, int32_t in2_mult, int32_t in2_shift,
+                int32_t out_mult, int32_t out_shift, int32_t act_min,
+                int32_t act_max);
 
 /* TFLite SUB: as ADD with the rescaled in2 subtracted (sub_params). */
-void utc_elementwise_sub_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                            const int32_t *in1_shape, const int32_t *in2_shape,
-                            const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
-                            int32_t out_zp, int32_t left_shift, int32_t in1_mult,
-                            int32_t in1_shift, int32_t in2_mult, int32_t in2_shift,
-                            int32_t out_mult, int32_t out_shift, int32_t act_min,
-                            int32_t act_max);
+void utc_sub_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                const int32_t *in1_shape, const int32_t *in2_shape,
+                const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
+                int32_t out_zp, int32_t left_shift, int32_t in1_mult,
+                int32_t in1_shift, int32_t in2_mult, int32_t in2_shift,
+                int32_t out_mult, int32_t out_shift, int32_t act_min,
+                int32_t act_max);
 
 /* TFLite MUL: out = clamp(MBQM((in1 - in1_zp) * (in2 - in2_zp), out_mult, out_shift) + out_zp,
  * act_min, act_max), out_mult/out_shift for in1_scale * in2_scale / out_scale (mul_params). */
-void utc_elementwise_mul_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                            const int32_t *in1_shape, const int32_t *in2_shape,
-                            const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
-                            int32_t out_zp, int32_t out_mult, int32_t out_shift,
-                            int32_t act_min, int32_t act_max);
+void utc_mul_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                const int32_t *in1_shape, const int32_t *in2_shape,
+                const int32_t *out_shape, int32_t in1_zp, int32_t in2_zp,
+                int32_t out_zp, int32_t out_mult, int32_t out_shift,
+                int32_t act_min, int32_t act_max);
 
 /* TFLite SQUARED_DIFFERENCE (squared_difference_params: left_shift = 7, both inputs rescaled
  * to twice the larger input scale, no fused activation so act is [-128, 127]):
@@ -69,12 +69,12 @@ void utc_squared_difference_s8(const int8_t *in1, const int8_t *in2, int8_t *out
 
 /* TFLite MAXIMUM / MINIMUM on the raw int8 values (TFLite requires one quantization for
  * both inputs and the output and does not rescale; neither does this). */
-void utc_elementwise_maximum_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                                const int32_t *in1_shape, const int32_t *in2_shape,
-                                const int32_t *out_shape);
-void utc_elementwise_minimum_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
-                                const int32_t *in1_shape, const int32_t *in2_shape,
-                                const int32_t *out_shape);
+void utc_maximum_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                    const int32_t *in1_shape, const int32_t *in2_shape,
+                    const int32_t *out_shape);
+void utc_minimum_s8(const int8_t *in1, const int8_t *in2, int8_t *out,
+                    const int32_t *in1_shape, const int32_t *in2_shape,
+                    const int32_t *out_shape);
 
 #ifdef __cplusplus
 }

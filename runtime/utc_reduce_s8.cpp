@@ -2,7 +2,7 @@
 
 #include "utc_quant.h"
 
-extern "C" void utc_reduce_mean_s8(const int8_t *input, int8_t *output,
+extern "C" void utc_mean_s8(const int8_t *input, int8_t *output,
                                    const int32_t *input_shape, const int32_t *reduce_axes,
                                    int32_t input_zp, int32_t output_zp, int32_t mult,
                                    int32_t shift) {

@@ -21,9 +21,9 @@
 extern "C" {
 #endif
 
-void utc_reduce_mean_s8(const int8_t *input, int8_t *output, const int32_t *input_shape,
-                        const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
-                        int32_t mult, int32_t shift);
+void utc_mean_s8(const int8_t *input, int8_t *output, const int32_t *input_shape,
+                 const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
+                 int32_t mult, int32_t shift);
 
 #ifdef __cplusplus
 }

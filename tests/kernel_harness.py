@@ -115,16 +115,34 @@ def clear_cache() -> None:
     shutil.rmtree(CACHE_DIR, ignore_errors=True)
 
 
-def load_kernels(sources: Sequence[Path], include_dirs: Sequence[Path],
-                 signatures: dict[str, list]) -> ctypes.CDLL:
-    """Build the kernels (plus flags from UTC_KERNEL_EXTRA_FLAGS, e.g.
-    "-fsanitize=address,undefined -fno-sanitize-recover=all") and declare each function's
-    ctypes argument types, so a wrong argument count fails loudly instead of reading junk."""
+#: ctypes type of each C parameter type the kernel records use (pointers are `c_void_p`).
+_CTYPES = {"int32_t": ctypes.c_int32, "float": ctypes.c_float}
+
+
+def record_signature(name: str) -> list:
+    """The ctypes argument types of kernel `name`, from its record's typed argument list
+    (runtime/kernels.py): the same list the generated call and the header check use."""
+    from utc.runtime.kernels import KERNELS_BY_NAME
+
+    return [ctypes.c_void_p if "*" in a.ctype else _CTYPES[a.ctype]
+            for a in KERNELS_BY_NAME[name].args]
+
+
+def load_kernels(names: Sequence[str]) -> ctypes.CDLL:
+    """Build the runtime sources of the named kernels (as their records list them; plus
+    flags from UTC_KERNEL_EXTRA_FLAGS, e.g. "-fsanitize=address,undefined
+    -fno-sanitize-recover=all") and declare each function's ctypes argument types from
+    its record, so a wrong argument count fails loudly instead of reading junk."""
+    from utc.runtime import RUNTIME_DIR
+    from utc.runtime.kernels import KERNELS_BY_NAME
+
+    sources = sorted({RUNTIME_DIR / f for name in names for f in KERNELS_BY_NAME[name].files
+                      if f.endswith(".cpp")})
     extra = os.environ.get("UTC_KERNEL_EXTRA_FLAGS", "").split()
-    so = build_shared_lib(sources, include_dirs, extra_flags=extra)
-    for name, argtypes in signatures.items():
+    so = build_shared_lib(sources, [RUNTIME_DIR], extra_flags=extra)
+    for name in names:
         fn = getattr(so, name)
-        fn.argtypes = argtypes
+        fn.argtypes = record_signature(name)
         fn.restype = None
     return so
 

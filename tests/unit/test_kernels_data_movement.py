@@ -26,26 +26,24 @@ from tests.oracle import run_litert, run_tflm
 from tests.tflite_writer import ModelBuilder
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
-SOURCES = [RUNTIME / "utc_data_movement.cpp"]
 SEED = 20261126
 DTYPES = ("int8", "float32")
 #: (scale, zero point) of every int8 tensor: TFLM's int8 CONCATENATION and PADV2 need
 #: identical quantization on all of them, and a non-zero zero point is what int8 PAD pads with.
 QUANT = (0.047, -7)
 
-P, I32 = ctypes.c_void_p, ctypes.c_int32
-_SIGNATURES: dict[str, list] = {
-    "utc_pad": [P, P, P, P, P, I32, P],
-    "utc_concatenation": [P, P, I32, I32, P],
-    "utc_transpose": [P, P, P, P, I32],
-    "utc_strided_slice": [P, P, P, P, P, P, I32],
-    "utc_split": [P, P, P, I32, I32],
-}
+_KERNELS = [
+    "utc_pad",
+    "utc_concatenation",
+    "utc_transpose",
+    "utc_strided_slice",
+    "utc_split",
+]
 
 
 @pytest.fixture(scope="module")
 def lib() -> ctypes.CDLL:
-    return load_kernels(SOURCES, [RUNTIME], _SIGNATURES)
+    return load_kernels(_KERNELS)
 
 
 def _rng(*key: object) -> np.random.Generator:

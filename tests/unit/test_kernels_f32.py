@@ -23,29 +23,28 @@ from tests.oracle import run_litert, run_tflm
 from tests.tflite_writer import ModelBuilder
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
-SOURCES = [RUNTIME / f"utc_{f}_f32.cpp" for f in ("elementwise", "activation")]
 SEED = 20261126
 FLT_MAX = float(np.finfo(np.float32).max)
 
-P, I32, F = ctypes.c_void_p, ctypes.c_int32, ctypes.c_float
-_SIGNATURES: dict[str, list] = {
-    "utc_sub_f32": [P] * 6 + [F, F],
-    "utc_mul_f32": [P] * 6 + [F, F],
-    "utc_maximum_f32": [P] * 6,
-    "utc_minimum_f32": [P] * 6,
-    "utc_mean_f32": [P] * 4,
-    "utc_logistic_f32": [P, P, I32],
-    "utc_tanh_f32": [P, P, I32],
-    "utc_clamp_f32": [P, P, I32, F, F],
-    "utc_leaky_relu_f32": [P, P, I32, F],
-    "utc_hard_swish_f32": [P, P, I32],
-    "utc_prelu_f32": [P] * 6,
-}
+_KERNELS = [
+    "utc_add_f32",
+    "utc_sub_f32",
+    "utc_mul_f32",
+    "utc_maximum_f32",
+    "utc_minimum_f32",
+    "utc_mean_f32",
+    "utc_logistic_f32",
+    "utc_tanh_f32",
+    "utc_clamp_f32",
+    "utc_leaky_relu_f32",
+    "utc_hard_swish_f32",
+    "utc_prelu_f32",
+]
 
 
 @pytest.fixture(scope="module")
 def lib() -> ctypes.CDLL:
-    return load_kernels(SOURCES, [RUNTIME], _SIGNATURES)
+    return load_kernels(_KERNELS)
 
 
 def _rng(*key: object) -> np.random.Generator:

@@ -23,33 +23,31 @@ from tests.oracle import run_litert, run_tflm
 from tests.tflite_writer import ModelBuilder
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
-SOURCES = [RUNTIME / f"utc_{f}_s8.cpp" for f in ("elementwise", "softmax", "activation", "reduce")]
 SEED = 20261125
 
-P, I32, F = ctypes.c_void_p, ctypes.c_int32, ctypes.c_float
-_SIGNATURES: dict[str, list] = {
-    "utc_elementwise_add_s8": [P, P, P, P, P, P] + [I32] * 12,
-    "utc_elementwise_sub_s8": [P, P, P, P, P, P] + [I32] * 12,
-    "utc_elementwise_mul_s8": [P, P, P, P, P, P] + [I32] * 7,
-    "utc_elementwise_maximum_s8": [P] * 6,
-    "utc_elementwise_minimum_s8": [P] * 6,
-    "utc_softmax_s8": [P, P, I32, I32, I32, I32, I32],
-    "utc_softmax_s8_s16": [P, P, I32, I32, I32, I32, I32],
-    "utc_activation_logistic_s8": [P, P, I32, I32, I32, I32, I32],
-    "utc_activation_tanh_s8": [P, P, I32, I32, I32, I32, I32],
-    "utc_activation_hard_swish_s8": [P, P] + [I32] * 7,
-    "utc_activation_leaky_relu_s8": [P, P] + [I32] * 7,
-    "utc_activation_prelu_s8": [P] * 6 + [I32] * 7,
-    "utc_activation_requantize_s8": [P, P] + [I32] * 7,
-    "utc_activation_quantize_f32_s8": [P, P, I32, F, I32],
-    "utc_activation_dequantize_s8_f32": [P, P, I32, F, I32],
-    "utc_reduce_mean_s8": [P, P, P, P, I32, I32, I32, I32],
-}
+_KERNELS = [
+    "utc_add_s8",
+    "utc_sub_s8",
+    "utc_mul_s8",
+    "utc_maximum_s8",
+    "utc_minimum_s8",
+    "utc_softmax_s8",
+    "utc_softmax_s8_s16",
+    "utc_logistic_s8",
+    "utc_tanh_s8",
+    "utc_hard_swish_s8",
+    "utc_leaky_relu_s8",
+    "utc_prelu_s8",
+    "utc_requantize_s8",
+    "utc_quantize_f32_s8",
+    "utc_dequantize_s8_f32",
+    "utc_mean_s8",
+]
 
 
 @pytest.fixture(scope="module")
 def lib() -> ctypes.CDLL:
-    return load_kernels(SOURCES, [RUNTIME], _SIGNATURES)
+    return load_kernels(_KERNELS)
 
 
 def _rng(*key: object) -> np.random.Generator:
@@ -131,11 +129,11 @@ def _run_binary(lib: ctypes.CDLL, op: str, x1: np.ndarray, x2: np.ndarray, q: tu
     head = [ptr(x1), ptr(x2), ptr(out), ptr(a6), ptr(b6), ptr(o6)]
     if op in ("MAXIMUM", "MINIMUM"):
         qn.maximum_minimum_params(*q[0], *q[1], *q[2])
-        getattr(lib, f"utc_elementwise_{op.lower()}_s8")(*head)
+        getattr(lib, f"utc_{op.lower()}_s8")(*head)
         return out
     p = _BINARY_PARAMS[op](*q[0], *q[1], *q[2], act=act or "none")
     keys = _MUL_KEYS if op == "MUL" else _ADD_KEYS
-    getattr(lib, f"utc_elementwise_{op.lower()}_s8")(*head, *_scalars(p, keys))
+    getattr(lib, f"utc_{op.lower()}_s8")(*head, *_scalars(p, keys))
     return out
 
 
@@ -228,7 +226,7 @@ def test_binary_kernels_run_in_place(lib: ctypes.CDLL) -> None:
     want = run_tflm(_binary_model("ADD", [4, 6, 5], [6, 1], [4, 6, 5], q, "NONE"), [x1, x2])[0]
     a6, b6, o6 = qn.broadcast_shapes6(x1.shape, x2.shape)
     p = qn.add_params(*q[0], *q[1], *q[2])
-    lib.utc_elementwise_add_s8(ptr(x1), ptr(x2), ptr(x1), ptr(a6), ptr(b6), ptr(o6),
+    lib.utc_add_s8(ptr(x1), ptr(x2), ptr(x1), ptr(a6), ptr(b6), ptr(o6),
                                *_scalars(p, _ADD_KEYS))
     np.testing.assert_array_equal(x1, want)
 
@@ -372,10 +370,10 @@ def test_logistic_tanh_every_input(lib: ctypes.CDLL, op: str, in_scale: float) -
         model = _unary_model(op, x.shape, (in_scale, zp), out_q)
         if op == "LOGISTIC":
             p = qn.logistic_params(in_scale, zp, out_q[1])
-            fn = lib.utc_activation_logistic_s8
+            fn = lib.utc_logistic_s8
         else:
             p = qn.tanh_params(in_scale, zp)
-            fn = lib.utc_activation_tanh_s8
+            fn = lib.utc_tanh_s8
         np.testing.assert_array_equal(_run_unary(fn, x, _scalars(p, _Q4_KEYS)),
                                       run_tflm(model, [x])[0], err_msg=f"{op} {in_scale} {zp}")
 
@@ -389,7 +387,7 @@ def test_logistic_tanh_random_scale_sweep(lib: ctypes.CDLL, op: str) -> None:
     for _ in range(40):
         scale, zp = _log_uniform(rng, 2**-28, 64.0), int(rng.integers(-128, 128))
         p = (qn.logistic_params(scale, zp) if op == "LOGISTIC" else qn.tanh_params(scale, zp))
-        fn = lib.utc_activation_logistic_s8 if op == "LOGISTIC" else lib.utc_activation_tanh_s8
+        fn = lib.utc_logistic_s8 if op == "LOGISTIC" else lib.utc_tanh_s8
         model = _unary_model(op, x.shape, (scale, zp), out_q)
         np.testing.assert_array_equal(_run_unary(fn, x, _scalars(p, _Q4_KEYS)),
                                       run_tflm(model, [x])[0], err_msg=f"{op} {scale} {zp}")
@@ -438,7 +436,7 @@ def _check_all_inputs(fn, op: str, in_q: tuple, out_q: tuple, params: dict, keys
 @pytest.mark.parametrize("case", range(len(HS_QUANT)))
 def test_hard_swish_every_input(lib: ctypes.CDLL, case: int) -> None:
     in_q, out_q = HS_QUANT[case]
-    _check_all_inputs(lib.utc_activation_hard_swish_s8, "HARD_SWISH", in_q, out_q,
+    _check_all_inputs(lib.utc_hard_swish_s8, "HARD_SWISH", in_q, out_q,
                       qn.hard_swish_params(*in_q, *out_q), HS_KEYS)
 
 
@@ -452,7 +450,7 @@ def test_hard_swish_random_scale_sweep(lib: ctypes.CDLL) -> None:
             p = qn.hard_swish_params(*in_q, *out_q)
         except qn.UnsupportedQuantization:
             continue
-        _check_all_inputs(lib.utc_activation_hard_swish_s8, "HARD_SWISH", in_q, out_q, p,
+        _check_all_inputs(lib.utc_hard_swish_s8, "HARD_SWISH", in_q, out_q, p,
                           HS_KEYS)
         checked += 1
 
@@ -476,7 +474,7 @@ LEAKY_CASES = [  # (input q, output q, alpha)
 @pytest.mark.parametrize("case", range(len(LEAKY_CASES)))
 def test_leaky_relu_every_input(lib: ctypes.CDLL, case: int) -> None:
     in_q, out_q, alpha = LEAKY_CASES[case]
-    _check_all_inputs(lib.utc_activation_leaky_relu_s8, "LEAKY_RELU", in_q, out_q,
+    _check_all_inputs(lib.utc_leaky_relu_s8, "LEAKY_RELU", in_q, out_q,
                       qn.leaky_relu_params(*in_q, *out_q, alpha), LEAKY_KEYS, {"alpha": alpha})
 
 
@@ -486,7 +484,7 @@ def test_leaky_relu_random_sweep(lib: ctypes.CDLL) -> None:
         in_q = (_log_uniform(rng, 1e-3, 10.0), int(rng.integers(-128, 128)))
         out_q = (_log_uniform(rng, 1e-3, 10.0), int(rng.integers(-128, 128)))
         alpha = float(np.float32(rng.uniform(-3, 3)))
-        _check_all_inputs(lib.utc_activation_leaky_relu_s8, "LEAKY_RELU", in_q, out_q,
+        _check_all_inputs(lib.utc_leaky_relu_s8, "LEAKY_RELU", in_q, out_q,
                           qn.leaky_relu_params(*in_q, *out_q, alpha), LEAKY_KEYS,
                           {"alpha": alpha})
 
@@ -525,7 +523,7 @@ def test_prelu_alpha_broadcast(lib: ctypes.CDLL, shapes: str, case: int) -> None
     for _ in range(3):
         xv = _int8(rng, in_shape)
         out = np.zeros(in_shape, np.int8)
-        lib.utc_activation_prelu_s8(ptr(xv), ptr(alpha), ptr(out), ptr(i6), ptr(a6), ptr(o6),
+        lib.utc_prelu_s8(ptr(xv), ptr(alpha), ptr(out), ptr(i6), ptr(a6), ptr(o6),
                                     *_scalars(p, keys))
         np.testing.assert_array_equal(out, run_tflm(model, [xv])[0])
 
@@ -557,7 +555,7 @@ def test_relu_family_every_input(lib: ctypes.CDLL, op: str, case: int) -> None:
         p, want = qn.relu6_params(*in_q), run_tflm(model, [x])[0]
     else:  # TFLM has no RELU_N1_TO_1: LiteRT's reference kernel is the oracle
         p, want = qn.relu_n1_to_1_params(*in_q, *out_q), run_litert(model, [x])[0]
-    got = _run_unary(lib.utc_activation_requantize_s8, x, _scalars(p, _REQ_KEYS))
+    got = _run_unary(lib.utc_requantize_s8, x, _scalars(p, _REQ_KEYS))
     np.testing.assert_array_equal(got, want)
 
 
@@ -581,7 +579,7 @@ def test_requantize_family_random_sweep(lib: ctypes.CDLL, op: str) -> None:
         else:
             p = qn.requantize_params(*in_q, *out_q)
         np.testing.assert_array_equal(
-            _run_unary(lib.utc_activation_requantize_s8, x, _scalars(p, _REQ_KEYS)),
+            _run_unary(lib.utc_requantize_s8, x, _scalars(p, _REQ_KEYS)),
             oracle(model, [x])[0], err_msg=f"{op} {in_q} {out_q}")
 
 
@@ -595,7 +593,7 @@ def test_quantize_int8_to_int8(lib: ctypes.CDLL, case: int) -> None:
     model = _unary_model("QUANTIZE", x.shape, in_q, out_q)
     p = qn.requantize_params(*in_q, *out_q)
     np.testing.assert_array_equal(
-        _run_unary(lib.utc_activation_requantize_s8, x, _scalars(p, _REQ_KEYS)),
+        _run_unary(lib.utc_requantize_s8, x, _scalars(p, _REQ_KEYS)),
         run_tflm(model, [x])[0])
 
 
@@ -616,7 +614,7 @@ def test_quantize_float_to_int8(lib: ctypes.CDLL, out_q: tuple) -> None:
     model = _unary_model("QUANTIZE", x.shape, None, out_q, in_dtype="float32")
     p = qn.quantize_params(*out_q)
     out = np.zeros(x.shape, np.int8)
-    lib.utc_activation_quantize_f32_s8(ptr(x), ptr(out), x.size, p["scale"], p["zp"])
+    lib.utc_quantize_f32_s8(ptr(x), ptr(out), x.size, p["scale"], p["zp"])
     # beyond int32 TFLM's float->int conversion is undefined (x86 wraps): compare the rest
     ok = np.abs(values / s) < 2**31
     np.testing.assert_array_equal(out[0][ok], run_tflm(model, [x])[0][0][ok])
@@ -627,7 +625,7 @@ def test_quantize_float_to_int8(lib: ctypes.CDLL, out_q: tuple) -> None:
 def test_quantize_float_nan_and_infinities(lib: ctypes.CDLL) -> None:
     x = np.array([np.nan, np.inf, -np.inf], np.float32)
     out = np.zeros(3, np.int8)
-    lib.utc_activation_quantize_f32_s8(ptr(x), ptr(out), 3, 0.1, -5)
+    lib.utc_quantize_f32_s8(ptr(x), ptr(out), 3, 0.1, -5)
     assert out.tolist() == [-5, 127, -128]  # saturating, NaN -> zero point (Arm semantics)
 
 
@@ -637,7 +635,7 @@ def test_dequantize_every_input(lib: ctypes.CDLL, in_q: tuple) -> None:
     model = _unary_model("DEQUANTIZE", x.shape, in_q, None, out_dtype="float32")
     p = qn.dequantize_params(*in_q)
     out = np.zeros(x.shape, np.float32)
-    lib.utc_activation_dequantize_s8_f32(ptr(x), ptr(out), x.size, p["scale"], p["zp"])
+    lib.utc_dequantize_s8_f32(ptr(x), ptr(out), x.size, p["scale"], p["zp"])
     np.testing.assert_array_equal(out.view(np.uint32), run_tflm(model, [x])[0].view(np.uint32))
 
 
@@ -690,7 +688,7 @@ def test_mean_axes(lib: ctypes.CDLL, case: int, quant: int) -> None:
     for xv in (_int8(rng, shape), _int8(rng, shape), np.full(shape, 127, np.int8),
                np.full(shape, -128, np.int8)):
         out = np.zeros(out_shape, np.int8)
-        lib.utc_reduce_mean_s8(ptr(xv), ptr(out), ptr(p["input_shape"]), ptr(p["reduce_axes"]),
+        lib.utc_mean_s8(ptr(xv), ptr(out), ptr(p["input_shape"]), ptr(p["reduce_axes"]),
                                *_scalars(p, ["input_zp", "output_zp", "mult", "shift"]))
         np.testing.assert_array_equal(out, run_tflm(model, [xv])[0],
                                       err_msg=f"{shape} {axes} {in_q} {out_q}")
@@ -719,7 +717,7 @@ def test_mean_random_shapes_and_axes(lib: ctypes.CDLL) -> None:
         model = b.build([x], [y])
         xv = _int8(rng, shape)
         out = np.zeros(out_shape, np.int8)
-        lib.utc_reduce_mean_s8(ptr(xv), ptr(out), ptr(p["input_shape"]), ptr(p["reduce_axes"]),
+        lib.utc_mean_s8(ptr(xv), ptr(out), ptr(p["input_shape"]), ptr(p["reduce_axes"]),
                                *_scalars(p, ["input_zp", "output_zp", "mult", "shift"]))
         np.testing.assert_array_equal(out, run_tflm(model, [xv])[0],
                                       err_msg=f"{shape} {axes} {keep_dims} {in_q} {out_q}")

@@ -263,24 +263,12 @@ def test_call_overlap_offset_needs_the_allow_list_the_data_input_and_batch_1() -
 # ---- the kernels themselves, with overlapping buffers ----------------------------------
 
 
-P, I32, F = ctypes.c_void_p, ctypes.c_int32, ctypes.c_float
-_SIGNATURES = {
-    "utc_conv2d_s8": [P] * 4 + [I32] * 17 + [P, P, I32, I32, I32],
-    "utc_depthwise_conv2d_s8": [P] * 4 + [I32] * 17 + [P, P, I32, I32, I32],
-    "utc_avg_pool_s8": [P, P] + [I32] * 14,
-    "utc_max_pool_s8": [P, P] + [I32] * 14,
-    "utc_conv2d_f32": [P] * 4 + [I32] * 15 + [F, F],
-    "utc_depthwise_conv2d_f32": [P] * 4 + [I32] * 15 + [F, F],
-    "utc_avg_pool_f32": [P, P] + [I32] * 12 + [F, F],
-    "utc_max_pool_f32": [P, P] + [I32] * 12 + [F, F],
-}
+_KERNELS = sorted(OVERLAP_SAFE_KERNELS)
 
 
 @pytest.fixture(scope="module")
 def lib() -> ctypes.CDLL:
-    sources = sorted({RUNTIME / f for name in _SIGNATURES for f in _BY_NAME[name].files
-                      if f.endswith(".cpp")})
-    return load_kernels(sources, [RUNTIME], _SIGNATURES)
+    return load_kernels(_KERNELS)
 
 
 #: (in h, w, c), out channels (depth multiplier for depthwise), kernel (kh, kw),

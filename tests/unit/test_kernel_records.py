@@ -1,0 +1,75 @@
+"""The kernel records (runtime/kernels.py) against the C headers they describe.
+
+A record's typed argument list is where the generated call and the test harness's ctypes
+signatures come from, so it must be the header's prototype exactly: same parameters, same
+order, same C types, same names. Every kernel a header declares has a record, and every
+record's files exist.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from utc.runtime import RUNTIME_DIR
+from utc.runtime.kernels import KERNELS, KERNELS_BY_NAME, Kernel
+
+_PROTOTYPE = re.compile(r"\bvoid\s+(utc_\w+)\s*\(([^)]*)\)\s*;")
+
+
+def _normalise(ctype: str) -> str:
+    """`const int8_t*`, `const  int8_t *` -> `const int8_t *`."""
+    ctype = re.sub(r"\s*\*\s*", " *", ctype.strip())
+    return re.sub(r"\s+", " ", ctype).replace("* const", "*const")
+
+
+def _parse_parameter(text: str) -> tuple[str, str]:
+    """`const int32_t *in1_shape` -> ("const int32_t *", "in1_shape")."""
+    m = re.fullmatch(r"(.*?)(\w+)", " ".join(text.split()))
+    assert m, f"cannot parse parameter {text!r}"
+    return _normalise(m.group(1)), m.group(2)
+
+
+def header_prototypes() -> dict[str, list[tuple[str, str]]]:
+    """Every `void utc_*(...)` declared in runtime/*.h -> its (type, name) parameters."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for header in sorted(RUNTIME_DIR.glob("*.h")):
+        text = re.sub(r"/\*.*?\*/", "", header.read_text(), flags=re.S)
+        for name, params in _PROTOTYPE.findall(text):
+            assert name not in found, f"{name} is declared twice"
+            found[name] = [_parse_parameter(p) for p in params.split(",")]
+    return found
+
+
+def test_parser_reads_a_prototype() -> None:
+    assert _parse_parameter(" const void *const  *inputs") == ("const void *const *", "inputs")
+    assert _parse_parameter("int32_t size") == ("int32_t", "size")
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.name)
+def test_record_matches_its_header(kernel: Kernel) -> None:
+    headers = [f for f in kernel.files if f.endswith(".h")]
+    declared = {}
+    for h in headers:
+        text = re.sub(r"/\*.*?\*/", "", (RUNTIME_DIR / h).read_text(), flags=re.S)
+        declared.update({n: p for n, p in _PROTOTYPE.findall(text)})
+    assert kernel.name in declared, f"none of {headers} declares {kernel.name}"
+    prototype = [_parse_parameter(p) for p in declared[kernel.name].split(",")]
+    record = [(_normalise(a.ctype), a.name) for a in kernel.args]
+    assert record == prototype
+
+
+def test_every_declared_kernel_has_a_record() -> None:
+    assert sorted(set(header_prototypes()) - set(KERNELS_BY_NAME)) == []
+
+
+def test_record_files_exist_and_names_follow_the_rule() -> None:
+    for kernel in KERNELS:
+        for f in kernel.files:
+            assert (RUNTIME_DIR / f).is_file(), f"{kernel.name}: missing {f}"
+        suffix = {"int8": "_s8", "int16": "_s16", "float32": "_f32", "any": ""}[kernel.dtype]
+        # utc_<op>_<dtype>; conversions name both ends (utc_quantize_f32_s8)
+        assert re.fullmatch(r"utc_[a-z0-9_]+", kernel.name)
+        assert kernel.name.endswith(suffix) or kernel.dtype == "any", kernel.name
+        if kernel.dtype == "any":
+            assert not re.search(r"_(s8|s16|f32)$", kernel.name), kernel.name
