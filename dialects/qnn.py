@@ -18,6 +18,9 @@ from .common import (
     check_window_shapes,
 )
 
+#: `zp_bias` (fold-zero-point): bias - input_zp * sum(weights) per output channel.
+_CONV_KERNEL_ATTRS = {**KERNEL_ATTRS, "zp_bias": ResourceRef}
+
 _REQUANT = {
     "input_zp": int,
     "output_zp": int,
@@ -49,7 +52,7 @@ class FullyConnectedOp(Operation):
     operands = ("input", "weights", "bias?")
     results = ("output",)
     attributes = {**_REQUANT, "weights_zp": int}
-    optional_attributes = KERNEL_ATTRS
+    optional_attributes = _CONV_KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input", "weights")
@@ -65,7 +68,7 @@ class Conv2DOp(Operation):
     operands = ("input", "filter", "bias?")
     results = ("output",)
     attributes = {**_REQUANT, "stride": tuple, "dilation": tuple, "pad": tuple}
-    optional_attributes = KERNEL_ATTRS
+    optional_attributes = _CONV_KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input", "filter")
@@ -86,7 +89,7 @@ class DepthwiseConv2DOp(Operation):
     attributes = {
         **_REQUANT, "stride": tuple, "dilation": tuple, "pad": tuple, "depth_multiplier": int,
     }
-    optional_attributes = KERNEL_ATTRS
+    optional_attributes = _CONV_KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input", "filter")

@@ -6,6 +6,7 @@ from . import (
     canonicalize,
     concat_in_place,
     fold_pad,
+    fold_zero_point,
     fuse_activation,
     inplace,
     lower_to_qnn,
@@ -17,7 +18,7 @@ from . import (
 )
 
 __all__ = [
-    "bufferize", "canonicalize", "concat_in_place", "fold_pad", "fuse_activation", "inplace",
-    "lower_to_qnn", "overlap_buffers", "plan_memory", "reorder_for_memory", "select_kernels",
-    "tensor_to_fused",
+    "bufferize", "canonicalize", "concat_in_place", "fold_pad", "fold_zero_point",
+    "fuse_activation", "inplace", "lower_to_qnn", "overlap_buffers", "plan_memory",
+    "reorder_for_memory", "select_kernels", "tensor_to_fused",
 ]

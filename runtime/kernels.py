@@ -270,9 +270,16 @@ def _window(last: Arg) -> tuple[Arg, ...]:
             _attr("pad_top", "pad", 0), _attr("pad_left", "pad", 2))
 
 
+def _optional_table(name: str, key: str) -> Arg:
+    """A compile-time table the op may carry (`zp_bias`), else NULL."""
+    return Arg(name, "const int32_t *",
+               lambda c: c.table(c.attrs[key]) if key in c.attrs else "NULL")
+
+
 def _conv_io(ctype: str, bias: str) -> tuple[Arg, ...]:
+    zp_bias = (_optional_table("zp_bias", "zp_bias"),) if ctype == "int8_t" else ()
     return (_buf("input", f"const {ctype} *"), _buf("filter", f"const {ctype} *"),
-            _buf("bias", f"const {bias} *"), _buf("output", f"{ctype} *"))
+            _buf("bias", f"const {bias} *"), *zp_bias, _buf("output", f"{ctype} *"))
 
 
 def _per_channel_requant() -> tuple[Arg, ...]:
@@ -289,8 +296,9 @@ def _conv_args(ctype: str, bias: str, depthwise: bool, requant: tuple[Arg, ...])
 
 
 def _fc_args(ctype: str, bias: str, tail: tuple[Arg, ...]) -> tuple[Arg, ...]:
+    zp_bias = (_optional_table("zp_bias", "zp_bias"),) if ctype == "int8_t" else ()
     return (_buf("input", f"const {ctype} *"), _buf("filter", f"const {ctype} *", "weights"),
-            _buf("bias", f"const {bias} *"), _buf("output", f"{ctype} *"),
+            _buf("bias", f"const {bias} *"), *zp_bias, _buf("output", f"{ctype} *"),
             Arg("batches", "int32_t",
                 lambda c: math.prod(c.shape("input")) // c.shape("weights")[1]),
             _dim("depth", "weights", 1), _dim("units", "weights", 0), *tail)

@@ -18,10 +18,11 @@
  * That frees the loops to:
  * - hoist the input zero point out of the interior: for an output pixel whose window is
  *   entirely inside the input, sum w * (x - zp) = sum w * x - zp * sum w, where sum w over
- *   the whole filter of an output channel is a constant, folded into the bias once per
- *   band of output rows and block of channels (there is no scratch memory to keep it for
- *   every channel; a band is the whole image unless the output overlaps the input, then
- *   one row), when the band has at least kMinHoist interior pixels;
+ *   the whole filter of an output channel is a constant: `zp_bias` (bias - zp * sum w per
+ *   channel, computed at compile time by the fold-zero-point pass) when given, else
+ *   folded into the bias once per band of output rows and block of channels (a band is
+ *   the whole image unless the output overlaps the input, then one row) when the band
+ *   has at least kMinHoist interior pixels;
  * - border pixels (window partly in the padding) sum w * (x - zp) over the in-bounds taps
  *   only, found by clamping the window once per pixel instead of testing every tap;
  * - block 4 output channels, so each input byte loaded serves 4 multiply-accumulates;
@@ -66,12 +67,15 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
   const int8_t *UTC_RESTRICT w = p.filter + oc0 * depth;
   /* Interior pixels of the band: sum w is computed only when they are enough. */
   const int32_t interior_rows = interior_count(r0, r1, stride_h, pad_top, dil_h, kh, in_h);
-  const bool hoist = interior_rows * interior_cols >= kMinHoist;
+  const bool hoist = interior_rows * interior_cols >= (p.zp_bias ? 1 : kMinHoist);
   uint32_t bias[NB], interior_base[NB];
   int32_t mult[NB], shift[NB];
   for (int32_t j = 0; j < NB; ++j) {
     bias[j] = p.bias ? (uint32_t)p.bias[oc0 + j] : 0u;
-    interior_base[j] = hoist ? bias[j] - (uint32_t)input_zp * sum(w + j * depth, depth) : 0u;
+    if (p.zp_bias)
+      interior_base[j] = (uint32_t)p.zp_bias[oc0 + j];  // computed at compile time
+    else
+      interior_base[j] = hoist ? bias[j] - (uint32_t)input_zp * sum(w + j * depth, depth) : 0u;
     const int32_t q = p.per_channel ? oc0 + j : 0;
     mult[j] = p.mult[q];
     shift[j] = p.shift[q];
@@ -128,14 +132,14 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
 }  // namespace
 
 extern "C" void utc_conv2d_s8(const int8_t *input, const int8_t *filter, const int32_t *bias,
-                              int8_t *output, int32_t batches, int32_t in_h, int32_t in_w,
+                              const int32_t *zp_bias, int8_t *output, int32_t batches, int32_t in_h, int32_t in_w,
                               int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
                               int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
                               int32_t dil_h, int32_t dil_w, int32_t pad_top, int32_t pad_left,
                               int32_t input_zp, int32_t output_zp, const int32_t *mult,
                               const int32_t *shift, int32_t per_channel, int32_t act_min,
                               int32_t act_max) {
-  const ConvParams p = {input, filter, bias, output,
+  const ConvParams p = {input, filter, bias, zp_bias, output,
                         in_h, in_w, in_c, out_h, out_w, out_c, /* depth_mult */ 1,
                         kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
                         input_zp, output_zp, mult, shift, per_channel, act_min, act_max};

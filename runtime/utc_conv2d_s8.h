@@ -2,6 +2,10 @@
  * input [n, in_h, in_w, in_c], filter [out_c, kh, kw, in_c], bias [out_c] int32 or NULL,
  * output [n, out_h, out_w, out_c]. Explicit pad_top/pad_left (the compiler resolved
  * SAME/VALID), strides, dilations; per-channel (or per-tensor) requantization.
+ * zp_bias [out_c] int32 or NULL: bias - input_zp * sum of the channel's filter, wrapped to
+ * int32 (the fold-zero-point pass computes it at compile time); when given, the kernel
+ * uses it for every output whose window lies inside the input instead of summing the
+ * filter at run time. The result is the same either way.
  *
  * Access order (relied on by overlap-buffers, passes/planning/overlap.py): with batch 1
  * the compiler may start the output d >= min_overlap_offset bytes BEFORE the input, the
@@ -31,7 +35,7 @@ extern "C" {
 #endif
 
 void utc_conv2d_s8(const int8_t *input, const int8_t *filter, const int32_t *bias,
-                   int8_t *output, int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c,
+                   const int32_t *zp_bias, int8_t *output, int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c,
                    int32_t out_h, int32_t out_w, int32_t out_c, int32_t kh, int32_t kw,
                    int32_t stride_h, int32_t stride_w, int32_t dil_h, int32_t dil_w,
                    int32_t pad_top, int32_t pad_left, int32_t input_zp, int32_t output_zp,

@@ -68,13 +68,15 @@ void dw_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t r
   const int8_t *UTC_RESTRICT w = p.filter + oc0;
   /* Interior pixels of the band: sum w is computed only when they are enough. */
   const int32_t interior_rows = interior_count(r0, r1, stride_h, pad_top, dil_h, kh, in_h);
-  const bool hoist = interior_rows * interior_cols >= kMinHoist;
+  const bool hoist = interior_rows * interior_cols >= (p.zp_bias ? 1 : kMinHoist);
   uint32_t bias[NB], interior_base[NB];
   int32_t mult[NB], shift[NB];
   for (int32_t j = 0; j < NB; ++j) {
     bias[j] = p.bias ? (uint32_t)p.bias[oc0 + j] : 0u;
     interior_base[j] = 0;
-    if (hoist) {
+    if (p.zp_bias) {
+      interior_base[j] = (uint32_t)p.zp_bias[oc0 + j];  // computed at compile time
+    } else if (hoist) {
       uint32_t wsum = 0;
       for (int32_t t = 0; t < kh * kw; ++t) wsum += (uint32_t)(int32_t)w[t * out_c + j];
       interior_base[j] = bias[j] - (uint32_t)input_zp * wsum;
@@ -122,7 +124,8 @@ void dw_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t r
 }  // namespace
 
 extern "C" void utc_depthwise_conv2d_s8(const int8_t *input, const int8_t *filter,
-                                        const int32_t *bias, int8_t *output, int32_t batches,
+                                        const int32_t *bias, const int32_t *zp_bias,
+                                        int8_t *output, int32_t batches,
                                         int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_h,
                                         int32_t out_w, int32_t depth_mult, int32_t kh, int32_t kw,
                                         int32_t stride_h, int32_t stride_w, int32_t dil_h,
@@ -130,7 +133,7 @@ extern "C" void utc_depthwise_conv2d_s8(const int8_t *input, const int8_t *filte
                                         int32_t input_zp, int32_t output_zp, const int32_t *mult,
                                         const int32_t *shift, int32_t per_channel,
                                         int32_t act_min, int32_t act_max) {
-  const ConvParams p = {input, filter, bias, output,
+  const ConvParams p = {input, filter, bias, zp_bias, output,
                         in_h, in_w, in_c, out_h, out_w, in_c * depth_mult, depth_mult,
                         kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
                         input_zp, output_zp, mult, shift, per_channel, act_min, act_max};

@@ -1,6 +1,10 @@
 /* utc_depthwise_conv2d_s8: int8 depthwise convolution (TFLite DEPTHWISE_CONV_2D).
  * input [n, in_h, in_w, in_c], filter [1, kh, kw, out_c] with out_c = in_c * depth_mult,
  * bias [out_c] int32 or NULL, output [n, out_h, out_w, out_c]; per-channel requant.
+ * zp_bias [out_c] int32 or NULL: bias - input_zp * sum of the channel's filter, wrapped to
+ * int32 (the fold-zero-point pass computes it at compile time); when given, the kernel
+ * uses it for every output whose window lies inside the input instead of summing the
+ * filter at run time. The result is the same either way.
  *
  * Access order (relied on by overlap-buffers, passes/planning/overlap.py): with batch 1
  * the compiler may start the output d >= min_overlap_offset bytes BEFORE the input, the
@@ -30,7 +34,7 @@ extern "C" {
 #endif
 
 void utc_depthwise_conv2d_s8(const int8_t *input, const int8_t *filter, const int32_t *bias,
-                             int8_t *output, int32_t batches, int32_t in_h, int32_t in_w,
+                             const int32_t *zp_bias, int8_t *output, int32_t batches, int32_t in_h, int32_t in_w,
                              int32_t in_c, int32_t out_h, int32_t out_w, int32_t depth_mult,
                              int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
                              int32_t dil_h, int32_t dil_w, int32_t pad_top, int32_t pad_left,

@@ -26,8 +26,10 @@ const int32_t kBlock = 4;
 
 using namespace utc_detail;  // the shared helpers of utc_kernel_util.h
 
-/* Units [c0, c0 + NB) of one batch row; x_corr = filter_zp * sum (x - input_zp). */
-template <int NB>
+/* Units [c0, c0 + NB) of one batch row; x_corr = filter_zp * sum (x - input_zp).
+ * kFolded: `bias` is zp_bias (bias - input_zp * sum w, from compile time), so the dot
+ * product is sum w * x without the per-element zero point subtraction. */
+template <int NB, bool kFolded>
 UTC_INLINE void fc_block(const int8_t *UTC_RESTRICT x, const int8_t *UTC_RESTRICT filter,
                          const int32_t *bias, int8_t *UTC_RESTRICT out, int32_t depth,
                          int32_t c0, int32_t input_zp, uint32_t x_corr, int32_t output_zp,
@@ -35,7 +37,7 @@ UTC_INLINE void fc_block(const int8_t *UTC_RESTRICT x, const int8_t *UTC_RESTRIC
                          int32_t act_min, int32_t act_max) {
   uint32_t acc[NB];
   for (int32_t j = 0; j < NB; ++j) acc[j] = (bias ? (uint32_t)bias[c0 + j] : 0u) - x_corr;
-  dot<NB, true>(x, filter + c0 * depth, depth, depth, input_zp, acc);
+  dot<NB, !kFolded>(x, filter + c0 * depth, depth, depth, kFolded ? 0 : input_zp, acc);
   for (int32_t j = 0; j < NB; ++j) {
     const int32_t q = per_channel ? c0 + j : 0;
     const int32_t v = utc_multiply_by_quantized_multiplier(to_int32(acc[j]), mult[q], shift[q]) +
@@ -47,7 +49,8 @@ UTC_INLINE void fc_block(const int8_t *UTC_RESTRICT x, const int8_t *UTC_RESTRIC
 }  // namespace
 
 extern "C" void utc_fully_connected_s8(const int8_t *input, const int8_t *filter,
-                                       const int32_t *bias, int8_t *output, int32_t batches,
+                                       const int32_t *bias, const int32_t *zp_bias,
+                                       int8_t *output, int32_t batches,
                                        int32_t depth, int32_t units, int32_t input_zp,
                                        int32_t filter_zp, int32_t output_zp, const int32_t *mult,
                                        const int32_t *shift, int32_t per_channel, int32_t act_min,
@@ -80,11 +83,20 @@ extern "C" void utc_fully_connected_s8(const int8_t *input, const int8_t *filter
       x_corr = (uint32_t)filter_zp * (xsum - (uint32_t)input_zp * (uint32_t)depth);
     }
     int32_t c = 0;
+    if (zp_bias) {
+      for (; c + kBlock <= units; c += kBlock)
+        fc_block<kBlock, true>(x, filter, zp_bias, out, depth, c, input_zp, x_corr, output_zp,
+                               mult, shift, per_channel, act_min, act_max);
+      for (; c < units; ++c)
+        fc_block<1, true>(x, filter, zp_bias, out, depth, c, input_zp, x_corr, output_zp, mult,
+                          shift, per_channel, act_min, act_max);
+      continue;
+    }
     for (; c + kBlock <= units; c += kBlock)
-      fc_block<kBlock>(x, filter, bias, out, depth, c, input_zp, x_corr, output_zp, mult, shift,
-                       per_channel, act_min, act_max);
+      fc_block<kBlock, false>(x, filter, bias, out, depth, c, input_zp, x_corr, output_zp, mult,
+                              shift, per_channel, act_min, act_max);
     for (; c < units; ++c)
-      fc_block<1>(x, filter, bias, out, depth, c, input_zp, x_corr, output_zp, mult, shift,
-                  per_channel, act_min, act_max);
+      fc_block<1, false>(x, filter, bias, out, depth, c, input_zp, x_corr, output_zp, mult, shift,
+                         per_channel, act_min, act_max);
   }
 }

@@ -129,6 +129,7 @@ struct ConvParams {
   const int8_t *input;
   const int8_t *filter;
   const int32_t *bias;
+  const int32_t *zp_bias;  // bias - input_zp * sum(filter) per channel, or NULL
   int8_t *output;
   int32_t in_h, in_w, in_c, out_h, out_w, out_c, depth_mult, kh, kw, stride_h, stride_w,
       dil_h, dil_w, pad_top, pad_left, input_zp, output_zp;

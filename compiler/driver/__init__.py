@@ -38,19 +38,22 @@ def load_builtin_passes() -> None:
     load_entry_point_plugins()
 
 #: The named pipelines. Every level produces bit-identical outputs; higher levels use
-#: less memory and flash. From -O1, PADs fold into convolutions (fold-pad), standalone
-#: RELU/RELU6/RELU_N1_TO_1 into their producer (fuse-activation), alias-safe
-#: kernels run in place (inplace) and concatenation inputs are produced straight into
-#: their output (concat-in-place) and a convolution's or pooling's output overlaps the
-#: input that dies there (overlap-buffers); -O2 also reorders independent ops for a lower
-#: peak (reorder-for-memory, before fold-pad so the recorded copy bound sees the final order).
+#: less memory and run faster. From -O1, PADs fold into convolutions (fold-pad), standalone
+#: RELU/RELU6/RELU_N1_TO_1 into their producer (fuse-activation), convolutions' and fully
+#: connected layers' zero-point corrections are precomputed into flash (fold-zero-point,
+#: 4 B per output channel), alias-safe kernels run in place (inplace), concatenation
+#: inputs are produced straight into their output (concat-in-place) and a convolution's or
+#: pooling's output overlaps the input that dies there (overlap-buffers); -O2 also
+#: reorders independent ops for a lower peak (reorder-for-memory, before fold-pad so the
+#: recorded copy bound sees the final order).
 PIPELINES = {
     0: "tensor-to-fused,lower-to-qnn,select-kernels,bufferize,"
        "plan-memory{strategy=greedy-by-size}",
-    1: "canonicalize,tensor-to-fused,fold-pad,fuse-activation,lower-to-qnn,select-kernels,"
-       "bufferize,inplace,concat-in-place,overlap-buffers,plan-memory",
-    2: "canonicalize,tensor-to-fused,reorder-for-memory,fold-pad,fuse-activation,lower-to-qnn,"
+    1: "canonicalize,tensor-to-fused,fold-pad,fuse-activation,lower-to-qnn,fold-zero-point,"
        "select-kernels,bufferize,inplace,concat-in-place,overlap-buffers,plan-memory",
+    2: "canonicalize,tensor-to-fused,reorder-for-memory,fold-pad,fuse-activation,lower-to-qnn,"
+       "fold-zero-point,select-kernels,bufferize,inplace,concat-in-place,overlap-buffers,"
+       "plan-memory",
 }
 
 MiB = 1 << 20

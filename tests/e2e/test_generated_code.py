@@ -32,7 +32,7 @@ from tests.e2e.test_memory_passes import Net
 from tests.tflite_writer import ModelBuilder
 
 #: `<op><TFLite operator index>_<role>`, optionally `_<n>` when a name repeats
-WEIGHT_SCHEME = re.compile(r"(?P<op>[a-z][a-z0-9_]*?)(?P<index>\d+)_(?P<role>[a-z]+)(?:_\d+)?")
+WEIGHT_SCHEME = re.compile(r"(?P<op>[a-z][a-z0-9_]*?)(?P<index>\d+)_(?P<role>[a-z]+(?:_[a-z]+)*)(?:_\d+)?")
 MAP_ROW = re.compile(r"(?P<name>\S+)\s+(?P<offset>\d+)\s+(?P<bytes>\d+)\s+(?P<live>\S+)\s+"
                      r"(?:-|(?P<source>\S+) \+ (?P<at>\d+))\s+(?P<holds>.*)")
 DEFINE = re.compile(r"#define (?P<name>buf_\w+) \(\((?P<ctype>\w+) \*\)\(arena \+ "

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from utc.compiler.ir import F32, MemRefType, Value
 from utc.dialects import fused, qnn
+from utc.passes.fold_zero_point import zero_point_bias
 from utc.passes.planning.aliasing import OVERLAP_SAFE_KERNELS, call_overlap_offset
 from utc.passes.planning.overlap import align_up, min_overlap_offset
 from utc.runtime.kernels import KERNELS
@@ -329,8 +330,13 @@ def _run_kernel(lib, name: str, case, overlap: int | None):
         fn(x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co if kind == "conv" else dm,
            kh, kw, sh, sw, dh, dw, pt, pl, -3.0e38, 3.0e38)
     else:
-        fn(x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co if kind == "conv" else dm,
-           kh, kw, sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult), ptr(shift), 1, -128, 127)
+        # the overlapped run takes the compile-time zp_bias table (-O2), the disjoint
+        # reference run sums the filter at run time: both must agree
+        zp_bias = None if overlap is None else ptr(zero_point_bias(
+            filt, (1, 2, 3) if kind == "conv" else (0, 1, 2), bias, -3))
+        fn(x_ptr, ptr(filt), ptr(bias), zp_bias, y_ptr, 1, h, w, c, ho, wo,
+           co if kind == "conv" else dm, kh, kw, sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult),
+           ptr(shift), 1, -128, 127)
     got = y_buf.view(np.uint8) if overlap is None else arena[:out_elems * item]
     return got.copy(), (1, h, w, c), (1, ho, wo, co), item
 

@@ -1,0 +1,72 @@
+"""`fold-zero-point`: precompute each int8 convolution's and fully connected layer's
+input-zero-point correction into flash.
+
+TFLite Micro computes, per output, `bias + sum over in-bounds taps of w * (x - zp)`. When
+every tap is in bounds (all outputs of a fully connected layer, interior pixels of a
+convolution) that equals `sum w * x + (bias - zp * sum w)`, and the second term depends
+on constants only: one int32 per output channel, `zp_bias`. The kernels used to compute
+`sum w` on every call, and with overlap-buffers' row-at-a-time bands on every output
+row (KWS: 17.2 M -> 21.0 M instructions on Cortex-M4); as a table in flash it costs 4
+bytes per channel and no instructions. CMSIS-NN's fully connected layer on MVE wants the
+same table (the "kernel sums" of `arm_vector_sum_s8` with the bias folded in).
+
+The table is computed modulo 2^32, as the kernels accumulate (runtime/utc_conv2d_s8.cpp
+explains why that stays bit-exact). Ops whose filter or bias is not a constant keep
+computing the sums at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from utc.compiler.ir import Module, Operation, Value
+from utc.compiler.pass_manager import Pass, register_pass
+from utc.dialects import qnn, tensor
+
+#: For each op class, the axes of its constant filter summed per output channel.
+_SUM_AXES: dict[type[Operation], tuple[int, ...]] = {
+    qnn.Conv2DOp: (1, 2, 3),  # filter [out_c, kh, kw, in_c]
+    qnn.DepthwiseConv2DOp: (0, 1, 2),  # filter [1, kh, kw, out_c]
+    qnn.FullyConnectedOp: (1,),  # weights [units, depth]
+}
+
+
+def _constant(module: Module, value: Value | None) -> np.ndarray | None:
+    op = getattr(value, "op", None)
+    if not isinstance(op, tensor.ConstantOp):
+        return None
+    return module.resource_data(op.attrs["value"])
+
+
+def zero_point_bias(filter_data: np.ndarray, axes: tuple[int, ...], bias: np.ndarray | None,
+                    input_zp: int) -> np.ndarray:
+    """`bias - input_zp * sum(filter over axes)` per output channel, wrapped to int32."""
+    sums = filter_data.astype(np.int64).sum(axis=axes)
+    total = -int(input_zp) * sums
+    if bias is not None:
+        total = total + bias.astype(np.int64).reshape(-1)
+    return ((total + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
+@register_pass
+@dataclass(frozen=True)
+class FoldZeroPoint(Pass):
+    """Precompute bias - input_zp * sum(weights) per output channel (`zp_bias`)."""
+
+    name = "fold-zero-point"
+
+    def run(self, module: Module) -> None:
+        for op in module.walk():
+            axes = _SUM_AXES.get(type(op))
+            if axes is None or "zp_bias" in op.attrs:
+                continue
+            field = "weights" if isinstance(op, qnn.FullyConnectedOp) else "filter"
+            weights = _constant(module, op.operand(field))
+            bias_value = op.operand("bias")
+            bias = _constant(module, bias_value)
+            if weights is None or (bias_value is not None and bias is None):
+                continue
+            table = zero_point_bias(weights, axes, bias, op.attrs["input_zp"])
+            base = op.attrs["mult"].name.rsplit(".", 1)[0]
+            op.attrs["zp_bias"] = module.add_resource(f"{base}.zp_bias", table)
