@@ -157,6 +157,7 @@ class CallContext:
     field_types: dict  # field name -> MemRefType (a list for a variadic field)
     res: dict  # resource name -> C array name
     table_sizes: dict  # resource name -> elements
+    scratch_buffer: tuple[str, int] = ("NULL", 0)  # C expression and bytes
 
     def field(self, name: str):
         return self.fields[name]
@@ -186,6 +187,9 @@ class CallContext:
     def table_len(self, ref: ResourceRef) -> int:
         return self.table_sizes[ref.name]
 
+    def scratch(self) -> tuple[str, int]:
+        return self.scratch_buffer
+
 
 def _table_decl(arg: Arg, values: list) -> str:
     """The array an argument points to, declared before the call: `static const` (in
@@ -206,7 +210,8 @@ def render_call(kernel: Kernel, ctx: CallContext, width: int = 100) -> str:
     for arg in kernel.args:
         value = arg.value(ctx)
         if isinstance(value, Pointee):
-            decls.append(f"static const {value.ctype} {arg.name} = {value.literal};")
+            decls.append(f"static const {value.ctype} {arg.name} = {value.literal};" if value.static
+                         else f"{value.ctype} {arg.name} = {value.literal};")
             args.append(f"&{arg.name}")
         elif isinstance(value, list):
             decls.append(_table_decl(arg, value))
@@ -371,6 +376,7 @@ class Emitter:
         operands = call.operand_values
         ins, rest = operands[:n_in], operands[n_in:]
         outs = [v for v in rest if not v.op.attrs.get("scratch")]
+        scratch = [v for v in rest if v.op.attrs.get("scratch")]
         fields: dict = {}
         field_types: dict = {}
         for key, value in kernel.fields(ins, outs).items():
@@ -390,8 +396,9 @@ class Emitter:
         except ValueError as e:
             raise CompileError(f"emit-cpp: {call.where()}: {e}") from None
         return CallContext(kernel=kernel, op_class=op_class, attrs=attrs, fields=fields,
-                           field_types=field_types,
-                           res=self.weight_names, table_sizes=sizes)
+                           field_types=field_types, res=self.weight_names, table_sizes=sizes,
+                           scratch_buffer=(self.expr(scratch[0]), scratch[0].type.byte_size)
+                           if scratch else ("NULL", 0))
 
     def render_call(self, call: buf.CallOp) -> str:
         return render_call(self.kernel_of(call), self.call_context(call))
@@ -504,7 +511,9 @@ class Emitter:
             "buffers": self.ordered_buffers(),
             "memory_map": self.memory_map(),
             "weights": self.weights(),
-            "headers": [f for f in files if f.endswith(".h") and f != "utc_runtime.h"],
+            "headers": [f for f in files if f.endswith(".h") and f != "utc_runtime.h"]
+            + sorted({h for k in kernels for h in k.includes}),
+            "cmsis_nn": any(k.library == "cmsis-nn" for k in kernels),
             "sources": sorted(f for f in files if f.endswith(".cpp")),
         }
         ctx["weight_bytes"] = sum(w["bytes"] for w in ctx["weights"])

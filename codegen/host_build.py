@@ -34,12 +34,19 @@ def host_compiler() -> str:
     raise UtcError("no host C++ compiler found (set CXX, or install g++)")
 
 
+def uses_cmsis_nn(out_dir: Path) -> bool:
+    """Whether the generated folder calls CMSIS-NN (its CMakeLists.txt says so)."""
+    cmake = out_dir / "CMakeLists.txt"
+    return cmake.is_file() and "CMSIS_NN_PATH" in cmake.read_text()
+
+
 def build_runner(out_dir: Path, name: str, num_inputs: int, num_outputs: int,
                  build_dir: Path, extra_flags: Sequence[str] = ()) -> Path:
     """Compile the generated sources and a runner main into `build_dir/runner`.
 
     `extra_flags` follow the default flags (so `-O0` overrides `-O2`) on every compile
-    and are repeated on the link."""
+    and are repeated on the link. A folder that calls CMSIS-NN is linked against the
+    library's portable C build from $CMSIS_NN_PATH (codegen/cmsis_nn_lib.py)."""
     templates = Path(__file__).resolve().parent / "templates"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)),
                              trim_blocks=True, lstrip_blocks=True,
@@ -51,6 +58,14 @@ def build_runner(out_dir: Path, name: str, num_inputs: int, num_outputs: int,
     sources = sorted(out_dir.glob("*.cpp")) + [runner_src]
     cxx = host_compiler()
     flags = CXX_FLAGS + list(extra_flags) + [f"-I{out_dir}"]
+    libraries: list[str] = []
+    if uses_cmsis_nn(out_dir):
+        from utc.codegen import cmsis_nn_lib
+
+        root = cmsis_nn_lib.cmsis_nn_root()
+        flags.append(f"-I{root / 'Include'}")
+        cc, ar = cmsis_nn_lib.host_tools()
+        libraries.append(str(cmsis_nn_lib.build_library(cc, ar, ["-O2"], root)))
 
     def compile_one(src: Path) -> Path:
         obj = build_dir / (src.stem + ".o")
@@ -64,7 +79,7 @@ def build_runner(out_dir: Path, name: str, num_inputs: int, num_outputs: int,
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         objects = list(pool.map(compile_one, sources))
     exe = build_dir / "runner"
-    proc = subprocess.run([cxx, *extra_flags, *objects, "-o", str(exe)],
+    proc = subprocess.run([cxx, *extra_flags, *objects, *libraries, "-o", str(exe)],
                           capture_output=True, text=True)
     if proc.returncode:
         raise UtcError(f"host link failed: {proc.stderr.strip().splitlines()[0]}")

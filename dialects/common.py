@@ -36,8 +36,9 @@ def same_element(op: Operation, *fields: str) -> None:
         raise op.error(f"element types must match: {', '.join(str(t) for t in types)}")
 
 
-#: Attributes `select-kernels` adds to any op it assigns a kernel to.
-KERNEL_ATTRS = {"kernel": str, "scratch": int}
+#: Set by select-kernels on every op it assigns a kernel to: the kernel, its scratch
+#: bytes, and why a preferred library's kernel was not chosen (`kernel_note`).
+KERNEL_ATTRS = {"kernel": str, "scratch": int, "kernel_note": str}
 
 
 def check_pads(op: Operation, key: str = "pad") -> None:

@@ -1,9 +1,21 @@
 """`select-kernels`: bind every compute op to a kernel from the kernel table.
 
 The table (`runtime/kernels.py`) lists, per op class and dtype, the kernels that can run
-it, with their constraints and scratch-buffer sizes; the first applicable row wins. The
-choice and the scratch size are recorded on the op (`kernel`, `scratch`), so the
-decision is visible in the IR and can be overridden by a later pass or by hand.
+it, with their constraints and scratch sizes for the target. Which library is preferred
+is the `kernels` option:
+
+- `reference`: utc's own kernels only;
+- `cmsis-nn`: CMSIS-NN's kernel wherever its constraints hold on the target, utc's
+  elsewhere (float32, ops CMSIS-NN lacks, shapes its functions refuse);
+- `auto`: `cmsis-nn` on Cortex-M targets, where CMSIS-NN's DSP and Helium paths are what
+  makes it fast; `reference` on the host, where CMSIS-NN runs its portable C path and
+  utc's kernels are the faster ones.
+
+Among the preferred library's kernels the first applicable row wins; then the other
+library's. The choice and the scratch size are recorded on the op (`kernel`, `scratch`),
+and when a preferred kernel was passed over, why (`kernel_note`: "arm_convolve_s8:
+dilation 2 is not supported"), so the decision is visible in the IR and the report and
+can be overridden by a later pass or by hand.
 """
 
 from __future__ import annotations
@@ -11,9 +23,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from utc.compiler.errors import CompileError
-from utc.compiler.ir import Module
+from utc.compiler.ir import Module, Operation
 from utc.compiler.pass_manager import Pass, register_pass
-from utc.runtime.kernels import KERNELS, needs_kernel, op_dtype
+from utc.runtime.kernels import KERNELS, Kernel, needs_kernel, op_dtype
+from utc.runtime.targets import TARGETS, Target
+
+CHOICES = ("auto", "cmsis-nn", "reference")
+
+
+def preferred_libraries(kernels: str, target: Target) -> tuple[str, ...]:
+    """The libraries to try, in order, for a `kernels` choice on `target`."""
+    if kernels == "reference" or (kernels == "auto" and target.name == "host"):
+        return ("utc",)
+    return ("cmsis-nn", "utc")
+
+
+def candidates(op: Operation, library: str) -> list[Kernel]:
+    return [k for k in KERNELS if k.library == library and isinstance(op, k.op)
+            and k.dtype in (op_dtype(op), "any")]
 
 
 @register_pass
@@ -22,29 +49,43 @@ class SelectKernels(Pass):
     """Choose a kernel (and its scratch size) for every compute op."""
 
     name = "select-kernels"
-    backend: str = "reference"
+    kernels: str = "reference"
+    target: str = "host"
 
     def __post_init__(self) -> None:
-        if self.backend not in ("reference",):
-            raise ValueError(f"unknown kernel backend '{self.backend}' (available: reference)")
+        if self.kernels not in CHOICES:
+            raise ValueError(f"unknown kernels '{self.kernels}' (choices: {', '.join(CHOICES)})")
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target '{self.target}' (targets: {', '.join(TARGETS)})")
 
     def run(self, module: Module) -> None:
+        target = TARGETS[self.target]
+        libraries = preferred_libraries(self.kernels, target)
         for op in module.walk():
             if not needs_kernel(op) or "kernel" in op.attrs:
                 continue
-            reasons = []
-            for kernel in KERNELS:
-                if not isinstance(op, kernel.op) or kernel.dtype not in (op_dtype(op), "any"):
-                    continue
-                reason = kernel.constraint(op)
-                if reason:
+            passed_over: list[str] = []  # why each earlier library's kernels did not fit
+            chosen = None
+            for library in libraries:
+                reasons = []
+                for kernel in candidates(op, library):
+                    reason = kernel.constraint(op, target)
+                    if not reason:
+                        chosen = kernel
+                        break
                     reasons.append(f"{kernel.name}: {reason}")
-                    continue
-                op.attrs["kernel"] = kernel.name
-                scratch = kernel.scratch(op)
-                if scratch:
-                    op.attrs["scratch"] = scratch
-                break
-            else:
-                why = "; ".join(reasons) if reasons else f"no {op_dtype(op)} kernel implements it"
+                if chosen is not None:
+                    break
+                passed_over += reasons
+            if chosen is None:
+                why = ("; ".join(passed_over) if passed_over
+                       else f"no {op_dtype(op)} kernel implements it")
                 raise CompileError(f"{self.name}: no kernel for {op.where()} ({why})")
+            op.attrs["kernel"] = chosen.name
+            for key in chosen.unused(target):
+                op.attrs.pop(key, None)
+            scratch = chosen.scratch(op, target)
+            if scratch:
+                op.attrs["scratch"] = scratch
+            if passed_over:
+                op.attrs["kernel_note"] = "; ".join(passed_over)

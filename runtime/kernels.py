@@ -29,6 +29,8 @@ from utc.compiler.ir import Operation, Value, is_quantized
 from utc.compiler.ir.types import format_f32
 from utc.dialects import func, fused, qnn, slice_math, tensor
 
+from .targets import Target
+
 #: The buffers of one call by the field names of the kernel's op ('input', 'filter',
 #: 'bias', 'lhs', 'output', ...): a Value, a list for a variadic field, None when absent.
 Fields = dict[str, "Value | list[Value] | None"]
@@ -91,8 +93,11 @@ class Kernel:
     summary: str
     #: The C parameters in order, as the header declares them (see `Arg`).
     args: tuple[Arg, ...] = ()
-    constraint: Callable[[Operation], str | None] = lambda op: None  # why not applicable
-    scratch: Callable[[Operation], int] = lambda op: 0
+    #: Why the kernel cannot run this op on this target (None: it can). The docstring of
+    #: the function is the constraint's text in SUPPORTED_OPS.md.
+    constraint: Callable[[Operation, Target], str | None] = lambda op, target: None
+    #: Bytes of scratch memory one call needs on the target (a planned arena interval).
+    scratch: Callable[[Operation, Target], int] = lambda op, target: 0
     #: Operand fields whose buffer the output may reuse (an input of exactly the output's
     #: shape and bytes, `passes/planning/aliasing.py`): the kernel writes each output
     #: element after reading every input element it depends on, and reads an input of the
@@ -106,6 +111,16 @@ class Kernel:
     overlap: bool = False
     #: Multiply-accumulates of one call (the report's MAC column, instructions/MAC).
     cost: CostFn = per_output
+    #: Whose kernel it is: "utc" (runtime/, copied into out/) or "cmsis-nn" (the external
+    #: library at CMSIS_NN_PATH, linked, never copied).
+    library: str = "utc"
+    #: Headers the generated NAME.cpp includes for it besides its own files' (a library's
+    #: API header).
+    includes: tuple[str, ...] = ()
+    #: Compile-time tables of the op this kernel does not read on the target (CMSIS-NN's
+    #: convolutions compute their own zero-point sums): select-kernels drops them, so
+    #: they take no flash.
+    unused: Callable[[Target], tuple[str, ...]] = lambda target: ()
 
     @property
     def op_class(self) -> type[Operation]:
@@ -173,13 +188,19 @@ class CallView(Protocol):
     def table_len(self, ref: Any) -> int:
         """Elements of that table."""
 
+    def scratch(self) -> tuple[str, int]:
+        """The C expression and bytes of the call's scratch buffer ("NULL", 0 if none)."""
+
 
 @dataclass(frozen=True)
 class Pointee:
-    """An argument passed by address to a `static const` scalar (`const void *pad_value`)."""
+    """An argument passed by address to a value declared before the call: a `static const`
+    one in flash (`const void *pad_value`, a CMSIS-NN parameter struct), or with
+    `static=False` a local (a struct holding arena addresses, which are not constants)."""
 
     ctype: str
     literal: str
+    static: bool = True
 
 
 #: What a value function returns: a C expression (`str`), an integer, a list (the
@@ -415,7 +436,8 @@ _MOVE = _files("utc_data_movement")
 _ACT_F32 = _files("utc_elementwise_f32", "utc_activation_f32")
 
 
-def _same_shapes_or_broadcast(op: Operation) -> str | None:
+def _same_shapes_or_broadcast(op: Operation, target: Target) -> str | None:
+    """Inputs of at most 6 dimensions (TFLite broadcasting)."""
     if op.operand("lhs").type.rank > 6 or op.operand("rhs").type.rank > 6:
         return "more than 6 dimensions"
     return None
@@ -596,6 +618,11 @@ KERNELS: list[Kernel] = [
            args=(*_io(_F32, _F32), *_SOFTMAX_ROWS,
                  Arg("beta", "float", lambda c: f32_literal(c.attrs["beta"])))),
 ]
+
+# CMSIS-NN's records are built from this module's argument helpers (runtime/cmsis_nn.py)
+from .cmsis_nn import CMSIS_NN_KERNELS  # noqa: E402
+
+KERNELS += CMSIS_NN_KERNELS
 
 #: kernel name -> record
 KERNELS_BY_NAME: dict[str, Kernel] = {k.name: k for k in KERNELS}

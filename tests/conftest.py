@@ -18,3 +18,16 @@ def shared_model(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} not present (the shared models folder is only beside CI checkouts)")
     return path
+
+#: CMSIS-NN for tests, CI and benchmarks: $CMSIS_NN_PATH, else the pinned copy in
+#: ../shared/third_party (never vendored). Set here, so every test (and every `utc` the
+#: tests start) finds it the way a user's environment would.
+CMSIS_NN = Path(os.environ.get("CMSIS_NN_PATH", REPO.parent / "shared" / "third_party" / "CMSIS-NN"))
+os.environ.setdefault("CMSIS_NN_PATH", str(CMSIS_NN))
+
+
+def cmsis_nn_root() -> Path:
+    """The CMSIS-NN source tree; skip visibly when it is absent (it is beside CI)."""
+    if not (CMSIS_NN / "Include" / "arm_nnfunctions.h").is_file():
+        pytest.skip(f"{CMSIS_NN} not present (set CMSIS_NN_PATH to a CMSIS-NN checkout)")
+    return CMSIS_NN

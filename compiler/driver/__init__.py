@@ -84,10 +84,14 @@ C_CXX_KEYWORDS = frozenset("""
 """.split())
 
 
-def pipeline_for(opt_level: int, kernels: str = "reference") -> str:
+def pipeline_for(opt_level: int, kernels: str = "reference", target: str = "host") -> str:
+    """The named pipeline of `opt_level`, its kernel selection set for `kernels` on
+    `target` (the only passes that depend on them)."""
     text = PIPELINES[opt_level]
-    if kernels != "reference":
-        text = text.replace("select-kernels", f"select-kernels{{backend={kernels}}}")
+    options = [f"{k}={v}" for k, v, default in (("kernels", kernels, "reference"),
+                                                 ("target", target, "host")) if v != default]
+    if options:
+        text = text.replace("select-kernels", f"select-kernels{{{','.join(options)}}}")
     return text
 
 
@@ -319,7 +323,7 @@ def _remove_created(path: Path, base: Path) -> None:
 
 def compile_model(model_path: str | Path, out_dir: str | Path, name: str = "model",
                   opt_level: int = 2, pipeline: str | None = None,
-                  kernels: str = "reference",
+                  kernels: str = "reference", target: str = "host",
                   inst: Instrumentation | None = None,
                   max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
                   max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
@@ -333,7 +337,7 @@ def compile_model(model_path: str | Path, out_dir: str | Path, name: str = "mode
     check_c_name(name)
     load_builtin_passes()
     inst = inst or Instrumentation()
-    text = pipeline or pipeline_for(opt_level, kernels)
+    text = pipeline or pipeline_for(opt_level, kernels, target)
     passes = parse_pipeline(text)  # reject a bad pipeline before any work
     check_model_file(model_path, max_model_bytes)
     with staged_output(out_dir) as staging:

@@ -150,6 +150,7 @@ def _add_model_limit(p: argparse.ArgumentParser) -> None:
 
 def _add_compile_options(p: argparse.ArgumentParser) -> None:
     from utc.compiler.driver import DEFAULT_MAX_ARENA_BYTES, DEFAULT_MAX_WEIGHT_BYTES
+    from utc.runtime.targets import TARGETS
 
     level = p.add_mutually_exclusive_group()
     for n in (0, 1, 2):
@@ -157,8 +158,12 @@ def _add_compile_options(p: argparse.ArgumentParser) -> None:
                            help=f"optimization level {n}" + (" (default)" if n == 2 else ""))
     p.set_defaults(opt=2)
     p.add_argument("--pipeline", help="explicit pass pipeline (overrides -O)")
-    p.add_argument("--kernels", default="reference", choices=["reference"],
-                   help="kernel library for the generated code")
+    p.add_argument("--kernels", default="auto", choices=["auto", "cmsis-nn", "reference"],
+                   help="kernel library: CMSIS-NN where its constraints hold on the target, "
+                   "utc's reference kernels elsewhere (cmsis-nn), utc's only (reference), or "
+                   "CMSIS-NN on Cortex-M targets and reference on the host (auto, default)")
+    p.add_argument("--target", default="host", choices=list(TARGETS),
+                   help="the processor the code is for (default host)")
     p.add_argument("--max-arena-bytes", type=_byte_count, default=DEFAULT_MAX_ARENA_BYTES,
                    metavar="N", help="refuse a model whose arena needs more than N bytes "
                    f"(default {DEFAULT_MAX_ARENA_BYTES})")
@@ -196,7 +201,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     check_c_name(args.name)
     inst = _instrumentation(args)
     result = compile_model(args.model, args.output, name=args.name, opt_level=args.opt,
-                           pipeline=args.pipeline, kernels=args.kernels, inst=inst,
+                           pipeline=args.pipeline, kernels=args.kernels, target=args.target,
+                           inst=inst,
                            **_limits(args))
     fn = _main(result.module)
     print(f"utc: wrote {len(result.files)} files to {printable(args.output)} "
@@ -254,7 +260,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="utc-run-") as tmp:
         out = Path(tmp) / "out"
         result = compile_model(args.model, out, name="model", opt_level=args.opt,
-                               pipeline=args.pipeline, kernels=args.kernels, **_limits(args))
+                               pipeline=args.pipeline, kernels=args.kernels,
+                               target=args.target, **_limits(args))
         in_specs, out_specs = io_specs(result.module)
         if args.input:
             if len(args.input) != len(in_specs):

@@ -25,9 +25,13 @@ def render() -> str:
         r = OP_TABLE[name]
         lines.append(f"| {name} | {r.versions[0]}-{r.versions[1]} | {', '.join(r.dtypes)} | "
                      f"{r.summary} | {r.constraints or '-'} |")
-    lines += ["", "## Kernels", "", "| kernel | dtype | what |", "| --- | --- | --- |"]
+    lines += ["", "## Kernels", "",
+              "`--kernels cmsis-nn` (and `auto` on Cortex-M targets) tries the CMSIS-NN rows",
+              "for an op first, in this order, then utc's own; `reference` uses utc's only.",
+              "", "| kernel | library | dtype | what | when |", "| --- | --- | --- | --- | --- |"]
     for k in KERNELS:
-        lines.append(f"| `{k.name}` | {k.dtype} | {k.summary} |")
+        when = " ".join((k.constraint.__doc__ or "").split()) or "always"
+        lines.append(f"| `{k.name}` | {k.library} | {k.dtype} | {k.summary} | {when} |")
     return "\n".join(lines) + "\n"
 
 

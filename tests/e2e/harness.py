@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from utc.codegen import cmsis_nn_lib
+from utc.codegen.host_build import uses_cmsis_nn
 from utc.compiler.driver import compile_model
 from utc.compiler.ir import Module
 from utc.dialects import buf
@@ -77,9 +79,12 @@ def io_of(module: Module):
 
 
 def compile_and_build(model: Path, work: Path, name: str = "m", opt_level: int = 2,
-                      pipeline: str | None = None) -> Compiled:
+                      pipeline: str | None = None, kernels: str = "reference") -> Compiled:
+    """Compile for the host with `kernels` ("cmsis-nn": CMSIS-NN's portable C path, linked
+    from CMSIS_NN_PATH) and build with a C test main."""
     out = work / "out"
-    result = compile_model(model, out, name=name, opt_level=opt_level, pipeline=pipeline)
+    result = compile_model(model, out, name=name, opt_level=opt_level, pipeline=pipeline,
+                           kernels=kernels)
     assert_memory_plan(result.module)  # the IR-level plan checker runs in every e2e test
     ins, outs = io_of(result.module)
     main_c = work / "main.c"
@@ -91,14 +96,19 @@ def compile_and_build(model: Path, work: Path, name: str = "m", opt_level: int =
             .replace("@OUTBYTES@", ", ".join(map(str, nbytes(outs)))))
     main_c.write_text(text)
     objs = []
+    includes, libraries = [f"-I{out}"], []
+    if uses_cmsis_nn(out):
+        root = cmsis_nn_lib.cmsis_nn_root()
+        includes.append(f"-I{root / 'Include'}")
+        libraries.append(str(cmsis_nn_lib.build_library(*cmsis_nn_lib.host_tools(), ["-O2"], root)))
     for src in sorted(out.glob("*.cpp")):
         obj = work / (src.stem + ".o")
         subprocess.run(["g++", "-std=c++11", "-O2", "-Wall", "-Wextra", "-Werror", "-fno-exceptions",
-                        "-fno-rtti", f"-I{out}", "-c", str(src), "-o", str(obj)], check=True)
+                        "-fno-rtti", *includes, "-c", str(src), "-o", str(obj)], check=True)
         objs.append(obj)
     main_o = work / "main.o"
     subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{out}", "-c",
                     str(main_c), "-o", str(main_o)], check=True)
     exe = work / "model_test"
-    subprocess.run(["g++", str(main_o), *map(str, objs), "-o", str(exe)], check=True)
+    subprocess.run(["g++", str(main_o), *map(str, objs), *libraries, "-o", str(exe)], check=True)
     return Compiled(result.module, exe, ins, outs)

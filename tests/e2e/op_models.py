@@ -100,12 +100,12 @@ def conv_like(op: str, x_shape: Sequence[int], w_shape: Sequence[int], out_shape
 
 def check_against_oracle(model: bytes, tmp_path: Path, samples: int = 8, oracle: str = "tflm",
                          opt_level: int = 2, rtol: float = 1e-5, seed: int = 0,
-                         float_scale: float = 3.0) -> None:
+                         float_scale: float = 3.0, kernels: str = "reference") -> None:
     """Compile with utc, build with the host compiler, run `samples` seeded random inputs
     and compare every output with TFLite Micro (bit-exact for integers) or LiteRT."""
     path = tmp_path / "model.tflite"
     path.write_bytes(model)
-    compiled = compile_and_build(path, tmp_path, opt_level=opt_level)
+    compiled = compile_and_build(path, tmp_path, opt_level=opt_level, kernels=kernels)
     rng = np.random.default_rng(seed)
     batch = [random_inputs(model, rng, float_scale) for _ in range(samples)]
     runner = TflmRunner(model) if oracle == "tflm" else LiteRTRunner(model)

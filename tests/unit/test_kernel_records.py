@@ -14,7 +14,12 @@ import pytest
 from utc.runtime import RUNTIME_DIR
 from utc.runtime.kernels import KERNELS, KERNELS_BY_NAME, Kernel
 
+from tests.conftest import cmsis_nn_root
+
 _PROTOTYPE = re.compile(r"\bvoid\s+(utc_\w+)\s*\(([^)]*)\)\s*;")
+_CMSIS_PROTOTYPE = re.compile(r"\b(?:void|arm_cmsis_nn_status)\s+(arm_\w+)\s*\(([^)]*)\)\s*;")
+UTC_KERNELS = [k for k in KERNELS if k.library == "utc"]
+CMSIS_NN_KERNELS = [k for k in KERNELS if k.library == "cmsis-nn"]
 
 
 def _normalise(ctype: str) -> str:
@@ -46,7 +51,7 @@ def test_parser_reads_a_prototype() -> None:
     assert _parse_parameter("int32_t size") == ("int32_t", "size")
 
 
-@pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.name)
+@pytest.mark.parametrize("kernel", UTC_KERNELS, ids=lambda k: k.name)
 def test_record_matches_its_header(kernel: Kernel) -> None:
     headers = [f for f in kernel.files if f.endswith(".h")]
     declared = {}
@@ -63,8 +68,20 @@ def test_every_declared_kernel_has_a_record() -> None:
     assert sorted(set(header_prototypes()) - set(KERNELS_BY_NAME)) == []
 
 
+@pytest.mark.parametrize("kernel", CMSIS_NN_KERNELS, ids=lambda k: k.name)
+def test_cmsis_nn_record_matches_the_library_header(kernel: Kernel) -> None:
+    """The CMSIS-NN records against arm_nnfunctions.h of the tree at CMSIS_NN_PATH."""
+    header = cmsis_nn_root() / "Include" / "arm_nnfunctions.h"
+    text = re.sub(r"/\*.*?\*/|//[^\n]*", "", header.read_text(), flags=re.S)
+    declared = dict(_CMSIS_PROTOTYPE.findall(text))
+    assert kernel.name in declared, f"arm_nnfunctions.h does not declare {kernel.name}"
+    prototype = [_parse_parameter(p) for p in declared[kernel.name].split(",")]
+    assert [(_normalise(a.ctype), a.name) for a in kernel.args] == prototype
+    assert kernel.includes == ("arm_nnfunctions.h",) and kernel.files == ()
+
+
 def test_record_files_exist_and_names_follow_the_rule() -> None:
-    for kernel in KERNELS:
+    for kernel in UTC_KERNELS:
         for f in kernel.files:
             assert (RUNTIME_DIR / f).is_file(), f"{kernel.name}: missing {f}"
         suffix = {"int8": "_s8", "int16": "_s16", "float32": "_f32", "any": ""}[kernel.dtype]

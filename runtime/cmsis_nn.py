@@ -1,0 +1,462 @@
+"""Kernel records for CMSIS-NN, the second kernel family: Arm's optimised int8 kernels for
+Cortex-M (DSP and Helium paths), linked from `CMSIS_NN_PATH`, never copied.
+
+utc knows every shape and constant at compile time, so instead of CMSIS-NN's run-time
+wrappers (`arm_convolve_wrapper_s8` picks a function by the shapes on every call) each
+record is one specialised function with the wrapper's selection rule as its constraint,
+tried in the wrapper's order; parameter structs are `static const` data in flash, and
+the scratch size is the function's `*_get_buffer_size*` formula for the target's code
+path (generic C, DSP or MVE; `runtime/targets.py`), planned as an arena interval. What
+TFLite Micro computes in `Prepare` is precomputed too: the fully connected layer's
+kernel sums with the bias folded in, which the Helium path reads from its context
+buffer, are fold-zero-point's `zp_bias` table in flash instead of arena scratch.
+
+CMSIS-NN follows TFLite Micro's reference arithmetic (double rounding, TFLite's
+per-channel multipliers and shifts), so the qnn ops' constants are passed unchanged; the
+bit-exactness is what tests/e2e/test_cmsis_nn.py checks against TFLite Micro on every
+shared model and operator variant.
+
+Sources: the CMSIS-NN headers (`arm_nnfunctions.h`, `arm_nn_types.h`) for the API and
+the `Source/*/arm_*_get_buffer_sizes_s8.c` files for the scratch formulas (facts, not
+code, carried over).
+"""
+
+from __future__ import annotations
+
+import math
+
+from utc.compiler.ir import Operation, PerAxisQuantizedType
+from utc.dialects import qnn
+
+from .kernels import (
+    Arg,
+    CallView,
+    Kernel,
+    Pointee,
+    conv_macs,
+    depthwise_macs,
+    fully_connected_macs,
+    per_output,
+    pool_ops,
+)
+from .targets import Target
+
+LIBRARY = "cmsis-nn"
+_HEADERS = ("arm_nnfunctions.h",)
+
+
+def _align(n: int, to: int) -> int:
+    return (n + to - 1) // to * to
+
+
+# ---- facts about the op, as CMSIS-NN's dims see them ------------------------------------
+def _geometry(op: Operation) -> dict[str, int]:
+    """Input [n, h, w, c], filter [_, kh, kw, _], output [_, oh, ow, oc] and the window
+    parameters (CMSIS-NN's `cmsis_nn_tile` is {w, h}; padding is top/left only: the
+    output size implies the rest, as in TFLite Micro)."""
+    x = op.operand("input").type.shape
+    f = op.operand("filter").type.shape
+    y = op.result.type.shape
+    sh, sw = op.attrs["stride"]
+    dh, dw = op.attrs["dilation"]
+    pad = op.attrs["pad"]
+    return {"n": x[0], "h": x[1], "w": x[2], "c": x[3], "kh": f[1], "kw": f[2],
+            "oh": y[1], "ow": y[2], "oc": y[3], "sh": sh, "sw": sw, "dh": dh, "dw": dw,
+            "pt": pad[0], "pl": pad[2]}
+
+
+def _is_1x1(g: dict[str, int]) -> bool:
+    return g["pt"] == 0 and g["pl"] == 0 and g["kh"] == 1 and g["kw"] == 1 \
+        and g["dh"] == 1 and g["dw"] == 1
+
+
+def _is_1_x_n(g: dict[str, int]) -> bool:
+    return g["h"] == 1 and g["dw"] == 1 and g["kh"] == 1 and (g["sw"] * g["c"]) % 4 == 0
+
+
+def _int8_zero_points(op: Operation, target: Target) -> str | None:
+    for key in ("input_zp", "output_zp"):
+        if not -128 <= op.attrs[key] <= 127:
+            return f"{key} {op.attrs[key]} outside the int8 range"
+    return None
+
+
+# ---- scratch formulas (arm_*_get_buffer_size*) --------------------------------------------
+def convolve_s8_scratch(g: dict[str, int], target: Target) -> int:
+    """arm_convolve_s8: two int16 im2col columns (DSP/generic), four 16-byte-lane int8
+    columns (MVE)."""
+    cols = g["kh"] * g["kw"] * g["c"]
+    if target.mve:
+        return 4 * ((cols + 15) // 16) * 16
+    return 2 * _align(cols, 4) * 2
+
+
+def convolve_1_x_n_scratch(g: dict[str, int], target: Target) -> int:
+    """arm_convolve_1_x_n_s8: arm_convolve_s8's size, except on MVE where it keeps one
+    padded input row segment."""
+    if not target.mve:
+        return convolve_s8_scratch(g, target)
+    total_pad = (g["ow"] - 1) * g["sw"] + g["kw"] - g["w"]
+    asym = total_pad % 2
+    pad, stride = g["pl"], g["sw"]
+    right = max(1, (pad + asym + stride - 1) // stride) if pad + asym != 0 else 0
+    left = max(1, (pad + stride - 1) // stride) if pad != 0 else 0
+    middle = max(g["ow"] - (right + left), 0)
+    if right + middle + left != g["ow"]:
+        return convolve_s8_scratch(g, target)
+    pad_left = pad * g["c"]
+    pad_right = right * g["c"] if asym else pad_left
+    left_elems = g["kw"] * g["c"]
+    return max(left_elems + pad_left, left_elems - g["c"] + pad_right)
+
+
+def convolve_1x1_fast_scratch(g: dict[str, int], target: Target) -> int:
+    """arm_convolve_1x1_s8_fast: none with GCC; Arm Compiler 6 builds of the DSP path use
+    two int16 columns, which utc reserves too, so the folder builds with either."""
+    return 2 * g["c"] * 2 if target.dsp and not target.mve else 0
+
+
+def depthwise_opt_scratch(g: dict[str, int], target: Target) -> int:
+    """arm_depthwise_conv_s8_opt: an int16 im2col of all channels (DSP), 4 x 124-channel
+    blocks (MVE), none on the generic path."""
+    if target.mve:
+        return 4 * 124 * g["kw"] * g["kh"]
+    if target.dsp:
+        return g["c"] * g["kw"] * g["kh"] * 2
+    return 0
+
+
+# ---- arguments ----------------------------------------------------------------------------
+def _dims(name: str, fn) -> Arg:
+    def value(c: CallView) -> Pointee:
+        n, h, w, ch = fn(c)
+        return Pointee("cmsis_nn_dims", f"{{{n}, {h}, {w}, {ch}}}")
+
+    return Arg(name, "const cmsis_nn_dims *", value)
+
+
+def _context(buffer=None) -> Arg:
+    """The scratch buffer (arena) or, with `buffer`, a compile-time table in flash that
+    the kernel reads through its context (cast: the struct's pointer is not const)."""
+    def value(c: CallView) -> Pointee:
+        if buffer is not None:
+            expr, size = buffer(c)
+        else:
+            expr, size = c.scratch()
+        if expr == "NULL":
+            return Pointee("cmsis_nn_context", "{NULL, 0}")
+        # a local: the pointer (an arena address, or a flash table cast to the struct's
+        # non-const pointer) is not a constant expression for a static
+        return Pointee("cmsis_nn_context", f"{{(void *){expr}, {size}}}", static=False)
+
+    return Arg("ctx", "const cmsis_nn_context *", value)
+
+
+def _tile(a: int, b: int) -> str:
+    return f"{{{a}, {b}}}"
+
+
+def _act(c: CallView) -> str:
+    lo, hi = c.attrs["act"]
+    return _tile(lo, hi)
+
+
+def _conv_params(c: CallView) -> Pointee:
+    a = c.attrs
+    sh, sw = a["stride"]
+    dh, dw = a["dilation"]
+    return Pointee("cmsis_nn_conv_params",
+                   f"{{{-a['input_zp']}, {a['output_zp']}, {_tile(sw, sh)}, "
+                   f"{_tile(a['pad'][2], a['pad'][0])}, {_tile(dw, dh)}, {_act(c)}}}")
+
+
+def _dw_params(c: CallView) -> Pointee:
+    a = c.attrs
+    sh, sw = a["stride"]
+    dh, dw = a["dilation"]
+    return Pointee("cmsis_nn_dw_conv_params",
+                   f"{{{-a['input_zp']}, {a['output_zp']}, {a['depth_multiplier']}, "
+                   f"{_tile(sw, sh)}, {_tile(a['pad'][2], a['pad'][0])}, {_tile(dw, dh)}, "
+                   f"{_act(c)}}}")
+
+
+def _per_channel(c: CallView) -> Pointee:
+    return Pointee("cmsis_nn_per_channel_quant_params",
+                   f"{{(int32_t *){c.table(c.attrs['mult'])}, "
+                   f"(int32_t *){c.table(c.attrs['shift'])}}}")
+
+
+def _nhwc(field: str):
+    return lambda c: c.shape(field)
+
+
+def _conv_args(params: str, params_type: str, params_fn, filter_dims, upscale: bool = False
+               ) -> tuple[Arg, ...]:
+    out = (
+        _context(),
+        Arg(params, f"const {params_type} *", params_fn),
+        Arg("quant_params", "const cmsis_nn_per_channel_quant_params *", _per_channel),
+        _dims("input_dims", _nhwc("input")),
+        Arg("input_data", "const int8_t *", lambda c: c.field("input")),
+        _dims("filter_dims", filter_dims),
+        Arg("filter_data", "const int8_t *", lambda c: c.field("filter")),
+        _dims("bias_dims", lambda c: (1, 1, 1, c.shape("output")[3])),
+        Arg("bias_data", "const int32_t *", lambda c: c.field("bias")),
+    )
+    if upscale:
+        out += (Arg("upscale_dims", "const cmsis_nn_dims *", lambda c: "NULL"),)
+    return out + (_dims("output_dims", _nhwc("output")),
+                  Arg("output_data", "int8_t *", lambda c: c.field("output")))
+
+
+_CONV = lambda upscale=False: _conv_args(  # noqa: E731
+    "conv_params", "cmsis_nn_conv_params", _conv_params, _nhwc("filter"), upscale)
+_DW = _conv_args("dw_conv_params", "cmsis_nn_dw_conv_params", _dw_params,
+                 lambda c: (1, *c.shape("filter")[1:3], c.shape("output")[3]))
+
+
+# ---- constraints --------------------------------------------------------------------------
+def _conv_1x1_fast(op: Operation, target: Target) -> str | None:
+    """1x1 filter, no padding, stride 1, dilation 1."""
+    g = _geometry(op)
+    if not _is_1x1(g):
+        return "not a 1x1 unpadded undilated convolution"
+    if (g["sh"], g["sw"]) != (1, 1):
+        return "stride is not 1"
+    return _int8_zero_points(op, target)
+
+
+def _conv_1x1(op: Operation, target: Target) -> str | None:
+    """1x1 filter, no padding, dilation 1 (any stride)."""
+    return None if _is_1x1(_geometry(op)) else "not a 1x1 unpadded undilated convolution"
+
+
+def _conv_1_x_n(op: Operation, target: Target) -> str | None:
+    """Input height 1, filter height 1, width dilation 1, stride x input channels a
+    multiple of 4."""
+    g = _geometry(op)
+    if _is_1x1(g):
+        return "a 1x1 convolution (arm_convolve_1x1_s8 runs it)"
+    return None if _is_1_x_n(g) else "not a 1xN convolution of a 1-row input"
+
+
+def _conv_general(op: Operation, target: Target) -> str | None:
+    """Any shape (the general path); int8 zero points."""
+    return _int8_zero_points(op, target)
+
+
+def _dw_common(op: Operation) -> str | None:
+    g = _geometry(op)
+    if op.attrs["depth_multiplier"] != 1:
+        return "depth multiplier is not 1"
+    if g["n"] != 1:
+        return "batch is not 1"
+    if (g["dh"], g["dw"]) != (1, 1):
+        return "dilated"
+    return None
+
+
+def _dw_3x3(op: Operation, target: Target) -> str | None:
+    """Depth multiplier 1, batch 1, 3x3 filter, no dilation, top and left padding at most
+    1; not on Helium targets (CMSIS-NN's MVE path has no 3x3 kernel)."""
+    if target.mve:
+        return "the MVE path has no 3x3 kernel"
+    g = _geometry(op)
+    return _dw_common(op) or (None if (g["kh"], g["kw"]) == (3, 3) and g["pt"] <= 1
+                              and g["pl"] <= 1 else "not 3x3 with padding <= 1")
+
+
+def _dw_opt(op: Operation, target: Target) -> str | None:
+    """Depth multiplier 1, batch 1, no dilation."""
+    return _dw_common(op)
+
+
+def _fc(per_channel: bool):
+    def constraint(op: Operation, target: Target) -> str | None:
+        if op.attrs["weights_zp"] != 0:
+            return f"weights zero point {op.attrs['weights_zp']} is not 0"
+        if target.mve and "zp_bias" not in op.attrs:
+            return "the MVE path needs the kernel sums fold-zero-point computes (-O1 and up)"
+        return _int8_zero_points(op, target)
+
+    constraint.__doc__ = ("Weights zero point 0; on Helium targets, the kernel sums in flash "
+                          "(fold-zero-point)." + (" Per-channel requantization." if per_channel
+                                                  else " Per-tensor requantization."))
+    return constraint
+
+
+def _same_shape(op: Operation, target: Target) -> str | None:
+    """Both inputs have the output's shape (CMSIS-NN does not broadcast)."""
+    shapes = {tuple(op.operand(k).type.shape) for k in ("lhs", "rhs")}
+    if shapes != {tuple(op.result.type.shape)}:
+        return "broadcasting"
+    return None
+
+
+def _fc_per_channel_matches(per_channel: bool):
+    """The records split per-tensor and per-channel requantization by the multiplier
+    table's length, which only the module knows; select-kernels sees the op, so the
+    split is by the weights' quantization."""
+    def check(op: Operation, target: Target) -> str | None:
+        element = op.operand("weights").type.element
+        is_per_channel = isinstance(element, PerAxisQuantizedType) and len(element.scales) > 1
+        if is_per_channel != per_channel:
+            return "per-channel weights" if is_per_channel else "per-tensor weights"
+        return _fc(per_channel)(op, target)
+
+    check.__doc__ = _fc(per_channel).__doc__
+    return check
+
+
+def _fc_args(quant: str, quant_fn) -> tuple[Arg, ...]:
+    def kernel_sums(c: CallView) -> tuple[str, int]:
+        if "zp_bias" in c.attrs:  # the MVE path's kernel sums, from flash
+            return c.table(c.attrs["zp_bias"]), 4 * c.shape("weights")[0]
+        return "NULL", 0
+
+    def fc_params(c: CallView) -> Pointee:
+        a = c.attrs
+        return Pointee("cmsis_nn_fc_params", f"{{{-a['input_zp']}, {-a['weights_zp']}, "
+                                             f"{a['output_zp']}, {_act(c)}}}")
+
+    def batches(c: CallView) -> int:
+        return math.prod(c.shape("input")) // c.shape("weights")[1]
+
+    return (
+        _context(kernel_sums),
+        Arg("fc_params", "const cmsis_nn_fc_params *", fc_params),
+        Arg("quant_params", f"const {quant} *", quant_fn),
+        _dims("input_dims", lambda c: (batches(c), 1, 1, c.shape("weights")[1])),
+        Arg("input_data", "const int8_t *", lambda c: c.field("input")),
+        _dims("filter_dims", lambda c: (c.shape("weights")[1], 1, 1, c.shape("weights")[0])),
+        Arg("filter_data", "const int8_t *", lambda c: c.field("weights")),
+        _dims("bias_dims", lambda c: (1, 1, 1, c.shape("weights")[0])),
+        Arg("bias_data", "const int32_t *", lambda c: c.field("bias")),
+        _dims("output_dims", lambda c: (batches(c), 1, 1, c.shape("weights")[0])),
+        Arg("output_data", "int8_t *", lambda c: c.field("output")),
+    )
+
+
+def _per_tensor(c: CallView) -> Pointee:
+    """The one multiplier and shift, read from the tables' first entries at compile time
+    would need the module; the struct takes them by value, so the call reads them."""
+    return Pointee("cmsis_nn_per_tensor_quant_params",
+                   f"{{{c.table(c.attrs['mult'])}[0], {c.table(c.attrs['shift'])}[0]}}",
+                   static=False)
+
+
+def _pool_args() -> tuple[Arg, ...]:
+    def params(c: CallView) -> Pointee:
+        a = c.attrs
+        sh, sw = a["stride"]
+        return Pointee("cmsis_nn_pool_params", f"{{{_tile(sw, sh)}, "
+                                               f"{_tile(a['pad'][2], a['pad'][0])}, {_act(c)}}}")
+
+    return (
+        _context(),
+        Arg("pool_params", "const cmsis_nn_pool_params *", params),
+        _dims("input_dims", _nhwc("input")),
+        Arg("input_data", "const int8_t *", lambda c: c.field("input")),
+        _dims("filter_dims", lambda c: (1, c.attrs["window"][0], c.attrs["window"][1], 1)),
+        _dims("output_dims", _nhwc("output")),
+        Arg("output_data", "int8_t *", lambda c: c.field("output")),
+    )
+
+
+def _i32(name: str, fn) -> Arg:
+    return Arg(name, "const int32_t", fn)
+
+
+def _attr(name: str, key: str, sign: int = 1) -> Arg:
+    return _i32(name, lambda c: sign * int(c.attrs[key]))
+
+
+def _block_size(c: CallView) -> int:
+    return math.prod(c.shape("output"))
+
+
+def _scratch(fn):
+    return lambda op, target: fn(_geometry(op), target)
+
+
+def _avgpool_scratch(op: Operation, target: Target) -> int:
+    """arm_avgpool_s8: one int32 per channel on the DSP path."""
+    return 4 * op.result.type.shape[3] if target.dsp and not target.mve else 0
+
+
+def _kernel(name: str, op, summary: str, constraint, args, scratch=None, cost=per_output,
+            unused=lambda target: ("zp_bias",)) -> Kernel:
+    return Kernel(name, op, "int8", (), summary, constraint=constraint,
+                  scratch=scratch or (lambda op, target: 0), cost=cost, args=args,
+                  library=LIBRARY, includes=_HEADERS, unused=unused)
+
+
+def _fc_unused(target: Target) -> tuple[str, ...]:
+    """Only the Helium path reads the kernel sums."""
+    return () if target.mve else ("zp_bias",)
+
+
+CMSIS_NN_KERNELS: list[Kernel] = [
+    _kernel("arm_convolve_1x1_s8_fast", qnn.Conv2DOp, "CMSIS-NN 1x1 convolution, stride 1",
+            _conv_1x1_fast, _CONV(), _scratch(convolve_1x1_fast_scratch), conv_macs),
+    _kernel("arm_convolve_1x1_s8", qnn.Conv2DOp, "CMSIS-NN 1x1 convolution, any stride",
+            _conv_1x1, _CONV(), None, conv_macs),
+    _kernel("arm_convolve_1_x_n_s8", qnn.Conv2DOp, "CMSIS-NN 1xN convolution of one row",
+            _conv_1_x_n, _CONV(), _scratch(convolve_1_x_n_scratch), conv_macs),
+    _kernel("arm_convolve_s8", qnn.Conv2DOp, "CMSIS-NN convolution (im2col + matrix multiply)",
+            _conv_general, _CONV(upscale=True), _scratch(convolve_s8_scratch), conv_macs),
+    _kernel("arm_depthwise_conv_3x3_s8", qnn.DepthwiseConv2DOp,
+            "CMSIS-NN 3x3 depthwise convolution", _dw_3x3, _DW, None, depthwise_macs),
+    _kernel("arm_depthwise_conv_s8_opt", qnn.DepthwiseConv2DOp,
+            "CMSIS-NN depthwise convolution, multiplier 1", _dw_opt, _DW,
+            _scratch(depthwise_opt_scratch), depthwise_macs),
+    _kernel("arm_depthwise_conv_s8", qnn.DepthwiseConv2DOp,
+            "CMSIS-NN depthwise convolution, any multiplier", _conv_general, _DW, None,
+            depthwise_macs),
+    _kernel("arm_fully_connected_s8", qnn.FullyConnectedOp,
+            "CMSIS-NN fully connected, per-tensor requantization", _fc_per_channel_matches(False),
+            _fc_args("cmsis_nn_per_tensor_quant_params", _per_tensor), None,
+            fully_connected_macs, _fc_unused),
+    _kernel("arm_fully_connected_per_channel_s8", qnn.FullyConnectedOp,
+            "CMSIS-NN fully connected, per-channel requantization",
+            _fc_per_channel_matches(True),
+            _fc_args("cmsis_nn_per_channel_quant_params", _per_channel), None,
+            fully_connected_macs, _fc_unused),
+    _kernel("arm_avgpool_s8", qnn.AvgPool2DOp, "CMSIS-NN average pooling",
+            lambda op, target: None, _pool_args(), _avgpool_scratch, pool_ops),
+    _kernel("arm_max_pool_s8", qnn.MaxPool2DOp, "CMSIS-NN max pooling",
+            lambda op, target: None, _pool_args(), None, pool_ops),
+    _kernel("arm_softmax_s8", qnn.SoftmaxOp, "CMSIS-NN softmax",
+            lambda op, target: None,
+            (Arg("input", "const int8_t *", lambda c: c.field("input")),
+             _i32("num_rows", lambda c: math.prod(c.shape("input")) // c.shape("input")[-1]),
+             _i32("row_size", lambda c: c.shape("input")[-1]),
+             _attr("mult", "input_mult"), _attr("shift", "input_left_shift"),
+             _attr("diff_min", "diff_min"),
+             Arg("output", "int8_t *", lambda c: c.field("output")))),
+    _kernel("arm_elementwise_add_s8", qnn.AddOp, "CMSIS-NN addition of same-shape tensors",
+            _same_shape,
+            (Arg("input_1_vect", "const int8_t *", lambda c: c.field("lhs")),
+             Arg("input_2_vect", "const int8_t *", lambda c: c.field("rhs")),
+             _attr("input_1_offset", "lhs_zp", -1), _attr("input_1_mult", "lhs_mult"),
+             _attr("input_1_shift", "lhs_shift"), _attr("input_2_offset", "rhs_zp", -1),
+             _attr("input_2_mult", "rhs_mult"), _attr("input_2_shift", "rhs_shift"),
+             _attr("left_shift", "left_shift"),
+             Arg("output", "int8_t *", lambda c: c.field("output")),
+             _attr("out_offset", "output_zp"), _attr("out_mult", "output_mult"),
+             _attr("out_shift", "output_shift"),
+             _i32("out_activation_min", lambda c: c.attrs["act"][0]),
+             _i32("out_activation_max", lambda c: c.attrs["act"][1]),
+             _i32("block_size", _block_size))),
+    _kernel("arm_elementwise_mul_s8", qnn.MulOp, "CMSIS-NN multiplication of same-shape tensors",
+            _same_shape,
+            (Arg("input_1_vect", "const int8_t *", lambda c: c.field("lhs")),
+             Arg("input_2_vect", "const int8_t *", lambda c: c.field("rhs")),
+             _attr("input_1_offset", "lhs_zp", -1), _attr("input_2_offset", "rhs_zp", -1),
+             Arg("output", "int8_t *", lambda c: c.field("output")),
+             _attr("out_offset", "output_zp"), _attr("out_mult", "output_mult"),
+             _attr("out_shift", "output_shift"),
+             _i32("out_activation_min", lambda c: c.attrs["act"][0]),
+             _i32("out_activation_max", lambda c: c.attrs["act"][1]),
+             _i32("block_size", _block_size))),
+]
