@@ -28,7 +28,7 @@ import math
 from utc.compiler.ir import Operation, PerAxisQuantizedType
 from utc.dialects import qnn
 
-from .kernels import (
+from .record import (
     Arg,
     CallView,
     Kernel,
