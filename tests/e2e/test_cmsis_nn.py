@@ -9,6 +9,7 @@ and Helium paths are checked the same way on QEMU (tests/e2e/test_cortex_m.py).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 from utc.dialects import buf
 from utc.dialects.func import main_function
 
+import tests.e2e.test_ops as ops
 from tests.conftest import cmsis_nn_root, shared_model
 from tests.e2e.harness import compile_and_build
 from tests.e2e.test_real_models import INT8_MODELS
@@ -42,3 +44,79 @@ def test_int8_model_bit_exact_with_cmsis_nn(name: str, opt_level: int, tmp_path:
     for i, (sample, got) in enumerate(zip(samples, compiled.run(samples))):
         for k, (g, w) in enumerate(zip(got, oracle.run(sample))):
             assert np.array_equal(g, w), f"{name} sample {i} output {k}: {int(np.sum(g != w))} differ"
+
+
+# ---- the operator sweeps of tests/e2e/test_ops.py, int8, with --kernels cmsis-nn ---------
+@pytest.fixture
+def cmsis_nn(monkeypatch, tmp_path: Path):
+    """Run test_ops' sweeps with CMSIS-NN kernels; yields a function that returns the
+    CMSIS-NN functions the generated code called."""
+    cmsis_nn_root()
+    real = ops.check_against_oracle
+    monkeypatch.setattr(ops, "check_against_oracle",
+                        lambda *a, **k: real(*a, **{**k, "kernels": "cmsis-nn"}))
+
+    def called() -> set[str]:
+        text = (tmp_path / "out" / "m.cpp").read_text()
+        return set(re.findall(r"\b(arm_\w+_s8\w*)\(", text))
+
+    return called
+
+
+@pytest.mark.parametrize("case", sorted(ops.CONV_CASES))
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+def test_convolutions(cmsis_nn, op: str, case: str, tmp_path: Path) -> None:
+    ops.test_convolutions(op, case, "int8", tmp_path)
+    assert cmsis_nn()
+
+
+@pytest.mark.parametrize("act", ops.ACTS)
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"])
+def test_weighted_fused_activations(cmsis_nn, op: str, act: str, tmp_path: Path) -> None:
+    ops.test_weighted_fused_activations(op, act, "int8", tmp_path)
+    assert cmsis_nn()
+
+
+@pytest.mark.parametrize("op,variant", [
+    (op, v) for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+    for v in ("per_tensor", "no_bias", "extreme_input_zp", "tiny_scale")
+    if (op, v) != ("DEPTHWISE_CONV_2D", "no_bias")])
+def test_weighted_quantization_variants(cmsis_nn, op: str, variant: str, tmp_path: Path) -> None:
+    ops.test_weighted_quantization_variants(op, variant, tmp_path)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_fully_connected_higher_rank(cmsis_nn, keep: bool, tmp_path: Path) -> None:
+    ops.test_fully_connected_higher_rank(keep, "int8", tmp_path)
+    assert cmsis_nn() == {"arm_fully_connected_s8"}
+
+
+@pytest.mark.parametrize("act", ["NONE", "RELU6"])
+@pytest.mark.parametrize("case", sorted(ops.POOL_CASES))
+@pytest.mark.parametrize("op", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
+def test_pooling(cmsis_nn, op: str, case: str, act: str, tmp_path: Path) -> None:
+    ops.test_pooling(op, case, "int8", act, tmp_path)
+    assert cmsis_nn() == {"arm_avgpool_s8" if op == "AVERAGE_POOL_2D" else "arm_max_pool_s8"}
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.5, 2.5])
+@pytest.mark.parametrize("shape", [[1, 10], [3, 7], [2, 3, 33]])
+def test_softmax(cmsis_nn, shape: list[int], beta: float, tmp_path: Path) -> None:
+    ops.test_softmax(shape, beta, "int8", tmp_path)
+    assert cmsis_nn() == {"arm_softmax_s8"}
+
+
+@pytest.mark.parametrize("shapes", sorted(ops.BROADCAST))
+@pytest.mark.parametrize("op", ["ADD", "MUL"])
+def test_binary(cmsis_nn, op: str, shapes: str, tmp_path: Path) -> None:
+    """Same shapes run CMSIS-NN; broadcasting ones fall back to utc's kernel (with a note)."""
+    ops.test_binary_broadcasting(op, shapes, "int8", tmp_path)
+    a, b = ops.BROADCAST[shapes]
+    assert bool(cmsis_nn()) == (a == b)
+
+
+@pytest.mark.parametrize("quant", ["extreme_zp", "saturating", "tiny_scales"])
+@pytest.mark.parametrize("op", ["ADD", "MUL"])
+def test_binary_extreme_quantization(cmsis_nn, op: str, quant: str, tmp_path: Path) -> None:
+    ops.test_binary_extreme_quantization(op, quant, tmp_path)
+    assert cmsis_nn() == {f"arm_elementwise_{op.lower()}_s8"}
