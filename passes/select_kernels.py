@@ -51,6 +51,9 @@ class SelectKernels(Pass):
     name = "select-kernels"
     kernels: str = "reference"
     target: str = "host"
+    #: TFLite operator indices (";"-separated) that keep utc's kernel because it shares
+    #: memory the preferred kernel cannot (the driver's `auto` choice fills it in).
+    keep_reference: str = ""
 
     def __post_init__(self) -> None:
         if self.kernels not in CHOICES:
@@ -60,10 +63,17 @@ class SelectKernels(Pass):
 
     def run(self, module: Module) -> None:
         target = TARGETS[self.target]
-        libraries = preferred_libraries(self.kernels, target)
+        preferred = preferred_libraries(self.kernels, target)
+        keep = {int(i) for i in self.keep_reference.split(";") if i.strip()}
         for op in module.walk():
             if not needs_kernel(op) or "kernel" in op.attrs:
                 continue
+            libraries = preferred
+            if op_index(op) in keep and len(preferred) > 1:
+                libraries = ("utc",)
+                op.attrs["kernel_note"] = (
+                    "utc's kernel shares memory here (in place or overlapping its input) and "
+                    f"the {preferred[0]} kernel cannot: the arena stays at the reference size")
             passed_over: list[str] = []  # why each earlier library's kernels did not fit
             chosen = None
             for library in libraries:
@@ -89,3 +99,9 @@ class SelectKernels(Pass):
                 op.attrs["scratch"] = scratch
             if passed_over:
                 op.attrs["kernel_note"] = "; ".join(passed_over)
+
+
+def op_index(op: Operation) -> int | None:
+    """The TFLite operator index an op came from (its location's first source)."""
+    loc = op.location
+    return int(loc.sources[0][0]) if loc is not None and loc.sources else None

@@ -111,9 +111,10 @@ def convolve_1_x_n_scratch(g: dict[str, int], target: Target) -> int:
 
 
 def convolve_1x1_fast_scratch(g: dict[str, int], target: Target) -> int:
-    """arm_convolve_1x1_s8_fast: none with GCC; Arm Compiler 6 builds of the DSP path use
-    two int16 columns, which utc reserves too, so the folder builds with either."""
-    return 2 * g["c"] * 2 if target.dsp and not target.mve else 0
+    """arm_convolve_1x1_s8_fast: none with GCC and Clang (utc's supported compilers; an
+    Arm Compiler 6 build of the DSP path would want two int16 columns, so generated code
+    that calls it refuses to build there, see codegen/templates/model.cpp.j2)."""
+    return 0
 
 
 def depthwise_opt_scratch(g: dict[str, int], target: Target) -> int:

@@ -15,7 +15,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,15 +84,89 @@ C_CXX_KEYWORDS = frozenset("""
 """.split())
 
 
-def pipeline_for(opt_level: int, kernels: str = "reference", target: str = "host") -> str:
+def pipeline_for(opt_level: int, kernels: str = "reference", target: str = "host",
+                 keep_reference: Sequence[int] = ()) -> str:
     """The named pipeline of `opt_level`, its kernel selection set for `kernels` on
     `target` (the only passes that depend on them)."""
     text = PIPELINES[opt_level]
     options = [f"{k}={v}" for k, v, default in (("kernels", kernels, "reference"),
                                                  ("target", target, "host")) if v != default]
+    if keep_reference:
+        options.append("keep-reference=" + ";".join(str(i) for i in sorted(keep_reference)))
     if options:
         text = text.replace("select-kernels", f"select-kernels{{{','.join(options)}}}")
     return text
+
+
+def _planned(model_path: str | Path, name: str, text: str, max_model_bytes: int) -> Module:
+    module = import_model(model_path, name, max_model_bytes)
+    run_pipeline(module, parse_pipeline(text), Instrumentation())
+    return module
+
+
+def sharing_ops(module: Module) -> set[int]:
+    """TFLite operator indices whose kernel call shares memory between an input and an
+    output (in place, or an overlapping output) in a planned module."""
+    from utc.dialects import buf
+    from utc.dialects.buf import root_and_offset
+    from utc.passes.select_kernels import op_index
+
+    found: set[int] = set()
+    for op in module.walk():
+        if not isinstance(op, buf.CallOp):
+            continue
+        ins = {id(r) for r, _ in map(root_and_offset, op.inputs) if r is not None}
+        outs = {id(r) for r, _ in map(root_and_offset, op.outputs) if r is not None}
+        index = op_index(op)
+        if ins & outs and index is not None:
+            found.add(index)
+    return found
+
+
+def auto_pipeline(model_path: str | Path, name: str, opt_level: int, target: str,
+                  max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> str:
+    """`--kernels auto` on a Cortex-M target: CMSIS-NN for speed, but never a larger arena
+    than utc's reference kernels need. Plans the model with both; when CMSIS-NN's arena is
+    larger (its kernels cannot run in place or overlap their output with their input the
+    way utc's do), the ops whose utc kernel shares memory keep it (and say why in
+    `kernel_note`), and if even that costs memory, the reference build is the choice."""
+    reference = pipeline_for(opt_level, "reference", target)
+    if target == "host":
+        return reference
+    cmsis = pipeline_for(opt_level, "cmsis-nn", target)
+    from utc.dialects.func import main_function
+
+    def arena(module: Module) -> int:
+        return int(main_function(module).attrs["arena_bytes"])
+
+    ref_module = _planned(model_path, name, reference, max_model_bytes)
+    limit = arena(ref_module)
+    if arena(_planned(model_path, name, cmsis, max_model_bytes)) <= limit:
+        return cmsis
+    keep = sharing_ops(ref_module)
+    while True:
+        mixed = pipeline_for(opt_level, "cmsis-nn", target, sorted(keep))
+        module = _planned(model_path, name, mixed, max_model_bytes)
+        if arena(module) <= limit:
+            return mixed
+        # still larger: CMSIS-NN's scratch buffers at the steps over the limit are what
+        # is left; those calls keep utc's kernel too, until the arena fits
+        more = over_limit_cmsis_ops(module, limit) - keep
+        if not more:
+            return reference
+        keep |= more
+
+
+def over_limit_cmsis_ops(module: Module, limit: int) -> set[int]:
+    """TFLite operator indices of the CMSIS-NN calls at steps where more than `limit`
+    arena bytes are live: those with scratch, or all of them when none has any."""
+    from utc.compiler.driver.report import layer_rows
+    from utc.runtime.kernels import KERNELS_BY_NAME
+
+    rows = [r for r in layer_rows(module) if r.live_bytes > limit
+            and KERNELS_BY_NAME[r.kernel].library == "cmsis-nn" and r.sources]
+    chosen = [r for r in rows if r.scratch_bytes] or rows
+    return {int(r.sources[0][0]) for r in chosen}
 
 
 @dataclass
@@ -337,7 +411,13 @@ def compile_model(model_path: str | Path, out_dir: str | Path, name: str = "mode
     check_c_name(name)
     load_builtin_passes()
     inst = inst or Instrumentation()
-    text = pipeline or pipeline_for(opt_level, kernels, target)
+    if pipeline:
+        text = pipeline
+    elif kernels == "auto":
+        check_model_file(model_path, max_model_bytes)
+        text = auto_pipeline(model_path, name, opt_level, target, max_model_bytes)
+    else:
+        text = pipeline_for(opt_level, kernels, target)
     passes = parse_pipeline(text)  # reject a bad pipeline before any work
     check_model_file(model_path, max_model_bytes)
     with staged_output(out_dir) as staging:

@@ -62,6 +62,8 @@ class LayerRow:
     live_bytes: int  # arena bytes live during this step (each buffer counted once)
     output_offsets: tuple[int, ...]  # byte offset of each output in the arena
     scratch_bytes: int
+    #: why the preferred library's kernels were passed over (select-kernels), or ""
+    kernel_note: str = ""
 
 
 ARENA_KINDS = ("input", "output", "activation", "scratch")
@@ -189,6 +191,7 @@ def layer_rows(module: Module) -> list[LayerRow]:
             live_bytes=profile[step],
             output_offsets=tuple(_address(v) for v in outs),
             scratch_bytes=sum(a.attrs["size"] for a in scratch if a is not None),
+            kernel_note=call.attrs.get("kernel_note", ""),
         ))
     return rows
 
@@ -270,6 +273,10 @@ def format_report(module: Module) -> str:
            line(headers), line(["-" * w for w in widths])]
     out += [line(t) for t in table]
     out.append(line(["-" * w for w in widths]))
+    notes = [r for r in rows if r.kernel_note]
+    if notes:
+        out += ["", "kernel choices (why the preferred library's kernel was not used):"]
+        out += [f"  step {r.step}: {r.kernel}: {r.kernel_note}" for r in notes]
 
     tensors, constants = flash_bytes(module)
     gap = int(fn.attrs.get("gap", arena - bound))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from utc.compiler.driver import compile_model
 from utc.dialects import buf
 from utc.dialects.func import main_function
 
@@ -120,3 +121,25 @@ def test_binary(cmsis_nn, op: str, shapes: str, tmp_path: Path) -> None:
 def test_binary_extreme_quantization(cmsis_nn, op: str, quant: str, tmp_path: Path) -> None:
     ops.test_binary_extreme_quantization(op, quant, tmp_path)
     assert cmsis_nn() == {f"arm_elementwise_{op.lower()}_s8"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+@pytest.mark.parametrize("name", INT8_MODELS)
+def test_auto_never_takes_more_arena_than_the_reference_kernels(name: str, target: str,
+                                                               tmp_path: Path) -> None:
+    """`--kernels auto` on Cortex-M: CMSIS-NN where it costs no arena byte over utc's
+    kernels; where utc's kernel shares memory CMSIS-NN's cannot, utc's stays, and says so."""
+    path = shared_model(name)
+    auto = compile_model(path, tmp_path / "auto", opt_level=2, kernels="auto", target=target)
+    ref = compile_model(path, tmp_path / "ref", opt_level=2, kernels="reference", target=target)
+    arena = lambda r: main_function(r.module).attrs["arena_bytes"]  # noqa: E731
+    assert arena(auto) <= arena(ref)
+    calls = [op for op in main_function(auto.module).block.ops if isinstance(op, buf.CallOp)]
+    assert any(c.attrs["callee"].startswith("arm_") for c in calls)
+    for c in calls:  # every utc kernel where a CMSIS-NN one exists says why
+        if not c.attrs["callee"].startswith("arm_") and "kernel_note" in c.attrs:
+            assert c.attrs["kernel_note"]
+    if name == "mlperf_vww_mobilenet_int8":  # no memory sharing to lose: all CMSIS-NN
+        assert all(c.attrs["callee"].startswith("arm_") for c in calls
+                   if c.attrs["op"].startswith("qnn."))
