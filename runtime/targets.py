@@ -21,6 +21,9 @@ class Target:
     mve: bool = False  # Helium (M-profile vector extension): CMSIS-NN's ARM_MATH_MVEI path
     fpu: bool = False  # single-precision floating point in hardware
     summary: str = ""
+    #: arm-none-eabi-gcc flags that select the processor (and with it the features above);
+    #: empty for the host
+    cpu_flags: tuple[str, ...] = ()
 
     @property
     def cmsis_path(self) -> str:
@@ -30,13 +33,19 @@ class Target:
 
 TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("host", summary="the build machine (CMSIS-NN's portable C path)"),
-    Target("cortex-m0", summary="Armv6-M: no DSP, no FPU"),
-    Target("cortex-m3", summary="Armv7-M: no DSP, no FPU"),
-    Target("cortex-m4", dsp=True, fpu=True, summary="Armv7E-M: DSP, single-precision FPU"),
-    Target("cortex-m7", dsp=True, fpu=True, summary="Armv7E-M: DSP, FPU"),
-    Target("cortex-m33", dsp=True, fpu=True, summary="Armv8-M Mainline: DSP, FPU"),
+    Target("cortex-m0", summary="Armv6-M: no DSP, no FPU",
+           cpu_flags=("-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft")),
+    Target("cortex-m3", summary="Armv7-M: no DSP, no FPU",
+           cpu_flags=("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft")),
+    Target("cortex-m4", dsp=True, fpu=True, summary="Armv7E-M: DSP, single-precision FPU",
+           cpu_flags=("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")),
+    Target("cortex-m7", dsp=True, fpu=True, summary="Armv7E-M: DSP, double-precision FPU",
+           cpu_flags=("-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16")),
+    Target("cortex-m33", dsp=True, fpu=True, summary="Armv8-M Mainline: DSP, FPU",
+           cpu_flags=("-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16")),
     Target("cortex-m55", dsp=True, mve=True, fpu=True,
-           summary="Armv8.1-M: Helium (MVE), DSP, FPU"),
+           summary="Armv8.1-M: Helium (MVE), DSP, FPU",
+           cpu_flags=("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard")),
 )}
 
 HOST = TARGETS["host"]

@@ -1,0 +1,273 @@
+"""Build a generated folder into bare-metal Cortex-M firmware and run it on QEMU.
+
+This is `utc run --target cortex-m4|...`, the Cortex-M tests and `benchmarks/cortex_m.py`:
+the generated code plus a test main (codegen/templates/firmware_main.cpp.j2), utc's
+start-up, semihosting and linker script (codegen/firmware/), and CMSIS-NN from
+CMSIS_NN_PATH when the model calls it, cross-compiled with arm-none-eabi-gcc and run on
+QEMU's MPS2/MPS3 board for the processor. A TCG plugin of utc's own
+(codegen/firmware/insncount.c) counts the instructions the guest executes between marker
+functions, exactly and repeatably: one inference, or each layer (`profile`).
+
+Flags follow TFLite Micro's default build, so the numbers compare with
+../shared/anchors/tflm-cortex-m4.json: kernels (utc's runtime and CMSIS-NN) at -O2,
+everything else at -Os (`flags="default-mix"`), or -Os / -O2 everywhere. Code bytes come
+from the linker map: text and read-only data the generated code, utc's kernels and the
+CMSIS-NN objects put into the image, without the weights (counted apart), the C library,
+the start-up code or the test main. Facts about the boards, the start-up and the plugin
+are in ../shared/CORTEX-M.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from utc.compiler.errors import UtcError
+from utc.runtime.targets import TARGETS
+
+FIRMWARE = Path(__file__).resolve().parent / "firmware"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TOOLCHAIN_PACKAGES = ("gcc-arm-none-eabi, libnewlib-arm-none-eabi and "
+                      "libstdc++-arm-none-eabi-newlib")
+
+
+@dataclass(frozen=True)
+class Board:
+    """A QEMU machine that runs a target: its name, CPU and memory (code, data)."""
+
+    machine: str
+    cpu: str
+    code: str  # linker MEMORY origin and length of the code region
+    data: str
+
+
+#: The boards verified on this QEMU (7.2): the same start-up runs on each.
+BOARDS: dict[str, Board] = {
+    "cortex-m3": Board("mps2-an385", "cortex-m3", "0x00000000, LENGTH = 4M", "0x20000000, LENGTH = 4M"),
+    "cortex-m4": Board("mps2-an386", "cortex-m4", "0x00000000, LENGTH = 4M", "0x20000000, LENGTH = 4M"),
+    "cortex-m7": Board("mps2-an500", "cortex-m7", "0x00000000, LENGTH = 4M", "0x20000000, LENGTH = 4M"),
+    "cortex-m55": Board("mps3-an547", "cortex-m55", "0x00000000, LENGTH = 512K",
+                        "0x20000000, LENGTH = 512K"),
+}
+
+#: Optimisation per part of the image: (kernels, everything else).
+FLAG_SETS = {"default-mix": ("-O2", "-Os"), "Os": ("-Os", "-Os"), "O2": ("-O2", "-O2")}
+COMMON = ("-ffunction-sections", "-fdata-sections", "-Wall")
+CXX = ("-std=c++11", "-fno-exceptions", "-fno-rtti")
+
+
+def _tool(name: str, package: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise UtcError(f"{name} not found: install the Debian package{'s' if ',' in package else ''} "
+                       f"{package}")
+    return path
+
+
+def board(target: str) -> Board:
+    if target not in TARGETS or target == "host":
+        raise UtcError(f"'{target}' is not a Cortex-M target")
+    if target not in BOARDS:
+        raise UtcError(f"no QEMU board runs {target} here (verified: {', '.join(BOARDS)}); "
+                       f"utc compile --target {target} still writes code for it")
+    return BOARDS[target]
+
+
+def _cache(kind: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "utc" / kind
+
+
+def plugin() -> Path:
+    """The instruction-counting plugin, built with the host C compiler once."""
+    source = FIRMWARE / "insncount.c"
+    cc = shutil.which(os.environ.get("CC") or "gcc") or shutil.which("cc")
+    if cc is None:
+        raise UtcError("no host C compiler found to build the QEMU plugin (install gcc)")
+    key = hashlib.sha256(source.read_bytes() + cc.encode()).hexdigest()[:16]
+    target = _cache("qemu-plugin") / key / "insncount.so"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            staged = Path(tmp) / target.name
+            proc = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-fvisibility=hidden",
+                                   str(source), "-o", str(staged)], capture_output=True, text=True)
+            if proc.returncode:
+                raise UtcError(f"building the QEMU plugin failed: {proc.stderr.strip()[:200]}")
+            os.replace(staged, target)
+    return target
+
+
+@dataclass
+class Firmware:
+    elf: Path
+    target: str
+    code_bytes: int  # generated code + utc kernels + CMSIS-NN objects (text + rodata)
+    weight_bytes: int  # NAME_weights.cpp's constants
+    by_object: dict[str, int] = field(default_factory=dict)
+
+
+def _is_kernel_source(path: Path) -> bool:
+    return path.name.startswith("utc_")
+
+
+def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
+                   flags: str = "default-mix", inputs: Sequence[bytes] | None = None,
+                   model_inputs: Sequence[dict] = (), model_outputs: Sequence[dict] = (),
+                   profile: bool = False) -> Firmware:
+    """Cross-compile the generated folder `out_dir` with a test main into an ELF.
+
+    `model_inputs`/`model_outputs`: dicts with `bytes` and `dtype` per tensor (the I/O of
+    the model); `inputs`: raw input bytes to embed, else the benchmark LCG fills them."""
+    t = TARGETS[target]
+    b = board(target)
+    gxx = _tool("arm-none-eabi-g++", TOOLCHAIN_PACKAGES)
+    gcc = _tool("arm-none-eabi-gcc", TOOLCHAIN_PACKAGES)
+    kernel_opt, rest_opt = FLAG_SETS[flags]
+    build_dir.mkdir(parents=True, exist_ok=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True,
+                             lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    main = build_dir / "utc_firmware_main.cpp"
+    main.write_text(env.get_template("firmware_main.cpp.j2").render(
+        name=name, inputs=[list(d) for d in inputs] if inputs else [],
+        model_inputs=model_inputs, model_outputs=model_outputs))
+    (build_dir / "board.ld").write_text(
+        f"MEMORY {{ CODE (rx) : ORIGIN = {b.code}\n         DATA (rwx) : ORIGIN = {b.data} }}\n"
+        + (FIRMWARE / "cortex_m.ld").read_text())
+
+    includes = [f"-I{out_dir}"]
+    libraries: list[str] = []
+    if (out_dir / "CMakeLists.txt").read_text().find("CMSIS_NN_PATH") >= 0:
+        from utc.codegen import cmsis_nn_lib
+
+        root = cmsis_nn_lib.cmsis_nn_root()
+        includes.append(f"-I{root / 'Include'}")
+        ar = _tool("arm-none-eabi-ar", "binutils-arm-none-eabi")
+        libraries.append(str(cmsis_nn_lib.build_library(
+            gcc, ar, [*t.cpu_flags, kernel_opt, *COMMON], root)))
+
+    jobs: list[tuple[str, list[str], Path]] = []
+    for src in sorted(out_dir.glob("*.cpp")):
+        opt = kernel_opt if _is_kernel_source(src) else rest_opt
+        hooks = ["-DUTC_PROFILE"] if profile and src.name == f"{name}.cpp" else []
+        jobs.append((gxx, [*t.cpu_flags, opt, *COMMON, *CXX, *hooks, *includes], src))
+    jobs.append((gxx, [*t.cpu_flags, rest_opt, *COMMON, *CXX, *includes], main))
+    for c in ("startup.c", "semihost.c"):
+        jobs.append((gcc, [*t.cpu_flags, "-Os", *COMMON], FIRMWARE / c))
+
+    def compile_one(job: tuple[str, list[str], Path]) -> Path:
+        tool, args, src = job
+        obj = build_dir / (src.stem + ".o")
+        proc = subprocess.run([tool, *args, "-c", str(src), "-o", str(obj)],
+                              capture_output=True, text=True)
+        if proc.returncode:
+            first = (proc.stderr.strip().splitlines() or ["(no output)"])[0]
+            raise UtcError(f"cross compiler failed on {src.name}: {first}")
+        return obj
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        objects = list(pool.map(compile_one, jobs))
+    elf = build_dir / f"{name}.elf"
+    mapfile = build_dir / f"{name}.map"
+    proc = subprocess.run([gxx, *t.cpu_flags, *[str(o) for o in objects], *libraries,
+                           f"-T{build_dir / 'board.ld'}", "-nostartfiles", "--specs=nano.specs",
+                           "--specs=nosys.specs", "-Wl,--gc-sections", f"-Wl,-Map={mapfile}",
+                           "-o", str(elf)], capture_output=True, text=True)
+    if proc.returncode:
+        first = (proc.stderr.strip().splitlines() or ["(no output)"])[0]
+        raise UtcError(f"linking the firmware failed: {first}")
+    sizes = section_sizes(mapfile.read_text())
+    counted = {obj: n for obj, n in sizes.items() if _counts_as_code(obj, name)}
+    weights = sum(n for obj, n in sizes.items() if Path(obj).name == f"{name}_weights.o")
+    return Firmware(elf, target, sum(counted.values()), weights, counted)
+
+
+_MAP_ROW = re.compile(r"^ (\.(?:text|rodata)[^\s]*)\s*\n?\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S.*)$",
+                      re.M)
+
+
+def section_sizes(map_text: str) -> dict[str, int]:
+    """Bytes of code and read-only data each input object put into the image, from a GNU
+    ld map (`-Wl,-Map`): the rows under "Linker script and memory map"; sections that
+    --gc-sections discarded are listed before that heading and not counted."""
+    start = map_text.find("Linker script and memory map")
+    body = map_text[start:] if start >= 0 else map_text
+    sizes: dict[str, int] = {}
+    for m in _MAP_ROW.finditer(body):
+        size = int(m.group(2), 16)
+        if size:
+            obj = m.group(3).strip()
+            sizes[obj] = sizes.get(obj, 0) + size
+    return sizes
+
+
+def _counts_as_code(obj: str, name: str) -> bool:
+    """Generated code, utc's kernels and CMSIS-NN objects; not the weights, the C/C++
+    libraries, start-up, semihosting or the test main."""
+    base = Path(obj.split("(")[0]).name
+    if "libcmsis-nn.a" in obj:
+        return True
+    return base in (f"{name}.o",) or base.startswith("utc_") and base != "utc_firmware_main.o"
+
+
+@dataclass
+class Run:
+    outputs: list[bytes]
+    fnv1a: str
+    stack_bytes: int
+    instructions: int  # of one inference (bench_begin .. bench_end)
+    layers: list[int]  # per layer, when profiled
+    status: int
+
+
+def _symbol(elf: Path, symbol: str) -> str:
+    nm = _tool("arm-none-eabi-nm", "binutils-arm-none-eabi")
+    out = subprocess.run([nm, str(elf)], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == symbol:
+            return "0x" + parts[0]
+    raise UtcError(f"{elf.name} has no {symbol}")
+
+
+def run_firmware(fw: Firmware, profile: bool = False, timeout: float = 120.0) -> Run:
+    """Run the firmware on QEMU; count the instructions of one inference, or of each
+    layer with `profile` (the firmware must be built with UTC_PROFILE)."""
+    qemu = _tool("qemu-system-arm", "qemu-system-arm")
+    b = board(fw.target)
+    begin, end = ("utc_layer_begin", "utc_layer_end") if profile else ("bench_begin", "bench_end")
+    with tempfile.TemporaryDirectory(prefix="utc-qemu-") as tmp:
+        log = Path(tmp) / "plugin.log"
+        cmd = [qemu, "-M", b.machine, "-cpu", b.cpu, "-display", "none", "-monitor", "none",
+               "-serial", "null", "-semihosting", "-kernel", str(fw.elf),
+               "-plugin", f"{plugin()},start={_symbol(fw.elf, begin)},stop={_symbol(fw.elf, end)}",
+               "-d", "plugin", "-D", str(log)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise UtcError(f"QEMU did not finish within {timeout:.0f} s (the firmware hangs)") from None
+        counts = [int(n) for n in re.findall(r"region \d+: (\d+) insns", log.read_text())]
+    out = proc.stdout
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip() or out.strip()).splitlines()[-1:] or ["no output"]
+        raise UtcError(f"the firmware exited with status {proc.returncode} on QEMU {b.machine}: "
+                       f"{detail[0]}")
+    outputs = [bytes.fromhex(m.group(1).replace(" ", ""))
+               for m in re.finditer(r"^output \d+:((?: [0-9a-f]{2})*)$", out, re.M)]
+    fnv = re.search(r"^fnv1a: ([0-9a-f]{8})$", out, re.M)
+    stack = re.search(r"^stack: (\d+)$", out, re.M)
+    status = re.search(r"^status: (-?\d+)$", out, re.M)
+    if not (fnv and stack and status) or (not profile and len(counts) != 1):
+        raise UtcError(f"unexpected firmware output on {b.machine}: {out.strip()[:200]!r}")
+    return Run(outputs, fnv.group(1), int(stack.group(1)), counts[0] if not profile else sum(counts),
+               counts if profile else [], int(status.group(1)))
