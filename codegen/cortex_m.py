@@ -82,6 +82,14 @@ def board(target: str) -> Board:
     return BOARDS[target]
 
 
+def check_tools(target: str) -> None:
+    """Everything `utc run --target` needs is there, checked before any work."""
+    board(target)
+    for name in ("arm-none-eabi-g++", "arm-none-eabi-gcc"):
+        _tool(name, TOOLCHAIN_PACKAGES)
+    _tool("qemu-system-arm", "qemu-system-arm")
+
+
 def _cache(kind: str) -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "utc" / kind

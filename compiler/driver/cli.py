@@ -255,6 +255,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # everything the user named is checked (and inputs read) before compiling
     check_model_file(args.model, args.max_model_bytes)
+    if args.target != "host":
+        from utc.codegen import cortex_m
+
+        cortex_m.check_tools(args.target)
+    elif args.profile:
+        raise UsageError("--profile counts instructions on QEMU: give a Cortex-M --target")
     loaded = [_load_npy(p) for p in args.input or ()]
     targets = [check_output_file(p, "--output") for p in args.output or ()]
     with tempfile.TemporaryDirectory(prefix="utc-run-") as tmp:
@@ -278,8 +284,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if targets and len(targets) != len(out_specs):
             raise UtcError(f"the model has {len(out_specs)} outputs, got {len(targets)} "
                            "--output files")
-        exe = build_runner(out, "model", len(in_specs), len(out_specs), Path(tmp) / "build")
-        (outputs,) = run_runner(exe, [inputs], out_specs)
+        if args.target != "host":
+            outputs = _run_on_qemu(args, result.module, out, Path(tmp) / "build", inputs,
+                                   in_specs, out_specs)
+        else:
+            exe = build_runner(out, "model", len(in_specs), len(out_specs), Path(tmp) / "build")
+            (outputs,) = run_runner(exe, [inputs], out_specs)
     np.set_printoptions(threshold=64, linewidth=100)
     for i, x in enumerate(inputs):
         if not args.input:
@@ -291,6 +301,36 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             print(f"output {i}: {y.dtype.name} {list(y.shape)}\n{y}")
     return 0
+
+
+def _run_on_qemu(args: argparse.Namespace, module, out: Path, build: Path, inputs,
+                 in_specs, out_specs) -> list[np.ndarray]:
+    """Build firmware for the target, run it on QEMU, print the instructions of one
+    inference (and with --profile, of each layer next to its MACs)."""
+    from utc.codegen import cortex_m
+    from utc.compiler.driver.report import layer_rows
+
+    spec = lambda specs: [{"bytes": int(np.prod(s)) * np.dtype(d).itemsize,  # noqa: E731
+                           "dtype": np.dtype(d).name} for s, d in specs]
+    raw = [np.ascontiguousarray(x).tobytes() for x in inputs]
+    fw = cortex_m.build_firmware(out, "model", args.target, build, inputs=raw,
+                                 model_inputs=spec(in_specs), model_outputs=spec(out_specs),
+                                 profile=args.profile)
+    run = cortex_m.run_firmware(fw, profile=args.profile)
+    board = cortex_m.board(args.target)
+    print(f"{args.target} (QEMU {board.machine}): {run.instructions:,} instructions for one "
+          f"inference; code {fw.code_bytes:,} B, weights {fw.weight_bytes:,} B, stack "
+          f"{run.stack_bytes:,} B, arena {_main(module).attrs['arena_bytes']:,} B")
+    if args.profile:
+        rows = layer_rows(module)
+        print(f"\n{'step':>4}  {'kernel':<34} {'MACs':>11} {'instructions':>13} {'insns/MAC':>9}")
+        for row, n in zip(rows, run.layers):
+            ratio = f"{n / row.macs:.2f}" if row.macs else "-"
+            print(f"{row.step:>4}  {row.kernel:<34} {row.macs:>11,} {n:>13,} {ratio:>9}")
+        print(f"{'':>4}  {'total (sum of layers)':<34} {sum(r.macs for r in rows):>11,} "
+              f"{sum(run.layers):>13,}")
+    return [np.frombuffer(data, dtype=np.dtype(d)).reshape(s)
+            for data, (s, d) in zip(run.outputs, out_specs)]
 
 
 def _random(rng: np.random.Generator, shape, dtype) -> np.ndarray:
@@ -420,8 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_instrumentation(p)
     p.set_defaults(func=cmd_compile)
 
-    p = sub.add_parser("run", help="compile, build with the host compiler, run, print outputs")
+    p = sub.add_parser("run", help="compile, build (host compiler, or cross compiler and "
+                       "QEMU for a Cortex-M --target), run, print outputs")
     p.add_argument("model")
+    p.add_argument("--profile", action="store_true",
+                   help="with a Cortex-M --target: instructions of each layer next to its MACs")
     p.add_argument("--input", action="append", metavar="X.npy", help="input (one per model input)")
     p.add_argument("--output", action="append", metavar="Y.npy", help="save outputs as .npy")
     p.add_argument("--seed", type=_seed, default=0,

@@ -29,8 +29,9 @@ from tests.conftest import REPO
 #: checkout folder -> the installed package it becomes (pyproject's package-dir)
 PACKAGES = {"compiler": utc.compiler, "dialects": utc.dialects, "passes": utc.passes,
             "codegen": utc.codegen, "runtime": utc.runtime}
-#: the files a working compiler needs: Python, templates, runtime C++, the grammar
-SHIPPED = ("*.py", "*.j2", "*.h", "*.cpp", "*.lark")
+#: the files a working compiler needs: Python, templates, runtime C++, the grammar, the
+#: Cortex-M firmware support (start-up, semihosting, linker script, QEMU plugin)
+SHIPPED = ("*.py", "*.j2", "*.h", "*.cpp", "*.lark", "*.c", "*.ld")
 
 
 def _installed_dir(package) -> Path:

@@ -1,0 +1,151 @@
+"""utc's code on emulated Cortex-M4 (DSP path) and Cortex-M55 (Helium path), bit-exact with
+TFLite Micro.
+
+Every int8 shared model is compiled for the target with each kernel choice, cross-built
+into firmware (arm-none-eabi-gcc, TFLite Micro's default flags) and run on QEMU. Its
+outputs on the benchmark input (the LCG of ../shared/anchors/tflm-cortex-m4.json) must
+equal TFLite Micro's interpreter's on the same input, and on Cortex-M4 their FNV-1a hash
+must equal the one TFLite Micro itself printed on the same emulated board. Needs the
+Debian packages gcc-arm-none-eabi, libnewlib-arm-none-eabi,
+libstdc++-arm-none-eabi-newlib and qemu-system-arm (.ci/run installs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from utc.codegen import cortex_m
+from utc.compiler.driver import compile_model
+from utc.compiler.driver.cli import io_specs
+
+from tests.conftest import REPO, cmsis_nn_root, shared_model
+from tests.e2e.test_real_models import INT8_MODELS
+from tests.oracle import TflmRunner
+
+ANCHORS = REPO.parent / "shared" / "anchors" / "tflm-cortex-m4.json"
+
+
+def lcg_inputs(specs) -> list[np.ndarray]:
+    """The anchors' input rule: x = x * 1664525 + 1013904223 from 12345, advanced before
+    each input byte (uint8 of x >> 24); float inputs take (int8)(x >> 24) / 16 per element."""
+    x = 12345
+    arrays = []
+    for shape, dtype in specs:
+        count = int(np.prod(shape))
+        values = []
+        for _ in range(count * (1 if np.dtype(dtype) == np.float32 else np.dtype(dtype).itemsize)):
+            x = (x * 1664525 + 1013904223) & 0xFFFFFFFF
+            values.append(x >> 24)
+        if np.dtype(dtype) == np.float32:
+            arrays.append((np.array(values, np.uint8).view(np.int8).astype(np.float32) / 16)
+                          .reshape(shape))
+        else:
+            arrays.append(np.array(values, np.uint8).view(dtype).reshape(shape))
+    return arrays
+
+
+def _spec(specs) -> list[dict]:
+    return [{"bytes": int(np.prod(s)) * np.dtype(d).itemsize, "dtype": np.dtype(d).name}
+            for s, d in specs]
+
+
+def _anchor_hash(name: str) -> str | None:
+    if not ANCHORS.is_file():
+        return None
+    models = json.loads(ANCHORS.read_text())["models"]
+    entry = models.get(name.removesuffix(".tflite"), {}).get("default-mix", {})
+    return entry.get("reference", {}).get("output_fnv1a")
+
+
+def run_on_qemu(path: Path, target: str, kernels: str, work: Path):
+    out = work / "out"
+    result = compile_model(path, out, name="model", kernels=kernels, target=target)
+    ins, outs = io_specs(result.module)
+    fw = cortex_m.build_firmware(out, "model", target, work / "build",
+                                 model_inputs=_spec(ins), model_outputs=_spec(outs))
+    return result, ins, outs, cortex_m.run_firmware(fw)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target,kernels", [("cortex-m4", "reference"), ("cortex-m4", "auto"),
+                                            ("cortex-m4", "cmsis-nn"), ("cortex-m55", "auto"),
+                                            ("cortex-m55", "cmsis-nn")])
+@pytest.mark.parametrize("name", INT8_MODELS)
+def test_int8_model_bit_exact_on_qemu(name: str, target: str, kernels: str,
+                                      tmp_path: Path) -> None:
+    if kernels != "reference":
+        cmsis_nn_root()
+    path = shared_model(name)
+    result, ins, outs, run = run_on_qemu(path, target, kernels, tmp_path)
+    assert run.status == 0 and run.instructions > 0
+    want = TflmRunner(path.read_bytes()).run(lcg_inputs(ins))
+    for k, (got, w) in enumerate(zip(run.outputs, want)):
+        assert got == np.ascontiguousarray(w).tobytes(), f"{name} output {k} on {target}"
+    anchor = _anchor_hash(name)
+    if anchor is not None:  # TFLite Micro's own hash on emulated Cortex-M4
+        assert run.fnv1a == anchor
+
+
+@pytest.mark.slow
+def test_profile_counts_every_layer(tmp_path: Path) -> None:
+    path = shared_model("mlperf_kws_dscnn_int8.tflite")
+    out = tmp_path / "out"
+    result = compile_model(path, out, name="model", kernels="reference", target="cortex-m4")
+    ins, outs = io_specs(result.module)
+    fw = cortex_m.build_firmware(out, "model", "cortex-m4", tmp_path / "build", profile=True,
+                                 model_inputs=_spec(ins), model_outputs=_spec(outs))
+    run = cortex_m.run_firmware(fw, profile=True)
+    calls = len(re.findall(r"UTC_LAYER_BEGIN\(\d+\);", (out / "model.cpp").read_text()))
+    assert len(run.layers) == calls and all(n > 0 for n in run.layers)
+
+
+def test_map_file_attribution() -> None:
+    text = """Discarded input sections
+ .text.unused   0x00000000       0x40 /b/model.o
+Linker script and memory map
+ .text.model_run
+                0x00000100      0x120 /b/model.o
+ .rodata.model_w_conv_filter
+                0x00000220      0x200 /b/model_weights.o
+ .text.arm_convolve_s8
+                0x00000420       0x80 /c/libcmsis-nn.a(arm_convolve_s8.o)
+ .text.utc_conv2d_s8
+                0x000004a0       0x60 /b/utc_conv2d_s8.o
+ .text.printf   0x00000500       0x90 /usr/lib/libc_nano.a(printf.o)
+"""
+    sizes = cortex_m.section_sizes(text)
+    assert sizes["/b/model.o"] == 0x120  # the discarded 0x40 is not counted
+    assert sizes["/b/model_weights.o"] == 0x200
+    counted = {o for o in sizes if cortex_m._counts_as_code(o, "model")}
+    assert counted == {"/b/model.o", "/c/libcmsis-nn.a(arm_convolve_s8.o)", "/b/utc_conv2d_s8.o"}
+
+
+def test_lcg_matches_the_anchor_rule() -> None:
+    (x,) = lcg_inputs([((3,), np.int8)])
+    state, want = 12345, []
+    for _ in range(3):
+        state = (state * 1664525 + 1013904223) % 2**32
+        want.append(state >> 24)
+    assert x.view(np.uint8).tolist() == want
+
+
+def test_missing_cross_compiler_is_one_clear_line(tmp_path: Path) -> None:
+    model = REPO / "examples" / "sine_int8.tflite"
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "run", str(model),
+                           "--target", "cortex-m4", "--kernels", "reference"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "gcc-arm-none-eabi" in proc.stderr
+
+
+def test_target_without_a_board_is_refused() -> None:
+    with pytest.raises(Exception, match="no QEMU board runs cortex-m33"):
+        cortex_m.board("cortex-m33")
