@@ -22,8 +22,11 @@ HEADERS = {
                           "TFLM us", "TFLM/utc"],
     "benchmarks.memory": ["model", "bound", "greedy-by-size", "optimal", "utc/bound", "TFLM min",
                           "TFLM/utc", "RAM 0-copy", "I/O", "RAM invoke"],
+    "benchmarks.cortex_m": ["model", "kernels", "insns", "/ref", "/cmsis", "code B", "weights B",
+                            "arena B", "stack B", "RAM/TFLM", "hash"],
 }
-EXTRA_ARGS = {"benchmarks.models": ["--iterations", "5"], "benchmarks.memory": []}
+EXTRA_ARGS = {"benchmarks.models": ["--iterations", "5"], "benchmarks.memory": [],
+              "benchmarks.cortex_m": ["--kernels", "reference"]}
 
 
 def small_model() -> Path:
