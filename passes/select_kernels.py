@@ -51,9 +51,12 @@ class SelectKernels(Pass):
     name = "select-kernels"
     kernels: str = "reference"
     target: str = "host"
-    #: TFLite operator indices (";"-separated) that keep utc's kernel because it shares
-    #: memory the preferred kernel cannot (the driver's `auto` choice fills it in).
+    #: TFLite operator indices (";"-separated) whose utc kernel shares memory (in place,
+    #: overlapping output): the preferred library's kernel must share it too, else utc's
+    #: stays. The driver's `auto` choice fills it in, and `force_reference` with ops that
+    #: must keep utc's kernel anyway (a CMSIS-NN scratch buffer at the arena's peak).
     keep_reference: str = ""
+    force_reference: str = ""
 
     def __post_init__(self) -> None:
         if self.kernels not in CHOICES:
@@ -65,21 +68,26 @@ class SelectKernels(Pass):
         target = TARGETS[self.target]
         preferred = preferred_libraries(self.kernels, target)
         keep = {int(i) for i in self.keep_reference.split(";") if i.strip()}
+        force = {int(i) for i in self.force_reference.split(";") if i.strip()}
         for op in module.walk():
             if not needs_kernel(op) or "kernel" in op.attrs:
                 continue
-            libraries = preferred
-            if op_index(op) in keep and len(preferred) > 1:
-                libraries = ("utc",)
-                op.attrs["kernel_note"] = (
-                    "utc's kernel shares memory here (in place or overlapping its input) and "
-                    f"the {preferred[0]} kernel cannot: the arena stays at the reference size")
+            shares = op_index(op) in keep and len(preferred) > 1
             passed_over: list[str] = []  # why each earlier library's kernels did not fit
             chosen = None
+            libraries = ("utc",) if op_index(op) in force else preferred
+            if libraries != preferred:
+                passed_over.append(f"{preferred[0]}: its scratch buffer would raise the arena "
+                                   "above the reference kernels' at this step")
             for library in libraries:
                 reasons = []
                 for kernel in candidates(op, library):
                     reason = kernel.constraint(op, target)
+                    if not reason and shares and library != "utc" \
+                            and not shares_like_reference(kernel, op, target):
+                        reason = ("cannot share memory the way utc's kernel does here (in "
+                                  "place or overlapping its input), which keeps the arena at "
+                                  "the reference size")
                     if not reason:
                         chosen = kernel
                         break
@@ -99,6 +107,16 @@ class SelectKernels(Pass):
                 op.attrs["scratch"] = scratch
             if passed_over:
                 op.attrs["kernel_note"] = "; ".join(passed_over)
+
+
+def shares_like_reference(kernel: Kernel, op: Operation, target: Target) -> bool:
+    """Whether `kernel` allows every kind of memory sharing utc's own kernel for the op
+    allows (in place over the same inputs, an overlapping output)."""
+    for reference in candidates(op, "utc"):
+        if not reference.constraint(op, target):
+            return (kernel.overlap or not reference.overlap) and \
+                set(reference.in_place) <= set(kernel.in_place)
+    return True
 
 
 def op_index(op: Operation) -> int | None:

@@ -386,10 +386,28 @@ def _avgpool_scratch(op: Operation, target: Target) -> int:
 
 
 def _kernel(name: str, op, summary: str, constraint, args, scratch=None, cost=per_output,
-            unused=lambda target: ("zp_bias",)) -> Kernel:
+            unused=lambda target: ("zp_bias",), overlap: bool = False,
+            in_place: tuple[str, ...] = ()) -> Kernel:
     return Kernel(name, op, "int8", (), summary, constraint=constraint,
                   scratch=scratch or (lambda op, target: 0), cost=cost, args=args,
-                  library=LIBRARY, includes=_HEADERS, unused=unused)
+                  library=LIBRARY, includes=_HEADERS, unused=unused, overlap=overlap,
+                  in_place=in_place)
+
+
+# Memory sharing, from each function's loop order on every code path (generic C, DSP,
+# MVE) of the pinned CMSIS-NN, checked end to end by tests/e2e/test_cortex_m.py and
+# test_cmsis_nn.py (the planner overlaps or aliases these calls in the shared models, and
+# the outputs stay bit-exact with TFLite Micro on the host, Cortex-M4 and Cortex-M55):
+# - overlap (the contract of runtime/utc_conv2d_s8.h): arm_convolve_s8 walks output
+#   pixels in (batch, row, column) order on every path, im2col-copying each window and
+#   writing a pixel's channels after reading its window and at most three before it;
+#   arm_depthwise_conv_3x3_s8 and arm_depthwise_conv_s8 walk output pixels in the same
+#   order with channels innermost. Not the others: arm_convolve_1x1_s8_fast's generic
+#   and DSP matrix multiply walks output channels outermost (every pixel's input is read
+#   again for each pair of channels), and arm_depthwise_conv_s8_opt's MVE path walks
+#   blocks of 124 channels outermost.
+# - in place: arm_elementwise_add_s8 and arm_elementwise_mul_s8 read elements i..i+k of
+#   both inputs before writing the same elements of the output (k = 1, 4 or 16 by path).
 
 
 def _fc_unused(target: Target) -> tuple[str, ...]:
@@ -405,15 +423,17 @@ CMSIS_NN_KERNELS: list[Kernel] = [
     _kernel("arm_convolve_1_x_n_s8", qnn.Conv2DOp, "CMSIS-NN 1xN convolution of one row",
             _conv_1_x_n, _CONV(), _scratch(convolve_1_x_n_scratch), conv_macs),
     _kernel("arm_convolve_s8", qnn.Conv2DOp, "CMSIS-NN convolution (im2col + matrix multiply)",
-            _conv_general, _CONV(upscale=True), _scratch(convolve_s8_scratch), conv_macs),
+            _conv_general, _CONV(upscale=True), _scratch(convolve_s8_scratch), conv_macs,
+            overlap=True),
     _kernel("arm_depthwise_conv_3x3_s8", qnn.DepthwiseConv2DOp,
-            "CMSIS-NN 3x3 depthwise convolution", _dw_3x3, _DW, None, depthwise_macs),
+            "CMSIS-NN 3x3 depthwise convolution", _dw_3x3, _DW, None, depthwise_macs,
+            overlap=True),
     _kernel("arm_depthwise_conv_s8_opt", qnn.DepthwiseConv2DOp,
             "CMSIS-NN depthwise convolution, multiplier 1", _dw_opt, _DW,
             _scratch(depthwise_opt_scratch), depthwise_macs),
     _kernel("arm_depthwise_conv_s8", qnn.DepthwiseConv2DOp,
             "CMSIS-NN depthwise convolution, any multiplier", _conv_general, _DW, None,
-            depthwise_macs),
+            depthwise_macs, overlap=True),
     _kernel("arm_fully_connected_s8", qnn.FullyConnectedOp,
             "CMSIS-NN fully connected, per-tensor requantization", _fc_per_channel_matches(False),
             _fc_args("cmsis_nn_per_tensor_quant_params", _per_tensor), None,
@@ -448,7 +468,7 @@ CMSIS_NN_KERNELS: list[Kernel] = [
              _attr("out_shift", "output_shift"),
              _i32("out_activation_min", lambda c: c.attrs["act"][0]),
              _i32("out_activation_max", lambda c: c.attrs["act"][1]),
-             _i32("block_size", _block_size))),
+             _i32("block_size", _block_size)), in_place=("lhs", "rhs")),
     _kernel("arm_elementwise_mul_s8", qnn.MulOp, "CMSIS-NN multiplication of same-shape tensors",
             _same_shape,
             (Arg("input_1_vect", "const int8_t *", lambda c: c.field("lhs")),
@@ -459,5 +479,5 @@ CMSIS_NN_KERNELS: list[Kernel] = [
              _attr("out_shift", "output_shift"),
              _i32("out_activation_min", lambda c: c.attrs["act"][0]),
              _i32("out_activation_max", lambda c: c.attrs["act"][1]),
-             _i32("block_size", _block_size))),
+             _i32("block_size", _block_size)), in_place=("lhs", "rhs")),
 ]

@@ -85,14 +85,15 @@ C_CXX_KEYWORDS = frozenset("""
 
 
 def pipeline_for(opt_level: int, kernels: str = "reference", target: str = "host",
-                 keep_reference: Sequence[int] = ()) -> str:
+                 keep_reference: Sequence[int] = (), force_reference: Sequence[int] = ()) -> str:
     """The named pipeline of `opt_level`, its kernel selection set for `kernels` on
     `target` (the only passes that depend on them)."""
     text = PIPELINES[opt_level]
     options = [f"{k}={v}" for k, v, default in (("kernels", kernels, "reference"),
                                                  ("target", target, "host")) if v != default]
-    if keep_reference:
-        options.append("keep-reference=" + ";".join(str(i) for i in sorted(keep_reference)))
+    for key, ops in (("keep-reference", keep_reference), ("force-reference", force_reference)):
+        if ops:
+            options.append(f"{key}=" + ";".join(str(i) for i in sorted(ops)))
     if options:
         text = text.replace("select-kernels", f"select-kernels{{{','.join(options)}}}")
     return text
@@ -127,9 +128,10 @@ def auto_pipeline(model_path: str | Path, name: str, opt_level: int, target: str
                   max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> str:
     """`--kernels auto` on a Cortex-M target: CMSIS-NN for speed, but never a larger arena
     than utc's reference kernels need. Plans the model with both; when CMSIS-NN's arena is
-    larger (its kernels cannot run in place or overlap their output with their input the
-    way utc's do), the ops whose utc kernel shares memory keep it (and say why in
-    `kernel_note`), and if even that costs memory, the reference build is the choice."""
+    larger, the ops whose utc kernel shares memory (in place, overlapping output) take a
+    CMSIS-NN kernel that shares it the same way or keep utc's; then the ops whose CMSIS-NN
+    scratch sits at a step over the limit keep utc's (each says why in `kernel_note`);
+    and if even that costs memory, the reference build is the choice."""
     reference = pipeline_for(opt_level, "reference", target)
     if target == "host":
         return reference
@@ -143,18 +145,18 @@ def auto_pipeline(model_path: str | Path, name: str, opt_level: int, target: str
     limit = arena(ref_module)
     if arena(_planned(model_path, name, cmsis, max_model_bytes)) <= limit:
         return cmsis
-    keep = sharing_ops(ref_module)
+    keep, force = sharing_ops(ref_module), set()
     while True:
-        mixed = pipeline_for(opt_level, "cmsis-nn", target, sorted(keep))
+        mixed = pipeline_for(opt_level, "cmsis-nn", target, sorted(keep), sorted(force))
         module = _planned(model_path, name, mixed, max_model_bytes)
         if arena(module) <= limit:
             return mixed
         # still larger: CMSIS-NN's scratch buffers at the steps over the limit are what
-        # is left; those calls keep utc's kernel too, until the arena fits
-        more = over_limit_cmsis_ops(module, limit) - keep
+        # is left; those calls take utc's kernel, until the arena fits
+        more = over_limit_cmsis_ops(module, limit) - force
         if not more:
             return reference
-        keep |= more
+        force |= more
 
 
 def over_limit_cmsis_ops(module: Module, limit: int) -> set[int]:
