@@ -32,6 +32,7 @@ from utc.dialects import buf
 from utc.dialects.func import main_function
 from utc.runtime import RUNTIME_DIR
 from utc.runtime.kernels import KERNELS_BY_NAME, Arg, Kernel, Pointee
+from utc.runtime.targets import TARGETS
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _C_TYPE = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t",
@@ -235,8 +236,9 @@ def render_call(kernel: Kernel, ctx: CallContext, width: int = 100) -> str:
 
 
 class Emitter:
-    def __init__(self, module: Module, name: str, source: str = ""):
+    def __init__(self, module: Module, name: str, source: str = "", target: str = "host"):
         self.module = module
+        self.target = TARGETS[target]
         self.name = name
         self.upper = name.upper()
         self.source = comment_text(source)
@@ -514,6 +516,7 @@ class Emitter:
             "headers": [f for f in files if f.endswith(".h") and f != "utc_runtime.h"]
             + sorted({h for k in kernels for h in k.includes}),
             "cmsis_nn": any(k.library == "cmsis-nn" for k in kernels),
+            "target": self.target,
             "sources": sorted(f for f in files if f.endswith(".cpp")),
         }
         ctx["weight_bytes"] = sum(w["bytes"] for w in ctx["weights"])
@@ -522,7 +525,9 @@ class Emitter:
                                  ("model.cpp.j2", f"{self.name}.cpp"),
                                  ("weights.h.j2", f"{self.name}_weights.h"),
                                  ("weights.cpp.j2", f"{self.name}_weights.cpp"),
-                                 ("CMakeLists.txt.j2", "CMakeLists.txt")):
+                                 ("CMakeLists.txt.j2", "CMakeLists.txt"),
+                                 *((("arm-none-eabi.cmake.j2", "arm-none-eabi.cmake"),)
+                                   if self.target.cpu_flags else ())):
             path = out_dir / target
             path.write_text(self.env.get_template(template).render(**ctx))
             written.append(path)
@@ -538,8 +543,9 @@ def _comment(op: Operation) -> str:
     return f"{op.attrs['op']} -> {op.attrs['callee']}" + (f"  [{where}]" if where else "")
 
 
-def emit_cpp(module: Module, out_dir: Path, name: str, source: str = "") -> list[Path]:
+def emit_cpp(module: Module, out_dir: Path, name: str, source: str = "",
+             target: str = "host") -> list[Path]:
     """Write the generated sources for `module` into `out_dir`; return the written paths."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise CompileError(f"model name '{name}' is not a valid C identifier")
-    return Emitter(module, name, source).write(Path(out_dir))
+    return Emitter(module, name, source, target).write(Path(out_dir))

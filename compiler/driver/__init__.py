@@ -433,6 +433,6 @@ def compile_model(model_path: str | Path, out_dir: str | Path, name: str = "mode
         check_limits(module, max_arena_bytes, max_weight_bytes, printable(model_path))
         # the file name lands in a /* */ comment of every generated file
         source = printable(os.path.basename(str(model_path))).replace("*/", "* /")
-        emit_cpp(module, staging, name, source=source)
+        emit_cpp(module, staging, name, source=source, target=target)
     out = Path(out_dir)
     return CompileResult(module, sorted(out.iterdir()))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,24 @@ def test_missing_cross_compiler_is_one_clear_line(tmp_path: Path) -> None:
 def test_target_without_a_board_is_refused() -> None:
     with pytest.raises(Exception, match="no QEMU board runs cortex-m33"):
         cortex_m.board("cortex-m33")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake is not installed")
+def test_generated_folder_builds_with_cmake_and_its_toolchain_file(tmp_path: Path) -> None:
+    """What a firmware project does with the folder: CMake with the generated
+    arm-none-eabi toolchain file, CMSIS-NN from CMSIS_NN_PATH."""
+    cmsis_nn_root()
+    out = tmp_path / "out"
+    compile_model(shared_model("mlperf_kws_dscnn_int8.tflite"), out, name="kws",
+                  kernels="cmsis-nn", target="cortex-m55")
+    assert "-mcpu=cortex-m55" in (out / "arm-none-eabi.cmake").read_text()
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(out), "-B", str(build),
+                    f"-DCMAKE_TOOLCHAIN_FILE={out / 'arm-none-eabi.cmake'}"],
+                   check=True, capture_output=True)
+    proc = subprocess.run(["cmake", "--build", str(build), "-j", "2"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    attrs = subprocess.run(["arm-none-eabi-readelf", "-A", str(build / "libkws.a")],
+                           capture_output=True, text=True, check=True).stdout
+    assert 'Tag_CPU_name: "cortex-m55"' in attrs
