@@ -79,10 +79,11 @@ def measure(path: Path, kernels: str, target: str, flags: str, anchors: dict,
     name = path.stem
     ref = _anchor(anchors, name, flags, "reference") if target == "cortex-m4" else {}
     cmsis = _anchor(anchors, name, flags, "cmsis-nn-int8") if target == "cortex-m4" else {}
-    if not ref.get("stack_below_main_bytes"):  # the anchors measured stack at one flag set
+    if ref and not ref.get("stack_below_main_bytes"):  # stack was measured at one flag set
         ref = {**ref, "stack_below_main_bytes": _anchor(anchors, name, "default-mix",
                                                         "reference").get("stack_below_main_bytes")}
-    tflm_ram = (ref.get("smallest_arena_bytes") or 0) + (ref.get("stack_below_main_bytes") or 0)
+    tflm_ram = ((ref.get("smallest_arena_bytes") or 0) + (ref.get("stack_below_main_bytes") or 0)
+                if ref.get("smallest_arena_bytes") else None)
     want = ref.get("output_fnv1a")
     if cmsis.get("invoke_insns"):
         ratios.setdefault(kernels, []).append(run.instructions / cmsis["invoke_insns"])
