@@ -1,8 +1,21 @@
-"""Vocabulary shared by several dialects: activation names, padding modes, type checks."""
+"""Vocabulary shared by several dialects: activation names, padding modes, type checks,
+and the op families whose fields the tensor, fused and qnn levels declare once."""
 
 from __future__ import annotations
 
-from utc.compiler.ir import F32, I32, Operation, PerAxisQuantizedType, QuantizedType, TensorType
+from utc.compiler.ir import (
+    F32,
+    I32,
+    Ints,
+    Operation,
+    PerAxisQuantizedType,
+    QuantizedType,
+    ResourceRef,
+    TensorType,
+    attr,
+    operand,
+    result,
+)
 
 #: Fused activation functions, with TFLite's meaning.
 ACTIVATIONS = ("none", "relu", "relu_n1_to_1", "relu6", "tanh")
@@ -212,3 +225,70 @@ def check_weight_types(op: Operation, weights: str) -> None:
             raise op.error(f"int8 {op.name} needs an int32 bias, got {bias.type.element}")
     elif w != F32 or (bias is not None and bias.type.element != F32):
         raise op.error(f"float32 {op.name} needs float32 {weights} and bias")
+
+
+# ---- op families: fields declared once, shared across the levels (compiler/ir/fields.py) --
+PAIR = Ints(2, minimum=1)
+PADS = Ints(4, minimum=0, names="[top, bottom, left, right]")
+CLAMP = Ints(2)
+
+
+class SlidingWindow:
+    """Every sliding-window op (convolution, depthwise convolution, pooling), every level."""
+
+    input = operand()
+    output = result()
+    stride = attr(PAIR)
+
+
+class Convolution(SlidingWindow):
+    """Convolution and depthwise convolution: a filter, an optional bias, dilation."""
+
+    filter = operand()
+    bias = operand(optional=True)
+    dilation = attr(PAIR)
+
+
+class Pooling(SlidingWindow):
+    window = attr(PAIR)
+
+
+class FullyConnected:
+    input = operand()
+    weights = operand()
+    bias = operand(optional=True)
+    output = result()
+
+
+class ImplicitPadding:
+    """TFLite's SAME/VALID (the tensor level)."""
+
+    padding = attr(str)
+
+
+class ExplicitPadding:
+    """[top, bottom, left, right] (fused and qnn levels, after the importer resolved it)."""
+
+    pad = attr(PADS)
+
+
+class NamedActivation:
+    """A fused activation by name (tensor and fused levels)."""
+
+    act = attr(str)
+
+
+class Clamped:
+    """An integer clamp [lo, hi] (the qnn level's activation)."""
+
+    act = attr(CLAMP)
+
+
+class Requantized(Clamped):
+    """The qnn level's per-channel requantization: zero points, Q31 multipliers and shifts
+    as module resources, and the clamp."""
+
+    input_zp = attr(int)
+    output_zp = attr(int)
+    mult = attr(ResourceRef)
+    shift = attr(ResourceRef)

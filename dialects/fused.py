@@ -7,15 +7,18 @@ int8 ones continue to `qnn`, float32 ones go straight to kernels.
 
 from __future__ import annotations
 
-from utc.compiler.ir import Operation
+from utc.compiler.ir import Operation, attr
 
 from .common import (
     KERNEL_ATTRS,
+    Convolution,
+    ExplicitPadding,
+    FullyConnected,
+    NamedActivation,
+    Pooling,
     check_activation,
     check_compute_types,
     check_fully_connected_shapes,
-    check_pads,
-    check_pair,
     check_rank,
     check_weight_types,
     check_window_shapes,
@@ -31,19 +34,13 @@ def _check_fused_act(op: Operation) -> None:
         raise op.error(f"activation '{op.attrs['act']}' cannot be fused")
 
 
-class Conv2DOp(Operation):
+class Conv2DOp(Convolution, ExplicitPadding, NamedActivation, Operation):
     """Convolution with explicit padding and fused clamp activation."""
 
     name = "fused.conv2d"
-    operands = ("input", "filter", "bias?")
-    results = ("output",)
-    attributes = {"stride": tuple, "dilation": tuple, "pad": tuple, "act": str}
     optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
-        check_pair(self, "stride")
-        check_pair(self, "dilation")
-        check_pads(self)
         _check_fused_act(self)
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
@@ -52,21 +49,14 @@ class Conv2DOp(Operation):
         check_window_shapes(self, "conv")
 
 
-class DepthwiseConv2DOp(Operation):
+class DepthwiseConv2DOp(Convolution, ExplicitPadding, NamedActivation, Operation):
     """Depthwise convolution with explicit padding and fused clamp activation."""
 
     name = "fused.depthwise_conv2d"
-    operands = ("input", "filter", "bias?")
-    results = ("output",)
-    attributes = {
-        "stride": tuple, "dilation": tuple, "pad": tuple, "depth_multiplier": int, "act": str,
-    }
+    depth_multiplier = attr(int)
     optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
-        check_pair(self, "stride")
-        check_pair(self, "dilation")
-        check_pads(self)
         _check_fused_act(self)
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
@@ -75,13 +65,10 @@ class DepthwiseConv2DOp(Operation):
         check_window_shapes(self, "depthwise")
 
 
-class FullyConnectedOp(Operation):
+class FullyConnectedOp(FullyConnected, NamedActivation, Operation):
     """Fully connected layer on a [batches, depth] view of its input, fused activation."""
 
     name = "fused.fully_connected"
-    operands = ("input", "weights", "bias?")
-    results = ("output",)
-    attributes = {"act": str}
     optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
@@ -91,16 +78,10 @@ class FullyConnectedOp(Operation):
         check_fully_connected_shapes(self)
 
 
-class _Pool(Operation):
-    operands = ("input",)
-    results = ("output",)
-    attributes = {"stride": tuple, "window": tuple, "pad": tuple, "act": str}
+class _Pool(Pooling, ExplicitPadding, NamedActivation, Operation):
     optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
-        check_pair(self, "stride")
-        check_pair(self, "window")
-        check_pads(self)
         _check_fused_act(self)
         check_rank(self, "input", 4)
         check_compute_types(self, "input")

@@ -7,27 +7,23 @@ points with TFLite's meaning (`*_zp`), and the activation as an integer clamp `a
 
 from __future__ import annotations
 
-from utc.compiler.ir import Operation, QuantizedType, ResourceRef, is_quantized
+from utc.compiler.ir import Operation, QuantizedType, ResourceRef, attr, is_quantized
 
 from .common import (
     KERNEL_ATTRS,
+    Clamped,
+    Convolution,
+    ExplicitPadding,
+    FullyConnected,
+    Pooling,
+    Requantized,
     check_fully_connected_shapes,
-    check_pads,
-    check_pair,
     check_rank,
     check_window_shapes,
 )
 
 #: `zp_bias` (fold-zero-point): bias - input_zp * sum(weights) per output channel.
 _CONV_KERNEL_ATTRS = {**KERNEL_ATTRS, "zp_bias": ResourceRef}
-
-_REQUANT = {
-    "input_zp": int,
-    "output_zp": int,
-    "mult": ResourceRef,
-    "shift": ResourceRef,
-    "act": tuple,
-}
 
 
 def _check_int(op: Operation, *fields: str) -> None:
@@ -45,13 +41,11 @@ def _check_clamp(op: Operation) -> None:
         raise op.error(f"empty activation range [{lo}, {hi}]")
 
 
-class FullyConnectedOp(Operation):
+class FullyConnectedOp(FullyConnected, Requantized, Operation):
     """int8 fully connected: input [batches, depth], weights [units, depth], int32 bias."""
 
     name = "qnn.fully_connected"
-    operands = ("input", "weights", "bias?")
-    results = ("output",)
-    attributes = {**_REQUANT, "weights_zp": int}
+    weights_zp = attr(int)
     optional_attributes = _CONV_KERNEL_ATTRS
 
     def verify_(self) -> None:
@@ -61,58 +55,39 @@ class FullyConnectedOp(Operation):
         check_fully_connected_shapes(self)
 
 
-class Conv2DOp(Operation):
+class Conv2DOp(Convolution, ExplicitPadding, Requantized, Operation):
     """int8 convolution with per-channel requantization."""
 
     name = "qnn.conv2d"
-    operands = ("input", "filter", "bias?")
-    results = ("output",)
-    attributes = {**_REQUANT, "stride": tuple, "dilation": tuple, "pad": tuple}
     optional_attributes = _CONV_KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input", "filter")
         _check_clamp(self)
-        check_pair(self, "stride")
-        check_pair(self, "dilation")
-        check_pads(self)
         check_rank(self, "filter", 4)
         check_window_shapes(self, "conv")
 
 
-class DepthwiseConv2DOp(Operation):
+class DepthwiseConv2DOp(Convolution, ExplicitPadding, Requantized, Operation):
     """int8 depthwise convolution with per-channel requantization."""
 
     name = "qnn.depthwise_conv2d"
-    operands = ("input", "filter", "bias?")
-    results = ("output",)
-    attributes = {
-        **_REQUANT, "stride": tuple, "dilation": tuple, "pad": tuple, "depth_multiplier": int,
-    }
+    depth_multiplier = attr(int)
     optional_attributes = _CONV_KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input", "filter")
         _check_clamp(self)
-        check_pair(self, "stride")
-        check_pair(self, "dilation")
-        check_pads(self)
         check_rank(self, "filter", 4)
         check_window_shapes(self, "depthwise")
 
 
-class _Pool(Operation):
-    operands = ("input",)
-    results = ("output",)
-    attributes = {"stride": tuple, "window": tuple, "pad": tuple, "act": tuple}
+class _Pool(Pooling, ExplicitPadding, Clamped, Operation):
     optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input")
         _check_clamp(self)
-        check_pair(self, "stride")
-        check_pair(self, "window")
-        check_pads(self)
         if self.operand("input").type.element != self.result.type.element:
             raise self.error("int8 pooling keeps the input's quantization")
         check_window_shapes(self, "pool")

@@ -5,16 +5,20 @@ resources; quantization lives in the element types.
 
 from __future__ import annotations
 
-from utc.compiler.ir import Operation, ResourceRef
+from utc.compiler.ir import Operation, ResourceRef, attr
 
 from .common import (
     KERNEL_ATTRS,
     PADDINGS,
+    Convolution,
+    FullyConnected,
+    ImplicitPadding,
+    NamedActivation,
+    Pooling,
     check_activation,
     check_broadcast_result,
     check_compute_types,
     check_fully_connected_shapes,
-    check_pair,
     check_rank,
     check_weight_types,
     check_window_shapes,
@@ -30,14 +34,12 @@ class ConstantOp(Operation):
     attributes = {"value": ResourceRef}
 
 
-class _Conv(Operation):
+class _Conv(Convolution, ImplicitPadding, NamedActivation, Operation):
     window_kind = "conv"
 
     def verify_(self) -> None:
         if self.attrs["padding"] not in PADDINGS:
             raise self.error(f"padding must be SAME or VALID, got {self.attrs['padding']!r}")
-        check_pair(self, "stride")
-        check_pair(self, "dilation")
         check_activation(self)
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
@@ -51,9 +53,6 @@ class Conv2DOp(_Conv):
     """2-D convolution, NHWC input, OHWI filter (TFLite CONV_2D)."""
 
     name = "tensor.conv2d"
-    operands = ("input", "filter", "bias?")
-    results = ("output",)
-    attributes = {"padding": str, "stride": tuple, "dilation": tuple, "act": str}
 
 
 class DepthwiseConv2DOp(_Conv):
@@ -61,20 +60,14 @@ class DepthwiseConv2DOp(_Conv):
 
     name = "tensor.depthwise_conv2d"
     window_kind = "depthwise"
-    operands = ("input", "filter", "bias?")
-    results = ("output",)
-    attributes = {
-        "padding": str, "stride": tuple, "dilation": tuple, "depth_multiplier": int, "act": str,
-    }
+    depth_multiplier = attr(int)
 
 
-class FullyConnectedOp(Operation):
+class FullyConnectedOp(FullyConnected, NamedActivation, Operation):
     """y = x W^T + b over the last dimension (TFLite FULLY_CONNECTED)."""
 
     name = "tensor.fully_connected"
-    operands = ("input", "weights", "bias?")
-    results = ("output",)
-    attributes = {"act": str, "keep_num_dims": bool}
+    keep_num_dims = attr(bool)
 
     def verify_(self) -> None:
         check_activation(self)
@@ -85,17 +78,12 @@ class FullyConnectedOp(Operation):
         check_fully_connected_shapes(self)
 
 
-class _Pool(Operation):
-    operands = ("input",)
-    results = ("output",)
-    attributes = {"padding": str, "stride": tuple, "window": tuple, "act": str}
+class _Pool(Pooling, ImplicitPadding, NamedActivation, Operation):
     optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         if self.attrs["padding"] not in PADDINGS:
             raise self.error(f"padding must be SAME or VALID, got {self.attrs['padding']!r}")
-        check_pair(self, "stride")
-        check_pair(self, "window")
         check_activation(self)
         check_rank(self, "input", 4)
         check_compute_types(self, "input")

@@ -54,12 +54,8 @@ def _geometry(op: Operation) -> dict[str, int]:
     """Input [n, h, w, c], filter [_, kh, kw, _], output [_, oh, ow, oc] and the window
     parameters (CMSIS-NN's `cmsis_nn_tile` is {w, h}; padding is top/left only: the
     output size implies the rest, as in TFLite Micro)."""
-    x = op.operand("input").type.shape
-    f = op.operand("filter").type.shape
-    y = op.result.type.shape
-    sh, sw = op.attrs["stride"]
-    dh, dw = op.attrs["dilation"]
-    pad = op.attrs["pad"]
+    x, f, y = op.input.type.shape, op.filter.type.shape, op.output.type.shape
+    (sh, sw), (dh, dw), pad = op.stride, op.dilation, op.pad
     return {"n": x[0], "h": x[1], "w": x[2], "c": x[3], "kh": f[1], "kw": f[2],
             "oh": y[1], "ow": y[2], "oc": y[3], "sh": sh, "sw": sw, "dh": dh, "dw": dw,
             "pt": pad[0], "pl": pad[2]}

@@ -16,6 +16,7 @@ from .core import (
     Value,
     VerifyError,
 )
+from .fields import Ints, attr, operand, result
 from .printer import print_module, print_op
 from .types import (
     F32,
@@ -32,8 +33,8 @@ from .types import (
 )
 
 __all__ = [
-    "F32", "I8", "I16", "I32", "I64", "OP_REGISTRY", "Block", "BlockArgument", "Location",
+    "F32", "I8", "I16", "I32", "I64", "Ints", "OP_REGISTRY", "Block", "BlockArgument", "Location",
     "MemRefType", "Module", "OpResult", "Operation", "PerAxisQuantizedType", "QuantizedType",
     "Region", "Resource", "ResourceRef", "ScalarType", "SymbolRef", "TensorType", "Value",
-    "VerifyError", "is_quantized", "print_module", "print_op",
+    "VerifyError", "attr", "is_quantized", "operand", "print_module", "print_op", "result",
 ]

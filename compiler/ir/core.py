@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .attributes import Attribute, ResourceRef, check_attribute
+from .fields import AttrField, OperandField, ResultField, declared_fields
 from .types import MemRefType, TensorType, Type
 
 
@@ -119,7 +120,10 @@ class Operation:
     attributes  {name: python type or tuple of types} that must be present
     optional_attributes  {name: type} that may be present
     regions     number of regions
-    and may override `verify_()` for op-specific checks.
+    and may override `verify_()` for op-specific checks. Instead of the tables, an op (or a
+    family class it inherits from) may declare typed fields (compiler/ir/fields.py:
+    `stride = attr(Ints(2))`, `filter = operand()`), from which the tables, accessors,
+    `build(...)` and attribute checks are made.
     """
 
     name: ClassVar[str] = ""
@@ -128,9 +132,26 @@ class Operation:
     attributes: ClassVar[dict[str, Any]] = {}
     optional_attributes: ClassVar[dict[str, Any]] = {}
     regions: ClassVar[int] = 0
+    #: attribute name -> its declared field, for kinds with a check (`Ints(2)`)
+    field_checks: ClassVar[dict[str, AttrField]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        fields = declared_fields(cls)
+        operands = [f for f in fields if isinstance(f, OperandField)]
+        results = [f for f in fields if isinstance(f, ResultField)]
+        attrs = [f for f in fields if isinstance(f, AttrField)]
+        if operands:
+            cls.operands = tuple(f.spec for f in operands)
+        if results:
+            cls.results = tuple(f.spec for f in results)
+        if attrs:
+            cls.attributes = {**cls.attributes,
+                              **{f.name: f.python_type for f in attrs if not f.optional}}
+            cls.optional_attributes = {**cls.optional_attributes,
+                                       **{f.name: f.python_type for f in attrs if f.optional}}
+            cls.field_checks = {f.name: f for f in attrs
+                                if getattr(f.kind, "check", None) is not None}
         if not cls.name:
             return
         if cls.name in OP_REGISTRY and OP_REGISTRY[cls.name] is not cls:
@@ -277,7 +298,32 @@ class Operation:
             if key not in cls.optional_attributes:
                 raise self.error(f"unknown attribute '{key}'")
             _check_attr_type(self, key, cls.optional_attributes[key])
+        for key, f in cls.field_checks.items():
+            problem = f.check(self.attrs[key]) if key in self.attrs else None
+            if problem:
+                raise self.error(problem)
         self.verify_()
+
+    @classmethod
+    def build(cls, *, location: Location = Location(), **fields: Any) -> Operation:
+        """Make an op from its declared fields by name: operands and results (result
+        types) by their field names, the rest as attributes."""
+        operand_names = [s.rstrip("?*") for s in cls.operands]
+        result_names = [s.rstrip("?*") for s in cls.results]
+        operands: list[Value] = []
+        for name in operand_names:
+            value = fields.pop(name, None)
+            if isinstance(value, list | tuple):
+                operands += list(value)
+            elif value is not None:
+                operands.append(value)
+        types = []
+        for name in result_names:
+            if name not in fields:
+                raise TypeError(f"{cls.name}.build: missing result type '{name}'")
+            value = fields.pop(name)
+            types += list(value) if isinstance(value, list | tuple) else [value]
+        return cls(operands, types, fields, location=location)
 
     def verify_(self) -> None:
         """Op-specific invariants; override in subclasses."""

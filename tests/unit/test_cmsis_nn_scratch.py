@@ -89,6 +89,13 @@ class FakeOp:
     def result(self) -> _Value:
         return _Value(_Type(self.y))
 
+    input = property(lambda self: _Value(_Type(self.x)))
+    filter = property(lambda self: _Value(_Type(self.f)))
+    output = result
+    stride = property(lambda self: self.attrs["stride"])
+    dilation = property(lambda self: self.attrs["dilation"])
+    pad = property(lambda self: self.attrs["pad"])
+
 
 def _choose(op: FakeOp, target) -> Kernel:
     for k in CMSIS_NN_KERNELS:
