@@ -19,13 +19,13 @@ from utc.dialects.shape_math import same_padding, valid_padding
 
 def explicit_pads(op: Operation, window: tuple[int, int], dilation: tuple[int, int]) -> tuple:
     """[top, bottom, left, right] for the op's padding mode, checked against its output."""
-    _, in_h, in_w, _ = op.operand("input").type.shape
-    _, out_h, out_w, _ = op.result.type.shape
-    pad_fn = same_padding if op.attrs["padding"] == "SAME" else valid_padding
-    oh, top, bottom = pad_fn(in_h, window[0], op.attrs["stride"][0], dilation[0])
-    ow, left, right = pad_fn(in_w, window[1], op.attrs["stride"][1], dilation[1])
+    _, in_h, in_w, _ = op.input.type.shape
+    _, out_h, out_w, _ = op.output.type.shape
+    pad_fn = same_padding if op.padding == "SAME" else valid_padding
+    oh, top, bottom = pad_fn(in_h, window[0], op.stride[0], dilation[0])
+    ow, left, right = pad_fn(in_w, window[1], op.stride[1], dilation[1])
     if (oh, ow) != (out_h, out_w):
-        raise CompileError(f"{op.where()}: output is {out_h}x{out_w} but {op.attrs['padding']} "
+        raise CompileError(f"{op.where()}: output is {out_h}x{out_w} but {op.padding} "
                            f"padding gives {oh}x{ow}")
     return (top, bottom, left, right)
 
@@ -36,16 +36,13 @@ class _ConvLowering(RewritePattern):
         self.target = target
 
     def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
-        kh, kw = op.operand("filter").type.shape[1:3]
-        attrs = {
-            "stride": op.attrs["stride"],
-            "dilation": op.attrs["dilation"],
-            "pad": explicit_pads(op, (kh, kw), op.attrs["dilation"]),
-            "act": op.attrs["act"],
-        }
-        if "depth_multiplier" in op.attrs:
-            attrs["depth_multiplier"] = op.attrs["depth_multiplier"]
-        new = self.target(op.operand_values, [op.result.type], attrs, location=op.location)
+        kh, kw = op.filter.type.shape[1:3]
+        multiplier = ({"depth_multiplier": op.depth_multiplier}
+                      if isinstance(op, tensor.DepthwiseConv2DOp) else {})
+        new = self.target.build(input=op.input, filter=op.filter, bias=op.bias,
+                                output=op.output.type, stride=op.stride, dilation=op.dilation,
+                                pad=explicit_pads(op, (kh, kw), op.dilation), act=op.act,
+                                **multiplier, location=op.location)
         rewriter.replace_op(op, new)
         return True
 
@@ -56,14 +53,9 @@ class _PoolLowering(RewritePattern):
         self.target = target
 
     def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
-        attrs = {
-            "stride": op.attrs["stride"],
-            "window": op.attrs["window"],
-            "pad": explicit_pads(op, op.attrs["window"], (1, 1)),
-            "act": op.attrs["act"],
-        }
-        rewriter.replace_op(op, self.target(op.operand_values, [op.result.type], attrs,
-                                            location=op.location))
+        rewriter.replace_op(op, self.target.build(
+            input=op.input, output=op.output.type, stride=op.stride, window=op.window,
+            pad=explicit_pads(op, op.window, (1, 1)), act=op.act, location=op.location))
         return True
 
 
@@ -71,8 +63,9 @@ class _FullyConnectedLowering(RewritePattern):
     root = tensor.FullyConnectedOp
 
     def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
-        rewriter.replace_op(op, fused.FullyConnectedOp(
-            op.operand_values, [op.result.type], {"act": op.attrs["act"]}, location=op.location))
+        rewriter.replace_op(op, fused.FullyConnectedOp.build(
+            input=op.input, weights=op.weights, bias=op.bias, output=op.output.type, act=op.act,
+            location=op.location))
         return True
 
 
