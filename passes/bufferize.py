@@ -17,15 +17,46 @@ from dataclasses import dataclass
 
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import I8, Block, MemRefType, Module, Region, TensorType, Value
-from utc.compiler.pass_manager import Pass, register_pass
+from utc.compiler.pass_manager import Pass, register_module_check, register_pass
 from utc.dialects import buf, func, tensor
 from utc.dialects.func import main_function
 from utc.passes.planning.copy_bound import record_copy_lower_bound
-from utc.runtime.kernels import needs_kernel
+from utc.runtime.kernels import KERNELS_BY_NAME, needs_kernel
 
 
 def memref_of(t: TensorType) -> MemRefType:
     return MemRefType(t.shape, t.element)
+
+
+@register_module_check
+def kernel_call_check(module: Module) -> list[str]:
+    """Every `buf.call` is typed by its kernel's record: the callee is a declared kernel,
+    `op` is one of the op classes it implements, and the input and output segments
+    (`num_inputs`, then outputs, then scratch buffers) match that class's fields."""
+    problems: list[str] = []
+    for op in module.walk():
+        if not isinstance(op, buf.CallOp):
+            continue
+        kernel = KERNELS_BY_NAME.get(op.attrs["callee"])
+        if kernel is None:
+            problems.append(f"{op.where()} calls '{op.attrs['callee']}', which no kernel record "
+                            "declares")
+            continue
+        try:
+            cls = kernel.implementation(op.attrs["op"])
+        except ValueError as e:
+            problems.append(f"{op.where()}: {e}")
+            continue
+        outputs = [v for v in op.outputs
+                   if not (isinstance(v.op, buf.AllocOp) and v.op.attrs.get("scratch"))]
+        for kind, specs, count in (("inputs", cls.operands, len(op.inputs)),
+                                   ("outputs", cls.results, len(outputs))):
+            fixed = [s for s in specs if not s.endswith(("?", "*"))]
+            variadic = any(s.endswith("*") for s in specs)
+            if count < len(fixed) or (not variadic and count > len(specs)):
+                problems.append(f"{op.where()}: {count} {kind} do not fit {cls.name}'s fields "
+                                f"{list(specs)}")
+    return problems
 
 
 @register_pass

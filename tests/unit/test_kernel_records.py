@@ -90,3 +90,21 @@ def test_record_files_exist_and_names_follow_the_rule() -> None:
         assert kernel.name.endswith(suffix) or kernel.dtype == "any", kernel.name
         if kernel.dtype == "any":
             assert not re.search(r"_(s8|s16|f32)$", kernel.name), kernel.name
+
+
+def test_buf_calls_are_checked_against_their_records() -> None:
+    """bufferize's module check: a call names a declared kernel implementing its op, with
+    input and output segments that fit the op's fields."""
+    from utc.compiler.ir.parser import parse_module
+    from utc.passes.bufferize import kernel_call_check
+
+    from tests.conftest import REPO
+
+    text = (REPO / "tests" / "lit" / "codegen" / "translate-fully-connected.utc").read_text()
+    assert kernel_call_check(parse_module(text)) == []
+    bad = parse_module(text.replace('callee = "utc_fully_connected_s8"', 'callee = "utc_nope"', 1))
+    assert any("'utc_nope', which no kernel record declares" in p for p in kernel_call_check(bad))
+    wrong_op = parse_module(text.replace('op = "qnn.fully_connected"', 'op = "qnn.conv2d"', 1))
+    assert any("does not implement qnn.conv2d" in p for p in kernel_call_check(wrong_op))
+    few = parse_module(text.replace("num_inputs = 3", "num_inputs = 1", 1))
+    assert any("inputs do not fit qnn.fully_connected" in p for p in kernel_call_check(few))
