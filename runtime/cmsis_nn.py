@@ -398,7 +398,9 @@ def _kernel(name: str, op, summary: str, constraint, args, scratch=None, cost=pe
 #   pixels in (batch, row, column) order on every path, im2col-copying each window and
 #   writing a pixel's channels after reading its window and at most three before it;
 #   arm_depthwise_conv_3x3_s8 and arm_depthwise_conv_s8 walk output pixels in the same
-#   order with channels innermost. Not the others: arm_convolve_1x1_s8_fast's generic
+#   order with channels innermost; arm_convolve_1x1_s8 finishes one output row per
+#   matrix multiply, in order, reading only input row oy * stride_h for output row oy
+#   (inside the row any order is allowed by the contract). Not the others: arm_convolve_1x1_s8_fast's generic
 #   and DSP matrix multiply walks output channels outermost (every pixel's input is read
 #   again for each pair of channels), and arm_depthwise_conv_s8_opt's MVE path walks
 #   blocks of 124 channels outermost.
@@ -415,7 +417,7 @@ CMSIS_NN_KERNELS: list[Kernel] = [
     _kernel("arm_convolve_1x1_s8_fast", qnn.Conv2DOp, "CMSIS-NN 1x1 convolution, stride 1",
             _conv_1x1_fast, _CONV(), _scratch(convolve_1x1_fast_scratch), conv_macs),
     _kernel("arm_convolve_1x1_s8", qnn.Conv2DOp, "CMSIS-NN 1x1 convolution, any stride",
-            _conv_1x1, _CONV(), None, conv_macs),
+            _conv_1x1, _CONV(), None, conv_macs, overlap=True),
     _kernel("arm_convolve_1_x_n_s8", qnn.Conv2DOp, "CMSIS-NN 1xN convolution of one row",
             _conv_1_x_n, _CONV(), _scratch(convolve_1_x_n_scratch), conv_macs),
     _kernel("arm_convolve_s8", qnn.Conv2DOp, "CMSIS-NN convolution (im2col + matrix multiply)",
