@@ -51,16 +51,15 @@ from benchmarks.common import (  # noqa: E402
 
 #: The kernels compared: runtime/ files whose baseline text replaces the working tree's.
 KERNEL_FILES = (
-    "utc_conv2d_s8.cpp",
-    "utc_depthwise_conv2d_s8.cpp",
+    "utc_conv_s8.cpp",
     "utc_fully_connected_s8.cpp",
     "utc_pool_s8.cpp",
 )
 #: The extern "C" functions those files define (rows of the per-kernel table), each with
 #: the stem of the file that defines it.
 KERNEL_FUNCTIONS = {
-    "utc_conv2d_s8": "utc_conv2d_s8",
-    "utc_depthwise_conv2d_s8": "utc_depthwise_conv2d_s8",
+    "utc_conv2d_s8": "utc_conv_s8",
+    "utc_depthwise_conv2d_s8": "utc_conv_s8",
     "utc_fully_connected_s8": "utc_fully_connected_s8",
     "utc_avg_pool_s8": "utc_pool_s8",
     "utc_max_pool_s8": "utc_pool_s8",

@@ -10,7 +10,7 @@ row (KWS: 17.2 M -> 21.0 M instructions on Cortex-M4); as a table in flash it co
 bytes per channel and no instructions. CMSIS-NN's fully connected layer on MVE wants the
 same table (the "kernel sums" of `arm_vector_sum_s8` with the bias folded in).
 
-The table is computed modulo 2^32, as the kernels accumulate (runtime/utc_conv2d_s8.cpp
+The table is computed modulo 2^32, as the kernels accumulate (runtime/utc_conv_s8.cpp
 explains why that stays bit-exact). Ops whose filter or bias is not a constant keep
 computing the sums at run time.
 """

@@ -394,7 +394,7 @@ def _kernel(name: str, op, summary: str, constraint, args, scratch=None, cost=pe
 # MVE) of the pinned CMSIS-NN, checked end to end by tests/e2e/test_cortex_m.py and
 # test_cmsis_nn.py (the planner overlaps or aliases these calls in the shared models, and
 # the outputs stay bit-exact with TFLite Micro on the host, Cortex-M4 and Cortex-M55):
-# - overlap (the contract of runtime/utc_conv2d_s8.h): arm_convolve_s8 walks output
+# - overlap (the contract of runtime/utc_conv_s8.h): arm_convolve_s8 walks output
 #   pixels in (batch, row, column) order on every path, im2col-copying each window and
 #   writing a pixel's channels after reading its window and at most three before it;
 #   arm_depthwise_conv_3x3_s8 and arm_depthwise_conv_s8 walk output pixels in the same

@@ -1,7 +1,7 @@
 """How far below its input a sliding-window kernel's output may start and still be correct.
 
 A convolution, depthwise convolution or pooling kernel that honours the access-order
-contract of its header (runtime/utc_conv2d_s8.h and friends: output elements written in
+contract of its header (runtime/utc_conv_s8.h and friends: output elements written in
 increasing (batch, row, column, channel) order, every read of an output pixel in row `oy`
 at or after input row `oy * stride_h - pad_top`, all reads of an element done before
 writes that follow it, and no `restrict` between input and output) may have its output

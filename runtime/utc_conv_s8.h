@@ -1,4 +1,7 @@
-/* utc_conv2d_s8: int8 2-D convolution (TFLite CONV_2D), bit-exact with TFLite Micro.
+/* utc_conv_s8: the int8 convolution family, bit-exact with TFLite Micro: utc_conv2d_s8
+ * (TFLite CONV_2D) and utc_depthwise_conv2d_s8 (DEPTHWISE_CONV_2D, below).
+ *
+ * utc_conv2d_s8:
  * input [n, in_h, in_w, in_c], filter [out_c, kh, kw, in_c], bias [out_c] int32 or NULL,
  * output [n, out_h, out_w, out_c]. Explicit pad_top/pad_left (the compiler resolved
  * SAME/VALID), strides, dilations; per-channel (or per-tensor) requantization.
@@ -10,7 +13,7 @@
  * Access order (relied on by overlap-buffers, passes/planning/overlap.py): with batch 1
  * the compiler may start the output d >= min_overlap_offset bytes BEFORE the input, the
  * two buffers overlapping (the input is dead after the call).
- * That is correct only while utc_conv2d_s8 keeps to this order:
+ * That is correct only while both kernels keep to this order:
  *   1. output rows are finished in increasing order: nothing of output row oy+1 or later
  *      is written before every write to row oy is done (the order inside a row, e.g.
  *      pixels or blocks of channels, is free);
@@ -25,8 +28,8 @@
  * later input row ahead) breaks models compiled at -O1/-O2: clear the kernel's
  * `overlap` flag in runtime/kernels.py first.
  * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
-#ifndef UTC_CONV2D_S8_H
-#define UTC_CONV2D_S8_H
+#ifndef UTC_CONV_S8_H
+#define UTC_CONV_S8_H
 
 #include "utc_runtime.h"
 
@@ -41,6 +44,19 @@ void utc_conv2d_s8(const int8_t *input, const int8_t *filter, const int32_t *bia
                    int32_t pad_top, int32_t pad_left, int32_t input_zp, int32_t output_zp,
                    const int32_t *mult, const int32_t *shift, int32_t per_channel,
                    int32_t act_min, int32_t act_max);
+
+/* utc_depthwise_conv2d_s8: int8 depthwise convolution (TFLite DEPTHWISE_CONV_2D).
+ * input [n, in_h, in_w, in_c], filter [1, kh, kw, out_c] with out_c = in_c * depth_mult,
+ * bias [out_c] int32 or NULL, output [n, out_h, out_w, out_c]; per-channel requant.
+ * zp_bias, the access order and its test: as utc_conv2d_s8's above. */
+void utc_depthwise_conv2d_s8(const int8_t *input, const int8_t *filter, const int32_t *bias,
+                             const int32_t *zp_bias, int8_t *output, int32_t batches, int32_t in_h, int32_t in_w,
+                             int32_t in_c, int32_t out_h, int32_t out_w, int32_t depth_mult,
+                             int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
+                             int32_t dil_h, int32_t dil_w, int32_t pad_top, int32_t pad_left,
+                             int32_t input_zp, int32_t output_zp, const int32_t *mult,
+                             const int32_t *shift, int32_t per_channel, int32_t act_min,
+                             int32_t act_max);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-#include "utc_misc_f32.h"
+#include "utc_pool_f32.h"
 
 #include <math.h>
 
@@ -54,20 +54,4 @@ extern "C" void utc_max_pool_f32(const float *input, float *output, int32_t batc
                                  float act_min, float act_max) {
   pool<false>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
               stride_w, pad_top, pad_left, act_min, act_max);
-}
-
-extern "C" void utc_softmax_f32(const float *input, float *output, int32_t rows, int32_t depth,
-                                float beta) {
-  for (int32_t r = 0; r < rows; ++r) {
-    const float *x = input + r * depth;
-    float *y = output + r * depth;
-    float max = x[0];
-    for (int32_t c = 1; c < depth; ++c) max = x[c] > max ? x[c] : max;
-    float sum = 0.0f;
-    for (int32_t c = 0; c < depth; ++c) {
-      y[c] = expf((x[c] - max) * beta);
-      sum += y[c];
-    }
-    for (int32_t c = 0; c < depth; ++c) y[c] = y[c] / sum;
-  }
 }

@@ -1,11 +1,9 @@
-/* utc_misc_f32: float32 pooling and softmax (TFLite AVERAGE_POOL_2D, MAX_POOL_2D,
- * SOFTMAX).
+/* utc_pool_f32: float32 pooling (TFLite AVERAGE_POOL_2D, MAX_POOL_2D).
  *
  * Access order (relied on by overlap-buffers, passes/planning/overlap.py): with batch 1
  * the compiler may start the output d >= min_overlap_offset bytes BEFORE the input, the
  * two buffers overlapping (the input is dead after the call).
- * That is correct only while each pooling kernel here keeps to this order (softmax is not
- * concerned):
+ * That is correct only while each pooling kernel here keeps to this order:
  *   1. output rows are finished in increasing order: nothing of output row oy+1 or later
  *      is written before every write to row oy is done (the order inside a row, e.g.
  *      pixels or blocks of channels, is free);
@@ -20,8 +18,8 @@
  * later input row ahead) breaks models compiled at -O1/-O2: clear the kernel's
  * `overlap` flag in runtime/kernels.py first.
  * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
-#ifndef UTC_MISC_F32_H
-#define UTC_MISC_F32_H
+#ifndef UTC_POOL_F32_H
+#define UTC_POOL_F32_H
 
 #include "utc_runtime.h"
 
@@ -37,7 +35,6 @@ void utc_max_pool_f32(const float *input, float *output, int32_t batches, int32_
                       int32_t in_w, int32_t channels, int32_t out_h, int32_t out_w, int32_t fh,
                       int32_t fw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
                       int32_t pad_left, float act_min, float act_max);
-void utc_softmax_f32(const float *input, float *output, int32_t rows, int32_t depth, float beta);
 
 #ifdef __cplusplus
 }
