@@ -171,3 +171,31 @@ def test_generated_folder_builds_with_cmake_and_its_toolchain_file(tmp_path: Pat
     attrs = subprocess.run(["arm-none-eabi-readelf", "-A", str(build / "libkws.a")],
                            capture_output=True, text=True, check=True).stdout
     assert 'Tag_CPU_name: "cortex-m55"' in attrs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernels", ["reference", "cmsis-nn"])
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+def test_convolution_variants_on_cortex_m4(op: str, kernels: str, tmp_path: Path) -> None:
+    """The operator sweep's convolution cases (odd channel counts, strides, dilations,
+    padding, batches) on the DSP path: utc's SMLAD inner loops and CMSIS-NN's."""
+    if kernels != "reference":
+        cmsis_nn_root()
+    from tests.e2e import test_ops as ops
+    from tests.e2e.op_models import conv_like
+
+    for i, case in enumerate(sorted(ops.CONV_CASES)):
+        x, (kh, kw), n, stride, dilation, padding = ops.CONV_CASES[case]
+        oh = ops._out_size(x[1], kh, stride[0], dilation[0], padding)
+        ow = ops._out_size(x[2], kw, stride[1], dilation[1], padding)
+        channels = n if op == "CONV_2D" else x[3] * (1 + n % 3)
+        w_shape = [channels, kh, kw, x[3]] if op == "CONV_2D" else [1, kh, kw, channels]
+        opts = {"padding": padding, "stride_h": stride[0], "stride_w": stride[1],
+                "dilation_h_factor": dilation[0], "dilation_w_factor": dilation[1]}
+        model = conv_like(op, x, w_shape, [x[0], oh, ow, channels], opts, True,
+                          ops._rng(op, case, "int8"))
+        path = tmp_path / f"{i}.tflite"
+        path.write_bytes(model)
+        _, ins, _, run = run_on_qemu(path, "cortex-m4", kernels, tmp_path / str(i))
+        want = TflmRunner(model).run(lcg_inputs(ins))
+        assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want], case
