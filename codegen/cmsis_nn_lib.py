@@ -19,9 +19,9 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from utc.codegen.compile_jobs import compile_all
 from utc.compiler.errors import UtcError
 
 ENV = "CMSIS_NN_PATH"
@@ -80,17 +80,10 @@ def build_library(cc: str, ar: str, flags: Sequence[str], root: Path | None = No
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        def compile_one(src: Path) -> str:
-            obj = Path(tmp) / (src.stem + ".o")  # basenames are unique in the tree
-            proc = subprocess.run([cc, *flags, f"-I{root / 'Include'}", "-c", str(src),
-                                   "-o", str(obj)], capture_output=True, text=True)
-            if proc.returncode:
-                first = (proc.stderr.strip().splitlines() or ["(no output)"])[0]
-                raise UtcError(f"building CMSIS-NN failed on {src.name}: {first}")
-            return str(obj)
-
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            objects = list(pool.map(compile_one, sources))
+        # basenames are unique in the tree: one flat folder of objects
+        objects = [str(o) for o in compile_all(
+            [([cc, *flags, f"-I{root / 'Include'}"], src, Path(tmp) / (src.stem + ".o"))
+             for src in sources], "building CMSIS-NN")]
         staged = Path(tmp) / target.name
         proc = subprocess.run([ar, "rcs", str(staged), *objects], capture_output=True, text=True)
         if proc.returncode:

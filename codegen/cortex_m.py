@@ -26,11 +26,11 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from utc.codegen.compile_jobs import compile_all
 from utc.compiler.errors import UtcError
 from utc.runtime.targets import TARGETS
 
@@ -172,18 +172,8 @@ def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
     for c in ("startup.c", "semihost.c"):
         jobs.append((gcc, [*t.cpu_flags, "-Os", *COMMON], FIRMWARE / c))
 
-    def compile_one(job: tuple[str, list[str], Path]) -> Path:
-        tool, args, src = job
-        obj = build_dir / (src.stem + ".o")
-        proc = subprocess.run([tool, *args, "-c", str(src), "-o", str(obj)],
-                              capture_output=True, text=True)
-        if proc.returncode:
-            first = (proc.stderr.strip().splitlines() or ["(no output)"])[0]
-            raise UtcError(f"cross compiler failed on {src.name}: {first}")
-        return obj
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        objects = list(pool.map(compile_one, jobs))
+    objects = compile_all([([tool, *args], src, build_dir / (src.stem + ".o"))
+                           for tool, args, src in jobs], "cross compiler")
     elf = build_dir / f"{name}.elf"
     mapfile = build_dir / f"{name}.map"
     proc = subprocess.run([gxx, *t.cpu_flags, *[str(o) for o in objects], *libraries,

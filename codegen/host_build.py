@@ -17,11 +17,11 @@ import os
 import shutil
 import subprocess
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jinja2
 import numpy as np
+from utc.codegen.compile_jobs import compile_all
 from utc.compiler.errors import UtcError
 
 CXX_FLAGS = ["-std=c++11", "-O2", "-Wall", "-Wextra", "-Werror", "-fno-exceptions", "-fno-rtti"]
@@ -67,17 +67,8 @@ def build_runner(out_dir: Path, name: str, num_inputs: int, num_outputs: int,
         cc, ar = cmsis_nn_lib.host_tools()
         libraries.append(str(cmsis_nn_lib.build_library(cc, ar, ["-O2"], root)))
 
-    def compile_one(src: Path) -> Path:
-        obj = build_dir / (src.stem + ".o")
-        proc = subprocess.run([cxx, *flags, "-c", str(src), "-o", str(obj)],
-                              capture_output=True, text=True)
-        if proc.returncode:
-            first = (proc.stderr.strip().splitlines() or ["(no output)"])[0]
-            raise UtcError(f"host compiler failed on {src.name}: {first}")
-        return obj
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        objects = list(pool.map(compile_one, sources))
+    objects = compile_all([([cxx, *flags], src, build_dir / (src.stem + ".o"))
+                           for src in sources], "host compiler")
     exe = build_dir / "runner"
     proc = subprocess.run([cxx, *extra_flags, *objects, *libraries, "-o", str(exe)],
                           capture_output=True, text=True)
