@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 
 from utc.compiler.ir import Operation, PerAxisQuantizedType
-from utc.dialects import qnn
+from utc.dialects import qnn, tensor
 
 from .record import (
     Arg,
@@ -413,6 +413,27 @@ def _fc_unused(target: Target) -> tuple[str, ...]:
     return () if target.mve else ("zp_bias",)
 
 
+def _rank4(op: Operation, target: Target) -> str | None:
+    """Inputs of at most 4 dimensions (CMSIS-NN's dims are NHWC); broadcasting allowed."""
+    if max(op.operand(k).type.rank for k in ("lhs", "rhs")) > 4:
+        return "more than 4 dimensions"
+    return None
+
+
+def _nhwc4(field: str):
+    """A shape right-aligned into CMSIS-NN's 4-D NHWC dims."""
+    return lambda c: tuple([1] * (4 - len(c.shape(field))) + list(c.shape(field)))
+
+
+def _extremum_args() -> tuple[Arg, ...]:
+    return (_context(), Arg("input_1_data", "const int8_t *", lambda c: c.field("lhs")),
+            _dims("input_1_dims", _nhwc4("lhs")),
+            Arg("input_2_data", "const int8_t *", lambda c: c.field("rhs")),
+            _dims("input_2_dims", _nhwc4("rhs")),
+            Arg("output_data", "int8_t *", lambda c: c.field("output")),
+            _dims("output_dims", _nhwc4("output")))
+
+
 CMSIS_NN_KERNELS: list[Kernel] = [
     _kernel("arm_convolve_1x1_s8_fast", qnn.Conv2DOp, "CMSIS-NN 1x1 convolution, stride 1",
             _conv_1x1_fast, _CONV(), _scratch(convolve_1x1_fast_scratch), conv_macs),
@@ -478,4 +499,8 @@ CMSIS_NN_KERNELS: list[Kernel] = [
              _i32("out_activation_min", lambda c: c.attrs["act"][0]),
              _i32("out_activation_max", lambda c: c.attrs["act"][1]),
              _i32("block_size", _block_size)), in_place=("lhs", "rhs")),
+    _kernel("arm_maximum_s8", tensor.MaximumOp, "CMSIS-NN broadcasting maximum", _rank4,
+            _extremum_args()),
+    _kernel("arm_minimum_s8", tensor.MinimumOp, "CMSIS-NN broadcasting minimum", _rank4,
+            _extremum_args()),
 ]

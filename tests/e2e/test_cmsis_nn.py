@@ -143,3 +143,12 @@ def test_auto_never_takes_more_arena_than_the_reference_kernels(name: str, targe
     if name == "mlperf_vww_mobilenet_int8":  # no memory sharing to lose: all CMSIS-NN
         assert all(c.attrs["callee"].startswith("arm_") for c in calls
                    if c.attrs["op"].startswith("qnn."))
+
+
+@pytest.mark.parametrize("shapes", sorted(ops.BROADCAST))
+@pytest.mark.parametrize("op", ["MAXIMUM", "MINIMUM"])
+def test_maximum_minimum(cmsis_nn, op: str, shapes: str, tmp_path: Path) -> None:
+    """CMSIS-NN broadcasts up to 4-D; rank 5 falls back to utc's kernel."""
+    ops.test_binary_broadcasting(op, shapes, "int8", tmp_path)
+    a, b = ops.BROADCAST[shapes]
+    assert bool(cmsis_nn()) == (max(len(a), len(b)) <= 4)
