@@ -36,6 +36,7 @@ from .record import (
     conv_macs,
     depthwise_macs,
     fully_connected_macs,
+    no_compute,
     per_output,
     pool_ops,
 )
@@ -434,6 +435,27 @@ def _extremum_args() -> tuple[Arg, ...]:
             _dims("output_dims", _nhwc4("output")))
 
 
+def _pad_rank4(op: Operation, target: Target) -> str | None:
+    """At most 4 dimensions."""
+    return "more than 4 dimensions" if op.operand("input").type.rank > 4 else None
+
+
+def _pads4(side: int):
+    def value(c: CallView) -> tuple[int, ...]:
+        pads = [int(p[side]) for p in c.attrs["pads"]]
+        return tuple([0] * (4 - len(pads)) + pads)
+
+    return value
+
+
+def _pad_args() -> tuple[Arg, ...]:
+    return (Arg("input", "const int8_t *", lambda c: c.field("input")),
+            Arg("output", "int8_t *", lambda c: c.field("output")),
+            Arg("pad_value", "const int8_t", lambda c: int(c.attrs["value"])),
+            _dims("input_size", _nhwc4("input")), _dims("pre_pad", _pads4(0)),
+            _dims("post_pad", _pads4(1)))
+
+
 CMSIS_NN_KERNELS: list[Kernel] = [
     _kernel("arm_convolve_1x1_s8_fast", qnn.Conv2DOp, "CMSIS-NN 1x1 convolution, stride 1",
             _conv_1x1_fast, _CONV(), _scratch(convolve_1x1_fast_scratch), conv_macs),
@@ -503,4 +525,6 @@ CMSIS_NN_KERNELS: list[Kernel] = [
             _extremum_args()),
     _kernel("arm_minimum_s8", tensor.MinimumOp, "CMSIS-NN broadcasting minimum", _rank4,
             _extremum_args()),
+    _kernel("arm_pad_s8", tensor.PadOp, "CMSIS-NN constant padding", _pad_rank4, _pad_args(),
+            cost=no_compute),
 ]

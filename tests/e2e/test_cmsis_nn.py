@@ -152,3 +152,10 @@ def test_maximum_minimum(cmsis_nn, op: str, shapes: str, tmp_path: Path) -> None
     ops.test_binary_broadcasting(op, shapes, "int8", tmp_path)
     a, b = ops.BROADCAST[shapes]
     assert bool(cmsis_nn()) == (max(len(a), len(b)) <= 4)
+
+
+@pytest.mark.parametrize("case", sorted(ops.PAD_CASES))
+@pytest.mark.parametrize("op", ["PAD", "PADV2"])
+def test_pad(cmsis_nn, op: str, case: str, tmp_path: Path) -> None:
+    ops.test_pad(op, "int8", case, tmp_path)
+    assert cmsis_nn() == {"arm_pad_s8"}
