@@ -126,7 +126,7 @@ def activation_range(act: str, out_scale: float, out_zp: int) -> tuple[int, int]
 
 def add_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
                out_scale: float, out_zp: int, act: str = "none") -> dict[str, int]:
-    """Constants of ``utc_elementwise_add_s8`` (TFLM add_common.cc, int8).
+    """Constants of ``utc_add_s8`` (TFLM add_common.cc, int8).
 
     Both inputs are shifted left by 20 bits and rescaled to twice the larger input scale, the
     sum to the output scale; all three multipliers are computed in double precision from the
@@ -148,7 +148,7 @@ def add_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
 
 def sub_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
                out_scale: float, out_zp: int, act: str = "none") -> dict[str, int]:
-    """Constants of ``utc_elementwise_sub_s8`` (TFLM sub_common.cc, int8): ADD's scheme,
+    """Constants of ``utc_sub_s8`` (TFLM sub_common.cc, int8): ADD's scheme,
     with the rescaled second input subtracted.
 
     The multipliers are computed in double precision, as the TFLM build utc is checked
@@ -162,7 +162,7 @@ def sub_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
 
 def mul_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
                out_scale: float, out_zp: int, act: str = "none") -> dict[str, int]:
-    """Constants of ``utc_elementwise_mul_s8`` (TFLM mul_common.cc, int8): one multiplier for
+    """Constants of ``utc_mul_s8`` (TFLM mul_common.cc, int8): one multiplier for
     in1_scale * in2_scale / out_scale in double precision."""
     s1, s2, so = (_check_scale(n, s) for n, s in
                   (("in1", in1_scale), ("in2", in2_scale), ("output", out_scale)))
@@ -291,7 +291,7 @@ def _q4_input_params(input_scale: float, input_zp: int, what: str) -> dict[str, 
 
 def logistic_params(input_scale: float, input_zp: int,
                     output_zp: int | None = -128) -> dict[str, int]:
-    """Constants of ``utc_activation_logistic_s8`` (TFLM logistic_common.cc, int8).
+    """Constants of ``utc_logistic_s8`` (TFLM logistic_common.cc, int8).
 
     TFLM demands an output zero point of -128 and always produces output on the scale 1/256
     (it does not look at the output scale; the converter always writes 1/256).
@@ -303,7 +303,7 @@ def logistic_params(input_scale: float, input_zp: int,
 
 
 def tanh_params(input_scale: float, input_zp: int) -> dict[str, int]:
-    """Constants of ``utc_activation_tanh_s8`` (TFLM tanh.cc, int8). The output is always on
+    """Constants of ``utc_tanh_s8`` (TFLM tanh.cc, int8). The output is always on
     the scale 1/128 with zero point 0; TFLM checks neither."""
     return _q4_input_params(input_scale, input_zp, "TANH")
 
@@ -319,7 +319,7 @@ def _downscale_to_int16(mult: int) -> int:
 
 def hard_swish_params(input_scale: float, input_zp: int, out_scale: float,
                       out_zp: int) -> dict[str, int]:
-    """Constants of ``utc_activation_hard_swish_s8`` (TFLM hard_swish_common.cc, int8).
+    """Constants of ``utc_hard_swish_s8`` (TFLM hard_swish_common.cc, int8).
 
     In float32: hires_input_scale = input_scale / 128, the output multiplier is
     hires_input_scale / out_scale and the "relu-ish" multiplier
@@ -346,7 +346,7 @@ def hard_swish_params(input_scale: float, input_zp: int, out_scale: float,
 
 def leaky_relu_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int,
                       alpha: float) -> dict[str, int]:
-    """Constants of ``utc_activation_leaky_relu_s8`` (TFLM leaky_relu_common.cc, int8).
+    """Constants of ``utc_leaky_relu_s8`` (TFLM leaky_relu_common.cc, int8).
 
     Two multipliers, both computed in float32: input_scale / out_scale for x >= 0 and
     input_scale * alpha / out_scale for x < 0. A negative alpha gives a negative
@@ -366,7 +366,7 @@ def leaky_relu_params(input_scale: float, input_zp: int, out_scale: float, out_z
 
 def prelu_params(input_scale: float, input_zp: int, alpha_scale: float, alpha_zp: int,
                  out_scale: float, out_zp: int) -> dict[str, int]:
-    """Scalar constants of ``utc_activation_prelu_s8`` (TFLM prelu_common.cc, int8), in
+    """Scalar constants of ``utc_prelu_s8`` (TFLM prelu_common.cc, int8), in
     double precision: input_scale / out_scale for x >= 0 and
     input_scale * alpha_scale / out_scale for the product (x - zp) * (alpha - alpha_zp).
     The alpha tensor should be quantized per tensor: TFLM reads only the first scale and zero
@@ -394,7 +394,7 @@ def _requant(input_zp: int, out_zp: int, mult: int, shift: int, act_min: int,
 
 def relu_params(input_scale: float, input_zp: int, out_scale: float,
                 out_zp: int) -> dict[str, int]:
-    """RELU for ``utc_activation_requantize_s8`` (TFLM activations_common.cc): rescale by
+    """RELU for ``utc_requantize_s8`` (TFLM activations_common.cc): rescale by
     input_scale / out_scale (divided in float32), clamp to [max(-128, out_zp), 127]."""
     si = _check_scale("input", input_scale)
     so = _check_scale("output", out_scale)
@@ -404,7 +404,7 @@ def relu_params(input_scale: float, input_zp: int, out_scale: float,
 
 
 def relu6_params(input_scale: float, input_zp: int) -> dict[str, int]:
-    """RELU6 for ``utc_activation_requantize_s8`` as TFLM does it (activations_common.cc):
+    """RELU6 for ``utc_requantize_s8`` as TFLM does it (activations_common.cc):
     no rescaling at all, a clamp of the raw values to [input_zp, quantized 6.0] on the
     *input* quantization. TFLM ignores the output quantization (the converter gives RELU6
     the input's); utc follows it, so a model whose RELU6 output is quantized differently
@@ -419,7 +419,7 @@ def relu6_params(input_scale: float, input_zp: int) -> dict[str, int]:
 
 def relu_n1_to_1_params(input_scale: float, input_zp: int, out_scale: float,
                         out_zp: int) -> dict[str, int]:
-    """RELU_N1_TO_1 for ``utc_activation_requantize_s8``. TFLM has no such op; this is
+    """RELU_N1_TO_1 for ``utc_requantize_s8``. TFLM has no such op; this is
     LiteRT's (activations.cc QuantizedReluX): rescale by input_scale / out_scale (float32
     division), clamp to the quantized [-1, 1] on the output scale."""
     si = _check_scale("input", input_scale)
@@ -433,7 +433,7 @@ def relu_n1_to_1_params(input_scale: float, input_zp: int, out_scale: float,
 
 def requantize_params(input_scale: float, input_zp: int, out_scale: float,
                       out_zp: int) -> dict[str, int]:
-    """QUANTIZE int8 -> int8 for ``utc_activation_requantize_s8`` (TFLM quantize_common.cc):
+    """QUANTIZE int8 -> int8 for ``utc_requantize_s8`` (TFLM quantize_common.cc):
     one multiplier for input_scale / out_scale in double precision, clamp to int8."""
     si = _check_scale("input", input_scale)
     so = _check_scale("output", out_scale)
@@ -442,14 +442,14 @@ def requantize_params(input_scale: float, input_zp: int, out_scale: float,
 
 
 def quantize_params(out_scale: float, out_zp: int) -> dict[str, float | int]:
-    """QUANTIZE float32 -> int8 for ``utc_activation_quantize_f32_s8``: the float32 scale
+    """QUANTIZE float32 -> int8 for ``utc_quantize_f32_s8``: the float32 scale
     (the kernel divides by it in float32, as TFLite's AffineQuantize) and zero point.
     Per-channel output quantization is refused by TFLM and by this kernel."""
     return {"scale": _check_scale("output", out_scale), "zp": _check_zp("output", out_zp)}
 
 
 def dequantize_params(input_scale: float, input_zp: int) -> dict[str, float | int]:
-    """DEQUANTIZE int8 -> float32 for ``utc_activation_dequantize_s8_f32``: the float32 scale
+    """DEQUANTIZE int8 -> float32 for ``utc_dequantize_s8_f32``: the float32 scale
     and zero point (per tensor)."""
     return {"scale": _check_scale("input", input_scale), "zp": _check_zp("input", input_zp)}
 
@@ -458,7 +458,7 @@ def dequantize_params(input_scale: float, input_zp: int) -> dict[str, float | in
 
 def mean_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int,
                 input_shape: Sequence[int], axes: Sequence[int]) -> dict[str, object]:
-    """Constants of ``utc_reduce_mean_s8`` (TFLM reduce_common.cc + reference reduce.h
+    """Constants of ``utc_mean_s8`` (TFLM reduce_common.cc + reference reduce.h
     QuantizedMeanOrSum, int8 MEAN).
 
     TFLM quantizes input_scale / out_scale (double), then folds 1/n (n = reduced elements
