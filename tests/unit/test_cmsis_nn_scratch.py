@@ -141,6 +141,9 @@ def test_convolution_choice_and_scratch_match_cmsis_nn(lib: ctypes.CDLL, path: s
         want = fn(ctypes.byref(params), ctypes.byref(d["input"]), ctypes.byref(d["filter"]),
                   ctypes.byref(d["output"]))
         kernel = _choose(op, target)
+        if path == "mve" and kernel.name == "arm_convolve_s8" and d["input"].h == 1 \
+                and d["filter"].h == 1 and d["stride"].w > 1:
+            continue  # utc avoids the wrapper's MVE 1xN path there (not bit-exact)
         assert kernel.scratch(op, target) == want, (kernel.name, op)
 
 
@@ -159,6 +162,9 @@ def test_depthwise_choice_and_scratch_match_cmsis_nn(lib: ctypes.CDLL, path: str
         want = fn(ctypes.byref(params), ctypes.byref(d["input"]), ctypes.byref(d["filter"]),
                   ctypes.byref(d["output"]))
         kernel = _choose(op, target)
+        if path == "mve" and kernel.name == "arm_convolve_s8" and d["input"].h == 1 \
+                and d["filter"].h == 1 and d["stride"].w > 1:
+            continue  # utc avoids the wrapper's MVE 1xN path there (not bit-exact)
         assert kernel.scratch(op, target) == want, (kernel.name, op)
 
 
