@@ -31,6 +31,7 @@ from pathlib import Path
 
 import jinja2
 from utc.codegen.compile_jobs import compile_all
+from utc.codegen.host_build import uses_cmsis_nn
 from utc.compiler.errors import UtcError
 from utc.runtime.targets import TARGETS
 
@@ -154,7 +155,7 @@ def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
 
     includes = [f"-I{out_dir}"]
     libraries: list[str] = []
-    if (out_dir / "CMakeLists.txt").read_text().find("CMSIS_NN_PATH") >= 0:
+    if uses_cmsis_nn(out_dir):
         from utc.codegen import cmsis_nn_lib
 
         root = cmsis_nn_lib.cmsis_nn_root()

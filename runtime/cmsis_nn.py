@@ -159,23 +159,24 @@ def _act(c: CallView) -> str:
     return _tile(lo, hi)
 
 
+def _window(c: CallView) -> str:
+    """stride, padding, dilation and activation: the tail every convolution struct shares."""
+    a = c.attrs
+    (sh, sw), (dh, dw) = a["stride"], a["dilation"]
+    return f"{_tile(sw, sh)}, {_tile(a['pad'][2], a['pad'][0])}, {_tile(dw, dh)}, {_act(c)}"
+
+
 def _conv_params(c: CallView) -> Pointee:
     a = c.attrs
-    sh, sw = a["stride"]
-    dh, dw = a["dilation"]
     return Pointee("cmsis_nn_conv_params",
-                   f"{{{-a['input_zp']}, {a['output_zp']}, {_tile(sw, sh)}, "
-                   f"{_tile(a['pad'][2], a['pad'][0])}, {_tile(dw, dh)}, {_act(c)}}}")
+                   f"{{{-a['input_zp']}, {a['output_zp']}, {_window(c)}}}")
 
 
 def _dw_params(c: CallView) -> Pointee:
     a = c.attrs
-    sh, sw = a["stride"]
-    dh, dw = a["dilation"]
     return Pointee("cmsis_nn_dw_conv_params",
                    f"{{{-a['input_zp']}, {a['output_zp']}, {a['depth_multiplier']}, "
-                   f"{_tile(sw, sh)}, {_tile(a['pad'][2], a['pad'][0])}, {_tile(dw, dh)}, "
-                   f"{_act(c)}}}")
+                   f"{_window(c)}}}")
 
 
 def _per_channel(c: CallView) -> Pointee:
@@ -275,20 +276,6 @@ def _dw_opt(op: Operation, target: Target) -> str | None:
     return _dw_common(op)
 
 
-def _fc(per_channel: bool):
-    def constraint(op: Operation, target: Target) -> str | None:
-        if op.attrs["weights_zp"] != 0:
-            return f"weights zero point {op.attrs['weights_zp']} is not 0"
-        if target.mve and "zp_bias" not in op.attrs:
-            return "the MVE path needs the kernel sums fold-zero-point computes (-O1 and up)"
-        return _int8_zero_points(op, target)
-
-    constraint.__doc__ = ("Weights zero point 0; on Helium targets, the kernel sums in flash "
-                          "(fold-zero-point)." + (" Per-channel requantization." if per_channel
-                                                  else " Per-tensor requantization."))
-    return constraint
-
-
 def _same_shape(op: Operation, target: Target) -> str | None:
     """Both inputs have the output's shape (CMSIS-NN does not broadcast)."""
     shapes = {tuple(op.operand(k).type.shape) for k in ("lhs", "rhs")}
@@ -298,17 +285,22 @@ def _same_shape(op: Operation, target: Target) -> str | None:
 
 
 def _fc_per_channel_matches(per_channel: bool):
-    """The records split per-tensor and per-channel requantization by the multiplier
-    table's length, which only the module knows; select-kernels sees the op, so the
-    split is by the weights' quantization."""
+    """One record per requantization kind: the split is by the weights' quantization
+    (select-kernels sees the op, not the multiplier table's length)."""
     def check(op: Operation, target: Target) -> str | None:
         element = op.operand("weights").type.element
         is_per_channel = isinstance(element, PerAxisQuantizedType) and len(element.scales) > 1
         if is_per_channel != per_channel:
             return "per-channel weights" if is_per_channel else "per-tensor weights"
-        return _fc(per_channel)(op, target)
+        if op.attrs["weights_zp"] != 0:
+            return f"weights zero point {op.attrs['weights_zp']} is not 0"
+        if target.mve and "zp_bias" not in op.attrs:
+            return "the MVE path needs the kernel sums fold-zero-point computes (-O1 and up)"
+        return _int8_zero_points(op, target)
 
-    check.__doc__ = _fc(per_channel).__doc__
+    check.__doc__ = ("Weights zero point 0; on Helium targets, the kernel sums in flash "
+                     "(fold-zero-point). " + ("Per-channel" if per_channel else "Per-tensor")
+                     + " requantization.")
     return check
 
 
