@@ -4,9 +4,10 @@ This is `utc run --target cortex-m4|...`, the Cortex-M tests and `benchmarks/cor
 the generated code plus a test main (codegen/templates/firmware_main.cpp.j2), utc's
 start-up, semihosting and linker script (codegen/firmware/), and CMSIS-NN from
 CMSIS_NN_PATH when the model calls it, cross-compiled with arm-none-eabi-gcc and run on
-QEMU's MPS2/MPS3 board for the processor. A TCG plugin of utc's own
-(codegen/firmware/insncount.c) counts the instructions the guest executes between marker
-functions, exactly and repeatably: one inference, or each layer (`profile`).
+the QEMU board that emulates the processor (codegen/targets.py: machine, CPU, memory
+map). A TCG plugin of utc's own (codegen/firmware/insncount.c) counts the instructions the
+guest executes between marker functions, exactly and repeatably: one inference, and with
+`profile` each layer too.
 
 Flags follow TFLite Micro's default build, so the numbers compare with
 ../shared/anchors/tflm-cortex-m4.json: kernels (utc's runtime and CMSIS-NN) at -O2,
@@ -32,33 +33,15 @@ from pathlib import Path
 import jinja2
 from utc.codegen.compile_jobs import compile_all
 from utc.codegen.host_build import uses_cmsis_nn
+from utc.codegen.targets import Board, linker_memory
+from utc.codegen.targets import target as find_target
 from utc.compiler.errors import UtcError
-from utc.runtime.targets import TARGETS
 
 FIRMWARE = Path(__file__).resolve().parent / "firmware"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TOOLCHAIN_PACKAGES = ("gcc-arm-none-eabi, libnewlib-arm-none-eabi and "
                       "libstdc++-arm-none-eabi-newlib")
 
-
-@dataclass(frozen=True)
-class Board:
-    """A QEMU machine that runs a target: its name, CPU and memory (code, data)."""
-
-    machine: str
-    cpu: str
-    code: str  # linker MEMORY origin and length of the code region
-    data: str
-
-
-#: The boards verified on this QEMU (7.2): the same start-up runs on each.
-BOARDS: dict[str, Board] = {
-    "cortex-m3": Board("mps2-an385", "cortex-m3", "0x00000000, LENGTH = 4M", "0x20000000, LENGTH = 4M"),
-    "cortex-m4": Board("mps2-an386", "cortex-m4", "0x00000000, LENGTH = 4M", "0x20000000, LENGTH = 4M"),
-    "cortex-m7": Board("mps2-an500", "cortex-m7", "0x00000000, LENGTH = 4M", "0x20000000, LENGTH = 4M"),
-    "cortex-m55": Board("mps3-an547", "cortex-m55", "0x00000000, LENGTH = 512K",
-                        "0x20000000, LENGTH = 512K"),
-}
 
 #: Optimisation per part of the image: (kernels, everything else).
 FLAG_SETS = {"default-mix": ("-O2", "-Os"), "Os": ("-Os", "-Os"), "O2": ("-O2", "-O2")}
@@ -75,12 +58,9 @@ def _tool(name: str, package: str) -> str:
 
 
 def board(target: str) -> Board:
-    if target not in TARGETS or target == "host":
-        raise UtcError(f"'{target}' is not a Cortex-M target")
-    if target not in BOARDS:
-        raise UtcError(f"no QEMU board runs {target} here (verified: {', '.join(BOARDS)}); "
-                       f"utc compile --target {target} still writes code for it")
-    return BOARDS[target]
+    """The QEMU board that runs `target` (codegen/targets.py); one clear error when the
+    target is the host or no board emulates it."""
+    return find_target(target).require_board()
 
 
 def check_tools(target: str) -> None:
@@ -132,13 +112,18 @@ def _is_kernel_source(path: Path) -> bool:
 def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
                    flags: str = "default-mix", inputs: Sequence[bytes] | None = None,
                    model_inputs: Sequence[dict] = (), model_outputs: Sequence[dict] = (),
-                   profile: bool = False) -> Firmware:
+                   profile: bool = False, cmsis_nn: Path | None = None) -> Firmware:
     """Cross-compile the generated folder `out_dir` with a test main into an ELF.
 
     `model_inputs`/`model_outputs`: dicts with `bytes` and `dtype` per tensor (the I/O of
-    the model); `inputs`: raw input bytes to embed, else the benchmark LCG fills them."""
-    t = TARGETS[target]
-    b = board(target)
+    the model); `inputs`: raw input bytes to embed, else the benchmark LCG fills them.
+    `flags`: a key of FLAG_SETS. `cmsis_nn`: the CMSIS-NN source tree to build and link
+    when the folder calls CMSIS-NN (default: $CMSIS_NN_PATH); its int-only sources are
+    compiled once per compiler and flags into a cached static archive (cmsis_nn_lib)."""
+    t = find_target(target)
+    b = t.require_board()
+    if flags not in FLAG_SETS:
+        raise UtcError(f"unknown flag set '{flags}' (flag sets: {', '.join(FLAG_SETS)})")
     gxx = _tool("arm-none-eabi-g++", TOOLCHAIN_PACKAGES)
     gcc = _tool("arm-none-eabi-gcc", TOOLCHAIN_PACKAGES)
     kernel_opt, rest_opt = FLAG_SETS[flags]
@@ -149,16 +134,14 @@ def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
     main.write_text(env.get_template("firmware_main.cpp.j2").render(
         name=name, inputs=[list(d) for d in inputs] if inputs else [],
         model_inputs=model_inputs, model_outputs=model_outputs))
-    (build_dir / "board.ld").write_text(
-        f"MEMORY {{ CODE (rx) : ORIGIN = {b.code}\n         DATA (rwx) : ORIGIN = {b.data} }}\n"
-        + (FIRMWARE / "cortex_m.ld").read_text())
+    (build_dir / "board.ld").write_text(linker_memory(b) + (FIRMWARE / "cortex_m.ld").read_text())
 
     includes = [f"-I{out_dir}"]
     libraries: list[str] = []
     if uses_cmsis_nn(out_dir):
         from utc.codegen import cmsis_nn_lib
 
-        root = cmsis_nn_lib.cmsis_nn_root()
+        root = cmsis_nn_lib.cmsis_nn_root(cmsis_nn)
         includes.append(f"-I{root / 'Include'}")
         ar = _tool("arm-none-eabi-ar", "binutils-arm-none-eabi")
         libraries.append(str(cmsis_nn_lib.build_library(
@@ -182,12 +165,24 @@ def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
                            "--specs=nosys.specs", "-Wl,--gc-sections", f"-Wl,-Map={mapfile}",
                            "-o", str(elf)], capture_output=True, text=True)
     if proc.returncode:
-        first = (proc.stderr.strip().splitlines() or ["(no output)"])[0]
-        raise UtcError(f"linking the firmware failed: {first}")
+        raise UtcError(_link_error(proc.stderr, target, b))
     sizes = section_sizes(mapfile.read_text())
     counted = {obj: n for obj, n in sizes.items() if _counts_as_code(obj, name)}
     weights = sum(n for obj, n in sizes.items() if Path(obj).name == f"{name}_weights.o")
     return Firmware(elf, target, sum(counted.values()), weights, counted)
+
+
+def _link_error(stderr: str, target: str, b: Board) -> str:
+    """One line for a failed link; a model too large for the board's memory says so."""
+    over = re.search(r"region `(CODE|DATA)' overflowed by (\d+) bytes", stderr)
+    if over:
+        kind, region = (("code and constants", b.code) if over.group(1) == "CODE"
+                        else ("RAM (data, arena and a 1 KiB stack reserve)", b.data))
+        return (f"the firmware does not fit {target}'s board (QEMU {b.machine}): its "
+                f"{kind} need {int(over.group(2)):,} bytes more than the "
+                f"{region.length // 1024} KiB there")
+    first = (stderr.strip().splitlines() or ["(no output)"])[0]
+    return f"linking the firmware failed: {first}"
 
 
 _MAP_ROW = re.compile(r"^ (\.(?:text|rodata)[^\s]*)\s*\n?\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S.*)$",
@@ -223,50 +218,79 @@ class Run:
     outputs: list[bytes]
     fnv1a: str
     stack_bytes: int
-    instructions: int  # of one inference (bench_begin .. bench_end)
-    layers: list[int]  # per layer, when profiled
-    status: int
+    #: of one inference (bench_begin .. bench_end); in a profiling build this includes
+    #: the calls of the per-layer hooks
+    instructions: int
+    layers: list[int]  # per layer (utc_layer_begin .. utc_layer_end), when profiled
+    status: int  # what NAME_run() returned
 
 
-def _symbol(elf: Path, symbol: str) -> str:
+def _symbols(elf: Path, wanted: Sequence[str]) -> dict[str, int]:
+    """The addresses of the `wanted` symbols of an ELF (arm-none-eabi-nm)."""
     nm = _tool("arm-none-eabi-nm", "binutils-arm-none-eabi")
     out = subprocess.run([nm, str(elf)], capture_output=True, text=True, check=True).stdout
+    found: dict[str, int] = {}
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[2] == symbol:
-            return "0x" + parts[0]
-    raise UtcError(f"{elf.name} has no {symbol}")
+        if len(parts) == 3 and parts[2] in wanted:
+            found[parts[2]] = int(parts[0], 16)
+    missing = [w for w in wanted if w not in found]
+    if missing:
+        raise UtcError(f"{elf.name} has no {', '.join(missing)}")
+    return found
 
 
-def run_firmware(fw: Firmware, profile: bool = False, timeout: float = 120.0) -> Run:
-    """Run the firmware on QEMU; count the instructions of one inference, or of each
-    layer with `profile` (the firmware must be built with UTC_PROFILE)."""
+def run_qemu(elf: Path, target: str, regions: Sequence[tuple[str, str]] = (),
+             timeout: float = 120.0) -> tuple[str, list[list[int]]]:
+    """Run an ELF on the target's QEMU board and return its standard output and, per
+    (begin, end) pair of function symbols in `regions`, the instructions executed from
+    each entry to `begin` to the next entry to `end` (utc's TCG plugin; pairs may nest).
+    A non-zero exit status (a fault exits with 128 + exception number) or a hang is one
+    clear error."""
     qemu = _tool("qemu-system-arm", "qemu-system-arm")
-    b = board(fw.target)
-    begin, end = ("utc_layer_begin", "utc_layer_end") if profile else ("bench_begin", "bench_end")
+    b = board(target)
+    cmd = [qemu, "-M", b.machine, "-cpu", b.cpu, "-display", "none", "-monitor", "none",
+           "-serial", "null", "-semihosting", "-kernel", str(elf)]
     with tempfile.TemporaryDirectory(prefix="utc-qemu-") as tmp:
         log = Path(tmp) / "plugin.log"
-        cmd = [qemu, "-M", b.machine, "-cpu", b.cpu, "-display", "none", "-monitor", "none",
-               "-serial", "null", "-semihosting", "-kernel", str(fw.elf),
-               "-plugin", f"{plugin()},start={_symbol(fw.elf, begin)},stop={_symbol(fw.elf, end)}",
-               "-d", "plugin", "-D", str(log)]
+        if regions:
+            addr = _symbols(elf, [s for pair in regions for s in pair])
+            args = ",".join(f"start={addr[a]:#x},stop={addr[z]:#x}" for a, z in regions)
+            cmd += ["-plugin", f"{plugin()},{args}", "-d", "plugin", "-D", str(log)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                                   stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise UtcError(f"QEMU did not finish within {timeout:.0f} s (the firmware hangs)") from None
-        counts = [int(n) for n in re.findall(r"region \d+: (\d+) insns", log.read_text())]
-    out = proc.stdout
+            raise UtcError(f"QEMU {b.machine} did not finish within {timeout:.0f} s (the "
+                           "firmware hangs)") from None
+        counts: list[list[int]] = [[] for _ in regions]
+        if regions:
+            for k, n in re.findall(r"^insncount: pair (\d+) region \d+: (\d+) insns$",
+                                   log.read_text(), re.M):
+                counts[int(k)].append(int(n))
     if proc.returncode != 0:
-        detail = (proc.stderr.strip() or out.strip()).splitlines()[-1:] or ["no output"]
-        raise UtcError(f"the firmware exited with status {proc.returncode} on QEMU {b.machine}: "
-                       f"{detail[0]}")
+        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
+        what = (f"faulted (exception {proc.returncode - 128})" if 128 < proc.returncode < 128 + 512
+                else f"exited with status {proc.returncode}")
+        raise UtcError(f"the firmware {what} on QEMU {b.machine}: {detail[0]}")
+    return proc.stdout, counts
+
+
+def run_firmware(fw: Firmware, profile: bool = False, timeout: float = 120.0) -> Run:
+    """Run the test firmware on QEMU: its outputs, their FNV-1a, the stack it used, and
+    the instructions of one inference; with `profile` (a firmware built with `profile`)
+    also those of each layer."""
+    regions = [("bench_begin", "bench_end")]
+    if profile:
+        regions.append(("utc_layer_begin", "utc_layer_end"))
+    out, counts = run_qemu(fw.elf, fw.target, regions, timeout)
     outputs = [bytes.fromhex(m.group(1).replace(" ", ""))
                for m in re.finditer(r"^output \d+:((?: [0-9a-f]{2})*)$", out, re.M)]
     fnv = re.search(r"^fnv1a: ([0-9a-f]{8})$", out, re.M)
     stack = re.search(r"^stack: (\d+)$", out, re.M)
     status = re.search(r"^status: (-?\d+)$", out, re.M)
-    if not (fnv and stack and status) or (not profile and len(counts) != 1):
-        raise UtcError(f"unexpected firmware output on {b.machine}: {out.strip()[:200]!r}")
-    return Run(outputs, fnv.group(1), int(stack.group(1)), counts[0] if not profile else sum(counts),
-               counts if profile else [], int(status.group(1)))
+    if not (fnv and stack and status) or len(counts[0]) != 1:
+        raise UtcError(f"unexpected firmware output on {board(fw.target).machine}: "
+                       f"{out.strip()[:200]!r}")
+    return Run(outputs, fnv.group(1), int(stack.group(1)), counts[0][0],
+               counts[1] if profile else [], int(status.group(1)))

@@ -1,9 +1,11 @@
 /* A QEMU TCG plugin (plugin API v1, QEMU 7.2) counting executed guest instructions
- * between marker functions: every execution of the instruction at `start=ADDR` opens a
- * region, every execution of `stop=ADDR` closes it and prints
- * "insncount: region N: COUNT insns" to QEMU's log (-d plugin). The nine API functions
- * it uses are declared here, so it builds with the host C compiler alone (Debian ships
- * no qemu-plugin.h). Written for utc from the facts in ../shared/CORTEX-M.md. */
+ * between marker functions. Arguments come in pairs, `start=ADDR,stop=ADDR`, up to eight
+ * of them: pair K opens a region whenever the instruction at its start address executes
+ * and closes it at its stop address, printing "insncount: pair K region N: COUNT insns"
+ * to QEMU's log (-d plugin). Pairs count independently, so regions may nest (one
+ * inference around the layers of a profile). The nine API functions it uses are declared
+ * here, so it builds with the host C compiler alone (Debian ships no qemu-plugin.h).
+ * Written for utc from the facts in ../shared/CORTEX-M.md. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,27 +43,31 @@ void qemu_plugin_outs(const char *);
 #define EXPORT __attribute__((visibility("default")))
 EXPORT int qemu_plugin_version = 1;
 
-static uint64_t executed, region_start;
-static uint64_t start_pc = UINT64_MAX, stop_pc = UINT64_MAX;
-static int regions;
+#define MAX_PAIRS 8
+
+static uint64_t executed;
+static struct pair {
+  uint64_t start_pc, stop_pc, region_start;
+  int regions;
+} pairs[MAX_PAIRS];
+static int npairs, nstops;
 
 static void on_start(unsigned int vcpu, void *data) {
   (void)vcpu;
-  (void)data;
-  region_start = executed;
+  ((struct pair *)data)->region_start = executed;
 }
 
 static void on_stop(unsigned int vcpu, void *data) {
   (void)vcpu;
-  (void)data;
-  char line[96];
-  snprintf(line, sizeof line, "insncount: region %d: %" PRIu64 " insns\n", ++regions,
-           executed - region_start);
+  struct pair *p = data;
+  char line[112];
+  snprintf(line, sizeof line, "insncount: pair %d region %d: %" PRIu64 " insns\n",
+           (int)(p - pairs), ++p->regions, executed - p->region_start);
   qemu_plugin_outs(line);
 }
 
-/* A translation block adds its instruction count on entry (inline, cheap); the two
- * marker addresses get a callback. Exact for code without exceptions or interrupts. */
+/* A translation block adds its instruction count on entry (inline, cheap); the marker
+ * addresses get a callback. Exact for code without exceptions or interrupts. */
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   (void)id;
   size_t n = qemu_plugin_tb_n_insns(tb);
@@ -69,10 +75,12 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     uint64_t pc = qemu_plugin_insn_vaddr(insn);
-    if (pc == start_pc)
-      qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
-    if (pc == stop_pc)
-      qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
+    for (int k = 0; k < npairs; k++) {
+      if (pc == pairs[k].start_pc)
+        qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, &pairs[k]);
+      if (pc == pairs[k].stop_pc)
+        qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, &pairs[k]);
+    }
   }
 }
 
@@ -88,13 +96,15 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
                                char **argv) {
   (void)info;
   for (int i = 0; i < argc; i++) {
-    if (!strncmp(argv[i], "start=", 6))
-      start_pc = strtoull(argv[i] + 6, NULL, 0) & ~1ull; /* drop the Thumb bit */
-    else if (!strncmp(argv[i], "stop=", 5))
-      stop_pc = strtoull(argv[i] + 5, NULL, 0) & ~1ull;
+    /* addresses lose the Thumb bit; a stop must follow its start */
+    if (!strncmp(argv[i], "start=", 6) && npairs == nstops && npairs < MAX_PAIRS)
+      pairs[npairs++] = (struct pair){strtoull(argv[i] + 6, NULL, 0) & ~1ull, UINT64_MAX, 0, 0};
+    else if (!strncmp(argv[i], "stop=", 5) && nstops + 1 == npairs)
+      pairs[nstops++].stop_pc = strtoull(argv[i] + 5, NULL, 0) & ~1ull;
     else
       return -1;
   }
+  if (npairs != nstops) return -1;
   qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
   qemu_plugin_register_atexit_cb(id, on_exit_, NULL);
   return 0;

@@ -318,13 +318,14 @@ def _run_on_qemu(args: argparse.Namespace, module, out: Path, build: Path, input
                                  profile=args.profile)
     run = cortex_m.run_firmware(fw, profile=args.profile)
     board = cortex_m.board(args.target)
+    hooks = " (with the per-layer hooks)" if args.profile else ""
     print(f"{args.target} (QEMU {board.machine}): {run.instructions:,} instructions for one "
-          f"inference; code {fw.code_bytes:,} B, weights {fw.weight_bytes:,} B, stack "
+          f"inference{hooks}; code {fw.code_bytes:,} B, weights {fw.weight_bytes:,} B, stack "
           f"{run.stack_bytes:,} B, arena {_main(module).attrs['arena_bytes']:,} B")
     if args.profile:
         rows = layer_rows(module)
         print(f"\n{'step':>4}  {'kernel':<34} {'MACs':>11} {'instructions':>13} {'insns/MAC':>9}")
-        for row, n in zip(rows, run.layers):
+        for row, n in zip(rows, run.layers, strict=True):
             ratio = f"{n / row.macs:.2f}" if row.macs else "-"
             print(f"{row.step:>4}  {row.kernel:<34} {row.macs:>11,} {n:>13,} {ratio:>9}")
         print(f"{'':>4}  {'total (sum of layers)':<34} {sum(r.macs for r in rows):>11,} "

@@ -25,6 +25,7 @@ import pytest
 from utc.codegen import cortex_m
 from utc.compiler.driver import compile_model
 from utc.compiler.driver.cli import io_specs
+from utc.compiler.errors import UtcError
 
 from tests.conftest import REPO, cmsis_nn_root, shared_model
 from tests.e2e.test_real_models import INT8_MODELS
@@ -105,6 +106,8 @@ def test_profile_counts_every_layer(tmp_path: Path) -> None:
     run = cortex_m.run_firmware(fw, profile=True)
     calls = len(re.findall(r"UTC_LAYER_BEGIN\(\d+\);", (out / "model.cpp").read_text()))
     assert len(run.layers) == calls and all(n > 0 for n in run.layers)
+    # the inference region encloses the layers' (the plugin counts nested pairs apart)
+    assert run.instructions > sum(run.layers)
 
 
 def test_map_file_attribution() -> None:
@@ -145,11 +148,6 @@ def test_missing_cross_compiler_is_one_clear_line(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "gcc-arm-none-eabi" in proc.stderr
-
-
-def test_target_without_a_board_is_refused() -> None:
-    with pytest.raises(Exception, match="no QEMU board runs cortex-m33"):
-        cortex_m.board("cortex-m33")
 
 
 @pytest.mark.slow
@@ -199,3 +197,171 @@ def test_convolution_variants_on_cortex_m4(op: str, kernels: str, tmp_path: Path
         _, ins, _, run = run_on_qemu(path, "cortex-m4", kernels, tmp_path / str(i))
         want = TflmRunner(model).run(lcg_inputs(ins))
         assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want], case
+
+
+def _sharing_models() -> dict[str, tuple[bytes, str]]:
+    """Single-op models whose only input dies at the op, so the planner overlaps (conv)
+    or aliases (mul) it with the output: the memory sharing CMSIS-NN's records allow."""
+    from tests.e2e import test_ops as ops
+    from tests.e2e.op_models import conv_like
+
+    conv = conv_like("CONV_2D", [1, 9, 7, 6], [6, 3, 3, 6], [1, 9, 7, 6],
+                     {"padding": "SAME"}, True, ops._rng("sharing", "conv"))
+    # MUL of an ADD's result, which dies there (model inputs are never reused in place)
+    from tests.e2e.op_models import tensor
+    from tests.tflite_writer import ModelBuilder
+
+    b = ModelBuilder("sharing: mul in place")
+    x0, x1 = (tensor(b, f"x{k}", [2, 5, 7], q) for k, q in enumerate([(0.05, -3), (0.04, 2)]))
+    s = tensor(b, "s", [2, 5, 7], (0.08, 0))
+    y = tensor(b, "y", [2, 5, 7], (0.02, 1))
+    b.add_operator("ADD", [x0, x1], [s], {"fused_activation_function": "NONE"})
+    b.add_operator("MUL", [s, x1], [y], {"fused_activation_function": "NONE"})
+    mul = b.build([x0, x1], [y])
+    return {"conv": (conv, ["arm_convolve_s8"]),
+            "mul": (mul, ["arm_elementwise_add_s8", "arm_elementwise_mul_s8"])}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["host", "cortex-m4", "cortex-m55"])
+@pytest.mark.parametrize("case", ["conv", "mul"])
+def test_cmsis_nn_memory_sharing_is_bit_exact(case: str, target: str, tmp_path: Path) -> None:
+    """arm_convolve_s8 overlapping its dying input and arm_elementwise_mul_s8 running in
+    place, on the generic (host), DSP (M4) and MVE (M55) paths, against TFLite Micro."""
+    from utc.compiler.driver import sharing_ops
+
+    cmsis_nn_root()
+    model, kernels = _sharing_models()[case]
+    path = tmp_path / f"{case}.tflite"
+    path.write_bytes(model)
+    result = compile_model(path, tmp_path / "plan", name="model", kernels="cmsis-nn",
+                           target=target)
+    calls = [op for op in result.module.walk() if op.name == "buf.call"]
+    assert [c.attrs["callee"] for c in calls] == kernels
+    assert sharing_ops(result.module), "the planner did not share memory here"
+    if target == "host":
+        from tests.e2e.harness import compile_and_build
+        from tests.oracle import random_inputs
+
+        compiled = compile_and_build(path, tmp_path / "host", kernels="cmsis-nn")
+        rng = np.random.default_rng(3)
+        samples = [random_inputs(model, rng) for _ in range(20)]
+        oracle = TflmRunner(model)
+        for sample, got in zip(samples, compiled.run(samples)):
+            assert all(np.array_equal(g, w) for g, w in zip(got, oracle.run(sample)))
+        return
+    _, ins, _, run = run_on_qemu(path, target, "cmsis-nn", tmp_path / "qemu")
+    want = TflmRunner(model).run(lcg_inputs(ins))
+    assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target,kernels", [("cortex-m4", "reference"), ("cortex-m55", "cmsis-nn")])
+@pytest.mark.parametrize("name", INT8_MODELS)
+def test_given_inputs_are_bit_exact_on_qemu(name: str, target: str, kernels: str,
+                                            tmp_path: Path) -> None:
+    """Seeded random inputs embedded in the firmware (the path `utc run --input` takes),
+    not the benchmark LCG: outputs equal TFLite Micro's interpreter's on the same arrays."""
+    from tests.oracle import random_inputs
+
+    if kernels != "reference":
+        cmsis_nn_root()
+    path = shared_model(name)
+    model = path.read_bytes()
+    out = tmp_path / "out"
+    result = compile_model(path, out, name="model", kernels=kernels, target=target)
+    ins, outs = io_specs(result.module)
+    inputs = random_inputs(model, np.random.default_rng(20260))
+    fw = cortex_m.build_firmware(out, "model", target, tmp_path / "build",
+                                 inputs=[np.ascontiguousarray(x).tobytes() for x in inputs],
+                                 model_inputs=_spec(ins), model_outputs=_spec(outs))
+    run = cortex_m.run_firmware(fw)
+    want = TflmRunner(model).run(inputs)
+    assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want]
+
+
+def _fits_or_refused(path: Path, target: str, kernels: str, work: Path):
+    """Run on a board with little memory: either it fits, or the link says so in one line."""
+    try:
+        return run_on_qemu(path, target, kernels, work)
+    except UtcError as exc:
+        assert re.fullmatch(rf"the firmware does not fit {target}'s board \(QEMU \S+\): its "
+                            r"(code and constants|RAM \(data, arena and a 1 KiB stack reserve\)) "
+                            r"need [\d,]+ bytes more than the \d+ KiB there", str(exc)), exc
+        return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target,kernels", [("cortex-m0", "reference"), ("cortex-m0", "cmsis-nn"),
+                                            ("cortex-m33", "reference"), ("cortex-m33", "cmsis-nn")])
+@pytest.mark.parametrize("name", INT8_MODELS)
+def test_int8_model_on_cortex_m0_and_m33(name: str, target: str, kernels: str,
+                                         tmp_path: Path) -> None:
+    """Armv6-M (generic C, no unaligned access, 16 KiB of RAM on QEMU's micro:bit) and
+    Armv8-M Mainline (DSP, TrustZone's Secure state on AN505): bit-exact where it fits."""
+    if kernels != "reference":
+        cmsis_nn_root()
+    path = shared_model(name)
+    ran = _fits_or_refused(path, target, kernels, tmp_path)
+    if ran is None:
+        assert target == "cortex-m0" and name not in ("hello_world_int8.tflite",
+                                                      "micro_speech_quantized.tflite")
+        return
+    _, ins, _, run = ran
+    want = TflmRunner(path.read_bytes()).run(lcg_inputs(ins))
+    assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want]
+
+
+def _bare_firmware(source: str, target: str, work: Path) -> Path:
+    """A C main linked with utc's start-up, semihosting and the board's linker script."""
+    from utc.codegen.targets import linker_memory
+    from utc.codegen.targets import target as find_target
+
+    t = find_target(target)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "main.c").write_text(source)
+    (work / "board.ld").write_text(linker_memory(t.require_board())
+                                   + (cortex_m.FIRMWARE / "cortex_m.ld").read_text())
+    elf = work / "test.elf"
+    subprocess.run(["arm-none-eabi-gcc", *t.cpu_flags, "-O2", str(work / "main.c"),
+                    str(cortex_m.FIRMWARE / "startup.c"), str(cortex_m.FIRMWARE / "semihost.c"),
+                    f"-T{work / 'board.ld'}", "-nostartfiles", "--specs=nano.specs",
+                    "--specs=nosys.specs", "-o", str(elf)], check=True)
+    return elf
+
+
+MARKERS = """
+#define MARK(f) __attribute__((noinline)) void f(void) { __asm__ volatile("" ::: "memory"); }
+MARK(outer_begin) MARK(outer_end) MARK(inner_begin) MARK(inner_end)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["cortex-m0", "cortex-m4", "cortex-m33", "cortex-m55"])
+def test_plugin_counts_nested_regions_exactly(target: str, tmp_path: Path) -> None:
+    elf = _bare_firmware(MARKERS + """
+int main(void) {
+  outer_begin();
+  inner_begin(); __asm__ volatile(".rept 1000\\n nop\\n .endr"); inner_end();
+  inner_begin(); __asm__ volatile(".rept 10\\n nop\\n .endr"); inner_end();
+  outer_end();
+  return 0;
+}
+""", target, tmp_path)
+    _, (outer, inner) = cortex_m.run_qemu(elf, target, [("outer_begin", "outer_end"),
+                                                        ("inner_begin", "inner_end")])
+    assert len(outer) == 1 and len(inner) == 2
+    assert inner[0] - inner[1] == 990  # exactly the extra nops
+    assert outer[0] > inner[0] + inner[1]
+
+
+@pytest.mark.slow
+def test_fault_and_hang_are_one_clear_error(tmp_path: Path) -> None:
+    elf = _bare_firmware('int main(void) { __asm__ volatile("udf #0"); return 0; }\n',
+                         "cortex-m4", tmp_path / "fault")
+    with pytest.raises(UtcError, match=r"faulted \(exception 3\) on QEMU mps2-an386: fault: "
+                                       r"exception 00000003"):
+        cortex_m.run_qemu(elf, "cortex-m4")
+    elf = _bare_firmware("int main(void) { for (;;) {} }\n", "cortex-m4", tmp_path / "hang")
+    with pytest.raises(UtcError, match=r"QEMU mps2-an386 did not finish within 2 s"):
+        cortex_m.run_qemu(elf, "cortex-m4", timeout=2)
