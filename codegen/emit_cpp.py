@@ -377,8 +377,8 @@ class Emitter:
         n_in = call.attrs["num_inputs"]
         operands = call.operand_values
         ins, rest = operands[:n_in], operands[n_in:]
-        outs = [v for v in rest if not v.op.attrs.get("scratch")]
-        scratch = [v for v in rest if v.op.attrs.get("scratch")]
+        outs = [v for v in rest if not buf.is_scratch(v)]
+        scratch = [v for v in rest if buf.is_scratch(v)]
         fields: dict = {}
         field_types: dict = {}
         for key, value in kernel.fields(ins, outs).items():

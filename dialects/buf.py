@@ -32,6 +32,13 @@ def root_and_offset(value: Value) -> tuple[AllocOp | None, int]:
     return (op if isinstance(op, AllocOp) else None), offset
 
 
+def is_scratch(value: Value) -> bool:
+    """Whether `value` is a kernel's scratch buffer: its own `buf.alloc`, or a `buf.view`
+    placed in free bytes of another buffer (`scratch-in-holes`); both carry `scratch`."""
+    op = getattr(value, "op", None)
+    return isinstance(op, AllocOp | ViewOp) and bool(op.attrs.get("scratch"))
+
+
 def model_inputs(ops: Iterable[Operation]) -> dict[int, Value]:
     """Model input index -> the buffer holding it (a `buf.alloc` or a `buf.view`
     carrying `input`), in index order."""
@@ -96,13 +103,15 @@ class AllocOp(Operation):
 class ViewOp(Operation):
     """An alias of `source` starting `offset` bytes in, with its own shape: no copy.
     `input = i` marks the view as model input i (its place inside an arena buffer it
-    shares with other values, see `overlap-buffers`)."""
+    shares with other values, see `overlap-buffers`); `scratch` a kernel's temporary
+    buffer placed in bytes of another buffer that are free at its step
+    (`scratch-in-holes`)."""
 
     name = "buf.view"
     operands = ("source",)
     results = ("result",)
     attributes = {"offset": int}
-    optional_attributes = {"input": int}
+    optional_attributes = {"input": int, "scratch": bool}
 
     def verify_(self) -> None:
         src, dst = self.operand("source").type, self.result.type

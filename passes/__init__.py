@@ -13,6 +13,7 @@ from . import (
     overlap_buffers,
     plan_memory,
     reorder_for_memory,
+    scratch_in_holes,
     select_kernels,
     tensor_to_fused,
 )
@@ -20,5 +21,5 @@ from . import (
 __all__ = [
     "bufferize", "canonicalize", "concat_in_place", "fold_pad", "fold_zero_point",
     "fuse_activation", "inplace", "lower_to_qnn", "overlap_buffers", "plan_memory",
-    "reorder_for_memory", "select_kernels", "tensor_to_fused",
+    "reorder_for_memory", "scratch_in_holes", "select_kernels", "tensor_to_fused",
 ]

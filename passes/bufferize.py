@@ -47,8 +47,7 @@ def kernel_call_check(module: Module) -> list[str]:
         except ValueError as e:
             problems.append(f"{op.where()}: {e}")
             continue
-        outputs = [v for v in op.outputs
-                   if not (isinstance(v.op, buf.AllocOp) and v.op.attrs.get("scratch"))]
+        outputs = [v for v in op.outputs if not buf.is_scratch(v)]
         for kind, specs, count in (("inputs", cls.operands, len(op.inputs)),
                                    ("outputs", cls.results, len(outputs))):
             fixed = [s for s in specs if not s.endswith(("?", "*"))]

@@ -50,10 +50,11 @@ PIPELINES = {
     0: "tensor-to-fused,lower-to-qnn,select-kernels,bufferize,"
        "plan-memory{strategy=greedy-by-size}",
     1: "canonicalize,tensor-to-fused,fold-pad,fuse-activation,lower-to-qnn,fold-zero-point,"
-       "select-kernels,bufferize,inplace,concat-in-place,overlap-buffers,plan-memory",
+       "select-kernels,bufferize,inplace,concat-in-place,overlap-buffers,scratch-in-holes,"
+       "plan-memory",
     2: "canonicalize,tensor-to-fused,reorder-for-memory,fold-pad,fuse-activation,lower-to-qnn,"
        "fold-zero-point,select-kernels,bufferize,inplace,concat-in-place,overlap-buffers,"
-       "plan-memory",
+       "scratch-in-holes,plan-memory",
 }
 
 MiB = 1 << 20

@@ -80,11 +80,6 @@ def _calls(fn: FuncOp) -> list[buf.CallOp]:
     return [op for op in fn.block.ops if isinstance(op, buf.CallOp)]
 
 
-def _is_scratch(value: Value) -> bool:
-    op = getattr(value, "op", None)
-    return isinstance(op, buf.AllocOp) and bool(op.attrs.get("scratch"))
-
-
 def arena_buffers(module: Module) -> list[ArenaBuffer]:
     """Every arena buffer of the planned module, in IR order.
 
@@ -151,7 +146,7 @@ def macs(call: buf.CallOp) -> int:
     pooling out_elems * kh * kw, reductions in_elems, elementwise and activations
     out_elems, data movement 0. A kernel without a record (a plugin's) counts one
     operation per output element: a report must never be the reason a compile breaks."""
-    outs = [v for v in call.outputs if not _is_scratch(v)]
+    outs = [v for v in call.outputs if not buf.is_scratch(v)]
     out = sum(v.type.num_elements for v in outs)
     kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
     if kernel is None:
@@ -174,8 +169,8 @@ def layer_rows(module: Module) -> list[LayerRow]:
     profile = live_profile(module)
     rows = []
     for step, call in enumerate(_calls(fn)):
-        outs = [v for v in call.outputs if not _is_scratch(v)]
-        scratch = {root_alloc(v) for v in call.outputs if _is_scratch(v)}
+        outs = [v for v in call.outputs if not buf.is_scratch(v)]
+        scratch = [v for v in call.outputs if buf.is_scratch(v)]
         weights = sum(v.type.byte_size for v in call.inputs if isinstance(v.op, buf.GlobalOp))
         loc = call.location
         rows.append(LayerRow(
@@ -190,7 +185,7 @@ def layer_rows(module: Module) -> list[LayerRow]:
             weight_bytes=int(weights),
             live_bytes=profile[step],
             output_offsets=tuple(_address(v) for v in outs),
-            scratch_bytes=sum(a.attrs["size"] for a in scratch if a is not None),
+            scratch_bytes=sum(v.type.byte_size for v in scratch),
             kernel_note=call.attrs.get("kernel_note", ""),
         ))
     return rows
