@@ -8,8 +8,9 @@ is the `kernels` option:
 - `cmsis-nn`: CMSIS-NN's kernel wherever its constraints hold on the target, utc's
   elsewhere (float32, ops CMSIS-NN lacks, shapes its functions refuse);
 - `auto`: `cmsis-nn` on Cortex-M targets, where CMSIS-NN's DSP and Helium paths are what
-  makes it fast; `reference` on the host, where CMSIS-NN runs its portable C path and
-  utc's kernels are the faster ones.
+  makes it fast, except where a utc kernel's record says it is faster on that target
+  (`Kernel.faster`, measured per layer on QEMU); `reference` on the host, where CMSIS-NN
+  runs its portable C path and utc's kernels are the faster ones.
 
 Among the preferred library's kernels the first applicable row wins; then the other
 library's. The choice and the scratch size are recorded on the op (`kernel`, `scratch`),
@@ -79,7 +80,13 @@ class SelectKernels(Pass):
             if libraries != preferred:
                 passed_over.append(f"{preferred[0]}: its scratch buffer would raise the arena "
                                    "above the reference kernels' at this step")
-            for library in libraries:
+            elif self.kernels == "auto" and len(preferred) > 1:
+                chosen = next((k for k in candidates(op, "utc")
+                               if not k.constraint(op, target) and k.faster(op, target)), None)
+                if chosen is not None:
+                    passed_over.append(f"{preferred[0]}: {chosen.name} is faster on "
+                                       f"{target.name} (measured)")
+            for library in (libraries if chosen is None else ()):
                 reasons = []
                 for kernel in candidates(op, library):
                     reason = kernel.constraint(op, target)

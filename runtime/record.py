@@ -97,6 +97,11 @@ class Kernel:
     #: pad_top`, no `restrict` between them. The header's "Access order" comment states it
     #: and tests/unit/test_overlap.py checks it by running the kernel on overlapped buffers.
     overlap: bool = False
+    #: Whether, on the target, this kernel runs the op in fewer instructions than the
+    #: kernel the other library would be chosen for (a measured fact:
+    #: `benchmarks/cortex_m.py` and `utc run --profile` per layer). `--kernels auto`
+    #: tries such a kernel first; `--kernels cmsis-nn` and `reference` ignore it.
+    faster: Callable[[Operation, Target], bool] = lambda op, target: False
     #: Multiply-accumulates of one call (the report's MAC column, instructions/MAC).
     cost: CostFn = per_output
     #: Whose kernel it is: "utc" (runtime/, copied into out/) or "cmsis-nn" (the external

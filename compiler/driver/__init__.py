@@ -136,7 +136,8 @@ def auto_pipeline(model_path: str | Path, name: str, opt_level: int, target: str
     reference = pipeline_for(opt_level, "reference", target)
     if target == "host":
         return reference
-    cmsis = pipeline_for(opt_level, "cmsis-nn", target)
+    # select-kernels' `auto`: CMSIS-NN, except where a utc kernel is measured faster
+    cmsis = pipeline_for(opt_level, "auto", target)
     from utc.dialects.func import main_function
 
     def arena(module: Module) -> int:
@@ -148,7 +149,7 @@ def auto_pipeline(model_path: str | Path, name: str, opt_level: int, target: str
         return cmsis
     keep, force = sharing_ops(ref_module), set()
     while True:
-        mixed = pipeline_for(opt_level, "cmsis-nn", target, sorted(keep), sorted(force))
+        mixed = pipeline_for(opt_level, "auto", target, sorted(keep), sorted(force))
         module = _planned(model_path, name, mixed, max_model_bytes)
         if arena(module) <= limit:
             return mixed
