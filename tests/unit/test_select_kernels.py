@@ -14,7 +14,9 @@ module @m {
   func.func() {sym_name = @main} ({
   ^entry(%x: tensor<1x4x!quant.uniform<i8:f32, 0.5:-3>>):
     %w = tensor.constant() {value = dense_resource<w>} : tensor<2x4x!quant.uniform<i8:f32, 0.25:0>>
-    %y = qnn.fully_connected(%x, %w) {input_zp = -3, weights_zp = 0, output_zp = 10, mult = dense_resource<m>, shift = dense_resource<s>, act = [10, 127]} : tensor<1x2x!quant.uniform<i8:f32, 0.125:10>>
+    %y = qnn.fully_connected(%x, %w) {input_zp = -3, weights_zp = 0, output_zp = 10,
+        mult = dense_resource<m>, shift = dense_resource<s>, act = [10, 127]}
+        : tensor<1x2x!quant.uniform<i8:f32, 0.125:10>>
     func.return(%y) : ()
   }) : ()
 }
