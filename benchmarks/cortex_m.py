@@ -95,7 +95,7 @@ def measure(path: Path, kernels: str, target: str, flag_sets: list[str], anchors
     ins, outs = io_specs(result.module)
     spec = lambda s: [{"bytes": int(np.prod(x)) * np.dtype(d).itemsize,  # noqa: E731
                        "dtype": np.dtype(d).name} for x, d in s]
-    arena = int(main_function(result.module).attrs["arena_bytes"])
+    arena = int(main_function(result.module).arena_bytes)
     name = path.stem
     cells: list[str] = [kernels]
     hashes, stacks, weights = [], [], []

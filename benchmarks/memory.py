@@ -87,9 +87,9 @@ def utc_arenas(path: Path, work: Path) -> tuple[dict[str, int], str, int, int, i
     for strategy in STRATEGIES:
         result = compile_model(path, work / strategy, name=MODEL_NAME,
                                pipeline=pipeline_with_strategy(pipeline_for(2), strategy))
-        arenas[strategy] = int(main_function(result.module).attrs["arena_bytes"])
-    bound = int(default.attrs["lower_bound"])
-    return (arenas, str(default.attrs["plan_strategy"]), int(default.attrs["arena_bytes"]), bound,
+        arenas[strategy] = int(main_function(result.module).arena_bytes)
+    bound = int(default.lower_bound)
+    return (arenas, str(default.plan_strategy), int(default.arena_bytes), bound,
             int(default.attrs.get("no_overlap_lower_bound", bound)),
             int(default.attrs.get("copy_lower_bound", bound)))
 

@@ -131,7 +131,7 @@ def measure_model(path: Path, work: Path, iterations: int | None, report: Report
     t2 = best_time(lambda: results.append(compile_model(path, out2, name=MODEL_NAME, opt_level=2)),
                    COMPILE_REPEATS)
     fn = main_function(results[-1].module)
-    arena = int(fn.attrs["arena_bytes"])
+    arena = int(fn.arena_bytes)
     weights = header_macro(out2 / f"{MODEL_NAME}.h", f"{MODEL_NAME.upper()}_WEIGHT_BYTES")
     text, rodata = code_sizes(out2, work / "build-Os")
     exe = build_bench(out2, info, work / "build-O2")

@@ -243,7 +243,7 @@ class Emitter:
         self.upper = name.upper()
         self.source = comment_text(source)
         self.fn = main_function(module)
-        if "arena_bytes" not in self.fn.attrs:
+        if self.fn.arena_bytes is None:
             raise CompileError("emit-cpp: memory is not planned (run plan-memory first)")
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
@@ -276,8 +276,8 @@ class Emitter:
                 direct.setdefault(v, []).append(step)
         inputs = {v: i for i, v in buf.model_inputs(ops).items()}
         outputs = self.output_indices()
-        names_in = self.fn.attrs.get("inputs", ())
-        names_out = self.fn.attrs.get("outputs", ())
+        names_in = self.fn.inputs or ()
+        names_out = self.fn.outputs or ()
         buffers: dict[Value, ArenaBuffer] = {}
         views: dict[Value, int] = {}
         for op in ops:
@@ -286,26 +286,26 @@ class Emitter:
             v = op.result
             name = _unique("buf_" + (c_identifier(v.name_hint or "") or "v"), taken)
             if isinstance(op, buf.AllocOp):
-                if "offset" not in op.attrs:
+                if op.offset is None:
                     raise CompileError(f"emit-cpp: {op.where()} has no arena offset (run "
                                        "plan-memory first)")
-                b = ArenaBuffer(v, name, c_type(v.type), op.attrs["offset"], op.attrs["size"])
+                b = ArenaBuffer(v, name, c_type(v.type), op.offset, op.size)
             else:
                 source = buffers.get(op.operand("source"))
                 if source is None:
                     raise CompileError(f"emit-cpp: cannot address {op.where()}: its source "
                                        "is not an arena buffer")
                 views[source.value] = views.get(source.value, 0) + 1
-                b = ArenaBuffer(v, name, c_type(v.type), source.offset + op.attrs["offset"],
+                b = ArenaBuffer(v, name, c_type(v.type), source.offset + op.offset,
                                 v.type.byte_size, view_of=source.name,
-                                view_offset=op.attrs["offset"])
+                                view_offset=op.offset)
             steps = list(direct.get(v, ()))
             if v in inputs:
                 steps.append(0)
                 b.holds.append(f'input {inputs[v]} "{_name_at(names_in, inputs[v])}"')
             if v in outputs:
                 steps.append(last_step)
-            if op.attrs.get("scratch"):
+            if op.scratch:
                 b.holds.append("scratch of " + ", ".join(
                     sorted({self.calls[s].attrs["callee"] for s in direct.get(v, ())})))
             elif op.location and (v in direct or v in outputs):
@@ -324,8 +324,8 @@ class Emitter:
         for v, b in buffers.items():
             if not b.holds:
                 b.holds.append(f"shared by {views[v]} views" if v in views else "unused")
-            if isinstance(v.op, buf.AllocOp) and "live" in v.op.attrs:
-                b.live = tuple(v.op.attrs["live"])  # the plan is the truth for allocations
+            if isinstance(v.op, buf.AllocOp) and v.op.live is not None:
+                b.live = tuple(v.op.live)  # the plan is the truth for allocations
         return buffers
 
     def output_indices(self) -> dict[Value, int]:
@@ -360,13 +360,13 @@ class Emitter:
         arena buffer (a typed pointer into the arena)."""
         op = value.op if isinstance(value, OpResult) else None
         if isinstance(op, buf.GlobalOp):
-            return self.weight_names[op.attrs["value"].name]
+            return self.weight_names[op.value.name]
         if value in self.buffers:
             return self.buffers[value].name
         raise CompileError(f"emit-cpp: cannot address value {value!r}")
 
     def kernel_of(self, call: buf.CallOp) -> Kernel:
-        kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
+        kernel = KERNELS_BY_NAME.get(call.callee)
         if kernel is None:
             raise CompileError(f"emit-cpp: unknown kernel '{call.attrs['callee']}' in "
                                f"{call.where()}")
@@ -374,7 +374,7 @@ class Emitter:
 
     def call_context(self, call: buf.CallOp) -> CallContext:
         kernel = self.kernel_of(call)
-        n_in = call.attrs["num_inputs"]
+        n_in = call.num_inputs
         operands = call.operand_values
         ins, rest = operands[:n_in], operands[n_in:]
         outs = [v for v in rest if not buf.is_scratch(v)]
@@ -394,7 +394,7 @@ class Emitter:
         sizes = {ref.name: self.module.resources[ref.name].type.num_elements
                  for ref in attrs.values() if isinstance(ref, ResourceRef)}
         try:
-            op_class = kernel.implementation(call.attrs["op"])
+            op_class = kernel.implementation(call.op)
         except ValueError as e:
             raise CompileError(f"emit-cpp: {call.where()}: {e}") from None
         return CallContext(kernel=kernel, op_class=op_class, attrs=attrs, fields=fields,
@@ -415,8 +415,8 @@ class Emitter:
         if list(inputs_by_index) != list(range(len(inputs_by_index))):
             raise CompileError(f"emit-cpp: model input buffers are numbered "
                                f"{list(inputs_by_index)}, expected 0..{len(inputs_by_index) - 1}")
-        names_in = self.fn.attrs.get("inputs", ())
-        names_out = self.fn.attrs.get("outputs", ())
+        names_in = self.fn.inputs or ()
+        names_out = self.fn.outputs or ()
         ins = [self._io_entry(inputs_by_index[i], names_in[i] if i < len(names_in) else "")
                for i in sorted(inputs_by_index)]
         outs = [self._io_entry(v, names_out[i] if i < len(names_out) else "")
@@ -446,7 +446,7 @@ class Emitter:
         used: dict[str, Kernel] = {}
         for op in self.fn.block.ops:
             if isinstance(op, buf.CallOp):
-                used.setdefault(op.attrs["callee"], KERNELS_BY_NAME[op.attrs["callee"]])
+                used.setdefault(op.callee, KERNELS_BY_NAME[op.callee])
         return list(used.values())
 
     def weight_origins(self) -> dict[str, str]:
@@ -455,10 +455,10 @@ class Emitter:
         name as its location), or the call whose compile-time table it is (`mult`...)."""
         origins: dict[str, str] = {}
         returned = self.output_indices()
-        names_out = self.fn.attrs.get("outputs", ())
+        names_out = self.fn.outputs or ()
         for op in self.fn.block.ops:
             if isinstance(op, buf.GlobalOp):
-                ref = op.attrs["value"].name
+                ref = op.value.name
                 if op.location:
                     index, tensor_name = op.location.sources[-1]
                     text = (f'TFLite tensor "{comment_text(tensor_name)}" (an input of TFLite '
@@ -507,8 +507,8 @@ class Emitter:
                   "code": self.render_call(op)} for step, op in enumerate(self.calls)]
         ctx = {
             "name": self.name, "NAME": self.upper, "source": self.source,
-            "arena_bytes": self.fn.attrs["arena_bytes"],
-            "lower_bound": self.fn.attrs.get("lower_bound", 0),
+            "arena_bytes": self.fn.arena_bytes,
+            "lower_bound": self.fn.lower_bound or 0,
             "inputs": inputs, "outputs": outputs, "calls": calls,
             "buffers": self.ordered_buffers(),
             "memory_map": self.memory_map(),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from utc.compiler.ir import MemRefType, Operation, ResourceRef, Value
+from utc.compiler.ir import Ints, MemRefType, Operation, ResourceRef, Value, attr, operand, result
 
 
 def root_and_offset(value: Value) -> tuple[AllocOp | None, int]:
@@ -27,8 +27,8 @@ def root_and_offset(value: Value) -> tuple[AllocOp | None, int]:
     offset = 0
     op = getattr(value, "op", None)
     while isinstance(op, ViewOp):
-        offset += op.attrs["offset"]
-        op = op.operand("source").op
+        offset += op.offset
+        op = op.source.op
     return (op if isinstance(op, AllocOp) else None), offset
 
 
@@ -36,22 +36,22 @@ def is_scratch(value: Value) -> bool:
     """Whether `value` is a kernel's scratch buffer: its own `buf.alloc`, or a `buf.view`
     placed in free bytes of another buffer (`scratch-in-holes`); both carry `scratch`."""
     op = getattr(value, "op", None)
-    return isinstance(op, AllocOp | ViewOp) and bool(op.attrs.get("scratch"))
+    return isinstance(op, AllocOp | ViewOp) and bool(op.scratch)
 
 
 def model_inputs(ops: Iterable[Operation]) -> dict[int, Value]:
     """Model input index -> the buffer holding it (a `buf.alloc` or a `buf.view`
     carrying `input`), in index order."""
-    found = {op.attrs["input"]: op.result for op in ops
-             if isinstance(op, AllocOp | ViewOp) and "input" in op.attrs}
+    found = {op.input: op.result for op in ops
+             if isinstance(op, AllocOp | ViewOp) and op.input is not None}
     return dict(sorted(found.items()))
 
 
 def _check_model_input(op: Operation) -> None:
     """`input = i` names model input i: i >= 0, and no other buffer of the block has it."""
-    if "input" not in op.attrs:
+    index = op.input
+    if index is None:
         return
-    index = op.attrs["input"]
     if index < 0:
         raise op.error(f"model input index must be >= 0, got {index}")
     block = op.parent
@@ -59,7 +59,7 @@ def _check_model_input(op: Operation) -> None:
         return
     for other in block.ops:
         if (other is not op and isinstance(other, AllocOp | ViewOp)
-                and other.attrs.get("input") == index):
+                and other.input == index):
             raise op.error(f"model input {index} has more than one buffer (also "
                            f"{other.where()})")
 
@@ -68,8 +68,8 @@ class GlobalOp(Operation):
     """A constant buffer placed in flash; its data is a module resource."""
 
     name = "buf.global"
-    results = ("result",)
-    attributes = {"value": ResourceRef}
+    result = result()
+    value = attr(ResourceRef)
 
 
 class AllocOp(Operation):
@@ -78,24 +78,25 @@ class AllocOp(Operation):
     schedule step) are set by plan-memory."""
 
     name = "buf.alloc"
-    results = ("result",)
-    attributes = {"size": int}
-    optional_attributes = {
-        "offset": int, "live": tuple, "input": int, "output": int, "scratch": bool,
-    }
+    result = result()
+    size = attr(int)
+    offset = attr(int, optional=True)
+    live = attr(Ints(2, minimum=0, names="[first, last] schedule steps"), optional=True)
+    input = attr(int, optional=True)
+    output = attr(int, optional=True)
+    scratch = attr(bool, optional=True)
 
     def verify_(self) -> None:
         t = self.result.type
         if not isinstance(t, MemRefType):
             raise self.error(f"result must be a memref, got {t}")
-        if self.attrs["size"] < t.byte_size:
-            raise self.error(f"size {self.attrs['size']} is smaller than {t} ({t.byte_size} B)")
-        live = self.attrs.get("live")
-        if live is not None and (len(live) != 2 or live[0] > live[1]):
-            raise self.error(f"live range must be [first, last], got {list(live)}")
-        if self.attrs.get("offset", 0) < 0:
+        if self.size < t.byte_size:
+            raise self.error(f"size {self.size} is smaller than {t} ({t.byte_size} B)")
+        if self.live is not None and self.live[0] > self.live[1]:
+            raise self.error(f"live range must be [first, last], got {list(self.live)}")
+        if (self.offset or 0) < 0:
             raise self.error("offset must be >= 0")
-        if "input" in self.attrs and self.attrs.get("scratch"):
+        if self.input is not None and self.scratch:
             raise self.error("a model input cannot be scratch")
         _check_model_input(self)
 
@@ -108,37 +109,41 @@ class ViewOp(Operation):
     (`scratch-in-holes`)."""
 
     name = "buf.view"
-    operands = ("source",)
-    results = ("result",)
-    attributes = {"offset": int}
-    optional_attributes = {"input": int, "scratch": bool}
+    source = operand()
+    result = result()
+    offset = attr(int)
+    input = attr(int, optional=True)
+    scratch = attr(bool, optional=True)
 
     def verify_(self) -> None:
-        src, dst = self.operand("source").type, self.result.type
-        if self.attrs["offset"] < 0 or self.attrs["offset"] + dst.byte_size > src.byte_size:
-            raise self.error(f"view of {dst.byte_size} B at {self.attrs['offset']} "
+        src, dst = self.source.type, self.result.type
+        if self.offset < 0 or self.offset + dst.byte_size > src.byte_size:
+            raise self.error(f"view of {dst.byte_size} B at {self.offset} "
                              f"exceeds its source {src}")
-        if "input" in self.attrs:
-            root = getattr(self.operand("source"), "op", None)
+        if self.input is not None:
+            root = getattr(self.source, "op", None)
             while isinstance(root, ViewOp):
-                if "input" in root.attrs:
+                if root.input is not None:
                     raise self.error("a model input view cannot lie inside another model "
                                      "input")
-                root = root.operand("source").op
-            if not isinstance(root, AllocOp) or root.attrs.get("scratch") or "input" in root.attrs:
+                root = root.source.op
+            if not isinstance(root, AllocOp) or root.scratch or root.input is not None:
                 raise self.error("a model input view must lie in an arena buffer (a "
                                  "buf.alloc that is neither scratch nor a model input)")
         _check_model_input(self)
 
 
 class CallOp(Operation):
-    """Call `callee` on `num_inputs` input buffers followed by output (and scratch)
-    buffers. The remaining attributes are the kernel's parameters, copied from the op
-    that was bufferized; `op` names that op."""
+    """Call `callee` (a kernel record, `utc.runtime.kernels`) on `num_inputs` input
+    buffers followed by output (and scratch) buffers. The remaining attributes are the
+    kernel's parameters, copied from the op that was bufferized; `op` names that op (the
+    record's `implementation(op)` is its class, whose fields name the buffers)."""
 
     name = "buf.call"
-    operands = ("buffers*",)
-    attributes = {"callee": str, "op": str, "num_inputs": int}
+    buffers = operand(variadic=True)
+    callee = attr(str)
+    op = attr(str)
+    num_inputs = attr(int)
     open_attributes = True
 
     def verify(self) -> None:
@@ -150,16 +155,17 @@ class CallOp(Operation):
                 raise self.error(f"attribute '{key}' must be {kind.__name__}")
         if self.result_values:
             raise self.error("buf.call has no results (destination-passing style)")
-        if self.attrs["num_inputs"] > len(self.operand_values):
+        if self.num_inputs > len(self.operand_values):
             raise self.error("num_inputs exceeds the number of operands")
         for i, v in enumerate(self.operand_values):
             if not isinstance(v.type, MemRefType):
                 raise self.error(f"operand #{i} must be a buffer, got {v.type}")
 
     @property
-    def inputs(self):
-        return self.operand_values[: self.attrs["num_inputs"]]
+    def inputs(self) -> list[Value]:
+        return self.operand_values[: self.num_inputs]
 
     @property
-    def outputs(self):
-        return self.operand_values[self.attrs["num_inputs"] :]
+    def outputs(self) -> list[Value]:
+        """Output buffers, then scratch buffers."""
+        return self.operand_values[self.num_inputs :]

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from utc.compiler.ir import Operation, SymbolRef
+from utc.compiler.ir import Operation, SymbolRef, attr
 
 
 class FuncOp(Operation):
     """A function; its single-block region's arguments are the model inputs."""
 
     name = "func.func"
-    attributes = {"sym_name": SymbolRef}
-    optional_attributes = {
-        "arena_bytes": int,
-        "lower_bound": int,
-        "plan_strategy": str,
-        "gap": int,
-        "copy_lower_bound": int,
-        "plan_alignment": int,
-        "no_overlap_lower_bound": int,
-        "inputs": tuple,
-        "outputs": tuple,
-    }
+    sym_name = attr(SymbolRef)
+    #: The memory plan (`plan-memory`): arena size, the proven lower bound it is measured
+    #: against, the strategy that found it, the gap between them, the bounds with
+    #: copies forced / overlap forbidden, and the alignment it assumed.
+    arena_bytes = attr(int, optional=True)
+    lower_bound = attr(int, optional=True)
+    plan_strategy = attr(str, optional=True)
+    gap = attr(int, optional=True)
+    copy_lower_bound = attr(int, optional=True)
+    plan_alignment = attr(int, optional=True)
+    no_overlap_lower_bound = attr(int, optional=True)
+    #: The TFLite tensor names of the model inputs and outputs, in order.
+    inputs = attr(tuple, optional=True)
+    outputs = attr(tuple, optional=True)
     regions = 1
 
     def verify_(self) -> None:

@@ -5,7 +5,7 @@ resources; quantization lives in the element types.
 
 from __future__ import annotations
 
-from utc.compiler.ir import Operation, ResourceRef, attr
+from utc.compiler.ir import Operation, ResourceRef, attr, result
 
 from .common import (
     KERNEL_ATTRS,
@@ -30,8 +30,8 @@ class ConstantOp(Operation):
     """A constant tensor (weights, biases, shape operands) stored as a module resource."""
 
     name = "tensor.constant"
-    results = ("result",)
-    attributes = {"value": ResourceRef}
+    result = result()
+    value = attr(ResourceRef)
 
 
 class _Conv(Convolution, ImplicitPadding, NamedActivation, Operation):

@@ -37,13 +37,13 @@ def kernel_call_check(module: Module) -> list[str]:
     for op in module.walk():
         if not isinstance(op, buf.CallOp):
             continue
-        kernel = KERNELS_BY_NAME.get(op.attrs["callee"])
+        kernel = KERNELS_BY_NAME.get(op.callee)
         if kernel is None:
-            problems.append(f"{op.where()} calls '{op.attrs['callee']}', which no kernel record "
+            problems.append(f"{op.where()} calls '{op.callee}', which no kernel record "
                             "declares")
             continue
         try:
-            cls = kernel.implementation(op.attrs["op"])
+            cls = kernel.implementation(op.op)
         except ValueError as e:
             problems.append(f"{op.where()}: {e}")
             continue
@@ -80,7 +80,7 @@ class Bufferize(Pass):
             if isinstance(op, func.ReturnOp):
                 new.append(func.ReturnOp([mapping[v] for v in op.operand_values]))
             elif isinstance(op, tensor.ConstantOp):
-                g = buf.GlobalOp([], [memref_of(op.result.type)], {"value": op.attrs["value"]},
+                g = buf.GlobalOp([], [memref_of(op.result.type)], {"value": op.value},
                                  location=op.location, result_names=[op.result.name_hint])
                 mapping[op.result] = new.append(g).result
             elif isinstance(op, tensor.ReshapeOp):

@@ -63,7 +63,7 @@ def placeable_roots(call: buf.CallOp, step: int,
     for v in call.inputs:
         root, offset = root_and_offset(v)
         if (root is None or offset != 0 or root.result.type.byte_size != v.type.byte_size
-                or "input" in root.attrs or root.attrs.get("scratch") or root in roots):
+                or root.input is not None or root.scratch or root in roots):
             return None
         end = last_use(root, step_of)
         if end is None or end > step:
@@ -77,7 +77,7 @@ def _try_place(fn: FuncOp) -> bool:
     calls = _calls(fn)
     step_of = {c: i for i, c in enumerate(calls)}
     for step, call in enumerate(calls):
-        kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
+        kernel = KERNELS_BY_NAME.get(call.callee)
         if kernel is None or kernel.op_class is not tensor.ConcatenationOp:
             continue
         offsets = contiguous_slices(call)
@@ -85,14 +85,14 @@ def _try_place(fn: FuncOp) -> bool:
             continue
         out = call.outputs[0]
         whole = out.op
-        if not isinstance(whole, buf.AllocOp) or "input" in whole.attrs:
+        if not isinstance(whole, buf.AllocOp) or whole.input is not None:
             continue
         roots = placeable_roots(call, step, step_of)
         if roots is None or whole in roots:
             continue
         ranges = live_ranges(fn)
         allocs = list(ranges)
-        buffers = [Buffer(f"b{i}", a.attrs["size"], *ranges[a]) for i, a in enumerate(allocs)]
+        buffers = [Buffer(f"b{i}", a.size, *ranges[a]) for i, a in enumerate(allocs)]
         index = {a: i for i, a in enumerate(allocs)}
         after = bound_after_placement(buffers, [index[r] for r in roots], index[whole], step)
         if after > lower_bound(buffers):

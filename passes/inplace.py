@@ -66,7 +66,7 @@ def inplace_input(call: buf.CallOp, step: int,
                   step_of: dict[buf.CallOp, int]) -> tuple[Value, Value] | None:
     """(input, output) when the call's output may take over that input's buffer."""
     outs = [v for v in call.outputs if not (isinstance(v.op, buf.AllocOp)
-                                            and v.op.attrs.get("scratch"))]
+                                            and v.op.scratch)]
     if len(outs) != 1:
         return None
     out = outs[0]
@@ -77,13 +77,13 @@ def inplace_input(call: buf.CallOp, step: int,
            for user in out.users):
         return None
     ins = call.inputs
-    for index in aliasable_inputs(call.attrs["callee"]):
-        if index >= len(ins) or not may_alias(call.attrs["callee"], index, ins[index], out):
+    for index in aliasable_inputs(call.callee):
+        if index >= len(ins) or not may_alias(call.callee, index, ins[index], out):
             continue
         v = ins[index]
         where = root_and_offset(v)
         root = where[0]
-        if root is None or "input" in root.attrs or root.attrs.get("scratch"):
+        if root is None or root.input is not None or root.scratch:
             continue
         end = last_use(root, step_of)
         if end is None or end > step:

@@ -99,13 +99,13 @@ class Group:
 def plan_bound(fn: FuncOp) -> int:
     """plan-memory's fixed-order lower bound of the function's root buffers (raw sizes)."""
     ranges = live_ranges(fn)
-    return int(lower_bound([Buffer(f"b{i}", a.attrs["size"], *ranges[a])
+    return int(lower_bound([Buffer(f"b{i}", a.size, *ranges[a])
                             for i, a in enumerate(ranges)], aligned=False))
 
 
 def _fresh_output(call: buf.CallOp) -> Value | None:
     outs = [v for v in call.outputs
-            if not (isinstance(v.op, buf.AllocOp) and v.op.attrs.get("scratch"))]
+            if not (isinstance(v.op, buf.AllocOp) and v.op.scratch)]
     if len(outs) != 1:
         return None
     out = outs[0]
@@ -127,11 +127,11 @@ def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | 
     if out is None:
         return None
     v = ins[0]
-    need = call_overlap_offset(call.attrs["callee"], call.attrs, 0, v, out)
+    need = call_overlap_offset(call.callee, call.attrs, 0, v, out)
     if need is None:
         return None
     source, offset = root_and_offset(v)
-    if source is None or source is out.op or source.attrs.get("scratch"):
+    if source is None or source is out.op or source.scratch:
         return None
     end = last_use(source, step_of)
     if end is None or end > step:
@@ -188,7 +188,7 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     ranges = live_ranges(fn)
     groups: dict[buf.AllocOp, Group] = {}
     for a, (start, end) in ranges.items():
-        groups[a] = Group({a: 0}, int(a.attrs["size"]), start, end, last_use(a, step_of))
+        groups[a] = Group({a: 0}, int(a.size), start, end, last_use(a, step_of))
     bound = _bound(groups)
     chosen: list[tuple[Link, Group]] = []
     for lk in links:

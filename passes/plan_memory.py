@@ -91,7 +91,7 @@ class PlanMemory(Pass):
         ranges = live_ranges(fn)
         allocs = list(ranges)
         buffers = [
-            Buffer(f"b{i}", a.attrs["size"], ranges[a][0], ranges[a][1], self.alignment)
+            Buffer(f"b{i}", a.size, ranges[a][0], ranges[a][1], self.alignment)
             for i, a in enumerate(allocs)
         ]
         offsets = STRATEGIES[self.strategy](buffers)
@@ -107,10 +107,10 @@ class PlanMemory(Pass):
         copy_bound = fn.attrs.pop("copy_lower_bound", None)
         for key in ("arena_bytes", "lower_bound", "plan_strategy", "gap", "plan_alignment"):
             fn.attrs.pop(key, None)
-        fn.attrs["arena_bytes"] = int(size)
-        fn.attrs["lower_bound"] = bound
-        fn.attrs["plan_strategy"] = self.strategy
-        fn.attrs["gap"] = int(size) - bound
+        fn.arena_bytes = int(size)
+        fn.lower_bound = bound
+        fn.plan_strategy = self.strategy
+        fn.gap = int(size) - bound
         if copy_bound is not None:
-            fn.attrs["copy_lower_bound"] = int(copy_bound)
-        fn.attrs["plan_alignment"] = self.alignment
+            fn.copy_lower_bound = int(copy_bound)
+        fn.plan_alignment = self.alignment

@@ -53,7 +53,7 @@ def busy_ranges(fn: func.FuncOp, root: buf.AllocOp) -> list[tuple[int, int, int,
             if isinstance(user, buf.ViewOp) and user.operand("source") is v:
                 w = user.result
                 parent[id(w)] = v
-                place[id(w)] = (w, place[id(v)][1] + int(user.attrs["offset"]))
+                place[id(w)] = (w, place[id(v)][1] + int(user.offset))
                 todo.append(w)
     own: dict[int, list[int]] = {}
     for key, (v, _) in place.items():
@@ -114,20 +114,20 @@ class ScratchInHoles(Pass):
             return
         ranges = live_ranges(fn)
         roots = [op for op in fn.block.ops if isinstance(op, buf.AllocOp)
-                 and not op.attrs.get("scratch")]
+                 and not op.scratch]
         busy = {id(r): busy_ranges(fn, r) for r in roots}
         for step, call in enumerate(calls):
             for v in call.outputs:
                 scratch = v.op
-                if not (isinstance(scratch, buf.AllocOp) and scratch.attrs.get("scratch")) \
+                if not (isinstance(scratch, buf.AllocOp) and scratch.scratch) \
                         or len(v.users) != 1:
                     continue
-                size = int(scratch.attrs["size"])
+                size = int(scratch.size)
                 for root in roots:
                     first, last = ranges[root]
                     if not first <= step <= last:
                         continue
-                    offset = find_hole(busy[id(root)], step, size, int(root.attrs["size"]),
+                    offset = find_hole(busy[id(root)], step, size, int(root.size),
                                        self.alignment)
                     if offset is None:
                         continue

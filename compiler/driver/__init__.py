@@ -141,7 +141,7 @@ def auto_pipeline(model_path: str | Path, name: str, opt_level: int, target: str
     from utc.dialects.func import main_function
 
     def arena(module: Module) -> int:
-        return int(main_function(module).attrs["arena_bytes"])
+        return int(main_function(module).arena_bytes)
 
     ref_module = _planned(model_path, name, reference, max_model_bytes)
     limit = arena(ref_module)
@@ -336,7 +336,7 @@ def check_limits(module: Module, max_arena_bytes: int, max_weight_bytes: int,
     (read after the pipeline: the arena is only known once memory is planned)."""
     from utc.dialects.func import main_function
 
-    arena = main_function(module).attrs.get("arena_bytes")
+    arena = main_function(module).arena_bytes
     if arena is not None and arena > max_arena_bytes:
         raise LimitError(f"{source}: needs an arena of {arena} bytes, more than the limit of "
                          f"{max_arena_bytes} bytes (--max-arena-bytes)")

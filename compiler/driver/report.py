@@ -71,7 +71,7 @@ ARENA_KINDS = ("input", "output", "activation", "scratch")
 
 def _function(module: Module) -> FuncOp:
     fn = main_function(module)
-    if "arena_bytes" not in fn.attrs:
+    if fn.arena_bytes is None:
         raise CompileError("report: memory is not planned (run plan-memory first)")
     return fn
 
@@ -95,14 +95,14 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
     for op in fn.block.ops:
         if not isinstance(op, buf.AllocOp):
             continue
-        if "live" not in op.attrs or "offset" not in op.attrs:
+        if op.live is None or op.offset is None:
             raise CompileError(f"report: {op.where()} has no offset/live range "
                                "(run plan-memory first)")
-        if op.attrs.get("scratch"):
+        if op.scratch:
             kind = "scratch"
         elif op in holds_input:  # a model input's buffer, or the group holding it
             kind = "input"
-        elif op in returned or "output" in op.attrs:
+        elif op in returned or op.output is not None:
             kind = "output"
         else:
             kind = "activation"
@@ -111,8 +111,8 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
         while name in taken:
             name, n = f"{base}_{n}", n + 1
         taken.add(name)
-        first, last = op.attrs["live"]
-        out.append(ArenaBuffer(name, kind, int(op.attrs["size"]), int(op.attrs["offset"]),
+        first, last = op.live
+        out.append(ArenaBuffer(name, kind, int(op.size), int(op.offset),
                                int(first), int(last)))
     return out
 
@@ -148,7 +148,7 @@ def macs(call: buf.CallOp) -> int:
     operation per output element: a report must never be the reason a compile breaks."""
     outs = [v for v in call.outputs if not buf.is_scratch(v)]
     out = sum(v.type.num_elements for v in outs)
-    kernel = KERNELS_BY_NAME.get(call.attrs["callee"])
+    kernel = KERNELS_BY_NAME.get(call.callee)
     if kernel is None:
         return int(out)
     return int(kernel.cost(kernel.fields(call.inputs, outs), call.attrs, out))
@@ -160,7 +160,7 @@ def macs(call: buf.CallOp) -> int:
 def _address(value: Value) -> int:
     """Arena byte offset of a value (through views), or -1 for flash."""
     root, offset = buf.root_and_offset(value)
-    return root.attrs["offset"] + offset if root is not None else -1
+    return root.offset + offset if root is not None else -1
 
 
 def layer_rows(module: Module) -> list[LayerRow]:
@@ -177,8 +177,8 @@ def layer_rows(module: Module) -> list[LayerRow]:
             step=step,
             location=loc.describe(),
             sources=tuple(loc.sources) if loc else (),
-            op=call.attrs["op"],
-            kernel=call.attrs["callee"],
+            op=call.op,
+            kernel=call.callee,
             output_shapes=tuple(tuple(v.type.shape) for v in outs),
             output_dtypes=tuple(str(v.type.element.storage) for v in outs),
             macs=macs(call),
@@ -197,7 +197,7 @@ def flash_bytes(module: Module) -> tuple[int, int]:
     arrays such as per-channel requantization multipliers and shifts. Both end up in
     `NAME_weights.cpp`, so their sum is the model's constant flash."""
     fn = _function(module)
-    tensors = {op.attrs["value"].name for op in fn.block.ops if isinstance(op, buf.GlobalOp)}
+    tensors = {op.value.name for op in fn.block.ops if isinstance(op, buf.GlobalOp)}
     a = b = 0
     for name in module.referenced_resources():
         size = module.resources[name].type.byte_size
@@ -245,7 +245,7 @@ def format_report(module: Module) -> str:
     fn = _function(module)
     rows = layer_rows(module)
     buffers = arena_buffers(module)
-    arena, bound = int(fn.attrs["arena_bytes"]), int(fn.attrs.get("lower_bound", 0))
+    arena, bound = int(fn.arena_bytes), int(fn.lower_bound or 0)
     peak_step, peak_bytes = peak(module)
 
     headers = ("step", "operator", "kernel", "output shape", "MACs", "weights B", "live B",
@@ -276,7 +276,7 @@ def format_report(module: Module) -> str:
     tensors, constants = flash_bytes(module)
     gap = int(fn.attrs.get("gap", arena - bound))
     pct = f"{100.0 * gap / bound:.1f}%" if bound else "n/a"
-    copy_bound = fn.attrs.get("copy_lower_bound")
+    copy_bound = fn.copy_lower_bound
     peak_row = rows[peak_step] if rows else None
     label = 20
     out += [
@@ -288,7 +288,7 @@ def format_report(module: Module) -> str:
         f"{'lower bound':<{label}}{_n(bound)} B  (most bytes live at once in this schedule)",
         f"{'gap':<{label}}{_n(gap)} B ({pct})",
     ]
-    no_overlap = fn.attrs.get("no_overlap_lower_bound")
+    no_overlap = fn.no_overlap_lower_bound
     if no_overlap is not None:
         out.append(f"{'no-overlap bound':<{label}}{_n(int(no_overlap))} B  (the bound without "
                    f"overlapping convolution outputs with their inputs: overlap-buffers saves "
@@ -347,7 +347,7 @@ def memory_svg(module: Module) -> str:
     fn = _function(module)
     buffers = arena_buffers(module)
     steps = max(len(_calls(fn)), 1)
-    arena, bound = int(fn.attrs["arena_bytes"]), int(fn.attrs.get("lower_bound", 0))
+    arena, bound = int(fn.arena_bytes), int(fn.lower_bound or 0)
     peak_step, peak_bytes = peak(module)
 
     left, right, top, bottom = 90.0, 170.0, 50.0, 60.0

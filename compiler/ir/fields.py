@@ -12,8 +12,9 @@ attributes, and get accessors, a keyword constructor and checks from the declara
         bias = operand(optional=True)
         output = result()
 
-`op.stride` reads the attribute, `op.filter` the operand (None when an optional one is
-absent), `Conv2DOp.build(input=x, filter=w, output=t, stride=(1, 1), ...)` makes one, and
+`op.stride` reads the attribute (`op.stride = (2, 2)` sets it), `op.filter` the operand
+(None when an optional one is absent), `Conv2DOp.build(input=x, filter=w, output=t,
+stride=(1, 1), ...)` makes one, and
 the verifier checks every declared attribute's kind (`Ints(2)`: a pair of integers).
 `Operation.__init_subclass__` turns the fields into the `operands`, `results`,
 `attributes` and `optional_attributes` tables the rest of the IR reads, in declaration
@@ -26,6 +27,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from typing import Any
+
+from .attributes import check_attribute
 
 _order = itertools.count()
 _WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
@@ -119,6 +122,15 @@ class AttrField(Field):
         if op is None:
             return self
         return op.attrs.get(self.name)
+
+    def __set__(self, op: Any, value: Any) -> None:
+        """`op.offset = 64` sets the attribute (normalised as the constructor does);
+        None removes an optional one. A data descriptor, so an assignment can never
+        leave a stray instance attribute that hides the IR's value."""
+        if value is None:
+            op.attrs.pop(self.name, None)
+        else:
+            op.attrs[self.name] = check_attribute(value)
 
 
 def operand(optional: bool = False, variadic: bool = False) -> Any:

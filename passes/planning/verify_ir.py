@@ -73,10 +73,10 @@ def _places(fn: FuncOp, arena: int, alignment: int, problems: list[str]) -> dict
     for op in fn.block.ops:
         if isinstance(op, buf.AllocOp):
             v = op.result
-            if "offset" not in op.attrs:
+            if op.offset is None:
                 problems.append(f"{_name(v)} has no offset (memory is not planned)")
                 continue
-            off, size = int(op.attrs["offset"]), int(op.attrs["size"])
+            off, size = int(op.offset), int(op.size)
             if off < 0 or off % alignment:
                 problems.append(f"{_name(v)}: offset {off} is not a multiple of {alignment}")
             if off + size > arena:
@@ -88,9 +88,9 @@ def _places(fn: FuncOp, arena: int, alignment: int, problems: list[str]) -> dict
             if src not in places:
                 continue  # a view of a flash global: not arena memory
             p = places[src]
-            start = p.start + int(op.attrs["offset"])
+            start = p.start + int(op.offset)
             end = start + op.result.type.byte_size
-            if op.attrs["offset"] < 0 or end > p.end:
+            if op.offset < 0 or end > p.end:
                 problems.append(f"{_name(op.result)}: view bytes [{start}, {end}) leave its "
                                 f"source {_name(src)} [{p.start}, {p.end})")
             places[op.result] = _Place(op.result, p.root, start, end, src)
@@ -128,19 +128,19 @@ def _check_interference(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value,
             r = span.setdefault(places[v].root, [0, last])
             r[1] = last
     for root, (a, b) in span.items():
-        live = root.attrs.get("live")
+        live = root.live
         if live is not None and (live[0] > a or live[1] < b):
             problems.append(f"{_name(root.result)}: recorded live range {list(live)} does not "
                             f"cover its uses [{a}, {b}]")
     roots = sorted(span, key=lambda r: (span[r][0], span[r][1]))
     for i, r1 in enumerate(roots):
         p1 = places[r1.result]
-        lo1, hi1 = int(r1.attrs["offset"]), int(r1.attrs["offset"]) + int(r1.attrs["size"])
+        lo1, hi1 = int(r1.offset), int(r1.offset) + int(r1.size)
         for r2 in roots[i + 1:]:
             if span[r2][0] > span[r1][1]:
                 break
-            lo2 = int(r2.attrs["offset"])
-            hi2 = lo2 + int(r2.attrs["size"])
+            lo2 = int(r2.offset)
+            hi2 = lo2 + int(r2.size)
             if lo1 < hi1 and lo2 < hi2 and max(lo1, lo2) < min(hi1, hi2):
                 first, final = max(span[r1][0], span[r2][0]), min(span[r1][1], span[r2][1])
                 problems.append(f"{_name(p1.value)} [{lo1}, {hi1}) and {_name(r2.result)} "
@@ -166,9 +166,9 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                     continue
                 pv = places[v]
                 same = (pv.start, pv.end) == (pw.start, pw.end)
-                if not scratch and same and may_alias(call.attrs["callee"], index, v, w):
+                if not scratch and same and may_alias(call.callee, index, v, w):
                     continue  # in place
-                need = call_overlap_offset(call.attrs["callee"], call.attrs, index, v, w)
+                need = call_overlap_offset(call.callee, call.attrs, index, v, w)
                 if not scratch and need is not None and pv.start - pw.start >= need:
                     continue  # the output runs ahead of the input it overwrites
                 if need is not None and not scratch:
@@ -288,10 +288,10 @@ def _check_dataflow(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value, _Pl
 def verify_memory_plan(module: Module) -> list[str]:
     """Every problem of the module's memory plan, as sentences; empty when it is sound."""
     fn = main_function(module)
-    if "arena_bytes" not in fn.attrs:
+    if fn.arena_bytes is None:
         return ["memory is not planned (no arena_bytes on the function)"]
-    arena = int(fn.attrs["arena_bytes"])
-    alignment = int(fn.attrs.get("plan_alignment", 16))
+    arena = int(fn.arena_bytes)
+    alignment = int(fn.plan_alignment or 16)
     problems: list[str] = []
     places = _places(fn, arena, alignment, problems)
     if problems:
@@ -317,7 +317,7 @@ def is_planned(module: Module) -> bool:
         fn = main_function(module)
     except ValueError:
         return False
-    return "arena_bytes" in fn.attrs
+    return fn.arena_bytes is not None
 
 
 def memory_plan_check(module: Module) -> list[str]:
