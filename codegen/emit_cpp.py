@@ -307,7 +307,7 @@ class Emitter:
                 steps.append(last_step)
             if op.scratch:
                 b.holds.append("scratch of " + ", ".join(
-                    sorted({self.calls[s].attrs["callee"] for s in direct.get(v, ())})))
+                    sorted({self.calls[s].callee for s in direct.get(v, ())})))
             elif op.location and (v in direct or v in outputs):
                 index, tensor_name = op.location.sources[-1]
                 b.holds.append(f'#{index} "{comment_text(tensor_name)}"')

@@ -144,6 +144,8 @@ class CallOp(Operation):
     callee = attr(str)
     op = attr(str)
     num_inputs = attr(int)
+    #: Why the preferred library's kernel was not chosen (select-kernels).
+    kernel_note = attr(str, optional=True)
     open_attributes = True
 
     def verify(self) -> None:

@@ -49,9 +49,14 @@ def same_element(op: Operation, *fields: str) -> None:
         raise op.error(f"element types must match: {', '.join(str(t) for t in types)}")
 
 
-#: Set by select-kernels on every op it assigns a kernel to: the kernel, its scratch
-#: bytes, and why a preferred library's kernel was not chosen (`kernel_note`).
-KERNEL_ATTRS = {"kernel": str, "scratch": int, "kernel_note": str}
+class KernelChoice:
+    """The family of ops a kernel runs. select-kernels sets, on every op it assigns a
+    kernel to: the kernel record's name, its scratch bytes on the target, and why a
+    preferred library's kernel was not chosen."""
+
+    kernel = attr(str, optional=True)
+    scratch = attr(int, optional=True)
+    kernel_note = attr(str, optional=True)
 
 
 def check_pads(op: Operation, key: str = "pad") -> None:

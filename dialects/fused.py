@@ -10,10 +10,10 @@ from __future__ import annotations
 from utc.compiler.ir import Operation, attr
 
 from .common import (
-    KERNEL_ATTRS,
     Convolution,
     ExplicitPadding,
     FullyConnected,
+    KernelChoice,
     NamedActivation,
     Pooling,
     check_activation,
@@ -34,11 +34,10 @@ def _check_fused_act(op: Operation) -> None:
         raise op.error(f"activation '{op.attrs['act']}' cannot be fused")
 
 
-class Conv2DOp(Convolution, ExplicitPadding, NamedActivation, Operation):
+class Conv2DOp(KernelChoice, Convolution, ExplicitPadding, NamedActivation, Operation):
     """Convolution with explicit padding and fused clamp activation."""
 
     name = "fused.conv2d"
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_fused_act(self)
@@ -49,12 +48,12 @@ class Conv2DOp(Convolution, ExplicitPadding, NamedActivation, Operation):
         check_window_shapes(self, "conv")
 
 
-class DepthwiseConv2DOp(Convolution, ExplicitPadding, NamedActivation, Operation):
+class DepthwiseConv2DOp(KernelChoice, Convolution, ExplicitPadding, NamedActivation,
+                        Operation):
     """Depthwise convolution with explicit padding and fused clamp activation."""
 
     name = "fused.depthwise_conv2d"
     depth_multiplier = attr(int)
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_fused_act(self)
@@ -65,11 +64,10 @@ class DepthwiseConv2DOp(Convolution, ExplicitPadding, NamedActivation, Operation
         check_window_shapes(self, "depthwise")
 
 
-class FullyConnectedOp(FullyConnected, NamedActivation, Operation):
+class FullyConnectedOp(KernelChoice, FullyConnected, NamedActivation, Operation):
     """Fully connected layer on a [batches, depth] view of its input, fused activation."""
 
     name = "fused.fully_connected"
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_fused_act(self)
@@ -78,8 +76,7 @@ class FullyConnectedOp(FullyConnected, NamedActivation, Operation):
         check_fully_connected_shapes(self)
 
 
-class _Pool(Pooling, ExplicitPadding, NamedActivation, Operation):
-    optional_attributes = KERNEL_ATTRS
+class _Pool(KernelChoice, Pooling, ExplicitPadding, NamedActivation, Operation):
 
     def verify_(self) -> None:
         _check_fused_act(self)

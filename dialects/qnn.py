@@ -10,11 +10,11 @@ from __future__ import annotations
 from utc.compiler.ir import Operation, QuantizedType, ResourceRef, attr, is_quantized
 
 from .common import (
-    KERNEL_ATTRS,
     Clamped,
     Convolution,
     ExplicitPadding,
     FullyConnected,
+    KernelChoice,
     Pooling,
     Requantized,
     check_fully_connected_shapes,
@@ -22,8 +22,14 @@ from .common import (
     check_window_shapes,
 )
 
-#: `zp_bias` (fold-zero-point): bias - input_zp * sum(weights) per output channel.
-_CONV_KERNEL_ATTRS = {**KERNEL_ATTRS, "zp_bias": ResourceRef}
+
+class ZeroPointFolded:
+    """Ops with weights (convolutions, fully connected) whose input zero point
+    fold-zero-point can move into the bias: `zp_bias` = bias - input_zp * sum(weights)
+    per output channel (a flash table the kernel uses for windows that lie wholly inside
+    the input)."""
+
+    zp_bias = attr(ResourceRef, optional=True)
 
 
 def _check_int(op: Operation, *fields: str) -> None:
@@ -41,12 +47,11 @@ def _check_clamp(op: Operation) -> None:
         raise op.error(f"empty activation range [{lo}, {hi}]")
 
 
-class FullyConnectedOp(FullyConnected, Requantized, Operation):
+class FullyConnectedOp(KernelChoice, ZeroPointFolded, FullyConnected, Requantized, Operation):
     """int8 fully connected: input [batches, depth], weights [units, depth], int32 bias."""
 
     name = "qnn.fully_connected"
     weights_zp = attr(int)
-    optional_attributes = _CONV_KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input", "weights")
@@ -55,11 +60,11 @@ class FullyConnectedOp(FullyConnected, Requantized, Operation):
         check_fully_connected_shapes(self)
 
 
-class Conv2DOp(Convolution, ExplicitPadding, Requantized, Operation):
+class Conv2DOp(KernelChoice, ZeroPointFolded, Convolution, ExplicitPadding, Requantized,
+               Operation):
     """int8 convolution with per-channel requantization."""
 
     name = "qnn.conv2d"
-    optional_attributes = _CONV_KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input", "filter")
@@ -68,12 +73,12 @@ class Conv2DOp(Convolution, ExplicitPadding, Requantized, Operation):
         check_window_shapes(self, "conv")
 
 
-class DepthwiseConv2DOp(Convolution, ExplicitPadding, Requantized, Operation):
+class DepthwiseConv2DOp(KernelChoice, ZeroPointFolded, Convolution, ExplicitPadding,
+                        Requantized, Operation):
     """int8 depthwise convolution with per-channel requantization."""
 
     name = "qnn.depthwise_conv2d"
     depth_multiplier = attr(int)
-    optional_attributes = _CONV_KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input", "filter")
@@ -82,8 +87,7 @@ class DepthwiseConv2DOp(Convolution, ExplicitPadding, Requantized, Operation):
         check_window_shapes(self, "depthwise")
 
 
-class _Pool(Pooling, ExplicitPadding, Clamped, Operation):
-    optional_attributes = KERNEL_ATTRS
+class _Pool(KernelChoice, Pooling, ExplicitPadding, Clamped, Operation):
 
     def verify_(self) -> None:
         _check_int(self, "input")
@@ -105,7 +109,7 @@ class MaxPool2DOp(_Pool):
     name = "qnn.max_pool2d"
 
 
-class _AddSub(Operation):
+class _AddSub(KernelChoice, Operation):
     operands = ("lhs", "rhs")
     results = ("output",)
     attributes = {
@@ -113,7 +117,6 @@ class _AddSub(Operation):
         "lhs_mult": int, "lhs_shift": int, "rhs_mult": int, "rhs_shift": int,
         "output_mult": int, "output_shift": int, "act": tuple,
     }
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "lhs", "rhs")
@@ -142,7 +145,7 @@ class SquaredDifferenceOp(_AddSub):
     name = "qnn.squared_difference"
 
 
-class MulOp(Operation):
+class MulOp(KernelChoice, Operation):
     """int8 broadcasting multiplication: (lhs - lhs_zp) * (rhs - rhs_zp) rescaled once."""
 
     name = "qnn.mul"
@@ -150,14 +153,13 @@ class MulOp(Operation):
     results = ("output",)
     attributes = {"lhs_zp": int, "rhs_zp": int, "output_zp": int, "output_mult": int,
                   "output_shift": int, "act": tuple}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "lhs", "rhs")
         _check_clamp(self)
 
 
-class RequantizeOp(Operation):
+class RequantizeOp(KernelChoice, Operation):
     """clamp(rescale(x - input_zp) + output_zp, act): RELU, RELU6, RELU_N1_TO_1 and int8
     QUANTIZE all lower to this one op (a clamp when the rescale is the identity)."""
 
@@ -165,19 +167,17 @@ class RequantizeOp(Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"input_zp": int, "output_zp": int, "mult": int, "shift": int, "act": tuple}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input")
         _check_clamp(self)
 
 
-class _FixedPointCurve(Operation):
+class _FixedPointCurve(KernelChoice, Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"input_zp": int, "input_range_radius": int, "input_mult": int,
                   "input_left_shift": int}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input")
@@ -195,7 +195,7 @@ class TanhOp(_FixedPointCurve):
     name = "qnn.tanh"
 
 
-class HardSwishOp(Operation):
+class HardSwishOp(KernelChoice, Operation):
     """int8 hard swish in TFLite's int16 fixed-point scheme (Q15 multipliers)."""
 
     name = "qnn.hard_swish"
@@ -203,13 +203,12 @@ class HardSwishOp(Operation):
     results = ("output",)
     attributes = {"input_zp": int, "output_zp": int, "reluish_mult": int, "reluish_shift": int,
                   "output_mult": int, "output_shift": int}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input")
 
 
-class LeakyReluOp(Operation):
+class LeakyReluOp(KernelChoice, Operation):
     """int8 leaky relu: identity or alpha rescale depending on the sign of x - input_zp."""
 
     name = "qnn.leaky_relu"
@@ -217,13 +216,12 @@ class LeakyReluOp(Operation):
     results = ("output",)
     attributes = {"input_zp": int, "output_zp": int, "identity_mult": int,
                   "identity_shift": int, "alpha_mult": int, "alpha_shift": int}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input")
 
 
-class PreluOp(Operation):
+class PreluOp(KernelChoice, Operation):
     """int8 prelu with a broadcast per-tensor-quantized alpha tensor."""
 
     name = "qnn.prelu"
@@ -231,50 +229,46 @@ class PreluOp(Operation):
     results = ("output",)
     attributes = {"input_zp": int, "alpha_zp": int, "output_zp": int, "identity_mult": int,
                   "identity_shift": int, "alpha_mult": int, "alpha_shift": int}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input", "alpha")
 
 
-class QuantizeOp(Operation):
+class QuantizeOp(KernelChoice, Operation):
     """float32 -> int8: clamp(round(x / scale) + zp), the division in float32."""
 
     name = "qnn.quantize"
     operands = ("input",)
     results = ("output",)
     attributes = {"scale": float, "zp": int}
-    optional_attributes = KERNEL_ATTRS
 
 
-class DequantizeOp(Operation):
+class DequantizeOp(KernelChoice, Operation):
     """int8 -> float32: scale * (x - zp)."""
 
     name = "qnn.dequantize"
     operands = ("input",)
     results = ("output",)
     attributes = {"scale": float, "zp": int}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         if not is_quantized(self.operand("input").type.element):
             raise self.error("input must be quantized")
 
 
-class MeanOp(Operation):
+class MeanOp(KernelChoice, Operation):
     """int8 mean over `axes`: int32 sum, minus input_zp * n, one rescale that folds in 1/n."""
 
     name = "qnn.mean"
     operands = ("input",)
     results = ("output",)
     attributes = {"axes": tuple, "input_zp": int, "output_zp": int, "mult": int, "shift": int}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input")
 
 
-class SoftmaxOp(Operation):
+class SoftmaxOp(KernelChoice, Operation):
     """int8 softmax: fixed-point exp of (x - max) scaled by `input_mult`/`input_left_shift`,
     elements below `diff_min` contribute nothing; output scale 1/256, zero point -128."""
 
@@ -282,7 +276,6 @@ class SoftmaxOp(Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"input_mult": int, "input_left_shift": int, "diff_min": int}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         _check_int(self, "input")

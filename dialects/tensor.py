@@ -8,11 +8,11 @@ from __future__ import annotations
 from utc.compiler.ir import Operation, ResourceRef, attr, result
 
 from .common import (
-    KERNEL_ATTRS,
     PADDINGS,
     Convolution,
     FullyConnected,
     ImplicitPadding,
+    KernelChoice,
     NamedActivation,
     Pooling,
     check_activation,
@@ -78,8 +78,7 @@ class FullyConnectedOp(FullyConnected, NamedActivation, Operation):
         check_fully_connected_shapes(self)
 
 
-class _Pool(Pooling, ImplicitPadding, NamedActivation, Operation):
-    optional_attributes = KERNEL_ATTRS
+class _Pool(KernelChoice, Pooling, ImplicitPadding, NamedActivation, Operation):
 
     def verify_(self) -> None:
         if self.attrs["padding"] not in PADDINGS:
@@ -102,11 +101,10 @@ class MaxPool2DOp(_Pool):
     name = "tensor.max_pool2d"
 
 
-class _Binary(Operation):
+class _Binary(KernelChoice, Operation):
     operands = ("lhs", "rhs")
     results = ("output",)
     attributes = {"act": str}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         check_activation(self)
@@ -147,14 +145,13 @@ class ReshapeOp(Operation):
             raise self.error(f"reshape must keep the element type: {src} vs {dst}")
 
 
-class SoftmaxOp(Operation):
+class SoftmaxOp(KernelChoice, Operation):
     """softmax(beta * x) over the last dimension (TFLite SOFTMAX)."""
 
     name = "tensor.softmax"
     operands = ("input",)
     results = ("output",)
     attributes = {"beta": float}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         check_compute_types(self, "input")
@@ -164,12 +161,11 @@ class SoftmaxOp(Operation):
                              f"{self.result.type}")
 
 
-class _BroadcastBinary(Operation):
+class _BroadcastBinary(KernelChoice, Operation):
     """Broadcasting binary op without a fused activation."""
 
     operands = ("lhs", "rhs")
     results = ("output",)
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         check_compute_types(self, "lhs", "rhs")
@@ -195,12 +191,11 @@ class SquaredDifferenceOp(_BroadcastBinary):
     name = "tensor.squared_difference"
 
 
-class _Unary(Operation):
+class _Unary(KernelChoice, Operation):
     """Elementwise op on one tensor: same shape in and out (quantization may differ)."""
 
     operands = ("input",)
     results = ("output",)
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         if self.operand("input").type.shape != self.result.type.shape:
@@ -281,20 +276,19 @@ class DequantizeOp(_Unary):
                              f"{self.operand('input').type} -> {self.result.type}")
 
 
-class PreluOp(Operation):
+class PreluOp(KernelChoice, Operation):
     """x >= 0 ? x : alpha * x with a broadcast alpha tensor (TFLite PRELU)."""
 
     name = "tensor.prelu"
     operands = ("input", "alpha")
     results = ("output",)
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         check_compute_types(self, "input", "alpha")
         check_broadcast_result(self, "input", "alpha")
 
 
-class MeanOp(Operation):
+class MeanOp(KernelChoice, Operation):
     """Mean over `axes` (resolved, sorted, non-negative); the result type says whether the
     reduced dimensions are kept (TFLite MEAN)."""
 
@@ -302,7 +296,6 @@ class MeanOp(Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"axes": tuple}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         rank = self.operand("input").type.rank
@@ -319,7 +312,7 @@ class MeanOp(Operation):
                              f"{list(kept)} or {list(dropped)}, the model says {self.result.type}")
 
 
-class PadOp(Operation):
+class PadOp(KernelChoice, Operation):
     """Constant padding: `pads` holds [before, after] per dimension and `value` the stored
     (int8 or float) padding element (TFLite PAD, PADV2)."""
 
@@ -327,7 +320,6 @@ class PadOp(Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"pads": tuple, "value": (int, float)}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         x, y = self.operand("input").type, self.result.type
@@ -341,14 +333,13 @@ class PadOp(Operation):
         check_compute_types(self, "input")
 
 
-class ConcatenationOp(Operation):
+class ConcatenationOp(KernelChoice, Operation):
     """Join tensors along `axis` (TFLite CONCATENATION)."""
 
     name = "tensor.concatenation"
     operands = ("inputs*",)
     results = ("output",)
     attributes = {"axis": int}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         axis, y = self.attrs["axis"], self.result.type
@@ -367,14 +358,13 @@ class ConcatenationOp(Operation):
         check_compute_types(self, "inputs")
 
 
-class TransposeOp(Operation):
+class TransposeOp(KernelChoice, Operation):
     """Permute dimensions: output dimension k is input dimension perm[k] (TFLite TRANSPOSE)."""
 
     name = "tensor.transpose"
     operands = ("input",)
     results = ("output",)
     attributes = {"perm": tuple}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         x, y = self.operand("input").type, self.result.type
@@ -386,7 +376,7 @@ class TransposeOp(Operation):
         check_compute_types(self, "input")
 
 
-class StridedSliceOp(Operation):
+class StridedSliceOp(KernelChoice, Operation):
     """A strided window of the input with every TFLite mask already resolved: `begin`,
     `strides` and `shape` are per input dimension (the result may drop shrunk dims)."""
 
@@ -394,7 +384,6 @@ class StridedSliceOp(Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"begin": tuple, "strides": tuple, "shape": tuple}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         x = self.operand("input").type
@@ -414,14 +403,13 @@ class StridedSliceOp(Operation):
         check_compute_types(self, "input")
 
 
-class SplitOp(Operation):
+class SplitOp(KernelChoice, Operation):
     """Cut the input along `axis` into the results, in order (TFLite SPLIT, SPLIT_V)."""
 
     name = "tensor.split"
     operands = ("input",)
     results = ("outputs*",)
     attributes = {"axis": int}
-    optional_attributes = KERNEL_ATTRS
 
     def verify_(self) -> None:
         x, axis = self.operand("input").type, self.attrs["axis"]

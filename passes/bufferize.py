@@ -100,13 +100,13 @@ class Bufferize(Pass):
                     mapping[r] = a.result
                     outs.append(a.result)
                 scratch = []
-                if op.attrs.get("scratch", 0):
-                    size = op.attrs["scratch"]
+                if op.scratch:
+                    size = op.scratch
                     s = buf.AllocOp([], [MemRefType((size,), I8)], {"size": size, "scratch": True},
                                     location=op.location, result_names=["scratch"])
                     scratch.append(new.append(s).result)
                 ins = [mapping[v] for v in op.operand_values]
-                attrs = {"callee": op.attrs["kernel"], "op": op.name, "num_inputs": len(ins)}
+                attrs = {"callee": op.kernel, "op": op.name, "num_inputs": len(ins)}
                 attrs.update({k: v for k, v in op.attrs.items() if k not in ("kernel", "scratch")})
                 new.append(buf.CallOp(ins + outs + scratch, [], attrs, location=op.location))
             else:

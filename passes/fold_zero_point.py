@@ -36,7 +36,7 @@ def _constant(module: Module, value: Value | None) -> np.ndarray | None:
     op = getattr(value, "op", None)
     if not isinstance(op, tensor.ConstantOp):
         return None
-    return module.resource_data(op.attrs["value"])
+    return module.resource_data(op.value)
 
 
 def zero_point_bias(filter_data: np.ndarray, axes: tuple[int, ...], bias: np.ndarray | None,
@@ -59,7 +59,7 @@ class FoldZeroPoint(Pass):
     def run(self, module: Module) -> None:
         for op in module.walk():
             axes = _SUM_AXES.get(type(op))
-            if axes is None or "zp_bias" in op.attrs:
+            if axes is None or op.zp_bias is not None:
                 continue
             field = "weights" if isinstance(op, qnn.FullyConnectedOp) else "filter"
             weights = _constant(module, op.operand(field))
@@ -69,4 +69,4 @@ class FoldZeroPoint(Pass):
                 continue
             table = zero_point_bias(weights, axes, bias, op.attrs["input_zp"])
             base = op.attrs["mult"].name.rsplit(".", 1)[0]
-            op.attrs["zp_bias"] = module.add_resource(f"{base}.zp_bias", table)
+            op.zp_bias = module.add_resource(f"{base}.zp_bias", table)

@@ -36,7 +36,7 @@ def can_fuse(activation: Operation, producer: Operation | None) -> bool:
     if not isinstance(producer, PRODUCERS) or producer.attrs.get("act") != "none":
         return False
     source = activation.operand("input")
-    if len(source.uses) != 1 or "kernel" in producer.attrs:
+    if len(source.uses) != 1 or producer.kernel is not None:
         return False
     if is_quantized(source.type.element) or is_quantized(activation.result.type.element):
         return source.type == activation.result.type

@@ -71,7 +71,7 @@ def inplace_input(call: buf.CallOp, step: int,
         return None
     out = outs[0]
     alloc = getattr(out, "op", None)
-    if not isinstance(alloc, buf.AllocOp) or "input" in alloc.attrs:
+    if not isinstance(alloc, buf.AllocOp) or alloc.input is not None:
         return None
     if any(user is not call and not isinstance(user, buf.CallOp | func.ReturnOp | buf.ViewOp)
            for user in out.users):

@@ -110,7 +110,7 @@ def _fresh_output(call: buf.CallOp) -> Value | None:
         return None
     out = outs[0]
     alloc = getattr(out, "op", None)
-    if not isinstance(alloc, buf.AllocOp) or "input" in alloc.attrs or alloc.attrs.get("scratch"):
+    if not isinstance(alloc, buf.AllocOp) or alloc.input is not None or alloc.scratch:
         return None
     if any(not isinstance(user, buf.CallOp | func.ReturnOp | buf.ViewOp) for user in out.users):
         return None
@@ -226,8 +226,8 @@ def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: i
     block.insert_before(block.ops[first], g)
     for alloc, offset in ((source, source_offset), (output, 0)):
         attrs = {"offset": offset}
-        if "input" in alloc.attrs:
-            attrs["input"] = alloc.attrs["input"]
+        if alloc.input is not None:
+            attrs["input"] = alloc.input
         view = buf.ViewOp([g.result], [alloc.result.type], attrs,
                           location=alloc.location, result_names=[alloc.result.name_hint])
         block.insert_before(alloc, view)

@@ -101,8 +101,8 @@ class PlanMemory(Pass):
             raise CompileError(f"{self.name}: strategy '{self.strategy}' produced an invalid "
                                f"plan: {problems[0]}")
         for alloc, offset, b in zip(allocs, offsets, buffers):
-            alloc.attrs["offset"] = int(offset)
-            alloc.attrs["live"] = (b.start, b.end)
+            alloc.offset = int(offset)
+            alloc.live = (b.start, b.end)
         bound = int(lower_bound(buffers, aligned=False))
         copy_bound = fn.attrs.pop("copy_lower_bound", None)
         for key in ("arena_bytes", "lower_bound", "plan_strategy", "gap", "plan_alignment"):

@@ -71,7 +71,7 @@ class SelectKernels(Pass):
         keep = {int(i) for i in self.keep_reference.split(";") if i.strip()}
         force = {int(i) for i in self.force_reference.split(";") if i.strip()}
         for op in module.walk():
-            if not needs_kernel(op) or "kernel" in op.attrs:
+            if not needs_kernel(op) or op.kernel is not None:
                 continue
             shares = op_index(op) in keep and len(preferred) > 1
             passed_over: list[str] = []  # why each earlier library's kernels did not fit
@@ -106,14 +106,14 @@ class SelectKernels(Pass):
                 why = ("; ".join(passed_over) if passed_over
                        else f"no {op_dtype(op)} kernel implements it")
                 raise CompileError(f"{self.name}: no kernel for {op.where()} ({why})")
-            op.attrs["kernel"] = chosen.name
+            op.kernel = chosen.name
             for key in chosen.unused(target):
                 op.attrs.pop(key, None)
             scratch = chosen.scratch(op, target)
             if scratch:
-                op.attrs["scratch"] = scratch
+                op.scratch = scratch
             if passed_over:
-                op.attrs["kernel_note"] = "; ".join(passed_over)
+                op.kernel_note = "; ".join(passed_over)
 
 
 def shares_like_reference(kernel: Kernel, op: Operation, target: Target) -> bool:

@@ -186,7 +186,7 @@ def layer_rows(module: Module) -> list[LayerRow]:
             live_bytes=profile[step],
             output_offsets=tuple(_address(v) for v in outs),
             scratch_bytes=sum(v.type.byte_size for v in scratch),
-            kernel_note=call.attrs.get("kernel_note", ""),
+            kernel_note=call.kernel_note or "",
         ))
     return rows
 
@@ -274,7 +274,7 @@ def format_report(module: Module) -> str:
         out += [f"  step {r.step}: {r.kernel}: {r.kernel_note}" for r in notes]
 
     tensors, constants = flash_bytes(module)
-    gap = int(fn.attrs.get("gap", arena - bound))
+    gap = int(fn.gap if fn.gap is not None else arena - bound)
     pct = f"{100.0 * gap / bound:.1f}%" if bound else "n/a"
     copy_bound = fn.copy_lower_bound
     peak_row = rows[peak_step] if rows else None

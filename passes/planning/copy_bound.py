@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from utc.compiler.ir import Operation, Value
 from utc.dialects import func, tensor
+from utc.dialects.common import KernelChoice
 from utc.passes.planning.intervals import Buffer, lower_bound
 
 #: The function attribute the bound is carried in.
@@ -51,8 +52,8 @@ def copy_buffers(fn: func.FuncOp) -> list[Buffer]:
                 final[v] = max(final[v], step)
         for r in op.result_values:
             first[r] = final[r] = step
-        scratch = op.attrs.get("scratch", 0)
-        if isinstance(scratch, int) and scratch > 0:
+        scratch = (op.scratch or 0) if isinstance(op, KernelChoice) else 0
+        if scratch > 0:
             buffers.append(Buffer(f"scratch{step}", scratch, step, step, 1))
     for v in fn.return_op.operand_values:
         if v in first:
