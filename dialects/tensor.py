@@ -5,7 +5,7 @@ resources; quantization lives in the element types.
 
 from __future__ import annotations
 
-from utc.compiler.ir import Operation, ResourceRef, attr, result
+from utc.compiler.ir import Operation, ResourceRef, attr, operand, result
 
 from .common import (
     PADDINGS,
@@ -101,10 +101,10 @@ class MaxPool2DOp(_Pool):
     name = "tensor.max_pool2d"
 
 
-class _Binary(KernelChoice, Operation):
-    operands = ("lhs", "rhs")
-    results = ("output",)
-    attributes = {"act": str}
+class _Binary(KernelChoice, NamedActivation, Operation):
+    lhs = operand()
+    rhs = operand()
+    output = result()
 
     def verify_(self) -> None:
         check_activation(self)
@@ -317,13 +317,14 @@ class PadOp(KernelChoice, Operation):
     (int8 or float) padding element (TFLite PAD, PADV2)."""
 
     name = "tensor.pad"
-    operands = ("input",)
-    results = ("output",)
-    attributes = {"pads": tuple, "value": (int, float)}
+    input = operand()
+    output = result()
+    pads = attr(tuple)
+    value = attr((int, float))
 
     def verify_(self) -> None:
-        x, y = self.operand("input").type, self.result.type
-        pads = self.attrs["pads"]
+        x, y = self.input.type, self.result.type
+        pads = self.pads
         if len(pads) != x.rank or any(len(p) != 2 or min(p) < 0 for p in pads):
             raise self.error(f"pads must be [before, after] >= 0 for each of {x.rank} "
                              f"dimensions, got {list(pads)}")

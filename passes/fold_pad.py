@@ -27,7 +27,7 @@ from utc.passes.planning.copy_bound import record_copy_lower_bound
 def implicit_pad_value_matches(pad: tensor.PadOp) -> bool:
     """Is the PAD's value what a convolution's implicit padding means for its input?"""
     element = pad.operand("input").type.element
-    value = pad.attrs["value"]
+    value = pad.value
     if isinstance(element, QuantizedType):
         return value == element.zero_point
     if is_quantized(element):  # per-axis quantized activations: no single zero point
@@ -37,7 +37,7 @@ def implicit_pad_value_matches(pad: tensor.PadOp) -> bool:
 
 def foldable_pads(pad: tensor.PadOp) -> tuple[int, int, int, int] | None:
     """[top, bottom, left, right] when the PAD pads only H and W of a rank-4 tensor."""
-    pads = pad.attrs["pads"]
+    pads = pad.pads
     if len(pads) != 4 or tuple(pads[0]) != (0, 0) or tuple(pads[3]) != (0, 0):
         return None
     return (pads[1][0], pads[1][1], pads[2][0], pads[2][1])
@@ -57,7 +57,7 @@ class FoldPadIntoConv(RewritePattern):
                 or source.type.element != pad.result.type.element):
             return False
         op.set_operand(0, source)
-        op.attrs["pad"] = tuple(a + b for a, b in zip(op.attrs["pad"], extra))
+        op.pad = tuple(a + b for a, b in zip(op.pad, extra))
         op.location = Location.merge(pad.location, op.location)
         rewriter.erase_op(pad)
         return True

@@ -67,6 +67,6 @@ class FoldZeroPoint(Pass):
             bias = _constant(module, bias_value)
             if weights is None or (bias_value is not None and bias is None):
                 continue
-            table = zero_point_bias(weights, axes, bias, op.attrs["input_zp"])
-            base = op.attrs["mult"].name.rsplit(".", 1)[0]
+            table = zero_point_bias(weights, axes, bias, op.input_zp)
+            base = op.mult.name.rsplit(".", 1)[0]
             op.zp_bias = module.add_resource(f"{base}.zp_bias", table)

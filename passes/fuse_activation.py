@@ -33,7 +33,7 @@ _ACT_OF = {tensor.ReluOp: "relu", tensor.Relu6Op: "relu6", tensor.ReluN1To1Op: "
 
 def can_fuse(activation: Operation, producer: Operation | None) -> bool:
     """Whether `activation` may become `producer`'s fused activation, bit for bit."""
-    if not isinstance(producer, PRODUCERS) or producer.attrs.get("act") != "none":
+    if not isinstance(producer, PRODUCERS) or producer.act != "none":
         return False
     source = activation.operand("input")
     if len(source.uses) != 1 or producer.kernel is not None:
@@ -52,7 +52,7 @@ class FuseActivation(RewritePattern):
         producer = getattr(source, "op", None)
         if not can_fuse(op, producer):
             return False
-        producer.attrs["act"] = _ACT_OF[type(op)]
+        producer.act = _ACT_OF[type(op)]
         producer.location = Location.merge(producer.location, op.location)
         rewriter.replace_op(op, [source])
         return True

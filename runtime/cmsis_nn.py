@@ -252,7 +252,7 @@ def _conv_general(op: Operation, target: Target) -> str | None:
 
 def _dw_common(op: Operation) -> str | None:
     g = _geometry(op)
-    if op.attrs["depth_multiplier"] != 1:
+    if op.depth_multiplier != 1:
         return "depth multiplier is not 1"
     if g["n"] != 1:
         return "batch is not 1"
@@ -292,7 +292,7 @@ def _fc_per_channel_matches(per_channel: bool):
         is_per_channel = isinstance(element, PerAxisQuantizedType) and len(element.scales) > 1
         if is_per_channel != per_channel:
             return "per-channel weights" if is_per_channel else "per-tensor weights"
-        if op.attrs["weights_zp"] != 0:
+        if op.weights_zp != 0:
             return f"weights zero point {op.attrs['weights_zp']} is not 0"
         if target.mve and "zp_bias" not in op.attrs:
             return "the MVE path needs the kernel sums fold-zero-point computes (-O1 and up)"

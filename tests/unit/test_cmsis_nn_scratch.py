@@ -85,6 +85,12 @@ class FakeOp:
     def operand(self, name: str) -> _Value:
         return _Value(_Type({"input": self.x, "filter": self.f}[name]))
 
+    def __getattr__(self, name: str):
+        """Typed attribute fields (`op.depth_multiplier`) read the attribute dict."""
+        if name != "attrs" and name in self.attrs:
+            return self.attrs[name]
+        raise AttributeError(name)
+
     @property
     def result(self) -> _Value:
         return _Value(_Type(self.y))
