@@ -4,7 +4,7 @@
  * All kernels work on `size` contiguous elements (any shape, NHWC or not); output may alias
  * input. Zero points have TFLite's meaning (real = scale * (q - zp)). Multiplier/shift pairs
  * are TFLite's (Q31 multiplier, shift with positive = left) and every parameter comes from
- * the function of utc.compiler.quantmath_nonlinear named beside each kernel.
+ * the function of utc.passes.quantmath.activation named beside each kernel.
  *
  * Needs utc_runtime.h, utc_quant.h and utc_quant_ext.h. */
 #ifndef UTC_ACTIVATION_S8_H

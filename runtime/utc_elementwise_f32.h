@@ -1,5 +1,6 @@
-/* utc_elementwise_f32: float32 broadcasting binary ops and MEAN (TFLite ADD, SUB, MUL,
- * SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, MEAN), bit-exact with TFLite Micro's reference float kernels.
+/* utc_elementwise_f32: float32 broadcasting binary ops (TFLite ADD, SUB, MUL,
+ * SQUARED_DIFFERENCE, MAXIMUM, MINIMUM), bit-exact with TFLite Micro's reference float
+ * kernels.
  *
  * Shapes are 6 int32 each: the tensor's shape right-aligned into 6-D with leading 1s. Each
  * input dimension equals the output's or is 1 (broadcast). The output may alias an input
@@ -35,13 +36,6 @@ void utc_maximum_f32(const float *in1, const float *in2, float *out, const int32
                      const int32_t *in2_shape, const int32_t *out_shape);
 void utc_minimum_f32(const float *in1, const float *in2, float *out, const int32_t *in1_shape,
                      const int32_t *in2_shape, const int32_t *out_shape);
-/* MEAN: input_shape 6-D, reduce_axes 6 flags (nonzero = reduced). The output holds the kept
- * dimensions in row-major order (keep_dims does not change the layout). Sums in float in
- * the input's row-major order starting from +0.0f, then divides by the element count, as
- * TFLM does. The output must not alias the input. */
-void utc_mean_f32(const float *input, float *output, const int32_t *input_shape,
-                  const int32_t *reduce_axes);
-
 #ifdef __cplusplus
 }
 

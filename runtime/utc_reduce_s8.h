@@ -4,7 +4,7 @@
  * TFLM sums the reduced elements in int32, subtracts input_zp * n (n = number of reduced
  * elements per output) and rescales once with a multiplier that folds in 1/n, then adds
  * output_zp and clamps to int8. mult and shift are that folded multiplier, computed by
- * utc.compiler.quantmath_nonlinear.mean_params (which also gives the 6-D shapes and flags).
+ * utc.passes.quantmath.reduce.mean_params (which also gives the 6-D shapes and flags).
  *
  * input_shape: the input shape right-aligned into 6-D with leading 1s.
  * reduce_axes: 6 flags, nonzero where that (6-D) dimension is reduced.

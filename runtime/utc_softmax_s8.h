@@ -6,7 +6,7 @@
  * (diff scaled into Q5.26 by input_mult * 2^input_left_shift), are summed in Q12.19, and
  * divided by the sum through a fixed-point reciprocal.
  * input_mult, input_left_shift, diff_min come from
- * utc.compiler.quantmath_nonlinear.softmax_params(beta, input_scale).
+ * utc.passes.quantmath.softmax.softmax_params(beta, input_scale).
  * rows = product of all but the last dimension, depth = the last dimension.
  * TFLM accepts only these output quantizations:
  *   int8 output:  scale 1/256,   zero point -128   (utc_softmax_s8)
