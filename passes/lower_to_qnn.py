@@ -13,7 +13,8 @@ from utc.compiler.ir import Module, Operation, PerAxisQuantizedType, QuantizedTy
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, qnn, tensor
-from utc.passes.quantmath import nonlinear as qn
+from utc.dialects.common import NamedActivation
+from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax
 from utc.passes.quantmath import requant as quantmath
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
@@ -146,7 +147,7 @@ def _where(op: Operation, fn, *args, **kwargs):
     """Call a quantmath function; TFLM-refused parameters become an error naming the op."""
     try:
         return fn(*args, **kwargs)
-    except qn.UnsupportedQuantization as exc:
+    except quantmath.UnsupportedQuantization as exc:
         raise CompileError(f"lower-to-qnn: {op.where()}: {exc}") from None
 
 
@@ -158,40 +159,27 @@ def _q(value) -> tuple[float, int]:
 
 
 def _binary_attrs(op: Operation) -> dict:
-    """ADD/SUB/MUL/SQUARED_DIFFERENCE constants, renamed to the qnn op's lhs/rhs/output
-    vocabulary. SQUARED_DIFFERENCE has no fused activation (its clamp is the int8 range)."""
-    fn = {tensor.AddOp: qn.add_params, tensor.SubOp: qn.sub_params,
-          tensor.MulOp: qn.mul_params,
-          tensor.SquaredDifferenceOp: qn.squared_difference_params}[type(op)]
-    act = {"act": op.attrs["act"]} if "act" in op.attrs else {}
-    p = _where(op, fn, *_q(op.operand("lhs")), *_q(op.operand("rhs")), *_q(op.result), **act)
-    rename = {"in1": "lhs", "in2": "rhs", "out": "output"}
-    attrs = {}
-    for key, value in p.items():
-        head, _, tail = key.partition("_")
-        if key in ("act_min", "act_max"):
-            continue
-        attrs[f"{rename.get(head, head)}_{tail}" if tail else key] = value
-    attrs["act"] = (p["act_min"], p["act_max"])
-    return attrs
-
-
-def _requant_attrs(p: dict) -> dict:
-    return {"input_zp": p["input_zp"], "output_zp": p["output_zp"], "mult": p["mult"],
-            "shift": p["shift"], "act": (p["act_min"], p["act_max"])}
+    """ADD/SUB/MUL/SQUARED_DIFFERENCE constants. SQUARED_DIFFERENCE has no fused
+    activation (its clamp is the int8 range)."""
+    fn = {tensor.AddOp: elementwise.add_params, tensor.SubOp: elementwise.sub_params,
+          tensor.MulOp: elementwise.mul_params,
+          tensor.SquaredDifferenceOp: elementwise.squared_difference_params}[type(op)]
+    act = {"act": op.act} if isinstance(op, NamedActivation) else {}
+    return _where(op, fn, *_q(op.operand("lhs")), *_q(op.operand("rhs")), *_q(op.result),
+                  **act).attrs()
 
 
 def _relu_attrs(op: Operation) -> dict:
-    return _requant_attrs(_where(op, qn.relu_params, *_q(op.operand("input")), *_q(op.result)))
+    return _where(op, activation.relu_params, *_q(op.operand("input")), *_q(op.result)).attrs()
 
 
 def _relu6_attrs(op: Operation) -> dict:
-    return _requant_attrs(_where(op, qn.relu6_params, *_q(op.operand("input"))))
+    return _where(op, activation.relu6_params, *_q(op.operand("input"))).attrs()
 
 
 def _relu_n1_to_1_attrs(op: Operation) -> dict:
-    return _requant_attrs(_where(op, qn.relu_n1_to_1_params, *_q(op.operand("input")),
-                                 *_q(op.result)))
+    return _where(op, activation.relu_n1_to_1_params, *_q(op.operand("input")),
+                  *_q(op.result)).attrs()
 
 
 def _logistic_attrs(op: Operation) -> dict:
@@ -199,7 +187,8 @@ def _logistic_attrs(op: Operation) -> dict:
     if abs(scale - 1 / 256) > 1e-9:
         raise CompileError(f"lower-to-qnn: {op.where()}: int8 LOGISTIC output scale must be "
                            f"1/256, got {scale!r}")
-    return _where(op, qn.logistic_params, *_q(op.operand("input")), output_zp=zp)
+    return _where(op, activation.logistic_params, *_q(op.operand("input")),
+                  output_zp=zp).attrs()
 
 
 def _tanh_attrs(op: Operation) -> dict:
@@ -207,28 +196,27 @@ def _tanh_attrs(op: Operation) -> dict:
     if abs(scale - 1 / 128) > 1e-9 or zp != 0:
         raise CompileError(f"lower-to-qnn: {op.where()}: int8 TANH output must have scale "
                            f"1/128 and zero point 0, got {scale!r}, {zp}")
-    return _where(op, qn.tanh_params, *_q(op.operand("input")))
+    return _where(op, activation.tanh_params, *_q(op.operand("input"))).attrs()
 
 
 def _hard_swish_attrs(op: Operation) -> dict:
-    return _where(op, qn.hard_swish_params, *_q(op.operand("input")), *_q(op.result))
+    return _where(op, activation.hard_swish_params, *_q(op.operand("input")),
+                  *_q(op.result)).attrs()
 
 
 def _leaky_relu_attrs(op: Operation) -> dict:
-    return _where(op, qn.leaky_relu_params, *_q(op.operand("input")), *_q(op.result),
-                  op.attrs["alpha"])
+    return _where(op, activation.leaky_relu_params, *_q(op.operand("input")), *_q(op.result),
+                  op.attrs["alpha"]).attrs()
 
 
 def _prelu_attrs(op: Operation) -> dict:
-    return _where(op, qn.prelu_params, *_q(op.operand("input")), *_q(op.operand("alpha")),
-                  *_q(op.result))
+    return _where(op, activation.prelu_params, *_q(op.operand("input")),
+                  *_q(op.operand("alpha")), *_q(op.result)).attrs()
 
 
 def _mean_attrs(op: Operation) -> dict:
-    p = _where(op, qn.mean_params, *_q(op.operand("input")), *_q(op.result),
-               op.operand("input").type.shape, op.attrs["axes"])
-    return {"axes": op.attrs["axes"], **{k: p[k] for k in ("input_zp", "output_zp", "mult",
-                                                           "shift")}}
+    return _where(op, reduce.mean_params, *_q(op.operand("input")), *_q(op.result),
+                  op.operand("input").type.shape, op.attrs["axes"]).attrs()
 
 
 class _LowerWith(RewritePattern):
@@ -254,10 +242,10 @@ class _LowerQuantize(RewritePattern):
         x = op.operand("input")
         if is_quantized(x.type.element):
             target = qnn.RequantizeOp
-            attrs = _requant_attrs(_where(op, qn.requantize_params, *_q(x), *_q(op.result)))
+            attrs = _where(op, activation.requantize_params, *_q(x), *_q(op.result)).attrs()
         else:
             target = qnn.QuantizeOp
-            attrs = _where(op, qn.quantize_params, *_q(op.result))
+            attrs = _where(op, quantize.quantize_params, *_q(op.result)).attrs()
         rewriter.replace_op(op, target([x], [op.result.type], attrs, location=op.location))
         return True
 
@@ -267,7 +255,7 @@ class _LowerDequantize(RewritePattern):
 
     def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
         x = op.operand("input")
-        attrs = _where(op, qn.dequantize_params, *_q(x))
+        attrs = _where(op, quantize.dequantize_params, *_q(x)).attrs()
         rewriter.replace_op(op, qnn.DequantizeOp([x], [op.result.type], attrs,
                                                  location=op.location))
         return True
@@ -281,8 +269,8 @@ class _LowerSoftmax(RewritePattern):
             return False
         x = op.operand("input").type.element
         out = op.result.type.element
-        attrs = _where(op, qn.softmax_params, op.attrs["beta"], x.scale, "int8",
-                       output_scale=out.scale, output_zp=out.zero_point)
+        attrs = _where(op, softmax.softmax_params, op.attrs["beta"], x.scale, "int8",
+                       output_scale=out.scale, output_zp=out.zero_point).attrs()
         rewriter.replace_op(op, qnn.SoftmaxOp(op.operand_values, [op.result.type], attrs,
                                               location=op.location))
         return True

@@ -21,7 +21,7 @@ class UnsupportedQuantization(ValueError):
     something undefined with them), so there is no oracle for a kernel to match."""
 
 
-def _round_half_away(x: float) -> int:
+def round_half_away(x: float) -> int:
     """std::round: halves round away from zero (Python's round() rounds to even)."""
     return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
 
@@ -37,7 +37,7 @@ def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
     if real_multiplier == 0.0:
         return 0, 0
     q, shift = math.frexp(real_multiplier)
-    q_fixed = _round_half_away(q * (1 << 31))
+    q_fixed = round_half_away(q * (1 << 31))
     if q_fixed == (1 << 31):
         q_fixed //= 2
         shift += 1
@@ -87,7 +87,7 @@ def _quantize(value: float, scale: float, zero_point: int) -> int:
     if not -(2.0**31) <= quotient <= INT32_MAX:
         raise UnsupportedQuantization(f"activation bound {value} / scale {scale!r} overflows "
                                       "int32")
-    return zero_point + _round_half_away(quotient)
+    return zero_point + round_half_away(quotient)
 
 
 def activation_range_int8(act: str, scale: float, zero_point: int, qmin: int = -128,

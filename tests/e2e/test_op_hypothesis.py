@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, seed, settings
 from hypothesis import strategies as st
-from utc.passes.quantmath import nonlinear as qn
+from utc.passes.quantmath import elementwise
+from utc.passes.quantmath.requant import UnsupportedQuantization
 
 from tests.e2e.op_models import check_against_oracle, single_op
 from tests.tflite_writer import ModelBuilder
@@ -203,7 +204,8 @@ def binary_cases(draw) -> dict:
 @pytest.mark.parametrize("act", ACTS)
 @pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
 def test_add_sub_mul_int8(op: str, act: str) -> None:
-    params = {"ADD": qn.add_params, "SUB": qn.sub_params, "MUL": qn.mul_params}[op]
+    params = {"ADD": elementwise.add_params, "SUB": elementwise.sub_params,
+              "MUL": elementwise.mul_params}[op]
 
     @sweep(5, op, act)
     @given(binary_cases())
@@ -211,7 +213,7 @@ def test_add_sub_mul_int8(op: str, act: str) -> None:
         (a, b, out), (q1, q2, qo) = p["shapes"], p["q"]
         try:  # TFLite Micro aborts the process on these: there is no oracle to compare with
             params(*q1, *q2, *qo, act=act.lower())
-        except qn.UnsupportedQuantization:
+        except UnsupportedQuantization:
             assume(False)
         compare(single_op(op, [(a, q1), (b, q2)], [(out, qo)],
                           {"fused_activation_function": act}))

@@ -2,7 +2,7 @@
 
 Each case builds a single-operator TFLite model, runs it in TFLite Micro's reference
 interpreter (LiteRT's reference kernels for RELU_N1_TO_1, which TFLM lacks) and runs the
-kernel through ctypes with constants from ``utc.passes.quantmath.nonlinear``, so one
+kernel through ctypes with constants from ``utc.passes.quantmath``, so one
 comparison checks kernel and compile-time parameter math together. Comparisons are
 bit-exact. Inputs are seeded: full-range random int8 values, and every one of the 256 int8
 values for the unary ops.
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from utc.passes.quantmath import nonlinear as qn
+from utc.dialects.shape_math import broadcast_shapes6
+from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax
+from utc.passes.quantmath.requant import UnsupportedQuantization
 
 from tests.kernel_harness import load_kernels, ptr, seeded_rng
 from tests.oracle import run_litert, run_tflm
@@ -68,8 +70,14 @@ def _all_int8(shape: Sequence[int] = (2, 4, 32)) -> np.ndarray:
     return np.random.default_rng(SEED).permutation(values).reshape(shape)
 
 
-def _scalars(d: dict, keys: Sequence[str]) -> list[int]:
-    return [int(d[k]) for k in keys]
+def _scalars(p, fields: Sequence[str]) -> list[int]:
+    """The named fields of a quantmath result, in the kernel's argument order, as its
+    scalar arguments; the `act` pair gives act_min and act_max."""
+    out: list[int] = []
+    for name in fields:
+        value = getattr(p, name)
+        out += [int(v) for v in value] if isinstance(value, tuple) else [int(value)]
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -102,10 +110,10 @@ QUANT = {
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
-_BINARY_PARAMS = {"ADD": qn.add_params, "SUB": qn.sub_params, "MUL": qn.mul_params}
-_ADD_KEYS = ["in1_zp", "in2_zp", "out_zp", "left_shift", "in1_mult", "in1_shift", "in2_mult",
-             "in2_shift", "out_mult", "out_shift", "act_min", "act_max"]
-_MUL_KEYS = ["in1_zp", "in2_zp", "out_zp", "out_mult", "out_shift", "act_min", "act_max"]
+_BINARY_PARAMS = {"ADD": elementwise.add_params, "SUB": elementwise.sub_params, "MUL": elementwise.mul_params}
+_ADD_KEYS = ["lhs_zp", "rhs_zp", "output_zp", "left_shift", "lhs_mult", "lhs_shift",
+             "rhs_mult", "rhs_shift", "output_mult", "output_shift", "act"]
+_MUL_KEYS = ["lhs_zp", "rhs_zp", "output_zp", "output_mult", "output_shift", "act"]
 
 
 def _binary_model(op: str, s1: Sequence[int], s2: Sequence[int], so: Sequence[int], q: tuple,
@@ -123,12 +131,11 @@ def _binary_model(op: str, s1: Sequence[int], s2: Sequence[int], so: Sequence[in
 
 def _run_binary(lib: ctypes.CDLL, op: str, x1: np.ndarray, x2: np.ndarray, q: tuple,
                 act: str | None) -> np.ndarray:
-    a6, b6, o6 = qn.broadcast_shapes6(x1.shape, x2.shape)
+    a6, b6, o6 = broadcast_shapes6(x1.shape, x2.shape)
     out_shape = tuple(int(d) for d in np.broadcast_shapes(x1.shape, x2.shape))
     out = np.zeros(out_shape, np.int8)
     head = [ptr(x1), ptr(x2), ptr(out), ptr(a6), ptr(b6), ptr(o6)]
     if op in ("MAXIMUM", "MINIMUM"):
-        qn.maximum_minimum_params(*q[0], *q[1], *q[2])
         getattr(lib, f"utc_{op.lower()}_s8")(*head)
         return out
     p = _BINARY_PARAMS[op](*q[0], *q[1], *q[2], act=act or "none")
@@ -179,7 +186,7 @@ def test_add_sub_mul_random_quantization_sweep(lib: ctypes.CDLL, op: str) -> Non
         act = ACTS[int(rng.integers(0, 4))]
         try:
             _BINARY_PARAMS[op](*q[0], *q[1], *q[2], act=act.lower())
-        except qn.UnsupportedQuantization:
+        except UnsupportedQuantization:
             continue  # TFLM aborts the process on these (TFLITE_CHECK): never run it
         _check_binary(lib, op, [3, 1, 17], [1, 2, 17], q, act, rng, samples=2)
         checked += 1
@@ -187,8 +194,8 @@ def test_add_sub_mul_random_quantization_sweep(lib: ctypes.CDLL, op: str) -> Non
 
 def test_add_sub_refuse_output_scale_tflm_cannot_represent() -> None:
     tiny_out = ((1.0, 0), (1.0, 0), (1e-7, 0))  # 2 / (2^20 * 1e-7) > 1
-    for fn in (qn.add_params, qn.sub_params):
-        with pytest.raises(qn.UnsupportedQuantization):
+    for fn in (elementwise.add_params, elementwise.sub_params):
+        with pytest.raises(UnsupportedQuantization):
             fn(*tiny_out[0], *tiny_out[1], *tiny_out[2])
 
 
@@ -214,18 +221,13 @@ def test_maximum_minimum(lib: ctypes.CDLL, op: str, shapes: str) -> None:
     _check_binary(lib, op, s1, s2, q, None, _rng(op, shapes))
 
 
-def test_maximum_minimum_refuse_mixed_quantization() -> None:
-    with pytest.raises(qn.UnsupportedQuantization):
-        qn.maximum_minimum_params(0.1, 0, 0.2, 0, 0.1, 0)
-
-
 def test_binary_kernels_run_in_place(lib: ctypes.CDLL) -> None:
     q = QUANT["typical"]
     rng = _rng("in place")
     x1, x2 = _int8(rng, [4, 6, 5]), _int8(rng, [6, 1])
     want = run_tflm(_binary_model("ADD", [4, 6, 5], [6, 1], [4, 6, 5], q, "NONE"), [x1, x2])[0]
-    a6, b6, o6 = qn.broadcast_shapes6(x1.shape, x2.shape)
-    p = qn.add_params(*q[0], *q[1], *q[2])
+    a6, b6, o6 = broadcast_shapes6(x1.shape, x2.shape)
+    p = elementwise.add_params(*q[0], *q[1], *q[2])
     lib.utc_add_s8(ptr(x1), ptr(x2), ptr(x1), ptr(a6), ptr(b6), ptr(o6),
                                *_scalars(p, _ADD_KEYS))
     np.testing.assert_array_equal(x1, want)
@@ -246,7 +248,7 @@ def _softmax_model(shape: Sequence[int], in_q: tuple, beta: float, out_dtype: st
 
 def _run_softmax(lib: ctypes.CDLL, x: np.ndarray, in_scale: float, beta: float,
                  out_dtype: str) -> np.ndarray:
-    p = qn.softmax_params(beta, in_scale, out_dtype)
+    p = softmax.softmax_params(beta, in_scale, out_dtype)
     out = np.zeros(x.shape, np.int8 if out_dtype == "int8" else np.int16)
     depth = x.shape[-1]
     fn = lib.utc_softmax_s8 if out_dtype == "int8" else lib.utc_softmax_s8_s16
@@ -261,8 +263,8 @@ def _run_softmax(lib: ctypes.CDLL, x: np.ndarray, in_scale: float, beta: float,
 def test_softmax_betas_and_scales(lib: ctypes.CDLL, out_dtype: str, beta: float,
                                   in_scale: float) -> None:
     if beta * in_scale * 2**26 <= 1.0:
-        with pytest.raises(qn.UnsupportedQuantization):
-            qn.softmax_params(beta, in_scale, out_dtype)
+        with pytest.raises(UnsupportedQuantization):
+            softmax.softmax_params(beta, in_scale, out_dtype)
         return
     shape = [3, 2, 10]
     model = _softmax_model(shape, (in_scale, 5), beta, out_dtype)
@@ -291,8 +293,8 @@ def test_softmax_shapes(lib: ctypes.CDLL, out_dtype: str, shape: list[int]) -> N
 def test_softmax_multiplier_cap_and_zero_radius(lib: ctypes.CDLL) -> None:
     """beta * scale so large that the multiplier is capped at 2^31 - 1: only the maximum
     of each row survives (diff_min 0)."""
-    p = qn.softmax_params(1e6, 1.0)
-    assert p["diff_min"] == 0 and p["input_left_shift"] == 31
+    p = softmax.softmax_params(1e6, 1.0)
+    assert p.diff_min == 0 and p.input_left_shift == 31
     model = _softmax_model([4, 9], (1.0, 0), 1e6, "int8")
     x = _int8(_rng("cap"), [4, 9])
     np.testing.assert_array_equal(_run_softmax(lib, x, 1.0, 1e6, "int8"), run_tflm(model, [x])[0])
@@ -305,8 +307,8 @@ def test_softmax_random_beta_and_scale_sweep(lib: ctypes.CDLL, out_dtype: str) -
         beta = _log_uniform(rng, 1e-3, 30.0)
         scale = _log_uniform(rng, 1e-5, 10.0)
         try:
-            qn.softmax_params(beta, scale, out_dtype)
-        except qn.UnsupportedQuantization:
+            softmax.softmax_params(beta, scale, out_dtype)
+        except UnsupportedQuantization:
             continue
         model = _softmax_model([4, 37], (scale, int(rng.integers(-128, 128))), beta, out_dtype)
         x = _int8(rng, [4, 37])
@@ -324,13 +326,13 @@ def test_softmax_rows_tflm_cannot_normalise(lib: ctypes.CDLL) -> None:
 
 
 def test_softmax_refuses_output_quantization_tflm_refuses() -> None:
-    with pytest.raises(qn.UnsupportedQuantization):
-        qn.softmax_params(1.0, 0.1, "int8", output_scale=1 / 255, output_zp=-128)
-    with pytest.raises(qn.UnsupportedQuantization):
-        qn.softmax_params(1.0, 0.1, "int8", output_scale=1 / 256, output_zp=0)
-    with pytest.raises(qn.UnsupportedQuantization):
-        qn.softmax_params(1.0, 0.1, "int16", output_scale=1 / 65536, output_zp=0)
-    qn.softmax_params(1.0, 0.1, "int16", output_scale=1 / 65536, output_zp=-32768)
+    with pytest.raises(UnsupportedQuantization):
+        softmax.softmax_params(1.0, 0.1, "int8", output_scale=1 / 255, output_zp=-128)
+    with pytest.raises(UnsupportedQuantization):
+        softmax.softmax_params(1.0, 0.1, "int8", output_scale=1 / 256, output_zp=0)
+    with pytest.raises(UnsupportedQuantization):
+        softmax.softmax_params(1.0, 0.1, "int16", output_scale=1 / 65536, output_zp=0)
+    softmax.softmax_params(1.0, 0.1, "int16", output_scale=1 / 65536, output_zp=-32768)
 
 
 # ---------------------------------------------------------------------------------------
@@ -369,10 +371,10 @@ def test_logistic_tanh_every_input(lib: ctypes.CDLL, op: str, in_scale: float) -
     for zp in IN_ZPS:
         model = _unary_model(op, x.shape, (in_scale, zp), out_q)
         if op == "LOGISTIC":
-            p = qn.logistic_params(in_scale, zp, out_q[1])
+            p = activation.logistic_params(in_scale, zp, out_q[1])
             fn = lib.utc_logistic_s8
         else:
-            p = qn.tanh_params(in_scale, zp)
+            p = activation.tanh_params(in_scale, zp)
             fn = lib.utc_tanh_s8
         np.testing.assert_array_equal(_run_unary(fn, x, _scalars(p, _Q4_KEYS)),
                                       run_tflm(model, [x])[0], err_msg=f"{op} {in_scale} {zp}")
@@ -386,7 +388,7 @@ def test_logistic_tanh_random_scale_sweep(lib: ctypes.CDLL, op: str) -> None:
     out_q = (1 / 256, -128) if op == "LOGISTIC" else (1 / 128, 0)
     for _ in range(40):
         scale, zp = _log_uniform(rng, 2**-28, 64.0), int(rng.integers(-128, 128))
-        p = (qn.logistic_params(scale, zp) if op == "LOGISTIC" else qn.tanh_params(scale, zp))
+        p = (activation.logistic_params(scale, zp) if op == "LOGISTIC" else activation.tanh_params(scale, zp))
         fn = lib.utc_logistic_s8 if op == "LOGISTIC" else lib.utc_tanh_s8
         model = _unary_model(op, x.shape, (scale, zp), out_q)
         np.testing.assert_array_equal(_run_unary(fn, x, _scalars(p, _Q4_KEYS)),
@@ -394,11 +396,11 @@ def test_logistic_tanh_random_scale_sweep(lib: ctypes.CDLL, op: str) -> None:
 
 
 def test_logistic_and_tanh_parameter_limits() -> None:
-    with pytest.raises(qn.UnsupportedQuantization):
-        qn.logistic_params(0.1, 0, output_zp=0)  # TFLM demands -128
-    with pytest.raises(qn.UnsupportedQuantization):
-        qn.tanh_params(2**-30, 0)  # TFLM's radius shift would be negative
-    assert qn.tanh_params(20.0, 0)["input_range_radius"] == 0
+    with pytest.raises(UnsupportedQuantization):
+        activation.logistic_params(0.1, 0, output_zp=0)  # TFLM demands -128
+    with pytest.raises(UnsupportedQuantization):
+        activation.tanh_params(2**-30, 0)  # TFLM's radius shift would be negative
+    assert activation.tanh_params(20.0, 0).input_range_radius == 0
 
 
 HS_QUANT = [  # (input (scale, zp), output (scale, zp))
@@ -437,7 +439,7 @@ def _check_all_inputs(fn, op: str, in_q: tuple, out_q: tuple, params: dict, keys
 def test_hard_swish_every_input(lib: ctypes.CDLL, case: int) -> None:
     in_q, out_q = HS_QUANT[case]
     _check_all_inputs(lib.utc_hard_swish_s8, "HARD_SWISH", in_q, out_q,
-                      qn.hard_swish_params(*in_q, *out_q), HS_KEYS)
+                      activation.hard_swish_params(*in_q, *out_q), HS_KEYS)
 
 
 def test_hard_swish_random_scale_sweep(lib: ctypes.CDLL) -> None:
@@ -447,8 +449,8 @@ def test_hard_swish_random_scale_sweep(lib: ctypes.CDLL) -> None:
         in_q = (_log_uniform(rng, 1e-4, 30.0), int(rng.integers(-128, 128)))
         out_q = (_log_uniform(rng, 1e-4, 30.0), int(rng.integers(-128, 128)))
         try:
-            p = qn.hard_swish_params(*in_q, *out_q)
-        except qn.UnsupportedQuantization:
+            p = activation.hard_swish_params(*in_q, *out_q)
+        except UnsupportedQuantization:
             continue
         _check_all_inputs(lib.utc_hard_swish_s8, "HARD_SWISH", in_q, out_q, p,
                           HS_KEYS)
@@ -456,8 +458,8 @@ def test_hard_swish_random_scale_sweep(lib: ctypes.CDLL) -> None:
 
 
 def test_hard_swish_refuses_output_multiplier_above_one() -> None:
-    with pytest.raises(qn.UnsupportedQuantization):
-        qn.hard_swish_params(1.0, 0, 1e-3, 0)
+    with pytest.raises(UnsupportedQuantization):
+        activation.hard_swish_params(1.0, 0, 1e-3, 0)
 
 
 LEAKY_CASES = [  # (input q, output q, alpha)
@@ -475,7 +477,7 @@ LEAKY_CASES = [  # (input q, output q, alpha)
 def test_leaky_relu_every_input(lib: ctypes.CDLL, case: int) -> None:
     in_q, out_q, alpha = LEAKY_CASES[case]
     _check_all_inputs(lib.utc_leaky_relu_s8, "LEAKY_RELU", in_q, out_q,
-                      qn.leaky_relu_params(*in_q, *out_q, alpha), LEAKY_KEYS, {"alpha": alpha})
+                      activation.leaky_relu_params(*in_q, *out_q, alpha), LEAKY_KEYS, {"alpha": alpha})
 
 
 def test_leaky_relu_random_sweep(lib: ctypes.CDLL) -> None:
@@ -485,7 +487,7 @@ def test_leaky_relu_random_sweep(lib: ctypes.CDLL) -> None:
         out_q = (_log_uniform(rng, 1e-3, 10.0), int(rng.integers(-128, 128)))
         alpha = float(np.float32(rng.uniform(-3, 3)))
         _check_all_inputs(lib.utc_leaky_relu_s8, "LEAKY_RELU", in_q, out_q,
-                          qn.leaky_relu_params(*in_q, *out_q, alpha), LEAKY_KEYS,
+                          activation.leaky_relu_params(*in_q, *out_q, alpha), LEAKY_KEYS,
                           {"alpha": alpha})
 
 
@@ -516,8 +518,8 @@ def test_prelu_alpha_broadcast(lib: ctypes.CDLL, shapes: str, case: int) -> None
     y = b.add_tensor("y", in_shape, "int8", scale=out_q[0], zero_point=out_q[1])
     b.add_operator("PRELU", [x, a], [y])
     model = b.build([x], [y])
-    p = qn.prelu_params(*in_q, *a_q, *out_q)
-    i6, a6, o6 = qn.broadcast_shapes6(in_shape, a_shape)
+    p = activation.prelu_params(*in_q, *a_q, *out_q)
+    i6, a6, o6 = broadcast_shapes6(in_shape, a_shape)
     keys = ["input_zp", "alpha_zp", "output_zp", "identity_mult", "identity_shift",
             "alpha_mult", "alpha_shift"]
     for _ in range(3):
@@ -532,7 +534,7 @@ def test_prelu_alpha_broadcast(lib: ctypes.CDLL, shapes: str, case: int) -> None
 # RELU family, QUANTIZE, DEQUANTIZE
 # ---------------------------------------------------------------------------------------
 
-_REQ_KEYS = ["input_zp", "output_zp", "mult", "shift", "act_min", "act_max"]
+_REQ_KEYS = ["input_zp", "output_zp", "mult", "shift", "act"]
 RELU_QUANT = [
     ((0.1, 2), (0.1, 2)),
     ((0.1, 2), (0.05, -3)),
@@ -550,11 +552,11 @@ def test_relu_family_every_input(lib: ctypes.CDLL, op: str, case: int) -> None:
     x = _all_int8()
     model = _unary_model(op, x.shape, in_q, out_q)
     if op == "RELU":
-        p, want = qn.relu_params(*in_q, *out_q), run_tflm(model, [x])[0]
+        p, want = activation.relu_params(*in_q, *out_q), run_tflm(model, [x])[0]
     elif op == "RELU6":
-        p, want = qn.relu6_params(*in_q), run_tflm(model, [x])[0]
+        p, want = activation.relu6_params(*in_q), run_tflm(model, [x])[0]
     else:  # TFLM has no RELU_N1_TO_1: LiteRT's reference kernel is the oracle
-        p, want = qn.relu_n1_to_1_params(*in_q, *out_q), run_litert(model, [x])[0]
+        p, want = activation.relu_n1_to_1_params(*in_q, *out_q), run_litert(model, [x])[0]
     got = _run_unary(lib.utc_requantize_s8, x, _scalars(p, _REQ_KEYS))
     np.testing.assert_array_equal(got, want)
 
@@ -571,13 +573,13 @@ def test_requantize_family_random_sweep(lib: ctypes.CDLL, op: str) -> None:
         model = _unary_model(op, x.shape, in_q, out_q)
         oracle = run_litert if op == "RELU_N1_TO_1" else run_tflm
         if op == "RELU":
-            p = qn.relu_params(*in_q, *out_q)
+            p = activation.relu_params(*in_q, *out_q)
         elif op == "RELU6":
-            p = qn.relu6_params(*in_q)
+            p = activation.relu6_params(*in_q)
         elif op == "RELU_N1_TO_1":
-            p = qn.relu_n1_to_1_params(*in_q, *out_q)
+            p = activation.relu_n1_to_1_params(*in_q, *out_q)
         else:
-            p = qn.requantize_params(*in_q, *out_q)
+            p = activation.requantize_params(*in_q, *out_q)
         np.testing.assert_array_equal(
             _run_unary(lib.utc_requantize_s8, x, _scalars(p, _REQ_KEYS)),
             oracle(model, [x])[0], err_msg=f"{op} {in_q} {out_q}")
@@ -591,7 +593,7 @@ def test_quantize_int8_to_int8(lib: ctypes.CDLL, case: int) -> None:
     in_q, out_q = QUANTIZE_QUANT[case]
     x = _all_int8()
     model = _unary_model("QUANTIZE", x.shape, in_q, out_q)
-    p = qn.requantize_params(*in_q, *out_q)
+    p = activation.requantize_params(*in_q, *out_q)
     np.testing.assert_array_equal(
         _run_unary(lib.utc_requantize_s8, x, _scalars(p, _REQ_KEYS)),
         run_tflm(model, [x])[0])
@@ -612,9 +614,9 @@ def test_quantize_float_to_int8(lib: ctypes.CDLL, out_q: tuple) -> None:
         np.array([0.0, -0.0, 1e30, -1e30, 1e-30], np.float32)]).astype(np.float32)
     x = values.reshape(1, -1)
     model = _unary_model("QUANTIZE", x.shape, None, out_q, in_dtype="float32")
-    p = qn.quantize_params(*out_q)
+    p = quantize.quantize_params(*out_q)
     out = np.zeros(x.shape, np.int8)
-    lib.utc_quantize_f32_s8(ptr(x), ptr(out), x.size, p["scale"], p["zp"])
+    lib.utc_quantize_f32_s8(ptr(x), ptr(out), x.size, p.scale, p.zp)
     # beyond int32 TFLM's float->int conversion is undefined (x86 wraps): compare the rest
     ok = np.abs(values / s) < 2**31
     np.testing.assert_array_equal(out[0][ok], run_tflm(model, [x])[0][0][ok])
@@ -633,9 +635,9 @@ def test_quantize_float_nan_and_infinities(lib: ctypes.CDLL) -> None:
 def test_dequantize_every_input(lib: ctypes.CDLL, in_q: tuple) -> None:
     x = _all_int8()
     model = _unary_model("DEQUANTIZE", x.shape, in_q, None, out_dtype="float32")
-    p = qn.dequantize_params(*in_q)
+    p = quantize.dequantize_params(*in_q)
     out = np.zeros(x.shape, np.float32)
-    lib.utc_dequantize_s8_f32(ptr(x), ptr(out), x.size, p["scale"], p["zp"])
+    lib.utc_dequantize_s8_f32(ptr(x), ptr(out), x.size, p.scale, p.zp)
     np.testing.assert_array_equal(out.view(np.uint32), run_tflm(model, [x])[0].view(np.uint32))
 
 
@@ -675,9 +677,12 @@ MEAN_QUANT = [
 def test_mean_axes(lib: ctypes.CDLL, case: int, quant: int) -> None:
     shape, axes, keep_dims = MEAN_CASES[case]
     in_q, out_q = MEAN_QUANT[quant]
-    p = qn.mean_params(*in_q, *out_q, shape, axes)
+    p = reduce.mean_params(*in_q, *out_q, shape, axes)
+    layout = reduce.mean_layout(shape, axes)
+    shape6 = np.array(layout.input_shape, np.int32)
+    axes6 = np.array(layout.reduce_axes, np.int32)
     out_shape = ([1 if i in {a % len(shape) for a in axes} else d for i, d in enumerate(shape)]
-                 if keep_dims else p["output_shape"])
+                 if keep_dims else list(layout.output_shape))
     b = ModelBuilder("int8 mean")
     x = b.add_tensor("x", shape, "int8", scale=in_q[0], zero_point=in_q[1])
     ax = b.add_tensor("axes", [len(axes)], "int32", data=np.array(axes, np.int32))
@@ -688,7 +693,7 @@ def test_mean_axes(lib: ctypes.CDLL, case: int, quant: int) -> None:
     for xv in (_int8(rng, shape), _int8(rng, shape), np.full(shape, 127, np.int8),
                np.full(shape, -128, np.int8)):
         out = np.zeros(out_shape, np.int8)
-        lib.utc_mean_s8(ptr(xv), ptr(out), ptr(p["input_shape"]), ptr(p["reduce_axes"]),
+        lib.utc_mean_s8(ptr(xv), ptr(out), ptr(shape6), ptr(axes6),
                                *_scalars(p, ["input_zp", "output_zp", "mult", "shift"]))
         np.testing.assert_array_equal(out, run_tflm(model, [xv])[0],
                                       err_msg=f"{shape} {axes} {in_q} {out_q}")
@@ -705,10 +710,13 @@ def test_mean_random_shapes_and_axes(lib: ctypes.CDLL) -> None:
         keep_dims = bool(rng.integers(0, 2))
         in_q = (_log_uniform(rng, 1e-3, 10.0), int(rng.integers(-128, 128)))
         out_q = (_log_uniform(rng, 1e-3, 10.0), int(rng.integers(-128, 128)))
-        p = qn.mean_params(*in_q, *out_q, shape, axes)
+        p = reduce.mean_params(*in_q, *out_q, shape, axes)
+        layout = reduce.mean_layout(shape, axes)
+        shape6 = np.array(layout.input_shape, np.int32)
+        axes6 = np.array(layout.reduce_axes, np.int32)
         resolved = {a % rank for a in axes}
         out_shape = ([1 if i in resolved else d for i, d in enumerate(shape)] if keep_dims
-                     else p["output_shape"])
+                     else list(layout.output_shape))
         b = ModelBuilder("int8 mean")
         x = b.add_tensor("x", shape, "int8", scale=in_q[0], zero_point=in_q[1])
         ax = b.add_tensor("axes", [len(axes)], "int32", data=np.array(axes, np.int32))
@@ -717,7 +725,7 @@ def test_mean_random_shapes_and_axes(lib: ctypes.CDLL) -> None:
         model = b.build([x], [y])
         xv = _int8(rng, shape)
         out = np.zeros(out_shape, np.int8)
-        lib.utc_mean_s8(ptr(xv), ptr(out), ptr(p["input_shape"]), ptr(p["reduce_axes"]),
+        lib.utc_mean_s8(ptr(xv), ptr(out), ptr(shape6), ptr(axes6),
                                *_scalars(p, ["input_zp", "output_zp", "mult", "shift"]))
         np.testing.assert_array_equal(out, run_tflm(model, [xv])[0],
                                       err_msg=f"{shape} {axes} {keep_dims} {in_q} {out_q}")

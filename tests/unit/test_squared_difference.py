@@ -15,15 +15,17 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from utc.passes.quantmath import nonlinear as qn
+from utc.dialects.shape_math import broadcast_shapes6
+from utc.passes.quantmath import elementwise
+from utc.passes.quantmath.requant import UnsupportedQuantization
 
 from tests.kernel_harness import load_kernels, ptr, seeded_rng
 from tests.oracle import run_tflm
 from tests.tflite_writer import ModelBuilder
 
 SEED = 20261210
-_KEYS = ["in1_zp", "in2_zp", "out_zp", "left_shift", "in1_mult", "in1_shift", "in2_mult",
-         "in2_shift", "out_mult", "out_shift", "act_min", "act_max"]
+_KEYS = ["lhs_zp", "rhs_zp", "output_zp", "left_shift", "lhs_mult", "lhs_shift", "rhs_mult",
+         "rhs_shift", "output_mult", "output_shift"]
 
 
 @pytest.fixture(scope="module")
@@ -47,38 +49,38 @@ def _model(s1: Sequence[int], s2: Sequence[int], q: tuple | None) -> bytes:
 def _run_s8(lib: ctypes.CDLL, x1: np.ndarray, x2: np.ndarray, q: tuple,
             out: np.ndarray | None = None) -> np.ndarray:
     """The kernel with the constants the compiler would emit; `out` may alias x1."""
-    a6, b6, o6 = qn.broadcast_shapes6(x1.shape, x2.shape)
+    a6, b6, o6 = broadcast_shapes6(x1.shape, x2.shape)
     if out is None:
         out = np.zeros(np.broadcast_shapes(x1.shape, x2.shape), np.int8)
-    p = qn.squared_difference_params(*q[0], *q[1], *q[2])
+    p = elementwise.squared_difference_params(*q[0], *q[1], *q[2])
     lib.utc_squared_difference_s8(ptr(x1), ptr(x2), ptr(out), ptr(a6), ptr(b6), ptr(o6),
-                                  *[int(p[k]) for k in _KEYS])
+                                  *[int(getattr(p, k)) for k in _KEYS], *p.act)
     return out
 
 
 def test_params_on_power_of_two_scales() -> None:
     """Exact cases: equal scales give input multipliers of exactly one half; the output
     multiplier (2 * 2^-3)^2 / (2^14 * out_scale) is one (a positive shift) or one half."""
-    p = qn.squared_difference_params(0.125, -3, 0.125, 4, 2.0**-18, 9)
-    assert (p["left_shift"], p["in1_mult"], p["in1_shift"]) == (7, 1 << 30, 0)
-    assert (p["in2_mult"], p["in2_shift"]) == (1 << 30, 0)
-    assert (p["out_mult"], p["out_shift"]) == (1 << 30, 1)
-    assert (p["in1_zp"], p["in2_zp"], p["out_zp"], p["act_min"], p["act_max"]) == \
+    p = elementwise.squared_difference_params(0.125, -3, 0.125, 4, 2.0**-18, 9)
+    assert (p.left_shift, p.lhs_mult, p.lhs_shift) == (7, 1 << 30, 0)
+    assert (p.rhs_mult, p.rhs_shift) == (1 << 30, 0)
+    assert (p.output_mult, p.output_shift) == (1 << 30, 1)
+    assert (p.lhs_zp, p.rhs_zp, p.output_zp, p.act[0], p.act[1]) == \
         (-3, 4, 9, -128, 127)
-    p = qn.squared_difference_params(0.125, 0, 0.0625, 0, 2.0**-17, 0)
-    assert (p["in1_mult"], p["in1_shift"]) == (1 << 30, 0)  # 1/2
-    assert (p["in2_mult"], p["in2_shift"]) == (1 << 30, -1)  # 1/4
-    assert (p["out_mult"], p["out_shift"]) == (1 << 30, 0)
+    p = elementwise.squared_difference_params(0.125, 0, 0.0625, 0, 2.0**-17, 0)
+    assert (p.lhs_mult, p.lhs_shift) == (1 << 30, 0)  # 1/2
+    assert (p.rhs_mult, p.rhs_shift) == (1 << 30, -1)  # 1/4
+    assert (p.output_mult, p.output_shift) == (1 << 30, 0)
 
 
 def test_params_refuse_int32_overflow_and_bad_zero_points() -> None:
     """A shift of one still fits (at most 2 * (255 * 2^6)^2 < 2^31); two could overflow
     TFLM's int32 product, which is undefined behaviour there."""
-    qn.squared_difference_params(0.125, 0, 0.125, 0, 2.0**-18, 0)
-    with pytest.raises(qn.UnsupportedQuantization, match="overflows"):
-        qn.squared_difference_params(0.125, 0, 0.125, 0, 2.0**-19, 0)
-    with pytest.raises(qn.UnsupportedQuantization, match="zero point"):
-        qn.squared_difference_params(0.1, 128, 0.1, 0, 0.1, 0)
+    elementwise.squared_difference_params(0.125, 0, 0.125, 0, 2.0**-18, 0)
+    with pytest.raises(UnsupportedQuantization, match="overflows"):
+        elementwise.squared_difference_params(0.125, 0, 0.125, 0, 2.0**-19, 0)
+    with pytest.raises(UnsupportedQuantization, match="zero point"):
+        elementwise.squared_difference_params(0.1, 128, 0.1, 0, 0.1, 0)
 
 
 EXHAUSTIVE = {
@@ -106,8 +108,8 @@ def test_s8_random_quantization_sweep(lib: ctypes.CDLL) -> None:
         q = tuple((float(10 ** rng.uniform(-5, 1)), int(rng.integers(-128, 128)))
                   for _ in range(3))
         try:
-            qn.squared_difference_params(*q[0], *q[1], *q[2])
-        except qn.UnsupportedQuantization:
+            elementwise.squared_difference_params(*q[0], *q[1], *q[2])
+        except UnsupportedQuantization:
             continue  # TFLM would overflow int32 here: no oracle
         model = _model([3, 1, 17], [1, 2, 17], q)
         for _ in range(2):
@@ -135,7 +137,7 @@ def test_f32_bit_exact_and_in_place(lib: ctypes.CDLL, shapes: tuple) -> None:
     x1 = (rng.standard_normal(shapes[0]) * 1e3).astype(np.float32)
     x2 = (rng.standard_normal(shapes[1]) * 1e3).astype(np.float32)
     want = run_tflm(_model(shapes[0], shapes[1], None), [x1, x2])[0]
-    a6, b6, o6 = qn.broadcast_shapes6(x1.shape, x2.shape)
+    a6, b6, o6 = broadcast_shapes6(x1.shape, x2.shape)
     out = np.zeros(want.shape, np.float32)
     lib.utc_squared_difference_f32(ptr(x1), ptr(x2), ptr(out), ptr(a6), ptr(b6), ptr(o6))
     np.testing.assert_array_equal(out, want)

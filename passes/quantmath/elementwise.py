@@ -1,0 +1,160 @@
+"""Compile-time constants of utc's int8 broadcasting binary kernels: ADD, SUB, MUL and
+SQUARED_DIFFERENCE (``runtime/utc_elementwise_s8``), bit-exact with TFLite Micro.
+
+Each function reproduces the named TFLM reference kernel's ``Prepare`` step, rounding
+decision for rounding decision (which products are float32 and which double, which
+multipliers must stay below one), and returns a frozen `QnnAttrs` bundle whose fields are
+the attributes of the `qnn` op it lowers to. Multiplier/shift pairs use TFLite's convention
+(Q31 multiplier, positive shift = left).
+
+MAXIMUM and MINIMUM take no constants: TFLM compares the raw int8 values, which is only
+meaningful when both inputs and the output share one quantization; the importer refuses
+anything else, and the ops stay at the tensor level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from utc.passes.quantmath._scales import (
+    INT8_MAX,
+    INT8_MIN,
+    INT32_MAX,
+    _check_scale,
+    _check_zp,
+    _smaller_than_one_exp,
+)
+from utc.passes.quantmath.activation import activation_range
+from utc.passes.quantmath.qnn_attrs import QnnAttrs
+from utc.passes.quantmath.requant import UnsupportedQuantization, quantize_multiplier
+
+#: Left shift TFLM applies to both int8 ADD/SUB inputs before rescaling them.
+ADD_SUB_LEFT_SHIFT = 20
+#: Left shift TFLM applies to both int8 SQUARED_DIFFERENCE inputs: small enough that the
+#: square of the rescaled difference, at most (255 * 2^7)^2, still fits int32.
+SQUARED_DIFFERENCE_LEFT_SHIFT = 7
+
+
+@dataclass(frozen=True)
+class AddSubParams(QnnAttrs):
+    """Attributes of `qnn.add`, `qnn.sub` and `qnn.squared_difference` (TFLM's add_common.cc,
+    sub_common.cc and squared_difference.cc, int8): both inputs shifted left by
+    `left_shift`, each rescaled to twice the larger input scale by its own multiplier, the
+    result rescaled once to the output and clamped to `act`."""
+
+    lhs_zp: int
+    rhs_zp: int
+    output_zp: int
+    left_shift: int
+    lhs_mult: int
+    lhs_shift: int
+    rhs_mult: int
+    rhs_shift: int
+    output_mult: int
+    output_shift: int
+    act: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class MulParams(QnnAttrs):
+    """Attributes of `qnn.mul` (TFLM's mul_common.cc, int8): one multiplier for
+    lhs_scale * rhs_scale / output_scale, then the clamp `act`."""
+
+    lhs_zp: int
+    rhs_zp: int
+    output_zp: int
+    output_mult: int
+    output_shift: int
+    act: tuple[int, int]
+
+
+def _check_scales(in1_scale: float, in2_scale: float,
+                  out_scale: float) -> tuple[float, float, float]:
+    return (_check_scale("in1", in1_scale), _check_scale("in2", in2_scale),
+            _check_scale("output", out_scale))
+
+
+def add_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
+               out_scale: float, out_zp: int, act: str = "none") -> AddSubParams:
+    """Constants of ``utc_add_s8`` (TFLM add_common.cc, int8).
+
+    Both inputs are shifted left by 20 bits and rescaled to twice the larger input scale, the
+    sum to the output scale; all three multipliers are computed in double precision from the
+    float32 scales and must be below one (TFLM aborts otherwise: the output scale may not be
+    smaller than 2^-19 times the larger input scale).
+    """
+    s1, s2, so = _check_scales(in1_scale, in2_scale, out_scale)
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = _smaller_than_one_exp(s1 / twice_max, "ADD input 1")
+    m2, sh2 = _smaller_than_one_exp(s2 / twice_max, "ADD input 2")
+    mo, sho = _smaller_than_one_exp(twice_max / ((1 << ADD_SUB_LEFT_SHIFT) * so), "ADD output")
+    clamp = activation_range(act, so, out_zp)
+    return AddSubParams(lhs_zp=_check_zp("in1", in1_zp), rhs_zp=_check_zp("in2", in2_zp),
+                        output_zp=_check_zp("output", out_zp), left_shift=ADD_SUB_LEFT_SHIFT,
+                        lhs_mult=m1, lhs_shift=sh1, rhs_mult=m2, rhs_shift=sh2,
+                        output_mult=mo, output_shift=sho, act=clamp)
+
+
+def sub_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
+               out_scale: float, out_zp: int, act: str = "none") -> AddSubParams:
+    """Constants of ``utc_sub_s8`` (TFLM sub_common.cc, int8): ADD's scheme,
+    with the rescaled second input subtracted.
+
+    The multipliers are computed in double precision, as the TFLM build utc is checked
+    against (tflite-micro 0.dev20261023, commit 8f6596d). TFLM sources up to mid-2026
+    computed SUB's three real multipliers in float32 instead, which changes the last bits
+    of some multipliers and a few outputs by one; the unit tests pin the double behaviour.
+    """
+    return add_params(in1_scale, in1_zp, in2_scale, in2_zp, out_scale, out_zp, act)
+
+
+def mul_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
+               out_scale: float, out_zp: int, act: str = "none") -> MulParams:
+    """Constants of ``utc_mul_s8`` (TFLM mul_common.cc, int8): one multiplier for
+    in1_scale * in2_scale / out_scale in double precision."""
+    s1, s2, so = _check_scales(in1_scale, in2_scale, out_scale)
+    mult, shift = quantize_multiplier(s1 * s2 / so)
+    clamp = activation_range(act, so, out_zp)
+    return MulParams(lhs_zp=_check_zp("in1", in1_zp), rhs_zp=_check_zp("in2", in2_zp),
+                     output_zp=_check_zp("output", out_zp), output_mult=mult,
+                     output_shift=shift, act=clamp)
+
+
+def squared_difference_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
+                              out_scale: float, out_zp: int) -> AddSubParams:
+    """Constants of ``utc_squared_difference_s8`` (TFLM squared_difference.cc, int8).
+
+    Like ADD, both inputs are shifted left (by 7 bits, not 20, because the difference is
+    squared in int32) and rescaled to twice the larger input scale with multipliers below
+    one; the squared difference is then rescaled to the output by
+    (2 * max_scale)^2 / (2^14 * out_scale), computed in double from the float32 scales (the
+    2^14 * out_scale product is float32 in TFLM, exact for a power of two). Unlike ADD that
+    last multiplier may exceed one (a positive shift). There is no fused activation: the
+    clamp is the int8 range.
+
+    TFLM multiplies the squared difference by 2^shift in int32 before its high multiply; a
+    model where that can overflow (only with an output scale far below the inputs' squared
+    scales) is undefined behaviour there, so it is refused here rather than given an
+    oracle-free meaning.
+    """
+    s1, s2, so = _check_scales(in1_scale, in2_scale, out_scale)
+    shift = SQUARED_DIFFERENCE_LEFT_SHIFT
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = _smaller_than_one_exp(s1 / twice_max, "SQUARED_DIFFERENCE input 1")
+    m2, sh2 = _smaller_than_one_exp(s2 / twice_max, "SQUARED_DIFFERENCE input 2")
+    out_denominator = float(np.float32(1 << (2 * shift)) * np.float32(so))
+    mo, sho = quantize_multiplier(twice_max * twice_max / out_denominator)
+    # |x - zp| <= 255, so each rescaled input is at most 255 * 2^7 * its real multiplier
+    # (plus one for rounding) and the squared difference at most the square of their sum
+    biggest = 255 * (1 << shift)
+    max_diff = biggest * (m1 * 2.0 ** (sh1 - 31) + m2 * 2.0 ** (sh2 - 31)) + 2
+    if sho > 0 and max_diff * max_diff * 2.0 ** sho > INT32_MAX:
+        raise UnsupportedQuantization(
+            f"SQUARED_DIFFERENCE: output scale {out_scale!r} is so small against the input "
+            f"scales ({in1_scale!r}, {in2_scale!r}) that TFLite Micro's int32 rescaling of "
+            "the squared difference overflows")
+    return AddSubParams(lhs_zp=_check_zp("in1", in1_zp), rhs_zp=_check_zp("in2", in2_zp),
+                        output_zp=_check_zp("output", out_zp), left_shift=shift,
+                        lhs_mult=m1, lhs_shift=sh1, rhs_mult=m2, rhs_shift=sh2,
+                        output_mult=mo, output_shift=sho, act=(INT8_MIN, INT8_MAX))
