@@ -193,16 +193,19 @@ def check_broadcast_result(op: Operation, lhs: str, rhs: str) -> None:
 
 
 def element_kind(element: object) -> str:
-    """'int8' for a per-tensor quantized int8 element, 'f32' for float32, else its text."""
-    if isinstance(element, QuantizedType) and str(element.storage) == "i8":
-        return "int8"
+    """'int8' / 'int16' for a per-tensor quantized int8 / int16 element, 'f32' for float32,
+    else its text."""
+    if isinstance(element, QuantizedType) and str(element.storage) in ("i8", "i16"):
+        return {"i8": "int8", "i16": "int16"}[str(element.storage)]
     return "f32" if element == F32 else str(element)
 
 
-def check_compute_types(op: Operation, *fields: str, results: bool = True) -> None:
+def check_compute_types(op: Operation, *fields: str, results: bool = True,
+                        int16: bool = False) -> None:
     """The activation operands (and results) of a computing op are all per-tensor
-    quantized int8 or all float32: a damaged dtype or a lost quantization must not reach
-    a lowering that reads scales, or a kernel that reads the wrong element size."""
+    quantized int8 or all float32 (or, for ops implemented in TFLite's 16x8 scheme,
+    `int16`, all int16): a damaged dtype or a lost quantization must not reach a lowering
+    that reads scales, or a kernel that reads the wrong element size."""
     values = []
     for f in fields:
         if f"{f}*" in type(op).operands:
@@ -212,17 +215,25 @@ def check_compute_types(op: Operation, *fields: str, results: bool = True) -> No
     if results:
         values += op.result_values
     kinds = {element_kind(v.type.element) for v in values}
-    if len(kinds) != 1 or not kinds <= {"int8", "f32"}:
-        raise op.error("operands and results must all be per-tensor quantized int8 or all "
+    allowed = {"int8", "int16", "f32"} if int16 else {"int8", "f32"}
+    if len(kinds) != 1 or not kinds <= allowed:
+        what = "int8, all int16" if int16 else "int8"
+        raise op.error(f"operands and results must all be per-tensor quantized {what} or all "
                        f"float32, got {', '.join(str(v.type) for v in values)}")
 
 
 def check_weight_types(op: Operation, weights: str) -> None:
-    """int8 ops: int8 weights (per tensor or per channel) and an int32 bias; float ops:
-    float32 weights and bias."""
+    """int8 ops: int8 weights (per tensor or per channel) and an int32 bias; 16x8 ops:
+    int8 weights and an int64 bias; float ops: float32 weights and bias."""
     w = op.operand(weights).type.element
     bias = op.operand("bias")
-    if element_kind(op.operand("input").type.element) == "int8":
+    if element_kind(op.operand("input").type.element) == "int16":
+        if not isinstance(w, (QuantizedType, PerAxisQuantizedType)) or str(w.storage) != "i8":
+            raise op.error(f"16x8 {op.name} needs quantized int8 {weights}, got {w}")
+        if bias is not None and str(getattr(bias.type.element, "storage",
+                                            bias.type.element)) != "i64":
+            raise op.error(f"16x8 {op.name} needs an int64 bias, got {bias.type.element}")
+    elif element_kind(op.operand("input").type.element) == "int8":
         if not isinstance(w, (QuantizedType, PerAxisQuantizedType)) or str(w.storage) != "i8":
             raise op.error(f"int8 {op.name} needs quantized int8 {weights}, got {w}")
         if bias is not None and bias.type.element not in (I32,) and \

@@ -71,7 +71,7 @@ class FullyConnectedOp(KernelChoice, FullyConnected, NamedActivation, Operation)
 
     def verify_(self) -> None:
         _check_fused_act(self)
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         check_weight_types(self, "weights")
         check_fully_connected_shapes(self)
 

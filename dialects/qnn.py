@@ -160,8 +160,9 @@ class MulOp(KernelChoice, Operation):
 
 
 class RequantizeOp(KernelChoice, Operation):
-    """clamp(rescale(x - input_zp) + output_zp, act): RELU, RELU6, RELU_N1_TO_1 and int8
-    QUANTIZE all lower to this one op (a clamp when the rescale is the identity)."""
+    """clamp(rescale(x - input_zp) + output_zp, act): RELU, RELU6, RELU_N1_TO_1 and
+    QUANTIZE between int8 and int16 all lower to this one op (a clamp when the rescale is
+    the identity)."""
 
     name = "qnn.requantize"
     operands = ("input",)
@@ -235,7 +236,7 @@ class PreluOp(KernelChoice, Operation):
 
 
 class QuantizeOp(KernelChoice, Operation):
-    """float32 -> int8: clamp(round(x / scale) + zp), the division in float32."""
+    """float32 -> int8 or int16: clamp(round(x / scale) + zp), the division in float32."""
 
     name = "qnn.quantize"
     operands = ("input",)
@@ -244,7 +245,7 @@ class QuantizeOp(KernelChoice, Operation):
 
 
 class DequantizeOp(KernelChoice, Operation):
-    """int8 -> float32: scale * (x - zp)."""
+    """int8 or int16 -> float32: scale * (x - zp)."""
 
     name = "qnn.dequantize"
     operands = ("input",)

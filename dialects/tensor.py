@@ -73,7 +73,7 @@ class FullyConnectedOp(FullyConnected, NamedActivation, Operation):
         check_activation(self)
         check_rank(self, "weights", 2)
         check_rank(self, "bias", 1)
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         check_weight_types(self, "weights")
         check_fully_connected_shapes(self)
 
@@ -251,28 +251,29 @@ class LeakyReluOp(_Unary):
 
 
 class QuantizeOp(_Unary):
-    """float32 -> int8 quantization, or int8 -> int8 requantization (TFLite QUANTIZE)."""
+    """float32 -> int8/int16 quantization, or a requantization between int8 and int16
+    (TFLite QUANTIZE)."""
 
     name = "tensor.quantize"
 
     def verify_types(self) -> None:
         kinds = (element_kind(self.operand("input").type.element),
                  element_kind(self.result.type.element))
-        if kinds[0] not in ("int8", "f32") or kinds[1] != "int8":
-            raise self.error(f"quantizes float32 or int8 into per-tensor int8, got "
+        if kinds[0] not in ("int8", "int16", "f32") or kinds[1] not in ("int8", "int16"):
+            raise self.error(f"quantizes float32, int8 or int16 into per-tensor int8 or int16, got "
                              f"{self.operand('input').type} -> {self.result.type}")
 
 
 class DequantizeOp(_Unary):
-    """int8 -> float32 (TFLite DEQUANTIZE)."""
+    """int8 or int16 -> float32 (TFLite DEQUANTIZE)."""
 
     name = "tensor.dequantize"
 
     def verify_types(self) -> None:
         kinds = (element_kind(self.operand("input").type.element),
                  element_kind(self.result.type.element))
-        if kinds != ("int8", "f32"):
-            raise self.error(f"dequantizes per-tensor int8 into float32, got "
+        if kinds not in (("int8", "f32"), ("int16", "f32")):
+            raise self.error(f"dequantizes per-tensor int8 or int16 into float32, got "
                              f"{self.operand('input').type} -> {self.result.type}")
 
 

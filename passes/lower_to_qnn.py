@@ -1,4 +1,4 @@
-"""`lower-to-qnn`: int8 ops become integer-only `qnn` ops with every requantization
+"""`lower-to-qnn`: int8 and 16x8 ops become integer-only `qnn` ops with every requantization
 constant computed at compile time (TFLite Micro's double-rounding arithmetic, see
 `passes/quantmath/requant.py`). Float ops are left alone: they skip this level.
 """
@@ -70,9 +70,10 @@ def add_requant(module: Module, op: Operation, mult: np.ndarray, shift: np.ndarr
 
 
 def act_clamp(op: Operation) -> tuple[int, int]:
+    """The fused activation's clamp in the output's storage range (int8, or int16)."""
     out = op.result.type.element
-    return _where(op, quantmath.activation_range_int8, op.attrs["act"], out.scale,
-                  out.zero_point)
+    return _where(op, quantmath.activation_range_int8, op.act, out.scale, out.zero_point,
+                  *quantmath.STORAGE_RANGE[str(out.storage)])
 
 
 class _LowerConv(RewritePattern):
@@ -233,8 +234,14 @@ class _LowerWith(RewritePattern):
         return True
 
 
+def _storage(value) -> str:
+    """The storage type of a quantized value: "i8", or "i16" (16x8 activations)."""
+    return str(value.type.element.storage)
+
+
 class _LowerQuantize(RewritePattern):
-    """int8 -> int8 QUANTIZE is a requantization; float32 -> int8 keeps scale and zp."""
+    """QUANTIZE between integer types (int8, int16) is a requantization; float32 -> int8
+    or int16 keeps scale and zero point."""
 
     root = tensor.QuantizeOp
 
@@ -242,10 +249,12 @@ class _LowerQuantize(RewritePattern):
         x = op.operand("input")
         if is_quantized(x.type.element):
             target = qnn.RequantizeOp
-            attrs = _where(op, activation.requantize_params, *_q(x), *_q(op.result)).attrs()
+            attrs = _where(op, activation.requantize_params, *_q(x), *_q(op.result),
+                           _storage(x), _storage(op.result)).attrs()
         else:
             target = qnn.QuantizeOp
-            attrs = _where(op, quantize.quantize_params, *_q(op.result)).attrs()
+            attrs = _where(op, quantize.quantize_params, *_q(op.result),
+                           _storage(op.result)).attrs()
         rewriter.replace_op(op, target([x], [op.result.type], attrs, location=op.location))
         return True
 
@@ -255,7 +264,7 @@ class _LowerDequantize(RewritePattern):
 
     def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
         x = op.operand("input")
-        attrs = _where(op, quantize.dequantize_params, *_q(x)).attrs()
+        attrs = _where(op, quantize.dequantize_params, *_q(x), _storage(x)).attrs()
         rewriter.replace_op(op, qnn.DequantizeOp([x], [op.result.type], attrs,
                                                  location=op.location))
         return True

@@ -241,10 +241,37 @@ def _same_shapes_or_broadcast(op: Operation, target: Target) -> str | None:
     return None
 
 
+def _storage(value) -> str:
+    element = value.type.element
+    return str(getattr(element, "storage", element))
+
+
+def _input_int8(op: Operation, target: Target) -> str | None:
+    """Input int8."""
+    return None if _storage(op.operand("input")) == "i8" else "the input is not int8"
+
+
+def _input_int16(op: Operation, target: Target) -> str | None:
+    """Input int16."""
+    return None if _storage(op.operand("input")) == "i16" else "the input is not int16"
+
+
+def _fc_16x8(op: Operation, target: Target) -> str | None:
+    """int16 input, int8 weights, int64 bias (or none): TFLite's 16x8 scheme."""
+    if _storage(op.operand("input")) != "i16":
+        return "the input is not int16"
+    if _storage(op.operand("weights")) != "i8":
+        return "the weights are not int8"
+    bias = op.operand("bias")
+    if bias is not None and _storage(bias) != "i64":
+        return f"the bias is {_storage(bias)}, not int64 (16x8 models carry int64 biases)"
+    return None
+
+
 _BINARY = ("lhs", "rhs")
 _UNARY = ("input",)  # PRELU: never over the broadcast alpha
 
-_I8, _F32 = "int8_t", "float"
+_I8, _I16, _F32 = "int8_t", "int16_t", "float"
 _S8_CONV = _S8 + ("utc_kernel_util.h",)
 
 KERNELS: list[Kernel] = [
@@ -337,6 +364,7 @@ KERNELS: list[Kernel] = [
            "float32 prelu with broadcast alpha", in_place=_UNARY, args=_prelu_io(_F32)),
     Kernel("utc_requantize_s8", qnn.RequantizeOp, "int8", _S8X + _ACT_S8,
            "int8 rescale and clamp (RELU, RELU6, RELU_N1_TO_1, QUANTIZE)", in_place=_UNARY,
+           constraint=_input_int8,
            args=(*_io(_I8, _I8), _size(), _attr("input_zp"), _attr("output_zp"),
                  _attr("mult"), _attr("shift"), *_act_s8())),
     Kernel("utc_logistic_s8", qnn.LogisticOp, "int8", _S8X + _ACT_S8,
@@ -363,9 +391,42 @@ KERNELS: list[Kernel] = [
            args=(*_io(_F32, _I8), _size(), Arg("scale", "float", lambda c: f32_literal(c.attrs["scale"])),
                  _attr("zp"))),
     Kernel("utc_dequantize_s8_f32", qnn.DequantizeOp, "float32", _S8X + _ACT_S8,
-           "int8 -> float32 dequantization",
+           "int8 -> float32 dequantization", constraint=_input_int8,
            args=(*_io(_I8, _F32), _size(), Arg("scale", "float", lambda c: f32_literal(c.attrs["scale"])),
                  _attr("zp"))),
+    Kernel("utc_fully_connected_s16", qnn.FullyConnectedOp, "int16",
+           _S8 + ("utc_quant16.h",) + _files("utc_fully_connected_s16"),
+           "16x8 fully connected (int16 activations, int8 weights, int64 bias)",
+           cost=fully_connected_macs, constraint=_fc_16x8,
+           args=(_buf("input", f"const {_I16} *"), _buf("filter", f"const {_I8} *", "weights"),
+                 _buf("bias", "const int64_t *"), _buf("output", f"{_I16} *"),
+                 Arg("batches", "int32_t",
+                     lambda c: math.prod(c.shape("input")) // c.shape("weights")[1]),
+                 _dim("depth", "weights", 1), _dim("units", "weights", 0),
+                 _attr("filter_zp", "weights_zp"), _table("mult", "mult"),
+                 _table("shift", "shift"),
+                 Arg("per_channel", "int32_t", lambda c: int(c.table_len(c.attrs["mult"]) > 1)),
+                 *_act_s8())),
+    Kernel("utc_quantize_f32_s16", qnn.QuantizeOp, "int16", _S8 + _files("utc_quantize_s16"),
+           "float32 -> int16 quantization",
+           args=(*_io(_F32, _I16), _size(),
+                 Arg("scale", "float", lambda c: f32_literal(c.attrs["scale"])), _attr("zp"))),
+    Kernel("utc_dequantize_s16_f32", qnn.DequantizeOp, "float32",
+           _S8 + _files("utc_quantize_s16"), "int16 -> float32 dequantization",
+           constraint=_input_int16,
+           args=(*_io(_I16, _F32), _size(),
+                 Arg("scale", "float", lambda c: f32_literal(c.attrs["scale"])), _attr("zp"))),
+    *(Kernel(name, qnn.RequantizeOp, out_dtype, _S8 + _files("utc_quantize_s16"), summary,
+             constraint=constraint, in_place=_UNARY if cin == cout else (),
+             args=(*_io(cin, cout), _size(), _attr("input_zp"), _attr("output_zp"),
+                   _attr("mult"), _attr("shift"), *_act_s8()))
+      for name, out_dtype, cin, cout, constraint, summary in (
+          ("utc_requantize_s16", "int16", _I16, _I16, _input_int16,
+           "int16 rescale and clamp (QUANTIZE int16 -> int16)"),
+          ("utc_requantize_s8_s16", "int16", _I8, _I16, _input_int8,
+           "int8 -> int16 rescale (QUANTIZE)"),
+          ("utc_requantize_s16_s8", "int8", _I16, _I8, _input_int16,
+           "int16 -> int8 rescale (QUANTIZE)"))),
     Kernel("utc_mean_s8", qnn.MeanOp, "int8", _S8 + _files("utc_reduce_s8"),
            "int8 mean over any axes", cost=input_elements,
            args=(*_io(_I8, _I8), *_mean_axes(), _attr("input_zp"), _attr("output_zp"),

@@ -50,6 +50,7 @@ _TFL_TYPE_NAMES = {v: k for k, v in vars(TflType).items() if not k.startswith("_
 _SCALAR_OF = {
     TflType.FLOAT32: "f32",
     TflType.INT8: "i8",
+    TflType.INT16: "i16",
     TflType.INT32: "i32",
     TflType.INT64: "i64",
     TflType.BOOL: "i1",
@@ -57,7 +58,6 @@ _SCALAR_OF = {
 _REFUSED_TYPES = {
     TflType.UINT8: "legacy uint8 quantization is not supported (re-convert the model with "
     "int8 quantization)",
-    TflType.INT16: "int16 tensors (16x8 quantization) are not supported yet",
     TflType.FLOAT16: "float16 tensors are not supported (convert to float32 or int8)",
 }
 ACTIVATION_NAMES = {0: "none", 1: "relu", 2: "relu_n1_to_1", 3: "relu6", 4: "tanh", 5: "sign_bit"}
@@ -111,7 +111,7 @@ class OpRule:
     builtin: str
     build: Callable[[ImportContext, TflOperator], None]
     versions: tuple[int, int]  # inclusive range of operator versions utc implements
-    dtypes: tuple[str, ...]  # activation dtypes: "int8", "float32"
+    dtypes: tuple[str, ...]  # activation dtypes: "int8", "int16" (16x8), "float32"
     summary: str
     constraints: str = ""
     inputs: tuple[int, int | None] = (1, 1)  # operand count range TFLite Micro accepts
@@ -532,6 +532,7 @@ def _build(path: str, name: str, graph: tuple, tensors: list[TflTensor],
         ctx.values[idx] = arg
     for op in ops:
         ctx.current = op
+        _check_int16(ctx, op)
         OP_TABLE[op.builtin].build(ctx, op)
     ctx.current = None
     results = []
@@ -551,11 +552,25 @@ def _build(path: str, name: str, graph: tuple, tensors: list[TflTensor],
 
 # ---- the operator table ------------------------------------------------------------------
 
+def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
+    """int16 tensors (16x8 quantization) only where the operator's row implements them, so
+    no other operator ever sees an int16 operand it was not written and tested for."""
+    if "int16" in OP_TABLE[op.builtin].dtypes:
+        return
+    for index in (*op.inputs, *op.outputs):
+        if index >= 0 and ctx.tensors[index].tfl_type == TflType.INT16:
+            t = ctx.tensors[index]
+            have = ", ".join(sorted(b for b, r in OP_TABLE.items() if "int16" in r.dtypes))
+            raise ctx.fail(f"tensor '{t.name}' (#{t.index}): int16 tensors (16x8 quantization) "
+                           f"are not supported for {op.builtin} yet (only for {have})")
+
+
 def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
                             position: int = 0) -> str:
-    """Check the dtype of the operator's data input; return 'int8' or 'float32'."""
+    """Check the dtype of the operator's data input; return 'int8', 'int16' or 'float32'."""
     t = ctx.tensor_at(op, position)
-    kind = {TflType.INT8: "int8", TflType.FLOAT32: "float32"}.get(t.tfl_type)
+    kind = {TflType.INT8: "int8", TflType.INT16: "int16",
+            TflType.FLOAT32: "float32"}.get(t.tfl_type)
     if kind is None or kind not in dtypes:
         ctx.tensor_type(t)  # raises the specific dtype message when there is one
         tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
@@ -570,9 +585,9 @@ def _weights(ctx: ImportContext, op: TflOperator, position: int, kind: str,
     if t.data is None:
         raise ctx.fail(f"weights '{t.name}' must be constant (utc compiles weights into flash)")
     hybrid = kind == "float32" and t.tfl_type != TflType.FLOAT32
-    if kind == "int8" and t.tfl_type != TflType.INT8:
+    if kind in ("int8", "int16") and t.tfl_type != TflType.INT8:
         tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
-        raise ctx.fail(f"int8 operators need int8 weights, got {tname}")
+        raise ctx.fail(f"{kind} operators need int8 weights, got {tname}")
     if hybrid and (t.tfl_type != TflType.INT8 or t.scales is None):
         tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
         raise ctx.fail(f"float32 operators need float32 or quantized int8 weights, got {tname}")
@@ -588,14 +603,30 @@ def _bias(ctx: ImportContext, op: TflOperator, position: int, kind: str) -> Valu
     if kind == "int8" and t.tfl_type != TflType.INT32:
         tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
         raise ctx.fail(f"int8 operators need an int32 bias, got {tname}")
+    if kind == "int16" and t.tfl_type != TflType.INT64:
+        tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+        raise ctx.fail(f"16x8 operators need an int64 bias (what the TFLite converter writes), "
+                       f"got {tname}")
     return ctx.constant(op.inputs[position], dequantize=kind == "float32", role="bias")
 
 
-@op_rule("FULLY_CONNECTED", (1, 12), ("int8", "float32"),
+def _check_16x8_zero_points(ctx: ImportContext, op: TflOperator) -> None:
+    """TFLite Micro's 16x8 kernels require zero point 0 on the int16 input and output."""
+    for t in (ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]):
+        zps = t.zero_points if t.zero_points is not None else ()
+        if any(int(z) != 0 for z in zps):
+            raise ctx.fail(f"int16 tensor '{t.name}' (#{t.index}) has zero point "
+                           f"{int(zps[0])}: 16x8 operators need zero point 0")
+
+
+@op_rule("FULLY_CONNECTED", (1, 12), ("int8", "int16", "float32"),
          "fully connected layer, any input rank, optional bias",
-         "default weights format only; keep_num_dims supported; int8 weights symmetric", inputs=(2, 3))
+         "default weights format only; keep_num_dims supported; int8 weights symmetric; "
+         "16x8: zero points 0, int64 bias", inputs=(2, 3))
 def _fully_connected(ctx: ImportContext, op: TflOperator) -> None:
-    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if kind == "int16":
+        _check_16x8_zero_points(ctx, op)
     opts = op.options(tflite.FullyConnectedOptions)
     act, keep = "none", False
     if opts is not None:
@@ -846,23 +877,26 @@ def _prelu(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.PreluOp, op, [ctx.input(op, 0), alpha])
 
 
-@op_rule("QUANTIZE", (1, 2), ("int8", "float32"), "float32 -> int8, or int8 -> int8 requantize",
-         "output int8 per tensor")
+@op_rule("QUANTIZE", (1, 2), ("int8", "int16", "float32"),
+         "float32 -> int8/int16, or a requantize between int8 and int16",
+         "output int8 or int16 per tensor")
 def _quantize(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     out = ctx.output_type(op)
-    if not isinstance(out.element, QuantizedType) or out.element.storage != ScalarType("i8"):
-        raise ctx.fail(f"QUANTIZE output must be per-tensor quantized int8, got {out}")
+    if not isinstance(out.element, QuantizedType) or \
+            out.element.storage not in (ScalarType("i8"), ScalarType("i16")):
+        raise ctx.fail(f"QUANTIZE output must be per-tensor quantized int8 or int16, got {out}")
     x = ctx.input(op, 0)
     if isinstance(x.type.element, PerAxisQuantizedType):
         raise ctx.fail("QUANTIZE of a per-channel quantized tensor is not supported")
     ctx.emit(tensor.QuantizeOp, op, [x])
 
 
-@op_rule("DEQUANTIZE", (1, 5), ("int8",), "int8 -> float32 (folded when the input is constant)",
+@op_rule("DEQUANTIZE", (1, 5), ("int8", "int16"),
+         "int8 or int16 -> float32 (folded when the input is constant)",
          "non-constant input per-tensor quantized")
 def _dequantize_op(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8",))
+    _activation_dtype_check(ctx, op, ("int8", "int16"))
     index = ctx.tensor_at(op, 0).index
     if index not in ctx.values and ctx.tensors[index].data is not None:
         # dequantized weights: fold at compile time, the float constant goes to flash

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 from utc.passes.quantmath.requant import (
+    STORAGE_RANGE,
     UnsupportedQuantization,
     quantize_multiplier,
     round_half_away,
@@ -32,11 +33,14 @@ def _f32_div(a: float, b: float) -> float:
     return float(np.float32(a) / np.float32(b))
 
 
-def _check_zp(name: str, zp: int) -> int:
-    """An int8 zero point as a Python int; TFLM's int8 kernels refuse anything wider."""
+def _check_zp(name: str, zp: int, storage: str = "i8") -> int:
+    """A zero point as a Python int, inside its storage type's range (`i8` or `i16`);
+    TFLM's kernels refuse anything wider."""
     zp = int(zp)
-    if not INT8_MIN <= zp <= INT8_MAX:
-        raise UnsupportedQuantization(f"{name} zero point {zp} is outside the int8 range")
+    lo, hi = STORAGE_RANGE[storage]
+    if not lo <= zp <= hi:
+        kind = {"i8": "int8", "i16": "int16"}[storage]
+        raise UnsupportedQuantization(f"{name} zero point {zp} is outside the {kind} range")
     return zp
 
 

@@ -26,6 +26,7 @@ from utc.passes.quantmath._scales import (
 )
 from utc.passes.quantmath.qnn_attrs import QnnAttrs
 from utc.passes.quantmath.requant import (
+    STORAGE_RANGE,
     UnsupportedQuantization,
     activation_range_int8,
     quantize_multiplier,
@@ -241,9 +242,9 @@ class RequantizeParams(QnnAttrs):
 
 
 def _requant(input_zp: int, out_zp: int, mult: int, shift: int, act_min: int,
-             act_max: int) -> RequantizeParams:
-    return RequantizeParams(input_zp=_check_zp("input", input_zp),
-                            output_zp=_check_zp("output", out_zp), mult=int(mult),
+             act_max: int, in_storage: str = "i8", out_storage: str = "i8") -> RequantizeParams:
+    return RequantizeParams(input_zp=_check_zp("input", input_zp, in_storage),
+                            output_zp=_check_zp("output", out_zp, out_storage), mult=int(mult),
                             shift=int(shift), act=(int(act_min), int(act_max)))
 
 
@@ -286,11 +287,14 @@ def relu_n1_to_1_params(input_scale: float, input_zp: int, out_scale: float,
     return _requant(input_zp, zp, mult, shift, lo, hi)
 
 
-def requantize_params(input_scale: float, input_zp: int, out_scale: float,
-                      out_zp: int) -> RequantizeParams:
-    """QUANTIZE int8 -> int8 for ``utc_requantize_s8`` (TFLM quantize_common.cc):
-    one multiplier for input_scale / out_scale in double precision, clamp to int8."""
+def requantize_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int,
+                      in_storage: str = "i8", out_storage: str = "i8") -> RequantizeParams:
+    """QUANTIZE between int8 and int16 (either way, or to the same type) for
+    ``utc_requantize_s8`` and its int16 twins (TFLM quantize_common.cc, reference
+    Requantize): one multiplier for input_scale / out_scale in double precision, clamp to
+    the output type's range."""
     si = _check_scale("input", input_scale)
     so = _check_scale("output", out_scale)
     mult, shift = quantize_multiplier(si / so)
-    return _requant(input_zp, out_zp, mult, shift, INT8_MIN, INT8_MAX)
+    return _requant(input_zp, out_zp, mult, shift, *STORAGE_RANGE[out_storage], in_storage,
+                    out_storage)

@@ -1,0 +1,198 @@
+"""16x8 quantization (int16 activations, int8 weights, int64 bias): the operators utc
+implements for it, as single-operator and small chained models compiled by utc and
+compared bit-exactly with TFLite Micro on seeded random inputs (uniform over the whole
+int16 range, where saturation and rounding bugs live), and the clear refusals for what it
+does not implement yet.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.e2e.op_models import check_against_oracle
+from tests.kernel_harness import seeded_rng
+from tests.tflite_writer import ModelBuilder
+
+SEED = 20261204
+ACTS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
+
+
+def _rng(*key: object) -> np.random.Generator:
+    return seeded_rng(SEED, *key)
+
+
+def _fc_layer(b: ModelBuilder, rng: np.random.Generator, x: int, x_scale: float, batches: int,
+              depth: int, units: int, name: str, act: str = "NONE", bias: bool = True,
+              per_channel: bool = False) -> tuple[int, float]:
+    """A 16x8 FULLY_CONNECTED on tensor `x`; returns its output tensor and scale. The
+    output scale follows the accumulator's spread so outputs use the int16 range."""
+    w_scale: float | list[float] = (
+        [float(s) for s in rng.uniform(0.002, 0.02, units)] if per_channel
+        else float(rng.uniform(0.002, 0.02)))
+    weights = rng.integers(-127, 128, size=(units, depth))
+    w = b.add_tensor(f"{name}_w", [units, depth], "int8", data=weights, scale=w_scale,
+                     zero_point=0)
+    mean_w = float(np.mean(w_scale))
+    bias_scale = [x_scale * s for s in w_scale] if per_channel else x_scale * mean_w
+    bi = -1
+    if bias:
+        bi = b.add_tensor(f"{name}_b", [units], "int64",
+                          data=rng.integers(-(1 << 20), 1 << 20, size=units),
+                          scale=bias_scale, zero_point=0)
+    out_scale = x_scale * mean_w * math.sqrt(depth) * 127 * 4 / 3
+    y = b.add_tensor(f"{name}_y", [batches, units], "int16", scale=out_scale, zero_point=0)
+    b.add_operator("FULLY_CONNECTED", [x, w, bi], [y],
+                   {"fused_activation_function": act}, version=7)
+    return y, out_scale
+
+
+def fc16_model(batches: int, depth: int, units: int, act: str = "NONE", bias: bool = True,
+               per_channel: bool = False, seed: tuple = ()) -> bytes:
+    rng = _rng("fc16", batches, depth, units, act, bias, per_channel, *seed)
+    b = ModelBuilder("utc 16x8 FULLY_CONNECTED")
+    x_scale = float(rng.uniform(1e-4, 1e-3))
+    x = b.add_tensor("x", [batches, depth], "int16", scale=x_scale, zero_point=0)
+    y, _ = _fc_layer(b, rng, x, x_scale, batches, depth, units, "fc", act, bias, per_channel)
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("shape", [(1, 4, 3), (2, 37, 11), (1, 300, 5), (3, 1, 1)])
+def test_fully_connected_16x8(shape: tuple[int, int, int], act: str, tmp_path: Path) -> None:
+    check_against_oracle(fc16_model(*shape, act=act), tmp_path)
+
+
+def test_fully_connected_16x8_without_bias(tmp_path: Path) -> None:
+    check_against_oracle(fc16_model(2, 24, 7, bias=False), tmp_path)
+
+
+def test_fully_connected_16x8_per_channel(tmp_path: Path) -> None:
+    check_against_oracle(fc16_model(2, 40, 9, act="RELU", per_channel=True), tmp_path)
+
+
+def _convert_model(in_dtype: str, in_q: tuple[float, int] | None, out_dtype: str,
+                   out_q: tuple[float, int] | None, op: str = "QUANTIZE") -> bytes:
+    b = ModelBuilder(f"utc {op} {in_dtype} -> {out_dtype}")
+    shape = [2, 3, 17]
+    kw_in = {"scale": in_q[0], "zero_point": in_q[1]} if in_q else {}
+    kw_out = {"scale": out_q[0], "zero_point": out_q[1]} if out_q else {}
+    x = b.add_tensor("x", shape, in_dtype, **kw_in)
+    y = b.add_tensor("y", shape, out_dtype, **kw_out)
+    b.add_operator(op, [x], [y])
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("case", [
+    ("float32", None, "int16", (1 / 4096, 0)),
+    ("float32", None, "int16", (3e-4, 7)),
+    ("int8", (0.05, -3), "int16", (1e-4, 0)),
+    ("int8", (0.05, -3), "int16", (0.3, 5)),
+    ("int16", (1e-3, 0), "int8", (0.05, 4)),
+    ("int16", (2e-4, 0), "int8", (0.5, -128)),
+    ("int16", (1e-3, 0), "int16", (7e-4, 0)),
+    ("int16", (1e-3, 0), "int16", (1e-3, 0)),
+], ids=lambda c: f"{c[0]}-{c[2]}-{c[3][0]:g}-{c[3][1]}")
+def test_quantize_to_and_from_int16(case, tmp_path: Path) -> None:
+    check_against_oracle(_convert_model(*case), tmp_path, float_scale=4.0)
+
+
+@pytest.mark.parametrize("q", [(1e-3, 0), (2.5e-4, -17)])
+def test_dequantize_int16(q, tmp_path: Path) -> None:
+    check_against_oracle(_convert_model("int16", q, "float32", None, op="DEQUANTIZE"), tmp_path)
+
+
+def network_16x8(int16_input: bool = False) -> bytes:
+    """float32 in, QUANTIZE to int16, three 16x8 layers, DEQUANTIZE out: what the TFLite
+    converter writes for a 16x8 dense model with float interface (or with the int16
+    interface it writes when asked for integer inputs and outputs)."""
+    rng = _rng("network", int16_input)
+    b = ModelBuilder("utc 16x8 network")
+    x_scale = 4.0 / 32767
+    x = b.add_tensor("xq", [1, 24], "int16", scale=x_scale, zero_point=0)
+    xf = -1
+    if not int16_input:
+        xf = b.add_tensor("x", [1, 24], "float32")
+        b.add_operator("QUANTIZE", [xf], [x])
+    h, s = _fc_layer(b, rng, x, x_scale, 1, 24, 32, "fc1", act="RELU")
+    h, s = _fc_layer(b, rng, h, s, 1, 32, 16, "fc2", act="RELU6", per_channel=True)
+    h, s = _fc_layer(b, rng, h, s, 1, 16, 4, "fc3")
+    if int16_input:
+        return b.build([x], [h])
+    y = b.add_tensor("y", [1, 4], "float32")
+    b.add_operator("DEQUANTIZE", [h], [y])
+    return b.build([xf], [y])
+
+
+def test_a_16x8_network_over_consecutive_invocations(tmp_path: Path) -> None:
+    check_against_oracle(network_16x8(), tmp_path, samples=12, float_scale=2.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["cortex-m0", "cortex-m4", "cortex-m55"])
+def test_a_16x8_network_on_qemu(target: str, tmp_path: Path) -> None:
+    """The same network cross-built for the processors it is for, run on QEMU, bit-exact
+    with TFLite Micro's interpreter on the benchmark input rule."""
+    from tests.e2e.test_cortex_m import lcg_inputs, run_on_qemu
+    from tests.oracle import TflmRunner
+
+    model = network_16x8(int16_input=True)
+    path = tmp_path / "net16.tflite"
+    path.write_bytes(model)
+    _, ins, _, run = run_on_qemu(path, target, "auto", tmp_path / "work")
+    assert run.status == 0 and run.instructions > 0
+    want = TflmRunner(model).run(lcg_inputs(ins))
+    assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want]
+
+
+# ---- what is not implemented says so ---------------------------------------------------
+
+def _compile_error(model: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "m.tflite"
+    path.write_bytes(model)
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "compile", str(path),
+                        "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr
+    assert not out.exists(), "no partial output on error"
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def test_int16_add_is_refused_by_name(tmp_path: Path) -> None:
+    b = ModelBuilder()
+    x = b.add_tensor("x", [1, 4], "int16", scale=1e-3, zero_point=0)
+    z = b.add_tensor("z", [1, 4], "int16", scale=1e-3, zero_point=0)
+    y = b.add_tensor("y", [1, 4], "int16", scale=2e-3, zero_point=0)
+    b.add_operator("ADD", [x, z], [y], version=3)
+    line = _compile_error(b.build([x, z], [y]), tmp_path)
+    assert "operator #0 ADD: tensor 'x' (#0): int16 tensors (16x8 quantization) are not " \
+           "supported for ADD yet (only for DEQUANTIZE, FULLY_CONNECTED, QUANTIZE)" in line
+
+
+def test_16x8_fully_connected_needs_zero_point_0(tmp_path: Path) -> None:
+    b = ModelBuilder()
+    x = b.add_tensor("x", [1, 4], "int16", scale=1e-3, zero_point=3)
+    w = b.add_tensor("w", [2, 4], "int8", data=np.ones((2, 4)), scale=0.1, zero_point=0)
+    y = b.add_tensor("y", [1, 2], "int16", scale=2e-3, zero_point=0)
+    b.add_operator("FULLY_CONNECTED", [x, w, -1], [y], version=7)
+    line = _compile_error(b.build([x], [y]), tmp_path)
+    assert "int16 tensor 'x' (#0) has zero point 3: 16x8 operators need zero point 0" in line
+
+
+def test_16x8_fully_connected_needs_an_int64_bias(tmp_path: Path) -> None:
+    b = ModelBuilder()
+    x = b.add_tensor("x", [1, 4], "int16", scale=1e-3, zero_point=0)
+    w = b.add_tensor("w", [2, 4], "int8", data=np.ones((2, 4)), scale=0.1, zero_point=0)
+    bi = b.add_tensor("b", [2], "int32", data=np.zeros(2), scale=1e-4, zero_point=0)
+    y = b.add_tensor("y", [1, 2], "int16", scale=2e-3, zero_point=0)
+    b.add_operator("FULLY_CONNECTED", [x, w, bi], [y], version=7)
+    line = _compile_error(b.build([x], [y]), tmp_path)
+    assert "16x8 operators need an int64 bias" in line
