@@ -43,7 +43,7 @@ class Conv2DOp(KernelChoice, Convolution, ExplicitPadding, NamedActivation, Oper
         _check_fused_act(self)
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         check_weight_types(self, "filter")
         check_window_shapes(self, "conv")
 
@@ -59,7 +59,7 @@ class DepthwiseConv2DOp(KernelChoice, Convolution, ExplicitPadding, NamedActivat
         _check_fused_act(self)
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         check_weight_types(self, "filter")
         check_window_shapes(self, "depthwise")
 

@@ -44,7 +44,7 @@ class _Conv(Convolution, ImplicitPadding, NamedActivation, Operation):
         check_rank(self, "input", 4)
         check_rank(self, "filter", 4)
         check_rank(self, "bias", 1)
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         check_weight_types(self, "filter")
         check_window_shapes(self, self.window_kind)
 

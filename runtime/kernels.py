@@ -256,11 +256,12 @@ def _input_int16(op: Operation, target: Target) -> str | None:
     return None if _storage(op.operand("input")) == "i16" else "the input is not int16"
 
 
-def _fc_16x8(op: Operation, target: Target) -> str | None:
+def _weights_16x8(op: Operation, target: Target) -> str | None:
     """int16 input, int8 weights, int64 bias (or none): TFLite's 16x8 scheme."""
     if _storage(op.operand("input")) != "i16":
         return "the input is not int16"
-    if _storage(op.operand("weights")) != "i8":
+    weights = op.operand("weights" if isinstance(op, qnn.FullyConnectedOp) else "filter")
+    if _storage(weights) != "i8":
         return "the weights are not int8"
     bias = op.operand("bias")
     if bias is not None and _storage(bias) != "i64":
@@ -290,6 +291,21 @@ KERNELS: list[Kernel] = [
            _S8_CONV + _files("utc_conv_s8"), "int8 depthwise convolution",
            overlap=True, cost=depthwise_macs,
            args=_conv_args(_I8, "int32_t", True, _per_channel_requant())),
+    *(Kernel(f"utc_{kind}_s16", op_class, "int16",
+             _S8 + ("utc_quant16.h",) + _files("utc_conv_s16"),
+             f"16x8 {kind.replace('_', ' ').replace('conv2d', 'convolution')} "
+             "(int16 activations, int8 weights, int64 bias)",
+             cost=cost, constraint=_weights_16x8,
+             args=(_buf("input", f"const {_I16} *"), _buf("filter", f"const {_I8} *"),
+                   _buf("bias", "const int64_t *"), _buf("output", f"{_I16} *"),
+                   *_window(last), _table("mult", "mult"), _table("shift", "shift"),
+                   Arg("per_channel", "int32_t",
+                       lambda c: int(c.table_len(c.attrs["mult"]) > 1)),
+                   *_act_s8()))
+      for kind, op_class, cost, last in (
+          ("conv2d", qnn.Conv2DOp, conv_macs, _dim("out_c", "output", 3)),
+          ("depthwise_conv2d", qnn.DepthwiseConv2DOp, depthwise_macs,
+           _attr("depth_mult", "depth_multiplier")))),
     Kernel("utc_conv2d_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"),
            "float32 convolution", overlap=True, cost=conv_macs,
            args=_conv_args(_F32, _F32, False, _act_f32())),
@@ -397,7 +413,7 @@ KERNELS: list[Kernel] = [
     Kernel("utc_fully_connected_s16", qnn.FullyConnectedOp, "int16",
            _S8 + ("utc_quant16.h",) + _files("utc_fully_connected_s16"),
            "16x8 fully connected (int16 activations, int8 weights, int64 bias)",
-           cost=fully_connected_macs, constraint=_fc_16x8,
+           cost=fully_connected_macs, constraint=_weights_16x8,
            args=(_buf("input", f"const {_I16} *"), _buf("filter", f"const {_I8} *", "weights"),
                  _buf("bias", "const int64_t *"), _buf("output", f"{_I16} *"),
                  Arg("batches", "int32_t",

@@ -653,11 +653,14 @@ def _conv_common(ctx: ImportContext, opts: object) -> dict:
     }
 
 
-@op_rule("CONV_2D", (1, 8), ("int8", "float32"),
+@op_rule("CONV_2D", (1, 8), ("int8", "int16", "float32"),
          "2-D convolution, NHWC, SAME/VALID padding, strides, dilation",
-         "int8: per-channel or per-tensor weights; no grouped convolution", inputs=(2, 3))
+         "int8: per-channel or per-tensor weights; no grouped convolution; "
+         "16x8: zero points 0, int64 bias", inputs=(2, 3))
 def _conv2d(ctx: ImportContext, op: TflOperator) -> None:
-    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if kind == "int16":
+        _check_16x8_zero_points(ctx, op)
     attrs = _conv_common(ctx, ctx.required_options(op, tflite.Conv2DOptions))
     x = ctx.input(op, 0)
     w = _weights(ctx, op, 1, kind, "filter")
@@ -669,10 +672,13 @@ def _conv2d(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.Conv2DOp, op, [x, w, _bias(ctx, op, 2, kind)], attrs)
 
 
-@op_rule("DEPTHWISE_CONV_2D", (1, 7), ("int8", "float32"),
-         "depthwise 2-D convolution, any depth multiplier, SAME/VALID, strides, dilation", inputs=(2, 3))
+@op_rule("DEPTHWISE_CONV_2D", (1, 7), ("int8", "int16", "float32"),
+         "depthwise 2-D convolution, any depth multiplier, SAME/VALID, strides, dilation",
+         "16x8: zero points 0, int64 bias", inputs=(2, 3))
 def _depthwise_conv2d(ctx: ImportContext, op: TflOperator) -> None:
-    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if kind == "int16":
+        _check_16x8_zero_points(ctx, op)
     opts = ctx.required_options(op, tflite.DepthwiseConv2DOptions)
     attrs = _conv_common(ctx, opts)
     x = ctx.input(op, 0)

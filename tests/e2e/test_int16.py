@@ -76,6 +76,75 @@ def test_fully_connected_16x8_per_channel(tmp_path: Path) -> None:
     check_against_oracle(fc16_model(2, 40, 9, act="RELU", per_channel=True), tmp_path)
 
 
+def conv16_model(op: str, x_shape: list[int], kernel: tuple[int, int], n: int,
+                 stride: tuple[int, int], dilation: tuple[int, int], padding: str,
+                 act: str = "NONE", per_channel: bool = True, bias: bool = True) -> bytes:
+    """A 16x8 CONV_2D (n output channels) or DEPTHWISE_CONV_2D (depth multiplier n)."""
+    rng = _rng(op, *x_shape, *kernel, n, *stride, *dilation, padding, act, per_channel, bias)
+    b = ModelBuilder(f"utc 16x8 {op}")
+    batches, h, w, c = x_shape
+    kh, kw = kernel
+    out_c = n if op == "CONV_2D" else c * n
+    w_shape = [out_c, kh, kw, c] if op == "CONV_2D" else [1, kh, kw, out_c]
+    x_scale = float(rng.uniform(1e-4, 1e-3))
+    w_scale: float | list[float] = (
+        [float(v) for v in rng.uniform(0.002, 0.02, out_c)] if per_channel
+        else float(rng.uniform(0.002, 0.02)))
+    axis = 0 if op == "CONV_2D" else 3
+    x = b.add_tensor("x", x_shape, "int16", scale=x_scale, zero_point=0)
+    wt = b.add_tensor("w", w_shape, "int8", data=rng.integers(-127, 128, size=w_shape),
+                      scale=w_scale, zero_point=0, quantized_dimension=axis)
+    mean_w = float(np.mean(w_scale))
+    bi = -1
+    if bias:
+        bias_scale = ([x_scale * v for v in w_scale] if per_channel else x_scale * mean_w)
+        bi = b.add_tensor("b", [out_c], "int64",
+                          data=rng.integers(-(1 << 20), 1 << 20, size=out_c),
+                          scale=bias_scale, zero_point=0)
+
+    def out_size(size: int, k: int, s: int, d: int) -> int:
+        span = d * (k - 1) + 1
+        return (size + s - 1) // s if padding == "SAME" else (size - span) // s + 1
+
+    oh, ow = out_size(h, kh, stride[0], dilation[0]), out_size(w, kw, stride[1], dilation[1])
+    taps = kh * kw * (c if op == "CONV_2D" else 1)
+    out_scale = x_scale * mean_w * math.sqrt(taps) * 127 * 4 / 3
+    y = b.add_tensor("y", [batches, oh, ow, out_c], "int16", scale=out_scale, zero_point=0)
+    opts = {"padding": padding, "stride_h": stride[0], "stride_w": stride[1],
+            "dilation_h_factor": dilation[0], "dilation_w_factor": dilation[1],
+            "fused_activation_function": act}
+    if op == "DEPTHWISE_CONV_2D":
+        opts["depth_multiplier"] = n
+    b.add_operator(op, [x, wt, bi], [y], opts)
+    return b.build([x], [y])
+
+
+CONV16_CASES = {
+    "3x3-same": ([1, 6, 7, 3], (3, 3), 4, (1, 1), (1, 1), "SAME"),
+    "1x1": ([1, 5, 5, 8], (1, 1), 5, (1, 1), (1, 1), "VALID"),
+    "stride2-valid": ([2, 9, 8, 2], (3, 2), 3, (2, 2), (1, 1), "VALID"),
+    "dilated": ([1, 9, 9, 4], (3, 3), 2, (1, 2), (2, 2), "SAME"),
+    "deep": ([1, 4, 4, 70], (3, 3), 3, (1, 1), (1, 1), "SAME"),
+    "audio": ([1, 49, 10, 1], (10, 4), 8, (2, 2), (1, 1), "SAME"),
+}
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+@pytest.mark.parametrize("case", sorted(CONV16_CASES))
+def test_convolutions_16x8(op: str, case: str, tmp_path: Path) -> None:
+    check_against_oracle(conv16_model(op, *CONV16_CASES[case]), tmp_path)
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+def test_convolutions_16x8_activations_and_quantization(op: str, act: str,
+                                                         tmp_path: Path) -> None:
+    model = conv16_model(op, [1, 5, 6, 3], (3, 3), 2, (1, 1), (1, 1), "SAME", act=act,
+                         per_channel=act != "RELU",
+                         bias=act != "RELU6" or op == "DEPTHWISE_CONV_2D")
+    check_against_oracle(model, tmp_path)
+
+
 def _convert_model(in_dtype: str, in_q: tuple[float, int] | None, out_dtype: str,
                    out_q: tuple[float, int] | None, op: str = "QUANTIZE") -> bytes:
     b = ModelBuilder(f"utc {op} {in_dtype} -> {out_dtype}")
@@ -133,15 +202,23 @@ def test_a_16x8_network_over_consecutive_invocations(tmp_path: Path) -> None:
     check_against_oracle(network_16x8(), tmp_path, samples=12, float_scale=2.0)
 
 
+QEMU_MODELS = {
+    "network": lambda: network_16x8(int16_input=True),
+    "conv-audio": lambda: conv16_model("CONV_2D", *CONV16_CASES["audio"]),
+    "depthwise-dilated": lambda: conv16_model("DEPTHWISE_CONV_2D", *CONV16_CASES["dilated"]),
+}
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("model_name", sorted(QEMU_MODELS))
 @pytest.mark.parametrize("target", ["cortex-m0", "cortex-m4", "cortex-m55"])
-def test_a_16x8_network_on_qemu(target: str, tmp_path: Path) -> None:
-    """The same network cross-built for the processors it is for, run on QEMU, bit-exact
+def test_16x8_models_on_qemu(target: str, model_name: str, tmp_path: Path) -> None:
+    """16x8 models cross-built for the processors they are for, run on QEMU, bit-exact
     with TFLite Micro's interpreter on the benchmark input rule."""
     from tests.e2e.test_cortex_m import lcg_inputs, run_on_qemu
     from tests.oracle import TflmRunner
 
-    model = network_16x8(int16_input=True)
+    model = QEMU_MODELS[model_name]()
     path = tmp_path / "net16.tflite"
     path.write_bytes(model)
     _, ins, _, run = run_on_qemu(path, target, "auto", tmp_path / "work")
@@ -174,7 +251,8 @@ def test_int16_add_is_refused_by_name(tmp_path: Path) -> None:
     b.add_operator("ADD", [x, z], [y], version=3)
     line = _compile_error(b.build([x, z], [y]), tmp_path)
     assert "operator #0 ADD: tensor 'x' (#0): int16 tensors (16x8 quantization) are not " \
-           "supported for ADD yet (only for DEQUANTIZE, FULLY_CONNECTED, QUANTIZE)" in line
+           "supported for ADD yet (only for CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, " \
+           "FULLY_CONNECTED, QUANTIZE)" in line
 
 
 def test_16x8_fully_connected_needs_zero_point_0(tmp_path: Path) -> None:
