@@ -332,7 +332,7 @@ class PadOp(KernelChoice, Operation):
         want = tuple(d + b + a for d, (b, a) in zip(x.shape, pads))
         if want != y.shape:
             raise self.error(f"padding {x} by {list(pads)} gives {list(want)}, not {y}")
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
 
 
 class ConcatenationOp(KernelChoice, Operation):
@@ -357,7 +357,7 @@ class ConcatenationOp(KernelChoice, Operation):
         if total != y.shape[axis]:
             raise self.error(f"inputs sum to {total} along axis {axis}, output has "
                              f"{y.shape[axis]}")
-        check_compute_types(self, "inputs")
+        check_compute_types(self, "inputs", int16=True)
 
 
 class TransposeOp(KernelChoice, Operation):
@@ -375,7 +375,7 @@ class TransposeOp(KernelChoice, Operation):
             raise self.error(f"perm {list(perm)} is not a permutation of {x.rank} dimensions")
         if tuple(x.shape[p] for p in perm) != y.shape:
             raise self.error(f"transposing {x} by {list(perm)} does not give {y}")
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
 
 
 class StridedSliceOp(KernelChoice, Operation):
@@ -402,7 +402,7 @@ class StridedSliceOp(KernelChoice, Operation):
             count *= n0
         if count != self.result.type.num_elements:
             raise self.error(f"slice of {list(n)} elements does not match {self.result.type}")
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
 
 
 class SplitOp(KernelChoice, Operation):
@@ -424,4 +424,4 @@ class SplitOp(KernelChoice, Operation):
                 raise self.error(f"result {r.type} is not a slice of {x} along axis {axis}")
         if sum(r.type.shape[axis] for r in self.result_values) != x.shape[axis]:
             raise self.error(f"results do not add up to {x} along axis {axis}")
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)

@@ -740,7 +740,7 @@ def _add(ctx: ImportContext, op: TflOperator) -> None:
 
 
 def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     x = ctx.input(op, 0)
     out = ctx.output_type(op)
     if out.num_elements != x.type.num_elements:
@@ -751,7 +751,7 @@ def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.ReshapeOp, op, [x])
 
 
-@op_rule("RESHAPE", (1, 2), ("int8", "float32"), "reshape (becomes a view: no copy)",
+@op_rule("RESHAPE", (1, 2), ("int8", "int16", "float32"), "reshape (becomes a view: no copy)",
          "output shape must be static", inputs=(1, 2))
 def _reshape(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
@@ -942,19 +942,19 @@ def _mean(ctx: ImportContext, op: TflOperator) -> None:
 
 # ---- shape and data movement ------------------------------------------------------------------
 
-@op_rule("SQUEEZE", (1, 2), ("int8", "float32"), "drop size-1 dimensions (a view: no copy)")
+@op_rule("SQUEEZE", (1, 2), ("int8", "int16", "float32"), "drop size-1 dimensions (a view: no copy)")
 def _squeeze(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
 
 
-@op_rule("EXPAND_DIMS", (1, 2), ("int8", "float32"), "insert a size-1 dimension (a view: no copy)",
+@op_rule("EXPAND_DIMS", (1, 2), ("int8", "int16", "float32"), "insert a size-1 dimension (a view: no copy)",
          inputs=(2, 2))
 def _expand_dims(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
 
 
 def _pad_common(ctx: ImportContext, op: TflOperator, value_position: int | None) -> None:
-    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     _same_quantization(ctx, op, [0])
     x = ctx.input(op, 0)
     pads = ctx.const_data(op, 1).astype(np.int64)
@@ -963,7 +963,7 @@ def _pad_common(ctx: ImportContext, op: TflOperator, value_position: int | None)
     if (pads < 0).any():
         raise ctx.fail(f"negative paddings {pads.tolist()} are not supported")
     out = ctx.output_type(op)
-    value: int | float = out.element.zero_point if kind == "int8" else 0.0
+    value: int | float = out.element.zero_point if kind != "float32" else 0.0
     if value_position is not None and value_position < len(op.inputs) and \
             op.inputs[value_position] >= 0:
         vt = ctx.tensors[op.inputs[value_position]]
@@ -971,27 +971,27 @@ def _pad_common(ctx: ImportContext, op: TflOperator, value_position: int | None)
             raise ctx.fail("the padding value must be a constant scalar")
         if ctx.tensor_type(vt).element != out.element:
             raise ctx.fail("the padding value must be quantized like the output")
-        value = int(vt.data.reshape(-1)[0]) if kind == "int8" else float(vt.data.reshape(-1)[0])
+        value = int(vt.data.reshape(-1)[0]) if kind != "float32" else float(vt.data.reshape(-1)[0])
     ctx.emit(tensor.PadOp, op, [x], {"pads": tuple(tuple(int(v) for v in p) for p in pads),
                                      "value": value})
 
 
-@op_rule("PAD", (1, 4), ("int8", "float32"), "constant padding (zero, or the zero point)",
+@op_rule("PAD", (1, 4), ("int8", "int16", "float32"), "constant padding (zero, or the zero point)",
          "constant paddings; int8: output quantized like the input", inputs=(2, 2))
 def _pad(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, None)
 
 
-@op_rule("PADV2", (1, 4), ("int8", "float32"), "constant padding with a given value",
+@op_rule("PADV2", (1, 4), ("int8", "int16", "float32"), "constant padding with a given value",
          "constant paddings and value; int8: value and output quantized like the input", inputs=(2, 3))
 def _padv2(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, 2)
 
 
-@op_rule("CONCATENATION", (1, 3), ("int8", "float32"), "join tensors along an axis",
+@op_rule("CONCATENATION", (1, 3), ("int8", "int16", "float32"), "join tensors along an axis",
          "no fused activation; int8: inputs and output share one quantization", inputs=(1, None))
 def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     _same_quantization(ctx, op, list(range(len(op.inputs))))
     opts = op.options(tflite.ConcatenationOptions)  # absent: axis 0, no activation
     act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
@@ -1005,10 +1005,10 @@ def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
              {"axis": axis % rank})
 
 
-@op_rule("TRANSPOSE", (1, 6), ("int8", "float32"), "permute dimensions (up to 6-D)",
+@op_rule("TRANSPOSE", (1, 6), ("int8", "int16", "float32"), "permute dimensions (up to 6-D)",
          "constant permutation; int8: output quantized like the input", inputs=(2, 2))
 def _transpose(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     _same_quantization(ctx, op, [0])
     x = ctx.input(op, 0)
     perm = [int(p) for p in ctx.const_data(op, 1).reshape(-1)]
@@ -1020,13 +1020,13 @@ def _transpose(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.TransposeOp, op, [x], {"perm": tuple(perm)})
 
 
-@op_rule("STRIDED_SLICE", (1, 6), ("int8", "float32"),
+@op_rule("STRIDED_SLICE", (1, 6), ("int8", "int16", "float32"),
          "strided window with begin/end/shrink-axis masks (up to 6-D)",
          "constant begin/end/strides; int8: output quantized like the input", inputs=(4, 4))
 def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
     from utc.dialects import slice_math
 
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     _same_quantization(ctx, op, [0])
     x = ctx.input(op, 0)
     o = op.options(tflite.StridedSliceOptions)
@@ -1054,7 +1054,7 @@ def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
 
 
 def _split_common(ctx: ImportContext, op: TflOperator, data: int, axis_pos: int) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"), data)
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"), data)
     _same_quantization(ctx, op, [data])
     x = ctx.input(op, data)
     axis = _axes(ctx, op, axis_pos, x.type.rank)
@@ -1063,13 +1063,13 @@ def _split_common(ctx: ImportContext, op: TflOperator, data: int, axis_pos: int)
     ctx.emit(tensor.SplitOp, op, [x], {"axis": axis[0]})
 
 
-@op_rule("SPLIT", (1, 3), ("int8", "float32"), "cut into equal parts along a constant axis",
+@op_rule("SPLIT", (1, 3), ("int8", "int16", "float32"), "cut into equal parts along a constant axis",
          inputs=(2, 2), outputs=(1, None))
 def _split(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=1, axis_pos=0)
 
 
-@op_rule("SPLIT_V", (1, 2), ("int8", "float32"), "cut into given sizes along a constant axis",
+@op_rule("SPLIT_V", (1, 2), ("int8", "int16", "float32"), "cut into given sizes along a constant axis",
          inputs=(3, 3), outputs=(1, None))
 def _split_v(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=0, axis_pos=2)

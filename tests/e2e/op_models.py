@@ -32,21 +32,24 @@ def tensor(b: ModelBuilder, name: str, shape: Sequence[int], q: Q, data=None,
 def single_op(op: str, inputs: Sequence[tuple[Sequence[int], Q]],
               outputs: Sequence[tuple[Sequence[int], Q]], options: dict | None = None,
               consts: dict[int, tuple[np.ndarray, str | None]] | None = None,
-              version: int = 1) -> bytes:
+              version: int = 1, qdtype: str = "int8") -> bytes:
     """A model running `op` once. `consts` maps input positions to (data, dtype) constants
-    (dtype None: int8/float32 from the input's q); all other inputs are model inputs."""
+    (dtype None: `qdtype`/float32 from the input's q); all other inputs are model inputs.
+    Quantized tensors are `qdtype` (int8, or int16 for 16x8 models)."""
     b = ModelBuilder(f"utc op sweep: {op}")
     consts = consts or {}
     ins, model_inputs = [], []
     for k, (shape, q) in enumerate(inputs):
         if k in consts:
             data, dtype = consts[k]
-            ins.append(tensor(b, f"c{k}", shape, q if dtype in (None, "int8") else None, data,
-                              dtype))
+            quantized = dtype in (None, qdtype)
+            ins.append(tensor(b, f"c{k}", shape, q if quantized else None, data,
+                              dtype or (qdtype if q else None)))
         else:
-            ins.append(tensor(b, f"x{k}", shape, q))
+            ins.append(tensor(b, f"x{k}", shape, q, dtype=qdtype if q else None))
             model_inputs.append(ins[-1])
-    outs = [tensor(b, f"y{k}", shape, q) for k, (shape, q) in enumerate(outputs)]
+    outs = [tensor(b, f"y{k}", shape, q, dtype=qdtype if q else None)
+            for k, (shape, q) in enumerate(outputs)]
     b.add_operator(op, ins, outs, options, version=version)
     return b.build(model_inputs, outs)
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.e2e.op_models import check_against_oracle
+from tests.e2e import test_ops as ops
+from tests.e2e.op_models import check_against_oracle, int_const, single_op
 from tests.kernel_harness import seeded_rng
 from tests.tflite_writer import ModelBuilder
 
@@ -227,6 +228,77 @@ def test_16x8_models_on_qemu(target: str, model_name: str, tmp_path: Path) -> No
     assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want]
 
 
+# ---- data movement: the operator sweep's cases with int16 tensors ---------------------
+
+Q16 = (1e-3, 0)
+
+
+def _move(op: str, inputs, outputs, options=None, consts=None) -> bytes:
+    return single_op(op, inputs, outputs, options, consts, qdtype="int16")
+
+
+def test_reshape_squeeze_expand_dims_int16(tmp_path: Path) -> None:
+    for i, model in enumerate((
+            _move("RESHAPE", [([1, 4, 6], Q16), ([2], None)], [([6, 4], Q16)],
+                  consts={1: int_const([6, 4])}),
+            _move("SQUEEZE", [([1, 4, 1, 6], Q16)], [([4, 6], Q16)], {"squeeze_dims": [0, 2]}),
+            _move("EXPAND_DIMS", [([4, 6], Q16), ([], None)], [([4, 1, 6], Q16)],
+                  consts={1: int_const(1)}))):
+        (tmp_path / str(i)).mkdir()
+        check_against_oracle(model, tmp_path / str(i))
+
+
+@pytest.mark.parametrize("op", ["PAD", "PADV2"])
+@pytest.mark.parametrize("case", sorted(ops.PAD_CASES))
+def test_pad_int16(op: str, case: str, tmp_path: Path) -> None:
+    shape, pads = ops.PAD_CASES[case]
+    out = [d + a + b for d, (a, b) in zip(shape, pads)]
+    inputs = [(shape, Q16), ([len(shape), 2], None)]
+    consts = {1: int_const(pads)}
+    if op == "PADV2":
+        inputs.append(([], Q16))
+        consts[2] = (np.array(-1234), None)
+    check_against_oracle(_move(op, inputs, [(out, Q16)], consts=consts), tmp_path)
+
+
+@pytest.mark.parametrize("case", sorted(ops.CONCAT_CASES))
+def test_concatenation_int16(case: str, tmp_path: Path) -> None:
+    shapes, axis = ops.CONCAT_CASES[case]
+    out = list(shapes[0])
+    out[axis] = sum(s[axis] for s in shapes)
+    check_against_oracle(_move("CONCATENATION", [(s, Q16) for s in shapes], [(out, Q16)],
+                               {"axis": axis}), tmp_path)
+
+
+@pytest.mark.parametrize("case", sorted(ops.TRANSPOSE_CASES))
+def test_transpose_int16(case: str, tmp_path: Path) -> None:
+    shape, perm = ops.TRANSPOSE_CASES[case]
+    check_against_oracle(_move("TRANSPOSE", [(shape, Q16), ([len(perm)], None)],
+                               [([shape[p] for p in perm], Q16)],
+                               consts={1: int_const(perm)}), tmp_path)
+
+
+@pytest.mark.parametrize("case", sorted(ops.SLICE_CASES))
+def test_strided_slice_int16(case: str, tmp_path: Path) -> None:
+    shape, begin, end, strides, opts, out = ops.SLICE_CASES[case]
+    r = len(shape)
+    model = _move("STRIDED_SLICE", [(shape, Q16), ([r], None), ([r], None), ([r], None)],
+                  [(out, Q16)], opts,
+                  consts={1: int_const(begin), 2: int_const(end), 3: int_const(strides)})
+    check_against_oracle(model, tmp_path)
+
+
+def test_split_and_split_v_int16(tmp_path: Path) -> None:
+    split = _move("SPLIT", [([], None), ([6, 4, 9], Q16)], [([6, 4, 3], Q16)] * 3,
+                  {"num_splits": 3}, consts={0: int_const(-1)})
+    split_v = _move("SPLIT_V", [([2, 10, 3], Q16), ([3], None), ([], None)],
+                    [([2, 3, 3], Q16), ([2, 5, 3], Q16), ([2, 2, 3], Q16)], {"num_splits": 3},
+                    consts={1: int_const([3, -1, 2]), 2: int_const(1)})
+    for name, model in (("split", split), ("split_v", split_v)):
+        (tmp_path / name).mkdir()
+        check_against_oracle(model, tmp_path / name)
+
+
 # ---- what is not implemented says so ---------------------------------------------------
 
 def _compile_error(model: bytes, tmp_path: Path) -> str:
@@ -251,8 +323,8 @@ def test_int16_add_is_refused_by_name(tmp_path: Path) -> None:
     b.add_operator("ADD", [x, z], [y], version=3)
     line = _compile_error(b.build([x, z], [y]), tmp_path)
     assert "operator #0 ADD: tensor 'x' (#0): int16 tensors (16x8 quantization) are not " \
-           "supported for ADD yet (only for CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, " \
-           "FULLY_CONNECTED, QUANTIZE)" in line
+           "supported for ADD yet (only for CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, " \
+           "DEQUANTIZE, EXPAND_DIMS, FULLY_CONNECTED, PAD, " in line
 
 
 def test_16x8_fully_connected_needs_zero_point_0(tmp_path: Path) -> None:
