@@ -81,7 +81,7 @@ class _Pool(KernelChoice, Pooling, ExplicitPadding, NamedActivation, Operation):
     def verify_(self) -> None:
         _check_fused_act(self)
         check_rank(self, "input", 4)
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         check_window_shapes(self, "pool")
 
 

@@ -85,7 +85,7 @@ class _Pool(KernelChoice, Pooling, ImplicitPadding, NamedActivation, Operation):
             raise self.error(f"padding must be SAME or VALID, got {self.attrs['padding']!r}")
         check_activation(self)
         check_rank(self, "input", 4)
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         check_window_shapes(self, "pool")
 
 

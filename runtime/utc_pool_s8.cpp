@@ -14,15 +14,15 @@
 
 namespace {
 
-template <bool kAverage, int NB>
-UTC_INLINE void pool_pixel(const int8_t *x, int8_t *out,
+template <bool kAverage, int NB, typename T>
+UTC_INLINE void pool_pixel(const T *x, T *out,
                            int32_t rows, int32_t cols, int32_t row_step, int32_t col_step,
                            int32_t count, int32_t act_min, int32_t act_max) {
   int32_t acc[NB];
-  for (int32_t k = 0; k < NB; ++k) acc[k] = kAverage ? 0 : -128;
+  for (int32_t k = 0; k < NB; ++k) acc[k] = kAverage ? 0 : (sizeof(T) == 1 ? -128 : -32768);
   for (int32_t fy = 0; fy < rows; ++fy) {
     for (int32_t fx = 0; fx < cols; ++fx) {
-      const int8_t *xr = x + fy * row_step + fx * col_step;
+      const T *xr = x + fy * row_step + fx * col_step;
       for (int32_t k = 0; k < NB; ++k) {
         const int32_t v = xr[k];
         if (kAverage) {
@@ -36,12 +36,12 @@ UTC_INLINE void pool_pixel(const int8_t *x, int8_t *out,
   for (int32_t k = 0; k < NB; ++k) {
     int32_t a = acc[k];
     if (kAverage) a = a > 0 ? (a + count / 2) / count : (a - count / 2) / count;
-    out[k] = (int8_t)utc_clamp(a, act_min, act_max);
+    out[k] = (T)utc_clamp(a, act_min, act_max);
   }
 }
 
-template <bool kAverage>
-void pool(const int8_t *input, int8_t *output, int32_t batches, int32_t in_h, int32_t in_w,
+template <bool kAverage, typename T>
+void pool(const T *input, T *output, int32_t batches, int32_t in_h, int32_t in_w,
           int32_t channels, int32_t out_h, int32_t out_w, int32_t fh, int32_t fw,
           int32_t stride_h, int32_t stride_w, int32_t pad_top, int32_t pad_left, int32_t act_min,
           int32_t act_max) {
@@ -59,11 +59,11 @@ void pool(const int8_t *input, int8_t *output, int32_t batches, int32_t in_h, in
         const int32_t cols = fx1 > fx0 ? fx1 - fx0 : 0;
         const int32_t count = rows * cols > 0 ? rows * cols : 1;
         /* Only formed when the window has an in-bounds element (then it is one). */
-        const int8_t *x =
+        const T *x =
             rows * cols > 0
                 ? input + ((b * in_h + iy0 + fy0) * in_w + ix0 + fx0) * channels
                 : input;
-        int8_t *o = output + ((b * out_h + oy) * out_w + ox) * channels;
+        T *o = output + ((b * out_h + oy) * out_w + ox) * channels;
         int32_t c = 0;
         for (; c + kBlock <= channels; c += kBlock)
           pool_pixel<kAverage, kBlock>(x + c, o + c, rows, cols, in_w * channels, channels,
@@ -92,6 +92,24 @@ extern "C" void utc_max_pool_s8(const int8_t *input, int8_t *output, int32_t bat
                                 int32_t out_w, int32_t fh, int32_t fw, int32_t stride_h,
                                 int32_t stride_w, int32_t pad_top, int32_t pad_left,
                                 int32_t act_min, int32_t act_max) {
+  pool<false>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
+              stride_w, pad_top, pad_left, act_min, act_max);
+}
+
+extern "C" void utc_avg_pool_s16(const int16_t *input, int16_t *output, int32_t batches,
+                                 int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                                 int32_t out_w, int32_t fh, int32_t fw, int32_t stride_h,
+                                 int32_t stride_w, int32_t pad_top, int32_t pad_left,
+                                 int32_t act_min, int32_t act_max) {
+  pool<true>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
+             stride_w, pad_top, pad_left, act_min, act_max);
+}
+
+extern "C" void utc_max_pool_s16(const int16_t *input, int16_t *output, int32_t batches,
+                                 int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                                 int32_t out_w, int32_t fh, int32_t fw, int32_t stride_h,
+                                 int32_t stride_w, int32_t pad_top, int32_t pad_left,
+                                 int32_t act_min, int32_t act_max) {
   pool<false>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
               stride_w, pad_top, pad_left, act_min, act_max);
 }

@@ -701,7 +701,7 @@ def _depthwise_conv2d(ctx: ImportContext, op: TflOperator) -> None:
 
 
 def _pool(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     opts = ctx.required_options(op, tflite.Pool2DOptions)
     act = ctx.activation(opts.FusedActivationFunction())
     if act == "tanh":
@@ -714,12 +714,12 @@ def _pool(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
     })
 
 
-@op_rule("AVERAGE_POOL_2D", (1, 3), ("int8", "float32"), "average pooling, SAME/VALID, strides")
+@op_rule("AVERAGE_POOL_2D", (1, 3), ("int8", "int16", "float32"), "average pooling, SAME/VALID, strides")
 def _avg_pool(ctx: ImportContext, op: TflOperator) -> None:
     _pool(ctx, op, tensor.AvgPool2DOp)
 
 
-@op_rule("MAX_POOL_2D", (1, 3), ("int8", "float32"), "max pooling, SAME/VALID, strides")
+@op_rule("MAX_POOL_2D", (1, 3), ("int8", "int16", "float32"), "max pooling, SAME/VALID, strides")
 def _max_pool(ctx: ImportContext, op: TflOperator) -> None:
     _pool(ctx, op, tensor.MaxPool2DOp)
 

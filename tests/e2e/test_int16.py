@@ -228,6 +228,22 @@ def test_16x8_models_on_qemu(target: str, model_name: str, tmp_path: Path) -> No
     assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want]
 
 
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("op", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
+@pytest.mark.parametrize("case", [([1, 7, 9, 5], (3, 3), (2, 2), "SAME"),
+                                  ([2, 6, 6, 20], (2, 3), (1, 2), "VALID")])
+def test_pooling_16x8(case, op: str, act: str, tmp_path: Path) -> None:
+    shape, (fh, fw), (sh, sw), padding = case
+    oh = -(-shape[1] // sh) if padding == "SAME" else (shape[1] - fh) // sh + 1
+    ow = -(-shape[2] // sw) if padding == "SAME" else (shape[2] - fw) // sw + 1
+    q = (2e-4, 0)
+    model = single_op(op, [(shape, q)], [([shape[0], oh, ow, shape[3]], q)],
+                      {"padding": padding, "stride_h": sh, "stride_w": sw, "filter_height": fh,
+                       "filter_width": fw, "fused_activation_function": act},
+                      qdtype="int16")
+    check_against_oracle(model, tmp_path)
+
+
 # ---- data movement: the operator sweep's cases with int16 tensors ---------------------
 
 Q16 = (1e-3, 0)
@@ -323,8 +339,8 @@ def test_int16_add_is_refused_by_name(tmp_path: Path) -> None:
     b.add_operator("ADD", [x, z], [y], version=3)
     line = _compile_error(b.build([x, z], [y]), tmp_path)
     assert "operator #0 ADD: tensor 'x' (#0): int16 tensors (16x8 quantization) are not " \
-           "supported for ADD yet (only for CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, " \
-           "DEQUANTIZE, EXPAND_DIMS, FULLY_CONNECTED, PAD, " in line
+           "supported for ADD yet (only for AVERAGE_POOL_2D, CONCATENATION, CONV_2D, " \
+           "DEPTHWISE_CONV_2D, DEQUANTIZE, EXPAND_DIMS, FULLY_CONNECTED, MAX_POOL_2D, " in line
 
 
 def test_16x8_fully_connected_needs_zero_point_0(tmp_path: Path) -> None:

@@ -302,9 +302,12 @@ def _run_kernel(lib, name: str, case, overlap: int | None):
     dm = max(1, oc // c) if kind == "depthwise" else 1
     co = {"conv": oc, "depthwise": c * dm, "pool": c}[kind]
     rng = seeded_rng(SEED, name, case)
-    dtype = np.float32 if f32 else np.int8
+    s16 = name.endswith("_s16")
+    dtype = np.float32 if f32 else np.int16 if s16 else np.int8
     if f32:
         x = rng.standard_normal((h, w, c)).astype(np.float32)
+    elif s16:
+        x = rng.integers(-32768, 32768, (h, w, c)).astype(np.int16)
     else:
         x = rng.integers(-128, 128, (h, w, c)).astype(np.int8)
     w_shape = (co, kh, kw, c) if kind == "conv" else (1, kh, kw, co)
@@ -329,7 +332,7 @@ def _run_kernel(lib, name: str, case, overlap: int | None):
         x_ptr, y_ptr = ctypes.c_void_p(arena.ctypes.data + overlap), ptr(arena)
     fn = getattr(lib, name)
     if kind == "pool":
-        act = (-3.0e38, 3.0e38) if f32 else (-128, 127)
+        act = (-3.0e38, 3.0e38) if f32 else (-32768, 32767) if s16 else (-128, 127)
         fn(x_ptr, y_ptr, 1, h, w, c, ho, wo, kh, kw, sh, sw, pt, pl, *act)
     elif f32:
         fn(x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co if kind == "conv" else dm,
