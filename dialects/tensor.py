@@ -108,7 +108,7 @@ class _Binary(KernelChoice, NamedActivation, Operation):
 
     def verify_(self) -> None:
         check_activation(self)
-        check_compute_types(self, "lhs", "rhs")
+        check_compute_types(self, "lhs", "rhs", int16=True)
         check_broadcast_result(self, "lhs", "rhs")
 
 
@@ -168,7 +168,7 @@ class _BroadcastBinary(KernelChoice, Operation):
     results = ("output",)
 
     def verify_(self) -> None:
-        check_compute_types(self, "lhs", "rhs")
+        check_compute_types(self, "lhs", "rhs", int16=True)
         check_broadcast_result(self, "lhs", "rhs")
 
 
@@ -204,7 +204,7 @@ class _Unary(KernelChoice, Operation):
         self.verify_types()
 
     def verify_types(self) -> None:
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
 
 
 class LogisticOp(_Unary):

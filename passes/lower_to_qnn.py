@@ -165,17 +165,20 @@ def _binary_attrs(op: Operation) -> dict:
     fn = {tensor.AddOp: elementwise.add_params, tensor.SubOp: elementwise.sub_params,
           tensor.MulOp: elementwise.mul_params,
           tensor.SquaredDifferenceOp: elementwise.squared_difference_params}[type(op)]
-    act = {"act": op.act} if isinstance(op, NamedActivation) else {}
+    kw = {"act": op.act, "storage": _storage(op.result)} if isinstance(op, NamedActivation) \
+        else {}
     return _where(op, fn, *_q(op.operand("lhs")), *_q(op.operand("rhs")), *_q(op.result),
-                  **act).attrs()
+                  **kw).attrs()
 
 
 def _relu_attrs(op: Operation) -> dict:
-    return _where(op, activation.relu_params, *_q(op.operand("input")), *_q(op.result)).attrs()
+    return _where(op, activation.relu_params, *_q(op.operand("input")), *_q(op.result),
+                  _storage(op.result)).attrs()
 
 
 def _relu6_attrs(op: Operation) -> dict:
-    return _where(op, activation.relu6_params, *_q(op.operand("input"))).attrs()
+    return _where(op, activation.relu6_params, *_q(op.operand("input")),
+                  _storage(op.result)).attrs()
 
 
 def _relu_n1_to_1_attrs(op: Operation) -> dict:

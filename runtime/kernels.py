@@ -345,6 +345,15 @@ KERNELS: list[Kernel] = [
     Kernel("utc_minimum_s8", tensor.MinimumOp, "int8", _S8X + _files("utc_elementwise_s8"),
            "int8 broadcasting minimum", constraint=_same_shapes_or_broadcast,
            in_place=_BINARY, args=_binary_args(_I8)),
+    *(Kernel(f"utc_{name}_s16", op_class, "int16", _S8X + _files("utc_elementwise_s8"),
+             f"16x8 broadcasting {what}", constraint=_same_shapes_or_broadcast,
+             in_place=_BINARY, args=_binary_args(_I16, tail))
+      for name, op_class, what, tail in (
+          ("add", qnn.AddOp, "addition", _RESCALED_BINARY_S8),
+          ("sub", qnn.SubOp, "subtraction", _RESCALED_BINARY_S8),
+          ("mul", qnn.MulOp, "multiplication", _MUL_S8),
+          ("maximum", tensor.MaximumOp, "maximum", ()),
+          ("minimum", tensor.MinimumOp, "minimum", ()))),
     Kernel("utc_add_f32", tensor.AddOp, "float32", _EW_F32, "float32 broadcasting addition",
            constraint=_same_shapes_or_broadcast, in_place=_BINARY,
            args=_binary_args(_F32, _act_f32())),

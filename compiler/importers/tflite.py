@@ -725,7 +725,7 @@ def _max_pool(ctx: ImportContext, op: TflOperator) -> None:
 
 
 def _binary(ctx: ImportContext, op: TflOperator, cls: type[Operation], opts_cls: type) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
     opts = op.options(opts_cls)
     act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
     if act == "tanh":
@@ -733,7 +733,7 @@ def _binary(ctx: ImportContext, op: TflOperator, cls: type[Operation], opts_cls:
     ctx.emit(cls, op, [ctx.input(op, 0), ctx.input(op, 1)], {"act": act})
 
 
-@op_rule("ADD", (1, 5), ("int8", "float32"), "elementwise addition with broadcasting",
+@op_rule("ADD", (1, 5), ("int8", "int16", "float32"), "elementwise addition with broadcasting",
          "int8: inputs and output per-tensor quantized", inputs=(2, 2))
 def _add(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.AddOp, tflite.AddOptions)
@@ -773,13 +773,13 @@ def _softmax(ctx: ImportContext, op: TflOperator) -> None:
 
 # ---- elementwise arithmetic ----------------------------------------------------------------
 
-@op_rule("SUB", (1, 3), ("int8", "float32"), "elementwise subtraction with broadcasting",
+@op_rule("SUB", (1, 3), ("int8", "int16", "float32"), "elementwise subtraction with broadcasting",
          "int8: inputs and output per-tensor quantized", inputs=(2, 2))
 def _sub(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.SubOp, tflite.SubOptions)
 
 
-@op_rule("MUL", (1, 4), ("int8", "float32"), "elementwise multiplication with broadcasting",
+@op_rule("MUL", (1, 4), ("int8", "int16", "float32"), "elementwise multiplication with broadcasting",
          "int8: inputs and output per-tensor quantized", inputs=(2, 2))
 def _mul(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.MulOp, tflite.MulOptions)
@@ -806,18 +806,18 @@ def _same_quantization(ctx: ImportContext, op: TflOperator, positions: list[int]
 
 
 def _min_max(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     _same_quantization(ctx, op, [0, 1])
     ctx.emit(cls, op, [ctx.input(op, 0), ctx.input(op, 1)])
 
 
-@op_rule("MAXIMUM", (1, 4), ("int8", "float32"), "elementwise maximum with broadcasting",
+@op_rule("MAXIMUM", (1, 4), ("int8", "int16", "float32"), "elementwise maximum with broadcasting",
          "int8: inputs and output share one quantization", inputs=(2, 2))
 def _maximum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MaximumOp)
 
 
-@op_rule("MINIMUM", (1, 4), ("int8", "float32"), "elementwise minimum with broadcasting",
+@op_rule("MINIMUM", (1, 4), ("int8", "int16", "float32"), "elementwise minimum with broadcasting",
          "int8: inputs and output share one quantization", inputs=(2, 2))
 def _minimum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MinimumOp)
@@ -827,13 +827,13 @@ def _minimum(ctx: ImportContext, op: TflOperator) -> None:
 
 def _unary(ctx: ImportContext, op: TflOperator, cls: type[Operation],
            attributes: dict | None = None) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
     ctx.emit(cls, op, [ctx.input(op, 0)], attributes)
 
 
 def _unary_rule(builtin: str, versions: tuple[int, int], cls: type[Operation], summary: str,
-                constraints: str = "") -> None:
-    op_rule(builtin, versions, ("int8", "float32"), summary, constraints)(
+                constraints: str = "", dtypes: tuple[str, ...] = ("int8", "float32")) -> None:
+    op_rule(builtin, versions, dtypes, summary, constraints)(
         lambda ctx, op: _unary(ctx, op, cls))
 
 
@@ -858,9 +858,11 @@ def _logistic(ctx: ImportContext, op: TflOperator) -> None:
 def _tanh(ctx: ImportContext, op: TflOperator) -> None:
     _fixed_output_quantization(ctx, op, 1 / 128, 0, "1/128")
     _unary(ctx, op, tensor.TanhOp)
-_unary_rule("RELU", (1, 3), tensor.ReluOp, "max(x, 0)")
+_unary_rule("RELU", (1, 3), tensor.ReluOp, "max(x, 0)", "16x8: zero points 0",
+            dtypes=("int8", "int16", "float32"))
 _unary_rule("RELU6", (1, 3), tensor.Relu6Op, "min(max(x, 0), 6)",
-            "int8: output quantized like the input (as TFLite Micro assumes)")
+            "int8/int16: output quantized like the input (as TFLite Micro assumes)",
+            dtypes=("int8", "int16", "float32"))
 _unary_rule("RELU_N1_TO_1", (1, 1), tensor.ReluN1To1Op, "min(max(x, -1), 1)")
 _unary_rule("HARD_SWISH", (1, 1), tensor.HardSwishOp, "x * relu6(x + 3) / 6")
 

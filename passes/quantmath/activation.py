@@ -39,8 +39,10 @@ LOGISTIC_TANH_INPUT_INTEGER_BITS = 4
 
 # ---- fused activation ------------------------------------------------------------------
 
-def activation_range(act: str, out_scale: float, out_zp: int) -> tuple[int, int]:
-    """The int8 clamp of a fused activation (TFLite's CalculateActivationRangeQuantized).
+def activation_range(act: str, out_scale: float, out_zp: int,
+                     storage: str = "i8") -> tuple[int, int]:
+    """The clamp of a fused activation in the output's storage range (int8 or int16;
+    TFLite's CalculateActivationRangeQuantized).
 
     ``act`` is ``none``, ``relu``, ``relu6`` or ``relu_n1_to_1`` (TFLite enum names in any
     case are accepted). TFLM silently ignores the other fused activations (TANH, SIGN_BIT)
@@ -52,7 +54,7 @@ def activation_range(act: str, out_scale: float, out_zp: int) -> tuple[int, int]
     bounds = {"relu": (0.0,), "relu6": (0.0, 6.0), "relu_n1_to_1": (-1.0, 1.0)}.get(name, ())
     for v in bounds:  # TFLite refuses bounds whose quantized value overflows int32
         _quantize_clamp_bound(v, out_scale, out_zp, f"fused {name}")
-    return activation_range_int8(name, _f32(out_scale), int(out_zp))
+    return activation_range_int8(name, _f32(out_scale), int(out_zp), *STORAGE_RANGE[storage])
 
 
 # ---- logistic / tanh ---------------------------------------------------------------------
@@ -248,18 +250,20 @@ def _requant(input_zp: int, out_zp: int, mult: int, shift: int, act_min: int,
                             shift=int(shift), act=(int(act_min), int(act_max)))
 
 
-def relu_params(input_scale: float, input_zp: int, out_scale: float,
-                out_zp: int) -> RequantizeParams:
-    """RELU for ``utc_requantize_s8`` (TFLM activations_common.cc): rescale by
-    input_scale / out_scale (divided in float32), clamp to [max(-128, out_zp), 127]."""
+def relu_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int,
+                storage: str = "i8") -> RequantizeParams:
+    """RELU for ``utc_requantize_s8`` / ``utc_requantize_s16`` (TFLM
+    activations_common.cc): rescale by input_scale / out_scale (divided in float32), clamp
+    to [max(type min, out_zp), type max]."""
     si = _check_scale("input", input_scale)
     so = _check_scale("output", out_scale)
     mult, shift = quantize_multiplier(_f32_div(si, so))
-    zp = _check_zp("output", out_zp)
-    return _requant(input_zp, zp, mult, shift, max(INT8_MIN, zp), INT8_MAX)
+    zp = _check_zp("output", out_zp, storage)
+    lo, hi = STORAGE_RANGE[storage]
+    return _requant(input_zp, zp, mult, shift, max(lo, zp), hi, storage, storage)
 
 
-def relu6_params(input_scale: float, input_zp: int) -> RequantizeParams:
+def relu6_params(input_scale: float, input_zp: int, storage: str = "i8") -> RequantizeParams:
     """RELU6 for ``utc_requantize_s8`` as TFLM does it (activations_common.cc):
     no rescaling at all, a clamp of the raw values to [input_zp, quantized 6.0] on the
     *input* quantization. TFLM ignores the output quantization (the converter gives RELU6
@@ -267,10 +271,11 @@ def relu6_params(input_scale: float, input_zp: int) -> RequantizeParams:
     gets TFLM's result, not a rescaled one. The identity rescale makes the kernel a pure
     clamp."""
     si = _check_scale("input", input_scale)
-    zp = _check_zp("input", input_zp)
+    zp = _check_zp("input", input_zp, storage)
     six = _quantize_clamp_bound(6.0, si, zp, "RELU6")
-    six = min(max(six, INT8_MIN), INT8_MAX)
-    return _requant(zp, zp, 1 << 30, 1, zp, six)
+    lo, hi = STORAGE_RANGE[storage]
+    six = min(max(six, lo), hi)
+    return _requant(zp, zp, 1 << 30, 1, zp, six, storage, storage)
 
 
 def relu_n1_to_1_params(input_scale: float, input_zp: int, out_scale: float,

@@ -29,8 +29,9 @@ from utc.passes.quantmath.activation import activation_range
 from utc.passes.quantmath.qnn_attrs import QnnAttrs
 from utc.passes.quantmath.requant import UnsupportedQuantization, quantize_multiplier
 
-#: Left shift TFLM applies to both int8 ADD/SUB inputs before rescaling them.
-ADD_SUB_LEFT_SHIFT = 20
+#: Left shift TFLM applies to both ADD/SUB inputs before rescaling them: 20 for int8,
+#: 15 for int16 (the rescaled int16 values must still fit int32).
+ADD_SUB_LEFT_SHIFT = {"i8": 20, "i16": 15}
 #: Left shift TFLM applies to both int8 SQUARED_DIFFERENCE inputs: small enough that the
 #: square of the rescaled difference, at most (255 * 2^7)^2, still fits int32.
 SQUARED_DIFFERENCE_LEFT_SHIFT = 7
@@ -76,28 +77,32 @@ def _check_scales(in1_scale: float, in2_scale: float,
 
 
 def add_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
-               out_scale: float, out_zp: int, act: str = "none") -> AddSubParams:
-    """Constants of ``utc_add_s8`` (TFLM add_common.cc, int8).
+               out_scale: float, out_zp: int, act: str = "none",
+               storage: str = "i8") -> AddSubParams:
+    """Constants of ``utc_add_s8`` / ``utc_add_s16`` (TFLM add_common.cc, int8 and int16).
 
-    Both inputs are shifted left by 20 bits and rescaled to twice the larger input scale, the
-    sum to the output scale; all three multipliers are computed in double precision from the
-    float32 scales and must be below one (TFLM aborts otherwise: the output scale may not be
-    smaller than 2^-19 times the larger input scale).
+    Both inputs are shifted left by 20 bits (int16: 15) and rescaled to twice the larger
+    input scale, the sum to the output scale; all three multipliers are computed in double
+    precision from the float32 scales and must be below one (TFLM aborts otherwise: the
+    output scale may not be smaller than 2^-19 (int16: 2^-14) times the larger input scale).
     """
     s1, s2, so = _check_scales(in1_scale, in2_scale, out_scale)
+    left_shift = ADD_SUB_LEFT_SHIFT[storage]
     twice_max = 2.0 * max(s1, s2)
     m1, sh1 = _smaller_than_one_exp(s1 / twice_max, "ADD input 1")
     m2, sh2 = _smaller_than_one_exp(s2 / twice_max, "ADD input 2")
-    mo, sho = _smaller_than_one_exp(twice_max / ((1 << ADD_SUB_LEFT_SHIFT) * so), "ADD output")
-    clamp = activation_range(act, so, out_zp)
-    return AddSubParams(lhs_zp=_check_zp("in1", in1_zp), rhs_zp=_check_zp("in2", in2_zp),
-                        output_zp=_check_zp("output", out_zp), left_shift=ADD_SUB_LEFT_SHIFT,
+    mo, sho = _smaller_than_one_exp(twice_max / ((1 << left_shift) * so), "ADD output")
+    clamp = activation_range(act, so, out_zp, storage)
+    return AddSubParams(lhs_zp=_check_zp("in1", in1_zp, storage),
+                        rhs_zp=_check_zp("in2", in2_zp, storage),
+                        output_zp=_check_zp("output", out_zp, storage), left_shift=left_shift,
                         lhs_mult=m1, lhs_shift=sh1, rhs_mult=m2, rhs_shift=sh2,
                         output_mult=mo, output_shift=sho, act=clamp)
 
 
 def sub_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
-               out_scale: float, out_zp: int, act: str = "none") -> AddSubParams:
+               out_scale: float, out_zp: int, act: str = "none",
+               storage: str = "i8") -> AddSubParams:
     """Constants of ``utc_sub_s8`` (TFLM sub_common.cc, int8): ADD's scheme,
     with the rescaled second input subtracted.
 
@@ -106,18 +111,20 @@ def sub_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
     computed SUB's three real multipliers in float32 instead, which changes the last bits
     of some multipliers and a few outputs by one; the unit tests pin the double behaviour.
     """
-    return add_params(in1_scale, in1_zp, in2_scale, in2_zp, out_scale, out_zp, act)
+    return add_params(in1_scale, in1_zp, in2_scale, in2_zp, out_scale, out_zp, act, storage)
 
 
 def mul_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
-               out_scale: float, out_zp: int, act: str = "none") -> MulParams:
-    """Constants of ``utc_mul_s8`` (TFLM mul_common.cc, int8): one multiplier for
-    in1_scale * in2_scale / out_scale in double precision."""
+               out_scale: float, out_zp: int, act: str = "none",
+               storage: str = "i8") -> MulParams:
+    """Constants of ``utc_mul_s8`` / ``utc_mul_s16`` (TFLM mul_common.cc, int8 and int16):
+    one multiplier for in1_scale * in2_scale / out_scale in double precision."""
     s1, s2, so = _check_scales(in1_scale, in2_scale, out_scale)
     mult, shift = quantize_multiplier(s1 * s2 / so)
-    clamp = activation_range(act, so, out_zp)
-    return MulParams(lhs_zp=_check_zp("in1", in1_zp), rhs_zp=_check_zp("in2", in2_zp),
-                     output_zp=_check_zp("output", out_zp), output_mult=mult,
+    clamp = activation_range(act, so, out_zp, storage)
+    return MulParams(lhs_zp=_check_zp("in1", in1_zp, storage),
+                     rhs_zp=_check_zp("in2", in2_zp, storage),
+                     output_zp=_check_zp("output", out_zp, storage), output_mult=mult,
                      output_shift=shift, act=clamp)
 
 

@@ -244,6 +244,36 @@ def test_pooling_16x8(case, op: str, act: str, tmp_path: Path) -> None:
     check_against_oracle(model, tmp_path)
 
 
+@pytest.mark.parametrize("act", ACTS[:2] + ("RELU6",))
+@pytest.mark.parametrize("shapes", sorted(ops.BROADCAST))
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
+def test_add_sub_mul_16x8(op: str, shapes: str, act: str, tmp_path: Path) -> None:
+    a, b = ops.BROADCAST[shapes]
+    out = list(np.broadcast_shapes(tuple(a), tuple(b)))
+    qa, qb, qo = (3e-4, 0), (5e-4, 0), ((2e-4, 0) if op == "MUL" else (6e-4, 0))
+    if op == "MUL":
+        qo = (qa[0] * qb[0] * 3000, 0)
+    model = single_op(op, [(a, qa), (b, qb)], [(out, qo)], {"fused_activation_function": act},
+                      qdtype="int16", version={"ADD": 3, "SUB": 3, "MUL": 4}[op])
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("op", ["MAXIMUM", "MINIMUM"])
+def test_maximum_minimum_16x8(op: str, tmp_path: Path) -> None:
+    q = (1e-3, 0)
+    model = single_op(op, [([2, 1, 3, 1], q), ([1, 4, 1, 5], q)], [([2, 4, 3, 5], q)],
+                      qdtype="int16", version=4)
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("op", ["RELU", "RELU6"])
+@pytest.mark.parametrize("scales", [(1e-3, 1e-3), (2e-4, 5e-4), (1e-2, 3e-3)])
+def test_relu_16x8(op: str, scales, tmp_path: Path) -> None:
+    qi, qo = (scales[0], 0), ((scales[1], 0) if op == "RELU" else (scales[0], 0))
+    model = single_op(op, [([3, 17], qi)], [([3, 17], qo)], qdtype="int16")
+    check_against_oracle(model, tmp_path)
+
+
 # ---- data movement: the operator sweep's cases with int16 tensors ---------------------
 
 Q16 = (1e-3, 0)
@@ -331,16 +361,14 @@ def _compile_error(model: bytes, tmp_path: Path) -> str:
     return lines[0]
 
 
-def test_int16_add_is_refused_by_name(tmp_path: Path) -> None:
+def test_an_int16_operator_utc_lacks_is_refused_by_name(tmp_path: Path) -> None:
     b = ModelBuilder()
     x = b.add_tensor("x", [1, 4], "int16", scale=1e-3, zero_point=0)
-    z = b.add_tensor("z", [1, 4], "int16", scale=1e-3, zero_point=0)
-    y = b.add_tensor("y", [1, 4], "int16", scale=2e-3, zero_point=0)
-    b.add_operator("ADD", [x, z], [y], version=3)
-    line = _compile_error(b.build([x, z], [y]), tmp_path)
-    assert "operator #0 ADD: tensor 'x' (#0): int16 tensors (16x8 quantization) are not " \
-           "supported for ADD yet (only for AVERAGE_POOL_2D, CONCATENATION, CONV_2D, " \
-           "DEPTHWISE_CONV_2D, DEQUANTIZE, EXPAND_DIMS, FULLY_CONNECTED, MAX_POOL_2D, " in line
+    y = b.add_tensor("y", [1, 4], "int16", scale=1 / 32768, zero_point=0)
+    b.add_operator("LOGISTIC", [x], [y], version=3)
+    line = _compile_error(b.build([x], [y]), tmp_path)
+    assert "operator #0 LOGISTIC: tensor 'x' (#0): int16 tensors (16x8 quantization) are " \
+           "not supported for LOGISTIC yet (only for ADD, AVERAGE_POOL_2D, " in line
 
 
 def test_16x8_fully_connected_needs_zero_point_0(tmp_path: Path) -> None:
