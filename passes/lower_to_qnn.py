@@ -210,7 +210,7 @@ def _hard_swish_attrs(op: Operation) -> dict:
 
 def _leaky_relu_attrs(op: Operation) -> dict:
     return _where(op, activation.leaky_relu_params, *_q(op.operand("input")), *_q(op.result),
-                  op.attrs["alpha"]).attrs()
+                  op.attrs["alpha"], _storage(op.result)).attrs()
 
 
 def _prelu_attrs(op: Operation) -> dict:

@@ -60,6 +60,26 @@ void curve_s8(const int8_t *input, int8_t *output, int32_t size, int32_t input_z
 
 }  // namespace
 
+namespace {
+
+/* LEAKY_RELU on int8 or int16 elements: one of two rescales by the sign of x - zp. */
+template <typename T>
+void leaky_relu(const T *input, T *output, int32_t size, int32_t input_zp, int32_t output_zp,
+                int32_t identity_mult, int32_t identity_shift, int32_t alpha_mult,
+                int32_t alpha_shift, int32_t lo, int32_t hi) {
+  for (int32_t i = 0; i < size; ++i) {
+    const int32_t d = (int32_t)input[i] - input_zp;
+    /* a negative alpha_mult goes straight into the multiply, as in the TFLM build utc is
+     * checked against (SRDHM rounds a negative product half away from zero) */
+    const int32_t r = d >= 0
+                          ? utc_multiply_by_quantized_multiplier(d, identity_mult, identity_shift)
+                          : utc_multiply_by_quantized_multiplier(d, alpha_mult, alpha_shift);
+    output[i] = (T)utc_clamp(output_zp + r, lo, hi);
+  }
+}
+
+}  // namespace
+
 extern "C" {
 
 void utc_logistic_s8(const int8_t *input, int8_t *output, int32_t size,
@@ -107,15 +127,16 @@ void utc_leaky_relu_s8(const int8_t *input, int8_t *output, int32_t size,
                        int32_t input_zp, int32_t output_zp, int32_t identity_mult,
                        int32_t identity_shift, int32_t alpha_mult,
                        int32_t alpha_shift) {
-  for (int32_t i = 0; i < size; ++i) {
-    const int32_t d = (int32_t)input[i] - input_zp;
-    /* a negative alpha_mult goes straight into the multiply, as in the TFLM build utc is
-     * checked against (SRDHM rounds a negative product half away from zero) */
-    const int32_t r = d >= 0
-                          ? utc_multiply_by_quantized_multiplier(d, identity_mult, identity_shift)
-                          : utc_multiply_by_quantized_multiplier(d, alpha_mult, alpha_shift);
-    output[i] = sat8(output_zp + r);
-  }
+  leaky_relu(input, output, size, input_zp, output_zp, identity_mult, identity_shift,
+             alpha_mult, alpha_shift, -128, 127);
+}
+
+void utc_leaky_relu_s16(const int16_t *input, int16_t *output, int32_t size,
+                        int32_t input_zp, int32_t output_zp, int32_t identity_mult,
+                        int32_t identity_shift, int32_t alpha_mult,
+                        int32_t alpha_shift) {
+  leaky_relu(input, output, size, input_zp, output_zp, identity_mult, identity_shift,
+             alpha_mult, alpha_shift, -32768, 32767);
 }
 
 void utc_prelu_s8(const int8_t *input, const int8_t *alpha, int8_t *output,

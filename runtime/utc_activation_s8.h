@@ -45,6 +45,11 @@ void utc_leaky_relu_s8(const int8_t *input, int8_t *output, int32_t size,
                        int32_t input_zp, int32_t output_zp, int32_t identity_mult,
                        int32_t identity_shift, int32_t alpha_mult,
                        int32_t alpha_shift);
+/* The same on int16 tensors (16x8), clamped to int16. */
+void utc_leaky_relu_s16(const int16_t *input, int16_t *output, int32_t size,
+                        int32_t input_zp, int32_t output_zp, int32_t identity_mult,
+                        int32_t identity_shift, int32_t alpha_mult,
+                        int32_t alpha_shift);
 
 /* PRELU (prelu_params) with the alpha tensor broadcast against the input. Shapes are 6-D
  * padded (leading 1s) as for utc_elementwise_s8; alpha_shape dimensions are the output's or

@@ -867,7 +867,7 @@ _unary_rule("RELU_N1_TO_1", (1, 1), tensor.ReluN1To1Op, "min(max(x, -1), 1)")
 _unary_rule("HARD_SWISH", (1, 1), tensor.HardSwishOp, "x * relu6(x + 3) / 6")
 
 
-@op_rule("LEAKY_RELU", (1, 2), ("int8", "float32"), "x >= 0 ? x : alpha * x")
+@op_rule("LEAKY_RELU", (1, 2), ("int8", "int16", "float32"), "x >= 0 ? x : alpha * x")
 def _leaky_relu(ctx: ImportContext, op: TflOperator) -> None:
     opts = op.options(tflite.LeakyReluOptions)
     alpha = float(np.float32(opts.Alpha())) if opts is not None else 0.0

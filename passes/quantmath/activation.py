@@ -173,8 +173,9 @@ class LeakyReluParams(QnnAttrs):
 
 
 def leaky_relu_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int,
-                      alpha: float) -> LeakyReluParams:
-    """Constants of ``utc_leaky_relu_s8`` (TFLM leaky_relu_common.cc, int8).
+                      alpha: float, storage: str = "i8") -> LeakyReluParams:
+    """Constants of ``utc_leaky_relu_s8`` / ``_s16`` (TFLM leaky_relu_common.cc, int8 and
+    int16).
 
     Two multipliers, both computed in float32: input_scale / out_scale for x >= 0 and
     input_scale * alpha / out_scale for x < 0. A negative alpha gives a negative
@@ -187,8 +188,8 @@ def leaky_relu_params(input_scale: float, input_zp: int, out_scale: float, out_z
     alpha_real = float(np.float32(si) * np.float32(alpha) / np.float32(so))
     alpha_mult, alpha_shift = quantize_multiplier(alpha_real)
     id_mult, id_shift = quantize_multiplier(_f32_div(si, so))
-    return LeakyReluParams(input_zp=_check_zp("input", input_zp),
-                           output_zp=_check_zp("output", out_zp),
+    return LeakyReluParams(input_zp=_check_zp("input", input_zp, storage),
+                           output_zp=_check_zp("output", out_zp, storage),
                            identity_mult=id_mult, identity_shift=id_shift,
                            alpha_mult=alpha_mult, alpha_shift=alpha_shift)
 

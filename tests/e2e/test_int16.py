@@ -274,6 +274,13 @@ def test_relu_16x8(op: str, scales, tmp_path: Path) -> None:
     check_against_oracle(model, tmp_path)
 
 
+@pytest.mark.parametrize("alpha", [0.2, 1.7, -0.5])
+def test_leaky_relu_16x8(alpha: float, tmp_path: Path) -> None:
+    model = single_op("LEAKY_RELU", [([4, 33], (1e-3, 0))], [([4, 33], (8e-4, 0))],
+                      {"alpha": alpha}, qdtype="int16", version=2)
+    check_against_oracle(model, tmp_path)
+
+
 # ---- data movement: the operator sweep's cases with int16 tensors ---------------------
 
 Q16 = (1e-3, 0)
