@@ -304,7 +304,7 @@ class MeanOp(KernelChoice, Operation):
         if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= rank:
             raise self.error(f"axes must be distinct sorted dimensions of rank {rank}, "
                              f"got {list(axes)}")
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         x = self.operand("input").type.shape
         kept = tuple(1 if k in axes else d for k, d in enumerate(x))
         dropped = tuple(d for k, d in enumerate(x) if k not in axes)

@@ -220,7 +220,7 @@ def _prelu_attrs(op: Operation) -> dict:
 
 def _mean_attrs(op: Operation) -> dict:
     return _where(op, reduce.mean_params, *_q(op.operand("input")), *_q(op.result),
-                  op.operand("input").type.shape, op.attrs["axes"]).attrs()
+                  op.operand("input").type.shape, op.attrs["axes"], _storage(op.result)).attrs()
 
 
 class _LowerWith(RewritePattern):

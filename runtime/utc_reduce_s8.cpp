@@ -2,10 +2,14 @@
 
 #include "utc_quant.h"
 
-extern "C" void utc_mean_s8(const int8_t *input, int8_t *output,
-                                   const int32_t *input_shape, const int32_t *reduce_axes,
-                                   int32_t input_zp, int32_t output_zp, int32_t mult,
-                                   int32_t shift) {
+namespace {
+
+/* MEAN on int8 or int16 elements (TFLM's QuantizedMeanOrSum is one template for both):
+ * int32 sums, one rescale, clamp to the element type [lo, hi]. */
+template <typename T>
+void mean(const T *input, T *output, const int32_t *input_shape, const int32_t *reduce_axes,
+          int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift, int32_t lo,
+          int32_t hi) {
   /* Split the 6 dimensions into kept and reduced ones (size-1 dimensions dropped), each with
    * its input stride; adjacent dimensions of the same kind that are contiguous merge. */
   int32_t kept_ext[6], kept_stride[6], red_ext[6], red_stride[6];
@@ -48,7 +52,7 @@ extern "C" void utc_mean_s8(const int8_t *input, int8_t *output,
       int32_t outer = 1;
       for (int k = 1; k < nr; ++k) outer *= red_ext[k];
       for (int32_t r = 0; r < outer; ++r) {
-        const int8_t *p = input + kept_off + red_off;
+        const T *p = input + kept_off + red_off;
         for (int32_t i = 0; i < inner; ++i) sum += p[i * inner_stride];
         for (int k = 1; k < nr; ++k) {
           red_off += red_stride[k];
@@ -60,7 +64,7 @@ extern "C" void utc_mean_s8(const int8_t *input, int8_t *output,
     }
     const int32_t shifted = sum - zp_times_n;
     const int32_t r = utc_multiply_by_quantized_multiplier(shifted, mult, shift) + output_zp;
-    output[o] = (int8_t)utc_clamp(r, -128, 127);
+    output[o] = (T)utc_clamp(r, lo, hi);
     for (int k = 0; k < nk; ++k) {
       kept_off += kept_stride[k];
       if (++kidx[k] < kept_ext[k]) break;
@@ -68,4 +72,19 @@ extern "C" void utc_mean_s8(const int8_t *input, int8_t *output,
       kidx[k] = 0;
     }
   }
+}
+
+}  // namespace
+
+extern "C" void utc_mean_s8(const int8_t *input, int8_t *output, const int32_t *input_shape,
+                            const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
+                            int32_t mult, int32_t shift) {
+  mean(input, output, input_shape, reduce_axes, input_zp, output_zp, mult, shift, -128, 127);
+}
+
+extern "C" void utc_mean_s16(const int16_t *input, int16_t *output, const int32_t *input_shape,
+                             const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
+                             int32_t mult, int32_t shift) {
+  mean(input, output, input_shape, reduce_axes, input_zp, output_zp, mult, shift, -32768,
+       32767);
 }

@@ -24,6 +24,10 @@ extern "C" {
 void utc_mean_s8(const int8_t *input, int8_t *output, const int32_t *input_shape,
                  const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
                  int32_t mult, int32_t shift);
+/* The same on int16 tensors (16x8), clamped to int16. */
+void utc_mean_s16(const int16_t *input, int16_t *output, const int32_t *input_shape,
+                  const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
+                  int32_t mult, int32_t shift);
 
 #ifdef __cplusplus
 }

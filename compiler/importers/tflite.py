@@ -931,10 +931,10 @@ def _axes(ctx: ImportContext, op: TflOperator, position: int, rank: int) -> list
     return sorted(out)
 
 
-@op_rule("MEAN", (1, 3), ("int8", "float32"), "mean over constant axes, keep_dims or not",
-         "int8: input and output per-tensor quantized", inputs=(2, 2))
+@op_rule("MEAN", (1, 3), ("int8", "int16", "float32"), "mean over constant axes, keep_dims or not",
+         "int8/int16: input and output per-tensor quantized", inputs=(2, 2))
 def _mean(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     x = ctx.input(op, 0)
     axes = _axes(ctx, op, 1, x.type.rank)
     if not axes:

@@ -68,7 +68,8 @@ class MeanParams(QnnAttrs):
 
 
 def mean_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int,
-                input_shape: Sequence[int], axes: Sequence[int]) -> MeanParams:
+                input_shape: Sequence[int], axes: Sequence[int],
+                storage: str = "i8") -> MeanParams:
     """Constants of ``utc_mean_s8`` (TFLM reduce_common.cc + reference reduce.h
     QuantizedMeanOrSum, int8 MEAN).
 
@@ -85,5 +86,7 @@ def mean_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int
         k = min(n.bit_length() - 1, 32, 31 + shift)
         mult = (mult << k) // n
         shift -= k
-    return MeanParams(axes=tuple(int(a) for a in axes), input_zp=_check_zp("input", input_zp),
-                      output_zp=_check_zp("output", out_zp), mult=int(mult), shift=int(shift))
+    return MeanParams(axes=tuple(int(a) for a in axes),
+                      input_zp=_check_zp("input", input_zp, storage),
+                      output_zp=_check_zp("output", out_zp, storage), mult=int(mult),
+                      shift=int(shift))

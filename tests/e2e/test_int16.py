@@ -281,6 +281,18 @@ def test_leaky_relu_16x8(alpha: float, tmp_path: Path) -> None:
     check_against_oracle(model, tmp_path)
 
 
+@pytest.mark.parametrize("case", [([1, 5, 7, 12], [1, 2], True), ([3, 4, 6], [-1], False),
+                                  ([2, 3, 4, 5], [0, 3], False)])
+def test_mean_16x8(case, tmp_path: Path) -> None:
+    shape, axes, keep = case
+    resolved = {a % len(shape) for a in axes}
+    out = [1 if i in resolved else d for i, d in enumerate(shape)] if keep else \
+        [d for i, d in enumerate(shape) if i not in resolved]
+    model = single_op("MEAN", [(shape, (1e-3, 0)), ([len(axes)], None)], [(out, (7e-4, 0))],
+                      {"keep_dims": keep}, consts={1: int_const(axes)}, qdtype="int16")
+    check_against_oracle(model, tmp_path)
+
+
 # ---- data movement: the operator sweep's cases with int16 tensors ---------------------
 
 Q16 = (1e-3, 0)
