@@ -172,27 +172,8 @@ void utc_requantize_s8(const int8_t *input, int8_t *output, int32_t size,
 
 void utc_quantize_f32_s8(const float *input, int8_t *output, int32_t size,
                          float scale, int32_t zp) {
-  for (int32_t i = 0; i < size; ++i) {
-    const float t = input[i] / scale;
-    int32_t r;
-    if (!(t == t)) {
-      r = 0; /* NaN */
-    } else if (t > 4096.0f) {
-      r = 4096; /* anything this large clamps to 127 whatever zp */
-    } else if (t < -4096.0f) {
-      r = -4096;
-    } else {
-      /* round half away from zero (std::round); t - trunc(t) is exact in float */
-      r = (int32_t)t;
-      const float frac = t - (float)r;
-      if (frac >= 0.5f) {
-        ++r;
-      } else if (frac <= -0.5f) {
-        --r;
-      }
-    }
-    output[i] = sat8(r + zp);
-  }
+  for (int32_t i = 0; i < size; ++i)
+    output[i] = sat8(utc_quantize_f32_rounded(input[i], scale) + zp);
 }
 
 void utc_dequantize_s8_f32(const int8_t *input, float *output, int32_t size,

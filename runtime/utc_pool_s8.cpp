@@ -78,38 +78,18 @@ void pool(const T *input, T *output, int32_t batches, int32_t in_h, int32_t in_w
 
 }  // namespace
 
-extern "C" void utc_avg_pool_s8(const int8_t *input, int8_t *output, int32_t batches,
-                                int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
-                                int32_t out_w, int32_t fh, int32_t fw, int32_t stride_h,
-                                int32_t stride_w, int32_t pad_top, int32_t pad_left,
-                                int32_t act_min, int32_t act_max) {
-  pool<true>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
-             stride_w, pad_top, pad_left, act_min, act_max);
-}
+/* The four entry points: {average, max} x {int8, int16}, one signature. */
+#define UTC_POOL_ENTRY(NAME, T, AVERAGE)                                                   \
+  extern "C" void NAME(const T *input, T *output, int32_t batches, int32_t in_h,          \
+                       int32_t in_w, int32_t channels, int32_t out_h, int32_t out_w,      \
+                       int32_t fh, int32_t fw, int32_t stride_h, int32_t stride_w,        \
+                       int32_t pad_top, int32_t pad_left, int32_t act_min,                \
+                       int32_t act_max) {                                                 \
+    pool<AVERAGE>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw,     \
+                  stride_h, stride_w, pad_top, pad_left, act_min, act_max);               \
+  }
 
-extern "C" void utc_max_pool_s8(const int8_t *input, int8_t *output, int32_t batches,
-                                int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
-                                int32_t out_w, int32_t fh, int32_t fw, int32_t stride_h,
-                                int32_t stride_w, int32_t pad_top, int32_t pad_left,
-                                int32_t act_min, int32_t act_max) {
-  pool<false>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
-              stride_w, pad_top, pad_left, act_min, act_max);
-}
-
-extern "C" void utc_avg_pool_s16(const int16_t *input, int16_t *output, int32_t batches,
-                                 int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
-                                 int32_t out_w, int32_t fh, int32_t fw, int32_t stride_h,
-                                 int32_t stride_w, int32_t pad_top, int32_t pad_left,
-                                 int32_t act_min, int32_t act_max) {
-  pool<true>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
-             stride_w, pad_top, pad_left, act_min, act_max);
-}
-
-extern "C" void utc_max_pool_s16(const int16_t *input, int16_t *output, int32_t batches,
-                                 int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
-                                 int32_t out_w, int32_t fh, int32_t fw, int32_t stride_h,
-                                 int32_t stride_w, int32_t pad_top, int32_t pad_left,
-                                 int32_t act_min, int32_t act_max) {
-  pool<false>(input, output, batches, in_h, in_w, channels, out_h, out_w, fh, fw, stride_h,
-              stride_w, pad_top, pad_left, act_min, act_max);
-}
+UTC_POOL_ENTRY(utc_avg_pool_s8, int8_t, true)
+UTC_POOL_ENTRY(utc_max_pool_s8, int8_t, false)
+UTC_POOL_ENTRY(utc_avg_pool_s16, int16_t, true)
+UTC_POOL_ENTRY(utc_max_pool_s16, int16_t, false)

@@ -233,4 +233,22 @@ static inline void utc_broadcast_binary6(const A *a, const B *b, Out *out, const
   }
 }
 
+/* TFLite's AffineQuantize step before the zero point and clamp: round(x / scale) half away
+ * from zero (std::round), the division in float. NaN gives 0; quotients beyond +-2^17 are
+ * cut to +-2^17, which clamps to the same int8 or int16 value whatever the zero point. */
+static inline int32_t utc_quantize_f32_rounded(float x, float scale) {
+  const float t = x / scale;
+  if (!(t == t)) return 0;
+  if (t > 131072.0f) return 131072;
+  if (t < -131072.0f) return -131072;
+  int32_t r = (int32_t)t; /* t - trunc(t) is exact in float */
+  const float frac = t - (float)r;
+  if (frac >= 0.5f) {
+    ++r;
+  } else if (frac <= -0.5f) {
+    --r;
+  }
+  return r;
+}
+
 #endif /* UTC_QUANT_EXT_H */

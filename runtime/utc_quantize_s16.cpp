@@ -1,6 +1,7 @@
 #include "utc_quantize_s16.h"
 
 #include "utc_quant.h"
+#include "utc_quant_ext.h"
 
 namespace {
 
@@ -22,27 +23,9 @@ extern "C" {
 
 void utc_quantize_f32_s16(const float *input, int16_t *output, int32_t size, float scale,
                           int32_t zp) {
-  for (int32_t i = 0; i < size; ++i) {
-    const float t = input[i] / scale;
-    int32_t r;
-    if (!(t == t)) {
-      r = 0; /* NaN */
-    } else if (t > 131072.0f) {
-      r = 131072; /* anything this large clamps to 32767 whatever the (int16) zp */
-    } else if (t < -131072.0f) {
-      r = -131072;
-    } else {
-      /* round half away from zero (std::round); t - trunc(t) is exact in float */
-      r = (int32_t)t;
-      const float frac = t - (float)r;
-      if (frac >= 0.5f) {
-        ++r;
-      } else if (frac <= -0.5f) {
-        --r;
-      }
-    }
-    output[i] = (int16_t)utc_clamp(r + zp, -32768, 32767);
-  }
+  for (int32_t i = 0; i < size; ++i)
+    output[i] = (int16_t)utc_clamp(utc_quantize_f32_rounded(input[i], scale) + zp, -32768,
+                                   32767);
 }
 
 void utc_dequantize_s16_f32(const int16_t *input, float *output, int32_t size, float scale,
