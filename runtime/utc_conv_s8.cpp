@@ -132,6 +132,111 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
   }
 }
 
+#ifdef UTC_DSP
+/* With Arm's DSP extension (SMLAD, SXTB16: Cortex-M4/M7/M33/M55) the convolution runs
+ * here instead of conv_band_block: two adjacent output pixels with the same in-bounds
+ * taps (every interior pair, and border pairs along the top and bottom rows) by two
+ * output channels at a time (dot2x2: each expanded input or filter word serves two
+ * SMLADs), a lone pixel by two channels (dot1x2), channels innermost, so the
+ * per-channel constants are read where they are used instead of kept per block.
+ * Interior pixels (kFolded: zp_bias given) sum w * x and start from zp_bias; all other
+ * pixels sum w * (x - zp) over their in-bounds taps (SSUB16 on the expanded input words)
+ * and start from the bias. Same sums, same wrapping, so the same bytes as the portable
+ * path. Access order: output rows one after the other in increasing order, row oy
+ * reading input rows >= oy * stride_h - pad_top only, no restrict across rows. */
+
+UTC_INLINE int8_t requant1(uint32_t acc, int32_t mult, int32_t shift, int32_t output_zp,
+                           int32_t act_min, int32_t act_max) {
+  const int32_t v = utc_multiply_by_quantized_multiplier(to_int32(acc), mult, shift) + output_zp;
+  return (int8_t)utc_clamp(v, act_min, act_max);
+}
+
+/* Output rows [r0, r1) of one batch (in, out: that batch's tensors), every channel. */
+template <bool kFolded>
+void conv_rows_dsp(const ConvParams &p, const int8_t *in, int8_t *out, int32_t r0, int32_t r1) {
+  const int32_t in_h = p.in_h, in_w = p.in_w, in_c = p.in_c, out_w = p.out_w,
+                out_c = p.out_c, kh = p.kh, kw = p.kw, stride_h = p.stride_h,
+                stride_w = p.stride_w, dil_h = p.dil_h, dil_w = p.dil_w, pad_top = p.pad_top,
+                pad_left = p.pad_left, input_zp = p.input_zp, output_zp = p.output_zp,
+                act_min = p.act_min, act_max = p.act_max;
+  const int32_t depth = kh * kw * in_c;          // filter elements per output channel
+  const int32_t x_row = dil_h * in_w * in_c;     // input elements between window rows
+  const int32_t xb_off = stride_w * in_c;        // from one output pixel's window to the next
+  for (int32_t oy = r0; oy < r1; ++oy) {
+    const int32_t iy0 = oy * stride_h - pad_top;
+    int32_t fy0, fy1;
+    window(iy0, dil_h, kh, in_h, &fy0, &fy1);
+    for (int32_t ox = 0; ox < out_w;) {
+      const int32_t ix0 = ox * stride_w - pad_left;
+      int32_t fx0, fx1;
+      window(ix0, dil_w, kw, in_w, &fx0, &fx1);
+      bool pair = false;
+      if (ox + 1 < out_w) {
+        int32_t gx0, gx1;
+        window(ix0 + stride_w, dil_w, kw, in_w, &gx0, &gx1);
+        pair = gx0 == fx0 && gx1 == fx1;
+      }
+      const bool full = kFolded && fy0 == 0 && fy1 == kh && fx0 == 0 && fx1 == kw;
+      /* The in-bounds taps as `rows` rows of `segs` contiguous segments of n elements:
+       * with dilation 1 one segment per row, else one per tap of in_c elements. */
+      const int32_t rows = fx0 < fx1 ? fy1 - fy0 : 0;
+      const int32_t segs = dil_w == 1 ? 1 : fx1 - fx0;
+      const int32_t n = dil_w == 1 ? (fx1 - fx0) * in_c : in_c;
+      const int8_t *x = in + ((iy0 + dil_h * fy0) * in_w + ix0 + dil_w * fx0) * in_c;
+      const int8_t *wr = p.filter + (fy0 * kw + fx0) * in_c;
+      const int32_t *base = full ? p.zp_bias : p.bias;  // bias may be NULL
+      int8_t *o = out + (oy * out_w + ox) * out_c;
+      int32_t oc = 0;
+      for (; oc + 2 <= out_c; oc += 2, wr += 2 * depth) {
+        uint32_t q[4];
+        q[0] = q[2] = base ? (uint32_t)base[oc] : 0u;
+        q[1] = q[3] = base ? (uint32_t)base[oc + 1] : 0u;
+        for (int32_t s = 0; s < segs; ++s) {
+          const int8_t *xs = x + s * dil_w * in_c, *ws = wr + s * in_c;
+          if (pair) {
+            if (full)
+              dot2x2<false>(xs, xb_off, x_row, ws, depth, kw * in_c, rows, n, 0, q);
+            else
+              dot2x2<true>(xs, xb_off, x_row, ws, depth, kw * in_c, rows, n, input_zp, q);
+          } else {
+            if (full)
+              dot1x2<false>(xs, x_row, ws, depth, kw * in_c, rows, n, 0, q);
+            else
+              dot1x2<true>(xs, x_row, ws, depth, kw * in_c, rows, n, input_zp, q);
+          }
+        }
+        const int32_t c0 = p.per_channel ? oc : 0, c1 = p.per_channel ? oc + 1 : 0;
+        const int32_t m0 = p.mult[c0], s0 = p.shift[c0], m1 = p.mult[c1], s1 = p.shift[c1];
+        o[oc] = requant1(q[0], m0, s0, output_zp, act_min, act_max);
+        o[oc + 1] = requant1(q[1], m1, s1, output_zp, act_min, act_max);
+        if (pair) {
+          o[out_c + oc] = requant1(q[2], m0, s0, output_zp, act_min, act_max);
+          o[out_c + oc + 1] = requant1(q[3], m1, s1, output_zp, act_min, act_max);
+        }
+      }
+      if (oc < out_c) {  // an odd number of channels: the last one alone
+        const int32_t c = p.per_channel ? oc : 0;
+        for (int32_t k = 0; k < (pair ? 2 : 1); ++k) {
+          uint32_t acc = base ? (uint32_t)base[oc] : 0u;
+          for (int32_t r = 0; r < rows; ++r)
+            for (int32_t s = 0; s < segs; ++s) {
+              const int8_t *xs = x + k * xb_off + r * x_row + s * dil_w * in_c;
+              const int8_t *ws = wr + r * kw * in_c + s * in_c;
+              if (full)
+                dot<1, false>(xs, ws, depth, n, 0, &acc);
+              else
+                dot<1, true>(xs, ws, depth, n, input_zp, &acc);
+            }
+          o[k * out_c + oc] =
+              requant1(acc, p.mult[c], p.shift[c], output_zp, act_min, act_max);
+        }
+      }
+      ox += pair ? 2 : 1;
+    }
+  }
+}
+#endif
+
 /* ---- depthwise ---------------------------------------------------------------------- */
 
 /* Bit-exact with TFLite Micro's reference DEPTHWISE_CONV_2D by the argument given for the
@@ -266,6 +371,15 @@ extern "C" void utc_conv2d_s8(const int8_t *input, const int8_t *filter, const i
     conv_reference<false>(p, batches);
     return;
   }
+#ifdef UTC_DSP
+  for (Bands band(p, batches); band.next();) {
+    if (zp_bias)
+      conv_rows_dsp<true>(p, band.in, band.out, band.r0, band.r1);
+    else
+      conv_rows_dsp<false>(p, band.in, band.out, band.r0, band.r1);
+  }
+  return;
+#endif
   /* Columns whose window is inside the input horizontally (the same for every row). */
   const int32_t interior_cols = interior_count(0, out_w, stride_w, pad_left, dil_w, kw, in_w);
   const bool matmul = kh == 1 && kw == 1 && pad_top == 0 && pad_left == 0 &&

@@ -39,9 +39,13 @@ namespace utc_detail {
 const int32_t kChunk = 16;  // innermost fixed-length chunk of dot and sum
 
 #ifdef UTC_DSP
-/* rotate right by 8: the compiler folds it into SXTB16's rotation (GCC's arm_acle.h has
- * no __ror) */
-static UTC_INLINE uint32_t ror8(uint32_t v) { return (v >> 8) | (v << 24); }
+/* Bytes 1 and 3 of v sign-extended into two int16 lanes: SXTB16 with its own rotation
+ * (GCC does not fold a separate rotate into it, and arm_acle.h has no form with one). */
+static UTC_INLINE int32_t sxtb16_ror8(uint32_t v) {
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
 
 static UTC_INLINE uint32_t load4(const int8_t *p) {
   uint32_t v;
@@ -49,12 +53,26 @@ static UTC_INLINE uint32_t load4(const int8_t *p) {
   return v;
 }
 
+/* Four int8 x[0..3] as two int16-lane words, lanes (0, 2) and (1, 3); kSubZp: minus zz
+ * (the zero point in both lanes; |x - zp| <= 255 fits int16, the lanes do not carry). */
+template <bool kSubZp>
+static UTC_INLINE void expand4(const int8_t *x, uint32_t zz, int32_t *x02, int32_t *x13) {
+  const uint32_t v = load4(x);
+  int32_t a = (int32_t)__sxtb16(v), b = sxtb16_ror8(v);
+  if (kSubZp) {
+    a = (int32_t)__ssub16(a, zz);
+    b = (int32_t)__ssub16(b, zz);
+  }
+  *x02 = a;
+  *x13 = b;
+}
+
 /* acc += x[0..3] . w[0..3] with x already split into its (0, 2) and (1, 3) lanes. */
 static UTC_INLINE uint32_t smlad4(int32_t x02, int32_t x13, const int8_t *w, uint32_t acc) {
   const uint32_t wv = load4(w);
   int32_t a = (int32_t)acc;
   a = __smlad(x02, (int32_t)__sxtb16(wv), a);
-  a = __smlad(x13, (int32_t)__sxtb16(ror8(wv)), a);
+  a = __smlad(x13, sxtb16_ror8(wv), a);
   return (uint32_t)a;
 }
 #endif
@@ -101,10 +119,11 @@ static inline void dot(const int8_t *UTC_RESTRICT x, const int8_t *UTC_RESTRICT 
            a3 = NB > 3 ? acc[3] : 0;
   int32_t t = 0;
 #ifdef UTC_DSP
-  if (!kSubZp) {
+  {
+    const uint32_t zz = kSubZp ? (uint32_t)(uint16_t)z * 0x10001u : 0u;
     for (; t + 4 <= n; t += 4) {
-      const uint32_t xv = load4(x + t);
-      const int32_t x02 = (int32_t)__sxtb16(xv), x13 = (int32_t)__sxtb16(ror8(xv));
+      int32_t x02, x13;
+      expand4<kSubZp>(x + t, zz, &x02, &x13);
       a0 = smlad4(x02, x13, w0 + t, a0);
       if (NB > 1) a1 = smlad4(x02, x13, w1 + t, a1);
       if (NB > 2) a2 = smlad4(x02, x13, w2 + t, a2);
@@ -143,6 +162,98 @@ static inline void dot(const int8_t *UTC_RESTRICT x, const int8_t *UTC_RESTRICT 
   if (NB > 2) acc[2] = a2;
   if (NB > 3) acc[3] = a3;
 }
+
+#ifdef UTC_DSP
+/* Two output pixels by two output channels, over `rows` rows of n elements:
+ *   acc[0] += sum xa * w0, acc[1] += sum xa * w1, acc[2] += sum xb * w0, acc[3] += sum xb * w1
+ * with, for r < rows and t < n, xa = x[r * x_row + t], xb = x[xb_off + r * x_row + t]
+ * (kSubZp: minus zp, an int8), w0 = w[r * w_row + t], w1 = w[w_stride + r * w_row + t].
+ * Each expanded word of input or filter serves two SMLADs: per 4 elements 2 + 2 loads,
+ * 8 (kSubZp: 12) extends and 8 SMLADs for 16 multiply-accumulates. Sums wrap modulo 2^32
+ * as in dot. Only reads memory. */
+template <bool kSubZp>
+static __attribute__((noinline)) void dot2x2(const int8_t *x, int32_t xb_off, int32_t x_row, const int8_t *w,
+                          int32_t w_stride, int32_t w_row, int32_t rows, int32_t n, int32_t zp,
+                          uint32_t *UTC_RESTRICT acc) {
+  const uint32_t zz = kSubZp ? (uint32_t)(uint16_t)(int16_t)zp * 0x10001u : 0u;
+  int32_t a0 = (int32_t)acc[0], a1 = (int32_t)acc[1], b0 = (int32_t)acc[2],
+          b1 = (int32_t)acc[3];
+  const int32_t n4 = n & ~3;
+  for (int32_t r = 0; r < rows; ++r, x += x_row, w += w_row) {
+    const int8_t *xa = x, *wp = w;
+    const int8_t *const end = x + n4;
+    while (xa < end) {
+      int32_t xa02, xa13, xb02, xb13;
+      expand4<kSubZp>(xa, zz, &xa02, &xa13);
+      expand4<kSubZp>(xa + xb_off, zz, &xb02, &xb13);
+      uint32_t wv = load4(wp);
+      int32_t w02 = (int32_t)__sxtb16(wv), w13 = sxtb16_ror8(wv);
+      a0 = __smlad(xa02, w02, a0);
+      b0 = __smlad(xb02, w02, b0);
+      a0 = __smlad(xa13, w13, a0);
+      b0 = __smlad(xb13, w13, b0);
+      wv = load4(wp + w_stride);
+      w02 = (int32_t)__sxtb16(wv);
+      w13 = sxtb16_ror8(wv);
+      a1 = __smlad(xa02, w02, a1);
+      b1 = __smlad(xb02, w02, b1);
+      a1 = __smlad(xa13, w13, a1);
+      b1 = __smlad(xb13, w13, b1);
+      xa += 4;
+      wp += 4;
+    }
+    for (int32_t t = n4; t < n; ++t) {
+      const int32_t va = kSubZp ? (int32_t)x[t] - zp : (int32_t)x[t];
+      const int32_t vb = kSubZp ? (int32_t)x[xb_off + t] - zp : (int32_t)x[xb_off + t];
+      const int32_t v0 = w[t], v1 = w[w_stride + t];
+      a0 = (int32_t)((uint32_t)a0 + (uint32_t)(va * v0));
+      a1 = (int32_t)((uint32_t)a1 + (uint32_t)(va * v1));
+      b0 = (int32_t)((uint32_t)b0 + (uint32_t)(vb * v0));
+      b1 = (int32_t)((uint32_t)b1 + (uint32_t)(vb * v1));
+    }
+  }
+  acc[0] = (uint32_t)a0;
+  acc[1] = (uint32_t)a1;
+  acc[2] = (uint32_t)b0;
+  acc[3] = (uint32_t)b1;
+}
+#endif
+
+#ifdef UTC_DSP
+/* One output pixel by two output channels, as dot2x2 for xa alone:
+ * acc[0] += sum xa * w0, acc[1] += sum xa * w1. */
+template <bool kSubZp>
+static __attribute__((noinline)) void dot1x2(const int8_t *x, int32_t x_row, const int8_t *w, int32_t w_stride,
+                          int32_t w_row, int32_t rows, int32_t n, int32_t zp,
+                          uint32_t *UTC_RESTRICT acc) {
+  const uint32_t zz = kSubZp ? (uint32_t)(uint16_t)(int16_t)zp * 0x10001u : 0u;
+  int32_t a0 = (int32_t)acc[0], a1 = (int32_t)acc[1];
+  const int32_t n4 = n & ~3;
+  for (int32_t r = 0; r < rows; ++r, x += x_row, w += w_row) {
+    const int8_t *xa = x, *wp = w;
+    const int8_t *const end = x + n4;
+    while (xa < end) {
+      int32_t x02, x13;
+      expand4<kSubZp>(xa, zz, &x02, &x13);
+      uint32_t wv = load4(wp);
+      a0 = __smlad(x02, (int32_t)__sxtb16(wv), a0);
+      a0 = __smlad(x13, sxtb16_ror8(wv), a0);
+      wv = load4(wp + w_stride);
+      a1 = __smlad(x02, (int32_t)__sxtb16(wv), a1);
+      a1 = __smlad(x13, sxtb16_ror8(wv), a1);
+      xa += 4;
+      wp += 4;
+    }
+    for (int32_t t = n4; t < n; ++t) {
+      const int32_t va = kSubZp ? (int32_t)x[t] - zp : (int32_t)x[t];
+      a0 = (int32_t)((uint32_t)a0 + (uint32_t)(va * w[t]));
+      a1 = (int32_t)((uint32_t)a1 + (uint32_t)(va * w[w_stride + t]));
+    }
+  }
+  acc[0] = (uint32_t)a0;
+  acc[1] = (uint32_t)a1;
+}
+#endif
 
 /* sum_{t < n} w[t] in wrapping uint32_t arithmetic, chunked like dot. */
 static inline uint32_t sum(const int8_t *UTC_RESTRICT w, int32_t n) {
