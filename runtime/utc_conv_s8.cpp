@@ -143,69 +143,73 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
  * 8 widenings and 8 SMLADs (utc_conv_mac2x2). A pixel left alone in a row (odd width, or
  * next to a pixel whose window is clipped differently) runs one pixel by four channels
  * (utc_conv_mac1x4: 5 loads, 10 widenings and 8 SMLADs per 16). Channels that do not
- * fill a block repeat a channel's filter, and the copy is not stored.
+ * fill a block repeat a channel's filter, and the copy is not stored. Neither needs
+ * scratch memory: the input is read where it lies.
  *
- * A window row of in-bounds taps is (fx1 - fx0) * in_c contiguous int8 in both input and
- * filter (dilated across, one tap's in_c); the assembly walks n4, the largest multiple of
- * 4, row after row, and C adds the 1 to 3 elements left when in_c is not a multiple of 4.
+ * Taps: a window row's in-bounds taps are (fx1 - fx0) * in_c contiguous int8 in input and
+ * filter alike (dilated across: each tap's in_c), walked 4 at a time, then 1 to 3 one by
+ * one (in_c not a multiple of 4).
  *
  * Zero point: a pixel whose window lies inside the input starts from zp_bias (bias -
  * zp * sum w, computed at compile time) and sums w * x; every other pixel (border, or
  * zp_bias not given: -O0) starts from the bias and sums w * (x - zp) over its in-bounds
  * taps, x - zp formed while widening (SXTAB16 adds -zp to both lanes; |x - zp| <= 255
- * fits a lane). Same integers as the portable path, wrapping modulo 2^32 alike (SMLAD's
- * sum wraps), so the same bytes.
+ * fits a lane). These are the portable path's integers, wrapping modulo 2^32 alike
+ * (SMLAD's and MLA's sums wrap), so the same bytes.
  *
- * Per pixel pair (or lone pixel), the assembly runs up to kDspChunk channels at a time
- * into an array of raw sums, then a C loop requantizes them: with every multiplier >= 0
- * and every shift in [-23, -2] (checked once per call) utc_requant_neg_shift, else
- * TFLite's general utc_multiply_by_quantized_multiplier.
+ * Requantization: per pixel pair (or lone pixel) the assembly sums up to kDspChunk
+ * channels into an array, which a C loop then requantizes: per-channel multipliers >= 0
+ * with shifts in [-23, -2] (checked once per call; every convolution seen so far) through
+ * utc_requant_neg_shift and, when the activation range is all of int8, SSAT; anything
+ * else through TFLite's utc_multiply_by_quantized_multiplier.
  *
  * Access order: output rows one after the other in increasing order (Bands: one row per
  * band when the output overlaps the input); in a row, pixels left to right, one or two at
  * a time, each group of channels written after all of its reads; row oy reads input
  * rows >= oy * stride_h - pad_top only; no restrict between input and output. */
 
-const int32_t kDspChunk = 8;  // channels per run of the assembly (2 x 8 sums on the stack)
+const int32_t kDspChunk = 16;  // channels per run of the assembly (2 x 8 sums on the stack)
 
 /* What the assembly loops read and update; the byte offsets are the assembly's. */
 struct MacJob {
-  uintptr_t p[4];        // 0: mac2x2: xa, xb, w0, w1; mac1x4: x, d (an offset), w, w2
-  const int32_t *base;   // 16: the sums' start values (may be out itself)
-  int32_t base_step;     // 20: bytes from a block's start values to the next's: 16 (4
-                         // values, mac1x4 always), 8 or 0 (mac2x2: 2, for both pixels)
-  int32_t *out;          // 24: the sums, 4 per block, written here (moved on)
-  int32_t blocks;        // 28: blocks of channels, >= 1
-  int32_t n4;            // 32: elements per row, a multiple of 4, >= 4
-  int32_t rows;          // 36: >= 1
-  int32_t x_skip;        // 40: from the end of a row to the next row's start, in the input
-  int32_t w_skip;        // 44: the same in the filter
-  int32_t x_back;        // 48: from the end of a block's last row to its first row's start
-  int32_t w_next;        // 52: from there to the next block's filters
-  uint32_t zz;           // 56: -zp in both int16 lanes (the _zp loops)
+  uintptr_t p[4];       // 0: mac2x2: xa, xb, w0, w1; mac1x4: x, d (an offset), w, w2
+  const int32_t *base;  // 16: the sums' start values (may be out itself)
+  int32_t base_step;    // 20: bytes from a block's start values to the next's: 16 (four
+                        //     values; mac1x4 always), or 8 or 0 (mac2x2: two channels')
+  int32_t *out;         // 24: the sums, 4 per block, stored here (moved on)
+  int32_t blocks;       // 28: blocks of channels, >= 1
+  int32_t n4;           // 32: elements per row taken 4 at a time: n & ~3 (may be 0)
+  int32_t rows;         // 36: >= 1
+  int32_t x_skip;       // 40: from the end of a row (n elements) to the next row, input
+  int32_t w_skip;       // 44: the same in the filter
+  int32_t x_back;       // 48: from the end of a block's last row to its first row's start
+  int32_t w_next;       // 52: from the end of its filters' last row to the next block's
+  uint32_t zz;          // 56: -zp in both int16 lanes (the _zp loops)
+  int32_t tail;         // 60: elements per row taken one by one: n & 3
 };
 
 }  // namespace
 
-/* The inner loops in assembly, one function each (local symbols in their own sections):
- * GCC 12 at -O2 spills the sums of such a loop written with ACLE intrinsics, and inline
- * assembly cannot ask for the 14 registers mac2x2 needs at every optimization level (at
- * -O0 and -Os the frame pointer or the surrounding code takes one).
+/* The inner loops, in Thumb-2 assembly, one function each (local symbols, each in its
+ * own section): GCC 12 at -O2 spills the sums of this loop written with ACLE intrinsics,
+ * and inline assembly cannot ask for the 14 registers mac2x2 needs at every optimization
+ * level (at -O0 and -Os the frame pointer or the surrounding code keeps one).
  *
  * utc_conv_mac2x2(job), _zp: for each of `blocks` blocks of two channels (filters w0, w1;
  * after the block w0, w1 += w_next), the sums start at base[0..3] (base_step 16) or
- * base[0], base[1], base[0], base[1] (base_step 8 or 0), base then moving on by base_step
- * bytes, and, over `rows` rows of n4 elements (x advancing by n4 + x_skip per row, w by
- * n4 + w_skip):
+ * base[0], base[1], base[0], base[1] (base_step 8 or 0), base then moving on by
+ * base_step bytes, and over `rows` rows of n = n4 + tail elements (x advancing by
+ * n + x_skip per row, w by n + w_skip):
  *   s0 += xa . w0, s1 += xa . w1, s2 += xb . w0, s3 += xb . w1   (_zp: xa - zp, xb - zp)
- * then s0..s3 are stored at out (moved on by 16) and xa, xb go back by x_back.
+ * then s0..s3 are stored at out (moved on by 16) and xa, xb move by x_back (from the
+ * end of the last row, as w0, w1 by w_next).
  * Registers: r1-r4 the pointers, r5-r8 the sums, r0 and r9-r12, lr temporaries; the
  * row's end and the rows and blocks left and zz on the stack. Two steps of 4 elements
- * per iteration, entered at the second when n4 / 4 is odd.
+ * per iteration, entered at the second when n4 / 4 is odd; the tail with LDRSB and MLA.
  *
  * utc_conv_mac1x4(job), _zp: the same for one pixel x and blocks of four channels w
- * (s0), w + d (s1), w2 (s2), w2 + d (s3). Registers:
- * r1-r4 x, d, w, w2; r5-r8 the sums; r0, r9-r11 temporaries; r12 zz; lr the row's end. */
+ * (s0), w + d (s1), w2 (s2) and w2 + d (s3). Registers: r1-r4 x, d, w, w2; r5-r8 the
+ * sums; r0, r9-r11 temporaries; r12 zz; lr the row's end. */
 __asm__(
     ".macro utc_mac2x2_step zp\n"
     "  ldr r0, [r1], #4\n"             // xa: 4 int8
@@ -237,6 +241,21 @@ __asm__(
     "  smlad r6, r0, r12, r6\n"
     "  smlad r8, r9, r12, r8\n"
     ".endm\n"
+    ".macro utc_mac2x2_tail zp\n"      // one element; r10 counts
+    "  ldrsb r0, [r1], #1\n"
+    "  ldrsb r11, [r2], #1\n"
+    "  .if \\zp\n"
+    "  ldr r12, [sp, #8]\n"
+    "  sxtah r0, r0, r12\n"            // x - zp
+    "  sxtah r11, r11, r12\n"
+    "  .endif\n"
+    "  ldrsb r12, [r3], #1\n"
+    "  mla r5, r0, r12, r5\n"
+    "  mla r7, r11, r12, r7\n"
+    "  ldrsb r12, [r4], #1\n"
+    "  mla r6, r0, r12, r6\n"
+    "  mla r8, r11, r12, r8\n"
+    ".endm\n"
     ".macro utc_mac1x4_step zp\n"
     "  ldr r0, [r1], #4\n"             // x
     "  .if \\zp\n"
@@ -266,6 +285,20 @@ __asm__(
     "  sxtb16 r10, r10, ror #8\n"
     "  smlad r5, r9, r11, r5\n"
     "  smlad r5, r0, r10, r5\n"
+    ".endm\n"
+    ".macro utc_mac1x4_tail zp\n"      // one element; r10 counts
+    "  ldrsb r0, [r1], #1\n"
+    "  .if \\zp\n"
+    "  sxtah r0, r0, r12\n"
+    "  .endif\n"
+    "  ldrsb r11, [r3, r2]\n"
+    "  mla r6, r0, r11, r6\n"
+    "  ldrsb r11, [r4, r2]\n"
+    "  mla r8, r0, r11, r8\n"
+    "  ldrsb r11, [r4], #1\n"
+    "  mla r7, r0, r11, r7\n"
+    "  ldrsb r11, [r3], #1\n"
+    "  mla r5, r0, r11, r5\n"
     ".endm\n"
     /* mac2x2: frame [sp] row end, [sp, #4] rows left, [sp, #8] zz, [sp, #12] blocks left,
      * [sp, #16] the job (the pushed r0) */
@@ -300,6 +333,8 @@ __asm__(
     "  str r10, [sp, #4]\n"
     "1:\n"                             // row; r9: the job
     "  ldr r10, [r9, #32]\n"           // n4
+    "  cmp r10, #0\n"
+    "  beq 6f\n"
     "  add r0, r1, r10\n"
     "  str r0, [sp]\n"
     "  tst r10, #4\n"
@@ -312,15 +347,26 @@ __asm__(
     "  cmp r1, r0\n"
     "  bne 2b\n"
     "  ldr r9, [sp, #16]\n"
+    "6:\n"
+    "  ldr r10, [r9, #60]\n"           // tail
+    "  cmp r10, #0\n"
+    "  beq 8f\n"
+    "7:\n"
+    "  utc_mac2x2_tail \\zp\n"
+    "  subs r10, r10, #1\n"
+    "  bne 7b\n"
+    "8:\n"
+    "  ldr r10, [sp, #4]\n"
+    "  subs r10, r10, #1\n"
+    "  beq 9f\n"                       // the block's last row done
+    "  str r10, [sp, #4]\n"
     "  ldrd r10, r11, [r9, #40]\n"     // x_skip, w_skip
     "  add r1, r10\n"
     "  add r2, r10\n"
     "  add r3, r11\n"
     "  add r4, r11\n"
-    "  ldr r10, [sp, #4]\n"
-    "  subs r10, r10, #1\n"
-    "  str r10, [sp, #4]\n"
-    "  bne 1b\n"
+    "  b 1b\n"
+    "9:\n"
     "  ldr r10, [r9, #24]\n"           // out
     "  stmia r10!, {r5-r8}\n"
     "  str r10, [r9, #24]\n"
@@ -361,6 +407,8 @@ __asm__(
     "  str r10, [sp]\n"
     "1:\n"                             // row; r9: the job
     "  ldr r10, [r9, #32]\n"           // n4
+    "  cmp r10, #0\n"
+    "  beq 6f\n"
     "  add lr, r1, r10\n"
     "  tst r10, #4\n"
     "  bne 3f\n"
@@ -371,14 +419,25 @@ __asm__(
     "  cmp r1, lr\n"
     "  bne 2b\n"
     "  ldr r9, [sp, #8]\n"
+    "6:\n"
+    "  ldr r10, [r9, #60]\n"           // tail
+    "  cmp r10, #0\n"
+    "  beq 8f\n"
+    "7:\n"
+    "  utc_mac1x4_tail \\zp\n"
+    "  subs r10, r10, #1\n"
+    "  bne 7b\n"
+    "8:\n"
+    "  ldr r10, [sp]\n"
+    "  subs r10, r10, #1\n"
+    "  beq 9f\n"                       // the block's last row done
+    "  str r10, [sp]\n"
     "  ldrd r10, r11, [r9, #40]\n"     // x_skip, w_skip
     "  add r1, r10\n"
     "  add r3, r11\n"
     "  add r4, r11\n"
-    "  ldr r10, [sp]\n"
-    "  subs r10, r10, #1\n"
-    "  str r10, [sp]\n"
-    "  bne 1b\n"
+    "  b 1b\n"
+    "9:\n"
     "  ldr r10, [r9, #24]\n"           // out
     "  stmia r10!, {r5-r8}\n"
     "  str r10, [r9, #24]\n"
@@ -400,7 +459,9 @@ __asm__(
     "utc_mac1x4 utc_conv_mac1x4, 0\n"
     "utc_mac1x4 utc_conv_mac1x4_zp, 1\n"
     ".purgem utc_mac2x2_step\n"
+    ".purgem utc_mac2x2_tail\n"
     ".purgem utc_mac1x4_step\n"
+    ".purgem utc_mac1x4_tail\n"
     ".purgem utc_mac2x2\n"
     ".purgem utc_mac1x4\n");
 
@@ -413,41 +474,41 @@ void utc_conv_mac1x4(MacJob *job);
 void utc_conv_mac1x4_zp(MacJob *job);
 }
 
+const int32_t kZeros[4] = {0, 0, 0, 0};
+
 /* Per call: what the DSP path derives from the parameters. */
 struct Dsp {
   const ConvParams *p;
-  int32_t depth;   // filter elements per output channel
-  int32_t q_step;  // 1 per-channel, 0 per-tensor requantization
-  uint32_t zz;     // -zp in both int16 lanes
-  bool fast;       // every channel in utc_requant_neg_shift's range
+  int32_t depth;  // filter elements per output channel
+  uint32_t zz;    // -zp in both int16 lanes
+  bool fast;      // per-channel, every channel in utc_requant_neg_shift's range
 };
 
 /* The in-bounds taps of a pixel's window: `groups` groups (x_group, w_group apart) of
- * `rows` rows (x_row, w_row apart) of n contiguous int8, of which the assembly takes the
- * first n4 (a multiple of 4), starting at x in the input and w in channel 0's filter.
- * Dilation 1 across: one group, the window's rows; else a group per window row, its taps
- * the rows. */
+ * `rows` rows (x_row, w_row apart) of n contiguous int8, starting at x in the input and
+ * w in channel 0's filter. Dilation 1 across: one group, the window's rows; else a group
+ * per window row, its taps the rows. n = 0: no tap in bounds. */
 struct Taps {
   const int8_t *x;
   const int8_t *w;
-  int32_t groups, rows, n, n4, x_group, w_group, x_row, w_row;
+  int32_t groups, rows, n, x_group, w_group, x_row, w_row;
 };
 
-/* job's fields for the taps t, every block's filters `block` channels apart. */
+/* The fields of job that stay the same for every block and group of the taps t, with
+ * filters `block` channels apart. */
 UTC_INLINE void job_init(MacJob &job, const Dsp &d, const Taps &t, int32_t block) {
-  job.n4 = t.n4;
+  job.n4 = t.n & ~3;
+  job.tail = t.n & 3;
   job.rows = t.rows;
-  job.x_skip = t.x_row - t.n4;
-  job.w_skip = t.w_row - t.n4;
-  job.x_back = -t.rows * t.x_row;
-  job.w_next = block * d.depth - t.rows * t.w_row;
+  job.x_skip = t.x_row - t.n;
+  job.w_skip = t.w_row - t.n;
+  job.x_back = -((t.rows - 1) * t.x_row + t.n);
+  job.w_next = block * d.depth - ((t.rows - 1) * t.w_row + t.n);
   job.zz = d.zz;
 }
 
-const int32_t kZeros[4] = {0, 0, 0, 0};
-
-/* Runs `loop` for `blocks` blocks over every group of t, p[0..3] = x0, x1, w0, w1 for
- * the first group (x1 moving with the group unless `fixed1`: mac1x4's offset): the sums
+/* Runs `loop` for `blocks` blocks over every group of t, p[0..3] = x0, x1, w0, w1 for the
+ * first group (x1 moving with the group unless `fixed1`: mac1x4's offset d); the sums
  * (4 per block, into s) start from base (base_step: see MacJob) and accumulate over the
  * groups. */
 UTC_INLINE void run(void (*loop)(MacJob *), MacJob &job, const Taps &t, const int8_t *x0,
@@ -466,50 +527,11 @@ UTC_INLINE void run(void (*loop)(MacJob *), MacJob &job, const Taps &t, const in
   }
 }
 
-/* For `blocks` blocks of sums s (4 each), the elements n4 .. n - 1 of every row (what
- * the assembly leaves when in_c is not a multiple of 4): sum k of block q adds
- * (x + xo[k] - zp) * (w + q * w_block + wo[k]) (zp: else without - zp), with
- * xo = (0, 0, xb, xb), wo = (0, d1, 0, d1) for two pixels (`two`; xb: the second pixel's
- * input; d1 = depth, 0 for a lone channel: the last block if `lone`), and xo = 0,
- * wo = (0, d1, d2, d2 + d1) for one pixel (d1 = depth, d2 = 2 depth, for the last block
- * if `lone` a depth and b depth as in pixels_1). */
-__attribute__((noinline)) void tails(const Dsp &d, const Taps &t, bool two, int32_t xb,
-                                     const int8_t *w, int32_t blocks, bool lone, int32_t a,
-                                     int32_t b, bool zp, int32_t *s) {
-  const int32_t z = zp ? d.p->input_zp : 0, depth = d.depth;
-  for (int32_t q = 0; q < blocks; ++q, s += 4) {
-    const bool last = lone && q == blocks - 1;
-    int32_t xo[4] = {0, 0, 0, 0}, wo[4];
-    if (two) {
-      xo[2] = xo[3] = xb;
-      wo[0] = wo[2] = 0;
-      wo[1] = wo[3] = last ? 0 : depth;
-    } else {
-      const int32_t d1 = last ? a * depth : depth, d2 = last ? b * depth : 2 * depth;
-      wo[0] = 0;
-      wo[1] = d1;
-      wo[2] = d2;
-      wo[3] = d2 + d1;
-    }
-    const int8_t *wq = w + q * (two ? 2 : 4) * depth;
-    for (int32_t g = 0; g < t.groups; ++g)
-      for (int32_t r = 0; r < t.rows; ++r) {
-        const int8_t *xr = t.x + g * t.x_group + r * t.x_row;
-        const int8_t *wr = wq + g * t.w_group + r * t.w_row;
-        for (int32_t e = t.n4; e < t.n; ++e)
-          for (int32_t k = 0; k < 4; ++k)
-            s[k] = (int32_t)((uint32_t)s[k] + (uint32_t)((xr[xo[k] + e] - z) * wr[wo[k] + e]));
-      }
-  }
-}
-
-/* Output channels [c0, c1) of np pixels (1 or 2; outputs o + j * out_c) from their raw
- * sums s, requantized and clamped. Two pixels' sums come in blocks of two channels:
- * (a, c), (a, c + 1), (b, c), (b, c + 1); one pixel's one per channel.
- *
- * The common case gets its own loop, few enough values to stay in registers:
- * per-channel multipliers in utc_requant_neg_shift's range (Dsp::fast); kFull: the
- * activation range is all of int8 (SSAT instead of two compares). */
+/* Output channels [c0, c1) of one or (kTwo) two pixels (outputs o and o + out_c) from
+ * their raw sums s, requantized (utc_requant_neg_shift) and clamped (kFull: the
+ * activation range is all of int8, SSAT). Two pixels' sums come in blocks of two
+ * channels: (a, c), (a, c + 1), (b, c), (b, c + 1); one pixel's one per channel. A loop
+ * per case, with few enough values to stay in registers. */
 template <bool kFull, bool kTwo>
 void store_fast(const ConvParams &p, const int32_t *s, int32_t c0, int32_t c1, int8_t *o) {
   const int32_t lo = p.act_min, hi = p.act_max;
@@ -520,17 +542,17 @@ void store_fast(const ConvParams &p, const int32_t *s, int32_t c0, int32_t c1, i
   for (int32_t i = 0; i < n; ++i) {
     const int32_t m = mult[i], sh = shift[i], hi0 = (int32_t)((uint32_t)k << (-sh - 2));
     const int32_t *si = kTwo ? s + 4 * (i >> 1) + (i & 1) : s + i;
-    int32_t va = utc_requant_neg_shift(si[0], m, hi0, sh);
+    const int32_t va = utc_requant_neg_shift(si[0], m, hi0, sh);
     oa[i] = (int8_t)(kFull ? __ssat(va, 8) : utc_clamp(va, lo, hi));
     if (kTwo) {
-      int32_t vb = utc_requant_neg_shift(si[2], m, hi0, sh);
+      const int32_t vb = utc_requant_neg_shift(si[2], m, hi0, sh);
       ob[i] = (int8_t)(kFull ? __ssat(vb, 8) : utc_clamp(vb, lo, hi));
     }
   }
 }
 
-/* Every other case (per-tensor, or a multiplier out of that range): TFLite's
- * requantization as written. */
+/* The same in every other case (per-tensor, or a multiplier out of that range):
+ * TFLite's requantization as written. */
 void store_any(const ConvParams &p, const int32_t *s, int32_t c0, int32_t c1, int32_t np,
                int8_t *o) {
   for (int32_t c = c0; c < c1; ++c) {
@@ -569,24 +591,22 @@ __attribute__((noinline)) void pixels_2(const Dsp &d, const Taps &t, int32_t xb,
     const int32_t c1 = out_c - c0 < kDspChunk ? out_c : c0 + kDspChunk;
     const int32_t pairs = (c1 - c0) >> 1, lone = (c1 - c0) & 1;  // a lone channel: last
     const int8_t *w = t.w + c0 * depth;
-    int32_t lone_base[2];  // the lone channel's start value, for both of its copies
-    lone_base[0] = lone_base[1] = base && lone ? base[c1 - 1] : 0;
-    if (t.n4) {
+    if (t.n) {
       if (pairs)
         run(loop, job, t, t.x, (uintptr_t)(t.x + xb), false, w, w + depth,
             base ? base + c0 : kZeros, base ? 8 : 0, sums, pairs);
       if (lone) {  // the lone channel twice, the copy not stored
+        const int32_t b = base ? base[c1 - 1] : 0, lone_base[2] = {b, b};
         const int8_t *wl = w + 2 * pairs * depth;
         run(loop, job, t, t.x, (uintptr_t)(t.x + xb), false, wl, wl, lone_base, 0,
             sums + 4 * pairs, 1);
       }
-    } else {
-      for (int32_t i = 0; i < 2 * (pairs + lone); ++i) {  // as the assembly would start
+    } else {  // no tap in bounds: the start values
+      for (int32_t i = 0; i < 2 * (pairs + lone); ++i) {
         const int32_t c = c0 + i < c1 ? c0 + i : c1 - 1;
         sums[2 * i - (i & 1)] = sums[2 * i - (i & 1) + 2] = base ? base[c] : 0;
       }
     }
-    if (t.n != t.n4) tails(d, t, true, xb, w, pairs + lone, lone, 0, 0, zp, sums);
     store(d, sums, c0, c1, 2, o);
   }
 }
@@ -596,34 +616,35 @@ __attribute__((noinline)) void pixels_1(const Dsp &d, const Taps &t, const int32
                                         bool zp, int8_t *o) {
   const int32_t out_c = d.p->out_c, depth = d.depth;
   void (*const loop)(MacJob *) = zp ? utc_conv_mac1x4_zp : utc_conv_mac1x4;
-  int32_t sums[kDspChunk];  // 4 per block of four channels
+  int32_t sums[kDspChunk];  // one per channel
   MacJob job;
   job_init(job, d, t, 4);
   for (int32_t c0 = 0; c0 < out_c; c0 += kDspChunk) {
     const int32_t c1 = out_c - c0 < kDspChunk ? out_c : c0 + kDspChunk;
     const int32_t quads = (c1 - c0) >> 2, left = (c1 - c0) & 3;
-    /* The last 1 to 3 channels j.. as a block of four whose sums s0..s3 take channels
-     * j, j + a, j + b, j + b + a (filters w, w + d, w2, w2 + d with d = a * depth, w2 = w
-     * + b * depth): 3 left: a = b = 1 (s1 and s2 the same channel), 2: a = 1, b = 0
-     * (s2, s3 copies of s0, s1), 1: a = b = 0 (all four channel j). */
-    const int32_t j = c0 + 4 * quads, a = left > 1 ? 1 : 0, b = left == 3 ? 1 : 0;
-    int32_t lone_base[4];
-    for (int32_t k = 0; k < 4; ++k)
-      lone_base[k] = base && left ? base[j + (k & 1) * a + (k >> 1) * b] : 0;
-    const int8_t *w = t.w + c0 * depth, *wl = w + 4 * quads * depth;
-    if (t.n4) {
+    const int8_t *w = t.w + c0 * depth;
+    if (!t.n) {  // no tap in bounds: the start values
+      for (int32_t i = 0; i < c1 - c0; ++i) sums[i] = base ? base[c0 + i] : 0;
+    } else {
       if (quads)
         run(loop, job, t, t.x, (uintptr_t)depth, true, w, w + 2 * depth,
             base ? base + c0 : kZeros, base ? 16 : 0, sums, quads);
-      if (left)
-        run(loop, job, t, t.x, (uintptr_t)(a * depth), true, wl, wl + b * depth, lone_base,
-            0, sums + 4 * quads, 1);
-    } else {
-      for (int32_t i = 0; i < 4 * quads; ++i) sums[i] = base ? base[c0 + i] : 0;
-      for (int32_t k = 0; k < (left ? 4 : 0); ++k) sums[4 * quads + k] = lone_base[k];
+      if (left) {
+        /* The last 1 to 3 channels j.. as a block of four whose sums take channels j,
+         * j + a, j + b, j + b + a (filters w, w + d, w2, w2 + d with d = a depth and
+         * w2 = w + b depth): 3 left: a = b = 1 (sums 1 and 2 the same channel), 2:
+         * a = 1, b = 0, 1: a = b = 0 (copies in the sums after the channels'). */
+        const int32_t j = c0 + 4 * quads, a = left > 1 ? 1 : 0, b = left == 3 ? 1 : 0;
+        int32_t start[4], got[4];
+        for (int32_t k = 0; k < 4; ++k) start[k] = base ? base[j + (k & 1) * a + (k >> 1) * b] : 0;
+        const int8_t *wl = w + 4 * quads * depth;
+        run(loop, job, t, t.x, (uintptr_t)(a * depth), true, wl, wl + b * depth, start, 16,
+            got, 1);
+        sums[4 * quads] = got[0];
+        if (left > 1) sums[4 * quads + 1] = got[1];
+        if (left > 2) sums[4 * quads + 2] = got[3];
+      }
     }
-    if (t.n != t.n4) tails(d, t, false, 0, w, quads + (left ? 1 : 0), left, a, b, zp, sums);
-    if (left == 3) sums[4 * quads + 2] = sums[4 * quads + 3];  // channel j + 2 to its place
     store(d, sums, c0, c1, 1, o);
   }
 }
@@ -664,8 +685,7 @@ void conv_rows_dsp(const Dsp &d, const int8_t *in, int8_t *out, int32_t r0, int3
         t.rows = fx1 - fx0;
         t.n = in_c;
       }
-      if (fy1 <= fy0 || fx1 <= fx0) t.groups = t.rows = t.n = 0;  // no tap in bounds
-      t.n4 = t.n & ~3;
+      if (fy1 <= fy0 || fx1 <= fx0) t.n = 0;  // no tap in bounds
       const bool inside = fy0 == 0 && fy1 == p.kh && fx0 == 0 && fx1 == kw;
       const bool folded = inside && p.zp_bias;  // sums of w * x from zp_bias
       const bool zp = !folded && p.input_zp != 0;
@@ -685,13 +705,12 @@ __attribute__((noinline)) void conv_reference_noinline(const ConvParams &p, int3
 }
 
 /* The DSP path of utc_conv2d_s8. */
-__attribute__((noinline)) void conv_dsp(const ConvParams &p, int32_t batches) {
+UTC_INLINE void conv_dsp(const ConvParams &p, int32_t batches) {
   Dsp d;
   d.p = &p;
   d.depth = p.kh * p.kw * p.in_c;
-  d.q_step = p.per_channel ? 1 : 0;
   d.zz = (uint32_t)(uint16_t)(int16_t)-p.input_zp * 0x10001u;
-  d.fast = p.per_channel != 0;  // store_fast's case: per-channel, each in range
+  d.fast = p.per_channel != 0;
   for (int32_t c = 0; d.fast && c < p.out_c; ++c)
     d.fast = p.mult[c] >= 0 && p.shift[c] <= -2 && p.shift[c] >= -23;
   for (Bands band(p, batches); band.next();) conv_rows_dsp(d, band.in, band.out, band.r0, band.r1);
