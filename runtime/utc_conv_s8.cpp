@@ -42,7 +42,10 @@
  * in utc_kernel_util.h).
  *
  * The only precondition is an int8 zero point (|x - zp| <= 255 fits int16, which the
- * border loop relies on); anything else takes TFLM's loop as written. */
+ * border loop relies on); anything else takes TFLM's loop as written.
+ *
+ * That is the portable path (conv_band_block). Targets with Arm's DSP extension run the
+ * DSP path below instead (conv_dsp: the same argument, other loops). */
 
 namespace {
 
