@@ -161,10 +161,10 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
  * (SMLAD's and MLA's sums wrap), so the same bytes.
  *
  * Requantization: per pixel pair (or lone pixel) the assembly sums up to kDspChunk
- * channels into an array, which a C loop then requantizes: per-channel multipliers >= 0
- * with shifts in [-23, -2] (checked once per call; every convolution seen so far) through
- * utc_requant_neg_shift and, when the activation range is all of int8, SSAT; anything
- * else through TFLite's utc_multiply_by_quantized_multiplier.
+ * channels into an array, which a C loop then requantizes: a channel whose multiplier is
+ * >= 0 and shift in [-23, -2] (nearly all of them) through utc_requant_neg_shift, any
+ * other through TFLite's utc_multiply_by_quantized_multiplier, and with SSAT when the
+ * activation range is all of int8.
  *
  * Access order: output rows one after the other in increasing order (Bands: one row per
  * band when the output overlaps the input); in a row, pixels left to right, one or two at
@@ -479,12 +479,17 @@ void utc_conv_mac1x4_zp(MacJob *job);
 
 const int32_t kZeros[4] = {0, 0, 0, 0};
 
+/* The requantization of a call: per-channel, every shift in [-23, -2] (all of them, in
+ * the models seen so far but one); per-channel, some shifts outside (pruned channels);
+ * per-tensor. */
+const int32_t kRequantFast = 0, kRequantMixed = 1, kRequantTflite = 2;
+
 /* Per call: what the DSP path derives from the parameters. */
 struct Dsp {
   const ConvParams *p;
   int32_t depth;  // filter elements per output channel
   uint32_t zz;    // -zp in both int16 lanes
-  bool fast;      // per-channel, every channel in utc_requant_neg_shift's range
+  int32_t requant;  // kRequantFast, kRequantMixed or kRequantTflite: how store() goes
 };
 
 /* The in-bounds taps of a pixel's window: `groups` groups (x_group, w_group apart) of
@@ -531,31 +536,56 @@ UTC_INLINE void run(void (*loop)(MacJob *), MacJob &job, const Taps &t, const in
 }
 
 /* Output channels [c0, c1) of one or (kTwo) two pixels (outputs o and o + out_c) from
- * their raw sums s, requantized (utc_requant_neg_shift) and clamped (kFull: the
- * activation range is all of int8, SSAT). Two pixels' sums come in blocks of two
- * channels: (a, c), (a, c + 1), (b, c), (b, c + 1); one pixel's one per channel. A loop
- * per case, with few enough values to stay in registers. */
-template <bool kFull, bool kTwo>
+ * their raw sums s, requantized and clamped (kFull: the activation range is all of int8,
+ * SSAT). Two pixels' sums come in blocks of two channels: (a, c), (a, c + 1), (b, c),
+ * (b, c + 1); one pixel's one per channel. Per-channel multipliers: a channel in
+ * utc_requant_neg_shift's range (multiplier >= 0, shift in [-23, -2]; pruned channels,
+ * e.g. shift 0 or -31, are not) takes it, any other TFLite's general requantization. A
+ * loop per case, with few enough values to stay in registers. */
+/* Channel c of np pixels (outputs o[c], o[out_c + c]) from sums s[0], s[2] with TFLite's
+ * general requantization: a channel out of utc_requant_neg_shift's range. Out of line,
+ * so that store_fast's loop keeps its registers. */
+__attribute__((noinline)) void store_channel(const ConvParams &p, const int32_t *s, int32_t c,
+                                             int32_t np, int8_t *o) {
+  for (int32_t j = 0; j < np; ++j) {
+    const int32_t v = utc_multiply_by_quantized_multiplier(s[2 * j], p.mult[c], p.shift[c]);
+    o[j * p.out_c + c] = (int8_t)utc_clamp(v + p.output_zp, p.act_min, p.act_max);
+  }
+}
+
+template <bool kFull, bool kTwo, bool kMixed>
 void store_fast(const ConvParams &p, const int32_t *s, int32_t c0, int32_t c1, int8_t *o) {
-  const int32_t lo = p.act_min, hi = p.act_max;
-  const int32_t k = 2 * p.output_zp + 1;  // utc_requant_hi0(shift, zp) = k << (-shift - 2)
+  const int32_t lo = p.act_min, hi = p.act_max, zp = p.output_zp;
+  const int32_t k = 2 * zp + 1;  // utc_requant_hi0(shift, zp) = k << (-shift - 2)
   const int32_t *mult = p.mult + c0, *shift = p.shift + c0;
   int8_t *oa = o + c0, *ob = oa + p.out_c;
   const int32_t n = c1 - c0;
   for (int32_t i = 0; i < n; ++i) {
-    const int32_t m = mult[i], sh = shift[i], hi0 = (int32_t)((uint32_t)k << (-sh - 2));
+    const int32_t m = mult[i];
+    int32_t sh = shift[i], hi0, z = 0;
     const int32_t *si = kTwo ? s + 4 * (i >> 1) + (i & 1) : s + i;
-    const int32_t va = utc_requant_neg_shift(si[0], m, hi0, sh);
+    if (!kMixed) {  // every shift in [-23, -2]
+      hi0 = (int32_t)((uint32_t)k << (-sh - 2));
+    } else {
+      if (m == 0) sh = -2;  // a pruned channel: zp whatever the shift, as with -2
+      if ((uint32_t)(sh + 31) > 29u || m < 0) {  // shift outside [-31, -2]: rare
+        store_channel(p, si, c0 + i, kTwo ? 2 : 1, o);
+        continue;
+      }
+      const bool after = sh < -23;  // zp added after (see utc_requant_neg_shift)
+      hi0 = (int32_t)((uint32_t)(after ? 1 : k) << (-sh - 2));
+      z = after ? zp : 0;
+    }
+    const int32_t va = utc_requant_neg_shift(si[0], m, hi0, sh) + z;
     oa[i] = (int8_t)(kFull ? __ssat(va, 8) : utc_clamp(va, lo, hi));
     if (kTwo) {
-      const int32_t vb = utc_requant_neg_shift(si[2], m, hi0, sh);
+      const int32_t vb = utc_requant_neg_shift(si[2], m, hi0, sh) + z;
       ob[i] = (int8_t)(kFull ? __ssat(vb, 8) : utc_clamp(vb, lo, hi));
     }
   }
 }
 
-/* The same in every other case (per-tensor, or a multiplier out of that range):
- * TFLite's requantization as written. */
+/* The same for per-tensor requantization: TFLite's as written. */
 void store_any(const ConvParams &p, const int32_t *s, int32_t c0, int32_t c1, int32_t np,
                int8_t *o) {
   for (int32_t c = c0; c < c1; ++c) {
@@ -572,12 +602,17 @@ __attribute__((noinline)) void store(const Dsp &d, const int32_t *s, int32_t c0,
                                      int32_t np, int8_t *o) {
   const ConvParams &p = *d.p;
   const bool full = p.act_min == -128 && p.act_max == 127;
-  if (!d.fast)
+  if (d.requant == kRequantTflite)
     store_any(p, s, c0, c1, np, o);
+  else if (d.requant == kRequantMixed)
+    np == 2 ? store_fast<false, true, true>(p, s, c0, c1, o)
+            : store_fast<false, false, true>(p, s, c0, c1, o);
   else if (np == 2)
-    full ? store_fast<true, true>(p, s, c0, c1, o) : store_fast<false, true>(p, s, c0, c1, o);
+    full ? store_fast<true, true, false>(p, s, c0, c1, o)
+         : store_fast<false, true, false>(p, s, c0, c1, o);
   else
-    full ? store_fast<true, false>(p, s, c0, c1, o) : store_fast<false, false>(p, s, c0, c1, o);
+    full ? store_fast<true, false, false>(p, s, c0, c1, o)
+         : store_fast<false, false, false>(p, s, c0, c1, o);
 }
 
 /* Two pixels (the second's window xb input elements after the first's; outputs o and
@@ -713,9 +748,9 @@ UTC_INLINE void conv_dsp(const ConvParams &p, int32_t batches) {
   d.p = &p;
   d.depth = p.kh * p.kw * p.in_c;
   d.zz = (uint32_t)(uint16_t)(int16_t)-p.input_zp * 0x10001u;
-  d.fast = p.per_channel != 0;
-  for (int32_t c = 0; d.fast && c < p.out_c; ++c)
-    d.fast = p.mult[c] >= 0 && p.shift[c] <= -2 && p.shift[c] >= -23;
+  d.requant = p.per_channel ? kRequantFast : kRequantTflite;
+  for (int32_t c = 0; d.requant == kRequantFast && c < p.out_c; ++c)
+    if (p.mult[c] < 0 || p.shift[c] > -2 || p.shift[c] < -23) d.requant = kRequantMixed;
   for (Bands band(p, batches); band.next();) conv_rows_dsp(d, band.in, band.out, band.r0, band.r1);
 }
 #endif

@@ -52,7 +52,11 @@ static UTC_INLINE int32_t utc_multiply_by_quantized_multiplier(int32_t x, int32_
  * bit of x, sign-extended. Adding zp * 2^(31+e) adds exactly zp to the quotient. So the
  * result is (P + L + (2^(e-2) + zp * 2^(e-1)) * 2^32) >> (31 + e), which for e >= 2 is
  * the high word of that 64-bit sum shifted right by e - 1. The sum fits int64: |P| < 2^62,
- * |zp| * 2^(31+e) <= 2^61 for e <= 23, |L| + 2^(30+e) < 2^54. */
+ * |zp| * 2^(31+e) <= 2^61 for e <= 23, |L| + 2^(30+e) < 2^54.
+ *
+ * Shifts in [-31, -24] (tiny scales, e.g. of pruned channels) take hi0 =
+ * utc_requant_hi0(shift, 0) and zp added to the result: without zp the sum stays below
+ * 2^62 + 2^61. A multiplier of 0 gives zp with any shift in [-23, -2]. */
 static UTC_INLINE int32_t utc_requant_hi0(int32_t shift, int32_t zp) {
   return (int32_t)((uint32_t)(2 * zp + 1) << (-shift - 2));  // (1 + 2 zp) 2^(e-2)
 }

@@ -18,7 +18,9 @@ quantizations are drawn to reach every path of the kernel:
 - per-channel and per-tensor weights, with and without bias, the three fused activations,
   output zero point -128 (so RELU spans all of int8: the SSAT store) or random, and
   output scales that put the requantization shift in utc_requant_neg_shift's range
-  [-23, -2] or outside it (TFLite's general requantization).
+  [-23, -2] or outside it (TFLite's general requantization), and per-channel layers
+  with pruned channels (tiny weight scales: shifts -24 to -31, or multiplier 0), as in
+  the VWW MobileNet.
 
 Single-op models also exercise the overlap contract: at -O1 and up the memory planner
 starts the output below the dying input whenever it saves bytes, and the test checks
@@ -79,10 +81,15 @@ def random_conv(rng: np.random.Generator) -> tuple[bytes, dict]:
     per_channel = bool(rng.random() < 0.7)
     w_scales = (rng.uniform(0.002, 0.02, out_c) if per_channel
                 else np.full(1, rng.uniform(0.002, 0.02)))
+    typical_w = float(np.mean(w_scales))  # the output scale follows the unpruned channels
+    pruned = per_channel and rng.random() < 0.3
+    if pruned:  # channels with tiny scales: shifts below -23, or multiplier 0 (shift 0)
+        tiny = rng.random(out_c) < 0.3
+        w_scales[tiny] *= rng.choice([1e-6, 1e-8, 1e-13], tiny.sum())
     # output scale from the accumulation depth (outputs use the int8 range), or far
     # smaller (requantization shift >= -1) or larger (shift < -23): the general path
     requant = str(rng.choice(["fit", "fit", "fit", "fit", "large", "small"]))
-    out_scale = float(in_scale * np.mean(w_scales) * 127 * np.sqrt(kh * kw * in_c) / 24)
+    out_scale = float(in_scale * typical_w * 127 * np.sqrt(kh * kw * in_c) / 24)
     out_scale *= {"fit": 1.0, "large": 1 / 256, "small": 2.0 ** 22}[requant]
     out_zp = -128 if rng.random() < 0.4 else int(rng.integers(-20, 20))
     act = str(rng.choice(["NONE", "RELU", "RELU6"]))
@@ -110,7 +117,7 @@ def random_conv(rng: np.random.Generator) -> tuple[bytes, dict]:
         "fused_activation_function": act})
     case = dict(x=(batch, h, w, in_c), out_c=out_c, k=(kh, kw), stride=stride,
                 dilation=dilation, padding=padding, in_zp=in_zp, per_channel=per_channel,
-                bias=bias, requant=requant, out_zp=out_zp, act=act)
+                pruned=pruned, bias=bias, requant=requant, out_zp=out_zp, act=act)
     return b.build([x], [y]), case
 
 
