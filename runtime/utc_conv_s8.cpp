@@ -42,7 +42,10 @@
  * in utc_kernel_util.h).
  *
  * The only precondition is an int8 zero point (|x - zp| <= 255 fits int16, which the
- * border loop relies on); anything else takes TFLM's loop as written. */
+ * border loop relies on); anything else takes TFLM's loop as written.
+ *
+ * That is the portable path (conv_band_block). Targets with Arm's DSP extension run the
+ * DSP path below instead (conv_dsp: the same argument, other loops). */
 
 namespace {
 
@@ -133,107 +136,625 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
 }
 
 #ifdef UTC_DSP
-/* With Arm's DSP extension (SMLAD, SXTB16: Cortex-M4/M7/M33/M55) the convolution runs
- * here instead of conv_band_block: two adjacent output pixels with the same in-bounds
- * taps (every interior pair, and border pairs along the top and bottom rows) by two
- * output channels at a time (dot2x2: each expanded input or filter word serves two
- * SMLADs), a lone pixel by two channels (dot1x2), channels innermost, so the
- * per-channel constants are read where they are used instead of kept per block.
- * Interior pixels (kFolded: zp_bias given) sum w * x and start from zp_bias; all other
- * pixels sum w * (x - zp) over their in-bounds taps (SSUB16 on the expanded input words)
- * and start from the bias. Same sums, same wrapping, so the same bytes as the portable
- * path. Access order: output rows one after the other in increasing order, row oy
- * reading input rows >= oy * stride_h - pad_top only, no restrict across rows. */
+/* ---- DSP path (Cortex-M4/M7/M33/M55: SMLAD, SXTB16) ----------------------------------
+ *
+ * With Arm's DSP extension the convolution runs here instead of conv_band_block (on
+ * Helium targets too, where `--kernels auto` prefers CMSIS-NN's vector kernels).
+ *
+ * Work unit: two adjacent output pixels of a row by two output channels. Each int8 word
+ * of input or filter is loaded once and widened once (SXTB16: bytes 0, 2 and, rotated,
+ * 1, 3 into int16 lanes) and serves two SMLADs, so 16 multiply-accumulates cost 4 loads,
+ * 8 widenings and 8 SMLADs (utc_conv_mac2x2). A pixel left alone in a row (odd width, or
+ * next to a pixel whose window is clipped differently) runs one pixel by four channels
+ * (utc_conv_mac1x4: 5 loads, 10 widenings and 8 SMLADs per 16). Channels that do not
+ * fill a block repeat a channel's filter, and the copy is not stored. Neither needs
+ * scratch memory: the input is read where it lies.
+ *
+ * Taps: a window row's in-bounds taps are (fx1 - fx0) * in_c contiguous int8 in input and
+ * filter alike (dilated across: each tap's in_c), walked 4 at a time, then 1 to 3 one by
+ * one (in_c not a multiple of 4).
+ *
+ * Zero point: a pixel whose window lies inside the input starts from zp_bias (bias -
+ * zp * sum w, computed at compile time) and sums w * x; every other pixel (border, or
+ * zp_bias not given: -O0) starts from the bias and sums w * (x - zp) over its in-bounds
+ * taps, x - zp formed while widening (SXTAB16 adds -zp to both lanes; |x - zp| <= 255
+ * fits a lane). These are the portable path's integers, wrapping modulo 2^32 alike
+ * (SMLAD's and MLA's sums wrap), so the same bytes.
+ *
+ * Requantization: per pixel pair (or lone pixel) the assembly sums up to kDspChunk
+ * channels into an array, which a C loop then requantizes: a channel whose multiplier is
+ * >= 0 and shift in [-23, -2] (nearly all of them) through utc_requant_neg_shift, any
+ * other through TFLite's utc_multiply_by_quantized_multiplier, and with SSAT when the
+ * activation range is all of int8.
+ *
+ * Access order: output rows one after the other in increasing order (Bands: one row per
+ * band when the output overlaps the input); in a row, pixels left to right, one or two at
+ * a time, each group of channels written after all of its reads; row oy reads input
+ * rows >= oy * stride_h - pad_top only; no restrict between input and output. */
 
-UTC_INLINE int8_t requant1(uint32_t acc, int32_t mult, int32_t shift, int32_t output_zp,
-                           int32_t act_min, int32_t act_max) {
-  const int32_t v = utc_multiply_by_quantized_multiplier(to_int32(acc), mult, shift) + output_zp;
-  return (int8_t)utc_clamp(v, act_min, act_max);
+/* Channels per run of the assembly: the sums of a pixel pair take 2 x 16 x 4 bytes of
+ * stack; 8 channels would save 64 bytes and cost KWS's 1x1 layers 4% more instructions. */
+const int32_t kDspChunk = 16;
+
+/* What the assembly loops read and update; the byte offsets are the assembly's. */
+struct MacJob {
+  uintptr_t p[4];       // 0: mac2x2: xa, xb, w0, w1; mac1x4: x, d (an offset), w, w2
+  const int32_t *base;  // 16: the sums' start values (may be out itself)
+  int32_t base_step;    // 20: bytes from a block's start values to the next's: 16 (four
+                        //     values; mac1x4 always), or 8 or 0 (mac2x2: two channels')
+  int32_t *out;         // 24: the sums, 4 per block, stored here (moved on)
+  int32_t blocks;       // 28: blocks of channels, >= 1
+  int32_t n4;           // 32: elements per row taken 4 at a time: n & ~3 (may be 0)
+  int32_t rows;         // 36: >= 1
+  int32_t x_skip;       // 40: from the end of a row (n elements) to the next row, input
+  int32_t w_skip;       // 44: the same in the filter
+  int32_t x_back;       // 48: from the end of a block's last row to its first row's start
+  int32_t w_next;       // 52: from the end of its filters' last row to the next block's
+  uint32_t zz;          // 56: -zp in both int16 lanes (the _zp loops)
+  int32_t tail;         // 60: elements per row taken one by one: n & 3
+};
+
+}  // namespace
+
+/* The inner loops, in Thumb-2 assembly, one function each (local symbols, each in its
+ * own section): GCC 12 at -O2 spills the sums of this loop written with ACLE intrinsics,
+ * and inline assembly cannot ask for the 14 registers mac2x2 needs at every optimization
+ * level (at -O0 and -Os the frame pointer or the surrounding code keeps one).
+ *
+ * utc_conv_mac2x2(job), _zp: for each of `blocks` blocks of two channels (filters w0, w1;
+ * after the block w0, w1 += w_next), the sums start at base[0..3] (base_step 16) or
+ * base[0], base[1], base[0], base[1] (base_step 8 or 0), base then moving on by
+ * base_step bytes, and over `rows` rows of n = n4 + tail elements (x advancing by
+ * n + x_skip per row, w by n + w_skip):
+ *   s0 += xa . w0, s1 += xa . w1, s2 += xb . w0, s3 += xb . w1   (_zp: xa - zp, xb - zp)
+ * then s0..s3 are stored at out (moved on by 16) and xa, xb move by x_back (from the
+ * end of the last row, as w0, w1 by w_next).
+ * Registers: r1-r4 the pointers, r5-r8 the sums, r0 and r9-r12, lr temporaries; the
+ * row's end and the rows and blocks left and zz on the stack. Two steps of 4 elements
+ * per iteration, entered at the second when n4 / 4 is odd; the tail with LDRSB and MLA.
+ *
+ * utc_conv_mac1x4(job), _zp: the same for one pixel x and blocks of four channels w
+ * (s0), w + d (s1), w2 (s2) and w2 + d (s3). Registers: r1-r4 x, d, w, w2; r5-r8 the
+ * sums; r0, r9-r11 temporaries; r12 zz; lr the row's end. */
+__asm__(
+    ".macro utc_mac2x2_step zp\n"
+    "  ldr r0, [r1], #4\n"             // xa: 4 int8
+    "  ldr r9, [r2], #4\n"             // xb
+    "  .if \\zp\n"
+    "  ldr r12, [sp, #8]\n"            // -zp in both lanes
+    "  sxtab16 r10, r12, r0\n"         // xa bytes 0, 2 minus zp
+    "  sxtab16 r0, r12, r0, ror #8\n"  // xa bytes 1, 3 minus zp
+    "  sxtab16 r11, r12, r9\n"
+    "  sxtab16 r9, r12, r9, ror #8\n"
+    "  .else\n"
+    "  sxtb16 r10, r0\n"               // xa bytes 0, 2
+    "  sxtb16 r0, r0, ror #8\n"        // xa bytes 1, 3
+    "  sxtb16 r11, r9\n"
+    "  sxtb16 r9, r9, ror #8\n"
+    "  .endif\n"
+    "  ldr r12, [r3], #4\n"            // w0
+    "  sxtb16 lr, r12\n"
+    "  sxtb16 r12, r12, ror #8\n"
+    "  smlad r5, r10, lr, r5\n"        // s0 += xa . w0
+    "  smlad r7, r11, lr, r7\n"        // s2 += xb . w0
+    "  smlad r5, r0, r12, r5\n"
+    "  smlad r7, r9, r12, r7\n"
+    "  ldr r12, [r4], #4\n"            // w1
+    "  sxtb16 lr, r12\n"
+    "  sxtb16 r12, r12, ror #8\n"
+    "  smlad r6, r10, lr, r6\n"        // s1 += xa . w1
+    "  smlad r8, r11, lr, r8\n"        // s3 += xb . w1
+    "  smlad r6, r0, r12, r6\n"
+    "  smlad r8, r9, r12, r8\n"
+    ".endm\n"
+    ".macro utc_mac2x2_tail zp\n"      // one element; r10 counts
+    "  ldrsb r0, [r1], #1\n"
+    "  ldrsb r11, [r2], #1\n"
+    "  .if \\zp\n"
+    "  ldr r12, [sp, #8]\n"
+    "  sxtah r0, r0, r12\n"            // x - zp
+    "  sxtah r11, r11, r12\n"
+    "  .endif\n"
+    "  ldrsb r12, [r3], #1\n"
+    "  mla r5, r0, r12, r5\n"
+    "  mla r7, r11, r12, r7\n"
+    "  ldrsb r12, [r4], #1\n"
+    "  mla r6, r0, r12, r6\n"
+    "  mla r8, r11, r12, r8\n"
+    ".endm\n"
+    ".macro utc_mac1x4_step zp\n"
+    "  ldr r0, [r1], #4\n"             // x
+    "  .if \\zp\n"
+    "  sxtab16 r9, r12, r0\n"
+    "  sxtab16 r0, r12, r0, ror #8\n"
+    "  .else\n"
+    "  sxtb16 r9, r0\n"
+    "  sxtb16 r0, r0, ror #8\n"
+    "  .endif\n"
+    "  ldr r10, [r3, r2]\n"            // s1: w + d
+    "  sxtb16 r11, r10\n"
+    "  sxtb16 r10, r10, ror #8\n"
+    "  smlad r6, r9, r11, r6\n"
+    "  smlad r6, r0, r10, r6\n"
+    "  ldr r10, [r4, r2]\n"            // s3: w2 + d
+    "  sxtb16 r11, r10\n"
+    "  sxtb16 r10, r10, ror #8\n"
+    "  smlad r8, r9, r11, r8\n"
+    "  smlad r8, r0, r10, r8\n"
+    "  ldr r10, [r4], #4\n"            // s2: w2
+    "  sxtb16 r11, r10\n"
+    "  sxtb16 r10, r10, ror #8\n"
+    "  smlad r7, r9, r11, r7\n"
+    "  smlad r7, r0, r10, r7\n"
+    "  ldr r10, [r3], #4\n"            // s0: w
+    "  sxtb16 r11, r10\n"
+    "  sxtb16 r10, r10, ror #8\n"
+    "  smlad r5, r9, r11, r5\n"
+    "  smlad r5, r0, r10, r5\n"
+    ".endm\n"
+    ".macro utc_mac1x4_tail zp\n"      // one element; r10 counts
+    "  ldrsb r0, [r1], #1\n"
+    "  .if \\zp\n"
+    "  sxtah r0, r0, r12\n"
+    "  .endif\n"
+    "  ldrsb r11, [r3, r2]\n"
+    "  mla r6, r0, r11, r6\n"
+    "  ldrsb r11, [r4, r2]\n"
+    "  mla r8, r0, r11, r8\n"
+    "  ldrsb r11, [r4], #1\n"
+    "  mla r7, r0, r11, r7\n"
+    "  ldrsb r11, [r3], #1\n"
+    "  mla r5, r0, r11, r5\n"
+    ".endm\n"
+    /* mac2x2: frame [sp] row end, [sp, #4] rows left, [sp, #8] zz, [sp, #12] blocks left,
+     * [sp, #16] the job (the pushed r0) */
+    ".macro utc_mac2x2 name, zp\n"
+    "  .pushsection .text.\\name,\"ax\",%progbits\n"
+    "  .p2align 2\n"
+    "  .thumb_func\n"
+    "  .type \\name, %function\n"
+    "\\name:\n"
+    "  push {r0, r4-r11, lr}\n"
+    "  sub sp, #16\n"
+    "  ldr r9, [r0, #28]\n"            // blocks
+    "  ldr r10, [r0, #56]\n"           // zz
+    "  str r9, [sp, #12]\n"
+    "  str r10, [sp, #8]\n"
+    "  ldm r0, {r1-r4}\n"              // xa, xb, w0, w1
+    "  mov r9, r0\n"
+    "0:\n"                             // block; r9: the job
+    "  ldrd r10, r11, [r9, #16]\n"     // base, base_step
+    "  cmp r11, #16\n"
+    "  beq 4f\n"
+    "  ldrd r5, r6, [r10]\n"           // two channels' start values, the same for xb
+    "  mov r7, r5\n"
+    "  mov r8, r6\n"
+    "  b 5f\n"
+    "4:\n"
+    "  ldm r10, {r5-r8}\n"             // four sums
+    "5:\n"
+    "  add r10, r11\n"
+    "  str r10, [r9, #16]\n"
+    "  ldr r10, [r9, #36]\n"           // rows
+    "  str r10, [sp, #4]\n"
+    "1:\n"                             // row; r9: the job
+    "  ldr r10, [r9, #32]\n"           // n4
+    "  cmp r10, #0\n"
+    "  beq 6f\n"
+    "  add r0, r1, r10\n"
+    "  str r0, [sp]\n"
+    "  tst r10, #4\n"
+    "  bne 3f\n"
+    "2:\n"
+    "  utc_mac2x2_step \\zp\n"
+    "3:\n"
+    "  utc_mac2x2_step \\zp\n"
+    "  ldr r0, [sp]\n"
+    "  cmp r1, r0\n"
+    "  bne 2b\n"
+    "  ldr r9, [sp, #16]\n"
+    "6:\n"
+    "  ldr r10, [r9, #60]\n"           // tail
+    "  cmp r10, #0\n"
+    "  beq 8f\n"
+    "7:\n"
+    "  utc_mac2x2_tail \\zp\n"
+    "  subs r10, r10, #1\n"
+    "  bne 7b\n"
+    "8:\n"
+    "  ldr r10, [sp, #4]\n"
+    "  subs r10, r10, #1\n"
+    "  beq 9f\n"                       // the block's last row done
+    "  str r10, [sp, #4]\n"
+    "  ldrd r10, r11, [r9, #40]\n"     // x_skip, w_skip
+    "  add r1, r10\n"
+    "  add r2, r10\n"
+    "  add r3, r11\n"
+    "  add r4, r11\n"
+    "  b 1b\n"
+    "9:\n"
+    "  ldr r10, [r9, #24]\n"           // out
+    "  stmia r10!, {r5-r8}\n"
+    "  str r10, [r9, #24]\n"
+    "  ldrd r10, r11, [r9, #48]\n"     // x_back, w_next
+    "  add r1, r10\n"
+    "  add r2, r10\n"
+    "  add r3, r11\n"
+    "  add r4, r11\n"
+    "  ldr r10, [sp, #12]\n"
+    "  subs r10, r10, #1\n"
+    "  str r10, [sp, #12]\n"
+    "  bne 0b\n"
+    "  add sp, #16\n"
+    "  pop {r0, r4-r11, pc}\n"
+    "  .size \\name, . - \\name\n"
+    "  .popsection\n"
+    ".endm\n"
+    /* mac1x4: frame [sp] rows left, [sp, #4] blocks left, [sp, #8] the job */
+    ".macro utc_mac1x4 name, zp\n"
+    "  .pushsection .text.\\name,\"ax\",%progbits\n"
+    "  .p2align 2\n"
+    "  .thumb_func\n"
+    "  .type \\name, %function\n"
+    "\\name:\n"
+    "  push {r0, r4-r11, lr}\n"
+    "  sub sp, #8\n"
+    "  ldr r9, [r0, #28]\n"            // blocks
+    "  str r9, [sp, #4]\n"
+    "  ldr r12, [r0, #56]\n"           // zz
+    "  ldm r0, {r1-r4}\n"              // x, d, w, w2
+    "  mov r9, r0\n"
+    "0:\n"                             // block; r9: the job
+    "  ldrd r10, r11, [r9, #16]\n"     // base, base_step
+    "  ldm r10, {r5-r8}\n"
+    "  add r10, r11\n"
+    "  str r10, [r9, #16]\n"
+    "  ldr r10, [r9, #36]\n"           // rows
+    "  str r10, [sp]\n"
+    "1:\n"                             // row; r9: the job
+    "  ldr r10, [r9, #32]\n"           // n4
+    "  cmp r10, #0\n"
+    "  beq 6f\n"
+    "  add lr, r1, r10\n"
+    "  tst r10, #4\n"
+    "  bne 3f\n"
+    "2:\n"
+    "  utc_mac1x4_step \\zp\n"
+    "3:\n"
+    "  utc_mac1x4_step \\zp\n"
+    "  cmp r1, lr\n"
+    "  bne 2b\n"
+    "  ldr r9, [sp, #8]\n"
+    "6:\n"
+    "  ldr r10, [r9, #60]\n"           // tail
+    "  cmp r10, #0\n"
+    "  beq 8f\n"
+    "7:\n"
+    "  utc_mac1x4_tail \\zp\n"
+    "  subs r10, r10, #1\n"
+    "  bne 7b\n"
+    "8:\n"
+    "  ldr r10, [sp]\n"
+    "  subs r10, r10, #1\n"
+    "  beq 9f\n"                       // the block's last row done
+    "  str r10, [sp]\n"
+    "  ldrd r10, r11, [r9, #40]\n"     // x_skip, w_skip
+    "  add r1, r10\n"
+    "  add r3, r11\n"
+    "  add r4, r11\n"
+    "  b 1b\n"
+    "9:\n"
+    "  ldr r10, [r9, #24]\n"           // out
+    "  stmia r10!, {r5-r8}\n"
+    "  str r10, [r9, #24]\n"
+    "  ldrd r10, r11, [r9, #48]\n"     // x_back, w_next
+    "  add r1, r10\n"
+    "  add r3, r11\n"
+    "  add r4, r11\n"
+    "  ldr r10, [sp, #4]\n"
+    "  subs r10, r10, #1\n"
+    "  str r10, [sp, #4]\n"
+    "  bne 0b\n"
+    "  add sp, #8\n"
+    "  pop {r0, r4-r11, pc}\n"
+    "  .size \\name, . - \\name\n"
+    "  .popsection\n"
+    ".endm\n"
+    "utc_mac2x2 utc_conv_mac2x2, 0\n"
+    "utc_mac2x2 utc_conv_mac2x2_zp, 1\n"
+    "utc_mac1x4 utc_conv_mac1x4, 0\n"
+    "utc_mac1x4 utc_conv_mac1x4_zp, 1\n"
+    ".purgem utc_mac2x2_step\n"
+    ".purgem utc_mac2x2_tail\n"
+    ".purgem utc_mac1x4_step\n"
+    ".purgem utc_mac1x4_tail\n"
+    ".purgem utc_mac2x2\n"
+    ".purgem utc_mac1x4\n");
+
+namespace {
+
+extern "C" {
+void utc_conv_mac2x2(MacJob *job);
+void utc_conv_mac2x2_zp(MacJob *job);
+void utc_conv_mac1x4(MacJob *job);
+void utc_conv_mac1x4_zp(MacJob *job);
+}
+
+const int32_t kZeros[4] = {0, 0, 0, 0};
+
+/* The requantization of a call: per-channel, every shift in [-23, -2] (all of them, in
+ * the models seen so far but one); per-channel, some shifts outside (pruned channels);
+ * per-tensor. */
+const int32_t kRequantFast = 0, kRequantMixed = 1, kRequantTflite = 2;
+
+/* Per call: what the DSP path derives from the parameters. */
+struct Dsp {
+  const ConvParams *p;
+  int32_t depth;  // filter elements per output channel
+  uint32_t zz;    // -zp in both int16 lanes
+  int32_t requant;  // kRequantFast, kRequantMixed or kRequantTflite: how store() goes
+};
+
+/* The in-bounds taps of a pixel's window: `groups` groups (x_group, w_group apart) of
+ * `rows` rows (x_row, w_row apart) of n contiguous int8, starting at x in the input and
+ * w in channel 0's filter. Dilation 1 across: one group, the window's rows; else a group
+ * per window row, its taps the rows. n = 0: no tap in bounds. */
+struct Taps {
+  const int8_t *x;
+  const int8_t *w;
+  int32_t groups, rows, n, x_group, w_group, x_row, w_row;
+};
+
+/* The fields of job that stay the same for every block and group of the taps t, with
+ * filters `block` channels apart. */
+UTC_INLINE void job_init(MacJob &job, const Dsp &d, const Taps &t, int32_t block) {
+  job.n4 = t.n & ~3;
+  job.tail = t.n & 3;
+  job.rows = t.rows;
+  job.x_skip = t.x_row - t.n;
+  job.w_skip = t.w_row - t.n;
+  job.x_back = -((t.rows - 1) * t.x_row + t.n);
+  job.w_next = block * d.depth - ((t.rows - 1) * t.w_row + t.n);
+  job.zz = d.zz;
+}
+
+/* Runs `loop` for `blocks` blocks over every group of t, p[0..3] = x0, x1, w0, w1 for the
+ * first group (x1 moving with the group unless `fixed1`: mac1x4's offset d); the sums
+ * (4 per block, into s) start from base (base_step: see MacJob) and accumulate over the
+ * groups. */
+UTC_INLINE void run(void (*loop)(MacJob *), MacJob &job, const Taps &t, const int8_t *x0,
+                    uintptr_t x1, bool fixed1, const int8_t *w0, const int8_t *w1,
+                    const int32_t *base, int32_t base_step, int32_t *s, int32_t blocks) {
+  for (int32_t g = 0; g < t.groups; ++g) {
+    job.p[0] = (uintptr_t)(x0 + g * t.x_group);
+    job.p[1] = fixed1 ? x1 : x1 + (uintptr_t)(g * t.x_group);
+    job.p[2] = (uintptr_t)(w0 + g * t.w_group);
+    job.p[3] = (uintptr_t)(w1 + g * t.w_group);
+    job.base = g ? s : base;
+    job.base_step = g ? 16 : base_step;
+    job.out = s;
+    job.blocks = blocks;
+    loop(&job);
+  }
+}
+
+/* Output channels [c0, c1) of one or (kTwo) two pixels (outputs o and o + out_c) from
+ * their raw sums s, requantized and clamped (kFull: the activation range is all of int8,
+ * SSAT). Two pixels' sums come in blocks of two channels: (a, c), (a, c + 1), (b, c),
+ * (b, c + 1); one pixel's one per channel. Per-channel multipliers: a channel in
+ * utc_requant_neg_shift's range (multiplier >= 0, shift in [-23, -2]; pruned channels,
+ * e.g. shift 0 or -31, are not) takes it, any other TFLite's general requantization. A
+ * loop per case, with few enough values to stay in registers. */
+/* Channel c of np pixels (outputs o[c], o[out_c + c]) from sums s[0], s[2] with TFLite's
+ * general requantization: a channel out of utc_requant_neg_shift's range. Out of line,
+ * so that store_fast's loop keeps its registers. */
+__attribute__((noinline)) void store_channel(const ConvParams &p, const int32_t *s, int32_t c,
+                                             int32_t np, int8_t *o) {
+  for (int32_t j = 0; j < np; ++j) {
+    const int32_t v = utc_multiply_by_quantized_multiplier(s[2 * j], p.mult[c], p.shift[c]);
+    o[j * p.out_c + c] = (int8_t)utc_clamp(v + p.output_zp, p.act_min, p.act_max);
+  }
+}
+
+template <bool kFull, bool kTwo, bool kMixed>
+void store_fast(const ConvParams &p, const int32_t *s, int32_t c0, int32_t c1, int8_t *o) {
+  const int32_t lo = p.act_min, hi = p.act_max, zp = p.output_zp;
+  const int32_t k = 2 * zp + 1;  // utc_requant_hi0(shift, zp) = k << (-shift - 2)
+  const int32_t *mult = p.mult + c0, *shift = p.shift + c0;
+  int8_t *oa = o + c0, *ob = oa + p.out_c;
+  const int32_t n = c1 - c0;
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t m = mult[i];
+    int32_t sh = shift[i], hi0, z = 0;
+    const int32_t *si = kTwo ? s + 4 * (i >> 1) + (i & 1) : s + i;
+    if (!kMixed) {  // every shift in [-23, -2]
+      hi0 = (int32_t)((uint32_t)k << (-sh - 2));
+    } else {
+      if (m == 0) sh = -2;  // a pruned channel: zp whatever the shift, as with -2
+      if ((uint32_t)(sh + 31) > 29u || m < 0) {  // shift outside [-31, -2]: rare
+        store_channel(p, si, c0 + i, kTwo ? 2 : 1, o);
+        continue;
+      }
+      const bool after = sh < -23;  // zp added after (see utc_requant_neg_shift)
+      hi0 = (int32_t)((uint32_t)(after ? 1 : k) << (-sh - 2));
+      z = after ? zp : 0;
+    }
+    const int32_t va = utc_requant_neg_shift(si[0], m, hi0, sh) + z;
+    oa[i] = (int8_t)(kFull ? __ssat(va, 8) : utc_clamp(va, lo, hi));
+    if (kTwo) {
+      const int32_t vb = utc_requant_neg_shift(si[2], m, hi0, sh) + z;
+      ob[i] = (int8_t)(kFull ? __ssat(vb, 8) : utc_clamp(vb, lo, hi));
+    }
+  }
+}
+
+/* The same for per-tensor requantization: TFLite's as written. */
+void store_any(const ConvParams &p, const int32_t *s, int32_t c0, int32_t c1, int32_t np,
+               int8_t *o) {
+  for (int32_t c = c0; c < c1; ++c) {
+    const int32_t q = p.per_channel ? c : 0, i = c - c0;
+    for (int32_t j = 0; j < np; ++j) {
+      const int32_t acc = np == 2 ? s[4 * (i >> 1) + (i & 1) + 2 * j] : s[i];
+      const int32_t v = utc_multiply_by_quantized_multiplier(acc, p.mult[q], p.shift[q]);
+      o[j * p.out_c + c] = (int8_t)utc_clamp(v + p.output_zp, p.act_min, p.act_max);
+    }
+  }
+}
+
+__attribute__((noinline)) void store(const Dsp &d, const int32_t *s, int32_t c0, int32_t c1,
+                                     int32_t np, int8_t *o) {
+  const ConvParams &p = *d.p;
+  const bool full = p.act_min == -128 && p.act_max == 127;
+  if (d.requant == kRequantTflite)
+    store_any(p, s, c0, c1, np, o);
+  else if (d.requant == kRequantMixed)
+    np == 2 ? store_fast<false, true, true>(p, s, c0, c1, o)
+            : store_fast<false, false, true>(p, s, c0, c1, o);
+  else if (np == 2)
+    full ? store_fast<true, true, false>(p, s, c0, c1, o)
+         : store_fast<false, true, false>(p, s, c0, c1, o);
+  else
+    full ? store_fast<true, false, false>(p, s, c0, c1, o)
+         : store_fast<false, false, false>(p, s, c0, c1, o);
+}
+
+/* Two pixels (the second's window xb input elements after the first's; outputs o and
+ * o + out_c), every output channel. base: per-channel start of the sums (zp_bias, bias
+ * or NULL); zp: sums of w * (x - zp). */
+__attribute__((noinline)) void pixels_2(const Dsp &d, const Taps &t, int32_t xb,
+                                        const int32_t *base, bool zp, int8_t *o) {
+  const int32_t out_c = d.p->out_c, depth = d.depth;
+  void (*const loop)(MacJob *) = zp ? utc_conv_mac2x2_zp : utc_conv_mac2x2;
+  int32_t sums[2 * kDspChunk];  // per block of two channels: (a, c), (a, c + 1), (b, c), (b, c + 1)
+  MacJob job;
+  job_init(job, d, t, 2);
+  for (int32_t c0 = 0; c0 < out_c; c0 += kDspChunk) {
+    const int32_t c1 = out_c - c0 < kDspChunk ? out_c : c0 + kDspChunk;
+    const int32_t pairs = (c1 - c0) >> 1, lone = (c1 - c0) & 1;  // a lone channel: last
+    const int8_t *w = t.w + c0 * depth;
+    if (t.n) {
+      if (pairs)
+        run(loop, job, t, t.x, (uintptr_t)(t.x + xb), false, w, w + depth,
+            base ? base + c0 : kZeros, base ? 8 : 0, sums, pairs);
+      if (lone) {  // the lone channel twice, the copy not stored
+        const int32_t b = base ? base[c1 - 1] : 0, lone_base[2] = {b, b};
+        const int8_t *wl = w + 2 * pairs * depth;
+        run(loop, job, t, t.x, (uintptr_t)(t.x + xb), false, wl, wl, lone_base, 0,
+            sums + 4 * pairs, 1);
+      }
+    } else {  // no tap in bounds: the start values
+      for (int32_t i = 0; i < 2 * (pairs + lone); ++i) {
+        const int32_t c = c0 + i < c1 ? c0 + i : c1 - 1;
+        sums[2 * i - (i & 1)] = sums[2 * i - (i & 1) + 2] = base ? base[c] : 0;
+      }
+    }
+    store(d, sums, c0, c1, 2, o);
+  }
+}
+
+/* One pixel (output o), every output channel, four at a time. */
+__attribute__((noinline)) void pixels_1(const Dsp &d, const Taps &t, const int32_t *base,
+                                        bool zp, int8_t *o) {
+  const int32_t out_c = d.p->out_c, depth = d.depth;
+  void (*const loop)(MacJob *) = zp ? utc_conv_mac1x4_zp : utc_conv_mac1x4;
+  int32_t sums[kDspChunk];  // one per channel
+  MacJob job;
+  job_init(job, d, t, 4);
+  for (int32_t c0 = 0; c0 < out_c; c0 += kDspChunk) {
+    const int32_t c1 = out_c - c0 < kDspChunk ? out_c : c0 + kDspChunk;
+    const int32_t quads = (c1 - c0) >> 2, left = (c1 - c0) & 3;
+    const int8_t *w = t.w + c0 * depth;
+    if (!t.n) {  // no tap in bounds: the start values
+      for (int32_t i = 0; i < c1 - c0; ++i) sums[i] = base ? base[c0 + i] : 0;
+    } else {
+      if (quads)
+        run(loop, job, t, t.x, (uintptr_t)depth, true, w, w + 2 * depth,
+            base ? base + c0 : kZeros, base ? 16 : 0, sums, quads);
+      if (left) {
+        /* The last 1 to 3 channels j.. as a block of four whose sums take channels j,
+         * j + a, j + b, j + b + a (filters w, w + d, w2, w2 + d with d = a depth and
+         * w2 = w + b depth): 3 left: a = b = 1 (sums 1 and 2 the same channel), 2:
+         * a = 1, b = 0, 1: a = b = 0 (copies in the sums after the channels'). */
+        const int32_t j = c0 + 4 * quads, a = left > 1 ? 1 : 0, b = left == 3 ? 1 : 0;
+        int32_t start[4], got[4];
+        for (int32_t k = 0; k < 4; ++k) start[k] = base ? base[j + (k & 1) * a + (k >> 1) * b] : 0;
+        const int8_t *wl = w + 4 * quads * depth;
+        run(loop, job, t, t.x, (uintptr_t)(a * depth), true, wl, wl + b * depth, start, 16,
+            got, 1);
+        sums[4 * quads] = got[0];
+        if (left > 1) sums[4 * quads + 1] = got[1];
+        if (left > 2) sums[4 * quads + 2] = got[3];
+      }
+    }
+    store(d, sums, c0, c1, 1, o);
+  }
 }
 
 /* Output rows [r0, r1) of one batch (in, out: that batch's tensors), every channel. */
-template <bool kFolded>
-void conv_rows_dsp(const ConvParams &p, const int8_t *in, int8_t *out, int32_t r0, int32_t r1) {
-  const int32_t in_h = p.in_h, in_w = p.in_w, in_c = p.in_c, out_w = p.out_w,
-                out_c = p.out_c, kh = p.kh, kw = p.kw, stride_h = p.stride_h,
-                stride_w = p.stride_w, dil_h = p.dil_h, dil_w = p.dil_w, pad_top = p.pad_top,
-                pad_left = p.pad_left, input_zp = p.input_zp, output_zp = p.output_zp,
-                act_min = p.act_min, act_max = p.act_max;
-  const int32_t depth = kh * kw * in_c;          // filter elements per output channel
-  const int32_t x_row = dil_h * in_w * in_c;     // input elements between window rows
-  const int32_t xb_off = stride_w * in_c;        // from one output pixel's window to the next
+void conv_rows_dsp(const Dsp &d, const int8_t *in, int8_t *out, int32_t r0, int32_t r1) {
+  const ConvParams &p = *d.p;
+  const int32_t in_c = p.in_c, in_w = p.in_w, out_w = p.out_w, kw = p.kw, dil_w = p.dil_w,
+                stride_w = p.stride_w;
+  const int32_t xb = stride_w * in_c;  // from one pixel's window to the next one's
+  Taps t;
+  t.x_group = p.dil_h * in_w * in_c;
+  t.w_group = kw * in_c;
+  t.x_row = dil_w == 1 ? t.x_group : dil_w * in_c;
+  t.w_row = dil_w == 1 ? t.w_group : in_c;
   for (int32_t oy = r0; oy < r1; ++oy) {
-    const int32_t iy0 = oy * stride_h - pad_top;
+    const int32_t iy0 = oy * p.stride_h - p.pad_top;
     int32_t fy0, fy1;
-    window(iy0, dil_h, kh, in_h, &fy0, &fy1);
+    window(iy0, p.dil_h, p.kh, p.in_h, &fy0, &fy1);
     for (int32_t ox = 0; ox < out_w;) {
-      const int32_t ix0 = ox * stride_w - pad_left;
+      const int32_t ix0 = ox * stride_w - p.pad_left;
       int32_t fx0, fx1;
       window(ix0, dil_w, kw, in_w, &fx0, &fx1);
-      bool pair = false;
+      bool pair = false;  // the next pixel has the same in-bounds taps
       if (ox + 1 < out_w) {
         int32_t gx0, gx1;
         window(ix0 + stride_w, dil_w, kw, in_w, &gx0, &gx1);
         pair = gx0 == fx0 && gx1 == fx1;
       }
-      const bool full = kFolded && fy0 == 0 && fy1 == kh && fx0 == 0 && fx1 == kw;
-      /* The in-bounds taps as `rows` rows of `segs` contiguous segments of n elements:
-       * with dilation 1 one segment per row, else one per tap of in_c elements. */
-      const int32_t rows = fx0 < fx1 ? fy1 - fy0 : 0;
-      const int32_t segs = dil_w == 1 ? 1 : fx1 - fx0;
-      const int32_t n = dil_w == 1 ? (fx1 - fx0) * in_c : in_c;
-      const int8_t *x = in + ((iy0 + dil_h * fy0) * in_w + ix0 + dil_w * fx0) * in_c;
-      const int8_t *wr = p.filter + (fy0 * kw + fx0) * in_c;
-      const int32_t *base = full ? p.zp_bias : p.bias;  // bias may be NULL
-      int8_t *o = out + (oy * out_w + ox) * out_c;
-      int32_t oc = 0;
-      for (; oc + 2 <= out_c; oc += 2, wr += 2 * depth) {
-        uint32_t q[4];
-        q[0] = q[2] = base ? (uint32_t)base[oc] : 0u;
-        q[1] = q[3] = base ? (uint32_t)base[oc + 1] : 0u;
-        for (int32_t s = 0; s < segs; ++s) {
-          const int8_t *xs = x + s * dil_w * in_c, *ws = wr + s * in_c;
-          if (pair) {
-            if (full)
-              dot2x2<false>(xs, xb_off, x_row, ws, depth, kw * in_c, rows, n, 0, q);
-            else
-              dot2x2<true>(xs, xb_off, x_row, ws, depth, kw * in_c, rows, n, input_zp, q);
-          } else {
-            if (full)
-              dot1x2<false>(xs, x_row, ws, depth, kw * in_c, rows, n, 0, q);
-            else
-              dot1x2<true>(xs, x_row, ws, depth, kw * in_c, rows, n, input_zp, q);
-          }
-        }
-        const int32_t c0 = p.per_channel ? oc : 0, c1 = p.per_channel ? oc + 1 : 0;
-        const int32_t m0 = p.mult[c0], s0 = p.shift[c0], m1 = p.mult[c1], s1 = p.shift[c1];
-        o[oc] = requant1(q[0], m0, s0, output_zp, act_min, act_max);
-        o[oc + 1] = requant1(q[1], m1, s1, output_zp, act_min, act_max);
-        if (pair) {
-          o[out_c + oc] = requant1(q[2], m0, s0, output_zp, act_min, act_max);
-          o[out_c + oc + 1] = requant1(q[3], m1, s1, output_zp, act_min, act_max);
-        }
+      t.x = in + ((iy0 + p.dil_h * fy0) * in_w + ix0 + dil_w * fx0) * in_c;
+      t.w = p.filter + (fy0 * kw + fx0) * in_c;
+      if (dil_w == 1) {
+        t.groups = 1;
+        t.rows = fy1 - fy0;
+        t.n = (fx1 - fx0) * in_c;
+      } else {
+        t.groups = fy1 - fy0;
+        t.rows = fx1 - fx0;
+        t.n = in_c;
       }
-      if (oc < out_c) {  // an odd number of channels: the last one alone
-        const int32_t c = p.per_channel ? oc : 0;
-        for (int32_t k = 0; k < (pair ? 2 : 1); ++k) {
-          uint32_t acc = base ? (uint32_t)base[oc] : 0u;
-          for (int32_t r = 0; r < rows; ++r)
-            for (int32_t s = 0; s < segs; ++s) {
-              const int8_t *xs = x + k * xb_off + r * x_row + s * dil_w * in_c;
-              const int8_t *ws = wr + r * kw * in_c + s * in_c;
-              if (full)
-                dot<1, false>(xs, ws, depth, n, 0, &acc);
-              else
-                dot<1, true>(xs, ws, depth, n, input_zp, &acc);
-            }
-          o[k * out_c + oc] =
-              requant1(acc, p.mult[c], p.shift[c], output_zp, act_min, act_max);
-        }
-      }
+      if (fy1 <= fy0 || fx1 <= fx0) t.n = 0;  // no tap in bounds
+      const bool inside = fy0 == 0 && fy1 == p.kh && fx0 == 0 && fx1 == kw;
+      const bool folded = inside && p.zp_bias;  // sums of w * x from zp_bias
+      const bool zp = !folded && p.input_zp != 0;
+      const int32_t *base = folded ? p.zp_bias : p.bias;
+      int8_t *o = out + (oy * out_w + ox) * p.out_c;
+      if (pair)
+        pixels_2(d, t, xb, base, zp, o);
+      else
+        pixels_1(d, t, base, zp, o);
       ox += pair ? 2 : 1;
     }
   }
+}
+
+__attribute__((noinline)) void conv_reference_noinline(const ConvParams &p, int32_t batches) {
+  conv_reference<false>(p, batches);
+}
+
+/* The DSP path of utc_conv2d_s8. */
+UTC_INLINE void conv_dsp(const ConvParams &p, int32_t batches) {
+  Dsp d;
+  d.p = &p;
+  d.depth = p.kh * p.kw * p.in_c;
+  d.zz = (uint32_t)(uint16_t)(int16_t)-p.input_zp * 0x10001u;
+  d.requant = p.per_channel ? kRequantFast : kRequantTflite;
+  for (int32_t c = 0; d.requant == kRequantFast && c < p.out_c; ++c)
+    if (p.mult[c] < 0 || p.shift[c] > -2 || p.shift[c] < -23) d.requant = kRequantMixed;
+  for (Bands band(p, batches); band.next();) conv_rows_dsp(d, band.in, band.out, band.r0, band.r1);
 }
 #endif
 
@@ -367,19 +888,17 @@ extern "C" void utc_conv2d_s8(const int8_t *input, const int8_t *filter, const i
                         in_h, in_w, in_c, out_h, out_w, out_c, /* depth_mult */ 1,
                         kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
                         input_zp, output_zp, mult, shift, per_channel, act_min, act_max};
+#ifdef UTC_DSP
+  if (input_zp < -128 || input_zp > 127)
+    conv_reference_noinline(p, batches);  // out of line: keeps this frame small
+  else
+    conv_dsp(p, batches);
+  return;
+#endif
   if (input_zp < -128 || input_zp > 127) {
     conv_reference<false>(p, batches);
     return;
   }
-#ifdef UTC_DSP
-  for (Bands band(p, batches); band.next();) {
-    if (zp_bias)
-      conv_rows_dsp<true>(p, band.in, band.out, band.r0, band.r1);
-    else
-      conv_rows_dsp<false>(p, band.in, band.out, band.r0, band.r1);
-  }
-  return;
-#endif
   /* Columns whose window is inside the input horizontally (the same for every row). */
   const int32_t interior_cols = interior_count(0, out_w, stride_w, pad_left, dil_w, kw, in_w);
   const bool matmul = kh == 1 && kw == 1 && pad_top == 0 && pad_left == 0 &&
