@@ -221,6 +221,8 @@ def render_call(kernel: Kernel, ctx: CallContext, width: int = 100) -> str:
             args.append(value)  # a buffer or a named table
         else:
             args.append(f"/*{arg.name}=*/{value}")
+    if kernel.params:
+        return _render_params_call(kernel, decls, args, width)
     lines: list[str] = []
     line = f"{kernel.name}("
     for i, a in enumerate(args):
@@ -233,6 +235,25 @@ def render_call(kernel: Kernel, ctx: CallContext, width: int = 100) -> str:
     if not decls:
         return "\n".join(lines)
     return "\n".join(["{", *("  " + d for d in decls), *("  " + s for s in lines), "}"])
+
+
+def _render_params_call(kernel: Kernel, decls: list[str], fields: list[str], width: int) -> str:
+    """A kernel that takes its parameters as one struct (`Kernel.params`): the struct
+    `static const`, its fields in order (scalars named in comments, as in a call), then the
+    call with its address. Arena and weight addresses are link-time constants, so GCC
+    and Clang place the struct in flash with no run-time initialisation."""
+    if any(not d.startswith("static ") for d in decls):
+        raise ValueError(f"{kernel.name}: a struct parameter cannot point to a local table")
+    lines: list[str] = []
+    line = f"  static const {kernel.params} params = {{"
+    for i, a in enumerate(fields):
+        piece = a + (", " if i < len(fields) - 1 else "};")
+        if len(line) + len(piece.rstrip()) > width and not line.endswith("{"):
+            lines.append(line.rstrip())
+            line = "      "
+        line += piece
+    lines.append(line.rstrip())
+    return "\n".join(["{", *("  " + d for d in decls), *lines, f"  {kernel.name}(&params);", "}"])
 
 
 class Emitter:

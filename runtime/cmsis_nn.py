@@ -143,9 +143,11 @@ def _context(buffer=None) -> Arg:
             expr, size = c.scratch()
         if expr == "NULL":
             return Pointee("cmsis_nn_context", "{NULL, 0}")
-        # a local: the pointer (an arena address, or a flash table cast to the struct's
-        # non-const pointer) is not a constant expression for a static
-        return Pointee("cmsis_nn_context", f"{{(void *){expr}, {size}}}", static=False)
+        # static const too: an arena address or a flash table (cast to the struct's
+        # non-const pointer) is a link-time constant, which GCC and Clang initialise
+        # statically (as utc's own parameter structs, codegen/emit_cpp.py); the caller's
+        # frame, which adds to the stack high-water, stays 8 bytes smaller
+        return Pointee("cmsis_nn_context", f"{{(void *){expr}, {size}}}")
 
     return Arg("ctx", "const cmsis_nn_context *", value)
 

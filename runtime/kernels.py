@@ -126,6 +126,16 @@ def _conv_args(ctype: str, bias: str, depthwise: bool, requant: tuple[Arg, ...])
     return (*_conv_io(ctype, bias), *_window(last), *requant)
 
 
+def _conv_s8_params(depthwise: bool) -> tuple[Arg, ...]:
+    """The fields of utc_conv_s8_params, which both int8 convolutions take: out_c and
+    depth_mult both (a standard convolution's depth_mult is 1)."""
+    window = _window(_dim("out_c", "output", 3))
+    depth_mult = (_attr("depth_mult", "depth_multiplier") if depthwise
+                  else Arg("depth_mult", "int32_t", lambda c: 1))
+    return (*_conv_io(_I8, "int32_t"), *window[:7], depth_mult, *window[7:],
+            *_per_channel_requant())
+
+
 def _fc_args(ctype: str, bias: str, tail: tuple[Arg, ...]) -> tuple[Arg, ...]:
     zp_bias = (_optional_table("zp_bias", "zp_bias"),) if ctype == "int8_t" else ()
     return (_buf("input", f"const {ctype} *"), _buf("filter", f"const {ctype} *", "weights"),
@@ -313,11 +323,11 @@ KERNELS: list[Kernel] = [
            cost=fully_connected_macs, args=_fc_args(_F32, _F32, _act_f32())),
     Kernel("utc_conv2d_s8", qnn.Conv2DOp, "int8", _S8_CONV + _files("utc_conv_s8"),
            "int8 convolution, per-channel requantization", overlap=True, cost=conv_macs,
-           faster=conv_dsp_faster, args=_conv_args(_I8, "int32_t", False, _per_channel_requant())),
+           faster=conv_dsp_faster, args=_conv_s8_params(False), params="utc_conv_s8_params"),
     Kernel("utc_depthwise_conv2d_s8", qnn.DepthwiseConv2DOp, "int8",
            _S8_CONV + _files("utc_conv_s8"), "int8 depthwise convolution",
-           overlap=True, cost=depthwise_macs,
-           args=_conv_args(_I8, "int32_t", True, _per_channel_requant())),
+           overlap=True, cost=depthwise_macs, args=_conv_s8_params(True),
+           params="utc_conv_s8_params"),
     *(Kernel(f"utc_{kind}_s16", op_class, "int16",
              _S8_CONV + ("utc_quant16.h",) + _files("utc_conv_s16"),
              f"16x8 {kind.replace('_', ' ').replace('conv2d', 'convolution')} "

@@ -79,8 +79,15 @@ class Kernel:
     dtype: str  # "int8", "float32" (the op's output element type) or "any"
     files: tuple[str, ...]  # runtime files (headers and sources) to copy into out/
     summary: str
-    #: The C parameters in order, as the header declares them (see `Arg`).
+    #: The C parameters in order, as the header declares them (see `Arg`); with
+    #: `params`, the fields of that struct in order instead.
     args: tuple[Arg, ...] = ()
+    #: The C struct type of the kernel's one parameter (its fields are `args`), or "":
+    #: the generated code fills one `static const` struct per call site, in flash, and
+    #: passes its address. Kernels with many parameters take them so: a call costs a few
+    #: instructions and no argument words on the caller's stack, and the kernel reads
+    #: them in place instead of copying them into its frame.
+    params: str = ""
     #: Why the kernel cannot run this op on this target (None: it can). The docstring of
     #: the function is the constraint's text in SUPPORTED_OPS.md.
     constraint: Callable[[Operation, Target], str | None] = lambda op, target: None

@@ -55,6 +55,95 @@ const int32_t kMinHoist = 2;   // interior pixels in a band for which sum w is w
 
 using namespace utc_detail;  // the shared helpers of utc_kernel_util.h
 
+/* The parameters of either convolution, as the generated code passes them (utc_conv_s8.h). */
+typedef utc_conv_s8_params ConvParams;
+
+/* The bands of output rows a convolution computes one block of output channels at a
+ * time: all the rows of a band for one block, then for the next block, so that the
+ * per-channel constants (sum w above all) are computed once per band.
+ *   for (Bands band(p, batches); band.next();)
+ *     ... output rows [band.r0, band.r1) of the batch whose tensors are band.in, band.out
+ * Bands come in increasing order, batch by batch. When the output does not overlap the
+ * input at all, the whole image is one band. When it does (the compiler's
+ * overlap-buffers pass may start the output below the input), every band is one output
+ * row, which keeps the access order of the convolutions' headers: rows finished in
+ * increasing order, each row reading only input rows >= oy * stride_h - pad_top. */
+class Bands {
+ public:
+  const int8_t *in;  // the current band's batch of the input
+  int8_t *out;       // and of the output
+  int32_t r0, r1;    // its output rows
+
+  Bands(const ConvParams &p, int32_t batches)
+      : in(p.input), out(p.output), r0(0), r1(p.out_h), input_(p.input), output_(p.output),
+        in_size_(p.in_h * p.in_w * p.in_c), out_size_(p.out_h * p.out_w * p.out_c),
+        out_h_(p.out_h), batches_(batches), batch_(-1),
+        rows_(disjoint(p.input, batches * in_size_, p.output, batches * out_size_) ? p.out_h
+                                                                                  : 1) {}
+
+  /* Moves to the next band; false when there is none. */
+  bool next() {
+    while (r1 >= out_h_) {  // the current batch is done (or none has started)
+      if (++batch_ >= batches_) return false;
+      in = input_ + batch_ * in_size_;
+      out = output_ + batch_ * out_size_;
+      r1 = 0;
+    }
+    r0 = r1;
+    r1 = out_h_ - r0 < rows_ ? out_h_ : r0 + rows_;
+    return true;
+  }
+
+ private:
+  const int8_t *input_;
+  int8_t *output_;
+  int32_t in_size_, out_size_, out_h_, batches_, batch_, rows_;
+};
+
+/* TFLM's loop as written, the fallback for zero points outside int8: CONV_2D (filter
+ * [out_c, kh, kw, in_c]) or, kDepthwise, DEPTHWISE_CONV_2D (filter [1, kh, kw, out_c],
+ * output channel oc reading input channel oc / depth_mult). */
+template <bool kDepthwise>
+static void conv_reference(const ConvParams &p, int32_t batches) {
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t oy = 0; oy < p.out_h; ++oy) {
+      const int32_t iy0 = oy * p.stride_h - p.pad_top;
+      for (int32_t ox = 0; ox < p.out_w; ++ox) {
+        const int32_t ix0 = ox * p.stride_w - p.pad_left;
+        for (int32_t oc = 0; oc < p.out_c; ++oc) {
+          const int32_t ic0 = kDepthwise ? oc / p.depth_mult : 0;  // depthwise: its input
+          uint32_t acc = 0;
+          for (int32_t fy = 0; fy < p.kh; ++fy) {
+            const int32_t iy = iy0 + p.dil_h * fy;
+            if (iy < 0 || iy >= p.in_h) continue;
+            for (int32_t fx = 0; fx < p.kw; ++fx) {
+              const int32_t ix = ix0 + p.dil_w * fx;
+              if (ix < 0 || ix >= p.in_w) continue;
+              const int8_t *x = p.input + ((b * p.in_h + iy) * p.in_w + ix) * p.in_c;
+              if (kDepthwise) {
+                acc += (uint32_t)(int32_t)p.filter[(fy * p.kw + fx) * p.out_c + oc] *
+                       ((uint32_t)(int32_t)x[ic0] - (uint32_t)p.input_zp);
+              } else {
+                const int8_t *w = p.filter + ((oc * p.kh + fy) * p.kw + fx) * p.in_c;
+                for (int32_t ic = 0; ic < p.in_c; ++ic)
+                  acc += (uint32_t)(int32_t)w[ic] *
+                         ((uint32_t)(int32_t)x[ic] - (uint32_t)p.input_zp);
+              }
+            }
+          }
+          if (p.bias) acc += (uint32_t)p.bias[oc];
+          const int32_t q = p.per_channel ? oc : 0;
+          const int32_t v =
+              utc_multiply_by_quantized_multiplier(to_int32(acc), p.mult[q], p.shift[q]) +
+              p.output_zp;
+          p.output[((b * p.out_h + oy) * p.out_w + ox) * p.out_c + oc] =
+              (int8_t)utc_clamp(v, p.act_min, p.act_max);
+        }
+      }
+    }
+  }
+}
+
 
 
 /* Output rows [r0, r1), channels [oc0, oc0 + NB), of one batch (in, out: that batch's
@@ -174,7 +263,7 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
 
 /* Channels per run of the assembly: the sums of a pixel pair take 2 x 16 x 4 bytes of
  * stack; 8 channels would save 64 bytes and cost KWS's 1x1 layers 4% more instructions. */
-const int32_t kDspChunk = 16;
+const int32_t kDspChunk = 8;
 
 /* What the assembly loops read and update; the byte offsets are the assembly's. */
 struct MacJob {
@@ -601,7 +690,7 @@ void store_any(const ConvParams &p, const int32_t *s, int32_t c0, int32_t c1, in
   }
 }
 
-__attribute__((noinline)) void store(const Dsp &d, const int32_t *s, int32_t c0, int32_t c1,
+UTC_INLINE void store(const Dsp &d, const int32_t *s, int32_t c0, int32_t c1,
                                      int32_t np, int8_t *o) {
   const ConvParams &p = *d.p;
   const bool full = p.act_min == -128 && p.act_max == 127;
@@ -754,7 +843,12 @@ UTC_INLINE void conv_dsp(const ConvParams &p, int32_t batches) {
   d.requant = p.per_channel ? kRequantFast : kRequantTflite;
   for (int32_t c = 0; d.requant == kRequantFast && c < p.out_c; ++c)
     if (p.mult[c] < 0 || p.shift[c] > -2 || p.shift[c] < -23) d.requant = kRequantMixed;
-  for (Bands band(p, batches); band.next();) conv_rows_dsp(d, band.in, band.out, band.r0, band.r1);
+  /* Every row in one go, even when the output overlaps the input: conv_rows_dsp finishes
+   * each output row (all its channels) before the next, which is the access order that
+   * Bands' one-row bands keep for the portable path. No Bands: a smaller frame. */
+  const int32_t in_size = p.in_h * p.in_w * p.in_c, out_size = p.out_h * p.out_w * p.out_c;
+  for (int32_t b = 0; b < batches; ++b)
+    conv_rows_dsp(d, p.input + b * in_size, p.output + b * out_size, 0, p.out_h);
 }
 #endif
 
@@ -876,33 +970,27 @@ void dw_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t r
 }  // namespace
 
 
-extern "C" void utc_conv2d_s8(const int8_t *input, const int8_t *filter, const int32_t *bias,
-                              const int32_t *zp_bias, int8_t *output, int32_t batches, int32_t in_h, int32_t in_w,
-                              int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
-                              int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
-                              int32_t dil_h, int32_t dil_w, int32_t pad_top, int32_t pad_left,
-                              int32_t input_zp, int32_t output_zp, const int32_t *mult,
-                              const int32_t *shift, int32_t per_channel, int32_t act_min,
-                              int32_t act_max) {
-  const ConvParams p = {input, filter, bias, zp_bias, output,
-                        in_h, in_w, in_c, out_h, out_w, out_c, /* depth_mult */ 1,
-                        kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
-                        input_zp, output_zp, mult, shift, per_channel, act_min, act_max};
+extern "C" void utc_conv2d_s8(const utc_conv_s8_params *params) {
+  /* Read in place (the generated code's static const struct): no copy in this frame. */
+  const ConvParams &p = *params;
 #ifdef UTC_DSP
-  if (input_zp < -128 || input_zp > 127)
-    conv_reference_noinline(p, batches);  // out of line: keeps this frame small
+  if (p.input_zp < -128 || p.input_zp > 127)
+    conv_reference_noinline(p, p.batches);  // out of line: keeps this frame small
   else
-    conv_dsp(p, batches);
-  return;
-#endif
-  if (input_zp < -128 || input_zp > 127) {
+    conv_dsp(p, p.batches);
+#else
+  const int32_t batches = p.batches, out_h = p.out_h, out_w = p.out_w, out_c = p.out_c,
+                kh = p.kh, kw = p.kw, stride_h = p.stride_h, stride_w = p.stride_w,
+                pad_top = p.pad_top, pad_left = p.pad_left;
+  if (p.input_zp < -128 || p.input_zp > 127) {
     conv_reference<false>(p, batches);
     return;
   }
   /* Columns whose window is inside the input horizontally (the same for every row). */
-  const int32_t interior_cols = interior_count(0, out_w, stride_w, pad_left, dil_w, kw, in_w);
+  const int32_t interior_cols =
+      interior_count(0, out_w, stride_w, pad_left, p.dil_w, kw, p.in_w);
   const bool matmul = kh == 1 && kw == 1 && pad_top == 0 && pad_left == 0 &&
-                      (out_h - 1) * stride_h < in_h && (out_w - 1) * stride_w < in_w;
+                      (out_h - 1) * stride_h < p.in_h && (out_w - 1) * stride_w < p.in_w;
   for (Bands band(p, batches); band.next();) {
     int32_t oc = 0;
     for (; oc + kConvBlock <= out_c; oc += kConvBlock)
@@ -910,23 +998,15 @@ extern "C" void utc_conv2d_s8(const int8_t *input, const int8_t *filter, const i
     for (; oc < out_c; ++oc)
       conv_band_block<1>(p, band.in, band.out, band.r0, band.r1, oc, interior_cols, matmul);
   }
+#endif
 }
 
 
-extern "C" void utc_depthwise_conv2d_s8(const int8_t *input, const int8_t *filter,
-                                        const int32_t *bias, const int32_t *zp_bias,
-                                        int8_t *output, int32_t batches,
-                                        int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_h,
-                                        int32_t out_w, int32_t depth_mult, int32_t kh, int32_t kw,
-                                        int32_t stride_h, int32_t stride_w, int32_t dil_h,
-                                        int32_t dil_w, int32_t pad_top, int32_t pad_left,
-                                        int32_t input_zp, int32_t output_zp, const int32_t *mult,
-                                        const int32_t *shift, int32_t per_channel,
-                                        int32_t act_min, int32_t act_max) {
-  const ConvParams p = {input, filter, bias, zp_bias, output,
-                        in_h, in_w, in_c, out_h, out_w, in_c * depth_mult, depth_mult,
-                        kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
-                        input_zp, output_zp, mult, shift, per_channel, act_min, act_max};
+extern "C" void utc_depthwise_conv2d_s8(const utc_conv_s8_params *params) {
+  const ConvParams &p = *params;
+  const int32_t batches = p.batches, input_zp = p.input_zp, out_w = p.out_w, kw = p.kw,
+                stride_w = p.stride_w, dil_w = p.dil_w, pad_left = p.pad_left, in_w = p.in_w,
+                depth_mult = p.depth_mult;
   if (input_zp < -128 || input_zp > 127) {
     conv_reference<true>(p, batches);
     return;

@@ -1,8 +1,8 @@
 /* utc_kernel_util.h: helpers shared by the int8 compute kernels (convolution, depthwise
  * convolution, fully connected): wrapping-sum conversion, window clamping, the buffer
- * overlap test, the chunked dot products and sums of the inner loops, and what the two
- * convolutions have in common (their parameters, requantizing a pixel, the bands of
- * output rows, TFLM's reference loop).
+ * overlap test, the chunked dot products and sums of the inner loops, requantizing a
+ * pixel. (What the two int8 convolutions alone share, their parameters, the bands of
+ * output rows and TFLM's reference loop, is in utc_conv_s8.cpp.)
  *
  * Internal to the runtime, C++ only: for the kernel .cpp files, no part of the API of
  * generated code. (The generated model.cpp includes every header its kernels list in
@@ -11,7 +11,7 @@
  * they were local to it, and the compiler keeps inlining and specializing them per kernel.
  *
  * Access order (the contract in each convolution's header, relied on by the
- * overlap-buffers pass): Bands yields output rows in increasing order and, whenever
+ * overlap-buffers pass): Bands (utc_conv_s8.cpp) yields output rows in increasing order and, whenever
  * output and input overlap, one output row at a time; requantize writes one pixel's
  * channels; dot and sum only read. No helper restrict-qualifies a kernel's input against
  * its output. */
@@ -186,21 +186,6 @@ static UTC_INLINE int32_t interior_count(int32_t o0, int32_t o1, int32_t stride,
   return n;
 }
 
-/* The arguments of an int8 2-D convolution, standard (depth_mult unused, 1) or depthwise
- * (out_c = in_c * depth_mult). */
-struct ConvParams {
-  const int8_t *input;
-  const int8_t *filter;
-  const int32_t *bias;
-  const int32_t *zp_bias;  // bias - input_zp * sum(filter) per channel, or NULL
-  int8_t *output;
-  int32_t in_h, in_w, in_c, out_h, out_w, out_c, depth_mult, kh, kw, stride_h, stride_w,
-      dil_h, dil_w, pad_top, pad_left, input_zp, output_zp;
-  const int32_t *mult;
-  const int32_t *shift;
-  int32_t per_channel, act_min, act_max;
-};
-
 /* o[j] = acc[j] requantized (utc_multiply_by_quantized_multiplier by mult[j], shift[j]),
  * plus output_zp, clamped to [act_min, act_max], for j < NB. */
 template <int NB>
@@ -211,92 +196,6 @@ static UTC_INLINE void requantize(int8_t *o, const uint32_t *acc, const int32_t 
     const int32_t v =
         utc_multiply_by_quantized_multiplier(to_int32(acc[j]), mult[j], shift[j]) + output_zp;
     o[j] = (int8_t)utc_clamp(v, act_min, act_max);
-  }
-}
-
-/* The bands of output rows a convolution computes one block of output channels at a
- * time: all the rows of a band for one block, then for the next block, so that the
- * per-channel constants (sum w above all) are computed once per band.
- *   for (Bands band(p, batches); band.next();)
- *     ... output rows [band.r0, band.r1) of the batch whose tensors are band.in, band.out
- * Bands come in increasing order, batch by batch. When the output does not overlap the
- * input at all, the whole image is one band. When it does (the compiler's
- * overlap-buffers pass may start the output below the input), every band is one output
- * row, which keeps the access order of the convolutions' headers: rows finished in
- * increasing order, each row reading only input rows >= oy * stride_h - pad_top. */
-class Bands {
- public:
-  const int8_t *in;  // the current band's batch of the input
-  int8_t *out;       // and of the output
-  int32_t r0, r1;    // its output rows
-
-  Bands(const ConvParams &p, int32_t batches)
-      : in(p.input), out(p.output), r0(0), r1(p.out_h), input_(p.input), output_(p.output),
-        in_size_(p.in_h * p.in_w * p.in_c), out_size_(p.out_h * p.out_w * p.out_c),
-        out_h_(p.out_h), batches_(batches), batch_(-1),
-        rows_(disjoint(p.input, batches * in_size_, p.output, batches * out_size_) ? p.out_h
-                                                                                  : 1) {}
-
-  /* Moves to the next band; false when there is none. */
-  bool next() {
-    while (r1 >= out_h_) {  // the current batch is done (or none has started)
-      if (++batch_ >= batches_) return false;
-      in = input_ + batch_ * in_size_;
-      out = output_ + batch_ * out_size_;
-      r1 = 0;
-    }
-    r0 = r1;
-    r1 = out_h_ - r0 < rows_ ? out_h_ : r0 + rows_;
-    return true;
-  }
-
- private:
-  const int8_t *input_;
-  int8_t *output_;
-  int32_t in_size_, out_size_, out_h_, batches_, batch_, rows_;
-};
-
-/* TFLM's loop as written, the fallback for zero points outside int8: CONV_2D (filter
- * [out_c, kh, kw, in_c]) or, kDepthwise, DEPTHWISE_CONV_2D (filter [1, kh, kw, out_c],
- * output channel oc reading input channel oc / depth_mult). */
-template <bool kDepthwise>
-static void conv_reference(const ConvParams &p, int32_t batches) {
-  for (int32_t b = 0; b < batches; ++b) {
-    for (int32_t oy = 0; oy < p.out_h; ++oy) {
-      const int32_t iy0 = oy * p.stride_h - p.pad_top;
-      for (int32_t ox = 0; ox < p.out_w; ++ox) {
-        const int32_t ix0 = ox * p.stride_w - p.pad_left;
-        for (int32_t oc = 0; oc < p.out_c; ++oc) {
-          const int32_t ic0 = kDepthwise ? oc / p.depth_mult : 0;  // depthwise: its input
-          uint32_t acc = 0;
-          for (int32_t fy = 0; fy < p.kh; ++fy) {
-            const int32_t iy = iy0 + p.dil_h * fy;
-            if (iy < 0 || iy >= p.in_h) continue;
-            for (int32_t fx = 0; fx < p.kw; ++fx) {
-              const int32_t ix = ix0 + p.dil_w * fx;
-              if (ix < 0 || ix >= p.in_w) continue;
-              const int8_t *x = p.input + ((b * p.in_h + iy) * p.in_w + ix) * p.in_c;
-              if (kDepthwise) {
-                acc += (uint32_t)(int32_t)p.filter[(fy * p.kw + fx) * p.out_c + oc] *
-                       ((uint32_t)(int32_t)x[ic0] - (uint32_t)p.input_zp);
-              } else {
-                const int8_t *w = p.filter + ((oc * p.kh + fy) * p.kw + fx) * p.in_c;
-                for (int32_t ic = 0; ic < p.in_c; ++ic)
-                  acc += (uint32_t)(int32_t)w[ic] *
-                         ((uint32_t)(int32_t)x[ic] - (uint32_t)p.input_zp);
-              }
-            }
-          }
-          if (p.bias) acc += (uint32_t)p.bias[oc];
-          const int32_t q = p.per_channel ? oc : 0;
-          const int32_t v =
-              utc_multiply_by_quantized_multiplier(to_int32(acc), p.mult[q], p.shift[q]) +
-              p.output_zp;
-          p.output[((b * p.out_h + oy) * p.out_w + ox) * p.out_c + oc] =
-              (int8_t)utc_clamp(v, p.act_min, p.act_max);
-        }
-      }
-    }
   }
 }
 

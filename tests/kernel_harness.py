@@ -142,9 +142,31 @@ def load_kernels(names: Sequence[str]) -> ctypes.CDLL:
     so = build_shared_lib(sources, [RUNTIME_DIR], extra_flags=extra)
     for name in names:
         fn = getattr(so, name)
-        fn.argtypes = record_signature(name)
         fn.restype = None
+        if KERNELS_BY_NAME[name].params:
+            setattr(so, name, _struct_call(fn, name))
+        else:
+            fn.argtypes = record_signature(name)
     return so
+
+
+def _struct_call(fn, name: str):
+    """Kernels that take one parameter struct (the record's `params`): a Python function
+    with the record's arguments in order, as the other kernels take them, that fills the
+    struct (its fields typed from the record) and passes its address."""
+    from utc.runtime.kernels import KERNELS_BY_NAME
+
+    args = KERNELS_BY_NAME[name].args
+    struct = type(KERNELS_BY_NAME[name].params, (ctypes.Structure,),
+                  {"_fields_": [(a.name, t) for a, t in zip(args, record_signature(name))]})
+    fn.argtypes = [ctypes.POINTER(struct)]
+
+    def call(*values: object) -> None:
+        if len(values) != len(args):
+            raise TypeError(f"{name} takes {len(args)} arguments, got {len(values)}")
+        fn(ctypes.byref(struct(*values)))
+
+    return call
 
 
 def seeded_rng(seed: int, *key: object) -> np.random.Generator:

@@ -207,7 +207,9 @@ def test_kws_code_names_buffers_and_weights(opt_level: int, tmp_path: Path) -> N
     assert weights["conv2d0.filter"]["type"].startswith("int8 per channel along axis 0 (64 ")
     assert weights["conv2d0.mult"]["origin"].startswith(
         "computed by utc, the `mult` table of step 0: qnn.conv2d -> utc_conv2d_s8")
-    assert "utc_conv2d_s8(buf_input_1, m_w_conv2d0_filter, m_w_conv2d0_bias, " in cpp
+    # the convolution's parameters: one struct in flash, its address passed
+    assert ("static const utc_conv_s8_params params = {buf_input_1, m_w_conv2d0_filter,"
+            in cpp) and "utc_conv2d_s8(&params);" in cpp
 
 
 @pytest.mark.parametrize("opt_level", [0, 2])
@@ -278,3 +280,27 @@ def test_a_model_with_only_constant_outputs_builds_and_runs(tmp_path: Path) -> N
     exe = build_runner(tmp_path / "out", "model", 0, 1, tmp_path / "build")
     (outputs,) = run_runner(exe, [[]], [((1, 4), np.float32)])
     assert outputs[0].tolist() == [[0.0, 1.0, 2.0, 3.0]]
+
+
+@pytest.mark.parametrize("compiler", ["g++", "arm-none-eabi-g++"])
+def test_parameter_structs_are_initialised_statically(compiler: str, tmp_path: Path) -> None:
+    """The `static const` parameter structs hold arena addresses (not constant expressions
+    in ISO C++ terms): GCC must still place them in read-only data, initialised at link
+    time, with no guard variable or start-up constructor, at -O0 as at -Os."""
+    import shutil
+    import subprocess
+
+    if shutil.which(compiler) is None:
+        pytest.fail(f"{compiler} is not installed (.ci/run installs it)")
+    _, out = _compile(tmp_path, shared_model("mlperf_kws_dscnn_int8.tflite"), 2)
+    cpp = (out / "m.cpp").read_text()
+    assert "static const utc_conv_s8_params params = {" in cpp
+    for opt in ("-O0", "-Os"):
+        obj = tmp_path / f"m{opt}.o"
+        flags = ["-mcpu=cortex-m4", "-mthumb"] if compiler.startswith("arm") else []
+        subprocess.run([compiler, *flags, opt, "-std=c++11", "-fno-exceptions", "-fno-rtti",
+                        "-c", str(out / "m.cpp"), "-o", str(obj), f"-I{out}"], check=True)
+        symbols = subprocess.run([compiler.replace("g++", "nm"), str(obj)], check=True,
+                                 capture_output=True, text=True).stdout
+        assert "__cxa_guard" not in symbols and "_GLOBAL__sub_I" not in symbols, opt
+        assert re.search(r" [rRdD] _ZZ\w*params", symbols), symbols

@@ -17,6 +17,8 @@ from utc.runtime.kernels import KERNELS, KERNELS_BY_NAME, Kernel
 from tests.conftest import cmsis_nn_root
 
 _PROTOTYPE = re.compile(r"\bvoid\s+(utc_\w+)\s*\(([^)]*)\)\s*;")
+#: `typedef struct NAME { fields } NAME;` (a kernel's parameter struct)
+_STRUCT = re.compile(r"\btypedef\s+struct\s+\w+\s*\{([^}]*)\}\s*(\w+)\s*;")
 _CMSIS_PROTOTYPE = re.compile(r"\b(?:void|arm_cmsis_nn_status)\s+(arm_\w+)\s*\(([^)]*)\)\s*;")
 UTC_KERNELS = [k for k in KERNELS if k.library == "utc"]
 CMSIS_NN_KERNELS = [k for k in KERNELS if k.library == "cmsis-nn"]
@@ -61,7 +63,16 @@ def test_record_matches_its_header(kernel: Kernel) -> None:
     assert kernel.name in declared, f"none of {headers} declares {kernel.name}"
     prototype = [_parse_parameter(p) for p in declared[kernel.name].split(",")]
     record = [(_normalise(a.ctype), a.name) for a in kernel.args]
-    assert record == prototype
+    if kernel.params:  # one struct parameter, whose fields are the record's arguments
+        assert prototype == [(f"const {kernel.params} *", "params")]
+        texts = [re.sub(r"/\*.*?\*/", "", (RUNTIME_DIR / h).read_text(), flags=re.S)
+                 for h in headers]
+        structs = [m for text in texts for m in _STRUCT.findall(text) if m[1] == kernel.params]
+        assert len(structs) == 1, f"none of {headers} defines the struct {kernel.params}"
+        fields = [_parse_parameter(f) for f in structs[0][0].split(";") if f.strip()]
+        assert record == fields
+    else:
+        assert record == prototype
 
 
 def test_every_declared_kernel_has_a_record() -> None:

@@ -342,9 +342,8 @@ def _run_kernel(lib, name: str, case, overlap: int | None):
         # reference run sums the filter at run time: both must agree
         zp_bias = None if overlap is None else ptr(zero_point_bias(
             filt, (1, 2, 3) if kind == "conv" else (0, 1, 2), bias, -3))
-        fn(x_ptr, ptr(filt), ptr(bias), zp_bias, y_ptr, 1, h, w, c, ho, wo,
-           co if kind == "conv" else dm, kh, kw, sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult),
-           ptr(shift), 1, -128, 127)
+        fn(x_ptr, ptr(filt), ptr(bias), zp_bias, y_ptr, 1, h, w, c, ho, wo, co, dm, kh, kw,
+           sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult), ptr(shift), 1, -128, 127)
     got = y_buf.view(np.uint8) if overlap is None else arena[:out_elems * item]
     return got.copy(), (1, h, w, c), (1, ho, wo, co), item
 
