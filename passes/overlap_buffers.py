@@ -67,6 +67,7 @@ from utc.passes.plan_memory import live_ranges, root_alloc
 from utc.passes.planning.aliasing import call_overlap_offset
 from utc.passes.planning.intervals import Buffer, lower_bound
 from utc.passes.planning.overlap import align_up
+from utc.passes.planning.windows import windows
 
 #: The function attribute holding the fixed-order bound without overlap (declared in
 #: dialects/func.py).
@@ -86,7 +87,9 @@ class Link:
 
 @dataclass
 class Group:
-    """Root buffers planned as one interval: each member at a byte offset."""
+    """Root buffers planned as one interval: each member at a byte offset. `window`: the
+    bytes (lo, hi) the group uses at each step start..end (the hull of its members'
+    windows there; (0, 0) where none is in use)."""
 
     members: dict[buf.AllocOp, int]
     size: int
@@ -94,6 +97,20 @@ class Group:
     end: int
     dead_after: int | None  # the last step touching any member (None: a model output)
     source_offset: int = 0  # where the source's group went inside this one
+    window: tuple[tuple[int, int], ...] = ()
+
+    def at(self, step: int) -> tuple[int, int]:
+        return self.window[step - self.start] if self.window else (0, self.size)
+
+
+def _hull(parts: list[tuple[Group, int]], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The window of groups placed at offsets inside a new one, step by step."""
+    out = []
+    for t in range(start, end + 1):
+        used = [(off + lo, off + hi) for g, off in parts if g.start <= t <= g.end
+                for lo, hi in (g.at(t),) if hi > lo]
+        out.append((min(u[0] for u in used), max(u[1] for u in used)) if used else (0, 0))
+    return tuple(out)
 
 
 def plan_bound(fn: FuncOp) -> int:
@@ -158,8 +175,9 @@ def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group 
     members = {m: off + source_offset for m, off in src.members.items()}
     members[lk.output] = 0
     dead = None if dst.dead_after is None else max(src.dead_after, dst.dead_after)
-    return Group(members, size, min(src.start, dst.start), max(src.end, dst.end), dead,
-                 source_offset)
+    start, end = min(src.start, dst.start), max(src.end, dst.end)
+    return Group(members, size, start, end, dead, source_offset,
+                 _hull([(src, source_offset), (dst, 0)], start, end))
 
 
 def _with(groups: dict[buf.AllocOp, Group], g: Group) -> dict[buf.AllocOp, Group]:
@@ -169,27 +187,70 @@ def _with(groups: dict[buf.AllocOp, Group], g: Group) -> dict[buf.AllocOp, Group
     return out
 
 
+def _usage(unique: list[Group]) -> list[int]:
+    """Bytes in use at each step (each group counting its window)."""
+    use = [0] * (max((g.end for g in unique), default=0) + 1)
+    for g in unique:
+        if not g.window:
+            for t in range(g.start, g.end + 1):
+                use[t] += g.size
+            continue
+        for t, (lo, hi) in enumerate(g.window, g.start):
+            use[t] += hi - lo
+    return use
+
+
 def _bound(groups: dict[buf.AllocOp, Group]) -> int:
+    """The least arena the groups allow: the most bytes in use at one step (each group
+    counting its window: plan-memory's lower bound), and at least every group whole (a
+    group is one buffer: a chain that drifts far down through it needs all of it)."""
     unique = list({id(g): g for g in groups.values()}.values())
-    return int(lower_bound([Buffer(f"g{i}", g.size, g.start, g.end)
-                            for i, g in enumerate(unique)], aligned=False))
+    return max(max(_usage(unique), default=0), max((g.size for g in unique), default=0))
+
+
+#: Most selections the local search in `choose` evaluates (a count, never a clock: the
+#: same model always gets the same plan). Each costs about one pass over the links.
+SEARCH_EVALUATIONS = 400
+
+
+def apply_links(initial: dict[buf.AllocOp, Group], links: list[Link], alignment: int
+                ) -> tuple[dict[buf.AllocOp, Group], list[tuple[Link, Group]]]:
+    """The groups the given links make, applied in schedule order (a link that no longer
+    saves a byte or whose source is still needed is skipped), and the (link, group)
+    pairs made."""
+    groups, made = initial, []
+    for lk in links:
+        g = merged(groups, lk, alignment)
+        if g is not None:
+            groups = _with(groups, g)
+            made.append((lk, g))
+    return groups, made
 
 
 def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     """The groupings to make, in schedule order, with the group each one yields.
 
-    Tried in schedule order; one is kept when the plan's bound falls. When it does not,
+    First greedily, in schedule order: a grouping is kept when the plan's bound (`_bound`:
+    the bytes in use at the fullest step, and every group whole) falls; when it does not,
     the chain it starts is followed (the call where the new group dies, if that call can
-    extend it) until the bound is below where it was, and the whole prefix is kept; if the
-    chain ends first, nothing of it is kept."""
+    extend it) until the bound is below where it was, and the whole prefix is kept. Then
+    a local search toggles one grouping at a time, keeping a change when the bound falls
+    or stays with fewer groupings (each costs time: an overlapped kernel finishes its
+    output row by row). Dropping a link in the middle of a chain re-bases it: a forward
+    chain slides down through memory (each output starts below its input), so a long
+    one can need more bytes whole than any of its steps uses (VWW: steps 0-2 chained
+    span 47,616 B where no step uses more than 37,248 B); split, the part after the
+    break starts again wherever the planner puts it."""
     calls = [op for op in fn.block.ops if isinstance(op, buf.CallOp)]
     step_of = {c: i for i, c in enumerate(calls)}
     links = [link(c, i, step_of) for i, c in enumerate(calls)]
     ranges = live_ranges(fn)
-    groups: dict[buf.AllocOp, Group] = {}
+    used = windows(fn, ranges)
+    initial: dict[buf.AllocOp, Group] = {}
     for a, (start, end) in ranges.items():
-        groups[a] = Group({a: 0}, int(a.size), start, end, last_use(a, step_of))
-    bound = _bound(groups)
+        initial[a] = Group({a: 0}, int(a.size), start, end, last_use(a, step_of),
+                           window=used.get(a, ()))
+    groups, bound = initial, _bound(initial)
     chosen: list[tuple[Link, Group]] = []
     for lk in links:
         if lk is None:
@@ -210,7 +271,42 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
         else:
             groups, bound = trial, _bound(trial)
             chosen += tentative
-    return chosen
+    candidates = [lk for lk in links if lk is not None]
+    selected = {lk.step for lk, _ in chosen}
+    budget = [SEARCH_EVALUATIONS]
+
+    def search(selected: set[int], key) -> set[int]:
+        best = key(*apply_links(initial, [c for c in candidates if c.step in selected],
+                                alignment))
+        improved = True
+        while improved and budget[0] > 0:
+            improved = False
+            for lk in candidates:
+                if budget[0] <= 0:
+                    break
+                budget[0] -= 1
+                steps = selected ^ {lk.step}
+                trial, made = apply_links(initial, [c for c in candidates if c.step in steps],
+                                          alignment)
+                score = key(trial, made)
+                if score < best:
+                    best, selected, improved = score, {m.step for m, _ in made}, True
+        return selected
+
+    # first lower the peak, also through moves that only make fewer steps reach it (two
+    # steps at the peak each need their own grouping before the peak falls); then drop
+    # the groupings that do not help
+    selected = search(selected, lambda g, made: (*_peaks(g), len(made)))
+    selected = search(selected, lambda g, made: (_bound(g), len(made)))
+    return apply_links(initial, [c for c in candidates if c.step in selected], alignment)[1]
+
+
+def _peaks(groups: dict[buf.AllocOp, Group]) -> tuple[int, int]:
+    """`_bound` and how many steps (and whole groups) reach it."""
+    unique = list({id(g): g for g in groups.values()}.values())
+    use = _usage(unique)
+    top = max(max(use, default=0), max((g.size for g in unique), default=0))
+    return top, sum(u == top for u in use) + sum(g.size == top for g in unique)
 
 
 def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: int,

@@ -3,7 +3,9 @@
 Liveness over the schedule (the order of `buf.call` ops) yields one interval per
 `buf.alloc`: model inputs are live from the first step (and so is the buffer that holds
 one as a view, see overlap-buffers), model outputs until the last, views keep their
-source alive, and scratch buffers live for their one call. The chosen
+source alive, and scratch buffers live for their one call. A buffer holding views uses
+only a window of its bytes at each step (passes/planning/windows.py), which the
+allocator and the bound see. The chosen
 allocator (`strategy`) turns intervals into offsets; the pass also computes the
 fixed-order lower bound (the most bytes ever live at once) and records on the function
 the arena size (`arena_bytes`), that bound (`lower_bound`), the strategy, `gap` (arena
@@ -27,6 +29,7 @@ from utc.passes.planning.allocators import STRATEGIES, arena_size
 from utc.passes.planning.checker import check_plan
 from utc.passes.planning.intervals import Buffer, lower_bound
 from utc.passes.planning.verify_ir import memory_plan_check
+from utc.passes.planning.windows import windows
 
 # --verify-each replays the plan with the independent checker after every pass
 register_module_check(memory_plan_check)
@@ -90,8 +93,10 @@ class PlanMemory(Pass):
         fn = main_function(module)
         ranges = live_ranges(fn)
         allocs = list(ranges)
+        used = windows(fn, ranges)
         buffers = [
-            Buffer(f"b{i}", a.size, ranges[a][0], ranges[a][1], self.alignment)
+            Buffer(f"b{i}", a.size, ranges[a][0], ranges[a][1], self.alignment,
+                   used.get(a, ()))
             for i, a in enumerate(allocs)
         ]
         offsets = STRATEGIES[self.strategy](buffers)

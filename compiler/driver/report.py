@@ -24,6 +24,7 @@ from utc.compiler.ir.printer import sanitize_name
 from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.plan_memory import root_alloc
+from utc.passes.planning.windows import windows
 from utc.runtime.kernels import KERNELS_BY_NAME
 
 # ---- the data ------------------------------------------------------------------------------
@@ -33,7 +34,10 @@ from utc.runtime.kernels import KERNELS_BY_NAME
 class ArenaBuffer:
     """One `buf.alloc`: a block of arena bytes [offset, offset + size) that is live over
     schedule steps [first, last] (both inclusive). `kind` is input, output, activation or
-    scratch; `name` is the buffer's IR name hint, made unique."""
+    scratch; `name` is the buffer's IR name hint, made unique. `windows`: for a buffer
+    holding views (an overlap chain, scratch in a hole), the bytes (lo, hi) relative to
+    the offset it uses at each step first..last (passes/planning/windows.py); empty: all
+    of them."""
 
     name: str
     kind: str
@@ -41,9 +45,22 @@ class ArenaBuffer:
     offset: int
     first: int
     last: int
+    windows: tuple[tuple[int, int], ...] = ()
 
     def live_at(self, step: int) -> bool:
         return self.first <= step <= self.last
+
+    def window(self, step: int) -> tuple[int, int]:
+        """The bytes (lo, hi) in use at `step`, relative to the offset; (0, 0) when not
+        live."""
+        if not self.live_at(step):
+            return (0, 0)
+        return self.windows[step - self.first] if self.windows else (0, self.size)
+
+    def used(self, step: int) -> int:
+        """Bytes in use at `step`."""
+        lo, hi = self.window(step)
+        return hi - lo
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,8 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
     truth; an `output` attribute counts too), so no pass has to mark them for the report.
     """
     fn = _function(module)
+    used = windows(fn, {op: list(op.live) for op in fn.block.ops
+                        if isinstance(op, buf.AllocOp) and op.live is not None})
     returned = {root_alloc(v) for v in fn.return_op.operand_values}
     holds_input = {root_alloc(v) for v in buf.model_inputs(fn.block.ops).values()}
     taken: set[str] = set()
@@ -113,12 +132,13 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
         taken.add(name)
         first, last = op.live
         out.append(ArenaBuffer(name, kind, int(op.size), int(op.offset),
-                               int(first), int(last)))
+                               int(first), int(last), used.get(op, ())))
     return out
 
 
 def live_profile(module: Module) -> list[int]:
-    """Arena bytes live at each schedule step (raw sizes, each buffer once).
+    """Arena bytes live at each schedule step (raw sizes, each buffer once; a buffer
+    holding an overlap chain counts only the window in use at that step).
 
     Its maximum is the fixed-order lower bound plan-memory records: no allocator can make
     this schedule fit in fewer bytes, so it is the yardstick for the arena size.
@@ -126,7 +146,7 @@ def live_profile(module: Module) -> list[int]:
     fn = _function(module)
     buffers = arena_buffers(module)
     steps = max(len(_calls(fn)), 1)
-    return [sum(b.size for b in buffers if b.live_at(s)) for s in range(steps)]
+    return [sum(b.used(s) for b in buffers) for s in range(steps)]
 
 
 def peak(module: Module) -> tuple[int, int]:
@@ -302,14 +322,17 @@ def format_report(module: Module) -> str:
         f"{'peak':<{label}}step {peak_step}, {_n(peak_bytes)} B live"
         + (f"  [{_operator(peak_row, 60)}, {peak_row.kernel}]" if peak_row else ""),
     ]
-    live = sorted((b for b in buffers if b.live_at(peak_step)), key=lambda b: (b.offset, b.name))
+    live = sorted((b for b in buffers if b.used(peak_step)),
+                  key=lambda b: (b.offset + b.window(peak_step)[0], b.name))
     if live:
         name_w = max(len(b.name) for b in live)
-        size_w = max(len(_n(b.size)) for b in live)
-        out.append(f"{'live at the peak':<{label}}(offset, size, live steps, kind)")
+        size_w = max(len(_n(b.used(peak_step))) for b in live)
+        out.append(f"{'live at the peak':<{label}}(offset, size, live steps, kind; an overlap "
+                   "chain: the bytes it uses at that step)")
         for b in live:
-            out.append(f"{'':<{label}}{b.name:<{name_w}}  @{b.offset:<7} {_n(b.size):>{size_w}} B"
-                       f"  [{b.first}, {b.last}]  {b.kind}")
+            lo, hi = b.window(peak_step)
+            out.append(f"{'':<{label}}{b.name:<{name_w}}  @{b.offset + lo:<7} "
+                       f"{_n(hi - lo):>{size_w}} B  [{b.first}, {b.last}]  {b.kind}")
     return "\n".join(out) + "\n"
 
 
@@ -395,6 +418,17 @@ def memory_svg(module: Module) -> str:
         h = max(h, 2.0) if b.size else 0.0  # keep tiny buffers visible
         tip = (f"{b.name} ({b.kind}): {b.size:,} B at offset {b.offset}..{b.offset + b.size - 1}, "
                f"live steps {b.first}-{b.last}")
+        if b.windows:  # an overlap chain: the window it uses, step by step
+            for step in range(b.first, b.last + 1):
+                lo, hi = b.window(step)
+                if hi > lo:
+                    hs = max((hi - lo) * sy, 2.0)
+                    o.append(f'<rect class="buf" x="{_f(x(step))}" '
+                             f'y="{_f(y(b.offset + lo) - hs)}" width="{_f(sx)}" '
+                             f'height="{_f(hs)}" fill="{KIND_COLORS[b.kind]}" stroke="#ffffff" '
+                             f'stroke-width="0.5"><title>{escape(tip)}; step {step}: '
+                             f"{hi - lo:,} B in use at {b.offset + lo}</title></rect>")
+            continue
         o.append(f'<rect class="buf" x="{_f(x(b.first))}" y="{_f(y(b.offset) - h)}" '
                  f'width="{_f((b.last - b.first + 1) * sx)}" height="{_f(h)}" '
                  f'fill="{KIND_COLORS[b.kind]}" stroke="#ffffff" stroke-width="0.5">'

@@ -52,6 +52,25 @@ class _Problem:
         self.adj = neighbours(buffers)
         # Only non-empty buffers take part; zero-size ones stay at offset 0.
         self.live = [i for i, b in enumerate(buffers) if b.size > 0]
+        self.windowed = any(b.extents for b in buffers)
+        self._apart: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def apart(self, i: int, j: int) -> list[tuple[int, int]]:
+        """Where buffer i may not start relative to buffer j: half-open ranges [a, b) of
+        offset(i) - offset(j) at which, at some step both are live, their windows share a
+        byte. Plain buffers: the one range [1 - size_i, size_j)."""
+        key = (i, j)
+        got = self._apart.get(key)
+        if got is None:
+            bi, bj = self.buffers[i], self.buffers[j]
+            ranges = set()
+            for t in range(max(bi.start, bj.start), min(bi.end, bj.end) + 1):
+                lo_i, hi_i = bi.extent(t)
+                lo_j, hi_j = bj.extent(t)
+                if lo_i < hi_i and lo_j < hi_j:
+                    ranges.add((lo_j - hi_i + 1, hi_j - lo_i))
+            got = self._apart[key] = sorted(ranges)
+        return got
 
     def place(self, order: Sequence[int], best_fit: bool, offsets: list[int] | None = None,
               placed: list[bool] | None = None, begin: int = 0) -> list[int]:
@@ -65,6 +84,8 @@ class _Problem:
             offsets = [0] * n
         if placed is None:
             placed = [False] * n
+        if self.windowed:
+            return self._place_windows(order, best_fit, offsets, placed, begin)
         sizes, aligns, adj = self.sizes, self.aligns, self.adj
         for q in range(begin, len(order)):
             i = order[q]
@@ -79,6 +100,37 @@ class _Problem:
                 hi = lo + sizes[j]
                 start = -(-cursor // a) * a
                 if start + size <= lo:
+                    if not best_fit:
+                        chosen = start
+                        break
+                    gap = lo - cursor
+                    if chosen < 0 or gap < tightest:
+                        chosen, tightest = start, gap
+                if hi > cursor:
+                    cursor = hi
+            if chosen < 0:
+                chosen = -(-cursor // a) * a
+            offsets[i] = chosen
+            placed[i] = True
+        return offsets
+
+    def _place_windows(self, order: Sequence[int], best_fit: bool, offsets: list[int],
+                       placed: list[bool], begin: int) -> list[int]:
+        """`place` when some buffers use only a window of their bytes at each step: the
+        same first or best fit, over the offsets each placed neighbour rules out (`apart`),
+        which for two plain buffers are exactly the ranges `place` tests."""
+        aligns, adj = self.aligns, self.adj
+        for q in range(begin, len(order)):
+            i = order[q]
+            a = aligns[i]
+            blocked = sorted((offsets[j] + lo, offsets[j] + hi)
+                             for j in adj[i] if placed[j] for lo, hi in self.apart(i, j))
+            cursor = 0  # every offset below it is ruled out
+            chosen = -1
+            tightest = 0
+            for lo, hi in blocked:
+                start = -(-cursor // a) * a
+                if start < lo:
                     if not best_fit:
                         chosen = start
                         break

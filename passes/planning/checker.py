@@ -24,8 +24,9 @@ def check_plan(buffers: Sequence[Buffer], offsets: Sequence[int], arena_size: in
 
     Checks: one integer offset per buffer; offsets non-negative and multiples of the
     buffer's alignment; offset + size within `arena_size`; and no two buffers whose live
-    ranges [start, end] share a step occupy a common byte. Zero-size buffers hold no bytes,
-    so they never overlap anything (but must still be aligned and inside the arena).
+    ranges [start, end] share a step occupy a common byte (at that step: a buffer with
+    `extents` uses only its window). Zero-size buffers hold no bytes, so they never
+    overlap anything (but must still be aligned and inside the arena).
     """
     if len(offsets) != len(buffers):
         return [f"plan has {len(offsets)} offsets for {len(buffers)} buffers"]
@@ -62,11 +63,32 @@ def check_plan(buffers: Sequence[Buffer], offsets: Sequence[int], arena_size: in
                 continue  # never live at the same step
             b_lo = int(offsets[j])
             b_hi = b_lo + b.size
+            if a.extents or b.extents:
+                clash = _window_clash(a, a_lo, b, b_lo, first_common, last_common)
+                if clash is not None:
+                    problems.append(clash)
+                continue
             if max(a_lo, b_lo) < min(a_hi, b_hi):
                 problems.append(f"{a.name} [{a_lo}, {a_hi}) and {b.name} [{b_lo}, {b_hi}) "
                                 f"overlap while both live (steps {first_common}.."
                                 f"{last_common})")
     return problems
+
+
+def _window_clash(a: Buffer, a_off: int, b: Buffer, b_off: int, first: int,
+                  last: int) -> str | None:
+    """The first step of [first, last] at which the bytes a and b use (their `extents`
+    windows, or all of a plain buffer) overlap, as a sentence; None if never."""
+    for step in range(first, last + 1):
+        a_lo, a_hi = a.extents[step - a.start] if a.extents else (0, a.size)
+        b_lo, b_hi = b.extents[step - b.start] if b.extents else (0, b.size)
+        if a_lo == a_hi or b_lo == b_hi:
+            continue
+        lo, hi = max(a_off + a_lo, b_off + b_lo), min(a_off + a_hi, b_off + b_hi)
+        if lo < hi:
+            return (f"{a.name} [{a_off + a_lo}, {a_off + a_hi}) and {b.name} "
+                    f"[{b_off + b_lo}, {b_off + b_hi}) overlap at step {step}")
+    return None
 
 
 def assert_valid_plan(buffers: Sequence[Buffer], offsets: Sequence[int], arena_size: int) -> None:

@@ -26,6 +26,14 @@ class Buffer:
 
     `alignment` is the granularity the buffer's arena offset must be a multiple of.
     Zero-size buffers are allowed (they get offset 0 and never conflict with anything).
+
+    `extents`, when given, says which of its bytes the buffer actually uses at each step:
+    one half-open range (lo, hi) relative to its offset per step start..end, with
+    0 <= lo <= hi <= size (lo == hi: none at that step). A buffer that holds several
+    tensors one after the other (overlap-buffers' groups, where a chain of convolutions
+    slides down through memory) uses only a window of its bytes at any step; the
+    allocators let other buffers use the rest, and the lower bound counts only the window.
+    Empty (the default): all `size` bytes at every step.
     """
 
     name: str
@@ -33,6 +41,7 @@ class Buffer:
     start: int
     end: int
     alignment: int = 16
+    extents: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         # Catch bad liveness early: a reversed range would silently never conflict.
@@ -44,6 +53,28 @@ class Buffer:
         if self.alignment < 1:
             raise ValueError(f"buffer {self.name}: alignment must be >= 1, "
                              f"got {self.alignment}")
+        if self.extents:
+            if len(self.extents) != self.end - self.start + 1:
+                raise ValueError(f"buffer {self.name}: {len(self.extents)} extents for "
+                                 f"steps {self.start}..{self.end}")
+            for lo, hi in self.extents:
+                if not 0 <= lo <= hi <= self.size:
+                    raise ValueError(f"buffer {self.name}: extent ({lo}, {hi}) is not inside "
+                                     f"its {self.size} bytes")
+
+    def extent(self, step: int) -> tuple[int, int]:
+        """The bytes (lo, hi), relative to the offset, the buffer uses at `step` (a step of
+        its live range)."""
+        return self.extents[step - self.start] if self.extents else (0, self.size)
+
+    def used(self, step: int, aligned: bool = False) -> int:
+        """Bytes in use at `step` (a step of its live range); `aligned`: rounded up to the
+        alignment, as a buffer whose window is all of it reserves `aligned_size`."""
+        lo, hi = self.extent(step)
+        if not aligned:
+            return hi - lo
+        a = self.alignment
+        return -(-(hi - lo) // a) * a
 
     @property
     def aligned_size(self) -> int:
@@ -106,6 +137,14 @@ def _live_profile(buffers: Sequence[Buffer], aligned: bool) -> Iterator[tuple[in
     """
     deltas: dict[int, int] = {}
     for b in buffers:
+        if b.extents:  # a window that changes from step to step
+            previous = 0
+            for step in range(b.start, b.end + 1):
+                w = b.used(step, aligned)
+                deltas[step] = deltas.get(step, 0) + w - previous
+                previous = w
+            deltas[b.end + 1] = deltas.get(b.end + 1, 0) - previous
+            continue
         w = b.aligned_size if aligned else b.size
         deltas[b.start] = deltas.get(b.start, 0) + w
         deltas[b.end + 1] = deltas.get(b.end + 1, 0) - w
@@ -149,23 +188,37 @@ def arena_lower_bound(buffers: Sequence[Buffer]) -> int:
     g-rounded sizes minus the largest rounding slack. This is >= `lower_bound(aligned=
     False)`, and equals `lower_bound(aligned=True)` when every size is a multiple of its
     alignment. The `optimal` allocator stops as soon as it reaches this number.
+
+    Buffers with `extents`: at a step where one is live only the raw bytes in use count
+    (a window may start anywhere), and the arena holds each such buffer whole, so it is
+    at least its size.
     """
-    starts = sorted({b.start for b in buffers if b.size > 0})
+    best = max((b.size for b in buffers if b.extents), default=0)
+    # the live set grows only where a buffer starts, and a window only where it changes
+    starts = sorted({b.start for b in buffers if b.size > 0} |
+                    {s for b in buffers if b.extents for s in range(b.start, b.end + 1)})
     by_start = sorted((i for i, b in enumerate(buffers) if b.size > 0),
                       key=lambda i: buffers[i].start)
     active: list[tuple[int, int]] = []  # (end, index)
-    best, k = 0, 0
+    k = 0
     for step in starts:
         while k < len(by_start) and buffers[by_start[k]].start == step:
             heapq.heappush(active, (buffers[by_start[k]].end, by_start[k]))
             k += 1
         while active and active[0][0] < step:
             heapq.heappop(active)
-        live = [buffers[i] for _, i in active]
+        live = [buffers[i] for _, i in active if buffers[i].used(step)]
+        if not live:
+            continue
+        if any(b.extents for b in live):
+            # a window need not start at an aligned offset: only the raw bytes are sure
+            best = max(best, sum(b.used(step) for b in live))
+            continue
         g = 0
         for b in live:
             g = math.gcd(g, b.alignment)
-        rounded = [-(-b.size // g) * g for b in live]
-        slack = max(r - b.size for r, b in zip(rounded, live))
+        used = [b.used(step) for b in live]
+        rounded = [-(-u // g) * g for u in used]
+        slack = max(r - u for r, u in zip(rounded, used))
         best = max(best, sum(rounded) - slack)
     return best

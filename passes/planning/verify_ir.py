@@ -15,8 +15,10 @@ before step 0 and its root is live from step 0. Checks:
    (`plan_alignment`, 16 when absent) and lies inside `arena_bytes`; every view lies
    inside its source; every buffer address is aligned to its element size.
 2. Interference: two different root buffers whose live ranges (first to last step that
-   touches them, through views) intersect share no byte; the recorded `live` range of a
-   root covers the derived one.
+   touches them, through views) intersect share no byte in use by both at one step (a
+   byte is in use from the first to the last step any value covering it is used at: a
+   buffer holding a chain of overlapped layers uses a window of its bytes at each step);
+   the recorded `live` range of a root covers the derived one.
 3. Calls: a call's outputs (and scratch) never overlap each other, and overlap an input
    only when it is exactly the same bytes, the op may run in place on that input
    (`passes/planning/aliasing.py`) and the input has the output's shape; or when the
@@ -133,6 +135,7 @@ def _check_interference(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value,
             problems.append(f"{_name(root.result)}: recorded live range {list(live)} does not "
                             f"cover its uses [{a}, {b}]")
     roots = sorted(span, key=lambda r: (span[r][0], span[r][1]))
+    byte_life = _byte_lives(fn, calls, places)
     for i, r1 in enumerate(roots):
         p1 = places[r1.result]
         lo1, hi1 = int(r1.offset), int(r1.offset) + int(r1.size)
@@ -143,9 +146,63 @@ def _check_interference(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value,
             hi2 = lo2 + int(r2.size)
             if lo1 < hi1 and lo2 < hi2 and max(lo1, lo2) < min(hi1, hi2):
                 first, final = max(span[r1][0], span[r2][0]), min(span[r1][1], span[r2][1])
-                problems.append(f"{_name(p1.value)} [{lo1}, {hi1}) and {_name(r2.result)} "
-                                f"[{lo2}, {hi2}) overlap while both live (steps {first}.."
-                                f"{final})")
+                step = _shared_step(byte_life(r1), lo1, byte_life(r2), lo2, first, final)
+                if step is not None:
+                    problems.append(f"{_name(p1.value)} [{lo1}, {hi1}) and {_name(r2.result)} "
+                                    f"[{lo2}, {hi2}) share bytes in use at step {step}")
+
+
+def _byte_lives(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value, _Place]):
+    """A function root -> (first, last) step arrays over the root's bytes: when each byte
+    is in use, from the first to the last step any value covering it is used at (model
+    inputs from step 0, outputs to the last step); bytes no value covers are never in use
+    (first > last). Computed here from the calls alone, byte by byte."""
+    last_step = max(len(calls) - 1, 0)
+    uses: dict[Value, list[int]] = {}
+
+    def touch(v: Value, a: int, b: int) -> None:
+        r = uses.setdefault(v, [a, b])
+        r[0], r[1] = min(r[0], a), max(r[1], b)
+
+    for p in _model_inputs(fn, places):
+        touch(p.value, 0, 0)
+    for step, call in enumerate(calls):
+        for v in call.operand_values:
+            if v in places:
+                touch(v, step, step)
+    for v in fn.return_op.operand_values:
+        if v in places:  # from its write (or step 0, if no call writes it) to the end
+            touch(v, uses[v][0] if v in uses else 0, last_step)
+    cache: dict[buf.AllocOp, tuple[np.ndarray, np.ndarray]] = {}
+
+    def life(root: buf.AllocOp) -> tuple[np.ndarray, np.ndarray]:
+        if root not in cache:
+            base = places[root.result].start
+            first = np.full(int(root.size), len(calls) + 1, np.int64)
+            last = np.full(int(root.size), -1, np.int64)
+            for v, (a, b) in uses.items():
+                p = places[v]
+                if p.root is root:
+                    lo, hi = p.start - base, p.end - base
+                    first[lo:hi] = np.minimum(first[lo:hi], a)
+                    last[lo:hi] = np.maximum(last[lo:hi], b)
+            cache[root] = (first, last)
+        return cache[root]
+
+    return life
+
+
+def _shared_step(life1, lo1: int, life2, lo2: int, first: int, final: int) -> int | None:
+    """The first step in [first, final] at which a byte at the same address is in use in
+    both roots (placed at lo1 and lo2), or None."""
+    f1, l1 = life1
+    f2, l2 = life2
+    a, b = max(lo1, lo2), min(lo1 + len(f1), lo2 + len(f2))
+    f1, l1 = f1[a - lo1:b - lo1], l1[a - lo1:b - lo1]
+    f2, l2 = f2[a - lo2:b - lo2], l2[a - lo2:b - lo2]
+    lo, hi = np.maximum(np.maximum(f1, f2), first), np.minimum(np.minimum(l1, l2), final)
+    both = lo <= hi
+    return int(lo[both].min()) if both.any() else None
 
 
 def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],

@@ -134,20 +134,25 @@ def assert_below_the_bound_without_overlap(module) -> dict:
 
 @pytest.mark.parametrize("q", [True, False], ids=["int8", "f32"])
 def test_a_chain_of_same_convolutions_slides_down_one_buffer(q: bool, tmp_path: Path) -> None:
-    # the first conv (1x1, 3 -> 8 channels) overlaps the model input dying there: its
-    # output starts 12 output rows less 11 input rows before it (rounded up to 16 B, the
-    # plan's alignment); the next two start two rows below their inputs
+    # the last two convs start two rows below their inputs. The first (1x1, 3 -> 8
+    # channels) may overlap the model input dying there, its output starting 12 output
+    # rows less 11 input rows before it (rounded up to 16 B, the plan's alignment), but
+    # that link only pays when the whole chain (the input `first` bytes in, then slid
+    # down 4 rows) is smaller than the input and the first output apart: not in int8,
+    # by 48 B in float32
     net = Chain(q, [1, 12, 12, 3], seed=1).conv(8, k=1).conv(8).conv(8)
     module = run_and_compare(net.build(), tmp_path)
     item = 1 if q else 4
     row = 12 * 8 * item
     first = align_up((12 * 12 * 8 - 11 * 12 * 3) * item, 16)
-    assert list(overlaps(module).values()) == [first, 2 * row, 2 * row]
+    chain = first + 12 * 12 * 3 * item + 4 * row
+    apart = 12 * 12 * 3 * item + 12 * 12 * 8 * item
+    found = list(overlaps(module).values())
+    assert found == ([first] if chain < apart else []) + [2 * row, 2 * row]
     attrs = assert_below_the_bound_without_overlap(module)
-    # without overlap: a conv's input and output (2 x 1152 B); with: one group, the model
-    # input `first` bytes in, then slid down 4 rows, live from step 0 on
+    # without overlap: a conv's input and output (2 x 1152 B)
     assert attrs["no_overlap_lower_bound"] == 2 * 12 * 12 * 8 * item
-    assert attrs["lower_bound"] == first + 12 * 12 * 3 * item + 4 * row
+    assert attrs["arena_bytes"] == min(chain, apart)
 
 
 @pytest.mark.parametrize("q", [True, False], ids=["int8", "f32"])
@@ -162,11 +167,15 @@ def test_depthwise_and_pointwise_layers_overlap(q: bool, tmp_path: Path) -> None
     # the stride-2 conv over the model input: output row oy reads from input row 2 oy on,
     # so the bound is at the last row, 25 output rows less 48 input rows of 10 elements
     first = (25 * 5 * 16 - 48 * 10) * item
-    assert list(overlaps(module).values()) == [first, 2 * row, row, 2 * row, row]
+    found = list(overlaps(module).values())
+    assert found[-4:] == [2 * row, row, 2 * row, row] and found[:-4] in ([], [first])
     attrs = assert_below_the_bound_without_overlap(module)
     assert attrs["no_overlap_lower_bound"] == 2 * 25 * row
-    # one group: the model input `first` bytes in, then the 6 rows it slid by
-    assert attrs["lower_bound"] == first + 50 * 10 * item + 6 * row
+    # never above one group holding all (the model input `first` bytes in, then the 6
+    # rows it slid by) by more than the alignment of a second buffer: the link over the
+    # model input is kept only where it lowers the bound
+    assert attrs["lower_bound"] <= first + 50 * 10 * item + 6 * row
+    assert attrs["arena_bytes"] <= align_up(first + 50 * 10 * item + 6 * row, 16)
 
 
 @pytest.mark.parametrize("q", [True, False], ids=["int8", "f32"])
@@ -177,8 +186,11 @@ def test_strided_and_dilated_convolutions(q: bool, first: str, tmp_path: Path) -
     dilated = lambda n: n.conv(8, k=3, dilation=2, same=False)  # noqa: E731
     net = dilated(strided(net)) if first == "stride" else strided(dilated(net))
     module = run_and_compare(net.build(), tmp_path)
-    # the 1x1 conv over the model input, then the strided and the dilated one
-    assert list(overlaps(module)) == [f"utc_conv2d_{'s8' if q else 'f32'}#{i}" for i in range(3)]
+    # at least two of the 1x1 conv over the model input, the strided and the dilated one
+    # (a link is kept only where it lowers the bound)
+    found = list(overlaps(module))
+    calls = [f"utc_conv2d_{'s8' if q else 'f32'}#{i}" for i in range(3)]
+    assert len(found) >= 2 and set(found) <= set(calls)
     assert_below_the_bound_without_overlap(module)
 
 
@@ -205,8 +217,8 @@ def test_expanding_and_shrinking_channels(q: bool, tmp_path: Path) -> None:
     module = run_and_compare(net.build(), tmp_path)
     found = overlaps(module)
     item = 1 if q else 4
-    assert len(found) == 3, found
-    _, expanding, shrinking = found.values()
+    assert len(found) in (2, 3), found
+    expanding, shrinking = list(found.values())[-2:]
     assert expanding >= 8 * 8 * 8 * item  # at least the input
     assert shrinking < 8 * 16 * item  # under one input row
     assert_below_the_bound_without_overlap(module)
@@ -215,7 +227,7 @@ def test_expanding_and_shrinking_channels(q: bool, tmp_path: Path) -> None:
 def test_o1_overlaps_too(tmp_path: Path) -> None:
     net = Chain(True, [1, 12, 12, 3], seed=5).conv(8, k=1).conv(8).conv(8)
     module = run_and_compare(net.build(), tmp_path, opt_level=1)
-    assert len(overlaps(module)) == 3
+    assert len(overlaps(module)) >= 2
     assert_below_the_bound_without_overlap(module)
 
 

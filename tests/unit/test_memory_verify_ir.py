@@ -76,7 +76,7 @@ def test_overlapping_live_buffers_are_reported() -> None:
     ops = ops_by_name(module)
     ops["f"].attrs["offset"] = ops["cat"].attrs["offset"]  # %cat is read while %f is written
     problems = verify_memory_plan(module)
-    assert any("overlap while both live" in p for p in problems)
+    assert any("share bytes in use at step" in p for p in problems)
     assert any("overlaps input" in p for p in problems)
     with pytest.raises(PlanError, match="invalid memory plan"):
         assert_memory_plan(module)

@@ -27,10 +27,13 @@ def test_ranges_that_touch_leave_no_hole_between_them() -> None:
     assert find_hole(busy, 0, 16, 48, 16) == 32
 
 
-def test_kws_keeps_cmsis_nn_for_its_first_convolution_at_the_reference_arena(tmp_path) -> None:
-    """KWS: one overlap group spans steps 0..9; the first convolution's im2col scratch
-    fits in the group's bytes unused at step 0, so `auto` no longer trades that layer to
-    utc's slower kernel to keep the reference arena."""
+def test_kws_auto_keeps_the_reference_arena_and_says_why_at_its_first_convolution(
+        tmp_path) -> None:
+    """KWS on Cortex-M4: `auto` never plans a larger arena than the reference kernels.
+    The first convolution's im2col scratch (arm_convolve_s8) finds no unused bytes at
+    step 0, where the re-based overlap chain is at the arena's peak, so `auto` keeps
+    utc's kernel there (within 2% of CMSIS-NN's instructions on that layer) and the
+    kernel note says why; the depthwise layers, which need no scratch, stay CMSIS-NN's."""
     from utc.compiler.driver import compile_model
     from utc.dialects import buf
     from utc.dialects.func import main_function
@@ -41,6 +44,6 @@ def test_kws_keeps_cmsis_nn_for_its_first_convolution_at_the_reference_arena(tmp
     arena = [int(main_function(r.module).attrs["arena_bytes"]) for r in (ref, auto)]
     assert arena[1] <= arena[0]
     calls = [op for op in main_function(auto.module).block.ops if isinstance(op, buf.CallOp)]
-    assert calls[0].attrs["callee"] == "arm_convolve_s8"
-    hosted = [v for v in calls[0].outputs if buf.is_scratch(v)]
-    assert len(hosted) == 1 and isinstance(hosted[0].op, buf.ViewOp)
+    assert calls[0].attrs["callee"] == "utc_conv2d_s8"
+    assert "scratch buffer would raise the arena" in calls[0].attrs["kernel_note"]
+    assert calls[1].attrs["callee"] == "arm_depthwise_conv_3x3_s8"
