@@ -657,6 +657,8 @@ def _resource_variables(path: str, tensors: list[TflTensor], ops: list[TflOperat
             if op.builtin not in _ACCESS_OPS:
                 continue
             label = f"{where}: operator #{op.index} {op.builtin}"
+            if min(op.inputs) < 0:
+                raise ImportError_(f"{label}: an input is missing")
             if op.inputs[0] not in producer:
                 raise ImportError_(f"{label}: input 0 is not the output of a VAR_HANDLE of "
                                    "this subgraph")
