@@ -28,7 +28,7 @@ from utc.compiler.ir import (
     is_quantized,
 )
 from utc.compiler.ir.types import format_f32
-from utc.dialects import buf
+from utc.dialects import buf, state
 from utc.dialects.func import main_function
 from utc.runtime import RUNTIME_DIR
 from utc.runtime.kernels import KERNELS_BY_NAME, Arg, Kernel, Pointee
@@ -40,7 +40,7 @@ _C_TYPE = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t",
 _DTYPE_NAME = {"i8": "int8", "ui8": "uint8", "i16": "int16", "i32": "int32", "i64": "int64",
                "f32": "float32", "i1": "bool"}
 #: The C identifiers of NAME.cpp besides buffers and weights, as suffixes of `NAME_`.
-_API_SUFFIXES = ("run", "input", "output", "invoke", "model")
+_API_SUFFIXES = ("run", "input", "output", "invoke", "model", "reset")
 
 def c_type(t: MemRefType) -> str:
     return _C_TYPE[str(t.element.storage)]
@@ -276,12 +276,14 @@ class Emitter:
         self.calls = [op for op in self.fn.block.ops if isinstance(op, buf.CallOp)]
         # every identifier of NAME.cpp is unique: the API, the arena, then weights and
         # buffers named in IR order (so the same module always gets the same names)
-        taken = {f"{name}_{suffix}" for suffix in _API_SUFFIXES} | {"arena"}
+        taken = {f"{name}_{suffix}" for suffix in _API_SUFFIXES} | {"arena", "state",
+                                                                      "state_initialised"}
         self.weight_names: dict[str, str] = {}
         for res_name in module.referenced_resources():
             self.weight_names[res_name] = _unique(
                 f"{name}_w_{c_identifier(res_name) or 'const'}", taken)
         self.buffers = self._arena_buffers(taken)
+        self.state = self._state_buffers(taken)
 
     # ---- buffers -------------------------------------------------------------------------
     def _arena_buffers(self, taken: set[str]) -> dict[Value, ArenaBuffer]:
@@ -349,6 +351,44 @@ class Emitter:
                 b.live = tuple(v.op.live)  # the plan is the truth for allocations
         return buffers
 
+    def _state_buffers(self, taken: set[str]) -> dict[Value, dict]:
+        """Every `buf.state` (a persistent variable's bytes in the state region) with its
+        C name, offset, bytes and the flash array of its initial value, in IR order."""
+        variables = {v.sym_name: v for v in state.variables(self.module)}
+        out: dict[Value, dict] = {}
+        for op in buf.state_buffers(self.fn.block.ops):
+            if op.offset is None:
+                raise CompileError(f"emit-cpp: {op.where()} has no state offset (run "
+                                   "plan-memory first)")
+            var = variables.get(op.variable)
+            if var is None:
+                raise CompileError(f"emit-cpp: {op.where()}: no state.variable "
+                                   f"{op.variable}")
+            v = op.result
+            out[v] = {
+                "name": _unique("buf_" + (c_identifier(op.variable.name) or "state"), taken),
+                "ctype": c_type(v.type), "offset": int(op.offset), "bytes": int(op.size),
+                "variable": comment_text(str(op.variable)),
+                "shared_name": comment_text(var.shared_name or ""),
+                "init": self.weight_names[var.init.name],
+                "type": f"{element_summary(v.type.element)} "
+                        f"[{', '.join(str(int(d)) for d in v.type.shape)}]",
+            }
+        return out
+
+    def state_map(self) -> list[str]:
+        """The rows of the state-region comment, one per variable, columns aligned."""
+        header = ("buffer", "offset", "bytes", "variable")
+        rows = [(b["name"], str(b["offset"]), str(b["bytes"]),
+                 f'{b["variable"]} "{b["shared_name"]}", {b["type"]}')
+                for b in sorted(self.state.values(), key=lambda b: b["offset"])]
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+        lines = []
+        for r in [header, *rows]:
+            cells = [r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].rjust(widths[2])]
+            lines.append(("  ".join(cells) + "  " + r[3]).rstrip())
+        return lines
+
     def output_indices(self) -> dict[Value, int]:
         """Each value the function returns -> the first model output it is."""
         indices: dict[Value, int] = {}
@@ -384,6 +424,8 @@ class Emitter:
             return self.weight_names[op.value.name]
         if value in self.buffers:
             return self.buffers[value].name
+        if value in self.state:
+            return self.state[value]["name"]
         raise CompileError(f"emit-cpp: cannot address value {value!r}")
 
     def kernel_of(self, call: buf.CallOp) -> Kernel:
@@ -490,6 +532,10 @@ class Emitter:
                 else:
                     text = f'IR constant "{comment_text(op.result.name_hint or ref)}"'
                 origins.setdefault(ref, text)
+        for var in state.variables(self.module):
+            origins.setdefault(var.init.name, f"the initial value of state variable "
+                                              f"{comment_text(str(var.sym_name))} "
+                                              f'("{comment_text(var.shared_name or "")}")')
         for step, call in enumerate(self.calls):
             for key, value in call.attrs.items():
                 if isinstance(value, ResourceRef):
@@ -536,6 +582,9 @@ class Emitter:
             "weights": self.weights(),
             "headers": [f for f in files if f.endswith(".h") and f != "utc_runtime.h"]
             + sorted({h for k in kernels for h in k.includes}),
+            "state": sorted(self.state.values(), key=lambda b: b["offset"]),
+            "state_bytes": self.fn.state_bytes or 0,
+            "state_map": self.state_map() if self.state else [],
             "cmsis_nn": any(k.library == "cmsis-nn" for k in kernels),
             "target": self.target,
             "sources": sorted(f for f in files if f.endswith(".cpp")),

@@ -1,5 +1,5 @@
 """utc's dialects. Importing this package registers every op with the IR parser."""
 
-from . import buf, func, fused, qnn, tensor
+from . import buf, func, fused, qnn, state, tensor
 
-__all__ = ["buf", "fused", "func", "qnn", "tensor"]
+__all__ = ["buf", "fused", "func", "qnn", "state", "tensor"]

@@ -16,7 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from utc.compiler.ir import Ints, MemRefType, Operation, ResourceRef, Value, attr, operand, result
+from utc.compiler.ir import (
+    Ints,
+    MemRefType,
+    Operation,
+    ResourceRef,
+    SymbolRef,
+    Value,
+    attr,
+    operand,
+    result,
+)
 
 
 def root_and_offset(value: Value) -> tuple[AllocOp | None, int]:
@@ -99,6 +109,39 @@ class AllocOp(Operation):
         if self.input is not None and self.scratch:
             raise self.error("a model input cannot be scratch")
         _check_model_input(self)
+
+
+class StateOp(Operation):
+    """The buffer of one persistent variable (`state.variable`), in the state region: a
+    static array of its own beside the arena, never shared with another buffer and never
+    reused, that keeps its bytes between runs. `plan-memory` sets `offset` (into the
+    region). Only `state.copy` calls write it (`state_write_check`)."""
+
+    name = "buf.state"
+    result = result()
+    variable = attr(SymbolRef)
+    size = attr(int)
+    offset = attr(int, optional=True)
+
+    def verify_(self) -> None:
+        t = self.result.type
+        if not isinstance(t, MemRefType):
+            raise self.error(f"result must be a memref, got {t}")
+        if self.size < t.byte_size:
+            raise self.error(f"size {self.size} is smaller than {t} ({t.byte_size} B)")
+        if (self.offset or 0) < 0:
+            raise self.error("offset must be >= 0")
+        block = self.parent
+        for other in block.ops if block is not None else ():
+            if other is not self and isinstance(other, StateOp) \
+                    and other.variable == self.variable:
+                raise self.error(f"variable {self.variable} has more than one buffer (also "
+                                 f"{other.where()})")
+
+
+def state_buffers(ops: Iterable[Operation]) -> list[StateOp]:
+    """The function's state buffers, in IR order."""
+    return [op for op in ops if isinstance(op, StateOp)]
 
 
 class ViewOp(Operation):

@@ -20,6 +20,9 @@ class FuncOp(Operation):
     copy_lower_bound = attr(int, optional=True)
     plan_alignment = attr(int, optional=True)
     no_overlap_lower_bound = attr(int, optional=True)
+    #: Bytes of the state region (`buf.state` buffers of persistent variables), planned
+    #: apart from the arena; absent when the model has no state.
+    state_bytes = attr(int, optional=True)
     #: The TFLite tensor names of the model inputs and outputs, in order.
     inputs = attr(tuple, optional=True)
     outputs = attr(tuple, optional=True)

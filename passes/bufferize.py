@@ -6,6 +6,12 @@ and each kernel-bound op becomes a `buf.call` in destination-passing style whose
 attributes are the op's compile-time parameters. Scratch memory a kernel needs is a
 buffer of its own, live only during that call.
 
+Persistent state: each variable the function reads or writes gets one `buf.state`
+buffer (in the state region, beside the arena); a `state.write` becomes a call of the
+state copy kernel into it, and a `state.read` is the state buffer itself when its value
+is used up before the variable's next write (`passes/planning/state.py`), else a copy
+into an arena buffer.
+
 Before converting, the pass records (or raises) the function's `copy_lower_bound`: the
 fixed-order bound of its input program with one buffer per tensor value, reshapes
 counted as copies (`passes/planning/copy_bound.py`).
@@ -18,10 +24,11 @@ from dataclasses import dataclass
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import I8, Block, MemRefType, Module, Region, TensorType, Value
 from utc.compiler.pass_manager import Pass, register_module_check, register_pass
-from utc.dialects import buf, func, tensor
+from utc.dialects import buf, func, state, tensor
 from utc.dialects.func import main_function
 from utc.passes.planning.copy_bound import record_copy_lower_bound
-from utc.runtime.kernels import KERNELS_BY_NAME, needs_kernel
+from utc.passes.planning.state import shared_reads
+from utc.runtime.kernels import KERNELS_BY_NAME, STATE_COPY, needs_kernel
 
 
 def memref_of(t: TensorType) -> MemRefType:
@@ -58,6 +65,32 @@ def kernel_call_check(module: Module) -> list[str]:
     return problems
 
 
+@register_module_check
+def state_write_check(module: Module) -> list[str]:
+    """State buffers keep the variables between runs: only the state copy kernel writes
+    them (a kernel writing its output there would change a variable behind the model's
+    back), and no view points into one."""
+    problems: list[str] = []
+    for op in module.walk():
+        if isinstance(op, buf.CallOp) and op.op != state.CopyOp.name:
+            for v in op.outputs:
+                if isinstance(getattr(v, "op", None), buf.StateOp):
+                    problems.append(f"{op.where()} writes the state buffer of "
+                                    f"{v.op.variable}")
+        elif isinstance(op, buf.ViewOp) and isinstance(getattr(op.source, "op", None),
+                                                       buf.StateOp):
+            problems.append(f"{op.where()} is a view of the state buffer of "
+                            f"{op.source.op.variable}")
+    return problems
+
+
+def _copy(source: Value, dest: Value, op) -> buf.CallOp:
+    """A call of the state copy kernel, located at the TFLite operator it implements."""
+    return buf.CallOp([source, dest], [], {"callee": STATE_COPY.name,
+                                           "op": state.CopyOp.name, "num_inputs": 1},
+                      location=op.location)
+
+
 @register_pass
 @dataclass(frozen=True)
 class Bufferize(Pass):
@@ -76,8 +109,28 @@ class Bufferize(Pass):
                                 result_names=[arg.name_hint])
             new.append(alloc)
             mapping[arg] = alloc.result
+        state_of: dict = {}  # variable symbol -> its buf.state value
         for op in old.ops:
-            if isinstance(op, func.ReturnOp):
+            if isinstance(op, state.ReadOp | state.WriteOp) and op.variable not in state_of:
+                t = op.result.type if isinstance(op, state.ReadOp) else op.value.type
+                s = buf.StateOp([], [memref_of(t)], {"variable": op.variable,
+                                                     "size": t.byte_size},
+                                result_names=[op.variable.name])
+                state_of[op.variable] = new.append(s).result
+        shared = shared_reads(old.ops)
+        for op in old.ops:
+            if isinstance(op, state.ReadOp):
+                if op in shared:
+                    mapping[op.result] = state_of[op.variable]
+                    continue
+                a = buf.AllocOp([], [memref_of(op.result.type)],
+                                {"size": op.result.type.byte_size}, location=op.location,
+                                result_names=[op.result.name_hint])
+                mapping[op.result] = new.append(a).result
+                new.append(_copy(state_of[op.variable], a.result, op))
+            elif isinstance(op, state.WriteOp):
+                new.append(_copy(mapping[op.value], state_of[op.variable], op))
+            elif isinstance(op, func.ReturnOp):
                 new.append(func.ReturnOp([mapping[v] for v in op.operand_values]))
             elif isinstance(op, tensor.ConstantOp):
                 g = buf.GlobalOp([], [memref_of(op.result.type)], {"value": op.value},

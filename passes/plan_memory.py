@@ -14,6 +14,10 @@ an earlier pass recorded (the bound without views, in-place kernels, concatenati
 placement or PAD folding; see passes/planning/copy_bound.py). It runs the allocator
 overlap checker; `--verify-each` and the tests also run the IR-level checker
 (passes/planning/verify_ir.py).
+
+State buffers (`buf.state`, persistent variables) are not in the arena: they get
+consecutive aligned offsets in the state region, whose size is `state_bytes`, and take
+no part in the arena's liveness or reuse.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from utc.dialects.func import main_function
 from utc.passes.planning.allocators import STRATEGIES, arena_size
 from utc.passes.planning.checker import check_plan
 from utc.passes.planning.intervals import Buffer, lower_bound
+from utc.passes.planning.state import pack_state
 from utc.passes.planning.verify_ir import memory_plan_check
 from utc.passes.planning.windows import windows
 
@@ -119,3 +124,10 @@ class PlanMemory(Pass):
         if copy_bound is not None:
             fn.copy_lower_bound = int(copy_bound)
         fn.plan_alignment = self.alignment
+        states = buf.state_buffers(fn.block.ops)
+        fn.state_bytes = None
+        if states:
+            state_offsets, state_size = pack_state([s.size for s in states], self.alignment)
+            for s, offset in zip(states, state_offsets):
+                s.offset = offset
+            fn.state_bytes = state_size

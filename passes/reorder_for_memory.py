@@ -8,7 +8,8 @@ constants, one buffer per tensor value, a reshape being an alias of its input si
 will become a view), finds an order of minimum peak with
 `passes/planning/reorder.py:min_peak_order` and applies it only when its peak is
 strictly below the current order's. Only the order of independent ops changes, so the
-results are bit-identical. Constants move with their first user.
+results are bit-identical: the accesses of one state variable count as dependent (each
+after the previous one, `state.access_order_edges`). Constants move with their first user.
 
 The search is exponential in the width of the graph at worst, so it runs on a work budget
 (`budget`, in the units of passes/planning/reorder.py, default `DEFAULT_BUDGET`): past
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from utc.compiler.ir import Module, Operation, Value
 from utc.compiler.pass_manager import Pass, register_pass
-from utc.dialects import func, tensor
+from utc.dialects import func, state, tensor
 from utc.dialects.func import main_function
 from utc.passes.planning.reorder import (
     DEFAULT_BUDGET,
@@ -48,10 +49,13 @@ def dataflow_graph(fn: func.FuncOp) -> tuple[Graph, list[Operation]]:
         return root[v]
 
     inputs = frozenset(new_buffer(a) for a in fn.block.args)
+    # reads and writes of one variable keep their program order
+    state_order = state.access_order_edges(ops)
     steps = []
     for i, op in enumerate(ops):
         reads = tuple(dict.fromkeys(root[v] for v in op.operand_values if v in root))
-        after = tuple(sorted({defined_by[v] for v in op.operand_values if v in defined_by}))
+        after = tuple(sorted({defined_by[v] for v in op.operand_values if v in defined_by}
+                             | ({state_order[i]} if i in state_order else set())))
         if isinstance(op, tensor.ReshapeOp):
             if op.operand("input") in root:
                 root[op.result] = root[op.operand("input")]

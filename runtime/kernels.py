@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 
 from utc.compiler.ir import Operation
-from utc.dialects import fused, qnn, slice_math, tensor
+from utc.dialects import fused, qnn, slice_math, state, tensor
 
 from .cmsis_nn import CMSIS_NN_KERNELS
 from .record import (  # noqa: F401  (re-exported: the table's users import them from here)
@@ -553,6 +553,16 @@ KERNELS: list[Kernel] = [
            args=(*_io(_F32, _F32), *_SOFTMAX_ROWS,
                  Arg("beta", "float", lambda c: f32_literal(c.attrs["beta"])))),
 ]
+
+#: The byte copy of state variables: `bufferize` calls it for every ASSIGN_VARIABLE and for
+#: a READ_VARIABLE whose value must outlive the variable's next write (it makes these
+#: calls itself: there is nothing to choose).
+STATE_COPY = Kernel("utc_copy", state.CopyOp, "any", _files("utc_state"),
+                    "byte copy into or out of a state variable (ASSIGN_VARIABLE, "
+                    "READ_VARIABLE)", cost=no_compute,
+                    args=(*_MOVE_IO, Arg("bytes", "int32_t", lambda c: math.prod(
+                        c.shape("output")) * c.byte_width("output"))))
+KERNELS.append(STATE_COPY)
 
 KERNELS += CMSIS_NN_KERNELS
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from utc.compiler.ir import Operation, Value, is_quantized
 from utc.compiler.ir.types import format_f32
-from utc.dialects import func, tensor
+from utc.dialects import func, state, tensor
 
 from .targets import Target
 
@@ -240,8 +240,10 @@ def shape6(shape: Sequence[int]) -> list[int]:
 
 
 def needs_kernel(op: Operation) -> bool:
-    """Ops that become kernel calls (constants, reshapes and returns do not)."""
-    return not isinstance(op, tensor.ConstantOp | tensor.ReshapeOp | func.FuncOp | func.ReturnOp)
+    """Ops that become kernel calls (constants, reshapes, returns and the state ops do
+    not: `bufferize` makes the copies state needs)."""
+    return not isinstance(op, (tensor.ConstantOp, tensor.ReshapeOp, func.FuncOp, func.ReturnOp,
+                               *state.NO_KERNEL_OPS))
 
 
 def op_dtype(op: Operation) -> str:

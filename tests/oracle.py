@@ -90,7 +90,8 @@ class TflmRunner:
     """One TFLite Micro interpreter reused for many inputs (it is slow to create).
 
     ``run`` resets the interpreter first, so stateful models (variable tensors) give each
-    run the result of a fresh interpreter.
+    run the result of a fresh interpreter; ``invoke`` does not, for multi-invocation
+    tests.
     """
 
     def __init__(self, model: bytes, arena_size: int | None = None):
@@ -104,8 +105,19 @@ class TflmRunner:
 
     def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Outputs (copies, in model order) for one set of inputs (in model order)."""
-        arrays = _check_inputs(self.input_specs, inputs)
         self.interpreter.reset()
+        return self.invoke(inputs)
+
+    def reset(self) -> None:
+        """TFLite Micro's `MicroInterpreter::Reset()`: variables back to their default
+        fill (the initialisation subgraph of CALL_ONCE is not run again)."""
+        self.interpreter.reset()
+
+    def invoke(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Outputs for one set of inputs, continuing from the state earlier invocations
+        left (no reset): consecutive calls are consecutive invocations of a stateful
+        model."""
+        arrays = _check_inputs(self.input_specs, inputs)
         for i, x in enumerate(arrays):
             self.interpreter.set_input(x, i)
         self.interpreter.invoke()

@@ -48,7 +48,7 @@ from tflite.MirrorPadMode import MirrorPadMode
 from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
-__all__ = ["DTYPES", "OPTION_FIELDS", "OP_OPTIONS", "ModelBuilder"]
+__all__ = ["DTYPES", "OPTION_FIELDS", "OP_OPTIONS", "RESOURCE", "ModelBuilder"]
 
 
 def _enum_members(enum_class: type) -> dict[str, int]:
@@ -67,6 +67,9 @@ DTYPES: dict[str, tuple[int, np.dtype]] = {
     "uint8": (TensorType.UINT8, np.dtype(np.uint8)),
     "bool": (TensorType.BOOL, np.dtype(np.bool_)),
 }
+#: The dtype name of a resource handle (VAR_HANDLE's output): a tensor that names a
+#: resource variable and holds no data of its own, so it is not in DTYPES.
+RESOURCE = "resource"
 
 _OPERATORS = _enum_members(BuiltinOperator)
 _UNION_TYPES = _enum_members(BuiltinOptions)
@@ -81,7 +84,7 @@ _MIRROR_PAD_MODE = _enum_members(MirrorPadMode)
 _TENSOR_TYPE = {**_enum_members(TensorType), **{k: v[0] for k, v in DTYPES.items()}}
 
 #: options table name -> {snake_case key: kind}. Kinds: "int" (int32), "float", "bool",
-#: "ints" (int32 vector) or an enum mapping (the value may be the name or the number).
+#: "ints" (int32 vector), "str" (a string) or an enum mapping (the value may be the name or the number).
 OPTION_FIELDS: dict[str, dict[str, _Kind]] = {
     "Conv2DOptions": {
         "padding": _PADDING, "stride_w": "int", "stride_h": "int",
@@ -173,6 +176,9 @@ OPTION_FIELDS: dict[str, dict[str, _Kind]] = {
     "IfOptions": {"then_subgraph_index": "int", "else_subgraph_index": "int"},
     "WhileOptions": {"cond_subgraph_index": "int", "body_subgraph_index": "int"},
     "CallOnceOptions": {"init_subgraph_index": "int"},
+    "VarHandleOptions": {"container": "str", "shared_name": "str"},
+    "ReadVariableOptions": {},
+    "AssignVariableOptions": {},
 }
 
 #: BuiltinOperator name -> its builtin options table (the union member). Builtin ops not
@@ -216,6 +222,8 @@ OP_OPTIONS: dict[str, str] = {
     "LOGICAL_NOT": "LogicalNotOptions", "REVERSE_V2": "ReverseV2Options",
     "CUMSUM": "CumsumOptions", "BROADCAST_TO": "BroadcastToOptions", "SVDF": "SVDFOptions",
     "IF": "IfOptions", "WHILE": "WhileOptions", "CALL_ONCE": "CallOnceOptions",
+    "VAR_HANDLE": "VarHandleOptions", "READ_VARIABLE": "ReadVariableOptions",
+    "ASSIGN_VARIABLE": "AssignVariableOptions",
 }
 
 # Ops whose options table is written only when options are given (as the MLIR converter
@@ -297,11 +305,19 @@ class ModelBuilder:
         C order; integer data must be exactly representable in ``dtype``). A scalar
         ``scale`` quantizes per tensor, a sequence per axis along ``quantized_dimension``;
         a scalar ``zero_point`` is repeated for every scale, an omitted one is 0.
-        ``is_variable`` marks state tensors (SVDF, LSTM).
+        ``is_variable`` marks state tensors (SVDF, LSTM). The dtype ``"resource"`` makes
+        a resource handle (VAR_HANDLE's output), which takes no data or quantization.
         """
-        if dtype not in DTYPES:
-            raise ValueError(f"tensor {name!r}: unknown dtype {dtype!r} (known: {sorted(DTYPES)})")
-        ttype, np_dtype = DTYPES[dtype]
+        if dtype == RESOURCE:
+            if data is not None or scale is not None:
+                raise ValueError(f"tensor {name!r}: a resource handle holds no data or "
+                                 "quantization")
+            ttype, np_dtype = TensorType.RESOURCE, np.dtype(np.int32)
+        elif dtype not in DTYPES:
+            raise ValueError(f"tensor {name!r}: unknown dtype {dtype!r} (known: "
+                             f"{sorted(DTYPES)} and {RESOURCE!r})")
+        else:
+            ttype, np_dtype = DTYPES[dtype]
         dims = [int(d) for d in shape]
         if any(d < 0 for d in dims):
             raise ValueError(f"tensor {name!r}: shape {dims} has a negative dimension "
@@ -537,6 +553,10 @@ def _check_value(op: str, key: str, kind: _Kind, value: Any) -> Any:
         if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
             raise ValueError(f"{where}: expected a sequence of ints, got {value!r}")
         return [_check_value(op, key, "int", v) for v in value]
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: expected a string, got {value!r}")
+        return value
     raise AssertionError(f"unknown option kind {kind!r}")  # a bug in OPTION_FIELDS
 
 
@@ -605,11 +625,13 @@ def _build_options(b: flatbuffers.Builder, op: _Operator) -> tuple[int, int]:
     """The builtin options table of `op` and its union type."""
     table = OP_OPTIONS[op.op]
     assert op.options is not None
-    vectors = {}
+    vectors = {}  # vectors and strings are written before the table that points to them
     for key, value in op.options.items():
         if isinstance(value, list):
             start = getattr(tflite, f"{table}Start{_camel(key)}Vector")
             vectors[key] = _scalar_vector(b, start, value, b.PrependInt32)
+        elif isinstance(value, str):
+            vectors[key] = b.CreateString(value)
     getattr(tflite, f"{table}Start")(b)
     for key, value in op.options.items():
         getattr(tflite, f"{table}Add{_camel(key)}")(b, vectors.get(key, value))

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import Module, Value
 from utc.compiler.ir.printer import sanitize_name
-from utc.dialects import buf
+from utc.dialects import buf, state
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.plan_memory import root_alloc
 from utc.passes.planning.windows import windows
@@ -308,6 +308,8 @@ def format_report(module: Module) -> str:
         f"{'lower bound':<{label}}{_n(bound)} B  (most bytes live at once in this schedule)",
         f"{'gap':<{label}}{_n(gap)} B ({pct})",
     ]
+    if fn.state_bytes is not None:
+        out.append(state_line(module, label))
     no_overlap = fn.no_overlap_lower_bound
     if no_overlap is not None:
         out.append(f"{'no-overlap bound':<{label}}{_n(int(no_overlap))} B  (the bound without "
@@ -334,6 +336,19 @@ def format_report(module: Module) -> str:
             out.append(f"{'':<{label}}{b.name:<{name_w}}  @{b.offset + lo:<7} "
                        f"{_n(hi - lo):>{size_w}} B  [{b.first}, {b.last}]  {b.kind}")
     return "\n".join(out) + "\n"
+
+
+def state_line(module: Module, label: int = 20) -> str:
+    """The report's line on persistent state: the state region's bytes (`NAME_STATE_BYTES`),
+    how many variables it holds, and the flash their initial values take."""
+    fn = _function(module)
+    states = buf.state_buffers(fn.block.ops)
+    inits = {v.sym_name: v.init.name for v in state.variables(module)}
+    init_bytes = sum(module.resources[inits[s.variable]].type.byte_size for s in states
+                     if s.variable in inits)
+    count = f"{len(states)} variable{'s' if len(states) != 1 else ''}"
+    return (f"{'state':<{label}}{_n(int(fn.state_bytes))} B  ({count}, kept between runs "
+            f"apart from the arena; initial values: {_n(init_bytes)} B of the flash above)")
 
 
 # ---- SVG -----------------------------------------------------------------------------------

@@ -28,6 +28,12 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.TensorType import TensorType as TflType
 from utc.compiler.errors import ImportError_, printable
 from utc.compiler.importers import tflite_checks as checks
+from utc.compiler.importers.resource_variables import (
+    Handle,
+    HandleError,
+    default_fill,
+    resolve_handles,
+)
 from utc.compiler.ir import (
     F32,
     Block,
@@ -43,7 +49,7 @@ from utc.compiler.ir import (
     Value,
     VerifyError,
 )
-from utc.dialects import func, tensor
+from utc.dialects import func, state, tensor
 
 BUILTIN_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 _TFL_TYPE_NAMES = {v: k for k, v in vars(TflType).items() if not k.startswith("_")}
@@ -160,6 +166,10 @@ class ImportContext:
         self.tensors = tensors
         self.values: dict[int, Value] = {}
         self.current: TflOperator | None = None
+        #: resource tensor index (a VAR_HANDLE output) -> the variable's symbol
+        self.handles: dict[int, SymbolRef] = {}
+        #: the symbol of every VAR_HANDLE operator of the subgraph, by operator index
+        self.variable_of: dict[int, SymbolRef] = {}
 
     # ---- errors -------------------------------------------------------------------------
     def fail(self, message: str) -> ImportError_:
@@ -271,7 +281,9 @@ class ImportContext:
         op = self.current
         if op is None:
             return Location()
-        name = self.tensors[op.outputs[0]].name if op.outputs else ""
+        # an operator without outputs (ASSIGN_VARIABLE) is named by its first input
+        named = op.outputs or [i for i in op.inputs if i >= 0]
+        name = self.tensors[named[0]].name if named else ""
         return Location(((op.index, name.split(";")[0]),))
 
     def emit(self, op_cls: type[Operation], tfl: TflOperator, operands: list[Value | None],
@@ -352,8 +364,13 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
             raise ImportError_(f"{path}: {label} is stored sparse (sparse weights are not "
                                "supported; re-convert the model without sparsity)")
         if t.IsVariable():
-            raise ImportError_(f"{path}: {label} is a variable (stateful models are not "
-                               "supported)")
+            # TFLite Micro gives variable tensors meaning only as the state SVDF and
+            # UNIDIRECTIONAL_SEQUENCE_LSTM keep in place; other operators just read a
+            # zero-point fill
+            raise ImportError_(f"{path}: {label} is a variable tensor: the state of SVDF or "
+                               "UNIDIRECTIONAL_SEQUENCE_LSTM, which utc does not implement "
+                               "yet (resource variables, VAR_HANDLE / READ_VARIABLE / "
+                               "ASSIGN_VARIABLE, are supported)")
         q = t.Quantization()
         scales = zps = None
         qdim = 0
@@ -466,7 +483,7 @@ def import_tflite(path: str | Path, name: str = "model",
     path = str(path)
     data, model = load_flatbuffer(path, max_bytes)
     try:
-        graph, tensors, ops = _read(path, model, len(data))
+        graph, tensors, ops, inits = _read(path, model, len(data))
     except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError,
             struct.error) as exc:
         if isinstance(exc, ImportError_):
@@ -474,31 +491,78 @@ def import_tflite(path: str | Path, name: str = "model",
         raise ImportError_(f"{path}: truncated or corrupt TFLite flatbuffer ({type(exc).__name__}"
                            f": {printable(exc)})") from None
     try:
-        return _build(path, name, graph, tensors, ops)
+        return _build(path, name, graph, tensors, ops, inits)
     except struct.error as exc:  # an options table pointing outside the file
         raise ImportError_(f"{path}: truncated or corrupt TFLite flatbuffer ({exc})") from None
 
 
 def _read(path: str, model: tflite.Model, file_bytes: int) -> tuple:
-    """Read and validate the one subgraph: tensors, operators and dataflow."""
+    """Read and validate the main subgraph (tensors, operators, dataflow) and the
+    initialisation subgraphs its CALL_ONCE operators run."""
     checks.check_count(path, "buffer", model.BuffersLength(), file_bytes)
     checks.check_count(path, "operator code", model.OperatorCodesLength(), file_bytes)
     checks.check_count(path, "subgraph", model.SubgraphsLength(), file_bytes)
-    if model.SubgraphsLength() != 1:
-        count = model.SubgraphsLength()
-        if count > 1:
-            main_ops = _operators(path, model, model.Subgraphs(0), file_bytes)
-            flow = [op for op in main_ops if op.builtin in _CONTROL_FLOW]
-            if flow:
-                raise ImportError_(f"{path}: operator #{flow[0].index} {flow[0].builtin}: "
-                                   f"control flow is not supported (the model has {count} "
-                                   "subgraphs; utc compiles exactly one)")
-        raise ImportError_(f"{path}: model has {count} subgraphs (control flow "
+    count = model.SubgraphsLength()
+    if count == 0:
+        raise ImportError_(f"{path}: model has 0 subgraphs (control flow "
                            "or several signatures); utc supports exactly one")
     graph = model.Subgraphs(0)
+    init_indices: list[int] = []
+    if count > 1:
+        main_ops = _operators(path, model, graph, file_bytes)
+        flow = [op for op in main_ops if op.builtin in _CONTROL_FLOW and op.builtin != "CALL_ONCE"]
+        if flow:
+            raise ImportError_(f"{path}: operator #{flow[0].index} {flow[0].builtin}: "
+                               f"control flow is not supported (the model has {count} "
+                               "subgraphs; utc compiles one, plus the initialisation "
+                               "subgraphs CALL_ONCE runs)")
+        init_indices = _init_subgraph_indices(path, main_ops, count)
+        others = [k for k in range(1, count) if k not in init_indices]
+        if others:
+            raise ImportError_(f"{path}: model has {count} subgraphs (control flow "
+                               "or several signatures); utc supports exactly one, plus the "
+                               f"initialisation subgraphs CALL_ONCE runs (#{others[0]} is "
+                               "none)")
     tensors = _read_tensors(path, model, graph, file_bytes)
     ops = _operators(path, model, graph, file_bytes)
-    for op in ops:  # refuse unsupported operators before doing any work
+    _check_rules(path, ops)
+    checks.check_count(path, "model input", graph.InputsLength(), file_bytes)
+    checks.check_count(path, "model output", graph.OutputsLength(), file_bytes)
+    inputs = [int(i) for i in graph.InputsAsNumpy()] if graph.InputsLength() else []
+    outputs = [int(i) for i in graph.OutputsAsNumpy()] if graph.OutputsLength() else []
+    checks.check_dataflow(
+        path, inputs, outputs,
+        [(f"operator #{op.index} {op.builtin}", op.inputs, op.outputs) for op in ops],
+        [t.data is not None for t in tensors],
+        [checks.tensor_label(t.index, t.name) for t in tensors])
+    inits = []
+    for k in init_indices:
+        sub = model.Subgraphs(k)
+        where = f"{path}: subgraph #{k} (run by CALL_ONCE)"
+        if sub.InputsLength() or sub.OutputsLength():
+            raise ImportError_(f"{where} has inputs or outputs; CALL_ONCE runs subgraphs "
+                               "without any")
+        sub_tensors = _read_tensors(where, model, sub, file_bytes)
+        sub_ops = _operators(where, model, sub, file_bytes)
+        for op in sub_ops:
+            if op.builtin not in _INIT_OPS:
+                raise ImportError_(f"{where}: operator #{op.index} {op.builtin}: an "
+                                   "initialisation subgraph may only assign constants to "
+                                   "variables (VAR_HANDLE, ASSIGN_VARIABLE); utc evaluates it "
+                                   "at compile time")
+        _check_rules(where, sub_ops)
+        checks.check_dataflow(
+            where, [], [],
+            [(f"operator #{op.index} {op.builtin}", op.inputs, op.outputs) for op in sub_ops],
+            [t.data is not None for t in sub_tensors],
+            [checks.tensor_label(t.index, t.name) for t in sub_tensors])
+        inits.append(InitSubgraph(k, where, sub_tensors, sub_ops))
+    return (inputs, outputs), tensors, ops, inits
+
+
+def _check_rules(path: str, ops: list[TflOperator]) -> None:
+    """Refuse unsupported operators, versions and operand counts before doing any work."""
+    for op in ops:
         rule = OP_TABLE.get(op.builtin)
         if rule is None:
             raise ImportError_(f"{path}: operator #{op.index} {op.builtin} is not supported "
@@ -509,24 +573,183 @@ def _read(path: str, model: tflite.Model, file_bytes: int) -> tuple:
                                f"is not supported (utc implements versions {lo}-{hi})")
         checks.check_arity(path, f"operator #{op.index} {op.builtin}", op.inputs, op.outputs,
                            rule.inputs, rule.outputs)
-    checks.check_count(path, "model input", graph.InputsLength(), file_bytes)
-    checks.check_count(path, "model output", graph.OutputsLength(), file_bytes)
-    inputs = [int(i) for i in graph.InputsAsNumpy()] if graph.InputsLength() else []
-    outputs = [int(i) for i in graph.OutputsAsNumpy()] if graph.OutputsLength() else []
-    checks.check_dataflow(
-        path, inputs, outputs,
-        [(f"operator #{op.index} {op.builtin}", op.inputs, op.outputs) for op in ops],
-        [t.data is not None for t in tensors],
-        [checks.tensor_label(t.index, t.name) for t in tensors])
-    return (inputs, outputs), tensors, ops
+
+
+def _init_subgraph_indices(path: str, main_ops: list[TflOperator], count: int) -> list[int]:
+    """The subgraphs the main subgraph's CALL_ONCE operators run, in first-run order."""
+    found: list[int] = []
+    for op in main_ops:
+        if op.builtin != "CALL_ONCE":
+            continue
+        opts = op.options(tflite.CallOnceOptions)
+        index = opts.InitSubgraphIndex() if opts is not None else 0
+        if not 0 < index < count:
+            raise ImportError_(f"{path}: operator #{op.index} CALL_ONCE runs subgraph "
+                               f"#{index}, but the model has subgraphs #1..#{count - 1} "
+                               "besides the main one")
+        if index not in found:
+            found.append(index)
+    return found
+
+
+@dataclass
+class InitSubgraph:
+    """A subgraph CALL_ONCE runs, read and validated."""
+
+    index: int
+    where: str  # "file: subgraph #k (...)", the prefix of its errors
+    tensors: list[TflTensor]
+    ops: list[TflOperator]
+
+
+#: The operators an initialisation subgraph may hold: utc evaluates it at compile time.
+_INIT_OPS = ("VAR_HANDLE", "ASSIGN_VARIABLE")
+_ACCESS_OPS = ("READ_VARIABLE", "ASSIGN_VARIABLE")
+
+
+@dataclass
+class _Variable:
+    """A resource variable while importing: its TFLite names and its accesses."""
+
+    handle: Handle
+    accesses: list[tuple[str, str, TflTensor]]  # (where, builtin, the tensor read or assigned)
+    init: TflTensor | None = None  # the constant the initialisation assigns last
+    symbol: SymbolRef | None = None
+
+
+def _handle_of(where: str, op: TflOperator) -> Handle:
+    opts = op.options(tflite.VarHandleOptions)
+    shared = opts.SharedName() if opts is not None else None
+    if shared is None:
+        raise ImportError_(f"{where}: operator #{op.index} VAR_HANDLE has no shared_name "
+                           "(TFLite Micro needs one to find the variable)")
+    container = opts.Container()
+    return Handle(None if container is None else _text(container), _text(shared))
+
+
+def _resource_variables(path: str, tensors: list[TflTensor], ops: list[TflOperator],
+                        inits: list[InitSubgraph]) -> dict[tuple[int, int], _Variable]:
+    """Resolve every VAR_HANDLE (main subgraph, then the initialisation subgraphs: TFLite
+    Micro's prepare order) to a variable, collect each variable's reads and assignments,
+    and evaluate the initialisation subgraphs in the order CALL_ONCE runs them: the
+    constant assigned last becomes the initial value. Keys are (subgraph index, VAR_HANDLE
+    operator index)."""
+    graphs = [(0, path, tensors, ops)] + [(g.index, g.where, g.tensors, g.ops)
+                                          for g in sorted(inits, key=lambda g: g.index)]
+    sites, handles = [], []
+    for index, where, _, graph_ops in graphs:
+        for op in graph_ops:
+            if op.builtin == "VAR_HANDLE":
+                sites.append((index, op.index))
+                handles.append(_handle_of(where, op))
+    try:
+        ids = resolve_handles(handles)
+    except HandleError as exc:
+        raise ImportError_(f"{path}: {exc}") from None
+    variables: dict[int, _Variable] = {}
+    by_site = {site: variables.setdefault(vid, _Variable(handle, []))
+               for site, handle, vid in zip(sites, handles, ids)}
+    run = [(0, path, tensors, ops)] + [(g.index, g.where, g.tensors, g.ops) for g in inits]
+    for index, where, graph_tensors, graph_ops in run:
+        producer = {op.outputs[0]: by_site[(index, op.index)] for op in graph_ops
+                    if op.builtin == "VAR_HANDLE"}
+        for op in graph_ops:
+            if op.builtin not in _ACCESS_OPS:
+                continue
+            label = f"{where}: operator #{op.index} {op.builtin}"
+            if min(op.inputs) < 0:
+                raise ImportError_(f"{label}: an input is missing")
+            if op.inputs[0] not in producer:
+                raise ImportError_(f"{label}: input 0 is not the output of a VAR_HANDLE of "
+                                   "this subgraph")
+            var = producer[op.inputs[0]]
+            value = graph_tensors[op.outputs[0] if op.builtin == "READ_VARIABLE" else op.inputs[1]]
+            var.accesses.append((label, op.builtin, value))
+            if index:
+                if value.data is None:
+                    raise ImportError_(f"{label}: assigns the computed tensor '{value.name}'; "
+                                       "an initialisation subgraph may only assign constants")
+                var.init = value
+    return by_site
+
+
+def _check_call_once_first(path: str, ops: list[TflOperator]) -> None:
+    """CALL_ONCE runs its initialisation on the first invocation, where it stands; utc
+    makes that the initial state, which is the same only if no variable is read or
+    assigned before it."""
+    first = next((op for op in ops if op.builtin in _ACCESS_OPS), None)
+    for op in ops:
+        if op.builtin == "CALL_ONCE" and first is not None and op.index > first.index:
+            raise ImportError_(f"{path}: operator #{op.index} CALL_ONCE runs after operator "
+                               f"#{first.index} {first.builtin}; utc needs the "
+                               "initialisation before any variable is read or assigned")
+
+
+def _declare_variables(ctx: ImportContext, by_site: dict[tuple[int, int], _Variable],
+                       ops: list[TflOperator]) -> None:
+    """One `state.variable` per variable the main subgraph reads or assigns, in first-use
+    order, with its type (every read and assignment must agree) and initial value."""
+    taken: set[str] = set()
+    accessed = {op.inputs[0] for op in ops if op.builtin in _ACCESS_OPS}
+    for op in ops:
+        if op.builtin == "VAR_HANDLE" and op.outputs[0] in accessed:
+            var = by_site[(0, op.index)]
+            ctx.variable_of[op.index] = var.symbol or _declare(ctx, var, taken)
+
+
+def _declare(ctx: ImportContext, var: _Variable, taken: set[str]) -> SymbolRef:
+    name = var.handle.shared_name
+    symbol = SymbolRef(_unique_symbol(name, taken))
+    var.symbol = symbol
+    if not var.accesses:
+        return symbol  # a handle nothing reads or assigns: no storage in TFLite Micro either
+    label, _, first = var.accesses[0]
+    ttype = ctx.tensor_type(first)
+    for where, _, t in var.accesses[1:]:
+        other = ctx.tensor_type(t)
+        if other != ttype:
+            raise ImportError_(f"{where}: variable '{name}' holds {ttype}, but this operator "
+                               f"uses it as {other}")
+    if not any(builtin == "ASSIGN_VARIABLE" for _, builtin, _ in var.accesses):
+        raise ImportError_(f"{label}: variable '{name}' is read but never assigned "
+                           "(TFLite Micro gives it no storage)")
+    if ttype.element.storage not in (ScalarType("i8"), ScalarType("i16"), F32):
+        raise ImportError_(f"{label}: variable '{name}' holds {ttype}; utc keeps int8, "
+                           "int16 and float32 variables")
+    if var.init is not None:
+        data = var.init.data.reshape(var.init.shape)
+    else:
+        zp = None
+        if first.scales is not None:
+            zp = int(first.zero_points[0]) if first.zero_points is not None else 0
+        data = default_fill(first.shape, np.dtype(_NP_OF[first.tfl_type]), zp)
+    ref = ctx.module.add_resource(f"{symbol.name}.init", data, ttype)
+    attrs = {"sym_name": symbol, "type": ttype, "init": ref, "shared_name": name}
+    if var.handle.container is not None:
+        attrs["container"] = var.handle.container
+    ctx.module.body.append(state.VariableOp([], [], attrs))
+    return symbol
+
+
+def _unique_symbol(name: str, taken: set[str]) -> str:
+    """A symbol (`@name`) for a variable from its shared_name: letters, digits and `_`."""
+    base = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")[:40] or "var"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    taken.add(candidate)
+    return candidate
 
 
 def _build(path: str, name: str, graph: tuple, tensors: list[TflTensor],
-           ops: list[TflOperator]) -> Module:
+           ops: list[TflOperator], inits: list[InitSubgraph]) -> Module:
     inputs, outputs = graph
     module = Module(name)
     block = Block()
     ctx = ImportContext(path, module, block, tensors)
+    if inits or any(op.builtin == "VAR_HANDLE" for op in ops):
+        _check_call_once_first(path, ops)
+        _declare_variables(ctx, _resource_variables(path, tensors, ops, inits), ops)
     for idx in inputs:
         arg = block.add_argument(ctx.tensor_type(tensors[idx]), _short_name(tensors[idx].name))
         ctx.values[idx] = arg
@@ -1075,3 +1298,44 @@ def _split(ctx: ImportContext, op: TflOperator) -> None:
          inputs=(3, 3), outputs=(1, None))
 def _split_v(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=0, axis_pos=2)
+
+
+# ---- resource variables (state kept between invocations) ---------------------------------
+
+@op_rule("CALL_ONCE", (1, 1), ("int8", "int16", "float32"),
+         "runs a variable initialisation subgraph on the first invocation",
+         "the subgraph may only assign constants (VAR_HANDLE, ASSIGN_VARIABLE): utc evaluates "
+         "it at compile time into the variables' initial values; it must run before any "
+         "variable is read or assigned", inputs=(0, 0), outputs=(0, 0))
+def _call_once(ctx: ImportContext, op: TflOperator) -> None:
+    """Nothing to build: the initialisation is the variables' `init` values."""
+
+
+@op_rule("VAR_HANDLE", (1, 1), ("int8", "int16", "float32"),
+         "names a resource variable (container, shared_name)",
+         "variables become persistent state (NAME_STATE_BYTES, NAME_reset)",
+         inputs=(0, 0))
+def _var_handle(ctx: ImportContext, op: TflOperator) -> None:
+    if op.index in ctx.variable_of:
+        ctx.handles[op.outputs[0]] = ctx.variable_of[op.index]
+
+
+def _variable(ctx: ImportContext, op: TflOperator) -> SymbolRef:
+    symbol = ctx.handles.get(op.inputs[0])
+    if symbol is None:  # _resource_variables checked the handle comes from a VAR_HANDLE
+        raise ctx.fail("input 0 is not the output of a VAR_HANDLE")
+    return symbol
+
+
+@op_rule("READ_VARIABLE", (1, 1), ("int8", "int16", "float32"),
+         "the variable's current value", "int8, int16 and float32 variables",
+         inputs=(1, 1))
+def _read_variable(ctx: ImportContext, op: TflOperator) -> None:
+    ctx.emit(state.ReadOp, op, [], {"variable": _variable(ctx, op)})
+
+
+@op_rule("ASSIGN_VARIABLE", (1, 1), ("int8", "int16", "float32"),
+         "sets the variable; later reads and invocations see the value",
+         "the value's type is the variable's", inputs=(2, 2), outputs=(0, 0))
+def _assign_variable(ctx: ImportContext, op: TflOperator) -> None:
+    ctx.emit(state.WriteOp, op, [ctx.input(op, 1)], {"variable": _variable(ctx, op)})

@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
   int i;
   for (i = 0; i < @NIN@; ++i) inputs[i] = in[i];
   for (i = 0; i < @NOUT@; ++i) outputs[i] = out[i];
-  for (long s = 0; s < samples; ++s) {
+  for (long s = 0; s < samples; ++s) {@RESET@
     for (i = 0; i < @NIN@; ++i)
       if (fread(in[i], 1, (size_t)in_bytes[i], stdin) != (size_t)in_bytes[i]) return 3;
     if (@NAME@_invoke(inputs, outputs) != 0) return 4;
@@ -79,9 +79,12 @@ def io_of(module: Module):
 
 
 def compile_and_build(model: Path, work: Path, name: str = "m", opt_level: int = 2,
-                      pipeline: str | None = None, kernels: str = "reference") -> Compiled:
+                      pipeline: str | None = None, kernels: str = "reference",
+                      reset_before: int | None = None) -> Compiled:
     """Compile for the host with `kernels` ("cmsis-nn": CMSIS-NN's portable C path, linked
-    from CMSIS_NN_PATH) and build with a C test main."""
+    from CMSIS_NN_PATH) and build with a C test main. The main runs samples one after
+    the other through NAME_invoke (a stateful model keeps its state between them); with
+    `reset_before`, it calls NAME_reset() before that sample."""
     out = work / "out"
     result = compile_model(model, out, name=name, opt_level=opt_level, pipeline=pipeline,
                            kernels=kernels)
@@ -93,7 +96,9 @@ def compile_and_build(model: Path, work: Path, name: str = "m", opt_level: int =
             .replace("@NOUT@", str(len(outs)))
             .replace("@INMAX@", str(max(nbytes(ins)))).replace("@OUTMAX@", str(max(nbytes(outs))))
             .replace("@INBYTES@", ", ".join(map(str, nbytes(ins))))
-            .replace("@OUTBYTES@", ", ".join(map(str, nbytes(outs)))))
+            .replace("@OUTBYTES@", ", ".join(map(str, nbytes(outs))))
+            .replace("@RESET@", "" if reset_before is None
+                     else f"\n    if (s == {reset_before}) {name}_reset();"))
     main_c.write_text(text)
     objs = []
     includes, libraries = [f"-I{out}"], []

@@ -423,7 +423,7 @@ def _value_for(kind: Any, variant: int) -> Any:
     if isinstance(kind, dict):
         return sorted(set(kind.values()))[-1 if variant else 0]
     return {"int": [3, -7], "float": [0.25, 2.5], "bool": [True, False],
-            "ints": [[1, 2, 3], [4]]}[kind][variant]
+            "ints": [[1, 2, 3], [4]], "str": ["", "state/var_1"]}[kind][variant]
 
 
 @pytest.mark.parametrize("variant", [0, 1])
@@ -447,6 +447,8 @@ def test_every_option_of_every_table_round_trips(variant: int) -> None:
                 got: Any = list(getattr(opts, f"{_camel(key)}AsNumpy")())
             else:
                 got = getattr(opts, _camel(key))()
+            if isinstance(value, str):
+                got = (got or b"").decode()
             if isinstance(value, float):
                 assert got == pytest.approx(value)
             else:
