@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -51,6 +52,11 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but its errors follow utc's one-line contract (no usage block)."""
 
     def error(self, message: str) -> NoReturn:
+        unknown = re.fullmatch(r"argument --report/--report=text: ignored explicit argument "
+                               r"'(.*)'", message)
+        if unknown:  # `--report=FORMAT` with a format that is not an option of its own
+            message = (f"--report: unknown format '{unknown.group(1)}' (--report or "
+                       "--report=text for the table, --report=json for JSON)")
         sys.stderr.write(f"utc: error: {one_line(message)} (see `{self.prog} --help`)\n")
         sys.exit(EXIT_USER_ERROR)
 
@@ -78,12 +84,9 @@ def _byte_count(text: str) -> int:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from utc.compiler.version import installed_version
 
-    try:
-        return version("utc")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown (not installed)"
+    return installed_version()
 
 
 def _add_instrumentation(p: argparse.ArgumentParser) -> None:
@@ -195,6 +198,25 @@ def _write_atomically(path: Path, write) -> None:
         raise
 
 
+def _report_files(fmt: str | None):
+    """The files `--report` adds to the output folder (written with the code, in the
+    same staging folder): the arena map, and for `--report=json` the report itself."""
+    if fmt is None:
+        return None
+
+    def files(comp) -> dict[str, bytes]:
+        from utc.compiler.driver.report import memory_svg
+
+        out = {"memory.svg": memory_svg(comp.module).encode()}
+        if fmt == "json":
+            from utc.compiler.driver.report_json import report_json
+
+            out["report.json"] = report_json(comp).encode()
+        return out
+
+    return files
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     from utc.compiler.driver import check_c_name, compile_model
 
@@ -202,19 +224,20 @@ def cmd_compile(args: argparse.Namespace) -> int:
     inst = _instrumentation(args)
     result = compile_model(args.model, args.output, name=args.name, opt_level=args.opt,
                            pipeline=args.pipeline, kernels=args.kernels, target=args.target,
-                           inst=inst,
+                           inst=inst, extra_files=_report_files(args.report),
                            **_limits(args))
+    if args.report == "json":
+        # stdout is the document alone, so it pipes straight into a JSON reader
+        sys.stdout.write((Path(args.output) / "report.json").read_text())
+        return 0
     fn = _main(result.module)
     print(f"utc: wrote {len(result.files)} files to {printable(args.output)} "
           f"(arena {fn.attrs['arena_bytes']} B, lower bound {fn.attrs['lower_bound']} B)")
     if args.report:
-        from utc.compiler.driver.report import format_report, memory_svg
+        from utc.compiler.driver.report import format_report
 
         sys.stdout.write("\n" + format_report(result.module))
-        svg = Path(args.output) / "memory.svg"
-        text = memory_svg(result.module).encode()
-        _write_atomically(svg, lambda f: f.write(text))
-        print(f"\nutc: wrote the arena map to {printable(svg)}")
+        print(f"\nutc: wrote the arena map to {printable(Path(args.output) / 'memory.svg')}")
     return 0
 
 
@@ -226,13 +249,9 @@ def _main(module):
 
 def io_specs(module) -> tuple[list, list]:
     """(shape, numpy dtype) of the inputs and outputs of a bufferized module."""
-    from utc.dialects import buf
+    from utc.compiler.driver.model_io import io_specs as specs
 
-    fn = _main(module)
-    ins = [v.type for v in buf.model_inputs(fn.block.ops).values()]
-    outs = [v.type for v in fn.return_op.operand_values]
-    spec = lambda t: (t.shape, t.element.numpy_dtype)  # noqa: E731
-    return [spec(t) for t in ins], [spec(t) for t in outs]
+    return specs(module)
 
 
 def _load_npy(path: str) -> np.ndarray:
@@ -252,6 +271,7 @@ def _load_npy(path: str) -> np.ndarray:
 def cmd_run(args: argparse.Namespace) -> int:
     from utc.codegen.host_build import build_runner, run_runner
     from utc.compiler.driver import check_model_file, check_output_file, compile_model
+    from utc.compiler.driver.model_io import check_inputs, random_inputs
 
     # everything the user named is checked (and inputs read) before compiling
     check_model_file(args.model, args.max_model_bytes)
@@ -270,17 +290,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                                target=args.target, **_limits(args))
         in_specs, out_specs = io_specs(result.module)
         if args.input:
-            if len(args.input) != len(in_specs):
-                raise UtcError(f"the model has {len(in_specs)} inputs, got {len(args.input)} "
-                               "--input files")
-            for path, x, (shape, dtype) in zip(args.input, loaded, in_specs):
-                if tuple(x.shape) != tuple(shape) or x.dtype != dtype:
-                    raise UtcError(f"{printable(path)}: expected {np.dtype(dtype).name} "
-                                   f"{list(shape)}, got {x.dtype.name} {list(x.shape)}")
-            inputs = loaded
+            inputs = check_inputs(in_specs, loaded, args.input, "--input files")
         else:
-            rng = np.random.default_rng(args.seed)
-            inputs = [_random(rng, shape, dtype) for shape, dtype in in_specs]
+            inputs = random_inputs(np.random.default_rng(args.seed), in_specs)
         if targets and len(targets) != len(out_specs):
             raise UtcError(f"the model has {len(out_specs)} outputs, got {len(targets)} "
                            "--output files")
@@ -332,14 +344,6 @@ def _run_on_qemu(args: argparse.Namespace, module, out: Path, build: Path, input
               f"{sum(run.layers):>13,}")
     return [np.frombuffer(data, dtype=np.dtype(d)).reshape(s)
             for data, (s, d) in zip(run.outputs, out_specs)]
-
-
-def _random(rng: np.random.Generator, shape, dtype) -> np.ndarray:
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        return rng.standard_normal(shape).astype(dtype)
-    info = np.iinfo(dtype)
-    return rng.integers(info.min, info.max, size=shape, endpoint=True, dtype=dtype)
 
 
 def _read_ir(name: str) -> str:
@@ -455,8 +459,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="model",
                    help="C prefix of the generated API: a C identifier of at most 64 "
                    "characters that starts with a letter and is not a C/C++ keyword")
-    p.add_argument("--report", action="store_true",
-                   help="print a per-layer memory/compute table and write OUTPUT/memory.svg")
+    # `--report` and `--report=text` are one option, `--report=json` another: spelled out
+    # so that `--report MODEL` still reads MODEL as the model (an optional value would
+    # swallow it)
+    p.add_argument("--report", "--report=text", dest="report", action="store_const",
+                   const="text", help="print a per-layer memory/compute table and write "
+                   "OUTPUT/memory.svg")
+    p.add_argument("--report=json", dest="report", action="store_const", const="json",
+                   help="print the report as JSON instead (docs/report-json.md; also written "
+                   "to OUTPUT/report.json, with OUTPUT/memory.svg)")
     _add_compile_options(p)
     _add_instrumentation(p)
     p.set_defaults(func=cmd_compile)
