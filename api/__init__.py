@@ -33,6 +33,8 @@ _LAZY = {
     "pipeline": "utc.compiled_model",
     "register_pass": "utc.compiled_model",
     "load_pass_plugin": "utc.compiled_model",
+    "verify": "utc.compiled_model",
+    "Verification": "utc.compiler.driver.verify",
     "UtcError": "utc.compiler.errors",
     "Pass": "utc.compiler.pass_manager",
 }

@@ -321,6 +321,49 @@ class CompiledModel:
         return outputs
 
 
+    # ---- verification ------------------------------------------------------------------
+
+    def verify(self, inputs: Any = None, *, samples: int = 32, seed: int = 0,
+               atol: float | None = None, rtol: float | None = None):
+        """Compare the generated code (host build) with TFLite Micro's interpreter on the
+        same inputs, as `utc verify` does: `inputs` is one array per model input (or one
+        array for a one-input model), each of the input's shape (one sample) or with a
+        leading N (N samples); without it, `samples` seeded random samples. Tolerances
+        default to bit-exact for integer outputs, 1e-6 absolute / 1e-5 relative for float
+        ones. Returns a `Verification` (`.passed`, `.outputs`, `.format(header)`)."""
+        from utc.compiler.driver import read_bounded
+        from utc.compiler.driver.verify import samples_from_arrays, verify_compilation
+
+        req = self._request
+        with api_errors():
+            data = (bytes(req.model) if is_model_bytes(req.model) else
+                    read_bounded(req.model, req.max_model_bytes, "the model"))
+            given = None
+            if inputs is not None:
+                ins, _ = self._specs()
+                arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
+                given = samples_from_arrays(arrays, [f"input {i}" for i in range(len(arrays))],
+                                            ins)
+            return verify_compilation(self._comp, data, self._comp.source, given, samples, seed,
+                                      atol, rtol, "given arrays" if given else None)
+
+
+def verify(model: str | os.PathLike | bytes | CompiledModel, inputs: Any = None, *,
+           samples: int = 32, seed: int = 0, atol: float | None = None,
+           rtol: float | None = None, **compile_options: Any):
+    """`utc verify` from Python: compile `model` (a path or bytes, with `compile`'s
+    keyword options; or an already compiled `CompiledModel`) and compare it with TFLite
+    Micro (see `CompiledModel.verify`). Returns a `Verification`."""
+    if isinstance(model, CompiledModel):
+        if compile_options:
+            raise UsageError(f"a CompiledModel is already compiled: compile options "
+                             f"({', '.join(sorted(compile_options))}) do not apply")
+        compiled = model
+    else:
+        compiled = compile(model, **compile_options)
+    return compiled.verify(inputs, samples=samples, seed=seed, atol=atol, rtol=rtol)
+
+
 # ---- the IR and passes from Python --------------------------------------------------------
 
 
@@ -408,4 +451,4 @@ def load_pass_plugin(path: str | os.PathLike) -> None:
 
 
 __all__ = ["LEVELS", "CompiledModel", "UtcError", "compile", "import_model", "load_pass_plugin",
-           "parse_ir", "pipeline", "print_ir", "register_pass"]
+           "parse_ir", "pipeline", "print_ir", "register_pass", "verify"]

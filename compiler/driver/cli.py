@@ -1,4 +1,4 @@
-"""The `utc` command line: compile, run, opt, inspect, list-passes, list-ops.
+"""The `utc` command line: compile, run, verify, opt, inspect, list-passes, list-ops.
 
 The contract with users (and with the fuzzer that holds utc to it):
 
@@ -38,6 +38,8 @@ from utc.compiler.errors import UsageError, UtcError, one_line, printable
 from utc.compiler.ir import VerifyError
 from utc.compiler.ir.parser import ParseError
 
+#: `utc verify`: the generated code and TFLite Micro differ beyond the tolerance.
+EXIT_MISMATCH = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
 
@@ -69,6 +71,29 @@ def _seed(text: str) -> int:
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"must be an integer from 0 to {2**32 - 1}, "
                                          f"got '{printable(text)}'")
+    return value
+
+
+def _positive_count(text: str) -> int:
+    from utc.compiler.driver.verify import MAX_SAMPLES
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MAX_SAMPLES}, got "
+                                         f"'{printable(text)}'")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got '{printable(text)}'")
     return value
 
 
@@ -346,6 +371,55 @@ def _run_on_qemu(args: argparse.Namespace, module, out: Path, build: Path, input
             for data, (s, d) in zip(run.outputs, out_specs)]
 
 
+def _load_plugins(paths: list[str]) -> None:
+    from utc.compiler.driver import load_builtin_passes
+    from utc.compiler.pass_manager import load_plugin
+
+    load_builtin_passes()
+    for plugin in paths:
+        load_plugin(plugin)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from utc.compiler.driver import prepare_compile, read_bounded, run_compile
+    from utc.compiler.driver.model_io import io_specs as specs_of
+    from utc.compiler.driver.verify import check_tolerance, npy_files, samples_from_arrays, verify_compilation
+
+    # everything the user named is checked and read before compiling
+    check_tolerance(args.atol, "--atol")
+    check_tolerance(args.rtol, "--rtol")
+    if args.input and args.samples is not None:
+        raise UsageError("--samples counts random inputs: give it or --input, not both")
+    _load_plugins(args.load_pass_plugin)
+    model = read_bounded(args.model, args.max_model_bytes, "the model")
+    folder = len(args.input or ()) == 1 and os.path.isdir(args.input[0])
+    paths = [str(p) for p in npy_files(args.input[0])] if folder else list(args.input or ())
+    loaded = [_load_npy(p) for p in paths]
+    req = prepare_compile(args.model, "model", args.opt, args.pipeline, args.kernels,
+                          args.target, None, **_limits(args))
+    comp = run_compile(req)
+    samples = None
+    if loaded:
+        in_specs, _ = specs_of(comp.module)
+        if folder:  # a folder serves a one-input model: each file a sample or a batch
+            if len(in_specs) != 1:
+                raise UtcError(f"--input {printable(args.input[0])}: a folder of .npy files "
+                               f"serves one-input models; this one has {len(in_specs)} inputs "
+                               "(give one --input file per input)")
+            samples = [s for p, x in zip(paths, loaded)
+                       for s in samples_from_arrays([x], [p], in_specs)]
+        else:
+            samples = samples_from_arrays(loaded, paths, in_specs)
+    described = (f"{len(paths)} files in {printable(args.input[0])}" if folder else
+                 ", ".join(printable(p) for p in paths)) if loaded else None
+    result = verify_compilation(comp, model, printable(args.model), samples,
+                                args.samples or 32, args.seed, args.atol, args.rtol, described)
+    where = "" if args.target == "host" else f", {args.target} code built for the host"
+    sys.stdout.write(result.format(f"{printable(args.model)} (-O{args.opt}, kernels "
+                                   f"{args.kernels}{where})"))
+    return 0 if result.passed else EXIT_MISMATCH
+
+
 def _read_ir(name: str) -> str:
     """The IR text of a file (or stdin for `-`), bounded and decoded as UTF-8."""
     from utc.compiler.driver import read_bounded
@@ -483,6 +557,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the random input (0 to 2**32-1, default 0)")
     _add_compile_options(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("verify", help="compile, build for the host and compare with TFLite "
+                       "Micro's interpreter on the same inputs (exit 1 on a mismatch)")
+    p.add_argument("model")
+    p.add_argument("--input", action="append", metavar="X.npy|DIR",
+                   help="inputs: one .npy per model input (the input's shape for one sample, "
+                   "or [N, ...] for N samples), or one folder of .npy files for a one-input "
+                   "model (default: random samples)")
+    p.add_argument("--samples", type=_positive_count, metavar="N",
+                   help="number of random samples (default 32)")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="seed of the random samples (0 to 2**32-1, default 0)")
+    p.add_argument("--atol", type=_float, metavar="A", help="absolute tolerance (default 0 "
+                   "for integer outputs: bit-exact; 1e-6 for float outputs)")
+    p.add_argument("--rtol", type=_float, metavar="R", help="relative tolerance (default 0 "
+                   "for integer outputs, 1e-5 for float outputs)")
+    _add_compile_options(p)
+    p.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
+                   help="load a Python file that registers passes (for --pipeline)")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("opt", help="run passes on textual IR")
     p.add_argument("file", help="IR file (.utc), or - for stdin")
