@@ -4,9 +4,10 @@ The Python API runs a compiled model many times from a notebook (`CompiledModel.
 `utc.verify`); rebuilding the C++ each time would cost seconds per call. A runner is
 identified by everything that goes into the binary: every generated file's name and
 bytes, the runner's template, the model name and I/O count, the host compiler and its
-version, the flags, and CMSIS-NN's location when the code calls it (the library itself
-is cached by its own content key in `cmsis_nn_lib`). Same key, same binary: a hit is
-safe to reuse, and any change to the code or the toolchain is a miss.
+version, the flags, and when the code calls CMSIS-NN, the library archive (cached by
+`cmsis_nn_lib` under a hash of its sources, so a changed checkout is a new key). Same
+key, same binary: a hit is safe to reuse, and any change to the code or the toolchain is
+a miss.
 
 The cache lives in `$XDG_CACHE_HOME/utc/runners` (default `~/.cache/utc/runners`), one
 folder per key; a runner is built in a private folder and renamed into place, so two
@@ -40,7 +41,12 @@ def runner_key(out_dir: Path, name: str, num_inputs: int, num_outputs: int) -> s
              .encode())
     h.update(template.read_bytes())
     if uses_cmsis_nn(out_dir):
-        h.update(b"cmsis-nn\0" + os.environ.get("CMSIS_NN_PATH", "").encode())
+        # the runner links CMSIS-NN statically: key it by the library archive, whose own
+        # cache path is a hash of the library's sources (built here if it is not yet)
+        from utc.codegen import cmsis_nn_lib
+
+        cc, ar = cmsis_nn_lib.host_tools()
+        h.update(b"cmsis-nn\0" + str(cmsis_nn_lib.build_library(cc, ar, ["-O2"])).encode())
     for path in sorted(p for p in out_dir.iterdir() if p.is_file()):
         data = path.read_bytes()
         h.update(f"\0{path.name}\0{len(data)}\0".encode() + data)

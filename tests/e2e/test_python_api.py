@@ -107,7 +107,9 @@ def test_notebook_display_is_the_svg(sine: Path) -> None:
     assert html.startswith("<div>") and "<?xml" not in html
     svg = html[html.index("<svg"):html.index("</svg>") + len("</svg>")]
     assert ET.fromstring(svg).tag.endswith("svg")
-    assert "arena 32 B" in repr(m) or f"arena {m.arena_bytes:,} B" in repr(m)
+    assert repr(m) == (f"<utc.CompiledModel 'm': 3 kernel calls, arena {m.arena_bytes:,} B (lower "
+                       f"bound {m.lower_bound:,} B), weights {m.weight_bytes:,} B, target host, "
+                       "kernels auto>")
 
 
 # ---- run: the generated code on numpy inputs ---------------------------------------------
@@ -429,3 +431,19 @@ def test_readme_python_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "ok int8 3"
     assert (tmp_path / "out" / "report.json").is_file() and (tmp_path / "out" / "m.h").is_file()
+
+
+def test_run_links_cmsis_nn_code(sine: Path) -> None:
+    """Code compiled with CMSIS-NN kernels runs on the host build too (the library's
+    portable C, cached), and gives TFLite Micro's outputs."""
+    from tests.conftest import cmsis_nn_root
+
+    cmsis_nn_root()
+    data = sine.read_bytes()
+    m = utc.compile(data, target="cortex-m4", kernels="cmsis-nn")
+    assert {row.kernel for row in m.layers} == {"arm_fully_connected_s8"}
+    rng = np.random.default_rng(11)
+    samples = [random_inputs(data, rng) for _ in range(20)]
+    oracle = TflmRunner(data)
+    for sample, outputs in zip(samples, m.run_samples(samples)):
+        np.testing.assert_array_equal(outputs[0], oracle.run(sample)[0])
