@@ -15,7 +15,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,9 @@ PIPELINES = {
 
 MiB = 1 << 20
 
+#: The kernel libraries `--kernels` chooses from (see README, "Cortex-M targets").
+KERNEL_CHOICES = ("auto", "cmsis-nn", "reference")
+
 #: Largest model file read (flatbuffers address 2 GiB, but a microcontroller model of
 #: more than a few MiB is already unusual; the bound keeps `/dev/zero`-like input finite).
 DEFAULT_MAX_MODEL_BYTES = 256 * MiB
@@ -100,8 +103,13 @@ def pipeline_for(opt_level: int, kernels: str = "reference", target: str = "host
     return text
 
 
-def _planned(model_path: str | Path, name: str, text: str, max_model_bytes: int) -> Module:
-    module = import_model(model_path, name, max_model_bytes)
+#: A model: the name of a .tflite file, or its bytes (the Python API accepts both).
+ModelSource = str | os.PathLike | bytes | bytearray | memoryview
+
+
+def _planned(model: ModelSource, name: str, text: str, max_model_bytes: int,
+             label: str | None = None) -> Module:
+    module = import_model(model, name, max_model_bytes, label)
     run_pipeline(module, parse_pipeline(text), Instrumentation())
     return module
 
@@ -125,8 +133,9 @@ def sharing_ops(module: Module) -> set[int]:
     return found
 
 
-def auto_pipeline(model_path: str | Path, name: str, opt_level: int, target: str,
-                  max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> str:
+def auto_pipeline(model_path: ModelSource, name: str, opt_level: int, target: str,
+                  max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+                  label: str | None = None) -> str:
     """`--kernels auto` on a Cortex-M target: CMSIS-NN for speed, but never a larger arena
     than utc's reference kernels need. Plans the model with both; when CMSIS-NN's arena is
     larger, the ops whose utc kernel shares memory (in place, overlapping output) take a
@@ -143,14 +152,14 @@ def auto_pipeline(model_path: str | Path, name: str, opt_level: int, target: str
     def arena(module: Module) -> int:
         return int(main_function(module).arena_bytes)
 
-    ref_module = _planned(model_path, name, reference, max_model_bytes)
+    ref_module = _planned(model_path, name, reference, max_model_bytes, label)
     limit = arena(ref_module)
-    if arena(_planned(model_path, name, cmsis, max_model_bytes)) <= limit:
+    if arena(_planned(model_path, name, cmsis, max_model_bytes, label)) <= limit:
         return cmsis
     keep, force = sharing_ops(ref_module), set()
     while True:
         mixed = pipeline_for(opt_level, "auto", target, sorted(keep), sorted(force))
-        module = _planned(model_path, name, mixed, max_model_bytes)
+        module = _planned(model_path, name, mixed, max_model_bytes, label)
         if arena(module) <= limit:
             return mixed
         # still larger: CMSIS-NN's scratch buffers at the steps over the limit are what
@@ -173,10 +182,46 @@ def over_limit_cmsis_ops(module: Module, limit: int) -> set[int]:
     return {int(r.sources[0][0]) for r in chosen}
 
 
+@dataclass(frozen=True)
+class CompileRequest:
+    """A compile whose arguments have all been checked (`prepare_compile`): what
+    `run_compile` needs, with the pipeline already chosen and parsed."""
+
+    model: ModelSource
+    name: str
+    opt_level: int
+    kernels: str
+    target: str
+    pipeline: str
+    passes: tuple
+    inst: Instrumentation
+    source: str  # the model as generated files and the report name it (printable)
+    label: str | None  # what messages call model bytes
+    max_model_bytes: int
+    max_arena_bytes: int
+    max_weight_bytes: int
+
+
+@dataclass(frozen=True)
+class Compilation:
+    """A compiled model, before any file is written: the planned `buf`-level module and
+    the choices it was compiled with. The CLI and the Python API (`utc.compile`) both
+    produce it with `run_compile` and write it with `emit_into`."""
+
+    module: Module
+    name: str
+    opt_level: int
+    kernels: str
+    target: str
+    pipeline: str
+    source: str
+
+
 @dataclass
 class CompileResult:
     module: Module
     files: list[Path]
+    compilation: Compilation | None = None
 
 
 # ---- argument checks (all run before any work) -------------------------------------------
@@ -309,13 +354,43 @@ def file_sha256(path: str | Path, limit: int = DEFAULT_MAX_MODEL_BYTES) -> str |
 # ---- the pipeline ------------------------------------------------------------------------
 
 
-def import_model(model_path: str | Path, name: str,
-                 max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> Module:
-    from utc.compiler.importers.tflite import import_tflite
+def is_model_bytes(model: object) -> bool:
+    """Whether `model` is a model held in memory rather than a file name."""
+    return isinstance(model, bytes | bytearray | memoryview)
 
-    check_model_file(model_path, max_model_bytes)
+
+def model_label(model: ModelSource, label: str | None = None) -> str:
+    """How messages name a model: its file name, or for bytes `label` (the API's
+    `source=`), else '<model bytes>'."""
+    if is_model_bytes(model):
+        return printable(label) if label else "<model bytes>"
+    return printable(model)
+
+
+def check_model(model: ModelSource, limit: int = DEFAULT_MAX_MODEL_BYTES,
+                label: str | None = None) -> None:
+    """`check_model_file` for a file; for bytes, the same size limit."""
+    if not is_model_bytes(model):
+        check_model_file(model, limit)
+        return
+    size = memoryview(model).nbytes
+    if size > limit:
+        raise LimitError(f"{model_label(model, label)}: the model is {size} bytes, larger than "
+                         f"the limit of {limit} bytes (--max-model-bytes)")
+
+
+def import_model(model: ModelSource, name: str,
+                 max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+                 label: str | None = None) -> Module:
+    """The `tensor`-level module of a .tflite file or of model bytes (`label` names bytes
+    in messages)."""
+    from utc.compiler.importers.tflite import import_tflite, import_tflite_bytes
+
+    check_model(model, max_model_bytes, label)
     load_builtin_passes()
-    return import_tflite(model_path, name)
+    if is_model_bytes(model):
+        return import_tflite_bytes(bytes(model), name, model_label(model, label))
+    return import_tflite(model, name)
 
 
 def lower(module: Module, pipeline: str, inst: Instrumentation | None = None) -> Module:
@@ -399,42 +474,108 @@ def _remove_created(path: Path, base: Path) -> None:
         path = path.parent
 
 
-def compile_model(model_path: str | Path, out_dir: str | Path, name: str = "model",
-                  opt_level: int = 2, pipeline: str | None = None,
-                  kernels: str = "reference", target: str = "host",
-                  inst: Instrumentation | None = None,
-                  max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
-                  max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
-                  max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES) -> CompileResult:
-    """Compile a .tflite file into a folder of C++ sources.
-
-    Raises UtcError (one line) for anything the user can fix: a bad name, path or
-    pipeline, an unsupported model, or one that needs more memory than the limits."""
-    from utc.codegen.emit_cpp import emit_cpp
+def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
+                    pipeline: str | None = None, kernels: str = "reference",
+                    target: str = "host", inst: Instrumentation | None = None,
+                    max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+                    max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
+                    max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
+                    label: str | None = None) -> CompileRequest:
+    """Check every argument of a compile (name, options, pipeline, the model file) and
+    choose its pipeline, before the model is imported (`--kernels auto` on a Cortex-M
+    target plans the model to choose, the only work done here)."""
+    from utc.runtime.targets import TARGETS
 
     check_c_name(name)
+    if opt_level not in PIPELINES:
+        raise UsageError(f"optimization level must be one of {sorted(PIPELINES)}, got "
+                         f"{printable(opt_level)}")
+    if kernels not in KERNEL_CHOICES:
+        raise UsageError(f"kernels must be one of {', '.join(KERNEL_CHOICES)}, got "
+                         f"'{printable(kernels)}'")
+    if target not in TARGETS:
+        raise UsageError(f"target must be one of {', '.join(TARGETS)}, got '{printable(target)}'")
+    for what, value in (("max_model_bytes", max_model_bytes), ("max_arena_bytes", max_arena_bytes),
+                        ("max_weight_bytes", max_weight_bytes)):
+        check_positive(value, what)
     load_builtin_passes()
     inst = inst or Instrumentation()
     if pipeline:
         text = pipeline
     elif kernels == "auto":
-        check_model_file(model_path, max_model_bytes)
-        text = auto_pipeline(model_path, name, opt_level, target, max_model_bytes)
+        check_model(model, max_model_bytes, label)
+        text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label)
     else:
         text = pipeline_for(opt_level, kernels, target)
     passes = parse_pipeline(text)  # reject a bad pipeline before any work
-    check_model_file(model_path, max_model_bytes)
+    check_model(model, max_model_bytes, label)
+    # the file name lands in a /* */ comment of every generated file
+    shown = model_label(model, label) if is_model_bytes(model) else os.path.basename(str(model))
+    source = printable(shown).replace("*/", "* /")
+    return CompileRequest(model, name, opt_level, kernels, target, text, tuple(passes), inst,
+                          source, label, max_model_bytes, max_arena_bytes, max_weight_bytes)
+
+
+def run_compile(req: CompileRequest) -> Compilation:
+    """Import the model and run the pipeline: a planned module within the limits."""
+    inst = req.inst
+    module = import_model(req.model, req.name, req.max_model_bytes, req.label)
+    if inst.verify_each:
+        module.verify()
+    inst.dump("import-tflite", module)
+    if inst.print_after_all or "import-tflite" in inst.print_after:
+        inst.show("After import-tflite", module)
+    run_pipeline(module, req.passes, inst)
+    check_limits(module, req.max_arena_bytes, req.max_weight_bytes,
+                 model_label(req.model, req.label))
+    return Compilation(module, req.name, req.opt_level, req.kernels, req.target, req.pipeline,
+                       req.source)
+
+
+def emit_into(comp: Compilation, folder: Path) -> None:
+    """Write the generated C++ of a compilation into `folder` (a staging folder)."""
+    from utc.codegen.emit_cpp import emit_cpp
+
+    emit_cpp(comp.module, folder, comp.name, source=comp.source, target=comp.target)
+
+
+def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Extra files (the report, the arena map) beside the generated code."""
+    for file_name, data in sorted(files.items()):
+        (folder / file_name).write_bytes(data)
+
+
+def write_compilation(comp: Compilation, out_dir: str | Path,
+                      extra_files: Mapping[str, bytes] | None = None) -> list[Path]:
+    """Write a compilation's C++ (and `extra_files`) to `out_dir` through a staging folder,
+    so a failure leaves nothing behind; returns the folder's files."""
     with staged_output(out_dir) as staging:
-        module = import_model(model_path, name, max_model_bytes)
-        if inst.verify_each:
-            module.verify()
-        inst.dump("import-tflite", module)
-        if inst.print_after_all or "import-tflite" in inst.print_after:
-            inst.show("After import-tflite", module)
-        run_pipeline(module, passes, inst)
-        check_limits(module, max_arena_bytes, max_weight_bytes, printable(model_path))
-        # the file name lands in a /* */ comment of every generated file
-        source = printable(os.path.basename(str(model_path))).replace("*/", "* /")
-        emit_cpp(module, staging, name, source=source, target=target)
+        emit_into(comp, staging)
+        write_files(staging, extra_files or {})
+    return sorted(Path(out_dir).iterdir())
+
+
+def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "model",
+                  opt_level: int = 2, pipeline: str | None = None,
+                  kernels: str = "reference", target: str = "host",
+                  inst: Instrumentation | None = None,
+                  max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+                  max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
+                  max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
+                  extra_files: Callable[[Compilation], Mapping[str, bytes]] | None = None,
+                  ) -> CompileResult:
+    """Compile a .tflite file (or model bytes) into a folder of C++ sources.
+
+    `extra_files` makes files from the compilation (the CLI's report) that are written
+    into the same staging folder, so they appear with the code or not at all.
+    Raises UtcError (one line) for anything the user can fix: a bad name, path or
+    pipeline, an unsupported model, or one that needs more memory than the limits."""
+    req = prepare_compile(model_path, name, opt_level, pipeline, kernels, target, inst,
+                          max_model_bytes, max_arena_bytes, max_weight_bytes)
+    with staged_output(out_dir) as staging:
+        comp = run_compile(req)
+        emit_into(comp, staging)
+        if extra_files is not None:
+            write_files(staging, extra_files(comp))
     out = Path(out_dir)
-    return CompileResult(module, sorted(out.iterdir()))
+    return CompileResult(comp.module, sorted(out.iterdir()), comp)

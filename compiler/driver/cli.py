@@ -1,4 +1,4 @@
-"""The `utc` command line: compile, run, opt, inspect, list-passes, list-ops.
+"""The `utc` command line: compile, run, verify, opt, inspect, list-passes, list-ops.
 
 The contract with users (and with the fuzzer that holds utc to it):
 
@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -37,6 +38,8 @@ from utc.compiler.errors import UsageError, UtcError, one_line, printable
 from utc.compiler.ir import VerifyError
 from utc.compiler.ir.parser import ParseError
 
+#: `utc verify`: the generated code and TFLite Micro differ beyond the tolerance.
+EXIT_MISMATCH = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
 
@@ -51,6 +54,11 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but its errors follow utc's one-line contract (no usage block)."""
 
     def error(self, message: str) -> NoReturn:
+        unknown = re.fullmatch(r"argument --report/--report=text: ignored explicit argument "
+                               r"'(.*)'", message)
+        if unknown:  # `--report=FORMAT` with a format that is not an option of its own
+            message = (f"--report: unknown format '{unknown.group(1)}' (--report or "
+                       "--report=text for the table, --report=json for JSON)")
         sys.stderr.write(f"utc: error: {one_line(message)} (see `{self.prog} --help`)\n")
         sys.exit(EXIT_USER_ERROR)
 
@@ -66,6 +74,29 @@ def _seed(text: str) -> int:
     return value
 
 
+def _positive_count(text: str) -> int:
+    from utc.compiler.driver.verify import MAX_SAMPLES
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MAX_SAMPLES}, got "
+                                         f"'{printable(text)}'")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got '{printable(text)}'")
+    return value
+
+
 def _byte_count(text: str) -> int:
     try:
         value = int(text)
@@ -78,12 +109,9 @@ def _byte_count(text: str) -> int:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from utc.compiler.version import installed_version
 
-    try:
-        return version("utc")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown (not installed)"
+    return installed_version()
 
 
 def _add_instrumentation(p: argparse.ArgumentParser) -> None:
@@ -195,6 +223,25 @@ def _write_atomically(path: Path, write) -> None:
         raise
 
 
+def _report_files(fmt: str | None):
+    """The files `--report` adds to the output folder (written with the code, in the
+    same staging folder): the arena map, and for `--report=json` the report itself."""
+    if fmt is None:
+        return None
+
+    def files(comp) -> dict[str, bytes]:
+        from utc.compiler.driver.report import memory_svg
+
+        out = {"memory.svg": memory_svg(comp.module).encode()}
+        if fmt == "json":
+            from utc.compiler.driver.report_json import report_json
+
+            out["report.json"] = report_json(comp).encode()
+        return out
+
+    return files
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     from utc.compiler.driver import check_c_name, compile_model
 
@@ -202,19 +249,20 @@ def cmd_compile(args: argparse.Namespace) -> int:
     inst = _instrumentation(args)
     result = compile_model(args.model, args.output, name=args.name, opt_level=args.opt,
                            pipeline=args.pipeline, kernels=args.kernels, target=args.target,
-                           inst=inst,
+                           inst=inst, extra_files=_report_files(args.report),
                            **_limits(args))
+    if args.report == "json":
+        # stdout is the document alone, so it pipes straight into a JSON reader
+        sys.stdout.write((Path(args.output) / "report.json").read_text())
+        return 0
     fn = _main(result.module)
     print(f"utc: wrote {len(result.files)} files to {printable(args.output)} "
           f"(arena {fn.attrs['arena_bytes']} B, lower bound {fn.attrs['lower_bound']} B)")
     if args.report:
-        from utc.compiler.driver.report import format_report, memory_svg
+        from utc.compiler.driver.report import format_report
 
         sys.stdout.write("\n" + format_report(result.module))
-        svg = Path(args.output) / "memory.svg"
-        text = memory_svg(result.module).encode()
-        _write_atomically(svg, lambda f: f.write(text))
-        print(f"\nutc: wrote the arena map to {printable(svg)}")
+        print(f"\nutc: wrote the arena map to {printable(Path(args.output) / 'memory.svg')}")
     return 0
 
 
@@ -226,13 +274,9 @@ def _main(module):
 
 def io_specs(module) -> tuple[list, list]:
     """(shape, numpy dtype) of the inputs and outputs of a bufferized module."""
-    from utc.dialects import buf
+    from utc.compiler.driver.model_io import io_specs as specs
 
-    fn = _main(module)
-    ins = [v.type for v in buf.model_inputs(fn.block.ops).values()]
-    outs = [v.type for v in fn.return_op.operand_values]
-    spec = lambda t: (t.shape, t.element.numpy_dtype)  # noqa: E731
-    return [spec(t) for t in ins], [spec(t) for t in outs]
+    return specs(module)
 
 
 def _load_npy(path: str) -> np.ndarray:
@@ -252,6 +296,7 @@ def _load_npy(path: str) -> np.ndarray:
 def cmd_run(args: argparse.Namespace) -> int:
     from utc.codegen.host_build import build_runner, run_runner
     from utc.compiler.driver import check_model_file, check_output_file, compile_model
+    from utc.compiler.driver.model_io import check_inputs, random_inputs
 
     # everything the user named is checked (and inputs read) before compiling
     check_model_file(args.model, args.max_model_bytes)
@@ -270,17 +315,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                                target=args.target, **_limits(args))
         in_specs, out_specs = io_specs(result.module)
         if args.input:
-            if len(args.input) != len(in_specs):
-                raise UtcError(f"the model has {len(in_specs)} inputs, got {len(args.input)} "
-                               "--input files")
-            for path, x, (shape, dtype) in zip(args.input, loaded, in_specs):
-                if tuple(x.shape) != tuple(shape) or x.dtype != dtype:
-                    raise UtcError(f"{printable(path)}: expected {np.dtype(dtype).name} "
-                                   f"{list(shape)}, got {x.dtype.name} {list(x.shape)}")
-            inputs = loaded
+            inputs = check_inputs(in_specs, loaded, args.input, "--input files")
         else:
-            rng = np.random.default_rng(args.seed)
-            inputs = [_random(rng, shape, dtype) for shape, dtype in in_specs]
+            inputs = random_inputs(np.random.default_rng(args.seed), in_specs)
         if targets and len(targets) != len(out_specs):
             raise UtcError(f"the model has {len(out_specs)} outputs, got {len(targets)} "
                            "--output files")
@@ -334,12 +371,53 @@ def _run_on_qemu(args: argparse.Namespace, module, out: Path, build: Path, input
             for data, (s, d) in zip(run.outputs, out_specs)]
 
 
-def _random(rng: np.random.Generator, shape, dtype) -> np.ndarray:
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        return rng.standard_normal(shape).astype(dtype)
-    info = np.iinfo(dtype)
-    return rng.integers(info.min, info.max, size=shape, endpoint=True, dtype=dtype)
+def _load_plugins(paths: list[str]) -> None:
+    from utc.compiler.driver import load_builtin_passes
+    from utc.compiler.pass_manager import load_plugin
+
+    load_builtin_passes()
+    for plugin in paths:
+        load_plugin(plugin)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from utc.compiler.driver import prepare_compile, read_bounded, run_compile
+    from utc.compiler.driver.model_io import io_specs as specs_of
+    from utc.compiler.driver.verify import check_tolerance, npy_files, samples_from_arrays, verify_compilation
+
+    # everything the user named is checked and read before compiling
+    check_tolerance(args.atol, "--atol")
+    check_tolerance(args.rtol, "--rtol")
+    if args.input and args.samples is not None:
+        raise UsageError("--samples counts random inputs: give it or --input, not both")
+    _load_plugins(args.load_pass_plugin)
+    model = read_bounded(args.model, args.max_model_bytes, "the model")
+    folder = len(args.input or ()) == 1 and os.path.isdir(args.input[0])
+    paths = [str(p) for p in npy_files(args.input[0])] if folder else list(args.input or ())
+    loaded = [_load_npy(p) for p in paths]
+    req = prepare_compile(args.model, "model", args.opt, args.pipeline, args.kernels,
+                          args.target, None, **_limits(args))
+    comp = run_compile(req)
+    samples = None
+    if loaded:
+        in_specs, _ = specs_of(comp.module)
+        if folder:  # a folder serves a one-input model: each file a sample or a batch
+            if len(in_specs) != 1:
+                raise UtcError(f"--input {printable(args.input[0])}: a folder of .npy files "
+                               f"serves one-input models; this one has {len(in_specs)} inputs "
+                               "(give one --input file per input)")
+            samples = [s for p, x in zip(paths, loaded)
+                       for s in samples_from_arrays([x], [p], in_specs)]
+        else:
+            samples = samples_from_arrays(loaded, paths, in_specs)
+    described = (f"{len(paths)} files in {printable(args.input[0])}" if folder else
+                 ", ".join(printable(p) for p in paths)) if loaded else None
+    result = verify_compilation(comp, model, printable(args.model), samples,
+                                args.samples or 32, args.seed, args.atol, args.rtol, described)
+    where = "" if args.target == "host" else f", {args.target} code built for the host"
+    sys.stdout.write(result.format(f"{printable(args.model)} (-O{args.opt}, kernels "
+                                   f"{args.kernels}{where})"))
+    return 0 if result.passed else EXIT_MISMATCH
 
 
 def _read_ir(name: str) -> str:
@@ -455,8 +533,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="model",
                    help="C prefix of the generated API: a C identifier of at most 64 "
                    "characters that starts with a letter and is not a C/C++ keyword")
-    p.add_argument("--report", action="store_true",
-                   help="print a per-layer memory/compute table and write OUTPUT/memory.svg")
+    # `--report` and `--report=text` are one option, `--report=json` another: spelled out
+    # so that `--report MODEL` still reads MODEL as the model (an optional value would
+    # swallow it)
+    p.add_argument("--report", "--report=text", dest="report", action="store_const",
+                   const="text", help="print a per-layer memory/compute table and write "
+                   "OUTPUT/memory.svg")
+    p.add_argument("--report=json", dest="report", action="store_const", const="json",
+                   help="print the report as JSON instead (docs/report-json.md; also written "
+                   "to OUTPUT/report.json, with OUTPUT/memory.svg)")
     _add_compile_options(p)
     _add_instrumentation(p)
     p.set_defaults(func=cmd_compile)
@@ -472,6 +557,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the random input (0 to 2**32-1, default 0)")
     _add_compile_options(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("verify", help="compile, build for the host and compare with TFLite "
+                       "Micro's interpreter on the same inputs (exit 1 on a mismatch)")
+    p.add_argument("model")
+    p.add_argument("--input", action="append", metavar="X.npy|DIR",
+                   help="inputs: one .npy per model input (the input's shape for one sample, "
+                   "or [N, ...] for N samples), or one folder of .npy files for a one-input "
+                   "model (default: random samples)")
+    p.add_argument("--samples", type=_positive_count, metavar="N",
+                   help="number of random samples (default 32)")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="seed of the random samples (0 to 2**32-1, default 0)")
+    p.add_argument("--atol", type=_float, metavar="A", help="absolute tolerance (default 0 "
+                   "for integer outputs: bit-exact; 1e-6 for float outputs)")
+    p.add_argument("--rtol", type=_float, metavar="R", help="relative tolerance (default 0 "
+                   "for integer outputs, 1e-5 for float outputs)")
+    _add_compile_options(p)
+    p.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
+                   help="load a Python file that registers passes (for --pipeline)")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("opt", help="run passes on textual IR")
     p.add_argument("file", help="IR file (.utc), or - for stdin")

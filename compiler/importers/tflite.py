@@ -434,6 +434,13 @@ def load_flatbuffer(path: str | Path,
     if len(data) > max_bytes:
         raise ImportError_(f"{path}: the file is larger than the {max_bytes}-byte limit of a "
                            "model")
+    return data, parse_flatbuffer(data, path)
+
+
+def parse_flatbuffer(data: bytes, path: str) -> tflite.Model:
+    """The root table of a flatbuffer held in memory, after the checks that make reading
+    it safe to start (`path` names the model in messages: its file, or what the caller
+    calls bytes it was given)."""
     if len(data) < 8:
         raise ImportError_(f"{path}: not a TFLite flatbuffer (file is only {len(data)} bytes)")
     if data[4:8] != b"TFL3":
@@ -442,8 +449,7 @@ def load_flatbuffer(path: str | Path,
     if root >= len(data):
         raise ImportError_(f"{path}: truncated TFLite flatbuffer (root table at {root} is past "
                            f"the end of the {len(data)}-byte file)")
-    model = tflite.Model.GetRootAsModel(data, 0)
-    return data, model
+    return tflite.Model.GetRootAsModel(data, 0)
 
 
 def _operators(path: str, model: tflite.Model, graph: tflite.SubGraph,
@@ -482,6 +488,21 @@ def import_tflite(path: str | Path, name: str = "model",
     way, so a utc bug there surfaces as an internal error instead of being misreported."""
     path = str(path)
     data, model = load_flatbuffer(path, max_bytes)
+    return _import(path, data, model, name)
+
+
+def import_tflite_bytes(data: bytes, name: str = "model", label: str = "<model bytes>",
+                        max_bytes: int = checks.MAX_MODEL_BYTES) -> Module:
+    """Import a TFLite model held in memory (the Python API's `utc.compile(bytes)`), with
+    the same checks as a file; `label` stands for the file name in messages."""
+    data = bytes(data)
+    if len(data) > max_bytes:
+        raise ImportError_(f"{label}: the model is larger than the {max_bytes}-byte limit of a "
+                           "model")
+    return _import(label, data, parse_flatbuffer(data, label), name)
+
+
+def _import(path: str, data: bytes, model: tflite.Model, name: str) -> Module:
     try:
         graph, tensors, ops, inits = _read(path, model, len(data))
     except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError,

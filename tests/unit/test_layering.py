@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = {"compiler": "utc.compiler", "dialects": "utc.dialects", "passes": "utc.passes",
-            "codegen": "utc.codegen", "runtime": "utc.runtime"}
+            "codegen": "utc.codegen", "runtime": "utc.runtime", "api": "utc"}
 
 
 def _modules() -> dict[str, set[str]]:
@@ -103,3 +103,14 @@ def test_the_rules_see_every_package() -> None:
                     "utc.passes.planning.intervals"):
         assert package in MODULES, package
     assert any(i == "lark" or i.startswith("lark.") for i in MODULES["utc.compiler.ir.parser"])
+
+
+def test_nothing_below_the_python_api_imports_it() -> None:
+    """The `utc` package (api/) is the top room: it wraps the driver, and no module of the
+    compiler reaches up into it (the CLI and the API share the driver instead)."""
+    api = {m for m in MODULES if m == "utc" or m.startswith("utc.") and not _within(
+        m, *(p for p in PACKAGES.values() if p != "utc"))}
+    assert {"utc", "utc.compiled_model"} <= api
+    broken = sorted(f"{m} imports {i}" for m, imports in MODULES.items() if m not in api
+                    for i in imports if i in api)
+    assert not broken, "; ".join(broken)

@@ -17,6 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+import utc
 import utc.codegen
 import utc.compiler
 import utc.compiler.ir
@@ -28,7 +29,7 @@ from tests.conftest import REPO
 
 #: checkout folder -> the installed package it becomes (pyproject's package-dir)
 PACKAGES = {"compiler": utc.compiler, "dialects": utc.dialects, "passes": utc.passes,
-            "codegen": utc.codegen, "runtime": utc.runtime}
+            "codegen": utc.codegen, "runtime": utc.runtime, "api": utc}
 #: the files a working compiler needs: Python, templates, runtime C++, the grammar, the
 #: Cortex-M firmware support (start-up, semihosting, linker script, QEMU plugin)
 SHIPPED = ("*.py", "*.j2", "*.h", "*.cpp", "*.lark", "*.c", "*.ld")
