@@ -59,10 +59,12 @@ class _Problem:
         """Where buffer i may not start relative to buffer j: half-open ranges [a, b) of
         offset(i) - offset(j) at which, at some step both are live, their windows share a
         byte. Plain buffers: the one range [1 - size_i, size_j)."""
+        bi, bj = self.buffers[i], self.buffers[j]
+        if not bi.extents and not bj.extents:
+            return [(1 - bi.size, bj.size)]
         key = (i, j)
         got = self._apart.get(key)
         if got is None:
-            bi, bj = self.buffers[i], self.buffers[j]
             ranges = set()
             for t in range(max(bi.start, bj.start), min(bi.end, bj.end) + 1):
                 lo_i, hi_i = bi.extent(t)
@@ -84,41 +86,15 @@ class _Problem:
             offsets = [0] * n
         if placed is None:
             placed = [False] * n
-        if self.windowed:
-            return self._place_windows(order, best_fit, offsets, placed, begin)
-        sizes, aligns, adj = self.sizes, self.aligns, self.adj
-        for q in range(begin, len(order)):
-            i = order[q]
-            size, a = sizes[i], aligns[i]
-            busy = [j for j in adj[i] if placed[j]]
-            busy.sort(key=offsets.__getitem__)
-            cursor = 0  # highest end among busy ranges below the candidate gap
-            chosen = -1
-            tightest = 0
-            for j in busy:
-                lo = offsets[j]
-                hi = lo + sizes[j]
-                start = -(-cursor // a) * a
-                if start + size <= lo:
-                    if not best_fit:
-                        chosen = start
-                        break
-                    gap = lo - cursor
-                    if chosen < 0 or gap < tightest:
-                        chosen, tightest = start, gap
-                if hi > cursor:
-                    cursor = hi
-            if chosen < 0:
-                chosen = -(-cursor // a) * a
-            offsets[i] = chosen
-            placed[i] = True
-        return offsets
+        return self._place_windows(order, best_fit, offsets, placed, begin)
 
     def _place_windows(self, order: Sequence[int], best_fit: bool, offsets: list[int],
                        placed: list[bool], begin: int) -> list[int]:
-        """`place` when some buffers use only a window of their bytes at each step: the
-        same first or best fit, over the offsets each placed neighbour rules out (`apart`),
-        which for two plain buffers are exactly the ranges `place` tests."""
+        """First or best fit over the offsets each placed neighbour rules out (`apart`):
+        for two plain buffers the one range where their bytes would meet (a candidate
+        offset fits below neighbour j iff offset + size_i <= offset_j); for buffers that
+        use only a window of their bytes at each step, the union over their common
+        steps."""
         aligns, adj = self.aligns, self.adj
         for q in range(begin, len(order)):
             i = order[q]
