@@ -102,7 +102,8 @@ def report_dict(comp: Compilation) -> dict[str, Any]:
         "outputs": outputs,
         "layers": layers,
         "buffers": [{"name": b.name, "kind": b.kind, "offset": b.offset, "size": b.size,
-                     "first_step": b.first, "last_step": b.last}
+                     "first_step": b.first, "last_step": b.last,
+                     "windows": [list(b.window(t)) for t in range(b.first, b.last + 1)]}
                     for b in arena_buffers(module)],
     }
 
