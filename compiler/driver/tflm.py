@@ -89,11 +89,13 @@ class TflmInterpreter:
             raise UtcError(f"{label}: TFLite Micro cannot run this model "
                            f"({_reason(said, error)})")
 
-    def run(self, inputs: Sequence[np.ndarray], count: int) -> list[np.ndarray]:
-        """The `count` outputs for one sample (inputs in model order)."""
+    def run(self, inputs: Sequence[np.ndarray], count: int, reset: bool = True) -> list[np.ndarray]:
+        """The `count` outputs for one sample (inputs in model order). `reset=False` runs
+        it as the next invocation of the previous one (a model's state carries over)."""
         with _native_stderr() as said:
             try:
-                self._interpreter.reset()
+                if reset:
+                    self._interpreter.reset()
                 for i, x in enumerate(inputs):
                     self._interpreter.set_input(np.ascontiguousarray(x), i)
                 self._interpreter.invoke()

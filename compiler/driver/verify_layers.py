@@ -19,6 +19,8 @@ The mapping rule, one line per case:
   those of the call that produced them, compared there;
 - when several calls carry the same location (one operator lowered to a chain of
   kernels), the last one in step order finishes the tensor and is compared;
+- the samples run as consecutive invocations on both sides, as the runner runs them (a
+  model with state carries it from one sample to the next, as on a device);
 - a call whose location names no output tensor (a state copy of ASSIGN_VARIABLE) is not
   compared, and neither is a tensor whose element type or count differs from the buffer
   utc computes (listed with the reason).
@@ -71,10 +73,10 @@ class LayerComparison:
         return self.stats.passed
 
     def where(self) -> str:
-        """`step 3, qnn.conv2d -> utc_conv2d_s8, TFLite op #3 CONV_2D 'name'`."""
+        """`step 3, qnn.conv2d -> utc_conv2d_s8, TFLite op #3 CONV_2D, tensor #12 'name'`."""
         t = self.tap
-        return (f"step {t.step}, {t.ir_op} -> {t.kernel}, TFLite op #{t.tflite_op} {t.builtin} "
-                f"'{printable(t.tensor_name)}'")
+        return (f"step {t.step}, {t.ir_op} -> {t.kernel}, TFLite op #{t.tflite_op} {t.builtin}, "
+                f"tensor #{t.tensor} '{printable(t.tensor_name.split(';')[0])}'")
 
 
 @dataclass(frozen=True)
@@ -95,16 +97,16 @@ class LayerVerification(Verification):
         return next((la for la in self.layers if not la.passed), None)
 
     def table(self) -> list[str]:
-        header = ("step", "TFLite op", "IR op", "kernel", "tensor", "bit-exact", "max abs err",
-                  "")
+        header = ("step", "TFLite op", "tensor", "IR op", "kernel", "type", "bit-exact",
+                  "max abs err", "")
         rows = [header]
         for la in self.layers:
             t, s = la.tap, la.stats
-            rows.append((str(t.step), f"#{t.tflite_op} {t.builtin}", t.ir_op, t.kernel,
-                         f"{s.dtype} {list(s.shape)}", f"{s.exact_elements}/{s.elements}",
+            rows.append((str(t.step), f"#{t.tflite_op} {t.builtin}", f"#{t.tensor}", t.ir_op,
+                         t.kernel, f"{s.dtype} {list(s.shape)}", f"{s.exact_elements}/{s.elements}",
                          f"{s.max_abs_error:.6g}", "ok" if s.passed else "MISMATCH"))
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-        right = {0, 5, 6}
+        right = {0, 2, 6, 7}
         return ["  " + "  ".join(c.rjust(w) if i in right else c.ljust(w)
                                  for i, (c, w) in enumerate(zip(r, widths))).rstrip()
                 for r in rows]
@@ -248,8 +250,8 @@ def verify_layers(comp, model: bytes, label: str, samples: Sequence[Sequence[np.
     order = sorted(last.values())  # compared taps, in step order
     wanted = [taps[p].tensor for p in order]
     ref_outputs, ref_layers = [], []
-    for s in samples:
-        ref_outputs.append(reference.run(s, len(out_specs)))
+    for k, s in enumerate(samples):  # consecutive invocations, as in the runner
+        ref_outputs.append(reference.run(s, len(out_specs), reset=k == 0))
         ref_layers.append(reference.tensors(wanted))
 
     layers: list[LayerComparison] = []

@@ -21,7 +21,10 @@ import tflite
 import utc
 
 from tests.conftest import shared_model
+from tests.e2e.op_models import tensor
+from tests.e2e.test_state import accumulator
 from tests.models_builtin import sine_model_int8
+from tests.tflite_writer import ModelBuilder
 
 CLI = [sys.executable, "-m", "utc.compiler.driver.cli"]
 
@@ -96,14 +99,14 @@ def test_per_layer_names_the_broken_layer(op: str, n: int, tmp_path: Path) -> No
     bad = [r for r in rows if r[-1] == "MISMATCH"]
     assert bad, proc.stdout
     first = bad[0]
-    assert first[1] == f"#{expected} {_BUILTIN[op]}" and first[2] == op, first
+    assert first[1] == f"#{expected} {_BUILTIN[op]}" and first[3] == op, first
     assert all(r[-1] == "ok" for r in rows[: rows.index(first)])  # everything before is exact
-    exact, total = map(int, first[5].split("/"))
-    assert exact < total and float(first[6]) == 1.0  # one zero-point step off
+    exact, total = map(int, first[6].split("/"))
+    assert exact < total and float(first[7]) == 1.0  # one zero-point step off
     step = first[0]
     assert re.search(rf"^utc verify: first layer that differs: step {step}, {re.escape(op)} -> "
-                     rf"\S+, TFLite op #{expected} {_BUILTIN[op]} '[^']+'$", proc.stdout,
-                     re.M), proc.stdout
+                     rf"\S+, TFLite op #{expected} {_BUILTIN[op]}, tensor #{first[2][1:]} '[^']+'$",
+                     proc.stdout, re.M), proc.stdout
     assert re.search(r"^utc verify: \d+ of \d+ layers and 1 of 1 outputs differ beyond the "
                      r"tolerance$", proc.stdout, re.M), proc.stdout
 
@@ -120,13 +123,13 @@ def test_every_layer_of_shared_models_matches(name: str, kernels: str, tmp_path:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = table_rows(proc.stdout)
     assert rows and all(r[-1] == "ok" for r in rows), proc.stdout
-    # each compared tensor is a different TFLite tensor, and the last row is the output's
-    assert len({r[1] for r in rows}) == len(rows)
+    # each compared tensor is a different TFLite tensor
+    assert len({r[2] for r in rows}) == len(rows)
     assert proc.stdout.splitlines()[-1] == f"utc verify: every layer ({len(rows)}) and output matches"
     if kernels == "cmsis-nn":
-        assert any(r[3].startswith("arm_") for r in rows), proc.stdout
+        assert any(r[4].startswith("arm_") for r in rows), proc.stdout
     if "int8" in name or "quantized" in name:
-        assert all(int(r[5].split("/")[0]) == int(r[5].split("/")[1]) for r in rows)
+        assert all(int(r[6].split("/")[0]) == int(r[6].split("/")[1]) for r in rows)
 
 
 def test_views_and_fused_operators_are_accounted_for(tmp_path: Path) -> None:
@@ -140,6 +143,51 @@ def test_views_and_fused_operators_are_accounted_for(tmp_path: Path) -> None:
     # without per_layer the result is the plain one, as before
     plain = utc.verify(model, samples=2)
     assert type(plain) is utc.Verification
+
+
+def _split_add_relu(axis: int) -> bytes:
+    """SPLIT (two outputs) -> ADD -> RELU: a call with two outputs, and an activation that
+    fuse-activation folds into the ADD."""
+    b = ModelBuilder("split, add, relu")
+    q = (0.05, -7)
+    x = tensor(b, "x", [1, 4, 4, 8], q)
+    ax = tensor(b, "axis", [], None, np.array(axis, np.int32), "int32")
+    shape = [1, 4, 4, 8]
+    shape[axis] //= 2
+    y0, y1 = tensor(b, "y0", shape, q), tensor(b, "y1", shape, q)
+    b.add_operator("SPLIT", [ax, x], [y0, y1], {"num_splits": 2})
+    z, r = tensor(b, "z", shape, (0.1, 2)), tensor(b, "r", shape, (0.1, 2))
+    b.add_operator("ADD", [y0, y1], [z], {"fused_activation_function": "NONE"})
+    b.add_operator("RELU", [z], [r])
+    return b.build([x], [r])
+
+
+def _tensor_index(model: bytes, name: str) -> int:
+    graph = tflite.Model.GetRootAsModel(model, 0).Subgraphs(0)
+    return next(i for i in range(graph.TensorsLength()) if graph.Tensors(i).Name() == name.encode())
+
+
+@pytest.mark.parametrize("axis", [1, 3])
+def test_mapping_of_multiple_outputs_and_fused_activations(axis: int) -> None:
+    model = _split_add_relu(axis)
+    result = utc.verify(model, samples=3, per_layer=True)
+    assert result.passed, result.format("split")
+    got = [(la.tap.step, la.tap.tflite_op, la.tap.tensor, la.tap.ir_op) for la in result.layers]
+    # both outputs of SPLIT (op #0) at its call; the ADD's call holds the RELU's tensor
+    assert got == [(0, 0, _tensor_index(model, "y0"), "tensor.split"),
+                   (0, 0, _tensor_index(model, "y1"), "tensor.split"),
+                   (1, 2, _tensor_index(model, "r"), "qnn.add")]
+    assert result.tflite_only == ("#1 ADD (fused into step 1)",)
+
+
+def test_state_carries_over_between_samples() -> None:
+    # state += x: the samples are consecutive invocations on both sides; the state copy of
+    # ASSIGN_VARIABLE writes no TFLite tensor and is listed, not compared
+    result = utc.verify(accumulator("int8"), samples=4, per_layer=True)
+    assert result.passed, result.format("accumulator")
+    assert [(la.tap.builtin, la.stats.exact_samples) for la in result.layers] == [("ADD", 4)]
+    (copy,) = result.not_compared
+    assert copy.ir_op == "state.copy" and "ASSIGN_VARIABLE has no output tensor" in copy.note
 
 
 def test_api_per_layer_finds_the_fault(tmp_path: Path) -> None:
