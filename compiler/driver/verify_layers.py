@@ -15,8 +15,9 @@ The mapping rule, one line per case:
   compared with the ReLU's tensor, a PAD folded into a convolution with the
   convolution's; the tensors a fusion removed (the pre-activation output, the padded
   input) exist only in TFLite Micro and are not compared;
-- views (RESHAPE, SQUEEZE, an in-place result) have no call of their own: the bytes are
-  those of the call that produced them, compared there;
+- views (RESHAPE, SQUEEZE, an in-place result) and concatenations their producers write
+  in place have no call of their own: the bytes are those of the calls that produced
+  them, compared there;
 - when several calls carry the same location (one operator lowered to a chain of
   kernels), the last one in step order finishes the tensor and is compared;
 - the samples run as consecutive invocations on both sides, as the runner runs them (a
@@ -293,7 +294,8 @@ def _uncomputed(module, operators, last: dict[int, int]) -> tuple[str, ...]:
             if t < 0 or t in last:
                 continue
             why = (f"fused into step {fused_into[index]}" if index in fused_into
-                   else "no call: a view or folded away")
+                   else "no call of its own: a view, written in place by its producers, or "
+                        "folded away")
             out.append(f"#{index} {operators.builtins[index]} ({why})")
     return tuple(out)
 

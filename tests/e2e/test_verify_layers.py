@@ -138,7 +138,8 @@ def test_views_and_fused_operators_are_accounted_for(tmp_path: Path) -> None:
     result = utc.verify(model, samples=2, per_layer=True)
     assert isinstance(result, utc.LayerVerification) and result.passed
     assert [la.tap.tflite_op for la in result.layers] == [1, 2, 3]
-    assert result.tflite_only == ("#0 RESHAPE (no call: a view or folded away)",)
+    assert result.tflite_only == ("#0 RESHAPE (no call of its own: a view, written in place by "
+                                  "its producers, or folded away)",)
     assert result.first_difference is None
     # without per_layer the result is the plain one, as before
     plain = utc.verify(model, samples=2)
@@ -178,6 +179,46 @@ def test_mapping_of_multiple_outputs_and_fused_activations(axis: int) -> None:
                    (0, 0, _tensor_index(model, "y1"), "tensor.split"),
                    (1, 2, _tensor_index(model, "r"), "qnn.add")]
     assert result.tflite_only == ("#1 ADD (fused into step 1)",)
+
+
+def _pad_conv_concat() -> bytes:
+    """PAD -> CONV_2D (VALID), ADD(conv, x) with a fused RELU and ADD(x, x), CONCATENATION
+    along an axis whose outer dimensions are 1 (written in place at -O2)."""
+    q = (0.05, -7)
+    rng = np.random.default_rng(1)
+    b = ModelBuilder("pad, conv, concat")
+    x = tensor(b, "x", [1, 4, 4, 8], q)
+    pads = tensor(b, "pads", [4, 2], None,
+                  np.array([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32), "int32")
+    xp = tensor(b, "xp", [1, 6, 6, 8], q)
+    b.add_operator("PAD", [x, pads], [xp])
+    w = b.add_tensor("w", [8, 3, 3, 8], "int8", data=rng.integers(-127, 128, (8, 3, 3, 8)),
+                     scale=[0.01] * 8, zero_point=0, quantized_dimension=0)
+    bias = b.add_tensor("b", [8], "int32", data=rng.integers(-500, 500, 8),
+                        scale=[0.05 * 0.01] * 8, zero_point=0)
+    c = tensor(b, "c", [1, 4, 4, 8], (0.08, -5))
+    b.add_operator("CONV_2D", [xp, w, bias], [c], {"padding": "VALID"})
+    a1, a2 = tensor(b, "a1", [1, 4, 4, 8], (0.1, 3)), tensor(b, "a2", [1, 4, 4, 8], (0.1, 3))
+    b.add_operator("ADD", [c, x], [a1], {"fused_activation_function": "RELU"})
+    b.add_operator("ADD", [x, x], [a2], {"fused_activation_function": "NONE"})
+    cat = tensor(b, "cat", [1, 8, 4, 8], (0.1, 3))
+    b.add_operator("CONCATENATION", [a1, a2], [cat], {"axis": 1})
+    return b.build([x], [cat])
+
+
+@pytest.mark.parametrize("kernels", ["auto", "cmsis-nn"])
+def test_mapping_of_folded_pad_and_concatenation(kernels: str) -> None:
+    model = _pad_conv_concat()
+    result = utc.verify(model, samples=3, per_layer=True, kernels=kernels)
+    assert result.passed, result.format("pad, conv, concat")
+    compared = [(la.tap.tflite_op, la.tap.tensor) for la in result.layers]
+    # the PAD folds into the convolution, which is compared with its own tensor
+    assert compared[:3] == [(1, _tensor_index(model, "c")), (2, _tensor_index(model, "a1")),
+                            (3, _tensor_index(model, "a2"))]
+    assert "#0 PAD (fused into step 0)" in result.tflite_only
+    # the concatenation is either a call of its own, compared, or written in place
+    in_place = [t for t in result.tflite_only if t.startswith("#4 CONCATENATION (no call")]
+    assert (compared[3:] == [(4, _tensor_index(model, "cat"))]) != bool(in_place)
 
 
 def test_state_carries_over_between_samples() -> None:
