@@ -115,6 +115,8 @@ def test_per_layer_names_the_broken_layer(op: str, n: int, tmp_path: Path) -> No
                                           ("mlperf_kws_dscnn_int8", "cmsis-nn"),
                                           ("micro_speech_quantized", "auto"),
                                           ("mlperf_ic_resnet8_int8", "auto"),
+                                          ("mlperf_vww_mobilenet_int8", "cmsis-nn"),
+                                          ("mlperf_ad_autoencoder_int8", "auto"),
                                           ("hello_world_float", "auto")])
 def test_every_layer_of_shared_models_matches(name: str, kernels: str, tmp_path: Path) -> None:
     model = shared_model(f"{name}.tflite")
