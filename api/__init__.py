@@ -35,6 +35,7 @@ _LAZY = {
     "load_pass_plugin": "utc.compiled_model",
     "verify": "utc.compiled_model",
     "Verification": "utc.compiler.driver.verify",
+    "LayerVerification": "utc.compiler.driver.verify_layers",
     "UtcError": "utc.compiler.errors",
     "Pass": "utc.compiler.pass_manager",
 }

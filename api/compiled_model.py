@@ -324,13 +324,15 @@ class CompiledModel:
     # ---- verification ------------------------------------------------------------------
 
     def verify(self, inputs: Any = None, *, samples: int = 32, seed: int = 0,
-               atol: float | None = None, rtol: float | None = None):
+               atol: float | None = None, rtol: float | None = None, per_layer: bool = False):
         """Compare the generated code (host build) with TFLite Micro's interpreter on the
         same inputs, as `utc verify` does: `inputs` is one array per model input (or one
         array for a one-input model), each of the input's shape (one sample) or with a
         leading N (N samples); without it, `samples` seeded random samples. Tolerances
         default to bit-exact for integer outputs, 1e-6 absolute / 1e-5 relative for float
-        ones. Returns a `Verification` (`.passed`, `.outputs`, `.format(header)`)."""
+        ones. Returns a `Verification` (`.passed`, `.outputs`, `.format(header)`); with
+        `per_layer`, a `LayerVerification` that also compares every intermediate tensor
+        (`.layers`, `.first_difference`), as `utc verify --per-layer` does."""
         from utc.compiler.driver import read_bounded
         from utc.compiler.driver.verify import samples_from_arrays, verify_compilation
 
@@ -345,12 +347,13 @@ class CompiledModel:
                 given = samples_from_arrays(arrays, [f"input {i}" for i in range(len(arrays))],
                                             ins)
             return verify_compilation(self._comp, data, self._comp.source, given, samples, seed,
-                                      atol, rtol, "given arrays" if given else None)
+                                      atol, rtol, "given arrays" if given else None,
+                                      per_layer=bool(per_layer))
 
 
 def verify(model: str | os.PathLike | bytes | CompiledModel, inputs: Any = None, *,
            samples: int = 32, seed: int = 0, atol: float | None = None,
-           rtol: float | None = None, **compile_options: Any):
+           rtol: float | None = None, per_layer: bool = False, **compile_options: Any):
     """`utc verify` from Python: compile `model` (a path or bytes, with `compile`'s
     keyword options; or an already compiled `CompiledModel`) and compare it with TFLite
     Micro (see `CompiledModel.verify`). Returns a `Verification`."""
@@ -361,7 +364,8 @@ def verify(model: str | os.PathLike | bytes | CompiledModel, inputs: Any = None,
         compiled = model
     else:
         compiled = compile(model, **compile_options)
-    return compiled.verify(inputs, samples=samples, seed=seed, atol=atol, rtol=rtol)
+    return compiled.verify(inputs, samples=samples, seed=seed, atol=atol, rtol=rtol,
+                           per_layer=per_layer)
 
 
 # ---- the IR and passes from Python --------------------------------------------------------

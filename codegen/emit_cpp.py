@@ -257,8 +257,10 @@ def _render_params_call(kernel: Kernel, decls: list[str], fields: list[str], wid
 
 
 class Emitter:
-    def __init__(self, module: Module, name: str, source: str = "", target: str = "host"):
+    def __init__(self, module: Module, name: str, source: str = "", target: str = "host",
+                 taps: bool = False):
         self.module = module
+        self.taps = taps
         self.target = TARGETS[target]
         self.name = name
         self.upper = name.upper()
@@ -468,6 +470,17 @@ class Emitter:
     def render_call(self, call: buf.CallOp) -> str:
         return render_call(self.kernel_of(call), self.call_context(call))
 
+    def layer_outputs(self, call: buf.CallOp) -> list[Value]:
+        """The buffers a call writes that hold results (not its scratch), in operand order:
+        what a layer tap hands out after the call."""
+        return [v for v in call.operand_values[call.num_inputs:] if not buf.is_scratch(v)]
+
+    def layer_taps(self) -> list[dict]:
+        """Per step, the C expression and bytes of each output buffer of its call."""
+        return [{"step": step, "outputs": [{"expr": self.expr(v), "bytes": v.type.byte_size}
+                                           for v in self.layer_outputs(call)]}
+                for step, call in enumerate(self.calls)]
+
     # ---- I/O description -----------------------------------------------------------------
     def io(self) -> tuple[list[dict], list[dict]]:
         """The model inputs and outputs, each with the C expression of its bytes in the
@@ -588,6 +601,7 @@ class Emitter:
             "cmsis_nn": any(k.library == "cmsis-nn" for k in kernels),
             "target": self.target,
             "sources": sorted(f for f in files if f.endswith(".cpp")),
+            "taps": self.layer_taps() if self.taps else [],
         }
         ctx["weight_bytes"] = sum(w["bytes"] for w in ctx["weights"])
         written = []
@@ -604,6 +618,10 @@ class Emitter:
         for f in files:
             shutil.copyfile(RUNTIME_DIR / f, out_dir / f)
             written.append(out_dir / f)
+        if self.taps:  # a verify build: the callback that streams the taps to stdout
+            path = out_dir / "utc_layer_taps.cpp"
+            path.write_text(self.env.get_template("layer_taps.cpp.j2").render())
+            written.append(path)
         return written
 
 
@@ -614,8 +632,11 @@ def _comment(op: Operation) -> str:
 
 
 def emit_cpp(module: Module, out_dir: Path, name: str, source: str = "",
-             target: str = "host") -> list[Path]:
-    """Write the generated sources for `module` into `out_dir`; return the written paths."""
+             target: str = "host", taps: bool = False) -> list[Path]:
+    """Write the generated sources for `module` into `out_dir`; return the written paths.
+    `taps` makes a verify build (`utc verify --per-layer`): every kernel call's outputs go
+    to `utc_layer_output` as they are produced; normal compiles never set it, so their
+    files stay byte-identical."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise CompileError(f"model name '{name}' is not a valid C identifier")
-    return Emitter(module, name, source, target).write(Path(out_dir))
+    return Emitter(module, name, source, target, taps).write(Path(out_dir))

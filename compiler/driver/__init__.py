@@ -532,11 +532,12 @@ def run_compile(req: CompileRequest) -> Compilation:
                        req.source)
 
 
-def emit_into(comp: Compilation, folder: Path) -> None:
-    """Write the generated C++ of a compilation into `folder` (a staging folder)."""
+def emit_into(comp: Compilation, folder: Path, taps: bool = False) -> None:
+    """Write the generated C++ of a compilation into `folder` (a staging folder); `taps`
+    adds the per-layer hooks of a verify build (see `emit_cpp`)."""
     from utc.codegen.emit_cpp import emit_cpp
 
-    emit_cpp(comp.module, folder, comp.name, source=comp.source, target=comp.target)
+    emit_cpp(comp.module, folder, comp.name, source=comp.source, target=comp.target, taps=taps)
 
 
 def write_files(folder: Path, files: Mapping[str, bytes]) -> None:

@@ -413,7 +413,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     described = (f"{len(paths)} files in {printable(args.input[0])}" if folder else
                  ", ".join(printable(p) for p in paths)) if loaded else None
     result = verify_compilation(comp, model, printable(args.model), samples,
-                                args.samples or 32, args.seed, args.atol, args.rtol, described)
+                                args.samples or 32, args.seed, args.atol, args.rtol, described,
+                                per_layer=args.per_layer)
     where = "" if args.target == "host" else f", {args.target} code built for the host"
     sys.stdout.write(result.format(f"{printable(args.model)} (-O{args.opt}, kernels "
                                    f"{args.kernels}{where})"))
@@ -573,6 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "for integer outputs: bit-exact; 1e-6 for float outputs)")
     p.add_argument("--rtol", type=_float, metavar="R", help="relative tolerance (default 0 "
                    "for integer outputs, 1e-5 for float outputs)")
+    p.add_argument("--per-layer", action="store_true",
+                   help="also compare every intermediate tensor (each kernel call's output "
+                   "with the TFLite tensor it computes) and name the first layer that differs")
     _add_compile_options(p)
     p.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
                    help="load a Python file that registers passes (for --pipeline)")

@@ -57,21 +57,29 @@ def _reason(lines: Sequence[str], exc: BaseException) -> str:
 
 class TflmInterpreter:
     """One TFLite Micro interpreter for a model, reused for many samples; every run starts
-    from a reset interpreter, and returns copies of the outputs."""
+    from a reset interpreter, and returns copies of the outputs.
 
-    def __init__(self, model: bytes, label: str, arena_hint: int):
+    `preserve_all_tensors` gives every tensor its own bytes (TFLite Micro's
+    kPreserveAllTensors), so `tensors` can read intermediate results after a run, as
+    `utc verify --per-layer` does; it needs a larger arena."""
+
+    def __init__(self, model: bytes, label: str, arena_hint: int,
+                 preserve_all_tensors: bool = False, tensor_count: int = 0):
         try:
             from tflite_micro.python.tflite_micro import runtime
         except ImportError:
             raise UtcError(f"comparing with TFLite Micro needs its interpreter: {INSTALL_HINT}"
                            ) from None
         self.model = bytes(model)
+        self.tensor_count = tensor_count
+        config = (runtime.InterpreterConfig.kPreserveAllTensors if preserve_all_tensors
+                  else runtime.InterpreterConfig.kAllocationRecording)
         arena = 10 * len(self.model) + 4 * arena_hint + (256 << 10)
         for attempt in range(_ARENA_TRIES):
             with _native_stderr() as said:
                 try:
-                    self._interpreter = runtime.Interpreter.from_bytes(self.model,
-                                                                       arena_size=arena)
+                    self._interpreter = runtime.Interpreter.from_bytes(
+                        self.model, arena_size=arena, intrepreter_config=config)
                     break
                 except RuntimeError as exc:
                     error = exc
@@ -81,11 +89,13 @@ class TflmInterpreter:
             raise UtcError(f"{label}: TFLite Micro cannot run this model "
                            f"({_reason(said, error)})")
 
-    def run(self, inputs: Sequence[np.ndarray], count: int) -> list[np.ndarray]:
-        """The `count` outputs for one sample (inputs in model order)."""
+    def run(self, inputs: Sequence[np.ndarray], count: int, reset: bool = True) -> list[np.ndarray]:
+        """The `count` outputs for one sample (inputs in model order). `reset=False` runs
+        it as the next invocation of the previous one (a model's state carries over)."""
         with _native_stderr() as said:
             try:
-                self._interpreter.reset()
+                if reset:
+                    self._interpreter.reset()
                 for i, x in enumerate(inputs):
                     self._interpreter.set_input(np.ascontiguousarray(x), i)
                 self._interpreter.invoke()
@@ -94,3 +104,22 @@ class TflmInterpreter:
             except RuntimeError as exc:
                 error = exc
         raise UtcError(f"TFLite Micro failed to run the model ({_reason(said, error)})")
+
+    def tensors(self, indices: Sequence[int]) -> list[np.ndarray]:
+        """Copies of the tensors `indices` (main subgraph) as the last `run` left them; only
+        for an interpreter made with `preserve_all_tensors`. Each index is checked against
+        the model's tensor count first: the interpreter reads out of bounds otherwise."""
+        out = []
+        for i in indices:
+            if not 0 <= i < self.tensor_count:
+                raise UtcError(f"tensor #{i} is not a tensor of the model's main subgraph")
+            with _native_stderr() as said:
+                try:
+                    t = self._interpreter.GetTensor(int(i), 0)
+                except RuntimeError as exc:
+                    error = exc
+                else:
+                    out.append(np.array(t["tensor_data"], copy=True).reshape(-1))
+                    continue
+            raise UtcError(f"TFLite Micro cannot show tensor #{i} ({_reason(said, error)})")
+        return out

@@ -203,10 +203,12 @@ def random_samples(specs: Sequence[tuple[tuple[int, ...], np.dtype]], count: int
 def verify_compilation(comp, model: bytes, label: str,
                        samples: Sequence[Sequence[np.ndarray]] | None = None,
                        count: int = 32, seed: int = 0, atol: float | None = None,
-                       rtol: float | None = None, inputs: str | None = None) -> Verification:
+                       rtol: float | None = None, inputs: str | None = None,
+                       per_layer: bool = False) -> Verification:
     """Compare a compilation (`run_compile`) of `model` with TFLite Micro: on `samples`
     (each one array per model input, already checked), or `count` random ones from
-    `seed`. The code is built for the host through the runner cache."""
+    `seed`. The code is built for the host through the runner cache. `per_layer` also
+    compares every intermediate tensor (`verify_layers`; a `LayerVerification`)."""
     import tempfile
 
     from utc.codegen.runner_cache import cached_runner
@@ -223,6 +225,10 @@ def verify_compilation(comp, model: bytes, label: str,
     fn = main_function(comp.module)
     names = list(fn.outputs or ())
     names += [None] * (len(out_specs) - len(names))
+    if per_layer:
+        from utc.compiler.driver.verify_layers import verify_layers
+
+        return verify_layers(comp, model, label, samples, names, atol, rtol, inputs or "given")
     with tempfile.TemporaryDirectory(prefix="utc-verify-") as tmp:
         emit_into(comp, Path(tmp))
         exe = cached_runner(Path(tmp), comp.name, len(in_specs), len(out_specs))

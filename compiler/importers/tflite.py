@@ -1360,3 +1360,33 @@ def _read_variable(ctx: ImportContext, op: TflOperator) -> None:
          "the value's type is the variable's", inputs=(2, 2), outputs=(0, 0))
 def _assign_variable(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(state.WriteOp, op, [ctx.input(op, 1)], {"variable": _variable(ctx, op)})
+
+
+@dataclass(frozen=True)
+class OperatorTensors:
+    """What `utc verify --per-layer` needs to find a TFLite tensor: each operator's type
+    and output tensor indices (main subgraph), and every tensor's name."""
+
+    builtins: tuple[str, ...]
+    outputs: tuple[tuple[int, ...], ...]
+    tensor_names: tuple[str, ...]
+
+
+def operator_tensors(data: bytes, label: str) -> OperatorTensors:
+    """The operators' outputs of a model held in memory, read with the importer's checks
+    (an index outside the tensor table is an error here, never a read out of bounds)."""
+    model = parse_flatbuffer(bytes(data), label)
+    try:
+        graph = model.Subgraphs(0)
+        if graph is None:
+            raise ImportError_(f"{label}: model has 0 subgraphs")
+        ops = _operators(label, model, graph, len(data))
+        names = tuple(_text(graph.Tensors(i).Name()) for i in range(graph.TensorsLength()))
+    except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError,
+            struct.error) as exc:
+        if isinstance(exc, ImportError_):
+            raise
+        raise ImportError_(f"{label}: truncated or corrupt TFLite flatbuffer ({type(exc).__name__}"
+                           f": {printable(exc)})") from None
+    return OperatorTensors(tuple(op.builtin for op in ops), tuple(tuple(op.outputs) for op in ops),
+                           names)
