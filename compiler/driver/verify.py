@@ -179,13 +179,17 @@ def verify_samples(exe: Path, model: bytes, label: str, arena_hint: int,
                    out_specs: Sequence[tuple[tuple[int, ...], np.dtype]],
                    names: Sequence[str | None], atol: float | None, rtol: float | None,
                    inputs: str) -> Verification:
-    """Run the samples through the built runner `exe` and TFLite Micro; compare."""
+    """Run the samples through the built runner `exe` and TFLite Micro; compare. The
+    runner invokes the model once per sample in one process, so a stateful model's state
+    carries from sample to sample: TFLite Micro is reset before the first sample only,
+    and runs the others as the next invocations."""
     from utc.codegen.host_build import run_runner
     from utc.compiler.driver.tflm import TflmInterpreter
 
     reference_runner = TflmInterpreter(model, label, arena_hint)
     ours = run_runner(exe, samples, out_specs)
-    reference = [reference_runner.run(s, len(out_specs)) for s in samples]
+    reference = [reference_runner.run(s, len(out_specs), reset=k == 0)
+                 for k, s in enumerate(samples)]
     return compare(ours, reference, names, atol, rtol, inputs)
 
 

@@ -286,3 +286,11 @@ def test_taps_change_only_the_hook_block(tmp_path: Path) -> None:
     hooks = re.compile(r"/\* (Per-layer hooks|Layer taps).*?\n\n", re.S)
     assert hooks.sub("", a) == hooks.sub("", b)
     assert b.count("#define UTC_LAYER_TAP_") == a.count("UTC_LAYER_END(") - 2
+
+
+def test_plain_verify_runs_a_stateful_model_as_consecutive_invocations() -> None:
+    """Without --per-layer too: the samples are consecutive invocations on both sides
+    (the accumulator's output differs from sample to sample, so a reset on one side
+    only would be a mismatch from the second sample on)."""
+    result = utc.verify(accumulator("int8"), samples=4)
+    assert result.passed, result.format("accumulator")
