@@ -23,19 +23,21 @@ from utc.compiler.errors import ImportError_, LimitError, UsageError, UtcError, 
 from utc.compiler.ir import Module
 from utc.compiler.pass_manager import (
     Instrumentation,
-    load_entry_point_plugins,
+    declare_pass,
     parse_pipeline,
     run_pipeline,
 )
 
 
 def load_builtin_passes() -> None:
-    """Register utc's dialects and passes and the installed plugins' passes: the driver's
-    job, so that the pass framework itself knows no dialect or pass."""
+    """Register utc's dialects and declare its passes (each is imported when a pipeline
+    first names it; installed plugins' passes load when a name is not utc's): the
+    driver's job, so that the pass framework itself knows no dialect or pass."""
     import utc.dialects  # noqa: F401  (registers ops)
-    import utc.passes  # noqa: F401  (registers passes)
+    from utc.passes import PASS_NAMES, module_of
 
-    load_entry_point_plugins()
+    for name in PASS_NAMES:
+        declare_pass(name, module_of(name))
 
 #: The named pipelines. Every level produces bit-identical outputs; higher levels use
 #: less memory and run faster. From -O1, PADs fold into convolutions (fold-pad), standalone

@@ -77,6 +77,19 @@ def _byte_count(text: str) -> int:
     return value
 
 
+class _VersionAction(argparse.Action):
+    """`--version`, looking the installed version up only when asked: importlib.metadata
+    would cost every command start-up time."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show program's version number and exit"):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"utc {_version()}")  # to stdout, as argparse's own version action
+        parser.exit()
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -446,7 +459,7 @@ def cmd_list_ops(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="utc", description="Ahead-of-time compiler from "
                      "TensorFlow Lite models to self-contained C++.")
-    parser.add_argument("--version", action="version", version=f"utc {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("compile", help="compile a .tflite model into a folder of C++")

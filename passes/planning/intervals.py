@@ -16,8 +16,10 @@ import heapq
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,12 @@ def conflict_graph(buffers: Sequence[Buffer]) -> nx.Graph:
 
     Node attributes: `weight` (aligned size, the bytes a buffer really occupies when all
     buffers share an alignment), `size` and `name`. Zero-size buffers are isolated nodes.
+
+    For tests and analysis only (the planner itself uses `neighbours` and the sweeps
+    below), so networkx is imported here, not by every compile.
     """
+    import networkx as nx
+
     g = nx.Graph()
     for i, b in enumerate(buffers):
         g.add_node(i, weight=b.aligned_size, size=b.size, name=b.name)
