@@ -76,13 +76,33 @@ def _decimal(values: np.ndarray) -> np.ndarray:
     return text
 
 
+#: Integer types with few enough values to spell through a table of all their spellings
+#: (one gather per chunk instead of digit arithmetic): most weights are int8.
+_TABLED = (np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16), np.dtype(np.uint16),
+           np.dtype(np.bool_))
+
+
+def _spelling_table(dtype: np.dtype) -> tuple[np.ndarray, int]:
+    """(every value's `_decimal` row, from the smallest value up; that smallest value)."""
+    if dtype == np.bool_:
+        return _decimal(np.array([0, 1])), 0
+    info = np.iinfo(dtype)
+    return _decimal(np.arange(info.min, info.max + 1)), int(info.min)
+
+
 def _integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
     total = flat.size
     int32 = flat.dtype == np.int32
+    table = low = None
+    if flat.dtype in _TABLED:
+        table, low = _spelling_table(flat.dtype)
     for start in range(0, total, CHUNK):
         part = flat[start : start + CHUNK]
-        matrix = np.concatenate([_decimal(part), _separators(start, part.size, total, line)],
-                                axis=1)
+        if table is not None:
+            digits = table[part.astype(np.int32) - low]
+        else:
+            digits = _decimal(part)
+        matrix = np.concatenate([digits, _separators(start, part.size, total, line)], axis=1)
         text = matrix.tobytes().translate(None, bytes([_NUL]))
         if int32:
             text = text.replace(_INT32_MIN_TEXT, _INT32_MIN_SPELLED)

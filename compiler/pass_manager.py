@@ -9,6 +9,7 @@ commas. Users register their own passes with `--load-pass-plugin FILE.py` or the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import importlib.util
@@ -275,6 +276,28 @@ class Instrumentation:
     stream: TextIO = dataclasses.field(default_factory=lambda: sys.stderr)
     dump_index: int = 0
     timings: list[tuple[str, float]] = dataclasses.field(default_factory=list)
+    #: --timing's phases besides passes (start-up, imports, parsing, emission), in order
+    phases: list[tuple[str, float]] = dataclasses.field(default_factory=list)
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time the body as one phase of `--timing`'s compile table."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases.append((name, time.perf_counter() - start))
+
+    def report_phases(self, total: float) -> None:
+        """Under --timing, print the phases, the passes' sum and `total`, so time spent
+        outside the passes (start-up above all) stays visible next to them."""
+        if not self.timing:
+            return
+        rows = [*self.phases, ("passes (the pass timing above)", sum(t for _, t in self.timings))]
+        self.stream.write("// compile timing (wall):\n")
+        for name, t in rows:
+            self.stream.write(f"//   {t * 1000:9.2f} ms  {100 * t / (total or 1e-12):5.1f}%  {name}\n")
+        self.stream.write(f"//   {total * 1000:9.2f} ms  100.0%  total since utc's first import\n")
 
     def dump(self, label: str, module: Module) -> None:
         """Write the IR to `dump_dir/NN-<label>.utc` (the `--dump-ir-dir` option). A folder

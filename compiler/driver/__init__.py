@@ -15,10 +15,12 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from utc.compiler import STARTED
 from utc.compiler.errors import ImportError_, LimitError, UsageError, UtcError, printable
 from utc.compiler.ir import Module
 from utc.compiler.pass_manager import (
@@ -412,8 +414,6 @@ def compile_model(model_path: str | Path, out_dir: str | Path, name: str = "mode
 
     Raises UtcError (one line) for anything the user can fix: a bad name, path or
     pipeline, an unsupported model, or one that needs more memory than the limits."""
-    from utc.codegen.emit_cpp import emit_cpp
-
     check_c_name(name)
     load_builtin_passes()
     inst = inst or Instrumentation()
@@ -421,13 +421,18 @@ def compile_model(model_path: str | Path, out_dir: str | Path, name: str = "mode
         text = pipeline
     elif kernels == "auto":
         check_model_file(model_path, max_model_bytes)
-        text = auto_pipeline(model_path, name, opt_level, target, max_model_bytes)
+        with inst.phase("kernel choice (--kernels auto plans a Cortex-M model more than once)"):
+            text = auto_pipeline(model_path, name, opt_level, target, max_model_bytes)
     else:
         text = pipeline_for(opt_level, kernels, target)
-    passes = parse_pipeline(text)  # reject a bad pipeline before any work
+    with inst.phase("import: the pipeline's pass modules"):
+        passes = parse_pipeline(text)  # reject a bad pipeline before any work
     check_model_file(model_path, max_model_bytes)
     with staged_output(out_dir) as staging:
-        module = import_model(model_path, name, max_model_bytes)
+        with inst.phase("import: the TFLite importer (tflite package)"):
+            import utc.compiler.importers.tflite  # noqa: F401
+        with inst.phase("import-tflite: validate and read the model"):
+            module = import_model(model_path, name, max_model_bytes)
         if inst.verify_each:
             module.verify()
         inst.dump("import-tflite", module)
@@ -437,6 +442,10 @@ def compile_model(model_path: str | Path, out_dir: str | Path, name: str = "mode
         check_limits(module, max_arena_bytes, max_weight_bytes, printable(model_path))
         # the file name lands in a /* */ comment of every generated file
         source = printable(os.path.basename(str(model_path))).replace("*/", "* /")
-        emit_cpp(module, staging, name, source=source, target=target)
+        with inst.phase("import: the C++ emitter (jinja2)"):
+            from utc.codegen.emit_cpp import emit_cpp
+        with inst.phase("emit-cpp: render and write the sources"):
+            emit_cpp(module, staging, name, source=source, target=target)
     out = Path(out_dir)
+    inst.report_phases(time.perf_counter() - STARTED)
     return CompileResult(module, sorted(out.iterdir()))

@@ -26,6 +26,7 @@ import io
 import os
 import sys
 import tempfile
+import time
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -117,7 +118,9 @@ def _add_instrumentation(p: argparse.ArgumentParser) -> None:
     g.add_argument("--print-loc", action="store_true",
                    help="print each op's loc(...) (--dump-ir-dir files always have them)")
     g.add_argument("--verify-each", action="store_true", help="run the verifier after each pass")
-    g.add_argument("--timing", action="store_true", help="print time spent in each pass")
+    g.add_argument("--timing", action="store_true",
+                   help="print time spent in each pass, and in start-up, imports, reading the "
+                   "model and emitting code")
     g.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
                    help="load a Python file that registers passes")
 
@@ -125,9 +128,11 @@ def _add_instrumentation(p: argparse.ArgumentParser) -> None:
 def _instrumentation(args: argparse.Namespace):
     """The Instrumentation the options ask for, after checking them: plugins load, the
     passes named by --print-ir-before/after exist, --dump-ir-dir can be a folder."""
+    from utc.compiler import STARTED
     from utc.compiler.driver import check_output_dir, load_builtin_passes
     from utc.compiler.pass_manager import PASS_REGISTRY, Instrumentation, load_plugin
 
+    startup = time.perf_counter() - STARTED
     load_builtin_passes()
     for plugin in args.load_pass_plugin:
         load_plugin(plugin)
@@ -140,7 +145,7 @@ def _instrumentation(args: argparse.Namespace):
     dump_dir = None
     if args.dump_ir_dir:
         dump_dir = check_output_dir(args.dump_ir_dir, "--dump-ir-dir")
-    return Instrumentation(
+    inst = Instrumentation(
         print_after_all=args.print_ir_after_all,
         print_before=tuple(args.print_ir_before),
         print_after=tuple(args.print_ir_after),
@@ -151,6 +156,8 @@ def _instrumentation(args: argparse.Namespace):
         elide_resources=args.elide_resources,
         print_locations=args.print_loc,
     )
+    inst.phases.append(("start-up: imports (numpy, utc's core) and the command line", startup))
+    return inst
 
 
 def _add_model_limit(p: argparse.ArgumentParser) -> None:
