@@ -4,7 +4,8 @@ A model's weights are most of what utc writes (MobileNetV2: 3.5 million numbers,
 text). Formatting them one Python string per element took longer than the whole rest of
 the compile and held every string at once. Here integers become decimal text with a
 few whole-array numpy operations: the digits of every element in one character matrix,
-unused cells NUL, one `tobytes()` and one `translate` that drops the NULs. Arrays are
+unused cells NUL, one `tobytes()` and one `translate` that drops the NULs. Small types
+(int8 above all) go through a table of every value's spelling instead: one gather. Arrays are
 formatted in chunks of `CHUNK` elements, so however large a constant is, only one
 chunk's text exists at a time and it goes straight to the output file.
 
@@ -18,13 +19,16 @@ no whole-array routine spells floats this way.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from utc.compiler.errors import CompileError
 
-#: Elements formatted at once: bounds the text (and the digit matrix) held in memory.
-CHUNK = 1 << 16
+#: Elements formatted at once (rounded down to whole lines): bounds the text and the
+#: digit matrix held in memory to a few hundred KB.
+CHUNK = 1 << 14
 
 _INT32_MIN_TEXT = b"-2147483648"
 _INT32_MIN_SPELLED = b"(-2147483647 - 1)"
@@ -80,29 +84,80 @@ def _decimal(values: np.ndarray) -> np.ndarray:
 #: (one gather per chunk instead of digit arithmetic): most weights are int8.
 _TABLED = (np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16), np.dtype(np.uint16),
            np.dtype(np.bool_))
+_MID, _EOL = b", ", b",\n  "
 
 
-def _spelling_table(dtype: np.dtype) -> tuple[np.ndarray, int]:
-    """(every value's `_decimal` row, from the smallest value up; that smallest value)."""
-    if dtype == np.bool_:
-        return _decimal(np.array([0, 1])), 0
-    info = np.iinfo(dtype)
-    return _decimal(np.arange(info.min, info.max + 1)), int(info.min)
+@dataclass(frozen=True)
+class _Spellings:
+    """Every value of a small integer type spelled three ways, one row per value from
+    the smallest up, NUL-padded to a multiple of 8 bytes: followed by `, ` (`mid`), by
+    the line break (`eol`), or by nothing (`bare`, the last element). Rows of exactly 8
+    bytes are viewed as one uint64 each, which numpy gathers several times faster than
+    rows of bytes."""
+
+    mid: np.ndarray
+    eol: np.ndarray
+    bare: np.ndarray
+    low: int
+
+    @classmethod
+    @functools.cache
+    def of(cls, dtype: np.dtype) -> _Spellings:
+        if dtype == np.bool_:
+            values, low = np.array([0, 1]), 0
+        else:
+            info = np.iinfo(dtype)
+            values, low = np.arange(info.min, info.max + 1), int(info.min)
+        digits = _decimal(values)
+        width = -(-(digits.shape[1] + len(_EOL)) // 8) * 8
+        rows = []
+        for tail in (_MID, _EOL, b""):
+            row = np.zeros((values.size, width), dtype=np.uint8)
+            row[:, : digits.shape[1]] = digits
+            row[:, digits.shape[1] : digits.shape[1] + len(tail)] = np.frombuffer(tail, np.uint8)
+            rows.append(row.view(np.uint64).reshape(-1) if width == 8 else row)
+        return cls(*rows, low)
+
+    def index(self, part: np.ndarray) -> np.ndarray:
+        """Each element's row: its value minus the smallest value."""
+        if part.dtype == np.int8:
+            return part.view(np.uint8) ^ np.uint8(0x80)
+        if part.dtype in (np.uint8, np.bool_):
+            return part.view(np.uint8)
+        return part.astype(np.intp) - self.low
+
+
+def _tabled_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
+    table = _Spellings.of(flat.dtype)
+    total = flat.size
+    chunk = max(CHUNK - CHUNK % line, line)  # whole lines: line breaks at fixed places
+    for start in range(0, total, chunk):
+        index = table.index(flat[start : start + chunk])
+        text = table.mid[index]
+        text[line - 1 :: line] = table.eol[index[line - 1 :: line]]
+        if start + chunk >= total:
+            text[-1] = table.bare[index[-1]]
+        yield text.tobytes().translate(None, bytes([_NUL]))
 
 
 def _integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
+    if flat.dtype in _TABLED:
+        yield from _tabled_chunks(flat, line)
+        return
     total = flat.size
     int32 = flat.dtype == np.int32
-    table = low = None
-    if flat.dtype in _TABLED:
-        table, low = _spelling_table(flat.dtype)
-    for start in range(0, total, CHUNK):
-        part = flat[start : start + CHUNK]
-        if table is not None:
-            digits = table[part.astype(np.int32) - low]
+    chunk = max(CHUNK - CHUNK % line, line)  # whole lines: every chunk but the last has
+    pattern = _separators(0, chunk, total + chunk, line)  # the same separators
+    for start in range(0, total, chunk):
+        part = flat[start : start + chunk]
+        digits = _decimal(part)
+        width = digits.shape[1]
+        matrix = np.empty((part.size, width + 4), dtype=np.uint8)
+        matrix[:, :width] = digits
+        if start + chunk < total:
+            matrix[:, width:] = pattern
         else:
-            digits = _decimal(part)
-        matrix = np.concatenate([digits, _separators(start, part.size, total, line)], axis=1)
+            matrix[:, width:] = _separators(start, part.size, total, line)
         text = matrix.tobytes().translate(None, bytes([_NUL]))
         if int32:
             text = text.replace(_INT32_MIN_TEXT, _INT32_MIN_SPELLED)
