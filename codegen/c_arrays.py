@@ -147,14 +147,14 @@ def _integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
     total = flat.size
     int32 = flat.dtype == np.int32
     chunk = max(CHUNK - CHUNK % line, line)  # whole lines: every chunk but the last has
-    pattern = _separators(0, chunk, total + chunk, line)  # the same separators
+    pattern = _separators(0, chunk, total + chunk, line) if total > chunk else None  # these
     for start in range(0, total, chunk):
         part = flat[start : start + chunk]
         digits = _decimal(part)
         width = digits.shape[1]
         matrix = np.empty((part.size, width + 4), dtype=np.uint8)
         matrix[:, :width] = digits
-        if start + chunk < total:
+        if pattern is not None and start + chunk < total:
             matrix[:, width:] = pattern
         else:
             matrix[:, width:] = _separators(start, part.size, total, line)

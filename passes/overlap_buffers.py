@@ -65,7 +65,7 @@ from utc.dialects.func import FuncOp, main_function
 from utc.passes.inplace import last_use
 from utc.passes.plan_memory import live_ranges, root_alloc
 from utc.passes.planning.aliasing import call_overlap_offset
-from utc.passes.planning.intervals import Buffer, lower_bound
+from utc.passes.planning.intervals import Buffer, lower_bound, peak_live
 from utc.passes.planning.overlap import align_up
 
 #: The function attribute holding the fixed-order bound without overlap (declared in
@@ -170,9 +170,8 @@ def _with(groups: dict[buf.AllocOp, Group], g: Group) -> dict[buf.AllocOp, Group
 
 
 def _bound(groups: dict[buf.AllocOp, Group]) -> int:
-    unique = list({id(g): g for g in groups.values()}.values())
-    return int(lower_bound([Buffer(f"g{i}", g.size, g.start, g.end)
-                            for i, g in enumerate(unique)], aligned=False))
+    unique = {id(g): g for g in groups.values()}.values()
+    return peak_live((g.size, g.start, g.end) for g in unique)
 
 
 def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
