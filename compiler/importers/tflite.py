@@ -181,9 +181,9 @@ class ImportContext:
             if len(t.scales) == 1:
                 element = QuantizedType(storage, float(t.scales[0]), int(zps[0]))
             else:
-                element = PerAxisQuantizedType(
+                element = PerAxisQuantizedType(  # tolist: the same Python floats and ints
                     storage, t.quantized_dimension,
-                    tuple(float(s) for s in t.scales), tuple(int(z) for z in zps),
+                    tuple(t.scales.tolist()), tuple(np.asarray(zps).tolist()),
                 )
         return TensorType(t.shape, element)
 
