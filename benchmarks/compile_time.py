@@ -163,6 +163,25 @@ def median_rss(runs: list[Run]) -> float:
     return statistics.median(r.peak_rss_bytes for r in runs)
 
 
+#: What neither compiler can go below, measured like the compiles: the interpreter with
+#: utc's third-party imports alone, and Vela doing nothing but start up.
+FLOORS = (("python -c 'import numpy, tflite, jinja2' (utc's third-party imports alone)",
+           [sys.executable, "-c", "import numpy, tflite, jinja2"]),
+          ("vela --version (Vela's start-up alone)", None))
+
+
+def start_up_notes(runs: int, vela: str, work: Path) -> list[str]:
+    """Median wall time of the FLOORS, as notes under the table: on a small model both
+    compilers spend most of their time starting up, and these say how much of it is out
+    of either one's hands."""
+    notes = []
+    for what, cmd in FLOORS:
+        cmd = cmd or [vela, "--version"]
+        seconds = median_seconds([measure(cmd, work) for _ in range(runs)])
+        notes.append(f"{what}: {seconds:.2f} s (median)")
+    return notes
+
+
 def verdict(time_ratio: float, rss_ratio: float, time_goal: float) -> str:
     missed = [what for what, value, goal in (("time", time_ratio, time_goal),
                                              ("rss", rss_ratio, RSS_GOAL)) if value > goal]
@@ -211,6 +230,7 @@ def main() -> int:
 
         # one untimed compile by each first: bytecode caches written, files in the page cache
         compare(models[0][0], 1, utc, vela, scratch)
+        report.notes += start_up_notes(args.runs, vela, scratch)
         for model, goal in models:
             def row(model: Path = model, goal: float = goal) -> list[str]:
                 utc_runs, vela_runs = compare(model, args.runs, utc, vela, scratch)
