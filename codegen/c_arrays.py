@@ -122,8 +122,10 @@ class _Spellings:
         """Each element's row: its value minus the smallest value."""
         if part.dtype == np.int8:
             return part.view(np.uint8) ^ np.uint8(0x80)
-        if part.dtype in (np.uint8, np.bool_):
-            return part.view(np.uint8)
+        if part.dtype == np.bool_:  # a bool read from a file may hold any non-zero byte
+            return (part.view(np.uint8) != 0).view(np.uint8)
+        if part.dtype == np.uint8:
+            return part
         return part.astype(np.intp) - self.low
 
 

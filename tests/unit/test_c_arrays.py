@@ -99,3 +99,10 @@ def test_non_finite_float_is_refused_like_before(bad: float) -> None:
 def test_other_dtypes_are_refused() -> None:
     with pytest.raises(CompileError, match="float64"):
         format_values(np.zeros(3, np.float64))
+
+
+def test_bool_bytes_other_than_one_are_true() -> None:
+    """A bool constant read from a model file may hold any non-zero byte; like the old
+    formatter's truth test, it is written as 1."""
+    data = np.frombuffer(bytes([0, 1, 2, 255, 0, 7]), dtype=np.bool_)
+    assert format_values(data) == reference(data) == "0, 1, 1, 1, 0, 1"
