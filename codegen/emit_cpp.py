@@ -13,8 +13,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
 import numpy as np
+from utc.codegen.c_arrays import value_chunks
+from utc.codegen.template_env import environment
 from utc.compiler.errors import CompileError, printable
 from utc.compiler.ir import (
     MemRefType,
@@ -34,7 +35,6 @@ from utc.runtime import RUNTIME_DIR
 from utc.runtime.kernels import KERNELS_BY_NAME, Arg, Kernel, Pointee
 from utc.runtime.targets import TARGETS
 
-_TEMPLATES = Path(__file__).resolve().parent / "templates"
 _C_TYPE = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t",
            "i64": "int64_t", "f32": "float", "i1": "bool"}
 _DTYPE_NAME = {"i8": "int8", "ui8": "uint8", "i16": "int16", "i32": "int32", "i64": "int64",
@@ -108,25 +108,31 @@ def _name_at(names, index: int) -> str:
     return comment_text(names[index]) if index < len(names) else ""
 
 
-def _format_values(data: np.ndarray) -> str:
-    flat = data.reshape(-1)
-    if flat.dtype == np.float32:
-        items = []
-        for x in flat:
-            if not np.isfinite(x):
-                raise CompileError(f"cannot emit non-finite weight value {x}")
-            items.append(np.format_float_scientific(x, unique=True, trim="0") + "f")
-        per_line = 8
-    elif flat.dtype == np.bool_:
-        items = ["1" if x else "0" for x in flat]
-        per_line = 32
-    else:
-        items = [str(int(x)) for x in flat]
-        per_line = 24
-        if flat.dtype == np.int32:
-            items = [f"{v}" if v != "-2147483648" else "(-2147483647 - 1)" for v in items]
-    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
-    return ",\n  ".join(lines)
+def _weight_marker(index: int) -> str:
+    """Where the values of weight `index` go in the rendered NAME_weights.cpp: NUL
+    characters cannot occur in anything else a template prints (all text from the model
+    or the command line passes through `printable`, which escapes them)."""
+    return f"\0{index}\0"
+
+
+def write_weights(path: Path, text: str, arrays: list[np.ndarray]) -> None:
+    """Write the rendered weights file `text`, with each array's values streamed in
+    chunks where its marker stands (`c_arrays.value_chunks`), so no array's whole text
+    is ever held in memory. Opened like `Path.write_text`, the other files' way."""
+    pieces = text.split("\0")
+    markers = pieces[1::2]
+    if markers != [str(i) for i in range(len(arrays))]:
+        raise CompileError("emit-cpp: the weights template did not place every weight once, "
+                           "in order")
+    with open(path, "w") as out:
+        out.write(pieces[0])
+        for data, after in zip(arrays, pieces[2::2]):
+            if data.size:
+                for chunk in value_chunks(data):
+                    out.write(chunk.decode("ascii"))
+            else:
+                out.write("0")
+            out.write(after)
 
 
 @dataclass
@@ -268,13 +274,7 @@ class Emitter:
         self.fn = main_function(module)
         if self.fn.arena_bytes is None:
             raise CompileError("emit-cpp: memory is not planned (run plan-memory first)")
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.env = environment()
         self.calls = [op for op in self.fn.block.ops if isinstance(op, buf.CallOp)]
         # every identifier of NAME.cpp is unique: the API, the arena, then weights and
         # buffers named in IR order (so the same module always gets the same names)
@@ -558,15 +558,16 @@ class Emitter:
 
     def weights(self) -> list[dict]:
         """The constant arrays, each with the comment that says what it is: resource name,
-        shape, element type and quantization, and origin."""
+        shape, element type and quantization, and origin. `data` is a marker that
+        `write_weights` replaces with the values (`array`), streamed."""
         out = []
         origins = self.weight_origins()
-        for res_name, c_name in self.weight_names.items():
+        for index, (res_name, c_name) in enumerate(self.weight_names.items()):
             data = self.module.resource_data(res_name)
             rtype = self.module.resources[res_name].type
             out.append({
                 "name": c_name, "ctype": _C_TYPE[str(rtype.element.storage)],
-                "count": max(int(data.size), 1), "data": _format_values(data) if data.size else "0",
+                "count": max(int(data.size), 1), "data": _weight_marker(index), "array": data,
                 "bytes": int(data.nbytes), "source": comment_text(res_name),
                 "shape": "[" + ", ".join(str(int(d)) for d in rtype.shape) + "]",
                 "element": element_summary(rtype.element),
@@ -613,7 +614,11 @@ class Emitter:
                                  *((("arm-none-eabi.cmake.j2", "arm-none-eabi.cmake"),)
                                    if self.target.cpu_flags else ())):
             path = out_dir / target
-            path.write_text(self.env.get_template(template).render(**ctx))
+            text = self.env.get_template(template).render(**ctx)
+            if template == "weights.cpp.j2":
+                write_weights(path, text, [w["array"] for w in ctx["weights"]])
+            else:
+                path.write_text(text)
             written.append(path)
         for f in files:
             shutil.copyfile(RUNTIME_DIR / f, out_dir / f)

@@ -9,11 +9,13 @@ commas. Users register their own passes with `--load-pass-plugin FILE.py` or the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
 import importlib.util
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, TextIO
@@ -48,17 +50,117 @@ class Pass:
         return self.name + ("{" + ",".join(opts) + "}" if opts else "")
 
 
-PASS_REGISTRY: dict[str, type[Pass]] = {}
+class PassRegistry(Mapping[str, type[Pass]]):
+    """Pass name -> pass class, importing a pass's module only when it is looked up.
+
+    Start-up time is most of a small model's compile, and importing every pass module
+    (with what they import) to learn their names cost more than running them. So the
+    driver *declares* its passes by name and module (`declare`), and a lookup imports
+    the module, whose `@register_pass` then fills in the class. Membership and listing
+    need no import. Entry-point plugins (group `utc.passes`) are loaded the first time a
+    name is looked up that nobody declared or registered, or when every pass is listed:
+    a pipeline of builtin passes never scans the installed distributions.
+    """
+
+    def __init__(self) -> None:
+        self._classes: dict[str, type[Pass]] = {}
+        self._modules: dict[str, str] = {}  # declared name -> module that registers it
+        self._entry_points_loaded = False
+
+    def declare(self, name: str, module: str) -> None:
+        """Make `name` known, to be registered by importing `module` when looked up."""
+        declared = self._modules.get(name)
+        if declared is not None and declared != module:
+            raise ValueError(f"pass '{name}' is declared by both {declared} and {module}")
+        cls = self._classes.get(name)
+        if cls is not None and cls.__module__ != module:
+            raise ValueError(f"pass '{name}' is registered twice")
+        self._modules[name] = module
+
+    def register(self, cls: type[Pass]) -> None:
+        existing = self._classes.get(cls.name)
+        declared = self._modules.get(cls.name)
+        if ((existing is not None and existing is not cls)
+                or (declared is not None and declared != cls.__module__)):
+            raise ValueError(f"pass '{cls.name}' is registered twice")
+        self._classes[cls.name] = cls
+
+    def _known(self, name: str) -> bool:
+        return name in self._classes or name in self._modules
+
+    def _resolve(self, name: str) -> type[Pass] | None:
+        if not self._known(name) and not self._entry_points_loaded:
+            self.load_entry_points()
+        cls = self._classes.get(name)
+        if cls is None and name in self._modules:
+            importlib.import_module(self._modules[name])
+            cls = self._classes.get(name)
+            if cls is None:
+                raise PipelineError(f"pass '{name}': module {self._modules[name]} does not "
+                                    "register it")
+        return cls
+
+    def __getitem__(self, name: str) -> type[Pass]:
+        cls = self._resolve(name)
+        if cls is None:
+            raise KeyError(name)
+        return cls
+
+    def __delitem__(self, name: str) -> None:
+        """Forget a registered pass, so that a new class may take its name (the Python
+        API's `register_pass(replace=True)`, when a notebook cell runs again). Declared
+        passes (utc's own) cannot be forgotten."""
+        if name in self._modules:
+            raise ValueError(f"pass '{name}' is one of utc's own and cannot be replaced")
+        del self._classes[name]
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        if not self._known(name) and not self._entry_points_loaded:
+            self.load_entry_points()
+        return self._known(name)
+
+    def __iter__(self) -> Iterator[str]:
+        if not self._entry_points_loaded:
+            self.load_entry_points()
+        return iter(list(dict.fromkeys([*self._modules, *self._classes])))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def load_all(self) -> None:
+        """Import every declared pass (listing summaries; `--verify-each`, whose
+        whole-module checks the passes contribute when imported)."""
+        for name in list(self):
+            self[name]
+
+    def load_entry_points(self) -> None:
+        """Import the passes of the installed `utc.passes` entry-point plugins."""
+        self._entry_points_loaded = True
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group="utc.passes"):
+            try:
+                ep.load()
+            except Exception as exc:
+                raise PipelineError(f"pass plugin entry point '{ep.name}' failed to load: {exc}"
+                                    ) from None
+
+
+PASS_REGISTRY = PassRegistry()
+
+
+def declare_pass(name: str, module: str) -> None:
+    """Make a pass known by name; `module` registers it when first looked up."""
+    PASS_REGISTRY.declare(name, module)
 
 
 def register_pass(cls: type[Pass]) -> type[Pass]:
     """Class decorator: make a pass available to pipelines by its kebab-case name."""
     if not cls.name:
         raise ValueError(f"{cls.__name__} has no pass name")
-    existing = PASS_REGISTRY.get(cls.name)
-    if existing is not None and existing is not cls:
-        raise ValueError(f"pass '{cls.name}' is registered twice")
-    PASS_REGISTRY[cls.name] = cls
+    PASS_REGISTRY.register(cls)
     return cls
 
 
@@ -91,13 +193,9 @@ def load_plugin(path: str | Path) -> None:
 
 
 def load_entry_point_plugins() -> None:
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="utc.passes"):
-        try:
-            ep.load()
-        except Exception as exc:
-            raise PipelineError(f"pass plugin entry point '{ep.name}' failed to load: {exc}") from None
+    """Import the installed `utc.passes` entry-point plugins now (otherwise they load
+    when a pipeline names a pass utc does not know, or when passes are listed)."""
+    PASS_REGISTRY.load_entry_points()
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -137,7 +235,7 @@ def parse_pass(spec: str) -> Pass:
     """`name` or `name{opt=value,...}` → a configured pass instance."""
     name, _, rest = spec.partition("{")
     name = name.strip()
-    cls = PASS_REGISTRY.get(name)
+    cls = PASS_REGISTRY.get(name) if name else None
     if cls is None:
         raise PipelineError(f"unknown pass '{name}' (run `utc list-passes` to see them all)")
     kwargs = {}
@@ -186,6 +284,28 @@ class Instrumentation:
     stream: TextIO = dataclasses.field(default_factory=lambda: sys.stderr)
     dump_index: int = 0
     timings: list[tuple[str, float]] = dataclasses.field(default_factory=list)
+    #: --timing's phases besides passes (start-up, imports, parsing, emission), in order
+    phases: list[tuple[str, float]] = dataclasses.field(default_factory=list)
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time the body as one phase of `--timing`'s compile table."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases.append((name, time.perf_counter() - start))
+
+    def report_phases(self, total: float) -> None:
+        """Under --timing, print the phases, the passes' sum and `total`, so time spent
+        outside the passes (start-up above all) stays visible next to them."""
+        if not self.timing:
+            return
+        rows = [*self.phases, ("passes (the pass timing above)", sum(t for _, t in self.timings))]
+        self.stream.write("// compile timing (wall):\n")
+        for name, t in rows:
+            self.stream.write(f"//   {t * 1000:9.2f} ms  {100 * t / (total or 1e-12):5.1f}%  {name}\n")
+        self.stream.write(f"//   {total * 1000:9.2f} ms  100.0%  total since utc's first import\n")
 
     def dump(self, label: str, module: Module) -> None:
         """Write the IR to `dump_dir/NN-<label>.utc` (the `--dump-ir-dir` option). A folder
@@ -223,6 +343,8 @@ def run_pipeline(module: Module, passes: Sequence[Pass], inst: Instrumentation |
                  on_pass: Callable[[Pass], None] | None = None) -> Module:
     """Run passes in order with the requested printing, dumping, verification, timing."""
     inst = inst or Instrumentation()
+    if inst.verify_each:
+        PASS_REGISTRY.load_all()  # every pass's whole-module checks (run_module_checks)
     for p in passes:
         if p.name in inst.print_before:
             inst.show(f"Before {p.spelling()}", module)

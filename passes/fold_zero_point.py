@@ -42,7 +42,7 @@ def _constant(module: Module, value: Value | None) -> np.ndarray | None:
 def zero_point_bias(filter_data: np.ndarray, axes: tuple[int, ...], bias: np.ndarray | None,
                     input_zp: int) -> np.ndarray:
     """`bias - input_zp * sum(filter over axes)` per output channel, wrapped to int32."""
-    sums = filter_data.astype(np.int64).sum(axis=axes)
+    sums = filter_data.sum(axis=axes, dtype=np.int64)  # no int64 copy of the weights
     total = -int(input_zp) * sums
     if bias is not None:
         total = total + bias.astype(np.int64).reshape(-1)

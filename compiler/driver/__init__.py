@@ -15,27 +15,31 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from utc.compiler import STARTED
 from utc.compiler.errors import ImportError_, LimitError, UsageError, UtcError, printable
 from utc.compiler.ir import Module
 from utc.compiler.pass_manager import (
     Instrumentation,
-    load_entry_point_plugins,
+    declare_pass,
     parse_pipeline,
     run_pipeline,
 )
 
 
 def load_builtin_passes() -> None:
-    """Register utc's dialects and passes and the installed plugins' passes: the driver's
-    job, so that the pass framework itself knows no dialect or pass."""
+    """Register utc's dialects and declare its passes (each is imported when a pipeline
+    first names it; installed plugins' passes load when a name is not utc's): the
+    driver's job, so that the pass framework itself knows no dialect or pass."""
     import utc.dialects  # noqa: F401  (registers ops)
-    import utc.passes  # noqa: F401  (registers passes)
+    from utc.passes import PASS_NAMES, module_of
 
-    load_entry_point_plugins()
+    for name in PASS_NAMES:
+        declare_pass(name, module_of(name))
 
 #: The named pipelines. Every level produces bit-identical outputs; higher levels use
 #: less memory and run faster. From -O1, PADs fold into convolutions (fold-pad), standalone
@@ -504,10 +508,12 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
         text = pipeline
     elif kernels == "auto":
         check_model(model, max_model_bytes, label)
-        text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label)
+        with inst.phase("kernel choice (--kernels auto plans a Cortex-M model more than once)"):
+            text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label)
     else:
         text = pipeline_for(opt_level, kernels, target)
-    passes = parse_pipeline(text)  # reject a bad pipeline before any work
+    with inst.phase("import: the pipeline's pass modules"):
+        passes = parse_pipeline(text)  # reject a bad pipeline before any work
     check_model(model, max_model_bytes, label)
     # the file name lands in a /* */ comment of every generated file
     shown = model_label(model, label) if is_model_bytes(model) else os.path.basename(str(model))
@@ -519,7 +525,10 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
 def run_compile(req: CompileRequest) -> Compilation:
     """Import the model and run the pipeline: a planned module within the limits."""
     inst = req.inst
-    module = import_model(req.model, req.name, req.max_model_bytes, req.label)
+    with inst.phase("import: the TFLite importer (tflite package)"):
+        import utc.compiler.importers.tflite  # noqa: F401
+    with inst.phase("import-tflite: validate and read the model"):
+        module = import_model(req.model, req.name, req.max_model_bytes, req.label)
     if inst.verify_each:
         module.verify()
     inst.dump("import-tflite", module)
@@ -573,10 +582,15 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
     pipeline, an unsupported model, or one that needs more memory than the limits."""
     req = prepare_compile(model_path, name, opt_level, pipeline, kernels, target, inst,
                           max_model_bytes, max_arena_bytes, max_weight_bytes)
+    inst = req.inst
     with staged_output(out_dir) as staging:
         comp = run_compile(req)
-        emit_into(comp, staging)
+        with inst.phase("import: the C++ emitter (jinja2)"):
+            import utc.codegen.emit_cpp  # noqa: F401
+        with inst.phase("emit-cpp: render and write the sources"):
+            emit_into(comp, staging)
         if extra_files is not None:
             write_files(staging, extra_files(comp))
     out = Path(out_dir)
+    inst.report_phases(time.perf_counter() - STARTED)
     return CompileResult(comp.module, sorted(out.iterdir()), comp)

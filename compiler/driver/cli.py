@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -108,6 +109,19 @@ def _byte_count(text: str) -> int:
     return value
 
 
+class _VersionAction(argparse.Action):
+    """`--version`, looking the installed version up only when asked: importlib.metadata
+    would cost every command start-up time."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show program's version number and exit"):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"utc {_version()}")  # to stdout, as argparse's own version action
+        parser.exit()
+
+
 def _version() -> str:
     from utc.compiler.version import installed_version
 
@@ -132,7 +146,9 @@ def _add_instrumentation(p: argparse.ArgumentParser) -> None:
     g.add_argument("--print-loc", action="store_true",
                    help="print each op's loc(...) (--dump-ir-dir files always have them)")
     g.add_argument("--verify-each", action="store_true", help="run the verifier after each pass")
-    g.add_argument("--timing", action="store_true", help="print time spent in each pass")
+    g.add_argument("--timing", action="store_true",
+                   help="print time spent in each pass, and in start-up, imports, reading the "
+                   "model and emitting code")
     g.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
                    help="load a Python file that registers passes")
 
@@ -140,9 +156,11 @@ def _add_instrumentation(p: argparse.ArgumentParser) -> None:
 def _instrumentation(args: argparse.Namespace):
     """The Instrumentation the options ask for, after checking them: plugins load, the
     passes named by --print-ir-before/after exist, --dump-ir-dir can be a folder."""
+    from utc.compiler import STARTED
     from utc.compiler.driver import check_output_dir, load_builtin_passes
     from utc.compiler.pass_manager import PASS_REGISTRY, Instrumentation, load_plugin
 
+    startup = time.perf_counter() - STARTED
     load_builtin_passes()
     for plugin in args.load_pass_plugin:
         load_plugin(plugin)
@@ -155,7 +173,7 @@ def _instrumentation(args: argparse.Namespace):
     dump_dir = None
     if args.dump_ir_dir:
         dump_dir = check_output_dir(args.dump_ir_dir, "--dump-ir-dir")
-    return Instrumentation(
+    inst = Instrumentation(
         print_after_all=args.print_ir_after_all,
         print_before=tuple(args.print_ir_before),
         print_after=tuple(args.print_ir_after),
@@ -166,6 +184,8 @@ def _instrumentation(args: argparse.Namespace):
         elide_resources=args.elide_resources,
         print_locations=args.print_loc,
     )
+    inst.phases.append(("start-up: imports (numpy, utc's core) and the command line", startup))
+    return inst
 
 
 def _add_model_limit(p: argparse.ArgumentParser) -> None:
@@ -525,7 +545,7 @@ def cmd_list_ops(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="utc", description="Ahead-of-time compiler from "
                      "TensorFlow Lite models to self-contained C++.")
-    parser.add_argument("--version", action="version", version=f"utc {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("compile", help="compile a .tflite model into a folder of C++")

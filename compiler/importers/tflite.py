@@ -191,9 +191,9 @@ class ImportContext:
             if len(t.scales) == 1:
                 element = QuantizedType(storage, float(t.scales[0]), int(zps[0]))
             else:
-                element = PerAxisQuantizedType(
+                element = PerAxisQuantizedType(  # tolist: the same Python floats and ints
                     storage, t.quantized_dimension,
-                    tuple(float(s) for s in t.scales), tuple(int(z) for z in zps),
+                    tuple(t.scales.tolist()), tuple(np.asarray(zps).tolist()),
                 )
         return TensorType(t.shape, element)
 
@@ -391,8 +391,8 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
                 raise ImportError_(f"{path}: {label} stores its data outside the flatbuffer "
                                    "(models over 2 GB are not supported)")
             if buf.DataLength():
-                raw = buf.DataAsNumpy().tobytes()
-                data = _decode(path, label, tfl_type, raw, shape)
+                # a view of the file's bytes: the weights are not copied on import
+                data = _decode(path, label, tfl_type, buf.DataAsNumpy(), shape)
         out.append(TflTensor(i, name, shape, tfl_type, scales, zps, qdim, data))
     return out
 
@@ -403,7 +403,9 @@ _NP_OF = {
 }
 
 
-def _decode(path: str, label: str, ttype: int, raw: bytes, shape: tuple) -> np.ndarray:
+def _decode(path: str, label: str, ttype: int, raw: np.ndarray, shape: tuple) -> np.ndarray:
+    """The constant's elements, a read-only view of `raw` (the file's bytes) wherever its
+    little-endian layout is this machine's, so a model's weights exist once in memory."""
     if ttype in _REFUSED_TYPES:
         raise ImportError_(f"{path}: constant {label}: {_REFUSED_TYPES[ttype]}")
     if ttype not in _NP_OF:
@@ -414,7 +416,7 @@ def _decode(path: str, label: str, ttype: int, raw: bytes, shape: tuple) -> np.n
     if len(raw) != count * dtype.itemsize:
         raise ImportError_(f"{path}: constant {label} holds {len(raw)} bytes, its shape "
                            f"{list(shape)} needs {count * dtype.itemsize}")
-    return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="))
+    return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=False)
 
 
 def load_flatbuffer(path: str | Path,

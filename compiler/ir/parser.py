@@ -15,8 +15,8 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lark
 import numpy as np
 from utc.compiler.errors import UtcError, printable
 
@@ -33,6 +33,9 @@ from .types import (
     quantization_problem,
 )
 
+if TYPE_CHECKING:
+    import lark
+
 #: Most elements one shaped type may have: beyond it sizes stop meaning anything for a
 #: microcontroller, and element counts must stay exact in int64 arithmetic.
 MAX_ELEMENTS = 2**40
@@ -45,6 +48,10 @@ class ParseError(UtcError):
 
 @lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
+    # lark is imported here, not with this module: `utc compile` reads no IR text but
+    # imports this module for ParseError
+    import lark
+
     grammar = (Path(__file__).parent / "grammar.lark").read_text()
     return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
@@ -217,6 +224,8 @@ class _Builder:
 
     # ---- structure ----------------------------------------------------------------------
     def op(self, node: lark.Tree) -> Operation:
+        import lark  # loaded by parse_module already
+
         names: list[lark.Token] = []
         operands: list[Value] = []
         attrs: dict[str, object] = {}
@@ -261,6 +270,8 @@ class _Builder:
         return op
 
     def region(self, node: lark.Tree) -> Region:
+        import lark  # loaded by parse_module already
+
         region = Region()
         for block_node in node.children:
             label = block_node.children[0]
@@ -289,6 +300,8 @@ class _Builder:
             raise self.error(type_tok, str(exc)) from None
 
     def module(self, node: lark.Tree) -> Module:
+        import lark  # loaded by parse_module already
+
         children = list(node.children)
         module = Module(str(children[0])[1:])
         for child in children[1:]:
@@ -362,6 +375,8 @@ class _Builder:
 
 def parse_module(text: str, filename: str = "<input>") -> Module:
     """Parse IR text into a Module. Raises ParseError (one line, with line:column)."""
+    import lark
+
     try:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedCharacters as exc:

@@ -175,7 +175,9 @@ class PerAxisQuantizedType:
     def __post_init__(self) -> None:
         if len(self.scales) != len(self.zero_points):
             raise ValueError("per-axis quantization needs one zero point per scale")
-        object.__setattr__(self, "scales", tuple(float(np.float32(s)) for s in self.scales))
+        # float32 values as Python floats: one numpy conversion for all channels
+        object.__setattr__(self, "scales",
+                           tuple(np.asarray(self.scales, dtype=np.float32).tolist()))
         object.__setattr__(self, "zero_points", tuple(int(z) for z in self.zero_points))
 
     def __str__(self) -> str:

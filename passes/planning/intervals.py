@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,12 @@ def conflict_graph(buffers: Sequence[Buffer]) -> nx.Graph:
 
     Node attributes: `weight` (aligned size, the bytes a buffer really occupies when all
     buffers share an alignment), `size` and `name`. Zero-size buffers are isolated nodes.
+
+    For tests and analysis only (the planner itself uses `neighbours` and the sweeps
+    below), so networkx is imported here, not by every compile.
     """
+    import networkx as nx
+
     g = nx.Graph()
     for i, b in enumerate(buffers):
         g.add_node(i, weight=b.aligned_size, size=b.size, name=b.name)
@@ -164,6 +171,21 @@ def lower_bound(buffers: Sequence[Buffer], aligned: bool = False) -> int:
     that round sizes up, as TFLite Micro does, actually reserve.
     """
     return max((live for _, live in _live_profile(buffers, aligned)), default=0)
+
+
+def peak_live(spans: Iterable[tuple[int, int, int]]) -> int:
+    """`lower_bound(aligned=False)` of (size, start, end) spans, without `Buffer` objects:
+    for callers that weigh many candidate plans (overlap-buffers tries one per call), where
+    building and validating a Buffer per span cost more than the sweep itself."""
+    deltas: dict[int, int] = {}
+    for size, start, end in spans:
+        deltas[start] = deltas.get(start, 0) + size
+        deltas[end + 1] = deltas.get(end + 1, 0) - size
+    live = best = 0
+    for step in sorted(deltas):
+        live += deltas[step]
+        best = max(best, live)
+    return best
 
 
 def peak_step(buffers: Sequence[Buffer], aligned: bool = False) -> int:

@@ -53,11 +53,46 @@ def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
     return q_fixed, shift
 
 
+def quantize_multipliers(reals):
+    """`quantize_multiplier` of every element of a float64 array, as (int32 multipliers,
+    int32 shifts), with numpy: a model has one per output channel, tens of thousands in
+    a MobileNet. The same IEEE operations in the same order (frexp, a product by 2^31,
+    floor of x + 0.5), so the same bits. None when some element is one that
+    `quantize_multiplier` refuses (not finite, or too large): the caller then runs it
+    element by element, for the same error on the same element."""
+    import numpy as np
+
+    reals = np.asarray(reals, dtype=np.float64)
+    if not np.isfinite(reals).all():
+        return None
+    q, shift = np.frexp(reals)
+    x = q * float(1 << 31)
+    q_fixed = np.where(x >= 0, np.floor(x + 0.5), -np.floor(-x + 0.5)).astype(np.int64)
+    carry = q_fixed == (1 << 31)
+    q_fixed = np.where(carry, q_fixed // 2, q_fixed)
+    shift = shift.astype(np.int64) + carry
+    if (shift > MAX_LEFT_SHIFT).any():
+        return None
+    flushed = shift < -31
+    return (np.where(flushed, 0, q_fixed).astype(np.int32),
+            np.where(flushed, 0, shift).astype(np.int32))
+
+
 def conv_requant_params(input_scale: float, filter_scales, output_scale: float):
     """Per-channel (mult, shift) arrays for convolutions, as TFLite Micro computes them:
     input_scale * filter_scale / output_scale in double precision."""
     import numpy as np
 
+    scales = np.asarray(filter_scales, dtype=np.float32).astype(np.float64)
+    si, so = float(np.float32(input_scale)), float(np.float32(output_scale))
+    if so != 0.0:
+        with np.errstate(all="ignore"):  # inf and nan are refused below, as one by one
+            real = si * scales / so  # (si * fs) / so per channel, as in the loop below
+        found = quantize_multipliers(real)
+        if found is not None:
+            return found
+    # what the vectorized form does not cover: the same arithmetic in Python floats,
+    # raising exactly where and what it always raised
     mults, shifts = [], []
     for fs in filter_scales:
         real = float(np.float32(input_scale)) * float(np.float32(fs)) / float(np.float32(output_scale))

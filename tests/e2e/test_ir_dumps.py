@@ -62,6 +62,13 @@ def test_print_ir_after_and_opt_pipeline(tmp_path: Path) -> None:
     assert "IR Dump Before bufferize" in proc.stderr
     assert "qnn.fully_connected" in proc.stderr
     assert "pass timing" in proc.stderr
+    phases = proc.stderr.split("// compile timing (wall):\n", 1)[1].splitlines()
+    names = [line.split("%", 1)[1].strip() for line in phases]
+    for phase in ("start-up: ", "import: the pipeline's pass modules",
+                  "import-tflite: validate and read the model", "emit-cpp: ",
+                  "passes (the pass timing above)", "total since utc's first import"):
+        assert any(n.startswith(phase) for n in names), (phase, names)
+    assert names[-1] == "total since utc's first import"
     # the tensor-level dump, lowered with `utc opt`, equals the compiler's own lowering
     dump = tmp_path / "dump"
     subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "compile", str(model), "-o",

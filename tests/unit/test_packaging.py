@@ -65,11 +65,11 @@ def test_every_source_file_is_in_the_installed_package() -> None:
 def test_every_file_codegen_uses_exists() -> None:
     """The kernel table's runtime files, the model templates, the host runner's template
     and the IR grammar are where the code looks for them."""
-    from utc.codegen import emit_cpp
+    from utc.codegen import template_env
     from utc.runtime import RUNTIME_DIR
     from utc.runtime.kernels import KERNELS
 
-    templates = Path(emit_cpp._TEMPLATES)
+    templates = Path(template_env.TEMPLATES)
     assert templates == _installed_dir(utc.codegen) / "templates"
     needed = [RUNTIME_DIR / "utc_runtime.h"]
     for kernel in KERNELS:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from utc.dialects import qnn
 from utc.dialects.shape_math import broadcast_shapes6, pad_shape6
-from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax
+from utc.passes.quantmath import activation, elementwise, quantize, reduce, requant, softmax
 from utc.passes.quantmath.requant import UnsupportedQuantization
 
 
@@ -332,3 +332,61 @@ def test_mean_params_negative_and_repeated_axes() -> None:
     assert la.num_elements == 21
     with pytest.raises(ValueError):
         reduce.mean_params(0.1, 0, 0.2, 0, [2, 3], [2])
+
+
+# ---- the vectorized per-channel form equals the scalar one ---------------------------
+
+
+def _scalar_conv_requant(input_scale, filter_scales, output_scale):
+    """conv_requant_params as it was written: one channel at a time in Python floats."""
+    mults, shifts = [], []
+    for fs in filter_scales:
+        real = float(np.float32(input_scale)) * float(np.float32(fs)) / float(np.float32(output_scale))
+        m, s = requant.quantize_multiplier(real)
+        mults.append(m)
+        shifts.append(s)
+    return np.array(mults, np.int32), np.array(shifts, np.int32)
+
+
+_EDGE_REALS = [0.0, 1.0, 0.5, 0.75, 2.0**-31, 2.0**-32, 2.0**-33, 2.0**-40, 1e-300, 5e-324,
+               1 - 2.0**-53, 1 - 2.0**-33, 1 - 2.0**-32, 0.5 + 2.0**-33, 2.0**30, 2.0**30 * 1.5,
+               -0.5, -0.75, -(1 - 2.0**-33)]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_quantize_multipliers_equals_the_scalar_function(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    reals = np.concatenate([np.array(_EDGE_REALS), 10.0 ** rng.uniform(-12, 9, 500),
+                            rng.integers(1, 2**20, 100) / 2.0**21])  # exact ties at .5
+    mults, shifts = requant.quantize_multipliers(reals)
+    expected = [requant.quantize_multiplier(float(r)) for r in reals]
+    assert mults.tolist() == [m for m, _ in expected]
+    assert shifts.tolist() == [s for _, s in expected]
+
+
+def test_quantize_multipliers_leaves_refusals_to_the_scalar_function() -> None:
+    for bad in ([1.0, np.inf], [np.nan], [2.0**31, 1.0]):
+        assert requant.quantize_multipliers(np.array(bad)) is None
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_conv_requant_params_equals_the_channel_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    input_scale, output_scale = float(rng.uniform(1e-4, 1)), float(rng.uniform(1e-4, 1))
+    filter_scales = rng.uniform(1e-6, 0.1, int(rng.integers(1, 300))).astype(np.float32)
+    got = requant.conv_requant_params(input_scale, filter_scales, output_scale)
+    want = _scalar_conv_requant(input_scale, filter_scales, output_scale)
+    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    assert got[0].dtype == np.int32 and got[1].dtype == np.int32
+
+
+@pytest.mark.parametrize("args", [(1.0, [0.5, 1e30], 1e-30), (1e30, [1e30], 1e-30),
+                                  (0.5, [0.25], 0.0)])
+def test_conv_requant_params_refuses_like_the_channel_loop(args) -> None:
+    """Too large a factor, one that is not finite, and a zero output scale: the same
+    exception with the same message as the loop."""
+    with pytest.raises(Exception) as got:
+        requant.conv_requant_params(*args)
+    with pytest.raises(Exception) as want:
+        _scalar_conv_requant(*args)
+    assert type(got.value) is type(want.value) and str(got.value) == str(want.value)
