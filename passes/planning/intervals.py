@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -171,21 +171,6 @@ def lower_bound(buffers: Sequence[Buffer], aligned: bool = False) -> int:
     that round sizes up, as TFLite Micro does, actually reserve.
     """
     return max((live for _, live in _live_profile(buffers, aligned)), default=0)
-
-
-def peak_live(spans: Iterable[tuple[int, int, int]]) -> int:
-    """`lower_bound(aligned=False)` of (size, start, end) spans, without `Buffer` objects:
-    for callers that weigh many candidate plans (overlap-buffers tries one per call), where
-    building and validating a Buffer per span cost more than the sweep itself."""
-    deltas: dict[int, int] = {}
-    for size, start, end in spans:
-        deltas[start] = deltas.get(start, 0) + size
-        deltas[end + 1] = deltas.get(end + 1, 0) - size
-    live = best = 0
-    for step in sorted(deltas):
-        live += deltas[step]
-        best = max(best, live)
-    return best
 
 
 def peak_step(buffers: Sequence[Buffer], aligned: bool = False) -> int:

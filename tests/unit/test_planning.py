@@ -29,7 +29,6 @@ from utc.passes.planning.intervals import (
     arena_lower_bound,
     conflict_graph,
     lower_bound,
-    peak_live,
     peak_step,
 )
 
@@ -448,17 +447,3 @@ def test_checker_agrees_with_byte_map_simulation(seed: int) -> None:
             claimed_twice |= bool((used > 1).any())
         problems = check_plan(buffers, offsets, arena)
         assert any("overlap" in p for p in problems) == claimed_twice
-
-
-@pytest.mark.parametrize("seed", range(20))
-def test_peak_live_is_the_lower_bound_of_the_same_spans(seed: int) -> None:
-    """overlap-buffers weighs candidate plans with peak_live; it must agree exactly with
-    lower_bound(aligned=False), the bound plan-memory records."""
-    rng = np.random.default_rng(seed)
-    buffers = []
-    for i in range(int(rng.integers(0, 40))):
-        start = int(rng.integers(0, 30))
-        buffers.append(Buffer(f"b{i}", int(rng.integers(0, 5000)), start,
-                              start + int(rng.integers(0, 10))))
-    spans = [(b.size, b.start, b.end) for b in buffers]
-    assert peak_live(spans) == lower_bound(buffers, aligned=False)
