@@ -27,6 +27,7 @@ from tflite.BuiltinOperator import BuiltinOperator
 from tflite.BuiltinOptions import BuiltinOptions
 from tflite.TensorType import TensorType as TflType
 from utc.compiler.errors import ImportError_, printable
+from utc.compiler.importers import rearrange
 from utc.compiler.importers import tflite_checks as checks
 from utc.compiler.importers.resource_variables import (
     Handle,
@@ -291,7 +292,18 @@ class ImportContext:
         """Append an op whose results are the TFLite operator's outputs."""
         types = result_types or [self.output_type(tfl, i) for i in range(len(tfl.outputs))]
         names = [_short_name(self.tensors[o].name) for o in tfl.outputs]
-        op = op_cls([v for v in operands if v is not None], types, attributes or {},
+        op = self.emit_step(op_cls, operands, types, attributes, names)
+        for index, result in zip(tfl.outputs, op.result_values):
+            self.values[index] = result
+        return op
+
+    def emit_step(self, op_cls: type[Operation], operands: list[Value | None],
+                  result_types: list[TensorType], attributes: dict | None = None,
+                  names: list[str] | None = None) -> Operation:
+        """Append one verified op of the current TFLite operator without binding its
+        results to the operator's outputs: a step of an operator written as several ops
+        (SPACE_TO_DEPTH as reshape, transpose, reshape)."""
+        op = op_cls([v for v in operands if v is not None], result_types, attributes or {},
                     location=self.location(), result_names=names)
         try:
             # the dialect's verifier holds the shape rules (output shape inferred from the
@@ -302,9 +314,15 @@ class ImportContext:
             message = str(exc).removeprefix(f"{op.where()}: ")
             raise self.fail(message) from None
         self.block.append(op)
-        for index, result in zip(tfl.outputs, op.result_values):
-            self.values[index] = result
         return op
+
+    def bind(self, tfl: TflOperator, position: int, value: Value) -> None:
+        """Make `value` the TFLite operator's output `position`."""
+        self.values[tfl.outputs[position]] = value
+
+    def output_name(self, tfl: TflOperator, position: int = 0, suffix: str = "") -> str:
+        """The SSA name hint of an output, with `suffix` for the steps leading to it."""
+        return _short_name(self.tensors[tfl.outputs[position]].name) + suffix
 
     def activation(self, code: int) -> str:
         name = ACTIVATION_NAMES.get(code)
@@ -1319,6 +1337,107 @@ def _split(ctx: ImportContext, op: TflOperator) -> None:
          inputs=(3, 3), outputs=(1, None))
 def _split_v(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=0, axis_pos=2)
+
+
+def _block_rearrange(ctx: ImportContext, op: TflOperator, options: type, plan_fn: Callable) -> None:
+    """SPACE_TO_DEPTH / DEPTH_TO_SPACE: a view, one transpose, a view (`rearrange.py`)."""
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    block = int(ctx.required_options(op, options).BlockSize())
+    try:
+        plan = plan_fn(x.type.shape, block)
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    out = ctx.output_type(op)
+    if out.shape != plan.output:
+        raise ctx.fail(f"block_size {block} gives shape {list(plan.output)} but the model says "
+                       f"{list(out.shape)}")
+    element = x.type.element
+    split = ctx.emit_step(tensor.ReshapeOp, [x], [TensorType(plan.split, element)],
+                          names=[ctx.output_name(op, suffix="_blocks")])
+    moved = ctx.emit_step(tensor.TransposeOp, [split.result], [TensorType(plan.transposed, element)],
+                          {"perm": plan.perm}, names=[ctx.output_name(op, suffix="_moved")])
+    ctx.emit(tensor.ReshapeOp, op, [moved.result])
+
+
+@op_rule("SPACE_TO_DEPTH", (1, 2), ("int8", "float32"),
+         "move b x b spatial blocks into depth (NHWC; a view, one transpose, a view)",
+         "rank 4; output quantized like the input")
+def _space_to_depth(ctx: ImportContext, op: TflOperator) -> None:
+    _block_rearrange(ctx, op, tflite.SpaceToDepthOptions, rearrange.space_to_depth_plan)
+
+
+@op_rule("DEPTH_TO_SPACE", (1, 2), ("int8", "float32"),
+         "move depth into b x b spatial blocks (NHWC, DCR order; a view, one transpose, a view)",
+         "rank 4; output quantized like the input")
+def _depth_to_space(ctx: ImportContext, op: TflOperator) -> None:
+    _block_rearrange(ctx, op, tflite.DepthToSpaceOptions, rearrange.depth_to_space_plan)
+
+
+def _view(ctx: ImportContext, op: TflOperator, position: int, ttype: TensorType, name: str) -> Value:
+    """Input `position` reshaped to `ttype`: a reshape of a computed value (a view), or a
+    constant stored in that shape (a view of flash data would have no arena address)."""
+    t = ctx.tensor_at(op, position)
+    value = ctx.values.get(t.index)
+    if value is not None and not isinstance(getattr(value, "op", None), tensor.ConstantOp):
+        return ctx.emit_step(tensor.ReshapeOp, [value], [ttype], names=[name]).result
+    kind = re.sub(r"_(?=\d)", "", op.builtin.lower())
+    ref = ctx.module.add_resource(f"{kind}{op.index}.input{position}",
+                                  t.data.reshape(ttype.shape), ttype)
+    const = tensor.ConstantOp([], [ttype], {"value": ref}, location=Location(((op.index, t.name),)),
+                              result_names=[ref.name])
+    ctx.block.append(const)
+    return const.result
+
+
+@op_rule("PACK", (1, 3), ("int8", "int16", "float32"),
+         "stack same-shaped tensors along a new axis (views joined by a concatenation)",
+         "inputs and output share one quantization", inputs=(1, None))
+def _pack(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    _same_quantization(ctx, op, list(range(len(op.inputs))))
+    opts = ctx.required_options(op, tflite.PackOptions)
+    values = [ctx.tensor_type(ctx.tensor_at(op, i)) for i in range(len(op.inputs))]
+    shape = values[0].shape
+    if any(v.shape != shape for v in values):
+        raise ctx.fail("inputs must all have one shape, got "
+                       f"{', '.join(str(list(v.shape)) for v in values)}")
+    if opts.ValuesCount() != len(values):
+        raise ctx.fail(f"values_count {opts.ValuesCount()} differs from the {len(values)} inputs")
+    try:
+        axis = rearrange.pack_axis(int(opts.Axis()), len(shape))
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    slice_type = TensorType(rearrange.insert_axis(shape, axis), values[0].element)
+    slices = [_view(ctx, op, k, slice_type, ctx.output_name(op, suffix=f"_slice{k}"))
+              for k in range(len(values))]
+    ctx.emit(tensor.ConcatenationOp, op, slices, {"axis": axis})
+
+
+@op_rule("UNPACK", (1, 4), ("int8", "int16", "float32"),
+         "cut a tensor into its slices along an axis (a split, then views)",
+         "inputs and outputs share one quantization", outputs=(1, None))
+def _unpack(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    _same_quantization(ctx, op, [0])
+    opts = ctx.required_options(op, tflite.UnpackOptions)
+    x = ctx.input(op, 0)
+    try:
+        axis = rearrange.unpack_axis(int(opts.Axis()), x.type.rank)
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    count = x.type.shape[axis]
+    if opts.Num() != count or len(op.outputs) != count:
+        raise ctx.fail(f"num {opts.Num()} and the {len(op.outputs)} outputs must equal the "
+                       f"{count} slices along axis {axis}")
+    part = TensorType(x.type.shape[:axis] + (1,) + x.type.shape[axis + 1:], x.type.element)
+    split = ctx.emit_step(tensor.SplitOp, [x], [part] * count, {"axis": axis},
+                          names=[ctx.output_name(op, k, "_part") for k in range(count)])
+    for k, piece in enumerate(split.result_values):
+        view = ctx.emit_step(tensor.ReshapeOp, [piece], [ctx.output_type(op, k)],
+                             names=[ctx.output_name(op, k)])
+        ctx.bind(op, k, view.result)
 
 
 # ---- resource variables (state kept between invocations) ---------------------------------

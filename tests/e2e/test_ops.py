@@ -466,3 +466,78 @@ def test_split_v(dtype: str, tmp_path: Path) -> None:
                       [([2, 3, 3], q), ([2, 5, 3], q), ([2, 2, 3], q)], {"num_splits": 3},
                       consts={1: int_const([3, -1, 2]), 2: int_const(1)})
     check_against_oracle(model, tmp_path)
+
+
+# ---- block rearrangements and stacking (views around a transpose, concatenation, split) ----
+
+BLOCK_CASES = {
+    # (input shape, block size, output shape) for SPACE_TO_DEPTH; DEPTH_TO_SPACE inverts it
+    "b2": ([1, 4, 6, 3], 2, [1, 2, 3, 12]),
+    "b3_batch": ([2, 6, 3, 2], 3, [2, 2, 1, 18]),
+    "b1": ([1, 3, 2, 5], 1, [1, 3, 2, 5]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BLOCK_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("op", ["SPACE_TO_DEPTH", "DEPTH_TO_SPACE"])
+def test_block_rearrange(op: str, case: str, dtype: str, tmp_path: Path) -> None:
+    space, block, depth = BLOCK_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    x, y = (space, depth) if op == "SPACE_TO_DEPTH" else (depth, space)
+    model = single_op(op, [(x, q)], [(y, q)], {"block_size": block},
+                      version=2 if dtype == "int8" else 1)
+    check_against_oracle(model, tmp_path)
+
+
+PACK_CASES = {
+    # (input shape, count, axis)
+    "front": ([3, 4], 3, 0),
+    "middle": ([2, 5], 4, 1),
+    "last_negative": ([2, 3, 2], 2, -1),
+    "one": ([6], 1, 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PACK_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_pack(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, count, axis = PACK_CASES[case]
+    q = {"int8": (0.05, -7), "int16": (0.001, 0), "float32": None}[dtype]
+    out = list(shape)
+    out.insert(axis % (len(shape) + 1), count)
+    model = single_op("PACK", [(shape, q)] * count, [(out, q)],
+                      {"values_count": count, "axis": axis},
+                      version={"int8": 2, "int16": 3, "float32": 1}[dtype],
+                      qdtype="int16" if dtype == "int16" else "int8")
+    check_against_oracle(model, tmp_path)
+
+
+def test_pack_with_constant(tmp_path: Path) -> None:
+    q = (0.05, -7)
+    const = _rng("pack-const").integers(-128, 128, (2, 3)).astype(np.int64)
+    model = single_op("PACK", [([2, 3], q), ([2, 3], q)], [([2, 2, 3], q)],
+                      {"values_count": 2, "axis": 1}, consts={0: (const, None)}, version=2)
+    check_against_oracle(model, tmp_path)
+
+
+UNPACK_CASES = {
+    # (input shape, axis)
+    "front": ([3, 4], 0),
+    "middle": ([2, 4, 3], 1),
+    "last_negative": ([2, 3, 2], -1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNPACK_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_unpack(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, axis = UNPACK_CASES[case]
+    q = {"int8": (0.05, -7), "int16": (0.001, 0), "float32": None}[dtype]
+    count = shape[axis]
+    out = [d for k, d in enumerate(shape) if k != axis % len(shape)]
+    model = single_op("UNPACK", [(shape, q)], [(out, q)] * count, {"num": count, "axis": axis},
+                      version={"int8": 2, "int16": 4, "float32": 1}[dtype],
+                      qdtype="int16" if dtype == "int16" else "int8")
+    check_against_oracle(model, tmp_path)
+

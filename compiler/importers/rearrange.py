@@ -1,0 +1,91 @@
+"""TFLite's pure data-movement operators written as views and one transpose.
+
+SPACE_TO_DEPTH, DEPTH_TO_SPACE, PACK and UNPACK only move elements; each is exactly a
+reshape (a view: no copy) around a TRANSPOSE, CONCATENATION or SPLIT that utc already
+compiles and checks. The importer lowers them with the plans computed here, so the IR
+shows what moves where and no new kernel is needed.
+
+Facts from TFLite Micro (`space_to_depth.cc`, `depth_to_space.cc`, `pack.cc`,
+`unpack.cc` and the reference kernels they call):
+
+- SPACE_TO_DEPTH (NHWC, block b): output[n, h, w, (bh * b + bw) * C + c] =
+  input[n, h * b + bh, w * b + bw, c]. int8 and float32; rank 4; H and W divisible by b.
+- DEPTH_TO_SPACE (NHWC, "DCR" order): output[n, h * b + bh, w * b + bw, c] =
+  input[n, h, w, (bh * b + bw) * C' + c]. int8 and float32; rank 4.
+- PACK stacks N same-shaped tensors along a new axis (negative axes count from the
+  output's rank); UNPACK cuts one along an axis into its slices, dropping that axis.
+  int8, int16 and float32 (also int32/int64, which utc does not compile as activations).
+  Both copy raw values, so the quantization must be the same on every tensor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """reshape(input, `split`) -> transpose(`perm`) -> reshape(output)."""
+
+    split: tuple[int, ...]
+    perm: tuple[int, ...]
+    transposed: tuple[int, ...]
+    output: tuple[int, ...]
+
+
+#: swapping the block rows with the image columns: [N, A, b, B, b', C] <-> [N, A, B, b, b', C]
+_BLOCK_PERM = (0, 1, 3, 2, 4, 5)
+
+
+def space_to_depth_plan(shape: tuple[int, ...], block: int) -> BlockPlan:
+    """The reshape/transpose/reshape that is SPACE_TO_DEPTH of an NHWC `shape`.
+
+    [N, H, W, C] -> [N, H/b, b, W/b, b, C] -> [N, H/b, W/b, b, b, C] -> [N, H/b, W/b, b*b*C]:
+    the flattened last three dimensions are (bh * b + bw) * C + c, TFLite's depth order."""
+    if len(shape) != 4:
+        raise ValueError(f"the input must have rank 4 (NHWC), got shape {list(shape)}")
+    if block < 1:
+        raise ValueError(f"block_size must be positive, got {block}")
+    n, h, w, c = shape
+    if h % block or w % block:
+        raise ValueError(f"height {h} and width {w} must be multiples of block_size {block}")
+    split = (n, h // block, block, w // block, block, c)
+    transposed = tuple(split[p] for p in _BLOCK_PERM)
+    return BlockPlan(split, _BLOCK_PERM, transposed, (n, h // block, w // block, block * block * c))
+
+
+def depth_to_space_plan(shape: tuple[int, ...], block: int) -> BlockPlan:
+    """The reshape/transpose/reshape that is DEPTH_TO_SPACE (DCR order) of an NHWC `shape`.
+
+    [N, H, W, b*b*C] -> [N, H, W, b, b, C] -> [N, H, b, W, b, C] -> [N, H*b, W*b, C]."""
+    if len(shape) != 4:
+        raise ValueError(f"the input must have rank 4 (NHWC), got shape {list(shape)}")
+    if block < 1:
+        raise ValueError(f"block_size must be positive, got {block}")
+    n, h, w, c = shape
+    if c % (block * block):
+        raise ValueError(f"depth {c} must be a multiple of block_size^2 = {block * block}")
+    depth = c // (block * block)
+    split = (n, h, w, block, block, depth)
+    transposed = tuple(split[p] for p in _BLOCK_PERM)
+    return BlockPlan(split, _BLOCK_PERM, transposed, (n, h * block, w * block, depth))
+
+
+def pack_axis(axis: int, input_rank: int) -> int:
+    """PACK's axis resolved against the output's rank (input rank + 1), as TFLite does."""
+    rank = input_rank + 1
+    if not -rank <= axis < rank:
+        raise ValueError(f"axis {axis} is out of range for an output of rank {rank}")
+    return axis + rank if axis < 0 else axis
+
+
+def unpack_axis(axis: int, input_rank: int) -> int:
+    """UNPACK's axis resolved against the input's rank."""
+    if not -input_rank <= axis < input_rank:
+        raise ValueError(f"axis {axis} is out of range for rank {input_rank}")
+    return axis + input_rank if axis < 0 else axis
+
+
+def insert_axis(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    """`shape` with a size-1 dimension at `axis` (a packed slice, an unpacked part)."""
+    return (*shape[:axis], 1, *shape[axis:])

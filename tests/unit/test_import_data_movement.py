@@ -1,0 +1,74 @@
+"""Data-movement operators the importer writes as views around one existing op
+(SPACE_TO_DEPTH, DEPTH_TO_SPACE, PACK, UNPACK): the IR they become, and each variant
+TFLite Micro lacks or utc cannot match refused with one line naming the operator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.op_models import single_op
+from tests.unit.test_tflite_validation import _import, refused
+
+Q, Q2 = (0.05, -7), (0.1, 3)
+
+
+def _ops(module) -> list[str]:
+    return [op.name for op in module.walk() if op.name.startswith(("tensor.", "func.return"))]
+
+
+def test_space_to_depth_is_a_view_a_transpose_and_a_view(tmp_path: Path) -> None:
+    model = single_op("SPACE_TO_DEPTH", [([1, 4, 4, 2], Q)], [([1, 2, 2, 8], Q)], {"block_size": 2})
+    assert _ops(_import(tmp_path, model)) == [
+        "tensor.reshape", "tensor.transpose", "tensor.reshape", "func.return"]
+
+
+def test_unpack_is_a_split_and_views(tmp_path: Path) -> None:
+    model = single_op("UNPACK", [([2, 3], None)], [([3], None)] * 2, {"num": 2, "axis": 0})
+    assert _ops(_import(tmp_path, model)) == [
+        "tensor.split", "tensor.reshape", "tensor.reshape", "func.return"]
+
+
+def test_space_to_depth_int16_is_refused(tmp_path: Path) -> None:
+    model = single_op("SPACE_TO_DEPTH", [([1, 4, 4, 2], (1e-3, 0))], [([1, 2, 2, 8], (1e-3, 0))],
+                      {"block_size": 2}, qdtype="int16")
+    refused(tmp_path, model, r"operator #0 SPACE_TO_DEPTH: .*int16 tensors .* not supported "
+                             r"for SPACE_TO_DEPTH")
+
+
+def test_space_to_depth_indivisible_is_refused(tmp_path: Path) -> None:
+    model = single_op("SPACE_TO_DEPTH", [([1, 5, 4, 2], None)], [([1, 2, 2, 8], None)],
+                      {"block_size": 2})
+    refused(tmp_path, model, r"operator #0 SPACE_TO_DEPTH: height 5 and width 4 must be "
+                             r"multiples of block_size 2")
+
+
+def test_depth_to_space_wrong_output_shape_is_refused(tmp_path: Path) -> None:
+    model = single_op("DEPTH_TO_SPACE", [([1, 2, 2, 8], None)], [([1, 4, 2, 4], None)],
+                      {"block_size": 2})
+    refused(tmp_path, model, r"operator #0 DEPTH_TO_SPACE: block_size 2 gives shape "
+                             r"\[1, 4, 4, 2\] but the model says \[1, 4, 2, 4\]")
+
+
+def test_depth_to_space_requantizing_is_refused(tmp_path: Path) -> None:
+    model = single_op("DEPTH_TO_SPACE", [([1, 2, 2, 8], Q)], [([1, 4, 4, 2], Q2)], {"block_size": 2})
+    refused(tmp_path, model, r"operator #0 DEPTH_TO_SPACE: inputs and outputs must share one "
+                             r"quantization")
+
+
+def test_pack_mixed_quantization_is_refused(tmp_path: Path) -> None:
+    model = single_op("PACK", [([2], Q), ([2], Q2)], [([2, 2], Q)], {"values_count": 2})
+    refused(tmp_path, model, r"operator #0 PACK: inputs and outputs must share one quantization")
+
+
+def test_pack_bad_axis_and_count_are_refused(tmp_path: Path) -> None:
+    model = single_op("PACK", [([2], None)] * 2, [([2, 2], None)], {"values_count": 2, "axis": 2})
+    refused(tmp_path, model, r"operator #0 PACK: axis 2 is out of range for an output of rank 2")
+    model = single_op("PACK", [([2], None)] * 2, [([2, 2], None)], {"values_count": 3})
+    refused(tmp_path, model, r"operator #0 PACK: values_count 3 differs from the 2 inputs")
+
+
+def test_unpack_wrong_num_is_refused(tmp_path: Path) -> None:
+    model = single_op("UNPACK", [([3, 2], None)], [([2], None)] * 2, {"num": 2, "axis": 0})
+    refused(tmp_path, model, r"operator #0 UNPACK: num 2 and the 2 outputs must equal the 3 "
+                             r"slices along axis 0")
+
