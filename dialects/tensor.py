@@ -405,6 +405,33 @@ class StridedSliceOp(KernelChoice, Operation):
         check_compute_types(self, "input", int16=True)
 
 
+class GatherOp(KernelChoice, Operation):
+    """Slices of `input` along `axis` picked by the int32 `indices` (TFLite GATHER). The
+    first `batch_dims` dimensions of input and indices are shared batches; the output is
+    input.shape[:axis] + indices.shape[batch_dims:] + input.shape[axis + 1:]."""
+
+    name = "tensor.gather"
+    operands = ("input", "indices")
+    results = ("output",)
+    attributes = {"axis": int, "batch_dims": int}
+
+    def verify_(self) -> None:
+        x, idx, y = self.operand("input").type, self.operand("indices").type, self.result.type
+        axis, batch = self.attrs["axis"], self.attrs["batch_dims"]
+        if not 0 <= batch <= axis < x.rank or batch > idx.rank:
+            raise self.error(f"axis {axis} and batch_dims {batch} do not fit input {x} and "
+                             f"indices {idx} (need 0 <= batch_dims <= axis < rank)")
+        if x.shape[:batch] != idx.shape[:batch]:
+            raise self.error(f"the {batch} batch dimensions of {x} and {idx} differ")
+        if str(idx.element) != "i32":
+            raise self.error(f"indices must be int32, got {idx}")
+        want = x.shape[:axis] + idx.shape[batch:] + x.shape[axis + 1:]
+        if y.shape != want:
+            raise self.error(f"gathering {x} by {idx} on axis {axis} gives shape {list(want)}, "
+                             f"not {y}")
+        check_compute_types(self, "input")
+
+
 class SplitOp(KernelChoice, Operation):
     """Cut the input along `axis` into the results, in order (TFLite SPLIT, SPLIT_V)."""
 

@@ -229,6 +229,19 @@ def _strided(name: str, key: str, fill: int) -> Arg:
     return Arg(name, "const int32_t *", value)
 
 
+def _gather_sizes(c: CallView) -> dict[str, int]:
+    """GATHER's loop bounds (see utc_gather): batches, outer, axis_size, coords, inner_bytes."""
+    x, idx = c.shape("input"), c.shape("indices")
+    axis, batch = int(c.attrs["axis"]), int(c.attrs["batch_dims"])
+    return {"batches": math.prod(x[:batch]), "outer": math.prod(x[batch:axis]),
+            "axis_size": x[axis], "coords": math.prod(idx[batch:]),
+            "inner_bytes": math.prod(x[axis + 1:]) * c.byte_width("input")}
+
+
+def _gather_arg(name: str) -> Arg:
+    return Arg(name, "int32_t", lambda c: _gather_sizes(c)[name])
+
+
 def _files(*names: str) -> tuple[str, ...]:
     out: list[str] = []
     for n in names:
@@ -540,6 +553,13 @@ KERNELS: list[Kernel] = [
                  Arg("output_axis_bytes", "const int32_t *", lambda c: _chunks(c, "outputs")[1]),
                  Arg("num_outputs", "int32_t", lambda c: len(c.field("outputs"))),
                  Arg("outer", "int32_t", lambda c: _chunks(c, "outputs")[0]))),
+    Kernel("utc_gather", tensor.GatherOp, "any", _MOVE,
+           "gather slices by int32 indices along any axis, with batch dims, any element type",
+           cost=no_compute,
+           args=(_buf("input", "const void *"), _buf("indices", "const int32_t *"),
+                 _buf("output", "void *"),
+                 *(_gather_arg(n) for n in ("batches", "outer", "axis_size", "coords",
+                                            "inner_bytes")))),
     Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"),
            "int8 softmax (fixed-point exp, TFLite Micro arithmetic)", in_place=_UNARY,
            args=(*_io(_I8, _I8), *_SOFTMAX_ROWS, _attr("input_mult"),

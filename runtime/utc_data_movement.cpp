@@ -226,4 +226,26 @@ void utc_split(const void *input, void *const *outputs, const int32_t *output_ax
   }
 }
 
+void utc_gather(const void *input, const int32_t *indices, void *output, int32_t batches,
+                int32_t outer, int32_t axis_size, int32_t coords, int32_t inner_bytes) {
+  const uint8_t *in = static_cast<const uint8_t *>(input);
+  uint8_t *out = static_cast<uint8_t *>(output);
+  const size_t n = (size_t)inner_bytes;
+  for (int32_t b = 0; b < batches; ++b) {
+    const int32_t *idx = indices + (ptrdiff_t)b * coords;
+    for (int32_t o = 0; o < outer; ++o) {
+      const uint8_t *row = in + ((size_t)b * outer + o) * axis_size * n;
+      for (int32_t k = 0; k < coords; ++k) {
+        const int32_t i = idx[k];
+        if (i >= 0 && i < axis_size) {
+          memcpy(out, row + (size_t)i * n, n);
+        } else {
+          memset(out, 0, n);
+        }
+        out += n;
+      }
+    }
+  }
+}
+
 }  // extern "C"

@@ -1440,6 +1440,36 @@ def _unpack(ctx: ImportContext, op: TflOperator) -> None:
         ctx.bind(op, k, view.result)
 
 
+@op_rule("GATHER", (1, 5), ("int8", "float32"),
+         "slices picked by int32 indices (constant or computed) along an axis, with batch dims",
+         "int32 indices (constant indices must be in range); output quantized like the input",
+         inputs=(2, 2))
+def _gather(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    idx_t = ctx.tensor_at(op, 1)
+    if idx_t.tfl_type != TflType.INT32:
+        tname = _TFL_TYPE_NAMES.get(idx_t.tfl_type, str(idx_t.tfl_type))
+        raise ctx.fail(f"indices '{idx_t.name}' must be int32 (as TFLite Micro requires), got {tname}")
+    opts = op.options(tflite.GatherOptions)  # absent: axis 0, batch_dims 0
+    axis = int(opts.Axis()) if opts is not None else 0
+    batch = int(opts.BatchDims()) if opts is not None else 0
+    rank, idx_rank = x.type.rank, len(idx_t.shape)
+    axis = axis + rank if axis < 0 else axis
+    batch = batch + idx_rank if batch < 0 else batch
+    if not 0 <= axis < rank:
+        raise ctx.fail(f"axis {axis} is out of range for rank {rank}")
+    if not 0 <= batch <= min(axis, idx_rank):
+        raise ctx.fail(f"batch_dims {batch} must be in [0, min(axis {axis}, indices rank {idx_rank})]")
+    if idx_t.data is not None:
+        bad = idx_t.data[(idx_t.data < 0) | (idx_t.data >= x.type.shape[axis])]
+        if bad.size:
+            raise ctx.fail(f"constant index {int(bad[0])} is out of range [0, {x.type.shape[axis]}) "
+                           f"on axis {axis}")
+    ctx.emit(tensor.GatherOp, op, [x, ctx.input(op, 1)], {"axis": axis, "batch_dims": batch})
+
+
 # ---- resource variables (state kept between invocations) ---------------------------------
 
 @op_rule("CALL_ONCE", (1, 1), ("int8", "int16", "float32"),

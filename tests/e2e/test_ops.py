@@ -11,8 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.e2e.harness import compile_and_build
 from tests.e2e.op_models import check_against_oracle, conv_like, int_const, single_op
+from tests.e2e.op_models import tensor as op_tensor
 from tests.kernel_harness import seeded_rng
+from tests.oracle import TflmRunner, random_inputs
+from tests.tflite_writer import ModelBuilder
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 QIN, QIN2, QOUT = (0.05, -3), (0.08, 10), (0.1, 5)
@@ -541,3 +545,64 @@ def test_unpack(case: str, dtype: str, tmp_path: Path) -> None:
                       qdtype="int16" if dtype == "int16" else "int8")
     check_against_oracle(model, tmp_path)
 
+
+# ---- GATHER --------------------------------------------------------------------------------
+
+GATHER_CASES = {
+    # (input shape, indices shape, axis, batch_dims)
+    "rows": ([5, 3], [4], 0, 0),
+    "middle_axis": ([2, 6, 3], [2, 2], 1, 0),
+    "last_axis": ([2, 3, 7], [5], -1, 0),
+    "scalar_index": ([4, 5], [], 1, 0),
+    "batch_dims": ([2, 3, 5, 2], [2, 4], 2, 1),
+}
+
+
+def _gather_model(case: str, dtype: str, constant: bool, rng: np.random.Generator) -> tuple:
+    shape, idx_shape, axis, batch = GATHER_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    a = axis % len(shape)
+    out = shape[:a] + idx_shape[batch:] + shape[a + 1:]
+    options = {"axis": axis, "batch_dims": batch}
+    version = 5 if batch else (2 if dtype == "int8" else 1)
+    if constant:
+        indices = rng.integers(0, shape[a], size=idx_shape)
+        model = single_op("GATHER", [(shape, q), (idx_shape, None)], [(out, q)], options,
+                          consts={1: int_const(indices)}, version=version)
+    else:
+        b = ModelBuilder("utc op sweep: GATHER")
+        x, i = op_tensor(b, "x", shape, q), op_tensor(b, "i", idx_shape, None, dtype="int32")
+        y = op_tensor(b, "y", out, q)
+        b.add_operator("GATHER", [x, i], [y], options, version=version)
+        model = b.build([x, i], [y])
+    return model, shape[a], idx_shape
+
+
+@pytest.mark.parametrize("case", sorted(GATHER_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_gather_constant_indices(case: str, dtype: str, tmp_path: Path) -> None:
+    model, _, _ = _gather_model(case, dtype, True, _rng("gather", case, dtype))
+    check_against_oracle(model, tmp_path)
+
+
+# a 0-D model input cannot be set through the tflite-micro Python interpreter ("Dimension
+# mismatch"), so the scalar index is compared as a constant only
+@pytest.mark.parametrize("case", sorted(set(GATHER_CASES) - {"scalar_index"}))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_gather_runtime_indices(case: str, dtype: str, tmp_path: Path) -> None:
+    """Indices as a model input, drawn in range for every sample (TFLite Micro leaves an
+    index out of range undefined, so there is nothing to compare there)."""
+    rng = _rng("gather-runtime", case, dtype)
+    model, axis_size, idx_shape = _gather_model(case, dtype, False, rng)
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path)
+    batch = []
+    for _ in range(8):
+        x, _ = random_inputs(model, rng, 3.0)
+        batch.append([x, rng.integers(0, axis_size, size=idx_shape).astype(np.int32)])
+    runner = TflmRunner(model)
+    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
+        want = runner.run(sample)
+        assert got[0].shape == want[0].shape
+        assert np.array_equal(got[0], want[0]), f"sample {i}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.op_models import single_op
+from tests.e2e.op_models import int_const, single_op
 from tests.unit.test_tflite_validation import _import, refused
 
 Q, Q2 = (0.05, -7), (0.1, 3)
@@ -72,3 +72,22 @@ def test_unpack_wrong_num_is_refused(tmp_path: Path) -> None:
     refused(tmp_path, model, r"operator #0 UNPACK: num 2 and the 2 outputs must equal the 3 "
                              r"slices along axis 0")
 
+
+def test_gather_int64_indices_are_refused(tmp_path: Path) -> None:
+    model = single_op("GATHER", [([4, 2], None), ([2], None)], [([2, 2], None)], {"axis": 0},
+                      consts={1: int_const([0, 1], "int64")})
+    refused(tmp_path, model, r"operator #0 GATHER: indices 'c1' must be int32 \(as TFLite Micro "
+                             r"requires\), got INT64")
+
+
+def test_gather_constant_index_out_of_range_is_refused(tmp_path: Path) -> None:
+    model = single_op("GATHER", [([4, 2], None), ([2], None)], [([4, 2], None)], {"axis": 1},
+                      consts={1: int_const([1, 2])})
+    refused(tmp_path, model, r"operator #0 GATHER: constant index 2 is out of range \[0, 2\) "
+                             r"on axis 1")
+
+
+def test_gather_int16_is_refused(tmp_path: Path) -> None:
+    model = single_op("GATHER", [([4, 2], (1e-3, 0)), ([2], None)], [([2, 2], (1e-3, 0))],
+                      consts={1: int_const([0, 1])}, qdtype="int16")
+    refused(tmp_path, model, r"operator #0 GATHER: .*int16 tensors .* not supported for GATHER")
