@@ -405,6 +405,24 @@ class StridedSliceOp(KernelChoice, Operation):
         check_compute_types(self, "input", int16=True)
 
 
+class BroadcastToOp(KernelChoice, Operation):
+    """The input repeated along its size-1 (or missing leading) dimensions to the result's
+    shape (TFLite BROADCAST_TO, and FILL with a computed value)."""
+
+    name = "tensor.broadcast_to"
+    operands = ("input",)
+    results = ("output",)
+
+    def verify_(self) -> None:
+        x, y = self.operand("input").type, self.result.type
+        lead = y.rank - x.rank
+        if lead < 0 or any(d not in (1, y.shape[lead + k]) for k, d in enumerate(x.shape)):
+            raise self.error(f"{x} does not broadcast to {y}")
+        if x.element != y.element:
+            raise self.error(f"broadcast must keep the element type: {x} vs {y}")
+        check_compute_types(self, "input", int16=True)
+
+
 class GatherOp(KernelChoice, Operation):
     """Slices of `input` along `axis` picked by the int32 `indices` (TFLite GATHER). The
     first `batch_dims` dimensions of input and indices are shared batches; the output is

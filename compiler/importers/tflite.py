@@ -1470,6 +1470,82 @@ def _gather(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.GatherOp, op, [x, ctx.input(op, 1)], {"axis": axis, "batch_dims": batch})
 
 
+@op_rule("BROADCAST_TO", (1, 3), ("int8", "int16", "float32"),
+         "repeat along size-1 and new leading dimensions (up to 5-D, as TFLite Micro)",
+         "constant shape; output quantized like the input", inputs=(2, 2))
+def _broadcast_to(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    _same_quantization(ctx, op, [0])
+    x, out = ctx.input(op, 0), ctx.output_type(op)
+    shape = [int(d) for d in ctx.const_data(op, 1).reshape(-1)]
+    if shape != list(out.shape):
+        raise ctx.fail(f"shape {shape} differs from the output shape {list(out.shape)}")
+    if out.rank > 5:
+        raise ctx.fail(f"rank {out.rank} is not supported (TFLite Micro broadcasts up to 5-D)")
+    ctx.emit(tensor.BroadcastToOp, op, [x])
+
+
+# ---- operators known at compile time (folded into constants) ----------------------------------
+
+def _fold(ctx: ImportContext, op: TflOperator, data: np.ndarray) -> None:
+    """The operator's output does not depend on input values: it becomes a constant tensor,
+    as if the model stored it (a consumer or the model output then reads it from flash, and
+    an operator that needs a constant operand, such as RESHAPE's shape, accepts it)."""
+    out = ctx.tensors[op.outputs[0]]
+    out.data = np.asarray(data).astype(np.dtype(_NP_OF[out.tfl_type]).newbyteorder("=")) \
+        .reshape(out.shape)
+
+
+@op_rule("SHAPE", (1, 1), ("int8", "int16", "float32"), "the input's shape (folded to a constant)",
+         "int32 output (TFLite Micro has no int64 SHAPE)")
+def _shape(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    x, out = ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]
+    if out.tfl_type != TflType.INT32:
+        tname = _TFL_TYPE_NAMES.get(out.tfl_type, str(out.tfl_type))
+        raise ctx.fail(f"output type {tname} is not supported (TFLite Micro's SHAPE writes int32)")
+    if out.shape != (len(x.shape),):
+        raise ctx.fail(f"output shape {list(out.shape)} must be [{len(x.shape)}], the input's rank")
+    _fold(ctx, op, np.array(x.shape, np.int64))
+
+
+@op_rule("ZEROS_LIKE", (1, 1), ("int8", "float32"),
+         "zeros shaped like the input (folded to a constant)",
+         "int8: stored zeros, whatever the zero point (as TFLite Micro)")
+def _zeros_like(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    x, out = ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]
+    if out.tfl_type != x.tfl_type or out.shape != x.shape:
+        raise ctx.fail("the output must have the input's type and shape")
+    _fold(ctx, op, np.zeros(out.shape))
+
+
+@op_rule("FILL", (1, 3), ("int8", "float32"),
+         "a tensor of the given shape filled with one value",
+         "constant dims (as TFLite Micro requires); a constant value is folded, a computed "
+         "one is broadcast (BROADCAST_TO's kernel); int8: the value's stored integer, "
+         "quantized like the output", inputs=(2, 2))
+def _fill(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"), position=1)
+    value_t, out = ctx.tensor_at(op, 1), ctx.tensors[op.outputs[0]]
+    dims = ctx.tensor_at(op, 0)
+    if dims.data is None:
+        raise ctx.fail(f"dims '{dims.name}' must be a constant (TFLite Micro requires it)")
+    if [int(d) for d in ctx.const_data(op, 0).reshape(-1)] != list(out.shape) or len(dims.shape) != 1:
+        raise ctx.fail(f"dims {ctx.const_data(op, 0).tolist()} must be a 1-D list equal to the "
+                       f"output shape {list(out.shape)}")
+    if value_t.shape != ():
+        raise ctx.fail(f"the value must be a scalar, got shape {list(value_t.shape)}")
+    if ctx.tensor_type(value_t).element != ctx.output_type(op).element:
+        raise ctx.fail("the value and the output must have one type" +
+                       (" and quantization" if kind == "int8" else ""))
+    if value_t.data is not None:
+        _fold(ctx, op, np.full(out.shape, value_t.data.reshape(-1)[0]))
+        return
+    value = ctx.input(op, 1)
+    ctx.emit(tensor.BroadcastToOp, op, [value])
+
+
 # ---- resource variables (state kept between invocations) ---------------------------------
 
 @op_rule("CALL_ONCE", (1, 1), ("int8", "int16", "float32"),

@@ -606,3 +606,76 @@ def test_gather_runtime_indices(case: str, dtype: str, tmp_path: Path) -> None:
         want = runner.run(sample)
         assert got[0].shape == want[0].shape
         assert np.array_equal(got[0], want[0]), f"sample {i}"
+
+
+# ---- BROADCAST_TO, FILL, and the operators folded into constants (SHAPE, ZEROS_LIKE) -------
+
+BROADCAST_TO_CASES = {
+    "new_leading": ([3], [2, 3]),
+    "middle": ([2, 1, 3], [2, 4, 3]),
+    "all": ([1, 1], [3, 2, 4]),
+    "rank5": ([1, 2, 1, 1, 3], [2, 2, 2, 3, 3]),
+    "same": ([2, 3], [2, 3]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROADCAST_TO_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_broadcast_to(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, out = BROADCAST_TO_CASES[case]
+    q = {"int8": (0.05, -7), "int16": (0.001, 0), "float32": None}[dtype]
+    model = single_op("BROADCAST_TO", [(shape, q), ([len(out)], None)], [(out, q)],
+                      consts={1: int_const(out)}, version={"int8": 2, "int16": 3, "float32": 1}[dtype],
+                      qdtype="int16" if dtype == "int16" else "int8")
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_fill_constant_value(dtype: str, tmp_path: Path) -> None:
+    q = (0.05, -7) if dtype == "int8" else None
+    value = np.array(-3 if q else -1.625)
+    # FILL alone would have no model input: a RESHAPE beside it gives the model one
+    b = ModelBuilder("utc op sweep: FILL")
+    dims = op_tensor(b, "dims", [3], None, np.array([2, 4, 3]), dtype="int32")
+    v = op_tensor(b, "v", [], q, value)
+    y = op_tensor(b, "y", [2, 4, 3], q)
+    x = op_tensor(b, "x", [2], q)
+    x2 = op_tensor(b, "x2", [2], q)
+    b.add_operator("FILL", [dims, v], [y])
+    b.add_operator("RESHAPE", [x], [x2])
+    model = b.build([x], [y, x2])
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_fill_computed_value(dtype: str, tmp_path: Path) -> None:
+    """The value comes from the model input (a [1] input viewed as a scalar: the tflite-micro
+    Python interpreter cannot set a 0-D input), so FILL runs as a broadcast."""
+    q = (0.05, -7) if dtype == "int8" else None
+    b = ModelBuilder("utc op sweep: FILL")
+    x = op_tensor(b, "x", [1], q)
+    v = op_tensor(b, "v", [], q)
+    dims = op_tensor(b, "dims", [4], None, np.array([2, 1, 4, 3]), dtype="int32")
+    y = op_tensor(b, "y", [2, 1, 4, 3], q)
+    b.add_operator("RESHAPE", [x], [v])
+    b.add_operator("FILL", [dims, v], [y])
+    check_against_oracle(b.build([x], [y]), tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_shape_and_zeros_like_fold(dtype: str, tmp_path: Path) -> None:
+    """SHAPE feeds a RESHAPE's shape operand and is a model output; ZEROS_LIKE (raw zeros,
+    not the zero point) is added to the input and is a model output too."""
+    q = (0.05, -7) if dtype == "int8" else None
+    b = ModelBuilder("utc op sweep: SHAPE, ZEROS_LIKE")
+    x = op_tensor(b, "x", [2, 3, 4], q)
+    s = op_tensor(b, "s", [3], None, dtype="int32")
+    r = op_tensor(b, "r", [2, 3, 4], q)
+    z = op_tensor(b, "z", [2, 3, 4], q)
+    y = op_tensor(b, "y", [2, 3, 4], q)
+    b.add_operator("SHAPE", [x], [s], {"out_type": "INT32"})
+    b.add_operator("RESHAPE", [x, s], [r])
+    b.add_operator("ZEROS_LIKE", [r], [z])
+    b.add_operator("ADD", [r, z], [y], {"fused_activation_function": "NONE"},
+                   version=2 if q else 1)
+    check_against_oracle(b.build([x], [s, z, y]), tmp_path)

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from tests.e2e.op_models import int_const, single_op
+from tests.tflite_writer import ModelBuilder
 from tests.unit.test_tflite_validation import _import, refused
 
 Q, Q2 = (0.05, -7), (0.1, 3)
@@ -91,3 +94,62 @@ def test_gather_int16_is_refused(tmp_path: Path) -> None:
     model = single_op("GATHER", [([4, 2], (1e-3, 0)), ([2], None)], [([2, 2], (1e-3, 0))],
                       consts={1: int_const([0, 1])}, qdtype="int16")
     refused(tmp_path, model, r"operator #0 GATHER: .*int16 tensors .* not supported for GATHER")
+
+
+def test_broadcast_to_rank6_is_refused(tmp_path: Path) -> None:
+    out = [2, 1, 1, 1, 1, 3]
+    model = single_op("BROADCAST_TO", [([3], None), ([6], None)], [(out, None)],
+                      consts={1: int_const(out)})
+    refused(tmp_path, model, r"operator #0 BROADCAST_TO: rank 6 is not supported \(TFLite Micro "
+                             r"broadcasts up to 5-D\)")
+
+
+def test_broadcast_to_computed_shape_is_refused(tmp_path: Path) -> None:
+    b = ModelBuilder()
+    x = b.add_tensor("x", [3], "float32")
+    s = b.add_tensor("s", [2], "int32")
+    y = b.add_tensor("y", [2, 3], "float32")
+    b.add_operator("BROADCAST_TO", [x, s], [y])
+    refused(tmp_path, b.build([x, s], [y]), r"operator #0 BROADCAST_TO: input 1 \('s'\) must be "
+                                            r"a constant")
+
+
+def test_fill_computed_dims_is_refused(tmp_path: Path) -> None:
+    b = ModelBuilder()
+    d = b.add_tensor("d", [1], "int32")
+    v = b.add_tensor("v", [], "float32", data=np.array(1.0))
+    y = b.add_tensor("y", [4], "float32")
+    b.add_operator("FILL", [d, v], [y])
+    refused(tmp_path, b.build([d], [y]), r"operator #0 FILL: dims 'd' must be a constant")
+
+
+def test_fill_int16_is_refused(tmp_path: Path) -> None:
+    b = ModelBuilder()
+    d = b.add_tensor("d", [1], "int32", data=np.array([4]))
+    x = b.add_tensor("x", [1], "int16", scale=1e-3, zero_point=0)
+    v = b.add_tensor("v", [], "int16", scale=1e-3, zero_point=0)
+    y = b.add_tensor("y", [4], "int16", scale=1e-3, zero_point=0)
+    b.add_operator("RESHAPE", [x], [v])
+    b.add_operator("FILL", [d, v], [y])
+    refused(tmp_path, b.build([x], [y]), r"operator #1 FILL: .*int16 tensors .* not supported "
+                                         r"for FILL")
+
+
+def test_shape_int64_is_refused(tmp_path: Path) -> None:
+    b = ModelBuilder()
+    x = b.add_tensor("x", [2, 3], "float32")
+    s = b.add_tensor("s", [2], "int64")
+    b.add_operator("SHAPE", [x], [s], {"out_type": "INT64"})
+    refused(tmp_path, b.build([x], [s]), r"operator #0 SHAPE: output type INT64 is not supported "
+                                         r"\(TFLite Micro's SHAPE writes int32\)")
+
+
+def test_shape_is_folded_into_a_constant(tmp_path: Path) -> None:
+    b = ModelBuilder()
+    x = b.add_tensor("x", [2, 3, 5], "float32")
+    s = b.add_tensor("s", [3], "int32")
+    b.add_operator("SHAPE", [x], [s], {"out_type": "INT32"})
+    module = _import(tmp_path, b.build([x], [s]))
+    consts = [op for op in module.walk() if op.name == "tensor.constant"]
+    assert len(consts) == 1 and _ops(module) == ["tensor.constant", "func.return"]
+    assert module.resources[consts[0].value.name].data.tolist() == [2, 3, 5]
