@@ -423,6 +423,36 @@ class BroadcastToOp(KernelChoice, Operation):
         check_compute_types(self, "input", int16=True)
 
 
+class _ArgMinMax(KernelChoice, Operation):
+    """The int32 index of the best input along `axis` (the axis is dropped from the shape)."""
+
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axis": int}
+
+    def verify_(self) -> None:
+        x, y, axis = self.operand("input").type, self.result.type, self.attrs["axis"]
+        if not 0 <= axis < x.rank:
+            raise self.error(f"axis {axis} out of range for {x}")
+        if y.shape != x.shape[:axis] + x.shape[axis + 1:]:
+            raise self.error(f"reducing {x} over axis {axis} does not give {y}")
+        if str(y.element) != "i32":
+            raise self.error(f"the output must be int32, got {y}")
+        check_compute_types(self, "input", results=False)
+
+
+class ArgMaxOp(_ArgMinMax):
+    """Index of the largest input along `axis`, the first on ties (TFLite ARG_MAX)."""
+
+    name = "tensor.arg_max"
+
+
+class ArgMinOp(_ArgMinMax):
+    """Index of the smallest input along `axis`, the first on ties (TFLite ARG_MIN)."""
+
+    name = "tensor.arg_min"
+
+
 class GatherOp(KernelChoice, Operation):
     """Slices of `input` along `axis` picked by the int32 `indices` (TFLite GATHER). The
     first `batch_dims` dimensions of input and indices are shared batches; the output is

@@ -274,6 +274,23 @@ def _input_int8(op: Operation, target: Target) -> str | None:
     return None if _storage(op.operand("input")) == "i8" else "the input is not int8"
 
 
+def _input_float32(op: Operation, target: Target) -> str | None:
+    """Input float32."""
+    return None if _storage(op.operand("input")) == "f32" else "the input is not float32"
+
+
+def _arg_sizes(c: CallView) -> dict[str, int]:
+    """ARG_MAX / ARG_MIN loop bounds: rows before the axis, the axis, positions after it."""
+    x, axis = c.shape("input"), int(c.attrs["axis"])
+    return {"outer": math.prod(x[:axis]), "axis_size": x[axis], "inner": math.prod(x[axis + 1:])}
+
+
+def _arg_args(ctype: str) -> tuple[Arg, ...]:
+    return (_buf("input", f"const {ctype} *"), _buf("output", "int32_t *"),
+            *(Arg(n, "int32_t", lambda c, n=n: _arg_sizes(c)[n])
+              for n in ("outer", "axis_size", "inner")))
+
+
 def _input_int16(op: Operation, target: Target) -> str | None:
     """Input int16."""
     return None if _storage(op.operand("input")) == "i16" else "the input is not int16"
@@ -565,6 +582,13 @@ KERNELS: list[Kernel] = [
            cost=no_compute,
            args=(*_MOVE_IO, _shape6("in_shape", "input"), _shape6("out_shape", "output"),
                  _ELEM_SIZE)),
+    *(Kernel(f"utc_{kind}_{suffix}_s32", cls, "int32", _files("utc_arg_min_max"),
+             f"{dtype} {kind.upper()} (index of the {best} along one axis)",
+             constraint=check, cost=input_elements, args=_arg_args(ctype))
+      for kind, cls, best in (("arg_max", tensor.ArgMaxOp, "largest"),
+                              ("arg_min", tensor.ArgMinOp, "smallest"))
+      for suffix, dtype, check, ctype in (("s8", "int8", _input_int8, _I8),
+                                          ("f32", "float32", _input_float32, _F32))),
     Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"),
            "int8 softmax (fixed-point exp, TFLite Micro arithmetic)", in_place=_UNARY,
            args=(*_io(_I8, _I8), *_SOFTMAX_ROWS, _attr("input_mult"),

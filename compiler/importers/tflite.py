@@ -1546,6 +1546,32 @@ def _fill(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.BroadcastToOp, op, [value])
 
 
+def _arg_min_max(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    x, out = ctx.input(op, 0), ctx.tensors[op.outputs[0]]
+    if out.tfl_type != TflType.INT32:
+        tname = _TFL_TYPE_NAMES.get(out.tfl_type, str(out.tfl_type))
+        raise ctx.fail(f"output type {tname} is not supported (TFLite Micro writes int32)")
+    if ctx.tensor_at(op, 1).tfl_type != TflType.INT32:
+        raise ctx.fail("the axis must be an int32 constant (TFLite Micro reads int32)")
+    axis = _axes(ctx, op, 1, x.type.rank)
+    if ctx.tensor_at(op, 1).data.size != 1:
+        raise ctx.fail("the axis must be one value")
+    ctx.emit(cls, op, [x], {"axis": axis[0]})
+
+
+@op_rule("ARG_MAX", (1, 2), ("int8", "float32"), "index of the largest value along an axis",
+         "constant int32 axis; int32 output", inputs=(2, 2))
+def _arg_max(ctx: ImportContext, op: TflOperator) -> None:
+    _arg_min_max(ctx, op, tensor.ArgMaxOp)
+
+
+@op_rule("ARG_MIN", (1, 2), ("int8", "float32"), "index of the smallest value along an axis",
+         "constant int32 axis; int32 output", inputs=(2, 2))
+def _arg_min(ctx: ImportContext, op: TflOperator) -> None:
+    _arg_min_max(ctx, op, tensor.ArgMinOp)
+
+
 # ---- resource variables (state kept between invocations) ---------------------------------
 
 @op_rule("CALL_ONCE", (1, 1), ("int8", "int16", "float32"),

@@ -679,3 +679,51 @@ def test_shape_and_zeros_like_fold(dtype: str, tmp_path: Path) -> None:
     b.add_operator("ADD", [r, z], [y], {"fused_activation_function": "NONE"},
                    version=2 if q else 1)
     check_against_oracle(b.build([x], [s, z, y]), tmp_path)
+
+
+# ---- ARG_MAX, ARG_MIN ----------------------------------------------------------------------
+
+ARG_CASES = {
+    # (input shape, axis)
+    "last": ([2, 3, 7], -1),
+    "first": ([5, 4], 0),
+    "middle": ([1, 3, 6, 2], 1),
+    "one_d": ([9], 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ARG_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("op", ["ARG_MAX", "ARG_MIN"])
+def test_arg_min_max(op: str, case: str, dtype: str, tmp_path: Path) -> None:
+    shape, axis = ARG_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    out = [d for k, d in enumerate(shape) if k != axis % len(shape)]
+    b = ModelBuilder(f"utc op sweep: {op}")
+    x = op_tensor(b, "x", shape, q)
+    a = op_tensor(b, "axis", [1], None, np.array([axis]), dtype="int32")
+    y = op_tensor(b, "y", out, None, dtype="int32")
+    b.add_operator(op, [x, a], [y], {"output_type": "INT32"}, version=2 if q else 1)
+    check_against_oracle(b.build([x], [y]), tmp_path, samples=16)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("op", ["ARG_MAX", "ARG_MIN"])
+def test_arg_min_max_ties(op: str, dtype: str, tmp_path: Path) -> None:
+    """Inputs of few distinct values, so ties are common: the first index must win."""
+    q = (0.05, -7) if dtype == "int8" else None
+    b = ModelBuilder(f"utc op sweep: {op} ties")
+    x = op_tensor(b, "x", [6, 8], q)
+    a = op_tensor(b, "axis", [], None, np.array(1), dtype="int32")
+    y = op_tensor(b, "y", [6], None, dtype="int32")
+    b.add_operator(op, [x, a], [y], {"output_type": "INT32"}, version=2 if q else 1)
+    model = b.build([x], [y])
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path)
+    rng = _rng("arg-ties", op, dtype)
+    values = rng.integers(-2, 3, size=(8, 6, 8))
+    batch = [[v.astype(np.int8 if q else np.float32)] for v in values]
+    runner = TflmRunner(model)
+    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
+        assert np.array_equal(got[0], runner.run(sample)[0]), f"sample {i}"

@@ -153,3 +153,28 @@ def test_shape_is_folded_into_a_constant(tmp_path: Path) -> None:
     consts = [op for op in module.walk() if op.name == "tensor.constant"]
     assert len(consts) == 1 and _ops(module) == ["tensor.constant", "func.return"]
     assert module.resources[consts[0].value.name].data.tolist() == [2, 3, 5]
+
+
+def _arg_model(op: str, x_dtype: str, y_dtype: str, axis_const: bool = True) -> bytes:
+    b = ModelBuilder()
+    q = {"scale": 1e-3, "zero_point": 0} if x_dtype in ("int8", "int16") else {}
+    x = b.add_tensor("x", [2, 3], x_dtype, **q)
+    a = b.add_tensor("a", [1], "int32", data=np.array([1]) if axis_const else None)
+    y = b.add_tensor("y", [2], y_dtype)
+    b.add_operator(op, [x, a], [y], {"output_type": y_dtype.upper()})
+    return b.build([x] if axis_const else [x, a], [y])
+
+
+def test_arg_max_int64_output_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, _arg_model("ARG_MAX", "float32", "int64"),
+            r"operator #0 ARG_MAX: output type INT64 is not supported \(TFLite Micro writes int32\)")
+
+
+def test_arg_min_computed_axis_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, _arg_model("ARG_MIN", "float32", "int32", axis_const=False),
+            r"operator #0 ARG_MIN: input 1 \('a'\) must be a constant")
+
+
+def test_arg_max_int16_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, _arg_model("ARG_MAX", "int16", "int32"),
+            r"operator #0 ARG_MAX: .*int16 tensors .* not supported for ARG_MAX")
