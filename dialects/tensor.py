@@ -277,6 +277,69 @@ class DequantizeOp(_Unary):
                              f"{self.operand('input').type} -> {self.result.type}")
 
 
+class _FloatMath(_Unary):
+    """A float32-only elementwise function (TFLite Micro runs these on float32 only)."""
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
+        if element_kind(self.result.type.element) != "f32":
+            raise self.error(f"{self.name} is float32 only, got {self.result.type}")
+
+
+class AbsOp(_FloatMath):
+    """|x| (TFLite ABS)."""
+
+    name = "tensor.abs"
+
+
+class NegOp(_FloatMath):
+    """-x (TFLite NEG)."""
+
+    name = "tensor.neg"
+
+
+class FloorOp(_FloatMath):
+    """Round toward minus infinity (TFLite FLOOR)."""
+
+    name = "tensor.floor"
+
+
+class CeilOp(_FloatMath):
+    """Round toward plus infinity (TFLite CEIL)."""
+
+    name = "tensor.ceil"
+
+
+class RoundOp(_FloatMath):
+    """Round half to even (banker's rounding, as tf.round) (TFLite ROUND)."""
+
+    name = "tensor.round"
+
+
+class SqrtOp(_FloatMath):
+    """Square root (TFLite SQRT)."""
+
+    name = "tensor.sqrt"
+
+
+class RsqrtOp(_FloatMath):
+    """1 / sqrt(x) (TFLite RSQRT)."""
+
+    name = "tensor.rsqrt"
+
+
+class ExpOp(_FloatMath):
+    """E^x (TFLite EXP)."""
+
+    name = "tensor.exp"
+
+
+class LogOp(_FloatMath):
+    """Natural logarithm (TFLite LOG)."""
+
+    name = "tensor.log"
+
+
 class PreluOp(KernelChoice, Operation):
     """x >= 0 ? x : alpha * x with a broadcast alpha tensor (TFLite PRELU)."""
 

@@ -589,6 +589,12 @@ KERNELS: list[Kernel] = [
                               ("arg_min", tensor.ArgMinOp, "smallest"))
       for suffix, dtype, check, ctype in (("s8", "int8", _input_int8, _I8),
                                           ("f32", "float32", _input_float32, _F32))),
+    # float32 elementwise math (ABS ... LOG), one record per function
+    *(Kernel(f"utc_{cls.name.removeprefix('tensor.')}_f32", cls, "float32", _files("utc_math_f32"),
+             f"float32 {cls.name.removeprefix('tensor.').upper()}", in_place=_UNARY,
+             args=(*_io(_F32, _F32), _size()))
+      for cls in (tensor.AbsOp, tensor.NegOp, tensor.FloorOp, tensor.CeilOp, tensor.RoundOp,
+                  tensor.SqrtOp, tensor.RsqrtOp, tensor.ExpOp, tensor.LogOp)),
     Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"),
            "int8 softmax (fixed-point exp, TFLite Micro arithmetic)", in_place=_UNARY,
            args=(*_io(_I8, _I8), *_SOFTMAX_ROWS, _attr("input_mult"),

@@ -1129,6 +1129,23 @@ _unary_rule("RELU_N1_TO_1", (1, 1), tensor.ReluN1To1Op, "min(max(x, -1), 1)")
 _unary_rule("HARD_SWISH", (1, 1), tensor.HardSwishOp, "x * relu6(x + 3) / 6")
 
 
+# float32 elementwise math (runtime/utc_math_f32.h says how each is computed)
+_F32_ONLY = "float32 only, as in TFLite Micro"
+for _builtin, _cls, _summary, _constraint in (
+        ("ABS", tensor.AbsOp, "absolute value",
+         "float32 only; TFLite Micro also has int8/int16 ABS (not in utc yet)"),
+        ("NEG", tensor.NegOp, "-x", _F32_ONLY),
+        ("FLOOR", tensor.FloorOp, "round toward minus infinity", _F32_ONLY),
+        ("CEIL", tensor.CeilOp, "round toward plus infinity", _F32_ONLY),
+        ("ROUND", tensor.RoundOp, "round half to even (banker's rounding, as tf.round)", _F32_ONLY),
+        ("SQRT", tensor.SqrtOp, "square root", _F32_ONLY),
+        ("RSQRT", tensor.RsqrtOp, "1 / sqrt(x)",
+         "float32 only; TFLite Micro also has int8 RSQRT (not in utc yet)"),
+        ("EXP", tensor.ExpOp, "e^x", _F32_ONLY),
+        ("LOG", tensor.LogOp, "natural logarithm", _F32_ONLY)):
+    _unary_rule(_builtin, (1, 1), _cls, _summary, _constraint, dtypes=("float32",))
+
+
 @op_rule("LEAKY_RELU", (1, 2), ("int8", "int16", "float32"), "x >= 0 ? x : alpha * x")
 def _leaky_relu(ctx: ImportContext, op: TflOperator) -> None:
     opts = op.options(tflite.LeakyReluOptions)

@@ -727,3 +727,52 @@ def test_arg_min_max_ties(op: str, dtype: str, tmp_path: Path) -> None:
     runner = TflmRunner(model)
     for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
         assert np.array_equal(got[0], runner.run(sample)[0]), f"sample {i}"
+
+
+# ---- float32 elementwise math ----------------------------------------------------------------
+
+def _compare_with_tflm(model: bytes, tmp_path: Path, batch: list[list[np.ndarray]]) -> None:
+    """Compile `model`, run `batch` (chosen inputs) and require bit-identical outputs."""
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path)
+    runner = TflmRunner(model)
+    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
+        for k, (g, w) in enumerate(zip(got, runner.run(sample))):
+            assert g.shape == w.shape and g.tobytes() == w.tobytes(), f"sample {i} output {k}"
+
+
+MATH_OPS = ("ABS", "NEG", "FLOOR", "CEIL", "ROUND", "SQRT", "RSQRT", "EXP", "LOG")
+
+
+@pytest.mark.parametrize("op", MATH_OPS)
+def test_float_math(op: str, tmp_path: Path) -> None:
+    """Seeded inputs over several magnitudes, plus values where the functions are delicate:
+    halves (ROUND's ties, both parities and signs), signed zeros, integers, and for the
+    roots and the logarithm negative inputs (NaN in both); bit-identical output."""
+    rng = _rng("float-math", op)
+    shape = [4, 33]
+    model = single_op(op, [(shape, None)], [(shape, None)])
+    special = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.0, -0.0, 3.0, -7.0, 1e-30, 80.0,
+                        -80.0, 0.49999997, 1e7 + 1, -1e7 - 1], np.float32)
+    batch = []
+    for s in range(6):
+        x = (rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3, size=shape)).astype(np.float32)
+        if op in ("SQRT", "RSQRT", "LOG") and s < 4:
+            x = np.abs(x)
+        x.reshape(-1)[:special.size] = special
+        batch.append([x])
+    _compare_with_tflm(model, tmp_path, batch)
+
+
+def test_float_math_chain_in_place(tmp_path: Path) -> None:
+    """A chain of the functions, each output able to reuse its dying input's buffer."""
+    b = ModelBuilder("utc op sweep: math chain")
+    names = ["ABS", "SQRT", "LOG", "NEG", "EXP", "ROUND"]
+    values = [op_tensor(b, f"t{k}", [3, 5], None) for k in range(len(names) + 1)]
+    for k, name in enumerate(names):
+        b.add_operator(name, [values[k]], [values[k + 1]])
+    rng = _rng("math-chain")
+    batch = [[(rng.standard_normal((3, 5)) * 4).astype(np.float32)] for _ in range(4)]
+    _compare_with_tflm(b.build([values[0]], [values[-1]]), tmp_path, batch)
+

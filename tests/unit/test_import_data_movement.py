@@ -1,6 +1,7 @@
-"""Data-movement operators the importer writes as views around one existing op
-(SPACE_TO_DEPTH, DEPTH_TO_SPACE, PACK, UNPACK): the IR they become, and each variant
-TFLite Micro lacks or utc cannot match refused with one line naming the operator."""
+"""Importing the data-movement and elementwise builtins: the IR that the operators written
+as views around one existing op become (SPACE_TO_DEPTH, UNPACK, SHAPE folded), and each
+variant TFLite Micro lacks or utc cannot match (dtype, computed operand, bad shape or axis)
+refused with one line naming the operator and its index."""
 
 from __future__ import annotations
 
@@ -178,3 +179,11 @@ def test_arg_min_computed_axis_is_refused(tmp_path: Path) -> None:
 def test_arg_max_int16_is_refused(tmp_path: Path) -> None:
     refused(tmp_path, _arg_model("ARG_MAX", "int16", "int32"),
             r"operator #0 ARG_MAX: .*int16 tensors .* not supported for ARG_MAX")
+
+
+def test_float_math_int8_is_refused(tmp_path: Path) -> None:
+    q = (0.05, -7)
+    refused(tmp_path, single_op("ABS", [([4], q)], [([4], q)]),
+            r"operator #0 ABS: input type INT8 is not supported \(supported: float32\)")
+    refused(tmp_path, single_op("ABS", [([4], q)], [([4], q)], version=2),
+            r"operator #0 ABS version 2 is not supported \(utc implements versions 1-1\)")
