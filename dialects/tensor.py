@@ -130,6 +130,17 @@ class MulOp(_Binary):
     name = "tensor.mul"
 
 
+class DivOp(_Binary):
+    """Broadcasting float32 division with fused activation (TFLite DIV)."""
+
+    name = "tensor.div"
+
+    def verify_(self) -> None:
+        super().verify_()
+        if element_kind(self.result.type.element) != "f32":
+            raise self.error(f"tensor.div is float32 only in utc, got {self.result.type}")
+
+
 class ReshapeOp(Operation):
     """Same elements, new shape (the result type); RESHAPE, SQUEEZE, EXPAND_DIMS."""
 

@@ -1047,6 +1047,15 @@ def _mul(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.MulOp, tflite.MulOptions)
 
 
+@op_rule("DIV", (1, 1), ("float32",), "elementwise division with broadcasting (up to 5-D)",
+         "float32 only; TFLite Micro also has int8 DIV (not in utc yet)", inputs=(2, 2))
+def _div(ctx: ImportContext, op: TflOperator) -> None:
+    rank = max(len(ctx.tensor_at(op, 0).shape), len(ctx.tensor_at(op, 1).shape))
+    if rank > 5:
+        raise ctx.fail(f"rank {rank} is not supported (TFLite Micro divides up to 5-D)")
+    _binary(ctx, op, tensor.DivOp, tflite.DivOptions)
+
+
 @op_rule("SQUARED_DIFFERENCE", (1, 2), ("int8", "float32"),
          "elementwise (x - y)^2 with broadcasting",
          "int8: inputs and output per-tensor quantized", inputs=(2, 2))

@@ -776,3 +776,33 @@ def test_float_math_chain_in_place(tmp_path: Path) -> None:
     batch = [[(rng.standard_normal((3, 5)) * 4).astype(np.float32)] for _ in range(4)]
     _compare_with_tflm(b.build([values[0]], [values[-1]]), tmp_path, batch)
 
+
+
+# ---- DIV (float32) -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("act", ["NONE", "RELU", "RELU6"])
+@pytest.mark.parametrize("shapes", sorted(set(BROADCAST) - {"rank5"}) + ["rank5_div"])
+def test_div(shapes: str, act: str, tmp_path: Path) -> None:
+    """Divisors kept away from zero (|y| >= 0.25) so results stay finite, and a zero
+    divisor case below; bit-identical with TFLite Micro."""
+    a, b = ([2, 1, 3, 1, 4], [1, 2, 1, 5, 4]) if shapes == "rank5_div" else BROADCAST[shapes]
+    out = list(np.broadcast_shapes(tuple(a), tuple(b)))
+    model = single_op("DIV", [(a, None), (b, None)], [(out, None)],
+                      {"fused_activation_function": act})
+    rng = _rng("div", shapes, act)
+    batch = []
+    for _ in range(6):
+        y = rng.uniform(0.25, 4.0, size=b) * rng.choice([-1.0, 1.0], size=b)
+        batch.append([(rng.standard_normal(a) * 3).astype(np.float32), y.astype(np.float32)])
+    _compare_with_tflm(model, tmp_path, batch)
+
+
+def test_div_by_zero(tmp_path: Path) -> None:
+    """x / 0 is +-inf (clamped to +-FLT_MAX by activation NONE, as in TFLite Micro) and
+    0 / 0 is NaN."""
+    model = single_op("DIV", [([6], None), ([6], None)], [([6], None)],
+                      {"fused_activation_function": "NONE"})
+    x = np.array([1.0, -2.0, 0.0, 3.0, -0.0, 5.0], np.float32)
+    y = np.array([0.0, 0.0, 0.0, -0.0, 2.0, 1e-45], np.float32)
+    _compare_with_tflm(model, tmp_path, [[x, y]])
+

@@ -187,3 +187,9 @@ def test_float_math_int8_is_refused(tmp_path: Path) -> None:
             r"operator #0 ABS: input type INT8 is not supported \(supported: float32\)")
     refused(tmp_path, single_op("ABS", [([4], q)], [([4], q)], version=2),
             r"operator #0 ABS version 2 is not supported \(utc implements versions 1-1\)")
+
+
+def test_div_int8_is_refused(tmp_path: Path) -> None:
+    q = (0.05, -7)
+    refused(tmp_path, single_op("DIV", [([4], q), ([4], q)], [([4], q)]),
+            r"operator #0 DIV: input type INT8 is not supported \(supported: float32\)")
