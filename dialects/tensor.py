@@ -551,7 +551,7 @@ class GatherOp(KernelChoice, Operation):
         if y.shape != want:
             raise self.error(f"gathering {x} by {idx} on axis {axis} gives shape {list(want)}, "
                              f"not {y}")
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
 
 
 class SplitOp(KernelChoice, Operation):

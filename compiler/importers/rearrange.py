@@ -2,8 +2,10 @@
 
 SPACE_TO_DEPTH, DEPTH_TO_SPACE, PACK and UNPACK only move elements; each is exactly a
 reshape (a view: no copy) around a TRANSPOSE, CONCATENATION or SPLIT that utc already
-compiles and checks. The importer lowers them with the plans computed here, so the IR
-shows what moves where and no new kernel is needed.
+compiles and checks. RESIZE_NEAREST_NEIGHBOR copies whole rows and pixels picked by
+indices known at compile time: two GATHERs with constant indices (rows, then columns).
+The importer lowers them with the plans computed here, so the IR shows what moves where
+and no new kernel is needed.
 
 Facts from TFLite Micro (`space_to_depth.cc`, `depth_to_space.cc`, `pack.cc`,
 `unpack.cc` and the reference kernels they call):
@@ -20,7 +22,10 @@ Facts from TFLite Micro (`space_to_depth.cc`, `depth_to_space.cc`, `pack.cc`,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -89,3 +94,28 @@ def unpack_axis(axis: int, input_rank: int) -> int:
 def insert_axis(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
     """`shape` with a size-1 dimension at `axis` (a packed slice, an unpacked part)."""
     return (*shape[:axis], 1, *shape[axis:])
+
+
+def nearest_sources(in_size: int, out_size: int, align_corners: bool,
+                    half_pixel_centers: bool) -> list[int]:
+    """The input row (or column) each output row reads in RESIZE_NEAREST_NEIGHBOR, computed
+    in float32 as TFLite Micro's reference kernel does: scale = in / out (with
+    align_corners and out > 1: (in - 1) / (out - 1)), source = (i + 0.5 if
+    half_pixel_centers) * scale, floored (rounded half away from zero with align_corners),
+    capped at in - 1 and, with half_pixel_centers, at 0 from below."""
+    f32 = np.float32
+    if align_corners and out_size > 1:
+        scale = f32(in_size - 1) / f32(out_size - 1)
+    else:
+        scale = f32(in_size) / f32(out_size)
+    offset = f32(0.5) if half_pixel_centers else f32(0.0)
+    out = []
+    for i in range(out_size):
+        v = (f32(i) + offset) * scale
+        if align_corners:  # std::round on the float32 value: exact in double
+            src = int(math.copysign(math.floor(abs(float(v)) + 0.5), float(v)))
+        else:
+            src = int(math.floor(float(v)))
+        src = min(src, in_size - 1)
+        out.append(max(src, 0) if half_pixel_centers else src)
+    return out

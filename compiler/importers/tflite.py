@@ -37,6 +37,7 @@ from utc.compiler.importers.resource_variables import (
 )
 from utc.compiler.ir import (
     F32,
+    I32,
     Block,
     Location,
     Module,
@@ -1509,6 +1510,45 @@ def _broadcast_to(ctx: ImportContext, op: TflOperator) -> None:
     if out.rank > 5:
         raise ctx.fail(f"rank {out.rank} is not supported (TFLite Micro broadcasts up to 5-D)")
     ctx.emit(tensor.BroadcastToOp, op, [x])
+
+
+@op_rule("RESIZE_NEAREST_NEIGHBOR", (1, 4), ("int8", "int16", "float32"),
+         "nearest-neighbour resize of NHWC images (two gathers with constant indices)",
+         "constant size; align_corners and half_pixel_centers as TFLite Micro (not both); "
+         "output quantized like the input", inputs=(2, 2))
+def _resize_nearest(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    _same_quantization(ctx, op, [0])
+    x, out = ctx.input(op, 0), ctx.output_type(op)
+    ctx.check_rank(x, 4, "the input")
+    size = [int(v) for v in ctx.const_data(op, 1).reshape(-1)]
+    n, h, w, c = x.type.shape
+    if len(size) != 2 or out.shape != (n, size[0], size[1], c):
+        raise ctx.fail(f"size {size} does not give the output shape {list(out.shape)}")
+    opts = op.options(tflite.ResizeNearestNeighborOptions)
+    align = bool(opts.AlignCorners()) if opts is not None else False
+    half = bool(opts.HalfPixelCenters()) if opts is not None else False
+    if align and half:
+        raise ctx.fail("align_corners together with half_pixel_centers is not supported "
+                       "(TFLite's converters never set both)")
+    rows = rearrange.nearest_sources(h, size[0], align, half)
+    cols = rearrange.nearest_sources(w, size[1], align, half)
+    value = x
+    for axis, sources, suffix in ((1, rows, "_rows"), (2, cols, "")):
+        if sources == list(range(value.type.shape[axis])):
+            continue  # this dimension keeps its size and every row: nothing to move
+        ref = ctx.module.add_resource(f"resize_nearest_neighbor{op.index}.{suffix[1:] or 'cols'}",
+                                      np.array(sources, np.int32), TensorType((len(sources),), I32))
+        index = ctx.emit_step(tensor.ConstantOp, [], [TensorType((len(sources),), I32)],
+                              {"value": ref}, names=[ref.name]).result
+        shape = list(value.type.shape)
+        shape[axis] = len(sources)
+        value = ctx.emit_step(tensor.GatherOp, [value, index], [TensorType(tuple(shape), out.element)],
+                              {"axis": axis, "batch_dims": 0},
+                              names=[ctx.output_name(op, suffix=suffix)]).result
+    if value is x:  # same size, identity
+        value = ctx.emit_step(tensor.ReshapeOp, [x], [out], names=[ctx.output_name(op)]).result
+    ctx.bind(op, 0, value)
 
 
 # ---- operators known at compile time (folded into constants) ----------------------------------

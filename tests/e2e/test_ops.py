@@ -806,3 +806,30 @@ def test_div_by_zero(tmp_path: Path) -> None:
     y = np.array([0.0, 0.0, 0.0, -0.0, 2.0, 1e-45], np.float32)
     _compare_with_tflm(model, tmp_path, [[x, y]])
 
+
+
+# ---- RESIZE_NEAREST_NEIGHBOR (two gathers with constant indices) ---------------------------
+
+RESIZE_CASES = {
+    # (input shape, size, align_corners, half_pixel_centers)
+    "up2": ([1, 3, 4, 2], [6, 8], False, False),
+    "down": ([2, 8, 6, 3], [3, 4], False, False),
+    "odd_align": ([1, 3, 5, 2], [7, 4], True, False),
+    "half_pixel": ([1, 4, 5, 3], [9, 2], False, True),
+    "rows_only": ([1, 2, 5, 1], [4, 5], False, False),
+    "same": ([1, 3, 3, 2], [3, 3], False, False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESIZE_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_resize_nearest_neighbor(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, size, align, half = RESIZE_CASES[case]
+    q = {"int8": (0.05, -7), "int16": (0.001, 0), "float32": None}[dtype]
+    out = [shape[0], *size, shape[3]]
+    model = single_op("RESIZE_NEAREST_NEIGHBOR", [(shape, q), ([2], None)], [(out, q)],
+                      {"align_corners": align, "half_pixel_centers": half},
+                      consts={1: int_const(size)},
+                      version={"int8": 2, "int16": 4, "float32": 1}[dtype] if not half else 3,
+                      qdtype="int16" if dtype == "int16" else "int8")
+    check_against_oracle(model, tmp_path)

@@ -193,3 +193,30 @@ def test_div_int8_is_refused(tmp_path: Path) -> None:
     q = (0.05, -7)
     refused(tmp_path, single_op("DIV", [([4], q), ([4], q)], [([4], q)]),
             r"operator #0 DIV: input type INT8 is not supported \(supported: float32\)")
+
+
+def _resize(size: list[int], out: list[int], options: dict, const: bool = True) -> bytes:
+    b = ModelBuilder()
+    x = b.add_tensor("x", [1, 2, 3, 1], "float32")
+    s = b.add_tensor("s", [2], "int32", data=np.array(size) if const else None)
+    y = b.add_tensor("y", out, "float32")
+    b.add_operator("RESIZE_NEAREST_NEIGHBOR", [x, s], [y], options, version=3)
+    return b.build([x] if const else [x, s], [y])
+
+
+def test_resize_nearest_is_two_gathers_with_constant_indices(tmp_path: Path) -> None:
+    module = _import(tmp_path, _resize([4, 6], [1, 4, 6, 1], {}))
+    assert _ops(module) == ["tensor.constant", "tensor.gather", "tensor.constant",
+                            "tensor.gather", "func.return"]
+    tables = [module.resources[op.value.name].data.tolist() for op in module.walk()
+              if op.name == "tensor.constant"]
+    assert tables == [[0, 0, 1, 1], [0, 0, 1, 1, 2, 2]]
+
+
+def test_resize_nearest_refusals(tmp_path: Path) -> None:
+    refused(tmp_path, _resize([4, 6], [1, 4, 6, 1], {"align_corners": True, "half_pixel_centers": True}),
+            r"operator #0 RESIZE_NEAREST_NEIGHBOR: align_corners together with half_pixel_centers")
+    refused(tmp_path, _resize([4, 6], [1, 4, 6, 1], {}, const=False),
+            r"operator #0 RESIZE_NEAREST_NEIGHBOR: input 1 \('s'\) must be a constant")
+    refused(tmp_path, _resize([4, 5], [1, 4, 6, 1], {}),
+            r"operator #0 RESIZE_NEAREST_NEIGHBOR: size \[4, 5\] does not give the output shape")

@@ -73,3 +73,19 @@ def test_axes() -> None:
     with pytest.raises(ValueError, match="rank 2"):
         rearrange.unpack_axis(-3, 2)
     assert rearrange.insert_axis((2, 3), 1) == (2, 1, 3)
+
+
+@pytest.mark.parametrize("align,half", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize("sizes", [(4, 8), (8, 4), (3, 7), (7, 3), (5, 5), (1, 4), (4, 1), (6, 13)])
+def test_nearest_sources(sizes: tuple, align: bool, half: bool) -> None:
+    """Every source in range and never decreasing (the sweep compares the values with
+    TFLite Micro)."""
+    got = rearrange.nearest_sources(*sizes, align, half)
+    assert len(got) == sizes[1] and all(0 <= s < sizes[0] for s in got)
+    assert got == sorted(got)
+
+
+def test_nearest_sources_known_values() -> None:
+    assert rearrange.nearest_sources(2, 4, False, False) == [0, 0, 1, 1]
+    assert rearrange.nearest_sources(3, 5, True, False) == [0, 1, 1, 2, 2]  # 0.5, 1.5 round up
+    assert rearrange.nearest_sources(4, 2, False, True) == [1, 3]
