@@ -2,8 +2,8 @@
 
 SPACE_TO_DEPTH, DEPTH_TO_SPACE, PACK and UNPACK only move elements; each is exactly a
 reshape (a view: no copy) around a TRANSPOSE, CONCATENATION or SPLIT that utc already
-compiles and checks. RESIZE_NEAREST_NEIGHBOR copies whole rows and pixels picked by
-indices known at compile time: two GATHERs with constant indices (rows, then columns).
+compiles and checks. RESIZE_NEAREST_NEIGHBOR and MIRROR_PAD copy elements picked along
+each axis by indices known at compile time: one GATHER with constant indices per axis.
 The importer lowers them with the plans computed here, so the IR shows what moves where
 and no new kernel is needed.
 
@@ -119,3 +119,20 @@ def nearest_sources(in_size: int, out_size: int, align_corners: bool,
         src = min(src, in_size - 1)
         out.append(max(src, 0) if half_pixel_centers else src)
     return out
+
+
+def mirror_sources(size: int, before: int, after: int, reflect: bool) -> list[int]:
+    """The input index each output position reads along one dimension of MIRROR_PAD
+    (TFLite Micro's GetInputDimension): the input itself in the middle, mirrored at each
+    edge, REFLECT leaving the edge element out (x2 x1 | x0 x1 x2 | x1 x0), SYMMETRIC
+    repeating it (x1 x0 | x0 x1 x2 | x2 x1). A pad wider than the mirrored part (size - 1
+    for REFLECT, size for SYMMETRIC) would read outside the input there: refused."""
+    offset = 1 if reflect else 0
+    limit = size - offset
+    if before < 0 or after < 0 or before > limit or after > limit:
+        mode = "REFLECT" if reflect else "SYMMETRIC"
+        raise ValueError(f"{mode} paddings ({before}, {after}) of a dimension of size {size} "
+                         f"must be in [0, {limit}]")
+    left = [before - 1 + offset - p for p in range(before)]
+    right = [size - 1 - offset - q for q in range(after)]
+    return left + list(range(size)) + right

@@ -1533,22 +1533,57 @@ def _resize_nearest(ctx: ImportContext, op: TflOperator) -> None:
                        "(TFLite's converters never set both)")
     rows = rearrange.nearest_sources(h, size[0], align, half)
     cols = rearrange.nearest_sources(w, size[1], align, half)
-    value = x
-    for axis, sources, suffix in ((1, rows, "_rows"), (2, cols, "")):
-        if sources == list(range(value.type.shape[axis])):
-            continue  # this dimension keeps its size and every row: nothing to move
-        ref = ctx.module.add_resource(f"resize_nearest_neighbor{op.index}.{suffix[1:] or 'cols'}",
-                                      np.array(sources, np.int32), TensorType((len(sources),), I32))
-        index = ctx.emit_step(tensor.ConstantOp, [], [TensorType((len(sources),), I32)],
-                              {"value": ref}, names=[ref.name]).result
+    _constant_gathers(ctx, op, x, {1: rows, 2: cols})
+
+
+def _constant_gathers(ctx: ImportContext, op: TflOperator, x: Value,
+                      sources: dict[int, list[int]]) -> None:
+    """Output 0 of `op` as one GATHER with constant indices per axis (`sources[axis]`: the
+    input index each output position reads), skipping axes read unchanged; an identity is
+    a view."""
+    value, out = x, ctx.output_type(op)
+    axes = [a for a in sorted(sources) if sources[a] != list(range(x.type.shape[a]))]
+    kind = re.sub(r"_(?=\d)", "", op.builtin.lower())
+    for k, axis in enumerate(axes):
+        table = np.array(sources[axis], np.int32)
+        ttype = TensorType(table.shape, I32)
+        ref = ctx.module.add_resource(f"{kind}{op.index}.axis{axis}", table, ttype)
+        index = ctx.emit_step(tensor.ConstantOp, [], [ttype], {"value": ref},
+                              names=[ref.name]).result
         shape = list(value.type.shape)
-        shape[axis] = len(sources)
+        shape[axis] = len(table)
+        last = k == len(axes) - 1
         value = ctx.emit_step(tensor.GatherOp, [value, index], [TensorType(tuple(shape), out.element)],
                               {"axis": axis, "batch_dims": 0},
-                              names=[ctx.output_name(op, suffix=suffix)]).result
-    if value is x:  # same size, identity
+                              names=[ctx.output_name(op, suffix="" if last else f"_axis{axis}")]).result
+    if value is x:
         value = ctx.emit_step(tensor.ReshapeOp, [x], [out], names=[ctx.output_name(op)]).result
     ctx.bind(op, 0, value)
+
+
+@op_rule("MIRROR_PAD", (1, 3), ("int8", "float32"),
+         "REFLECT or SYMMETRIC padding (one gather with constant indices per padded axis)",
+         "constant paddings no wider than the input allows; output quantized like the input",
+         inputs=(2, 2))
+def _mirror_pad(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    pads = ctx.const_data(op, 1)
+    if pads.shape != (x.type.rank, 2):
+        raise ctx.fail(f"paddings must have shape [{x.type.rank}, 2], got {list(pads.shape)}")
+    opts = ctx.required_options(op, tflite.MirrorPadOptions)
+    reflect = opts.Mode() == 0  # MirrorPadMode: REFLECT = 0, SYMMETRIC = 1
+    try:
+        sources = {d: rearrange.mirror_sources(size, int(pads[d][0]), int(pads[d][1]), reflect)
+                   for d, size in enumerate(x.type.shape)}
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    want = tuple(len(s) for s in sources.values())
+    if ctx.output_type(op).shape != want:
+        raise ctx.fail(f"the paddings give shape {list(want)} but the model says "
+                       f"{list(ctx.output_type(op).shape)}")
+    _constant_gathers(ctx, op, x, sources)
 
 
 # ---- operators known at compile time (folded into constants) ----------------------------------

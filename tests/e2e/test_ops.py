@@ -833,3 +833,28 @@ def test_resize_nearest_neighbor(case: str, dtype: str, tmp_path: Path) -> None:
                       version={"int8": 2, "int16": 4, "float32": 1}[dtype] if not half else 3,
                       qdtype="int16" if dtype == "int16" else "int8")
     check_against_oracle(model, tmp_path)
+
+
+# ---- MIRROR_PAD (one gather with constant indices per padded axis) -------------------------
+
+MIRROR_CASES = {
+    # (input shape, paddings)
+    "hw": ([1, 4, 5, 2], [[0, 0], [2, 1], [1, 3], [0, 0]]),
+    "widest": ([3, 4], [[2, 2], [3, 3]]),
+    "one_side": ([2, 6], [[0, 1], [0, 0]]),
+    "none": ([2, 3], [[0, 0], [0, 0]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MIRROR_CASES))
+@pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC"])
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_mirror_pad(case: str, mode: str, dtype: str, tmp_path: Path) -> None:
+    shape, pads = MIRROR_CASES[case]
+    if mode == "SYMMETRIC" and case == "widest":
+        pads = [[3, 3], [4, 4]]  # SYMMETRIC may mirror the whole dimension
+    q = (0.05, -7) if dtype == "int8" else None
+    out = [d + p[0] + p[1] for d, p in zip(shape, pads)]
+    model = single_op("MIRROR_PAD", [(shape, q), ([len(shape), 2], None)], [(out, q)],
+                      {"mode": mode}, consts={1: int_const(pads)}, version=2 if q else 1)
+    check_against_oracle(model, tmp_path)

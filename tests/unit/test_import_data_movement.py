@@ -220,3 +220,17 @@ def test_resize_nearest_refusals(tmp_path: Path) -> None:
             r"operator #0 RESIZE_NEAREST_NEIGHBOR: input 1 \('s'\) must be a constant")
     refused(tmp_path, _resize([4, 5], [1, 4, 6, 1], {}),
             r"operator #0 RESIZE_NEAREST_NEIGHBOR: size \[4, 5\] does not give the output shape")
+
+
+def test_mirror_pad_too_wide_is_refused(tmp_path: Path) -> None:
+    model = single_op("MIRROR_PAD", [([3, 4], None), ([2, 2], None)], [([3, 8], None)],
+                      {"mode": "REFLECT"}, consts={1: int_const([[0, 0], [4, 0]])})
+    refused(tmp_path, model, r"operator #0 MIRROR_PAD: REFLECT paddings \(4, 0\) of a dimension "
+                             r"of size 4 must be in \[0, 3\]")
+
+
+def test_mirror_pad_int16_is_refused(tmp_path: Path) -> None:
+    q = (1e-3, 0)
+    model = single_op("MIRROR_PAD", [([3], q), ([1, 2], None)], [([5], q)], {"mode": "SYMMETRIC"},
+                      consts={1: int_const([[1, 1]])}, qdtype="int16")
+    refused(tmp_path, model, r"operator #0 MIRROR_PAD: .*int16 tensors .* not supported for MIRROR_PAD")

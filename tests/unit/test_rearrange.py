@@ -89,3 +89,15 @@ def test_nearest_sources_known_values() -> None:
     assert rearrange.nearest_sources(2, 4, False, False) == [0, 0, 1, 1]
     assert rearrange.nearest_sources(3, 5, True, False) == [0, 1, 1, 2, 2]  # 0.5, 1.5 round up
     assert rearrange.nearest_sources(4, 2, False, True) == [1, 3]
+
+
+def test_mirror_sources() -> None:
+    assert rearrange.mirror_sources(3, 2, 2, reflect=True) == [2, 1, 0, 1, 2, 1, 0]
+    assert rearrange.mirror_sources(3, 2, 1, reflect=False) == [1, 0, 0, 1, 2, 2]
+    assert rearrange.mirror_sources(4, 0, 0, reflect=True) == [0, 1, 2, 3]
+    assert rearrange.mirror_sources(1, 1, 1, reflect=False) == [0, 0, 0]
+    with pytest.raises(ValueError, match=r"REFLECT paddings \(3, 0\) of a dimension of size 3 "
+                                         r"must be in \[0, 2\]"):
+        rearrange.mirror_sources(3, 3, 0, reflect=True)
+    with pytest.raises(ValueError, match=r"SYMMETRIC paddings \(0, 4\)"):
+        rearrange.mirror_sources(3, 0, 4, reflect=False)
