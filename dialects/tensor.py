@@ -130,6 +130,17 @@ class MulOp(_Binary):
     name = "tensor.mul"
 
 
+class DivOp(_Binary):
+    """Broadcasting float32 division with fused activation (TFLite DIV)."""
+
+    name = "tensor.div"
+
+    def verify_(self) -> None:
+        super().verify_()
+        if element_kind(self.result.type.element) != "f32":
+            raise self.error(f"tensor.div is float32 only in utc, got {self.result.type}")
+
+
 class ReshapeOp(Operation):
     """Same elements, new shape (the result type); RESHAPE, SQUEEZE, EXPAND_DIMS."""
 
@@ -277,6 +288,69 @@ class DequantizeOp(_Unary):
                              f"{self.operand('input').type} -> {self.result.type}")
 
 
+class _FloatMath(_Unary):
+    """A float32-only elementwise function (TFLite Micro runs these on float32 only)."""
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
+        if element_kind(self.result.type.element) != "f32":
+            raise self.error(f"{self.name} is float32 only, got {self.result.type}")
+
+
+class AbsOp(_FloatMath):
+    """|x| (TFLite ABS)."""
+
+    name = "tensor.abs"
+
+
+class NegOp(_FloatMath):
+    """-x (TFLite NEG)."""
+
+    name = "tensor.neg"
+
+
+class FloorOp(_FloatMath):
+    """Round toward minus infinity (TFLite FLOOR)."""
+
+    name = "tensor.floor"
+
+
+class CeilOp(_FloatMath):
+    """Round toward plus infinity (TFLite CEIL)."""
+
+    name = "tensor.ceil"
+
+
+class RoundOp(_FloatMath):
+    """Round half to even (banker's rounding, as tf.round) (TFLite ROUND)."""
+
+    name = "tensor.round"
+
+
+class SqrtOp(_FloatMath):
+    """Square root (TFLite SQRT)."""
+
+    name = "tensor.sqrt"
+
+
+class RsqrtOp(_FloatMath):
+    """1 / sqrt(x) (TFLite RSQRT)."""
+
+    name = "tensor.rsqrt"
+
+
+class ExpOp(_FloatMath):
+    """E^x (TFLite EXP)."""
+
+    name = "tensor.exp"
+
+
+class LogOp(_FloatMath):
+    """Natural logarithm (TFLite LOG)."""
+
+    name = "tensor.log"
+
+
 class PreluOp(KernelChoice, Operation):
     """x >= 0 ? x : alpha * x with a broadcast alpha tensor (TFLite PRELU)."""
 
@@ -402,6 +476,81 @@ class StridedSliceOp(KernelChoice, Operation):
             count *= n0
         if count != self.result.type.num_elements:
             raise self.error(f"slice of {list(n)} elements does not match {self.result.type}")
+        check_compute_types(self, "input", int16=True)
+
+
+class BroadcastToOp(KernelChoice, Operation):
+    """The input repeated along its size-1 (or missing leading) dimensions to the result's
+    shape (TFLite BROADCAST_TO, and FILL with a computed value)."""
+
+    name = "tensor.broadcast_to"
+    operands = ("input",)
+    results = ("output",)
+
+    def verify_(self) -> None:
+        x, y = self.operand("input").type, self.result.type
+        lead = y.rank - x.rank
+        if lead < 0 or any(d not in (1, y.shape[lead + k]) for k, d in enumerate(x.shape)):
+            raise self.error(f"{x} does not broadcast to {y}")
+        if x.element != y.element:
+            raise self.error(f"broadcast must keep the element type: {x} vs {y}")
+        check_compute_types(self, "input", int16=True)
+
+
+class _ArgMinMax(KernelChoice, Operation):
+    """The int32 index of the best input along `axis` (the axis is dropped from the shape)."""
+
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axis": int}
+
+    def verify_(self) -> None:
+        x, y, axis = self.operand("input").type, self.result.type, self.attrs["axis"]
+        if not 0 <= axis < x.rank:
+            raise self.error(f"axis {axis} out of range for {x}")
+        if y.shape != x.shape[:axis] + x.shape[axis + 1:]:
+            raise self.error(f"reducing {x} over axis {axis} does not give {y}")
+        if str(y.element) != "i32":
+            raise self.error(f"the output must be int32, got {y}")
+        check_compute_types(self, "input", results=False)
+
+
+class ArgMaxOp(_ArgMinMax):
+    """Index of the largest input along `axis`, the first on ties (TFLite ARG_MAX)."""
+
+    name = "tensor.arg_max"
+
+
+class ArgMinOp(_ArgMinMax):
+    """Index of the smallest input along `axis`, the first on ties (TFLite ARG_MIN)."""
+
+    name = "tensor.arg_min"
+
+
+class GatherOp(KernelChoice, Operation):
+    """Slices of `input` along `axis` picked by the int32 `indices` (TFLite GATHER). The
+    first `batch_dims` dimensions of input and indices are shared batches; the output is
+    input.shape[:axis] + indices.shape[batch_dims:] + input.shape[axis + 1:]."""
+
+    name = "tensor.gather"
+    operands = ("input", "indices")
+    results = ("output",)
+    attributes = {"axis": int, "batch_dims": int}
+
+    def verify_(self) -> None:
+        x, idx, y = self.operand("input").type, self.operand("indices").type, self.result.type
+        axis, batch = self.attrs["axis"], self.attrs["batch_dims"]
+        if not 0 <= batch <= axis < x.rank or batch > idx.rank:
+            raise self.error(f"axis {axis} and batch_dims {batch} do not fit input {x} and "
+                             f"indices {idx} (need 0 <= batch_dims <= axis < rank)")
+        if x.shape[:batch] != idx.shape[:batch]:
+            raise self.error(f"the {batch} batch dimensions of {x} and {idx} differ")
+        if str(idx.element) != "i32":
+            raise self.error(f"indices must be int32, got {idx}")
+        want = x.shape[:axis] + idx.shape[batch:] + x.shape[axis + 1:]
+        if y.shape != want:
+            raise self.error(f"gathering {x} by {idx} on axis {axis} gives shape {list(want)}, "
+                             f"not {y}")
         check_compute_types(self, "input", int16=True)
 
 

@@ -21,7 +21,8 @@ from utc.passes.quantmath import requant as quantmath
 #: values without any rescaling.
 NON_QNN_INT8_OPS = (tensor.ConstantOp, tensor.ReshapeOp, tensor.MaximumOp, tensor.MinimumOp,
                     tensor.PadOp, tensor.ConcatenationOp, tensor.TransposeOp,
-                    tensor.StridedSliceOp, tensor.SplitOp)
+                    tensor.StridedSliceOp, tensor.SplitOp, tensor.GatherOp,
+                    tensor.BroadcastToOp)
 
 
 def is_int8(op: Operation) -> bool:

@@ -229,6 +229,19 @@ def _strided(name: str, key: str, fill: int) -> Arg:
     return Arg(name, "const int32_t *", value)
 
 
+def _gather_sizes(c: CallView) -> dict[str, int]:
+    """GATHER's loop bounds (see utc_gather): batches, outer, axis_size, coords, inner_bytes."""
+    x, idx = c.shape("input"), c.shape("indices")
+    axis, batch = int(c.attrs["axis"]), int(c.attrs["batch_dims"])
+    return {"batches": math.prod(x[:batch]), "outer": math.prod(x[batch:axis]),
+            "axis_size": x[axis], "coords": math.prod(idx[batch:]),
+            "inner_bytes": math.prod(x[axis + 1:]) * c.byte_width("input")}
+
+
+def _gather_arg(name: str) -> Arg:
+    return Arg(name, "int32_t", lambda c: _gather_sizes(c)[name])
+
+
 def _files(*names: str) -> tuple[str, ...]:
     out: list[str] = []
     for n in names:
@@ -259,6 +272,23 @@ def _storage(value) -> str:
 def _input_int8(op: Operation, target: Target) -> str | None:
     """Input int8."""
     return None if _storage(op.operand("input")) == "i8" else "the input is not int8"
+
+
+def _input_float32(op: Operation, target: Target) -> str | None:
+    """Input float32."""
+    return None if _storage(op.operand("input")) == "f32" else "the input is not float32"
+
+
+def _arg_sizes(c: CallView) -> dict[str, int]:
+    """ARG_MAX / ARG_MIN loop bounds: rows before the axis, the axis, positions after it."""
+    x, axis = c.shape("input"), int(c.attrs["axis"])
+    return {"outer": math.prod(x[:axis]), "axis_size": x[axis], "inner": math.prod(x[axis + 1:])}
+
+
+def _arg_args(ctype: str) -> tuple[Arg, ...]:
+    return (_buf("input", f"const {ctype} *"), _buf("output", "int32_t *"),
+            *(Arg(n, "int32_t", lambda c, n=n: _arg_sizes(c)[n])
+              for n in ("outer", "axis_size", "inner")))
 
 
 def _input_int16(op: Operation, target: Target) -> str | None:
@@ -400,6 +430,9 @@ KERNELS: list[Kernel] = [
     Kernel("utc_mul_f32", tensor.MulOp, "float32", _EW_F32,
            "float32 broadcasting multiplication", constraint=_same_shapes_or_broadcast,
            in_place=_BINARY, args=_binary_args(_F32, _act_f32())),
+    Kernel("utc_div_f32", tensor.DivOp, "float32", _EW_F32, "float32 broadcasting division",
+           constraint=_same_shapes_or_broadcast, in_place=_BINARY,
+           args=_binary_args(_F32, _act_f32())),
     Kernel("utc_squared_difference_f32", tensor.SquaredDifferenceOp, "float32", _EW_F32,
            "float32 broadcasting squared difference", constraint=_same_shapes_or_broadcast,
            in_place=_BINARY, args=_binary_args(_F32)),
@@ -540,6 +573,31 @@ KERNELS: list[Kernel] = [
                  Arg("output_axis_bytes", "const int32_t *", lambda c: _chunks(c, "outputs")[1]),
                  Arg("num_outputs", "int32_t", lambda c: len(c.field("outputs"))),
                  Arg("outer", "int32_t", lambda c: _chunks(c, "outputs")[0]))),
+    Kernel("utc_gather", tensor.GatherOp, "any", _MOVE,
+           "gather slices by int32 indices along any axis, with batch dims, any element type",
+           cost=no_compute,
+           args=(_buf("input", "const void *"), _buf("indices", "const int32_t *"),
+                 _buf("output", "void *"),
+                 *(_gather_arg(n) for n in ("batches", "outer", "axis_size", "coords",
+                                            "inner_bytes")))),
+    Kernel("utc_broadcast_to", tensor.BroadcastToOp, "any", _MOVE,
+           "broadcast up to 6-D (BROADCAST_TO, FILL with a computed value), any element type",
+           cost=no_compute,
+           args=(*_MOVE_IO, _shape6("in_shape", "input"), _shape6("out_shape", "output"),
+                 _ELEM_SIZE)),
+    *(Kernel(f"utc_{kind}_{suffix}_s32", cls, "int32", _files("utc_arg_min_max"),
+             f"{dtype} {kind.upper()} (index of the {best} along one axis)",
+             constraint=check, cost=input_elements, args=_arg_args(ctype))
+      for kind, cls, best in (("arg_max", tensor.ArgMaxOp, "largest"),
+                              ("arg_min", tensor.ArgMinOp, "smallest"))
+      for suffix, dtype, check, ctype in (("s8", "int8", _input_int8, _I8),
+                                          ("f32", "float32", _input_float32, _F32))),
+    # float32 elementwise math (ABS ... LOG), one record per function
+    *(Kernel(f"utc_{cls.name.removeprefix('tensor.')}_f32", cls, "float32", _files("utc_math_f32"),
+             f"float32 {cls.name.removeprefix('tensor.').upper()}", in_place=_UNARY,
+             args=(*_io(_F32, _F32), _size()))
+      for cls in (tensor.AbsOp, tensor.NegOp, tensor.FloorOp, tensor.CeilOp, tensor.RoundOp,
+                  tensor.SqrtOp, tensor.RsqrtOp, tensor.ExpOp, tensor.LogOp)),
     Kernel("utc_softmax_s8", qnn.SoftmaxOp, "int8", _S8 + _files("utc_softmax_s8"),
            "int8 softmax (fixed-point exp, TFLite Micro arithmetic)", in_place=_UNARY,
            args=(*_io(_I8, _I8), *_SOFTMAX_ROWS, _attr("input_mult"),

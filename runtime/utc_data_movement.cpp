@@ -226,4 +226,53 @@ void utc_split(const void *input, void *const *outputs, const int32_t *output_ax
   }
 }
 
+void utc_gather(const void *input, const int32_t *indices, void *output, int32_t batches,
+                int32_t outer, int32_t axis_size, int32_t coords, int32_t inner_bytes) {
+  const uint8_t *in = static_cast<const uint8_t *>(input);
+  uint8_t *out = static_cast<uint8_t *>(output);
+  const size_t n = (size_t)inner_bytes;
+  for (int32_t b = 0; b < batches; ++b) {
+    const int32_t *idx = indices + (ptrdiff_t)b * coords;
+    for (int32_t o = 0; o < outer; ++o) {
+      const uint8_t *row = in + ((size_t)b * outer + o) * axis_size * n;
+      for (int32_t k = 0; k < coords; ++k) {
+        const int32_t i = idx[k];
+        if (i >= 0 && i < axis_size) {
+          memcpy(out, row + (size_t)i * n, n);
+        } else {
+          memset(out, 0, n);
+        }
+        out += n;
+      }
+    }
+  }
+}
+
+void utc_broadcast_to(const void *input, void *output, const int32_t *in_shape,
+                      const int32_t *out_shape, int32_t elem_size) {
+  /* input strides in elements, 0 along broadcast dimensions */
+  ptrdiff_t stride[kDims];
+  ptrdiff_t step = 1;
+  for (int k = kDims - 1; k >= 0; --k) {
+    stride[k] = in_shape[k] == 1 ? 0 : step;
+    step *= in_shape[k];
+  }
+  const uint8_t *in = static_cast<const uint8_t *>(input);
+  uint8_t *out = static_cast<uint8_t *>(output);
+  const size_t n = (size_t)elem_size;
+  const int32_t *s = out_shape;
+  for (int32_t a = 0; a < s[0]; ++a)
+    for (int32_t b = 0; b < s[1]; ++b)
+      for (int32_t c = 0; c < s[2]; ++c)
+        for (int32_t d = 0; d < s[3]; ++d)
+          for (int32_t e = 0; e < s[4]; ++e) {
+            const ptrdiff_t base = a * stride[0] + b * stride[1] + c * stride[2] +
+                                   d * stride[3] + e * stride[4];
+            for (int32_t f = 0; f < s[5]; ++f) {
+              memcpy(out, in + (size_t)(base + f * stride[5]) * n, n);
+              out += n;
+            }
+          }
+}
+
 }  // extern "C"

@@ -1,5 +1,5 @@
 /* utc_data_movement: dtype-agnostic data-movement kernels (TFLite PAD, PADV2,
- * CONCATENATION, TRANSPOSE, STRIDED_SLICE, SPLIT, SPLIT_V).
+ * CONCATENATION, TRANSPOSE, STRIDED_SLICE, SPLIT, SPLIT_V, GATHER, BROADCAST_TO, FILL).
  *
  * These kernels only move elements, so one implementation serves every dtype: an element
  * is `elem_size` bytes (1 for int8, 4 for float32/int32). Shapes are 6-D int32 arrays,
@@ -43,6 +43,21 @@ void utc_strided_slice(const void *input, void *output, const int32_t *in_shape,
  * output_axis_bytes[i] bytes, chunk i going to row r of outputs[i] (SPLIT and SPLIT_V). */
 void utc_split(const void *input, void *const *outputs, const int32_t *output_axis_bytes,
                int32_t num_outputs, int32_t outer);
+
+/* TFLite GATHER: for every batch b < batches, outer row o < outer and index position
+ * k < coords, output chunk ((b * outer + o) * coords + k) is input chunk
+ * ((b * outer + o) * axis_size + indices[b * coords + k]), a chunk being inner_bytes bytes
+ * (the input dims after the axis times the element size). indices may be a model input:
+ * an index outside [0, axis_size) gives a chunk of zero bytes (TFLite Micro only checks
+ * this in debug builds and otherwise reads outside the input). The output must not
+ * overlap the input or the indices. */
+void utc_gather(const void *input, const int32_t *indices, void *output, int32_t batches,
+                int32_t outer, int32_t axis_size, int32_t coords, int32_t inner_bytes);
+
+/* TFLite BROADCAST_TO: output[i0..i5] = input[j0..j5] with j_k = (in_shape[k] == 1 ? 0 : i_k);
+ * every in_shape[k] is 1 or out_shape[k]. The output must not overlap the input. */
+void utc_broadcast_to(const void *input, void *output, const int32_t *in_shape,
+                      const int32_t *out_shape, int32_t elem_size);
 
 #ifdef __cplusplus
 }

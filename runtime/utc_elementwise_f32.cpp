@@ -20,6 +20,11 @@ struct MulOp {
   float operator()(float a, float b) const { return clamp_f32(a * b, lo, hi); }
 };
 
+struct DivOp {
+  float lo, hi;
+  float operator()(float a, float b) const { return clamp_f32(a / b, lo, hi); }
+};
+
 /* TFLM's SquaredDifference<float>: the difference rounded to float, then squared. */
 struct SquaredDifferenceOp {
   float operator()(float a, float b) const {
@@ -56,6 +61,13 @@ extern "C" void utc_mul_f32(const float *in1, const float *in2, float *out,
                             const int32_t *in1_shape, const int32_t *in2_shape,
                             const int32_t *out_shape, float act_min, float act_max) {
   const MulOp op = {act_min, act_max};
+  utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape, op);
+}
+
+extern "C" void utc_div_f32(const float *in1, const float *in2, float *out,
+                            const int32_t *in1_shape, const int32_t *in2_shape,
+                            const int32_t *out_shape, float act_min, float act_max) {
+  const DivOp op = {act_min, act_max};
   utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape, op);
 }
 

@@ -1,4 +1,4 @@
-/* utc_elementwise_f32: float32 broadcasting binary ops (TFLite ADD, SUB, MUL,
+/* utc_elementwise_f32: float32 broadcasting binary ops (TFLite ADD, SUB, MUL, DIV,
  * SQUARED_DIFFERENCE, MAXIMUM, MINIMUM), bit-exact with TFLite Micro's reference float
  * kernels.
  *
@@ -23,6 +23,10 @@ void utc_sub_f32(const float *in1, const float *in2, float *out, const int32_t *
                  const int32_t *in2_shape, const int32_t *out_shape, float act_min,
                  float act_max);
 void utc_mul_f32(const float *in1, const float *in2, float *out, const int32_t *in1_shape,
+                 const int32_t *in2_shape, const int32_t *out_shape, float act_min,
+                 float act_max);
+/* DIV: in1 / in2 in float (IEEE: a zero divisor gives +-inf or NaN), then the clamp. */
+void utc_div_f32(const float *in1, const float *in2, float *out, const int32_t *in1_shape,
                  const int32_t *in2_shape, const int32_t *out_shape, float act_min,
                  float act_max);
 /* SQUARED_DIFFERENCE: d = in1 - in2, out = d * d in float, no clamp (TFLite has no fused

@@ -27,6 +27,7 @@ from tflite.BuiltinOperator import BuiltinOperator
 from tflite.BuiltinOptions import BuiltinOptions
 from tflite.TensorType import TensorType as TflType
 from utc.compiler.errors import ImportError_, printable
+from utc.compiler.importers import rearrange
 from utc.compiler.importers import tflite_checks as checks
 from utc.compiler.importers.resource_variables import (
     Handle,
@@ -36,6 +37,7 @@ from utc.compiler.importers.resource_variables import (
 )
 from utc.compiler.ir import (
     F32,
+    I32,
     Block,
     Location,
     Module,
@@ -291,7 +293,18 @@ class ImportContext:
         """Append an op whose results are the TFLite operator's outputs."""
         types = result_types or [self.output_type(tfl, i) for i in range(len(tfl.outputs))]
         names = [_short_name(self.tensors[o].name) for o in tfl.outputs]
-        op = op_cls([v for v in operands if v is not None], types, attributes or {},
+        op = self.emit_step(op_cls, operands, types, attributes, names)
+        for index, result in zip(tfl.outputs, op.result_values):
+            self.values[index] = result
+        return op
+
+    def emit_step(self, op_cls: type[Operation], operands: list[Value | None],
+                  result_types: list[TensorType], attributes: dict | None = None,
+                  names: list[str] | None = None) -> Operation:
+        """Append one verified op of the current TFLite operator without binding its
+        results to the operator's outputs: a step of an operator written as several ops
+        (SPACE_TO_DEPTH as reshape, transpose, reshape)."""
+        op = op_cls([v for v in operands if v is not None], result_types, attributes or {},
                     location=self.location(), result_names=names)
         try:
             # the dialect's verifier holds the shape rules (output shape inferred from the
@@ -302,9 +315,15 @@ class ImportContext:
             message = str(exc).removeprefix(f"{op.where()}: ")
             raise self.fail(message) from None
         self.block.append(op)
-        for index, result in zip(tfl.outputs, op.result_values):
-            self.values[index] = result
         return op
+
+    def bind(self, tfl: TflOperator, position: int, value: Value) -> None:
+        """Make `value` the TFLite operator's output `position`."""
+        self.values[tfl.outputs[position]] = value
+
+    def output_name(self, tfl: TflOperator, position: int = 0, suffix: str = "") -> str:
+        """The SSA name hint of an output, with `suffix` for the steps leading to it."""
+        return _short_name(self.tensors[tfl.outputs[position]].name) + suffix
 
     def activation(self, code: int) -> str:
         name = ACTIVATION_NAMES.get(code)
@@ -1031,6 +1050,15 @@ def _mul(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.MulOp, tflite.MulOptions)
 
 
+@op_rule("DIV", (1, 1), ("float32",), "elementwise division with broadcasting (up to 5-D)",
+         "float32 only; TFLite Micro also has int8 DIV (not in utc yet)", inputs=(2, 2))
+def _div(ctx: ImportContext, op: TflOperator) -> None:
+    rank = max(len(ctx.tensor_at(op, 0).shape), len(ctx.tensor_at(op, 1).shape))
+    if rank > 5:
+        raise ctx.fail(f"rank {rank} is not supported (TFLite Micro divides up to 5-D)")
+    _binary(ctx, op, tensor.DivOp, tflite.DivOptions)
+
+
 @op_rule("SQUARED_DIFFERENCE", (1, 2), ("int8", "float32"),
          "elementwise (x - y)^2 with broadcasting",
          "int8: inputs and output per-tensor quantized", inputs=(2, 2))
@@ -1111,6 +1139,23 @@ _unary_rule("RELU6", (1, 3), tensor.Relu6Op, "min(max(x, 0), 6)",
             dtypes=("int8", "int16", "float32"))
 _unary_rule("RELU_N1_TO_1", (1, 1), tensor.ReluN1To1Op, "min(max(x, -1), 1)")
 _unary_rule("HARD_SWISH", (1, 1), tensor.HardSwishOp, "x * relu6(x + 3) / 6")
+
+
+# float32 elementwise math (runtime/utc_math_f32.h says how each is computed)
+_F32_ONLY = "float32 only, as in TFLite Micro"
+for _builtin, _cls, _summary, _constraint in (
+        ("ABS", tensor.AbsOp, "absolute value",
+         "float32 only; TFLite Micro also has int8/int16 ABS (not in utc yet)"),
+        ("NEG", tensor.NegOp, "-x", _F32_ONLY),
+        ("FLOOR", tensor.FloorOp, "round toward minus infinity", _F32_ONLY),
+        ("CEIL", tensor.CeilOp, "round toward plus infinity", _F32_ONLY),
+        ("ROUND", tensor.RoundOp, "round half to even (banker's rounding, as tf.round)", _F32_ONLY),
+        ("SQRT", tensor.SqrtOp, "square root", _F32_ONLY),
+        ("RSQRT", tensor.RsqrtOp, "1 / sqrt(x)",
+         "float32 only; TFLite Micro also has int8 RSQRT (not in utc yet)"),
+        ("EXP", tensor.ExpOp, "e^x", _F32_ONLY),
+        ("LOG", tensor.LogOp, "natural logarithm", _F32_ONLY)):
+    _unary_rule(_builtin, (1, 1), _cls, _summary, _constraint, dtypes=("float32",))
 
 
 @op_rule("LEAKY_RELU", (1, 2), ("int8", "int16", "float32"), "x >= 0 ? x : alpha * x")
@@ -1321,6 +1366,313 @@ def _split(ctx: ImportContext, op: TflOperator) -> None:
          inputs=(3, 3), outputs=(1, None))
 def _split_v(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=0, axis_pos=2)
+
+
+def _block_rearrange(ctx: ImportContext, op: TflOperator, options: type, plan_fn: Callable) -> None:
+    """SPACE_TO_DEPTH / DEPTH_TO_SPACE: a view, one transpose, a view (`rearrange.py`)."""
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    block = int(ctx.required_options(op, options).BlockSize())
+    try:
+        plan = plan_fn(x.type.shape, block)
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    out = ctx.output_type(op)
+    if out.shape != plan.output:
+        raise ctx.fail(f"block_size {block} gives shape {list(plan.output)} but the model says "
+                       f"{list(out.shape)}")
+    element = x.type.element
+    split = ctx.emit_step(tensor.ReshapeOp, [x], [TensorType(plan.split, element)],
+                          names=[ctx.output_name(op, suffix="_blocks")])
+    moved = ctx.emit_step(tensor.TransposeOp, [split.result], [TensorType(plan.transposed, element)],
+                          {"perm": plan.perm}, names=[ctx.output_name(op, suffix="_moved")])
+    ctx.emit(tensor.ReshapeOp, op, [moved.result])
+
+
+@op_rule("SPACE_TO_DEPTH", (1, 2), ("int8", "float32"),
+         "move b x b spatial blocks into depth (NHWC; a view, one transpose, a view)",
+         "rank 4; output quantized like the input")
+def _space_to_depth(ctx: ImportContext, op: TflOperator) -> None:
+    _block_rearrange(ctx, op, tflite.SpaceToDepthOptions, rearrange.space_to_depth_plan)
+
+
+@op_rule("DEPTH_TO_SPACE", (1, 2), ("int8", "float32"),
+         "move depth into b x b spatial blocks (NHWC, DCR order; a view, one transpose, a view)",
+         "rank 4; output quantized like the input")
+def _depth_to_space(ctx: ImportContext, op: TflOperator) -> None:
+    _block_rearrange(ctx, op, tflite.DepthToSpaceOptions, rearrange.depth_to_space_plan)
+
+
+def _view(ctx: ImportContext, op: TflOperator, position: int, ttype: TensorType, name: str) -> Value:
+    """Input `position` reshaped to `ttype`: a reshape of a computed value (a view), or a
+    constant stored in that shape (a view of flash data would have no arena address)."""
+    t = ctx.tensor_at(op, position)
+    value = ctx.values.get(t.index)
+    if value is not None and not isinstance(getattr(value, "op", None), tensor.ConstantOp):
+        return ctx.emit_step(tensor.ReshapeOp, [value], [ttype], names=[name]).result
+    kind = re.sub(r"_(?=\d)", "", op.builtin.lower())
+    ref = ctx.module.add_resource(f"{kind}{op.index}.input{position}",
+                                  t.data.reshape(ttype.shape), ttype)
+    const = tensor.ConstantOp([], [ttype], {"value": ref}, location=Location(((op.index, t.name),)),
+                              result_names=[ref.name])
+    ctx.block.append(const)
+    return const.result
+
+
+@op_rule("PACK", (1, 3), ("int8", "int16", "float32"),
+         "stack same-shaped tensors along a new axis (views joined by a concatenation)",
+         "inputs and output share one quantization", inputs=(1, None))
+def _pack(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    _same_quantization(ctx, op, list(range(len(op.inputs))))
+    opts = ctx.required_options(op, tflite.PackOptions)
+    values = [ctx.tensor_type(ctx.tensor_at(op, i)) for i in range(len(op.inputs))]
+    shape = values[0].shape
+    if any(v.shape != shape for v in values):
+        raise ctx.fail("inputs must all have one shape, got "
+                       f"{', '.join(str(list(v.shape)) for v in values)}")
+    if opts.ValuesCount() != len(values):
+        raise ctx.fail(f"values_count {opts.ValuesCount()} differs from the {len(values)} inputs")
+    try:
+        axis = rearrange.pack_axis(int(opts.Axis()), len(shape))
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    slice_type = TensorType(rearrange.insert_axis(shape, axis), values[0].element)
+    slices = [_view(ctx, op, k, slice_type, ctx.output_name(op, suffix=f"_slice{k}"))
+              for k in range(len(values))]
+    ctx.emit(tensor.ConcatenationOp, op, slices, {"axis": axis})
+
+
+@op_rule("UNPACK", (1, 4), ("int8", "int16", "float32"),
+         "cut a tensor into its slices along an axis (a split, then views)",
+         "inputs and outputs share one quantization", outputs=(1, None))
+def _unpack(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    _same_quantization(ctx, op, [0])
+    opts = ctx.required_options(op, tflite.UnpackOptions)
+    x = ctx.input(op, 0)
+    try:
+        axis = rearrange.unpack_axis(int(opts.Axis()), x.type.rank)
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    count = x.type.shape[axis]
+    if opts.Num() != count or len(op.outputs) != count:
+        raise ctx.fail(f"num {opts.Num()} and the {len(op.outputs)} outputs must equal the "
+                       f"{count} slices along axis {axis}")
+    part = TensorType(x.type.shape[:axis] + (1,) + x.type.shape[axis + 1:], x.type.element)
+    split = ctx.emit_step(tensor.SplitOp, [x], [part] * count, {"axis": axis},
+                          names=[ctx.output_name(op, k, "_part") for k in range(count)])
+    for k, piece in enumerate(split.result_values):
+        view = ctx.emit_step(tensor.ReshapeOp, [piece], [ctx.output_type(op, k)],
+                             names=[ctx.output_name(op, k)])
+        ctx.bind(op, k, view.result)
+
+
+@op_rule("GATHER", (1, 5), ("int8", "float32"),
+         "slices picked by int32 indices (constant or computed) along an axis, with batch dims",
+         "int32 indices (constant indices must be in range); output quantized like the input",
+         inputs=(2, 2))
+def _gather(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    idx_t = ctx.tensor_at(op, 1)
+    if idx_t.tfl_type != TflType.INT32:
+        tname = _TFL_TYPE_NAMES.get(idx_t.tfl_type, str(idx_t.tfl_type))
+        raise ctx.fail(f"indices '{idx_t.name}' must be int32 (as TFLite Micro requires), got {tname}")
+    opts = op.options(tflite.GatherOptions)  # absent: axis 0, batch_dims 0
+    axis = int(opts.Axis()) if opts is not None else 0
+    batch = int(opts.BatchDims()) if opts is not None else 0
+    rank, idx_rank = x.type.rank, len(idx_t.shape)
+    axis = axis + rank if axis < 0 else axis
+    batch = batch + idx_rank if batch < 0 else batch
+    if not 0 <= axis < rank:
+        raise ctx.fail(f"axis {axis} is out of range for rank {rank}")
+    if not 0 <= batch <= min(axis, idx_rank):
+        raise ctx.fail(f"batch_dims {batch} must be in [0, min(axis {axis}, indices rank {idx_rank})]")
+    if idx_t.data is not None:
+        bad = idx_t.data[(idx_t.data < 0) | (idx_t.data >= x.type.shape[axis])]
+        if bad.size:
+            raise ctx.fail(f"constant index {int(bad[0])} is out of range [0, {x.type.shape[axis]}) "
+                           f"on axis {axis}")
+    ctx.emit(tensor.GatherOp, op, [x, ctx.input(op, 1)], {"axis": axis, "batch_dims": batch})
+
+
+@op_rule("BROADCAST_TO", (1, 3), ("int8", "int16", "float32"),
+         "repeat along size-1 and new leading dimensions (up to 5-D, as TFLite Micro)",
+         "constant shape; output quantized like the input", inputs=(2, 2))
+def _broadcast_to(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    _same_quantization(ctx, op, [0])
+    x, out = ctx.input(op, 0), ctx.output_type(op)
+    shape = [int(d) for d in ctx.const_data(op, 1).reshape(-1)]
+    if shape != list(out.shape):
+        raise ctx.fail(f"shape {shape} differs from the output shape {list(out.shape)}")
+    if out.rank > 5:
+        raise ctx.fail(f"rank {out.rank} is not supported (TFLite Micro broadcasts up to 5-D)")
+    ctx.emit(tensor.BroadcastToOp, op, [x])
+
+
+@op_rule("RESIZE_NEAREST_NEIGHBOR", (1, 4), ("int8", "int16", "float32"),
+         "nearest-neighbour resize of NHWC images (two gathers with constant indices)",
+         "constant size; align_corners and half_pixel_centers as TFLite Micro (not both); "
+         "output quantized like the input", inputs=(2, 2))
+def _resize_nearest(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    _same_quantization(ctx, op, [0])
+    x, out = ctx.input(op, 0), ctx.output_type(op)
+    ctx.check_rank(x, 4, "the input")
+    size = [int(v) for v in ctx.const_data(op, 1).reshape(-1)]
+    n, h, w, c = x.type.shape
+    if len(size) != 2 or out.shape != (n, size[0], size[1], c):
+        raise ctx.fail(f"size {size} does not give the output shape {list(out.shape)}")
+    opts = op.options(tflite.ResizeNearestNeighborOptions)
+    align = bool(opts.AlignCorners()) if opts is not None else False
+    half = bool(opts.HalfPixelCenters()) if opts is not None else False
+    if align and half:
+        raise ctx.fail("align_corners together with half_pixel_centers is not supported "
+                       "(TFLite's converters never set both)")
+    rows = rearrange.nearest_sources(h, size[0], align, half)
+    cols = rearrange.nearest_sources(w, size[1], align, half)
+    _constant_gathers(ctx, op, x, {1: rows, 2: cols})
+
+
+def _constant_gathers(ctx: ImportContext, op: TflOperator, x: Value,
+                      sources: dict[int, list[int]]) -> None:
+    """Output 0 of `op` as one GATHER with constant indices per axis (`sources[axis]`: the
+    input index each output position reads), skipping axes read unchanged; an identity is
+    a view."""
+    value, out = x, ctx.output_type(op)
+    axes = [a for a in sorted(sources) if sources[a] != list(range(x.type.shape[a]))]
+    kind = re.sub(r"_(?=\d)", "", op.builtin.lower())
+    for k, axis in enumerate(axes):
+        table = np.array(sources[axis], np.int32)
+        ttype = TensorType(table.shape, I32)
+        ref = ctx.module.add_resource(f"{kind}{op.index}.axis{axis}", table, ttype)
+        index = ctx.emit_step(tensor.ConstantOp, [], [ttype], {"value": ref},
+                              names=[ref.name]).result
+        shape = list(value.type.shape)
+        shape[axis] = len(table)
+        last = k == len(axes) - 1
+        value = ctx.emit_step(tensor.GatherOp, [value, index], [TensorType(tuple(shape), out.element)],
+                              {"axis": axis, "batch_dims": 0},
+                              names=[ctx.output_name(op, suffix="" if last else f"_axis{axis}")]).result
+    if value is x:
+        value = ctx.emit_step(tensor.ReshapeOp, [x], [out], names=[ctx.output_name(op)]).result
+    ctx.bind(op, 0, value)
+
+
+@op_rule("MIRROR_PAD", (1, 3), ("int8", "float32"),
+         "REFLECT or SYMMETRIC padding (one gather with constant indices per padded axis)",
+         "constant paddings no wider than the input allows; output quantized like the input",
+         inputs=(2, 2))
+def _mirror_pad(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    pads = ctx.const_data(op, 1)
+    if pads.shape != (x.type.rank, 2):
+        raise ctx.fail(f"paddings must have shape [{x.type.rank}, 2], got {list(pads.shape)}")
+    opts = ctx.required_options(op, tflite.MirrorPadOptions)
+    reflect = opts.Mode() == 0  # MirrorPadMode: REFLECT = 0, SYMMETRIC = 1
+    try:
+        sources = {d: rearrange.mirror_sources(size, int(pads[d][0]), int(pads[d][1]), reflect)
+                   for d, size in enumerate(x.type.shape)}
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    want = tuple(len(s) for s in sources.values())
+    if ctx.output_type(op).shape != want:
+        raise ctx.fail(f"the paddings give shape {list(want)} but the model says "
+                       f"{list(ctx.output_type(op).shape)}")
+    _constant_gathers(ctx, op, x, sources)
+
+
+# ---- operators known at compile time (folded into constants) ----------------------------------
+
+def _fold(ctx: ImportContext, op: TflOperator, data: np.ndarray) -> None:
+    """The operator's output does not depend on input values: it becomes a constant tensor,
+    as if the model stored it (a consumer or the model output then reads it from flash, and
+    an operator that needs a constant operand, such as RESHAPE's shape, accepts it)."""
+    out = ctx.tensors[op.outputs[0]]
+    out.data = np.asarray(data).astype(np.dtype(_NP_OF[out.tfl_type]).newbyteorder("=")) \
+        .reshape(out.shape)
+
+
+@op_rule("SHAPE", (1, 1), ("int8", "int16", "float32"), "the input's shape (folded to a constant)",
+         "int32 output (TFLite Micro has no int64 SHAPE)")
+def _shape(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    x, out = ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]
+    if out.tfl_type != TflType.INT32:
+        tname = _TFL_TYPE_NAMES.get(out.tfl_type, str(out.tfl_type))
+        raise ctx.fail(f"output type {tname} is not supported (TFLite Micro's SHAPE writes int32)")
+    if out.shape != (len(x.shape),):
+        raise ctx.fail(f"output shape {list(out.shape)} must be [{len(x.shape)}], the input's rank")
+    _fold(ctx, op, np.array(x.shape, np.int64))
+
+
+@op_rule("ZEROS_LIKE", (1, 1), ("int8", "float32"),
+         "zeros shaped like the input (folded to a constant)",
+         "int8: stored zeros, whatever the zero point (as TFLite Micro)")
+def _zeros_like(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    x, out = ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]
+    if out.tfl_type != x.tfl_type or out.shape != x.shape:
+        raise ctx.fail("the output must have the input's type and shape")
+    _fold(ctx, op, np.zeros(out.shape))
+
+
+@op_rule("FILL", (1, 3), ("int8", "float32"),
+         "a tensor of the given shape filled with one value",
+         "constant dims (as TFLite Micro requires); a constant value is folded, a computed "
+         "one is broadcast (BROADCAST_TO's kernel); int8: the value's stored integer, "
+         "quantized like the output", inputs=(2, 2))
+def _fill(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"), position=1)
+    value_t, out = ctx.tensor_at(op, 1), ctx.tensors[op.outputs[0]]
+    dims = ctx.tensor_at(op, 0)
+    if dims.data is None:
+        raise ctx.fail(f"dims '{dims.name}' must be a constant (TFLite Micro requires it)")
+    if [int(d) for d in ctx.const_data(op, 0).reshape(-1)] != list(out.shape) or len(dims.shape) != 1:
+        raise ctx.fail(f"dims {ctx.const_data(op, 0).tolist()} must be a 1-D list equal to the "
+                       f"output shape {list(out.shape)}")
+    if value_t.shape != ():
+        raise ctx.fail(f"the value must be a scalar, got shape {list(value_t.shape)}")
+    if ctx.tensor_type(value_t).element != ctx.output_type(op).element:
+        raise ctx.fail("the value and the output must have one type" +
+                       (" and quantization" if kind == "int8" else ""))
+    if value_t.data is not None:
+        _fold(ctx, op, np.full(out.shape, value_t.data.reshape(-1)[0]))
+        return
+    value = ctx.input(op, 1)
+    ctx.emit(tensor.BroadcastToOp, op, [value])
+
+
+def _arg_min_max(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    x, out = ctx.input(op, 0), ctx.tensors[op.outputs[0]]
+    if out.tfl_type != TflType.INT32:
+        tname = _TFL_TYPE_NAMES.get(out.tfl_type, str(out.tfl_type))
+        raise ctx.fail(f"output type {tname} is not supported (TFLite Micro writes int32)")
+    if ctx.tensor_at(op, 1).tfl_type != TflType.INT32:
+        raise ctx.fail("the axis must be an int32 constant (TFLite Micro reads int32)")
+    axis = _axes(ctx, op, 1, x.type.rank)
+    if ctx.tensor_at(op, 1).data.size != 1:
+        raise ctx.fail("the axis must be one value")
+    ctx.emit(cls, op, [x], {"axis": axis[0]})
+
+
+@op_rule("ARG_MAX", (1, 2), ("int8", "float32"), "index of the largest value along an axis",
+         "constant int32 axis; int32 output", inputs=(2, 2))
+def _arg_max(ctx: ImportContext, op: TflOperator) -> None:
+    _arg_min_max(ctx, op, tensor.ArgMaxOp)
+
+
+@op_rule("ARG_MIN", (1, 2), ("int8", "float32"), "index of the smallest value along an axis",
+         "constant int32 axis; int32 output", inputs=(2, 2))
+def _arg_min(ctx: ImportContext, op: TflOperator) -> None:
+    _arg_min_max(ctx, op, tensor.ArgMinOp)
 
 
 # ---- resource variables (state kept between invocations) ---------------------------------

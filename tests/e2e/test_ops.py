@@ -11,8 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.e2e.harness import compile_and_build
 from tests.e2e.op_models import check_against_oracle, conv_like, int_const, single_op
+from tests.e2e.op_models import tensor as op_tensor
 from tests.kernel_harness import seeded_rng
+from tests.oracle import TflmRunner, random_inputs
+from tests.tflite_writer import ModelBuilder
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 QIN, QIN2, QOUT = (0.05, -3), (0.08, 10), (0.1, 5)
@@ -465,4 +469,392 @@ def test_split_v(dtype: str, tmp_path: Path) -> None:
     model = single_op("SPLIT_V", [([2, 10, 3], q), ([3], None), ([], None)],
                       [([2, 3, 3], q), ([2, 5, 3], q), ([2, 2, 3], q)], {"num_splits": 3},
                       consts={1: int_const([3, -1, 2]), 2: int_const(1)})
+    check_against_oracle(model, tmp_path)
+
+
+# ---- block rearrangements and stacking (views around a transpose, concatenation, split) ----
+
+BLOCK_CASES = {
+    # (input shape, block size, output shape) for SPACE_TO_DEPTH; DEPTH_TO_SPACE inverts it
+    "b2": ([1, 4, 6, 3], 2, [1, 2, 3, 12]),
+    "b3_batch": ([2, 6, 3, 2], 3, [2, 2, 1, 18]),
+    "b1": ([1, 3, 2, 5], 1, [1, 3, 2, 5]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BLOCK_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("op", ["SPACE_TO_DEPTH", "DEPTH_TO_SPACE"])
+def test_block_rearrange(op: str, case: str, dtype: str, tmp_path: Path) -> None:
+    space, block, depth = BLOCK_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    x, y = (space, depth) if op == "SPACE_TO_DEPTH" else (depth, space)
+    model = single_op(op, [(x, q)], [(y, q)], {"block_size": block},
+                      version=2 if dtype == "int8" else 1)
+    check_against_oracle(model, tmp_path)
+
+
+PACK_CASES = {
+    # (input shape, count, axis)
+    "front": ([3, 4], 3, 0),
+    "middle": ([2, 5], 4, 1),
+    "last_negative": ([2, 3, 2], 2, -1),
+    "one": ([6], 1, 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PACK_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_pack(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, count, axis = PACK_CASES[case]
+    q = {"int8": (0.05, -7), "int16": (0.001, 0), "float32": None}[dtype]
+    out = list(shape)
+    out.insert(axis % (len(shape) + 1), count)
+    model = single_op("PACK", [(shape, q)] * count, [(out, q)],
+                      {"values_count": count, "axis": axis},
+                      version={"int8": 2, "int16": 3, "float32": 1}[dtype],
+                      qdtype="int16" if dtype == "int16" else "int8")
+    check_against_oracle(model, tmp_path)
+
+
+def test_pack_with_constant(tmp_path: Path) -> None:
+    q = (0.05, -7)
+    const = _rng("pack-const").integers(-128, 128, (2, 3)).astype(np.int64)
+    model = single_op("PACK", [([2, 3], q), ([2, 3], q)], [([2, 2, 3], q)],
+                      {"values_count": 2, "axis": 1}, consts={0: (const, None)}, version=2)
+    check_against_oracle(model, tmp_path)
+
+
+UNPACK_CASES = {
+    # (input shape, axis)
+    "front": ([3, 4], 0),
+    "middle": ([2, 4, 3], 1),
+    "last_negative": ([2, 3, 2], -1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNPACK_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_unpack(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, axis = UNPACK_CASES[case]
+    q = {"int8": (0.05, -7), "int16": (0.001, 0), "float32": None}[dtype]
+    count = shape[axis]
+    out = [d for k, d in enumerate(shape) if k != axis % len(shape)]
+    model = single_op("UNPACK", [(shape, q)], [(out, q)] * count, {"num": count, "axis": axis},
+                      version={"int8": 2, "int16": 4, "float32": 1}[dtype],
+                      qdtype="int16" if dtype == "int16" else "int8")
+    check_against_oracle(model, tmp_path)
+
+
+# ---- GATHER --------------------------------------------------------------------------------
+
+GATHER_CASES = {
+    # (input shape, indices shape, axis, batch_dims)
+    "rows": ([5, 3], [4], 0, 0),
+    "middle_axis": ([2, 6, 3], [2, 2], 1, 0),
+    "last_axis": ([2, 3, 7], [5], -1, 0),
+    "scalar_index": ([4, 5], [], 1, 0),
+    "batch_dims": ([2, 3, 5, 2], [2, 4], 2, 1),
+}
+
+
+def _gather_model(case: str, dtype: str, constant: bool, rng: np.random.Generator) -> tuple:
+    shape, idx_shape, axis, batch = GATHER_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    a = axis % len(shape)
+    out = shape[:a] + idx_shape[batch:] + shape[a + 1:]
+    options = {"axis": axis, "batch_dims": batch}
+    version = 5 if batch else (2 if dtype == "int8" else 1)
+    if constant:
+        indices = rng.integers(0, shape[a], size=idx_shape)
+        model = single_op("GATHER", [(shape, q), (idx_shape, None)], [(out, q)], options,
+                          consts={1: int_const(indices)}, version=version)
+    else:
+        b = ModelBuilder("utc op sweep: GATHER")
+        x, i = op_tensor(b, "x", shape, q), op_tensor(b, "i", idx_shape, None, dtype="int32")
+        y = op_tensor(b, "y", out, q)
+        b.add_operator("GATHER", [x, i], [y], options, version=version)
+        model = b.build([x, i], [y])
+    return model, shape[a], idx_shape
+
+
+@pytest.mark.parametrize("case", sorted(GATHER_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_gather_constant_indices(case: str, dtype: str, tmp_path: Path) -> None:
+    model, _, _ = _gather_model(case, dtype, True, _rng("gather", case, dtype))
+    check_against_oracle(model, tmp_path)
+
+
+# a 0-D model input cannot be set through the tflite-micro Python interpreter ("Dimension
+# mismatch"), so the scalar index is compared as a constant only
+@pytest.mark.parametrize("case", sorted(set(GATHER_CASES) - {"scalar_index"}))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_gather_runtime_indices(case: str, dtype: str, tmp_path: Path) -> None:
+    """Indices as a model input, drawn in range for every sample (TFLite Micro leaves an
+    index out of range undefined, so there is nothing to compare there)."""
+    rng = _rng("gather-runtime", case, dtype)
+    model, axis_size, idx_shape = _gather_model(case, dtype, False, rng)
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path)
+    batch = []
+    for _ in range(8):
+        x, _ = random_inputs(model, rng, 3.0)
+        batch.append([x, rng.integers(0, axis_size, size=idx_shape).astype(np.int32)])
+    runner = TflmRunner(model)
+    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
+        want = runner.run(sample)
+        assert got[0].shape == want[0].shape
+        assert np.array_equal(got[0], want[0]), f"sample {i}"
+
+
+# ---- BROADCAST_TO, FILL, and the operators folded into constants (SHAPE, ZEROS_LIKE) -------
+
+BROADCAST_TO_CASES = {
+    "new_leading": ([3], [2, 3]),
+    "middle": ([2, 1, 3], [2, 4, 3]),
+    "all": ([1, 1], [3, 2, 4]),
+    "rank5": ([1, 2, 1, 1, 3], [2, 2, 2, 3, 3]),
+    "same": ([2, 3], [2, 3]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROADCAST_TO_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_broadcast_to(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, out = BROADCAST_TO_CASES[case]
+    q = {"int8": (0.05, -7), "int16": (0.001, 0), "float32": None}[dtype]
+    model = single_op("BROADCAST_TO", [(shape, q), ([len(out)], None)], [(out, q)],
+                      consts={1: int_const(out)}, version={"int8": 2, "int16": 3, "float32": 1}[dtype],
+                      qdtype="int16" if dtype == "int16" else "int8")
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_fill_constant_value(dtype: str, tmp_path: Path) -> None:
+    q = (0.05, -7) if dtype == "int8" else None
+    value = np.array(-3 if q else -1.625)
+    # FILL alone would have no model input: a RESHAPE beside it gives the model one
+    b = ModelBuilder("utc op sweep: FILL")
+    dims = op_tensor(b, "dims", [3], None, np.array([2, 4, 3]), dtype="int32")
+    v = op_tensor(b, "v", [], q, value)
+    y = op_tensor(b, "y", [2, 4, 3], q)
+    x = op_tensor(b, "x", [2], q)
+    x2 = op_tensor(b, "x2", [2], q)
+    b.add_operator("FILL", [dims, v], [y])
+    b.add_operator("RESHAPE", [x], [x2])
+    model = b.build([x], [y, x2])
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_fill_computed_value(dtype: str, tmp_path: Path) -> None:
+    """The value comes from the model input (a [1] input viewed as a scalar: the tflite-micro
+    Python interpreter cannot set a 0-D input), so FILL runs as a broadcast."""
+    q = (0.05, -7) if dtype == "int8" else None
+    b = ModelBuilder("utc op sweep: FILL")
+    x = op_tensor(b, "x", [1], q)
+    v = op_tensor(b, "v", [], q)
+    dims = op_tensor(b, "dims", [4], None, np.array([2, 1, 4, 3]), dtype="int32")
+    y = op_tensor(b, "y", [2, 1, 4, 3], q)
+    b.add_operator("RESHAPE", [x], [v])
+    b.add_operator("FILL", [dims, v], [y])
+    check_against_oracle(b.build([x], [y]), tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_shape_and_zeros_like_fold(dtype: str, tmp_path: Path) -> None:
+    """SHAPE feeds a RESHAPE's shape operand and is a model output; ZEROS_LIKE (raw zeros,
+    not the zero point) is added to the input and is a model output too."""
+    q = (0.05, -7) if dtype == "int8" else None
+    b = ModelBuilder("utc op sweep: SHAPE, ZEROS_LIKE")
+    x = op_tensor(b, "x", [2, 3, 4], q)
+    s = op_tensor(b, "s", [3], None, dtype="int32")
+    r = op_tensor(b, "r", [2, 3, 4], q)
+    z = op_tensor(b, "z", [2, 3, 4], q)
+    y = op_tensor(b, "y", [2, 3, 4], q)
+    b.add_operator("SHAPE", [x], [s], {"out_type": "INT32"})
+    b.add_operator("RESHAPE", [x, s], [r])
+    b.add_operator("ZEROS_LIKE", [r], [z])
+    b.add_operator("ADD", [r, z], [y], {"fused_activation_function": "NONE"},
+                   version=2 if q else 1)
+    check_against_oracle(b.build([x], [s, z, y]), tmp_path)
+
+
+# ---- ARG_MAX, ARG_MIN ----------------------------------------------------------------------
+
+ARG_CASES = {
+    # (input shape, axis)
+    "last": ([2, 3, 7], -1),
+    "first": ([5, 4], 0),
+    "middle": ([1, 3, 6, 2], 1),
+    "one_d": ([9], 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ARG_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("op", ["ARG_MAX", "ARG_MIN"])
+def test_arg_min_max(op: str, case: str, dtype: str, tmp_path: Path) -> None:
+    shape, axis = ARG_CASES[case]
+    q = (0.05, -7) if dtype == "int8" else None
+    out = [d for k, d in enumerate(shape) if k != axis % len(shape)]
+    b = ModelBuilder(f"utc op sweep: {op}")
+    x = op_tensor(b, "x", shape, q)
+    a = op_tensor(b, "axis", [1], None, np.array([axis]), dtype="int32")
+    y = op_tensor(b, "y", out, None, dtype="int32")
+    b.add_operator(op, [x, a], [y], {"output_type": "INT32"}, version=2 if q else 1)
+    check_against_oracle(b.build([x], [y]), tmp_path, samples=16)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("op", ["ARG_MAX", "ARG_MIN"])
+def test_arg_min_max_ties(op: str, dtype: str, tmp_path: Path) -> None:
+    """Inputs of few distinct values, so ties are common: the first index must win."""
+    q = (0.05, -7) if dtype == "int8" else None
+    b = ModelBuilder(f"utc op sweep: {op} ties")
+    x = op_tensor(b, "x", [6, 8], q)
+    a = op_tensor(b, "axis", [], None, np.array(1), dtype="int32")
+    y = op_tensor(b, "y", [6], None, dtype="int32")
+    b.add_operator(op, [x, a], [y], {"output_type": "INT32"}, version=2 if q else 1)
+    model = b.build([x], [y])
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path)
+    rng = _rng("arg-ties", op, dtype)
+    values = rng.integers(-2, 3, size=(8, 6, 8))
+    batch = [[v.astype(np.int8 if q else np.float32)] for v in values]
+    runner = TflmRunner(model)
+    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
+        assert np.array_equal(got[0], runner.run(sample)[0]), f"sample {i}"
+
+
+# ---- float32 elementwise math ----------------------------------------------------------------
+
+def _compare_with_tflm(model: bytes, tmp_path: Path, batch: list[list[np.ndarray]]) -> None:
+    """Compile `model`, run `batch` (chosen inputs) and require bit-identical outputs."""
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path)
+    runner = TflmRunner(model)
+    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
+        for k, (g, w) in enumerate(zip(got, runner.run(sample))):
+            assert g.shape == w.shape and g.tobytes() == w.tobytes(), f"sample {i} output {k}"
+
+
+MATH_OPS = ("ABS", "NEG", "FLOOR", "CEIL", "ROUND", "SQRT", "RSQRT", "EXP", "LOG")
+
+
+@pytest.mark.parametrize("op", MATH_OPS)
+def test_float_math(op: str, tmp_path: Path) -> None:
+    """Seeded inputs over several magnitudes, plus values where the functions are delicate:
+    halves (ROUND's ties, both parities and signs), signed zeros, integers, and for the
+    roots and the logarithm negative inputs (NaN in both); bit-identical output."""
+    rng = _rng("float-math", op)
+    shape = [4, 33]
+    model = single_op(op, [(shape, None)], [(shape, None)])
+    special = np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.0, -0.0, 3.0, -7.0, 1e-30, 80.0,
+                        -80.0, 0.49999997, 1e7 + 1, -1e7 - 1], np.float32)
+    batch = []
+    for s in range(6):
+        x = (rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3, size=shape)).astype(np.float32)
+        if op in ("SQRT", "RSQRT", "LOG") and s < 4:
+            x = np.abs(x)
+        x.reshape(-1)[:special.size] = special
+        batch.append([x])
+    _compare_with_tflm(model, tmp_path, batch)
+
+
+def test_float_math_chain_in_place(tmp_path: Path) -> None:
+    """A chain of the functions, each output able to reuse its dying input's buffer."""
+    b = ModelBuilder("utc op sweep: math chain")
+    names = ["ABS", "SQRT", "LOG", "NEG", "EXP", "ROUND"]
+    values = [op_tensor(b, f"t{k}", [3, 5], None) for k in range(len(names) + 1)]
+    for k, name in enumerate(names):
+        b.add_operator(name, [values[k]], [values[k + 1]])
+    rng = _rng("math-chain")
+    batch = [[(rng.standard_normal((3, 5)) * 4).astype(np.float32)] for _ in range(4)]
+    _compare_with_tflm(b.build([values[0]], [values[-1]]), tmp_path, batch)
+
+
+
+# ---- DIV (float32) -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("act", ["NONE", "RELU", "RELU6"])
+@pytest.mark.parametrize("shapes", sorted(set(BROADCAST) - {"rank5"}) + ["rank5_div"])
+def test_div(shapes: str, act: str, tmp_path: Path) -> None:
+    """Divisors kept away from zero (|y| >= 0.25) so results stay finite, and a zero
+    divisor case below; bit-identical with TFLite Micro."""
+    a, b = ([2, 1, 3, 1, 4], [1, 2, 1, 5, 4]) if shapes == "rank5_div" else BROADCAST[shapes]
+    out = list(np.broadcast_shapes(tuple(a), tuple(b)))
+    model = single_op("DIV", [(a, None), (b, None)], [(out, None)],
+                      {"fused_activation_function": act})
+    rng = _rng("div", shapes, act)
+    batch = []
+    for _ in range(6):
+        y = rng.uniform(0.25, 4.0, size=b) * rng.choice([-1.0, 1.0], size=b)
+        batch.append([(rng.standard_normal(a) * 3).astype(np.float32), y.astype(np.float32)])
+    _compare_with_tflm(model, tmp_path, batch)
+
+
+def test_div_by_zero(tmp_path: Path) -> None:
+    """x / 0 is +-inf (clamped to +-FLT_MAX by activation NONE, as in TFLite Micro) and
+    0 / 0 is NaN."""
+    model = single_op("DIV", [([6], None), ([6], None)], [([6], None)],
+                      {"fused_activation_function": "NONE"})
+    x = np.array([1.0, -2.0, 0.0, 3.0, -0.0, 5.0], np.float32)
+    y = np.array([0.0, 0.0, 0.0, -0.0, 2.0, 1e-45], np.float32)
+    _compare_with_tflm(model, tmp_path, [[x, y]])
+
+
+
+# ---- RESIZE_NEAREST_NEIGHBOR (two gathers with constant indices) ---------------------------
+
+RESIZE_CASES = {
+    # (input shape, size, align_corners, half_pixel_centers)
+    "up2": ([1, 3, 4, 2], [6, 8], False, False),
+    "down": ([2, 8, 6, 3], [3, 4], False, False),
+    "odd_align": ([1, 3, 5, 2], [7, 4], True, False),
+    "half_pixel": ([1, 4, 5, 3], [9, 2], False, True),
+    "rows_only": ([1, 2, 5, 1], [4, 5], False, False),
+    "same": ([1, 3, 3, 2], [3, 3], False, False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESIZE_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_resize_nearest_neighbor(case: str, dtype: str, tmp_path: Path) -> None:
+    shape, size, align, half = RESIZE_CASES[case]
+    q = {"int8": (0.05, -7), "int16": (0.001, 0), "float32": None}[dtype]
+    out = [shape[0], *size, shape[3]]
+    model = single_op("RESIZE_NEAREST_NEIGHBOR", [(shape, q), ([2], None)], [(out, q)],
+                      {"align_corners": align, "half_pixel_centers": half},
+                      consts={1: int_const(size)},
+                      version={"int8": 2, "int16": 4, "float32": 1}[dtype] if not half else 3,
+                      qdtype="int16" if dtype == "int16" else "int8")
+    check_against_oracle(model, tmp_path)
+
+
+# ---- MIRROR_PAD (one gather with constant indices per padded axis) -------------------------
+
+MIRROR_CASES = {
+    # (input shape, paddings)
+    "hw": ([1, 4, 5, 2], [[0, 0], [2, 1], [1, 3], [0, 0]]),
+    "widest": ([3, 4], [[2, 2], [3, 3]]),
+    "one_side": ([2, 6], [[0, 1], [0, 0]]),
+    "none": ([2, 3], [[0, 0], [0, 0]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MIRROR_CASES))
+@pytest.mark.parametrize("mode", ["REFLECT", "SYMMETRIC"])
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_mirror_pad(case: str, mode: str, dtype: str, tmp_path: Path) -> None:
+    shape, pads = MIRROR_CASES[case]
+    if mode == "SYMMETRIC" and case == "widest":
+        pads = [[3, 3], [4, 4]]  # SYMMETRIC may mirror the whole dimension
+    q = (0.05, -7) if dtype == "int8" else None
+    out = [d + p[0] + p[1] for d, p in zip(shape, pads)]
+    model = single_op("MIRROR_PAD", [(shape, q), ([len(shape), 2], None)], [(out, q)],
+                      {"mode": mode}, consts={1: int_const(pads)}, version=2 if q else 1)
     check_against_oracle(model, tmp_path)

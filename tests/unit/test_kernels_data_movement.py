@@ -410,3 +410,16 @@ def test_empty_outputs_write_nothing(lib: ctypes.CDLL) -> None:
     empty = np.zeros(0, dtype=np.float32)
     lib.utc_concatenation(_pointers([empty, y]), _i32(chunks), 2, outer, ptr(out))
     assert out.tolist() == [0, 1, 2, 3, 4, 5, -1]
+
+
+def test_gather_out_of_range_indices_give_zero_chunks() -> None:
+    """utc_gather with computed indices: an index outside [0, axis_size) (undefined in
+    TFLite Micro) writes a zero chunk instead of reading outside the input, and in-range
+    ones pick their rows; batches index their own rows."""
+    lib = load_kernels(["utc_gather"])
+    x = np.arange(1, 2 * 3 * 2 + 1, dtype=np.float32).reshape(2, 3, 2)  # batches 2, axis 3
+    idx = np.array([[2, -1], [3, 0]], np.int32)
+    out = np.full((2, 2, 2), 7.0, np.float32)
+    lib.utc_gather(ptr(x), ptr(idx), ptr(out), 2, 1, 3, 2, 2 * 4)
+    want = np.array([[x[0, 2], [0, 0]], [[0, 0], x[1, 0]]], np.float32)
+    np.testing.assert_array_equal(out, want)
