@@ -6,7 +6,7 @@ committed file is stale.
 
 from __future__ import annotations
 
-from utc.compiler.importers.tflite import OP_TABLE
+from utc.compiler.importers.tflite import BUILTIN_NAMES, OP_TABLE
 from utc.runtime.kernels import KERNELS
 
 
@@ -25,6 +25,7 @@ def render() -> str:
         r = OP_TABLE[name]
         lines.append(f"| {name} | {r.versions[0]}-{r.versions[1]} | {', '.join(r.dtypes)} | "
                      f"{r.summary} | {r.constraints or '-'} |")
+    lines += ["", *_every_builtin()]
     lines += ["", "## Kernels", "",
               "`--kernels cmsis-nn` (and `auto` on Cortex-M targets) tries the CMSIS-NN rows",
               "for an op first, in this order, then utc's own; `reference` uses utc's only.",
@@ -33,6 +34,34 @@ def render() -> str:
         when = " ".join((k.constraint.__doc__ or "").split()) or "always"
         lines.append(f"| `{k.name}` | {k.library} | {k.dtype} | {k.summary} | {when} |")
     return "\n".join(lines) + "\n"
+
+
+def _every_builtin() -> list[str]:
+    """Every TFLite builtin (the schema's BuiltinOperator), utc's status next to TFLite
+    Micro's (compiler/driver/tflm_builtins.py), with what TFLite Micro has and utc lacks
+    listed first, so the gap is one glance."""
+    from utc.compiler.driver.tflm_builtins import TFLM_BUILTINS
+
+    every = sorted(n for n in BUILTIN_NAMES.values() if n.isupper() and n != "CUSTOM")
+    missing = [n for n in every if n in TFLM_BUILTINS and n not in OP_TABLE]
+    both = sum(1 for n in every if n in TFLM_BUILTINS and n in OP_TABLE)
+    lines = [
+        "## Every TFLite builtin",
+        "",
+        f"utc compiles {sum(1 for n in every if n in OP_TABLE)} of the schema's {len(every)} "
+        f"builtin operators; TFLite Micro runs {sum(1 for n in every if n in TFLM_BUILTINS)}, "
+        f"{both} of them in both. TFLite Micro has and utc lacks: {', '.join(missing) or '-'}.",
+        "(TFLite Micro's list is which operators its op resolver can register, not for",
+        "which dtypes; custom operators are refused.)",
+        "",
+        "| TFLite builtin | utc | TFLite Micro |",
+        "| --- | --- | --- |",
+    ]
+    for name in every:
+        utc = "yes" if name in OP_TABLE else "no"
+        tflm = "yes" if name in TFLM_BUILTINS else "no"
+        lines.append(f"| {name} | {utc} | {tflm} |")
+    return lines
 
 
 if __name__ == "__main__":
