@@ -21,7 +21,7 @@ import pytest
 import utc
 from utc.compiler.ir import Module
 
-from tests.conftest import SHARED_MODELS
+from tests.conftest import shared_model
 from tests.models_builtin import sine_model_float, sine_model_int8
 from tests.oracle import TflmRunner, random_inputs
 
@@ -150,9 +150,7 @@ def test_run_reuses_the_cached_build(sine: Path) -> None:
 
 
 def test_real_model_runs_bit_exact() -> None:
-    path = SHARED_MODELS / "micro_speech_quantized.tflite"
-    if not path.is_file():
-        pytest.skip(f"{path} not present (the shared models folder is only beside CI checkouts)")
+    path = shared_model("micro_speech_quantized.tflite")
     data = path.read_bytes()
     m = utc.compile(path)
     rng = np.random.default_rng(3)
@@ -166,9 +164,7 @@ def test_real_model_runs_bit_exact() -> None:
 
 
 def _conv_model() -> Path:
-    path = SHARED_MODELS / "mlperf_kws_dscnn_int8.tflite"
-    if not path.is_file():
-        pytest.skip(f"{path} not present (the shared models folder is only beside CI checkouts)")
+    path = shared_model("mlperf_kws_dscnn_int8.tflite")
     return path
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import utc
 
-from tests.conftest import SHARED_MODELS
+from tests.conftest import shared_model
 from tests.models_builtin import sine_model_float, sine_model_int8
 
 CLI = [sys.executable, "-m", "utc.compiler.driver.cli"]
@@ -144,9 +144,7 @@ def test_verify_given_inputs(sine: Path, tmp_path: Path) -> None:
                                   "mlperf_ad_autoencoder_int8", "mlperf_ic_resnet8_int8",
                                   "mlperf_kws_dscnn_int8", "mlperf_vww_mobilenet_int8"])
 def test_verify_passes_on_every_shared_model(name: str, tmp_path: Path) -> None:
-    path = SHARED_MODELS / f"{name}.tflite"
-    if not path.is_file():
-        pytest.skip(f"{path} not present (the shared models folder is only beside CI checkouts)")
+    path = shared_model(f"{name}.tflite")
     proc = cli("verify", str(path), "--samples", "8", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[-1] == "utc verify: every output matches"
@@ -194,9 +192,7 @@ def test_verify_argument_errors(sine: Path, tmp_path: Path) -> None:
 
 
 def test_a_model_tflite_micro_refuses_is_one_line(tmp_path: Path) -> None:
-    path = SHARED_MODELS / "mlperf_kws_dscnn_float.tflite"
-    if not path.is_file():
-        pytest.skip(f"{path} not present (the shared models folder is only beside CI checkouts)")
+    path = shared_model("mlperf_kws_dscnn_float.tflite")
     _user_error(cli("verify", str(path), "--samples", "1", cwd=tmp_path),
                 r"TFLite Micro cannot run this model \(Hybrid models are not supported on "
                 r"TFLite Micro.\)$")

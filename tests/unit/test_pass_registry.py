@@ -16,7 +16,7 @@ from utc.compiler.errors import PipelineError
 from utc.compiler.pass_manager import Pass, PassRegistry
 from utc.passes import PASS_NAMES, module_of
 
-from tests.conftest import REPO, SHARED_MODELS
+from tests.conftest import REPO
 
 
 def fresh_modules(code: str) -> dict:
@@ -64,10 +64,8 @@ print(json.dumps([known, before, "utc.passes.inplace" in sys.modules, cls.name,
     assert "utc.passes.plan_memory" not in imported
 
 
-@pytest.mark.skipif(not (SHARED_MODELS / "mlperf_ic_resnet8_int8.tflite").is_file(),
-                    reason="needs ../shared/models")
 def test_compile_imports_only_what_it_uses(tmp_path: Path) -> None:
-    model = SHARED_MODELS / "mlperf_ic_resnet8_int8.tflite"
+    model = REPO / "examples" / "sine_int8.tflite"  # bundled: the test never skips
     imported = fresh_modules(f"""
 import json, sys
 from utc.compiler.driver.cli import main
