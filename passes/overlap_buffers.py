@@ -64,9 +64,9 @@ from utc.dialects.buf import root_and_offset
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.inplace import last_use
 from utc.passes.plan_memory import live_ranges, root_alloc
-from utc.passes.planning.aliasing import call_overlap_offset
+from utc.passes.planning.aliasing import call_overlap_rule
 from utc.passes.planning.intervals import Buffer, lower_bound
-from utc.passes.planning.overlap import align_up
+from utc.passes.planning.overlap import OverlapRule
 from utc.passes.planning.windows import windows
 
 #: The function attribute holding the fixed-order bound without overlap (declared in
@@ -82,7 +82,7 @@ class Link:
     source: buf.AllocOp  # R: the arena buffer the data input lives in (dies at this call)
     input_offset: int  # the data input's byte offset inside R
     output: buf.AllocOp  # O: the fresh output buffer
-    need: int  # min_overlap_offset of the call
+    rule: OverlapRule  # the offsets the call's kernel allows (row- or channel-wise)
 
 
 @dataclass
@@ -144,8 +144,8 @@ def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | 
     if out is None:
         return None
     v = ins[0]
-    need = call_overlap_offset(call.callee, call.attrs, 0, v, out)
-    if need is None:
+    rule = call_overlap_rule(call.callee, call.attrs, 0, v, out)
+    if rule is None:
         return None
     source, offset = root_and_offset(v)
     if source is None or source is out.op or source.scratch:
@@ -156,7 +156,7 @@ def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | 
     others = [w for w in call.operand_values if w is not v and w is not out]
     if any(root_alloc(w) in (source, out.op) for w in others):
         return None
-    return Link(step, source, offset, out.op, need)
+    return Link(step, source, offset, out.op, rule)
 
 
 def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group | None:
@@ -167,8 +167,7 @@ def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group 
         return None
     if src.dead_after is None or src.dead_after > lk.step:
         return None
-    source_offset = align_up(max(0, lk.need - (src.members[lk.source] + lk.input_offset)),
-                             alignment)
+    source_offset = lk.rule.least(src.members[lk.source] + lk.input_offset, alignment)
     size = max(source_offset + src.size, dst.size)
     if size >= src.size + dst.size:
         return None  # no byte saved

@@ -384,11 +384,11 @@ def _avgpool_scratch(op: Operation, target: Target) -> int:
 
 def _kernel(name: str, op, summary: str, constraint, args, scratch=None, cost=per_output,
             unused=lambda target: ("zp_bias",), overlap: bool = False,
-            in_place: tuple[str, ...] = ()) -> Kernel:
+            in_place: tuple[str, ...] = (), overlap_channelwise: bool = False) -> Kernel:
     return Kernel(name, op, "int8", (), summary, constraint=constraint,
                   scratch=scratch or (lambda op, target: 0), cost=cost, args=args,
                   library=LIBRARY, includes=_HEADERS, unused=unused, overlap=overlap,
-                  in_place=in_place)
+                  in_place=in_place, overlap_channelwise=overlap_channelwise)
 
 
 # Memory sharing, from each function's loop order on every code path (generic C, DSP,
@@ -405,6 +405,10 @@ def _kernel(name: str, op, summary: str, constraint, args, scratch=None, cost=pe
 #   and DSP matrix multiply walks output channels outermost (every pixel's input is read
 #   again for each pair of channels), and arm_depthwise_conv_s8_opt's MVE path walks
 #   blocks of 124 channels outermost.
+#   Channel-wise (`overlap_channelwise`, passes/planning/overlap.py): arm_depthwise_conv_3x3_s8
+#   and arm_depthwise_conv_s8 compute each output pixel's channels (in groups of up to four)
+#   from that pixel's window alone, reading the window before storing the pixel, pixels in
+#   increasing order; so within a channel the pixel order holds.
 # - in place: arm_elementwise_add_s8 and arm_elementwise_mul_s8 read elements i..i+k of
 #   both inputs before writing the same elements of the output (k = 1, 4 or 16 by path).
 
@@ -468,13 +472,13 @@ CMSIS_NN_KERNELS: list[Kernel] = [
             overlap=True),
     _kernel("arm_depthwise_conv_3x3_s8", qnn.DepthwiseConv2DOp,
             "CMSIS-NN 3x3 depthwise convolution", _dw_3x3, _DW, None, depthwise_macs,
-            overlap=True),
+            overlap=True, overlap_channelwise=True),
     _kernel("arm_depthwise_conv_s8_opt", qnn.DepthwiseConv2DOp,
             "CMSIS-NN depthwise convolution, multiplier 1", _dw_opt, _DW,
             _scratch(depthwise_opt_scratch), depthwise_macs),
     _kernel("arm_depthwise_conv_s8", qnn.DepthwiseConv2DOp,
             "CMSIS-NN depthwise convolution, any multiplier", _conv_general, _DW, None,
-            depthwise_macs, overlap=True),
+            depthwise_macs, overlap=True, overlap_channelwise=True),
     _kernel("arm_fully_connected_s8", qnn.FullyConnectedOp,
             "CMSIS-NN fully connected, per-tensor requantization", _fc_per_channel_matches(False),
             _fc_args("cmsis_nn_per_tensor_quant_params", _per_tensor), None,

@@ -104,6 +104,13 @@ class Kernel:
     #: pad_top`, no `restrict` between them. The header's "Access order" comment states it
     #: and tests/unit/test_overlap.py checks it by running the kernel on overlapped buffers.
     overlap: bool = False
+    #: With `overlap`, and for depthwise (multiplier 1) or pooling kernels only: every
+    #: channel also keeps the pixel order (output pixels of a channel written in increasing
+    #: order, each after the reads of its window in that channel), so the output may start
+    #: a whole number of pixels below the input at the smaller, pixel-granular offsets of
+    #: `channelwise_overlap_pixels` (`passes/planning/overlap.py`). The header's "Access
+    #: order" comment states it; tests/unit/test_overlap.py runs the kernel at that offset.
+    overlap_channelwise: bool = False
     #: Whether, on the target, this kernel runs the op in fewer instructions than the
     #: kernel the other library would be chosen for (a measured fact:
     #: `benchmarks/cortex_m.py` and `utc run --profile` per layer). `--kernels auto`

@@ -19,6 +19,14 @@
  * Reordering the loops (e.g. output channels outermost across all rows, or reading a
  * later input row ahead) breaks models compiled at -O1/-O2: clear the kernel's
  * `overlap` flag in runtime/kernels.py first.
+ * Channel-wise (`overlap_channelwise`): with a depth multiplier of 1,
+ * utc_depthwise_conv2d_f32 also keeps the pixel order within every channel (output
+ * pixels of a channel written in increasing (row, column) order, each after the reads of
+ * its window in that channel; channel blocks may be outermost), so the output may start
+ * a whole number of pixels k before the input with k >= channelwise_overlap_pixels
+ * (often far below the row bound). Reading another channel's input for an output
+ * channel, or writing a pixel before reading its window, breaks it: clear
+ * `overlap_channelwise` first.
  * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
 #ifndef UTC_CONV_F32_H
 #define UTC_CONV_F32_H

@@ -30,12 +30,18 @@ follow it in that order, and input and output never `restrict`-qualified against
 other. A kernel rewritten in another loop order (e.g. output channels outermost) must
 lose the flag. `call_overlap_offset` is the one place that turns a call into the
 formula's arguments.
+
+A depthwise (multiplier 1) or pooling kernel whose record also has `overlap_channelwise`
+keeps the pixel order within every channel as well, which allows smaller offsets that are
+a whole number of pixels (`channelwise_overlap_pixels`); `call_overlap_rule` gives both.
 """
 
 from __future__ import annotations
 
 from utc.compiler.ir import Value
 from utc.runtime.kernels import KERNELS, KERNELS_BY_NAME
+
+from .overlap import OverlapRule, channelwise_overlap_pixels, min_overlap_offset
 
 #: Kernels whose output may start below their data input and overlap it.
 OVERLAP_SAFE_KERNELS: frozenset[str] = frozenset(k.name for k in KERNELS if k.overlap)
@@ -69,14 +75,23 @@ def may_alias(callee: str, index: int, input_value: Value, output_value: Value) 
 
 def call_overlap_offset(callee: str, attrs: dict, index: int, input_value: Value,
                         output_value: Value) -> int | None:
-    """The least `input_start - output_start` (bytes) at which the output `output_value`
-    of a call of kernel `callee` (with kernel parameters `attrs`) may overlap its input
-    number `index` (`input_value`), recomputed from the shapes and the `stride` and `pad`
-    parameters alone; None when they may not overlap at all: the kernel is not on
-    `OVERLAP_SAFE_KERNELS`, the input is not its data input (operand 0), the shapes are not
-    NHWC with batch 1, or the element sizes differ."""
-    from .overlap import min_overlap_offset
+    """The least `input_start - output_start` (bytes) from which on every offset lets the
+    output `output_value` of a call of kernel `callee` (with kernel parameters `attrs`)
+    overlap its input number `index` (`input_value`): the row-granular bound, recomputed
+    from the shapes and the `stride` and `pad` parameters alone; None when they may not
+    overlap at all: the kernel is not on `OVERLAP_SAFE_KERNELS`, the input is not its data
+    input (operand 0), the shapes are not NHWC with batch 1, or the element sizes differ.
+    `call_overlap_rule` adds the channel-wise offsets below it."""
+    rule = call_overlap_rule(callee, attrs, index, input_value, output_value)
+    return None if rule is None else rule.row_bytes
 
+
+def call_overlap_rule(callee: str, attrs: dict, index: int, input_value: Value,
+                      output_value: Value) -> OverlapRule | None:
+    """Every offset at which the call's output may start below its input (see
+    `call_overlap_offset`): the row-granular bound, and for a kernel whose record has
+    `overlap_channelwise` and as many output as input channels, the channel-wise
+    offsets (passes/planning/overlap.py)."""
     if callee not in OVERLAP_SAFE_KERNELS or index != 0:
         return None
     a, b = input_value.type, output_value.type
@@ -89,4 +104,12 @@ def call_overlap_offset(callee: str, attrs: dict, index: int, input_value: Value
     if not isinstance(stride, tuple | list) or not isinstance(pad, tuple | list) \
             or len(stride) != 2 or len(pad) != 4:
         return None
-    return min_overlap_offset(tuple(a.shape), tuple(b.shape), int(stride[0]), int(pad[0]), size)
+    in_shape, out_shape = tuple(a.shape), tuple(b.shape)
+    row = min_overlap_offset(in_shape, out_shape, int(stride[0]), int(pad[0]), size)
+    if not KERNELS_BY_NAME[callee].overlap_channelwise or in_shape[3] != out_shape[3]:
+        return OverlapRule(row)
+    # pad is (top, bottom, left, right)
+    k = channelwise_overlap_pixels(in_shape, out_shape, (int(stride[0]), int(stride[1])),
+                                   (int(pad[0]), int(pad[2])))
+    channel = in_shape[3] * size
+    return OverlapRule(row, channel, k * channel)

@@ -24,11 +24,35 @@ input row is also clamped to the input's height, which only makes the bound larg
 `min_overlap_offset` is a pure function of the shapes; the pass `overlap-buffers` uses it
 to group an input that dies at such a call with the call's output, and the IR-level plan
 checker (verify_ir.py) recomputes it from the call alone to accept exactly that overlap.
+
+**Channel-wise overlap.** Depthwise convolution (depth multiplier 1) and pooling compute
+output channel `c` from input channel `c` alone. A kernel whose record has
+`overlap_channelwise` also keeps, for every single channel, the pixel order: output pixels
+of one channel are written in increasing (row, column) order, and every read of an input
+element of channel `c` made for output pixel `P` happens before the write of channel `c`
+of pixel `P` and of every later pixel (channel blocks may be outermost, and a kernel may
+read the windows of a few pixels before writing them). When the output starts
+`d = k * C * e` bytes before the input (`C` channels of `e` bytes, the same on both
+sides), the output element `(P, c)` lands exactly on the input element `(P - k, c)`, of
+the same channel; so it is correct as soon as no output pixel `P` reads an input pixel
+below `P - k`:
+
+    k  >=  max over output pixels P of (P - first(P)),
+
+where `P` and `first(P)` are linear pixel indices (`oy * Wo + ox` and `iy * Wi + ix`) and
+`first(P)` is the top-left tap of `P`'s window, clamped into the input (its lowest
+address). Every larger `k` is safe too. The bound is pixel-granular: a stride-2
+depthwise convolution may start right on its input (`k = 0`), where the row-granular
+formula asks for one output row; a 3x3 stride-1 one needs `Wi + 1` pixels instead of two
+rows. Offsets that are not a multiple of `C * e` mix channels and fall back to the row
+formula. `OverlapRule` holds both and answers which offsets are allowed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from math import gcd
 
 
 def min_overlap_offset(in_shape: Sequence[int], out_shape: Sequence[int], stride_h: int,
@@ -51,6 +75,66 @@ def min_overlap_offset(in_shape: Sequence[int], out_shape: Sequence[int], stride
         first_read_row = min(in_h, max(0, oy * stride_h - pad_top))
         need = max(need, (oy + 1) * out_row - first_read_row * in_row)
     return need * elem_size
+
+
+def channelwise_overlap_pixels(in_shape: Sequence[int], out_shape: Sequence[int],
+                               stride: Sequence[int], pad_top_left: Sequence[int]) -> int:
+    """The least `k >= 0` (pixels) such that an output starting `k * C * e` bytes before its
+    input is correct for a kernel honouring the channel-wise order (module docstring): the
+    largest `P - first(P)` over output pixels `P`. NHWC shapes, batch 1, equal channel
+    counts; `stride` and `pad_top_left` are (h, w) pairs."""
+    if len(in_shape) != 4 or len(out_shape) != 4:
+        raise ValueError(f"expected NHWC shapes, got {list(in_shape)} and {list(out_shape)}")
+    if in_shape[0] != 1 or out_shape[0] != 1:
+        raise ValueError("only batch 1 is supported")
+    if in_shape[3] != out_shape[3]:
+        raise ValueError("channel-wise overlap needs as many output as input channels")
+    _, in_h, in_w, _ = (int(x) for x in in_shape)
+    _, out_h, out_w, _ = (int(x) for x in out_shape)
+    sh, sw = (int(x) for x in stride)
+    pt, pl = (int(x) for x in pad_top_left)
+    if sh < 1 or sw < 1:
+        raise ValueError(f"strides must be >= 1, got {sh}, {sw}")
+    # P - first(P) = oy*Wo + ox - (row(oy)*Wi + col(ox)); rows and columns separate, so
+    # the maximum is the sum of each part's maximum
+    rows = max(oy * out_w - min(in_h - 1, max(0, oy * sh - pt)) * in_w for oy in range(out_h))
+    cols = max(ox - min(in_w - 1, max(0, ox * sw - pl)) for ox in range(out_w))
+    return max(0, rows + cols)
+
+
+@dataclass(frozen=True)
+class OverlapRule:
+    """Which offsets `d = input_start - output_start` (bytes) a call's output may start
+    below its input at: every `d >= row_bytes` (the row-granular contract), and, for a
+    channel-wise kernel, every multiple of `channel_bytes` (`C * e`) from `channel_min`
+    (`k * C * e`) on."""
+
+    row_bytes: int
+    channel_bytes: int | None = None
+    channel_min: int | None = None
+
+    def allows(self, d: int) -> bool:
+        if d >= self.row_bytes:
+            return True
+        return (self.channel_bytes is not None and d >= self.channel_min
+                and d % self.channel_bytes == 0)
+
+    def least(self, base: int, alignment: int) -> int:
+        """The least `extra >= 0`, a multiple of `alignment`, with `base + extra` allowed
+        (`base`: the part of the offset already fixed by where the input sits in its own
+        buffer)."""
+        best = align_up(max(0, self.row_bytes - base), alignment)
+        if self.channel_bytes is None:
+            return best
+        period = self.channel_bytes * alignment // gcd(self.channel_bytes, alignment)
+        # the first multiple of `alignment` that brings base + extra onto the channel grid
+        first = next((t * alignment for t in range(period // alignment)
+                      if (base + t * alignment) % self.channel_bytes == 0), None)
+        if first is None:
+            return best
+        low = max(0, self.channel_min - base)
+        extra = first + max(0, -(-(low - first) // period)) * period
+        return min(best, extra)
 
 
 def align_up(value: int, alignment: int) -> int:

@@ -23,8 +23,9 @@ before step 0 and its root is live from step 0. Checks:
    only when it is exactly the same bytes, the op may run in place on that input
    (`passes/planning/aliasing.py`) and the input has the output's shape; or when the
    kernel is on `OVERLAP_SAFE_KERNELS`, the input is its data input and the output starts
-   at least `min_overlap_offset` bytes before it (passes/planning/overlap.py), that
-   bound recomputed here from the call's kernel name, shapes and `stride`/`pad`
+   at least `min_overlap_offset` bytes before it, or, for a channel-wise kernel, a whole
+   number of pixels from `channelwise_overlap_pixels` on (passes/planning/overlap.py), that
+   rule recomputed here from the call's kernel name, shapes and `stride`/`pad`
    parameters (nothing overlap-buffers records is read). No other partial overlap of an
    input and an output is accepted.
 4. Dataflow: simulating the schedule byte by byte, every byte a call (or the model's
@@ -48,7 +49,7 @@ from utc.compiler.ir import Module, Value
 from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
 
-from .aliasing import call_overlap_offset, may_alias
+from .aliasing import call_overlap_rule, may_alias
 from .checker import PlanError
 
 
@@ -225,16 +226,19 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                 same = (pv.start, pv.end) == (pw.start, pw.end)
                 if not scratch and same and may_alias(call.callee, index, v, w):
                     continue  # in place
-                need = call_overlap_offset(call.callee, call.attrs, index, v, w)
-                if not scratch and need is not None and pv.start - pw.start >= need:
+                rule = call_overlap_rule(call.callee, call.attrs, index, v, w)
+                if not scratch and rule is not None and rule.allows(pv.start - pw.start):
                     continue  # the output runs ahead of the input it overwrites
-                if need is not None and not scratch:
+                if rule is not None and not scratch:
                     gap = pv.start - pw.start
                     where = f"{gap} B before" if gap >= 0 else f"{-gap} B after"
                     problems.append(f"step {step} ({call.attrs['callee']}): output {_name(w)} "
                                     f"[{pw.start}, {pw.end}) starts {where} its input "
                                     f"{_name(v)} [{pv.start}, {pv.end}); the kernel's access "
-                                    f"order needs it to start at least {need} B before")
+                                    f"order needs it to start at least {rule.row_bytes} B before"
+                                    + ("" if rule.channel_bytes is None else
+                                       f" (or a multiple of {rule.channel_bytes} B from "
+                                       f"{rule.channel_min} B on, channel-wise)"))
                 else:
                     problems.append(f"step {step} ({call.attrs['callee']}): output {_name(w)} "
                                     f"[{pw.start}, {pw.end}) overlaps input {_name(v)} "

@@ -24,8 +24,8 @@ import pytest
 from utc.compiler.ir import F32, MemRefType, Value
 from utc.dialects import fused, qnn
 from utc.passes.fold_zero_point import zero_point_bias
-from utc.passes.planning.aliasing import OVERLAP_SAFE_KERNELS, call_overlap_offset
-from utc.passes.planning.overlap import align_up, min_overlap_offset
+from utc.passes.planning.aliasing import OVERLAP_SAFE_KERNELS, call_overlap_offset, call_overlap_rule
+from utc.passes.planning.overlap import OverlapRule, align_up, channelwise_overlap_pixels, min_overlap_offset
 from utc.runtime.kernels import KERNELS
 
 from tests.kernel_harness import load_kernels, ptr, seeded_rng
@@ -98,7 +98,9 @@ def access_trace(kind: str, h: int, w: int, c: int, co: int, kh: int, kw: int, s
 
     `order` "reference": pixel by pixel, channels inside (the loops of the reference
     kernels); "row-blocked": row by row, and inside a row blocks of `block` output
-    channels outermost, then pixels (an order the header contract allows too).
+    channels outermost, then pixels (an order the header contract allows too);
+    "channel-blocked": blocks of `block` channels outermost over the whole image (utc's
+    depthwise kernel within one band), which only the channel-wise contract allows.
     Returns (in_shape, out_shape, last read time per input element (-1: never read),
     write time per output element)."""
     pt, pb, pl, pr = pads
@@ -122,6 +124,13 @@ def access_trace(kind: str, h: int, w: int, c: int, co: int, kh: int, kw: int, s
         written[(oy * wo + ox) * co + oc] = t
         t += 1
 
+    if order == "channel-blocked":  # blocks of channels outermost over the whole image
+        for oc0 in range(0, co, block):
+            for oy in range(ho):
+                for ox in range(wo):
+                    for oc in range(oc0, min(co, oc0 + block)):
+                        pixel_channel(oy, ox, oc)
+        return (1, h, w, c), (1, ho, wo, co), last, written
     for oy in range(ho):
         if order == "reference":
             for ox in range(wo):
@@ -229,6 +238,78 @@ def test_a_later_input_row_read_early_is_caught() -> None:
     assert not is_safe(last, permuted, 1, d)
 
 
+# ---- channel-wise overlap (depthwise multiplier 1, pooling) ------------------------------
+
+
+@pytest.mark.parametrize("in_shape,out_shape,stride,pad,want", [
+    # VWW's stride-2 depthwise: every output pixel reads from its own index on, so the
+    # output may start right on its input (the row formula asks for one output row)
+    ((1, 48, 48, 16), (1, 24, 24, 16), (2, 2), (0, 0), 0),
+    # 3x3 stride 1 SAME: the pixel one row up and one column left, Wi + 1 pixels
+    ((1, 48, 48, 8), (1, 48, 48, 8), (1, 1), (1, 1), 49),
+    # VALID 3x3: output pixel (oy, ox) reads from input (oy, ox) on; output rows are
+    # narrower, so P - first(P) is never positive
+    ((1, 6, 6, 2), (1, 4, 4, 2), (1, 1), (0, 0), 0),
+    # pad 2 on top: output rows 0-2 all read from input row 0
+    ((1, 5, 3, 1), (1, 7, 3, 1), (1, 1), (2, 0), 6),
+])
+def test_hand_computed_channelwise_pixels(in_shape, out_shape, stride, pad, want) -> None:
+    assert channelwise_overlap_pixels(in_shape, out_shape, stride, pad) == want
+
+
+def test_channelwise_needs_equal_channels_batch_1_and_nhwc() -> None:
+    with pytest.raises(ValueError, match="as many output"):
+        channelwise_overlap_pixels((1, 4, 4, 2), (1, 4, 4, 4), (1, 1), (0, 0))
+    with pytest.raises(ValueError, match="batch 1"):
+        channelwise_overlap_pixels((2, 4, 4, 2), (2, 4, 4, 2), (1, 1), (0, 0))
+
+
+def test_the_rule_allows_the_row_bound_and_the_channel_grid_only() -> None:
+    rule = OverlapRule(row_bytes=768, channel_bytes=8, channel_min=392)
+    assert rule.allows(768) and rule.allows(769) and rule.allows(392) and rule.allows(400)
+    assert not rule.allows(384) and not rule.allows(396) and not rule.allows(0)
+    assert not OverlapRule(768).allows(392)
+    # least extra offset, a multiple of the alignment, given the part already fixed
+    assert rule.least(0, 16) == 400  # 392 rounded onto both grids
+    assert rule.least(8, 16) == 384  # 8 + 384 = 392, on the channel grid
+    assert rule.least(4, 16) == 768  # 4 + 16t is never a multiple of 8: the row bound
+    assert OverlapRule(384, 16, 0).least(0, 16) == 0
+    assert OverlapRule(384).least(0, 16) == 384 and OverlapRule(384).least(400, 16) == 0
+    for base in range(0, 64, 4):
+        for r in (rule, OverlapRule(100, 12, 36), OverlapRule(50, 6, 0)):
+            extra = r.least(base, 16)
+            assert extra % 16 == 0 and r.allows(base + extra)
+            assert not any(r.allows(base + e) for e in range(0, extra, 16))
+
+
+def _channelwise_configs():
+    return [cfg for cfg in CONFIGS if cfg[0] in ("depthwise", "pool")]
+
+
+@pytest.mark.parametrize("order", ["reference", "channel-blocked"])
+def test_the_channelwise_offsets_are_safe_for_the_channelwise_order(order: str) -> None:
+    tight = 0
+    for kind, h, w, c, co, kh, kw, sh, sw, dh, dw, pads, _, elem in _channelwise_configs():
+        ins, outs, last, written = access_trace(kind, h, w, c, co, kh, kw, sh, sw, dh, dw, pads,
+                                                1, order=order)
+        k = channelwise_overlap_pixels(ins, outs, (sh, sw), (pads[0], pads[2]))
+        step = c * elem
+        for extra in range(4):
+            assert is_safe(last, written, elem, (k + extra) * step), (kind, ins, outs, order, k)
+        tight += k > 0 and not is_safe(last, written, elem, (k - 1) * step)
+    assert tight > 0  # the bound is reached, not just safe
+
+
+def test_an_offset_off_the_channel_grid_mixes_channels() -> None:
+    """Half a pixel below the channel-wise offset, the channel-blocked order overwrites
+    another channel's input before it is read: the grid is part of the rule."""
+    ins, outs, last, written = access_trace("depthwise", 6, 6, 4, 4, 3, 3, 1, 1, 1, 1,
+                                            (1, 1, 1, 1), 1, order="channel-blocked")
+    k = channelwise_overlap_pixels(ins, outs, (1, 1), (1, 1))
+    assert is_safe(last, written, 1, k * 4)
+    assert not is_safe(last, written, 1, k * 4 + 2)
+
+
 # ---- the overlap flag --------------------------------------------------------------------
 
 
@@ -245,10 +326,14 @@ def test_every_allow_listed_kernel_documents_the_contract(name: str) -> None:
         notes = (RUNTIME / "cmsis_nn.py").read_text()
         section = notes[notes.index("# - overlap"):notes.index("# - in place")]
         assert name in section
+        if kernel.overlap_channelwise:
+            assert name in section[section.index("Channel-wise"):]
         return
     headers = [f for f in kernel.files if f.endswith(".h") and f != "utc_quant.h"]
     text = "".join((RUNTIME / h).read_text() for h in headers)
     assert "Access order (relied on by overlap-buffers" in text
+    if kernel.overlap_channelwise:
+        assert "Channel-wise (`overlap_channelwise`)" in text
 
 
 def _value(shape, element=F32) -> Value:
@@ -264,6 +349,12 @@ def test_call_overlap_offset_needs_the_allow_list_the_data_input_and_batch_1() -
     b2 = _value((2, 8, 8, 4))
     assert call_overlap_offset("utc_conv2d_f32", attrs, 0, b2, b2) is None
     assert call_overlap_offset("utc_conv2d_f32", {"stride": (1, 1)}, 0, x, y) is None
+    # the channel-wise offsets: only for a flagged kernel with the input's channels
+    assert call_overlap_rule("utc_conv2d_f32", attrs, 0, x, y) == OverlapRule(2 * 8 * 4 * 4)
+    assert call_overlap_rule("utc_depthwise_conv2d_f32", attrs, 0, x, y) == \
+        OverlapRule(2 * 8 * 4 * 4, 4 * 4, 9 * 4 * 4)
+    y2 = _value((1, 8, 8, 8))
+    assert call_overlap_rule("utc_depthwise_conv2d_f32", attrs, 0, x, y2).channel_bytes is None
 
 
 # ---- the kernels themselves, with overlapping buffers ----------------------------------
@@ -366,6 +457,43 @@ def test_allow_listed_kernels_honour_the_access_order(lib, name: str, case) -> N
         f"(runtime/kernels.py) or restore the order")
 
 
+_CHANNELWISE = sorted(k for k in _KERNELS if _BY_NAME[k].overlap_channelwise)
+#: the cases whose output has the input's channels (depthwise multiplier 1, pooling)
+_CW_CASES = [c for c in _CASES if c[1] == c[0][2]] + [
+    ((12, 12, 16), 16, (3, 3), (2, 2), (1, 1), (0, 1, 0, 1)),  # VWW's stride 2: k = 0
+    ((7, 9, 5), 5, (3, 2), (1, 2), (1, 1), (2, 0, 1, 0)),
+    ((9, 8, 3), 3, (3, 3), (1, 1), (2, 2), (2, 2, 2, 2)),  # dilation 2
+]
+
+
+@pytest.mark.parametrize("name", _CHANNELWISE)
+@pytest.mark.parametrize("case", _CW_CASES, ids=[re.sub(r"[ ()]", "", str(c[0])) + f"-{i}"
+                                                 for i, c in enumerate(_CW_CASES)])
+def test_channelwise_kernels_honour_the_channel_order(lib, name: str, case) -> None:
+    """A kernel flagged `overlap_channelwise` computes the same output when it starts
+    exactly `channelwise_overlap_pixels` whole pixels before its input."""
+    want, in_shape, out_shape, item = _run_kernel(lib, name, case, None)
+    stride, pads = case[3], case[5]
+    k = channelwise_overlap_pixels(in_shape, out_shape, stride, (pads[0], pads[2]))
+    d = k * in_shape[3] * item
+    assert d < min_overlap_offset(in_shape, out_shape, stride[0], pads[0], item) or k == 0
+    got, *_ = _run_kernel(lib, name, case, d)
+    assert np.array_equal(got, want), (
+        f"{name} gives different bytes when its output starts {k} pixels ({d} B) before its "
+        f"input: it no longer keeps the pixel order within each channel; clear its "
+        f"`overlap_channelwise` flag (runtime/kernels.py) or restore the order")
+
+
+def test_the_channelwise_harness_sees_a_clobbered_input(lib) -> None:
+    """One pixel closer than allowed, a 3x3 stride-1 depthwise convolution overwrites input
+    it still needs."""
+    case = _CASES[0]
+    want, in_shape, out_shape, item = _run_kernel(lib, "utc_depthwise_conv2d_s8", case, None)
+    k = channelwise_overlap_pixels(in_shape, out_shape, (1, 1), (1, 1))
+    got, *_ = _run_kernel(lib, "utc_depthwise_conv2d_s8", case, (k - 1) * in_shape[3] * item)
+    assert not np.array_equal(got, want)
+
+
 def test_the_kernel_harness_sees_a_clobbered_input(lib) -> None:
     """At no offset at all a 3x3 convolution does overwrite input it still needs."""
     case = _CASES[0]
@@ -457,6 +585,49 @@ def test_an_overlap_below_the_bound_is_reported() -> None:
     named["c0_overlap"].attrs["offset"] = 0  # over the output, not below it: not allowed
     problems = verify_memory_plan(module)
     assert any("starts 0 B before its input" in p for p in problems), problems
+
+
+_DW_SOURCE = """
+module @m {
+  func.func() {sym_name = @main} ({
+  ^entry(%x: tensor<1x8x8x4xf32>):
+    %w = tensor.constant() {value = dense_resource<w>} : tensor<1x3x3x4xf32>
+    %d = fused.depthwise_conv2d(%x, %w) {stride = [1, 1], dilation = [1, 1],
+        pad = [1, 1, 1, 1], depth_multiplier = 1, act = "none",
+        kernel = "utc_depthwise_conv2d_f32"} : tensor<1x8x8x4xf32>
+    func.return(%d) : ()
+  }) : ()
+}
+{-#
+  dense_resources: {
+    w: tensor<1x3x3x4xf32> = elided,
+  }
+#-}
+"""
+
+
+def test_the_planner_and_the_checker_use_the_channelwise_offset() -> None:
+    """A 3x3 depthwise convolution over its dying model input: the output starts 9 pixels
+    (Wi + 1, 144 B) before the input instead of two rows (256 B); the checker accepts that
+    and rejects an offset below it, on the pixel grid or not."""
+    import utc.passes  # noqa: F401
+    from utc.compiler.driver import lower
+    from utc.compiler.ir.parser import parse_module
+    from utc.dialects.buf import root_and_offset
+    from utc.passes.planning.verify_ir import verify_memory_plan
+
+    module = parse_module(_DW_SOURCE)
+    module.verify()
+    lower(module, _PIPELINE)
+    named, _ = _ops(module)
+    (rx, ox), (rd, od) = (root_and_offset(named[n].result) for n in ("x", "d"))
+    assert rx is rd and ox - od == 144
+    assert verify_memory_plan(module) == []
+    for offset in (136, 128):  # half a pixel short; one whole pixel short
+        named["x"].attrs["offset"] = offset
+        problems = verify_memory_plan(module)
+        assert any(f"starts {offset} B before its input" in p and "at least 256 B" in p
+                   and "a multiple of 16 B from 144 B on" in p for p in problems), problems
 
 
 def test_an_overlap_for_a_kernel_off_the_allow_list_is_reported() -> None:
