@@ -55,7 +55,7 @@ after `inplace` and `concat-in-place`, right before `plan-memory`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from utc.compiler.ir import I8, MemRefType, Module, Value
 from utc.compiler.pass_manager import Pass, register_pass
@@ -64,7 +64,7 @@ from utc.dialects.buf import root_and_offset
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.inplace import last_use
 from utc.passes.plan_memory import live_ranges, root_alloc
-from utc.passes.planning.aliasing import call_overlap_rule
+from utc.passes.planning.aliasing import call_overlap_rule, call_reverse_overlap
 from utc.passes.planning.intervals import Buffer, lower_bound
 from utc.passes.planning.overlap import OverlapRule
 from utc.passes.planning.windows import windows
@@ -83,6 +83,9 @@ class Link:
     input_offset: int  # the data input's byte offset inside R
     output: buf.AllocOp  # O: the fresh output buffer
     rule: OverlapRule  # the offsets the call's kernel allows (row- or channel-wise)
+    in_bytes: int = 0  # the data input's bytes
+    reverse_need: int | None = None  # min_reverse_overlap, when the kernel can run reversed
+    reverse: bool = False  # this grouping runs the kernel's rows in reverse
 
 
 @dataclass
@@ -97,6 +100,7 @@ class Group:
     end: int
     dead_after: int | None  # the last step touching any member (None: a model output)
     source_offset: int = 0  # where the source's group went inside this one
+    output_offset: int = 0  # and where the output went (0 unless the link runs reversed)
     window: tuple[tuple[int, int], ...] = ()
 
     def at(self, step: int) -> tuple[int, int]:
@@ -145,6 +149,8 @@ def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | 
         return None
     v = ins[0]
     rule = call_overlap_rule(call.callee, call.attrs, 0, v, out)
+    reverse = call_reverse_overlap(call.callee, call.attrs, v, out,
+                                   ins[1] if len(ins) > 1 else None)
     if rule is None:
         return None
     source, offset = root_and_offset(v)
@@ -156,7 +162,7 @@ def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | 
     others = [w for w in call.operand_values if w is not v and w is not out]
     if any(root_alloc(w) in (source, out.op) for w in others):
         return None
-    return Link(step, source, offset, out.op, rule)
+    return Link(step, source, offset, out.op, rule, int(v.type.byte_size), reverse)
 
 
 def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group | None:
@@ -167,16 +173,23 @@ def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group 
         return None
     if src.dead_after is None or src.dead_after > lk.step:
         return None
-    source_offset = lk.rule.least(src.members[lk.source] + lk.input_offset, alignment)
-    size = max(source_offset + src.size, dst.size)
+    base = src.members[lk.source] + lk.input_offset  # the input inside the source's group
+    if lk.reverse:
+        # the output ends reverse_need bytes or more after the input ends: input_start -
+        # output_start = (output - input bytes - that) at most, rounded down to the grid
+        shift = -((-(base - (dst.size - lk.in_bytes - lk.reverse_need))) // alignment) * alignment
+        source_offset, output_offset = max(0, -shift), max(0, shift)
+    else:
+        source_offset, output_offset = lk.rule.least(base, alignment), 0
+    size = max(source_offset + src.size, output_offset + dst.size)
     if size >= src.size + dst.size:
         return None  # no byte saved
     members = {m: off + source_offset for m, off in src.members.items()}
-    members[lk.output] = 0
+    members[lk.output] = output_offset
     dead = None if dst.dead_after is None else max(src.dead_after, dst.dead_after)
     start, end = min(src.start, dst.start), max(src.end, dst.end)
-    return Group(members, size, start, end, dead, source_offset,
-                 _hull([(src, source_offset), (dst, 0)], start, end))
+    return Group(members, size, start, end, dead, source_offset, output_offset,
+                 _hull([(src, source_offset), (dst, output_offset)], start, end))
 
 
 def _with(groups: dict[buf.AllocOp, Group], g: Group) -> dict[buf.AllocOp, Group]:
@@ -270,34 +283,43 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
         else:
             groups, bound = trial, _bound(trial)
             chosen += tentative
-    candidates = [lk for lk in links if lk is not None]
-    selected = {lk.step for lk, _ in chosen}
+    candidates = {lk.step: lk for lk in links if lk is not None}
+    # step -> run reversed; the greedy start runs every link forward
+    selected: dict[int, bool] = {lk.step: False for lk, _ in chosen}
     budget = [SEARCH_EVALUATIONS]
 
-    def search(selected: set[int], key) -> set[int]:
-        best = key(*apply_links(initial, [c for c in candidates if c.step in selected],
-                                alignment))
+    def links_of(sel: dict[int, bool]) -> list[Link]:
+        return [replace(candidates[t], reverse=sel[t]) for t in sorted(sel)]
+
+    def search(selected: dict[int, bool], key) -> dict[int, bool]:
+        best = key(*apply_links(initial, links_of(selected), alignment))
         improved = True
         while improved and budget[0] > 0:
             improved = False
-            for lk in candidates:
-                if budget[0] <= 0:
-                    break
-                budget[0] -= 1
-                steps = selected ^ {lk.step}
-                trial, made = apply_links(initial, [c for c in candidates if c.step in steps],
-                                          alignment)
-                score = key(trial, made)
-                if score < best:
-                    best, selected, improved = score, {m.step for m, _ in made}, True
+            for lk in candidates.values():
+                # the other states of this link: off, forward, reversed (if it can)
+                states = [None, False] + ([True] if lk.reverse_need is not None else [])
+                for state in states:
+                    if state == selected.get(lk.step) or budget[0] <= 0:
+                        continue
+                    budget[0] -= 1
+                    trial_sel = {t: r for t, r in selected.items() if t != lk.step}
+                    if state is not None:
+                        trial_sel[lk.step] = state
+                    trial, made = apply_links(initial, links_of(trial_sel), alignment)
+                    score = key(trial, made)
+                    if score < best:
+                        best, improved = score, True
+                        selected = {m.step: m.reverse for m, _ in made}
         return selected
 
     # first lower the peak, also through moves that only make fewer steps reach it (two
     # steps at the peak each need their own grouping before the peak falls); then drop
-    # the groupings that do not help
-    selected = search(selected, lambda g, made: (*_peaks(g), len(made)))
-    selected = search(selected, lambda g, made: (_bound(g), len(made)))
-    return apply_links(initial, [c for c in candidates if c.step in selected], alignment)[1]
+    # the groupings that do not help; at equal bytes fewer groupings, then fewer reversed
+    reversed_count = lambda made: sum(m.reverse for m, _ in made)  # noqa: E731
+    selected = search(selected, lambda g, made: (*_peaks(g), len(made), reversed_count(made)))
+    selected = search(selected, lambda g, made: (_bound(g), len(made), reversed_count(made)))
+    return apply_links(initial, links_of(selected), alignment)[1]
 
 
 def _peaks(groups: dict[buf.AllocOp, Group]) -> tuple[int, int]:
@@ -309,17 +331,17 @@ def _peaks(groups: dict[buf.AllocOp, Group]) -> tuple[int, int]:
 
 
 def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: int,
-          size: int) -> buf.AllocOp:
-    """Replace `source` and `output` by views (at `source_offset` and 0) of one new buffer
-    of `size` bytes placed before both; return it. A model input's view keeps its
-    `input` attribute."""
+          size: int, output_offset: int = 0) -> buf.AllocOp:
+    """Replace `source` and `output` by views (at `source_offset` and `output_offset`) of
+    one new buffer of `size` bytes placed before both; return it. A model input's view
+    keeps its `input` attribute."""
     block = fn.block
     first = min(block.ops.index(source), block.ops.index(output))
     out_name = output.result.name_hint or "out"
     g = buf.AllocOp([], [MemRefType((size,), I8)], {"size": size},
                     location=output.location, result_names=[f"{out_name}_overlap"])
     block.insert_before(block.ops[first], g)
-    for alloc, offset in ((source, source_offset), (output, 0)):
+    for alloc, offset in ((source, source_offset), (output, output_offset)):
         attrs = {"offset": offset}
         if alloc.input is not None:
             attrs["input"] = alloc.input
@@ -349,8 +371,11 @@ class OverlapBuffers(Pass):
             return  # not bufferized (or nothing to run): no buffers to overlap
         fn.attrs.setdefault(ATTRIBUTE, plan_bound(fn))  # a second run keeps the first value
         holder: dict[buf.AllocOp, buf.AllocOp] = {}  # original root -> alloc holding it now
+        calls = [op for op in fn.block.ops if isinstance(op, buf.CallOp)]
         for lk, g in choose(fn, self.alignment):
             source = holder.get(lk.source, lk.source)
-            new = group(fn, source, lk.output, g.source_offset, g.size)
+            new = group(fn, source, lk.output, g.source_offset, g.size, g.output_offset)
+            if lk.reverse:
+                calls[lk.step].attrs["reverse"] = 1
             for m in g.members:
                 holder[m] = new

@@ -118,11 +118,13 @@ class SelectKernels(Pass):
 
 def shares_like_reference(kernel: Kernel, op: Operation, target: Target) -> bool:
     """Whether `kernel` allows every kind of memory sharing utc's own kernel for the op
-    allows (in place over the same inputs, an overlapping output)."""
+    allows (in place over the same inputs, an overlapping output, channel-wise or in
+    reverse order)."""
     for reference in candidates(op, "utc"):
         if not reference.constraint(op, target):
-            return (kernel.overlap or not reference.overlap) and \
-                set(reference.in_place) <= set(kernel.in_place)
+            return all(getattr(kernel, flag) or not getattr(reference, flag)
+                       for flag in ("overlap", "overlap_channelwise", "overlap_reverse")) \
+                and set(reference.in_place) <= set(kernel.in_place)
     return True
 
 

@@ -133,7 +133,9 @@ def _conv_s8_params(depthwise: bool) -> tuple[Arg, ...]:
     depth_mult = (_attr("depth_mult", "depth_multiplier") if depthwise
                   else Arg("depth_mult", "int32_t", lambda c: 1))
     return (*_conv_io(_I8, "int32_t"), *window[:7], depth_mult, *window[7:],
-            *_per_channel_requant())
+            *_per_channel_requant(),
+            # overlap-buffers' reverse placement (passes/planning/overlap.py)
+            Arg("reverse", "int32_t", lambda c: int(c.attrs.get("reverse", 0))))
 
 
 def _fc_args(ctype: str, bias: str, tail: tuple[Arg, ...]) -> tuple[Arg, ...]:
@@ -352,7 +354,8 @@ KERNELS: list[Kernel] = [
            _files("utc_fully_connected_f32"), "float32 fully connected",
            cost=fully_connected_macs, args=_fc_args(_F32, _F32, _act_f32())),
     Kernel("utc_conv2d_s8", qnn.Conv2DOp, "int8", _S8_CONV + _files("utc_conv_s8"),
-           "int8 convolution, per-channel requantization", overlap=True, cost=conv_macs,
+           "int8 convolution, per-channel requantization", overlap=True, overlap_reverse=True,
+           cost=conv_macs,
            faster=conv_dsp_faster, args=_conv_s8_params(False), params="utc_conv_s8_params"),
     Kernel("utc_depthwise_conv2d_s8", qnn.DepthwiseConv2DOp, "int8",
            _S8_CONV + _files("utc_conv_s8"), "int8 depthwise convolution",

@@ -111,6 +111,12 @@ class Kernel:
     #: `channelwise_overlap_pixels` (`passes/planning/overlap.py`). The header's "Access
     #: order" comment states it; tests/unit/test_overlap.py runs the kernel at that offset.
     overlap_channelwise: bool = False
+    #: With `overlap`: the kernel also runs its rows in decreasing order when the call's
+    #: `reverse` parameter is 1, so its output may instead END at least
+    #: `min_reverse_overlap` bytes after the input ends (`passes/planning/overlap.py`);
+    #: `overlap-buffers` picks the direction per call. The header states the mirrored
+    #: contract; tests/unit/test_overlap.py runs the kernel reversed on overlapped buffers.
+    overlap_reverse: bool = False
     #: Whether, on the target, this kernel runs the op in fewer instructions than the
     #: kernel the other library would be chosen for (a measured fact:
     #: `benchmarks/cortex_m.py` and `utc run --profile` per layer). `--kernels auto`

@@ -79,10 +79,14 @@ class Bands {
         in_size_(p.in_h * p.in_w * p.in_c), out_size_(p.out_h * p.out_w * p.out_c),
         out_h_(p.out_h), batches_(batches), batch_(-1),
         rows_(disjoint(p.input, batches * in_size_, p.output, batches * out_size_) ? p.out_h
-                                                                                  : 1) {}
+                                                                                  : 1),
+        reverse_(p.reverse != 0) {
+    if (reverse_) r0 = 0;  // next_down starts a batch when r0 reaches 0
+  }
 
   /* Moves to the next band; false when there is none. */
   bool next() {
+    if (reverse_) return next_down();
     while (r1 >= out_h_) {  // the current batch is done (or none has started)
       if (++batch_ >= batches_) return false;
       in = input_ + batch_ * in_size_;
@@ -95,9 +99,23 @@ class Bands {
   }
 
  private:
+  /* next() for params.reverse: the bands of a batch from the last rows to the first. */
+  bool next_down() {
+    while (r0 <= 0) {
+      if (++batch_ >= batches_) return false;
+      in = input_ + batch_ * in_size_;
+      out = output_ + batch_ * out_size_;
+      r0 = out_h_;
+    }
+    r1 = r0;
+    r0 = r1 < rows_ ? 0 : r1 - rows_;
+    return true;
+  }
+
   const int8_t *input_;
   int8_t *output_;
   int32_t in_size_, out_size_, out_h_, batches_, batch_, rows_;
+  bool reverse_;
 };
 
 /* TFLM's loop as written, the fallback for zero points outside int8: CONV_2D (filter
@@ -106,7 +124,8 @@ class Bands {
 template <bool kDepthwise>
 static void conv_reference(const ConvParams &p, int32_t batches) {
   for (int32_t b = 0; b < batches; ++b) {
-    for (int32_t oy = 0; oy < p.out_h; ++oy) {
+    for (int32_t row = 0; row < p.out_h; ++row) {
+      const int32_t oy = p.reverse ? p.out_h - 1 - row : row;
       const int32_t iy0 = oy * p.stride_h - p.pad_top;
       for (int32_t ox = 0; ox < p.out_w; ++ox) {
         const int32_t ix0 = ox * p.stride_w - p.pad_left;
@@ -792,7 +811,8 @@ void conv_rows_dsp(const Dsp &d, const int8_t *in, int8_t *out, int32_t r0, int3
   t.w_group = kw * in_c;
   t.x_row = dil_w == 1 ? t.x_group : dil_w * in_c;
   t.w_row = dil_w == 1 ? t.w_group : in_c;
-  for (int32_t oy = r0; oy < r1; ++oy) {
+  for (int32_t row = r0; row < r1; ++row) {
+    const int32_t oy = p.reverse ? r1 - 1 - (row - r0) : row;
     const int32_t iy0 = oy * p.stride_h - p.pad_top;
     int32_t fy0, fy1;
     window(iy0, p.dil_h, p.kh, p.in_h, &fy0, &fy1);

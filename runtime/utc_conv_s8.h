@@ -27,6 +27,13 @@
  * Reordering the loops (e.g. output channels outermost across all rows, or reading a
  * later input row ahead) breaks models compiled at -O1/-O2: clear the kernel's
  * `overlap` flag in runtime/kernels.py first.
+ * Reverse order (`overlap_reverse`, params.reverse = 1): the mirror image. Output rows are
+ * finished in decreasing order, and from the first write to output row oy on only input
+ * rows below min(in_h, oy * stride_h - pad_top + (kh - 1) * dil_h + 1) are read (the
+ * bottom tap), so the output may END u >= min_reverse_overlap bytes after the input
+ * ends, containing it (an expanding or channel-keeping pointwise layer then drifts up
+ * where a forward one drifts down). Both kernels honour it; the record says which one
+ * the planner may use it for.
  * Channel-wise (`overlap_channelwise`): with a depth multiplier of 1,
  * utc_depthwise_conv2d_s8 also keeps the pixel order within every channel (output pixels
  * of a channel written in increasing (row, column) order, each after the reads of its
@@ -81,6 +88,9 @@ typedef struct utc_conv_s8_params {
   int32_t per_channel;
   int32_t act_min;
   int32_t act_max;
+  /* 1: output rows in decreasing order (overlap-buffers' reverse placement, the output
+   * ending at or above the end of the input it overlaps; see the access order above). */
+  int32_t reverse;
 } utc_conv_s8_params;
 
 void utc_conv2d_s8(const utc_conv_s8_params *params);

@@ -150,6 +150,11 @@ def load_kernels(names: Sequence[str]) -> ctypes.CDLL:
     return so
 
 
+#: Parameter-struct fields a harness call may leave out at the end (then 0): the
+#: convolutions' `reverse` (rows in increasing order unless a test asks otherwise).
+DEFAULT_ZERO_FIELDS = frozenset({"reverse"})
+
+
 def _struct_call(fn, name: str):
     """Kernels that take one parameter struct (the record's `params`): a Python function
     with the record's arguments in order, as the other kernels take them, that fills the
@@ -161,8 +166,12 @@ def _struct_call(fn, name: str):
                   {"_fields_": [(a.name, t) for a, t in zip(args, record_signature(name))]})
     fn.argtypes = [ctypes.POINTER(struct)]
 
+    optional = 0  # trailing fields that default to 0 (ctypes zero-fills them)
+    while optional < len(args) and args[len(args) - 1 - optional].name in DEFAULT_ZERO_FIELDS:
+        optional += 1
+
     def call(*values: object) -> None:
-        if len(values) != len(args):
+        if not len(args) - optional <= len(values) <= len(args):
             raise TypeError(f"{name} takes {len(args)} arguments, got {len(values)}")
         fn(ctypes.byref(struct(*values)))
 

@@ -34,6 +34,9 @@ formula's arguments.
 A depthwise (multiplier 1) or pooling kernel whose record also has `overlap_channelwise`
 keeps the pixel order within every channel as well, which allows smaller offsets that are
 a whole number of pixels (`channelwise_overlap_pixels`); `call_overlap_rule` gives both.
+A kernel with `overlap_reverse` may instead run its rows in reverse, its output ending at
+least `call_reverse_overlap` bytes after the input ends (the call's `reverse` attribute
+says which order it runs).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from __future__ import annotations
 from utc.compiler.ir import Value
 from utc.runtime.kernels import KERNELS, KERNELS_BY_NAME
 
-from .overlap import OverlapRule, channelwise_overlap_pixels, min_overlap_offset
+from .overlap import OverlapRule, channelwise_overlap_pixels, min_overlap_offset, min_reverse_overlap
 
 #: Kernels whose output may start below their data input and overlap it.
 OVERLAP_SAFE_KERNELS: frozenset[str] = frozenset(k.name for k in KERNELS if k.overlap)
@@ -113,3 +116,26 @@ def call_overlap_rule(callee: str, attrs: dict, index: int, input_value: Value,
                                    (int(pad[0]), int(pad[2])))
     channel = in_shape[3] * size
     return OverlapRule(row, channel, k * channel)
+
+
+def call_reverse_overlap(callee: str, attrs: dict, input_value: Value, output_value: Value,
+                         filter_value: Value | None) -> int | None:
+    """The least `output_end - input_end` (bytes) at which the output of a call of kernel
+    `callee` may overlap its data input when the call runs its rows in reverse
+    (`min_reverse_overlap`); None when the kernel has no `overlap_reverse`, the shapes are
+    not NHWC with batch 1, the element sizes differ, or the filter (whose height and the
+    `dilation` give the window) is missing."""
+    kernel = KERNELS_BY_NAME.get(callee)
+    if kernel is None or not kernel.overlap_reverse or filter_value is None:
+        return None
+    a, b = input_value.type, output_value.type
+    if len(a.shape) != 4 or len(b.shape) != 4 or a.shape[0] != 1 or b.shape[0] != 1:
+        return None
+    size = a.element.byte_width
+    stride, pad, dilation = attrs.get("stride"), attrs.get("pad"), attrs.get("dilation")
+    if size != b.element.byte_width or size < 1 or len(filter_value.type.shape) != 4 \
+            or not all(isinstance(x, tuple | list) for x in (stride, pad, dilation)):
+        return None
+    window_h = (int(filter_value.type.shape[1]) - 1) * int(dilation[0]) + 1
+    return min_reverse_overlap(tuple(a.shape), tuple(b.shape), int(stride[0]), int(pad[0]),
+                               window_h, size)

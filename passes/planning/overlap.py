@@ -46,6 +46,20 @@ depthwise convolution may start right on its input (`k = 0`), where the row-gran
 formula asks for one output row; a 3x3 stride-1 one needs `Wi + 1` pixels instead of two
 rows. Offsets that are not a multiple of `C * e` mix channels and fall back to the row
 formula. `OverlapRule` holds both and answers which offsets are allowed.
+
+**Reverse order.** A kernel whose record has `overlap_reverse` runs its output rows in
+decreasing order when the call says `reverse` (the mirror image of the contract above:
+from the first write to output row `oy` on it reads only input rows below
+`e(oy) = min(Hi, max(0, oy*stride_h - pad_top + window_h))`, `window_h` being the dilated
+filter height). Its output may then END `u` bytes after the input ends, the two
+overlapping, where the rows it has written (the top `(Ho - oy)` rows of the output) stay
+above every byte it still reads:
+
+    u  >=  ((Ho - oy) * Wo*Co  -  (Hi - e(oy)) * Wi*Ci) * e      for every oy,
+
+and `u >= 0` (`min_reverse_overlap`). For a layer keeping its size that is the same
+distance as forward, in the other direction: a chain of forward layers slides down
+through memory, and a reverse layer in it slides back up.
 """
 
 from __future__ import annotations
@@ -74,6 +88,29 @@ def min_overlap_offset(in_shape: Sequence[int], out_shape: Sequence[int], stride
     for oy in range(out_h):
         first_read_row = min(in_h, max(0, oy * stride_h - pad_top))
         need = max(need, (oy + 1) * out_row - first_read_row * in_row)
+    return need * elem_size
+
+
+def min_reverse_overlap(in_shape: Sequence[int], out_shape: Sequence[int], stride_h: int,
+                        pad_top: int, window_h: int, elem_size: int) -> int:
+    """The least `u = output_end - input_end` (bytes, >= 0) at which a kernel running its
+    rows in reverse (module docstring) computes the right output when its output overlaps
+    its input. NHWC shapes, batch 1; `window_h` is the dilated filter (or pool window)
+    height, `(kh - 1) * dil_h + 1`."""
+    if len(in_shape) != 4 or len(out_shape) != 4:
+        raise ValueError(f"expected NHWC shapes, got {list(in_shape)} and {list(out_shape)}")
+    if in_shape[0] != 1 or out_shape[0] != 1:
+        raise ValueError("only batch 1 is supported")
+    if stride_h < 1 or elem_size < 1 or window_h < 1:
+        raise ValueError(f"stride_h, window_h and elem_size must be >= 1, got {stride_h}, "
+                         f"{window_h}, {elem_size}")
+    _, in_h, in_w, in_c = (int(x) for x in in_shape)
+    _, out_h, out_w, out_c = (int(x) for x in out_shape)
+    in_row, out_row = in_w * in_c, out_w * out_c
+    need = 0
+    for oy in range(out_h):
+        end_row = min(in_h, max(0, oy * stride_h - pad_top + window_h))
+        need = max(need, (out_h - oy) * out_row - (in_h - end_row) * in_row)
     return need * elem_size
 
 

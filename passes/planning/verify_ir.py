@@ -24,8 +24,9 @@ before step 0 and its root is live from step 0. Checks:
    (`passes/planning/aliasing.py`) and the input has the output's shape; or when the
    kernel is on `OVERLAP_SAFE_KERNELS`, the input is its data input and the output starts
    at least `min_overlap_offset` bytes before it, or, for a channel-wise kernel, a whole
-   number of pixels from `channelwise_overlap_pixels` on (passes/planning/overlap.py), that
-   rule recomputed here from the call's kernel name, shapes and `stride`/`pad`
+   number of pixels from `channelwise_overlap_pixels` on (passes/planning/overlap.py), or,
+   for a call marked `reverse`, the output ends at least `min_reverse_overlap` bytes after
+   the input, that rule recomputed here from the call's kernel name, shapes and `stride`/`pad`
    parameters (nothing overlap-buffers records is read). No other partial overlap of an
    input and an output is accepted.
 4. Dataflow: simulating the schedule byte by byte, every byte a call (or the model's
@@ -49,7 +50,7 @@ from utc.compiler.ir import Module, Value
 from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
 
-from .aliasing import call_overlap_rule, may_alias
+from .aliasing import call_overlap_rule, call_reverse_overlap, may_alias
 from .checker import PlanError
 
 
@@ -226,6 +227,9 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                 same = (pv.start, pv.end) == (pw.start, pw.end)
                 if not scratch and same and may_alias(call.callee, index, v, w):
                     continue  # in place
+                if call.attrs.get("reverse"):
+                    problems.extend(_reverse_problems(step, call, index, v, w, pv, pw, scratch))
+                    continue
                 rule = call_overlap_rule(call.callee, call.attrs, index, v, w)
                 if not scratch and rule is not None and rule.allows(pv.start - pw.start):
                     continue  # the output runs ahead of the input it overwrites
@@ -244,6 +248,25 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                                     f"[{pw.start}, {pw.end}) overlaps input {_name(v)} "
                                     f"[{pv.start}, {pv.end}) and the kernel may not run in "
                                     "place there")
+
+
+def _reverse_problems(step: int, call, index: int, v: Value, w: Value, pv: _Place,
+                      pw: _Place, scratch: bool) -> list[str]:
+    """A call that runs its rows in reverse (`reverse` attribute) may overlap only its data
+    input, with its output ending at least `call_reverse_overlap` bytes after it."""
+    ins = call.inputs
+    need = None if scratch or index != 0 else call_reverse_overlap(
+        call.callee, call.attrs, v, w, ins[1] if len(ins) > 1 else None)
+    if need is not None and pw.end - pv.end >= need:
+        return []
+    callee = call.attrs["callee"]
+    if need is None:
+        return [f"step {step} ({callee}): output {_name(w)} [{pw.start}, {pw.end}) overlaps "
+                f"input {_name(v)} [{pv.start}, {pv.end}) and the kernel may not run in "
+                "reverse over it"]
+    return [f"step {step} ({callee}): output {_name(w)} [{pw.start}, {pw.end}) ends "
+            f"{pw.end - pv.end} B after its input {_name(v)} [{pv.start}, {pv.end}) ends; the "
+            f"kernel's reverse access order needs at least {need} B"]
 
 
 def _slots(p: _Place, places: dict[Value, _Place]) -> list[Value]:

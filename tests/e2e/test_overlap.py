@@ -20,8 +20,8 @@ import pytest
 from utc.dialects import buf
 from utc.dialects.buf import root_and_offset
 from utc.dialects.func import main_function
-from utc.passes.planning.aliasing import call_overlap_rule
-from utc.passes.planning.overlap import align_up
+from utc.passes.planning.aliasing import call_overlap_rule, call_reverse_overlap
+from utc.passes.planning.overlap import align_up, min_reverse_overlap
 
 from tests.e2e.harness import compile_and_build
 from tests.e2e.test_memory_passes import aligned_bound
@@ -114,9 +114,11 @@ def _smaller(call) -> bool:
 
 
 def overlaps(module) -> dict[str, int]:
-    """callee#step -> bytes the output starts before its data input, for every call whose
-    output and input share a root buffer at different offsets (checked against the kernel's
-    overlap rule: the row bound, or a whole number of pixels channel-wise)."""
+    """callee#step -> bytes the output starts before its data input (negative: after it),
+    for every call whose output and input share a root buffer at different offsets
+    (checked against the kernel's overlap rule: the row bound, or a whole number of pixels
+    channel-wise; or, for a call running its rows in reverse, the output ending at least
+    `min_reverse_overlap` bytes after the input)."""
     fn = main_function(module)
     out = {}
     for step, call in enumerate(op for op in fn.block.ops if isinstance(op, buf.CallOp)):
@@ -124,9 +126,14 @@ def overlaps(module) -> dict[str, int]:
             continue
         (src, s_off), (dst, d_off) = root_and_offset(call.inputs[0]), root_and_offset(call.outputs[0])
         if src is not None and src is dst and (s_off != d_off or _smaller(call)):
-            rule = call_overlap_rule(call.attrs["callee"], call.attrs, 0, call.inputs[0],
-                                     call.outputs[0])
-            assert rule is not None and rule.allows(s_off - d_off), call
+            x, y = call.inputs[0], call.outputs[0]
+            if call.attrs.get("reverse"):  # rows run backwards: the output ends past the input
+                need = call_reverse_overlap(call.attrs["callee"], call.attrs, x, y, call.inputs[1])
+                assert need is not None, call
+                assert (d_off + y.type.byte_size) - (s_off + x.type.byte_size) >= need, call
+            else:
+                rule = call_overlap_rule(call.attrs["callee"], call.attrs, 0, x, y)
+                assert rule is not None and rule.allows(s_off - d_off), call
             assert (s_off - d_off) % main_function(module).attrs["plan_alignment"] == 0
             out[f"{call.attrs['callee']}#{step}"] = s_off - d_off
     return out
@@ -155,10 +162,14 @@ def test_a_chain_of_same_convolutions_slides_down_one_buffer(q: bool, tmp_path: 
     chain = first + 12 * 12 * 3 * item + 4 * row
     apart = 12 * 12 * 3 * item + 12 * 12 * 8 * item
     found = list(overlaps(module).values())
-    assert found == ([first] if chain < apart else []) + [2 * row, 2 * row]
     attrs = assert_below_the_bound_without_overlap(module)
     # without overlap: a conv's input and output (2 x 1152 B)
     assert attrs["no_overlap_lower_bound"] == 2 * 12 * 12 * 8 * item
+    if q:  # utc_conv2d_s8 may also run its rows in reverse: a reversed link slides the
+        # chain back up (negative), taken only where the arena falls below the forward plan
+        assert any(v < 0 for v in found) and attrs["arena_bytes"] < min(chain, apart)
+        return
+    assert found == ([first] if chain < apart else []) + [2 * row, 2 * row]
     assert attrs["arena_bytes"] == min(chain, apart)
 
 
@@ -177,7 +188,15 @@ def test_depthwise_and_pointwise_layers_overlap(q: bool, tmp_path: Path) -> None
     # so the bound is at the last row, 25 output rows less 48 input rows of 10 elements
     first = (25 * 5 * 16 - 48 * 10) * item
     found = list(overlaps(module).values())
-    assert found[-4:] == [pixels, row, pixels, row] and found[:-4] in ([], [first])
+    # int8 pointwise layers run their rows in reverse (their output ends one row after
+    # their input: -row), which slides the chain back up instead of further down
+    pointwise = -row if q else row
+    # the first conv may run reversed too: its output then ends u bytes or more after the
+    # model input
+    u = min_reverse_overlap((1, 50, 10, 1), (1, 25, 5, 16), 2, 0, 3, item)
+    first_reversed = -align_up(50 * 10 * item + u - 25 * 5 * 16 * item, 16)
+    assert found[-4:] == [pixels, pointwise, pixels, pointwise]
+    assert found[:-4] in ([], [first], [first_reversed] if q else [first])
     attrs = assert_below_the_bound_without_overlap(module)
     assert attrs["no_overlap_lower_bound"] == 2 * 25 * row
     # never above one group holding all (the model input `first` bytes in, then the
@@ -229,7 +248,7 @@ def test_expanding_and_shrinking_channels(q: bool, tmp_path: Path) -> None:
     item = 1 if q else 4
     assert len(found) in (2, 3), found
     expanding, shrinking = list(found.values())[-2:]
-    assert expanding >= 8 * 8 * 8 * item  # at least the input
+    assert expanding >= 8 * 8 * 8 * item or expanding < 0  # at least the input, or reversed
     assert shrinking < 8 * 16 * item  # under one input row
     assert_below_the_bound_without_overlap(module)
 
@@ -276,11 +295,16 @@ def test_a_convolution_overlaps_the_dying_model_input(q: bool, tmp_path: Path) -
     net = Chain(q, [1, 10, 9, 4], seed=7).conv(6).conv(6, k=1)
     module = run_and_compare(net.build(), tmp_path)
     item = 1 if q else 4
-    first = align_up((10 * 9 * 6 - 8 * 9 * 4) * item, 16)  # output row 9 reads from row 8
-    assert list(overlaps(module).values())[0] == first
-    view = _input_view(module)
     fn = main_function(module)
     conv = next(op for op in fn.block.ops if isinstance(op, buf.CallOp))
+    if conv.attrs.get("reverse"):  # int8: rows backwards, the output ending u bytes or more
+        # after the input (bottom row first: it reads the last two input rows)
+        u = min_reverse_overlap((1, 10, 9, 4), (1, 10, 9, 6), 1, 1, 3, item)
+        first = -align_up(10 * 9 * 4 * item + u - 10 * 9 * 6 * item, 16)
+    else:
+        first = align_up((10 * 9 * 6 - 8 * 9 * 4) * item, 16)  # output row 9 reads from row 8
+    assert list(overlaps(module).values())[0] == first
+    view = _input_view(module)
     assert root_and_offset(conv.inputs[0]) == root_and_offset(view.result)
     group, at = root_and_offset(view.result)
     assert group.attrs["live"][0] == 0  # written before the first call

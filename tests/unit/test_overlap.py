@@ -25,7 +25,13 @@ from utc.compiler.ir import F32, MemRefType, Value
 from utc.dialects import fused, qnn
 from utc.passes.fold_zero_point import zero_point_bias
 from utc.passes.planning.aliasing import OVERLAP_SAFE_KERNELS, call_overlap_offset, call_overlap_rule
-from utc.passes.planning.overlap import OverlapRule, align_up, channelwise_overlap_pixels, min_overlap_offset
+from utc.passes.planning.overlap import (
+    OverlapRule,
+    align_up,
+    channelwise_overlap_pixels,
+    min_overlap_offset,
+    min_reverse_overlap,
+)
 from utc.runtime.kernels import KERNELS
 
 from tests.kernel_harness import load_kernels, ptr, seeded_rng
@@ -99,6 +105,7 @@ def access_trace(kind: str, h: int, w: int, c: int, co: int, kh: int, kw: int, s
     `order` "reference": pixel by pixel, channels inside (the loops of the reference
     kernels); "row-blocked": row by row, and inside a row blocks of `block` output
     channels outermost, then pixels (an order the header contract allows too);
+    "reverse": output rows from the last to the first (the `overlap_reverse` contract);
     "channel-blocked": blocks of `block` channels outermost over the whole image (utc's
     depthwise kernel within one band), which only the channel-wise contract allows.
     Returns (in_shape, out_shape, last read time per input element (-1: never read),
@@ -124,6 +131,12 @@ def access_trace(kind: str, h: int, w: int, c: int, co: int, kh: int, kw: int, s
         written[(oy * wo + ox) * co + oc] = t
         t += 1
 
+    if order == "reverse":  # rows from the last to the first, pixels inside as the reference
+        for oy in reversed(range(ho)):
+            for ox in range(wo):
+                for oc in range(co):
+                    pixel_channel(oy, ox, oc)
+        return (1, h, w, c), (1, ho, wo, co), last, written
     if order == "channel-blocked":  # blocks of channels outermost over the whole image
         for oc0 in range(0, co, block):
             for oy in range(ho):
@@ -236,6 +249,42 @@ def test_a_later_input_row_read_early_is_caught() -> None:
     d = min_overlap_offset(ins, outs, 1, 1, 1)
     assert is_safe(last, written, 1, d)
     assert not is_safe(last, permuted, 1, d)
+
+
+# ---- reverse order (rows from the last to the first) -------------------------------------
+
+
+@pytest.mark.parametrize("in_shape,out_shape,stride,pad_top,window,want", [
+    # a 1x1 convolution keeping the channels: one row, as forward
+    ((1, 25, 5, 64), (1, 25, 5, 64), 1, 0, 1, 320),
+    # doubling the channels (VWW's 48x48 8 -> 16): the same as forward
+    ((1, 48, 48, 8), (1, 48, 48, 16), 1, 0, 1, 18816),
+    # 3x3 SAME stride 1: the bottom row reads two input rows below it... two rows up
+    ((1, 8, 8, 4), (1, 8, 8, 4), 1, 1, 3, 64),
+    # stride 2 on an even size, SAME (pad_top 0, one pad row at the bottom): one output row
+    ((1, 8, 8, 4), (1, 4, 4, 4), 2, 0, 3, 16),
+])
+def test_hand_computed_reverse_overlap(in_shape, out_shape, stride, pad_top, window,
+                                       want) -> None:
+    assert min_reverse_overlap(in_shape, out_shape, stride, pad_top, window, 1) == want
+
+
+@pytest.mark.parametrize("kind", ["conv", "depthwise"])
+def test_the_reverse_formula_is_safe_for_the_reverse_order(kind: str) -> None:
+    tight = 0
+    for cfg_kind, h, w, c, co, kh, kw, sh, sw, dh, dw, pads, dm, elem in CONFIGS:
+        if cfg_kind != kind:
+            continue
+        ins, outs, last, written = access_trace(kind, h, w, c, co, kh, kw, sh, sw, dh, dw, pads,
+                                                dm, order="reverse")
+        u = min_reverse_overlap(ins, outs, sh, pads[0], (kh - 1) * dh + 1, elem)
+        in_bytes, out_bytes = last.size * elem, written.size * elem
+        for extra in (0, 1, 16):  # the output ending u (or more) bytes after the input
+            assert is_safe(last, written, elem, out_bytes - in_bytes - u - extra), \
+                (kind, ins, outs, sh, pads, u)
+        row = outs[2] * outs[3] * elem  # one output row closer is unsafe somewhere
+        tight += u > 0 and not is_safe(last, written, elem, out_bytes - in_bytes - u + row)
+    assert tight > 0
 
 
 # ---- channel-wise overlap (depthwise multiplier 1, pooling) ------------------------------
@@ -381,9 +430,10 @@ _CASES = [
 ]
 
 
-def _run_kernel(lib, name: str, case, overlap: int | None):
+def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None = None):
     """Run `name` on seeded data: with separate buffers (overlap None) or in one buffer
-    with the output `overlap` bytes before the input. Returns the output bytes."""
+    with the output `overlap` bytes before the input (negative: after it); `reverse`: the
+    int8 convolutions' parameter (left out when None). Returns the output bytes."""
     (h, w, c), oc, (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr) = case
     kind = "pool" if "pool" in name else ("depthwise" if "depthwise" in name else "conv")
     f32 = name.endswith("_f32")
@@ -415,12 +465,14 @@ def _run_kernel(lib, name: str, case, overlap: int | None):
         x_buf, y_buf = x.copy(), np.zeros(out_elems, dtype)
         x_ptr, y_ptr = ptr(x_buf), ptr(y_buf)
     else:
-        size = overlap + max(x.nbytes, out_elems * item - overlap)
+        y_at = max(0, -overlap)  # the output's offset; the input's is y_at + overlap
+        size = max(y_at + out_elems * item, y_at + overlap + x.nbytes)
         raw = np.zeros(size + 16, np.uint8)
         start = (-raw.ctypes.data) % 16  # as aligned as an arena offset
-        arena = raw[start:start + size]
-        arena[overlap:overlap + x.nbytes] = x.view(np.uint8).ravel()
-        x_ptr, y_ptr = ctypes.c_void_p(arena.ctypes.data + overlap), ptr(arena)
+        whole = raw[start:start + size]
+        whole[y_at + overlap:y_at + overlap + x.nbytes] = x.view(np.uint8).ravel()
+        x_ptr, y_ptr = ctypes.c_void_p(whole.ctypes.data + y_at + overlap), ptr(whole[y_at:])
+        arena = whole[y_at:]
     fn = getattr(lib, name)
     if kind == "pool":
         act = (-3.0e38, 3.0e38) if f32 else (-32768, 32767) if s16 else (-128, 127)
@@ -434,7 +486,8 @@ def _run_kernel(lib, name: str, case, overlap: int | None):
         zp_bias = None if overlap is None else ptr(zero_point_bias(
             filt, (1, 2, 3) if kind == "conv" else (0, 1, 2), bias, -3))
         fn(x_ptr, ptr(filt), ptr(bias), zp_bias, y_ptr, 1, h, w, c, ho, wo, co, dm, kh, kw,
-           sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult), ptr(shift), 1, -128, 127)
+           sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult), ptr(shift), 1, -128, 127,
+           *(() if reverse is None else (reverse,)))
     got = y_buf.view(np.uint8) if overlap is None else arena[:out_elems * item]
     return got.copy(), (1, h, w, c), (1, ho, wo, co), item
 
@@ -491,6 +544,36 @@ def test_the_channelwise_harness_sees_a_clobbered_input(lib) -> None:
     want, in_shape, out_shape, item = _run_kernel(lib, "utc_depthwise_conv2d_s8", case, None)
     k = channelwise_overlap_pixels(in_shape, out_shape, (1, 1), (1, 1))
     got, *_ = _run_kernel(lib, "utc_depthwise_conv2d_s8", case, (k - 1) * in_shape[3] * item)
+    assert not np.array_equal(got, want)
+
+
+_REVERSE = sorted(k for k in _KERNELS if k.endswith("_s8") and "conv" in k)
+
+
+@pytest.mark.parametrize("name", _REVERSE)
+@pytest.mark.parametrize("case", _CASES, ids=[re.sub(r"[ ()]", "", str(c[0])) + f"-{i}"
+                                              for i, c in enumerate(_CASES)])
+def test_int8_convolutions_honour_the_reverse_order(lib, name: str, case) -> None:
+    """With `reverse` = 1 the int8 convolutions (both, although only utc_conv2d_s8's record
+    offers it to the planner) compute the same output when it ends exactly
+    `min_reverse_overlap` bytes after their input ends."""
+    want, in_shape, out_shape, item = _run_kernel(lib, name, case, None, reverse=1)
+    (kh, _), stride, dil, pads = case[2], case[3], case[4], case[5]
+    u = min_reverse_overlap(in_shape, out_shape, stride[0], pads[0], (kh - 1) * dil[0] + 1, item)
+    in_bytes, out_bytes = int(np.prod(in_shape)) * item, int(np.prod(out_shape)) * item
+    d = out_bytes - in_bytes - u  # where the input starts inside the output's bytes
+    got, *_ = _run_kernel(lib, name, case, d, reverse=1)
+    assert np.array_equal(got, want), (
+        f"{name} with reverse = 1 gives different bytes when its output ends {u} B after its "
+        f"input: its rows no longer run in decreasing order; clear `overlap_reverse`")
+
+
+def test_the_reverse_harness_sees_a_clobbered_input(lib) -> None:
+    """Forward order at the reverse placement does clobber the input."""
+    case = _CASES[0]
+    want, in_shape, out_shape, item = _run_kernel(lib, "utc_conv2d_s8", case, None)
+    u = min_reverse_overlap(in_shape, out_shape, 1, 1, 3, item)
+    got, *_ = _run_kernel(lib, "utc_conv2d_s8", case, -u, reverse=0)
     assert not np.array_equal(got, want)
 
 
