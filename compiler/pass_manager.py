@@ -39,15 +39,62 @@ class Pass:
         doc = (cls.__doc__ or "").strip()
         return doc.splitlines()[0] if doc else ""
 
+    @classmethod
+    def options(cls) -> tuple[PassOption, ...]:
+        """The pass's options (its dataclass fields), in declaration order, each with its
+        pipeline spelling, type and default: what `utc list-passes` shows."""
+        return tuple(PassOption(f.name.replace("_", "-"), _type_name(f), _default_of(f))
+                     for f in dataclasses.fields(cls))
+
+    @classmethod
+    def synopsis(cls) -> str:
+        """The pass with every option at its default, as a pipeline string spells it
+        (`plan-memory{strategy=optimal,alignment=16}`): paste it, change a value."""
+        opts = [f"{o.name}={o.default_text()}" for o in cls.options()]
+        return cls.name + ("{" + ",".join(opts) + "}" if opts else "")
+
     def spelling(self) -> str:
         """The pass as it would be written in a pipeline string (with non-default options)."""
         opts = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if value != f.default:
-                text = str(value).lower() if isinstance(value, bool) else str(value)
-                opts.append(f"{f.name.replace('_', '-')}={text}")
+                opts.append(f"{f.name.replace('_', '-')}={_option_text(value)}")
         return self.name + ("{" + ",".join(opts) + "}" if opts else "")
+
+
+def _option_text(value: object) -> str:
+    """An option value as a pipeline string writes it (booleans in lower case)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
+class PassOption:
+    """One option of a pass: `name` as pipelines spell it (kebab-case), the `type` its
+    value is parsed as, and its `default` (`REQUIRED` when the pass has none)."""
+
+    name: str
+    type: str
+    default: object
+
+    def default_text(self) -> str:
+        return "<required>" if self.default is REQUIRED else _option_text(self.default)
+
+
+#: The default of an option the pass declares without one.
+REQUIRED = object()
+
+
+def _type_name(f: dataclasses.Field) -> str:
+    return f.type.__name__ if isinstance(f.type, type) else str(f.type)
+
+
+def _default_of(f: dataclasses.Field) -> object:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return REQUIRED
 
 
 class PassRegistry(Mapping[str, type[Pass]]):

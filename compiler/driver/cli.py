@@ -168,8 +168,7 @@ def _instrumentation(args: argparse.Namespace):
                           ("--print-ir-after", args.print_ir_after)):
         for name in names:
             if name not in PASS_REGISTRY and name != "import-tflite":
-                raise UsageError(f"{option}: unknown pass '{printable(name)}' (run `utc "
-                                 "list-passes` to see them all)")
+                raise UsageError(unknown_pass_message(option, name))
     dump_dir = None
     if args.dump_ir_dir:
         dump_dir = check_output_dir(args.dump_ir_dir, "--dump-ir-dir")
@@ -186,6 +185,16 @@ def _instrumentation(args: argparse.Namespace):
     )
     inst.phases.append(("start-up: imports (numpy, utc's core) and the command line", startup))
     return inst
+
+
+def unknown_pass_message(option: str, name: str) -> str:
+    """The one line for an option naming a pass nobody declared or registered: the name,
+    then every pass it could have been (a typo is seen at a glance; `import-tflite` is
+    the importer, whose IR `--print-ir-after` also shows)."""
+    from utc.compiler.pass_manager import PASS_REGISTRY
+
+    known = ", ".join(sorted([*PASS_REGISTRY, "import-tflite"]))
+    return f"{option}: unknown pass '{printable(name)}' (known passes: {known})"
 
 
 def _add_model_limit(p: argparse.ArgumentParser) -> None:
@@ -326,6 +335,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         cortex_m.check_tools(args.target)
     elif args.profile:
         raise UsageError("--profile counts instructions on QEMU: give a Cortex-M --target")
+    _load_plugins(args.load_pass_plugin)  # before compiling: --pipeline may name their passes
     loaded = [_load_npy(p) for p in args.input or ()]
     targets = [check_output_file(p, "--output") for p in args.output or ()]
     with tempfile.TemporaryDirectory(prefix="utc-run-") as tmp:
@@ -523,9 +533,15 @@ def cmd_list_passes(args: argparse.Namespace) -> int:
     load_builtin_passes()
     for plugin in args.load_pass_plugin:
         load_plugin(plugin)
-    width = max(len(n) for n in PASS_REGISTRY)
+    # each pass spelled with every option at its default, as a pipeline would write it,
+    # then its summary: listing imports every pass (start-up cost only here)
     for name in sorted(PASS_REGISTRY):
-        print(f"  {name:<{width}}  {PASS_REGISTRY[name].summary()}")
+        cls = PASS_REGISTRY[name]
+        print(f"  {cls.synopsis()}")
+        print(f"      {cls.summary()}")
+        for option in cls.options():
+            default = option.default_text() or "'' (empty)"
+            print(f"      {option.name}: {option.type}, default {default}")
     print("\nnamed pipelines:")
     for level, text in PIPELINES.items():
         print(f"  -O{level}: {text}")
@@ -577,6 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0,
                    help="seed of the random input (0 to 2**32-1, default 0)")
     _add_compile_options(p)
+    p.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
+                   help="load a Python file that registers passes (for --pipeline)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("verify", help="compile, build for the host and compare with TFLite "
