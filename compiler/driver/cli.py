@@ -413,13 +413,15 @@ def _load_plugins(paths: list[str]) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from utc.compiler.driver import prepare_compile, read_bounded, run_compile
     from utc.compiler.driver.model_io import io_specs as specs_of
-    from utc.compiler.driver.verify import check_tolerance, npy_files, samples_from_arrays, verify_compilation
+    from utc.compiler.driver.verify import (check_target, check_tolerance, npy_files,
+                                            samples_from_arrays, verify_compilation, where_run)
 
     # everything the user named is checked and read before compiling
     check_tolerance(args.atol, "--atol")
     check_tolerance(args.rtol, "--rtol")
     if args.input and args.samples is not None:
         raise UsageError("--samples counts random inputs: give it or --input, not both")
+    check_target(args.target)  # a Cortex-M target runs on QEMU: its tools must be there
     _load_plugins(args.load_pass_plugin)
     model = read_bounded(args.model, args.max_model_bytes, "the model")
     folder = len(args.input or ()) == 1 and os.path.isdir(args.input[0])
@@ -445,7 +447,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     result = verify_compilation(comp, model, printable(args.model), samples,
                                 args.samples or 32, args.seed, args.atol, args.rtol, described,
                                 per_layer=args.per_layer)
-    where = "" if args.target == "host" else f", {args.target} code built for the host"
+    where = "" if args.target == "host" else f", {where_run(args.target)}"
     sys.stdout.write(result.format(f"{printable(args.model)} (-O{args.opt}, kernels "
                                    f"{args.kernels}{where})"))
     return 0 if result.passed else EXIT_MISMATCH
@@ -597,8 +599,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="load a Python file that registers passes (for --pipeline)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("verify", help="compile, build for the host and compare with TFLite "
-                       "Micro's interpreter on the same inputs (exit 1 on a mismatch)")
+    p = sub.add_parser("verify", help="compile, build for the host (or for a Cortex-M "
+                       "--target, run on QEMU) and compare with TFLite Micro's interpreter on "
+                       "the same inputs (exit 1 on a mismatch)")
     p.add_argument("model")
     p.add_argument("--input", action="append", metavar="X.npy|DIR",
                    help="inputs: one .npy per model input (the input's shape for one sample, "
