@@ -233,9 +233,13 @@ def load_plugin(path: str | Path) -> None:
     if spec is None or spec.loader is None:
         raise PipelineError(f"pass plugin '{path}' is not a Python file")
     module = importlib.util.module_from_spec(spec)
+    # registered while it runs, as an import would: a dataclass pass whose annotations are
+    # strings (`from __future__ import annotations`) resolves them through sys.modules
+    sys.modules[spec.name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # a plugin's own bug: report it in one line
+        sys.modules.pop(spec.name, None)
         raise PipelineError(f"pass plugin '{path}' failed to load: {type(exc).__name__}: {exc}") from None
 
 
