@@ -413,8 +413,14 @@ def _load_plugins(paths: list[str]) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from utc.compiler.driver import prepare_compile, read_bounded, run_compile
     from utc.compiler.driver.model_io import io_specs as specs_of
-    from utc.compiler.driver.verify import (check_target, check_tolerance, npy_files,
-                                            samples_from_arrays, verify_compilation, where_run)
+    from utc.compiler.driver.verify import (
+        check_target,
+        check_tolerance,
+        npy_files,
+        samples_from_arrays,
+        verify_compilation,
+        where_run,
+    )
 
     # everything the user named is checked and read before compiling
     check_tolerance(args.atol, "--atol")
