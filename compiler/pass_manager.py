@@ -282,13 +282,20 @@ def _convert(pass_name: str, option: str, field: dataclasses.Field, text: str) -
                             f"got '{text}'") from None
 
 
+def known_passes_text() -> str:
+    """'known passes: a, b, ...; `utc list-passes` describes them': what an error about a
+    pass name nobody declared or registered lists, so a typo is seen at a glance."""
+    return (f"known passes: {', '.join(sorted(PASS_REGISTRY))}; `utc list-passes` describes "
+            "them")
+
+
 def parse_pass(spec: str) -> Pass:
     """`name` or `name{opt=value,...}` → a configured pass instance."""
     name, _, rest = spec.partition("{")
     name = name.strip()
     cls = PASS_REGISTRY.get(name) if name else None
     if cls is None:
-        raise PipelineError(f"unknown pass '{name}' (run `utc list-passes` to see them all)")
+        raise PipelineError(f"unknown pass '{printable(name)}' ({known_passes_text()})")
     kwargs = {}
     if rest:
         if not rest.endswith("}"):

@@ -194,7 +194,8 @@ def unknown_pass_message(option: str, name: str) -> str:
     from utc.compiler.pass_manager import PASS_REGISTRY
 
     known = ", ".join(sorted([*PASS_REGISTRY, "import-tflite"]))
-    return f"{option}: unknown pass '{printable(name)}' (known passes: {known})"
+    return (f"{option}: unknown pass '{printable(name)}' (known passes: {known}; `utc "
+            "list-passes` describes them)")
 
 
 def _add_model_limit(p: argparse.ArgumentParser) -> None:
