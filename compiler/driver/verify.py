@@ -218,7 +218,10 @@ def run_generated(comp, samples: Sequence[Sequence[np.ndarray]], taps: bool = Fa
                                     len(out_specs), taps)
         fw = cortex_m.build_firmware(out, comp.name, comp.target, build, main=main)
         payload = b"".join(np.ascontiguousarray(x).tobytes() for s in samples for x in s)
-        return cortex_m.run_verify_firmware(fw, payload, Path(tmp) / "run")
+        # QEMU runs a shared model's inference in well under a second; the bound only
+        # tells a hang from a long run, so it grows with the samples
+        return cortex_m.run_verify_firmware(fw, payload, Path(tmp) / "run",
+                                            timeout=120.0 + 2.0 * len(samples))
 
 
 def where_run(target: str) -> str:
