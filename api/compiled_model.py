@@ -325,14 +325,16 @@ class CompiledModel:
 
     def verify(self, inputs: Any = None, *, samples: int = 32, seed: int = 0,
                atol: float | None = None, rtol: float | None = None, per_layer: bool = False):
-        """Compare the generated code (host build) with TFLite Micro's interpreter on the
-        same inputs, as `utc verify` does: `inputs` is one array per model input (or one
-        array for a one-input model), each of the input's shape (one sample) or with a
-        leading N (N samples); without it, `samples` seeded random samples. Tolerances
-        default to bit-exact for integer outputs, 1e-6 absolute / 1e-5 relative for float
-        ones. Returns a `Verification` (`.passed`, `.outputs`, `.format(header)`); with
-        `per_layer`, a `LayerVerification` that also compares every intermediate tensor
-        (`.layers`, `.first_difference`), as `utc verify --per-layer` does."""
+        """Compare the generated code with TFLite Micro's interpreter on the same inputs, as
+        `utc verify` does (the host build; for a model compiled for a Cortex-M target,
+        firmware run on its QEMU board, which needs the cross compiler and QEMU): `inputs`
+        is one array per model input (or one array for a one-input model), each of the
+        input's shape (one sample) or with a leading N (N samples); without it, `samples`
+        seeded random samples. Tolerances default to bit-exact for integer outputs, 1e-6
+        absolute / 1e-5 relative for float ones. Returns a `Verification` (`.passed`,
+        `.outputs`, `.format(header)`); with `per_layer`, a `LayerVerification` that also
+        compares every intermediate tensor (`.layers`, `.first_difference`), as
+        `utc verify --per-layer` does."""
         from utc.compiler.driver import read_bounded
         from utc.compiler.driver.verify import samples_from_arrays, verify_compilation
 

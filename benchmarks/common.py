@@ -56,8 +56,8 @@ def select_models(args: argparse.Namespace) -> list[Path]:
     """
     folder: Path = args.models_dir
     if not folder.is_dir():
-        sys.exit(f"error: models folder {folder} does not exist (pass --models-dir, or set "
-                 "UTC_SHARED_MODELS)")
+        sys.exit(missing_models_message(folder, folder == DEFAULT_MODELS_DIR,
+                                        os.environ.get("UTC_SHARED_MODELS")))
     if args.models:
         paths = [folder / name for name in args.models]
         missing = [p.name for p in paths if not p.is_file()]
@@ -68,6 +68,21 @@ def select_models(args: argparse.Namespace) -> list[Path]:
         if not paths:
             sys.exit(f"error: no .tflite files in {folder}")
     return sorted(set(paths), key=lambda p: p.name)
+
+
+def missing_models_message(folder: Path, is_default: bool, env_value: str | None) -> str:
+    """The one line a benchmark prints when its models folder is missing, saying where
+    that folder came from: the default (../shared/models beside the checkout, where the
+    shared models live), UTC_SHARED_MODELS, or --models-dir."""
+    if is_default and not env_value:
+        return (f"error: the shared models folder {folder} (../shared/models beside this "
+                "checkout, the default) does not exist: put the shared models there, pass "
+                "--models-dir DIR, or set UTC_SHARED_MODELS")
+    if is_default:
+        return (f"error: models folder {folder} (from UTC_SHARED_MODELS) does not exist: fix "
+                "UTC_SHARED_MODELS, unset it to use ../shared/models beside this checkout, or "
+                "pass --models-dir DIR")
+    return f"error: --models-dir {folder} does not exist"
 
 
 @dataclass

@@ -43,6 +43,10 @@ TOOLCHAIN_PACKAGES = ("gcc-arm-none-eabi, libnewlib-arm-none-eabi and "
                       "libstdc++-arm-none-eabi-newlib")
 
 
+#: The host side of a verify build's layer taps (emit_cpp), replaced on the target by
+#: the verify main's own utc_layer_output.
+HOST_TAPS = "utc_layer_taps.cpp"
+
 #: Optimisation per part of the image: (kernels, everything else).
 FLAG_SETS = {"default-mix": ("-O2", "-Os"), "Os": ("-Os", "-Os"), "O2": ("-O2", "-O2")}
 COMMON = ("-ffunction-sections", "-fdata-sections", "-Wall")
@@ -112,14 +116,18 @@ def _is_kernel_source(path: Path) -> bool:
 def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
                    flags: str = "default-mix", inputs: Sequence[bytes] | None = None,
                    model_inputs: Sequence[dict] = (), model_outputs: Sequence[dict] = (),
-                   profile: bool = False, cmsis_nn: Path | None = None) -> Firmware:
+                   profile: bool = False, cmsis_nn: Path | None = None,
+                   main: Path | None = None) -> Firmware:
     """Cross-compile the generated folder `out_dir` with a test main into an ELF.
 
     `model_inputs`/`model_outputs`: dicts with `bytes` and `dtype` per tensor (the I/O of
     the model); `inputs`: raw input bytes to embed, else the benchmark LCG fills them.
     `flags`: a key of FLAG_SETS. `cmsis_nn`: the CMSIS-NN source tree to build and link
     when the folder calls CMSIS-NN (default: $CMSIS_NN_PATH); its int-only sources are
-    compiled once per compiler and flags into a cached static archive (cmsis_nn_lib)."""
+    compiled once per compiler and flags into a cached static archive (cmsis_nn_lib).
+    `main`: another test main to build instead (the verify firmware's, `verify_main`).
+    The host side of a verify build's layer taps (utc_layer_taps.cpp, which writes to a
+    host process's stdout) is never built into firmware: the verify main has its own."""
     t = find_target(target)
     b = t.require_board()
     if flags not in FLAG_SETS:
@@ -130,10 +138,11 @@ def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
     build_dir.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True,
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    main = build_dir / "utc_firmware_main.cpp"
-    main.write_text(env.get_template("firmware_main.cpp.j2").render(
-        name=name, inputs=[list(d) for d in inputs] if inputs else [],
-        model_inputs=model_inputs, model_outputs=model_outputs))
+    if main is None:
+        main = build_dir / "utc_firmware_main.cpp"
+        main.write_text(env.get_template("firmware_main.cpp.j2").render(
+            name=name, inputs=[list(d) for d in inputs] if inputs else [],
+            model_inputs=model_inputs, model_outputs=model_outputs))
     (build_dir / "board.ld").write_text(linker_memory(b) + (FIRMWARE / "cortex_m.ld").read_text())
 
     includes = [f"-I{out_dir}"]
@@ -149,6 +158,8 @@ def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
 
     jobs: list[tuple[str, list[str], Path]] = []
     for src in sorted(out_dir.glob("*.cpp")):
+        if src.name == HOST_TAPS:
+            continue
         opt = kernel_opt if _is_kernel_source(src) else rest_opt
         hooks = ["-DUTC_PROFILE"] if profile and src.name == f"{name}.cpp" else []
         jobs.append((gxx, [*t.cpu_flags, opt, *COMMON, *CXX, *hooks, *includes], src))
@@ -241,10 +252,11 @@ def _symbols(elf: Path, wanted: Sequence[str]) -> dict[str, int]:
 
 
 def run_qemu(elf: Path, target: str, regions: Sequence[tuple[str, str]] = (),
-             timeout: float = 120.0) -> tuple[str, list[list[int]]]:
+             timeout: float = 120.0, cwd: Path | None = None) -> tuple[str, list[list[int]]]:
     """Run an ELF on the target's QEMU board and return its standard output and, per
     (begin, end) pair of function symbols in `regions`, the instructions executed from
     each entry to `begin` to the next entry to `end` (utc's TCG plugin; pairs may nest).
+    `cwd`: QEMU's working directory, where the guest's semihosting opens host files.
     A non-zero exit status (a fault exits with 128 + exception number) or a hang is one
     clear error."""
     qemu = _tool("qemu-system-arm", "qemu-system-arm")
@@ -259,7 +271,7 @@ def run_qemu(elf: Path, target: str, regions: Sequence[tuple[str, str]] = (),
             cmd += ["-plugin", f"{plugin()},{args}", "-d", "plugin", "-D", str(log)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL, cwd=cwd)
         except subprocess.TimeoutExpired:
             raise UtcError(f"QEMU {b.machine} did not finish within {timeout:.0f} s (the "
                            "firmware hangs)") from None
@@ -294,3 +306,40 @@ def run_firmware(fw: Firmware, profile: bool = False, timeout: float = 120.0) ->
                        f"{out.strip()[:200]!r}")
     return Run(outputs, fnv.group(1), int(stack.group(1)), counts[0][0],
                counts[1] if profile else [], int(status.group(1)))
+
+
+#: The host files the verify firmware reads its samples from and writes its stream to
+#: (in QEMU's working directory).
+VERIFY_INPUT = "utc_verify_in.bin"
+VERIFY_OUTPUT = "utc_verify_out.bin"
+
+
+def verify_main(name: str, build_dir: Path, samples: int, num_inputs: int, num_outputs: int,
+                taps: bool) -> Path:
+    """Write the verify firmware's main (templates/verify_main.cpp.j2) into `build_dir`:
+    `samples` invocations reading their inputs from VERIFY_INPUT and streaming outputs
+    (after the layer taps, with `taps`) to VERIFY_OUTPUT, exactly as the host runner
+    streams them to stdout, so `decode_outputs` / `decode_stream` read either."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True,
+                             lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    main = build_dir / "utc_verify_main.cpp"
+    main.write_text(env.get_template("verify_main.cpp.j2").render(
+        name=name, NAME=name.upper(), samples=samples, num_inputs=num_inputs,
+        num_outputs=num_outputs, taps=taps, input_file=VERIFY_INPUT, output_file=VERIFY_OUTPUT))
+    return main
+
+
+def run_verify_firmware(fw: Firmware, payload: bytes, work_dir: Path,
+                        timeout: float = 600.0) -> bytes:
+    """Run a verify firmware on QEMU with `payload` (every sample's raw inputs) as its
+    input file; return the bytes it wrote (the host runner's stdout, byte for byte)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / VERIFY_INPUT).write_bytes(payload)
+    out = work_dir / VERIFY_OUTPUT
+    out.unlink(missing_ok=True)
+    stdout, _ = run_qemu(fw.elf, fw.target, timeout=timeout, cwd=work_dir)
+    if not out.is_file():
+        raise UtcError(f"the verify firmware wrote no output on QEMU "
+                       f"{board(fw.target).machine}: {stdout.strip()[:200]!r}")
+    return out.read_bytes()

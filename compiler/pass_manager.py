@@ -39,15 +39,62 @@ class Pass:
         doc = (cls.__doc__ or "").strip()
         return doc.splitlines()[0] if doc else ""
 
+    @classmethod
+    def options(cls) -> tuple[PassOption, ...]:
+        """The pass's options (its dataclass fields), in declaration order, each with its
+        pipeline spelling, type and default: what `utc list-passes` shows."""
+        return tuple(PassOption(f.name.replace("_", "-"), _type_name(f), _default_of(f))
+                     for f in dataclasses.fields(cls))
+
+    @classmethod
+    def synopsis(cls) -> str:
+        """The pass with every option at its default, as a pipeline string spells it
+        (`plan-memory{strategy=optimal,alignment=16}`): paste it, change a value."""
+        opts = [f"{o.name}={o.default_text()}" for o in cls.options()]
+        return cls.name + ("{" + ",".join(opts) + "}" if opts else "")
+
     def spelling(self) -> str:
         """The pass as it would be written in a pipeline string (with non-default options)."""
         opts = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if value != f.default:
-                text = str(value).lower() if isinstance(value, bool) else str(value)
-                opts.append(f"{f.name.replace('_', '-')}={text}")
+                opts.append(f"{f.name.replace('_', '-')}={_option_text(value)}")
         return self.name + ("{" + ",".join(opts) + "}" if opts else "")
+
+
+def _option_text(value: object) -> str:
+    """An option value as a pipeline string writes it (booleans in lower case)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
+class PassOption:
+    """One option of a pass: `name` as pipelines spell it (kebab-case), the `type` its
+    value is parsed as, and its `default` (`REQUIRED` when the pass has none)."""
+
+    name: str
+    type: str
+    default: object
+
+    def default_text(self) -> str:
+        return "<required>" if self.default is REQUIRED else _option_text(self.default)
+
+
+#: The default of an option the pass declares without one.
+REQUIRED = object()
+
+
+def _type_name(f: dataclasses.Field) -> str:
+    return f.type.__name__ if isinstance(f.type, type) else str(f.type)
+
+
+def _default_of(f: dataclasses.Field) -> object:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return REQUIRED
 
 
 class PassRegistry(Mapping[str, type[Pass]]):
@@ -186,9 +233,13 @@ def load_plugin(path: str | Path) -> None:
     if spec is None or spec.loader is None:
         raise PipelineError(f"pass plugin '{path}' is not a Python file")
     module = importlib.util.module_from_spec(spec)
+    # registered while it runs, as an import would: a dataclass pass whose annotations are
+    # strings (`from __future__ import annotations`) resolves them through sys.modules
+    sys.modules[spec.name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # a plugin's own bug: report it in one line
+        sys.modules.pop(spec.name, None)
         raise PipelineError(f"pass plugin '{path}' failed to load: {type(exc).__name__}: {exc}") from None
 
 
@@ -231,13 +282,20 @@ def _convert(pass_name: str, option: str, field: dataclasses.Field, text: str) -
                             f"got '{text}'") from None
 
 
+def known_passes_text() -> str:
+    """'known passes: a, b, ...; `utc list-passes` describes them': what an error about a
+    pass name nobody declared or registered lists, so a typo is seen at a glance."""
+    return (f"known passes: {', '.join(sorted(PASS_REGISTRY))}; `utc list-passes` describes "
+            "them")
+
+
 def parse_pass(spec: str) -> Pass:
     """`name` or `name{opt=value,...}` → a configured pass instance."""
     name, _, rest = spec.partition("{")
     name = name.strip()
     cls = PASS_REGISTRY.get(name) if name else None
     if cls is None:
-        raise PipelineError(f"unknown pass '{name}' (run `utc list-passes` to see them all)")
+        raise PipelineError(f"unknown pass '{printable(name)}' ({known_passes_text()})")
     kwargs = {}
     if rest:
         if not rest.endswith("}"):

@@ -168,8 +168,7 @@ def _instrumentation(args: argparse.Namespace):
                           ("--print-ir-after", args.print_ir_after)):
         for name in names:
             if name not in PASS_REGISTRY and name != "import-tflite":
-                raise UsageError(f"{option}: unknown pass '{printable(name)}' (run `utc "
-                                 "list-passes` to see them all)")
+                raise UsageError(unknown_pass_message(option, name))
     dump_dir = None
     if args.dump_ir_dir:
         dump_dir = check_output_dir(args.dump_ir_dir, "--dump-ir-dir")
@@ -186,6 +185,17 @@ def _instrumentation(args: argparse.Namespace):
     )
     inst.phases.append(("start-up: imports (numpy, utc's core) and the command line", startup))
     return inst
+
+
+def unknown_pass_message(option: str, name: str) -> str:
+    """The one line for an option naming a pass nobody declared or registered: the name,
+    then every pass it could have been (a typo is seen at a glance; `import-tflite` is
+    the importer, whose IR `--print-ir-after` also shows)."""
+    from utc.compiler.pass_manager import PASS_REGISTRY
+
+    known = ", ".join(sorted([*PASS_REGISTRY, "import-tflite"]))
+    return (f"{option}: unknown pass '{printable(name)}' (known passes: {known}; `utc "
+            "list-passes` describes them)")
 
 
 def _add_model_limit(p: argparse.ArgumentParser) -> None:
@@ -326,6 +336,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         cortex_m.check_tools(args.target)
     elif args.profile:
         raise UsageError("--profile counts instructions on QEMU: give a Cortex-M --target")
+    _load_plugins(args.load_pass_plugin)  # before compiling: --pipeline may name their passes
     loaded = [_load_npy(p) for p in args.input or ()]
     targets = [check_output_file(p, "--output") for p in args.output or ()]
     with tempfile.TemporaryDirectory(prefix="utc-run-") as tmp:
@@ -403,13 +414,21 @@ def _load_plugins(paths: list[str]) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from utc.compiler.driver import prepare_compile, read_bounded, run_compile
     from utc.compiler.driver.model_io import io_specs as specs_of
-    from utc.compiler.driver.verify import check_tolerance, npy_files, samples_from_arrays, verify_compilation
+    from utc.compiler.driver.verify import (
+        check_target,
+        check_tolerance,
+        npy_files,
+        samples_from_arrays,
+        verify_compilation,
+        where_run,
+    )
 
     # everything the user named is checked and read before compiling
     check_tolerance(args.atol, "--atol")
     check_tolerance(args.rtol, "--rtol")
     if args.input and args.samples is not None:
         raise UsageError("--samples counts random inputs: give it or --input, not both")
+    check_target(args.target)  # a Cortex-M target runs on QEMU: its tools must be there
     _load_plugins(args.load_pass_plugin)
     model = read_bounded(args.model, args.max_model_bytes, "the model")
     folder = len(args.input or ()) == 1 and os.path.isdir(args.input[0])
@@ -435,7 +454,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     result = verify_compilation(comp, model, printable(args.model), samples,
                                 args.samples or 32, args.seed, args.atol, args.rtol, described,
                                 per_layer=args.per_layer)
-    where = "" if args.target == "host" else f", {args.target} code built for the host"
+    where = "" if args.target == "host" else f", {where_run(args.target)}"
     sys.stdout.write(result.format(f"{printable(args.model)} (-O{args.opt}, kernels "
                                    f"{args.kernels}{where})"))
     return 0 if result.passed else EXIT_MISMATCH
@@ -523,9 +542,15 @@ def cmd_list_passes(args: argparse.Namespace) -> int:
     load_builtin_passes()
     for plugin in args.load_pass_plugin:
         load_plugin(plugin)
-    width = max(len(n) for n in PASS_REGISTRY)
+    # each pass spelled with every option at its default, as a pipeline would write it,
+    # then its summary: listing imports every pass (start-up cost only here)
     for name in sorted(PASS_REGISTRY):
-        print(f"  {name:<{width}}  {PASS_REGISTRY[name].summary()}")
+        cls = PASS_REGISTRY[name]
+        print(f"  {cls.synopsis()}")
+        print(f"      {cls.summary()}")
+        for option in cls.options():
+            default = option.default_text() or "'' (empty)"
+            print(f"      {option.name}: {option.type}, default {default}")
     print("\nnamed pipelines:")
     for level, text in PIPELINES.items():
         print(f"  -O{level}: {text}")
@@ -577,10 +602,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0,
                    help="seed of the random input (0 to 2**32-1, default 0)")
     _add_compile_options(p)
+    p.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
+                   help="load a Python file that registers passes (for --pipeline)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("verify", help="compile, build for the host and compare with TFLite "
-                       "Micro's interpreter on the same inputs (exit 1 on a mismatch)")
+    p = sub.add_parser("verify", help="compile, build for the host (or for a Cortex-M "
+                       "--target, run on QEMU) and compare with TFLite Micro's interpreter on "
+                       "the same inputs (exit 1 on a mismatch)")
     p.add_argument("model")
     p.add_argument("--input", action="append", metavar="X.npy|DIR",
                    help="inputs: one .npy per model input (the input's shape for one sample, "

@@ -2,8 +2,9 @@
 
 A compiler's claim that its code computes what the model computes is only as good as the
 comparison behind it; this one is the comparison the test suite makes, packaged for users:
-the compiled C++ built for the host and the reference interpreter run on the same samples
-(seeded random, or the user's .npy files), and each output summarised by how many
+the compiled C++ (built for the host, or for a Cortex-M target as firmware run on its
+QEMU board) and the reference interpreter run on the same samples (seeded random, or the
+user's .npy files), and each output summarised by how many
 samples and elements are bit-exact, the largest absolute difference, and for float
 outputs the RMSE and cosine similarity. An output passes when every element is within
 `atol + rtol * |reference|` (numpy's `allclose` rule); by default integer outputs must be
@@ -174,20 +175,79 @@ def npy_files(path: str) -> list[Path]:
     return files
 
 
-def verify_samples(exe: Path, model: bytes, label: str, arena_hint: int,
+def check_target(target: str) -> None:
+    """Everything verifying on `target` needs, checked before any work: nothing for the
+    host; for a Cortex-M target a QEMU board that emulates it and the cross tools."""
+    if target != "host":
+        from utc.codegen import cortex_m
+
+        cortex_m.check_tools(target)
+
+
+def run_generated(comp, samples: Sequence[Sequence[np.ndarray]], taps: bool = False,
+                  build_root: Path | None = None) -> bytes:
+    """Run `samples` through the generated code of a compilation, consecutively, one
+    invocation each with one arena, and return the raw stream: per sample (with `taps`,
+    each kernel call's outputs first, then) the model's outputs. On the host the runner
+    (cached by content) prints it; on a Cortex-M target the verify firmware, built with
+    the target's cross compiler and flags (CMSIS-NN's target paths included), runs on the
+    target's QEMU board and writes it to a host file."""
+    import tempfile
+
+    from utc.compiler.driver import emit_into
+    from utc.compiler.driver.model_io import io_specs
+
+    in_specs, out_specs = io_specs(comp.module)
+    with tempfile.TemporaryDirectory(prefix="utc-verify-", dir=build_root) as tmp:
+        out = Path(tmp) / "out"
+        out.mkdir()
+        emit_into(comp, out, taps=taps)
+        if comp.target == "host":
+            from utc.codegen.host_build import run_runner_process
+            from utc.codegen.runner_cache import cached_runner
+
+            exe = cached_runner(out, comp.name, len(in_specs), len(out_specs))
+            proc = run_runner_process(exe, samples)
+            if proc.returncode:
+                raise UtcError(f"generated code exited with status {proc.returncode}")
+            return proc.stdout
+        from utc.codegen import cortex_m
+
+        build = Path(tmp) / "build"
+        main = cortex_m.verify_main(comp.name, build, len(samples), len(in_specs),
+                                    len(out_specs), taps)
+        fw = cortex_m.build_firmware(out, comp.name, comp.target, build, main=main)
+        payload = b"".join(np.ascontiguousarray(x).tobytes() for s in samples for x in s)
+        # QEMU runs a shared model's inference in well under a second; the bound only
+        # tells a hang from a long run, so it grows with the samples
+        return cortex_m.run_verify_firmware(fw, payload, Path(tmp) / "run",
+                                            timeout=120.0 + 2.0 * len(samples))
+
+
+def where_run(target: str) -> str:
+    """How the generated code ran, for a verification's header."""
+    if target == "host":
+        return "host build"
+    from utc.codegen import cortex_m
+
+    return f"{target} firmware on QEMU {cortex_m.board(target).machine}"
+
+
+def verify_samples(comp, model: bytes, label: str, arena_hint: int,
                    samples: Sequence[Sequence[np.ndarray]],
                    out_specs: Sequence[tuple[tuple[int, ...], np.dtype]],
                    names: Sequence[str | None], atol: float | None, rtol: float | None,
                    inputs: str) -> Verification:
-    """Run the samples through the built runner `exe` and TFLite Micro; compare. The
-    runner invokes the model once per sample in one process, so a stateful model's state
-    carries from sample to sample: TFLite Micro is reset before the first sample only,
-    and runs the others as the next invocations."""
-    from utc.codegen.host_build import run_runner
+    """Run the samples through the generated code of `comp` (`run_generated`: the host
+    runner, or the target's firmware on QEMU) and TFLite Micro; compare. The code invokes
+    the model once per sample in one process, so a stateful model's state carries from
+    sample to sample: TFLite Micro is reset before the first sample only, and runs the
+    others as the next invocations."""
+    from utc.codegen.host_build import decode_outputs
     from utc.compiler.driver.tflm import TflmInterpreter
 
     reference_runner = TflmInterpreter(model, label, arena_hint)
-    ours = run_runner(exe, samples, out_specs)
+    ours = decode_outputs(run_generated(comp, samples), len(samples), out_specs)
     reference = [reference_runner.run(s, len(out_specs), reset=k == 0)
                  for k, s in enumerate(samples)]
     return compare(ours, reference, names, atol, rtol, inputs)
@@ -211,17 +271,16 @@ def verify_compilation(comp, model: bytes, label: str,
                        per_layer: bool = False) -> Verification:
     """Compare a compilation (`run_compile`) of `model` with TFLite Micro: on `samples`
     (each one array per model input, already checked), or `count` random ones from
-    `seed`. The code is built for the host through the runner cache. `per_layer` also
-    compares every intermediate tensor (`verify_layers`; a `LayerVerification`)."""
-    import tempfile
-
-    from utc.codegen.runner_cache import cached_runner
-    from utc.compiler.driver import emit_into
+    `seed`. The code runs where it was compiled for: built for the host through the
+    runner cache, or for a Cortex-M target as firmware on its QEMU board (`run_generated`).
+    `per_layer` also compares every intermediate tensor (`verify_layers`; a
+    `LayerVerification`)."""
     from utc.compiler.driver.model_io import io_specs
     from utc.dialects.func import main_function
 
     check_tolerance(atol, "atol")
     check_tolerance(rtol, "rtol")
+    check_target(comp.target)
     in_specs, out_specs = io_specs(comp.module)
     if samples is None:
         samples = random_samples(in_specs, count, seed)
@@ -233,9 +292,6 @@ def verify_compilation(comp, model: bytes, label: str,
         from utc.compiler.driver.verify_layers import verify_layers
 
         return verify_layers(comp, model, label, samples, names, atol, rtol, inputs or "given")
-    with tempfile.TemporaryDirectory(prefix="utc-verify-") as tmp:
-        emit_into(comp, Path(tmp))
-        exe = cached_runner(Path(tmp), comp.name, len(in_specs), len(out_specs))
     hint = int(fn.copy_lower_bound or fn.arena_bytes or 0)
-    return verify_samples(exe, model, label, hint, samples, out_specs, names, atol, rtol,
+    return verify_samples(comp, model, label, hint, samples, out_specs, names, atol, rtol,
                           inputs or "given")

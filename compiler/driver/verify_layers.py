@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 from utc.compiler.driver.verify import OutputComparison, Verification, compare, compare_output
@@ -220,15 +219,12 @@ def decode_stream(stdout: bytes, count: int, taps: Sequence[LayerTap],
 def verify_layers(comp, model: bytes, label: str, samples: Sequence[Sequence[np.ndarray]],
                   names: Sequence[str | None], atol: float | None, rtol: float | None,
                   inputs: str) -> LayerVerification:
-    """Build the verify runner of a compilation, run it and TFLite Micro (preserving all
-    tensors) on `samples`, and compare every mapped intermediate tensor and the outputs."""
-    import tempfile
-
-    from utc.codegen.host_build import run_runner_process
-    from utc.codegen.runner_cache import cached_runner
-    from utc.compiler.driver import emit_into
+    """Build the verify runner of a compilation (for the host, or firmware for its Cortex-M
+    target), run it and TFLite Micro (preserving all tensors) on `samples`, and compare
+    every mapped intermediate tensor and the outputs."""
     from utc.compiler.driver.model_io import io_specs
     from utc.compiler.driver.tflm import TflmInterpreter
+    from utc.compiler.driver.verify import run_generated
     from utc.compiler.importers.tflite import operator_tensors
     from utc.dialects.func import main_function
 
@@ -236,13 +232,9 @@ def verify_layers(comp, model: bytes, label: str, samples: Sequence[Sequence[np.
     taps = layer_taps(comp.module, operators)
     last = compared_taps(taps)
     in_specs, out_specs = io_specs(comp.module)
-    with tempfile.TemporaryDirectory(prefix="utc-verify-") as tmp:
-        emit_into(comp, Path(tmp), taps=True)
-        exe = cached_runner(Path(tmp), comp.name, len(in_specs), len(out_specs))
-    proc = run_runner_process(exe, samples)
-    if proc.returncode:
-        raise UtcError(f"generated code exited with status {proc.returncode}")
-    ours_layers, ours = decode_stream(proc.stdout, len(samples), taps, out_specs)
+    # the host runner, or the target's firmware on QEMU: both stream the taps the same way
+    ours_layers, ours = decode_stream(run_generated(comp, samples, taps=True), len(samples),
+                                      taps, out_specs)
 
     fn = main_function(comp.module)
     hint = int(fn.copy_lower_bound or fn.arena_bytes or 0) + 2 * sum(t.nbytes for t in taps)

@@ -335,7 +335,8 @@ def test_unknown_pass(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = utc("compile", str(model), "-o", str(out), "--pipeline", "canonicalize,frobnicate",
                cwd=tmp_path)
-    _assert_clean_failure(proc, r"unknown pass 'frobnicate' \(run `utc list-passes`", out)
+    _assert_clean_failure(proc, r"unknown pass 'frobnicate' \(known passes: bufferize, canonicalize, .*, "
+                          r"tensor-to-fused; `utc list-passes` describes them\)$", out)
 
 
 def test_bad_pass_option(tmp_path: Path) -> None:

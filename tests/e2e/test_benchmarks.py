@@ -8,6 +8,7 @@ others still run). They never look at the figures: timings are not assertable
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -39,8 +40,10 @@ def small_model() -> Path:
     return shared if shared.is_file() else REPO / "examples" / "sine_int8.tflite"
 
 
-def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    if script == "benchmarks.compile_time" and not (shutil.which("vela")
+def run(script: str, *args: str, measures: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a benchmark; one that `measures` needs Vela for compile_time (a run refused
+    before measuring does not)."""
+    if measures and script == "benchmarks.compile_time" and not (shutil.which("vela")
                                                     or (Path(sys.executable).parent / "vela").is_file()):
         pytest.skip("Vela is not installed (pip install -e '.[bench]')")
     return subprocess.run([sys.executable, "-m", script, *args, *EXTRA_ARGS[script]], cwd=REPO,
@@ -83,6 +86,35 @@ def test_benchmark_reports_failed_model_and_continues(script: str, tmp_path: Pat
 
 @pytest.mark.parametrize("script", sorted(HEADERS))
 def test_benchmark_missing_models_folder(script: str, tmp_path: Path) -> None:
-    proc = run(script, "--models-dir", str(tmp_path / "absent"))
+    proc = run(script, "--models-dir", str(tmp_path / "absent"), measures=False)
     assert proc.returncode == 1
-    assert "does not exist" in proc.stderr
+    assert proc.stderr == f"error: --models-dir {tmp_path / 'absent'} does not exist\n"
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("script", [*sorted(HEADERS), "benchmarks.kernels"])
+def test_benchmark_default_models_folder_missing(script: str, tmp_path: Path) -> None:
+    """Without --models-dir, a benchmark reads ../shared/models (or UTC_SHARED_MODELS);
+    when that is missing it says which folder, and where the name came from, in one line."""
+    absent = tmp_path / "absent"
+    proc = subprocess.run([sys.executable, "-m", script], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "UTC_SHARED_MODELS": str(absent)})
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == (f"error: models folder {absent} (from UTC_SHARED_MODELS) does not "
+                           "exist: fix UTC_SHARED_MODELS, unset it to use ../shared/models beside "
+                           "this checkout, or pass --models-dir DIR\n")
+
+
+def test_default_models_folder_is_the_shared_one() -> None:
+    """The default is ../shared/models beside the checkout, the folder the tests use."""
+    from benchmarks import common
+
+    env = os.environ.get("UTC_SHARED_MODELS")
+    expected = Path(env) if env else REPO.parent / "shared" / "models"
+    assert common.DEFAULT_MODELS_DIR == expected == SHARED_MODELS
+    message = common.missing_models_message(Path("/x/shared/models"), True, None)
+    assert message == ("error: the shared models folder /x/shared/models (../shared/models beside "
+                       "this checkout, the default) does not exist: put the shared models there, "
+                       "pass --models-dir DIR, or set UTC_SHARED_MODELS")
+    assert common.missing_models_message(Path("/y"), False, None) == "error: --models-dir /y does not exist"
+    assert "(from UTC_SHARED_MODELS)" in common.missing_models_message(Path("/y"), True, "/y")

@@ -231,7 +231,8 @@ def test_regression(regression: Regression, regression_results: dict[str, CaseRe
     """A problem found by fuzzing stays fixed: a clean refusal (one `utc: error:` line,
     exit status 2, nothing left behind) or, unless the model is invalid, a compile."""
     if not _available(regression):
-        pytest.skip(f"{regression.seed_model[7:]} is not in {SHARED_MODELS}")
+        pytest.skip(f"its seed model {regression.seed_model[7:]} is not in {SHARED_MODELS} (the "
+                    "shared models folder is only beside CI checkouts)")
     r = regression_results[regression.name]
     allowed = ("refused",) if regression.must_refuse else ("refused", "compiled")
     if r.outcome not in allowed or r.leftovers:
