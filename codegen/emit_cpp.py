@@ -317,11 +317,34 @@ def _render_params_call(kernel: Kernel, decls: list[str], fields: list[str], wid
     return "\n".join(["{", *("  " + d for d in decls), *lines, f"  {kernel.name}(&params);", "}"])
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where the arena and the state region go (`--arena-section`, `--state-section`,
+    `--external-arena`): written into NAME.h as the defaults of its placement macros."""
+
+    arena_section: str | None = None
+    state_section: str | None = None
+    external: bool = False  # the application defines NAME_arena (and NAME_state)
+
+
+_SECTION_NAME = re.compile(r"\.?[A-Za-z_][A-Za-z0-9_.$]*")
+
+
+def check_section_name(section: str, option: str) -> str:
+    """A linker section name that can stand in a C string and an assembler directive
+    (`.sram2`, `.bss.dtcm`, `RAM2`); anything else is refused."""
+    if not _SECTION_NAME.fullmatch(section) or len(section) > 64:
+        raise CompileError(f"{option} '{printable(section)}' is not a section name (letters, "
+                           "digits, '_', '.' and '$', optionally starting with '.')")
+    return section
+
+
 class Emitter:
     def __init__(self, module: Module, name: str, source: str = "", target: str = "host",
-                 taps: bool = False):
+                 taps: bool = False, placement: Placement | None = None):
         self.module = module
         self.taps = taps
+        self.placement = placement or Placement()
         self.target = TARGETS[target]
         self.name = name
         self.upper = name.upper()
@@ -659,6 +682,8 @@ class Emitter:
             "sources": sorted(f for f in files if f.endswith(".cpp")),
             "taps": self.layer_taps() if self.taps else [],
             "link_files": link_names(files),
+            "placement": self.placement,
+            "arena_align": max(16, int(self.fn.plan_alignment or 16)),
         }
         ctx["weight_bytes"] = sum(w["bytes"] for w in ctx["weights"])
         written = []
@@ -694,11 +719,12 @@ def _comment(op: Operation) -> str:
 
 
 def emit_cpp(module: Module, out_dir: Path, name: str, source: str = "",
-             target: str = "host", taps: bool = False) -> list[Path]:
+             target: str = "host", taps: bool = False,
+             placement: Placement | None = None) -> list[Path]:
     """Write the generated sources for `module` into `out_dir`; return the written paths.
     `taps` makes a verify build (`utc verify --per-layer`): every kernel call's outputs go
     to `utc_layer_output` as they are produced; normal compiles never set it, so their
     files stay byte-identical."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise CompileError(f"model name '{name}' is not a valid C identifier")
-    return Emitter(module, name, source, target, taps).write(Path(out_dir))
+    return Emitter(module, name, source, target, taps, placement).write(Path(out_dir))

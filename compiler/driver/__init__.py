@@ -602,12 +602,14 @@ def run_compile(req: CompileRequest) -> Compilation:
                        req.source)
 
 
-def emit_into(comp: Compilation, folder: Path, taps: bool = False) -> None:
+def emit_into(comp: Compilation, folder: Path, taps: bool = False, placement=None) -> None:
     """Write the generated C++ of a compilation into `folder` (a staging folder); `taps`
-    adds the per-layer hooks of a verify build (see `emit_cpp`)."""
+    adds the per-layer hooks of a verify build (see `emit_cpp`); `placement`
+    (`codegen.emit_cpp.Placement`) where the arena and state go."""
     from utc.codegen.emit_cpp import emit_cpp
 
-    emit_cpp(comp.module, folder, comp.name, source=comp.source, target=comp.target, taps=taps)
+    emit_cpp(comp.module, folder, comp.name, source=comp.source, target=comp.target, taps=taps,
+             placement=placement)
 
 
 def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
@@ -634,11 +636,12 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                   max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
                   max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
                   extra_files: Callable[[Compilation], Mapping[str, bytes]] | None = None,
-                  ) -> CompileResult:
+                  placement=None) -> CompileResult:
     """Compile a .tflite file (or model bytes) into a folder of C++ sources.
 
     `extra_files` makes files from the compilation (the CLI's report) that are written
     into the same staging folder, so they appear with the code or not at all.
+    `placement` (`codegen.emit_cpp.Placement`): where the arena and state go.
     Raises UtcError (one line) for anything the user can fix: a bad name, path or
     pipeline, an unsupported model, or one that needs more memory than the limits."""
     req = prepare_compile(model_path, name, opt_level, pipeline, kernels, target, inst,
@@ -649,7 +652,7 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
         with inst.phase("import: the C++ emitter (jinja2)"):
             import utc.codegen.emit_cpp  # noqa: F401
         with inst.phase("emit-cpp: render and write the sources"):
-            emit_into(comp, staging)
+            emit_into(comp, staging, placement=placement)
         if extra_files is not None:
             write_files(staging, extra_files(comp))
     out = Path(out_dir)

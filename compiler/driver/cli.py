@@ -266,11 +266,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from utc.compiler.driver import check_c_name, compile_model
 
     check_c_name(args.name)
+    placement = _placement(args)
     inst = _instrumentation(args)
     result = compile_model(args.model, args.output, name=args.name, opt_level=args.opt,
                            pipeline=args.pipeline, kernels=args.kernels, target=args.target,
                            inst=inst, extra_files=_report_files(args.report),
-                           **_limits(args))
+                           placement=placement, **_limits(args))
     if args.report == "json":
         # stdout is the document alone, so it pipes straight into a JSON reader
         sys.stdout.write((Path(args.output) / "report.json").read_text())
@@ -542,6 +543,28 @@ def cmd_list_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_placement_options(p: argparse.ArgumentParser) -> None:
+    """Where the generated code puts its RAM (NAME.h's placement macros)."""
+    p.add_argument("--arena-section", metavar="SECTION",
+                   help="put the arena in this linker section (e.g. .sram2), aligned")
+    p.add_argument("--state-section", metavar="SECTION",
+                   help="put a stateful model's state region in this linker section")
+    p.add_argument("--external-arena", action="store_true",
+                   help="the application defines the arena (NAME_arena, and NAME_state for "
+                   "a stateful model); NAME.h states the bytes and alignment")
+
+
+def _placement(args: argparse.Namespace):
+    """The placement options, checked (before any work)."""
+    from utc.codegen.emit_cpp import Placement, check_section_name
+
+    sections = {}
+    for key, option in (("arena_section", "--arena-section"), ("state_section", "--state-section")):
+        if getattr(args, key) is not None:
+            sections[key] = check_section_name(getattr(args, key), option)
+    return Placement(**sections, external=args.external_arena)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="utc", description="Ahead-of-time compiler from "
                      "TensorFlow Lite models to self-contained C++.")
@@ -563,6 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report=json", dest="report", action="store_const", const="json",
                    help="print the report as JSON instead (docs/report-json.md; also written "
                    "to OUTPUT/report.json, with OUTPUT/memory.svg)")
+    _add_placement_options(p)
     _add_compile_options(p)
     _add_instrumentation(p)
     p.set_defaults(func=cmd_compile)
