@@ -219,6 +219,9 @@ class Compilation:
     target: str
     pipeline: str
     source: str
+    #: the TFLite operator type of each operator of the model, by index (the report's
+    #: operator column); empty when unknown
+    op_types: tuple[str, ...] = ()
 
 
 @dataclass
@@ -598,8 +601,10 @@ def run_compile(req: CompileRequest) -> Compilation:
     run_pipeline(module, req.passes, inst)
     check_limits(module, req.max_arena_bytes, req.max_weight_bytes,
                  model_label(req.model, req.label))
+    from utc.compiler.importers.tflite_diagnose import operator_types
+
     return Compilation(module, req.name, req.opt_level, req.kernels, req.target, req.pipeline,
-                       req.source)
+                       req.source, operator_types(req.model, req.label))
 
 
 def emit_into(comp: Compilation, folder: Path, taps: bool = False, placement=None) -> None:

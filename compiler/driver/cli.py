@@ -254,9 +254,10 @@ def _report_files(fmt: str | None):
 
         out = {"memory.svg": memory_svg(comp.module).encode()}
         if fmt == "json":
+            from utc.compiler.driver.footprint import measure_footprint
             from utc.compiler.driver.report_json import report_json
 
-            out["report.json"] = report_json(comp).encode()
+            out["report.json"] = report_json(comp, measure_footprint(comp)).encode()
         return out
 
     return files
@@ -280,9 +281,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     print(f"utc: wrote {len(result.files)} files to {printable(args.output)} "
           f"(arena {fn.attrs['arena_bytes']} B, lower bound {fn.attrs['lower_bound']} B)")
     if args.report:
+        from utc.compiler.driver.footprint import measure_footprint
         from utc.compiler.driver.report import format_report
 
-        sys.stdout.write("\n" + format_report(result.module))
+        comp = result.compilation
+        sys.stdout.write("\n" + format_report(result.module, comp.op_types,
+                                               measure_footprint(comp)))
         print(f"\nutc: wrote the arena map to {printable(Path(args.output) / 'memory.svg')}")
     return 0
 

@@ -42,8 +42,18 @@ def _tensor(index: int, name: str | None, tensor_type) -> dict[str, Any]:
     return entry
 
 
-def report_dict(comp: Compilation) -> dict[str, Any]:
-    """The report of a compilation as plain JSON-able data (docs/report-json.md)."""
+def _footprint(footprint) -> dict[str, Any] | None:
+    """The measured code and stack (`footprint.Footprint`), or None when not asked for."""
+    if footprint is None:
+        return None
+    return {"code_bytes": footprint.code_bytes, "text_bytes": footprint.text_bytes,
+            "rodata_bytes": footprint.rodata_bytes, "code_note": footprint.code_note,
+            "stack_bytes": footprint.stack_bytes, "stack_note": footprint.stack_note}
+
+
+def report_dict(comp: Compilation, footprint=None) -> dict[str, Any]:
+    """The report of a compilation as plain JSON-able data (docs/report-json.md);
+    `footprint` (`footprint.Footprint`): the measured code and stack, when measured."""
     module = comp.module
     fn = main_function(module)
     rows = layer_rows(module)
@@ -64,7 +74,9 @@ def report_dict(comp: Compilation) -> dict[str, Any]:
         record = KERNELS_BY_NAME.get(r.kernel)
         layers.append({
             "step": r.step,
-            "tflite_ops": [{"index": int(i), "tensor": name} for i, name in r.sources],
+            "tflite_ops": [{"index": int(i), "tensor": name,
+                            "type": comp.op_types[i] if 0 <= i < len(comp.op_types) else None}
+                           for i, name in r.sources],
             "location": r.location,
             "op": r.op,
             "kernel": r.kernel,
@@ -97,6 +109,7 @@ def report_dict(comp: Compilation) -> dict[str, Any]:
         },
         "flash": {"weight_bytes": weight_bytes(module), "tensor_bytes": tensors,
                   "constant_bytes": constants},
+        "footprint": _footprint(footprint),
         "total_macs": sum(r.macs for r in rows),
         "inputs": inputs,
         "outputs": outputs,
@@ -108,6 +121,6 @@ def report_dict(comp: Compilation) -> dict[str, Any]:
     }
 
 
-def report_json(comp: Compilation) -> str:
+def report_json(comp: Compilation, footprint=None) -> str:
     """`report_dict` as JSON text: two-space indented, ASCII, one trailing newline."""
-    return json.dumps(report_dict(comp), indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+    return json.dumps(report_dict(comp, footprint), indent=2, ensure_ascii=True, allow_nan=False) + "\n"
