@@ -291,6 +291,24 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Every problem that stops the model, one a line; exit 1 if any, else 0."""
+    from utc.compiler.driver.check import check_model_support
+
+    result = check_model_support(args.model, opt_level=args.opt, pipeline=args.pipeline,
+                                 kernels=args.kernels, target=args.target, **_limits(args))
+    shown = printable(args.model)
+    if not result.problems:
+        print(f"ok: {result.operators} operators, all supported")
+        return 0
+    count = len(result.problems)
+    print(f"{shown}: {count} problem{'s' if count != 1 else ''} stop this model "
+          f"({result.operators} operators):")
+    for problem in result.problems:
+        print(f"  {problem}")
+    return 1
+
+
 def _main(module):
     from utc.dialects.func import main_function
 
@@ -594,6 +612,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compile_options(p)
     _add_instrumentation(p)
     p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("check", help="list everything that stops a model (unsupported "
+                       "operators, dtypes, features), not only the first; exit 1 if any")
+    p.add_argument("model")
+    _add_compile_options(p)  # those of the compile it tries when nothing else is found
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("run", help="compile, build (host compiler, or cross compiler and "
                        "QEMU for a Cortex-M --target), run, print outputs")

@@ -152,12 +152,20 @@ def diagnose(model: str | Path | bytes, label: str | None = None) -> tuple[int, 
             problems.append(Problem(what, f"{', '.join(kinds)} tensors are not supported "
                                     f"(utc implements it for {', '.join(rule.dtypes)})"))
     problems += _tensor_problems(graph, users)
+    # by operator, in model order (a tensor's problems under the operator that uses it)
+    problems.sort(key=_operator_index)
     subgraphs = root.SubgraphsLength()
     if subgraphs > 1 and not call_once:
         problems.append(Problem("model", f"has {subgraphs} subgraphs (control flow or several "
                                 "signatures); utc supports one, plus the initialisation "
                                 "subgraphs CALL_ONCE runs"))
     return graph.OperatorsLength(), problems
+
+
+def _operator_index(problem: Problem) -> int:
+    """The operator a problem is about ("CONV_2D #3", "operator #3"); tensors last."""
+    index = problem.what.rsplit("#", 1)[-1]
+    return int(index) if " #" in problem.what and index.isdigit() else 1 << 31
 
 
 def _tensor_problems(graph: tflite.SubGraph, users: dict[int, list[str]]) -> list[Problem]:
