@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from utc.compiler import STARTED
 from utc.compiler.errors import ImportError_, LimitError, UsageError, UtcError, printable
@@ -29,6 +30,9 @@ from utc.compiler.pass_manager import (
     parse_pipeline,
     run_pipeline,
 )
+
+if TYPE_CHECKING:  # codegen (jinja2) loads only when code is written
+    from utc.codegen.emit_cpp import Placement
 
 
 def load_builtin_passes() -> None:
@@ -607,7 +611,8 @@ def run_compile(req: CompileRequest) -> Compilation:
                        req.source, operator_types(req.model, req.label))
 
 
-def emit_into(comp: Compilation, folder: Path, taps: bool = False, placement=None) -> None:
+def emit_into(comp: Compilation, folder: Path, taps: bool = False,
+              placement: Placement | None = None) -> None:
     """Write the generated C++ of a compilation into `folder` (a staging folder); `taps`
     adds the per-layer hooks of a verify build (see `emit_cpp`); `placement`
     (`codegen.emit_cpp.Placement`) where the arena and state go."""
@@ -641,7 +646,7 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                   max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
                   max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
                   extra_files: Callable[[Compilation], Mapping[str, bytes]] | None = None,
-                  placement=None) -> CompileResult:
+                  placement: Placement | None = None) -> CompileResult:
     """Compile a .tflite file (or model bytes) into a folder of C++ sources.
 
     `extra_files` makes files from the compilation (the CLI's report) that are written

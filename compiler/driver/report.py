@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from utc.compiler.errors import CompileError
@@ -26,6 +27,9 @@ from utc.dialects.func import FuncOp, main_function
 from utc.passes.plan_memory import root_alloc
 from utc.passes.planning.windows import windows
 from utc.runtime.kernels import KERNELS_BY_NAME
+
+if TYPE_CHECKING:
+    from utc.compiler.driver.footprint import Footprint
 
 # ---- the data ------------------------------------------------------------------------------
 
@@ -264,7 +268,7 @@ def _shapes(row: LayerRow) -> str:
                      for s, d in zip(row.output_shapes, row.output_dtypes))
 
 
-def footprint_lines(footprint, label: int) -> list[str]:
+def footprint_lines(footprint: Footprint | None, label: int) -> list[str]:
     """The `code` and `stack` lines of the totals (nothing when not asked for)."""
     if footprint is None:
         return []
@@ -278,7 +282,8 @@ def footprint_lines(footprint, label: int) -> list[str]:
     return [f"{'code':<{label}}{code}", f"{'stack':<{label}}{stack}"]
 
 
-def format_report(module: Module, op_types: Sequence[str] = (), footprint=None) -> str:
+def format_report(module: Module, op_types: Sequence[str] = (),
+                  footprint: Footprint | None = None) -> str:
     """The per-layer table followed by the totals, as fixed-width text.
 
     Numbers use thousands separators; offsets are plain decimals, as in the IR and the

@@ -13,7 +13,7 @@ order, no timings, no absolute paths.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from utc.compiler.driver import Compilation, weight_bytes
 from utc.compiler.driver.report import arena_buffers, flash_bytes, layer_rows, peak
@@ -21,6 +21,9 @@ from utc.compiler.version import installed_version
 from utc.dialects import buf
 from utc.dialects.func import main_function
 from utc.runtime.kernels import KERNELS_BY_NAME
+
+if TYPE_CHECKING:
+    from utc.compiler.driver.footprint import Footprint
 
 #: Bumped when a field is removed or changes meaning (docs/report-json.md).
 SCHEMA_VERSION = 1
@@ -42,7 +45,7 @@ def _tensor(index: int, name: str | None, tensor_type) -> dict[str, Any]:
     return entry
 
 
-def _footprint(footprint) -> dict[str, Any] | None:
+def _footprint(footprint: Footprint | None) -> dict[str, Any] | None:
     """The measured code and stack (`footprint.Footprint`), or None when not asked for."""
     if footprint is None:
         return None
@@ -51,7 +54,7 @@ def _footprint(footprint) -> dict[str, Any] | None:
             "stack_bytes": footprint.stack_bytes, "stack_note": footprint.stack_note}
 
 
-def report_dict(comp: Compilation, footprint=None) -> dict[str, Any]:
+def report_dict(comp: Compilation, footprint: Footprint | None = None) -> dict[str, Any]:
     """The report of a compilation as plain JSON-able data (docs/report-json.md);
     `footprint` (`footprint.Footprint`): the measured code and stack, when measured."""
     module = comp.module
@@ -121,6 +124,6 @@ def report_dict(comp: Compilation, footprint=None) -> dict[str, Any]:
     }
 
 
-def report_json(comp: Compilation, footprint=None) -> str:
+def report_json(comp: Compilation, footprint: Footprint | None = None) -> str:
     """`report_dict` as JSON text: two-space indented, ASCII, one trailing newline."""
     return json.dumps(report_dict(comp, footprint), indent=2, ensure_ascii=True, allow_nan=False) + "\n"
