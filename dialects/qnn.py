@@ -280,3 +280,43 @@ class SoftmaxOp(KernelChoice, Operation):
 
     def verify_(self) -> None:
         _check_int(self, "input")
+
+
+class _Curve16(KernelChoice, Operation):
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_mult": int, "input_left_shift": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
+class Logistic16Op(_Curve16):
+    """16x8 logistic (TFLM's int16 algorithm): x rescaled to Q3.12 by
+    (x * input_mult + round) >> input_left_shift, then TFLite's 256-entry sigmoid table
+    interpolated; output scale 2^-15, zero point 0."""
+
+    name = "qnn.logistic16"
+
+
+class Tanh16Op(_Curve16):
+    """16x8 tanh (TFLM's int16 algorithm): the same rescale and sigmoid table walked at
+    twice the rate (tanh(x) = 2 sigmoid(2x) - 1); output scale 2^-15, zero point 0."""
+
+    name = "qnn.tanh16"
+
+
+class Softmax16Op(KernelChoice, Operation):
+    """16x8 softmax (TFLM's int16 algorithm): (x - max) rescaled by
+    `input_mult`/`input_left_shift` onto the exp table's [-10, 0], interpolated exp and
+    1 / (1 + x) tables (`exp_lut`, `recip_lut`: 513 int16 each, in flash); output scale
+    1/32768, zero point 0."""
+
+    name = "qnn.softmax16"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_mult": int, "input_left_shift": int, "exp_lut": ResourceRef,
+                  "recip_lut": ResourceRef}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")

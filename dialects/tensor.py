@@ -165,7 +165,7 @@ class SoftmaxOp(KernelChoice, Operation):
     attributes = {"beta": float}
 
     def verify_(self) -> None:
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         x = self.operand("input").type
         if x.rank < 1 or x.shape != self.result.type.shape:
             raise self.error(f"softmax needs an output shaped like its input {x}, got "

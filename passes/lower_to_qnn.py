@@ -238,6 +238,54 @@ class _LowerWith(RewritePattern):
         return True
 
 
+class _LowerInt16(RewritePattern):
+    """Replace a 16x8 op (int16 input) by `target`, whose algorithm is TFLM's int16 one
+    (LOGISTIC, TANH: a different kernel from the int8 gemmlowp curves). Listed before the
+    int8 pattern of the same root."""
+
+    def __init__(self, root: type[Operation], target: type[Operation], attrs):
+        self.root, self.target, self.attrs = root, target, attrs
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op) or _storage(op.operand("input")) != "i16":
+            return False
+        rewriter.replace_op(op, self.target(op.operand_values, [op.result.type], self.attrs(op),
+                                            location=op.location))
+        return True
+
+
+def _logistic16_attrs(op: Operation) -> dict:
+    return _where(op, activation.logistic16_params, *_q(op.operand("input")),
+                  *_q(op.result)).attrs()
+
+
+def _tanh16_attrs(op: Operation) -> dict:
+    return _where(op, activation.tanh16_params, *_q(op.operand("input")), *_q(op.result)).attrs()
+
+
+class _LowerSoftmax16(RewritePattern):
+    """int16 SOFTMAX: the scalar constants, and TFLM's exp and 1 / (1 + x) tables as flash
+    resources of the op."""
+
+    root = tensor.SoftmaxOp
+
+    def __init__(self, module: Module):
+        self.module = module
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op) or _storage(op.operand("input")) != "i16":
+            return False
+        attrs = _where(op, softmax.softmax16_params, op.attrs["beta"],
+                       *_q(op.operand("input")), *_q(op.result)).attrs()
+        exp_lut, recip_lut = softmax.softmax16_luts()
+        base = op_base_name(op)
+        attrs["exp_lut"] = self.module.add_resource(f"{base}.exp_lut", exp_lut)
+        attrs["recip_lut"] = self.module.add_resource(f"{base}.recip_lut", recip_lut)
+        rewriter.replace_op(op, qnn.Softmax16Op(op.operand_values, [op.result.type], attrs,
+                                                location=op.location))
+        return True
+
+
 def _storage(value) -> str:
     """The storage type of a quantized value: "i8", or "i16" (16x8 activations)."""
     return str(value.type.element.storage)
@@ -303,6 +351,8 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerWith(tensor.ReluOp, qnn.RequantizeOp, _relu_attrs),
         _LowerWith(tensor.Relu6Op, qnn.RequantizeOp, _relu6_attrs),
         _LowerWith(tensor.ReluN1To1Op, qnn.RequantizeOp, _relu_n1_to_1_attrs),
+        _LowerInt16(tensor.LogisticOp, qnn.Logistic16Op, _logistic16_attrs),
+        _LowerInt16(tensor.TanhOp, qnn.Tanh16Op, _tanh16_attrs),
         _LowerWith(tensor.LogisticOp, qnn.LogisticOp, _logistic_attrs),
         _LowerWith(tensor.TanhOp, qnn.TanhOp, _tanh_attrs),
         _LowerWith(tensor.HardSwishOp, qnn.HardSwishOp, _hard_swish_attrs),
@@ -311,6 +361,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerWith(tensor.MeanOp, qnn.MeanOp, _mean_attrs),
         _LowerQuantize(),
         _LowerDequantize(),
+        _LowerSoftmax16(module),
         _LowerSoftmax(),
     ]
 

@@ -1022,14 +1022,15 @@ def _reshape(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
 
 
-@op_rule("SOFTMAX", (1, 3), ("int8", "float32"), "softmax over the last dimension",
-         "int8 output must have scale 1/256 and zero point -128")
+@op_rule("SOFTMAX", (1, 3), ("int8", "int16", "float32"), "softmax over the last dimension",
+         "int8 output must have scale 1/256 and zero point -128; "
+         "int16: zero points 0, output scale 1/32768")
 def _softmax(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     opts = op.options(tflite.SoftmaxOptions)
     beta = float(opts.Beta()) if opts is not None else 0.0  # TFLite Micro's zero default
     out = ctx.output_type(op)
-    if isinstance(out.element, QuantizedType) and (
+    if kind == "int8" and isinstance(out.element, QuantizedType) and (
         out.element.zero_point != -128 or abs(out.element.scale - 1 / 256) > 1e-9
     ):
         raise ctx.fail("int8 SOFTMAX output must be quantized with scale 1/256, zero point -128")
@@ -1120,17 +1121,19 @@ def _fixed_output_quantization(ctx: ImportContext, op: TflOperator, scale: float
                        f"zero point {zp} (got {out.scale!r}, {out.zero_point})")
 
 
-@op_rule("LOGISTIC", (1, 3), ("int8", "float32"), "sigmoid",
-         "int8 output: scale 1/256, zero point -128")
+@op_rule("LOGISTIC", (1, 3), ("int8", "int16", "float32"), "sigmoid",
+         "int8 output: scale 1/256, zero point -128; int16: zero points 0, output scale 2^-15")
 def _logistic(ctx: ImportContext, op: TflOperator) -> None:
-    _fixed_output_quantization(ctx, op, 1 / 256, -128, "1/256")
+    if _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes) != "int16":
+        _fixed_output_quantization(ctx, op, 1 / 256, -128, "1/256")
     _unary(ctx, op, tensor.LogisticOp)
 
 
-@op_rule("TANH", (1, 3), ("int8", "float32"), "hyperbolic tangent",
-         "int8 output: scale 1/128, zero point 0")
+@op_rule("TANH", (1, 3), ("int8", "int16", "float32"), "hyperbolic tangent",
+         "int8 output: scale 1/128, zero point 0; int16: zero points 0, output scale 2^-15")
 def _tanh(ctx: ImportContext, op: TflOperator) -> None:
-    _fixed_output_quantization(ctx, op, 1 / 128, 0, "1/128")
+    if _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes) != "int16":
+        _fixed_output_quantization(ctx, op, 1 / 128, 0, "1/128")
     _unary(ctx, op, tensor.TanhOp)
 _unary_rule("RELU", (1, 3), tensor.ReluOp, "max(x, 0)", "16x8: zero points 0",
             dtypes=("int8", "int16", "float32"))
