@@ -203,7 +203,26 @@ def test_a_16x8_network_over_consecutive_invocations(tmp_path: Path) -> None:
     check_against_oracle(network_16x8(), tmp_path, samples=12, float_scale=2.0)
 
 
+def curves_16x8() -> bytes:
+    """TANH -> LOGISTIC -> SOFTMAX on int16 tensors (each output feeds the next: the
+    curves' output scale 2^-15 is a valid input scale for all three)."""
+    b = ModelBuilder("utc 16x8 curves")
+    x = b.add_tensor("x", [4, 24], "int16", scale=3e-4, zero_point=0)
+    t = b.add_tensor("t", [4, 24], "int16", scale=2.0 ** -15, zero_point=0)
+    g = b.add_tensor("g", [4, 24], "int16", scale=2.0 ** -15, zero_point=0)
+    y = b.add_tensor("y", [4, 24], "int16", scale=1 / 32768, zero_point=0)
+    b.add_operator("TANH", [x], [t], version=3)
+    b.add_operator("LOGISTIC", [t], [g], version=3)
+    b.add_operator("SOFTMAX", [g], [y], {"beta": 4.0}, version=3)
+    return b.build([x], [y])
+
+
+def test_curves_16x8_chained(tmp_path: Path) -> None:
+    check_against_oracle(curves_16x8(), tmp_path)
+
+
 QEMU_MODELS = {
+    "curves": curves_16x8,
     "network": lambda: network_16x8(int16_input=True),
     "conv-audio": lambda: conv16_model("CONV_2D", *CONV16_CASES["audio"]),
     "depthwise-dilated": lambda: conv16_model("DEPTHWISE_CONV_2D", *CONV16_CASES["dilated"]),
