@@ -308,3 +308,26 @@ class Requantized(Clamped):
     output_zp = attr(int)
     mult = attr(ResourceRef)
     shift = attr(ResourceRef)
+
+
+# ---- transposed convolution (TRANSPOSE_CONV), tensor and qnn levels ------------------------
+TRANSPOSE_CONV_PAIR = Ints(2, minimum=1)
+TRANSPOSE_CONV_PAD = Ints(2, minimum=0, names="[top, left]")
+
+
+def check_transpose_conv(op: Operation) -> None:
+    """Ranks, channel counts and dtypes of a transposed convolution: input
+    [N, H, W, C], filter [O, KH, KW, C], output [N, OH, OW, O], bias [O]."""
+    for field in ("input", "filter"):
+        check_rank(op, field, 4)
+    check_rank(op, "bias", 1)
+    x, w, y = op.operand("input").type, op.operand("filter").type, op.result.type
+    if y.rank != 4 or y.shape[0] != x.shape[0] or y.shape[3] != w.shape[0] or \
+            w.shape[3] != x.shape[3]:
+        raise op.error(f"transposed convolution shapes disagree: input {x}, filter {w}, "
+                       f"output {y}")
+    bias = op.operand("bias")
+    if bias is not None and bias.type.shape != (w.shape[0],):
+        raise op.error(f"bias {bias.type} must have one entry per output channel")
+    check_compute_types(op, "input", int16=True)
+    check_weight_types(op, "filter")

@@ -7,9 +7,11 @@ points with TFLite's meaning (`*_zp`), and the activation as an integer clamp `a
 
 from __future__ import annotations
 
-from utc.compiler.ir import Operation, QuantizedType, ResourceRef, attr, is_quantized
+from utc.compiler.ir import Operation, QuantizedType, ResourceRef, attr, is_quantized, operand, result
 
 from .common import (
+    TRANSPOSE_CONV_PAD,
+    TRANSPOSE_CONV_PAIR,
     Clamped,
     Convolution,
     ExplicitPadding,
@@ -19,6 +21,7 @@ from .common import (
     Requantized,
     check_fully_connected_shapes,
     check_rank,
+    check_transpose_conv,
     check_window_shapes,
 )
 
@@ -320,3 +323,21 @@ class Softmax16Op(KernelChoice, Operation):
 
     def verify_(self) -> None:
         _check_int(self, "input")
+
+
+class TransposeConv2DOp(KernelChoice, Requantized, Operation):
+    """int8 or 16x8 transposed convolution: per-channel requantization (`mult`, `shift`,
+    one entry per output channel), the clamp, stride and [top, left] padding."""
+
+    name = "qnn.transpose_conv2d"
+    input = operand()
+    filter = operand()
+    bias = operand(optional=True)
+    output = result()
+    stride = attr(TRANSPOSE_CONV_PAIR)
+    pad = attr(TRANSPOSE_CONV_PAD)
+
+    def verify_(self) -> None:
+        _check_int(self, "input", "filter")
+        _check_clamp(self)
+        check_transpose_conv(self)

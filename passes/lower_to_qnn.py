@@ -286,6 +286,32 @@ class _LowerSoftmax16(RewritePattern):
         return True
 
 
+class _LowerTransposeConv(RewritePattern):
+    """int8 and 16x8 TRANSPOSE_CONV: the convolutions' per-channel requantization (TFLite
+    Micro's PopulateConvolutionQuantizationParams), one table entry per output channel."""
+
+    root = tensor.TransposeConv2DOp
+
+    def __init__(self, module: Module):
+        self.module = module
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        x = op.operand("input").type.element
+        out = op.result.type.element
+        scales = scales_of(op.operand("filter").type.element)
+        if len(scales) == 1:
+            scales = scales * op.result.type.shape[-1]
+        mult, shift = _where(op, quantmath.conv_requant_params, x.scale, scales, out.scale)
+        attrs = {"input_zp": x.zero_point, "output_zp": out.zero_point,
+                 **add_requant(self.module, op, mult, shift), "act": act_clamp(op),
+                 "stride": op.attrs["stride"], "pad": op.attrs["pad"]}
+        rewriter.replace_op(op, qnn.TransposeConv2DOp(op.operand_values, [op.result.type], attrs,
+                                                      location=op.location))
+        return True
+
+
 def _storage(value) -> str:
     """The storage type of a quantized value: "i8", or "i16" (16x8 activations)."""
     return str(value.type.element.storage)
@@ -363,6 +389,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerDequantize(),
         _LowerSoftmax16(module),
         _LowerSoftmax(),
+        _LowerTransposeConv(module),
     ]
 
 

@@ -344,6 +344,32 @@ _UNARY = ("input",)  # PRELU: never over the broadcast alpha
 _I8, _I16, _F32 = "int8_t", "int16_t", "float"
 _S8_CONV = _S8 + ("utc_kernel_util.h",)
 
+def _tconv_io(ctype: str, wtype: str, bias: str) -> tuple[Arg, ...]:
+    return (_buf("input", f"const {ctype} *"), _buf("filter", f"const {wtype} *"),
+            _buf("bias", f"const {bias} *"), _buf("output", f"{ctype} *"))
+
+
+#: Batches, input and output geometry, kernel, stride and [top, left] padding of a
+#: transposed convolution (runtime/utc_transpose_conv.h).
+_TCONV_GEOMETRY = (_dim("batches", "input", 0), _dim("in_h", "input", 1),
+                   _dim("in_w", "input", 2), _dim("in_c", "input", 3),
+                   _dim("out_h", "output", 1), _dim("out_w", "output", 2),
+                   _dim("out_c", "output", 3), _dim("kh", "filter", 1), _dim("kw", "filter", 2),
+                   _attr("stride_h", "stride", 0), _attr("stride_w", "stride", 1),
+                   _attr("pad_top", "pad", 0), _attr("pad_left", "pad", 1))
+_TCONV_FILES = ("utc_quant.h", "utc_quant16.h") + _files("utc_transpose_conv")
+
+
+def _transpose_conv_macs(fields: Fields, params: dict, out: int) -> int:
+    """At most kh * kw * out_c MACs per input element (taps past the output drop out)."""
+    x = fields.get("input")
+    w = fields.get("filter")
+    if x is None or w is None:
+        return out
+    ws = w.type.shape
+    return math.prod(x.type.shape) * ws[0] * ws[1] * ws[2]
+
+
 KERNELS: list[Kernel] = [
     Kernel("utc_fully_connected_s8", qnn.FullyConnectedOp, "int8",
            _S8_CONV + _files("utc_fully_connected_s8"),
@@ -384,6 +410,20 @@ KERNELS: list[Kernel] = [
            _files("utc_conv_f32"), "float32 depthwise convolution", overlap=True,
            overlap_channelwise=True, cost=depthwise_macs,
            args=_conv_args(_F32, _F32, True, _act_f32())),
+    # TRANSPOSE_CONV: int8 (per-channel), 16x8 and float32; gathers, so no scratch buffer
+    Kernel("utc_transpose_conv_s8", qnn.TransposeConv2DOp, "int8", _TCONV_FILES,
+           "int8 transposed convolution, per-channel requantization", cost=_transpose_conv_macs,
+           args=(*_tconv_io(_I8, _I8, "int32_t"), *_TCONV_GEOMETRY, _attr("input_zp"),
+                 _attr("output_zp"), _table("mult", "mult"), _table("shift", "shift"),
+                 *_act_s8())),
+    Kernel("utc_transpose_conv_s16", qnn.TransposeConv2DOp, "int16", _TCONV_FILES,
+           "16x8 transposed convolution (int16 activations, int8 weights, int64 bias)",
+           cost=_transpose_conv_macs,
+           args=(*_tconv_io(_I16, _I8, "int64_t"), *_TCONV_GEOMETRY, _table("mult", "mult"),
+                 _table("shift", "shift"), *_act_s8())),
+    Kernel("utc_transpose_conv_f32", tensor.TransposeConv2DOp, "float32", _TCONV_FILES,
+           "float32 transposed convolution", cost=_transpose_conv_macs,
+           args=(*_tconv_io(_F32, _F32, _F32), *_TCONV_GEOMETRY, *_act_f32())),
     Kernel("utc_avg_pool_s8", qnn.AvgPool2DOp, "int8", _S8 + _files("utc_pool_s8"),
            "int8 average pooling", overlap=True, overlap_channelwise=True, cost=pool_ops,
            args=_pool_args(_I8, _act_s8())),

@@ -965,6 +965,49 @@ def _depthwise_conv2d(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.DepthwiseConv2DOp, op, [x, w, bias], attrs)
 
 
+def transpose_conv_padding(padding: str, out_size: int, kernel: int, stride: int) -> int:
+    """TFLite Micro's padding of a transposed convolution on one axis (its
+    ComputePaddingHeightWidth called with the OUTPUT size as the input size and dilation 1):
+    half the total padding, rounded down, of the convolution that maps the output back to
+    ceil(out / stride) (SAME) or (out - kernel + stride) / stride (VALID) pixels."""
+    n = -(-out_size // stride) if padding == "SAME" else (out_size - kernel + stride) // stride
+    return max(0, (n - 1) * stride + kernel - out_size) // 2
+
+
+@op_rule("TRANSPOSE_CONV", (1, 5), ("int8", "int16", "float32"),
+         "transposed 2-D convolution, NHWC, SAME/VALID, strides, optional bias",
+         "int8: per-channel or per-tensor weights; 16x8: zero points 0, int64 bias; "
+         "the output shape operand is not read (the output tensor's shape is used, as "
+         "TFLite Micro does)", inputs=(3, 4))
+def _transpose_conv(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"), position=2)
+    if kind == "int16":
+        for t in (ctx.tensor_at(op, 2), ctx.tensors[op.outputs[0]]):
+            zps = t.zero_points if t.zero_points is not None else ()
+            if any(int(z) != 0 for z in zps):
+                raise ctx.fail(f"int16 tensor '{t.name}' (#{t.index}) has zero point "
+                               f"{int(zps[0])}: 16x8 operators need zero point 0")
+    opts = ctx.required_options(op, tflite.TransposeConvOptions)
+    act = ctx.activation(opts.FusedActivationFunction())
+    if act == "tanh":
+        raise ctx.fail("fused TANH activation is not supported on TRANSPOSE_CONV")
+    x = ctx.input(op, 2)
+    w = _weights(ctx, op, 1, kind, "filter")
+    ctx.check_rank(x, 4, "the input")
+    ctx.check_rank(w, 4, "the filter")
+    out = ctx.output_type(op)
+    if out.rank != 4:
+        raise ctx.fail(f"the output must have rank 4, got {out}")
+    padding = ctx.padding(opts.Padding())
+    stride = (opts.StrideH(), opts.StrideW())
+    if min(stride) < 1:
+        raise ctx.fail(f"strides must be at least 1, got {list(stride)}")
+    pad = (transpose_conv_padding(padding, out.shape[1], w.type.shape[1], stride[0]),
+           transpose_conv_padding(padding, out.shape[2], w.type.shape[2], stride[1]))
+    ctx.emit(tensor.TransposeConv2DOp, op, [x, w, _bias(ctx, op, 3, kind)],
+             {"stride": stride, "pad": pad, "act": act})
+
+
 def _pool(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
     _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     opts = ctx.required_options(op, tflite.Pool2DOptions)
