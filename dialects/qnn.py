@@ -19,6 +19,7 @@ from .common import (
     KernelChoice,
     Pooling,
     Requantized,
+    check_batch_matmul,
     check_fully_connected_shapes,
     check_rank,
     check_transpose_conv,
@@ -341,3 +342,25 @@ class TransposeConv2DOp(KernelChoice, Requantized, Operation):
         _check_int(self, "input", "filter")
         _check_clamp(self)
         check_transpose_conv(self)
+
+
+class BatchMatmulOp(KernelChoice, Operation):
+    """int8 or 16x8 batched matrix product: sum((lhs - lhs_zp) * (rhs - rhs_zp)) (int32,
+    or int64 for int16), one rescale (`mult`, `shift`), + output_zp, clamped to the storage
+    range (TFLite's BATCH_MATMUL has no fused activation)."""
+
+    name = "qnn.batch_matmul"
+    lhs = operand()
+    rhs = operand()
+    output = result()
+    adj_x = attr(bool)
+    adj_y = attr(bool)
+    lhs_zp = attr(int)
+    rhs_zp = attr(int)
+    output_zp = attr(int)
+    mult = attr(int)
+    shift = attr(int)
+
+    def verify_(self) -> None:
+        _check_int(self, "lhs", "rhs")
+        check_batch_matmul(self)

@@ -18,6 +18,7 @@ from .common import (
     NamedActivation,
     Pooling,
     check_activation,
+    check_batch_matmul,
     check_broadcast_result,
     check_compute_types,
     check_fully_connected_shapes,
@@ -597,3 +598,19 @@ class TransposeConv2DOp(KernelChoice, Operation):
     def verify_(self) -> None:
         check_activation(self)
         check_transpose_conv(self)
+
+
+class BatchMatmulOp(KernelChoice, Operation):
+    """Batched matrix product (TFLite BATCH_MATMUL): out[..., r, c] = sum over k of
+    lhs[..., r, k] * rhs[..., k, c], `adj_x`/`adj_y` transposing an operand's last two
+    dimensions first, batch dimensions broadcast (ranks 2 to 5)."""
+
+    name = "tensor.batch_matmul"
+    lhs = operand()
+    rhs = operand()
+    output = result()
+    adj_x = attr(bool)
+    adj_y = attr(bool)
+
+    def verify_(self) -> None:
+        check_batch_matmul(self)

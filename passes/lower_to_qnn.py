@@ -14,7 +14,7 @@ from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, qnn, tensor
 from utc.dialects.common import NamedActivation
-from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax
+from utc.passes.quantmath import activation, elementwise, matmul, quantize, reduce, softmax
 from utc.passes.quantmath import requant as quantmath
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
@@ -312,6 +312,12 @@ class _LowerTransposeConv(RewritePattern):
         return True
 
 
+def _batch_matmul_attrs(op: Operation) -> dict:
+    attrs = _where(op, matmul.batch_matmul_params, *_q(op.operand("lhs")), *_q(op.operand("rhs")),
+                   *_q(op.result), _storage(op.result)).attrs()
+    return {"adj_x": op.attrs["adj_x"], "adj_y": op.attrs["adj_y"], **attrs}
+
+
 def _storage(value) -> str:
     """The storage type of a quantized value: "i8", or "i16" (16x8 activations)."""
     return str(value.type.element.storage)
@@ -390,6 +396,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerSoftmax16(module),
         _LowerSoftmax(),
         _LowerTransposeConv(module),
+        _LowerWith(tensor.BatchMatmulOp, qnn.BatchMatmulOp, _batch_matmul_attrs),
     ]
 
 

@@ -370,6 +370,30 @@ def _transpose_conv_macs(fields: Fields, params: dict, out: int) -> int:
     return math.prod(x.type.shape) * ws[0] * ws[1] * ws[2]
 
 
+def _shape5(name: str, field: str) -> Arg:
+    """A shape right-aligned into 5-D (leading 1s), as BATCH_MATMUL's kernels take it."""
+    return Arg(name, "const int32_t *",
+               lambda c: [1] * (5 - len(c.shape(field))) + list(c.shape(field)))
+
+
+def _bmm_io(ctype: str) -> tuple[Arg, ...]:
+    return (_buf("lhs", f"const {ctype} *"), _buf("rhs", f"const {ctype} *"),
+            _buf("out", f"{ctype} *", "output"), _shape5("lhs_shape", "lhs"),
+            _shape5("rhs_shape", "rhs"), _attr("adj_x"), _attr("adj_y"))
+
+
+_BMM_FILES = ("utc_quant.h", "utc_quant16.h") + _files("utc_batch_matmul")
+
+
+def _batch_matmul_macs(fields: Fields, params: dict, out: int) -> int:
+    """depth MACs per output element (depth: the lhs dimension summed over)."""
+    lhs = fields.get("lhs")
+    if lhs is None:
+        return out
+    shape = lhs.type.shape
+    return out * shape[-2 if params.get("adj_x") else -1]
+
+
 KERNELS: list[Kernel] = [
     Kernel("utc_fully_connected_s8", qnn.FullyConnectedOp, "int8",
            _S8_CONV + _files("utc_fully_connected_s8"),
@@ -424,6 +448,16 @@ KERNELS: list[Kernel] = [
     Kernel("utc_transpose_conv_f32", tensor.TransposeConv2DOp, "float32", _TCONV_FILES,
            "float32 transposed convolution", cost=_transpose_conv_macs,
            args=(*_tconv_io(_F32, _F32, _F32), *_TCONV_GEOMETRY, *_act_f32())),
+    # BATCH_MATMUL: int8, 16x8 and float32; operands indexed in place (no transposed copies)
+    Kernel("utc_batch_matmul_s8", qnn.BatchMatmulOp, "int8", _BMM_FILES,
+           "int8 batched matrix product", cost=_batch_matmul_macs,
+           args=(*_bmm_io(_I8), _attr("lhs_zp"), _attr("rhs_zp"), _attr("out_zp", "output_zp"),
+                 _attr("mult"), _attr("shift"))),
+    Kernel("utc_batch_matmul_s16", qnn.BatchMatmulOp, "int16", _BMM_FILES,
+           "16x8 batched matrix product (int16 operands, int64 accumulation)",
+           cost=_batch_matmul_macs, args=(*_bmm_io(_I16), _attr("mult"), _attr("shift"))),
+    Kernel("utc_batch_matmul_f32", tensor.BatchMatmulOp, "float32", _BMM_FILES,
+           "float32 batched matrix product", cost=_batch_matmul_macs, args=_bmm_io(_F32)),
     Kernel("utc_avg_pool_s8", qnn.AvgPool2DOp, "int8", _S8 + _files("utc_pool_s8"),
            "int8 average pooling", overlap=True, overlap_channelwise=True, cost=pool_ops,
            args=_pool_args(_I8, _act_s8())),

@@ -1008,6 +1008,25 @@ def _transpose_conv(ctx: ImportContext, op: TflOperator) -> None:
              {"stride": stride, "pad": pad, "act": act})
 
 
+@op_rule("BATCH_MATMUL", (1, 4), ("int8", "int16", "float32"),
+         "batched matrix product, adj_x/adj_y, batch dimensions broadcast (ranks 2-5)",
+         "operands of one dtype, per-tensor quantized; 16x8: zero points 0", inputs=(2, 2))
+def _batch_matmul(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "float32"), position=1) != kind:
+        raise ctx.fail("both operands must have one dtype (TFLite Micro has no hybrid "
+                       "BATCH_MATMUL)")
+    opts = op.options(tflite.BatchMatMulOptions)
+    adj_x = bool(opts.AdjX()) if opts is not None else False
+    adj_y = bool(opts.AdjY()) if opts is not None else False
+    lhs, rhs = ctx.input(op, 0), ctx.input(op, 1)
+    for value, role in ((lhs, "lhs"), (rhs, "rhs")):
+        if isinstance(value.type.element, PerAxisQuantizedType):
+            raise ctx.fail(f"the {role} must be quantized per tensor (TFLite Micro reads one "
+                           "scale)")
+    ctx.emit(tensor.BatchMatmulOp, op, [lhs, rhs], {"adj_x": adj_x, "adj_y": adj_y})
+
+
 def _pool(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
     _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     opts = ctx.required_options(op, tflite.Pool2DOptions)
