@@ -89,3 +89,19 @@ def test_batch_matmul_16x8_needs_zero_points_0(tmp_path: Path) -> None:
 
     line = _compile_error(batch_matmul_model("int16", [2, 3], [3, 2], zps=(0, 0, 4)), tmp_path)
     assert "BATCH_MATMUL" in line and "zero points must be 0" in line, line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_batch_matmul_on_cortex_m4(dtype: str, tmp_path: Path) -> None:
+    """Cross-built for Cortex-M4, run on QEMU, bit-exact with TFLite Micro."""
+    from tests.e2e.test_cortex_m import lcg_inputs, run_on_qemu
+    from tests.oracle import TflmRunner
+
+    model = batch_matmul_model(dtype, [2, 1, 3, 8], [1, 4, 2, 8], adj_y=True)
+    path = tmp_path / "bmm.tflite"
+    path.write_bytes(model)
+    _, ins, _, run = run_on_qemu(path, "cortex-m4", "auto", tmp_path / "work")
+    assert run.status == 0 and run.instructions > 0
+    want = TflmRunner(model).run(lcg_inputs(ins))
+    assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want]

@@ -117,3 +117,24 @@ def test_transpose_conv_odd_output_size(dtype: str, tmp_path: Path) -> None:
     """An output one larger than SAME's: TFLite Micro uses the output tensor's size."""
     check_against_oracle(transpose_conv_model(dtype, [1, 4, 4, 2], (3, 3), 3, (2, 2), "SAME",
                                               out_hw=(9, 9)), tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_transpose_conv_on_cortex_m4(dtype: str, tmp_path: Path) -> None:
+    """Cross-built for Cortex-M4, run on QEMU, bit-exact with TFLite Micro."""
+    from tests.e2e.test_cortex_m import lcg_inputs, run_on_qemu
+    from tests.oracle import TflmRunner
+
+    model = transpose_conv_model(dtype, *CASES["3x3-s2-same"], act="RELU")
+    path = tmp_path / "tconv.tflite"
+    path.write_bytes(model)
+    _, ins, _, run = run_on_qemu(path, "cortex-m4", "auto", tmp_path / "work")
+    assert run.status == 0 and run.instructions > 0
+    want = TflmRunner(model).run(lcg_inputs(ins))
+    if dtype == "float32":  # the M4 may contract products and sums into fused multiply-adds
+        got = [np.frombuffer(o, np.float32) for o in run.outputs]
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, np.ravel(w), rtol=1e-5, atol=1e-5)
+    else:
+        assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want]
