@@ -976,7 +976,7 @@ def transpose_conv_padding(padding: str, out_size: int, kernel: int, stride: int
 
 @op_rule("TRANSPOSE_CONV", (1, 5), ("int8", "int16", "float32"),
          "transposed 2-D convolution, NHWC, SAME/VALID, strides, optional bias",
-         "int8: per-channel or per-tensor weights; 16x8: zero points 0, int64 bias; "
+         "int8: per-channel or per-tensor weights; 16x8: zero points 0, int64 or int16 bias; "
          "the output shape operand is not read (the output tensor's shape is used, as "
          "TFLite Micro does)", inputs=(3, 4))
 def _transpose_conv(ctx: ImportContext, op: TflOperator) -> None:
@@ -1004,8 +1004,32 @@ def _transpose_conv(ctx: ImportContext, op: TflOperator) -> None:
         raise ctx.fail(f"strides must be at least 1, got {list(stride)}")
     pad = (transpose_conv_padding(padding, out.shape[1], w.type.shape[1], stride[0]),
            transpose_conv_padding(padding, out.shape[2], w.type.shape[2], stride[1]))
-    ctx.emit(tensor.TransposeConv2DOp, op, [x, w, _bias(ctx, op, 3, kind)],
+    bias = _int16_bias_widened(ctx, op, 3) if kind == "int16" else None
+    ctx.emit(tensor.TransposeConv2DOp, op, [x, w, bias or _bias(ctx, op, 3, kind)],
              {"stride": stride, "pad": pad, "act": act})
+
+
+def _int16_bias_widened(ctx: ImportContext, op: TflOperator, position: int) -> Value | None:
+    """A 16x8 TRANSPOSE_CONV's int16 bias as the int64 constant TFLite Micro converts it to
+    before every call (older converters wrote int16 biases); None for any other bias."""
+    if position >= len(op.inputs) or op.inputs[position] < 0:
+        return None
+    t = ctx.tensors[op.inputs[position]]
+    if t.tfl_type != TflType.INT16 or t.data is None:
+        return None
+    element = ctx.tensor_type(t).element
+    wide = (QuantizedType(ScalarType("i64"), element.scale, element.zero_point)
+            if isinstance(element, QuantizedType) else
+            PerAxisQuantizedType(ScalarType("i64"), element.axis, element.scales,
+                                 element.zero_points)
+            if isinstance(element, PerAxisQuantizedType) else ScalarType("i64"))
+    wide_type = TensorType(t.shape, wide)
+    ref = ctx.module.add_resource(f"transpose_conv{op.index}.bias",
+                                  np.asarray(t.data, np.int64).reshape(t.shape), wide_type)
+    const = tensor.ConstantOp([], [wide_type], {"value": ref},
+                              location=Location(((op.index, t.name),)), result_names=[ref.name])
+    ctx.block.append(const)
+    return const.result
 
 
 @op_rule("BATCH_MATMUL", (1, 4), ("int8", "int16", "float32"),

@@ -28,8 +28,10 @@ def out_size(size: int, kernel: int, stride: int, padding: str) -> int:
 def transpose_conv_model(dtype: str, x_shape: list[int], kernel: tuple[int, int], out_c: int,
                          stride: tuple[int, int], padding: str, act: str = "NONE",
                          bias: bool = True, per_channel: bool = True,
-                         out_hw: tuple[int, int] | None = None, version: int = 4) -> bytes:
-    """One TRANSPOSE_CONV: inputs (output_shape, filter, input[, bias])."""
+                         out_hw: tuple[int, int] | None = None, version: int = 4,
+                         int16_bias: bool = False) -> bytes:
+    """One TRANSPOSE_CONV: inputs (output_shape, filter, input[, bias]); `int16_bias`: a
+    16x8 model's bias stored as int16 (older converters), which TFLite Micro widens."""
     rng = seeded_rng(SEED, dtype, *x_shape, *kernel, out_c, *stride, padding, act, bias,
                      per_channel, out_hw)
     b = ModelBuilder(f"utc TRANSPOSE_CONV {dtype}")
@@ -49,6 +51,8 @@ def transpose_conv_model(dtype: str, x_shape: list[int], kernel: tuple[int, int]
         y = b.add_tensor("y", y_shape, "float32")
     else:
         act_dtype, bias_dtype = ("int8", "int32") if dtype == "int8" else ("int16", "int64")
+        if int16_bias:
+            bias_dtype = "int16"
         x_scale = float(rng.uniform(0.005, 0.05)) if dtype == "int8" else \
             float(rng.uniform(1e-4, 1e-3))
         x_zp = int(rng.integers(-20, 20)) if dtype == "int8" else 0
@@ -62,7 +66,7 @@ def transpose_conv_model(dtype: str, x_shape: list[int], kernel: tuple[int, int]
         bi = -1
         if bias:
             bias_scale = ([x_scale * v for v in w_scale] if per_channel else x_scale * mean_w)
-            limit = 1 << (12 if dtype == "int8" else 20)
+            limit = 1 << (12 if dtype == "int8" else 15 if int16_bias else 20)
             bi = b.add_tensor("b", [out_c], bias_dtype,
                               data=rng.integers(-limit, limit, size=out_c),
                               scale=bias_scale, zero_point=0)
@@ -138,3 +142,9 @@ def test_transpose_conv_on_cortex_m4(dtype: str, tmp_path: Path) -> None:
             np.testing.assert_allclose(g, np.ravel(w), rtol=1e-5, atol=1e-5)
     else:
         assert run.outputs == [np.ascontiguousarray(w).tobytes() for w in want]
+
+
+def test_transpose_conv_16x8_int16_bias(tmp_path: Path) -> None:
+    """TFLite Micro widens an int16 bias to int64 before each call; utc at compile time."""
+    check_against_oracle(transpose_conv_model("int16", *CASES["3x3-s2-same"], int16_bias=True),
+                         tmp_path)
