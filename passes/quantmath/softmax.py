@@ -110,7 +110,10 @@ def int16_lut(transform, input_scale: np.float32, input_zp: int, output_scale: n
 
 
 def _expf(x: np.float32) -> np.float32:
-    """exp of a float32, rounded to float32 (libm's expf is correctly rounded in practice)."""
+    """exp of a float32: the double result rounded to float32, i.e. correctly rounded and
+    the same on every host. TFLM calls the host's expf, which may differ in the last bit at
+    near ties (glibc's does at one of the 1537 points the exp table samples,
+    x = -2.216796875); no table entry changes by it, so the tables equal TFLM's."""
     return np.float32(math.exp(float(x)))
 
 
