@@ -363,6 +363,10 @@ def _curve16_params(input_scale: float, input_zp: int, out_scale: float, out_zp:
         shift += 1
         multiplier *= 2.0
     mult = int(multiplier)
+    if mult == 0:
+        # TFLM's kernel reads a zero multiplier as its power-of-two case and shifts 3 by 31
+        raise UnsupportedQuantization(f"int16 {what}: input scale {input_scale!r} is too small "
+                                      "(its multiplier truncates to 0)")
     if mult > CURVE16_MAX_MULT:
         raise UnsupportedQuantization(f"int16 {what}: input scale {input_scale!r} is too large "
                                       f"(multiplier {mult} > 32767; TFLite Micro rejects it)")

@@ -340,7 +340,7 @@ def _check_inputs(model: bytes, inputs: list[np.ndarray], tmp_path: Path) -> Non
 #: 2^-10 and 2^-13 (powers of two TFLM scales like any other), typical converter scales
 #: and the extremes (a scale whose multiplier TFLM truncates from 32767.x, a tiny one).
 CURVE16_SCALES = [2.0 ** -12, 2.0 ** -11, 2.0 ** -12 * 1.0004, 2.0 ** -10, 2.0 ** -13,
-                  3.0517578e-4 * 1.7, 1.2e-4, 7.3e-3, 2.6, 1e-7]
+                  3.0517578e-4 * 1.7, 1.2e-4, 7.3e-3, 2.6, 1e-7, 1e-11]
 
 
 @pytest.mark.parametrize("scale", CURVE16_SCALES)

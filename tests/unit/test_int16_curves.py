@@ -42,6 +42,7 @@ def test_general_scale_is_doubled_then_truncated() -> None:
     ((1e-3, 1, 2.0 ** -15, 0), "zero points must be 0"),
     ((1e-3, 0, 2.0 ** -14, 0), "output scale must be 2\\^-15"),
     ((2.7, 0, 2.0 ** -15, 0), "multiplier 33177 > 32767"),
+    ((1e-15, 0, 2.0 ** -15, 0), "too small"),
 ])
 def test_curve_refusals(args, message: str) -> None:
     with pytest.raises(UnsupportedQuantization, match=message):
