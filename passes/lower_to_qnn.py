@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from utc.compiler.errors import CompileError
-from utc.compiler.ir import Module, Operation, PerAxisQuantizedType, QuantizedType, is_quantized
+from utc.compiler.ir import Module, Operation, PerAxisQuantizedType, QuantizedType, ResourceRef, is_quantized
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, qnn, tensor
@@ -277,10 +277,12 @@ class _LowerSoftmax16(RewritePattern):
             return False
         attrs = _where(op, softmax.softmax16_params, op.attrs["beta"],
                        *_q(op.operand("input")), *_q(op.result)).attrs()
-        exp_lut, recip_lut = softmax.softmax16_luts()
-        base = op_base_name(op)
-        attrs["exp_lut"] = self.module.add_resource(f"{base}.exp_lut", exp_lut)
-        attrs["recip_lut"] = self.module.add_resource(f"{base}.recip_lut", recip_lut)
+        # the tables are the same for every softmax: one copy in flash for all of them
+        for key, table in zip(("exp_lut", "recip_lut"), softmax.softmax16_luts()):
+            name = f"softmax16.{key}"
+            if name not in self.module.resources:
+                self.module.add_resource(name, table)
+            attrs[key] = ResourceRef(name)
         rewriter.replace_op(op, qnn.Softmax16Op(op.operand_values, [op.result.type], attrs,
                                                 location=op.location))
         return True

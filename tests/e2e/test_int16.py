@@ -411,6 +411,26 @@ def test_softmax_16x8_every_exp_table_entry(tmp_path: Path) -> None:
     _check_inputs(model, [ramp, shuffled, sparse], tmp_path)
 
 
+def test_softmax_16x8_tables_are_shared(tmp_path: Path) -> None:
+    """Two int16 softmaxes read one copy of the exp and reciprocal tables in flash, and
+    match TFLite Micro."""
+    from tests.e2e.harness import compile_and_build
+
+    b = ModelBuilder("utc 16x8 two softmaxes")
+    x = b.add_tensor("x", [3, 20], "int16", scale=7e-4, zero_point=0)
+    h = b.add_tensor("h", [3, 20], "int16", scale=1 / 32768, zero_point=0)
+    y = b.add_tensor("y", [3, 20], "int16", scale=1 / 32768, zero_point=0)
+    b.add_operator("SOFTMAX", [x], [h], {"beta": 1.0}, version=3)
+    b.add_operator("SOFTMAX", [h], [y], {"beta": 30.0}, version=3)
+    model = b.build([x], [y])
+    check_against_oracle(model, tmp_path)
+    (tmp_path / "again").mkdir()
+    (tmp_path / "again" / "m.tflite").write_bytes(model)
+    module = compile_and_build(tmp_path / "again" / "m.tflite", tmp_path / "again").module
+    tables = sorted(name for name in module.resources if "lut" in name)
+    assert tables == ["softmax16.exp_lut", "softmax16.recip_lut"]
+
+
 @pytest.mark.parametrize("case", [
     ("output scale", (1e-3, 0), (1 / 256, 0), "output scale must be 1/32768"),
     ("zero point", (1e-3, 0), (1 / 32768, 3), "zero points must be 0"),
