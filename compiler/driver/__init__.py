@@ -573,15 +573,16 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                   max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
                   max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
                   extra_files: Callable[[Compilation], Mapping[str, bytes]] | None = None,
-                  ) -> CompileResult:
+                  label: str | None = None) -> CompileResult:
     """Compile a .tflite file (or model bytes) into a folder of C++ sources.
 
     `extra_files` makes files from the compilation (the CLI's report) that are written
     into the same staging folder, so they appear with the code or not at all.
+    `label` names model bytes in messages and generated comments (a Keras file's name).
     Raises UtcError (one line) for anything the user can fix: a bad name, path or
     pipeline, an unsupported model, or one that needs more memory than the limits."""
     req = prepare_compile(model_path, name, opt_level, pipeline, kernels, target, inst,
-                          max_model_bytes, max_arena_bytes, max_weight_bytes)
+                          max_model_bytes, max_arena_bytes, max_weight_bytes, label)
     inst = req.inst
     with staged_output(out_dir) as staging:
         comp = run_compile(req)
