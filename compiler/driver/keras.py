@@ -156,7 +156,7 @@ def calibration_arrays(model: Any, data: Sequence[Any], labels: Sequence[str],
                          f"{len(data)} calibration array(s) (one per input, [N, ...] each)")
     arrays = []
     count = None
-    for x, where, (name, shape) in zip(data, labels, inputs):
+    for index, (x, where, (_, shape)) in enumerate(zip(data, labels, inputs)):
         x = np.asarray(x)
         want = "[N, " + ", ".join("?" if d is None else str(d) for d in shape[1:]) + "]"
         if x.dtype.kind not in "biuf":
@@ -165,7 +165,7 @@ def calibration_arrays(model: Any, data: Sequence[Any], labels: Sequence[str],
         fits = x.ndim == len(shape) and all(d is None or d == n for d, n in zip(shape[1:], x.shape[1:]))
         if not fits or x.shape[0] < 1:
             raise UsageError(f"{where}: shape {list(x.shape)} does not fit the model's input "
-                             f"'{printable(name)}' {list(shape)}: give {want}, N >= 1 samples")
+                             f"{index} {list(shape)}: give {want}, N >= 1 samples")
         if count is not None and x.shape[0] != count:
             raise UsageError(f"{where}: {x.shape[0]} samples, but the first calibration "
                              f"array has {count} (the same N for every input)")
