@@ -149,6 +149,7 @@ class ArenaBuffer:
     view_of: str | None = None  # the buffer this one is a view of ...
     view_offset: int = 0  # ... and where in it
     holds: list[str] = field(default_factory=list)
+    base: str = "arena"  # the array it is in: `arena`, or a memory region's `arena_<name>`
 
 
 @dataclass
@@ -314,7 +315,8 @@ class Emitter:
                 if op.offset is None:
                     raise CompileError(f"emit-cpp: {op.where()} has no arena offset (run "
                                        "plan-memory first)")
-                b = ArenaBuffer(v, name, c_type(v.type), op.offset, op.size)
+                b = ArenaBuffer(v, name, c_type(v.type), op.offset, op.size,
+                                base=f"arena_{op.region}" if op.region else "arena")
             else:
                 source = buffers.get(op.operand("source"))
                 if source is None:
@@ -323,7 +325,7 @@ class Emitter:
                 views[source.value] = views.get(source.value, 0) + 1
                 b = ArenaBuffer(v, name, c_type(v.type), source.offset + op.offset,
                                 v.type.byte_size, view_of=source.name,
-                                view_offset=op.offset)
+                                view_offset=op.offset, base=source.base)
             steps = list(direct.get(v, ()))
             if v in inputs:
                 steps.append(0)
@@ -399,14 +401,19 @@ class Emitter:
         return indices
 
     def ordered_buffers(self) -> list[ArenaBuffer]:
-        """The buffers by offset, then first step, then IR order: a map of the arena."""
-        return sorted(self.buffers.values(), key=lambda b: (b.offset, b.live or (-1, -1)))
+        """The buffers by region (in the order given), offset, then first step, then IR
+        order: a map of the arena."""
+        rank = {f"arena_{r[0]}": i for i, r in enumerate(self.fn.memory_regions or ())}
+        return sorted(self.buffers.values(),
+                      key=lambda b: (rank.get(b.base, -1), b.offset, b.live or (-1, -1)))
 
     def memory_map(self) -> list[str]:
         """The rows of the memory-map comment, one per buffer, columns aligned."""
         order = self.ordered_buffers()
         header = ("buffer", "offset", "bytes", "live", "view of", "holds")
-        rows = [(b.name, str(b.offset), str(b.size), _steps(b.live),
+        regions = bool(self.fn.memory_regions)
+        rows = [(b.name, f"{b.base[len('arena_'):]}+{b.offset}" if regions else str(b.offset),
+                 str(b.size), _steps(b.live),
                  f"{b.view_of} + {b.view_offset}" if b.view_of else "-", "; ".join(b.holds))
                 for b in order]
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
@@ -589,6 +596,8 @@ class Emitter:
         ctx = {
             "name": self.name, "NAME": self.upper, "source": self.source,
             "arena_bytes": self.fn.arena_bytes,
+            "regions": [{"name": r[0], "NAME": r[0].upper(), "capacity": r[1], "bytes": r[2],
+                         "section": r[3]} for r in (self.fn.memory_regions or ())],
             "lower_bound": self.fn.lower_bound or 0,
             "inputs": inputs, "outputs": outputs, "calls": calls,
             "buffers": self.ordered_buffers(),

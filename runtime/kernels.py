@@ -636,3 +636,21 @@ KERNELS += CMSIS_NN_KERNELS
 
 #: kernel name -> record
 KERNELS_BY_NAME: dict[str, Kernel] = {k.name: k for k in KERNELS}
+
+
+def call_macs(call) -> int:
+    """Multiply-accumulates of one kernel call (`buf.call`; the usual figure to compare
+    layers by), from the cost function of the kernel's record: conv out_elems * kh * kw *
+    in_c, depthwise out_elems * kh * kw, fully connected out_elems * depth, pooling
+    out_elems * kh * kw, reductions in_elems, elementwise and activations out_elems, data
+    movement 0. A kernel without a record (a plugin's) counts one operation per output
+    element: a report or a plan must never be the reason a compile breaks."""
+    from utc.dialects import buf
+
+    outs = [v for v in call.outputs if not buf.is_scratch(v)]
+    out = sum(v.type.num_elements for v in outs)
+    kernel = KERNELS_BY_NAME.get(call.callee)
+    if kernel is None:
+        return int(out)
+    return int(kernel.cost(kernel.fields(call.inputs, outs), call.attrs, out))
+

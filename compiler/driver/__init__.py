@@ -28,6 +28,7 @@ from utc.compiler.pass_manager import (
     declare_pass,
     parse_pipeline,
     run_pipeline,
+    split_pipeline,
 )
 
 
@@ -478,13 +479,35 @@ def _remove_created(path: Path, base: Path) -> None:
         path = path.parent
 
 
+def with_memory_regions(pipeline: str, regions: Sequence[str]) -> str:
+    """The pipeline with `plan-memory` planning into the given memory regions
+    (`NAME:BYTES[:SECTION]` each, fastest first; passes/planning/regions.py). UsageError
+    for a malformed region or a pipeline without plan-memory."""
+    from utc.passes.planning.regions import format_regions, parse_regions
+
+    try:
+        option = format_regions(parse_regions(";".join(regions)))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    parts = split_pipeline(pipeline)
+    at = [i for i, p in enumerate(parts) if p.split("{")[0].strip() == "plan-memory"]
+    if not at:
+        raise UsageError("--memory-region needs plan-memory in the pipeline")
+    for i in at:
+        spec = parts[i].strip()
+        parts[i] = (spec[:-1] + f",regions={option}}}" if spec.endswith("}")
+                    else f"{spec}{{regions={option}}}")
+    return ",".join(parts)
+
+
 def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
                     pipeline: str | None = None, kernels: str = "reference",
                     target: str = "host", inst: Instrumentation | None = None,
                     max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
                     max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
                     max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
-                    label: str | None = None) -> CompileRequest:
+                    label: str | None = None,
+                    memory_regions: Sequence[str] = ()) -> CompileRequest:
     """Check every argument of a compile (name, options, pipeline, the model file) and
     choose its pipeline, before the model is imported (`--kernels auto` on a Cortex-M
     target plans the model to choose, the only work done here)."""
@@ -512,6 +535,8 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
             text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label)
     else:
         text = pipeline_for(opt_level, kernels, target)
+    if memory_regions:
+        text = with_memory_regions(text, memory_regions)
     with inst.phase("import: the pipeline's pass modules"):
         passes = parse_pipeline(text)  # reject a bad pipeline before any work
     check_model(model, max_model_bytes, label)
@@ -573,6 +598,7 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                   max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
                   max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
                   extra_files: Callable[[Compilation], Mapping[str, bytes]] | None = None,
+                  memory_regions: Sequence[str] = (),
                   label: str | None = None) -> CompileResult:
     """Compile a .tflite file (or model bytes) into a folder of C++ sources.
 
@@ -582,7 +608,8 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
     Raises UtcError (one line) for anything the user can fix: a bad name, path or
     pipeline, an unsupported model, or one that needs more memory than the limits."""
     req = prepare_compile(model_path, name, opt_level, pipeline, kernels, target, inst,
-                          max_model_bytes, max_arena_bytes, max_weight_bytes, label)
+                          max_model_bytes, max_arena_bytes, max_weight_bytes, label,
+                          memory_regions=memory_regions)
     inst = req.inst
     with staged_output(out_dir) as staging:
         comp = run_compile(req)

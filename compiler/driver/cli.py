@@ -228,12 +228,16 @@ def _add_compile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-weight-bytes", type=_byte_count, default=DEFAULT_MAX_WEIGHT_BYTES,
                    metavar="N", help="refuse a model whose weights take more than N bytes "
                    f"(default {DEFAULT_MAX_WEIGHT_BYTES})")
+    p.add_argument("--memory-region", action="append", default=[], metavar="NAME:BYTES[:SECTION]",
+                   help="plan the arena into this memory region (repeat for several, fastest "
+                   "first): at most BYTES there, one array per region, put in linker section "
+                   "SECTION when given; the hottest buffers go first")
     _add_model_limit(p)
 
 
-def _limits(args: argparse.Namespace) -> dict[str, int]:
+def _limits(args: argparse.Namespace) -> dict:
     return {"max_model_bytes": args.max_model_bytes, "max_arena_bytes": args.max_arena_bytes,
-            "max_weight_bytes": args.max_weight_bytes}
+            "max_weight_bytes": args.max_weight_bytes, "memory_regions": args.memory_region}
 
 
 def _write_atomically(path: Path, write) -> None:

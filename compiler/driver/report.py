@@ -24,8 +24,9 @@ from utc.compiler.ir.printer import sanitize_name
 from utc.dialects import buf, state
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.plan_memory import root_alloc
+from utc.passes.planning.regions import region_bases
 from utc.passes.planning.windows import windows
-from utc.runtime.kernels import KERNELS_BY_NAME
+from utc.runtime.kernels import call_macs
 
 # ---- the data ------------------------------------------------------------------------------
 
@@ -46,6 +47,9 @@ class ArenaBuffer:
     first: int
     last: int
     windows: tuple[tuple[int, int], ...] = ()
+    #: Its memory region (`--memory-region`), or None with one arena. `offset` is then in
+    #: the regions laid side by side (passes/planning/regions.py: `region_bases`).
+    region: str | None = None
 
     def live_at(self, step: int) -> bool:
         return self.first <= step <= self.last
@@ -105,6 +109,7 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
     truth; an `output` attribute counts too), so no pass has to mark them for the report.
     """
     fn = _function(module)
+    bases = region_bases(fn.memory_regions)
     used = windows(fn, {op: list(op.live) for op in fn.block.ops
                         if isinstance(op, buf.AllocOp) and op.live is not None})
     returned = {root_alloc(v) for v in fn.return_op.operand_values}
@@ -131,8 +136,8 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
             name, n = f"{base}_{n}", n + 1
         taken.add(name)
         first, last = op.live
-        out.append(ArenaBuffer(name, kind, int(op.size), int(op.offset),
-                               int(first), int(last), used.get(op, ())))
+        out.append(ArenaBuffer(name, kind, int(op.size), bases.get(op.region, 0) + int(op.offset),
+                               int(first), int(last), used.get(op, ()), op.region))
     return out
 
 
@@ -160,33 +165,27 @@ def peak(module: Module) -> tuple[int, int]:
 
 
 def macs(call: buf.CallOp) -> int:
-    """Multiply-accumulates of one kernel call (the usual figure to compare layers by),
-    from the cost function of the kernel's record (`runtime/kernels.py`): conv out_elems *
-    kh * kw * in_c, depthwise out_elems * kh * kw, fully connected out_elems * depth,
-    pooling out_elems * kh * kw, reductions in_elems, elementwise and activations
-    out_elems, data movement 0. A kernel without a record (a plugin's) counts one
-    operation per output element: a report must never be the reason a compile breaks."""
-    outs = [v for v in call.outputs if not buf.is_scratch(v)]
-    out = sum(v.type.num_elements for v in outs)
-    kernel = KERNELS_BY_NAME.get(call.callee)
-    if kernel is None:
-        return int(out)
-    return int(kernel.cost(kernel.fields(call.inputs, outs), call.attrs, out))
+    """Multiply-accumulates of one kernel call (`runtime.kernels.call_macs`)."""
+    return call_macs(call)
 
 
 # ---- rows ----------------------------------------------------------------------------------
 
 
-def _address(value: Value) -> int:
-    """Arena byte offset of a value (through views), or -1 for flash."""
+def _address(value: Value, bases: dict[str, int]) -> int:
+    """Arena byte offset of a value (through views; memory regions side by side at
+    `bases`), or -1 for flash."""
     root, offset = buf.root_and_offset(value)
-    return root.offset + offset if root is not None else -1
+    if root is None:
+        return -1
+    return bases.get(root.region, 0) + root.offset + offset
 
 
 def layer_rows(module: Module) -> list[LayerRow]:
     """One row per `buf.call`, in schedule order (step i is the i-th call)."""
     fn = _function(module)
     profile = live_profile(module)
+    bases = region_bases(fn.memory_regions)
     rows = []
     for step, call in enumerate(_calls(fn)):
         outs = [v for v in call.outputs if not buf.is_scratch(v)]
@@ -204,7 +203,7 @@ def layer_rows(module: Module) -> list[LayerRow]:
             macs=macs(call),
             weight_bytes=int(weights),
             live_bytes=profile[step],
-            output_offsets=tuple(_address(v) for v in outs),
+            output_offsets=tuple(_address(v, bases) for v in outs),
             scratch_bytes=sum(v.type.byte_size for v in scratch),
             kernel_note=call.kernel_note or "",
         ))
@@ -308,6 +307,10 @@ def format_report(module: Module) -> str:
         f"{'lower bound':<{label}}{_n(bound)} B  (most bytes live at once in this schedule)",
         f"{'gap':<{label}}{_n(gap)} B ({pct})",
     ]
+    for name, capacity, used, section in fn.memory_regions or ():
+        where = f", section {section}" if section else ""
+        out.append(f"{'region ' + name:<{label}}{_n(int(used))} B of {_n(int(capacity))} B"
+                   f"{where}  (at {region_bases(fn.memory_regions)[name]} in the offsets above)")
     if fn.state_bytes is not None:
         out.append(state_line(module, label))
     no_overlap = fn.no_overlap_lower_bound

@@ -93,6 +93,8 @@ def report_dict(comp: Compilation) -> dict[str, Any]:
             "no_overlap_lower_bound": optional(fn.no_overlap_lower_bound),
             "plan_strategy": fn.plan_strategy,
             "alignment": optional(fn.plan_alignment),
+            "regions": [{"name": r[0], "capacity": int(r[1]), "bytes": int(r[2]),
+                         "section": r[3] or None} for r in fn.memory_regions or ()],
             "peak": {"step": peak_step, "live_bytes": peak_bytes},
         },
         "flash": {"weight_bytes": weight_bytes(module), "tensor_bytes": tensors,
@@ -101,7 +103,8 @@ def report_dict(comp: Compilation) -> dict[str, Any]:
         "inputs": inputs,
         "outputs": outputs,
         "layers": layers,
-        "buffers": [{"name": b.name, "kind": b.kind, "offset": b.offset, "size": b.size,
+        "buffers": [{"name": b.name, "kind": b.kind, "region": b.region, "offset": b.offset,
+                     "size": b.size,
                      "first_step": b.first, "last_step": b.last,
                      "windows": [list(b.window(t)) for t in range(b.first, b.last + 1)]}
                     for b in arena_buffers(module)],

@@ -343,6 +343,11 @@ def test_errors_carry_the_cli_text(case: str, sine: Path, tmp_path: Path) -> Non
     expected = _cli_error(tmp_path, "compile", model, "-o", str(tmp_path / "out"), *options)
     with pytest.raises(utc.UtcError) as caught:
         utc.compile(model, **kwargs)
+    if case == "bad-pipeline":  # the list of known passes also names the passes this test
+        # process registered from Python (other tests' plugins), which the CLI has not
+        got, expected = (t.split(" (known passes: ")[0] for t in (str(caught.value), expected))
+        assert got == expected and "unknown pass 'nope'" in got
+        return
     assert str(caught.value) == expected
     assert not (tmp_path / "out").exists()
 
