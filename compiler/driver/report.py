@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from utc.compiler.errors import CompileError
@@ -27,6 +28,9 @@ from utc.passes.plan_memory import root_alloc
 from utc.passes.planning.regions import region_bases
 from utc.passes.planning.windows import windows
 from utc.runtime.kernels import call_macs
+
+if TYPE_CHECKING:
+    from utc.compiler.driver.footprint import Footprint
 
 # ---- the data ------------------------------------------------------------------------------
 
@@ -239,16 +243,23 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else "..." + text[-(width - 3):]
 
 
-def _operator(row: LayerRow, width: int) -> str:
-    """'#3 model/conv/Relu': TFLite operator index(es) and the output tensor's name.
-
-    A fused op lists every source index; the name is the last source's, the tensor the
-    fused op actually produces. TFLite names glued with ';' keep their first part."""
+def operator_label(row: LayerRow, op_types: Sequence[str] = ()) -> str:
+    """'#3 CONV_2D': the TFLite operator index(es) and type(s) of a call. A fused op lists
+    every source (`#2,#3 PAD+CONV_2D`); when the model's operator types are not known
+    (`op_types` empty, IR given as text) the IR op stands for them (`#3 qnn.conv2d`)."""
     if not row.sources:
-        return _clip(row.location, width)
+        return row.location
     indices = ",".join(f"#{i}" for i, _ in row.sources)
-    name = row.sources[-1][1].split(";")[0]
-    return indices + " " + _clip(name, max(width - len(indices) - 1, 8))
+    types: list[str] = []
+    for i, _ in row.sources:
+        kind = op_types[i] if 0 <= i < len(op_types) else row.op
+        if kind not in types:
+            types.append(kind)
+    return indices + " " + "+".join(types)
+
+
+def _operator(row: LayerRow, width: int, op_types: Sequence[str] = ()) -> str:
+    return _clip(operator_label(row, op_types), width)
 
 
 def _shapes(row: LayerRow) -> str:
@@ -256,11 +267,28 @@ def _shapes(row: LayerRow) -> str:
                      for s, d in zip(row.output_shapes, row.output_dtypes))
 
 
-def format_report(module: Module) -> str:
+def footprint_lines(footprint: Footprint | None, label: int) -> list[str]:
+    """The `code` and `stack` lines of the totals (nothing when not asked for)."""
+    if footprint is None:
+        return []
+    if footprint.code_bytes is None:
+        code = footprint.code_note
+    else:
+        code = (f"{_n(footprint.code_bytes)} B  (.text {_n(footprint.text_bytes)} B + .rodata "
+                f"{_n(footprint.rodata_bytes)} B; {footprint.code_note})")
+    stack = (footprint.stack_note if footprint.stack_bytes is None
+             else f"{_n(footprint.stack_bytes)} B  ({footprint.stack_note})")
+    return [f"{'code':<{label}}{code}", f"{'stack':<{label}}{stack}"]
+
+
+def format_report(module: Module, op_types: Sequence[str] = (),
+                  footprint: Footprint | None = None) -> str:
     """The per-layer table followed by the totals, as fixed-width text.
 
     Numbers use thousands separators; offsets are plain decimals, as in the IR and the
-    generated `arena + N` expressions. The peak step is marked with '*'."""
+    generated `arena + N` expressions. The peak step is marked with '*'. `op_types`: the
+    model's TFLite operator types by index (the operator column); `footprint`: the
+    measured code and stack (`footprint.Footprint`), printed next to arena and weights."""
     fn = _function(module)
     rows = layer_rows(module)
     buffers = arena_buffers(module)
@@ -271,7 +299,8 @@ def format_report(module: Module) -> str:
                "offset", "scratch B")
     right = (True, False, False, False, True, True, True, True, True)
     table = [
-        (("*" if r.step == peak_step and rows else "") + str(r.step), _operator(r, 48), r.kernel,
+        (("*" if r.step == peak_step and rows else "") + str(r.step), _operator(r, 48, op_types),
+         r.kernel,
          _shapes(r), _n(r.macs), _n(r.weight_bytes), _n(r.live_bytes),
          ",".join(map(str, r.output_offsets)), _n(r.scratch_bytes))
         for r in rows
@@ -302,6 +331,7 @@ def format_report(module: Module) -> str:
         "",
         f"{'flash (weights)':<{label}}{_n(tensors + constants)} B  (tensors {_n(tensors)} B + "
         f"requantization/kernel constants {_n(constants)} B)",
+        *footprint_lines(footprint, label),
         f"{'total MACs':<{label}}{_n(sum(r.macs for r in rows))}",
         f"{'arena':<{label}}{_n(arena)} B",
         f"{'lower bound':<{label}}{_n(bound)} B  (most bytes live at once in this schedule)",
@@ -325,7 +355,7 @@ def format_report(module: Module) -> str:
                    f"{_n(saved)} B)")
     out += [
         f"{'peak':<{label}}step {peak_step}, {_n(peak_bytes)} B live"
-        + (f"  [{_operator(peak_row, 60)}, {peak_row.kernel}]" if peak_row else ""),
+        + (f"  [{_operator(peak_row, 60, op_types)}, {peak_row.kernel}]" if peak_row else ""),
     ]
     live = sorted((b for b in buffers if b.used(peak_step)),
                   key=lambda b: (b.offset + b.window(peak_step)[0], b.name))
@@ -483,5 +513,6 @@ def memory_svg(module: Module) -> str:
 
 __all__ = [
     "ARENA_KINDS", "KIND_COLORS", "ArenaBuffer", "LayerRow", "arena_buffers",
-    "flash_bytes", "format_report", "layer_rows", "live_profile", "macs", "memory_svg", "peak",
+    "flash_bytes", "footprint_lines", "format_report", "layer_rows", "live_profile", "macs",
+    "memory_svg", "operator_label", "peak",
 ]

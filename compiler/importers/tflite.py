@@ -565,9 +565,11 @@ def _read(path: str, model: tflite.Model, file_bytes: int) -> tuple:
                                "or several signatures); utc supports exactly one, plus the "
                                f"initialisation subgraphs CALL_ONCE runs (#{others[0]} is "
                                "none)")
-    tensors = _read_tensors(path, model, graph, file_bytes)
+    # operators first: an unsupported operator is what to name, not the tensors it uses
+    # (an LSTM's variable state tensor, an SVDF's unnamed one)
     ops = _operators(path, model, graph, file_bytes)
     _check_rules(path, ops)
+    tensors = _read_tensors(path, model, graph, file_bytes)
     checks.check_count(path, "model input", graph.InputsLength(), file_bytes)
     checks.check_count(path, "model output", graph.OutputsLength(), file_bytes)
     inputs = [int(i) for i in graph.InputsAsNumpy()] if graph.InputsLength() else []
