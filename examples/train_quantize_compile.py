@@ -4,6 +4,7 @@ Notebook-style (each `# %%` cell runs on its own in Jupyter or VS Code). It need
 extra: `pip install 'utc[tf]'` (TensorFlow's converter quantizes the model).
 
     python examples/train_quantize_compile.py [--epochs 8] [--output quadrants_out]
+                                              [--tflite quadrants.tflite]
 
 1. make a synthetic data set: 16x16 noisy images with a bright blob in one quadrant,
    labelled by the quadrant (seeded, nothing downloaded);
@@ -13,7 +14,7 @@ extra: `pip install 'utc[tf]'` (TensorFlow's converter quantizes the model).
 4. compile the .tflite with utc and print the memory report;
 5. verify the generated code bit-exact against TFLite Micro's interpreter on the test
    images, and compare its predicted classes with the float model's;
-6. write the C++ folder (and the .tflite beside it).
+6. write the C++ folder, and the .tflite it came from beside it.
 
 Exit status 0 when the compiled model matches TFLite Micro, 1 otherwise.
 """
@@ -31,7 +32,8 @@ import utc
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--epochs", type=int, default=8, help="training epochs (default 8)")
-parser.add_argument("--output", default="quadrants_out", help="folder for the C++ and .tflite")
+parser.add_argument("--output", default="quadrants_out", help="folder for the C++ code")
+parser.add_argument("--tflite", default="quadrants.tflite", help="where the quantized model goes")
 args = parser.parse_args()
 
 
@@ -89,9 +91,10 @@ classes = np.array([y[0].argmax() for y in outputs])
 print(f"int8 code: test accuracy {(classes == test_y).mean():.1%}, same class as the float "
       f"model on {(classes == float_classes).mean():.1%} of the test images")
 
-# %% 6. the C++ folder, ready for a firmware build (and the .tflite it came from)
+# %% 6. the C++ folder, ready for a firmware build, and the .tflite it came from (outside the
+# folder: utc replaces the folder it writes, and refuses one holding files it did not write)
 files = m.write(args.output)
-Path(args.output, "quadrants.tflite").write_bytes(tflite)
+Path(args.tflite).write_bytes(tflite)
 print(f"wrote {len(files)} files to {args.output}/ (arena {m.arena_bytes:,} B, weights "
-      f"{m.weight_bytes:,} B)")
+      f"{m.weight_bytes:,} B) and {args.tflite}")
 sys.exit(0 if check.passed else 1)

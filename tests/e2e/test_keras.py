@@ -267,10 +267,11 @@ def test_train_quantize_compile_example(tmp_path):
     model against TFLite Micro itself and exits non-zero when it does not match."""
     _tensorflow()
     proc = subprocess.run([sys.executable, str(REPO / "examples" / "train_quantize_compile.py"),
-                           "--epochs", "2", "--output", str(tmp_path / "out")],
+                           "--epochs", "2", "--output", str(tmp_path / "out"), "--tflite",
+                           str(tmp_path / "q.tflite")],
                           cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "every output matches" in proc.stdout
     assert "step" in proc.stdout and "arena" in proc.stdout  # the report's table
     assert (tmp_path / "out" / "quadrants.h").is_file()
-    assert (tmp_path / "out" / "quadrants.tflite").is_file()
+    assert (tmp_path / "q.tflite").read_bytes()[4:8] == b"TFL3"
