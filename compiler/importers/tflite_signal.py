@@ -1,0 +1,249 @@
+"""TFLite Micro's signal library (its audio front end): the `Signal*` CUSTOM operators.
+
+Each row below is one custom_code. Their options are a FlexBuffers map; TFLite Micro's
+kernels read it by position (`FlexbufferWrapper::ElementAs...(i)`, the keys in sorted
+order), so a map must hold exactly the keys the kernel expects, or TFLite Micro would read
+other values than their names say: `flexbuffer_options` refuses anything else.
+
+Stateful operators (spectral subtraction, framer) get a `state.variable` of their own
+(zeros, TFLite Micro's Prepare and Reset fill), read before the op and written after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from flatbuffers import flexbuffers
+from tflite.TensorType import TensorType as TflType
+from utc.compiler.ir import SymbolRef, TensorType, Value
+from utc.compiler.ir.types import ScalarType
+from utc.dialects import signal, state
+from utc.dialects.signal_math import rfft_tables
+
+from .tflite import CUSTOM_OP_TABLE, ImportContext, OpRule, TflOperator
+
+_INT = "int"
+_BOOL = "bool"
+
+
+def flexbuffer_options(raw: bytes, expected: dict[str, str],
+                       optional: tuple[str, ...] = ()) -> dict[str, int | bool]:
+    """The FlexBuffers map `raw` as {key: value}, for exactly the keys of `expected`
+    (key -> "int" or "bool") plus any of `optional`. Raises ValueError naming the problem."""
+    if not raw:
+        raise ValueError(f"has no custom options (expected a FlexBuffers map of "
+                         f"{', '.join(sorted(expected))})")
+    try:
+        root = flexbuffers.GetRoot(bytearray(raw))
+        if not root.IsMap:
+            raise ValueError("custom options are not a FlexBuffers map")
+        m = root.AsMap
+        keys = [k.AsKey for k in m.Keys]
+        values = list(m.Values)
+    except (IndexError, ValueError, TypeError, UnicodeDecodeError, KeyError) as exc:
+        if isinstance(exc, ValueError) and "not a FlexBuffers map" in str(exc):
+            raise
+        raise ValueError(f"corrupt FlexBuffers custom options ({type(exc).__name__})") from None
+    present = set(keys) - set(optional)
+    if present != set(expected):
+        raise ValueError(f"custom options hold keys {sorted(keys)}; TFLite Micro reads "
+                         f"{sorted(expected)} by position")
+    out: dict[str, int | bool] = {}
+    for key, value in zip(keys, values):
+        kind = expected.get(key, _INT)
+        if kind == _BOOL:
+            if not (value.IsBool or value.IsInt or value.IsUInt):
+                raise ValueError(f"custom option '{key}' is not a boolean")
+            out[key] = bool(value.AsBool)
+        else:
+            if not (value.IsInt or value.IsUInt or value.IsBool):
+                raise ValueError(f"custom option '{key}' is not an integer")
+            v = int(value.AsInt)
+            if not -2**31 <= v < 2**31:
+                raise ValueError(f"custom option '{key}' = {v} does not fit int32")
+            out[key] = v
+    return out
+
+
+def _custom_rule(code: str, summary: str, constraints: str, inputs: tuple[int, int],
+                 outputs: tuple[int, int], dtypes: tuple[str, ...] = ("int16",)) -> Callable:
+    def register(fn: Callable[[ImportContext, TflOperator], None]) -> Callable:
+        CUSTOM_OP_TABLE[code] = OpRule(code, fn, (1, 1), dtypes, summary, constraints,
+                                       inputs, outputs)
+        return fn
+
+    return register
+
+
+def _options(ctx: ImportContext, op: TflOperator, expected: dict[str, str],
+             optional: tuple[str, ...] = ()) -> dict[str, int | bool]:
+    raw = op.raw.CustomOptionsAsNumpy() if op.raw.CustomOptionsLength() else b""
+    try:
+        return flexbuffer_options(bytes(raw) if len(raw) else b"", expected, optional)
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+
+
+def _constant_ints(ctx: ImportContext, op: TflOperator, position: int, what: str) -> np.ndarray:
+    t = ctx.tensor_at(op, position)
+    if t.data is None:
+        raise ctx.fail(f"input {position} ({what}) must be a constant")
+    return np.asarray(t.data).reshape(-1)
+
+
+def _stateful(ctx: ImportContext, op: TflOperator, label: str, ttype: TensorType) -> tuple[SymbolRef, Value]:
+    """A new zero-filled variable for the operator's internal state and its read."""
+    taken = {o.sym_name.name for o in state.variables(ctx.module)}
+    base, n = f"signal{op.index}_{label}", 2
+    name = base
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    symbol = SymbolRef(name)
+    ref = ctx.module.add_resource(f"{name}.init",
+                                  np.zeros(ttype.shape, ttype.element.numpy_dtype), ttype)
+    ctx.module.body.append(state.VariableOp([], [], {"sym_name": symbol, "type": ttype,
+                                                     "init": ref}))
+    read = ctx.emit_step(state.ReadOp, [], [ttype], {"variable": symbol}, [name])
+    return symbol, read.result
+
+
+@_custom_rule("SignalWindow", "multiply by a window, shift right, saturate to int16",
+              "int16 input and weights (a 1-D window applied to every run of its length)",
+              (2, 2), (1, 1))
+def _window(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"shift": _INT})
+    ctx.emit(signal.WindowOp, op, [ctx.input(op, 0), ctx.input(op, 1)], {"shift": opts["shift"]})
+
+
+@_custom_rule("SignalFftAutoScale", "scale samples up to the int16 range before an FFT",
+              "1-D int16 input; int32 scale-bit output", (1, 1), (2, 2))
+def _fft_auto_scale(ctx: ImportContext, op: TflOperator) -> None:
+    _options_absent_ok(ctx, op)
+    ctx.emit(signal.FftAutoScaleOp, op, [ctx.input(op, 0)])
+
+
+def _options_absent_ok(ctx: ImportContext, op: TflOperator) -> None:
+    """Operators with no options: TFLite Micro reads none, so whatever is there is unused."""
+
+
+_RFFT_TYPES = {TflType.INT16: "i16", TflType.INT32: "i32", TflType.FLOAT32: "f32"}
+
+
+@_custom_rule("SignalRfft", "real FFT (kissfft: fixed point for int16 and int32, float32)",
+              "fft_length a power of two; rows zero-padded to it; T matches the tensors",
+              (1, 1), (1, 1), ("int16", "int32", "float32"))
+def _rfft(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"T": _INT, "fft_length": _INT})
+    t = ctx.tensor_at(op, 0)
+    if opts["T"] not in _RFFT_TYPES or opts["T"] != t.tfl_type:
+        raise ctx.fail(f"option T = {opts['T']} does not name the input's type (int16, int32 "
+                       "or float32)")
+    n = opts["fft_length"]
+    if n < 4 or n & (n - 1):
+        raise ctx.fail(f"fft_length {n} is not supported (utc implements powers of two >= 4)")
+    element = _RFFT_TYPES[opts["T"]]
+    factors, twiddles, supers = rfft_tables(n, element)
+    tables = {key: ctx.module.add_resource(f"rfft{op.index}.{key}", data)
+              for key, data in (("factors", factors), ("twiddles", twiddles),
+                                ("super_twiddles", supers))}
+    ctx.emit(signal.RfftOp, op, [ctx.input(op, 0)], {"fft_length": n, **tables})
+
+
+@_custom_rule("SignalEnergy", "squared magnitude of complex int16 bins",
+              "1-D; bins outside [start_index, end_index) are 0 (TFLite Micro leaves them "
+              "unwritten)", (1, 1), (1, 1))
+def _energy(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"end_index": _INT, "start_index": _INT})
+    ctx.emit(signal.EnergyOp, op, [ctx.input(op, 0)], opts)
+
+
+@_custom_rule("SignalFilterBank", "mel filter bank: weighted uint64 sums of energies",
+              "constant weights, unweights and channel tables (checked in range)",
+              (6, 6), (1, 1))
+def _filter_bank(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"num_channels": _INT})
+    n = opts["num_channels"]
+    energies = ctx.tensor_at(op, 0).shape
+    weights = _constant_ints(ctx, op, 1, "weights")
+    unweights = _constant_ints(ctx, op, 2, "unweights")
+    starts = _constant_ints(ctx, op, 3, "channel_frequency_starts")
+    wstarts = _constant_ints(ctx, op, 4, "channel_weight_starts")
+    widths = _constant_ints(ctx, op, 5, "channel_widths")
+    if n < 0 or not len(starts) == len(wstarts) == len(widths) == n + 1:
+        raise ctx.fail(f"channel tables must have num_channels + 1 = {n + 1} elements")
+    if len(weights) != len(unweights):
+        raise ctx.fail("weights and unweights must have one length")
+    size = energies[0] if len(energies) == 1 else -1
+    for k in range(n + 1):
+        w = int(widths[k])
+        if w < 0 or (w and (starts[k] < 0 or starts[k] + w > size or wstarts[k] < 0
+                            or wstarts[k] + w > len(weights))):
+            raise ctx.fail(f"channel {k} reads outside the energies or the weights")
+    ctx.emit(signal.FilterBankOp, op, [ctx.input(op, i) for i in range(6)], opts)
+
+
+@_custom_rule("SignalFilterBankSquareRoot", "integer square root of uint64 channels, "
+              "shifted right by scale_bits", "1-D", (2, 2), (1, 1))
+def _filter_bank_square_root(ctx: ImportContext, op: TflOperator) -> None:
+    ctx.emit(signal.FilterBankSquareRootOp, op, [ctx.input(op, 0), ctx.input(op, 1)])
+
+
+@_custom_rule("SignalFilterBankLog", "fixed-point natural log of uint32 channels, int16",
+              "1-D", (1, 1), (1, 1))
+def _filter_bank_log(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"input_correction_bits": _INT, "output_scale": _INT})
+    ctx.emit(signal.FilterBankLogOp, op, [ctx.input(op, 0)], opts)
+
+
+@_custom_rule("SignalPCAN", "per-channel amplitude normalization (gain table, shrink)",
+              "constant gain table covering every noise level (4 * 32 - 6 + 3 entries)",
+              (3, 3), (1, 1))
+def _pcan(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"snr_shift": _INT})
+    lut = _constant_ints(ctx, op, 2, "gain_lut")
+    if len(lut) < 4 * 32 - 6 + 3:  # WideDynamicFunction reads lut[4 * msb - 6 + 2], msb <= 32
+        raise ctx.fail(f"gain_lut has {len(lut)} entries; a uint32 noise estimate may read "
+                       f"up to {4 * 32 - 6 + 3}")
+    ctx.emit(signal.PcanOp, op, [ctx.input(op, i) for i in range(3)], opts)
+
+
+_SPECTRAL = {"alternate_one_minus_smoothing": _INT, "alternate_smoothing": _INT,
+             "clamping": _BOOL, "min_signal_remaining": _INT, "num_channels": _INT,
+             "one_minus_smoothing": _INT, "smoothing": _INT, "smoothing_bits": _INT,
+             "spectral_subtraction_bits": _INT}
+
+
+@_custom_rule("SignalFilterBankSpectralSubtraction",
+              "noise estimate smoothing and subtraction (stateful: the noise estimate)",
+              "1-D; the noise estimate is utc state (NAME_reset() zeroes it, as TFLite "
+              "Micro's Reset)", (1, 1), (2, 2))
+def _spectral_subtraction(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, _SPECTRAL)
+    n = opts["num_channels"]
+    ttype = TensorType((n,), ScalarType("ui32"))
+    symbol, noise = _stateful(ctx, op, "noise", ttype)
+    sub = ctx.emit(signal.SpectralSubtractionOp, op, [ctx.input(op, 0), noise], opts)
+    ctx.emit_step(state.WriteOp, [sub.result_values[1]], [], {"variable": symbol})
+
+
+@_custom_rule("SignalFramer", "frames of frame_size samples every frame_step samples",
+              "prefill true (the history starts as zeros, always valid); the history is utc "
+              "state (NAME_reset() zeroes it, as TFLite Micro's Reset)", (1, 1), (2, 2))
+def _framer(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"frame_size": _INT, "frame_step": _INT, "prefill": _BOOL})
+    if not opts["prefill"]:
+        raise ctx.fail("prefill false is not supported (outputs before the first full frame "
+                       "are left unwritten by TFLite Micro)")
+    size, step = opts["frame_size"], opts["frame_step"]
+    if not 0 < step <= size:
+        raise ctx.fail(f"need 0 < frame_step <= frame_size, got {step}, {size}")
+    x = ctx.tensor_at(op, 0).shape
+    outer = int(np.prod(x[:-1])) if len(x) > 1 else 1
+    ttype = TensorType((outer, size - step), ScalarType("i16"))
+    symbol, history = _stateful(ctx, op, "history", ttype)
+    framer = ctx.emit(signal.FramerOp, op, [ctx.input(op, 0), history],
+                      {"frame_size": size, "frame_step": step},
+                      result_types=[ctx.output_type(op, 0), ctx.output_type(op, 1), ttype])
+    ctx.emit_step(state.WriteOp, [framer.result_values[2]], [], {"variable": symbol})
+
