@@ -79,7 +79,7 @@ class FftAutoScaleOp(KernelChoice, Operation):
     def verify_(self) -> None:
         x = _check(self, "input", (I16,), rank=1)
         y = _check(self, "output", (I16,), rank=1, is_result=True)
-        s = _check(self, "scale_bit", (I32,), is_result=True)
+        s = _check(self, "scale_bit", (I32,), rank=0, is_result=True)
         if x.shape != y.shape or _elements(s) != 1:
             raise self.error("output must have the input's shape and scale_bit one element")
 
@@ -168,7 +168,7 @@ class FilterBankSquareRootOp(KernelChoice, Operation):
 
     def verify_(self) -> None:
         x = _check(self, "input", (UI64,), rank=1)
-        s = _check(self, "scale_bits", (I32,))
+        s = _check(self, "scale_bits", (I32,), rank=0)
         y = _check(self, "output", (UI32,), rank=1, is_result=True)
         if x.shape != y.shape or _elements(s) != 1:
             raise self.error("output must have the input's length and scale_bits one element")
@@ -255,19 +255,17 @@ class FramerOp(KernelChoice, Operation):
 
     name = "signal.framer"
     input = operand()
-    state = operand()
+    state = operand(optional=True)  # absent when frame_size == frame_step
     output = result()
     valid = result()
-    history = result()
+    history = result(variadic=True)  # none or one, with `state`
     frame_size = attr(int)
     frame_step = attr(int)
 
     def verify_(self) -> None:
         x = _check(self, "input", (I16,))
-        s = _check(self, "state", (I16,))
         y = _check(self, "output", (I16,), is_result=True)
         _check(self, "valid", (BOOL,), is_result=True)
-        h = _check(self, "history", (I16,), is_result=True)
         size, step = self.frame_size, self.frame_step
         if not 0 < step <= size:
             raise self.error(f"need 0 < frame_step <= frame_size, got {step}, {size}")
@@ -276,8 +274,14 @@ class FramerOp(KernelChoice, Operation):
         frames = inner // step
         if y.shape != (*x.shape[:-1], frames, size):
             raise self.error(f"output {y} must be [..., {frames}, {size}]")
-        if s != h or s.shape != (outer, size - step):
-            raise self.error(f"state and history must be [{outer}, {size - step}]")
+        history = self.result_values[2:]
+        if (self.state is None) != (not history) or (size == step) != (not history):
+            raise self.error("state and history come together, exactly when frame_size > "
+                             "frame_step")
+        if history:
+            s, h = self.state.type, history[0].type
+            if s != h or s.element != I16 or s.shape != (outer, size - step):
+                raise self.error(f"state and history must be int16 [{outer}, {size - step}]")
 
 
 OPS = (WindowOp, FftAutoScaleOp, RfftOp, EnergyOp, FilterBankOp, FilterBankSquareRootOp,

@@ -644,7 +644,7 @@ def _rfft_kernel(suffix: str, dtype: str, ctype: str) -> Kernel:
                   f"{dtype} real FFT (kissfft arithmetic, SignalRfft)", scratch=_rfft_scratch,
                   cost=input_elements,
                   args=(_buf("input", f"const {ctype} *"), _buf("output", f"{ctype} *"),
-                        Arg("scratch", f"{ctype} *", lambda c: c.scratch()[0]),
+                        Arg("scratch", "void *", lambda c: c.scratch()[0]),
                         Arg("rows", "int32_t", lambda c: math.prod(c.shape("input")[:-1])),
                         _dim("input_length", "input", -1), _attr("fft_length"),
                         _table("factors", "factors"),
@@ -705,7 +705,7 @@ KERNELS += [
            "int16 framer with prefill, history in state (SignalFramer)", cost=no_compute,
            args=(_buf("input", "const int16_t *"), _buf("history_in", "const int16_t *", "state"),
                  _buf("output", "int16_t *"), _buf("valid", "bool *"),
-                 _buf("history_out", "int16_t *", "history"),
+                 Arg("history_out", "int16_t *", lambda c: (c.field("history") or ["NULL"])[0]),
                  Arg("outer", "int32_t", lambda c: math.prod(c.shape("input")[:-1])),
                  _dim("inner", "input", -1), _attr("frame_size"), _attr("frame_step"))),
 ]

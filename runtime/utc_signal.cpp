@@ -332,27 +332,27 @@ void utc_signal_fft_auto_scale_s16(const int16_t *input, int16_t *output, int32_
   *scale_bit = scale;
 }
 
-void utc_signal_rfft_s16(const int16_t *input, int16_t *output, int16_t *scratch,
+void utc_signal_rfft_s16(const int16_t *input, int16_t *output, void *scratch,
                          int32_t rows, int32_t input_length, int32_t fft_length,
                          const int32_t *factors, const int16_t *twiddles,
                          const int16_t *super_twiddles) {
-  rfft<Fixed16>(input, output, scratch, rows, input_length, fft_length, factors, twiddles,
+  rfft<Fixed16>(input, output, static_cast<int16_t *>(scratch), rows, input_length, fft_length, factors, twiddles,
                 super_twiddles);
 }
 
-void utc_signal_rfft_s32(const int32_t *input, int32_t *output, int32_t *scratch,
+void utc_signal_rfft_s32(const int32_t *input, int32_t *output, void *scratch,
                          int32_t rows, int32_t input_length, int32_t fft_length,
                          const int32_t *factors, const int32_t *twiddles,
                          const int32_t *super_twiddles) {
-  rfft<Fixed32>(input, output, scratch, rows, input_length, fft_length, factors, twiddles,
+  rfft<Fixed32>(input, output, static_cast<int32_t *>(scratch), rows, input_length, fft_length, factors, twiddles,
                 super_twiddles);
 }
 
-void utc_signal_rfft_f32(const float *input, float *output, float *scratch,
+void utc_signal_rfft_f32(const float *input, float *output, void *scratch,
                          int32_t rows, int32_t input_length, int32_t fft_length,
                          const int32_t *factors, const float *twiddles,
                          const float *super_twiddles) {
-  rfft<Float32>(input, output, scratch, rows, input_length, fft_length, factors, twiddles,
+  rfft<Float32>(input, output, static_cast<float *>(scratch), rows, input_length, fft_length, factors, twiddles,
                 super_twiddles);
 }
 

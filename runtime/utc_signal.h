@@ -25,15 +25,15 @@ void utc_signal_fft_auto_scale_s16(const int16_t *input, int16_t *output, int32_
  * (radix-4 and radix-2 stages of `factors`, each dividing by its radix in fixed point),
  * then the real-FFT split with the super twiddles. Output rows: fft_length / 2 + 1
  * complex values (real, imaginary). scratch: 2 * fft_length elements. */
-void utc_signal_rfft_s16(const int16_t *input, int16_t *output, int16_t *scratch,
+void utc_signal_rfft_s16(const int16_t *input, int16_t *output, void *scratch,
                          int32_t rows, int32_t input_length, int32_t fft_length,
                          const int32_t *factors, const int16_t *twiddles,
                          const int16_t *super_twiddles);
-void utc_signal_rfft_s32(const int32_t *input, int32_t *output, int32_t *scratch,
+void utc_signal_rfft_s32(const int32_t *input, int32_t *output, void *scratch,
                          int32_t rows, int32_t input_length, int32_t fft_length,
                          const int32_t *factors, const int32_t *twiddles,
                          const int32_t *super_twiddles);
-void utc_signal_rfft_f32(const float *input, float *output, float *scratch,
+void utc_signal_rfft_f32(const float *input, float *output, void *scratch,
                          int32_t rows, int32_t input_length, int32_t fft_length,
                          const int32_t *factors, const float *twiddles,
                          const float *super_twiddles);

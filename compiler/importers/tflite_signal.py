@@ -239,11 +239,20 @@ def _framer(ctx: ImportContext, op: TflOperator) -> None:
     if not 0 < step <= size:
         raise ctx.fail(f"need 0 < frame_step <= frame_size, got {step}, {size}")
     x = ctx.tensor_at(op, 0).shape
+    if not x or x[-1] < step or x[-1] % step:
+        raise ctx.fail(f"the input's last dimension must be a positive multiple of frame_step "
+                       f"{step} (as TFLite Micro requires)")
     outer = int(np.prod(x[:-1])) if len(x) > 1 else 1
+    attrs = {"frame_size": size, "frame_step": step}
+    types = [ctx.output_type(op, 0), ctx.output_type(op, 1)]
+    if size == step:  # frames do not overlap: no history, no state
+        ctx.emit(signal.FramerOp, op, [ctx.input(op, 0)], attrs, types)
+        return
     ttype = TensorType((outer, size - step), ScalarType("i16"))
     symbol, history = _stateful(ctx, op, "history", ttype)
-    framer = ctx.emit(signal.FramerOp, op, [ctx.input(op, 0), history],
-                      {"frame_size": size, "frame_step": step},
-                      result_types=[ctx.output_type(op, 0), ctx.output_type(op, 1), ttype])
+    framer = ctx.emit_step(signal.FramerOp, [ctx.input(op, 0), history], [*types, ttype], attrs,
+                           ["frames", "valid", "history"])
+    ctx.bind(op, 0, framer.result_values[0])
+    ctx.bind(op, 1, framer.result_values[1])
     ctx.emit_step(state.WriteOp, [framer.result_values[2]], [], {"variable": symbol})
 
