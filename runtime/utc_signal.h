@@ -1,7 +1,10 @@
 /* utc_signal: TFLite Micro's signal library (its audio front end), bit-exact with the
  * `Signal*` custom operators of TFLite Micro. Each kernel states its formula; the
  * compile-time tables come from the importer (kissfft's twiddles: dialects/signal_math.py).
- * Inputs and outputs never alias (the records claim no in-place use). */
+ * In place: window, FFT auto scale, PCAN (input or noise estimate) and spectral
+ * subtraction (input) read element i of those inputs before writing output element i and
+ * never read it again (auto scale finds its maximum first), so their output may be that
+ * input's buffer; no other input and output may alias. */
 #ifndef UTC_SIGNAL_H
 #define UTC_SIGNAL_H
 

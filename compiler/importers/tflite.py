@@ -259,6 +259,8 @@ class ImportContext:
         consumer = self.current
         if consumer is not None:
             kind = re.sub(r"_(?=\d)", "", consumer.builtin.lower())
+            if consumer.custom:  # a custom_code may hold anything: a resource name may not
+                kind = re.sub(r"[^a-z0-9_]+", "_", consumer.custom.lower()).strip("_") or "custom"
             name = f"{kind}{consumer.index}.{role or 'const'}"
             location = Location(((consumer.index, t.name),))
         else:
