@@ -284,5 +284,123 @@ class FramerOp(KernelChoice, Operation):
                 raise self.error(f"state and history must be int16 [{outer}, {size - step}]")
 
 
+class IrfftOp(KernelChoice, Operation):
+    """Inverse real FFT of every row of fft_length / 2 + 1 complex values (interleaved),
+    kissfft's arithmetic (fixed point for int16 and int32; float32 divided by
+    fft_length): rows of fft_length samples (SignalIrfft)."""
+
+    name = "signal.irfft"
+    input = operand()
+    output = result()
+    fft_length = attr(int)
+    factors = attr(ResourceRef)
+    twiddles = attr(ResourceRef)
+    super_twiddles = attr(ResourceRef)
+
+    def verify_(self) -> None:
+        x = _check(self, "input", (I16, I32, F32))
+        y = _check(self, "output", (x.element,), is_result=True)
+        n = self.fft_length
+        if n < 4 or n & (n - 1):
+            raise self.error(f"fft_length must be a power of two >= 4, got {n}")
+        if x.rank != y.rank or x.shape[:-1] != y.shape[:-1] or x.shape[-1] != n + 2 \
+                or y.shape[-1] != n:
+            raise self.error(f"input rows must hold fft_length + 2 = {n + 2} values and output "
+                             f"rows fft_length = {n}")
+
+
+class DelayOp(KernelChoice, Operation):
+    """Every last-axis row delayed by delay_length samples, the first ones zeros
+    (SignalDelay): `state` holds each row's last delay_length samples, `history` their
+    next value (both absent when delay_length is 0)."""
+
+    name = "signal.delay"
+    input = operand()
+    state = operand(optional=True)
+    output = result()
+    history = result(variadic=True)
+    delay_length = attr(int)
+
+    def verify_(self) -> None:
+        x = _check(self, "input", (I16,))
+        y = _check(self, "output", (I16,), is_result=True)
+        if x.shape != y.shape or x.rank < 1:
+            raise self.error("output must have the input's shape")
+        history = self.result_values[1:]
+        d = self.delay_length
+        if (self.state is None) != (not history) or (d == 0) != (not history) or d < 0:
+            raise self.error("state and history come together, exactly when delay_length > 0")
+        if history:
+            s, h = self.state.type, history[0].type
+            rows = _elements(x) // x.shape[-1]
+            if s != h or s.element != I16 or s.shape != (rows, d):
+                raise self.error(f"state and history must be int16 [{rows}, {d}]")
+
+
+class OverlapAddOp(KernelChoice, Operation):
+    """Frames [..., n, frame_size] added onto a running buffer (`state`, one per outer
+    row), frame_step samples out per frame (int16 saturating, float32) (SignalOverlapAdd);
+    `buffer` is the state's next value."""
+
+    name = "signal.overlap_add"
+    input = operand()
+    state = operand()
+    output = result()
+    buffer = result()
+    frame_step = attr(int)
+
+    def verify_(self) -> None:
+        x = _check(self, "input", (I16, F32))
+        y = _check(self, "output", (x.element,), is_result=True)
+        if x.rank < 2 or y.shape != (*x.shape[:-2], x.shape[-2] * self.frame_step):
+            raise self.error(f"output must be [..., frames * frame_step], got {y}")
+        size = x.shape[-1]
+        if not 0 < self.frame_step <= size:
+            raise self.error(f"need 0 < frame_step <= frame_size {size}")
+        rows = _elements(x) // (size * x.shape[-2])
+        s, b = self.state.type, self.buffer.type
+        if s != b or s.element != x.element or s.shape != (rows, size):
+            raise self.error(f"state and buffer must be [{rows}, {size}] of the input's type")
+
+
+class StackerOp(KernelChoice, Operation):
+    """Stacks left context, the frame and right context of num_channels values
+    (SignalStacker): `held`/`count` are the samples held and [count, has_first_frame]
+    before the call, `held_next`/`count_next` after it; `valid` says whether `output`
+    was written (TFLite Micro leaves it unwritten otherwise; utc writes zeros)."""
+
+    name = "signal.stacker"
+    input = operand()
+    held = operand()
+    count = operand()
+    output = result()
+    valid = result()
+    held_next = result()
+    count_next = result()
+    num_channels = attr(int)
+    stacker_left_context = attr(int)
+    stacker_right_context = attr(int)
+    stacker_step = attr(int)
+
+    def verify_(self) -> None:
+        x = _check(self, "input", (I16,), rank=1)
+        y = _check(self, "output", (I16,), rank=1, is_result=True)
+        _check(self, "valid", (BOOL,), rank=0, is_result=True)
+        c, left, right = self.num_channels, self.stacker_left_context, self.stacker_right_context
+        size = c * (left + right + 1)
+        if c < 1 or left < 0 or right < 0 or not 1 <= self.stacker_step <= left + right + 1:
+            raise self.error("need num_channels >= 1, contexts >= 0 and 1 <= stacker_step <= "
+                             "left + right + 1")
+        if x.shape[0] < c or y.shape != (size,):
+            raise self.error(f"input must hold num_channels values and output {size}")
+        h, hn = _check(self, "held", (I16,), rank=1), _check(self, "held_next", (I16,), rank=1,
+                                                             is_result=True)
+        k, kn = _check(self, "count", (I32,), rank=1), _check(self, "count_next", (I32,), rank=1,
+                                                              is_result=True)
+        if h != hn or h.shape != (size,) or k != kn or k.shape != (2,):
+            raise self.error(f"held must be int16 [{size}] and count int32 [2], before and after")
+
+
 OPS = (WindowOp, FftAutoScaleOp, RfftOp, EnergyOp, FilterBankOp, FilterBankSquareRootOp,
-       FilterBankLogOp, PcanOp, SpectralSubtractionOp, FramerOp)
+       FilterBankLogOp, PcanOp, SpectralSubtractionOp, FramerOp, IrfftOp, DelayOp,
+       OverlapAddOp, StackerOp)

@@ -41,16 +41,19 @@ def _cexp(phase: float, element: str) -> tuple[float | int, float | int]:
     return math.floor(0.5 + top * math.cos(phase)), math.floor(0.5 + top * math.sin(phase))
 
 
-def rfft_tables(fft_length: int, element: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(factors int32, twiddles, super_twiddles) of a forward real FFT of `fft_length`
-    (even): the twiddles of the fft_length / 2 complex FFT and fft_length / 4 super
-    twiddles, each complex value as (real, imaginary), of the element type ("i16", "i32"
-    or "f32")."""
+def rfft_tables(fft_length: int, element: str,
+                inverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(factors int32, twiddles, super_twiddles) of a real FFT of `fft_length` (even),
+    forward or `inverse` (kissfft negates every phase): the twiddles of the fft_length / 2
+    complex FFT and fft_length / 4 super twiddles, each complex value as (real,
+    imaginary), of the element type ("i16", "i32" or "f32")."""
     ncfft = fft_length // 2
     dtype = {"i16": np.int16, "i32": np.int32, "f32": np.float32}[element]
     pi = math.pi
-    twiddles = [_cexp(-2 * pi * i / ncfft, element) for i in range(ncfft)]
-    supers = [_cexp(-pi * ((i + 1) / ncfft + 0.5), element) for i in range(ncfft // 2)]
+    sign = -1.0 if inverse else 1.0
+    twiddles = [_cexp(sign * (-2 * pi * i / ncfft), element) for i in range(ncfft)]
+    supers = [_cexp(sign * (-pi * ((i + 1) / ncfft + 0.5)), element)
+              for i in range(ncfft // 2)]
     return (np.asarray(kf_factor(ncfft), np.int32),
             np.asarray(twiddles, dtype).reshape(-1),
             np.asarray(supers, dtype).reshape(-1) if supers else np.zeros(2, dtype))

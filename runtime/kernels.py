@@ -653,6 +653,43 @@ def _rfft_kernel(suffix: str, dtype: str, ctype: str) -> Kernel:
                             lambda c: c.table(c.attrs["super_twiddles"]))))
 
 
+def _irfft_scratch(op: Operation, target: Target) -> int:
+    """The folded spectrum: fft_length elements."""
+    return int(op.attrs["fft_length"]) * op.input.type.element.byte_width
+
+
+def _irfft_kernel(suffix: str, dtype: str, ctype: str) -> Kernel:
+    return Kernel(f"utc_signal_irfft_{suffix}", signal.IrfftOp, dtype, _SIGNAL,
+                  f"{dtype} inverse real FFT (kissfft arithmetic, SignalIrfft)",
+                  scratch=_irfft_scratch, cost=input_elements,
+                  args=(_buf("input", f"const {ctype} *"), _buf("output", f"{ctype} *"),
+                        Arg("scratch", "void *", lambda c: c.scratch()[0]),
+                        Arg("rows", "int32_t", lambda c: math.prod(c.shape("input")[:-1])),
+                        _attr("fft_length"), _table("factors", "factors"),
+                        Arg("twiddles", f"const {ctype} *", lambda c: c.table(c.attrs["twiddles"])),
+                        Arg("super_twiddles", f"const {ctype} *",
+                            lambda c: c.table(c.attrs["super_twiddles"]))))
+
+
+def _optional_buf(name: str, ctype: str, field: str) -> Arg:
+    """A buffer an op may lack (a delay of 0 keeps no samples): NULL then."""
+    def value(c: CallView) -> str:
+        v = c.field(field)
+        return (v[0] if v else "NULL") if isinstance(v, list) else v
+    return Arg(name, ctype, value)
+
+
+def _overlap_add_kernel(suffix: str, dtype: str, ctype: str) -> Kernel:
+    return Kernel(f"utc_signal_overlap_add_{suffix}", signal.OverlapAddOp, dtype, _SIGNAL,
+                  f"{dtype} overlap-add, running buffer in state (SignalOverlapAdd)",
+                  cost=input_elements,
+                  args=(_buf("input", f"const {ctype} *"), _buf("state_in", f"const {ctype} *", "state"),
+                        _buf("output", f"{ctype} *"), _buf("state_out", f"{ctype} *", "buffer"),
+                        Arg("rows", "int32_t", lambda c: math.prod(c.shape("input")[:-2])),
+                        _dim("frames", "input", -2), _dim("frame_size", "input", -1),
+                        _attr("frame_step")))
+
+
 KERNELS += [
     Kernel("utc_signal_window_s16", signal.WindowOp, "int16", _SIGNAL,
            "int16 window (SignalWindow)", in_place=("input",),
@@ -706,9 +743,29 @@ KERNELS += [
            "int16 framer with prefill, history in state (SignalFramer)", cost=no_compute,
            args=(_buf("input", "const int16_t *"), _buf("history_in", "const int16_t *", "state"),
                  _buf("output", "int16_t *"), _buf("valid", "bool *"),
-                 Arg("history_out", "int16_t *", lambda c: (c.field("history") or ["NULL"])[0]),
+                 _optional_buf("history_out", "int16_t *", "history"),
                  Arg("outer", "int32_t", lambda c: math.prod(c.shape("input")[:-1])),
                  _dim("inner", "input", -1), _attr("frame_size"), _attr("frame_step"))),
+    _irfft_kernel("s16", "int16", "int16_t"),
+    _irfft_kernel("s32", "int32", "int32_t"),
+    _irfft_kernel("f32", "float32", "float"),
+    Kernel("utc_signal_delay_s16", signal.DelayOp, "int16", _SIGNAL,
+           "int16 delay, delayed samples in state (SignalDelay)", cost=no_compute,
+           args=(_buf("input", "const int16_t *"),
+                 _optional_buf("held_in", "const int16_t *", "state"),
+                 _buf("output", "int16_t *"), _optional_buf("held_out", "int16_t *", "history"),
+                 Arg("rows", "int32_t", lambda c: math.prod(c.shape("input")[:-1])),
+                 _dim("frame_size", "input", -1), _attr("delay_length"))),
+    _overlap_add_kernel("s16", "int16", "int16_t"),
+    _overlap_add_kernel("f32", "float32", "float"),
+    Kernel("utc_signal_stacker_s16", signal.StackerOp, "int16", _SIGNAL,
+           "int16 stacker, held frames in state (SignalStacker)", cost=no_compute,
+           args=(_buf("input", "const int16_t *"), _buf("held_in", "const int16_t *", "held"),
+                 _buf("count_in", "const int32_t *", "count"), _buf("output", "int16_t *"),
+                 _buf("valid", "bool *"), _buf("held_out", "int16_t *", "held_next"),
+                 _buf("count_out", "int32_t *", "count_next"), _attr("num_channels"),
+                 _attr("left_context", "stacker_left_context"),
+                 _attr("right_context", "stacker_right_context"), _attr("step", "stacker_step"))),
 ]
 
 KERNELS += CMSIS_NN_KERNELS

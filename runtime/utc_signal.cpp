@@ -84,6 +84,8 @@ struct Fixed16 {
   static T half(T x) { return (T)(x >> 1); }
   static T half_sum(T a, T b) { return (T)(((int32_t)a + b) >> 1); }
   static T half_diff(T a, T b) { return (T)(((int32_t)a - b) >> 1); }
+  static T neg(T a) { return (T)(int32_t)(-a); }
+  static T scale_out(T x, int32_t) { return x; }
   static const bool kFixed = true;
 };
 
@@ -101,6 +103,8 @@ struct Fixed32 {
   static T half(T x) { return (T)(x >> 1); }
   static T half_sum(T a, T b) { return (T)((int32_t)((uint32_t)a + (uint32_t)b) >> 1); }
   static T half_diff(T a, T b) { return (T)((int32_t)((uint32_t)a - (uint32_t)b) >> 1); }
+  static T neg(T a) { return (T)(0u - (uint32_t)a); }
+  static T scale_out(T x, int32_t) { return x; }
   static const bool kFixed = true;
 };
 
@@ -118,6 +122,9 @@ struct Float32 {
   static T half(T x) { return x * 0.5f; }
   static T half_sum(T a, T b) { return (a + b) * 0.5f; }
   static T half_diff(T a, T b) { return (a - b) * 0.5f; }
+  static T neg(T a) { return -a; }
+  /* TFLite Micro's float IRFFT divides by the real FFT length afterwards. */
+  static T scale_out(T x, int32_t n) { return x / (float)n; }
   static const bool kFixed = false;
 };
 
@@ -127,6 +134,7 @@ struct Fft {
   const int32_t *factors;
   const T *tw;  // twiddles of the complex FFT, interleaved
   int32_t nfft;
+  bool inverse;
 
   static void fixdiv(T *c, int k) {
     if (A::kFixed) {
@@ -175,10 +183,17 @@ struct Fft {
       t3 += 6 * fstride;
       f0[0] = A::add(f0[0], s3r);
       f0[1] = A::add(f0[1], s3i);
-      f1[0] = A::add(s5r, s4i);
-      f1[1] = A::sub(s5i, s4r);
-      f3[0] = A::sub(s5r, s4i);
-      f3[1] = A::add(s5i, s4r);
+      if (inverse) {
+        f1[0] = A::sub(s5r, s4i);
+        f1[1] = A::add(s5i, s4r);
+        f3[0] = A::add(s5r, s4i);
+        f3[1] = A::sub(s5i, s4r);
+      } else {
+        f1[0] = A::add(s5r, s4i);
+        f1[1] = A::sub(s5i, s4r);
+        f3[0] = A::sub(s5r, s4i);
+        f3[1] = A::add(s5i, s4r);
+      }
     }
   }
 
@@ -219,7 +234,7 @@ void rfft(const typename A::T *input, typename A::T *output, typename A::T *scra
   const int32_t ncfft = fft_length / 2;
   T *work = scratch;
   T *tmp = scratch + fft_length;
-  Fft<A> fft = {factors, twiddles, ncfft};
+  Fft<A> fft = {factors, twiddles, ncfft, false};
   for (int32_t row = 0; row < rows; ++row) {
     const T *x = input + (size_t)row * input_length;
     T *y = output + (size_t)row * (fft_length + 2);
@@ -245,6 +260,69 @@ void rfft(const typename A::T *input, typename A::T *output, typename A::T *scra
       y[2 * k + 1] = A::half_sum(f1i, twi);
       y[2 * (ncfft - k)] = A::half_diff(f1r, twr);
       y[2 * (ncfft - k) + 1] = A::half_diff(twi, f1i);
+    }
+  }
+}
+
+/* kiss_fftri: the ncfft + 1 bins folded into ncfft complex values in tmp, then the inverse
+ * complex FFT straight into the output row. */
+template <typename A>
+void irfft(const typename A::T *input, typename A::T *output, typename A::T *tmp, int32_t rows,
+           int32_t fft_length, const int32_t *factors, const typename A::T *twiddles,
+           const typename A::T *supers) {
+  typedef typename A::T T;
+  const int32_t ncfft = fft_length / 2;
+  Fft<A> fft = {factors, twiddles, ncfft, true};
+  for (int32_t row = 0; row < rows; ++row) {
+    const T *f = input + (size_t)row * (fft_length + 2);
+    T *y = output + (size_t)row * fft_length;
+    tmp[0] = A::add(f[0], f[2 * ncfft]);
+    tmp[1] = A::sub(f[0], f[2 * ncfft]);
+    Fft<A>::fixdiv(tmp, 2);
+    for (int32_t k = 1; k <= ncfft / 2; ++k) {
+      T fk[2] = {f[2 * k], f[2 * k + 1]};
+      T fnkc[2] = {f[2 * (ncfft - k)], A::neg(f[2 * (ncfft - k) + 1])};
+      Fft<A>::fixdiv(fk, 2);
+      Fft<A>::fixdiv(fnkc, 2);
+      T fer = A::add(fk[0], fnkc[0]), fei = A::add(fk[1], fnkc[1]);
+      T dr = A::sub(fk[0], fnkc[0]), di = A::sub(fk[1], fnkc[1]);
+      T fr, fi;
+      A::cmul(fr, fi, dr, di, supers[2 * (k - 1)], supers[2 * (k - 1) + 1]);
+      tmp[2 * k] = A::add(fer, fr);
+      tmp[2 * k + 1] = A::add(fei, fi);
+      tmp[2 * (ncfft - k)] = A::sub(fer, fr);
+      tmp[2 * (ncfft - k) + 1] = A::neg(A::sub(fei, fi));
+    }
+    fft.work(y, tmp, 1, factors);
+    for (int32_t i = 0; i < fft_length; ++i) y[i] = A::scale_out(y[i], fft_length);
+  }
+}
+
+template <typename T>
+T overlap_sum(T a, T b);
+template <>
+int16_t overlap_sum<int16_t>(int16_t a, int16_t b) {
+  const int32_t v = (int32_t)a + b;
+  return (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+}
+template <>
+float overlap_sum<float>(float a, float b) {
+  return b + a;
+}
+
+template <typename T>
+void overlap_add(const T *input, const T *state_in, T *output, T *state_out, int32_t rows,
+                 int32_t frames, int32_t frame_size, int32_t frame_step) {
+  for (int32_t r = 0; r < rows; ++r) {
+    T *buf = state_out + (size_t)r * frame_size;
+    memcpy(buf, state_in + (size_t)r * frame_size, sizeof(T) * (size_t)frame_size);
+    for (int32_t f = 0; f < frames; ++f) {
+      const T *x = input + ((size_t)r * frames + f) * frame_size;
+      T *y = output + ((size_t)r * frames + f) * frame_step;
+      for (int32_t i = 0; i < frame_size; ++i) buf[i] = overlap_sum<T>(x[i], buf[i]);
+      memcpy(y, buf, sizeof(T) * (size_t)frame_step);
+      memmove(buf, buf + frame_step, sizeof(T) * (size_t)(frame_size - frame_step));
+      memset(buf + frame_size - frame_step, 0, sizeof(T) * (size_t)frame_step);
     }
   }
 }
@@ -462,6 +540,92 @@ void utc_signal_framer_s16(const int16_t *input, const int16_t *history_in, int1
     }
   }
   *valid = true;
+}
+
+void utc_signal_irfft_s16(const int16_t *input, int16_t *output, void *scratch, int32_t rows,
+                          int32_t fft_length, const int32_t *factors, const int16_t *twiddles,
+                          const int16_t *super_twiddles) {
+  irfft<Fixed16>(input, output, static_cast<int16_t *>(scratch), rows, fft_length, factors,
+                 twiddles, super_twiddles);
+}
+
+void utc_signal_irfft_s32(const int32_t *input, int32_t *output, void *scratch, int32_t rows,
+                          int32_t fft_length, const int32_t *factors, const int32_t *twiddles,
+                          const int32_t *super_twiddles) {
+  irfft<Fixed32>(input, output, static_cast<int32_t *>(scratch), rows, fft_length, factors,
+                 twiddles, super_twiddles);
+}
+
+void utc_signal_irfft_f32(const float *input, float *output, void *scratch, int32_t rows,
+                          int32_t fft_length, const int32_t *factors, const float *twiddles,
+                          const float *super_twiddles) {
+  irfft<Float32>(input, output, static_cast<float *>(scratch), rows, fft_length, factors,
+                 twiddles, super_twiddles);
+}
+
+void utc_signal_delay_s16(const int16_t *input, const int16_t *held_in, int16_t *output,
+                          int16_t *held_out, int32_t rows, int32_t frame_size,
+                          int32_t delay_length) {
+  for (int32_t r = 0; r < rows; ++r) {
+    const int16_t *x = input + (size_t)r * frame_size;
+    const int16_t *h = held_in ? held_in + (size_t)r * delay_length : 0;
+    int16_t *y = output + (size_t)r * frame_size;
+    for (int32_t i = 0; i < frame_size; ++i) {
+      y[i] = i < delay_length ? h[i] : x[i - delay_length];
+    }
+    if (delay_length > 0) {
+      int16_t *g = held_out + (size_t)r * delay_length;
+      for (int32_t j = 0; j < delay_length; ++j) {
+        const int32_t t = frame_size + j;  // position in held ++ input
+        g[j] = t < delay_length ? h[t] : x[t - delay_length];
+      }
+    }
+  }
+}
+
+void utc_signal_overlap_add_s16(const int16_t *input, const int16_t *state_in, int16_t *output,
+                                int16_t *state_out, int32_t rows, int32_t frames,
+                                int32_t frame_size, int32_t frame_step) {
+  overlap_add<int16_t>(input, state_in, output, state_out, rows, frames, frame_size,
+                       frame_step);
+}
+
+void utc_signal_overlap_add_f32(const float *input, const float *state_in, float *output,
+                                float *state_out, int32_t rows, int32_t frames,
+                                int32_t frame_size, int32_t frame_step) {
+  overlap_add<float>(input, state_in, output, state_out, rows, frames, frame_size, frame_step);
+}
+
+void utc_signal_stacker_s16(const int16_t *input, const int16_t *held_in, const int32_t *count_in,
+                            int16_t *output, bool *valid, int16_t *held_out, int32_t *count_out,
+                            int32_t num_channels, int32_t left_context, int32_t right_context,
+                            int32_t step) {
+  const int32_t size = num_channels * (left_context + right_context + 1);
+  int32_t count = count_in[0];
+  int32_t first = count_in[1];
+  memcpy(held_out, held_in, sizeof(int16_t) * (size_t)count);
+  memcpy(held_out + count, input, sizeof(int16_t) * (size_t)num_channels);
+  count += num_channels;
+  if (!first) {
+    for (int32_t k = 0; k < left_context; ++k) {
+      memcpy(held_out + count, input, sizeof(int16_t) * (size_t)num_channels);
+      count += num_channels;
+    }
+    first = 1;
+  }
+  if (count >= size) {
+    const int32_t drop = num_channels * step;
+    memcpy(output, held_out, sizeof(int16_t) * (size_t)size);
+    memmove(held_out, held_out + drop, sizeof(int16_t) * (size_t)(count - drop));
+    count -= drop;
+    *valid = true;
+  } else {
+    memset(output, 0, sizeof(int16_t) * (size_t)size);
+    *valid = false;
+  }
+  memset(held_out + count, 0, sizeof(int16_t) * (size_t)(size - count));
+  count_out[0] = count;
+  count_out[1] = first;
 }
 
 }  // extern "C"

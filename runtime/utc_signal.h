@@ -87,6 +87,46 @@ void utc_signal_framer_s16(const int16_t *input, const int16_t *history_in, int1
                            bool *valid, int16_t *history_out, int32_t outer, int32_t inner,
                            int32_t frame_size, int32_t frame_step);
 
+/* Inverse real FFT of every row (fft_length / 2 + 1 complex values in, fft_length samples
+ * out), kissfft v130's kiss_fftri: the split into the fft_length / 2 complex values, then
+ * the inverse complex FFT; float32 results divided by fft_length. scratch: fft_length
+ * elements. */
+void utc_signal_irfft_s16(const int16_t *input, int16_t *output, void *scratch, int32_t rows,
+                          int32_t fft_length, const int32_t *factors, const int16_t *twiddles,
+                          const int16_t *super_twiddles);
+void utc_signal_irfft_s32(const int32_t *input, int32_t *output, void *scratch, int32_t rows,
+                          int32_t fft_length, const int32_t *factors, const int32_t *twiddles,
+                          const int32_t *super_twiddles);
+void utc_signal_irfft_f32(const float *input, float *output, void *scratch, int32_t rows,
+                          int32_t fft_length, const int32_t *factors, const float *twiddles,
+                          const float *super_twiddles);
+
+/* Per row: the stream is the held delay_length samples then the row's frame_size
+ * samples; output = its first frame_size, the new held samples its last delay_length.
+ * With delay_length 0 the held pointers are NULL and the output is the input. */
+void utc_signal_delay_s16(const int16_t *input, const int16_t *held_in, int16_t *output,
+                          int16_t *held_out, int32_t rows, int32_t frame_size,
+                          int32_t delay_length);
+
+/* Per outer row, for each of its frames: buffer += frame (int16 saturating), out the
+ * buffer's first frame_step values, shift the buffer left by frame_step, zeros in. The
+ * buffer starts as state_in and ends in state_out. */
+void utc_signal_overlap_add_s16(const int16_t *input, const int16_t *state_in, int16_t *output,
+                                int16_t *state_out, int32_t rows, int32_t frames,
+                                int32_t frame_size, int32_t frame_step);
+void utc_signal_overlap_add_f32(const float *input, const float *state_in, float *output,
+                                float *state_out, int32_t rows, int32_t frames,
+                                int32_t frame_size, int32_t frame_step);
+
+/* Stacker: held (count_in[0] samples, oldest first) gets the input's num_channels values,
+ * and on the first frame (count_in[1] == 0) left_context more copies of them; when it
+ * holds size = num_channels * (left + right + 1) values, output = those, the oldest
+ * num_channels * step are dropped and *valid = true; else output = zeros, *valid = false. */
+void utc_signal_stacker_s16(const int16_t *input, const int16_t *held_in, const int32_t *count_in,
+                            int16_t *output, bool *valid, int16_t *held_out, int32_t *count_out,
+                            int32_t num_channels, int32_t left_context, int32_t right_context,
+                            int32_t step);
+
 #ifdef __cplusplus
 }
 #endif

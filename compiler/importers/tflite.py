@@ -657,8 +657,8 @@ def custom_origin(code: str) -> str:
         return (f"TensorFlow Lite's {code} audio operator is not supported (TFLite Micro's "
                 "audio front end is its signal library, SignalRfft ...)")
     if code.startswith("Signal"):
-        return (f"TFLite Micro signal-library operator {code} is not supported yet "
-                f"({SUPPORTED_OPS_HINT})")
+        return (f"'{code}' is not one of the TFLite Micro signal-library operators utc "
+                f"implements ({SUPPORTED_OPS_HINT})")
     if not code:
         return "a CUSTOM operator without a custom_code is not supported"
     return f"custom operator '{code}' is not supported ({SUPPORTED_OPS_HINT})"

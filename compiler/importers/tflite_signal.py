@@ -256,3 +256,98 @@ def _framer(ctx: ImportContext, op: TflOperator) -> None:
     ctx.bind(op, 1, framer.result_values[1])
     ctx.emit_step(state.WriteOp, [framer.result_values[2]], [], {"variable": symbol})
 
+
+
+@_custom_rule("SignalIrfft", "inverse real FFT (kissfft: fixed point for int16 and int32, "
+              "float32 divided by fft_length)",
+              "fft_length a power of two; rows of fft_length + 2 values in, fft_length out",
+              (1, 1), (1, 1), ("int16", "int32", "float32"))
+def _irfft(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"T": _INT, "fft_length": _INT})
+    t = ctx.tensor_at(op, 0)
+    if opts["T"] not in _RFFT_TYPES or opts["T"] != t.tfl_type:
+        raise ctx.fail(f"option T = {opts['T']} does not name the input's type (int16, int32 "
+                       "or float32)")
+    n = opts["fft_length"]
+    if n < 4 or n & (n - 1):
+        raise ctx.fail(f"fft_length {n} is not supported (utc implements powers of two >= 4)")
+    factors, twiddles, supers = rfft_tables(n, _RFFT_TYPES[opts["T"]], inverse=True)
+    tables = {key: ctx.module.add_resource(f"irfft{op.index}.{key}", data)
+              for key, data in (("factors", factors), ("twiddles", twiddles),
+                                ("super_twiddles", supers))}
+    ctx.emit(signal.IrfftOp, op, [ctx.input(op, 0)], {"fft_length": n, **tables})
+
+
+@_custom_rule("SignalDelay", "delay every row by delay_length samples",
+              "int16; the delayed samples are utc state (NAME_reset() zeroes them, as TFLite "
+              "Micro's Reset)", (1, 1), (1, 1))
+def _delay(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"delay_length": _INT})
+    d = opts["delay_length"]
+    x = ctx.tensor_at(op, 0).shape
+    if d < 0 or not x:
+        raise ctx.fail(f"delay_length {d} must be >= 0 and the input at least 1-D")
+    if d == 0:
+        ctx.emit(signal.DelayOp, op, [ctx.input(op, 0)], opts)
+        return
+    rows = int(np.prod(x[:-1])) if len(x) > 1 else 1
+    ttype = TensorType((rows, d), ScalarType("i16"))
+    symbol, held = _stateful(ctx, op, "delay", ttype)
+    delay = ctx.emit_step(signal.DelayOp, [ctx.input(op, 0), held],
+                          [ctx.output_type(op, 0), ttype], opts,
+                          [ctx.output_name(op, 0), "delayed"])
+    ctx.bind(op, 0, delay.result_values[0])
+    ctx.emit_step(state.WriteOp, [delay.result_values[1]], [], {"variable": symbol})
+
+
+@_custom_rule("SignalOverlapAdd", "overlap-add frames into a stream, frame_step samples per "
+              "frame (int16 saturating, float32)",
+              "the running buffer is utc state (NAME_reset() zeroes it, as TFLite Micro's "
+              "Reset)", (1, 1), (1, 1), ("int16", "float32"))
+def _overlap_add(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, {"T": _INT, "frame_step": _INT})
+    t = ctx.tensor_at(op, 0)
+    if opts["T"] not in (TflType.INT16, TflType.FLOAT32) or opts["T"] != t.tfl_type:
+        raise ctx.fail(f"option T = {opts['T']} does not name the input's type (int16 or "
+                       "float32)")
+    x = t.shape
+    if len(x) < 2 or not 0 < opts["frame_step"] <= x[-1]:
+        raise ctx.fail("need an input of rank >= 2 and 0 < frame_step <= frame size")
+    rows = int(np.prod(x[:-2])) if len(x) > 2 else 1
+    ttype = TensorType((rows, x[-1]), ctx.tensor_type(t).element)
+    symbol, buffer = _stateful(ctx, op, "overlap", ttype)
+    add = ctx.emit_step(signal.OverlapAddOp, [ctx.input(op, 0), buffer],
+                        [ctx.output_type(op, 0), ttype], {"frame_step": opts["frame_step"]},
+                        [ctx.output_name(op, 0), "overlap"])
+    ctx.bind(op, 0, add.result_values[0])
+    ctx.emit_step(state.WriteOp, [add.result_values[1]], [], {"variable": symbol})
+
+
+_STACKER = {"num_channels": _INT, "stacker_left_context": _INT,
+            "stacker_right_context": _INT, "stacker_step": _INT}
+
+
+@_custom_rule("SignalStacker", "stack left context, frame and right context",
+              "int16 1-D; the held frames are utc state (NAME_reset() clears them, as TFLite "
+              "Micro's Reset); while valid is false the output is zeros (TFLite Micro leaves "
+              "it unwritten)", (1, 1), (2, 2))
+def _stacker(ctx: ImportContext, op: TflOperator) -> None:
+    opts = _options(ctx, op, _STACKER)
+    c, left, right = (opts["num_channels"], opts["stacker_left_context"],
+                      opts["stacker_right_context"])
+    if c < 1 or left < 0 or right < 0 or not 1 <= opts["stacker_step"] <= left + right + 1:
+        raise ctx.fail("need num_channels >= 1, contexts >= 0 and 1 <= stacker_step <= "
+                       "left + right + 1")
+    size = c * (left + right + 1)
+    held_t = TensorType((size,), ScalarType("i16"))
+    count_t = TensorType((2,), ScalarType("i32"))
+    held_sym, held = _stateful(ctx, op, "held", held_t)
+    count_sym, count = _stateful(ctx, op, "count", count_t)
+    stack = ctx.emit_step(signal.StackerOp, [ctx.input(op, 0), held, count],
+                          [ctx.output_type(op, 0), ctx.output_type(op, 1), held_t, count_t],
+                          opts, [ctx.output_name(op, 0), ctx.output_name(op, 1), "held",
+                                 "count"])
+    ctx.bind(op, 0, stack.result_values[0])
+    ctx.bind(op, 1, stack.result_values[1])
+    ctx.emit_step(state.WriteOp, [stack.result_values[2]], [], {"variable": held_sym})
+    ctx.emit_step(state.WriteOp, [stack.result_values[3]], [], {"variable": count_sym})

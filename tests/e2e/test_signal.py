@@ -310,6 +310,105 @@ def test_framer_state(shape, size: int, step: int, tmp_path: Path) -> None:
     _assert_same(got, want, "framer reset")
 
 
+def _reset_check(model: bytes, tmp_path: Path, first: list, what: str,
+                 mask: Callable[[int], slice] | None = None) -> None:
+    """NAME_reset() before the second pass of `first` gives what TFLite Micro gives after
+    its Reset(), and the first pass again."""
+    (tmp_path / "reset").mkdir()
+    got = _compile(model, tmp_path / "reset", reset_before=len(first)).run(first + first)
+    tflm = TflmRunner(model)
+    want = [tflm.invoke(s) for s in first]
+    tflm.reset()
+    want += [tflm.invoke(s) for s in first]
+    _assert_same(got, want, f"{what} reset", mask)
+    _assert_same(got[len(first):], got[:len(first)], f"{what} after reset", mask)
+
+
+def _irfft_model(fft_length: int, rows: tuple, dtype: str, t: int) -> bytes:
+    return signal_model("SignalIrfft", {"T": t, "fft_length": fft_length},
+                        [("x", (*rows, fft_length + 2), dtype, None)],
+                        [("y", (*rows, fft_length), dtype)])
+
+
+@pytest.mark.parametrize("fft_length,rows", [(4, ()), (16, (2,)), (64, ()), (512, (1,))])
+def test_irfft(fft_length: int, rows: tuple, tmp_path: Path) -> None:
+    rng = np.random.default_rng(fft_length + 3)
+    shape = (*rows, fft_length + 2)
+    samples = [[int16_audio(rng, shape, amp)] for amp in (32768, 3000, 32768)]
+    (tmp_path / "s16").mkdir()
+    check(_irfft_model(fft_length, rows, "int16", INT16_T), tmp_path / "s16", samples,
+          f"irfft int16 {fft_length}")
+    samples = [[rng.integers(-2**31, 2**31, size=shape, dtype=np.int64).astype(np.int32)]
+               for _ in range(3)]
+    (tmp_path / "s32").mkdir()
+    check(_irfft_model(fft_length, rows, "int32", INT32_T), tmp_path / "s32", samples,
+          f"irfft int32 {fft_length}")
+    samples = [[rng.standard_normal(shape).astype(np.float32) * 50] for _ in range(3)]
+    (tmp_path / "f32").mkdir()
+    check(_irfft_model(fft_length, rows, "float32", FLOAT32_T), tmp_path / "f32", samples,
+          f"irfft float32 {fft_length}")
+
+
+@pytest.mark.parametrize("shape,delay", [((8,), 3), ((2, 5), 7), ((4,), 0), ((3, 6), 6)])
+def test_delay_state(shape, delay: int, tmp_path: Path) -> None:
+    model = signal_model("SignalDelay", {"delay_length": delay}, [("x", shape, "int16", None)],
+                         [("y", shape, "int16")])
+    rng = np.random.default_rng(delay)
+    samples = [[int16_audio(rng, shape)] for _ in range(N)]
+    check(model, tmp_path, samples, "delay")
+    if delay:
+        _reset_check(model, tmp_path, samples[:3], "delay")
+
+
+@pytest.mark.parametrize("dtype,t", [("int16", INT16_T), ("float32", FLOAT32_T)])
+@pytest.mark.parametrize("shape,step", [((3, 8), 4), ((2, 2, 6), 6), ((1, 5), 1)])
+def test_overlap_add_state(shape, step: int, dtype: str, t: int, tmp_path: Path) -> None:
+    out = (*shape[:-2], shape[-2] * step)
+    model = signal_model("SignalOverlapAdd", {"T": t, "frame_step": step},
+                         [("x", shape, dtype, None)], [("y", out, dtype)])
+    rng = np.random.default_rng(step)
+    if dtype == "int16":
+        samples = [[int16_audio(rng, shape)] for _ in range(N)]
+    else:
+        samples = [[rng.standard_normal(shape).astype(np.float32)] for _ in range(N)]
+    check(model, tmp_path, samples, "overlap add")
+    _reset_check(model, tmp_path, samples[:3], "overlap add")
+
+
+@pytest.mark.parametrize("channels,left,right,step", [(3, 1, 0, 1), (4, 2, 1, 2), (2, 0, 0, 1),
+                                                      (5, 3, 2, 6)])
+def test_stacker_state(channels: int, left: int, right: int, step: int, tmp_path: Path) -> None:
+    """The output is compared while valid is true; TFLite Micro leaves it unwritten
+    otherwise (utc writes zeros), and valid itself is always compared."""
+    size = channels * (left + right + 1)
+    model = signal_model("SignalStacker", {"num_channels": channels, "stacker_left_context": left,
+                                           "stacker_right_context": right, "stacker_step": step},
+                         [("x", (channels,), "int16", None)],
+                         [("y", (size,), "int16"), ("valid", (), "bool")])
+    rng = np.random.default_rng(size)
+    samples = [[int16_audio(rng, (channels,))] for _ in range(3 * (left + right + step) + 2)]
+    got = _compile(model, tmp_path).run(samples)
+    tflm = TflmRunner(model)
+    want = [tflm.invoke(s) for s in samples]
+    valid = [bool(w[1]) for w in want]
+    assert any(valid) and (right == 0 or not all(valid))
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert bool(g[1]) == bool(w[1]), f"stacker valid at invocation {i}"
+        if w[1]:
+            assert np.array_equal(g[0], w[0]), f"stacker output at invocation {i}"
+        else:
+            assert not g[0].any()
+    first = samples[:right + 3]
+    (tmp_path / "reset").mkdir()
+    again = _compile(model, tmp_path / "reset", reset_before=len(first)).run(first + first)
+    tflm = TflmRunner(model)
+    want = [tflm.invoke(s) for s in first]
+    tflm.reset()
+    want += [tflm.invoke(s) for s in first]
+    for i, (g, w) in enumerate(zip(again, want)):
+        assert bool(g[1]) == bool(w[1]) and (not w[1] or np.array_equal(g[0], w[0])), i
+
+
 # ---- the audio front end ----------------------------------------------------------------------
 
 def audio_frontend(rng: np.random.Generator, step: int = 160, size: int = 400,
@@ -414,7 +513,8 @@ def _custom(code: str, options: bytes | None = None) -> bytes:
                  "SELECT_TF_OPS"),
     ("TFLite_Detection_PostProcess", "SSD detection post-processing"),
     ("AudioSpectrogram", "TensorFlow Lite's AudioSpectrogram audio operator is not supported"),
-    ("SignalIrfft", "TFLite Micro signal-library operator SignalIrfft is not supported yet"),
+    ("SignalMfcc", "'SignalMfcc' is not one of the TFLite Micro signal-library operators utc "
+                   "implements"),
     ("MyOp", "operator #0 CUSTOM 'MyOp': custom operator 'MyOp' is not supported"),
 ])
 def test_unknown_custom_operators_are_refused(code: str, says: str, tmp_path: Path) -> None:
