@@ -11,11 +11,13 @@ Stateful operators (spectral subtraction, framer) get a `state.variable` of thei
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 
 import numpy as np
 from flatbuffers import flexbuffers
 from tflite.TensorType import TensorType as TflType
+from utc.compiler.errors import printable
 from utc.compiler.ir import SymbolRef, TensorType, Value
 from utc.compiler.ir.types import ScalarType
 from utc.dialects import signal, state
@@ -41,15 +43,28 @@ def flexbuffer_options(raw: bytes, expected: dict[str, str],
         m = root.AsMap
         keys = [k.AsKey for k in m.Keys]
         values = list(m.Values)
-    except (IndexError, ValueError, TypeError, UnicodeDecodeError, KeyError) as exc:
+    except (IndexError, ValueError, TypeError, UnicodeDecodeError, KeyError, AttributeError,
+            OverflowError, RecursionError, struct.error) as exc:
         if isinstance(exc, ValueError) and "not a FlexBuffers map" in str(exc):
             raise
         raise ValueError(f"corrupt FlexBuffers custom options ({type(exc).__name__})") from None
+    if len(keys) != len(set(keys)) or len(keys) != len(values):
+        raise ValueError("corrupt FlexBuffers custom options (keys and values do not pair up)")
     present = set(keys) - set(optional)
     if present != set(expected):
-        raise ValueError(f"custom options hold keys {sorted(keys)}; TFLite Micro reads "
+        shown = [printable(k)[:40] for k in sorted(keys)[:12]]
+        raise ValueError(f"custom options hold keys {shown}; TFLite Micro reads "
                          f"{sorted(expected)} by position")
     out: dict[str, int | bool] = {}
+    try:
+        return _typed_values(keys, values, expected, out)
+    except (IndexError, TypeError, UnicodeDecodeError, KeyError, AttributeError, OverflowError,
+            RecursionError, struct.error) as exc:
+        raise ValueError(f"corrupt FlexBuffers custom options ({type(exc).__name__})") from None
+
+
+def _typed_values(keys: list, values: list, expected: dict[str, str],
+                  out: dict[str, int | bool]) -> dict[str, int | bool]:
     for key, value in zip(keys, values):
         kind = expected.get(key, _INT)
         if kind == _BOOL:
@@ -78,9 +93,12 @@ def _custom_rule(code: str, summary: str, constraints: str, inputs: tuple[int, i
 
 def _options(ctx: ImportContext, op: TflOperator, expected: dict[str, str],
              optional: tuple[str, ...] = ()) -> dict[str, int | bool]:
-    raw = op.raw.CustomOptionsAsNumpy() if op.raw.CustomOptionsLength() else b""
     try:
-        return flexbuffer_options(bytes(raw) if len(raw) else b"", expected, optional)
+        raw = bytes(op.raw.CustomOptionsAsNumpy()) if op.raw.CustomOptionsLength() else b""
+    except (ValueError, IndexError, struct.error):  # a length or offset past the file's end
+        raise ctx.fail("corrupt custom options vector (it lies outside the file)") from None
+    try:
+        return flexbuffer_options(raw, expected, optional)
     except ValueError as exc:
         raise ctx.fail(str(exc)) from None
 
