@@ -636,14 +636,16 @@ def _check_custom(path: str, op: TflOperator) -> None:
     where = f"{path}: operator #{op.index} {op.builtin}"
     rule = CUSTOM_OP_TABLE.get(op.custom) if op.custom else None
     if rule is None:
-        raise ImportError_(f"{where}: {custom_origin(op.custom)}")
+        origin = custom_origin(op.custom)
+        raise ImportError_(f"{where}: {origin}" if origin else
+                           f"{where} is not supported ({SUPPORTED_OPS_HINT})")
     checks.check_arity(path, f"operator #{op.index} {op.builtin}", op.inputs, op.outputs,
                        rule.inputs, rule.outputs)
 
 
-def custom_origin(code: str) -> str:
+def custom_origin(code: str) -> str | None:
     """Why a CUSTOM operator utc does not implement is refused, naming what produced it
-    when the custom_code says so."""
+    when the custom_code says so (None: nothing recognisable)."""
     if code == "ethos-u":
         return ("an Ethos-U NPU command stream (from Arm's Vela); utc compiles the original "
                 ".tflite instead")
@@ -661,7 +663,7 @@ def custom_origin(code: str) -> str:
                 f"implements ({SUPPORTED_OPS_HINT})")
     if not code:
         return "a CUSTOM operator without a custom_code is not supported"
-    return f"custom operator '{code}' is not supported ({SUPPORTED_OPS_HINT})"
+    return None
 
 
 def _init_subgraph_indices(path: str, main_ops: list[TflOperator], count: int) -> list[int]:

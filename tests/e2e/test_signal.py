@@ -515,7 +515,8 @@ def _custom(code: str, options: bytes | None = None) -> bytes:
     ("AudioSpectrogram", "TensorFlow Lite's AudioSpectrogram audio operator is not supported"),
     ("SignalMfcc", "'SignalMfcc' is not one of the TFLite Micro signal-library operators utc "
                    "implements"),
-    ("MyOp", "operator #0 CUSTOM 'MyOp': custom operator 'MyOp' is not supported"),
+    ("MyOp", "operator #0 CUSTOM 'MyOp' is not supported (see SUPPORTED_OPS.md"),
+    ("", "operator #0 CUSTOM '': a CUSTOM operator without a custom_code is not supported"),
 ])
 def test_unknown_custom_operators_are_refused(code: str, says: str, tmp_path: Path) -> None:
     assert says in _refused(_custom(code), tmp_path)
