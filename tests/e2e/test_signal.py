@@ -462,7 +462,8 @@ def audio_frontend(rng: np.random.Generator, step: int = 160, size: int = 400,
     return b.build([audio], [features, noise]), {"step": step}
 
 
-def test_audio_frontend(tmp_path: Path) -> None:
+@pytest.mark.parametrize("opt_level", [0, 2])
+def test_audio_frontend(opt_level: int, tmp_path: Path) -> None:
     rng = np.random.default_rng(11)
     model, info = audio_frontend(rng)
     t = np.arange(12 * info["step"])
@@ -470,12 +471,15 @@ def test_audio_frontend(tmp_path: Path) -> None:
     noise = int16_audio(rng, t.shape, 2000)
     audio = (tone + noise).astype(np.int16).reshape(12, info["step"])
     samples = [[frame] for frame in audio]
-    got = check(model, tmp_path, samples, "audio front end")
+    got = _compile(model, tmp_path, opt_level=opt_level).run(samples)
+    tflm = TflmRunner(model)
+    _assert_same(got, [tflm.invoke(s) for s in samples], f"audio front end -O{opt_level}")
     assert len({g[0].tobytes() for g in got}) > 1
     # and after NAME_reset(), against TFLite Micro's Reset()
     first = samples[:4]
     (tmp_path / "reset").mkdir()
-    got = _compile(model, tmp_path / "reset", reset_before=4).run(first + first)
+    got = _compile(model, tmp_path / "reset", opt_level=opt_level,
+                   reset_before=4).run(first + first)
     tflm = TflmRunner(model)
     want = [tflm.invoke(s) for s in first]
     tflm.reset()
