@@ -872,11 +872,14 @@ def rule_of(op: TflOperator) -> OpRule:
 
 
 def _check_unsigned(ctx: ImportContext, op: TflOperator) -> None:
-    """uint32 and uint64 tensors exist for TFLite Micro's signal library only: a builtin
-    operator never sees one."""
+    """uint32 and uint64 tensors (TFLite Micro's signal library) reach a builtin operator
+    only when its row lists that dtype, so no kernel sees a type it was not written for."""
+    dtypes = OP_TABLE[op.builtin].dtypes
     for index in (*op.inputs, *op.outputs):
         if index >= 0 and ctx.tensors[index].tfl_type in (TflType.UINT32, TflType.UINT64):
             t = ctx.tensors[index]
+            if ("uint32" if t.tfl_type == TflType.UINT32 else "uint64") in dtypes:
+                continue
             name = _TFL_TYPE_NAMES[t.tfl_type]
             raise ctx.fail(f"tensor '{t.name}' (#{t.index}) has type {name}, which utc "
                            "supports only for TFLite Micro's signal-library operators")
