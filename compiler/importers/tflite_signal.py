@@ -18,7 +18,7 @@ import numpy as np
 from flatbuffers import flexbuffers
 from tflite.TensorType import TensorType as TflType
 from utc.compiler.errors import printable
-from utc.compiler.ir import SymbolRef, TensorType, Value
+from utc.compiler.ir import Location, SymbolRef, TensorType, Value
 from utc.compiler.ir.types import ScalarType
 from utc.dialects import signal, state
 from utc.dialects.signal_math import rfft_tables
@@ -122,8 +122,26 @@ def _stateful(ctx: ImportContext, op: TflOperator, label: str, ttype: TensorType
                                   np.zeros(ttype.shape, ttype.element.numpy_dtype), ttype)
     ctx.module.body.append(state.VariableOp([], [], {"sym_name": symbol, "type": ttype,
                                                      "init": ref}))
-    read = ctx.emit_step(state.ReadOp, [], [ttype], {"variable": symbol}, [name])
+    read = _state_op(ctx, op, state.ReadOp, [], [ttype], symbol, name, [name])
     return symbol, read.result
+
+
+def _state_op(ctx: ImportContext, op: TflOperator, cls: type, operands: list[Value],
+              types: list[TensorType], symbol: SymbolRef, tensor: str,
+              names: list[str] | None = None) -> state.ReadOp | state.WriteOp:
+    """A read or write of an operator's state, located at the operator under `tensor`: the
+    TFLite tensor it holds (spectral subtraction's noise estimate), else the variable's
+    name, which `utc verify --per-layer` finds in no TFLite tensor and so does not compare."""
+    access = cls(operands, types, {"variable": symbol}, location=Location(((op.index, tensor),)),
+                 result_names=names)
+    access.verify()
+    ctx.block.append(access)
+    return access
+
+
+def _write_state(ctx: ImportContext, op: TflOperator, value: Value, symbol: SymbolRef,
+                 tensor: str | None = None) -> None:
+    _state_op(ctx, op, state.WriteOp, [value], [], symbol, tensor or symbol.name)
 
 
 @_custom_rule("SignalWindow", "multiply by a window, shift right, saturate to int16",
@@ -242,7 +260,8 @@ def _spectral_subtraction(ctx: ImportContext, op: TflOperator) -> None:
     ttype = TensorType((n,), ScalarType("ui32"))
     symbol, noise = _stateful(ctx, op, "noise", ttype)
     sub = ctx.emit(signal.SpectralSubtractionOp, op, [ctx.input(op, 0), noise], opts)
-    ctx.emit_step(state.WriteOp, [sub.result_values[1]], [], {"variable": symbol})
+    _write_state(ctx, op, sub.result_values[1], symbol,
+                 ctx.tensors[op.outputs[1]].name.split(";")[0])
 
 
 @_custom_rule("SignalFramer", "frames of frame_size samples every frame_step samples",
@@ -272,7 +291,7 @@ def _framer(ctx: ImportContext, op: TflOperator) -> None:
                            ["frames", "valid", "history"])
     ctx.bind(op, 0, framer.result_values[0])
     ctx.bind(op, 1, framer.result_values[1])
-    ctx.emit_step(state.WriteOp, [framer.result_values[2]], [], {"variable": symbol})
+    _write_state(ctx, op, framer.result_values[2], symbol)
 
 
 
@@ -315,7 +334,7 @@ def _delay(ctx: ImportContext, op: TflOperator) -> None:
                           [ctx.output_type(op, 0), ttype], opts,
                           [ctx.output_name(op, 0), "delayed"])
     ctx.bind(op, 0, delay.result_values[0])
-    ctx.emit_step(state.WriteOp, [delay.result_values[1]], [], {"variable": symbol})
+    _write_state(ctx, op, delay.result_values[1], symbol)
 
 
 @_custom_rule("SignalOverlapAdd", "overlap-add frames into a stream, frame_step samples per "
@@ -338,7 +357,7 @@ def _overlap_add(ctx: ImportContext, op: TflOperator) -> None:
                         [ctx.output_type(op, 0), ttype], {"frame_step": opts["frame_step"]},
                         [ctx.output_name(op, 0), "overlap"])
     ctx.bind(op, 0, add.result_values[0])
-    ctx.emit_step(state.WriteOp, [add.result_values[1]], [], {"variable": symbol})
+    _write_state(ctx, op, add.result_values[1], symbol)
 
 
 _STACKER = {"num_channels": _INT, "stacker_left_context": _INT,
@@ -367,5 +386,5 @@ def _stacker(ctx: ImportContext, op: TflOperator) -> None:
                                  "count"])
     ctx.bind(op, 0, stack.result_values[0])
     ctx.bind(op, 1, stack.result_values[1])
-    ctx.emit_step(state.WriteOp, [stack.result_values[2]], [], {"variable": held_sym})
-    ctx.emit_step(state.WriteOp, [stack.result_values[3]], [], {"variable": count_sym})
+    _write_state(ctx, op, stack.result_values[2], held_sym)
+    _write_state(ctx, op, stack.result_values[3], count_sym)

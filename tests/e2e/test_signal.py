@@ -555,3 +555,15 @@ def test_uint32_tensors_only_for_signal_operators(tmp_path: Path) -> None:
                    [y], {"new_shape": [4]})
     assert "has type UINT32, which utc supports only for TFLite Micro's signal-library" in \
         _refused(b.build([x], [y]), tmp_path)
+
+
+def test_verify_per_layer_on_the_audio_front_end(tmp_path: Path) -> None:
+    """`utc verify --per-layer` taps every kernel call against TFLite Micro's tensors:
+    the signal kernels and the noise estimate's state write all match."""
+    model, _ = audio_frontend(np.random.default_rng(12))
+    path = tmp_path / "frontend.tflite"
+    path.write_bytes(model)
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(path),
+                           "--per-layer", "--samples", "4"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "every layer (11) and output matches" in proc.stdout + proc.stderr
