@@ -613,12 +613,15 @@ def cmd_list_passes(args: argparse.Namespace) -> int:
 
 
 def cmd_list_ops(args: argparse.Namespace) -> int:
-    from utc.compiler.importers.tflite import OP_TABLE
+    from utc.compiler.importers.tflite import CUSTOM_OP_TABLE, OP_TABLE
 
     for name in sorted(OP_TABLE):
         rule = OP_TABLE[name]
         print(f"  {name:<20} v{rule.versions[0]}-{rule.versions[1]:<3} "
               f"{'/'.join(rule.dtypes):<14} {rule.summary}")
+    for name in sorted(CUSTOM_OP_TABLE):
+        rule = CUSTOM_OP_TABLE[name]
+        print(f"  CUSTOM '{name}'  {'/'.join(rule.dtypes)}  {rule.summary}")
     return 0
 
 
