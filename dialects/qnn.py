@@ -280,3 +280,24 @@ class SoftmaxOp(KernelChoice, Operation):
 
     def verify_(self) -> None:
         _check_int(self, "input")
+
+
+class CompareOp(KernelChoice, Operation):
+    """int8 broadcasting comparison with a bool result (TFLite's comparisons with
+    scaling): each input, minus its zero point and shifted left by `left_shift`, is
+    multiplied by its own scale as a Q31 multiplier (`*_mult`, `*_shift`), and the two
+    int32 results are compared by `predicate` (tensor.COMPARISONS)."""
+
+    name = "qnn.compare"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {"predicate": str, "lhs_zp": int, "rhs_zp": int, "left_shift": int,
+                  "lhs_mult": int, "lhs_shift": int, "rhs_mult": int, "rhs_shift": int}
+
+    def verify_(self) -> None:
+        for field in ("lhs", "rhs"):
+            if not is_quantized(self.operand(field).type.element):
+                raise self.error(f"operand '{field}' must be quantized, got "
+                                 f"{self.operand(field).type}")
+        if str(self.result.type.element) != "i1":
+            raise self.error(f"the result must be bool (i1), got {self.result.type}")

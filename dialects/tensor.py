@@ -15,6 +15,7 @@ from .common import (
     KernelChoice,
     NamedActivation,
     Pooling,
+    broadcast_shape,
     check_activation,
     check_broadcast_result,
     check_compute_types,
@@ -574,3 +575,92 @@ class SplitOp(KernelChoice, Operation):
         if sum(r.type.shape[axis] for r in self.result_values) != x.shape[axis]:
             raise self.error(f"results do not add up to {x} along axis {axis}")
         check_compute_types(self, "input", int16=True)
+
+
+#: The comparison predicates of `tensor.compare` / `qnn.compare`, in the order the kernels
+#: number them (TFLite EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL).
+COMPARISONS = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
+
+
+def _storage_name(value) -> str:
+    element = value.type.element
+    return str(getattr(element, "storage", element))
+
+
+class CompareOp(KernelChoice, Operation):
+    """Broadcasting elementwise comparison with a bool result; `predicate` names it. int8
+    operands (per-tensor quantized, possibly differently) are compared after TFLite's
+    rescaling of both to a common scale, which `lower-to-qnn` turns into `qnn.compare`;
+    int32 and float32 operands (and bool, for equal/not_equal) compare the raw values."""
+
+    name = "tensor.compare"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {"predicate": str}
+
+    def verify_(self) -> None:
+        predicate = self.attrs["predicate"]
+        if predicate not in COMPARISONS:
+            raise self.error(f"unknown predicate {predicate!r} (one of {', '.join(COMPARISONS)})")
+        check_broadcast_result(self, "lhs", "rhs")
+        if str(self.result.type.element) != "i1":
+            raise self.error(f"the result must be bool (i1), got {self.result.type}")
+        lhs, rhs = self.operand("lhs").type.element, self.operand("rhs").type.element
+        kinds = {element_kind(lhs), element_kind(rhs)}
+        allowed = {"int8", "i32", "f32"} | ({"i1"} if predicate in COMPARISONS[:2] else set())
+        if len(kinds) != 1 or not kinds <= allowed:
+            raise self.error(f"{predicate} compares two int8 (per-tensor quantized), int32 or "
+                             f"float32 operands{' or two bools' if 'i1' in allowed else ''}, got "
+                             f"{self.operand('lhs').type} and {self.operand('rhs').type}")
+
+
+class LogicalOp(KernelChoice, Operation):
+    """Broadcasting elementwise `and` / `or` of two bool tensors (TFLite LOGICAL_AND,
+    LOGICAL_OR), by `kind`."""
+
+    name = "tensor.logical"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {"kind": str}
+
+    def verify_(self) -> None:
+        if self.attrs["kind"] not in ("and", "or"):
+            raise self.error(f"kind must be 'and' or 'or', got {self.attrs['kind']!r}")
+        check_broadcast_result(self, "lhs", "rhs")
+        for v in self.operand_values + self.result_values:
+            if str(v.type.element) != "i1":
+                raise self.error(f"operands and result must be bool (i1), got {v.type}")
+
+
+class LogicalNotOp(_Unary):
+    """Elementwise negation of a bool tensor (TFLite LOGICAL_NOT)."""
+
+    name = "tensor.logical_not"
+
+    def verify_types(self) -> None:
+        for v in (self.operand("input"), self.result):
+            if str(v.type.element) != "i1":
+                raise self.error(f"operand and result must be bool (i1), got {v.type}")
+
+
+class SelectOp(KernelChoice, Operation):
+    """`condition ? x : y` elementwise, the three operands broadcast to the result (TFLite
+    SELECT_V2). Pure data movement: quantized x and y are copied as stored, without
+    rescaling (as TFLite Micro does), so they and the result share one element type."""
+
+    name = "tensor.select"
+    operands = ("condition", "x", "y")
+    results = ("output",)
+
+    def verify_(self) -> None:
+        c, x, y = (self.operand(f).type for f in ("condition", "x", "y"))
+        if str(c.element) != "i1":
+            raise self.error(f"the condition must be bool (i1), got {c}")
+        want = broadcast_shape(self, broadcast_shape(self, c.shape, x.shape), y.shape)
+        if self.result.type.shape != want:
+            raise self.error(f"the output must have the broadcast shape {list(want)}, the "
+                             f"model says {self.result.type}")
+        if _storage_name(self.operand("x")) != _storage_name(self.operand("y")) or \
+                _storage_name(self.operand("x")) != _storage_name(self.result):
+            raise self.error(f"x, y and the result must share one element type, got {x}, {y} "
+                             f"and {self.result.type}")

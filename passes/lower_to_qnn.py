@@ -16,13 +16,14 @@ from utc.dialects import fused, qnn, tensor
 from utc.dialects.common import NamedActivation
 from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax
 from utc.passes.quantmath import requant as quantmath
+from utc.passes.quantmath.compare import compare_params
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
 #: values without any rescaling.
 NON_QNN_INT8_OPS = (tensor.ConstantOp, tensor.ReshapeOp, tensor.MaximumOp, tensor.MinimumOp,
                     tensor.PadOp, tensor.ConcatenationOp, tensor.TransposeOp,
                     tensor.StridedSliceOp, tensor.SplitOp, tensor.GatherOp,
-                    tensor.BroadcastToOp)
+                    tensor.BroadcastToOp, tensor.SelectOp)
 
 
 def is_int8(op: Operation) -> bool:
@@ -289,6 +290,23 @@ class _LowerSoftmax(RewritePattern):
         return True
 
 
+class _LowerCompare(RewritePattern):
+    """int8 comparisons (their result is bool, so `is_int8` does not see them): TFLite
+    Micro's rescaling of both inputs, constants from `compare_params`."""
+
+    root = tensor.CompareOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_quantized(op.operand("lhs").type.element):
+            return False
+        attrs = {"predicate": op.attrs["predicate"],
+                 **_where(op, compare_params, *_q(op.operand("lhs")),
+                          *_q(op.operand("rhs")), op.attrs["predicate"].upper()).attrs()}
+        rewriter.replace_op(op, qnn.CompareOp(op.operand_values, [op.result.type], attrs,
+                                              location=op.location))
+        return True
+
+
 def patterns(module: Module) -> list[RewritePattern]:
     return [
         _LowerConv(module, fused.Conv2DOp, qnn.Conv2DOp),
@@ -312,6 +330,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerQuantize(),
         _LowerDequantize(),
         _LowerSoftmax(),
+        _LowerCompare(),
     ]
 
 

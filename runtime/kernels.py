@@ -21,6 +21,7 @@ Adding a kernel is one `Kernel(...)` row here and its C++ in `runtime/`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from utc.compiler.ir import Operation
 from utc.dialects import fused, qnn, slice_math, state, tensor
@@ -338,6 +339,33 @@ def conv_dsp_faster(op: Operation, target: Target) -> bool:
     return in_c > 1 or kh * kw <= 9
 
 
+def _broadcast_4d(op: Operation, target: Target) -> str | None:
+    """Same shapes (any rank), or broadcasting up to 4-D (TFLite Micro's comparisons
+    broadcast in 4-D only)."""
+    lhs, rhs = op.operand("lhs").type, op.operand("rhs").type
+    if lhs.shape != rhs.shape and max(lhs.rank, rhs.rank) > 4:
+        return "broadcasting over more than 4 dimensions"
+    return _same_shapes_or_broadcast(op, target)
+
+
+def _compare_on(storage: str) -> Callable[[Operation, Target], str | None]:
+    def check(op: Operation, target: Target) -> str | None:
+        if _storage(op.operand("lhs")) != storage:
+            return f"the operands are not {storage}"
+        return _broadcast_4d(op, target)
+
+    check.__doc__ = f"{storage} operands; " + (_broadcast_4d.__doc__ or "")
+    return check
+
+
+def _compare_args(ctype: str, tail: tuple[Arg, ...] = ()) -> tuple[Arg, ...]:
+    return (_buf("in1", f"const {ctype} *", "lhs"), _buf("in2", f"const {ctype} *", "rhs"),
+            _buf("out", "bool *", "output"), _shape6("in1_shape", "lhs"),
+            _shape6("in2_shape", "rhs"), _shape6("out_shape", "output"),
+            Arg("predicate", "int32_t", lambda c: tensor.COMPARISONS.index(c.attrs["predicate"])),
+            *tail)
+
+
 _BINARY = ("lhs", "rhs")
 _UNARY = ("input",)  # PRELU: never over the broadcast alpha
 
@@ -595,6 +623,35 @@ KERNELS: list[Kernel] = [
            cost=no_compute,
            args=(*_MOVE_IO, _shape6("in_shape", "input"), _shape6("out_shape", "output"),
                  _ELEM_SIZE)),
+    # comparisons (bool results), the logical operators and SELECT_V2 (utc_compare)
+    Kernel("utc_compare_s8", qnn.CompareOp, "bool", _S8X + _files("utc_compare"),
+           "int8 broadcasting comparison (TFLite's rescaling of both inputs)",
+           constraint=_broadcast_4d, in_place=_BINARY,
+           args=_compare_args(_I8, (_attr("in1_zp", "lhs_zp"), _attr("in2_zp", "rhs_zp"),
+                                    _attr("left_shift"), _attr("in1_mult", "lhs_mult"),
+                                    _attr("in1_shift", "lhs_shift"),
+                                    _attr("in2_mult", "rhs_mult"),
+                                    _attr("in2_shift", "rhs_shift")))),
+    *(Kernel(f"utc_compare_{suffix}", tensor.CompareOp, "bool", _S8X + _files("utc_compare"),
+             f"{dtype} broadcasting comparison", constraint=check, in_place=_BINARY,
+             args=_compare_args(ctype))
+      for suffix, dtype, ctype, check in (("s32", "int32", "int32_t", _compare_on("i32")),
+                                          ("f32", "float32", _F32, _compare_on("f32")),
+                                          ("bool", "bool", "bool", _compare_on("i1")))),
+    Kernel("utc_logical_bool", tensor.LogicalOp, "bool", _S8X + _files("utc_compare"),
+           "bool broadcasting LOGICAL_AND / LOGICAL_OR", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY,
+           args=(*_binary_args("bool"),
+                 Arg("is_or", "int32_t", lambda c: int(c.attrs["kind"] == "or")))),
+    Kernel("utc_logical_not_bool", tensor.LogicalNotOp, "bool", _S8X + _files("utc_compare"),
+           "bool LOGICAL_NOT", in_place=_UNARY, args=(*_io("bool", "bool"), _size())),
+    Kernel("utc_select", tensor.SelectOp, "any", _S8X + _files("utc_compare"),
+           "SELECT_V2 with broadcasting up to 6-D, any element type", cost=no_compute,
+           in_place=("x", "y"),
+           args=(_buf("condition", "const bool *"), _buf("x", "const void *"),
+                 _buf("y", "const void *"), _buf("output", "void *"),
+                 _shape6("cond_shape", "condition"), _shape6("x_shape", "x"),
+                 _shape6("y_shape", "y"), _shape6("out_shape", "output"), _ELEM_SIZE)),
     *(Kernel(f"utc_{kind}_{suffix}_s32", cls, "int32", _files("utc_arg_min_max"),
              f"{dtype} {kind.upper()} (index of the {best} along one axis)",
              constraint=check, cost=input_elements, args=_arg_args(ctype))

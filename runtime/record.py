@@ -263,4 +263,5 @@ def op_dtype(op: Operation) -> str:
     element = op.result_values[0].type.element
     if is_quantized(element):
         return "int16" if str(element.storage) == "i16" else "int8"
-    return {"f32": "float32", "i8": "int8", "i32": "int32"}.get(str(element), str(element))
+    return {"f32": "float32", "i8": "int8", "i32": "int32", "i1": "bool"}.get(str(element),
+                                                                            str(element))

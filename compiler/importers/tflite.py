@@ -1068,6 +1068,116 @@ def _squared_difference(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.SquaredDifferenceOp, op, [ctx.input(op, 0), ctx.input(op, 1)])
 
 
+# ---- comparisons, logical operators and SELECT_V2 (bool tensors) -----------------------------
+
+_KIND_OF = {TflType.INT8: "int8", TflType.INT16: "int16", TflType.INT32: "int32",
+            TflType.FLOAT32: "float32", TflType.BOOL: "bool"}
+
+
+def _typed_inputs(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
+                  positions: tuple[int, ...]) -> str:
+    """The one dtype the inputs at `positions` share, which must be one of `dtypes` (these
+    operators also take int32 and bool tensors, which `_activation_dtype_check` does not)."""
+    kinds = []
+    for position in positions:
+        t = ctx.tensor_at(op, position)
+        kind = _KIND_OF.get(t.tfl_type)
+        if kind is None or kind not in dtypes:
+            ctx.tensor_type(t)  # raises the specific dtype message when there is one
+            tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+            raise ctx.fail(f"input {position} type {tname} is not supported (supported: "
+                           f"{', '.join(dtypes)})")
+        if kind == "int8" and (t.scales is None or len(t.scales) != 1):
+            raise ctx.fail(f"input {position} ('{t.name}') must be per-tensor quantized int8")
+        kinds.append(kind)
+    if len(set(kinds)) != 1:
+        raise ctx.fail(f"the inputs must share one type, got {', '.join(kinds)}")
+    return kinds[0]
+
+
+def _bool_output(ctx: ImportContext, op: TflOperator) -> None:
+    out = ctx.tensors[op.outputs[0]]
+    if out.tfl_type != TflType.BOOL:
+        tname = _TFL_TYPE_NAMES.get(out.tfl_type, str(out.tfl_type))
+        raise ctx.fail(f"output type {tname} is not supported (the output must be bool)")
+
+
+def _broadcast_4d(ctx: ImportContext, op: TflOperator) -> None:
+    """TFLite Micro's comparisons and logical operators broadcast in 4-D only."""
+    a, b = ctx.tensor_at(op, 0).shape, ctx.tensor_at(op, 1).shape
+    if a != b and max(len(a), len(b)) > 4:
+        raise ctx.fail(f"broadcasting {list(a)} with {list(b)} needs more than 4 dimensions "
+                       "(TFLite Micro broadcasts this operator in 4-D only)")
+
+
+_COMPARISON_PREDICATES = {"EQUAL": "equal", "NOT_EQUAL": "not_equal", "LESS": "less",
+                          "LESS_EQUAL": "less_equal", "GREATER": "greater",
+                          "GREATER_EQUAL": "greater_equal"}
+
+
+def _comparison(ctx: ImportContext, op: TflOperator) -> None:
+    _typed_inputs(ctx, op, OP_TABLE[op.builtin].dtypes, (0, 1))
+    _bool_output(ctx, op)
+    _broadcast_4d(ctx, op)
+    ctx.emit(tensor.CompareOp, op, [ctx.input(op, 0), ctx.input(op, 1)],
+             {"predicate": _COMPARISON_PREDICATES[op.builtin]})
+
+
+for _builtin, _versions in (("EQUAL", (1, 4)), ("NOT_EQUAL", (1, 4)), ("LESS", (1, 3)),
+                            ("LESS_EQUAL", (1, 3)), ("GREATER", (1, 3)),
+                            ("GREATER_EQUAL", (1, 3))):
+    op_rule(_builtin, _versions,
+            ("int8", "int32", "float32", "bool") if _builtin in ("EQUAL", "NOT_EQUAL")
+            else ("int8", "int32", "float32"),
+            f"elementwise x {_builtin.lower().replace('_', ' ')} y with broadcasting, bool output",
+            "int8: each input rescaled by its own scale as TFLite Micro does (scales below "
+            "one); broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))(_comparison)
+
+
+@op_rule("LOGICAL_AND", (1, 1), ("bool",), "elementwise x && y with broadcasting",
+         "broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))
+def _logical_and(ctx: ImportContext, op: TflOperator) -> None:
+    _logical(ctx, op, "and")
+
+
+@op_rule("LOGICAL_OR", (1, 1), ("bool",), "elementwise x || y with broadcasting",
+         "broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))
+def _logical_or(ctx: ImportContext, op: TflOperator) -> None:
+    _logical(ctx, op, "or")
+
+
+def _logical(ctx: ImportContext, op: TflOperator, kind: str) -> None:
+    _typed_inputs(ctx, op, ("bool",), (0, 1))
+    _bool_output(ctx, op)
+    _broadcast_4d(ctx, op)
+    ctx.emit(tensor.LogicalOp, op, [ctx.input(op, 0), ctx.input(op, 1)], {"kind": kind})
+
+
+@op_rule("LOGICAL_NOT", (1, 1), ("bool",), "elementwise !x")
+def _logical_not(ctx: ImportContext, op: TflOperator) -> None:
+    _typed_inputs(ctx, op, ("bool",), (0,))
+    _bool_output(ctx, op)
+    ctx.emit(tensor.LogicalNotOp, op, [ctx.input(op, 0)])
+
+
+@op_rule("SELECT_V2", (1, 2), ("int8", "int16", "float32"),
+         "condition ? x : y elementwise, the three broadcast together (up to 5-D)",
+         "bool condition; x, y and output of one type; int8/int16 values copied as stored, "
+         "without rescaling (as TFLite Micro)", inputs=(3, 3))
+def _select_v2(ctx: ImportContext, op: TflOperator) -> None:
+    _typed_inputs(ctx, op, ("bool",), (0,))
+    kind = _typed_inputs(ctx, op, ("int8", "int16", "float32"), (1, 2))
+    out = ctx.tensors[op.outputs[0]]
+    if _KIND_OF.get(out.tfl_type) != kind:
+        tname = _TFL_TYPE_NAMES.get(out.tfl_type, str(out.tfl_type))
+        raise ctx.fail(f"output type {tname} must be the type of x and y ({kind})")
+    shapes = [ctx.tensor_at(op, k).shape for k in range(3)]
+    if len(set(shapes)) > 1 and max(len(s) for s in shapes) > 5:
+        raise ctx.fail(f"broadcasting {', '.join(str(list(s)) for s in shapes)} needs more "
+                       "than 5 dimensions (TFLite Micro's SELECT_V2 broadcasts in 5-D)")
+    ctx.emit(tensor.SelectOp, op, [ctx.input(op, k) for k in range(3)])
+
+
 def _same_quantization(ctx: ImportContext, op: TflOperator, positions: list[int],
                        outputs: bool = True) -> None:
     """Ops that move values without rescaling need one quantization for all of them."""

@@ -1,0 +1,276 @@
+"""Operator sweep for the builtins added by issue 11 point 4: comparisons (EQUAL,
+NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL), LOGICAL_AND / OR / NOT and
+SELECT_V2, as single-operator models compiled by utc and compared bit-exactly with
+TFLite Micro on seeded inputs.
+
+Inputs are drawn from small value sets (not the dtype's whole range) so that equal pairs,
+the case where comparisons and their rescaling differ, are frequent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.e2e.harness import compile_and_build
+from tests.e2e.op_models import tensor as op_tensor
+from tests.kernel_harness import seeded_rng
+from tests.oracle import TflmRunner
+from tests.tflite_writer import ModelBuilder
+
+SEED = 20261204
+
+
+def _rng(*key: object) -> np.random.Generator:
+    return seeded_rng(SEED, *key)
+
+
+def _draw(rng: np.random.Generator, shape, dtype: str) -> np.ndarray:
+    """Values from a small set, so equal pairs are common."""
+    shape = tuple(shape)
+    if dtype == "int8":
+        return rng.integers(-128, 128, size=shape).astype(np.int8) if rng.random() < 0.3 \
+            else rng.integers(-6, 7, size=shape).astype(np.int8)
+    if dtype == "int16":
+        return rng.integers(-300, 301, size=shape).astype(np.int16)
+    if dtype == "int32":
+        return rng.integers(-5, 6, size=shape).astype(np.int32)
+    if dtype == "bool":
+        return rng.integers(0, 2, size=shape).astype(np.bool_)
+    return (rng.integers(-8, 9, size=shape) * 0.25).astype(np.float32)
+
+
+def _compare_with_tflm(model: bytes, tmp_path: Path, make_sample: Callable[[], list[np.ndarray]],
+                       samples: int = 8) -> None:
+    """Compile, run `samples` inputs from `make_sample`, and require every output to equal
+    TFLite Micro's exactly (bool, integer and float32 alike)."""
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path)
+    batch = [make_sample() for _ in range(samples)]
+    runner = TflmRunner(model)
+    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
+        want = runner.run(sample)
+        assert len(got) == len(want)
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert g.shape == tuple(w.shape), f"sample {i} output {k}: {g.shape} vs {w.shape}"
+            assert g.dtype == w.dtype, f"sample {i} output {k}: {g.dtype} vs {w.dtype}"
+            bad = int(np.sum(g != w))
+            assert bad == 0, f"sample {i} output {k}: {bad} of {w.size} values differ"
+
+
+def _refused(model: bytes, tmp_path: Path) -> str:
+    """The one-line error utc prints for a model it refuses (exit status non-zero)."""
+    import subprocess
+    import sys
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "compile", str(path),
+                           "-o", str(tmp_path / "out")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def _q(dtype: str, k: int) -> tuple[float, int] | None:
+    """Quantization of input k: int8 inputs get different scales and zero points."""
+    if dtype != "int8":
+        return None
+    return [(0.05, -3), (0.08, 10), (0.05, -3)][k]
+
+
+# ---- comparisons ----------------------------------------------------------------------------
+
+COMPARISONS = ("EQUAL", "NOT_EQUAL", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL")
+VERSION = {"int8": 2, "int32": 1, "float32": 1, "bool": 1}
+COMPARE_SHAPES = {
+    "same": ([2, 3, 4], [2, 3, 4]),
+    "scalar": ([3, 5], [1]),
+    "broadcast4d": ([2, 1, 3, 1], [1, 4, 1, 5]),
+    "rank5_same": ([2, 1, 3, 2, 2], [2, 1, 3, 2, 2]),
+}
+
+
+def _binary_model(op: str, a_shape, b_shape, dtype: str, out_dtype: str,
+                  qs: tuple = (None, None), const_rhs: np.ndarray | None = None,
+                  version: int = 1) -> bytes:
+    b = ModelBuilder(f"utc builtins sweep: {op}")
+    x = op_tensor(b, "x0", a_shape, qs[0], dtype=dtype if qs[0] is None else "int8") \
+        if dtype != "float32" else op_tensor(b, "x0", a_shape, None)
+    if const_rhs is not None:
+        y = op_tensor(b, "c1", b_shape, qs[1], const_rhs, dtype=dtype)
+    else:
+        y = op_tensor(b, "x1", b_shape, qs[1], dtype=dtype) if dtype != "float32" \
+            else op_tensor(b, "x1", b_shape, None)
+    out = list(np.broadcast_shapes(tuple(a_shape), tuple(b_shape)))
+    o = op_tensor(b, "y", out, None, dtype=out_dtype)
+    b.add_operator(op, [x, y], [o], None, version=version)
+    return b.build([x] if const_rhs is not None else [x, y], [o])
+
+
+def _check_comparison(op: str, dtype: str, a, b, qs, tmp_path: Path, *key) -> None:
+    rng = _rng("compare", op, dtype, *key)
+    model = _binary_model(op, a, b, dtype, "bool", qs, version=VERSION[dtype])
+    _compare_with_tflm(model, tmp_path, lambda: [_draw(rng, a, dtype), _draw(rng, b, dtype)])
+
+
+@pytest.mark.parametrize("shapes", ["same", "broadcast4d"])
+@pytest.mark.parametrize("dtype", ["int8", "int32", "float32"])
+@pytest.mark.parametrize("op", COMPARISONS)
+def test_comparison(op: str, dtype: str, shapes: str, tmp_path: Path) -> None:
+    a, b = COMPARE_SHAPES[shapes]
+    _check_comparison(op, dtype, a, b, (_q(dtype, 0), _q(dtype, 1)), tmp_path, shapes)
+
+
+@pytest.mark.parametrize("shapes", ["scalar", "rank5_same"])
+@pytest.mark.parametrize("dtype", ["int8", "int32", "float32"])
+@pytest.mark.parametrize("op", ["LESS_EQUAL", "NOT_EQUAL"])
+def test_comparison_shapes(op: str, dtype: str, shapes: str, tmp_path: Path) -> None:
+    a, b = COMPARE_SHAPES[shapes]
+    _check_comparison(op, dtype, a, b, (_q(dtype, 0), _q(dtype, 1)), tmp_path, shapes)
+
+
+COMPARE_QUANTIZATIONS = {
+    # (lhs, rhs): the same quantization, extreme zero points, scales far apart, tiny scales
+    "shared": ((0.05, -3), (0.05, -3)),
+    "extreme_zp": ((0.02, -128), (0.03, 127)),
+    "far_scales": ((0.9, 5), (0.004, -20)),
+    "tiny": ((1e-5, 0), (3e-6, 2)),
+}
+
+
+@pytest.mark.parametrize("quant", sorted(COMPARE_QUANTIZATIONS))
+@pytest.mark.parametrize("op", ["EQUAL", "GREATER", "LESS_EQUAL"])
+def test_comparison_int8_quantization(op: str, quant: str, tmp_path: Path) -> None:
+    a, b = COMPARE_SHAPES["same"]
+    _check_comparison(op, "int8", a, b, COMPARE_QUANTIZATIONS[quant], tmp_path, quant)
+
+
+@pytest.mark.parametrize("op", ["EQUAL", "NOT_EQUAL"])
+def test_comparison_bool(op: str, tmp_path: Path) -> None:
+    a, b = COMPARE_SHAPES["broadcast4d"]
+    _check_comparison(op, "bool", a, b, (None, None), tmp_path, "broadcast4d")
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_comparison_constant_rhs(dtype: str, tmp_path: Path) -> None:
+    rng = _rng("compare-const", dtype)
+    a, b = [2, 3, 4], [4]
+    model = _binary_model("GREATER_EQUAL", a, b, dtype, "bool", (_q(dtype, 0), _q(dtype, 1)),
+                          const_rhs=_draw(rng, b, dtype), version=VERSION[dtype])
+    _compare_with_tflm(model, tmp_path, lambda: [_draw(rng, a, dtype)])
+
+
+def test_comparison_refusals(tmp_path: Path) -> None:
+    """What TFLite Micro does not run, or aborts on, is refused with one line naming the
+    operator: a scale of one or more, bool LESS, broadcasting over five dimensions, and
+    an int8 comparison written to a non-bool output."""
+    line = _refused(_binary_model("LESS", [4], [4], "int8", "bool", ((1.5, 0), (0.1, 0)),
+                                  version=2), tmp_path / "scale")
+    assert "LESS" in line and "(0, 1)" in line, line
+    line = _refused(_binary_model("LESS", [4], [4], "bool", "bool"), tmp_path / "bool")
+    assert "LESS" in line and "BOOL is not supported" in line, line
+    line = _refused(_binary_model("EQUAL", [2, 1, 3, 1, 2], [1, 2, 1, 3, 2], "float32",
+                                  "bool"), tmp_path / "rank5")
+    assert "EQUAL" in line and "4-D" in line, line
+    line = _refused(_binary_model("EQUAL", [4], [4], "int32", "int32"), tmp_path / "out")
+    assert "EQUAL" in line and "must be bool" in line, line
+
+
+# ---- logical operators ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("shapes", ["same", "broadcast4d", "scalar"])
+@pytest.mark.parametrize("op", ["LOGICAL_AND", "LOGICAL_OR"])
+def test_logical_binary(op: str, shapes: str, tmp_path: Path) -> None:
+    a, b = COMPARE_SHAPES[shapes]
+    rng = _rng("logical", op, shapes)
+    model = _binary_model(op, a, b, "bool", "bool")
+    _compare_with_tflm(model, tmp_path, lambda: [_draw(rng, a, "bool"), _draw(rng, b, "bool")])
+
+
+def test_logical_not(tmp_path: Path) -> None:
+    rng = _rng("logical-not")
+    b = ModelBuilder("utc builtins sweep: LOGICAL_NOT")
+    x = op_tensor(b, "x", [3, 7], None, dtype="bool")
+    y = op_tensor(b, "y", [3, 7], None, dtype="bool")
+    b.add_operator("LOGICAL_NOT", [x], [y], None)
+    _compare_with_tflm(b.build([x], [y]), tmp_path, lambda: [_draw(rng, [3, 7], "bool")])
+
+
+def test_comparisons_chained(tmp_path: Path) -> None:
+    """A small graph: (x < y) || !(x == z), bool tensors planned in the arena between
+    operators, some written in place."""
+    rng = _rng("chain")
+    b = ModelBuilder("utc builtins sweep: chain")
+    shape = [2, 5]
+    x, y, z = (op_tensor(b, n, shape, None) for n in ("x", "y", "z"))
+    lt, eq, ne, out = (op_tensor(b, n, shape, None, dtype="bool") for n in ("lt", "eq", "ne", "o"))
+    b.add_operator("LESS", [x, y], [lt], None)
+    b.add_operator("EQUAL", [x, z], [eq], None)
+    b.add_operator("LOGICAL_NOT", [eq], [ne], None)
+    b.add_operator("LOGICAL_OR", [lt, ne], [out], None)
+    model = b.build([x, y, z], [out])
+    _compare_with_tflm(model, tmp_path, lambda: [_draw(rng, shape, "float32") for _ in range(3)])
+
+
+# ---- SELECT_V2 ------------------------------------------------------------------------------
+
+SELECT_SHAPES = {
+    # condition, x, y
+    "same": ([2, 3, 4], [2, 3, 4], [2, 3, 4]),
+    "condition_broadcast": ([1, 4], [3, 4], [3, 4]),
+    "all_broadcast": ([2, 1, 1], [1, 3, 1], [1, 1, 4]),
+    "scalar_y": ([2, 5], [2, 5], [1]),
+    "rank5": ([2, 1, 2, 1, 3], [1, 2, 1, 2, 3], [2, 2, 2, 2, 1]),
+}
+
+
+@pytest.mark.parametrize("shapes", sorted(SELECT_SHAPES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_select_v2(dtype: str, shapes: str, tmp_path: Path) -> None:
+    c_shape, x_shape, y_shape = SELECT_SHAPES[shapes]
+    rng = _rng("select", dtype, shapes)
+    q = {"int8": (0.05, -3), "int16": (0.001, 0), "float32": None}[dtype]
+    b = ModelBuilder("utc builtins sweep: SELECT_V2")
+    c = op_tensor(b, "c", c_shape, None, dtype="bool")
+    x = op_tensor(b, "x", x_shape, q, dtype=None if q is None else dtype)
+    y = op_tensor(b, "y", y_shape, q, dtype=None if q is None else dtype)
+    out = list(np.broadcast_shapes(tuple(c_shape), tuple(x_shape), tuple(y_shape)))
+    o = op_tensor(b, "o", out, q, dtype=None if q is None else dtype)
+    b.add_operator("SELECT_V2", [c, x, y], [o], None, version=2 if dtype == "int16" else 1)
+    model = b.build([c, x, y], [o])
+    _compare_with_tflm(model, tmp_path, lambda: [_draw(rng, c_shape, "bool"),
+                                                 _draw(rng, x_shape, dtype),
+                                                 _draw(rng, y_shape, dtype)])
+
+
+def test_select_v2_of_comparison(tmp_path: Path) -> None:
+    """int8 where(x > y, x, y): the comparison's bool result feeds SELECT_V2 (a maximum)."""
+    rng = _rng("select-compare")
+    q = (0.05, -3)
+    b = ModelBuilder("utc builtins sweep: where")
+    x, y = op_tensor(b, "x", [4, 6], q), op_tensor(b, "y", [4, 6], q)
+    gt = op_tensor(b, "gt", [4, 6], None, dtype="bool")
+    o = op_tensor(b, "o", [4, 6], q)
+    b.add_operator("GREATER", [x, y], [gt], None, version=2)
+    b.add_operator("SELECT_V2", [gt, x, y], [o], None)
+    model = b.build([x, y], [o])
+    _compare_with_tflm(model, tmp_path, lambda: [_draw(rng, [4, 6], "int8"),
+                                                 _draw(rng, [4, 6], "int8")])
+
+
+def test_select_v2_refusals(tmp_path: Path) -> None:
+    b = ModelBuilder("utc builtins sweep: SELECT_V2 int32")
+    c = op_tensor(b, "c", [4], None, dtype="bool")
+    x, y, o = (op_tensor(b, n, [4], None, dtype="int32") for n in ("x", "y", "o"))
+    b.add_operator("SELECT_V2", [c, x, y], [o], None)
+    line = _refused(b.build([c, x, y], [o]), tmp_path)
+    assert "SELECT_V2" in line and "INT32 is not supported" in line, line
