@@ -624,7 +624,7 @@ KERNELS: list[Kernel] = [
            args=(*_MOVE_IO, _shape6("in_shape", "input"), _shape6("out_shape", "output"),
                  _ELEM_SIZE)),
     # comparisons (bool results), the logical operators and SELECT_V2 (utc_compare)
-    Kernel("utc_compare_s8", qnn.CompareOp, "bool", _S8X + _files("utc_compare"),
+    Kernel("utc_compare_s8_bool", qnn.CompareOp, "bool", _S8X + _files("utc_compare"),
            "int8 broadcasting comparison (TFLite's rescaling of both inputs)",
            constraint=_broadcast_4d, in_place=_BINARY,
            args=_compare_args(_I8, (_attr("in1_zp", "lhs_zp"), _attr("in2_zp", "rhs_zp"),
@@ -635,8 +635,8 @@ KERNELS: list[Kernel] = [
     *(Kernel(f"utc_compare_{suffix}", tensor.CompareOp, "bool", _S8X + _files("utc_compare"),
              f"{dtype} broadcasting comparison", constraint=check, in_place=_BINARY,
              args=_compare_args(ctype))
-      for suffix, dtype, ctype, check in (("s32", "int32", "int32_t", _compare_on("i32")),
-                                          ("f32", "float32", _F32, _compare_on("f32")),
+      for suffix, dtype, ctype, check in (("s32_bool", "int32", "int32_t", _compare_on("i32")),
+                                          ("f32_bool", "float32", _F32, _compare_on("f32")),
                                           ("bool", "bool", "bool", _compare_on("i1")))),
     Kernel("utc_logical_bool", tensor.LogicalOp, "bool", _S8X + _files("utc_compare"),
            "bool broadcasting LOGICAL_AND / LOGICAL_OR", constraint=_same_shapes_or_broadcast,

@@ -85,22 +85,24 @@ struct OrOp {
 
 extern "C" {
 
-void utc_compare_s8(const int8_t *in1, const int8_t *in2, bool *out, const int32_t *in1_shape,
-                    const int32_t *in2_shape, const int32_t *out_shape, int32_t predicate,
-                    int32_t in1_zp, int32_t in2_zp, int32_t left_shift, int32_t in1_mult,
-                    int32_t in1_shift, int32_t in2_mult, int32_t in2_shift) {
+void utc_compare_s8_bool(const int8_t *in1, const int8_t *in2, bool *out,
+                         const int32_t *in1_shape, const int32_t *in2_shape,
+                         const int32_t *out_shape, int32_t predicate, int32_t in1_zp,
+                         int32_t in2_zp, int32_t left_shift, int32_t in1_mult,
+                         int32_t in1_shift, int32_t in2_mult, int32_t in2_shift) {
   const Rescale pre = {in1_zp, in2_zp, left_shift, in1_mult, in1_shift, in2_mult, in2_shift};
   compare(in1, in2, out, in1_shape, in2_shape, out_shape, predicate, pre);
 }
 
-void utc_compare_s32(const int32_t *in1, const int32_t *in2, bool *out,
-                     const int32_t *in1_shape, const int32_t *in2_shape,
-                     const int32_t *out_shape, int32_t predicate) {
+void utc_compare_s32_bool(const int32_t *in1, const int32_t *in2, bool *out,
+                          const int32_t *in1_shape, const int32_t *in2_shape,
+                          const int32_t *out_shape, int32_t predicate) {
   compare(in1, in2, out, in1_shape, in2_shape, out_shape, predicate, Identity());
 }
 
-void utc_compare_f32(const float *in1, const float *in2, bool *out, const int32_t *in1_shape,
-                     const int32_t *in2_shape, const int32_t *out_shape, int32_t predicate) {
+void utc_compare_f32_bool(const float *in1, const float *in2, bool *out,
+                          const int32_t *in1_shape, const int32_t *in2_shape,
+                          const int32_t *out_shape, int32_t predicate) {
   compare(in1, in2, out, in1_shape, in2_shape, out_shape, predicate, Identity());
 }
 
