@@ -301,3 +301,16 @@ class CompareOp(KernelChoice, Operation):
                                  f"{self.operand(field).type}")
         if str(self.result.type.element) != "i1":
             raise self.error(f"the result must be bool (i1), got {self.result.type}")
+
+
+class SumOp(KernelChoice, Operation):
+    """int8 / int16 sum over `axes`: int32 sum, minus input_zp * n, one rescale by
+    input_scale / output_scale (TFLite's QuantizedMeanOrSum without MEAN's 1/n)."""
+
+    name = "qnn.sum"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axes": tuple, "input_zp": int, "output_zp": int, "mult": int, "shift": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")

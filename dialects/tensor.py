@@ -664,3 +664,53 @@ class SelectOp(KernelChoice, Operation):
                 _storage_name(self.operand("x")) != _storage_name(self.result):
             raise self.error(f"x, y and the result must share one element type, got {x}, {y} "
                              f"and {self.result.type}")
+
+
+class _AxesReduction(KernelChoice, Operation):
+    """A reduction over `axes` (resolved, sorted, non-negative); the result type says whether
+    the reduced dimensions are kept (keep_dims)."""
+
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axes": tuple}
+
+    def verify_(self) -> None:
+        rank = self.operand("input").type.rank
+        axes = self.attrs["axes"]
+        if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= rank:
+            raise self.error(f"axes must be distinct sorted dimensions of rank {rank}, "
+                             f"got {list(axes)}")
+        check_compute_types(self, "input", int16=True)
+        x = self.operand("input").type.shape
+        kept = tuple(1 if k in axes else d for k, d in enumerate(x))
+        dropped = tuple(d for k, d in enumerate(x) if k not in axes)
+        if self.result.type.shape not in (kept, dropped):
+            raise self.error(f"reducing {list(x)} over axes {list(axes)} gives shape "
+                             f"{list(kept)} or {list(dropped)}, the model says {self.result.type}")
+
+
+class SumOp(_AxesReduction):
+    """Sum over `axes` (TFLite SUM); int8/int16 rescale the sum once to the output."""
+
+    name = "tensor.sum"
+
+
+class ReduceMaxOp(_AxesReduction):
+    """Maximum over `axes` (TFLite REDUCE_MAX); int8 compares the stored values, so input
+    and output share one quantization."""
+
+    name = "tensor.reduce_max"
+
+
+class CastOp(_Unary):
+    """Elementwise conversion between bool, int8, int16, int32 and float32 (TFLite CAST):
+    C++'s static_cast of the stored values, as TFLite Micro does (quantization, when a
+    tensor carries one, is ignored: the stored integers are converted)."""
+
+    name = "tensor.cast"
+
+    def verify_types(self) -> None:
+        for v in (self.operand("input"), self.result):
+            if _storage_name(v) not in ("i1", "i8", "i16", "i32", "f32"):
+                raise self.error(f"casts between bool, int8, int16, int32 and float32, got "
+                                 f"{v.type}")

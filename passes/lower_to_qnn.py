@@ -23,7 +23,8 @@ from utc.passes.quantmath.compare import compare_params
 NON_QNN_INT8_OPS = (tensor.ConstantOp, tensor.ReshapeOp, tensor.MaximumOp, tensor.MinimumOp,
                     tensor.PadOp, tensor.ConcatenationOp, tensor.TransposeOp,
                     tensor.StridedSliceOp, tensor.SplitOp, tensor.GatherOp,
-                    tensor.BroadcastToOp, tensor.SelectOp)
+                    tensor.BroadcastToOp, tensor.SelectOp, tensor.ReduceMaxOp,
+                    tensor.CastOp)
 
 
 def is_int8(op: Operation) -> bool:
@@ -225,6 +226,11 @@ def _mean_attrs(op: Operation) -> dict:
                   op.operand("input").type.shape, op.attrs["axes"], _storage(op.result)).attrs()
 
 
+def _sum_attrs(op: Operation) -> dict:
+    return _where(op, reduce.sum_params, *_q(op.operand("input")), *_q(op.result),
+                  op.operand("input").type.shape, op.attrs["axes"], _storage(op.result)).attrs()
+
+
 class _LowerWith(RewritePattern):
     """Replace an int8 op by `target` with the attributes `attrs(op)` computes."""
 
@@ -331,6 +337,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerDequantize(),
         _LowerSoftmax(),
         _LowerCompare(),
+        _LowerWith(tensor.SumOp, qnn.SumOp, _sum_attrs),
     ]
 
 

@@ -348,6 +348,10 @@ def _broadcast_4d(op: Operation, target: Target) -> str | None:
     return _same_shapes_or_broadcast(op, target)
 
 
+#: utc_cast's type codes by C element type
+_CAST_CODE = {"bool": 0, "int8_t": 1, "int16_t": 2, "int32_t": 3, "float": 4}
+
+
 def _compare_on(storage: str) -> Callable[[Operation, Target], str | None]:
     def check(op: Operation, target: Target) -> str | None:
         if _storage(op.operand("lhs")) != storage:
@@ -652,6 +656,25 @@ KERNELS: list[Kernel] = [
                  _buf("y", "const void *"), _buf("output", "void *"),
                  _shape6("cond_shape", "condition"), _shape6("x_shape", "x"),
                  _shape6("y_shape", "y"), _shape6("out_shape", "output"), _ELEM_SIZE)),
+    # SUM, REDUCE_MAX and CAST
+    *(Kernel(f"utc_sum_{suffix}", qnn.SumOp, dtype, _S8 + _files("utc_reduce_s8"),
+             f"{what} sum over any axes", cost=input_elements,
+             args=(*_io(ctype, ctype), *_mean_axes(), _attr("input_zp"), _attr("output_zp"),
+                   _attr("mult"), _attr("shift")))
+      for suffix, dtype, ctype, what in (("s8", "int8", _I8, "int8"),
+                                         ("s16", "int16", _I16, "16x8"))),
+    Kernel("utc_sum_f32", tensor.SumOp, "float32", _files("utc_reduce_generic"),
+           "float32 sum over any axes", cost=input_elements,
+           args=(*_io(_F32, _F32), *_mean_axes())),
+    *(Kernel(f"utc_reduce_max_{suffix}", tensor.ReduceMaxOp, dtype,
+             _files("utc_reduce_generic"), f"{dtype} maximum over any axes",
+             cost=input_elements, args=(*_io(ctype, ctype), *_mean_axes()))
+      for suffix, dtype, ctype in (("s8", "int8", _I8), ("f32", "float32", _F32))),
+    Kernel("utc_cast", tensor.CastOp, "any", _files("utc_cast"),
+           "CAST between bool, int8, int16, int32 and float32", in_place=_UNARY,
+           args=(_buf("input", "const void *"), _buf("output", "void *"), _size(),
+                 Arg("from", "int32_t", lambda c: _CAST_CODE[c.ctype("input")]),
+                 Arg("to", "int32_t", lambda c: _CAST_CODE[c.ctype("output")]))),
     *(Kernel(f"utc_{kind}_{suffix}_s32", cls, "int32", _files("utc_arg_min_max"),
              f"{dtype} {kind.upper()} (index of the {best} along one axis)",
              constraint=check, cost=input_elements, args=_arg_args(ctype))

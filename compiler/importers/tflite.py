@@ -1343,6 +1343,62 @@ def _mean(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.MeanOp, op, [x], {"axes": tuple(axes)})
 
 
+def _reduction(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
+    """SUM / REDUCE_MAX: constant int32 axes (TFLite Micro requires int32), keep_dims read
+    from the result shape the model gives (the verifier checks it)."""
+    _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
+    if ctx.tensor_at(op, 1).tfl_type != TflType.INT32:
+        raise ctx.fail("the axis operand must be int32 (TFLite Micro requires it)")
+    x = ctx.input(op, 0)
+    axes = _axes(ctx, op, 1, x.type.rank)
+    if not axes:
+        raise ctx.fail(f"{op.builtin} over no axes is not supported")
+    out = ctx.tensors[op.outputs[0]]
+    if out.tfl_type != ctx.tensor_at(op, 0).tfl_type:
+        raise ctx.fail("the output must have the input's type")
+    x_t = ctx.tensor_at(op, 0)
+    if x_t.tfl_type != TflType.FLOAT32 and any(t.scales is None or len(t.scales) != 1
+                                               for t in (x_t, out)):
+        raise ctx.fail("int8/int16 input and output must be per-tensor quantized")
+    ctx.emit(cls, op, [x], {"axes": tuple(axes)})
+
+
+@op_rule("SUM", (1, 2), ("int8", "int16", "float32"), "sum over constant axes, keep_dims or not",
+         "int32 axes; int8/int16: input and output per-tensor quantized, one rescale as "
+         "TFLite Micro", inputs=(2, 2))
+def _sum(ctx: ImportContext, op: TflOperator) -> None:
+    _reduction(ctx, op, tensor.SumOp)
+
+
+@op_rule("REDUCE_MAX", (1, 3), ("int8", "float32"), "maximum over constant axes, keep_dims or not",
+         "int32 axes; int8: input and output share one quantization (as TFLite Micro requires)",
+         inputs=(2, 2))
+def _reduce_max(ctx: ImportContext, op: TflOperator) -> None:
+    if ctx.tensor_at(op, 0).tfl_type == TflType.INT8:
+        _same_quantization(ctx, op, [0])
+    _reduction(ctx, op, tensor.ReduceMaxOp)
+
+
+_CAST_FROM = ("bool", "int8", "int16", "int32", "float32")
+_CAST_TO = ("int8", "int16", "int32", "float32")
+
+
+@op_rule("CAST", (1, 7), _CAST_FROM, "elementwise type conversion (C++ static_cast, as TFLite "
+         "Micro)", "from bool, int8, int16, int32 or float32 to int8, int16, int32 or float32; "
+         "the stored values are converted (quantization ignored, as TFLite Micro); float32 "
+         "values outside the target range are undefined there", inputs=(1, 1))
+def _cast(ctx: ImportContext, op: TflOperator) -> None:
+    x, out = ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]
+    for t, allowed, role in ((x, _CAST_FROM, "input"), (out, _CAST_TO, "output")):
+        kind = _KIND_OF.get(t.tfl_type)
+        if kind not in allowed:
+            ctx.tensor_type(t)  # raises the specific dtype message when there is one
+            tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+            raise ctx.fail(f"{role} type {tname} is not supported (supported: "
+                           f"{', '.join(allowed)})")
+    ctx.emit(tensor.CastOp, op, [ctx.input(op, 0)])
+
+
 # ---- shape and data movement ------------------------------------------------------------------
 
 @op_rule("SQUEEZE", (1, 2), ("int8", "int16", "float32"), "drop size-1 dimensions (a view: no copy)")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from utc.dialects.shape_math import pad_shape6
 from utc.passes.quantmath._scales import _check_scale, _check_zp
 from utc.passes.quantmath.qnn_attrs import QnnAttrs
-from utc.passes.quantmath.requant import quantize_multiplier
+from utc.passes.quantmath.requant import UnsupportedQuantization, quantize_multiplier
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,31 @@ def mean_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int
         k = min(n.bit_length() - 1, 32, 31 + shift)
         mult = (mult << k) // n
         shift -= k
+    return MeanParams(axes=tuple(int(a) for a in axes),
+                      input_zp=_check_zp("input", input_zp, storage),
+                      output_zp=_check_zp("output", out_zp, storage), mult=int(mult),
+                      shift=int(shift))
+
+
+def sum_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int,
+               input_shape: Sequence[int], axes: Sequence[int],
+               storage: str = "i8") -> MeanParams:
+    """Constants of ``utc_sum_s8`` / ``utc_sum_s16`` (TFLM reduce_common.cc + reference
+    reduce.h QuantizedMeanOrSum with compute_sum): input_scale / out_scale (double)
+    through QuantizeMultiplier, no 1/n folded in; the fields are `qnn.sum`'s.
+
+    The multiplier may exceed one (a positive shift): TFLM then shifts the int32 sum left
+    before its high multiply, which overflows (undefined there) when the largest possible
+    |sum - zp * n| times 2^shift leaves int32; utc refuses such models."""
+    si = _check_scale("input", input_scale)
+    so = _check_scale("output", out_scale)
+    n = mean_layout(input_shape, axes).num_elements
+    mult, shift = quantize_multiplier(si / so)
+    span = 255 if storage == "i8" else 65535
+    if span * n > 2**31 - 1 or (shift > 0 and span * n * (1 << shift) > 2**31 - 1):
+        raise UnsupportedQuantization(
+            f"SUM: output scale {out_scale!r} is too small for {n} summed elements of scale "
+            f"{input_scale!r} (the rescaled sum overflows int32 in TFLite Micro)")
     return MeanParams(axes=tuple(int(a) for a in axes),
                       input_zp=_check_zp("input", input_zp, storage),
                       output_zp=_check_zp("output", out_zp, storage), mult=int(mult),

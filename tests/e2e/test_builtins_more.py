@@ -274,3 +274,118 @@ def test_select_v2_refusals(tmp_path: Path) -> None:
     b.add_operator("SELECT_V2", [c, x, y], [o], None)
     line = _refused(b.build([c, x, y], [o]), tmp_path)
     assert "SELECT_V2" in line and "INT32 is not supported" in line, line
+
+
+# ---- SUM and REDUCE_MAX ---------------------------------------------------------------------
+
+REDUCE_CASES = {
+    # input shape, axes, keep_dims
+    "spatial_keep": ([1, 4, 5, 3], [1, 2], True),
+    "last": ([2, 3, 6], [-1], False),
+    "first_and_last": ([3, 2, 4], [0, 2], False),
+    "all": ([2, 3, 2], [0, 1, 2], True),
+    "repeated_negative": ([2, 5, 3], [1, -2], False),
+}
+
+
+def _reduce_model(op: str, case: str, dtype: str, q_in, q_out, version: int) -> tuple:
+    shape, axes, keep = REDUCE_CASES[case]
+    rank = len(shape)
+    resolved = {a % rank for a in axes}
+    out = [1 if k in resolved else d for k, d in enumerate(shape)] if keep else \
+        [d for k, d in enumerate(shape) if k not in resolved]
+    b = ModelBuilder(f"utc builtins sweep: {op}")
+    x = op_tensor(b, "x", shape, q_in, dtype=None if q_in is None else dtype)
+    a = op_tensor(b, "axes", [len(axes)], None, np.array(axes), dtype="int32")
+    y = op_tensor(b, "y", out, q_out, dtype=None if q_out is None else dtype)
+    b.add_operator(op, [x, a], [y], {"keep_dims": keep}, version=version)
+    return b.build([x], [y]), shape
+
+
+def _full_range(rng: np.random.Generator, shape, dtype: str) -> np.ndarray:
+    if dtype == "float32":
+        return (rng.standard_normal(tuple(shape)) * 3).astype(np.float32)
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, size=tuple(shape), endpoint=True).astype(dtype)
+
+
+SUM_QUANT = {
+    "int8": ((0.05, -3), (0.4, 7)),
+    "int16": ((0.001, 0), (0.01, 0)),
+    "float32": (None, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REDUCE_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+def test_sum(dtype: str, case: str, tmp_path: Path) -> None:
+    q_in, q_out = SUM_QUANT[dtype]
+    model, shape = _reduce_model("SUM", case, dtype, q_in, q_out, 1 if dtype == "float32" else 2)
+    rng = _rng("sum", dtype, case)
+    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, shape, dtype)])
+
+
+@pytest.mark.parametrize("quant", ["same", "multiplier_above_one", "extreme_zp"])
+def test_sum_int8_quantization(quant: str, tmp_path: Path) -> None:
+    q_in, q_out = {"same": ((0.05, -3), (0.05, -3)),
+                   "multiplier_above_one": ((0.05, 4), (0.02, -10)),
+                   "extreme_zp": ((0.03, -128), (0.2, 127))}[quant]
+    model, shape = _reduce_model("SUM", "last", "int8", q_in, q_out, 2)
+    rng = _rng("sum-q", quant)
+    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, shape, "int8")])
+
+
+@pytest.mark.parametrize("case", sorted(REDUCE_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_reduce_max(dtype: str, case: str, tmp_path: Path) -> None:
+    q = (0.05, -3) if dtype == "int8" else None
+    model, shape = _reduce_model("REDUCE_MAX", case, dtype, q, q, 2 if dtype == "int8" else 1)
+    rng = _rng("reduce-max", dtype, case)
+    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, shape, dtype)])
+
+
+def test_reduction_refusals(tmp_path: Path) -> None:
+    model, _ = _reduce_model("REDUCE_MAX", "last", "int8", (0.05, -3), (0.1, -3), 2)
+    line = _refused(model, tmp_path / "max")
+    assert "REDUCE_MAX" in line and "share one quantization" in line, line
+    model, _ = _reduce_model("SUM", "all", "int8", (0.5, 0), (1e-7, 0), 2)
+    line = _refused(model, tmp_path / "sum")
+    assert "SUM" in line and "overflows int32" in line, line
+
+
+# ---- CAST -----------------------------------------------------------------------------------
+
+CAST_PAIRS = [(a, b) for a in ("bool", "int8", "int16", "int32", "float32")
+              for b in ("int8", "int16", "int32", "float32") if a != b]
+
+
+def _cast_input(rng: np.random.Generator, shape, src: str, dst: str) -> np.ndarray:
+    """Values every target type holds (TFLite Micro's float -> int cast is undefined out of
+    range; integer narrowing wraps and is compared over the whole source range)."""
+    if src == "float32":
+        hi = {"int8": 127, "int16": 32767, "int32": 2**31 - 128, "float32": 1e6}[dst]
+        return np.clip(rng.standard_normal(tuple(shape)) * hi / 3, -hi, hi).astype(np.float32)
+    if src == "bool":
+        return rng.integers(0, 2, size=tuple(shape)).astype(np.bool_)
+    return _full_range(rng, shape, src)
+
+
+@pytest.mark.parametrize("src,dst", CAST_PAIRS)
+def test_cast(src: str, dst: str, tmp_path: Path) -> None:
+    shape = [3, 7]
+    b = ModelBuilder("utc builtins sweep: CAST")
+    x = op_tensor(b, "x", shape, None, dtype=src)
+    y = op_tensor(b, "y", shape, None, dtype=dst)
+    b.add_operator("CAST", [x], [y], None)
+    model = b.build([x], [y])
+    rng = _rng("cast", src, dst)
+    _compare_with_tflm(model, tmp_path, lambda: [_cast_input(rng, shape, src, dst)])
+
+
+def test_cast_refusals(tmp_path: Path) -> None:
+    b = ModelBuilder("utc builtins sweep: CAST to bool")
+    x = op_tensor(b, "x", [4], None, dtype="int32")
+    y = op_tensor(b, "y", [4], None, dtype="bool")
+    b.add_operator("CAST", [x], [y], None)
+    line = _refused(b.build([x], [y]), tmp_path)
+    assert "CAST" in line and "output type BOOL is not supported" in line, line
