@@ -1570,6 +1570,66 @@ def _depth_to_space(ctx: ImportContext, op: TflOperator) -> None:
     _block_rearrange(ctx, op, tflite.DepthToSpaceOptions, rearrange.depth_to_space_plan)
 
 
+def _batch_space(ctx: ImportContext, op: TflOperator, plan_fn: Callable, what: str) -> None:
+    """SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND as data movement (`rearrange.py`): views, a pad
+    or a crop, one transpose."""
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    block = [int(v) for v in ctx.const_data(op, 1).reshape(-1)]
+    pairs = ctx.const_data(op, 2)
+    try:
+        plan = plan_fn(x.type.shape, block, pairs.reshape(-1, 2).tolist() if pairs.size else [])
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    out = ctx.output_type(op)
+    if out.shape != plan.output:
+        raise ctx.fail(f"block {block} and {what} {pairs.tolist()} give shape "
+                       f"{list(plan.output)} but the model says {list(out.shape)}")
+    # TFLite Micro pads with params.output_offset, which it never sets (its padded
+    # elements are undefined); utc pads with zero, stored as the zero point, as LiteRT does
+    padded = any(v for p in plan.pads for v in p)
+    element = x.type.element
+    cur = x
+    steps = [(tensor.ReshapeOp, plan.input4, {}, "_nhwc")] if plan.input4 != x.type.shape else []
+    if padded:
+        pad_shape = tuple(d + a + b for d, (a, b) in zip(plan.input4, plan.pads))
+        value = 0.0 if kind == "float32" else out.element.zero_point
+        steps.append((tensor.PadOp, pad_shape, {"pads": plan.pads, "value": value}, "_padded"))
+    steps += [(tensor.ReshapeOp, plan.split, {}, "_blocks"),
+              (tensor.TransposeOp, plan.transposed, {"perm": plan.perm}, "_moved"),
+              (tensor.ReshapeOp, plan.joined, {}, "_joined")]
+    if plan.output4 != plan.joined:
+        steps.append((tensor.StridedSliceOp, plan.output4,
+                      {"begin": plan.crop_begin, "strides": (1, 1, 1, 1), "shape": plan.output4},
+                      "_cropped"))
+    for cls, shape, attrs, suffix in steps:
+        cur = ctx.emit_step(cls, [cur], [TensorType(shape, element)], attrs,
+                            names=[ctx.output_name(op, suffix=suffix)]).result
+    if cur.type.shape == out.shape:
+        ctx.bind(op, 0, cur)
+    else:
+        ctx.emit(tensor.ReshapeOp, op, [cur])
+
+
+@op_rule("SPACE_TO_BATCH_ND", (1, 4), ("int8", "float32"),
+         "move spatial blocks into the batch (NHWC or NHC; views, a zero pad, one transpose)",
+         "rank 3 or 4; constant block shape and paddings; output quantized like the input; "
+         "pads with zero (the zero point) as LiteRT does (TFLite Micro leaves its pad value "
+         "unset)",
+         inputs=(3, 3))
+def _space_to_batch_nd(ctx: ImportContext, op: TflOperator) -> None:
+    _batch_space(ctx, op, rearrange.space_to_batch_plan, "paddings")
+
+
+@op_rule("BATCH_TO_SPACE_ND", (1, 4), ("int8", "float32"),
+         "move batch blocks back into space (NHWC or NHC; views, one transpose, a crop)",
+         "rank 3 or 4; constant block shape and crops; output quantized like the input",
+         inputs=(3, 3))
+def _batch_to_space_nd(ctx: ImportContext, op: TflOperator) -> None:
+    _batch_space(ctx, op, rearrange.batch_to_space_plan, "crops")
+
+
 def _view(ctx: ImportContext, op: TflOperator, position: int, ttype: TensorType, name: str) -> Value:
     """Input `position` reshaped to `ttype`: a reshape of a computed value (a view), or a
     constant stored in that shape (a view of flash data would have no arena address)."""

@@ -18,7 +18,7 @@ import pytest
 from tests.e2e.harness import compile_and_build
 from tests.e2e.op_models import tensor as op_tensor
 from tests.kernel_harness import seeded_rng
-from tests.oracle import TflmRunner
+from tests.oracle import LiteRTRunner, TflmRunner
 from tests.tflite_writer import ModelBuilder
 
 SEED = 20261204
@@ -44,14 +44,15 @@ def _draw(rng: np.random.Generator, shape, dtype: str) -> np.ndarray:
 
 
 def _compare_with_tflm(model: bytes, tmp_path: Path, make_sample: Callable[[], list[np.ndarray]],
-                       samples: int = 8) -> None:
+                       samples: int = 8, oracle: str = "tflm") -> None:
     """Compile, run `samples` inputs from `make_sample`, and require every output to equal
-    TFLite Micro's exactly (bool, integer and float32 alike)."""
+    TFLite Micro's (or with `oracle="litert"` LiteRT's reference kernels') exactly (bool,
+    integer and float32 alike)."""
     path = tmp_path / "model.tflite"
     path.write_bytes(model)
     compiled = compile_and_build(path, tmp_path)
     batch = [make_sample() for _ in range(samples)]
-    runner = TflmRunner(model)
+    runner = TflmRunner(model) if oracle == "tflm" else LiteRTRunner(model)
     for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
         want = runner.run(sample)
         assert len(got) == len(want)
@@ -322,7 +323,7 @@ def test_sum(dtype: str, case: str, tmp_path: Path) -> None:
     q_in, q_out = SUM_QUANT[dtype]
     model, shape = _reduce_model("SUM", case, dtype, q_in, q_out, 1 if dtype == "float32" else 2)
     rng = _rng("sum", dtype, case)
-    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, shape, dtype)])
+    _compare_with_tflm(model, tmp_path, lambda s=shape, d=dtype: [_full_range(rng, s, d)])
 
 
 @pytest.mark.parametrize("quant", ["same", "multiplier_above_one", "extreme_zp"])
@@ -341,7 +342,7 @@ def test_reduce_max(dtype: str, case: str, tmp_path: Path) -> None:
     q = (0.05, -3) if dtype == "int8" else None
     model, shape = _reduce_model("REDUCE_MAX", case, dtype, q, q, 2 if dtype == "int8" else 1)
     rng = _rng("reduce-max", dtype, case)
-    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, shape, dtype)])
+    _compare_with_tflm(model, tmp_path, lambda s=shape, d=dtype: [_full_range(rng, s, d)])
 
 
 def test_reduction_refusals(tmp_path: Path) -> None:
@@ -389,3 +390,73 @@ def test_cast_refusals(tmp_path: Path) -> None:
     b.add_operator("CAST", [x], [y], None)
     line = _refused(b.build([x], [y]), tmp_path)
     assert "CAST" in line and "output type BOOL is not supported" in line, line
+
+
+# ---- SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND (views, a pad or crop, one transpose) ----------
+
+SPACE_TO_BATCH_CASES = {
+    # input shape, block shape, paddings
+    "plain": ([1, 4, 4, 3], [2, 2], [[0, 0], [0, 0]]),
+    "padded": ([2, 5, 3, 2], [2, 3], [[1, 0], [2, 1]]),
+    "rank3": ([2, 6, 4], [3], [[0, 0]]),
+    "rank3_padded": ([1, 5, 2], [2], [[0, 1]]),
+}
+BATCH_TO_SPACE_CASES = {
+    # input shape, block shape, crops
+    "plain": ([4, 2, 2, 3], [2, 2], [[0, 0], [0, 0]]),
+    "padded": ([12, 3, 2, 2], [2, 3], [[1, 0], [2, 1]]),  # cropped
+    "rank3": ([6, 2, 4], [3], [[0, 0]]),
+    "rank3_padded": ([2, 3, 2], [2], [[1, 2]]),  # cropped
+}
+
+
+def _batch_space_out(op: str, shape, block, pairs) -> list[int]:
+    from utc.compiler.importers import rearrange
+
+    fn = rearrange.space_to_batch_plan if op == "SPACE_TO_BATCH_ND" else \
+        rearrange.batch_to_space_plan
+    return list(fn(tuple(shape), block, pairs).output)
+
+
+@pytest.mark.parametrize("case", sorted(SPACE_TO_BATCH_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+@pytest.mark.parametrize("op", ["SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"])
+def test_batch_space(op: str, dtype: str, case: str, tmp_path: Path) -> None:
+    cases = SPACE_TO_BATCH_CASES if op == "SPACE_TO_BATCH_ND" else BATCH_TO_SPACE_CASES
+    shape, block, pairs = cases[case]
+    q = (0.05, -3) if dtype == "int8" else None
+    b = ModelBuilder(f"utc builtins sweep: {op}")
+    x = op_tensor(b, "x", shape, q)
+    bs = op_tensor(b, "block", [len(block)], None, np.array(block), dtype="int32")
+    pd = op_tensor(b, "pairs", [len(pairs), 2], None, np.array(pairs), dtype="int32")
+    y = op_tensor(b, "y", _batch_space_out(op, shape, block, pairs), q)
+    b.add_operator(op, [x, bs, pd], [y], None, version=2 if dtype == "int8" else 1)
+    model = b.build([x], [y])
+    rng = _rng("batch-space", op, dtype, case)
+    # TFLite Micro leaves SPACE_TO_BATCH_ND's pad value unset (its padded elements are
+    # undefined): padded cases are compared with LiteRT, which pads with the zero point
+    padded = op == "SPACE_TO_BATCH_ND" and any(v for p in pairs for v in p)
+    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, shape, dtype)],
+                       oracle="litert" if padded else "tflm")
+
+
+def test_batch_space_round_trip(tmp_path: Path) -> None:
+    """SPACE_TO_BATCH_ND then BATCH_TO_SPACE_ND with the same block and crops equal to
+    the paddings (how converters write dilated convolutions) gives the input back: the
+    padded elements are cropped away, so TFLite Micro is the oracle."""
+    rng = _rng("batch-space-round-trip")
+    for dtype, q in (("int8", (0.05, -3)), ("float32", None)):
+        b = ModelBuilder("utc builtins sweep: dilation pattern")
+        shape, block, pads = [1, 5, 6, 2], [2, 2], [[1, 0], [0, 2]]
+        mid_shape = _batch_space_out("SPACE_TO_BATCH_ND", shape, block, pads)
+        x = op_tensor(b, "x", shape, q)
+        bs = op_tensor(b, "block", [2], None, np.array(block), dtype="int32")
+        pd = op_tensor(b, "pads", [2, 2], None, np.array(pads), dtype="int32")
+        mid = op_tensor(b, "mid", mid_shape, q)
+        y = op_tensor(b, "y", shape, q)
+        version = 2 if q else 1
+        b.add_operator("SPACE_TO_BATCH_ND", [x, bs, pd], [mid], None, version=version)
+        b.add_operator("BATCH_TO_SPACE_ND", [mid, bs, pd], [y], None, version=version)
+        model = b.build([x], [y])
+        (tmp_path / dtype).mkdir()
+        _compare_with_tflm(model, tmp_path / dtype, lambda s=shape, d=dtype: [_full_range(rng, s, d)])
