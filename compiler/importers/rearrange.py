@@ -213,3 +213,28 @@ def batch_to_space_plan(shape: tuple[int, ...], block: list[int],
     out = out4 if len(shape) == 4 else (out4[0], out4[1], out4[3])
     return BatchSpacePlan(x4, ((0, 0),) * 4, split, perm, transposed, joined,
                           (0, cr[0][0], cr[1][0], 0), out4, out)
+
+
+def gather_nd_plan(params_shape: tuple[int, ...],
+                   indices: np.ndarray) -> tuple[tuple[int, ...], np.ndarray, tuple[int, ...]]:
+    """GATHER_ND with constant `indices` as one GATHER on axis 0 of a view: the first K
+    params dimensions (K = indices.shape[-1]) flattened into one, each index tuple turned
+    into its row-major position there (TFLite Micro's `from_pos`, in slices). Returns the
+    view's shape, the int32 flat indices (shaped indices.shape[:-1]) and the output shape
+    indices.shape[:-1] + params_shape[K:]."""
+    shape = tuple(int(d) for d in params_shape)
+    idx = np.asarray(indices, dtype=np.int64)
+    if idx.ndim < 1:
+        raise ValueError("indices must be at least a vector")
+    k = idx.shape[-1]
+    if not 1 <= k <= min(len(shape), 5):
+        raise ValueError(f"the index depth {k} must be between 1 and min(params rank "
+                         f"{len(shape)}, 5)")
+    lead = shape[:k]
+    if ((idx < 0) | (idx >= np.array(lead))).any():
+        raise ValueError(f"an index lies outside params dimensions {list(lead)} (TFLite "
+                         "Micro fails on it)")
+    flat = np.ravel_multi_index(tuple(np.moveaxis(idx, -1, 0)), lead) if idx.size else \
+        np.zeros(idx.shape[:-1], np.int64)
+    return ((math.prod(lead),) + shape[k:], np.asarray(flat, np.int32).reshape(idx.shape[:-1]),
+            tuple(idx.shape[:-1]) + shape[k:])

@@ -1789,6 +1789,38 @@ def _constant_gathers(ctx: ImportContext, op: TflOperator, x: Value,
     ctx.bind(op, 0, value)
 
 
+@op_rule("GATHER_ND", (1, 4), ("int8", "float32"),
+         "slices picked by int32 index tuples (one GATHER with constant indices on a view)",
+         "constant int32 indices (in range, index depth 1 to 5); output quantized like the "
+         "input", inputs=(2, 2))
+def _gather_nd(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    idx_t = ctx.tensor_at(op, 1)
+    if idx_t.tfl_type != TflType.INT32:
+        tname = _TFL_TYPE_NAMES.get(idx_t.tfl_type, str(idx_t.tfl_type))
+        raise ctx.fail(f"indices must be int32 (as TFLite Micro requires), got {tname}")
+    if idx_t.data is None:
+        raise ctx.fail("computed indices are not supported yet (constant indices become one "
+                       "GATHER)")
+    params = ctx.tensor_at(op, 0)
+    try:
+        view, flat, out_shape = rearrange.gather_nd_plan(params.shape, ctx.const_data(op, 1))
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    out = ctx.output_type(op)
+    if out.shape != out_shape:
+        raise ctx.fail(f"gathering {list(params.shape)} by indices {list(idx_t.shape)} gives "
+                       f"shape {list(out_shape)} but the model says {list(out.shape)}")
+    element = ctx.tensor_type(params).element
+    x = _view(ctx, op, 0, TensorType(view, element), ctx.output_name(op, suffix="_rows"))
+    ttype = TensorType(flat.shape, I32)
+    kind = re.sub(r"_(?=\d)", "", op.builtin.lower())
+    ref = ctx.module.add_resource(f"{kind}{op.index}.rows", flat, ttype)
+    index = ctx.emit_step(tensor.ConstantOp, [], [ttype], {"value": ref}, names=[ref.name]).result
+    ctx.emit(tensor.GatherOp, op, [x, index], {"axis": 0, "batch_dims": 0})
+
+
 @op_rule("MIRROR_PAD", (1, 3), ("int8", "float32"),
          "REFLECT or SYMMETRIC padding (one gather with constant indices per padded axis)",
          "constant paddings no wider than the input allows; output quantized like the input",

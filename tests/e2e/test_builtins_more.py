@@ -460,3 +460,49 @@ def test_batch_space_round_trip(tmp_path: Path) -> None:
         model = b.build([x], [y])
         (tmp_path / dtype).mkdir()
         _compare_with_tflm(model, tmp_path / dtype, lambda s=shape, d=dtype: [_full_range(rng, s, d)])
+
+
+# ---- GATHER_ND (constant indices: one GATHER on a view) -------------------------------------
+
+GATHER_ND_CASES = {
+    # params shape, indices shape (last dimension: index depth)
+    "rows": ([5, 3], [4, 1]),
+    "elements": ([4, 6], [3, 2]),
+    "full_depth_3d": ([2, 3, 4], [5, 3]),
+    "slices_batched": ([3, 4, 2, 2], [2, 3, 2]),
+    "single_tuple": ([4, 5, 3], [2]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GATHER_ND_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_gather_nd(dtype: str, case: str, tmp_path: Path) -> None:
+    shape, idx_shape = GATHER_ND_CASES[case]
+    rng = _rng("gather-nd", dtype, case)
+    k = idx_shape[-1]
+    indices = np.stack([rng.integers(0, shape[j], size=idx_shape[:-1]) for j in range(k)], -1)
+    q = (0.05, -3) if dtype == "int8" else None
+    b = ModelBuilder("utc builtins sweep: GATHER_ND")
+    x = op_tensor(b, "x", shape, q)
+    i = op_tensor(b, "i", idx_shape, None, indices.reshape(idx_shape), dtype="int32")
+    y = op_tensor(b, "y", idx_shape[:-1] + shape[k:], q)
+    b.add_operator("GATHER_ND", [x, i], [y], None, version=2 if q else 1)
+    model = b.build([x], [y])
+    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, shape, dtype)])
+
+
+def test_gather_nd_refusals(tmp_path: Path) -> None:
+    b = ModelBuilder("utc builtins sweep: GATHER_ND computed")
+    x = op_tensor(b, "x", [4, 3], None)
+    i = op_tensor(b, "i", [2, 1], None, dtype="int32")
+    y = op_tensor(b, "y", [2, 3], None)
+    b.add_operator("GATHER_ND", [x, i], [y], None)
+    line = _refused(b.build([x, i], [y]), tmp_path / "computed")
+    assert "GATHER_ND" in line and "computed indices" in line, line
+    b = ModelBuilder("utc builtins sweep: GATHER_ND out of range")
+    x = op_tensor(b, "x", [4, 3], None)
+    i = op_tensor(b, "i", [2, 1], None, np.array([[1], [4]]), dtype="int32")
+    y = op_tensor(b, "y", [2, 3], None)
+    b.add_operator("GATHER_ND", [x, i], [y], None)
+    line = _refused(b.build([x], [y]), tmp_path / "range")
+    assert "GATHER_ND" in line and "outside" in line, line
