@@ -714,3 +714,23 @@ class CastOp(_Unary):
             if _storage_name(v) not in ("i1", "i8", "i16", "i32", "f32"):
                 raise self.error(f"casts between bool, int8, int16, int32 and float32, got "
                                  f"{v.type}")
+
+
+class ResizeBilinearOp(KernelChoice, Operation):
+    """Bilinear resize of an NHWC image to the result's height and width (TFLite
+    RESIZE_BILINEAR): `align_corners` and `half_pixel_centers` as TFLite (not both). int8
+    interpolates the stored values in TFLite's Q10 arithmetic, so input and output share
+    one quantization."""
+
+    name = "tensor.resize_bilinear"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"align_corners": bool, "half_pixel_centers": bool}
+
+    def verify_(self) -> None:
+        x, y = self.operand("input").type, self.result.type
+        if x.rank != 4 or y.rank != 4 or x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
+            raise self.error(f"resizes an NHWC image keeping batch and depth, got {x} -> {y}")
+        if self.attrs["align_corners"] and self.attrs["half_pixel_centers"]:
+            raise self.error("align_corners and half_pixel_centers cannot both be set")
+        check_compute_types(self, "input")

@@ -24,7 +24,7 @@ NON_QNN_INT8_OPS = (tensor.ConstantOp, tensor.ReshapeOp, tensor.MaximumOp, tenso
                     tensor.PadOp, tensor.ConcatenationOp, tensor.TransposeOp,
                     tensor.StridedSliceOp, tensor.SplitOp, tensor.GatherOp,
                     tensor.BroadcastToOp, tensor.SelectOp, tensor.ReduceMaxOp,
-                    tensor.CastOp)
+                    tensor.CastOp, tensor.ResizeBilinearOp)
 
 
 def is_int8(op: Operation) -> bool:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from utc.compiler.ir import Operation
 from utc.dialects import fused, qnn, slice_math, state, tensor
+from utc.passes.quantmath import resize
 
 from .cmsis_nn import CMSIS_NN_KERNELS
 from .record import (  # noqa: F401  (re-exported: the table's users import them from here)
@@ -348,6 +349,17 @@ def _broadcast_4d(op: Operation, target: Target) -> str | None:
     return _same_shapes_or_broadcast(op, target)
 
 
+def _resize_scale(name: str, axis: int, ctype: str) -> Arg:
+    """RESIZE_BILINEAR's source step along `axis` (passes/quantmath/resize.py)."""
+    def value(c: CallView) -> str | int:
+        args = (c.shape("input")[axis], c.shape("output")[axis], bool(c.attrs["align_corners"]))
+        if ctype == "float":
+            return f32_literal(resize.resize_scale_f32(*args))
+        return resize.resize_scale_q10(*args)
+
+    return Arg(name, ctype, value)
+
+
 #: utc_cast's type codes by C element type
 _CAST_CODE = {"bool": 0, "int8_t": 1, "int16_t": 2, "int32_t": 3, "float": 4}
 
@@ -656,6 +668,18 @@ KERNELS: list[Kernel] = [
                  _buf("y", "const void *"), _buf("output", "void *"),
                  _shape6("cond_shape", "condition"), _shape6("x_shape", "x"),
                  _shape6("y_shape", "y"), _shape6("out_shape", "output"), _ELEM_SIZE)),
+    *(Kernel(f"utc_resize_bilinear_{suffix}", tensor.ResizeBilinearOp, dtype,
+             _files("utc_resize"), f"{dtype} bilinear resize (TFLite Micro's arithmetic)",
+             args=(*_io(ctype, ctype), _dim("batches", "input", 0), _dim("in_h", "input", 1),
+                   _dim("in_w", "input", 2), _dim("depth", "input", 3),
+                   _dim("out_h", "output", 1), _dim("out_w", "output", 2), *scales,
+                   Arg("half_pixel_centers", "int32_t",
+                       lambda c: int(c.attrs["half_pixel_centers"]))))
+      for suffix, dtype, ctype, scales in (
+          ("f32", "float32", _F32, (_resize_scale("h_scale", 1, "float"),
+                                    _resize_scale("w_scale", 2, "float"))),
+          ("s8", "int8", _I8, (_resize_scale("h_scale_10", 1, "int32_t"),
+                               _resize_scale("w_scale_10", 2, "int32_t"))))),
     # SUM, REDUCE_MAX and CAST
     *(Kernel(f"utc_sum_{suffix}", qnn.SumOp, dtype, _S8 + _files("utc_reduce_s8"),
              f"{what} sum over any axes", cost=input_elements,

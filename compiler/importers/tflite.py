@@ -1764,6 +1764,32 @@ def _resize_nearest(ctx: ImportContext, op: TflOperator) -> None:
     _constant_gathers(ctx, op, x, {1: rows, 2: cols})
 
 
+@op_rule("RESIZE_BILINEAR", (1, 4), ("int8", "float32"),
+         "bilinear resize of NHWC images (TFLite Micro's float and Q10 integer arithmetic)",
+         "constant size; align_corners and half_pixel_centers as TFLite Micro (not both); "
+         "int8: output quantized like the input", inputs=(2, 2))
+def _resize_bilinear(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x, out = ctx.input(op, 0), ctx.output_type(op)
+    ctx.check_rank(x, 4, "the input")
+    size_t = ctx.tensor_at(op, 1)
+    if size_t.tfl_type != TflType.INT32:
+        raise ctx.fail("size must be int32 (as TFLite Micro requires)")
+    size = [int(v) for v in ctx.const_data(op, 1).reshape(-1)]
+    n, h, w, c = x.type.shape
+    if len(size) != 2 or min(size) < 1 or out.shape != (n, size[0], size[1], c):
+        raise ctx.fail(f"size {size} does not give the output shape {list(out.shape)}")
+    opts = op.options(tflite.ResizeBilinearOptions)
+    align = bool(opts.AlignCorners()) if opts is not None else False
+    half = bool(opts.HalfPixelCenters()) if opts is not None else False
+    if align and half:
+        raise ctx.fail("align_corners together with half_pixel_centers is refused by "
+                       "TFLite Micro")
+    ctx.emit(tensor.ResizeBilinearOp, op, [x], {"align_corners": align,
+                                               "half_pixel_centers": half})
+
+
 def _constant_gathers(ctx: ImportContext, op: TflOperator, x: Value,
                       sources: dict[int, list[int]]) -> None:
     """Output 0 of `op` as one GATHER with constant indices per axis (`sources[axis]`: the

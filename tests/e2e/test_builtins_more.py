@@ -506,3 +506,46 @@ def test_gather_nd_refusals(tmp_path: Path) -> None:
     b.add_operator("GATHER_ND", [x, i], [y], None)
     line = _refused(b.build([x], [y]), tmp_path / "range")
     assert "GATHER_ND" in line and "outside" in line, line
+
+
+# ---- RESIZE_BILINEAR ------------------------------------------------------------------------
+
+RESIZE_CASES = {
+    # input shape, output size
+    "up2x": ([1, 3, 4, 2], [6, 8]),
+    "up_odd": ([2, 3, 5, 3], [7, 4]),
+    "down": ([1, 8, 6, 2], [3, 4]),
+    "to_one": ([1, 4, 4, 1], [1, 5]),
+}
+RESIZE_MODES = {"default": (False, False), "align_corners": (True, False),
+                "half_pixel_centers": (False, True)}
+
+
+@pytest.mark.parametrize("mode", sorted(RESIZE_MODES))
+@pytest.mark.parametrize("case", sorted(RESIZE_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_resize_bilinear(dtype: str, case: str, mode: str, tmp_path: Path) -> None:
+    shape, size = RESIZE_CASES[case]
+    align, half = RESIZE_MODES[mode]
+    q = (0.05, -3) if dtype == "int8" else None
+    b = ModelBuilder("utc builtins sweep: RESIZE_BILINEAR")
+    x = op_tensor(b, "x", shape, q)
+    s = op_tensor(b, "size", [2], None, np.array(size), dtype="int32")
+    y = op_tensor(b, "y", [shape[0], *size, shape[3]], q)
+    b.add_operator("RESIZE_BILINEAR", [x, s], [y],
+                   {"align_corners": align, "half_pixel_centers": half},
+                   version=3 if half else (2 if q else 1))
+    model = b.build([x], [y])
+    rng = _rng("resize-bilinear", dtype, case, mode)
+    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, shape, dtype)])
+
+
+def test_resize_bilinear_refusals(tmp_path: Path) -> None:
+    b = ModelBuilder("utc builtins sweep: RESIZE_BILINEAR both")
+    x = op_tensor(b, "x", [1, 2, 2, 1], None)
+    s = op_tensor(b, "size", [2], None, np.array([4, 4]), dtype="int32")
+    y = op_tensor(b, "y", [1, 4, 4, 1], None)
+    b.add_operator("RESIZE_BILINEAR", [x, s], [y], {"align_corners": True,
+                                                     "half_pixel_centers": True}, version=3)
+    line = _refused(b.build([x], [y]), tmp_path)
+    assert "RESIZE_BILINEAR" in line and "half_pixel_centers" in line, line
