@@ -314,3 +314,17 @@ class SumOp(KernelChoice, Operation):
 
     def verify_(self) -> None:
         _check_int(self, "input")
+
+
+class LookupOp(KernelChoice, Operation):
+    """int8 elementwise function as a 256-entry table computed at compile time (TFLite
+    Micro's PopulateLookupTable): output = table[(uint8_t)input]; the quantizations of
+    input and output are folded into the table."""
+
+    name = "qnn.lookup"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"table": ResourceRef}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")

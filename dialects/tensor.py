@@ -734,3 +734,12 @@ class ResizeBilinearOp(KernelChoice, Operation):
         if self.attrs["align_corners"] and self.attrs["half_pixel_centers"]:
             raise self.error("align_corners and half_pixel_centers cannot both be set")
         check_compute_types(self, "input")
+
+
+class EluOp(_Unary):
+    """x < 0 ? exp(x) - 1 : x (TFLite ELU); int8 becomes a 256-entry lookup table."""
+
+    name = "tensor.elu"
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")

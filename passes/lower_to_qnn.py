@@ -17,6 +17,7 @@ from utc.dialects.common import NamedActivation
 from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax
 from utc.passes.quantmath import requant as quantmath
 from utc.passes.quantmath.compare import compare_params
+from utc.passes.quantmath.lut import elu_table
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
 #: values without any rescaling.
@@ -313,6 +314,23 @@ class _LowerCompare(RewritePattern):
         return True
 
 
+class _LowerToLookup(RewritePattern):
+    """int8 functions TFLite Micro evaluates through a 256-entry table (ELU): the table is
+    a module resource `<op><index>.table`."""
+
+    def __init__(self, module: Module, root: type[Operation], table_fn):
+        self.module, self.root, self.table_fn = module, root, table_fn
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        table = _where(op, self.table_fn, *_q(op.operand("input")), *_q(op.result))
+        ref = self.module.add_resource(f"{op_base_name(op)}.table", np.asarray(table, np.int8))
+        rewriter.replace_op(op, qnn.LookupOp(op.operand_values, [op.result.type], {"table": ref},
+                                             location=op.location))
+        return True
+
+
 def patterns(module: Module) -> list[RewritePattern]:
     return [
         _LowerConv(module, fused.Conv2DOp, qnn.Conv2DOp),
@@ -338,6 +356,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerSoftmax(),
         _LowerCompare(),
         _LowerWith(tensor.SumOp, qnn.SumOp, _sum_attrs),
+        _LowerToLookup(module, tensor.EluOp, elu_table),
     ]
 
 

@@ -680,6 +680,13 @@ KERNELS: list[Kernel] = [
                                     _resize_scale("w_scale", 2, "float"))),
           ("s8", "int8", _I8, (_resize_scale("h_scale_10", 1, "int32_t"),
                                _resize_scale("w_scale_10", 2, "int32_t"))))),
+    Kernel("utc_lookup_s8", qnn.LookupOp, "int8", _files("utc_lookup"),
+           "int8 256-entry table lookup (ELU; table computed at compile time)",
+           in_place=_UNARY,
+           args=(*_io(_I8, _I8), _size(),
+                 Arg("table", "const int8_t *", lambda c: c.table(c.attrs["table"])))),
+    Kernel("utc_elu_f32", tensor.EluOp, "float32", _files("utc_lookup"), "float32 ELU",
+           in_place=_UNARY, args=(*_io(_F32, _F32), _size())),
     # SUM, REDUCE_MAX and CAST
     *(Kernel(f"utc_sum_{suffix}", qnn.SumOp, dtype, _S8 + _files("utc_reduce_s8"),
              f"{what} sum over any axes", cost=input_elements,

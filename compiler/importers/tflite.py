@@ -1363,6 +1363,15 @@ def _reduction(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> Non
     ctx.emit(cls, op, [x], {"axes": tuple(axes)})
 
 
+@op_rule("ELU", (1, 2), ("int8", "float32"), "x < 0 ? exp(x) - 1 : x",
+         "int8: a 256-entry table computed at compile time, as TFLite Micro does")
+def _elu(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    if ctx.tensors[op.outputs[0]].tfl_type != ctx.tensor_at(op, 0).tfl_type:
+        raise ctx.fail("the output must have the input's type")
+    ctx.emit(tensor.EluOp, op, [ctx.input(op, 0)])
+
+
 @op_rule("SUM", (1, 2), ("int8", "int16", "float32"), "sum over constant axes, keep_dims or not",
          "int32 axes; int8/int16: input and output per-tensor quantized, one rescale as "
          "TFLite Micro", inputs=(2, 2))

@@ -549,3 +549,34 @@ def test_resize_bilinear_refusals(tmp_path: Path) -> None:
                                                      "half_pixel_centers": True}, version=3)
     line = _refused(b.build([x], [y]), tmp_path)
     assert "RESIZE_BILINEAR" in line and "half_pixel_centers" in line, line
+
+
+# ---- ELU (int8: a 256-entry table computed at compile time) ---------------------------------
+
+ELU_QUANT = {
+    "typical": ((0.05, -3), (0.04, 20)),
+    "wide": ((0.2, 10), (0.1, -60)),
+    "narrow": ((0.005, -128), (0.004, 0)),
+    "same": ((0.03, 5), (0.03, 5)),
+}
+
+
+@pytest.mark.parametrize("quant", sorted(ELU_QUANT))
+def test_elu_int8_every_input(quant: str, tmp_path: Path) -> None:
+    """Every one of the 256 int8 inputs, for four quantizations."""
+    q_in, q_out = ELU_QUANT[quant]
+    b = ModelBuilder("utc builtins sweep: ELU")
+    x, y = op_tensor(b, "x", [256], q_in), op_tensor(b, "y", [256], q_out)
+    b.add_operator("ELU", [x], [y], None, version=2)
+    model = b.build([x], [y])
+    rng = _rng("elu", quant)
+    _compare_with_tflm(model, tmp_path, lambda: [rng.permutation(256).astype(np.int8)], samples=2)
+
+
+def test_elu_float32(tmp_path: Path) -> None:
+    b = ModelBuilder("utc builtins sweep: ELU float")
+    x, y = op_tensor(b, "x", [4, 33], None), op_tensor(b, "y", [4, 33], None)
+    b.add_operator("ELU", [x], [y], None)
+    model = b.build([x], [y])
+    rng = _rng("elu-f32")
+    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, [4, 33], "float32")])
