@@ -328,3 +328,20 @@ class LookupOp(KernelChoice, Operation):
 
     def verify_(self) -> None:
         _check_int(self, "input")
+
+
+class CumsumOp(KernelChoice, Operation):
+    """int8 running sum along `axis`: each input minus `input_zp`, shifted left by
+    `left_shift` and rescaled by (`input_mult`, `input_shift`), accumulated in int32 from
+    the rescaled -input_zp (as TFLite Micro does), each partial sum rescaled by
+    (`output_mult`, `output_shift`) to the output."""
+
+    name = "qnn.cumsum"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axis": int, "exclusive": bool, "reverse": bool, "input_zp": int,
+                  "output_zp": int, "left_shift": int, "input_mult": int, "input_shift": int,
+                  "output_mult": int, "output_shift": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")

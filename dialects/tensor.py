@@ -743,3 +743,17 @@ class EluOp(_Unary):
 
     def verify_types(self) -> None:
         check_compute_types(self, "input")
+
+
+class CumsumOp(_Unary):
+    """Running sum along `axis` (TFLite CUMSUM), optionally `exclusive` (each output
+    leaves out its own element) and `reverse` (summing from the end)."""
+
+    name = "tensor.cumsum"
+    attributes = {"axis": int, "exclusive": bool, "reverse": bool}
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
+        if not 0 <= self.attrs["axis"] < self.operand("input").type.rank:
+            raise self.error(f"axis {self.attrs['axis']} out of range for "
+                             f"{self.operand('input').type}")

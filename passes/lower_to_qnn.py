@@ -232,6 +232,13 @@ def _sum_attrs(op: Operation) -> dict:
                   op.operand("input").type.shape, op.attrs["axes"], _storage(op.result)).attrs()
 
 
+def _cumsum_attrs(op: Operation) -> dict:
+    x = op.operand("input")
+    keep = {k: op.attrs[k] for k in ("axis", "exclusive", "reverse")}
+    return {**keep, **_where(op, reduce.cumsum_params, *_q(x), *_q(op.result),
+                             x.type.shape[op.attrs["axis"]]).attrs()}
+
+
 class _LowerWith(RewritePattern):
     """Replace an int8 op by `target` with the attributes `attrs(op)` computes."""
 
@@ -357,6 +364,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerCompare(),
         _LowerWith(tensor.SumOp, qnn.SumOp, _sum_attrs),
         _LowerToLookup(module, tensor.EluOp, elu_table),
+        _LowerWith(tensor.CumsumOp, qnn.CumsumOp, _cumsum_attrs),
     ]
 
 

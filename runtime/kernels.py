@@ -360,6 +360,20 @@ def _resize_scale(name: str, axis: int, ctype: str) -> Arg:
     return Arg(name, ctype, value)
 
 
+def _cumsum_size(name: str) -> Arg:
+    def value(c: CallView) -> int:
+        x, axis = c.shape("input"), int(c.attrs["axis"])
+        return {"outer": math.prod(x[:axis]), "depth": x[axis],
+                "inner": math.prod(x[axis + 1:])}[name]
+
+    return Arg(name, "int32_t", value)
+
+
+_CUMSUM_SIZES = (_cumsum_size("outer"), _cumsum_size("depth"), _cumsum_size("inner"),
+                 Arg("exclusive", "int32_t", lambda c: int(c.attrs["exclusive"])),
+                 Arg("reverse", "int32_t", lambda c: int(c.attrs["reverse"])))
+
+
 #: utc_cast's type codes by C element type
 _CAST_CODE = {"bool": 0, "int8_t": 1, "int16_t": 2, "int32_t": 3, "float": 4}
 
@@ -687,6 +701,14 @@ KERNELS: list[Kernel] = [
                  Arg("table", "const int8_t *", lambda c: c.table(c.attrs["table"])))),
     Kernel("utc_elu_f32", tensor.EluOp, "float32", _files("utc_lookup"), "float32 ELU",
            in_place=_UNARY, args=(*_io(_F32, _F32), _size())),
+    Kernel("utc_cumsum_f32", tensor.CumsumOp, "float32", _S8 + _files("utc_cumsum"),
+           "float32 running sum along an axis (exclusive, reverse)", in_place=_UNARY,
+           args=(*_io(_F32, _F32), *_CUMSUM_SIZES)),
+    Kernel("utc_cumsum_s8", qnn.CumsumOp, "int8", _S8 + _files("utc_cumsum"),
+           "int8 running sum along an axis (TFLite Micro's rescaling)", in_place=_UNARY,
+           args=(*_io(_I8, _I8), *_CUMSUM_SIZES, _attr("input_zp"), _attr("output_zp"),
+                 _attr("left_shift"), _attr("input_mult"), _attr("input_shift"),
+                 _attr("output_mult"), _attr("output_shift"))),
     # SUM, REDUCE_MAX and CAST
     *(Kernel(f"utc_sum_{suffix}", qnn.SumOp, dtype, _S8 + _files("utc_reduce_s8"),
              f"{what} sum over any axes", cost=input_elements,

@@ -1372,6 +1372,24 @@ def _elu(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.EluOp, op, [ctx.input(op, 0)])
 
 
+@op_rule("CUMSUM", (1, 1), ("int8", "float32"), "running sum along a constant axis",
+         "constant int32 axis; exclusive and reverse; int8: TFLite Micro's rescaling, axes of "
+         "at most 15 elements (longer ones overflow its int32 accumulator)", inputs=(2, 2))
+def _cumsum(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    x = ctx.input(op, 0)
+    if ctx.tensor_at(op, 1).tfl_type != TflType.INT32 or ctx.const_data(op, 1).size != 1:
+        raise ctx.fail("the axis must be one constant int32 (as TFLite Micro requires)")
+    axis = int(ctx.const_data(op, 1).reshape(-1)[0])
+    if not -x.type.rank <= axis < x.type.rank:
+        raise ctx.fail(f"axis {axis} is out of range for rank {x.type.rank}")
+    opts = op.options(tflite.CumsumOptions)
+    ctx.emit(tensor.CumsumOp, op, [x], {
+        "axis": axis % x.type.rank,
+        "exclusive": bool(opts.Exclusive()) if opts is not None else False,
+        "reverse": bool(opts.Reverse()) if opts is not None else False})
+
+
 @op_rule("SUM", (1, 2), ("int8", "int16", "float32"), "sum over constant axes, keep_dims or not",
          "int32 axes; int8/int16: input and output per-tensor quantized, one rescale as "
          "TFLite Micro", inputs=(2, 2))

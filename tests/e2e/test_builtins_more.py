@@ -580,3 +580,40 @@ def test_elu_float32(tmp_path: Path) -> None:
     model = b.build([x], [y])
     rng = _rng("elu-f32")
     _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, [4, 33], "float32")])
+
+
+# ---- CUMSUM ---------------------------------------------------------------------------------
+
+CUMSUM_CASES = {
+    # shape, axis
+    "last": ([2, 3, 7], -1),
+    "first": ([6, 4], 0),
+    "middle": ([2, 9, 3], 1),
+}
+
+
+@pytest.mark.parametrize("flags", ["plain", "exclusive", "reverse", "exclusive_reverse"])
+@pytest.mark.parametrize("case", sorted(CUMSUM_CASES))
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_cumsum(dtype: str, case: str, flags: str, tmp_path: Path) -> None:
+    shape, axis = CUMSUM_CASES[case]
+    q_in, q_out = ((0.05, -3), (0.3, 6)) if dtype == "int8" else (None, None)
+    b = ModelBuilder("utc builtins sweep: CUMSUM")
+    x = op_tensor(b, "x", shape, q_in)
+    a = op_tensor(b, "axis", [], None, np.array(axis), dtype="int32")
+    y = op_tensor(b, "y", shape, q_out)
+    b.add_operator("CUMSUM", [x, a], [y], {"exclusive": "exclusive" in flags,
+                                          "reverse": "reverse" in flags})
+    model = b.build([x], [y])
+    rng = _rng("cumsum", dtype, case, flags)
+    _compare_with_tflm(model, tmp_path, lambda: [_full_range(rng, shape, dtype)])
+
+
+def test_cumsum_refusals(tmp_path: Path) -> None:
+    b = ModelBuilder("utc builtins sweep: CUMSUM long int8 axis")
+    x = op_tensor(b, "x", [2, 16], (0.05, 0))
+    a = op_tensor(b, "axis", [], None, np.array(1), dtype="int32")
+    y = op_tensor(b, "y", [2, 16], (0.5, 0))
+    b.add_operator("CUMSUM", [x, a], [y], None)
+    line = _refused(b.build([x], [y]), tmp_path)
+    assert "CUMSUM" in line and "overflow" in line, line
