@@ -299,9 +299,12 @@ class _FloatMath(_Unary):
 
 
 class AbsOp(_FloatMath):
-    """|x| (TFLite ABS)."""
+    """|x| (TFLite ABS); int8 becomes a 256-entry lookup table (`lower-to-qnn`)."""
 
     name = "tensor.abs"
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
 
 
 class NegOp(_FloatMath):

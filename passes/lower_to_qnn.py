@@ -17,7 +17,7 @@ from utc.dialects.common import NamedActivation
 from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax
 from utc.passes.quantmath import requant as quantmath
 from utc.passes.quantmath.compare import compare_params
-from utc.passes.quantmath.lut import elu_table
+from utc.passes.quantmath.lut import abs_table, elu_table
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
 #: values without any rescaling.
@@ -364,6 +364,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerCompare(),
         _LowerWith(tensor.SumOp, qnn.SumOp, _sum_attrs),
         _LowerToLookup(module, tensor.EluOp, elu_table),
+        _LowerToLookup(module, tensor.AbsOp, abs_table),
         _LowerWith(tensor.CumsumOp, qnn.CumsumOp, _cumsum_attrs),
     ]
 

@@ -1254,8 +1254,6 @@ _unary_rule("HARD_SWISH", (1, 1), tensor.HardSwishOp, "x * relu6(x + 3) / 6")
 # float32 elementwise math (runtime/utc_math_f32.h says how each is computed)
 _F32_ONLY = "float32 only, as in TFLite Micro"
 for _builtin, _cls, _summary, _constraint in (
-        ("ABS", tensor.AbsOp, "absolute value",
-         "float32 only; TFLite Micro also has int8/int16 ABS (not in utc yet)"),
         ("NEG", tensor.NegOp, "-x", _F32_ONLY),
         ("FLOOR", tensor.FloorOp, "round toward minus infinity", _F32_ONLY),
         ("CEIL", tensor.CeilOp, "round toward plus infinity", _F32_ONLY),
@@ -1266,6 +1264,11 @@ for _builtin, _cls, _summary, _constraint in (
         ("EXP", tensor.ExpOp, "e^x", _F32_ONLY),
         ("LOG", tensor.LogOp, "natural logarithm", _F32_ONLY)):
     _unary_rule(_builtin, (1, 1), _cls, _summary, _constraint, dtypes=("float32",))
+
+
+_unary_rule("ABS", (1, 2), tensor.AbsOp, "absolute value",
+            "int8: a 256-entry table of TFLite Micro's integer arithmetic, computed at compile "
+            "time; TFLite Micro also has int16 ABS (not in utc yet)")
 
 
 @op_rule("LEAKY_RELU", (1, 2), ("int8", "int16", "float32"), "x >= 0 ? x : alpha * x")

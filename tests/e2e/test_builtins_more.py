@@ -617,3 +617,24 @@ def test_cumsum_refusals(tmp_path: Path) -> None:
     b.add_operator("CUMSUM", [x, a], [y], None)
     line = _refused(b.build([x], [y]), tmp_path)
     assert "CUMSUM" in line and "overflow" in line, line
+
+
+# ---- int8 ABS (TFLite Micro's integer arithmetic as a 256-entry table) ----------------------
+
+ABS_QUANT = {
+    "same": ((0.05, -3), (0.05, -3)),
+    "rescaled": ((0.05, -3), (0.03, -128)),
+    "multiplier_above_one": ((0.08, 20), (0.02, -100)),
+    "extreme_zp": ((0.02, 127), (0.03, -128)),
+}
+
+
+@pytest.mark.parametrize("quant", sorted(ABS_QUANT))
+def test_abs_int8_every_input(quant: str, tmp_path: Path) -> None:
+    q_in, q_out = ABS_QUANT[quant]
+    b = ModelBuilder("utc builtins sweep: ABS")
+    x, y = op_tensor(b, "x", [256], q_in), op_tensor(b, "y", [256], q_out)
+    b.add_operator("ABS", [x], [y], None, version=2)
+    model = b.build([x], [y])
+    rng = _rng("abs", quant)
+    _compare_with_tflm(model, tmp_path, lambda: [rng.permutation(256).astype(np.int8)], samples=2)
