@@ -286,6 +286,40 @@ class SoftmaxOp(KernelChoice, Operation):
         _check_int(self, "input")
 
 
+class CompareOp(KernelChoice, Operation):
+    """int8 broadcasting comparison with a bool result (TFLite's comparisons with
+    scaling): each input, minus its zero point and shifted left by `left_shift`, is
+    multiplied by its own scale as a Q31 multiplier (`*_mult`, `*_shift`), and the two
+    int32 results are compared by `predicate` (tensor.COMPARISONS)."""
+
+    name = "qnn.compare"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {"predicate": str, "lhs_zp": int, "rhs_zp": int, "left_shift": int,
+                  "lhs_mult": int, "lhs_shift": int, "rhs_mult": int, "rhs_shift": int}
+
+    def verify_(self) -> None:
+        for field in ("lhs", "rhs"):
+            if not is_quantized(self.operand(field).type.element):
+                raise self.error(f"operand '{field}' must be quantized, got "
+                                 f"{self.operand(field).type}")
+        if str(self.result.type.element) != "i1":
+            raise self.error(f"the result must be bool (i1), got {self.result.type}")
+
+
+class SumOp(KernelChoice, Operation):
+    """int8 / int16 sum over `axes`: int32 sum, minus input_zp * n, one rescale by
+    input_scale / output_scale (TFLite's QuantizedMeanOrSum without MEAN's 1/n)."""
+
+    name = "qnn.sum"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axes": tuple, "input_zp": int, "output_zp": int, "mult": int, "shift": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
 class _Curve16(KernelChoice, Operation):
     operands = ("input",)
     results = ("output",)
@@ -321,6 +355,20 @@ class Softmax16Op(KernelChoice, Operation):
     results = ("output",)
     attributes = {"input_mult": int, "input_left_shift": int, "exp_lut": ResourceRef,
                   "recip_lut": ResourceRef}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
+class LookupOp(KernelChoice, Operation):
+    """int8 elementwise function as a 256-entry table computed at compile time (TFLite
+    Micro's PopulateLookupTable): output = table[(uint8_t)input]; the quantizations of
+    input and output are folded into the table."""
+
+    name = "qnn.lookup"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"table": ResourceRef}
 
     def verify_(self) -> None:
         _check_int(self, "input")
@@ -364,3 +412,20 @@ class BatchMatmulOp(KernelChoice, Operation):
     def verify_(self) -> None:
         _check_int(self, "lhs", "rhs")
         check_batch_matmul(self)
+
+
+class CumsumOp(KernelChoice, Operation):
+    """int8 running sum along `axis`: each input minus `input_zp`, shifted left by
+    `left_shift` and rescaled by (`input_mult`, `input_shift`), accumulated in int32 from
+    the rescaled -input_zp (as TFLite Micro does), each partial sum rescaled by
+    (`output_mult`, `output_shift`) to the output."""
+
+    name = "qnn.cumsum"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axis": int, "exclusive": bool, "reverse": bool, "input_zp": int,
+                  "output_zp": int, "left_shift": int, "input_mult": int, "input_shift": int,
+                  "output_mult": int, "output_shift": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")

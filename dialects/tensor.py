@@ -17,6 +17,7 @@ from .common import (
     KernelChoice,
     NamedActivation,
     Pooling,
+    broadcast_shape,
     check_activation,
     check_batch_matmul,
     check_broadcast_result,
@@ -302,9 +303,12 @@ class _FloatMath(_Unary):
 
 
 class AbsOp(_FloatMath):
-    """|x| (TFLite ABS)."""
+    """|x| (TFLite ABS); int8 becomes a 256-entry lookup table (`lower-to-qnn`)."""
 
     name = "tensor.abs"
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
 
 
 class NegOp(_FloatMath):
@@ -614,3 +618,185 @@ class BatchMatmulOp(KernelChoice, Operation):
 
     def verify_(self) -> None:
         check_batch_matmul(self)
+
+
+#: The comparison predicates of `tensor.compare` / `qnn.compare`, in the order the kernels
+#: number them (TFLite EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL).
+COMPARISONS = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
+
+
+def _storage_name(value) -> str:
+    element = value.type.element
+    return str(getattr(element, "storage", element))
+
+
+class CompareOp(KernelChoice, Operation):
+    """Broadcasting elementwise comparison with a bool result; `predicate` names it. int8
+    operands (per-tensor quantized, possibly differently) are compared after TFLite's
+    rescaling of both to a common scale, which `lower-to-qnn` turns into `qnn.compare`;
+    int32 and float32 operands (and bool, for equal/not_equal) compare the raw values."""
+
+    name = "tensor.compare"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {"predicate": str}
+
+    def verify_(self) -> None:
+        predicate = self.attrs["predicate"]
+        if predicate not in COMPARISONS:
+            raise self.error(f"unknown predicate {predicate!r} (one of {', '.join(COMPARISONS)})")
+        check_broadcast_result(self, "lhs", "rhs")
+        if str(self.result.type.element) != "i1":
+            raise self.error(f"the result must be bool (i1), got {self.result.type}")
+        lhs, rhs = self.operand("lhs").type.element, self.operand("rhs").type.element
+        kinds = {element_kind(lhs), element_kind(rhs)}
+        allowed = {"int8", "i32", "f32"} | ({"i1"} if predicate in COMPARISONS[:2] else set())
+        if len(kinds) != 1 or not kinds <= allowed:
+            raise self.error(f"{predicate} compares two int8 (per-tensor quantized), int32 or "
+                             f"float32 operands{' or two bools' if 'i1' in allowed else ''}, got "
+                             f"{self.operand('lhs').type} and {self.operand('rhs').type}")
+
+
+class LogicalOp(KernelChoice, Operation):
+    """Broadcasting elementwise `and` / `or` of two bool tensors (TFLite LOGICAL_AND,
+    LOGICAL_OR), by `kind`."""
+
+    name = "tensor.logical"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {"kind": str}
+
+    def verify_(self) -> None:
+        if self.attrs["kind"] not in ("and", "or"):
+            raise self.error(f"kind must be 'and' or 'or', got {self.attrs['kind']!r}")
+        check_broadcast_result(self, "lhs", "rhs")
+        for v in self.operand_values + self.result_values:
+            if str(v.type.element) != "i1":
+                raise self.error(f"operands and result must be bool (i1), got {v.type}")
+
+
+class LogicalNotOp(_Unary):
+    """Elementwise negation of a bool tensor (TFLite LOGICAL_NOT)."""
+
+    name = "tensor.logical_not"
+
+    def verify_types(self) -> None:
+        for v in (self.operand("input"), self.result):
+            if str(v.type.element) != "i1":
+                raise self.error(f"operand and result must be bool (i1), got {v.type}")
+
+
+class SelectOp(KernelChoice, Operation):
+    """`condition ? x : y` elementwise, the three operands broadcast to the result (TFLite
+    SELECT_V2). Pure data movement: quantized x and y are copied as stored, without
+    rescaling (as TFLite Micro does), so they and the result share one element type."""
+
+    name = "tensor.select"
+    operands = ("condition", "x", "y")
+    results = ("output",)
+
+    def verify_(self) -> None:
+        c, x, y = (self.operand(f).type for f in ("condition", "x", "y"))
+        if str(c.element) != "i1":
+            raise self.error(f"the condition must be bool (i1), got {c}")
+        want = broadcast_shape(self, broadcast_shape(self, c.shape, x.shape), y.shape)
+        if self.result.type.shape != want:
+            raise self.error(f"the output must have the broadcast shape {list(want)}, the "
+                             f"model says {self.result.type}")
+        if _storage_name(self.operand("x")) != _storage_name(self.operand("y")) or \
+                _storage_name(self.operand("x")) != _storage_name(self.result):
+            raise self.error(f"x, y and the result must share one element type, got {x}, {y} "
+                             f"and {self.result.type}")
+
+
+class _AxesReduction(KernelChoice, Operation):
+    """A reduction over `axes` (resolved, sorted, non-negative); the result type says whether
+    the reduced dimensions are kept (keep_dims)."""
+
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"axes": tuple}
+
+    def verify_(self) -> None:
+        rank = self.operand("input").type.rank
+        axes = self.attrs["axes"]
+        if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= rank:
+            raise self.error(f"axes must be distinct sorted dimensions of rank {rank}, "
+                             f"got {list(axes)}")
+        check_compute_types(self, "input", int16=True)
+        x = self.operand("input").type.shape
+        kept = tuple(1 if k in axes else d for k, d in enumerate(x))
+        dropped = tuple(d for k, d in enumerate(x) if k not in axes)
+        if self.result.type.shape not in (kept, dropped):
+            raise self.error(f"reducing {list(x)} over axes {list(axes)} gives shape "
+                             f"{list(kept)} or {list(dropped)}, the model says {self.result.type}")
+
+
+class SumOp(_AxesReduction):
+    """Sum over `axes` (TFLite SUM); int8/int16 rescale the sum once to the output."""
+
+    name = "tensor.sum"
+
+
+class ReduceMaxOp(_AxesReduction):
+    """Maximum over `axes` (TFLite REDUCE_MAX); int8 compares the stored values, so input
+    and output share one quantization."""
+
+    name = "tensor.reduce_max"
+
+
+class CastOp(_Unary):
+    """Elementwise conversion between bool, int8, int16, int32 and float32 (TFLite CAST):
+    C++'s static_cast of the stored values, as TFLite Micro does (quantization, when a
+    tensor carries one, is ignored: the stored integers are converted)."""
+
+    name = "tensor.cast"
+
+    def verify_types(self) -> None:
+        for v in (self.operand("input"), self.result):
+            if _storage_name(v) not in ("i1", "i8", "i16", "i32", "f32"):
+                raise self.error(f"casts between bool, int8, int16, int32 and float32, got "
+                                 f"{v.type}")
+
+
+class ResizeBilinearOp(KernelChoice, Operation):
+    """Bilinear resize of an NHWC image to the result's height and width (TFLite
+    RESIZE_BILINEAR): `align_corners` and `half_pixel_centers` as TFLite (not both). int8
+    interpolates the stored values in TFLite's Q10 arithmetic, so input and output share
+    one quantization."""
+
+    name = "tensor.resize_bilinear"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"align_corners": bool, "half_pixel_centers": bool}
+
+    def verify_(self) -> None:
+        x, y = self.operand("input").type, self.result.type
+        if x.rank != 4 or y.rank != 4 or x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
+            raise self.error(f"resizes an NHWC image keeping batch and depth, got {x} -> {y}")
+        if self.attrs["align_corners"] and self.attrs["half_pixel_centers"]:
+            raise self.error("align_corners and half_pixel_centers cannot both be set")
+        check_compute_types(self, "input")
+
+
+class EluOp(_Unary):
+    """x < 0 ? exp(x) - 1 : x (TFLite ELU); int8 becomes a 256-entry lookup table."""
+
+    name = "tensor.elu"
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
+
+
+class CumsumOp(_Unary):
+    """Running sum along `axis` (TFLite CUMSUM), optionally `exclusive` (each output
+    leaves out its own element) and `reverse` (summing from the end)."""
+
+    name = "tensor.cumsum"
+    attributes = {"axis": int, "exclusive": bool, "reverse": bool}
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
+        if not 0 <= self.attrs["axis"] < self.operand("input").type.rank:
+            raise self.error(f"axis {self.attrs['axis']} out of range for "
+                             f"{self.operand('input').type}")

@@ -16,13 +16,16 @@ from utc.dialects import fused, qnn, tensor
 from utc.dialects.common import NamedActivation
 from utc.passes.quantmath import activation, elementwise, matmul, quantize, reduce, softmax
 from utc.passes.quantmath import requant as quantmath
+from utc.passes.quantmath.compare import compare_params
+from utc.passes.quantmath.lut import abs_table, elu_table
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
 #: values without any rescaling.
 NON_QNN_INT8_OPS = (tensor.ConstantOp, tensor.ReshapeOp, tensor.MaximumOp, tensor.MinimumOp,
                     tensor.PadOp, tensor.ConcatenationOp, tensor.TransposeOp,
                     tensor.StridedSliceOp, tensor.SplitOp, tensor.GatherOp,
-                    tensor.BroadcastToOp)
+                    tensor.BroadcastToOp, tensor.SelectOp, tensor.ReduceMaxOp,
+                    tensor.CastOp, tensor.ResizeBilinearOp)
 
 
 def is_int8(op: Operation) -> bool:
@@ -224,6 +227,18 @@ def _mean_attrs(op: Operation) -> dict:
                   op.operand("input").type.shape, op.attrs["axes"], _storage(op.result)).attrs()
 
 
+def _sum_attrs(op: Operation) -> dict:
+    return _where(op, reduce.sum_params, *_q(op.operand("input")), *_q(op.result),
+                  op.operand("input").type.shape, op.attrs["axes"], _storage(op.result)).attrs()
+
+
+def _cumsum_attrs(op: Operation) -> dict:
+    x = op.operand("input")
+    keep = {k: op.attrs[k] for k in ("axis", "exclusive", "reverse")}
+    return {**keep, **_where(op, reduce.cumsum_params, *_q(x), *_q(op.result),
+                             x.type.shape[op.attrs["axis"]]).attrs()}
+
+
 class _LowerWith(RewritePattern):
     """Replace an int8 op by `target` with the attributes `attrs(op)` computes."""
 
@@ -371,6 +386,40 @@ class _LowerSoftmax(RewritePattern):
         return True
 
 
+class _LowerCompare(RewritePattern):
+    """int8 comparisons (their result is bool, so `is_int8` does not see them): TFLite
+    Micro's rescaling of both inputs, constants from `compare_params`."""
+
+    root = tensor.CompareOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_quantized(op.operand("lhs").type.element):
+            return False
+        attrs = {"predicate": op.attrs["predicate"],
+                 **_where(op, compare_params, *_q(op.operand("lhs")),
+                          *_q(op.operand("rhs")), op.attrs["predicate"].upper()).attrs()}
+        rewriter.replace_op(op, qnn.CompareOp(op.operand_values, [op.result.type], attrs,
+                                              location=op.location))
+        return True
+
+
+class _LowerToLookup(RewritePattern):
+    """int8 functions TFLite Micro evaluates through a 256-entry table (ELU): the table is
+    a module resource `<op><index>.table`."""
+
+    def __init__(self, module: Module, root: type[Operation], table_fn):
+        self.module, self.root, self.table_fn = module, root, table_fn
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        table = _where(op, self.table_fn, *_q(op.operand("input")), *_q(op.result))
+        ref = self.module.add_resource(f"{op_base_name(op)}.table", np.asarray(table, np.int8))
+        rewriter.replace_op(op, qnn.LookupOp(op.operand_values, [op.result.type], {"table": ref},
+                                             location=op.location))
+        return True
+
+
 def patterns(module: Module) -> list[RewritePattern]:
     return [
         _LowerConv(module, fused.Conv2DOp, qnn.Conv2DOp),
@@ -399,6 +448,11 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerSoftmax(),
         _LowerTransposeConv(module),
         _LowerWith(tensor.BatchMatmulOp, qnn.BatchMatmulOp, _batch_matmul_attrs),
+        _LowerCompare(),
+        _LowerWith(tensor.SumOp, qnn.SumOp, _sum_attrs),
+        _LowerToLookup(module, tensor.EluOp, elu_table),
+        _LowerToLookup(module, tensor.AbsOp, abs_table),
+        _LowerWith(tensor.CumsumOp, qnn.CumsumOp, _cumsum_attrs),
     ]
 
 

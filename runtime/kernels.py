@@ -21,9 +21,11 @@ Adding a kernel is one `Kernel(...)` row here and its C++ in `runtime/`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from utc.compiler.ir import Operation
 from utc.dialects import fused, qnn, signal, slice_math, state, tensor
+from utc.passes.quantmath import resize
 
 from .cmsis_nn import CMSIS_NN_KERNELS
 from .record import (  # noqa: F401  (re-exported: the table's users import them from here)
@@ -336,6 +338,62 @@ def conv_dsp_faster(op: Operation, target: Target) -> bool:
     if (kh, kw) == (1, 1):
         return in_c >= 8 and out_c >= 16
     return in_c > 1 or kh * kw <= 9
+
+
+def _broadcast_4d(op: Operation, target: Target) -> str | None:
+    """Same shapes (any rank), or broadcasting up to 4-D (TFLite Micro's comparisons
+    broadcast in 4-D only)."""
+    lhs, rhs = op.operand("lhs").type, op.operand("rhs").type
+    if lhs.shape != rhs.shape and max(lhs.rank, rhs.rank) > 4:
+        return "broadcasting over more than 4 dimensions"
+    return _same_shapes_or_broadcast(op, target)
+
+
+def _resize_scale(name: str, axis: int, ctype: str) -> Arg:
+    """RESIZE_BILINEAR's source step along `axis` (passes/quantmath/resize.py)."""
+    def value(c: CallView) -> str | int:
+        args = (c.shape("input")[axis], c.shape("output")[axis], bool(c.attrs["align_corners"]))
+        if ctype == "float":
+            return f32_literal(resize.resize_scale_f32(*args))
+        return resize.resize_scale_q10(*args)
+
+    return Arg(name, ctype, value)
+
+
+def _cumsum_size(name: str) -> Arg:
+    def value(c: CallView) -> int:
+        x, axis = c.shape("input"), int(c.attrs["axis"])
+        return {"outer": math.prod(x[:axis]), "depth": x[axis],
+                "inner": math.prod(x[axis + 1:])}[name]
+
+    return Arg(name, "int32_t", value)
+
+
+_CUMSUM_SIZES = (_cumsum_size("outer"), _cumsum_size("depth"), _cumsum_size("inner"),
+                 Arg("exclusive", "int32_t", lambda c: int(c.attrs["exclusive"])),
+                 Arg("reverse", "int32_t", lambda c: int(c.attrs["reverse"])))
+
+
+#: utc_cast's type codes by C element type
+_CAST_CODE = {"bool": 0, "int8_t": 1, "int16_t": 2, "int32_t": 3, "float": 4}
+
+
+def _compare_on(storage: str) -> Callable[[Operation, Target], str | None]:
+    def check(op: Operation, target: Target) -> str | None:
+        if _storage(op.operand("lhs")) != storage:
+            return f"the operands are not {storage}"
+        return _broadcast_4d(op, target)
+
+    check.__doc__ = f"{storage} operands; " + (_broadcast_4d.__doc__ or "")
+    return check
+
+
+def _compare_args(ctype: str, tail: tuple[Arg, ...] = ()) -> tuple[Arg, ...]:
+    return (_buf("in1", f"const {ctype} *", "lhs"), _buf("in2", f"const {ctype} *", "rhs"),
+            _buf("out", "bool *", "output"), _shape6("in1_shape", "lhs"),
+            _shape6("in2_shape", "rhs"), _shape6("out_shape", "output"),
+            Arg("predicate", "int32_t", lambda c: tensor.COMPARISONS.index(c.attrs["predicate"])),
+            *tail)
 
 
 _BINARY = ("lhs", "rhs")
@@ -676,6 +734,81 @@ KERNELS: list[Kernel] = [
            cost=no_compute,
            args=(*_MOVE_IO, _shape6("in_shape", "input"), _shape6("out_shape", "output"),
                  _ELEM_SIZE)),
+    # comparisons (bool results), the logical operators and SELECT_V2 (utc_compare)
+    Kernel("utc_compare_s8_bool", qnn.CompareOp, "bool", _S8X + _files("utc_compare"),
+           "int8 broadcasting comparison (TFLite's rescaling of both inputs)",
+           constraint=_broadcast_4d, in_place=_BINARY,
+           args=_compare_args(_I8, (_attr("in1_zp", "lhs_zp"), _attr("in2_zp", "rhs_zp"),
+                                    _attr("left_shift"), _attr("in1_mult", "lhs_mult"),
+                                    _attr("in1_shift", "lhs_shift"),
+                                    _attr("in2_mult", "rhs_mult"),
+                                    _attr("in2_shift", "rhs_shift")))),
+    *(Kernel(f"utc_compare_{suffix}", tensor.CompareOp, "bool", _S8X + _files("utc_compare"),
+             f"{dtype} broadcasting comparison", constraint=check, in_place=_BINARY,
+             args=_compare_args(ctype))
+      for suffix, dtype, ctype, check in (("s32_bool", "int32", "int32_t", _compare_on("i32")),
+                                          ("f32_bool", "float32", _F32, _compare_on("f32")),
+                                          ("bool", "bool", "bool", _compare_on("i1")))),
+    Kernel("utc_logical_bool", tensor.LogicalOp, "bool", _S8X + _files("utc_compare"),
+           "bool broadcasting LOGICAL_AND / LOGICAL_OR", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY,
+           args=(*_binary_args("bool"),
+                 Arg("is_or", "int32_t", lambda c: int(c.attrs["kind"] == "or")))),
+    Kernel("utc_logical_not_bool", tensor.LogicalNotOp, "bool", _S8X + _files("utc_compare"),
+           "bool LOGICAL_NOT", in_place=_UNARY, args=(*_io("bool", "bool"), _size())),
+    Kernel("utc_select", tensor.SelectOp, "any", _S8X + _files("utc_compare"),
+           "SELECT_V2 with broadcasting up to 6-D, any element type", cost=no_compute,
+           in_place=("x", "y"),
+           args=(_buf("condition", "const bool *"), _buf("x", "const void *"),
+                 _buf("y", "const void *"), _buf("output", "void *"),
+                 _shape6("cond_shape", "condition"), _shape6("x_shape", "x"),
+                 _shape6("y_shape", "y"), _shape6("out_shape", "output"), _ELEM_SIZE)),
+    *(Kernel(f"utc_resize_bilinear_{suffix}", tensor.ResizeBilinearOp, dtype,
+             _files("utc_resize"), f"{dtype} bilinear resize (TFLite Micro's arithmetic)",
+             args=(*_io(ctype, ctype), _dim("batches", "input", 0), _dim("in_h", "input", 1),
+                   _dim("in_w", "input", 2), _dim("depth", "input", 3),
+                   _dim("out_h", "output", 1), _dim("out_w", "output", 2), *scales,
+                   Arg("half_pixel_centers", "int32_t",
+                       lambda c: int(c.attrs["half_pixel_centers"]))))
+      for suffix, dtype, ctype, scales in (
+          ("f32", "float32", _F32, (_resize_scale("h_scale", 1, "float"),
+                                    _resize_scale("w_scale", 2, "float"))),
+          ("s8", "int8", _I8, (_resize_scale("h_scale_10", 1, "int32_t"),
+                               _resize_scale("w_scale_10", 2, "int32_t"))))),
+    Kernel("utc_lookup_s8", qnn.LookupOp, "int8", _files("utc_lookup"),
+           "int8 256-entry table lookup (ELU; table computed at compile time)",
+           in_place=_UNARY,
+           args=(*_io(_I8, _I8), _size(),
+                 Arg("table", "const int8_t *", lambda c: c.table(c.attrs["table"])))),
+    Kernel("utc_elu_f32", tensor.EluOp, "float32", _files("utc_lookup"), "float32 ELU",
+           in_place=_UNARY, args=(*_io(_F32, _F32), _size())),
+    Kernel("utc_cumsum_f32", tensor.CumsumOp, "float32", _S8 + _files("utc_cumsum"),
+           "float32 running sum along an axis (exclusive, reverse)", in_place=_UNARY,
+           args=(*_io(_F32, _F32), *_CUMSUM_SIZES)),
+    Kernel("utc_cumsum_s8", qnn.CumsumOp, "int8", _S8 + _files("utc_cumsum"),
+           "int8 running sum along an axis (TFLite Micro's rescaling)", in_place=_UNARY,
+           args=(*_io(_I8, _I8), *_CUMSUM_SIZES, _attr("input_zp"), _attr("output_zp"),
+                 _attr("left_shift"), _attr("input_mult"), _attr("input_shift"),
+                 _attr("output_mult"), _attr("output_shift"))),
+    # SUM, REDUCE_MAX and CAST
+    *(Kernel(f"utc_sum_{suffix}", qnn.SumOp, dtype, _S8 + _files("utc_reduce_s8"),
+             f"{what} sum over any axes", cost=input_elements,
+             args=(*_io(ctype, ctype), *_mean_axes(), _attr("input_zp"), _attr("output_zp"),
+                   _attr("mult"), _attr("shift")))
+      for suffix, dtype, ctype, what in (("s8", "int8", _I8, "int8"),
+                                         ("s16", "int16", _I16, "16x8"))),
+    Kernel("utc_sum_f32", tensor.SumOp, "float32", _files("utc_reduce_generic"),
+           "float32 sum over any axes", cost=input_elements,
+           args=(*_io(_F32, _F32), *_mean_axes())),
+    *(Kernel(f"utc_reduce_max_{suffix}", tensor.ReduceMaxOp, dtype,
+             _files("utc_reduce_generic"), f"{dtype} maximum over any axes",
+             cost=input_elements, args=(*_io(ctype, ctype), *_mean_axes()))
+      for suffix, dtype, ctype in (("s8", "int8", _I8), ("f32", "float32", _F32))),
+    Kernel("utc_cast", tensor.CastOp, "any", _files("utc_cast"),
+           "CAST between bool, int8, int16, int32 and float32", in_place=_UNARY,
+           args=(_buf("input", "const void *"), _buf("output", "void *"), _size(),
+                 Arg("from", "int32_t", lambda c: _CAST_CODE[c.ctype("input")]),
+                 Arg("to", "int32_t", lambda c: _CAST_CODE[c.ctype("output")]))),
     *(Kernel(f"utc_{kind}_{suffix}_s32", cls, "int32", _files("utc_arg_min_max"),
              f"{dtype} {kind.upper()} (index of the {best} along one axis)",
              constraint=check, cost=input_elements, args=_arg_args(ctype))

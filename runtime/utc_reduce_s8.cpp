@@ -88,3 +88,17 @@ extern "C" void utc_mean_s16(const int16_t *input, int16_t *output, const int32_
   mean(input, output, input_shape, reduce_axes, input_zp, output_zp, mult, shift, -32768,
        32767);
 }
+
+/* SUM runs MEAN's template: TFLM's QuantizedMeanOrSum differs only in the constants. */
+extern "C" void utc_sum_s8(const int8_t *input, int8_t *output, const int32_t *input_shape,
+                           const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
+                           int32_t mult, int32_t shift) {
+  mean(input, output, input_shape, reduce_axes, input_zp, output_zp, mult, shift, -128, 127);
+}
+
+extern "C" void utc_sum_s16(const int16_t *input, int16_t *output, const int32_t *input_shape,
+                            const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
+                            int32_t mult, int32_t shift) {
+  mean(input, output, input_shape, reduce_axes, input_zp, output_zp, mult, shift, -32768,
+       32767);
+}

@@ -28,6 +28,14 @@ void utc_mean_s8(const int8_t *input, int8_t *output, const int32_t *input_shape
 void utc_mean_s16(const int16_t *input, int16_t *output, const int32_t *input_shape,
                   const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
                   int32_t mult, int32_t shift);
+/* TFLite SUM on int8 / int16: the same arithmetic with mult/shift for input_scale /
+ * output_scale and no 1/n (utc.passes.quantmath.reduce.sum_params). */
+void utc_sum_s8(const int8_t *input, int8_t *output, const int32_t *input_shape,
+                const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
+                int32_t mult, int32_t shift);
+void utc_sum_s16(const int16_t *input, int16_t *output, const int32_t *input_shape,
+                 const int32_t *reduce_axes, int32_t input_zp, int32_t output_zp,
+                 int32_t mult, int32_t shift);
 
 #ifdef __cplusplus
 }

@@ -136,3 +136,105 @@ def mirror_sources(size: int, before: int, after: int, reflect: bool) -> list[in
     left = [before - 1 + offset - p for p in range(before)]
     right = [size - 1 - offset - q for q in range(after)]
     return left + list(range(size)) + right
+
+
+@dataclass(frozen=True)
+class BatchSpacePlan:
+    """SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND on a 4-D NHWC view of the input (a 3-D NHC
+    input is viewed as NH1C, as TFLite Micro extends it): `pads` on the 4-D view before
+    the block reshape (space to batch), reshape(`split`) -> transpose(`perm`) ->
+    reshape(`joined`), then a crop starting at `crop_begin` with shape `output4`
+    (batch to space); `output` is the result in the input's rank."""
+
+    input4: tuple[int, ...]
+    pads: tuple[tuple[int, int], ...]
+    split: tuple[int, ...]
+    perm: tuple[int, ...]
+    transposed: tuple[int, ...]
+    joined: tuple[int, ...]
+    crop_begin: tuple[int, ...]
+    output4: tuple[int, ...]
+    output: tuple[int, ...]
+
+
+def _to_4d(shape: tuple[int, ...], block: list[int],
+           pairs: list[list[int]]) -> tuple[tuple[int, ...], list[int], list[list[int]]]:
+    if len(shape) not in (3, 4):
+        raise ValueError(f"the input must have rank 3 or 4, got shape {list(shape)}")
+    spatial = len(shape) - 2
+    if len(block) != spatial or len(pairs) != spatial or any(len(p) != 2 for p in pairs):
+        raise ValueError(f"a rank-{len(shape)} input needs {spatial} block sizes and "
+                         f"[{spatial}, 2] paddings/crops, got {block} and {pairs}")
+    if any(b < 1 for b in block):
+        raise ValueError(f"block sizes must be positive, got {block}")
+    if any(v < 0 for p in pairs for v in p):
+        raise ValueError(f"paddings/crops must be >= 0, got {pairs}")
+    if len(shape) == 3:
+        return (shape[0], shape[1], 1, shape[2]), block + [1], pairs + [[0, 0]]
+    return tuple(shape), list(block), [list(p) for p in pairs]
+
+
+def space_to_batch_plan(shape: tuple[int, ...], block: list[int],
+                        paddings: list[list[int]]) -> BatchSpacePlan:
+    """SPACE_TO_BATCH_ND: pad H and W, then [N, Hp/bh, bh, Wp/bw, bw, C] ->
+    [bh, bw, N, Hp/bh, Wp/bw, C] -> [bh*bw*N, Hp/bh, Wp/bw, C] (output batch
+    (sh * bw + sw) * N + n, TFLite's order)."""
+    x4, (bh, bw), pads = _to_4d(tuple(shape), list(block), [list(p) for p in paddings])
+    n, h, w, c = x4
+    hp, wp = h + sum(pads[0]), w + sum(pads[1])
+    if hp % bh or wp % bw:
+        raise ValueError(f"padded spatial size [{hp}, {wp}] is not a multiple of the block "
+                         f"[{bh}, {bw}]")
+    split = (n, hp // bh, bh, wp // bw, bw, c)
+    perm = (2, 4, 0, 1, 3, 5)
+    transposed = tuple(split[p] for p in perm)
+    joined = (bh * bw * n, hp // bh, wp // bw, c)
+    out = joined if len(shape) == 4 else (joined[0], joined[1], joined[3])
+    return BatchSpacePlan(x4, ((0, 0), tuple(pads[0]), tuple(pads[1]), (0, 0)), split, perm,
+                          transposed, joined, (0, 0, 0, 0), joined, out)
+
+
+def batch_to_space_plan(shape: tuple[int, ...], block: list[int],
+                        crops: list[list[int]]) -> BatchSpacePlan:
+    """BATCH_TO_SPACE_ND: [bh, bw, N, H, W, C] -> [N, H, bh, W, bw, C] ->
+    [N, H*bh, W*bw, C], then the crop [top, left] .. [H*bh - bottom, W*bw - right]."""
+    x4, (bh, bw), cr = _to_4d(tuple(shape), list(block), [list(p) for p in crops])
+    b, h, w, c = x4
+    if b % (bh * bw):
+        raise ValueError(f"batch {b} is not a multiple of the block size product {bh * bw}")
+    n = b // (bh * bw)
+    split = (bh, bw, n, h, w, c)
+    perm = (2, 3, 0, 4, 1, 5)
+    transposed = tuple(split[p] for p in perm)
+    joined = (n, h * bh, w * bw, c)
+    out4 = (n, h * bh - sum(cr[0]), w * bw - sum(cr[1]), c)
+    if out4[1] <= 0 or out4[2] <= 0:
+        raise ValueError(f"crops {crops} remove the whole {list(joined[1:3])} image")
+    out = out4 if len(shape) == 4 else (out4[0], out4[1], out4[3])
+    return BatchSpacePlan(x4, ((0, 0),) * 4, split, perm, transposed, joined,
+                          (0, cr[0][0], cr[1][0], 0), out4, out)
+
+
+def gather_nd_plan(params_shape: tuple[int, ...],
+                   indices: np.ndarray) -> tuple[tuple[int, ...], np.ndarray, tuple[int, ...]]:
+    """GATHER_ND with constant `indices` as one GATHER on axis 0 of a view: the first K
+    params dimensions (K = indices.shape[-1]) flattened into one, each index tuple turned
+    into its row-major position there (TFLite Micro's `from_pos`, in slices). Returns the
+    view's shape, the int32 flat indices (shaped indices.shape[:-1]) and the output shape
+    indices.shape[:-1] + params_shape[K:]."""
+    shape = tuple(int(d) for d in params_shape)
+    idx = np.asarray(indices, dtype=np.int64)
+    if idx.ndim < 1:
+        raise ValueError("indices must be at least a vector")
+    k = idx.shape[-1]
+    if not 1 <= k <= min(len(shape), 5):
+        raise ValueError(f"the index depth {k} must be between 1 and min(params rank "
+                         f"{len(shape)}, 5)")
+    lead = shape[:k]
+    if ((idx < 0) | (idx >= np.array(lead))).any():
+        raise ValueError(f"an index lies outside params dimensions {list(lead)} (TFLite "
+                         "Micro fails on it)")
+    flat = np.ravel_multi_index(tuple(np.moveaxis(idx, -1, 0)), lead) if idx.size else \
+        np.zeros(idx.shape[:-1], np.int64)
+    return ((math.prod(lead),) + shape[k:], np.asarray(flat, np.int32).reshape(idx.shape[:-1]),
+            tuple(idx.shape[:-1]) + shape[k:])

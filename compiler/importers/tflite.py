@@ -1228,6 +1228,116 @@ def _squared_difference(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.SquaredDifferenceOp, op, [ctx.input(op, 0), ctx.input(op, 1)])
 
 
+# ---- comparisons, logical operators and SELECT_V2 (bool tensors) -----------------------------
+
+_KIND_OF = {TflType.INT8: "int8", TflType.INT16: "int16", TflType.INT32: "int32",
+            TflType.FLOAT32: "float32", TflType.BOOL: "bool"}
+
+
+def _typed_inputs(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
+                  positions: tuple[int, ...]) -> str:
+    """The one dtype the inputs at `positions` share, which must be one of `dtypes` (these
+    operators also take int32 and bool tensors, which `_activation_dtype_check` does not)."""
+    kinds = []
+    for position in positions:
+        t = ctx.tensor_at(op, position)
+        kind = _KIND_OF.get(t.tfl_type)
+        if kind is None or kind not in dtypes:
+            ctx.tensor_type(t)  # raises the specific dtype message when there is one
+            tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+            raise ctx.fail(f"input {position} type {tname} is not supported (supported: "
+                           f"{', '.join(dtypes)})")
+        if kind == "int8" and (t.scales is None or len(t.scales) != 1):
+            raise ctx.fail(f"input {position} ('{t.name}') must be per-tensor quantized int8")
+        kinds.append(kind)
+    if len(set(kinds)) != 1:
+        raise ctx.fail(f"the inputs must share one type, got {', '.join(kinds)}")
+    return kinds[0]
+
+
+def _bool_output(ctx: ImportContext, op: TflOperator) -> None:
+    out = ctx.tensors[op.outputs[0]]
+    if out.tfl_type != TflType.BOOL:
+        tname = _TFL_TYPE_NAMES.get(out.tfl_type, str(out.tfl_type))
+        raise ctx.fail(f"output type {tname} is not supported (the output must be bool)")
+
+
+def _broadcast_4d(ctx: ImportContext, op: TflOperator) -> None:
+    """TFLite Micro's comparisons and logical operators broadcast in 4-D only."""
+    a, b = ctx.tensor_at(op, 0).shape, ctx.tensor_at(op, 1).shape
+    if a != b and max(len(a), len(b)) > 4:
+        raise ctx.fail(f"broadcasting {list(a)} with {list(b)} needs more than 4 dimensions "
+                       "(TFLite Micro broadcasts this operator in 4-D only)")
+
+
+_COMPARISON_PREDICATES = {"EQUAL": "equal", "NOT_EQUAL": "not_equal", "LESS": "less",
+                          "LESS_EQUAL": "less_equal", "GREATER": "greater",
+                          "GREATER_EQUAL": "greater_equal"}
+
+
+def _comparison(ctx: ImportContext, op: TflOperator) -> None:
+    _typed_inputs(ctx, op, OP_TABLE[op.builtin].dtypes, (0, 1))
+    _bool_output(ctx, op)
+    _broadcast_4d(ctx, op)
+    ctx.emit(tensor.CompareOp, op, [ctx.input(op, 0), ctx.input(op, 1)],
+             {"predicate": _COMPARISON_PREDICATES[op.builtin]})
+
+
+for _builtin, _versions in (("EQUAL", (1, 4)), ("NOT_EQUAL", (1, 4)), ("LESS", (1, 3)),
+                            ("LESS_EQUAL", (1, 3)), ("GREATER", (1, 3)),
+                            ("GREATER_EQUAL", (1, 3))):
+    op_rule(_builtin, _versions,
+            ("int8", "int32", "float32", "bool") if _builtin in ("EQUAL", "NOT_EQUAL")
+            else ("int8", "int32", "float32"),
+            f"elementwise x {_builtin.lower().replace('_', ' ')} y with broadcasting, bool output",
+            "int8: each input rescaled by its own scale as TFLite Micro does (scales below "
+            "one); broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))(_comparison)
+
+
+@op_rule("LOGICAL_AND", (1, 1), ("bool",), "elementwise x && y with broadcasting",
+         "broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))
+def _logical_and(ctx: ImportContext, op: TflOperator) -> None:
+    _logical(ctx, op, "and")
+
+
+@op_rule("LOGICAL_OR", (1, 1), ("bool",), "elementwise x || y with broadcasting",
+         "broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))
+def _logical_or(ctx: ImportContext, op: TflOperator) -> None:
+    _logical(ctx, op, "or")
+
+
+def _logical(ctx: ImportContext, op: TflOperator, kind: str) -> None:
+    _typed_inputs(ctx, op, ("bool",), (0, 1))
+    _bool_output(ctx, op)
+    _broadcast_4d(ctx, op)
+    ctx.emit(tensor.LogicalOp, op, [ctx.input(op, 0), ctx.input(op, 1)], {"kind": kind})
+
+
+@op_rule("LOGICAL_NOT", (1, 1), ("bool",), "elementwise !x")
+def _logical_not(ctx: ImportContext, op: TflOperator) -> None:
+    _typed_inputs(ctx, op, ("bool",), (0,))
+    _bool_output(ctx, op)
+    ctx.emit(tensor.LogicalNotOp, op, [ctx.input(op, 0)])
+
+
+@op_rule("SELECT_V2", (1, 2), ("int8", "int16", "float32"),
+         "condition ? x : y elementwise, the three broadcast together (up to 5-D)",
+         "bool condition; x, y and output of one type; int8/int16 values copied as stored, "
+         "without rescaling (as TFLite Micro)", inputs=(3, 3))
+def _select_v2(ctx: ImportContext, op: TflOperator) -> None:
+    _typed_inputs(ctx, op, ("bool",), (0,))
+    kind = _typed_inputs(ctx, op, ("int8", "int16", "float32"), (1, 2))
+    out = ctx.tensors[op.outputs[0]]
+    if _KIND_OF.get(out.tfl_type) != kind:
+        tname = _TFL_TYPE_NAMES.get(out.tfl_type, str(out.tfl_type))
+        raise ctx.fail(f"output type {tname} must be the type of x and y ({kind})")
+    shapes = [ctx.tensor_at(op, k).shape for k in range(3)]
+    if len(set(shapes)) > 1 and max(len(s) for s in shapes) > 5:
+        raise ctx.fail(f"broadcasting {', '.join(str(list(s)) for s in shapes)} needs more "
+                       "than 5 dimensions (TFLite Micro's SELECT_V2 broadcasts in 5-D)")
+    ctx.emit(tensor.SelectOp, op, [ctx.input(op, k) for k in range(3)])
+
+
 def _same_quantization(ctx: ImportContext, op: TflOperator, positions: list[int],
                        outputs: bool = True) -> None:
     """Ops that move values without rescaling need one quantization for all of them."""
@@ -1306,8 +1416,6 @@ _unary_rule("HARD_SWISH", (1, 1), tensor.HardSwishOp, "x * relu6(x + 3) / 6")
 # float32 elementwise math (runtime/utc_math_f32.h says how each is computed)
 _F32_ONLY = "float32 only, as in TFLite Micro"
 for _builtin, _cls, _summary, _constraint in (
-        ("ABS", tensor.AbsOp, "absolute value",
-         "float32 only; TFLite Micro also has int8/int16 ABS (not in utc yet)"),
         ("NEG", tensor.NegOp, "-x", _F32_ONLY),
         ("FLOOR", tensor.FloorOp, "round toward minus infinity", _F32_ONLY),
         ("CEIL", tensor.CeilOp, "round toward plus infinity", _F32_ONLY),
@@ -1318,6 +1426,11 @@ for _builtin, _cls, _summary, _constraint in (
         ("EXP", tensor.ExpOp, "e^x", _F32_ONLY),
         ("LOG", tensor.LogOp, "natural logarithm", _F32_ONLY)):
     _unary_rule(_builtin, (1, 1), _cls, _summary, _constraint, dtypes=("float32",))
+
+
+_unary_rule("ABS", (1, 2), tensor.AbsOp, "absolute value",
+            "int8: a 256-entry table of TFLite Micro's integer arithmetic, computed at compile "
+            "time; TFLite Micro also has int16 ABS (not in utc yet)")
 
 
 @op_rule("LEAKY_RELU", (1, 2), ("int8", "int16", "float32"), "x >= 0 ? x : alpha * x")
@@ -1393,6 +1506,89 @@ def _mean(ctx: ImportContext, op: TflOperator) -> None:
     if not axes:
         raise ctx.fail("MEAN over no axes is not supported")
     ctx.emit(tensor.MeanOp, op, [x], {"axes": tuple(axes)})
+
+
+def _reduction(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
+    """SUM / REDUCE_MAX: constant int32 axes (TFLite Micro requires int32), keep_dims read
+    from the result shape the model gives (the verifier checks it)."""
+    _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
+    if ctx.tensor_at(op, 1).tfl_type != TflType.INT32:
+        raise ctx.fail("the axis operand must be int32 (TFLite Micro requires it)")
+    x = ctx.input(op, 0)
+    axes = _axes(ctx, op, 1, x.type.rank)
+    if not axes:
+        raise ctx.fail(f"{op.builtin} over no axes is not supported")
+    out = ctx.tensors[op.outputs[0]]
+    if out.tfl_type != ctx.tensor_at(op, 0).tfl_type:
+        raise ctx.fail("the output must have the input's type")
+    x_t = ctx.tensor_at(op, 0)
+    if x_t.tfl_type != TflType.FLOAT32 and any(t.scales is None or len(t.scales) != 1
+                                               for t in (x_t, out)):
+        raise ctx.fail("int8/int16 input and output must be per-tensor quantized")
+    ctx.emit(cls, op, [x], {"axes": tuple(axes)})
+
+
+@op_rule("ELU", (1, 2), ("int8", "float32"), "x < 0 ? exp(x) - 1 : x",
+         "int8: a 256-entry table computed at compile time, as TFLite Micro does")
+def _elu(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    if ctx.tensors[op.outputs[0]].tfl_type != ctx.tensor_at(op, 0).tfl_type:
+        raise ctx.fail("the output must have the input's type")
+    ctx.emit(tensor.EluOp, op, [ctx.input(op, 0)])
+
+
+@op_rule("CUMSUM", (1, 1), ("int8", "float32"), "running sum along a constant axis",
+         "constant int32 axis; exclusive and reverse; int8: TFLite Micro's rescaling, axes of "
+         "at most 15 elements (longer ones overflow its int32 accumulator)", inputs=(2, 2))
+def _cumsum(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    x = ctx.input(op, 0)
+    if ctx.tensor_at(op, 1).tfl_type != TflType.INT32 or ctx.const_data(op, 1).size != 1:
+        raise ctx.fail("the axis must be one constant int32 (as TFLite Micro requires)")
+    axis = int(ctx.const_data(op, 1).reshape(-1)[0])
+    if not -x.type.rank <= axis < x.type.rank:
+        raise ctx.fail(f"axis {axis} is out of range for rank {x.type.rank}")
+    opts = op.options(tflite.CumsumOptions)
+    ctx.emit(tensor.CumsumOp, op, [x], {
+        "axis": axis % x.type.rank,
+        "exclusive": bool(opts.Exclusive()) if opts is not None else False,
+        "reverse": bool(opts.Reverse()) if opts is not None else False})
+
+
+@op_rule("SUM", (1, 2), ("int8", "int16", "float32"), "sum over constant axes, keep_dims or not",
+         "int32 axes; int8/int16: input and output per-tensor quantized, one rescale as "
+         "TFLite Micro", inputs=(2, 2))
+def _sum(ctx: ImportContext, op: TflOperator) -> None:
+    _reduction(ctx, op, tensor.SumOp)
+
+
+@op_rule("REDUCE_MAX", (1, 3), ("int8", "float32"), "maximum over constant axes, keep_dims or not",
+         "int32 axes; int8: input and output share one quantization (as TFLite Micro requires)",
+         inputs=(2, 2))
+def _reduce_max(ctx: ImportContext, op: TflOperator) -> None:
+    if ctx.tensor_at(op, 0).tfl_type == TflType.INT8:
+        _same_quantization(ctx, op, [0])
+    _reduction(ctx, op, tensor.ReduceMaxOp)
+
+
+_CAST_FROM = ("bool", "int8", "int16", "int32", "float32")
+_CAST_TO = ("int8", "int16", "int32", "float32")
+
+
+@op_rule("CAST", (1, 7), _CAST_FROM, "elementwise type conversion (C++ static_cast, as TFLite "
+         "Micro)", "from bool, int8, int16, int32 or float32 to int8, int16, int32 or float32; "
+         "the stored values are converted (quantization ignored, as TFLite Micro); float32 "
+         "values outside the target range are undefined there", inputs=(1, 1))
+def _cast(ctx: ImportContext, op: TflOperator) -> None:
+    x, out = ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]
+    for t, allowed, role in ((x, _CAST_FROM, "input"), (out, _CAST_TO, "output")):
+        kind = _KIND_OF.get(t.tfl_type)
+        if kind not in allowed:
+            ctx.tensor_type(t)  # raises the specific dtype message when there is one
+            tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+            raise ctx.fail(f"{role} type {tname} is not supported (supported: "
+                           f"{', '.join(allowed)})")
+    ctx.emit(tensor.CastOp, op, [ctx.input(op, 0)])
 
 
 # ---- shape and data movement ------------------------------------------------------------------
@@ -1566,6 +1762,66 @@ def _depth_to_space(ctx: ImportContext, op: TflOperator) -> None:
     _block_rearrange(ctx, op, tflite.DepthToSpaceOptions, rearrange.depth_to_space_plan)
 
 
+def _batch_space(ctx: ImportContext, op: TflOperator, plan_fn: Callable, what: str) -> None:
+    """SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND as data movement (`rearrange.py`): views, a pad
+    or a crop, one transpose."""
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x = ctx.input(op, 0)
+    block = [int(v) for v in ctx.const_data(op, 1).reshape(-1)]
+    pairs = ctx.const_data(op, 2)
+    try:
+        plan = plan_fn(x.type.shape, block, pairs.reshape(-1, 2).tolist() if pairs.size else [])
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    out = ctx.output_type(op)
+    if out.shape != plan.output:
+        raise ctx.fail(f"block {block} and {what} {pairs.tolist()} give shape "
+                       f"{list(plan.output)} but the model says {list(out.shape)}")
+    # TFLite Micro pads with params.output_offset, which it never sets (its padded
+    # elements are undefined); utc pads with zero, stored as the zero point, as LiteRT does
+    padded = any(v for p in plan.pads for v in p)
+    element = x.type.element
+    cur = x
+    steps = [(tensor.ReshapeOp, plan.input4, {}, "_nhwc")] if plan.input4 != x.type.shape else []
+    if padded:
+        pad_shape = tuple(d + a + b for d, (a, b) in zip(plan.input4, plan.pads))
+        value = 0.0 if kind == "float32" else out.element.zero_point
+        steps.append((tensor.PadOp, pad_shape, {"pads": plan.pads, "value": value}, "_padded"))
+    steps += [(tensor.ReshapeOp, plan.split, {}, "_blocks"),
+              (tensor.TransposeOp, plan.transposed, {"perm": plan.perm}, "_moved"),
+              (tensor.ReshapeOp, plan.joined, {}, "_joined")]
+    if plan.output4 != plan.joined:
+        steps.append((tensor.StridedSliceOp, plan.output4,
+                      {"begin": plan.crop_begin, "strides": (1, 1, 1, 1), "shape": plan.output4},
+                      "_cropped"))
+    for cls, shape, attrs, suffix in steps:
+        cur = ctx.emit_step(cls, [cur], [TensorType(shape, element)], attrs,
+                            names=[ctx.output_name(op, suffix=suffix)]).result
+    if cur.type.shape == out.shape:
+        ctx.bind(op, 0, cur)
+    else:
+        ctx.emit(tensor.ReshapeOp, op, [cur])
+
+
+@op_rule("SPACE_TO_BATCH_ND", (1, 4), ("int8", "float32"),
+         "move spatial blocks into the batch (NHWC or NHC; views, a zero pad, one transpose)",
+         "rank 3 or 4; constant block shape and paddings; output quantized like the input; "
+         "pads with zero (the zero point) as LiteRT does (TFLite Micro leaves its pad value "
+         "unset)",
+         inputs=(3, 3))
+def _space_to_batch_nd(ctx: ImportContext, op: TflOperator) -> None:
+    _batch_space(ctx, op, rearrange.space_to_batch_plan, "paddings")
+
+
+@op_rule("BATCH_TO_SPACE_ND", (1, 4), ("int8", "float32"),
+         "move batch blocks back into space (NHWC or NHC; views, one transpose, a crop)",
+         "rank 3 or 4; constant block shape and crops; output quantized like the input",
+         inputs=(3, 3))
+def _batch_to_space_nd(ctx: ImportContext, op: TflOperator) -> None:
+    _batch_space(ctx, op, rearrange.batch_to_space_plan, "crops")
+
+
 def _view(ctx: ImportContext, op: TflOperator, position: int, ttype: TensorType, name: str) -> Value:
     """Input `position` reshaped to `ttype`: a reshape of a computed value (a view), or a
     constant stored in that shape (a view of flash data would have no arena address)."""
@@ -1700,6 +1956,32 @@ def _resize_nearest(ctx: ImportContext, op: TflOperator) -> None:
     _constant_gathers(ctx, op, x, {1: rows, 2: cols})
 
 
+@op_rule("RESIZE_BILINEAR", (1, 4), ("int8", "float32"),
+         "bilinear resize of NHWC images (TFLite Micro's float and Q10 integer arithmetic)",
+         "constant size; align_corners and half_pixel_centers as TFLite Micro (not both); "
+         "int8: output quantized like the input", inputs=(2, 2))
+def _resize_bilinear(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    x, out = ctx.input(op, 0), ctx.output_type(op)
+    ctx.check_rank(x, 4, "the input")
+    size_t = ctx.tensor_at(op, 1)
+    if size_t.tfl_type != TflType.INT32:
+        raise ctx.fail("size must be int32 (as TFLite Micro requires)")
+    size = [int(v) for v in ctx.const_data(op, 1).reshape(-1)]
+    n, h, w, c = x.type.shape
+    if len(size) != 2 or min(size) < 1 or out.shape != (n, size[0], size[1], c):
+        raise ctx.fail(f"size {size} does not give the output shape {list(out.shape)}")
+    opts = op.options(tflite.ResizeBilinearOptions)
+    align = bool(opts.AlignCorners()) if opts is not None else False
+    half = bool(opts.HalfPixelCenters()) if opts is not None else False
+    if align and half:
+        raise ctx.fail("align_corners together with half_pixel_centers is refused by "
+                       "TFLite Micro")
+    ctx.emit(tensor.ResizeBilinearOp, op, [x], {"align_corners": align,
+                                               "half_pixel_centers": half})
+
+
 def _constant_gathers(ctx: ImportContext, op: TflOperator, x: Value,
                       sources: dict[int, list[int]]) -> None:
     """Output 0 of `op` as one GATHER with constant indices per axis (`sources[axis]`: the
@@ -1723,6 +2005,38 @@ def _constant_gathers(ctx: ImportContext, op: TflOperator, x: Value,
     if value is x:
         value = ctx.emit_step(tensor.ReshapeOp, [x], [out], names=[ctx.output_name(op)]).result
     ctx.bind(op, 0, value)
+
+
+@op_rule("GATHER_ND", (1, 4), ("int8", "float32"),
+         "slices picked by int32 index tuples (one GATHER with constant indices on a view)",
+         "constant int32 indices (in range, index depth 1 to 5); output quantized like the "
+         "input", inputs=(2, 2))
+def _gather_nd(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _same_quantization(ctx, op, [0])
+    idx_t = ctx.tensor_at(op, 1)
+    if idx_t.tfl_type != TflType.INT32:
+        tname = _TFL_TYPE_NAMES.get(idx_t.tfl_type, str(idx_t.tfl_type))
+        raise ctx.fail(f"indices must be int32 (as TFLite Micro requires), got {tname}")
+    if idx_t.data is None:
+        raise ctx.fail("computed indices are not supported yet (constant indices become one "
+                       "GATHER)")
+    params = ctx.tensor_at(op, 0)
+    try:
+        view, flat, out_shape = rearrange.gather_nd_plan(params.shape, ctx.const_data(op, 1))
+    except ValueError as exc:
+        raise ctx.fail(str(exc)) from None
+    out = ctx.output_type(op)
+    if out.shape != out_shape:
+        raise ctx.fail(f"gathering {list(params.shape)} by indices {list(idx_t.shape)} gives "
+                       f"shape {list(out_shape)} but the model says {list(out.shape)}")
+    element = ctx.tensor_type(params).element
+    x = _view(ctx, op, 0, TensorType(view, element), ctx.output_name(op, suffix="_rows"))
+    ttype = TensorType(flat.shape, I32)
+    kind = re.sub(r"_(?=\d)", "", op.builtin.lower())
+    ref = ctx.module.add_resource(f"{kind}{op.index}.rows", flat, ttype)
+    index = ctx.emit_step(tensor.ConstantOp, [], [ttype], {"value": ref}, names=[ref.name]).result
+    ctx.emit(tensor.GatherOp, op, [x, index], {"axis": 0, "batch_dims": 0})
 
 
 @op_rule("MIRROR_PAD", (1, 3), ("int8", "float32"),

@@ -45,7 +45,7 @@ def _unsupported_builtin_model() -> bytes:
     b = ModelBuilder()
     x = b.add_tensor("x", [1, 4], "float32")
     y = b.add_tensor("y", [1, 4], "float32")
-    b.add_operator("ELU", [x], [y])
+    b.add_operator("SIN", [x], [y])
     return b.build([x], [y])
 
 
@@ -239,7 +239,7 @@ CASES = {
     "custom-op": (_custom_op_model,
                   r"operator #0 CUSTOM 'MyFancyOp' is not supported \(see SUPPORTED_OPS.md"),
     "unsupported-op": (_unsupported_builtin_model,
-                       r"operator #0 ELU is not supported \(see SUPPORTED_OPS.md"),
+                       r"operator #0 SIN is not supported \(see SUPPORTED_OPS.md"),
     "dynamic-shape": (_dynamic_shape_model, r"tensor 'x' \(#0\) has dynamic dimensions"),
     "uint8": (_uint8_model, r"legacy uint8 quantization is not supported"),
     "two-subgraphs": (_two_subgraphs_model, r"2 subgraphs"),
