@@ -7,7 +7,7 @@ points with TFLite's meaning (`*_zp`), and the activation as an integer clamp `a
 
 from __future__ import annotations
 
-from utc.compiler.ir import Operation, QuantizedType, ResourceRef, attr, is_quantized
+from utc.compiler.ir import F32, Operation, QuantizedType, ResourceRef, attr, is_quantized, operand, result
 
 from .common import (
     Clamped,
@@ -21,6 +21,7 @@ from .common import (
     check_rank,
     check_window_shapes,
 )
+from .recurrent_math import check_svdf
 
 
 class ZeroPointFolded:
@@ -280,3 +281,32 @@ class SoftmaxOp(KernelChoice, Operation):
 
     def verify_(self) -> None:
         _check_int(self, "input")
+
+
+class SvdfOp(KernelChoice, Operation):
+    """int8 SVDF with TFLite Micro's two requantizations (`passes/quantmath/svdf.py`): the
+    feature stage (`feature_mult`/`feature_shift`, clamped to the state's int8 or int16
+    range, plus `state_zp`) fills the state's newest column, the time stage
+    (`time_mult`/`time_shift`, plus `output_zp`, clamped to int8) gives the output."""
+
+    name = "qnn.svdf"
+    input = operand()
+    weights_feature = operand()
+    weights_time = operand()
+    state = operand()
+    bias = operand(optional=True)  # optional operands trail
+    output = result()
+    new_state = result()
+    rank = attr(int)
+    input_zp = attr(int)
+    state_zp = attr(int)
+    output_zp = attr(int)
+    feature_mult = attr(int)
+    feature_shift = attr(int)
+    time_mult = attr(int)
+    time_shift = attr(int)
+
+    def verify_(self) -> None:
+        check_svdf(self)
+        if self.operand("input").type.element == F32:
+            raise self.error("qnn.svdf is the int8 SVDF; float32 stays tensor.svdf")

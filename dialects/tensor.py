@@ -24,6 +24,7 @@ from .common import (
     check_window_shapes,
     element_kind,
 )
+from .recurrent_math import check_svdf
 
 
 class ConstantOp(Operation):
@@ -574,3 +575,27 @@ class SplitOp(KernelChoice, Operation):
         if sum(r.type.shape[axis] for r in self.result_values) != x.shape[axis]:
             raise self.error(f"results do not add up to {x} along axis {axis}")
         check_compute_types(self, "input", int16=True)
+
+
+class SvdfOp(KernelChoice, Operation):
+    """TFLite SVDF: each filter's feature (input . weights_feature row) enters the newest
+    column of the activation `state` [batch, memory_size * num_filters], after the older
+    columns shift left by one; each unit's output is its bias plus, over its `rank`
+    filters, the dot product of weights_time with that filter's memory, then the fused
+    activation (float32; TFLite Micro's int8 SVDF ignores it). `new_state` is the updated
+    state, which the importer writes back to the state variable (`state.write`)."""
+
+    name = "tensor.svdf"
+    input = operand()
+    weights_feature = operand()
+    weights_time = operand()
+    state = operand()
+    bias = operand(optional=True)  # optional operands trail
+    output = result()
+    new_state = result()
+    rank = attr(int)
+    act = attr(str)
+
+    def verify_(self) -> None:
+        check_activation(self)
+        check_svdf(self)

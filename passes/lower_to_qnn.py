@@ -14,7 +14,7 @@ from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, qnn, tensor
 from utc.dialects.common import NamedActivation
-from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax
+from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax, svdf
 from utc.passes.quantmath import requant as quantmath
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
@@ -243,6 +243,26 @@ def _storage(value) -> str:
     return str(value.type.element.storage)
 
 
+class _LowerSvdf(RewritePattern):
+    """int8 SVDF: TFLite Micro's two requantizations (`quantmath/svdf.py`)."""
+
+    root = tensor.SvdfOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        x, wf, wt, s = (op.operand(f) for f in ("input", "weights_feature", "weights_time",
+                                                  "state"))
+        bias = op.operand("bias")
+        bias_scale = getattr(bias.type.element, "scale", None) if bias is not None else None
+        params = _where(op, svdf.svdf_params, *_q(x), _q(wf)[0], _q(wt)[0], *_q(s),
+                        *_q(op.result_values[0]), bias_scale, _storage(s))
+        rewriter.replace_op(op, qnn.SvdfOp(op.operand_values, [r.type for r in op.result_values],
+                                           {"rank": op.rank, **params.attrs()},
+                                           location=op.location))
+        return True
+
+
 class _LowerQuantize(RewritePattern):
     """QUANTIZE between integer types (int8, int16) is a requantization; float32 -> int8
     or int16 keeps scale and zero point."""
@@ -312,6 +332,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerQuantize(),
         _LowerDequantize(),
         _LowerSoftmax(),
+        _LowerSvdf(),
     ]
 
 

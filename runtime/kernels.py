@@ -21,6 +21,7 @@ Adding a kernel is one `Kernel(...)` row here and its C++ in `runtime/`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from utc.compiler.ir import Operation
 from utc.dialects import fused, qnn, slice_math, state, tensor
@@ -631,6 +632,60 @@ STATE_COPY = Kernel("utc_copy", state.CopyOp, "any", _files("utc_state"),
                     args=(*_MOVE_IO, Arg("bytes", "int32_t", lambda c: math.prod(
                         c.shape("output")) * c.byte_width("output"))))
 KERNELS.append(STATE_COPY)
+
+
+# ---- recurrent layers ---------------------------------------------------------------------
+
+def _svdf_macs(fields: Fields, params: dict, out: int) -> int:
+    """Per batch: num_filters * (input_size + memory_size) MACs (feature and time)."""
+    wf = tuple(fields["weights_feature"].type.shape)
+    wt = tuple(fields["weights_time"].type.shape)
+    batch = tuple(fields["input"].type.shape)[0]
+    return batch * wf[0] * (wf[1] + wt[1])
+
+
+def _svdf_args(ctype_t: str, ctype_io: str, tail: tuple[Arg, ...]) -> tuple[Arg, ...]:
+    bias = "float" if ctype_io == _F32 else "int32_t"
+    return (_buf("input", f"const {ctype_io} *"), _buf("weights_feature", f"const {ctype_io} *"),
+            _buf("weights_time", f"const {ctype_t} *"), _buf("state", f"const {ctype_t} *"),
+            _buf("bias", f"const {bias} *"), _buf("output", f"{ctype_io} *"),
+            _buf("new_state", f"{ctype_t} *"), _dim("batch", "input", 0),
+            _dim("input_size", "input", 1), _dim("num_filters", "weights_feature", 0),
+            _dim("memory_size", "weights_time", 1), _attr("rank"), *tail)
+
+
+def _svdf_state(storage: str) -> Callable[[Operation, Target], str | None]:
+    def constraint(op: Operation, target: Target) -> str | None:
+        return None if _storage(op.operand("state")) == storage else \
+            f"the state is not {storage.replace('i', 'int')}"
+
+    constraint.__doc__ = f"{storage.replace('i', 'int')} activation state and time weights."
+    return constraint
+
+
+_SVDF_S8 = (_attr("input_zp"), _attr("state_zp"), _attr("output_zp"), _attr("feature_mult"),
+            _attr("feature_shift"), _attr("time_mult"), _attr("time_shift"))
+_SVDF_ACT = {"none": 0, "relu": 1, "relu_n1_to_1": 2, "relu6": 3, "tanh": 4}
+
+#: SVDF. The state operand is the variable's own buffer (a shared `state.read`) and
+#: new_state an arena buffer `bufferize` copies back (ASSIGN-style `state.copy`). CMSIS-NN
+#: could claim the int8 records later: arm_svdf_s8 (int16 state) and arm_svdf_state_s16_s8
+#: take the same [batch, filters, memory] state but shift it in place (new_state = state),
+#: need an int32 scratch of batch * num_filters (`scratch`) and CMSIS-NN's negated input
+#: offset and zero output offset convention; utc's kernels need no scratch.
+KERNELS += [
+    Kernel("utc_svdf_s8", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
+           "int8 SVDF with int8 activation state (TFLite Micro arithmetic)",
+           constraint=_svdf_state("i8"), cost=_svdf_macs, args=_svdf_args(_I8, _I8, _SVDF_S8)),
+    Kernel("utc_svdf_s8_s16", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
+           "int8 SVDF with int16 activation state (TFLite Micro arithmetic)",
+           constraint=_svdf_state("i16"), cost=_svdf_macs,
+           args=_svdf_args(_I16, _I8, _SVDF_S8)),
+    Kernel("utc_svdf_f32", tensor.SvdfOp, "float32", _S8 + _files("utc_svdf"),
+           "float32 SVDF with its fused activation", cost=_svdf_macs,
+           args=_svdf_args(_F32, _F32, (Arg("act", "int32_t",
+                                            lambda c: _SVDF_ACT[c.attrs["act"]]),))),
+]
 
 KERNELS += CMSIS_NN_KERNELS
 

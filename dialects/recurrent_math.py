@@ -1,0 +1,74 @@
+"""The shape and type rules of the recurrent ops (SVDF), shared by their `tensor` and
+`qnn` forms: TFLite Micro's `PrepareSvdf` checks, so a damaged model or hand-written IR
+fails in the verifier instead of in a kernel."""
+
+from __future__ import annotations
+
+from utc.compiler.ir import F32, I32, Operation, QuantizedType, TensorType
+
+
+def _storage(t: TensorType) -> str:
+    return str(getattr(t.element, "storage", t.element))
+
+
+def svdf_sizes(op: Operation) -> dict[str, int]:
+    """batch, input_size, num_filters, num_units, memory_size of an SVDF op."""
+    x = op.operand("input").type.shape
+    wf = op.operand("weights_feature").type.shape
+    wt = op.operand("weights_time").type.shape
+    rank = int(op.attrs["rank"])
+    return {"batch": x[0], "input_size": x[1], "num_filters": wf[0],
+            "num_units": wf[0] // rank if rank > 0 else 0, "memory_size": wt[1]}
+
+
+def check_svdf(op: Operation) -> None:
+    """Shapes: input [batch, input_size], weights_feature [num_filters, input_size],
+    weights_time [num_filters, memory_size], bias [num_units], state [batch, memory_size *
+    num_filters] (each filter's `memory_size` newest feature values, oldest first), output
+    [batch, num_units] with num_units = num_filters / rank; the new state has the state's
+    type. Types: all float32, or int8 input, feature weights and output (per-tensor
+    quantized), time weights and state of one quantized storage type (int8 or int16) and
+    an int32 bias."""
+    values = {f: op.operand(f) for f in ("input", "weights_feature", "weights_time", "state")}
+    for field, v in values.items():
+        if v.type.rank != 2:
+            raise op.error(f"operand '{field}' must have rank 2, got {v.type}")
+    rank = int(op.attrs["rank"])
+    if rank < 1:
+        raise op.error(f"rank must be at least 1, got {rank}")
+    x, wf, wt, s = (values[f].type.shape for f in values)
+    if wf[0] % rank:
+        raise op.error(f"{wf[0]} filters are not a multiple of rank {rank}")
+    n = svdf_sizes(op)
+    if wf[1] != x[1]:
+        raise op.error(f"weights_feature {list(wf)} does not match input {list(x)}")
+    if wt[0] != wf[0]:
+        raise op.error(f"weights_time {list(wt)} does not have {wf[0]} filters")
+    if tuple(s) != (x[0], n["memory_size"] * wf[0]):
+        raise op.error(f"state {list(s)} is not [{x[0]}, {n['memory_size'] * wf[0]}]")
+    bias = op.operand("bias")
+    if bias is not None and tuple(bias.type.shape) != (n["num_units"],):
+        raise op.error(f"bias {bias.type} is not [{n['num_units']}]")
+    out, new_state = op.result_values
+    if tuple(out.type.shape) != (x[0], n["num_units"]):
+        raise op.error(f"output {out.type} is not [{x[0]}, {n['num_units']}]")
+    if new_state.type != values["state"].type:
+        raise op.error(f"new state {new_state.type} is not the state's {values['state'].type}")
+    kinds = [_storage(v.type) for v in (values["input"], values["weights_feature"], out)]
+    if kinds == ["f32"] * 3:
+        if _storage(values["weights_time"].type) != "f32" or _storage(s_type := values["state"].type) != "f32" \
+                or (bias is not None and bias.type.element != F32):
+            raise op.error(f"float32 SVDF needs float32 weights, bias and state, got "
+                           f"{values['weights_time'].type}, {s_type}")
+        return
+    quantized = [values["input"].type, values["weights_feature"].type, out.type,
+                 values["weights_time"].type, values["state"].type]
+    if kinds != ["i8"] * 3 or any(not isinstance(t.element, QuantizedType) for t in quantized):
+        raise op.error("SVDF needs float32 throughout, or per-tensor quantized int8 input, "
+                       f"feature weights and output, got {', '.join(str(t) for t in quantized)}")
+    wt_kind, s_kind = _storage(values["weights_time"].type), _storage(values["state"].type)
+    if wt_kind not in ("i8", "i16") or s_kind != wt_kind:
+        raise op.error(f"int8 SVDF needs time weights and state of one type, int8 or int16, "
+                       f"got {values['weights_time'].type} and {values['state'].type}")
+    if bias is not None and _storage(bias.type) != str(I32):
+        raise op.error(f"int8 SVDF needs an int32 bias, got {bias.type}")
