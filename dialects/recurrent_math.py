@@ -56,10 +56,11 @@ def check_svdf(op: Operation) -> None:
         raise op.error(f"new state {new_state.type} is not the state's {values['state'].type}")
     kinds = [_storage(v.type) for v in (values["input"], values["weights_feature"], out)]
     if kinds == ["f32"] * 3:
-        if _storage(values["weights_time"].type) != "f32" or _storage(s_type := values["state"].type) != "f32" \
-                or (bias is not None and bias.type.element != F32):
+        wt_type, s_type = values["weights_time"].type, values["state"].type
+        if wt_type.element != F32 or s_type.element != F32 or \
+                (bias is not None and bias.type.element != F32):
             raise op.error(f"float32 SVDF needs float32 weights, bias and state, got "
-                           f"{values['weights_time'].type}, {s_type}")
+                           f"{wt_type}, {s_type}")
         return
     quantized = [values["input"].type, values["weights_feature"].type, out.type,
                  values["weights_time"].type, values["state"].type]

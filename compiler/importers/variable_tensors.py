@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
 from utc.compiler.importers.resource_variables import default_fill
 
 

@@ -185,7 +185,7 @@ def test_svdf_state_is_outside_the_arena(tmp_path: Path) -> None:
     """The state is a planned state region of exactly its bytes (aligned), reported in the
     header; the arena holds the activations."""
     model = svdf_model("int8", 2, 8, 4, 2, 5, state16=True, seed=9)
-    compiled = _compile(model, tmp_path)
+    _compile(model, tmp_path)
     header = (tmp_path / "out" / "m.h").read_text()
     assert "#define M_STATE_BYTES 160" in header  # 2 * 5 * 8 int16
     assert "void m_reset(void)" in header
