@@ -73,3 +73,60 @@ def check_svdf(op: Operation) -> None:
                        f"got {values['weights_time'].type} and {values['state'].type}")
     if bias is not None and _storage(bias.type) != str(I32):
         raise op.error(f"int8 SVDF needs an int32 bias, got {bias.type}")
+
+
+#: UNIDIRECTIONAL_SEQUENCE_LSTM's gates, in TFLite's operand order.
+LSTM_GATES = ("input_gate", "forget_gate", "cell_gate", "output_gate")
+
+
+def lstm_sizes(op: Operation) -> dict[str, int]:
+    """batch, time_steps, input_size, state_size of an LSTM op (time-major: input
+    [time, batch, input_size], else [batch, time, input_size])."""
+    x = op.operand("input").type.shape
+    time_major = bool(op.attrs["time_major"])
+    return {"batch": x[1] if time_major else x[0], "time_steps": x[0] if time_major else x[1],
+            "input_size": x[2], "state_size": op.operand("hidden_state").type.shape[1]}
+
+
+def check_lstm(op: Operation) -> None:
+    """TFLite Micro's LSTM checks (lstm_eval_common.cc ValidateTensorSize and
+    ValidateTensorStatus): input rank 3; each gate's input weights [state, input_size],
+    recurrent weights [state, state] and bias [state]; hidden and cell state [batch,
+    state]; output [.., .., state] shaped like the input; new states typed like the states;
+    one weight type and one bias type for every gate."""
+    x = op.operand("input").type
+    if x.rank != 3:
+        raise op.error(f"input must have rank 3, got {x}")
+    h, c = op.operand("hidden_state").type, op.operand("cell_state").type
+    if h.rank != 2 or c.rank != 2:
+        raise op.error(f"hidden and cell state must have rank 2, got {h} and {c}")
+    n = lstm_sizes(op)
+    state = (n["batch"], n["state_size"])
+    if tuple(h.shape) != state or tuple(c.shape) != state:
+        raise op.error(f"hidden state {h} and cell state {c} must both be {list(state)}")
+    weight_types, bias_types = set(), set()
+    for gate in LSTM_GATES:
+        wi = op.operand(f"{gate}_input_weights").type
+        wr = op.operand(f"{gate}_recurrent_weights").type
+        b = op.operand(f"{gate}_bias").type
+        if tuple(wi.shape) != (n["state_size"], n["input_size"]):
+            raise op.error(f"{gate} input weights {wi} are not [{n['state_size']}, "
+                           f"{n['input_size']}]")
+        if tuple(wr.shape) != (n["state_size"], n["state_size"]):
+            raise op.error(f"{gate} recurrent weights {wr} are not [{n['state_size']}, "
+                           f"{n['state_size']}]")
+        if tuple(b.shape) != (n["state_size"],):
+            raise op.error(f"{gate} bias {b} is not [{n['state_size']}]")
+        weight_types |= {_storage(wi), _storage(wr)}
+        bias_types.add(_storage(b))
+    if len(weight_types) != 1 or len(bias_types) != 1:
+        raise op.error("every gate's weights must have one type, and every bias one type")
+    out, new_h, new_c = op.result_values
+    want = (x.shape[0], x.shape[1], n["state_size"])
+    if tuple(out.type.shape) != want:
+        raise op.error(f"output {out.type} is not {list(want)}")
+    if new_h.type != h or new_c.type != c:
+        raise op.error("the new states must have the states' types")
+    if {_storage(x), _storage(out.type), _storage(h), _storage(c), *weight_types,
+            *bias_types} != {"f32"}:
+        raise op.error("tensor.lstm is float32 throughout (int8 LSTM is not implemented)")

@@ -687,6 +687,45 @@ KERNELS += [
                                             lambda c: _SVDF_ACT[c.attrs["act"]]),))),
 ]
 
+
+def _lstm_macs(fields: Fields, params: dict, out: int) -> int:
+    """Per output element: four gates of input_size + state_size MACs."""
+    x = tuple(fields["input"].type.shape)
+    h = tuple(fields["hidden_state"].type.shape)
+    return out * 4 * (x[2] + h[1])
+
+
+def _lstm_scratch(op: Operation, target: Target) -> int:
+    """One row of the new hidden state (every gate of the step reads the old one)."""
+    return op.operand("hidden_state").type.shape[1] * 4
+
+
+_LSTM_GATE_ARGS = tuple(
+    _buf(f"{prefix}_{short}", "const float *", f"{gate}_{role}")
+    for prefix, role in (("w", "input_weights"), ("r", "recurrent_weights"), ("b", "bias"))
+    for gate, short in (("input_gate", "input"), ("forget_gate", "forget"),
+                        ("cell_gate", "cell"), ("output_gate", "output")))
+
+#: UNIDIRECTIONAL_SEQUENCE_LSTM, float32. The int8 LSTM (int16 cell state), which
+#: CMSIS-NN's arm_lstm_unidirectional_s8 could claim, is not implemented; that kernel wants
+#: the same per-gate weights and biases but per-gate effective scales and zero-point folded
+#: biases computed at compile time, and keeps hidden/cell state in place.
+KERNELS.append(
+    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _files("utc_lstm"),
+           "float32 unidirectional sequence LSTM (TFLite Micro's gate order and arithmetic)",
+           scratch=_lstm_scratch, cost=_lstm_macs,
+           args=(_buf("input", "const float *"), *_LSTM_GATE_ARGS,
+                 _buf("hidden_state", "const float *"), _buf("cell_state", "const float *"),
+                 _buf("output", "float *"), _buf("new_hidden_state", "float *"),
+                 _buf("new_cell_state", "float *"),
+                 Arg("scratch", "void *", lambda c: c.scratch()[0]),
+                 Arg("batch", "int32_t", lambda c: c.shape("hidden_state")[0]),
+                 Arg("time_steps", "int32_t", lambda c: math.prod(c.shape("input")[:2])
+                     // c.shape("hidden_state")[0]),
+                 _dim("input_size", "input", 2), _dim("state_size", "hidden_state", 1),
+                 Arg("time_major", "int32_t", lambda c: int(bool(c.attrs["time_major"]))),
+                 Arg("cell_clip", "float", lambda c: f32_literal(c.attrs["cell_clip"])))))
+
 KERNELS += CMSIS_NN_KERNELS
 
 #: kernel name -> record

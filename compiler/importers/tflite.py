@@ -1829,6 +1829,66 @@ def _svdf(ctx: ImportContext, op: TflOperator) -> None:
     ctx.write_variable_tensor(op, 4, svdf.result_values[1])
 
 
+#: UNIDIRECTIONAL_SEQUENCE_LSTM's inputs TFLite Micro does not implement (it requires them
+#: absent), by position, with what they are.
+_LSTM_ABSENT = {9: "peephole weights", 10: "peephole weights", 11: "peephole weights",
+                16: "projection weights", 17: "projection bias",
+                20: "layer normalisation coefficients", 21: "layer normalisation coefficients",
+                22: "layer normalisation coefficients", 23: "layer normalisation coefficients"}
+_LSTM_GATES = ("input_gate", "forget_gate", "cell_gate", "output_gate")
+
+
+@op_rule("UNIDIRECTIONAL_SEQUENCE_LSTM", (1, 4), ("float32",),
+         "LSTM over a sequence, time-major or batch-major; its hidden and cell state "
+         "(variable tensors) persist between invocations",
+         "float32; weights and biases constant; cell gate activation tanh; cell_clip "
+         "supported; no CIFG, peephole, projection or layer normalisation (as TFLite Micro)",
+         inputs=(24, 24))
+def _unidirectional_sequence_lstm(ctx: ImportContext, op: TflOperator) -> None:
+    _activation_dtype_check(ctx, op, ("float32",))
+    present = lambda k: k < len(op.inputs) and op.inputs[k] >= 0  # noqa: E731
+    for position, what in _LSTM_ABSENT.items():
+        if present(position):
+            raise ctx.fail(f"{what} (input {position}) are not supported (TFLite Micro's LSTM "
+                           "has no peephole, projection or layer normalisation)")
+    if not all(present(k) for k in (1, 5, 12)):
+        raise ctx.fail("CIFG (no input gate weights) is not supported (TFLite Micro needs "
+                       "all four gates)")
+    opts = ctx.required_options(op, tflite.UnidirectionalSequenceLSTMOptions)
+    act = ctx.activation(opts.FusedActivationFunction())
+    if act != "tanh":
+        raise ctx.fail(f"cell gate activation {act} is not supported (TFLite Micro's LSTM runs "
+                       "tanh)")
+    if opts.DiagonalRecurrentTensors():
+        raise ctx.fail("diagonal recurrent weights are not supported")
+    operands = [ctx.input(op, 0)]
+    for first, role in ((1, "input_weights"), (5, "recurrent_weights"), (12, "bias")):
+        for k, gate in enumerate(_LSTM_GATES):
+            t = ctx.tensor_at(op, first + k)
+            if t.data is None:
+                raise ctx.fail(f"{gate} {role.replace('_', ' ')} '{t.name}' must be constant "
+                               "(utc compiles weights into flash)")
+            if t.tfl_type != TflType.FLOAT32:
+                tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+                raise ctx.fail(f"float32 LSTM needs float32 weights and biases, got {tname} for "
+                               f"'{t.name}' (hybrid LSTM is not supported by TFLite Micro)")
+            operands.append(ctx.constant(t.index, role=f"{gate}_{role}"))
+    for position, what in ((18, "hidden (output) state"), (19, "cell state")):
+        t = ctx.tensor_at(op, position)
+        if not t.is_variable:
+            raise ctx.fail(f"input {position} ('{t.name}'), the {what}, must be a variable "
+                           "tensor (TFLite Micro requires it)")
+    h, c = ctx.input(op, 18), ctx.input(op, 19)
+    lstm = ctx.emit_step(tensor.LstmOp, [*operands, h, c], [ctx.output_type(op), h.type, c.type],
+                         {"time_major": bool(opts.TimeMajor()),
+                          "cell_clip": float(opts.CellClip()), "act": act},
+                         [ctx.output_name(op), ctx.output_name(op, suffix="_hidden"),
+                          ctx.output_name(op, suffix="_cell")])
+    ctx.bind(op, 0, lstm.result_values[0])
+    ctx.write_variable_tensor(op, 18, lstm.result_values[1])
+    ctx.write_variable_tensor(op, 19, lstm.result_values[2])
+
+
 @dataclass(frozen=True)
 class OperatorTensors:
     """What `utc verify --per-layer` needs to find a TFLite tensor: each operator's type

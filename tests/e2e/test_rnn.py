@@ -259,3 +259,83 @@ def test_variable_tensor_read_by_add(dtype: str, tmp_path: Path) -> None:
     samples = _inputs(model, 3)
     tflm = TflmRunner(model)
     _assert_same(compiled.run(samples), [tflm.invoke(s) for s in samples], f"add {dtype}")
+
+
+# ---- UNIDIRECTIONAL_SEQUENCE_LSTM ---------------------------------------------------------
+
+def lstm_model(batch: int = 1, time_steps: int = 3, input_size: int = 5, state: int = 4,
+               time_major: bool = False, cell_clip: float = 0.0, seed: int = 0,
+               omit: tuple[int, ...] = (), extra: dict[int, tuple[int, ...]] | None = None,
+               act: str = "TANH") -> bytes:
+    """A float32 LSTM over x (time-major [T, B, I] or batch-major [B, T, I]) with random
+    weights, variable hidden and cell state; `omit` leaves required inputs out and
+    `extra` adds inputs TFLite Micro does not implement (position -> shape)."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder("utc lstm test")
+    x_shape = [time_steps, batch, input_size] if time_major else [batch, time_steps, input_size]
+    y_shape = x_shape[:2] + [state]
+    x = b.add_tensor("x", x_shape, "float32")
+    inputs = [x] + [-1] * 23
+    gates = ("input", "forget", "cell", "output")
+    for k, gate in enumerate(gates):
+        inputs[1 + k] = b.add_tensor(f"{gate}_w", [state, input_size], "float32",
+                                     data=rng.uniform(-0.6, 0.6, (state, input_size)))
+        inputs[5 + k] = b.add_tensor(f"{gate}_r", [state, state], "float32",
+                                     data=rng.uniform(-0.6, 0.6, (state, state)))
+        inputs[12 + k] = b.add_tensor(f"{gate}_b", [state], "float32",
+                                      data=rng.uniform(-0.3, 0.3, state))
+    inputs[18] = b.add_tensor("hidden_state", [batch, state], "float32", is_variable=True)
+    inputs[19] = b.add_tensor("cell_state", [batch, state], "float32", is_variable=True)
+    for position in omit:
+        inputs[position] = -1
+    for position, shape in (extra or {}).items():
+        inputs[position] = b.add_tensor(f"extra{position}", list(shape), "float32",
+                                        data=np.ones(shape, np.float32))
+    y = b.add_tensor("y", y_shape, "float32")
+    b.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y],
+                   {"fused_activation_function": act, "cell_clip": cell_clip,
+                    "time_major": time_major})
+    return b.build([x], [y])
+
+
+LSTM_CASES = [  # (batch, time_steps, input_size, state, time_major, cell_clip)
+    (1, 3, 5, 4, False, 0.0),
+    (2, 4, 3, 6, False, 0.0),
+    (2, 4, 3, 6, True, 0.0),
+    (3, 1, 8, 2, True, 0.0),
+    (1, 6, 4, 5, False, 0.5),
+    (2, 2, 6, 3, True, 0.25),
+]
+
+
+@pytest.mark.parametrize("case", LSTM_CASES, ids=lambda c: "b{}_t{}_i{}_s{}_tm{}_clip{}".format(*c))
+def test_lstm_float32(case, tmp_path: Path) -> None:
+    batch, time_steps, input_size, state, time_major, clip = case
+    model = lstm_model(batch, time_steps, input_size, state, time_major, clip, seed=11)
+    _check(model, tmp_path, f"lstm {case}")
+
+
+def test_lstm_reset_restores_the_first_outputs(tmp_path: Path) -> None:
+    model = lstm_model(2, 3, 4, 5, False, 0.0, seed=12)
+    first = _inputs(model, 3)
+    compiled = _compile(model, tmp_path, reset_before=3)
+    got = compiled.run(first + first)
+    _assert_same(got[3:], got[:3], "after reset")
+    tflm = TflmRunner(model)
+    want = [tflm.invoke(s) for s in first]
+    tflm.reset()
+    want += [tflm.invoke(s) for s in first]
+    _assert_same(got, want, "reset vs TFLM")
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"extra": {9: (4,)}}, "operator #0 UNIDIRECTIONAL_SEQUENCE_LSTM: peephole weights (input 9) "
+                           "are not supported"),
+    ({"extra": {16: (4, 4)}}, "operator #0 UNIDIRECTIONAL_SEQUENCE_LSTM: projection weights "
+                              "(input 16) are not supported"),
+    ({"extra": {20: (4,)}}, "operator #0 UNIDIRECTIONAL_SEQUENCE_LSTM: layer normalisation"),
+    ({"omit": (1, 5, 12)}, "operator #0 UNIDIRECTIONAL_SEQUENCE_LSTM: CIFG"),
+    ({"act": "RELU"}, "operator #0 UNIDIRECTIONAL_SEQUENCE_LSTM: cell gate activation relu"),
+])
+def test_lstm_refusals(kwargs: dict, message: str, tmp_path: Path) -> None:
+    assert message in _utc_error(lstm_model(**kwargs), tmp_path)

@@ -1,0 +1,44 @@
+/* utc_lstm: TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, float32, bit-exact with TFLite Micro's
+ * reference kernel (lstm_eval.h LstmStep: no CIFG, peephole, projection or layer
+ * normalisation, which TFLite Micro does not implement either).
+ *
+ * input [time, batch, input_size] when time_major, else [batch, time, input_size];
+ * output the same with state_size last. For each gate g in (input, forget, cell, output):
+ * w_g [state_size, input_size], r_g [state_size, state_size], b_g [state_size].
+ * hidden_state, cell_state [batch, state_size]: the state before the call;
+ * new_hidden_state, new_cell_state: after it (may be the same buffers as the old ones;
+ * otherwise they must not overlap).
+ *
+ * Per time step and batch row, every gate element is (sum_d x[d] * w_g[j][d] + b_g[j],
+ * clamped to +-FLT_MAX) + (sum_d h[d] * r_g[j][d] + 0, clamped), in TFLite Micro's order,
+ * then a sigmoid (TFLite's reference Logistic, with its cut-offs) for the input, forget and
+ * output gates and tanh for the cell gate; c = clamp(f * c) + clamp(i * g), clipped to
+ * +-cell_clip when cell_clip > 0; h = clamp(o * tanh(c)), also the step's output. Every
+ * gate reads the hidden state of the previous step, so the new hidden row is built in
+ * `scratch` (state_size floats) and copied at the end of the step.
+ *
+ * CMSIS-NN's arm_lstm_unidirectional_s8 is an int8 kernel (int16 cell state); it could
+ * claim an int8 LSTM record, not this one. */
+#ifndef UTC_LSTM_H
+#define UTC_LSTM_H
+
+#include "utc_runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void utc_lstm_f32(const float *input, const float *w_input, const float *w_forget,
+                  const float *w_cell, const float *w_output, const float *r_input,
+                  const float *r_forget, const float *r_cell, const float *r_output,
+                  const float *b_input, const float *b_forget, const float *b_cell,
+                  const float *b_output, const float *hidden_state, const float *cell_state,
+                  float *output, float *new_hidden_state, float *new_cell_state, void *scratch,
+                  int32_t batch, int32_t time_steps, int32_t input_size, int32_t state_size,
+                  int32_t time_major, float cell_clip);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UTC_LSTM_H */
