@@ -127,6 +127,21 @@ def check_lstm(op: Operation) -> None:
         raise op.error(f"output {out.type} is not {list(want)}")
     if new_h.type != h or new_c.type != c:
         raise op.error("the new states must have the states' types")
-    if {_storage(x), _storage(out.type), _storage(h), _storage(c), *weight_types,
-            *bias_types} != {"f32"}:
-        raise op.error("tensor.lstm is float32 throughout (int8 LSTM is not implemented)")
+    kinds = (_storage(x), _storage(out.type), _storage(h), _storage(c), *weight_types,
+             *bias_types)
+    if set(kinds) == {"f32"}:
+        return
+    if kinds != ("i8", "i8", "i8", "i16", "i8", "i32"):
+        raise op.error("LSTM needs float32 throughout, or int8 input, output, hidden state and "
+                       "weights with an int16 cell state and int32 biases, got "
+                       f"{x}, {out.type}, {h}, {c}")
+    per_tensor = [x, out.type, h, c] + [op.operand(f"{g}_{r}_weights").type
+                                        for g in LSTM_GATES for r in ("input", "recurrent")]
+    for t in per_tensor:
+        if not isinstance(t.element, QuantizedType):
+            raise op.error(f"int8 LSTM needs per-tensor quantization, got {t}")
+    for t in per_tensor[4:]:
+        if t.element.zero_point != 0:
+            raise op.error(f"int8 LSTM weights must have zero point 0, got {t}")
+    if c.element.zero_point != 0:
+        raise op.error(f"the int16 cell state must have zero point 0, got {c}")

@@ -14,7 +14,7 @@ from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, qnn, tensor
 from utc.dialects.common import NamedActivation
-from utc.passes.quantmath import activation, elementwise, quantize, reduce, softmax, svdf
+from utc.passes.quantmath import activation, elementwise, lstm, quantize, reduce, softmax, svdf
 from utc.passes.quantmath import requant as quantmath
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
@@ -243,6 +243,25 @@ def _storage(value) -> str:
     return str(value.type.element.storage)
 
 
+class _LowerLstm(RewritePattern):
+    """int8 LSTM: TFLite Micro's per-gate constants (`quantmath/lstm.py`)."""
+
+    root = tensor.LstmOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        weight_scales = {kind: {g: _q(op.operand(f"{g}_{kind}_weights"))[0] for g in lstm.GATES}
+                         for kind in ("input", "recurrent")}
+        params = _where(op, lstm.lstm_params, *_q(op.operand("input")),
+                        *_q(op.operand("hidden_state")), _q(op.operand("cell_state"))[0],
+                        weight_scales["input"], weight_scales["recurrent"], op.cell_clip)
+        rewriter.replace_op(op, qnn.LstmOp(op.operand_values, [r.type for r in op.result_values],
+                                           {"time_major": op.time_major, **params.attrs()},
+                                           location=op.location))
+        return True
+
+
 class _LowerSvdf(RewritePattern):
     """int8 SVDF: TFLite Micro's two requantizations (`quantmath/svdf.py`)."""
 
@@ -333,6 +352,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerDequantize(),
         _LowerSoftmax(),
         _LowerSvdf(),
+        _LowerLstm(),
     ]
 
 

@@ -37,6 +37,71 @@ void utc_lstm_f32(const float *input, const float *w_input, const float *w_forge
                   int32_t batch, int32_t time_steps, int32_t input_size, int32_t state_size,
                   int32_t time_major, float cell_clip);
 
+/* utc_lstm_s8: the int8 LSTM (int8 input, hidden state, output and weights, int32 biases,
+ * int16 cell state), TFLite Micro's integer arithmetic (lstm_eval.cc): per gate, the
+ * input and recurrent fully connected rows requantized to int16 Q3.12 by <gate>_input_* and
+ * <gate>_recurrent_* and summed with saturation; sigmoid (tanh for the cell gate) by
+ * TFLite's int16 table interpolation into Q0.15; cell = sat(forget * cell by forget_cell_*)
+ * + (input * cell gate by input_cell_*), saturated, clamped to +-cell_clip when cell_clip
+ * >= 0 (-1: no clip); hidden = tanh(cell, input scale 2^cell_scale_power) * output gate by
+ * hidden_*, plus hidden_zp, clamped to int8. The constants come from
+ * passes/quantmath/lstm.py. scratch: state_size bytes (the new hidden row). States in
+ * place or disjoint, as utc_lstm_f32. */
+typedef struct utc_lstm_s8_params {
+  const int8_t *input;
+  const int8_t *w_input;
+  const int8_t *w_forget;
+  const int8_t *w_cell;
+  const int8_t *w_output;
+  const int8_t *r_input;
+  const int8_t *r_forget;
+  const int8_t *r_cell;
+  const int8_t *r_output;
+  const int32_t *b_input;
+  const int32_t *b_forget;
+  const int32_t *b_cell;
+  const int32_t *b_output;
+  const int8_t *hidden_state;
+  const int16_t *cell_state;
+  int8_t *output;
+  int8_t *new_hidden_state;
+  int16_t *new_cell_state;
+  void *scratch;
+  int32_t batch;
+  int32_t time_steps;
+  int32_t input_size;
+  int32_t state_size;
+  int32_t time_major;
+  int32_t input_zp;
+  int32_t hidden_zp;
+  int32_t input_input_mult;
+  int32_t input_input_shift;
+  int32_t input_recurrent_mult;
+  int32_t input_recurrent_shift;
+  int32_t forget_input_mult;
+  int32_t forget_input_shift;
+  int32_t forget_recurrent_mult;
+  int32_t forget_recurrent_shift;
+  int32_t cell_input_mult;
+  int32_t cell_input_shift;
+  int32_t cell_recurrent_mult;
+  int32_t cell_recurrent_shift;
+  int32_t output_input_mult;
+  int32_t output_input_shift;
+  int32_t output_recurrent_mult;
+  int32_t output_recurrent_shift;
+  int32_t forget_cell_mult;
+  int32_t forget_cell_shift;
+  int32_t input_cell_mult;
+  int32_t input_cell_shift;
+  int32_t hidden_mult;
+  int32_t hidden_shift;
+  int32_t cell_scale_power;
+  int32_t cell_clip;
+} utc_lstm_s8_params;
+
+void utc_lstm_s8(const utc_lstm_s8_params *params);
+
 #ifdef __cplusplus
 }
 #endif

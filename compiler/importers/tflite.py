@@ -879,7 +879,8 @@ def _build(path: str, name: str, graph: tuple, tensors: list[TflTensor],
 
 #: Inputs that may be int16 in an operator whose activations are int8: the int8 SVDF's
 #: time weights and activation state (TFLite Micro's int16 state variant).
-INT16_STATE_INPUTS: dict[str, tuple[int, ...]] = {"SVDF": (2, 4)}
+INT16_STATE_INPUTS: dict[str, tuple[int, ...]] = {"SVDF": (2, 4),
+                                                  "UNIDIRECTIONAL_SEQUENCE_LSTM": (19,)}
 
 
 def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
@@ -1838,14 +1839,15 @@ _LSTM_ABSENT = {9: "peephole weights", 10: "peephole weights", 11: "peephole wei
 _LSTM_GATES = ("input_gate", "forget_gate", "cell_gate", "output_gate")
 
 
-@op_rule("UNIDIRECTIONAL_SEQUENCE_LSTM", (1, 4), ("float32",),
+@op_rule("UNIDIRECTIONAL_SEQUENCE_LSTM", (1, 4), ("int8", "float32"),
          "LSTM over a sequence, time-major or batch-major; its hidden and cell state "
          "(variable tensors) persist between invocations",
-         "float32; weights and biases constant; cell gate activation tanh; cell_clip "
-         "supported; no CIFG, peephole, projection or layer normalisation (as TFLite Micro)",
+         "weights and biases constant; cell gate activation tanh; cell_clip supported; no "
+         "CIFG, peephole, projection or layer normalisation (as TFLite Micro); int8: int16 "
+         "cell state, per-tensor int8 weights with zero point 0, int32 biases",
          inputs=(24, 24))
 def _unidirectional_sequence_lstm(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("float32",))
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
     present = lambda k: k < len(op.inputs) and op.inputs[k] >= 0  # noqa: E731
     for position, what in _LSTM_ABSENT.items():
         if present(position):
@@ -1868,10 +1870,14 @@ def _unidirectional_sequence_lstm(ctx: ImportContext, op: TflOperator) -> None:
             if t.data is None:
                 raise ctx.fail(f"{gate} {role.replace('_', ' ')} '{t.name}' must be constant "
                                "(utc compiles weights into flash)")
-            if t.tfl_type != TflType.FLOAT32:
+            want = TflType.FLOAT32 if kind == "float32" else \
+                TflType.INT32 if role == "bias" else TflType.INT8
+            if t.tfl_type != want:
                 tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
-                raise ctx.fail(f"float32 LSTM needs float32 weights and biases, got {tname} for "
-                               f"'{t.name}' (hybrid LSTM is not supported by TFLite Micro)")
+                raise ctx.fail(f"{kind} LSTM needs {_TFL_TYPE_NAMES[want]} {role.replace('_', ' ')}, "
+                               f"got {tname} for '{t.name}'"
+                               + (" (hybrid LSTM is not supported by TFLite Micro)"
+                                  if kind == "float32" else ""))
             operands.append(ctx.constant(t.index, role=f"{gate}_{role}"))
     for position, what in ((18, "hidden (output) state"), (19, "cell state")):
         t = ctx.tensor_at(op, position)

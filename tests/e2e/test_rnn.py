@@ -266,7 +266,8 @@ def test_variable_tensor_read_by_add(dtype: str, tmp_path: Path) -> None:
 def lstm_model(batch: int = 1, time_steps: int = 3, input_size: int = 5, state: int = 4,
                time_major: bool = False, cell_clip: float = 0.0, seed: int = 0,
                omit: tuple[int, ...] = (), extra: dict[int, tuple[int, ...]] | None = None,
-               act: str = "TANH") -> bytes:
+               act: str = "TANH", dtype: str = "float32", cell_scale: float = 2.0 ** -11,
+               hidden_zp: int = -2) -> bytes:
     """A float32 LSTM over x (time-major [T, B, I] or batch-major [B, T, I]) with random
     weights, variable hidden and cell state; `omit` leaves required inputs out and
     `extra` adds inputs TFLite Micro does not implement (position -> shape)."""
@@ -274,24 +275,39 @@ def lstm_model(batch: int = 1, time_steps: int = 3, input_size: int = 5, state: 
     b = ModelBuilder("utc lstm test")
     x_shape = [time_steps, batch, input_size] if time_major else [batch, time_steps, input_size]
     y_shape = x_shape[:2] + [state]
-    x = b.add_tensor("x", x_shape, "float32")
+    q8 = dtype == "int8"
+    q_x = {"scale": 0.05, "zero_point": 3} if q8 else {}
+    q_h = {"scale": 1.0 / 128, "zero_point": hidden_zp} if q8 else {}
+    s_w = 0.005
+    x = b.add_tensor("x", x_shape, dtype, **q_x)
     inputs = [x] + [-1] * 23
     gates = ("input", "forget", "cell", "output")
     for k, gate in enumerate(gates):
-        inputs[1 + k] = b.add_tensor(f"{gate}_w", [state, input_size], "float32",
-                                     data=rng.uniform(-0.6, 0.6, (state, input_size)))
-        inputs[5 + k] = b.add_tensor(f"{gate}_r", [state, state], "float32",
-                                     data=rng.uniform(-0.6, 0.6, (state, state)))
-        inputs[12 + k] = b.add_tensor(f"{gate}_b", [state], "float32",
-                                      data=rng.uniform(-0.3, 0.3, state))
-    inputs[18] = b.add_tensor("hidden_state", [batch, state], "float32", is_variable=True)
-    inputs[19] = b.add_tensor("cell_state", [batch, state], "float32", is_variable=True)
+        if q8:
+            inputs[1 + k] = b.add_tensor(f"{gate}_w", [state, input_size], "int8", scale=s_w,
+                                         data=rng.integers(-127, 128, (state, input_size)))
+            inputs[5 + k] = b.add_tensor(f"{gate}_r", [state, state], "int8", scale=s_w,
+                                         data=rng.integers(-127, 128, (state, state)))
+            inputs[12 + k] = b.add_tensor(f"{gate}_b", [state], "int32",
+                                          scale=float(np.float32(0.05) * np.float32(s_w)),
+                                          data=rng.integers(-1200, 1200, state))
+        else:
+            inputs[1 + k] = b.add_tensor(f"{gate}_w", [state, input_size], "float32",
+                                         data=rng.uniform(-0.6, 0.6, (state, input_size)))
+            inputs[5 + k] = b.add_tensor(f"{gate}_r", [state, state], "float32",
+                                         data=rng.uniform(-0.6, 0.6, (state, state)))
+            inputs[12 + k] = b.add_tensor(f"{gate}_b", [state], "float32",
+                                          data=rng.uniform(-0.3, 0.3, state))
+    inputs[18] = b.add_tensor("hidden_state", [batch, state], dtype, is_variable=True, **q_h)
+    inputs[19] = b.add_tensor("cell_state", [batch, state], "int16" if q8 else "float32",
+                              is_variable=True,
+                              **({"scale": cell_scale, "zero_point": 0} if q8 else {}))
     for position in omit:
         inputs[position] = -1
     for position, shape in (extra or {}).items():
         inputs[position] = b.add_tensor(f"extra{position}", list(shape), "float32",
                                         data=np.ones(shape, np.float32))
-    y = b.add_tensor("y", y_shape, "float32")
+    y = b.add_tensor("y", y_shape, dtype, **q_h)
     b.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y],
                    {"fused_activation_function": act, "cell_clip": cell_clip,
                     "time_major": time_major})
@@ -313,6 +329,24 @@ def test_lstm_float32(case, tmp_path: Path) -> None:
     batch, time_steps, input_size, state, time_major, clip = case
     model = lstm_model(batch, time_steps, input_size, state, time_major, clip, seed=11)
     _check(model, tmp_path, f"lstm {case}")
+
+
+@pytest.mark.parametrize("case", LSTM_CASES, ids=lambda c: "b{}_t{}_i{}_s{}_tm{}_clip{}".format(*c))
+def test_lstm_int8(case, tmp_path: Path) -> None:
+    batch, time_steps, input_size, state, time_major, clip = case
+    model = lstm_model(batch, time_steps, input_size, state, time_major, clip, seed=13,
+                       dtype="int8")
+    _spread(_check(model, tmp_path, f"lstm int8 {case}"))
+
+
+@pytest.mark.parametrize("cell_scale", [2.0 ** -8, 2.0 ** -15, 3e-4],
+                         ids=["2^-8", "2^-15", "not_a_power_of_two"])
+def test_lstm_int8_cell_scales(cell_scale: float, tmp_path: Path) -> None:
+    """The cell state's scale sets tanh's input shift (positive, negative; a scale that
+    is not a power of two is taken as the nearest one, as TFLite Micro does)."""
+    model = lstm_model(2, 3, 4, 5, False, 0.0, seed=14, dtype="int8", cell_scale=cell_scale,
+                       hidden_zp=5)
+    _check(model, tmp_path, f"lstm int8 cell scale {cell_scale}")
 
 
 def test_lstm_reset_restores_the_first_outputs(tmp_path: Path) -> None:
