@@ -390,6 +390,7 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
     its buffer (in range, sized for the shape)."""
     num_buffers = model.BuffersLength()
     checks.check_count(path, "tensor", graph.TensorsLength(), file_bytes)
+    placeholders = _intermediates_only(graph)
     out = []
     for i in range(graph.TensorsLength()):
         t = graph.Tensors(i)
@@ -407,7 +408,8 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
             raise ImportError_(f"{path}: {label} has unknown dimensions {list(shape)}")
         tfl_type = t.Type()
         itemsize = np.dtype(_NP_OF[tfl_type]).itemsize if tfl_type in _NP_OF else 8
-        checks.check_shape(path, label, shape, itemsize)
+        if not (i in placeholders and 0 in shape):
+            checks.check_shape(path, label, shape, itemsize)
         if t.Sparsity() is not None:
             raise ImportError_(f"{path}: {label} is stored sparse (sparse weights are not "
                                "supported; re-convert the model without sparsity)")
@@ -436,6 +438,24 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
         out.append(TflTensor(i, name, shape, tfl_type, scales, zps, qdim, data,
                              bool(t.IsVariable())))
     return out
+
+
+def _intermediates_only(graph: tflite.SubGraph) -> set[int]:
+    """Tensors an operator lists only as `intermediates` (the quantized LSTM's converter
+    records gate scales there, often with shape [0]): no operator reads or writes them and
+    TFLite Micro never allocates them, so their shape does not need to be a real one."""
+    named, used = set(), set()
+    for k in range(graph.OperatorsLength()):
+        op = graph.Operators(k)
+        if op.IntermediatesLength():
+            named.update(int(x) for x in op.IntermediatesAsNumpy())
+        for vector in (op.InputsAsNumpy() if op.InputsLength() else (),
+                       op.OutputsAsNumpy() if op.OutputsLength() else ()):
+            used.update(int(x) for x in vector)
+    for vector in (graph.InputsAsNumpy() if graph.InputsLength() else (),
+                   graph.OutputsAsNumpy() if graph.OutputsLength() else ()):
+        used.update(int(x) for x in vector)
+    return named - used
 
 
 _NP_OF = {
