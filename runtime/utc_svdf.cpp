@@ -85,7 +85,7 @@ void utc_svdf_s8(const int8_t *input, const int8_t *weights_feature, const int8_
                        output_zp, feature_mult, feature_shift, time_mult, time_shift, -128, 127);
 }
 
-void utc_svdf_s8_s16(const int8_t *input, const int8_t *weights_feature,
+void utc_svdf_state16_s8(const int8_t *input, const int8_t *weights_feature,
                      const int16_t *weights_time, const int16_t *state, const int32_t *bias,
                      int8_t *output, int16_t *new_state, int32_t batch, int32_t input_size,
                      int32_t num_filters, int32_t memory_size, int32_t rank, int32_t input_zp,

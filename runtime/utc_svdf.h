@@ -41,7 +41,7 @@ void utc_svdf_s8(const int8_t *input, const int8_t *weights_feature, const int8_
                  int32_t feature_mult, int32_t feature_shift, int32_t time_mult,
                  int32_t time_shift);
 
-void utc_svdf_s8_s16(const int8_t *input, const int8_t *weights_feature,
+void utc_svdf_state16_s8(const int8_t *input, const int8_t *weights_feature,
                      const int16_t *weights_time, const int16_t *state, const int32_t *bias,
                      int8_t *output, int16_t *new_state, int32_t batch, int32_t input_size,
                      int32_t num_filters, int32_t memory_size, int32_t rank, int32_t input_zp,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from utc.passes.quantmath.lstm import (
     GATES,
     cell_scale_power,
