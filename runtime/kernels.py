@@ -749,7 +749,7 @@ KERNELS.append(
 
 #: UNIDIRECTIONAL_SEQUENCE_LSTM, float32 (CMSIS-NN has no float LSTM).
 KERNELS.append(
-    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _files("utc_lstm"),
+    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _S8 + _files("utc_lstm"),
            "float32 unidirectional sequence LSTM (TFLite Micro's gate order and arithmetic)",
            scratch=_lstm_scratch, cost=_lstm_macs,
            args=(_buf("input", "const float *"), *_LSTM_GATE_ARGS,
