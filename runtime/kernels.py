@@ -666,6 +666,8 @@ def _svdf_state(storage: str) -> Callable[[Operation, Target], str | None]:
 _SVDF_S8 = (_attr("input_zp"), _attr("state_zp"), _attr("output_zp"), _attr("feature_mult"),
             _attr("feature_shift"), _attr("time_mult"), _attr("time_shift"))
 _SVDF_ACT = {"none": 0, "relu": 1, "relu_n1_to_1": 2, "relu6": 3, "tanh": 4}
+_SVDF_STATE = (("state", "new_state"),)
+_LSTM_STATE = (("hidden_state", "new_hidden_state"), ("cell_state", "new_cell_state"))
 
 #: SVDF. The state operand is the variable's own buffer (a shared `state.read`) and
 #: new_state an arena buffer `bufferize` copies back (ASSIGN-style `state.copy`). CMSIS-NN
@@ -676,13 +678,14 @@ _SVDF_ACT = {"none": 0, "relu": 1, "relu_n1_to_1": 2, "relu6": 3, "tanh": 4}
 KERNELS += [
     Kernel("utc_svdf_s8", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
            "int8 SVDF with int8 activation state (TFLite Micro arithmetic)",
-           constraint=_svdf_state("i8"), cost=_svdf_macs, args=_svdf_args(_I8, _I8, _SVDF_S8)),
+           constraint=_svdf_state("i8"), cost=_svdf_macs, state_in_place=_SVDF_STATE,
+           args=_svdf_args(_I8, _I8, _SVDF_S8)),
     Kernel("utc_svdf_state16_s8", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
            "int8 SVDF with int16 activation state (TFLite Micro arithmetic)",
-           constraint=_svdf_state("i16"), cost=_svdf_macs,
+           constraint=_svdf_state("i16"), cost=_svdf_macs, state_in_place=_SVDF_STATE,
            args=_svdf_args(_I16, _I8, _SVDF_S8)),
     Kernel("utc_svdf_f32", tensor.SvdfOp, "float32", _S8 + _files("utc_svdf"),
-           "float32 SVDF with its fused activation", cost=_svdf_macs,
+           "float32 SVDF with its fused activation", cost=_svdf_macs, state_in_place=_SVDF_STATE,
            args=_svdf_args(_F32, _F32, (Arg("act", "int32_t",
                                             lambda c: _SVDF_ACT[c.attrs["act"]]),))),
 ]
@@ -732,6 +735,7 @@ KERNELS.append(
     Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + _files("utc_lstm"),
            "int8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer "
            "gate arithmetic)", scratch=_lstm_s8_scratch, cost=_lstm_macs,
+           state_in_place=_LSTM_STATE,
            params="utc_lstm_s8_params",
            args=(_buf("input", "const int8_t *"), *_LSTM_S8_GATE_ARGS,
                  _buf("hidden_state", "const int8_t *"), _buf("cell_state", "const int16_t *"),
@@ -751,7 +755,7 @@ KERNELS.append(
 KERNELS.append(
     Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _S8 + _files("utc_lstm"),
            "float32 unidirectional sequence LSTM (TFLite Micro's gate order and arithmetic)",
-           scratch=_lstm_scratch, cost=_lstm_macs,
+           scratch=_lstm_scratch, cost=_lstm_macs, state_in_place=_LSTM_STATE,
            args=(_buf("input", "const float *"), *_LSTM_GATE_ARGS,
                  _buf("hidden_state", "const float *"), _buf("cell_state", "const float *"),
                  _buf("output", "float *"), _buf("new_hidden_state", "float *"),

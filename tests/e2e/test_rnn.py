@@ -9,6 +9,7 @@ runs. Models are built with the suite's writer from seeded random weights.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -189,6 +190,23 @@ def test_svdf_state_is_outside_the_arena(tmp_path: Path) -> None:
     header = (tmp_path / "out" / "m.h").read_text()
     assert "#define M_STATE_BYTES 160" in header  # 2 * 5 * 8 int16
     assert "void m_reset(void)" in header
+    # the kernel updates the state in place: the arena holds x (16 B) and y (8 B) only,
+    # and no copy moves the state
+    assert "#define M_ARENA_BYTES 24" in header
+    assert "utc_copy" not in (tmp_path / "out" / "m.cpp").read_text()
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_lstm_states_are_updated_in_place(dtype: str, tmp_path: Path) -> None:
+    """Hidden and cell state live in the state region only (no arena copy, no utc_copy);
+    the arena holds the input, the output and the kernel's one-row scratch."""
+    model = lstm_model(2, 3, 4, 5, False, 0.0, seed=15, dtype=dtype)
+    _check(model, tmp_path, f"lstm in place {dtype}")
+    header = (tmp_path / "out" / "m.h").read_text()
+    hidden, cell = (10, 20) if dtype == "int8" else (40, 40)
+    state_bytes = int(re.search(r"#define M_STATE_BYTES (\d+)", header).group(1))
+    assert hidden + cell <= state_bytes < hidden + cell + 16  # two slots, the second aligned
+    assert "utc_copy" not in (tmp_path / "out" / "m.cpp").read_text()
 
 
 # ---- refusals -----------------------------------------------------------------------------
