@@ -102,9 +102,9 @@ def _in_place_states(op, mapping: dict, state_of: dict) -> dict:
     field `state_in_place`): the operand is a read of the variable whose state buffer is
     used directly and has no other use, and the result is used only to write the same
     variable back, so no one sees the old bytes after the kernel overwrites them."""
-    kernel = KERNELS_BY_NAME[op.kernel]
-    out = {}
-    for operand_field, result_field in kernel.state_in_place:
+    kernel = KERNELS_BY_NAME.get(op.kernel)
+    out: dict = {}
+    for operand_field, result_field in (kernel.state_in_place if kernel else ()):
         value, result = op.operand(operand_field), getattr(op, result_field)
         read = getattr(value, "op", None)
         if not isinstance(read, state.ReadOp) or mapping.get(value) is not state_of.get(read.variable):
