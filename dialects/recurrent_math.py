@@ -131,10 +131,10 @@ def check_lstm(op: Operation) -> None:
              *bias_types)
     if set(kinds) == {"f32"}:
         return
-    if kinds != ("i8", "i8", "i8", "i16", "i8", "i32"):
-        raise op.error("LSTM needs float32 throughout, or int8 input, output, hidden state and "
-                       "weights with an int16 cell state and int32 biases, got "
-                       f"{x}, {out.type}, {h}, {c}")
+    if kinds not in (("i8", "i8", "i8", "i16", "i8", "i32"), ("i16", "i16", "i16", "i16", "i8", "i64")):
+        raise op.error("LSTM needs float32 throughout, or int8 (16x8: int16) input, output and "
+                       "hidden state, int8 weights, an int16 cell state and int32 (16x8: int64) "
+                       f"biases, got {x}, {out.type}, {h}, {c}")
     per_tensor = [x, out.type, h, c] + [op.operand(f"{g}_{r}_weights").type
                                         for g in LSTM_GATES for r in ("input", "recurrent")]
     for t in per_tensor:

@@ -255,7 +255,8 @@ class _LowerLstm(RewritePattern):
                          for kind in ("input", "recurrent")}
         params = _where(op, lstm.lstm_params, *_q(op.operand("input")),
                         *_q(op.operand("hidden_state")), _q(op.operand("cell_state"))[0],
-                        weight_scales["input"], weight_scales["recurrent"], op.cell_clip)
+                        weight_scales["input"], weight_scales["recurrent"], op.cell_clip,
+                        _storage(op.operand("input")))
         rewriter.replace_op(op, qnn.LstmOp(op.operand_values, [r.type for r in op.result_values],
                                            {"time_major": op.time_major, **params.attrs()},
                                            location=op.location))

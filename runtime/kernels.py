@@ -714,46 +714,61 @@ def _lstm_s8_scratch(op: Operation, target: Target) -> int:
     return op.operand("hidden_state").type.shape[1]
 
 
-_LSTM_S8_GATE_ARGS = tuple(
-    _buf(f"{prefix}_{short}", f"const {ctype} *", f"{gate}_{role}")
-    for prefix, role, ctype in (("w", "input_weights", _I8), ("r", "recurrent_weights", _I8),
-                                ("b", "bias", "int32_t"))
-    for gate, short in (("input_gate", "input"), ("forget_gate", "forget"),
-                        ("cell_gate", "cell"), ("output_gate", "output")))
 _LSTM_SIZES = (Arg("batch", "int32_t", lambda c: c.shape("hidden_state")[0]),
                Arg("time_steps", "int32_t", lambda c: math.prod(c.shape("input")[:2])
                    // c.shape("hidden_state")[0]),
                _dim("input_size", "input", 2), _dim("state_size", "hidden_state", 1),
                Arg("time_major", "int32_t", lambda c: int(bool(c.attrs["time_major"]))))
 
+def _lstm_q_args(act: str, bias: str) -> tuple[Arg, ...]:
+    gates = tuple(
+        _buf(f"{prefix}_{short}", f"const {ctype} *", f"{gate}_{role}")
+        for prefix, role, ctype in (("w", "input_weights", _I8), ("r", "recurrent_weights", _I8),
+                                    ("b", "bias", bias))
+        for gate, short in (("input_gate", "input"), ("forget_gate", "forget"),
+                            ("cell_gate", "cell"), ("output_gate", "output")))
+    return (_buf("input", f"const {act} *"), *gates,
+            _buf("hidden_state", f"const {act} *"), _buf("cell_state", "const int16_t *"),
+            _buf("output", f"{act} *"), _buf("new_hidden_state", f"{act} *"),
+            _buf("new_cell_state", "int16_t *"),
+            Arg("scratch", "void *", lambda c: c.scratch()[0]), *_LSTM_SIZES,
+            _attr("input_zp"), _attr("hidden_zp"),
+            *(_attr(f"{short}_{kind}_{m}", f"{gate}_{kind}_{m}")
+              for gate, short in (("input_gate", "input"), ("forget_gate", "forget"),
+                                  ("cell_gate", "cell"), ("output_gate", "output"))
+              for kind in ("input", "recurrent") for m in ("mult", "shift")),
+            *(_attr(n) for n in ("forget_cell_mult", "forget_cell_shift", "input_cell_mult",
+                                 "input_cell_shift", "hidden_mult", "hidden_shift",
+                                 "cell_scale_power", "cell_clip")))
+
+
+def _lstm_s16_scratch(op: Operation, target: Target) -> int:
+    """One int16 row of the new hidden state."""
+    return op.operand("hidden_state").type.shape[1] * 2
+
+
 #: The int8 LSTM. CMSIS-NN's arm_lstm_unidirectional_s8 could claim it: it takes the same
 #: per-gate int8 weights, but zero-point-folded int32 biases (bias - input_zp * row sums,
 #: computed at compile time), per-gate effective scales as multiplier/shift pairs, the
 #: int16 cell state in place, and gate scratch of 4 * batch * state_size int16 (its
 #: `scratch`); it is bit-exact with TFLite Micro only where CMSIS-NN's own tests say so.
-KERNELS.append(
-    Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + _files("utc_lstm"),
+#: CMSIS-NN's arm_lstm_unidirectional_s16 would be the 16x8 record's counterpart.
+KERNELS += [
+    Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
            "int8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer "
            "gate arithmetic)", scratch=_lstm_s8_scratch, cost=_lstm_macs,
-           state_in_place=_LSTM_STATE,
-           params="utc_lstm_s8_params",
-           args=(_buf("input", "const int8_t *"), *_LSTM_S8_GATE_ARGS,
-                 _buf("hidden_state", "const int8_t *"), _buf("cell_state", "const int16_t *"),
-                 _buf("output", "int8_t *"), _buf("new_hidden_state", "int8_t *"),
-                 _buf("new_cell_state", "int16_t *"),
-                 Arg("scratch", "void *", lambda c: c.scratch()[0]), *_LSTM_SIZES,
-                 _attr("input_zp"), _attr("hidden_zp"),
-                 *(_attr(f"{short}_{kind}_{m}", f"{gate}_{kind}_{m}")
-                   for gate, short in (("input_gate", "input"), ("forget_gate", "forget"),
-                                       ("cell_gate", "cell"), ("output_gate", "output"))
-                   for kind in ("input", "recurrent") for m in ("mult", "shift")),
-                 *(_attr(n) for n in ("forget_cell_mult", "forget_cell_shift",
-                                      "input_cell_mult", "input_cell_shift", "hidden_mult",
-                                      "hidden_shift", "cell_scale_power", "cell_clip")))))
+           state_in_place=_LSTM_STATE, params="utc_lstm_s8_params",
+           args=_lstm_q_args(_I8, "int32_t")),
+    Kernel("utc_lstm_s16", qnn.LstmOp, "int16", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+           "16x8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer gate "
+           "arithmetic, int64 accumulators)", scratch=_lstm_s16_scratch, cost=_lstm_macs,
+           state_in_place=_LSTM_STATE, params="utc_lstm_s16_params",
+           args=_lstm_q_args(_I16, "int64_t")),
+]
 
 #: UNIDIRECTIONAL_SEQUENCE_LSTM, float32 (CMSIS-NN has no float LSTM).
 KERNELS.append(
-    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _S8 + _files("utc_lstm"),
+    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
            "float32 unidirectional sequence LSTM (TFLite Micro's gate order and arithmetic)",
            scratch=_lstm_scratch, cost=_lstm_macs, state_in_place=_LSTM_STATE,
            args=(_buf("input", "const float *"), *_LSTM_GATE_ARGS,

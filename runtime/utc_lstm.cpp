@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "utc_quant.h"
+#include "utc_quant16.h"
 
 namespace {
 
@@ -160,20 +161,30 @@ inline int16_t tanh_s16(int16_t x, int32_t scale_power) {
 
 inline int32_t sat16(int32_t x) { return utc_clamp(x, -32768, 32767); }
 
-/* One gate's pre-activation: the input and recurrent int8 fully connected layers, each
- * requantized to int16 (TFLite's integer FullyConnected with int16 output), summed with
- * saturation (lstm_eval.cc AddElementWise). */
-inline int16_t gate_s8(const int8_t *x, const int8_t *w, int32_t bias, int32_t input_size,
-                       int32_t input_zp, int32_t in_mult, int32_t in_shift, const int8_t *h,
-                       const int8_t *r, int32_t state_size, int32_t hidden_zp,
-                       int32_t rec_mult, int32_t rec_shift) {
-  int32_t acc = 0;
+/* TFLite's MultiplyByQuantizedMultiplier for the accumulator type: the int32 version
+ * (double rounding) for the int8 LSTM, the int64 one (16-bit multiplier) for 16x8. */
+inline int32_t requantize(int32_t acc, int32_t mult, int32_t shift) {
+  return utc_multiply_by_quantized_multiplier(acc, mult, shift);
+}
+inline int32_t requantize(int64_t acc, int32_t mult, int32_t shift) {
+  return utc_multiply_by_quantized_multiplier_64(acc, mult, shift);
+}
+
+/* One gate's pre-activation: the input and recurrent fully connected rows (TFLite's
+ * integer FullyConnected with int16 output; the accumulator has the bias's type), each
+ * requantized to int16 Q3.12, summed with saturation (lstm_eval.cc AddElementWise). */
+template <typename Act, typename Bias>
+inline int16_t gate_q(const Act *x, const int8_t *w, const Bias *bias, int32_t j,
+                      int32_t input_size, int32_t input_zp, int32_t in_mult, int32_t in_shift,
+                      const Act *h, const int8_t *r, int32_t state_size, int32_t hidden_zp,
+                      int32_t rec_mult, int32_t rec_shift) {
+  Bias acc = 0;
   for (int32_t d = 0; d < input_size; ++d) acc += (int32_t)w[d] * ((int32_t)x[d] - input_zp);
-  acc += bias;
-  const int32_t in = sat16(utc_multiply_by_quantized_multiplier(acc, in_mult, in_shift));
+  acc += bias[j];
+  const int32_t in = sat16(requantize(acc, in_mult, in_shift));
   acc = 0;
   for (int32_t d = 0; d < state_size; ++d) acc += (int32_t)r[d] * ((int32_t)h[d] - hidden_zp);
-  const int32_t rec = sat16(utc_multiply_by_quantized_multiplier(acc, rec_mult, rec_shift));
+  const int32_t rec = sat16(requantize(acc, rec_mult, rec_shift));
   return (int16_t)sat16(in + rec);
 }
 
@@ -184,34 +195,36 @@ inline int32_t mul_s16(int32_t a, int32_t b, int32_t mult, int32_t shift) {
 
 }  // namespace
 
-extern "C" {
+namespace {
 
-void utc_lstm_s8(const utc_lstm_s8_params *params) {
-  const utc_lstm_s8_params *p = params;
+/* The integer LSTM step loop, for int8 (int32 bias) and 16x8 (int64 bias) params. */
+template <typename Act, typename Bias, typename Params>
+void lstm_integer(const Params *p, int32_t act_min, int32_t act_max) {
   const size_t state = (size_t)p->batch * (size_t)p->state_size;
-  if (p->new_hidden_state != p->hidden_state) memcpy(p->new_hidden_state, p->hidden_state, state);
+  if (p->new_hidden_state != p->hidden_state)
+    memcpy(p->new_hidden_state, p->hidden_state, state * sizeof(Act));
   if (p->new_cell_state != p->cell_state)
     memcpy(p->new_cell_state, p->cell_state, state * sizeof(int16_t));
-  int8_t *next_h = (int8_t *)p->scratch;
+  Act *next_h = (Act *)p->scratch;
   const int32_t n_in = p->input_size, n_s = p->state_size;
   for (int32_t t = 0; t < p->time_steps; ++t) {
     for (int32_t b = 0; b < p->batch; ++b) {
       const int32_t row = p->time_major ? t * p->batch + b : b * p->time_steps + t;
-      const int8_t *x = p->input + (size_t)row * n_in;
-      int8_t *h = p->new_hidden_state + (size_t)b * n_s;
+      const Act *x = p->input + (size_t)row * n_in;
+      Act *h = p->new_hidden_state + (size_t)b * n_s;
       int16_t *c = p->new_cell_state + (size_t)b * n_s;
       for (int32_t j = 0; j < n_s; ++j) {
         const size_t wo = (size_t)j * n_in, ro = (size_t)j * n_s;
-        const int16_t f = sigmoid_s16(gate_s8(
-            x, p->w_forget + wo, p->b_forget[j], n_in, p->input_zp, p->forget_input_mult,
+        const int16_t f = sigmoid_s16(gate_q<Act, Bias>(
+            x, p->w_forget + wo, p->b_forget, j, n_in, p->input_zp, p->forget_input_mult,
             p->forget_input_shift, h, p->r_forget + ro, n_s, p->hidden_zp,
             p->forget_recurrent_mult, p->forget_recurrent_shift));
-        const int16_t i = sigmoid_s16(gate_s8(
-            x, p->w_input + wo, p->b_input[j], n_in, p->input_zp, p->input_input_mult,
+        const int16_t i = sigmoid_s16(gate_q<Act, Bias>(
+            x, p->w_input + wo, p->b_input, j, n_in, p->input_zp, p->input_input_mult,
             p->input_input_shift, h, p->r_input + ro, n_s, p->hidden_zp,
             p->input_recurrent_mult, p->input_recurrent_shift));
-        const int16_t g = tanh_s16(gate_s8(
-            x, p->w_cell + wo, p->b_cell[j], n_in, p->input_zp, p->cell_input_mult,
+        const int16_t g = tanh_s16(gate_q<Act, Bias>(
+            x, p->w_cell + wo, p->b_cell, j, n_in, p->input_zp, p->cell_input_mult,
             p->cell_input_shift, h, p->r_cell + ro, n_s, p->hidden_zp,
             p->cell_recurrent_mult, p->cell_recurrent_shift), -12);
         const int32_t kept = sat16(mul_s16(f, c[j], p->forget_cell_mult, p->forget_cell_shift));
@@ -219,18 +232,30 @@ void utc_lstm_s8(const utc_lstm_s8_params *params) {
         int32_t cell = sat16(kept + added);
         if (p->cell_clip >= 0) cell = utc_clamp(cell, -p->cell_clip, p->cell_clip);
         c[j] = (int16_t)cell;
-        const int16_t o = sigmoid_s16(gate_s8(
-            x, p->w_output + wo, p->b_output[j], n_in, p->input_zp, p->output_input_mult,
+        const int16_t o = sigmoid_s16(gate_q<Act, Bias>(
+            x, p->w_output + wo, p->b_output, j, n_in, p->input_zp, p->output_input_mult,
             p->output_input_shift, h, p->r_output + ro, n_s, p->hidden_zp,
             p->output_recurrent_mult, p->output_recurrent_shift));
         const int16_t th = tanh_s16((int16_t)cell, p->cell_scale_power);
-        next_h[j] = (int8_t)utc_clamp(mul_s16(th, o, p->hidden_mult, p->hidden_shift) + p->hidden_zp,
-                                      -128, 127);
+        next_h[j] = (Act)utc_clamp(mul_s16(th, o, p->hidden_mult, p->hidden_shift) + p->hidden_zp,
+                                   act_min, act_max);
       }
-      memcpy(h, next_h, (size_t)n_s);
-      memcpy(p->output + (size_t)row * n_s, next_h, (size_t)n_s);
+      memcpy(h, next_h, (size_t)n_s * sizeof(Act));
+      memcpy(p->output + (size_t)row * n_s, next_h, (size_t)n_s * sizeof(Act));
     }
   }
+}
+
+}  // namespace
+
+extern "C" {
+
+void utc_lstm_s8(const utc_lstm_s8_params *params) {
+  lstm_integer<int8_t, int32_t>(params, -128, 127);
+}
+
+void utc_lstm_s16(const utc_lstm_s16_params *params) {
+  lstm_integer<int16_t, int64_t>(params, -32768, 32767);
 }
 
 }  // extern "C"

@@ -102,6 +102,65 @@ typedef struct utc_lstm_s8_params {
 
 void utc_lstm_s8(const utc_lstm_s8_params *params);
 
+/* utc_lstm_s16: the 16x8 LSTM (int16 input, hidden state and output, int8 weights, int64
+ * biases, int16 cell state), the same steps with TFLite's int64 accumulator and its
+ * 16-bit-multiplier requantization in the gates' fully connected rows; the hidden state
+ * clamped to int16. */
+typedef struct utc_lstm_s16_params {
+  const int16_t *input;
+  const int8_t *w_input;
+  const int8_t *w_forget;
+  const int8_t *w_cell;
+  const int8_t *w_output;
+  const int8_t *r_input;
+  const int8_t *r_forget;
+  const int8_t *r_cell;
+  const int8_t *r_output;
+  const int64_t *b_input;
+  const int64_t *b_forget;
+  const int64_t *b_cell;
+  const int64_t *b_output;
+  const int16_t *hidden_state;
+  const int16_t *cell_state;
+  int16_t *output;
+  int16_t *new_hidden_state;
+  int16_t *new_cell_state;
+  void *scratch;
+  int32_t batch;
+  int32_t time_steps;
+  int32_t input_size;
+  int32_t state_size;
+  int32_t time_major;
+  int32_t input_zp;
+  int32_t hidden_zp;
+  int32_t input_input_mult;
+  int32_t input_input_shift;
+  int32_t input_recurrent_mult;
+  int32_t input_recurrent_shift;
+  int32_t forget_input_mult;
+  int32_t forget_input_shift;
+  int32_t forget_recurrent_mult;
+  int32_t forget_recurrent_shift;
+  int32_t cell_input_mult;
+  int32_t cell_input_shift;
+  int32_t cell_recurrent_mult;
+  int32_t cell_recurrent_shift;
+  int32_t output_input_mult;
+  int32_t output_input_shift;
+  int32_t output_recurrent_mult;
+  int32_t output_recurrent_shift;
+  int32_t forget_cell_mult;
+  int32_t forget_cell_shift;
+  int32_t input_cell_mult;
+  int32_t input_cell_shift;
+  int32_t hidden_mult;
+  int32_t hidden_shift;
+  int32_t cell_scale_power;
+  int32_t cell_clip;
+} utc_lstm_s16_params;
+
+void utc_lstm_s16(const utc_lstm_s16_params *params);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1859,15 +1859,16 @@ _LSTM_ABSENT = {9: "peephole weights", 10: "peephole weights", 11: "peephole wei
 _LSTM_GATES = ("input_gate", "forget_gate", "cell_gate", "output_gate")
 
 
-@op_rule("UNIDIRECTIONAL_SEQUENCE_LSTM", (1, 4), ("int8", "float32"),
+@op_rule("UNIDIRECTIONAL_SEQUENCE_LSTM", (1, 4), ("int8", "int16", "float32"),
          "LSTM over a sequence, time-major or batch-major; its hidden and cell state "
          "(variable tensors) persist between invocations",
          "weights and biases constant; cell gate activation tanh; cell_clip supported; no "
          "CIFG, peephole, projection or layer normalisation (as TFLite Micro); int8: int16 "
-         "cell state, per-tensor int8 weights with zero point 0, int32 biases",
+         "cell state, per-tensor int8 weights with zero point 0, int32 biases; 16x8: the "
+         "same with int16 activations and int64 biases",
          inputs=(24, 24))
 def _unidirectional_sequence_lstm(ctx: ImportContext, op: TflOperator) -> None:
-    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     present = lambda k: k < len(op.inputs) and op.inputs[k] >= 0  # noqa: E731
     for position, what in _LSTM_ABSENT.items():
         if present(position):
@@ -1890,8 +1891,8 @@ def _unidirectional_sequence_lstm(ctx: ImportContext, op: TflOperator) -> None:
             if t.data is None:
                 raise ctx.fail(f"{gate} {role.replace('_', ' ')} '{t.name}' must be constant "
                                "(utc compiles weights into flash)")
-            want = TflType.FLOAT32 if kind == "float32" else \
-                TflType.INT32 if role == "bias" else TflType.INT8
+            want = TflType.FLOAT32 if kind == "float32" else TflType.INT8 if role != "bias" \
+                else TflType.INT64 if kind == "int16" else TflType.INT32
             if t.tfl_type != want:
                 tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
                 raise ctx.fail(f"{kind} LSTM needs {_TFL_TYPE_NAMES[want]} {role.replace('_', ' ')}, "

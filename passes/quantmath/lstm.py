@@ -87,13 +87,15 @@ class LstmParams(QnnAttrs):
 
 def lstm_params(input_scale: float, input_zp: int, hidden_scale: float, hidden_zp: int,
                 cell_scale: float, input_weight_scales: dict[str, float],
-                recurrent_weight_scales: dict[str, float], cell_clip: float) -> LstmParams:
-    """TFLite Micro's Prepare constants of the int8 LSTM (gate names as in `GATES`)."""
+                recurrent_weight_scales: dict[str, float], cell_clip: float,
+                storage: str = "i8") -> LstmParams:
+    """TFLite Micro's Prepare constants of the int8 LSTM, or with `storage` "i16" of the
+    16x8 one (the same formulas; gate names as in `GATES`)."""
     s_x = _check_scale("input", input_scale)
     s_h = _check_scale("hidden state", hidden_scale)
     s_c = _check_scale("cell state", cell_scale)
-    fields: dict[str, int] = {"input_zp": _check_zp("input", input_zp),
-                              "hidden_zp": _check_zp("hidden state", hidden_zp)}
+    fields: dict[str, int] = {"input_zp": _check_zp("input", input_zp, storage),
+                              "hidden_zp": _check_zp("hidden state", hidden_zp, storage)}
     for gate in GATES:
         for kind, scale_in, scales in (("input", s_x, input_weight_scales),
                                        ("recurrent", s_h, recurrent_weight_scales)):

@@ -293,9 +293,11 @@ def lstm_model(batch: int = 1, time_steps: int = 3, input_size: int = 5, state: 
     b = ModelBuilder("utc lstm test")
     x_shape = [time_steps, batch, input_size] if time_major else [batch, time_steps, input_size]
     y_shape = x_shape[:2] + [state]
-    q8 = dtype == "int8"
-    q_x = {"scale": 0.05, "zero_point": 3} if q8 else {}
-    q_h = {"scale": 1.0 / 128, "zero_point": hidden_zp} if q8 else {}
+    q8 = dtype in ("int8", "int16")  # quantized (int16: the 16x8 scheme, zero points 0)
+    s_x = 0.05 if dtype == "int8" else 1.0 / 4096
+    q_x = ({"scale": s_x, "zero_point": 3 if dtype == "int8" else 0} if q8 else {})
+    q_h = ({"scale": 1.0 / 128 if dtype == "int8" else 1.0 / 32768,
+            "zero_point": hidden_zp if dtype == "int8" else 0} if q8 else {})
     s_w = 0.005
     x = b.add_tensor("x", x_shape, dtype, **q_x)
     inputs = [x] + [-1] * 23
@@ -306,9 +308,11 @@ def lstm_model(batch: int = 1, time_steps: int = 3, input_size: int = 5, state: 
                                          data=rng.integers(-127, 128, (state, input_size)))
             inputs[5 + k] = b.add_tensor(f"{gate}_r", [state, state], "int8", scale=s_w,
                                          data=rng.integers(-127, 128, (state, state)))
-            inputs[12 + k] = b.add_tensor(f"{gate}_b", [state], "int32",
-                                          scale=float(np.float32(0.05) * np.float32(s_w)),
-                                          data=rng.integers(-1200, 1200, state))
+            bias_max = 1200 if dtype == "int8" else 1200 * 205
+            inputs[12 + k] = b.add_tensor(f"{gate}_b", [state],
+                                          "int32" if dtype == "int8" else "int64",
+                                          scale=float(np.float32(s_x) * np.float32(s_w)),
+                                          data=rng.integers(-bias_max, bias_max, state))
         else:
             inputs[1 + k] = b.add_tensor(f"{gate}_w", [state, input_size], "float32",
                                          data=rng.uniform(-0.6, 0.6, (state, input_size)))
@@ -355,6 +359,16 @@ def test_lstm_int8(case, tmp_path: Path) -> None:
     model = lstm_model(batch, time_steps, input_size, state, time_major, clip, seed=13,
                        dtype="int8")
     _spread(_check(model, tmp_path, f"lstm int8 {case}"))
+
+
+@pytest.mark.parametrize("case", LSTM_CASES, ids=lambda c: "b{}_t{}_i{}_s{}_tm{}_clip{}".format(*c))
+def test_lstm_16x8(case, tmp_path: Path) -> None:
+    batch, time_steps, input_size, state, time_major, clip = case
+    model = lstm_model(batch, time_steps, input_size, state, time_major, clip, seed=16,
+                       dtype="int16")
+    outputs = _check(model, tmp_path, f"lstm 16x8 {case}")
+    values = np.concatenate([o[0].ravel() for o in outputs]).astype(np.int32)
+    assert len(set(values.tolist())) > 4 and np.mean(np.abs(values) == 32767) < 0.5
 
 
 @pytest.mark.parametrize("cell_scale", [2.0 ** -8, 2.0 ** -15, 3e-4],
