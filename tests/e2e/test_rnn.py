@@ -435,3 +435,12 @@ def test_every_level_prints_the_recurrent_ops_and_parses_back(which: str, tmp_pa
         module = parse_module(text, f.name)
         module.verify()
         assert print_module(module, locations=True) == text, f.name
+
+
+@pytest.mark.parametrize("opt_level", [0, 1])
+@pytest.mark.parametrize("which", ["svdf", "lstm_int8", "lstm_float32"])
+def test_lower_optimisation_levels(which: str, opt_level: int, tmp_path: Path) -> None:
+    model = {"svdf": lambda: svdf_model("int8", 2, 6, 3, 2, 4, state16=True, seed=21),
+             "lstm_int8": lambda: lstm_model(2, 3, 4, 3, True, 0.0, seed=21, dtype="int8"),
+             "lstm_float32": lambda: lstm_model(2, 3, 4, 3, False, 0.0, seed=21)}[which]()
+    _check(model, tmp_path, f"{which} -O{opt_level}", opt_level=opt_level)
