@@ -444,3 +444,29 @@ def test_lower_optimisation_levels(which: str, opt_level: int, tmp_path: Path) -
              "lstm_int8": lambda: lstm_model(2, 3, 4, 3, True, 0.0, seed=21, dtype="int8"),
              "lstm_float32": lambda: lstm_model(2, 3, 4, 3, False, 0.0, seed=21)}[which]()
     _check(model, tmp_path, f"{which} -O{opt_level}", opt_level=opt_level)
+
+
+def test_two_stacked_svdf_layers(tmp_path: Path) -> None:
+    """SVDF -> SVDF (int8, int16 states): two variables in the state region, each updated
+    in place, the first layer's output feeding the second."""
+    rng = np.random.default_rng(22)
+    b = ModelBuilder("utc svdf stack")
+    x = b.add_tensor("x", [1, 8], "int8", scale=Q_IN[0], zero_point=Q_IN[1])
+    prev = x
+    for layer, (units, rank, memory) in enumerate([(6, 2, 5), (3, 1, 4)]):
+        filters, width = units * rank, 8 if layer == 0 else 6
+        wf = b.add_tensor(f"wf{layer}", [filters, width], "int8", scale=S_WF,
+                          data=rng.integers(-127, 128, (filters, width)))
+        wt = b.add_tensor(f"wt{layer}", [filters, memory], "int16", scale=S_WT16,
+                          data=rng.integers(-32767, 32768, (filters, memory)))
+        bt = b.add_tensor(f"bias{layer}", [units], "int32", data=rng.integers(-2000, 2000, units),
+                          scale=float(np.float32(Q_STATE16[0]) * np.float32(S_WT16)))
+        s = b.add_tensor(f"state{layer}", [1, memory * filters], "int16", scale=Q_STATE16[0],
+                         zero_point=0, is_variable=True)
+        y = b.add_tensor(f"y{layer}", [1, units], "int8", scale=0.05 if layer == 0 else Q_OUT[0],
+                         zero_point=Q_OUT[1])
+        b.add_operator("SVDF", [prev, wf, wt, bt, s], [y], {"rank": rank}, version=3)
+        prev = y
+    model = b.build([x], [prev])
+    _spread(_check(model, tmp_path, "two svdf layers"))
+    assert "utc_copy" not in (tmp_path / "out" / "m.cpp").read_text()
