@@ -65,16 +65,19 @@ def compile(model: str | os.PathLike | bytes, *, opt: int = 2, target: str = "ho
             source: str | None = None, verify_each: bool = False,
             max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
             max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
-            max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES) -> CompiledModel:
+            max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
+            memory_regions: Sequence[str] = ()) -> CompiledModel:
     """Compile a .tflite file, or a model's bytes, as `utc compile` does (same options and
-    defaults: `opt` is -O, `kernels` is --kernels, `pipeline` overrides `opt`). `source`
+    defaults: `opt` is -O, `kernels` is --kernels, `pipeline` overrides `opt`,
+    `memory_regions` are --memory-region's `NAME:BYTES[:SECTION]`). `source`
     names model bytes in messages and generated comments. Nothing is written: see
     `CompiledModel.write`. Raises `utc.UtcError` with the text the CLI would print."""
     _check_model_argument(model)
     with api_errors():
         req = prepare_compile(model if is_model_bytes(model) else os.fspath(model), name, opt,
                               pipeline, kernels, target, Instrumentation(verify_each=verify_each),
-                              max_model_bytes, max_arena_bytes, max_weight_bytes, label=source)
+                              max_model_bytes, max_arena_bytes, max_weight_bytes, label=source,
+                              memory_regions=memory_regions)
         comp = run_compile(req)
     return CompiledModel(req, comp)
 
@@ -92,6 +95,7 @@ class CompiledModel:
     def __init__(self, request: CompileRequest, compilation: Compilation):
         self._request = request
         self._comp = compilation
+        self._footprint = None
         self._ir_text: dict[tuple[str, bool, bool], str] = {}
         self._runner: Path | None = None
 
@@ -183,13 +187,23 @@ class CompiledModel:
         """The per-layer table and totals of `utc compile --report`."""
         from utc.compiler.driver.report import format_report
 
-        return format_report(self.module)
+        return format_report(self.module, self._comp.op_types, self.footprint())
+
+    def footprint(self):
+        """Code size and stack as `--report` measures them (compiler/driver/footprint.py:
+        built with arm-none-eabi-gcc and run on QEMU for a Cortex-M target; "not measured"
+        notes otherwise), measured once per object."""
+        if self._footprint is None:
+            from utc.compiler.driver.footprint import measure_footprint
+
+            self._footprint = measure_footprint(self._comp)
+        return self._footprint
 
     def report_json(self) -> dict[str, Any]:
         """The `utc compile --report=json` document (docs/report-json.md), as a dict."""
         from utc.compiler.driver.report_json import report_dict
 
-        return report_dict(self._comp)
+        return report_dict(self._comp, self.footprint())
 
     def svg(self) -> str:
         """The arena over time as SVG (`memory.svg` of `utc compile --report`)."""
@@ -273,7 +287,8 @@ class CompiledModel:
         from utc.compiler.driver.report_json import report_json
 
         extra = ({"memory.svg": memory_svg(self.module).encode(),
-                  "report.json": report_json(self._comp).encode()} if report else None)
+                  "report.json": report_json(self._comp, self.footprint()).encode()}
+                 if report else None)
         with api_errors():
             return write_compilation(self._comp, os.fspath(folder), extra)
 

@@ -107,6 +107,8 @@ class Firmware:
     code_bytes: int  # generated code + utc kernels + CMSIS-NN objects (text + rodata)
     weight_bytes: int  # NAME_weights.cpp's constants
     by_object: dict[str, int] = field(default_factory=dict)
+    text_bytes: int = 0  # the .text part of code_bytes ...
+    rodata_bytes: int = 0  # ... and its .rodata part
 
 
 def _is_kernel_source(path: Path) -> bool:
@@ -177,10 +179,14 @@ def build_firmware(out_dir: Path, name: str, target: str, build_dir: Path,
                            "-o", str(elf)], capture_output=True, text=True)
     if proc.returncode:
         raise UtcError(_link_error(proc.stderr, target, b))
-    sizes = section_sizes(mapfile.read_text())
+    map_text = mapfile.read_text()
+    sizes = section_sizes(map_text)
     counted = {obj: n for obj, n in sizes.items() if _counts_as_code(obj, name)}
     weights = sum(n for obj, n in sizes.items() if Path(obj).name == f"{name}_weights.o")
-    return Firmware(elf, target, sum(counted.values()), weights, counted)
+    text = sum(n for obj, n in section_sizes(map_text, ("text",)).items()
+               if _counts_as_code(obj, name))
+    return Firmware(elf, target, sum(counted.values()), weights, counted, text,
+                    sum(counted.values()) - text)
 
 
 def _link_error(stderr: str, target: str, b: Board) -> str:
@@ -200,14 +206,17 @@ _MAP_ROW = re.compile(r"^ (\.(?:text|rodata)[^\s]*)\s*\n?\s+0x[0-9a-f]+\s+0x([0-
                       re.M)
 
 
-def section_sizes(map_text: str) -> dict[str, int]:
+def section_sizes(map_text: str, kinds: Sequence[str] = ("text", "rodata")) -> dict[str, int]:
     """Bytes of code and read-only data each input object put into the image, from a GNU
     ld map (`-Wl,-Map`): the rows under "Linker script and memory map"; sections that
-    --gc-sections discarded are listed before that heading and not counted."""
+    --gc-sections discarded are listed before that heading and not counted. `kinds`:
+    which input sections count (`.text*`, `.rodata*`)."""
     start = map_text.find("Linker script and memory map")
     body = map_text[start:] if start >= 0 else map_text
     sizes: dict[str, int] = {}
     for m in _MAP_ROW.finditer(body):
+        if not any(m.group(1).startswith(f".{k}") for k in kinds):
+            continue
         size = int(m.group(2), 16)
         if size:
             obj = m.group(3).strip()

@@ -8,6 +8,7 @@ a `CMakeLists.txt`. Same module in, same bytes out.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -41,6 +42,60 @@ _DTYPE_NAME = {"i8": "int8", "ui8": "uint8", "i16": "int16", "i32": "int32", "i6
                "f32": "float32", "i1": "bool"}
 #: The C identifiers of NAME.cpp besides buffers and weights, as suffixes of `NAME_`.
 _API_SUFFIXES = ("run", "input", "output", "invoke", "model", "reset")
+
+#: Written per folder by `emit-cpp` (never copied from the runtime folder).
+LINK_HEADER = "utc_link.h"
+_QUOTED_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def runtime_closure(file: str) -> list[str]:
+    """`file` and every runtime header it includes, directly or not (quoted includes
+    found in the runtime folder, except the per-folder `utc_link.h`), sorted."""
+    seen: set[str] = set()
+    todo = [file]
+    while todo:
+        f = todo.pop()
+        if f in seen or f == LINK_HEADER or not (RUNTIME_DIR / f).is_file():
+            continue
+        seen.add(f)
+        todo += _QUOTED_INCLUDE.findall((RUNTIME_DIR / f).read_text())
+    return sorted(seen)
+
+
+def link_tag(file: str) -> str:
+    """The tag of a runtime source's kernels' link names: a hash of the text of the
+    source and of every runtime header it includes. Identical sources get the same tag
+    (so two folders share one definition); any change to what the kernel compiles from
+    gives another (so kernels of different utc versions never stand in for each other)."""
+    digest = hashlib.sha256()
+    for f in runtime_closure(file):
+        data = (RUNTIME_DIR / f).read_bytes()
+        digest.update(f"{f}\0{len(data)}\0".encode() + data)
+    return "v" + digest.hexdigest()[:12]
+
+
+_PROTOTYPE = re.compile(r"\bvoid\s+(utc_\w+)\s*\([^)]*\)\s*;")
+
+
+def kernels_defined_in(file: str) -> list[str]:
+    """The C functions a runtime source defines: those its own header (same stem)
+    declares. tests/e2e/test_two_models.py checks the list against the object file."""
+    header = RUNTIME_DIR / (Path(file).stem + ".h")
+    if not header.is_file():
+        return []
+    text = re.sub(r"/\*.*?\*/", "", header.read_text(), flags=re.S)
+    return sorted(set(_PROTOTYPE.findall(text)))
+
+
+def link_names(files: list[str]) -> list[dict]:
+    """For `utc_link.h`: per copied runtime source, its kernels' plain and link names."""
+    out = []
+    for f in sorted(x for x in files if x.endswith(".cpp")):
+        tag = link_tag(f)
+        out.append({"file": f, "symbols": [{"name": n, "link": f"{n}_{tag}"}
+                                            for n in kernels_defined_in(f)]})
+    return out
+
 
 def c_type(t: MemRefType) -> str:
     return _C_TYPE[str(t.element.storage)]
@@ -149,6 +204,7 @@ class ArenaBuffer:
     view_of: str | None = None  # the buffer this one is a view of ...
     view_offset: int = 0  # ... and where in it
     holds: list[str] = field(default_factory=list)
+    base: str = "arena"  # the array it is in: `arena`, or a memory region's `arena_<name>`
 
 
 @dataclass
@@ -262,11 +318,34 @@ def _render_params_call(kernel: Kernel, decls: list[str], fields: list[str], wid
     return "\n".join(["{", *("  " + d for d in decls), *lines, f"  {kernel.name}(&params);", "}"])
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where the arena and the state region go (`--arena-section`, `--state-section`,
+    `--external-arena`): written into NAME.h as the defaults of its placement macros."""
+
+    arena_section: str | None = None
+    state_section: str | None = None
+    external: bool = False  # the application defines NAME_arena (and NAME_state)
+
+
+_SECTION_NAME = re.compile(r"\.?[A-Za-z_][A-Za-z0-9_.$]*")
+
+
+def check_section_name(section: str, option: str) -> str:
+    """A linker section name that can stand in a C string and an assembler directive
+    (`.sram2`, `.bss.dtcm`, `RAM2`); anything else is refused."""
+    if not _SECTION_NAME.fullmatch(section) or len(section) > 64:
+        raise CompileError(f"{option} '{printable(section)}' is not a section name (letters, "
+                           "digits, '_', '.' and '$', optionally starting with '.')")
+    return section
+
+
 class Emitter:
     def __init__(self, module: Module, name: str, source: str = "", target: str = "host",
-                 taps: bool = False):
+                 taps: bool = False, placement: Placement | None = None):
         self.module = module
         self.taps = taps
+        self.placement = placement or Placement()
         self.target = TARGETS[target]
         self.name = name
         self.upper = name.upper()
@@ -314,7 +393,8 @@ class Emitter:
                 if op.offset is None:
                     raise CompileError(f"emit-cpp: {op.where()} has no arena offset (run "
                                        "plan-memory first)")
-                b = ArenaBuffer(v, name, c_type(v.type), op.offset, op.size)
+                b = ArenaBuffer(v, name, c_type(v.type), op.offset, op.size,
+                                base=f"arena_{op.region}" if op.region else "arena")
             else:
                 source = buffers.get(op.operand("source"))
                 if source is None:
@@ -323,7 +403,7 @@ class Emitter:
                 views[source.value] = views.get(source.value, 0) + 1
                 b = ArenaBuffer(v, name, c_type(v.type), source.offset + op.offset,
                                 v.type.byte_size, view_of=source.name,
-                                view_offset=op.offset)
+                                view_offset=op.offset, base=source.base)
             steps = list(direct.get(v, ()))
             if v in inputs:
                 steps.append(0)
@@ -399,14 +479,19 @@ class Emitter:
         return indices
 
     def ordered_buffers(self) -> list[ArenaBuffer]:
-        """The buffers by offset, then first step, then IR order: a map of the arena."""
-        return sorted(self.buffers.values(), key=lambda b: (b.offset, b.live or (-1, -1)))
+        """The buffers by region (in the order given), offset, then first step, then IR
+        order: a map of the arena."""
+        rank = {f"arena_{r[0]}": i for i, r in enumerate(self.fn.memory_regions or ())}
+        return sorted(self.buffers.values(),
+                      key=lambda b: (rank.get(b.base, -1), b.offset, b.live or (-1, -1)))
 
     def memory_map(self) -> list[str]:
         """The rows of the memory-map comment, one per buffer, columns aligned."""
         order = self.ordered_buffers()
         header = ("buffer", "offset", "bytes", "live", "view of", "holds")
-        rows = [(b.name, str(b.offset), str(b.size), _steps(b.live),
+        regions = bool(self.fn.memory_regions)
+        rows = [(b.name, f"{b.base[len('arena_'):]}+{b.offset}" if regions else str(b.offset),
+                 str(b.size), _steps(b.live),
                  f"{b.view_of} + {b.view_offset}" if b.view_of else "-", "; ".join(b.holds))
                 for b in order]
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
@@ -589,6 +674,8 @@ class Emitter:
         ctx = {
             "name": self.name, "NAME": self.upper, "source": self.source,
             "arena_bytes": self.fn.arena_bytes,
+            "regions": [{"name": r[0], "NAME": r[0].upper(), "capacity": r[1], "bytes": r[2],
+                         "section": r[3]} for r in (self.fn.memory_regions or ())],
             "lower_bound": self.fn.lower_bound or 0,
             "inputs": inputs, "outputs": outputs, "calls": calls,
             "buffers": self.ordered_buffers(),
@@ -603,6 +690,9 @@ class Emitter:
             "target": self.target,
             "sources": sorted(f for f in files if f.endswith(".cpp")),
             "taps": self.layer_taps() if self.taps else [],
+            "link_files": link_names(files),
+            "placement": self.placement,
+            "arena_align": max(16, int(self.fn.plan_alignment or 16)),
         }
         ctx["weight_bytes"] = sum(w["bytes"] for w in ctx["weights"])
         written = []
@@ -611,6 +701,7 @@ class Emitter:
                                  ("weights.h.j2", f"{self.name}_weights.h"),
                                  ("weights.cpp.j2", f"{self.name}_weights.cpp"),
                                  ("CMakeLists.txt.j2", "CMakeLists.txt"),
+                                 ("utc_link.h.j2", LINK_HEADER),
                                  *((("arm-none-eabi.cmake.j2", "arm-none-eabi.cmake"),)
                                    if self.target.cpu_flags else ())):
             path = out_dir / target
@@ -637,11 +728,12 @@ def _comment(op: Operation) -> str:
 
 
 def emit_cpp(module: Module, out_dir: Path, name: str, source: str = "",
-             target: str = "host", taps: bool = False) -> list[Path]:
+             target: str = "host", taps: bool = False,
+             placement: Placement | None = None) -> list[Path]:
     """Write the generated sources for `module` into `out_dir`; return the written paths.
     `taps` makes a verify build (`utc verify --per-layer`): every kernel call's outputs go
     to `utc_layer_output` as they are produced; normal compiles never set it, so their
     files stay byte-identical."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise CompileError(f"model name '{name}' is not a valid C identifier")
-    return Emitter(module, name, source, target, taps).write(Path(out_dir))
+    return Emitter(module, name, source, target, taps, placement).write(Path(out_dir))

@@ -249,6 +249,11 @@ def load_entry_point_plugins() -> None:
     PASS_REGISTRY.load_entry_points()
 
 
+def split_pipeline(text: str) -> list[str]:
+    """The pass specs of a pipeline text (commas inside `{...}` options kept)."""
+    return _split_top_level(text)
+
+
 def _split_top_level(text: str) -> list[str]:
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):

@@ -95,6 +95,8 @@ class AllocOp(Operation):
     input = attr(int, optional=True)
     output = attr(int, optional=True)
     scratch = attr(bool, optional=True)
+    #: With memory regions: the region the buffer is in (`offset` is then into it).
+    region = attr(str, optional=True)
 
     def verify_(self) -> None:
         t = self.result.type

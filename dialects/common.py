@@ -308,3 +308,61 @@ class Requantized(Clamped):
     output_zp = attr(int)
     mult = attr(ResourceRef)
     shift = attr(ResourceRef)
+
+
+# ---- transposed convolution (TRANSPOSE_CONV), tensor and qnn levels ------------------------
+TRANSPOSE_CONV_PAIR = Ints(2, minimum=1)
+TRANSPOSE_CONV_PAD = Ints(2, minimum=0, names="[top, left]")
+
+
+def check_transpose_conv(op: Operation) -> None:
+    """Ranks, channel counts and dtypes of a transposed convolution: input
+    [N, H, W, C], filter [O, KH, KW, C], output [N, OH, OW, O], bias [O]."""
+    for field in ("input", "filter"):
+        check_rank(op, field, 4)
+    check_rank(op, "bias", 1)
+    x, w, y = op.operand("input").type, op.operand("filter").type, op.result.type
+    if y.rank != 4 or y.shape[0] != x.shape[0] or y.shape[3] != w.shape[0] or \
+            w.shape[3] != x.shape[3]:
+        raise op.error(f"transposed convolution shapes disagree: input {x}, filter {w}, "
+                       f"output {y}")
+    bias = op.operand("bias")
+    if bias is not None and bias.type.shape != (w.shape[0],):
+        raise op.error(f"bias {bias.type} must have one entry per output channel")
+    check_compute_types(op, "input", int16=True)
+    check_weight_types(op, "filter")
+
+
+# ---- batched matrix product (BATCH_MATMUL), tensor and qnn levels --------------------------
+
+def batch_matmul_shape(lhs: tuple[int, ...], rhs: tuple[int, ...], adj_x: bool,
+                       adj_y: bool) -> tuple[int, ...] | None:
+    """The output shape of TFLite's BATCH_MATMUL (batch dimensions broadcast, right-aligned;
+    rows of lhs (its columns with adj_x), columns of rhs (its rows with adj_y)), or None when
+    the operands do not fit (ranks outside 2..5, batch dimensions that do not broadcast,
+    different accumulation depths)."""
+    if not (2 <= len(lhs) <= 5 and 2 <= len(rhs) <= 5):
+        return None
+    rank = max(len(lhs), len(rhs))
+    lx = (1,) * (rank - len(lhs)) + tuple(lhs)
+    rx = (1,) * (rank - len(rhs)) + tuple(rhs)
+    batch = []
+    for a, b in zip(lx[:-2], rx[:-2]):
+        if a != b and 1 not in (a, b):
+            return None
+        batch.append(b if a == 1 else a)
+    rows, depth = (lx[-1], lx[-2]) if adj_x else (lx[-2], lx[-1])
+    rdepth, cols = (rx[-1], rx[-2]) if adj_y else (rx[-2], rx[-1])
+    if depth != rdepth:
+        return None
+    return (*batch, rows, cols)
+
+
+def check_batch_matmul(op: Operation) -> None:
+    lhs, rhs = op.operand("lhs").type.shape, op.operand("rhs").type.shape
+    want = batch_matmul_shape(lhs, rhs, bool(op.attrs["adj_x"]), bool(op.attrs["adj_y"]))
+    if want is None or tuple(op.result.type.shape) != want:
+        raise op.error(f"batch matmul of {op.operand('lhs').type} and "
+                       f"{op.operand('rhs').type} (adj_x={op.attrs['adj_x']}, "
+                       f"adj_y={op.attrs['adj_y']}) cannot give {op.result.type}")
+    check_compute_types(op, "lhs", "rhs", int16=True)

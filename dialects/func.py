@@ -23,6 +23,10 @@ class FuncOp(Operation):
     #: Bytes of the state region (`buf.state` buffers of persistent variables), planned
     #: apart from the arena; absent when the model has no state.
     state_bytes = attr(int, optional=True)
+    #: Memory regions (`plan-memory{regions=...}`): one (name, capacity, bytes used,
+    #: linker section or "") per region, in the order given; `arena_bytes` is then their
+    #: sum and every `buf.alloc` names its `region`. Absent: one arena.
+    memory_regions = attr(tuple, optional=True)
     #: The TFLite tensor names of the model inputs and outputs, in order.
     inputs = attr(tuple, optional=True)
     outputs = attr(tuple, optional=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from utc.compiler.ir import F32, Operation, QuantizedType, ResourceRef, attr, is_quantized, operand, result
 
 from .common import (
+    TRANSPOSE_CONV_PAD,
+    TRANSPOSE_CONV_PAIR,
     Clamped,
     Convolution,
     ExplicitPadding,
@@ -17,8 +19,10 @@ from .common import (
     KernelChoice,
     Pooling,
     Requantized,
+    check_batch_matmul,
     check_fully_connected_shapes,
     check_rank,
+    check_transpose_conv,
     check_window_shapes,
 )
 from .recurrent_math import check_lstm, check_svdf
@@ -370,3 +374,83 @@ class LstmOp(KernelChoice, Operation):
 
     def verify_(self) -> None:
         check_lstm(self)
+
+
+class _Curve16(KernelChoice, Operation):
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_mult": int, "input_left_shift": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
+class Logistic16Op(_Curve16):
+    """16x8 logistic (TFLM's int16 algorithm): x rescaled to Q3.12 by
+    (x * input_mult + round) >> input_left_shift, then TFLite's 256-entry sigmoid table
+    interpolated; output scale 2^-15, zero point 0."""
+
+    name = "qnn.logistic16"
+
+
+class Tanh16Op(_Curve16):
+    """16x8 tanh (TFLM's int16 algorithm): the same rescale and sigmoid table walked at
+    twice the rate (tanh(x) = 2 sigmoid(2x) - 1); output scale 2^-15, zero point 0."""
+
+    name = "qnn.tanh16"
+
+
+class Softmax16Op(KernelChoice, Operation):
+    """16x8 softmax (TFLM's int16 algorithm): (x - max) rescaled by
+    `input_mult`/`input_left_shift` onto the exp table's [-10, 0], interpolated exp and
+    1 / (1 + x) tables (`exp_lut`, `recip_lut`: 513 int16 each, in flash); output scale
+    1/32768, zero point 0."""
+
+    name = "qnn.softmax16"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_mult": int, "input_left_shift": int, "exp_lut": ResourceRef,
+                  "recip_lut": ResourceRef}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
+class TransposeConv2DOp(KernelChoice, Requantized, Operation):
+    """int8 or 16x8 transposed convolution: per-channel requantization (`mult`, `shift`,
+    one entry per output channel), the clamp, stride and [top, left] padding."""
+
+    name = "qnn.transpose_conv2d"
+    input = operand()
+    filter = operand()
+    bias = operand(optional=True)
+    output = result()
+    stride = attr(TRANSPOSE_CONV_PAIR)
+    pad = attr(TRANSPOSE_CONV_PAD)
+
+    def verify_(self) -> None:
+        _check_int(self, "input", "filter")
+        _check_clamp(self)
+        check_transpose_conv(self)
+
+
+class BatchMatmulOp(KernelChoice, Operation):
+    """int8 or 16x8 batched matrix product: sum((lhs - lhs_zp) * (rhs - rhs_zp)) (int32,
+    or int64 for int16), one rescale (`mult`, `shift`), + output_zp, clamped to the storage
+    range (TFLite's BATCH_MATMUL has no fused activation)."""
+
+    name = "qnn.batch_matmul"
+    lhs = operand()
+    rhs = operand()
+    output = result()
+    adj_x = attr(bool)
+    adj_y = attr(bool)
+    lhs_zp = attr(int)
+    rhs_zp = attr(int)
+    output_zp = attr(int)
+    mult = attr(int)
+    shift = attr(int)
+
+    def verify_(self) -> None:
+        _check_int(self, "lhs", "rhs")
+        check_batch_matmul(self)

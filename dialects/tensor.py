@@ -9,6 +9,8 @@ from utc.compiler.ir import Operation, ResourceRef, attr, operand, result
 
 from .common import (
     PADDINGS,
+    TRANSPOSE_CONV_PAD,
+    TRANSPOSE_CONV_PAIR,
     Convolution,
     FullyConnected,
     ImplicitPadding,
@@ -16,10 +18,12 @@ from .common import (
     NamedActivation,
     Pooling,
     check_activation,
+    check_batch_matmul,
     check_broadcast_result,
     check_compute_types,
     check_fully_connected_shapes,
     check_rank,
+    check_transpose_conv,
     check_weight_types,
     check_window_shapes,
     element_kind,
@@ -166,7 +170,7 @@ class SoftmaxOp(KernelChoice, Operation):
     attributes = {"beta": float}
 
     def verify_(self) -> None:
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
         x = self.operand("input").type
         if x.rank < 1 or x.shape != self.result.type.shape:
             raise self.error(f"softmax needs an output shaped like its input {x}, got "
@@ -575,6 +579,42 @@ class SplitOp(KernelChoice, Operation):
         if sum(r.type.shape[axis] for r in self.result_values) != x.shape[axis]:
             raise self.error(f"results do not add up to {x} along axis {axis}")
         check_compute_types(self, "input", int16=True)
+
+
+class TransposeConv2DOp(KernelChoice, Operation):
+    """Transposed 2-D convolution (TFLite TRANSPOSE_CONV): NHWC input, OHWI filter, an
+    optional bias, the output's size given by its type; `pad` = [top, left] as TFLite
+    computes it from SAME/VALID on the output size. Not a sliding window over the input (each
+    input pixel spreads over the output), so it takes no part in window planning."""
+
+    name = "tensor.transpose_conv2d"
+    input = operand()
+    filter = operand()
+    bias = operand(optional=True)
+    output = result()
+    stride = attr(TRANSPOSE_CONV_PAIR)
+    pad = attr(TRANSPOSE_CONV_PAD)
+    act = attr(str)
+
+    def verify_(self) -> None:
+        check_activation(self)
+        check_transpose_conv(self)
+
+
+class BatchMatmulOp(KernelChoice, Operation):
+    """Batched matrix product (TFLite BATCH_MATMUL): out[..., r, c] = sum over k of
+    lhs[..., r, k] * rhs[..., k, c], `adj_x`/`adj_y` transposing an operand's last two
+    dimensions first, batch dimensions broadcast (ranks 2 to 5)."""
+
+    name = "tensor.batch_matmul"
+    lhs = operand()
+    rhs = operand()
+    output = result()
+    adj_x = attr(bool)
+    adj_y = attr(bool)
+
+    def verify_(self) -> None:
+        check_batch_matmul(self)
 
 
 class SvdfOp(KernelChoice, Operation):

@@ -9,12 +9,21 @@ from dataclasses import dataclass
 
 import numpy as np
 from utc.compiler.errors import CompileError
-from utc.compiler.ir import Module, Operation, PerAxisQuantizedType, QuantizedType, is_quantized
+from utc.compiler.ir import Module, Operation, PerAxisQuantizedType, QuantizedType, ResourceRef, is_quantized
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, qnn, tensor
 from utc.dialects.common import NamedActivation
-from utc.passes.quantmath import activation, elementwise, lstm, quantize, reduce, softmax, svdf
+from utc.passes.quantmath import (
+    activation,
+    elementwise,
+    lstm,
+    matmul,
+    quantize,
+    reduce,
+    softmax,
+    svdf,
+)
 from utc.passes.quantmath import requant as quantmath
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
@@ -238,6 +247,88 @@ class _LowerWith(RewritePattern):
         return True
 
 
+class _LowerInt16(RewritePattern):
+    """Replace a 16x8 op (int16 input) by `target`, whose algorithm is TFLM's int16 one
+    (LOGISTIC, TANH: a different kernel from the int8 gemmlowp curves). Listed before the
+    int8 pattern of the same root."""
+
+    def __init__(self, root: type[Operation], target: type[Operation], attrs):
+        self.root, self.target, self.attrs = root, target, attrs
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op) or _storage(op.operand("input")) != "i16":
+            return False
+        rewriter.replace_op(op, self.target(op.operand_values, [op.result.type], self.attrs(op),
+                                            location=op.location))
+        return True
+
+
+def _logistic16_attrs(op: Operation) -> dict:
+    return _where(op, activation.logistic16_params, *_q(op.operand("input")),
+                  *_q(op.result)).attrs()
+
+
+def _tanh16_attrs(op: Operation) -> dict:
+    return _where(op, activation.tanh16_params, *_q(op.operand("input")), *_q(op.result)).attrs()
+
+
+class _LowerSoftmax16(RewritePattern):
+    """int16 SOFTMAX: the scalar constants, and TFLM's exp and 1 / (1 + x) tables as flash
+    resources of the op."""
+
+    root = tensor.SoftmaxOp
+
+    def __init__(self, module: Module):
+        self.module = module
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op) or _storage(op.operand("input")) != "i16":
+            return False
+        attrs = _where(op, softmax.softmax16_params, op.attrs["beta"],
+                       *_q(op.operand("input")), *_q(op.result)).attrs()
+        # the tables are the same for every softmax: one copy in flash for all of them
+        for key, table in zip(("exp_lut", "recip_lut"), softmax.softmax16_luts()):
+            name = f"softmax16.{key}"
+            if name not in self.module.resources:
+                self.module.add_resource(name, table)
+            attrs[key] = ResourceRef(name)
+        rewriter.replace_op(op, qnn.Softmax16Op(op.operand_values, [op.result.type], attrs,
+                                                location=op.location))
+        return True
+
+
+class _LowerTransposeConv(RewritePattern):
+    """int8 and 16x8 TRANSPOSE_CONV: the convolutions' per-channel requantization (TFLite
+    Micro's PopulateConvolutionQuantizationParams), one table entry per output channel."""
+
+    root = tensor.TransposeConv2DOp
+
+    def __init__(self, module: Module):
+        self.module = module
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        x = op.operand("input").type.element
+        out = op.result.type.element
+        scales = scales_of(op.operand("filter").type.element)
+        if len(scales) == 1:
+            scales = scales * op.result.type.shape[-1]
+        mult, shift = _where(op, quantmath.conv_requant_params, x.scale, scales, out.scale)
+        attrs = {"input_zp": x.zero_point, "output_zp": out.zero_point,
+                 **add_requant(self.module, op, mult, shift), "act": act_clamp(op),
+                 "stride": op.attrs["stride"], "pad": op.attrs["pad"]}
+        rewriter.replace_op(op, qnn.TransposeConv2DOp(op.operand_values, [op.result.type], attrs,
+                                                      location=op.location))
+        return True
+
+
+def _batch_matmul_attrs(op: Operation) -> dict:
+    attrs = _where(op, matmul.batch_matmul_params, *_q(op.operand("lhs")), *_q(op.operand("rhs")),
+                   *_q(op.result), _storage(op.result)).attrs()
+    return {"adj_x": op.attrs["adj_x"], "adj_y": op.attrs["adj_y"], **attrs}
+
+
 def _storage(value) -> str:
     """The storage type of a quantized value: "i8", or "i16" (16x8 activations)."""
     return str(value.type.element.storage)
@@ -343,6 +434,8 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerWith(tensor.ReluOp, qnn.RequantizeOp, _relu_attrs),
         _LowerWith(tensor.Relu6Op, qnn.RequantizeOp, _relu6_attrs),
         _LowerWith(tensor.ReluN1To1Op, qnn.RequantizeOp, _relu_n1_to_1_attrs),
+        _LowerInt16(tensor.LogisticOp, qnn.Logistic16Op, _logistic16_attrs),
+        _LowerInt16(tensor.TanhOp, qnn.Tanh16Op, _tanh16_attrs),
         _LowerWith(tensor.LogisticOp, qnn.LogisticOp, _logistic_attrs),
         _LowerWith(tensor.TanhOp, qnn.TanhOp, _tanh_attrs),
         _LowerWith(tensor.HardSwishOp, qnn.HardSwishOp, _hard_swish_attrs),
@@ -351,7 +444,10 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerWith(tensor.MeanOp, qnn.MeanOp, _mean_attrs),
         _LowerQuantize(),
         _LowerDequantize(),
+        _LowerSoftmax16(module),
         _LowerSoftmax(),
+        _LowerTransposeConv(module),
+        _LowerWith(tensor.BatchMatmulOp, qnn.BatchMatmulOp, _batch_matmul_attrs),
         _LowerSvdf(),
         _LowerLstm(),
     ]

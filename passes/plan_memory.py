@@ -22,7 +22,7 @@ no part in the arena's liveness or reuse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from utc.compiler.errors import CompileError
 from utc.compiler.ir import Module, Value
@@ -32,12 +32,24 @@ from utc.dialects.func import main_function
 from utc.passes.planning.allocators import STRATEGIES, arena_size
 from utc.passes.planning.checker import check_plan
 from utc.passes.planning.intervals import Buffer, lower_bound
+from utc.passes.planning.regions import RegionsFull, assign_regions, format_regions, parse_regions
 from utc.passes.planning.state import pack_state
 from utc.passes.planning.verify_ir import memory_plan_check
 from utc.passes.planning.windows import windows
+from utc.runtime.kernels import call_macs
 
 # --verify-each replays the plan with the independent checker after every pass
 register_module_check(memory_plan_check)
+
+
+def _heat(fn: func.FuncOp, allocs: list[buf.AllocOp]) -> list[float]:
+    """Multiply-accumulates of the calls touching each buffer, per byte of it."""
+    work = {a: 0 for a in allocs}
+    for call in (op for op in fn.block.ops if isinstance(op, buf.CallOp)):
+        cost = call_macs(call)
+        for a in {root_alloc(v) for v in call.operand_values} - {None}:
+            work[a] += cost
+    return [work[a] / max(1, int(a.size)) for a in allocs]
 
 
 def root_alloc(value: Value) -> buf.AllocOp | None:
@@ -86,6 +98,9 @@ class PlanMemory(Pass):
     name = "plan-memory"
     strategy: str = "optimal"
     alignment: int = 16
+    #: Memory regions, `NAME:BYTES[:SECTION]` separated by ';' (fastest first): each an
+    #: arena of its own (passes/planning/regions.py). Empty: one arena.
+    regions: str = ""
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -93,6 +108,7 @@ class PlanMemory(Pass):
                              f"{', '.join(STRATEGIES)})")
         if self.alignment < 1 or self.alignment & (self.alignment - 1):
             raise ValueError(f"alignment must be a power of two, got {self.alignment}")
+        parse_regions(self.regions)  # ValueError on a malformed region
 
     def run(self, module: Module) -> None:
         fn = main_function(module)
@@ -104,15 +120,31 @@ class PlanMemory(Pass):
                    used.get(a, ()))
             for i, a in enumerate(allocs)
         ]
-        offsets = STRATEGIES[self.strategy](buffers)
-        size = arena_size(buffers, offsets)
-        problems = check_plan(buffers, offsets, size)
-        if problems:
-            raise CompileError(f"{self.name}: strategy '{self.strategy}' produced an invalid "
-                               f"plan: {problems[0]}")
-        for alloc, offset, b in zip(allocs, offsets, buffers):
+        regions = parse_regions(self.regions)
+        if regions:
+            where, offsets, used = self._assign(fn, allocs, buffers, regions)
+            size = sum(used)
+        else:
+            where, offsets = [None] * len(allocs), STRATEGIES[self.strategy](buffers)
+            size = arena_size(buffers, offsets)
+            used = [size]
+        for r in range(len(regions) or 1):
+            members = [k for k, w in enumerate(where) if w == (r if regions else None)]
+            problems = check_plan([buffers[k] for k in members], [offsets[k] for k in members],
+                                  used[r])
+            if problems:
+                raise CompileError(f"{self.name}: strategy '{self.strategy}' produced an "
+                                   f"invalid plan: {problems[0]}")
+        fn.attrs.pop("memory_regions", None)
+        for alloc, offset, b, w in zip(allocs, offsets, buffers, where):
             alloc.offset = int(offset)
             alloc.live = (b.start, b.end)
+            alloc.attrs.pop("region", None)
+            if w is not None:
+                alloc.region = regions[w].name
+        if regions:
+            fn.memory_regions = tuple((r.name, r.capacity, int(u), r.section or "")
+                                      for r, u in zip(regions, used))
         bound = int(lower_bound(buffers, aligned=False))
         copy_bound = fn.attrs.pop("copy_lower_bound", None)
         for key in ("arena_bytes", "lower_bound", "plan_strategy", "gap", "plan_alignment"):
@@ -131,3 +163,16 @@ class PlanMemory(Pass):
             for s, offset in zip(states, state_offsets):
                 s.offset = offset
             fn.state_bytes = state_size
+
+    def _assign(self, fn: func.FuncOp, allocs: list[buf.AllocOp], buffers: list[Buffer],
+                regions: list) -> tuple[list[int], list[int], list[int]]:
+        # the allocators ignore names: the IR's make a refusal readable
+        named = [replace(b, name=f"%{a.result.name_hint}" if a.result.name_hint else b.name)
+                 for a, b in zip(allocs, buffers)]
+        try:
+            return assign_regions(named, _heat(fn, allocs), regions, STRATEGIES[self.strategy])
+        except RegionsFull as e:
+            total = sum(r.capacity for r in regions)
+            raise CompileError(f"the model does not fit the memory regions "
+                               f"({format_regions(regions)}, {total} B in all): {e}") from None
+

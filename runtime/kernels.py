@@ -345,6 +345,56 @@ _UNARY = ("input",)  # PRELU: never over the broadcast alpha
 _I8, _I16, _F32 = "int8_t", "int16_t", "float"
 _S8_CONV = _S8 + ("utc_kernel_util.h",)
 
+def _tconv_io(ctype: str, wtype: str, bias: str) -> tuple[Arg, ...]:
+    return (_buf("input", f"const {ctype} *"), _buf("filter", f"const {wtype} *"),
+            _buf("bias", f"const {bias} *"), _buf("output", f"{ctype} *"))
+
+
+#: Batches, input and output geometry, kernel, stride and [top, left] padding of a
+#: transposed convolution (runtime/utc_transpose_conv.h).
+_TCONV_GEOMETRY = (_dim("batches", "input", 0), _dim("in_h", "input", 1),
+                   _dim("in_w", "input", 2), _dim("in_c", "input", 3),
+                   _dim("out_h", "output", 1), _dim("out_w", "output", 2),
+                   _dim("out_c", "output", 3), _dim("kh", "filter", 1), _dim("kw", "filter", 2),
+                   _attr("stride_h", "stride", 0), _attr("stride_w", "stride", 1),
+                   _attr("pad_top", "pad", 0), _attr("pad_left", "pad", 1))
+_TCONV_FILES = ("utc_quant.h", "utc_quant16.h") + _files("utc_transpose_conv")
+
+
+def _transpose_conv_macs(fields: Fields, params: dict, out: int) -> int:
+    """At most kh * kw * out_c MACs per input element (taps past the output drop out)."""
+    x = fields.get("input")
+    w = fields.get("filter")
+    if x is None or w is None:
+        return out
+    ws = w.type.shape
+    return math.prod(x.type.shape) * ws[0] * ws[1] * ws[2]
+
+
+def _shape5(name: str, field: str) -> Arg:
+    """A shape right-aligned into 5-D (leading 1s), as BATCH_MATMUL's kernels take it."""
+    return Arg(name, "const int32_t *",
+               lambda c: [1] * (5 - len(c.shape(field))) + list(c.shape(field)))
+
+
+def _bmm_io(ctype: str) -> tuple[Arg, ...]:
+    return (_buf("lhs", f"const {ctype} *"), _buf("rhs", f"const {ctype} *"),
+            _buf("out", f"{ctype} *", "output"), _shape5("lhs_shape", "lhs"),
+            _shape5("rhs_shape", "rhs"), _attr("adj_x"), _attr("adj_y"))
+
+
+_BMM_FILES = ("utc_quant.h", "utc_quant16.h") + _files("utc_batch_matmul")
+
+
+def _batch_matmul_macs(fields: Fields, params: dict, out: int) -> int:
+    """depth MACs per output element (depth: the lhs dimension summed over)."""
+    lhs = fields.get("lhs")
+    if lhs is None:
+        return out
+    shape = lhs.type.shape
+    return out * shape[-2 if params.get("adj_x") else -1]
+
+
 KERNELS: list[Kernel] = [
     Kernel("utc_fully_connected_s8", qnn.FullyConnectedOp, "int8",
            _S8_CONV + _files("utc_fully_connected_s8"),
@@ -385,6 +435,30 @@ KERNELS: list[Kernel] = [
            _files("utc_conv_f32"), "float32 depthwise convolution", overlap=True,
            overlap_channelwise=True, cost=depthwise_macs,
            args=_conv_args(_F32, _F32, True, _act_f32())),
+    # TRANSPOSE_CONV: int8 (per-channel), 16x8 and float32; gathers, so no scratch buffer
+    Kernel("utc_transpose_conv_s8", qnn.TransposeConv2DOp, "int8", _TCONV_FILES,
+           "int8 transposed convolution, per-channel requantization", cost=_transpose_conv_macs,
+           args=(*_tconv_io(_I8, _I8, "int32_t"), *_TCONV_GEOMETRY, _attr("input_zp"),
+                 _attr("output_zp"), _table("mult", "mult"), _table("shift", "shift"),
+                 *_act_s8())),
+    Kernel("utc_transpose_conv_s16", qnn.TransposeConv2DOp, "int16", _TCONV_FILES,
+           "16x8 transposed convolution (int16 activations, int8 weights, int64 bias)",
+           cost=_transpose_conv_macs,
+           args=(*_tconv_io(_I16, _I8, "int64_t"), *_TCONV_GEOMETRY, _table("mult", "mult"),
+                 _table("shift", "shift"), *_act_s8())),
+    Kernel("utc_transpose_conv_f32", tensor.TransposeConv2DOp, "float32", _TCONV_FILES,
+           "float32 transposed convolution", cost=_transpose_conv_macs,
+           args=(*_tconv_io(_F32, _F32, _F32), *_TCONV_GEOMETRY, *_act_f32())),
+    # BATCH_MATMUL: int8, 16x8 and float32; operands indexed in place (no transposed copies)
+    Kernel("utc_batch_matmul_s8", qnn.BatchMatmulOp, "int8", _BMM_FILES,
+           "int8 batched matrix product", cost=_batch_matmul_macs,
+           args=(*_bmm_io(_I8), _attr("lhs_zp"), _attr("rhs_zp"), _attr("out_zp", "output_zp"),
+                 _attr("mult"), _attr("shift"))),
+    Kernel("utc_batch_matmul_s16", qnn.BatchMatmulOp, "int16", _BMM_FILES,
+           "16x8 batched matrix product (int16 operands, int64 accumulation)",
+           cost=_batch_matmul_macs, args=(*_bmm_io(_I16), _attr("mult"), _attr("shift"))),
+    Kernel("utc_batch_matmul_f32", tensor.BatchMatmulOp, "float32", _BMM_FILES,
+           "float32 batched matrix product", cost=_batch_matmul_macs, args=_bmm_io(_F32)),
     Kernel("utc_avg_pool_s8", qnn.AvgPool2DOp, "int8", _S8 + _files("utc_pool_s8"),
            "int8 average pooling", overlap=True, overlap_channelwise=True, cost=pool_ops,
            args=_pool_args(_I8, _act_s8())),
@@ -481,6 +555,13 @@ KERNELS: list[Kernel] = [
            "int8 logistic (gemmlowp fixed point)", in_place=_UNARY, args=_CURVE_S8),
     Kernel("utc_tanh_s8", qnn.TanhOp, "int8", _S8X + _ACT_S8,
            "int8 tanh (gemmlowp fixed point)", in_place=_UNARY, args=_CURVE_S8),
+    # 16x8 LOGISTIC and TANH: TFLite's int16 algorithm (sigmoid table, interpolated)
+    Kernel("utc_logistic_s16", qnn.Logistic16Op, "int16", _files("utc_activation_s16"),
+           "16x8 logistic (TFLite's interpolated sigmoid table)", in_place=_UNARY,
+           args=(*_io(_I16, _I16), _size(), _attr("input_mult"), _attr("input_left_shift"))),
+    Kernel("utc_tanh_s16", qnn.Tanh16Op, "int16", _files("utc_activation_s16"),
+           "16x8 tanh (TFLite's interpolated sigmoid table)", in_place=_UNARY,
+           args=(*_io(_I16, _I16), _size(), _attr("input_mult"), _attr("input_left_shift"))),
     Kernel("utc_hard_swish_s8", qnn.HardSwishOp, "int8", _S8X + _ACT_S8, "int8 hard swish",
            in_place=_UNARY,
            args=(*_io(_I8, _I8), _size(), _attr("input_zp"), _attr("output_zp"),
@@ -617,6 +698,13 @@ KERNELS: list[Kernel] = [
            "int8 -> int16 softmax (fixed-point exp, TFLite Micro arithmetic)",
            args=(*_io(_I8, "int16_t"), *_SOFTMAX_ROWS, _attr("input_mult"),
                  _attr("input_left_shift"), _attr("diff_min"))),
+    Kernel("utc_softmax_s16", qnn.Softmax16Op, "int16", _S8 + _files("utc_softmax_s16"),
+           "16x8 softmax (TFLite's int16 exp and reciprocal tables, in flash)",
+           in_place=_UNARY,
+           args=(*_io(_I16, _I16), *_SOFTMAX_ROWS, _attr("input_mult"),
+                 _attr("input_left_shift"),
+                 Arg("exp_lut", "const int16_t *", lambda c: c.table(c.attrs["exp_lut"])),
+                 Arg("recip_lut", "const int16_t *", lambda c: c.table(c.attrs["recip_lut"])))),
     Kernel("utc_softmax_f32", tensor.SoftmaxOp, "float32", _files("utc_softmax_f32"),
            "float32 softmax", in_place=_UNARY,
            args=(*_io(_F32, _F32), *_SOFTMAX_ROWS,
@@ -787,3 +875,21 @@ KERNELS += CMSIS_NN_KERNELS
 
 #: kernel name -> record
 KERNELS_BY_NAME: dict[str, Kernel] = {k.name: k for k in KERNELS}
+
+
+def call_macs(call) -> int:
+    """Multiply-accumulates of one kernel call (`buf.call`; the usual figure to compare
+    layers by), from the cost function of the kernel's record: conv out_elems * kh * kw *
+    in_c, depthwise out_elems * kh * kw, fully connected out_elems * depth, pooling
+    out_elems * kh * kw, reductions in_elems, elementwise and activations out_elems, data
+    movement 0. A kernel without a record (a plugin's) counts one operation per output
+    element: a report or a plan must never be the reason a compile breaks."""
+    from utc.dialects import buf
+
+    outs = [v for v in call.outputs if not buf.is_scratch(v)]
+    out = sum(v.type.num_elements for v in outs)
+    kernel = KERNELS_BY_NAME.get(call.callee)
+    if kernel is None:
+        return int(out)
+    return int(kernel.cost(kernel.fields(call.inputs, outs), call.attrs, out))
+

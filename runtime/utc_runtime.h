@@ -16,4 +16,12 @@
 #define UTC_INLINE inline
 #endif
 
+/* The link names of the kernels. In a generated folder utc writes utc_link.h: each
+ * kernel function is renamed by a macro to its name plus a tag of its source's content
+ * (utc_conv2d_s8 -> utc_conv2d_s8_v<hash>) and defined weak, so two models' folders link
+ * into one program: a kernel both use, from identical sources, is one symbol (linked once
+ * with --gc-sections), and kernels from different utc versions keep apart instead of
+ * silently standing in for each other. The utc_link.h beside this file renames nothing. */
+#include "utc_link.h"
+
 #endif /* UTC_RUNTIME_H */

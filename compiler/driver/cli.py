@@ -228,12 +228,16 @@ def _add_compile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-weight-bytes", type=_byte_count, default=DEFAULT_MAX_WEIGHT_BYTES,
                    metavar="N", help="refuse a model whose weights take more than N bytes "
                    f"(default {DEFAULT_MAX_WEIGHT_BYTES})")
+    p.add_argument("--memory-region", action="append", default=[], metavar="NAME:BYTES[:SECTION]",
+                   help="plan the arena into this memory region (repeat for several, fastest "
+                   "first): at most BYTES there, one array per region, put in linker section "
+                   "SECTION when given; the hottest buffers go first")
     _add_model_limit(p)
 
 
-def _limits(args: argparse.Namespace) -> dict[str, int]:
+def _limits(args: argparse.Namespace) -> dict:
     return {"max_model_bytes": args.max_model_bytes, "max_arena_bytes": args.max_arena_bytes,
-            "max_weight_bytes": args.max_weight_bytes}
+            "max_weight_bytes": args.max_weight_bytes, "memory_regions": args.memory_region}
 
 
 def _write_atomically(path: Path, write) -> None:
@@ -264,9 +268,10 @@ def _report_files(fmt: str | None):
 
         out = {"memory.svg": memory_svg(comp.module).encode()}
         if fmt == "json":
+            from utc.compiler.driver.footprint import measure_footprint
             from utc.compiler.driver.report_json import report_json
 
-            out["report.json"] = report_json(comp).encode()
+            out["report.json"] = report_json(comp, measure_footprint(comp)).encode()
         return out
 
     return files
@@ -276,11 +281,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from utc.compiler.driver import check_c_name, compile_model
 
     check_c_name(args.name)
+    placement = _placement(args)
     inst = _instrumentation(args)
     result = compile_model(args.model, args.output, name=args.name, opt_level=args.opt,
                            pipeline=args.pipeline, kernels=args.kernels, target=args.target,
                            inst=inst, extra_files=_report_files(args.report),
-                           **_limits(args))
+                           placement=placement, **_limits(args))
     if args.report == "json":
         # stdout is the document alone, so it pipes straight into a JSON reader
         sys.stdout.write((Path(args.output) / "report.json").read_text())
@@ -289,11 +295,32 @@ def cmd_compile(args: argparse.Namespace) -> int:
     print(f"utc: wrote {len(result.files)} files to {printable(args.output)} "
           f"(arena {fn.attrs['arena_bytes']} B, lower bound {fn.attrs['lower_bound']} B)")
     if args.report:
+        from utc.compiler.driver.footprint import measure_footprint
         from utc.compiler.driver.report import format_report
 
-        sys.stdout.write("\n" + format_report(result.module))
+        comp = result.compilation
+        sys.stdout.write("\n" + format_report(result.module, comp.op_types,
+                                               measure_footprint(comp)))
         print(f"\nutc: wrote the arena map to {printable(Path(args.output) / 'memory.svg')}")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Every problem that stops the model, one a line; exit 1 if any, else 0."""
+    from utc.compiler.driver.check import check_model_support
+
+    result = check_model_support(args.model, opt_level=args.opt, pipeline=args.pipeline,
+                                 kernels=args.kernels, target=args.target, **_limits(args))
+    shown = printable(args.model)
+    if not result.problems:
+        print(f"ok: {result.operators} operators, all supported")
+        return 0
+    count = len(result.problems)
+    print(f"{shown}: {count} problem{'s' if count != 1 else ''} stop this model "
+          f"({result.operators} operators):")
+    for problem in result.problems:
+        print(f"  {problem}")
+    return 1
 
 
 def _main(module):
@@ -567,6 +594,28 @@ def cmd_list_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_placement_options(p: argparse.ArgumentParser) -> None:
+    """Where the generated code puts its RAM (NAME.h's placement macros)."""
+    p.add_argument("--arena-section", metavar="SECTION",
+                   help="put the arena in this linker section (e.g. .sram2), aligned")
+    p.add_argument("--state-section", metavar="SECTION",
+                   help="put a stateful model's state region in this linker section")
+    p.add_argument("--external-arena", action="store_true",
+                   help="the application defines the arena (NAME_arena, and NAME_state for "
+                   "a stateful model); NAME.h states the bytes and alignment")
+
+
+def _placement(args: argparse.Namespace):
+    """The placement options, checked (before any work)."""
+    from utc.codegen.emit_cpp import Placement, check_section_name
+
+    sections = {}
+    for key, option in (("arena_section", "--arena-section"), ("state_section", "--state-section")):
+        if getattr(args, key) is not None:
+            sections[key] = check_section_name(getattr(args, key), option)
+    return Placement(**sections, external=args.external_arena)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="utc", description="Ahead-of-time compiler from "
                      "TensorFlow Lite models to self-contained C++.")
@@ -588,9 +637,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report=json", dest="report", action="store_const", const="json",
                    help="print the report as JSON instead (docs/report-json.md; also written "
                    "to OUTPUT/report.json, with OUTPUT/memory.svg)")
+    _add_placement_options(p)
     _add_compile_options(p)
     _add_instrumentation(p)
     p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("check", help="list everything that stops a model (unsupported "
+                       "operators, dtypes, features), not only the first; exit 1 if any")
+    p.add_argument("model")
+    _add_compile_options(p)  # those of the compile it tries when nothing else is found
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("run", help="compile, build (host compiler, or cross compiler and "
                        "QEMU for a Cortex-M --target), run, print outputs")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from utc.compiler.errors import CompileError
@@ -24,8 +25,12 @@ from utc.compiler.ir.printer import sanitize_name
 from utc.dialects import buf, state
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.plan_memory import root_alloc
+from utc.passes.planning.regions import region_bases
 from utc.passes.planning.windows import windows
-from utc.runtime.kernels import KERNELS_BY_NAME
+from utc.runtime.kernels import call_macs
+
+if TYPE_CHECKING:
+    from utc.compiler.driver.footprint import Footprint
 
 # ---- the data ------------------------------------------------------------------------------
 
@@ -46,6 +51,9 @@ class ArenaBuffer:
     first: int
     last: int
     windows: tuple[tuple[int, int], ...] = ()
+    #: Its memory region (`--memory-region`), or None with one arena. `offset` is then in
+    #: the regions laid side by side (passes/planning/regions.py: `region_bases`).
+    region: str | None = None
 
     def live_at(self, step: int) -> bool:
         return self.first <= step <= self.last
@@ -105,6 +113,7 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
     truth; an `output` attribute counts too), so no pass has to mark them for the report.
     """
     fn = _function(module)
+    bases = region_bases(fn.memory_regions)
     used = windows(fn, {op: list(op.live) for op in fn.block.ops
                         if isinstance(op, buf.AllocOp) and op.live is not None})
     returned = {root_alloc(v) for v in fn.return_op.operand_values}
@@ -131,8 +140,8 @@ def arena_buffers(module: Module) -> list[ArenaBuffer]:
             name, n = f"{base}_{n}", n + 1
         taken.add(name)
         first, last = op.live
-        out.append(ArenaBuffer(name, kind, int(op.size), int(op.offset),
-                               int(first), int(last), used.get(op, ())))
+        out.append(ArenaBuffer(name, kind, int(op.size), bases.get(op.region, 0) + int(op.offset),
+                               int(first), int(last), used.get(op, ()), op.region))
     return out
 
 
@@ -160,33 +169,27 @@ def peak(module: Module) -> tuple[int, int]:
 
 
 def macs(call: buf.CallOp) -> int:
-    """Multiply-accumulates of one kernel call (the usual figure to compare layers by),
-    from the cost function of the kernel's record (`runtime/kernels.py`): conv out_elems *
-    kh * kw * in_c, depthwise out_elems * kh * kw, fully connected out_elems * depth,
-    pooling out_elems * kh * kw, reductions in_elems, elementwise and activations
-    out_elems, data movement 0. A kernel without a record (a plugin's) counts one
-    operation per output element: a report must never be the reason a compile breaks."""
-    outs = [v for v in call.outputs if not buf.is_scratch(v)]
-    out = sum(v.type.num_elements for v in outs)
-    kernel = KERNELS_BY_NAME.get(call.callee)
-    if kernel is None:
-        return int(out)
-    return int(kernel.cost(kernel.fields(call.inputs, outs), call.attrs, out))
+    """Multiply-accumulates of one kernel call (`runtime.kernels.call_macs`)."""
+    return call_macs(call)
 
 
 # ---- rows ----------------------------------------------------------------------------------
 
 
-def _address(value: Value) -> int:
-    """Arena byte offset of a value (through views), or -1 for flash."""
+def _address(value: Value, bases: dict[str, int]) -> int:
+    """Arena byte offset of a value (through views; memory regions side by side at
+    `bases`), or -1 for flash."""
     root, offset = buf.root_and_offset(value)
-    return root.offset + offset if root is not None else -1
+    if root is None:
+        return -1
+    return bases.get(root.region, 0) + root.offset + offset
 
 
 def layer_rows(module: Module) -> list[LayerRow]:
     """One row per `buf.call`, in schedule order (step i is the i-th call)."""
     fn = _function(module)
     profile = live_profile(module)
+    bases = region_bases(fn.memory_regions)
     rows = []
     for step, call in enumerate(_calls(fn)):
         outs = [v for v in call.outputs if not buf.is_scratch(v)]
@@ -204,7 +207,7 @@ def layer_rows(module: Module) -> list[LayerRow]:
             macs=macs(call),
             weight_bytes=int(weights),
             live_bytes=profile[step],
-            output_offsets=tuple(_address(v) for v in outs),
+            output_offsets=tuple(_address(v, bases) for v in outs),
             scratch_bytes=sum(v.type.byte_size for v in scratch),
             kernel_note=call.kernel_note or "",
         ))
@@ -240,16 +243,23 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else "..." + text[-(width - 3):]
 
 
-def _operator(row: LayerRow, width: int) -> str:
-    """'#3 model/conv/Relu': TFLite operator index(es) and the output tensor's name.
-
-    A fused op lists every source index; the name is the last source's, the tensor the
-    fused op actually produces. TFLite names glued with ';' keep their first part."""
+def operator_label(row: LayerRow, op_types: Sequence[str] = ()) -> str:
+    """'#3 CONV_2D': the TFLite operator index(es) and type(s) of a call. A fused op lists
+    every source (`#2,#3 PAD+CONV_2D`); when the model's operator types are not known
+    (`op_types` empty, IR given as text) the IR op stands for them (`#3 qnn.conv2d`)."""
     if not row.sources:
-        return _clip(row.location, width)
+        return row.location
     indices = ",".join(f"#{i}" for i, _ in row.sources)
-    name = row.sources[-1][1].split(";")[0]
-    return indices + " " + _clip(name, max(width - len(indices) - 1, 8))
+    types: list[str] = []
+    for i, _ in row.sources:
+        kind = op_types[i] if 0 <= i < len(op_types) else row.op
+        if kind not in types:
+            types.append(kind)
+    return indices + " " + "+".join(types)
+
+
+def _operator(row: LayerRow, width: int, op_types: Sequence[str] = ()) -> str:
+    return _clip(operator_label(row, op_types), width)
 
 
 def _shapes(row: LayerRow) -> str:
@@ -257,11 +267,28 @@ def _shapes(row: LayerRow) -> str:
                      for s, d in zip(row.output_shapes, row.output_dtypes))
 
 
-def format_report(module: Module) -> str:
+def footprint_lines(footprint: Footprint | None, label: int) -> list[str]:
+    """The `code` and `stack` lines of the totals (nothing when not asked for)."""
+    if footprint is None:
+        return []
+    if footprint.code_bytes is None:
+        code = footprint.code_note
+    else:
+        code = (f"{_n(footprint.code_bytes)} B  (.text {_n(footprint.text_bytes)} B + .rodata "
+                f"{_n(footprint.rodata_bytes)} B; {footprint.code_note})")
+    stack = (footprint.stack_note if footprint.stack_bytes is None
+             else f"{_n(footprint.stack_bytes)} B  ({footprint.stack_note})")
+    return [f"{'code':<{label}}{code}", f"{'stack':<{label}}{stack}"]
+
+
+def format_report(module: Module, op_types: Sequence[str] = (),
+                  footprint: Footprint | None = None) -> str:
     """The per-layer table followed by the totals, as fixed-width text.
 
     Numbers use thousands separators; offsets are plain decimals, as in the IR and the
-    generated `arena + N` expressions. The peak step is marked with '*'."""
+    generated `arena + N` expressions. The peak step is marked with '*'. `op_types`: the
+    model's TFLite operator types by index (the operator column); `footprint`: the
+    measured code and stack (`footprint.Footprint`), printed next to arena and weights."""
     fn = _function(module)
     rows = layer_rows(module)
     buffers = arena_buffers(module)
@@ -272,7 +299,8 @@ def format_report(module: Module) -> str:
                "offset", "scratch B")
     right = (True, False, False, False, True, True, True, True, True)
     table = [
-        (("*" if r.step == peak_step and rows else "") + str(r.step), _operator(r, 48), r.kernel,
+        (("*" if r.step == peak_step and rows else "") + str(r.step), _operator(r, 48, op_types),
+         r.kernel,
          _shapes(r), _n(r.macs), _n(r.weight_bytes), _n(r.live_bytes),
          ",".join(map(str, r.output_offsets)), _n(r.scratch_bytes))
         for r in rows
@@ -303,11 +331,16 @@ def format_report(module: Module) -> str:
         "",
         f"{'flash (weights)':<{label}}{_n(tensors + constants)} B  (tensors {_n(tensors)} B + "
         f"requantization/kernel constants {_n(constants)} B)",
+        *footprint_lines(footprint, label),
         f"{'total MACs':<{label}}{_n(sum(r.macs for r in rows))}",
         f"{'arena':<{label}}{_n(arena)} B",
         f"{'lower bound':<{label}}{_n(bound)} B  (most bytes live at once in this schedule)",
         f"{'gap':<{label}}{_n(gap)} B ({pct})",
     ]
+    for name, capacity, used, section in fn.memory_regions or ():
+        where = f", section {section}" if section else ""
+        out.append(f"{'region ' + name:<{label}}{_n(int(used))} B of {_n(int(capacity))} B"
+                   f"{where}  (at {region_bases(fn.memory_regions)[name]} in the offsets above)")
     if fn.state_bytes is not None:
         out.append(state_line(module, label))
     no_overlap = fn.no_overlap_lower_bound
@@ -322,7 +355,7 @@ def format_report(module: Module) -> str:
                    f"{_n(saved)} B)")
     out += [
         f"{'peak':<{label}}step {peak_step}, {_n(peak_bytes)} B live"
-        + (f"  [{_operator(peak_row, 60)}, {peak_row.kernel}]" if peak_row else ""),
+        + (f"  [{_operator(peak_row, 60, op_types)}, {peak_row.kernel}]" if peak_row else ""),
     ]
     live = sorted((b for b in buffers if b.used(peak_step)),
                   key=lambda b: (b.offset + b.window(peak_step)[0], b.name))
@@ -480,5 +513,6 @@ def memory_svg(module: Module) -> str:
 
 __all__ = [
     "ARENA_KINDS", "KIND_COLORS", "ArenaBuffer", "LayerRow", "arena_buffers",
-    "flash_bytes", "format_report", "layer_rows", "live_profile", "macs", "memory_svg", "peak",
+    "flash_bytes", "footprint_lines", "format_report", "layer_rows", "live_profile", "macs",
+    "memory_svg", "operator_label", "peak",
 ]

@@ -13,7 +13,7 @@ order, no timings, no absolute paths.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from utc.compiler.driver import Compilation, weight_bytes
 from utc.compiler.driver.report import arena_buffers, flash_bytes, layer_rows, peak
@@ -21,6 +21,9 @@ from utc.compiler.version import installed_version
 from utc.dialects import buf
 from utc.dialects.func import main_function
 from utc.runtime.kernels import KERNELS_BY_NAME
+
+if TYPE_CHECKING:
+    from utc.compiler.driver.footprint import Footprint
 
 #: Bumped when a field is removed or changes meaning (docs/report-json.md).
 SCHEMA_VERSION = 1
@@ -42,8 +45,18 @@ def _tensor(index: int, name: str | None, tensor_type) -> dict[str, Any]:
     return entry
 
 
-def report_dict(comp: Compilation) -> dict[str, Any]:
-    """The report of a compilation as plain JSON-able data (docs/report-json.md)."""
+def _footprint(footprint: Footprint | None) -> dict[str, Any] | None:
+    """The measured code and stack (`footprint.Footprint`), or None when not asked for."""
+    if footprint is None:
+        return None
+    return {"code_bytes": footprint.code_bytes, "text_bytes": footprint.text_bytes,
+            "rodata_bytes": footprint.rodata_bytes, "code_note": footprint.code_note,
+            "stack_bytes": footprint.stack_bytes, "stack_note": footprint.stack_note}
+
+
+def report_dict(comp: Compilation, footprint: Footprint | None = None) -> dict[str, Any]:
+    """The report of a compilation as plain JSON-able data (docs/report-json.md);
+    `footprint` (`footprint.Footprint`): the measured code and stack, when measured."""
     module = comp.module
     fn = main_function(module)
     rows = layer_rows(module)
@@ -64,7 +77,9 @@ def report_dict(comp: Compilation) -> dict[str, Any]:
         record = KERNELS_BY_NAME.get(r.kernel)
         layers.append({
             "step": r.step,
-            "tflite_ops": [{"index": int(i), "tensor": name} for i, name in r.sources],
+            "tflite_ops": [{"index": int(i), "tensor": name,
+                            "type": comp.op_types[i] if 0 <= i < len(comp.op_types) else None}
+                           for i, name in r.sources],
             "location": r.location,
             "op": r.op,
             "kernel": r.kernel,
@@ -93,21 +108,25 @@ def report_dict(comp: Compilation) -> dict[str, Any]:
             "no_overlap_lower_bound": optional(fn.no_overlap_lower_bound),
             "plan_strategy": fn.plan_strategy,
             "alignment": optional(fn.plan_alignment),
+            "regions": [{"name": r[0], "capacity": int(r[1]), "bytes": int(r[2]),
+                         "section": r[3] or None} for r in fn.memory_regions or ()],
             "peak": {"step": peak_step, "live_bytes": peak_bytes},
         },
         "flash": {"weight_bytes": weight_bytes(module), "tensor_bytes": tensors,
                   "constant_bytes": constants},
+        "footprint": _footprint(footprint),
         "total_macs": sum(r.macs for r in rows),
         "inputs": inputs,
         "outputs": outputs,
         "layers": layers,
-        "buffers": [{"name": b.name, "kind": b.kind, "offset": b.offset, "size": b.size,
+        "buffers": [{"name": b.name, "kind": b.kind, "region": b.region, "offset": b.offset,
+                     "size": b.size,
                      "first_step": b.first, "last_step": b.last,
                      "windows": [list(b.window(t)) for t in range(b.first, b.last + 1)]}
                     for b in arena_buffers(module)],
     }
 
 
-def report_json(comp: Compilation) -> str:
+def report_json(comp: Compilation, footprint: Footprint | None = None) -> str:
     """`report_dict` as JSON text: two-space indented, ASCII, one trailing newline."""
-    return json.dumps(report_dict(comp), indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+    return json.dumps(report_dict(comp, footprint), indent=2, ensure_ascii=True, allow_nan=False) + "\n"

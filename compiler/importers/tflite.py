@@ -607,9 +607,11 @@ def _read(path: str, model: tflite.Model, file_bytes: int) -> tuple:
                                "or several signatures); utc supports exactly one, plus the "
                                f"initialisation subgraphs CALL_ONCE runs (#{others[0]} is "
                                "none)")
-    tensors = _read_tensors(path, model, graph, file_bytes)
+    # operators first: an unsupported operator is what to name, not the tensors it uses
+    # (an LSTM's variable state tensor, an SVDF's unnamed one)
     ops = _operators(path, model, graph, file_bytes)
     _check_rules(path, ops)
+    tensors = _read_tensors(path, model, graph, file_bytes)
     checks.check_count(path, "model input", graph.InputsLength(), file_bytes)
     checks.check_count(path, "model output", graph.OutputsLength(), file_bytes)
     inputs = [int(i) for i in graph.InputsAsNumpy()] if graph.InputsLength() else []
@@ -1054,6 +1056,92 @@ def _depthwise_conv2d(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.DepthwiseConv2DOp, op, [x, w, bias], attrs)
 
 
+def transpose_conv_padding(padding: str, out_size: int, kernel: int, stride: int) -> int:
+    """TFLite Micro's padding of a transposed convolution on one axis (its
+    ComputePaddingHeightWidth called with the OUTPUT size as the input size and dilation 1):
+    half the total padding, rounded down, of the convolution that maps the output back to
+    ceil(out / stride) (SAME) or (out - kernel + stride) / stride (VALID) pixels."""
+    n = -(-out_size // stride) if padding == "SAME" else (out_size - kernel + stride) // stride
+    return max(0, (n - 1) * stride + kernel - out_size) // 2
+
+
+@op_rule("TRANSPOSE_CONV", (1, 5), ("int8", "int16", "float32"),
+         "transposed 2-D convolution, NHWC, SAME/VALID, strides, optional bias",
+         "int8: per-channel or per-tensor weights; 16x8: zero points 0, int64 or int16 bias; "
+         "the output shape operand is not read (the output tensor's shape is used, as "
+         "TFLite Micro does)", inputs=(3, 4))
+def _transpose_conv(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"), position=2)
+    if kind == "int16":
+        for t in (ctx.tensor_at(op, 2), ctx.tensors[op.outputs[0]]):
+            zps = t.zero_points if t.zero_points is not None else ()
+            if any(int(z) != 0 for z in zps):
+                raise ctx.fail(f"int16 tensor '{t.name}' (#{t.index}) has zero point "
+                               f"{int(zps[0])}: 16x8 operators need zero point 0")
+    opts = ctx.required_options(op, tflite.TransposeConvOptions)
+    act = ctx.activation(opts.FusedActivationFunction())
+    if act == "tanh":
+        raise ctx.fail("fused TANH activation is not supported on TRANSPOSE_CONV")
+    x = ctx.input(op, 2)
+    w = _weights(ctx, op, 1, kind, "filter")
+    ctx.check_rank(x, 4, "the input")
+    ctx.check_rank(w, 4, "the filter")
+    out = ctx.output_type(op)
+    if out.rank != 4:
+        raise ctx.fail(f"the output must have rank 4, got {out}")
+    padding = ctx.padding(opts.Padding())
+    stride = (opts.StrideH(), opts.StrideW())
+    if min(stride) < 1:
+        raise ctx.fail(f"strides must be at least 1, got {list(stride)}")
+    pad = (transpose_conv_padding(padding, out.shape[1], w.type.shape[1], stride[0]),
+           transpose_conv_padding(padding, out.shape[2], w.type.shape[2], stride[1]))
+    bias = _int16_bias_widened(ctx, op, 3) if kind == "int16" else None
+    ctx.emit(tensor.TransposeConv2DOp, op, [x, w, bias or _bias(ctx, op, 3, kind)],
+             {"stride": stride, "pad": pad, "act": act})
+
+
+def _int16_bias_widened(ctx: ImportContext, op: TflOperator, position: int) -> Value | None:
+    """A 16x8 TRANSPOSE_CONV's int16 bias as the int64 constant TFLite Micro converts it to
+    before every call (older converters wrote int16 biases); None for any other bias."""
+    if position >= len(op.inputs) or op.inputs[position] < 0:
+        return None
+    t = ctx.tensors[op.inputs[position]]
+    if t.tfl_type != TflType.INT16 or t.data is None:
+        return None
+    element = ctx.tensor_type(t).element
+    wide = (QuantizedType(ScalarType("i64"), element.scale, element.zero_point)
+            if isinstance(element, QuantizedType) else
+            PerAxisQuantizedType(ScalarType("i64"), element.axis, element.scales,
+                                 element.zero_points)
+            if isinstance(element, PerAxisQuantizedType) else ScalarType("i64"))
+    wide_type = TensorType(t.shape, wide)
+    ref = ctx.module.add_resource(f"transpose_conv{op.index}.bias",
+                                  np.asarray(t.data, np.int64).reshape(t.shape), wide_type)
+    const = tensor.ConstantOp([], [wide_type], {"value": ref},
+                              location=Location(((op.index, t.name),)), result_names=[ref.name])
+    ctx.block.append(const)
+    return const.result
+
+
+@op_rule("BATCH_MATMUL", (1, 4), ("int8", "int16", "float32"),
+         "batched matrix product, adj_x/adj_y, batch dimensions broadcast (ranks 2-5)",
+         "operands of one dtype, per-tensor quantized; 16x8: zero points 0", inputs=(2, 2))
+def _batch_matmul(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "float32"), position=1) != kind:
+        raise ctx.fail("both operands must have one dtype (TFLite Micro has no hybrid "
+                       "BATCH_MATMUL)")
+    opts = op.options(tflite.BatchMatMulOptions)
+    adj_x = bool(opts.AdjX()) if opts is not None else False
+    adj_y = bool(opts.AdjY()) if opts is not None else False
+    lhs, rhs = ctx.input(op, 0), ctx.input(op, 1)
+    for value, role in ((lhs, "lhs"), (rhs, "rhs")):
+        if isinstance(value.type.element, PerAxisQuantizedType):
+            raise ctx.fail(f"the {role} must be quantized per tensor (TFLite Micro reads one "
+                           "scale)")
+    ctx.emit(tensor.BatchMatmulOp, op, [lhs, rhs], {"adj_x": adj_x, "adj_y": adj_y})
+
+
 def _pool(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
     _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     opts = ctx.required_options(op, tflite.Pool2DOptions)
@@ -1111,14 +1199,15 @@ def _reshape(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
 
 
-@op_rule("SOFTMAX", (1, 3), ("int8", "float32"), "softmax over the last dimension",
-         "int8 output must have scale 1/256 and zero point -128")
+@op_rule("SOFTMAX", (1, 3), ("int8", "int16", "float32"), "softmax over the last dimension",
+         "int8 output must have scale 1/256 and zero point -128; "
+         "int16: zero points 0, output scale 1/32768")
 def _softmax(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     opts = op.options(tflite.SoftmaxOptions)
     beta = float(opts.Beta()) if opts is not None else 0.0  # TFLite Micro's zero default
     out = ctx.output_type(op)
-    if isinstance(out.element, QuantizedType) and (
+    if kind == "int8" and isinstance(out.element, QuantizedType) and (
         out.element.zero_point != -128 or abs(out.element.scale - 1 / 256) > 1e-9
     ):
         raise ctx.fail("int8 SOFTMAX output must be quantized with scale 1/256, zero point -128")
@@ -1209,17 +1298,19 @@ def _fixed_output_quantization(ctx: ImportContext, op: TflOperator, scale: float
                        f"zero point {zp} (got {out.scale!r}, {out.zero_point})")
 
 
-@op_rule("LOGISTIC", (1, 3), ("int8", "float32"), "sigmoid",
-         "int8 output: scale 1/256, zero point -128")
+@op_rule("LOGISTIC", (1, 3), ("int8", "int16", "float32"), "sigmoid",
+         "int8 output: scale 1/256, zero point -128; int16: zero points 0, output scale 2^-15")
 def _logistic(ctx: ImportContext, op: TflOperator) -> None:
-    _fixed_output_quantization(ctx, op, 1 / 256, -128, "1/256")
+    if _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes) != "int16":
+        _fixed_output_quantization(ctx, op, 1 / 256, -128, "1/256")
     _unary(ctx, op, tensor.LogisticOp)
 
 
-@op_rule("TANH", (1, 3), ("int8", "float32"), "hyperbolic tangent",
-         "int8 output: scale 1/128, zero point 0")
+@op_rule("TANH", (1, 3), ("int8", "int16", "float32"), "hyperbolic tangent",
+         "int8 output: scale 1/128, zero point 0; int16: zero points 0, output scale 2^-15")
 def _tanh(ctx: ImportContext, op: TflOperator) -> None:
-    _fixed_output_quantization(ctx, op, 1 / 128, 0, "1/128")
+    if _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes) != "int16":
+        _fixed_output_quantization(ctx, op, 1 / 128, 0, "1/128")
     _unary(ctx, op, tensor.TanhOp)
 _unary_rule("RELU", (1, 3), tensor.ReluOp, "max(x, 0)", "16x8: zero points 0",
             dtypes=("int8", "int16", "float32"))

@@ -52,6 +52,7 @@ from utc.dialects.func import FuncOp, main_function
 
 from .aliasing import call_overlap_rule, call_reverse_overlap, may_alias
 from .checker import PlanError
+from .regions import region_bases
 
 
 @dataclass
@@ -74,6 +75,8 @@ def _name(v: Value) -> str:
 
 def _places(fn: FuncOp, arena: int, alignment: int, problems: list[str]) -> dict[Value, _Place]:
     places: dict[Value, _Place] = {}
+    bases = region_bases(fn.memory_regions, alignment)
+    used = {r[0]: int(r[2]) for r in fn.memory_regions or ()}
     for op in fn.block.ops:
         if isinstance(op, buf.AllocOp):
             v = op.result
@@ -83,9 +86,17 @@ def _places(fn: FuncOp, arena: int, alignment: int, problems: list[str]) -> dict
             off, size = int(op.offset), int(op.size)
             if off < 0 or off % alignment:
                 problems.append(f"{_name(v)}: offset {off} is not a multiple of {alignment}")
-            if off + size > arena:
-                problems.append(f"{_name(v)}: bytes [{off}, {off + size}) end past the arena "
-                                f"({arena} B)")
+            limit, where = arena, "the arena"
+            if op.region is not None or bases:
+                if op.region not in bases:
+                    problems.append(f"{_name(v)}: region {op.region!r} is not one of the "
+                                    f"function's memory regions {sorted(bases)}")
+                    continue
+                limit, where = used[op.region], f"region {op.region}"
+            if off + size > limit:
+                problems.append(f"{_name(v)}: bytes [{off}, {off + size}) end past {where} "
+                                f"({limit} B)")
+            off += bases.get(op.region, 0)  # regions side by side in one address space
             places[v] = _Place(v, op, off, off + v.type.byte_size, None)
         elif isinstance(op, buf.ViewOp):
             src = op.operand("source")
@@ -140,11 +151,12 @@ def _check_interference(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value,
     byte_life = _byte_lives(fn, calls, places)
     for i, r1 in enumerate(roots):
         p1 = places[r1.result]
-        lo1, hi1 = int(r1.offset), int(r1.offset) + int(r1.size)
+        lo1 = p1.start
+        hi1 = lo1 + int(r1.size)
         for r2 in roots[i + 1:]:
             if span[r2][0] > span[r1][1]:
                 break
-            lo2 = int(r2.offset)
+            lo2 = places[r2.result].start
             hi2 = lo2 + int(r2.size)
             if lo1 < hi1 and lo2 < hi2 and max(lo1, lo2) < min(hi1, hi2):
                 first, final = max(span[r1][0], span[r2][0]), min(span[r1][1], span[r2][1])

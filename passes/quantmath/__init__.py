@@ -8,4 +8,5 @@ lowers to.
 - `activation`: LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, PRELU, the RELU family and
   QUANTIZE int8 -> int8 (one requantize-and-clamp)
 - `softmax`, `reduce` (MEAN), `quantize` (float32 <-> int8)
+- `matmul`: BATCH_MATMUL
 """

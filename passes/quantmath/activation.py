@@ -304,3 +304,84 @@ def requantize_params(input_scale: float, input_zp: int, out_scale: float, out_z
     mult, shift = quantize_multiplier(si / so)
     return _requant(input_zp, out_zp, mult, shift, *STORAGE_RANGE[out_storage], in_storage,
                     out_storage)
+
+
+# ---- 16x8 logistic / tanh ------------------------------------------------------------------
+
+#: Integer bits of the Q3.12 input of TFLM's int16 logistic and tanh.
+LOGISTIC_TANH_INT16_INPUT_INTEGER_BITS = 3
+#: Largest input multiplier of the int16 curves (TFLM's DCHECK; above it x * mult can
+#: overflow int32 in its release build).
+CURVE16_MAX_MULT = 32767
+
+
+def checked_log2(x: float) -> tuple[bool, int]:
+    """TFLite's CheckedLog2 in float32: (whether x is a power of two to within 1e-3 in
+    log2, the rounded log2). Scales a hair away from a power of two count as one."""
+    x32 = np.float32(x)
+    inv_ln2 = np.float32(1.0) / np.float32(math.log(np.float32(2.0)))
+    x_log2 = np.float32(np.float32(math.log(x32)) * inv_ln2)
+    rounded = np.float32(round_half_away(float(x_log2)))
+    frac = np.float32(x_log2 - rounded)
+    return bool(abs(frac) < np.float32(1e-3)), int(rounded)
+
+
+@dataclass(frozen=True)
+class Curve16Params(QnnAttrs):
+    """Attributes of `qnn.logistic16` and `qnn.tanh16` (TFLM logistic_common.cc and tanh.cc,
+    int16): the input x becomes (x * input_mult + round) >> input_left_shift in Q3.12 (Q4.11
+    for the table walk of tanh). TFLM's power-of-two case (multiplier 0 meaning 3 <<
+    shift, shift 0) is resolved here, so the kernel has one formula."""
+
+    input_mult: int
+    input_left_shift: int
+
+
+def _curve16_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int,
+                    what: str, pot_shifts: tuple[int, ...]) -> Curve16Params:
+    """TFLM's int16 logistic/tanh Prepare. A power-of-two input scale whose shift
+    (12 + log2 scale) is in `pot_shifts` multiplies by 3 << shift; otherwise
+    scale * 4096 * 3 (double) is doubled, counting the shift, until it exceeds 32767 / 2
+    (or the shift passes 30), then truncated. The output scale must be 2^-15 (CheckedLog2)
+    and both zero points 0."""
+    si = _check_scale("input", input_scale)
+    so = _check_scale("output", out_scale)
+    if int(input_zp) != 0 or int(out_zp) != 0:
+        raise UnsupportedQuantization(f"int16 {what}: zero points must be 0 "
+                                      f"(got {input_zp}, {out_zp})")
+    out_pot, out_log2 = checked_log2(so)
+    if not out_pot or out_log2 != -15:
+        raise UnsupportedQuantization(f"int16 {what}: output scale must be 2^-15, "
+                                      f"got {out_scale!r}")
+    pot, log2 = checked_log2(si)
+    shift = (15 - LOGISTIC_TANH_INT16_INPUT_INTEGER_BITS) + log2
+    if pot and shift in pot_shifts:
+        return Curve16Params(input_mult=3 << shift, input_left_shift=0)
+    multiplier = si * 4096.0 * 3.0
+    shift = 0
+    while multiplier <= 32767.0 / 2.0 and shift <= 30:
+        shift += 1
+        multiplier *= 2.0
+    mult = int(multiplier)
+    if mult == 0:
+        # TFLM's kernel reads a zero multiplier as its power-of-two case and shifts 3 by 31
+        raise UnsupportedQuantization(f"int16 {what}: input scale {input_scale!r} is too small "
+                                      "(its multiplier truncates to 0)")
+    if mult > CURVE16_MAX_MULT:
+        raise UnsupportedQuantization(f"int16 {what}: input scale {input_scale!r} is too large "
+                                      f"(multiplier {mult} > 32767; TFLite Micro rejects it)")
+    return Curve16Params(input_mult=mult, input_left_shift=shift)
+
+
+def logistic16_params(input_scale: float, input_zp: int, out_scale: float,
+                      out_zp: int) -> Curve16Params:
+    """Constants of ``utc_logistic_s16`` (TFLM logistic_common.cc, int16): the
+    power-of-two path only for an input scale of exactly 2^-12 (shift 0)."""
+    return _curve16_params(input_scale, input_zp, out_scale, out_zp, "LOGISTIC", (0,))
+
+
+def tanh16_params(input_scale: float, input_zp: int, out_scale: float,
+                  out_zp: int) -> Curve16Params:
+    """Constants of ``utc_tanh_s16`` (TFLM tanh.cc, int16): the power-of-two path for input
+    scales 2^-12 and 2^-11 (shift 0 or 1)."""
+    return _curve16_params(input_scale, input_zp, out_scale, out_zp, "TANH", (0, 1))

@@ -3,9 +3,11 @@ bit-exact with TFLite Micro's softmax_common.cc ``Prepare``."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from utc.passes.quantmath._scales import INT32_MAX, _check_scale, _f32
 from utc.passes.quantmath.qnn_attrs import QnnAttrs
 from utc.passes.quantmath.requant import UnsupportedQuantization, quantize_multiplier
@@ -64,3 +66,109 @@ def softmax_params(beta: float, input_scale: float, output_dtype: str = "int8",
     mult, shift = quantize_multiplier(real)
     radius = ((1 << ib) - 1) * (1 << (31 - ib)) / (1 << shift)
     return SoftmaxParams(input_mult=mult, input_left_shift=shift, diff_min=-math.floor(radius))
+
+
+# ---- 16x8 softmax ------------------------------------------------------------------------
+
+#: Entries of TFLite's int16 interpolating lookup tables: 512 segments and the end point.
+INT16_LUT_SIZE = 513
+
+
+def _f32_round(x: np.float32) -> np.float32:
+    """TfLiteRound on a float: half away from zero."""
+    return np.float32(math.floor(abs(float(x)) + 0.5) * (1.0 if x >= 0 else -1.0))
+
+
+def int16_lut(transform, input_scale: np.float32, input_zp: int, output_scale: np.float32,
+              output_zp: int) -> np.ndarray:
+    """TFLite's LUTPopulate<int16_t> (float32 arithmetic throughout): 512 samples of
+    `transform` over the int16 input range, each corrected by half the error of linear
+    interpolation at the segment midpoint, and the value at the end of the range; clamped to
+    int16. `transform` maps a float32 to a float32."""
+    f = np.float32
+    input_min = f(input_scale * f(-32768 - input_zp))
+    input_max = f(input_scale * f(32767 - input_zp))
+    output_min = f(output_scale * f(-32768 - output_zp))
+    output_max = f(output_scale * f(32767 - output_zp))
+    steps = INT16_LUT_SIZE - 1
+    step = f(f(input_max - input_min) / f(steps))
+    half_step = f(step / f(2))
+    inv = f(f(65536) / f(output_max - output_min))
+    out = np.empty(INT16_LUT_SIZE, np.int16)
+    for i in range(steps):
+        x = f(input_min + f(f(i) * step))
+        val = transform(x)
+        val_mid = transform(f(x + half_step))
+        val_next = transform(f(input_min + f(f(i + 1) * step)))
+        sample = _f32_round(f(val * inv))
+        interp = _f32_round(f(f(f(val_next * inv) + sample) / f(2)))
+        mid = _f32_round(f(val_mid * inv))
+        bias = _f32_round(f(f(interp - mid) / f(2)))
+        out[i] = int(min(max(f(sample - bias), f(-32768)), f(32767)))
+    out[steps] = int(min(max(_f32_round(f(transform(input_max) * inv)), f(-32768)), f(32767)))
+    return out
+
+
+def _expf(x: np.float32) -> np.float32:
+    """exp of a float32: the double result rounded to float32, i.e. correctly rounded and
+    the same on every host. TFLM calls the host's expf, which may differ in the last bit at
+    near ties (glibc's does at one of the 1537 points the exp table samples,
+    x = -2.216796875); no table entry changes by it, so the tables equal TFLM's."""
+    return np.float32(math.exp(float(x)))
+
+
+def _one_over_one_plus(x: np.float32) -> np.float32:
+    return np.float32(np.float32(1.0) / np.float32(np.float32(1.0) + x))
+
+
+@functools.cache
+def softmax16_luts() -> tuple[np.ndarray, np.ndarray]:
+    """TFLM's two int16 softmax tables (softmax_common.cc), the same for every model:
+    exp over [-10, 0] (inputs scaled by 10 / 65535, zero point 32767) and 1 / (1 + x)
+    over [0, 1] (inputs scaled by 1 / 65535, zero point -32768), both on the output scale
+    2 / 65535. Returned read-only."""
+    f = np.float32
+    span = f(65535)
+    exp_lut = int16_lut(_expf, f(f(10) / span), 32767, f(f(2) / span), 0)
+    recip_lut = int16_lut(_one_over_one_plus, f(f(1) / span), -32768, f(f(2) / span), 0)
+    exp_lut.setflags(write=False)
+    recip_lut.setflags(write=False)
+    return exp_lut, recip_lut
+
+
+@dataclass(frozen=True)
+class Softmax16Params(QnnAttrs):
+    """Scalar attributes of `qnn.softmax16` (TFLM softmax_common.cc, int16): the multiplier
+    and shift that map input differences so that [-65535, 0] covers [-10, 0] (the exp
+    table's domain)."""
+
+    input_mult: int
+    input_left_shift: int
+
+
+#: Largest left shift of the int16 softmax multiplier for which TFLM's
+#: MultiplyByQuantizedMultiplier keeps a difference of -65535 inside int32.
+SOFTMAX16_MAX_LEFT_SHIFT = 15
+
+
+def softmax16_params(beta: float, input_scale: float, input_zp: int, output_scale: float,
+                     output_zp: int) -> Softmax16Params:
+    """Constants of ``utc_softmax_s16``: input_scale * beta / (10 / 65535) in double
+    through QuantizeMultiplier. TFLM demands zero points 0 and an output scale of 1/32768
+    (within 0.1%)."""
+    si = _check_scale("input", input_scale)
+    if int(input_zp) != 0 or int(output_zp) != 0:
+        raise UnsupportedQuantization(f"int16 SOFTMAX: zero points must be 0 "
+                                      f"(got {input_zp}, {output_zp})")
+    so = _f32(output_scale)
+    if not abs(so - 1 / 32768) <= float(np.float32(0.001) * np.float32(1 / 32768)):
+        raise UnsupportedQuantization(f"int16 SOFTMAX: output scale must be 1/32768, "
+                                      f"got {output_scale!r}")
+    real = si * _f32(beta) / (10.0 / 65535.0)
+    if not real > 0.0:
+        raise UnsupportedQuantization(f"int16 SOFTMAX: beta {beta!r} must be positive")
+    mult, shift = quantize_multiplier(real)
+    if shift > SOFTMAX16_MAX_LEFT_SHIFT:
+        raise UnsupportedQuantization(f"int16 SOFTMAX: beta * input_scale = {si * _f32(beta)!r}"
+                                      " overflows TFLite Micro's int32 rescale")
+    return Softmax16Params(input_mult=mult, input_left_shift=shift)

@@ -203,7 +203,26 @@ def test_a_16x8_network_over_consecutive_invocations(tmp_path: Path) -> None:
     check_against_oracle(network_16x8(), tmp_path, samples=12, float_scale=2.0)
 
 
+def curves_16x8() -> bytes:
+    """TANH -> LOGISTIC -> SOFTMAX on int16 tensors (each output feeds the next: the
+    curves' output scale 2^-15 is a valid input scale for all three)."""
+    b = ModelBuilder("utc 16x8 curves")
+    x = b.add_tensor("x", [4, 24], "int16", scale=3e-4, zero_point=0)
+    t = b.add_tensor("t", [4, 24], "int16", scale=2.0 ** -15, zero_point=0)
+    g = b.add_tensor("g", [4, 24], "int16", scale=2.0 ** -15, zero_point=0)
+    y = b.add_tensor("y", [4, 24], "int16", scale=1 / 32768, zero_point=0)
+    b.add_operator("TANH", [x], [t], version=3)
+    b.add_operator("LOGISTIC", [t], [g], version=3)
+    b.add_operator("SOFTMAX", [g], [y], {"beta": 4.0}, version=3)
+    return b.build([x], [y])
+
+
+def test_curves_16x8_chained(tmp_path: Path) -> None:
+    check_against_oracle(curves_16x8(), tmp_path)
+
+
 QEMU_MODELS = {
+    "curves": curves_16x8,
     "network": lambda: network_16x8(int16_input=True),
     "conv-audio": lambda: conv16_model("CONV_2D", *CONV16_CASES["audio"]),
     "depthwise-dilated": lambda: conv16_model("DEPTHWISE_CONV_2D", *CONV16_CASES["dilated"]),
@@ -291,6 +310,137 @@ def test_mean_16x8(case, tmp_path: Path) -> None:
     model = single_op("MEAN", [(shape, (1e-3, 0)), ([len(axes)], None)], [(out, (7e-4, 0))],
                       {"keep_dims": keep}, consts={1: int_const(axes)}, qdtype="int16")
     check_against_oracle(model, tmp_path)
+
+
+# ---- LOGISTIC, TANH, SOFTMAX: TFLite's int16 algorithms ----------------------------------
+
+ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16).reshape(256, 256)
+
+
+def _check_inputs(model: bytes, inputs: list[np.ndarray], tmp_path: Path) -> None:
+    """Compile `model` (one int16 input) and compare its output on each given input with
+    TFLite Micro's, bit for bit."""
+    from tests.e2e.harness import compile_and_build
+    from tests.oracle import TflmRunner
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path)
+    runner = TflmRunner(model)
+    for i, (x, got) in enumerate(zip(inputs, compiled.run([[x] for x in inputs]))):
+        want = runner.run([x])[0]
+        bad = np.flatnonzero(got[0].reshape(-1) != want.reshape(-1))
+        assert bad.size == 0, (f"input {i}: {bad.size} values differ, first at input "
+                               f"{x.reshape(-1)[bad[0]]}: {got[0].reshape(-1)[bad[0]]} vs "
+                               f"{want.reshape(-1)[bad[0]]}")
+
+
+#: Input scales of the int16 curves: 2^-12 and 2^-11 (TFLM's power-of-two paths; tanh takes
+#: both, logistic only the first), 2^-12 * 1.0004 (counts as a power of two to CheckedLog2),
+#: 2^-10 and 2^-13 (powers of two TFLM scales like any other), typical converter scales
+#: and the extremes (a scale whose multiplier TFLM truncates from 32767.x, a tiny one).
+CURVE16_SCALES = [2.0 ** -12, 2.0 ** -11, 2.0 ** -12 * 1.0004, 2.0 ** -10, 2.0 ** -13,
+                  3.0517578e-4 * 1.7, 1.2e-4, 7.3e-3, 2.6, 1e-7, 1e-11]
+
+
+@pytest.mark.parametrize("scale", CURVE16_SCALES)
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+def test_logistic_tanh_16x8_every_input(op: str, scale: float, tmp_path: Path) -> None:
+    """All 65536 int16 inputs, bit-exact with TFLite Micro."""
+    model = single_op(op, [([256, 256], (scale, 0))], [([256, 256], (2.0 ** -15, 0))],
+                      qdtype="int16", version=3)
+    _check_inputs(model, [ALL_INT16], tmp_path)
+
+
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+def test_logistic_tanh_16x8_random_shapes(op: str, tmp_path: Path) -> None:
+    model = single_op(op, [([2, 3, 5, 7], (4.1e-4, 0))], [([2, 3, 5, 7], (2.0 ** -15, 0))],
+                      qdtype="int16", version=3)
+    check_against_oracle(model, tmp_path)
+
+
+@pytest.mark.parametrize("case", [
+    ("input zero point", (1e-3, 5), (2.0 ** -15, 0), "zero points must be 0"),
+    ("output scale", (1e-3, 0), (2.0 ** -14, 0), "output scale must be 2^-15"),
+    ("input scale", (2.7, 0), (2.0 ** -15, 0), "input scale 2.7"),
+])
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+def test_logistic_tanh_16x8_refusals(op: str, case, tmp_path: Path) -> None:
+    """What TFLite Micro rejects (its Prepare, or its DCHECK on the multiplier) is refused
+    with one line naming the operator."""
+    _, qi, qo, message = case
+    model = single_op(op, [([4, 8], qi)], [([4, 8], qo)], qdtype="int16", version=3)
+    line = _compile_error(model, tmp_path)
+    assert op in line and message in line, line
+
+
+#: (shape, input scale, beta): typical, a long row, a single column, beta != 1, scales
+#: where one step of the input is a large or a tiny step of the exp table.
+SOFTMAX16_CASES = {
+    "typical": ([4, 10], 1e-3, 1.0),
+    "long-row": ([2, 1000], 3e-4, 1.0),
+    "one-column": ([5, 1], 1e-3, 1.0),
+    "rank4": ([2, 3, 4, 17], 5e-4, 1.0),
+    "beta": ([3, 33], 2e-4, 2.5),
+    "small-beta": ([3, 33], 1e-3, 0.05),
+    "coarse": ([6, 12], 4.5e-3, 1.0),
+    "fine": ([6, 12], 1e-5, 1.0),
+    "huge-steps": ([4, 64], 0.3, 1.0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SOFTMAX16_CASES))
+def test_softmax_16x8(case: str, tmp_path: Path) -> None:
+    shape, scale, beta = SOFTMAX16_CASES[case]
+    model = single_op("SOFTMAX", [(shape, (scale, 0))], [(shape, (1 / 32768, 0))],
+                      {"beta": beta}, qdtype="int16", version=3)
+    check_against_oracle(model, tmp_path, samples=16)
+
+
+def test_softmax_16x8_every_exp_table_entry(tmp_path: Path) -> None:
+    """Rows holding one value and every other int16 value below it: each entry and
+    segment of the exp table, and many different sums for the reciprocal table."""
+    model = single_op("SOFTMAX", [([256, 256], (10 / 65535, 0))], [([256, 256], (1 / 32768, 0))],
+                      {"beta": 1.0}, qdtype="int16", version=3)
+    rng = _rng("softmax16-table")
+    ramp = ALL_INT16.copy()
+    shuffled = rng.permutation(ALL_INT16.reshape(-1)).reshape(256, 256).astype(np.int16)
+    sparse = np.full((256, 256), -32768, np.int16)
+    sparse[:, 0] = 32767
+    sparse[np.arange(256), 1 + np.arange(256) % 255] = np.arange(256, dtype=np.int16) * 128 - 1
+    _check_inputs(model, [ramp, shuffled, sparse], tmp_path)
+
+
+def test_softmax_16x8_tables_are_shared(tmp_path: Path) -> None:
+    """Two int16 softmaxes read one copy of the exp and reciprocal tables in flash, and
+    match TFLite Micro."""
+    from tests.e2e.harness import compile_and_build
+
+    b = ModelBuilder("utc 16x8 two softmaxes")
+    x = b.add_tensor("x", [3, 20], "int16", scale=7e-4, zero_point=0)
+    h = b.add_tensor("h", [3, 20], "int16", scale=1 / 32768, zero_point=0)
+    y = b.add_tensor("y", [3, 20], "int16", scale=1 / 32768, zero_point=0)
+    b.add_operator("SOFTMAX", [x], [h], {"beta": 1.0}, version=3)
+    b.add_operator("SOFTMAX", [h], [y], {"beta": 30.0}, version=3)
+    model = b.build([x], [y])
+    check_against_oracle(model, tmp_path)
+    (tmp_path / "again").mkdir()
+    (tmp_path / "again" / "m.tflite").write_bytes(model)
+    module = compile_and_build(tmp_path / "again" / "m.tflite", tmp_path / "again").module
+    tables = sorted(name for name in module.resources if "lut" in name)
+    assert tables == ["softmax16.exp_lut", "softmax16.recip_lut"]
+
+
+@pytest.mark.parametrize("case", [
+    ("output scale", (1e-3, 0), (1 / 256, 0), "output scale must be 1/32768"),
+    ("zero point", (1e-3, 0), (1 / 32768, 3), "zero points must be 0"),
+])
+def test_softmax_16x8_refusals(case, tmp_path: Path) -> None:
+    _, qi, qo, message = case
+    model = single_op("SOFTMAX", [([4, 8], qi)], [([4, 8], qo)], {"beta": 1.0},
+                      qdtype="int16", version=3)
+    line = _compile_error(model, tmp_path)
+    assert "SOFTMAX" in line and message in line, line
 
 
 # ---- data movement: the operator sweep's cases with int16 tensors ---------------------
@@ -384,10 +534,10 @@ def test_an_int16_operator_utc_lacks_is_refused_by_name(tmp_path: Path) -> None:
     b = ModelBuilder()
     x = b.add_tensor("x", [1, 4], "int16", scale=1e-3, zero_point=0)
     y = b.add_tensor("y", [1, 4], "int16", scale=1 / 32768, zero_point=0)
-    b.add_operator("LOGISTIC", [x], [y], version=3)
+    b.add_operator("HARD_SWISH", [x], [y], version=1)  # TFLite Micro has no int16 HARD_SWISH
     line = _compile_error(b.build([x], [y]), tmp_path)
-    assert "operator #0 LOGISTIC: tensor 'x' (#0): int16 tensors (16x8 quantization) are " \
-           "not supported for LOGISTIC yet (only for ADD, ASSIGN_VARIABLE, AVERAGE_POOL_2D, " in line
+    assert "operator #0 HARD_SWISH: tensor 'x' (#0): int16 tensors (16x8 quantization) are " \
+           "not supported for HARD_SWISH yet (only for ADD, ASSIGN_VARIABLE, AVERAGE_POOL_2D, " in line
 
 
 def test_16x8_fully_connected_needs_zero_point_0(tmp_path: Path) -> None:

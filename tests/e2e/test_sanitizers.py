@@ -93,7 +93,8 @@ def test_generated_code_is_sanitizer_clean(name: str, opt_level: int, cxx_opt: s
                                            err_msg=f"{name} sample {i} output {k}")
 
 
-ARENA_DECLARATION = "uint8_t arena[M_ARENA_BYTES > 0 ? M_ARENA_BYTES : 1];"
+#: the default (no placement macro) declaration of the arena in m.cpp
+ARENA_DECLARATION = "alignas(M_ARENA_ALIGN) uint8_t arena[M_ARENA_BYTES > 0 ? M_ARENA_BYTES : 1];"
 
 
 @pytest.mark.slow
@@ -108,7 +109,7 @@ def test_the_sanitizers_catch_an_arena_one_byte_too_small(tmp_path: Path) -> Non
     source = (out / "m.cpp").read_text()
     assert source.count(ARENA_DECLARATION) == 1, "the arena declaration changed: update the test"
     (out / "m.cpp").write_text(source.replace(ARENA_DECLARATION,
-                                              "uint8_t arena[M_ARENA_BYTES - 1];"))
+                                              "alignas(M_ARENA_ALIGN) uint8_t arena[M_ARENA_BYTES - 1];"))
     rng = np.random.default_rng(7)
     samples = [random_inputs(data, rng) for _ in range(SAMPLES)]
     proc, _ = _sanitized_run(out, tmp_path / "build", result.module, "-O0", samples)
