@@ -8,6 +8,7 @@ the generated code, and drive passes, from a script or a notebook.
     m.ir("qnn")                       # the IR at a level, or after a named pass
     m.write("out/")                   # the C++ folder (`utc compile -o out/`)
     y = m.run(x)                      # built for the host (cached) and run on numpy input
+    m = utc.from_keras(keras_model, samples)  # a trained Keras model, quantized (utc[tf])
 
 Errors a user can cause raise `utc.UtcError`, whose text is exactly what the command
 line prints after `utc: error: `. The command line runs the same code
@@ -34,6 +35,8 @@ _LAZY = {
     "register_pass": "utc.compiled_model",
     "load_pass_plugin": "utc.compiled_model",
     "verify": "utc.compiled_model",
+    "from_keras": "utc.keras_model",
+    "convert_keras": "utc.keras_model",
     "Verification": "utc.compiler.driver.verify",
     "LayerVerification": "utc.compiler.driver.verify_layers",
     "UtcError": "utc.compiler.errors",

@@ -37,9 +37,10 @@ from utc.runtime.kernels import KERNELS_BY_NAME, Arg, Kernel, Pointee
 from utc.runtime.targets import TARGETS
 
 _C_TYPE = {"i8": "int8_t", "ui8": "uint8_t", "i16": "int16_t", "i32": "int32_t",
-           "i64": "int64_t", "f32": "float", "i1": "bool"}
+           "i64": "int64_t", "f32": "float", "i1": "bool",
+           "ui32": "uint32_t", "ui64": "uint64_t"}
 _DTYPE_NAME = {"i8": "int8", "ui8": "uint8", "i16": "int16", "i32": "int32", "i64": "int64",
-               "f32": "float32", "i1": "bool"}
+               "f32": "float32", "i1": "bool", "ui32": "uint32", "ui64": "uint64"}
 #: The C identifiers of NAME.cpp besides buffers and weights, as suffixes of `NAME_`.
 _API_SUFFIXES = ("run", "input", "output", "invoke", "model", "reset")
 

@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable
 
 from utc.compiler.ir import Operation
-from utc.dialects import fused, qnn, slice_math, state, tensor
+from utc.dialects import fused, qnn, signal, slice_math, state, tensor
 
 from .cmsis_nn import CMSIS_NN_KERNELS
 from .record import (  # noqa: F401  (re-exported: the table's users import them from here)
@@ -870,6 +870,145 @@ KERNELS.append(
                  _dim("input_size", "input", 2), _dim("state_size", "hidden_state", 1),
                  Arg("time_major", "int32_t", lambda c: int(bool(c.attrs["time_major"]))),
                  Arg("cell_clip", "float", lambda c: f32_literal(c.attrs["cell_clip"])))))
+
+
+# ---- TFLite Micro's signal library (the Signal* custom operators) ------------------------
+_SIGNAL = _files("utc_signal")
+
+
+def _rfft_scratch(op: Operation, target: Target) -> int:
+    """The zero-padded row and the complex FFT's output: 2 * fft_length elements."""
+    return 2 * int(op.attrs["fft_length"]) * op.input.type.element.byte_width
+
+
+def _rfft_kernel(suffix: str, dtype: str, ctype: str) -> Kernel:
+    return Kernel(f"utc_signal_rfft_{suffix}", signal.RfftOp, dtype, _SIGNAL,
+                  f"{dtype} real FFT (kissfft arithmetic, SignalRfft)", scratch=_rfft_scratch,
+                  cost=input_elements,
+                  args=(_buf("input", f"const {ctype} *"), _buf("output", f"{ctype} *"),
+                        Arg("scratch", "void *", lambda c: c.scratch()[0]),
+                        Arg("rows", "int32_t", lambda c: math.prod(c.shape("input")[:-1])),
+                        _dim("input_length", "input", -1), _attr("fft_length"),
+                        _table("factors", "factors"),
+                        Arg("twiddles", f"const {ctype} *", lambda c: c.table(c.attrs["twiddles"])),
+                        Arg("super_twiddles", f"const {ctype} *",
+                            lambda c: c.table(c.attrs["super_twiddles"]))))
+
+
+def _irfft_scratch(op: Operation, target: Target) -> int:
+    """The folded spectrum: fft_length elements."""
+    return int(op.attrs["fft_length"]) * op.input.type.element.byte_width
+
+
+def _irfft_kernel(suffix: str, dtype: str, ctype: str) -> Kernel:
+    return Kernel(f"utc_signal_irfft_{suffix}", signal.IrfftOp, dtype, _SIGNAL,
+                  f"{dtype} inverse real FFT (kissfft arithmetic, SignalIrfft)",
+                  scratch=_irfft_scratch, cost=input_elements,
+                  args=(_buf("input", f"const {ctype} *"), _buf("output", f"{ctype} *"),
+                        Arg("scratch", "void *", lambda c: c.scratch()[0]),
+                        Arg("rows", "int32_t", lambda c: math.prod(c.shape("input")[:-1])),
+                        _attr("fft_length"), _table("factors", "factors"),
+                        Arg("twiddles", f"const {ctype} *", lambda c: c.table(c.attrs["twiddles"])),
+                        Arg("super_twiddles", f"const {ctype} *",
+                            lambda c: c.table(c.attrs["super_twiddles"]))))
+
+
+def _optional_buf(name: str, ctype: str, field: str) -> Arg:
+    """A buffer an op may lack (a delay of 0 keeps no samples): NULL then."""
+    def value(c: CallView) -> str:
+        v = c.field(field)
+        return (v[0] if v else "NULL") if isinstance(v, list) else v
+    return Arg(name, ctype, value)
+
+
+def _overlap_add_kernel(suffix: str, dtype: str, ctype: str) -> Kernel:
+    return Kernel(f"utc_signal_overlap_add_{suffix}", signal.OverlapAddOp, dtype, _SIGNAL,
+                  f"{dtype} overlap-add, running buffer in state (SignalOverlapAdd)",
+                  cost=input_elements,
+                  args=(_buf("input", f"const {ctype} *"), _buf("state_in", f"const {ctype} *", "state"),
+                        _buf("output", f"{ctype} *"), _buf("state_out", f"{ctype} *", "buffer"),
+                        Arg("rows", "int32_t", lambda c: math.prod(c.shape("input")[:-2])),
+                        _dim("frames", "input", -2), _dim("frame_size", "input", -1),
+                        _attr("frame_step")))
+
+
+KERNELS += [
+    Kernel("utc_signal_window_s16", signal.WindowOp, "int16", _SIGNAL,
+           "int16 window (SignalWindow)", in_place=("input",),
+           args=(_buf("input", "const int16_t *"), _buf("weights", "const int16_t *"),
+                 _buf("output", "int16_t *"), _size(), _dim("window_size", "weights", 0),
+                 _attr("shift"))),
+    Kernel("utc_signal_fft_auto_scale_s16", signal.FftAutoScaleOp, "int16", _SIGNAL,
+           "int16 FFT auto scale (SignalFftAutoScale)", in_place=("input",),
+           args=(_buf("input", "const int16_t *"), _buf("output", "int16_t *"),
+                 _buf("scale_bit", "int32_t *"), _size())),
+    _rfft_kernel("s16", "int16", "int16_t"),
+    _rfft_kernel("s32", "int32", "int32_t"),
+    _rfft_kernel("f32", "float32", "float"),
+    Kernel("utc_signal_energy_u32", signal.EnergyOp, "uint32", _SIGNAL,
+           "complex int16 -> uint32 energy (SignalEnergy)",
+           args=(_buf("input", "const int16_t *"), _buf("output", "uint32_t *"), _size(),
+                 _attr("start_index"), _attr("end_index"))),
+    Kernel("utc_signal_filter_bank_u64", signal.FilterBankOp, "uint64", _SIGNAL,
+           "uint32 -> uint64 mel filter bank (SignalFilterBank)", cost=input_elements,
+           args=(_buf("input", "const uint32_t *"), _buf("weights", "const int16_t *"),
+                 _buf("unweights", "const int16_t *"),
+                 _buf("frequency_starts", "const int16_t *", "channel_frequency_starts"),
+                 _buf("weight_starts", "const int16_t *", "channel_weight_starts"),
+                 _buf("widths", "const int16_t *", "channel_widths"),
+                 _buf("output", "uint64_t *"), _attr("num_channels"))),
+    Kernel("utc_signal_filter_bank_square_root_u32", signal.FilterBankSquareRootOp, "uint32",
+           _SIGNAL, "uint64 -> uint32 square root (SignalFilterBankSquareRoot)",
+           args=(_buf("input", "const uint64_t *"), _buf("scale_bits", "const int32_t *"),
+                 _buf("output", "uint32_t *"), _size())),
+    Kernel("utc_signal_filter_bank_log_s16", signal.FilterBankLogOp, "int16", _SIGNAL,
+           "uint32 -> int16 log (SignalFilterBankLog)",
+           args=(_buf("input", "const uint32_t *"), _buf("output", "int16_t *"), _size(),
+                 _attr("output_scale"), _attr("input_correction_bits"))),
+    Kernel("utc_signal_pcan_u32", signal.PcanOp, "uint32", _SIGNAL,
+           "uint32 per-channel amplitude normalization (SignalPCAN)",
+           in_place=("input", "noise_estimate"),
+           args=(_buf("input", "const uint32_t *"), _buf("noise_estimate", "const uint32_t *"),
+                 _buf("gain_lut", "const int16_t *"), _buf("output", "uint32_t *"), _size(),
+                 _attr("snr_shift"))),
+    Kernel("utc_signal_spectral_subtraction_u32", signal.SpectralSubtractionOp, "uint32", _SIGNAL,
+           "uint32 spectral subtraction, noise estimate in state "
+           "(SignalFilterBankSpectralSubtraction)", in_place=("input",),
+           args=(_buf("input", "const uint32_t *"), _buf("state", "const uint32_t *"),
+                 _buf("output", "uint32_t *"), _buf("noise", "uint32_t *", "noise_estimate"),
+                 _size(), _attr("smoothing"), _attr("one_minus_smoothing"),
+                 _attr("alternate_smoothing"), _attr("alternate_one_minus_smoothing"),
+                 _attr("smoothing_bits"), _attr("min_signal_remaining"),
+                 _attr("spectral_subtraction_bits"),
+                 Arg("clamping", "int32_t", lambda c: int(bool(c.attrs["clamping"]))))),
+    Kernel("utc_signal_framer_s16", signal.FramerOp, "int16", _SIGNAL,
+           "int16 framer with prefill, history in state (SignalFramer)", cost=no_compute,
+           args=(_buf("input", "const int16_t *"), _buf("history_in", "const int16_t *", "state"),
+                 _buf("output", "int16_t *"), _buf("valid", "bool *"),
+                 _optional_buf("history_out", "int16_t *", "history"),
+                 Arg("outer", "int32_t", lambda c: math.prod(c.shape("input")[:-1])),
+                 _dim("inner", "input", -1), _attr("frame_size"), _attr("frame_step"))),
+    _irfft_kernel("s16", "int16", "int16_t"),
+    _irfft_kernel("s32", "int32", "int32_t"),
+    _irfft_kernel("f32", "float32", "float"),
+    Kernel("utc_signal_delay_s16", signal.DelayOp, "int16", _SIGNAL,
+           "int16 delay, delayed samples in state (SignalDelay)", cost=no_compute,
+           args=(_buf("input", "const int16_t *"),
+                 _optional_buf("held_in", "const int16_t *", "state"),
+                 _buf("output", "int16_t *"), _optional_buf("held_out", "int16_t *", "history"),
+                 Arg("rows", "int32_t", lambda c: math.prod(c.shape("input")[:-1])),
+                 _dim("frame_size", "input", -1), _attr("delay_length"))),
+    _overlap_add_kernel("s16", "int16", "int16_t"),
+    _overlap_add_kernel("f32", "float32", "float"),
+    Kernel("utc_signal_stacker_s16", signal.StackerOp, "int16", _SIGNAL,
+           "int16 stacker, held frames in state (SignalStacker)", cost=no_compute,
+           args=(_buf("input", "const int16_t *"), _buf("held_in", "const int16_t *", "held"),
+                 _buf("count_in", "const int32_t *", "count"), _buf("output", "int16_t *"),
+                 _buf("valid", "bool *"), _buf("held_out", "int16_t *", "held_next"),
+                 _buf("count_out", "int32_t *", "count_next"), _attr("num_channels"),
+                 _attr("left_context", "stacker_left_context"),
+                 _attr("right_context", "stacker_right_context"), _attr("step", "stacker_step"))),
+]
 
 KERNELS += CMSIS_NN_KERNELS
 

@@ -48,7 +48,7 @@ from tflite.MirrorPadMode import MirrorPadMode
 from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
-__all__ = ["DTYPES", "OPTION_FIELDS", "OP_OPTIONS", "RESOURCE", "ModelBuilder"]
+__all__ = ["DTYPES", "OPTION_FIELDS", "OP_OPTIONS", "RESOURCE", "ModelBuilder", "flexbuffer_map"]
 
 
 def _enum_members(enum_class: type) -> dict[str, int]:
@@ -65,6 +65,8 @@ DTYPES: dict[str, tuple[int, np.dtype]] = {
     "int32": (TensorType.INT32, np.dtype(np.int32)),
     "int64": (TensorType.INT64, np.dtype(np.int64)),
     "uint8": (TensorType.UINT8, np.dtype(np.uint8)),
+    "uint32": (TensorType.UINT32, np.dtype(np.uint32)),  # TFLite Micro's signal library
+    "uint64": (TensorType.UINT64, np.dtype(np.uint64)),
     "bool": (TensorType.BOOL, np.dtype(np.bool_)),
 }
 #: The dtype name of a resource handle (VAR_HANDLE's output): a tensor that names a
@@ -241,6 +243,24 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     for op in ("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")}
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+
+def flexbuffer_map(options: Mapping[str, int | bool]) -> bytes:
+    """A custom operator's options as TFLite Micro's kernels read them: a FlexBuffers map
+    (keys sorted by the format, which is the order TFLite Micro reads them by position).
+    Values are ints or bools; anything else raises ValueError."""
+    from flatbuffers import flexbuffers
+
+    b = flexbuffers.Builder()
+    with b.Map():
+        for key, value in options.items():
+            if isinstance(value, bool):
+                b.Bool(key, value)
+            elif isinstance(value, int | np.integer):
+                b.Int(key, int(value))
+            else:
+                raise ValueError(f"custom option {key!r}: {value!r} is not an int or bool")
+    return bytes(b.Finish())
 
 
 def _camel(key: str) -> str:

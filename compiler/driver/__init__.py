@@ -672,12 +672,14 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                   max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
                   extra_files: Callable[[Compilation], Mapping[str, bytes]] | None = None,
                   placement: Placement | None = None,
-                  memory_regions: Sequence[str] = ()) -> CompileResult:
+                  memory_regions: Sequence[str] = (),
+                  label: str | None = None) -> CompileResult:
     """Compile a .tflite file (or model bytes) into a folder of C++ sources.
 
     `extra_files` makes files from the compilation (the CLI's report) that are written
     into the same staging folder, so they appear with the code or not at all.
     `placement` (`codegen.emit_cpp.Placement`): where the arena and state go.
+    `label` names model bytes in messages and generated comments (a Keras file's name).
     Raises UtcError (one line) for anything the user can fix: a bad name, path or
     pipeline, an unsupported model, or one that needs more memory than the limits."""
     if memory_regions and placement is not None and (placement.arena_section
@@ -685,7 +687,7 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
         raise UsageError("--memory-region gives every region its own array and section: "
                          "it cannot be combined with --arena-section or --external-arena")
     req = prepare_compile(model_path, name, opt_level, pipeline, kernels, target, inst,
-                          max_model_bytes, max_arena_bytes, max_weight_bytes,
+                          max_model_bytes, max_arena_bytes, max_weight_bytes, label,
                           memory_regions=memory_regions)
     inst = req.inst
     with staged_output(out_dir) as staging:

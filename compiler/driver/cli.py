@@ -257,6 +257,25 @@ def _write_atomically(path: Path, write) -> None:
         raise
 
 
+def _add_keras_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("Keras models (.keras, .h5; TensorFlow: pip install 'utc[tf]')")
+    g.add_argument("--calibration", action="append", default=[], metavar="SAMPLES.npy",
+                   help="representative inputs that quantize a Keras MODEL: [N, ...input "
+                   "shape] (one file per model input)")
+    g.add_argument("--quantize", choices=["int8", "16x8"],
+                   help="for a Keras MODEL: full int8 (default) or 16x8 (int16 activations)")
+
+
+def _keras_model(args: argparse.Namespace) -> bytes | None:
+    """For a Keras MODEL, the TFLite bytes TensorFlow's converter quantizes it into with
+    the --calibration samples (after every cheaper check of the command); else None."""
+    from utc.compiler.driver.keras import is_keras_file, keras_model_bytes
+
+    arrays = [_load_npy(p) for p in args.calibration] if is_keras_file(args.model) else None
+    return keras_model_bytes(args.model, arrays, args.calibration, args.quantize,
+                             args.max_model_bytes)
+
+
 def _report_files(fmt: str | None):
     """The files `--report` adds to the output folder (written with the code, in the
     same staging folder): the arena map, and for `--report=json` the report itself."""
@@ -283,10 +302,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     check_c_name(args.name)
     placement = _placement(args)
     inst = _instrumentation(args)
-    result = compile_model(args.model, args.output, name=args.name, opt_level=args.opt,
+    keras = _keras_model(args)
+    result = compile_model(keras or args.model, args.output, name=args.name, opt_level=args.opt,
                            pipeline=args.pipeline, kernels=args.kernels, target=args.target,
                            inst=inst, extra_files=_report_files(args.report),
-                           placement=placement, **_limits(args))
+                           placement=placement, label=args.model if keras else None,
+                           **_limits(args))
     if args.report == "json":
         # stdout is the document alone, so it pipes straight into a JSON reader
         sys.stdout.write((Path(args.output) / "report.json").read_text())
@@ -366,11 +387,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     _load_plugins(args.load_pass_plugin)  # before compiling: --pipeline may name their passes
     loaded = [_load_npy(p) for p in args.input or ()]
     targets = [check_output_file(p, "--output") for p in args.output or ()]
+    keras = _keras_model(args)
     with tempfile.TemporaryDirectory(prefix="utc-run-") as tmp:
         out = Path(tmp) / "out"
-        result = compile_model(args.model, out, name="model", opt_level=args.opt,
+        result = compile_model(keras or args.model, out, name="model", opt_level=args.opt,
                                pipeline=args.pipeline, kernels=args.kernels,
-                               target=args.target, **_limits(args))
+                               target=args.target, label=args.model if keras else None,
+                               **_limits(args))
         in_specs, out_specs = io_specs(result.module)
         if args.input:
             inputs = check_inputs(in_specs, loaded, args.input, "--input files")
@@ -440,6 +463,7 @@ def _load_plugins(paths: list[str]) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from utc.compiler.driver import prepare_compile, read_bounded, run_compile
+    from utc.compiler.driver.keras import is_keras_file
     from utc.compiler.driver.model_io import io_specs as specs_of
     from utc.compiler.driver.verify import (
         check_target,
@@ -457,12 +481,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError("--samples counts random inputs: give it or --input, not both")
     check_target(args.target)  # a Cortex-M target runs on QEMU: its tools must be there
     _load_plugins(args.load_pass_plugin)
-    model = read_bounded(args.model, args.max_model_bytes, "the model")
+    model = None if is_keras_file(args.model) else read_bounded(args.model, args.max_model_bytes,
+                                                                 "the model")
     folder = len(args.input or ()) == 1 and os.path.isdir(args.input[0])
     paths = [str(p) for p in npy_files(args.input[0])] if folder else list(args.input or ())
     loaded = [_load_npy(p) for p in paths]
-    req = prepare_compile(args.model, "model", args.opt, args.pipeline, args.kernels,
-                          args.target, None, **_limits(args))
+    keras = _keras_model(args)  # a .keras model: its quantized TFLite bytes
+    model = keras or model
+    req = prepare_compile(keras or args.model, "model", args.opt, args.pipeline, args.kernels,
+                          args.target, None, label=args.model if keras else None,
+                          **_limits(args))
     comp = run_compile(req)
     samples = None
     if loaded:
@@ -585,12 +613,15 @@ def cmd_list_passes(args: argparse.Namespace) -> int:
 
 
 def cmd_list_ops(args: argparse.Namespace) -> int:
-    from utc.compiler.importers.tflite import OP_TABLE
+    from utc.compiler.importers.tflite import CUSTOM_OP_TABLE, OP_TABLE
 
     for name in sorted(OP_TABLE):
         rule = OP_TABLE[name]
         print(f"  {name:<20} v{rule.versions[0]}-{rule.versions[1]:<3} "
               f"{'/'.join(rule.dtypes):<14} {rule.summary}")
+    for name in sorted(CUSTOM_OP_TABLE):
+        rule = CUSTOM_OP_TABLE[name]
+        print(f"  CUSTOM '{name}'  {'/'.join(rule.dtypes)}  {rule.summary}")
     return 0
 
 
@@ -639,6 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "to OUTPUT/report.json, with OUTPUT/memory.svg)")
     _add_placement_options(p)
     _add_compile_options(p)
+    _add_keras_options(p)
     _add_instrumentation(p)
     p.set_defaults(func=cmd_compile)
 
@@ -658,6 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0,
                    help="seed of the random input (0 to 2**32-1, default 0)")
     _add_compile_options(p)
+    _add_keras_options(p)
     p.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
                    help="load a Python file that registers passes (for --pipeline)")
     p.set_defaults(func=cmd_run)
@@ -682,6 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also compare every intermediate tensor (each kernel call's output "
                    "with the TFLite tensor it computes) and name the first layer that differs")
     _add_compile_options(p)
+    _add_keras_options(p)
     p.add_argument("--load-pass-plugin", action="append", default=[], metavar="FILE.py",
                    help="load a Python file that registers passes (for --pipeline)")
     p.set_defaults(func=cmd_verify)

@@ -6,7 +6,7 @@ committed file is stale.
 
 from __future__ import annotations
 
-from utc.compiler.importers.tflite import BUILTIN_NAMES, OP_TABLE
+from utc.compiler.importers.tflite import BUILTIN_NAMES, CUSTOM_OP_TABLE, OP_TABLE
 from utc.runtime.kernels import KERNELS
 
 
@@ -26,6 +26,7 @@ def render() -> str:
         lines.append(f"| {name} | {r.versions[0]}-{r.versions[1]} | {', '.join(r.dtypes)} | "
                      f"{r.summary} | {r.constraints or '-'} |")
     lines += ["", *_every_builtin()]
+    lines += ["", *_signal_library()]
     lines += ["", "## Kernels", "",
               "`--kernels cmsis-nn` (and `auto` on Cortex-M targets) tries the CMSIS-NN rows",
               "for an op first, in this order, then utc's own; `reference` uses utc's only.",
@@ -52,7 +53,7 @@ def _every_builtin() -> list[str]:
         f"builtin operators; TFLite Micro runs {sum(1 for n in every if n in TFLM_BUILTINS)}, "
         f"{both} of them in both. TFLite Micro has and utc lacks: {', '.join(missing) or '-'}.",
         "(TFLite Micro's list is which operators its op resolver can register, not for",
-        "which dtypes; custom operators are refused.)",
+        "which dtypes; custom operators are in the next section.)",
         "",
         "| TFLite builtin | utc | TFLite Micro |",
         "| --- | --- | --- |",
@@ -61,6 +62,38 @@ def _every_builtin() -> list[str]:
         utc = "yes" if name in OP_TABLE else "no"
         tflm = "yes" if name in TFLM_BUILTINS else "no"
         lines.append(f"| {name} | {utc} | {tflm} |")
+    return lines
+
+
+#: The custom operators of TFLite Micro's signal library that the `tflite-micro` package's
+#: interpreter registers (its op resolver's `Signal*` names, tflite-micro 0.dev20261023).
+TFLM_SIGNAL_OPS = ("SignalDelay", "SignalEnergy", "SignalFftAutoScale", "SignalFilterBank",
+                   "SignalFilterBankLog", "SignalFilterBankSpectralSubtraction",
+                   "SignalFilterBankSquareRoot", "SignalFramer", "SignalIrfft",
+                   "SignalOverlapAdd", "SignalPCAN", "SignalRfft", "SignalStacker",
+                   "SignalWindow")
+
+
+def _signal_library() -> list[str]:
+    """The CUSTOM operators utc compiles (TFLite Micro's signal library, its audio front
+    end), by custom_code, and the ones TFLite Micro registers that utc lacks."""
+    missing = [n for n in TFLM_SIGNAL_OPS if n not in CUSTOM_OP_TABLE]
+    lines = [
+        "## CUSTOM operators: TFLite Micro's signal library",
+        "",
+        "Read by custom_code, options from the FlexBuffers map (exactly the keys TFLite Micro",
+        "reads by position). Stateful operators keep their state in utc's state region",
+        "(`NAME_STATE_BYTES`, `NAME_reset()` restores what TFLite Micro's Reset() does).",
+        f"TFLite Micro registers {len(TFLM_SIGNAL_OPS)}; utc lacks: {', '.join(missing) or '-'}.",
+        "Any other custom operator is refused, naming what produced it where recognisable",
+        "(an Ethos-U command stream from Vela, a Flex operator, ...).",
+        "",
+        "| custom_code | dtypes | what | constraints |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name in sorted(CUSTOM_OP_TABLE):
+        r = CUSTOM_OP_TABLE[name]
+        lines.append(f"| {name} | {', '.join(r.dtypes)} | {r.summary} | {r.constraints or '-'} |")
     return lines
 
 

@@ -37,7 +37,7 @@ from utc.compiler.driver.verify import OutputComparison, Verification, compare, 
 from utc.compiler.errors import UtcError, printable
 
 _NUMPY = {"i8": np.int8, "ui8": np.uint8, "i16": np.int16, "i32": np.int32, "i64": np.int64,
-          "f32": np.float32, "i1": np.bool_}
+          "f32": np.float32, "i1": np.bool_, "ui32": np.uint32, "ui64": np.uint64}
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ _SCALAR_OF = {
     TflType.INT32: "i32",
     TflType.INT64: "i64",
     TflType.BOOL: "i1",
+    TflType.UINT32: "ui32",  # TFLite Micro's signal library (energies, filter bank channels)
+    TflType.UINT64: "ui64",
 }
 _REFUSED_TYPES = {
     TflType.UINT8: "legacy uint8 quantization is not supported (re-convert the model with "
@@ -102,6 +104,7 @@ class TflOperator:
     outputs: list[int]
     raw: object  # tflite.Operator
     where: str = ""  # "file: operator #i NAME", for errors found while reading options
+    custom: str = ""  # a CUSTOM operator's custom_code (printable), else ""
 
     def options(self, cls: type) -> object | None:
         """The operator's options table read as `cls`, or None when it is absent or its
@@ -133,6 +136,9 @@ class OpRule:
 
 
 OP_TABLE: dict[str, OpRule] = {}
+#: CUSTOM operators utc implements, by custom_code (TFLite Micro's signal library):
+#: compiler/importers/tflite_signal.py fills it.
+CUSTOM_OP_TABLE: dict[str, OpRule] = {}
 
 
 def op_rule(builtin: str, versions: tuple[int, int], dtypes: tuple[str, ...], summary: str,
@@ -282,6 +288,8 @@ class ImportContext:
         consumer = self.current
         if consumer is not None:
             kind = re.sub(r"_(?=\d)", "", consumer.builtin.lower())
+            if consumer.custom:  # a custom_code may hold anything: a resource name may not
+                kind = re.sub(r"[^a-z0-9_]+", "_", consumer.custom.lower()).strip("_") or "custom"
             name = f"{kind}{consumer.index}.{role or 'const'}"
             location = Location(((consumer.index, t.name),))
         else:
@@ -461,6 +469,7 @@ def _intermediates_only(graph: tflite.SubGraph) -> set[int]:
 _NP_OF = {
     TflType.FLOAT32: "<f4", TflType.INT8: "i1", TflType.INT32: "<i4", TflType.INT64: "<i8",
     TflType.BOOL: "?", TflType.UINT8: "u1", TflType.INT16: "<i2",
+    TflType.UINT32: "<u4", TflType.UINT64: "<u8",
 }
 
 
@@ -530,6 +539,7 @@ def _operators(path: str, model: tflite.Model, graph: tflite.SubGraph,
         code = model.OperatorCodes(opcode)
         builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
         name = BUILTIN_NAMES.get(builtin, f"builtin code {builtin}")
+        custom = ""
         if name == "CUSTOM":
             custom = _text(code.CustomCode())[:80]
             name = f"CUSTOM '{custom}'"
@@ -538,7 +548,7 @@ def _operators(path: str, model: tflite.Model, graph: tflite.SubGraph,
         checks.check_operator_indices(path, f"operator #{i} {name}", inputs, outputs,
                                       num_tensors)
         ops.append(TflOperator(i, name, code.Version(), inputs, outputs, raw,
-                               f"{path}: operator #{i} {name}"))
+                               f"{path}: operator #{i} {name}", custom))
     return ops
 
 
@@ -659,6 +669,9 @@ def _read(path: str, model: tflite.Model, file_bytes: int) -> tuple:
 def _check_rules(path: str, ops: list[TflOperator]) -> None:
     """Refuse unsupported operators, versions and operand counts before doing any work."""
     for op in ops:
+        if op.builtin.startswith("CUSTOM"):
+            _check_custom(path, op)
+            continue
         rule = OP_TABLE.get(op.builtin)
         if rule is None:
             raise ImportError_(f"{path}: operator #{op.index} {op.builtin} is not supported "
@@ -669,6 +682,42 @@ def _check_rules(path: str, ops: list[TflOperator]) -> None:
                                f"is not supported (utc implements versions {lo}-{hi})")
         checks.check_arity(path, f"operator #{op.index} {op.builtin}", op.inputs, op.outputs,
                            rule.inputs, rule.outputs)
+
+
+def _check_custom(path: str, op: TflOperator) -> None:
+    """A CUSTOM operator is refused unless utc implements its custom_code, with what
+    produced it where that is recognisable (custom_origin)."""
+    where = f"{path}: operator #{op.index} {op.builtin}"
+    rule = CUSTOM_OP_TABLE.get(op.custom) if op.custom else None
+    if rule is None:
+        origin = custom_origin(op.custom)
+        raise ImportError_(f"{where}: {origin}" if origin else
+                           f"{where} is not supported ({SUPPORTED_OPS_HINT})")
+    checks.check_arity(path, f"operator #{op.index} {op.builtin}", op.inputs, op.outputs,
+                       rule.inputs, rule.outputs)
+
+
+def custom_origin(code: str) -> str | None:
+    """Why a CUSTOM operator utc does not implement is refused, naming what produced it
+    when the custom_code says so (None: nothing recognisable)."""
+    if code == "ethos-u":
+        return ("an Ethos-U NPU command stream (from Arm's Vela); utc compiles the original "
+                ".tflite instead")
+    if code.startswith("Flex"):
+        return ("a TensorFlow operator kept by the converter's SELECT_TF_OPS (Flex delegate), "
+                "which TFLite Micro cannot run either; convert with TFLite builtins only")
+    if code == "TFLite_Detection_PostProcess":
+        return ("SSD detection post-processing (from TensorFlow's object detection export) "
+                f"is not supported ({SUPPORTED_OPS_HINT})")
+    if code in ("AudioSpectrogram", "Mfcc"):
+        return (f"TensorFlow Lite's {code} audio operator is not supported (TFLite Micro's "
+                "audio front end is its signal library, SignalRfft ...)")
+    if code.startswith("Signal"):
+        return (f"'{code}' is not one of the TFLite Micro signal-library operators utc "
+                f"implements ({SUPPORTED_OPS_HINT})")
+    if not code:
+        return "a CUSTOM operator without a custom_code is not supported"
+    return None
 
 
 def _init_subgraph_indices(path: str, main_ops: list[TflOperator], count: int) -> list[int]:
@@ -880,7 +929,7 @@ def _build(path: str, name: str, graph: tuple, tensors: list[TflTensor],
     for op in ops:
         ctx.current = op
         _check_int16(ctx, op)
-        OP_TABLE[op.builtin].build(ctx, op)
+        rule_of(op).build(ctx, op)
     ctx.current = None
     results = []
     for idx in outputs:
@@ -905,9 +954,31 @@ INT16_STATE_INPUTS: dict[str, tuple[int, ...]] = {"SVDF": (2, 4),
                                                   "UNIDIRECTIONAL_SEQUENCE_LSTM": (19,)}
 
 
+def rule_of(op: TflOperator) -> OpRule:
+    """The operator's row: by custom_code for a CUSTOM operator, else by builtin."""
+    return CUSTOM_OP_TABLE[op.custom] if op.custom else OP_TABLE[op.builtin]
+
+
+def _check_unsigned(ctx: ImportContext, op: TflOperator) -> None:
+    """uint32 and uint64 tensors (TFLite Micro's signal library) reach a builtin operator
+    only when its row lists that dtype, so no kernel sees a type it was not written for."""
+    dtypes = OP_TABLE[op.builtin].dtypes
+    for index in (*op.inputs, *op.outputs):
+        if index >= 0 and ctx.tensors[index].tfl_type in (TflType.UINT32, TflType.UINT64):
+            t = ctx.tensors[index]
+            if ("uint32" if t.tfl_type == TflType.UINT32 else "uint64") in dtypes:
+                continue
+            name = _TFL_TYPE_NAMES[t.tfl_type]
+            raise ctx.fail(f"tensor '{t.name}' (#{t.index}) has type {name}, which utc "
+                           "supports only for TFLite Micro's signal-library operators")
+
+
 def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
     """int16 tensors (16x8 quantization) only where the operator's row implements them, so
     no other operator ever sees an int16 operand it was not written and tested for."""
+    if op.custom:
+        return  # the signal library's operators check their own types
+    _check_unsigned(ctx, op)
     if "int16" in OP_TABLE[op.builtin].dtypes:
         return
     state_inputs = INT16_STATE_INPUTS.get(op.builtin, ())
@@ -2035,3 +2106,7 @@ def operator_tensors(data: bytes, label: str) -> OperatorTensors:
                            f": {printable(exc)})") from None
     return OperatorTensors(tuple(op.builtin for op in ops), tuple(tuple(op.outputs) for op in ops),
                            names)
+
+
+# The signal library's CUSTOM operators register their rows in CUSTOM_OP_TABLE.
+from . import tflite_signal  # noqa: E402, F401

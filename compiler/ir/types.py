@@ -75,7 +75,7 @@ def quantization_problem(element: ElementType, shape: tuple[int, ...] | None = N
 
 @dataclass(frozen=True)
 class ScalarType:
-    """A machine scalar: i1, i8, ui8, i16, i32, i64, f16, f32."""
+    """A machine scalar: i1, i8, ui8, i16, ui32, i32, i64, ui64, f16, f32."""
 
     name: str
 
@@ -116,6 +116,8 @@ _NUMPY_OF = {
     "i8": "int8",
     "ui8": "uint8",
     "i16": "int16",
+    "ui32": "uint32",  # TFLite Micro signal library: energies, filter bank channels
+    "ui64": "uint64",
     "i32": "int32",
     "i64": "int64",
     "f16": "float16",

@@ -85,6 +85,8 @@ RULES = [
     ("lark only in the IR parser", _outside("utc.compiler.ir.parser"), ("lark",)),
     ("tflite only in the importer", _outside("utc.compiler.importers"), ("tflite",)),
     ("networkx only in memory planning", _outside("utc.passes.planning"), ("networkx",)),
+    ("TensorFlow and Keras only in the Keras path (the tf extra: never needed for .tflite)",
+     _outside("utc.compiler.driver.keras"), ("tensorflow", "keras")),
 ]
 
 
