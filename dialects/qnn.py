@@ -7,7 +7,7 @@ points with TFLite's meaning (`*_zp`), and the activation as an integer clamp `a
 
 from __future__ import annotations
 
-from utc.compiler.ir import Operation, QuantizedType, ResourceRef, attr, is_quantized, operand, result
+from utc.compiler.ir import F32, Operation, QuantizedType, ResourceRef, attr, is_quantized, operand, result
 
 from .common import (
     TRANSPOSE_CONV_PAD,
@@ -25,6 +25,7 @@ from .common import (
     check_transpose_conv,
     check_window_shapes,
 )
+from .recurrent_math import check_lstm, check_svdf
 
 
 class ZeroPointFolded:
@@ -318,6 +319,95 @@ class SumOp(KernelChoice, Operation):
 
     def verify_(self) -> None:
         _check_int(self, "input")
+
+
+class SvdfOp(KernelChoice, Operation):
+    """int8 SVDF with TFLite Micro's two requantizations (`passes/quantmath/svdf.py`): the
+    feature stage (`feature_mult`/`feature_shift`, clamped to the state's int8 or int16
+    range, plus `state_zp`) fills the state's newest column, the time stage
+    (`time_mult`/`time_shift`, plus `output_zp`, clamped to int8) gives the output."""
+
+    name = "qnn.svdf"
+    input = operand()
+    weights_feature = operand()
+    weights_time = operand()
+    state = operand()
+    bias = operand(optional=True)  # optional operands trail
+    output = result()
+    new_state = result()
+    rank = attr(int)
+    input_zp = attr(int)
+    state_zp = attr(int)
+    output_zp = attr(int)
+    feature_mult = attr(int)
+    feature_shift = attr(int)
+    time_mult = attr(int)
+    time_shift = attr(int)
+
+    def verify_(self) -> None:
+        check_svdf(self)
+        if self.operand("input").type.element == F32:
+            raise self.error("qnn.svdf is the int8 SVDF; float32 stays tensor.svdf")
+
+
+class LstmOp(KernelChoice, Operation):
+    """int8 UNIDIRECTIONAL_SEQUENCE_LSTM with an int16 cell state, TFLite Micro's integer
+    arithmetic (`passes/quantmath/lstm.py`): each gate's input and recurrent fully
+    connected layers requantized to int16 Q3.12 by their own `<gate>_input_*` and
+    `<gate>_recurrent_*` multiplier and shift, summed with saturation, then sigmoid (or
+    tanh for the cell gate) to Q0.15; the cell update by `forget_cell_*` and `input_cell_*`
+    (clipped to +-`cell_clip` when non-zero), the hidden state by tanh of the cell (input
+    shift from `cell_scale_power`) times the output gate, `hidden_*` plus `hidden_zp`."""
+
+    name = "qnn.lstm"
+    input = operand()
+    input_gate_input_weights = operand()
+    forget_gate_input_weights = operand()
+    cell_gate_input_weights = operand()
+    output_gate_input_weights = operand()
+    input_gate_recurrent_weights = operand()
+    forget_gate_recurrent_weights = operand()
+    cell_gate_recurrent_weights = operand()
+    output_gate_recurrent_weights = operand()
+    input_gate_bias = operand()
+    forget_gate_bias = operand()
+    cell_gate_bias = operand()
+    output_gate_bias = operand()
+    hidden_state = operand()
+    cell_state = operand()
+    output = result()
+    new_hidden_state = result()
+    new_cell_state = result()
+    time_major = attr(bool)
+    input_zp = attr(int)
+    hidden_zp = attr(int)
+    input_gate_input_mult = attr(int)
+    input_gate_input_shift = attr(int)
+    input_gate_recurrent_mult = attr(int)
+    input_gate_recurrent_shift = attr(int)
+    forget_gate_input_mult = attr(int)
+    forget_gate_input_shift = attr(int)
+    forget_gate_recurrent_mult = attr(int)
+    forget_gate_recurrent_shift = attr(int)
+    cell_gate_input_mult = attr(int)
+    cell_gate_input_shift = attr(int)
+    cell_gate_recurrent_mult = attr(int)
+    cell_gate_recurrent_shift = attr(int)
+    output_gate_input_mult = attr(int)
+    output_gate_input_shift = attr(int)
+    output_gate_recurrent_mult = attr(int)
+    output_gate_recurrent_shift = attr(int)
+    forget_cell_mult = attr(int)
+    forget_cell_shift = attr(int)
+    input_cell_mult = attr(int)
+    input_cell_shift = attr(int)
+    hidden_mult = attr(int)
+    hidden_shift = attr(int)
+    cell_scale_power = attr(int)
+    cell_clip = attr(int)
+
+    def verify_(self) -> None:
+        check_lstm(self)
 
 
 class _Curve16(KernelChoice, Operation):

@@ -29,6 +29,7 @@ from .common import (
     check_window_shapes,
     element_kind,
 )
+from .recurrent_math import check_lstm, check_svdf
 
 
 class ConstantOp(Operation):
@@ -800,3 +801,65 @@ class CumsumOp(_Unary):
         if not 0 <= self.attrs["axis"] < self.operand("input").type.rank:
             raise self.error(f"axis {self.attrs['axis']} out of range for "
                              f"{self.operand('input').type}")
+
+
+class SvdfOp(KernelChoice, Operation):
+    """TFLite SVDF: each filter's feature (input . weights_feature row) enters the newest
+    column of the activation `state` [batch, memory_size * num_filters], after the older
+    columns shift left by one; each unit's output is its bias plus, over its `rank`
+    filters, the dot product of weights_time with that filter's memory, then the fused
+    activation (float32; TFLite Micro's int8 SVDF ignores it). `new_state` is the updated
+    state, which the importer writes back to the state variable (`state.write`)."""
+
+    name = "tensor.svdf"
+    input = operand()
+    weights_feature = operand()
+    weights_time = operand()
+    state = operand()
+    bias = operand(optional=True)  # optional operands trail
+    output = result()
+    new_state = result()
+    rank = attr(int)
+    act = attr(str)
+
+    def verify_(self) -> None:
+        check_activation(self)
+        check_svdf(self)
+
+
+class LstmOp(KernelChoice, Operation):
+    """TFLite UNIDIRECTIONAL_SEQUENCE_LSTM as TFLite Micro runs it (no CIFG, peephole,
+    projection or layer normalisation). Per time step and batch row, every gate is
+    `input_weights . x_t + bias + recurrent_weights . h`, through a sigmoid (input, forget,
+    output gates) or `act` (the cell gate: tanh); then `c = forget * c + input * cell`
+    (clipped to +-cell_clip when positive) and `h = output * tanh(c)`, which is also the
+    step's output. `hidden_state`/`cell_state` are the variable tensors' values before the
+    call, `new_hidden_state`/`new_cell_state` after it (written back by `state.write`)."""
+
+    name = "tensor.lstm"
+    input = operand()
+    input_gate_input_weights = operand()
+    forget_gate_input_weights = operand()
+    cell_gate_input_weights = operand()
+    output_gate_input_weights = operand()
+    input_gate_recurrent_weights = operand()
+    forget_gate_recurrent_weights = operand()
+    cell_gate_recurrent_weights = operand()
+    output_gate_recurrent_weights = operand()
+    input_gate_bias = operand()
+    forget_gate_bias = operand()
+    cell_gate_bias = operand()
+    output_gate_bias = operand()
+    hidden_state = operand()
+    cell_state = operand()
+    output = result()
+    new_hidden_state = result()
+    new_cell_state = result()
+    time_major = attr(bool)
+    cell_clip = attr(float)
+    act = attr(str)
+
+    def verify_(self) -> None:
+        if self.act != "tanh":
+            raise self.error(f"the cell gate's activation must be tanh, got {self.act}")
+        check_lstm(self)

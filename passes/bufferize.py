@@ -73,8 +73,9 @@ def state_write_check(module: Module) -> list[str]:
     problems: list[str] = []
     for op in module.walk():
         if isinstance(op, buf.CallOp) and op.op != state.CopyOp.name:
+            updated = _state_updated_in_place(op)
             for v in op.outputs:
-                if isinstance(getattr(v, "op", None), buf.StateOp):
+                if isinstance(getattr(v, "op", None), buf.StateOp) and v not in updated:
                     problems.append(f"{op.where()} writes the state buffer of "
                                     f"{v.op.variable}")
         elif isinstance(op, buf.ViewOp) and isinstance(getattr(op.source, "op", None),
@@ -82,6 +83,38 @@ def state_write_check(module: Module) -> list[str]:
             problems.append(f"{op.where()} is a view of the state buffer of "
                             f"{op.source.op.variable}")
     return problems
+
+
+def _state_updated_in_place(call: buf.CallOp) -> list[Value]:
+    """The state buffers a call updates in place as its kernel record allows
+    (`state_in_place`: the same buffer bound to the operand field and its result field)."""
+    kernel = KERNELS_BY_NAME.get(call.callee)
+    if kernel is None or not kernel.state_in_place:
+        return []
+    outputs = [v for v in call.outputs if not buf.is_scratch(v)]
+    fields = kernel.fields(call.inputs, outputs)
+    return [fields[r] for o, r in kernel.state_in_place
+            if fields.get(o) is not None and fields.get(o) is fields.get(r)]
+
+
+def _in_place_states(op, mapping: dict, state_of: dict) -> dict:
+    """Results of `op` that its kernel may write over a variable's state buffer (record
+    field `state_in_place`): the operand is a read of the variable whose state buffer is
+    used directly and has no other use, and the result is used only to write the same
+    variable back, so no one sees the old bytes after the kernel overwrites them."""
+    kernel = KERNELS_BY_NAME.get(op.kernel)
+    out: dict = {}
+    for operand_field, result_field in (kernel.state_in_place if kernel else ()):
+        value, result = op.operand(operand_field), getattr(op, result_field)
+        read = getattr(value, "op", None)
+        if not isinstance(read, state.ReadOp) or mapping.get(value) is not state_of.get(read.variable):
+            continue
+        if len(value.uses) != 1 or len(result.uses) != 1:
+            continue
+        user = result.uses[0][0]
+        if isinstance(user, state.WriteOp) and user.variable == read.variable:
+            out[result] = mapping[value]
+    return out
 
 
 def _copy(source: Value, dest: Value, op) -> buf.CallOp:
@@ -129,7 +162,8 @@ class Bufferize(Pass):
                 mapping[op.result] = new.append(a).result
                 new.append(_copy(state_of[op.variable], a.result, op))
             elif isinstance(op, state.WriteOp):
-                new.append(_copy(mapping[op.value], state_of[op.variable], op))
+                if mapping[op.value] is not state_of[op.variable]:  # else updated in place
+                    new.append(_copy(mapping[op.value], state_of[op.variable], op))
             elif isinstance(op, func.ReturnOp):
                 new.append(func.ReturnOp([mapping[v] for v in op.operand_values]))
             elif isinstance(op, tensor.ConstantOp):
@@ -146,7 +180,12 @@ class Bufferize(Pass):
                     raise CompileError(f"{self.name}: {op.where()} has no kernel; run "
                                        "select-kernels first")
                 outs = []
+                in_place = _in_place_states(op, mapping, state_of)
                 for r in op.result_values:
+                    if r in in_place:
+                        mapping[r] = in_place[r]
+                        outs.append(in_place[r])
+                        continue
                     a = buf.AllocOp([], [memref_of(r.type)], {"size": r.type.byte_size},
                                     location=op.location, result_names=[r.name_hint])
                     new.append(a)

@@ -14,7 +14,16 @@ from utc.compiler.pass_manager import Pass, register_pass
 from utc.compiler.rewrite import RewritePattern, Rewriter, apply_patterns_greedily
 from utc.dialects import fused, qnn, tensor
 from utc.dialects.common import NamedActivation
-from utc.passes.quantmath import activation, elementwise, matmul, quantize, reduce, softmax
+from utc.passes.quantmath import (
+    activation,
+    elementwise,
+    lstm,
+    matmul,
+    quantize,
+    reduce,
+    softmax,
+    svdf,
+)
 from utc.passes.quantmath import requant as quantmath
 from utc.passes.quantmath.compare import compare_params
 from utc.passes.quantmath.lut import abs_table, elu_table
@@ -340,6 +349,46 @@ def _storage(value) -> str:
     return str(value.type.element.storage)
 
 
+class _LowerLstm(RewritePattern):
+    """int8 LSTM: TFLite Micro's per-gate constants (`quantmath/lstm.py`)."""
+
+    root = tensor.LstmOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        weight_scales = {kind: {g: _q(op.operand(f"{g}_{kind}_weights"))[0] for g in lstm.GATES}
+                         for kind in ("input", "recurrent")}
+        params = _where(op, lstm.lstm_params, *_q(op.operand("input")),
+                        *_q(op.operand("hidden_state")), _q(op.operand("cell_state"))[0],
+                        weight_scales["input"], weight_scales["recurrent"], op.cell_clip,
+                        _storage(op.operand("input")))
+        rewriter.replace_op(op, qnn.LstmOp(op.operand_values, [r.type for r in op.result_values],
+                                           {"time_major": op.time_major, **params.attrs()},
+                                           location=op.location))
+        return True
+
+
+class _LowerSvdf(RewritePattern):
+    """int8 SVDF: TFLite Micro's two requantizations (`quantmath/svdf.py`)."""
+
+    root = tensor.SvdfOp
+
+    def match_and_rewrite(self, op: Operation, rewriter: Rewriter) -> bool:
+        if not is_int8(op):
+            return False
+        x, wf, wt, s = (op.operand(f) for f in ("input", "weights_feature", "weights_time",
+                                                  "state"))
+        bias = op.operand("bias")
+        bias_scale = getattr(bias.type.element, "scale", None) if bias is not None else None
+        params = _where(op, svdf.svdf_params, *_q(x), _q(wf)[0], _q(wt)[0], *_q(s),
+                        *_q(op.result_values[0]), bias_scale, _storage(s))
+        rewriter.replace_op(op, qnn.SvdfOp(op.operand_values, [r.type for r in op.result_values],
+                                           {"rank": op.rank, **params.attrs()},
+                                           location=op.location))
+        return True
+
+
 class _LowerQuantize(RewritePattern):
     """QUANTIZE between integer types (int8, int16) is a requantization; float32 -> int8
     or int16 keeps scale and zero point."""
@@ -453,6 +502,8 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerToLookup(module, tensor.EluOp, elu_table),
         _LowerToLookup(module, tensor.AbsOp, abs_table),
         _LowerWith(tensor.CumsumOp, qnn.CumsumOp, _cumsum_attrs),
+        _LowerSvdf(),
+        _LowerLstm(),
     ]
 
 

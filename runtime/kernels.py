@@ -854,6 +854,156 @@ STATE_COPY = Kernel("utc_copy", state.CopyOp, "any", _files("utc_state"),
 KERNELS.append(STATE_COPY)
 
 
+# ---- recurrent layers ---------------------------------------------------------------------
+
+def _svdf_macs(fields: Fields, params: dict, out: int) -> int:
+    """Per batch: num_filters * (input_size + memory_size) MACs (feature and time)."""
+    wf = tuple(fields["weights_feature"].type.shape)
+    wt = tuple(fields["weights_time"].type.shape)
+    batch = tuple(fields["input"].type.shape)[0]
+    return batch * wf[0] * (wf[1] + wt[1])
+
+
+def _svdf_args(ctype_t: str, ctype_io: str, tail: tuple[Arg, ...]) -> tuple[Arg, ...]:
+    bias = "float" if ctype_io == _F32 else "int32_t"
+    return (_buf("input", f"const {ctype_io} *"), _buf("weights_feature", f"const {ctype_io} *"),
+            _buf("weights_time", f"const {ctype_t} *"), _buf("state", f"const {ctype_t} *"),
+            _buf("bias", f"const {bias} *"), _buf("output", f"{ctype_io} *"),
+            _buf("new_state", f"{ctype_t} *"), _dim("batch", "input", 0),
+            _dim("input_size", "input", 1), _dim("num_filters", "weights_feature", 0),
+            _dim("memory_size", "weights_time", 1), _attr("rank"), *tail)
+
+
+def _svdf_state(storage: str) -> Callable[[Operation, Target], str | None]:
+    def constraint(op: Operation, target: Target) -> str | None:
+        return None if _storage(op.operand("state")) == storage else \
+            f"the state is not {storage.replace('i', 'int')}"
+
+    constraint.__doc__ = f"{storage.replace('i', 'int')} activation state and time weights."
+    return constraint
+
+
+_SVDF_S8 = (_attr("input_zp"), _attr("state_zp"), _attr("output_zp"), _attr("feature_mult"),
+            _attr("feature_shift"), _attr("time_mult"), _attr("time_shift"))
+_SVDF_ACT = {"none": 0, "relu": 1, "relu_n1_to_1": 2, "relu6": 3, "tanh": 4}
+_SVDF_STATE = (("state", "new_state"),)
+_LSTM_STATE = (("hidden_state", "new_hidden_state"), ("cell_state", "new_cell_state"))
+
+#: SVDF. The state operand is the variable's own buffer (a shared `state.read`) and
+#: new_state an arena buffer `bufferize` copies back (ASSIGN-style `state.copy`). CMSIS-NN
+#: could claim the int8 records later: arm_svdf_s8 (int16 state) and arm_svdf_state_s16_s8
+#: take the same [batch, filters, memory] state but shift it in place (new_state = state),
+#: need an int32 scratch of batch * num_filters (`scratch`) and CMSIS-NN's negated input
+#: offset and zero output offset convention; utc's kernels need no scratch.
+KERNELS += [
+    Kernel("utc_svdf_s8", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
+           "int8 SVDF with int8 activation state (TFLite Micro arithmetic)",
+           constraint=_svdf_state("i8"), cost=_svdf_macs, state_in_place=_SVDF_STATE,
+           args=_svdf_args(_I8, _I8, _SVDF_S8)),
+    Kernel("utc_svdf_state16_s8", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
+           "int8 SVDF with int16 activation state (TFLite Micro arithmetic)",
+           constraint=_svdf_state("i16"), cost=_svdf_macs, state_in_place=_SVDF_STATE,
+           args=_svdf_args(_I16, _I8, _SVDF_S8)),
+    Kernel("utc_svdf_f32", tensor.SvdfOp, "float32", _S8 + _files("utc_svdf"),
+           "float32 SVDF with its fused activation", cost=_svdf_macs, state_in_place=_SVDF_STATE,
+           args=_svdf_args(_F32, _F32, (Arg("act", "int32_t",
+                                            lambda c: _SVDF_ACT[c.attrs["act"]]),))),
+]
+
+
+def _lstm_macs(fields: Fields, params: dict, out: int) -> int:
+    """Per output element: four gates of input_size + state_size MACs."""
+    x = tuple(fields["input"].type.shape)
+    h = tuple(fields["hidden_state"].type.shape)
+    return out * 4 * (x[2] + h[1])
+
+
+def _lstm_scratch(op: Operation, target: Target) -> int:
+    """One row of the new hidden state (every gate of the step reads the old one)."""
+    return op.operand("hidden_state").type.shape[1] * 4
+
+
+_LSTM_GATE_ARGS = tuple(
+    _buf(f"{prefix}_{short}", "const float *", f"{gate}_{role}")
+    for prefix, role in (("w", "input_weights"), ("r", "recurrent_weights"), ("b", "bias"))
+    for gate, short in (("input_gate", "input"), ("forget_gate", "forget"),
+                        ("cell_gate", "cell"), ("output_gate", "output")))
+
+def _lstm_s8_scratch(op: Operation, target: Target) -> int:
+    """One int8 row of the new hidden state."""
+    return op.operand("hidden_state").type.shape[1]
+
+
+_LSTM_SIZES = (Arg("batch", "int32_t", lambda c: c.shape("hidden_state")[0]),
+               Arg("time_steps", "int32_t", lambda c: math.prod(c.shape("input")[:2])
+                   // c.shape("hidden_state")[0]),
+               _dim("input_size", "input", 2), _dim("state_size", "hidden_state", 1),
+               Arg("time_major", "int32_t", lambda c: int(bool(c.attrs["time_major"]))))
+
+def _lstm_q_args(act: str, bias: str) -> tuple[Arg, ...]:
+    gates = tuple(
+        _buf(f"{prefix}_{short}", f"const {ctype} *", f"{gate}_{role}")
+        for prefix, role, ctype in (("w", "input_weights", _I8), ("r", "recurrent_weights", _I8),
+                                    ("b", "bias", bias))
+        for gate, short in (("input_gate", "input"), ("forget_gate", "forget"),
+                            ("cell_gate", "cell"), ("output_gate", "output")))
+    return (_buf("input", f"const {act} *"), *gates,
+            _buf("hidden_state", f"const {act} *"), _buf("cell_state", "const int16_t *"),
+            _buf("output", f"{act} *"), _buf("new_hidden_state", f"{act} *"),
+            _buf("new_cell_state", "int16_t *"),
+            Arg("scratch", "void *", lambda c: c.scratch()[0]), *_LSTM_SIZES,
+            _attr("input_zp"), _attr("hidden_zp"),
+            *(_attr(f"{short}_{kind}_{m}", f"{gate}_{kind}_{m}")
+              for gate, short in (("input_gate", "input"), ("forget_gate", "forget"),
+                                  ("cell_gate", "cell"), ("output_gate", "output"))
+              for kind in ("input", "recurrent") for m in ("mult", "shift")),
+            *(_attr(n) for n in ("forget_cell_mult", "forget_cell_shift", "input_cell_mult",
+                                 "input_cell_shift", "hidden_mult", "hidden_shift",
+                                 "cell_scale_power", "cell_clip")))
+
+
+def _lstm_s16_scratch(op: Operation, target: Target) -> int:
+    """One int16 row of the new hidden state."""
+    return op.operand("hidden_state").type.shape[1] * 2
+
+
+#: The int8 LSTM. CMSIS-NN's arm_lstm_unidirectional_s8 could claim it: it takes the same
+#: per-gate int8 weights, but zero-point-folded int32 biases (bias - input_zp * row sums,
+#: computed at compile time), per-gate effective scales as multiplier/shift pairs, the
+#: int16 cell state in place, and gate scratch of 4 * batch * state_size int16 (its
+#: `scratch`); it is bit-exact with TFLite Micro only where CMSIS-NN's own tests say so.
+#: CMSIS-NN's arm_lstm_unidirectional_s16 would be the 16x8 record's counterpart.
+KERNELS += [
+    Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+           "int8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer "
+           "gate arithmetic)", scratch=_lstm_s8_scratch, cost=_lstm_macs,
+           state_in_place=_LSTM_STATE, params="utc_lstm_s8_params",
+           args=_lstm_q_args(_I8, "int32_t")),
+    Kernel("utc_lstm_s16", qnn.LstmOp, "int16", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+           "16x8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer gate "
+           "arithmetic, int64 accumulators)", scratch=_lstm_s16_scratch, cost=_lstm_macs,
+           state_in_place=_LSTM_STATE, params="utc_lstm_s16_params",
+           args=_lstm_q_args(_I16, "int64_t")),
+]
+
+#: UNIDIRECTIONAL_SEQUENCE_LSTM, float32 (CMSIS-NN has no float LSTM).
+KERNELS.append(
+    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+           "float32 unidirectional sequence LSTM (TFLite Micro's gate order and arithmetic)",
+           scratch=_lstm_scratch, cost=_lstm_macs, state_in_place=_LSTM_STATE,
+           args=(_buf("input", "const float *"), *_LSTM_GATE_ARGS,
+                 _buf("hidden_state", "const float *"), _buf("cell_state", "const float *"),
+                 _buf("output", "float *"), _buf("new_hidden_state", "float *"),
+                 _buf("new_cell_state", "float *"),
+                 Arg("scratch", "void *", lambda c: c.scratch()[0]),
+                 Arg("batch", "int32_t", lambda c: c.shape("hidden_state")[0]),
+                 Arg("time_steps", "int32_t", lambda c: math.prod(c.shape("input")[:2])
+                     // c.shape("hidden_state")[0]),
+                 _dim("input_size", "input", 2), _dim("state_size", "hidden_state", 1),
+                 Arg("time_major", "int32_t", lambda c: int(bool(c.attrs["time_major"]))),
+                 Arg("cell_clip", "float", lambda c: f32_literal(c.attrs["cell_clip"])))))
+
+
 # ---- TFLite Micro's signal library (the Signal* custom operators) ------------------------
 _SIGNAL = _files("utc_signal")
 

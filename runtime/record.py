@@ -122,6 +122,12 @@ class Kernel:
     #: `benchmarks/cortex_m.py` and `utc run --profile` per layer). `--kernels auto`
     #: tries such a kernel first; `--kernels cmsis-nn` and `reference` ignore it.
     faster: Callable[[Operation, Target], bool] = lambda op, target: False
+    #: (operand field, result field) pairs of a kernel that updates persistent state: the
+    #: result may be written over the operand's buffer when that operand is a variable's
+    #: state buffer that nothing else reads afterwards and the result is only written back
+    #: to the same variable (`bufferize`; `state_write_check` allows exactly that). The
+    #: kernel reads every state value it needs before overwriting it (its header says how).
+    state_in_place: tuple[tuple[str, str], ...] = ()
     #: Multiply-accumulates of one call (the report's MAC column, instructions/MAC).
     cost: CostFn = per_output
     #: Whose kernel it is: "utc" (runtime/, copied into out/) or "cmsis-nn" (the external

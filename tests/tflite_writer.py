@@ -175,6 +175,10 @@ OPTION_FIELDS: dict[str, dict[str, _Kind]] = {
     "BroadcastToOptions": {},
     "SVDFOptions": {"rank": "int", "fused_activation_function": _ACTIVATION,
                     "asymmetric_quantize_inputs": "bool"},
+    "UnidirectionalSequenceLSTMOptions": {
+        "fused_activation_function": _ACTIVATION, "cell_clip": "float", "proj_clip": "float",
+        "time_major": "bool", "asymmetric_quantize_inputs": "bool",
+        "diagonal_recurrent_tensors": "bool"},
     "IfOptions": {"then_subgraph_index": "int", "else_subgraph_index": "int"},
     "WhileOptions": {"cond_subgraph_index": "int", "body_subgraph_index": "int"},
     "CallOnceOptions": {"init_subgraph_index": "int"},
@@ -223,6 +227,7 @@ OP_OPTIONS: dict[str, str] = {
     "LOGICAL_AND": "LogicalAndOptions", "LOGICAL_OR": "LogicalOrOptions",
     "LOGICAL_NOT": "LogicalNotOptions", "REVERSE_V2": "ReverseV2Options",
     "CUMSUM": "CumsumOptions", "BROADCAST_TO": "BroadcastToOptions", "SVDF": "SVDFOptions",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
     "IF": "IfOptions", "WHILE": "WhileOptions", "CALL_ONCE": "CallOnceOptions",
     "VAR_HANDLE": "VarHandleOptions", "READ_VARIABLE": "ReadVariableOptions",
     "ASSIGN_VARIABLE": "AssignVariableOptions",

@@ -35,6 +35,9 @@ from utc.compiler.importers.resource_variables import (
     default_fill,
     resolve_handles,
 )
+from utc.compiler.importers.variable_tensors import VariableTensorError
+from utc.compiler.importers.variable_tensors import check_uses as check_variable_uses
+from utc.compiler.importers.variable_tensors import initial_value as variable_initial_value
 from utc.compiler.ir import (
     F32,
     I32,
@@ -87,6 +90,9 @@ class TflTensor:
     zero_points: np.ndarray | None
     quantized_dimension: int
     data: np.ndarray | None
+    #: TFLite's `is_variable`: persistent state (SVDF's activation state, LSTM's cell and
+    #: output state) that TFLite Micro keeps in its own buffer between invocations
+    is_variable: bool = False
 
 
 @dataclass
@@ -178,6 +184,8 @@ class ImportContext:
         self.handles: dict[int, SymbolRef] = {}
         #: the symbol of every VAR_HANDLE operator of the subgraph, by operator index
         self.variable_of: dict[int, SymbolRef] = {}
+        #: variable tensor index (`is_variable`) -> the symbol of its state.variable
+        self.variable_tensors: dict[int, SymbolRef] = {}
 
     # ---- errors -------------------------------------------------------------------------
     def fail(self, message: str) -> ImportError_:
@@ -213,9 +221,30 @@ class ImportContext:
                 return None
             raise self.fail(f"input {position} is missing")
         index = op.inputs[position]
+        if index in self.variable_tensors:
+            return self.read_variable_tensor(index)
         if index in self.values:
             return self.values[index]
         return self.constant(index)  # check_dataflow: not computed means constant
+
+    def read_variable_tensor(self, index: int) -> Value:
+        """A `state.read` of a variable tensor's state, at the operator reading it (each
+        operator reads afresh: an SVDF or LSTM earlier in the subgraph may have updated
+        it)."""
+        t = self.tensors[index]
+        op = self.emit_step(state.ReadOp, [], [self.tensor_type(t)],
+                            {"variable": self.variable_tensors[index]}, [_short_name(t.name)])
+        return op.result
+
+    def write_variable_tensor(self, tfl: TflOperator, position: int, value: Value) -> None:
+        """The operator's new value of the variable tensor it reads at input `position`
+        (the state SVDF and LSTM update in place in TFLite Micro)."""
+        index = tfl.inputs[position]
+        if index not in self.variable_tensors:
+            t = self.tensors[index]
+            raise self.fail(f"input {position} ('{t.name}') must be a variable tensor (the "
+                            "state the operator keeps between invocations)")
+        self.emit_step(state.WriteOp, [value], [], {"variable": self.variable_tensors[index]})
 
     def tensor_at(self, op: TflOperator, position: int) -> TflTensor:
         """The tensor of a required input (an omitted one, index -1, is an error)."""
@@ -369,6 +398,7 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
     its buffer (in range, sized for the shape)."""
     num_buffers = model.BuffersLength()
     checks.check_count(path, "tensor", graph.TensorsLength(), file_bytes)
+    placeholders = _intermediates_only(graph)
     out = []
     for i in range(graph.TensorsLength()):
         t = graph.Tensors(i)
@@ -386,18 +416,11 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
             raise ImportError_(f"{path}: {label} has unknown dimensions {list(shape)}")
         tfl_type = t.Type()
         itemsize = np.dtype(_NP_OF[tfl_type]).itemsize if tfl_type in _NP_OF else 8
-        checks.check_shape(path, label, shape, itemsize)
+        if not (i in placeholders and 0 in shape):
+            checks.check_shape(path, label, shape, itemsize)
         if t.Sparsity() is not None:
             raise ImportError_(f"{path}: {label} is stored sparse (sparse weights are not "
                                "supported; re-convert the model without sparsity)")
-        if t.IsVariable():
-            # TFLite Micro gives variable tensors meaning only as the state SVDF and
-            # UNIDIRECTIONAL_SEQUENCE_LSTM keep in place; other operators just read a
-            # zero-point fill
-            raise ImportError_(f"{path}: {label} is a variable tensor: the state of SVDF or "
-                               "UNIDIRECTIONAL_SEQUENCE_LSTM, which utc does not implement "
-                               "yet (resource variables, VAR_HANDLE / READ_VARIABLE / "
-                               "ASSIGN_VARIABLE, are supported)")
         q = t.Quantization()
         scales = zps = None
         qdim = 0
@@ -420,8 +443,27 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
             if buf.DataLength():
                 # a view of the file's bytes: the weights are not copied on import
                 data = _decode(path, label, tfl_type, buf.DataAsNumpy(), shape)
-        out.append(TflTensor(i, name, shape, tfl_type, scales, zps, qdim, data))
+        out.append(TflTensor(i, name, shape, tfl_type, scales, zps, qdim, data,
+                             bool(t.IsVariable())))
     return out
+
+
+def _intermediates_only(graph: tflite.SubGraph) -> set[int]:
+    """Tensors an operator lists only as `intermediates` (the quantized LSTM's converter
+    records gate scales there, often with shape [0]): no operator reads or writes them and
+    TFLite Micro never allocates them, so their shape does not need to be a real one."""
+    named, used = set(), set()
+    for k in range(graph.OperatorsLength()):
+        op = graph.Operators(k)
+        if op.IntermediatesLength():
+            named.update(int(x) for x in op.IntermediatesAsNumpy())
+        for vector in (op.InputsAsNumpy() if op.InputsLength() else (),
+                       op.OutputsAsNumpy() if op.OutputsLength() else ()):
+            used.update(int(x) for x in vector)
+    for vector in (graph.InputsAsNumpy() if graph.InputsLength() else (),
+                   graph.OutputsAsNumpy() if graph.OutputsLength() else ()):
+        used.update(int(x) for x in vector)
+    return named - used
 
 
 _NP_OF = {
@@ -584,10 +626,20 @@ def _read(path: str, model: tflite.Model, file_bytes: int) -> tuple:
     checks.check_count(path, "model output", graph.OutputsLength(), file_bytes)
     inputs = [int(i) for i in graph.InputsAsNumpy()] if graph.InputsLength() else []
     outputs = [int(i) for i in graph.OutputsAsNumpy()] if graph.OutputsLength() else []
+    variables = {t.index for t in tensors if t.is_variable}
+    if variables:
+        try:
+            check_variable_uses(
+                variables, inputs, outputs,
+                [(f"operator #{op.index} {op.builtin}", op.inputs, op.outputs) for op in ops],
+                [checks.tensor_label(t.index, t.name) for t in tensors])
+        except VariableTensorError as exc:
+            raise ImportError_(f"{path}: {exc}") from None
     checks.check_dataflow(
         path, inputs, outputs,
         [(f"operator #{op.index} {op.builtin}", op.inputs, op.outputs) for op in ops],
-        [t.data is not None for t in tensors],
+        # a variable tensor is there before any operator runs, like a constant
+        [t.data is not None or t.is_variable for t in tensors],
         [checks.tensor_label(t.index, t.name) for t in tensors])
     inits = []
     for k in init_indices:
@@ -824,6 +876,33 @@ def _declare(ctx: ImportContext, var: _Variable, taken: set[str]) -> SymbolRef:
     return symbol
 
 
+def _declare_variable_tensors(ctx: ImportContext, ops: list[TflOperator]) -> None:
+    """One `state.variable` per variable tensor (`is_variable`) an operator reads, in
+    first-use order, holding TFLite Micro's initial fill (`variable_tensors.py`)."""
+    taken = {op.sym_name.name for op in state.variables(ctx.module)}
+    for op in ops:
+        for index in op.inputs:
+            if index < 0 or index in ctx.variable_tensors or not ctx.tensors[index].is_variable:
+                continue
+            t = ctx.tensors[index]
+            ctx.current = op
+            ttype = ctx.tensor_type(t)
+            if ttype.element.storage not in (ScalarType("i8"), ScalarType("i16"), F32):
+                raise ctx.fail(f"variable tensor '{t.name}' (#{t.index}) holds {ttype}; utc "
+                               "keeps int8, int16 and float32 state")
+            zp = None
+            if t.scales is not None:
+                zp = int(t.zero_points[0]) if t.zero_points is not None else 0
+            data = variable_initial_value(t.shape, np.dtype(_NP_OF[t.tfl_type]),
+                                          t.tfl_type == TflType.INT8, zp)
+            symbol = SymbolRef(_unique_symbol(_short_name(t.name), taken))
+            ref = ctx.module.add_resource(f"{symbol.name}.init", data, ttype)
+            ctx.module.body.append(state.VariableOp([], [], {
+                "sym_name": symbol, "type": ttype, "init": ref}))
+            ctx.variable_tensors[index] = symbol
+    ctx.current = None
+
+
 def _unique_symbol(name: str, taken: set[str]) -> str:
     """A symbol (`@name`) for a variable from its shared_name: letters, digits and `_`."""
     base = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")[:40] or "var"
@@ -843,6 +922,7 @@ def _build(path: str, name: str, graph: tuple, tensors: list[TflTensor],
     if inits or any(op.builtin == "VAR_HANDLE" for op in ops):
         _check_call_once_first(path, ops)
         _declare_variables(ctx, _resource_variables(path, tensors, ops, inits), ops)
+    _declare_variable_tensors(ctx, ops)
     for idx in inputs:
         arg = block.add_argument(ctx.tensor_type(tensors[idx]), _short_name(tensors[idx].name))
         ctx.values[idx] = arg
@@ -867,6 +947,12 @@ def _build(path: str, name: str, graph: tuple, tensors: list[TflTensor],
 
 
 # ---- the operator table ------------------------------------------------------------------
+
+#: Inputs that may be int16 in an operator whose activations are int8: the int8 SVDF's
+#: time weights and activation state (TFLite Micro's int16 state variant).
+INT16_STATE_INPUTS: dict[str, tuple[int, ...]] = {"SVDF": (2, 4),
+                                                  "UNIDIRECTIONAL_SEQUENCE_LSTM": (19,)}
+
 
 def rule_of(op: TflOperator) -> OpRule:
     """The operator's row: by custom_code for a CUSTOM operator, else by builtin."""
@@ -895,7 +981,10 @@ def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
     _check_unsigned(ctx, op)
     if "int16" in OP_TABLE[op.builtin].dtypes:
         return
+    state_inputs = INT16_STATE_INPUTS.get(op.builtin, ())
     for index in (*op.inputs, *op.outputs):
+        if index in [op.inputs[k] for k in state_inputs if k < len(op.inputs)]:
+            continue  # the row's builder checks these itself
         if index >= 0 and ctx.tensors[index].tfl_type == TflType.INT16:
             t = ctx.tensors[index]
             have = ", ".join(sorted(b for b, r in OP_TABLE.items() if "int16" in r.dtypes))
@@ -2190,6 +2279,117 @@ def _read_variable(ctx: ImportContext, op: TflOperator) -> None:
          "the value's type is the variable's", inputs=(2, 2), outputs=(0, 0))
 def _assign_variable(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(state.WriteOp, op, [ctx.input(op, 1)], {"variable": _variable(ctx, op)})
+
+
+# ---- recurrent layers (state in variable tensors) -------------------------------------------
+
+@op_rule("SVDF", (1, 4), ("int8", "float32"),
+         "singular value decomposition filter; its activation state (a variable tensor) "
+         "persists between invocations",
+         "weights and bias constant, bias required; int8: int8 or int16 time weights and "
+         "state (one type), int32 bias, the fused activation is ignored as in TFLite Micro; "
+         "float32: "
+         "float32 weights (hybrid int8 weights refused, as TFLite Micro does)",
+         inputs=(5, 5))
+def _svdf(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    opts = ctx.required_options(op, tflite.SVDFOptions)
+    act = ctx.activation(opts.FusedActivationFunction())
+    weights = []
+    for position, role in ((1, "weights_feature"), (2, "weights_time")):
+        t = ctx.tensor_at(op, position)
+        if t.data is None:
+            raise ctx.fail(f"{role} '{t.name}' must be constant (utc compiles weights into "
+                           "flash)")
+        allowed = (TflType.FLOAT32,) if kind == "float32" else \
+            (TflType.INT8,) if position == 1 else (TflType.INT8, TflType.INT16)
+        if t.tfl_type not in allowed:
+            tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+            raise ctx.fail(f"{kind} SVDF needs {role} of type "
+                           f"{' or '.join(_TFL_TYPE_NAMES[a] for a in allowed)}, got {tname}"
+                           + (" (hybrid SVDF is not supported by TFLite Micro)"
+                              if kind == "float32" else ""))
+        weights.append(ctx.constant(t.index, role=role))
+    state_t = ctx.tensor_at(op, 4)
+    if not state_t.is_variable:
+        raise ctx.fail(f"input 4 ('{state_t.name}'), the activation state, must be a variable "
+                       "tensor (TFLite Micro requires it)")
+    bias = _bias(ctx, op, 3, kind)
+    if bias is None:
+        raise ctx.fail("a bias is required (TFLite Micro's SVDF reads it unconditionally)")
+    x = ctx.input(op, 0)
+    s = ctx.input(op, 4)
+    svdf = ctx.emit_step(tensor.SvdfOp, [x, *weights, s, bias], [ctx.output_type(op), s.type],
+                         {"rank": int(opts.Rank()), "act": act},
+                         [ctx.output_name(op), ctx.output_name(op, suffix="_state")])
+    ctx.bind(op, 0, svdf.result_values[0])
+    ctx.write_variable_tensor(op, 4, svdf.result_values[1])
+
+
+#: UNIDIRECTIONAL_SEQUENCE_LSTM's inputs TFLite Micro does not implement (it requires them
+#: absent), by position, with what they are.
+_LSTM_ABSENT = {9: "peephole weights", 10: "peephole weights", 11: "peephole weights",
+                16: "projection weights", 17: "projection bias",
+                20: "layer normalisation coefficients", 21: "layer normalisation coefficients",
+                22: "layer normalisation coefficients", 23: "layer normalisation coefficients"}
+_LSTM_GATES = ("input_gate", "forget_gate", "cell_gate", "output_gate")
+
+
+@op_rule("UNIDIRECTIONAL_SEQUENCE_LSTM", (1, 4), ("int8", "int16", "float32"),
+         "LSTM over a sequence, time-major or batch-major; its hidden and cell state "
+         "(variable tensors) persist between invocations",
+         "weights and biases constant; cell gate activation tanh; cell_clip supported; no "
+         "CIFG, peephole, projection or layer normalisation (as TFLite Micro); int8: int16 "
+         "cell state, per-tensor int8 weights with zero point 0, int32 biases; 16x8: the "
+         "same with int16 activations and int64 biases",
+         inputs=(24, 24))
+def _unidirectional_sequence_lstm(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    present = lambda k: k < len(op.inputs) and op.inputs[k] >= 0  # noqa: E731
+    for position, what in _LSTM_ABSENT.items():
+        if present(position):
+            raise ctx.fail(f"{what} (input {position}) are not supported (TFLite Micro's LSTM "
+                           "has no peephole, projection or layer normalisation)")
+    if not all(present(k) for k in (1, 5, 12)):
+        raise ctx.fail("CIFG (no input gate weights) is not supported (TFLite Micro needs "
+                       "all four gates)")
+    opts = ctx.required_options(op, tflite.UnidirectionalSequenceLSTMOptions)
+    act = ctx.activation(opts.FusedActivationFunction())
+    if act != "tanh":
+        raise ctx.fail(f"cell gate activation {act} is not supported (TFLite Micro's LSTM runs "
+                       "tanh)")
+    if opts.DiagonalRecurrentTensors():
+        raise ctx.fail("diagonal recurrent weights are not supported")
+    operands = [ctx.input(op, 0)]
+    for first, role in ((1, "input_weights"), (5, "recurrent_weights"), (12, "bias")):
+        for k, gate in enumerate(_LSTM_GATES):
+            t = ctx.tensor_at(op, first + k)
+            if t.data is None:
+                raise ctx.fail(f"{gate} {role.replace('_', ' ')} '{t.name}' must be constant "
+                               "(utc compiles weights into flash)")
+            want = TflType.FLOAT32 if kind == "float32" else TflType.INT8 if role != "bias" \
+                else TflType.INT64 if kind == "int16" else TflType.INT32
+            if t.tfl_type != want:
+                tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+                raise ctx.fail(f"{kind} LSTM needs {_TFL_TYPE_NAMES[want]} {role.replace('_', ' ')}, "
+                               f"got {tname} for '{t.name}'"
+                               + (" (hybrid LSTM is not supported by TFLite Micro)"
+                                  if kind == "float32" else ""))
+            operands.append(ctx.constant(t.index, role=f"{gate}_{role}"))
+    for position, what in ((18, "hidden (output) state"), (19, "cell state")):
+        t = ctx.tensor_at(op, position)
+        if not t.is_variable:
+            raise ctx.fail(f"input {position} ('{t.name}'), the {what}, must be a variable "
+                           "tensor (TFLite Micro requires it)")
+    h, c = ctx.input(op, 18), ctx.input(op, 19)
+    lstm = ctx.emit_step(tensor.LstmOp, [*operands, h, c], [ctx.output_type(op), h.type, c.type],
+                         {"time_major": bool(opts.TimeMajor()),
+                          "cell_clip": float(opts.CellClip()), "act": act},
+                         [ctx.output_name(op), ctx.output_name(op, suffix="_hidden"),
+                          ctx.output_name(op, suffix="_cell")])
+    ctx.bind(op, 0, lstm.result_values[0])
+    ctx.write_variable_tensor(op, 18, lstm.result_values[1])
+    ctx.write_variable_tensor(op, 19, lstm.result_values[2])
 
 
 @dataclass(frozen=True)

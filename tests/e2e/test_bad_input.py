@@ -202,10 +202,13 @@ def _fc_runtime_weights_model() -> bytes:
 
 
 def _variable_tensor_model() -> bytes:
+    """A variable tensor written by an operator (utc keeps variable tensors as state that
+    operators read; only SVDF and LSTM update theirs, in place)."""
     b = ModelBuilder()
     x = b.add_tensor("x", [1, 4], "float32")
     state = b.add_tensor("state", [1, 4], "float32", is_variable=True)
     y = b.add_tensor("y", [1, 4], "float32")
+    b.add_operator("ADD", [x, x], [state], {"fused_activation_function": "NONE"})
     b.add_operator("ADD", [x, state], [y], {"fused_activation_function": "NONE"})
     return b.build([x], [y])
 
@@ -285,7 +288,8 @@ CASES = {
                                 r"supported"),
     "fc-runtime-weights": (_fc_runtime_weights_model,
                            r"operator #0 FULLY_CONNECTED: weights 'w' must be constant"),
-    "variable-tensor": (_variable_tensor_model, r"tensor 'state' \(#1\) is a variable"),
+    "variable-tensor": (_variable_tensor_model,
+                        r"operator #0 ADD: output tensor 'state' \(#1\) is a variable tensor"),
     "dynamic-inner-dim": (_dynamic_inner_dim_model,
                           r"tensor 'x' \(#0\) has dynamic dimensions \[-1, 8, -1, 3\]"),
 }

@@ -389,14 +389,34 @@ def test_variable_used_with_two_types_is_refused(tmp_path: Path) -> None:
     assert "operator #3 ASSIGN_VARIABLE: variable 'acc' holds" in line
 
 
-def test_variable_tensors_are_refused_naming_what_is_missing(tmp_path: Path) -> None:
-    b = ModelBuilder()
-    x = b.add_tensor("x", [4], "float32")
-    s = b.add_tensor("svdf_state", [4], "float32", is_variable=True)
-    y = b.add_tensor("y", [4], "float32")
-    b.add_operator("ADD", [x, s], [y], {"fused_activation_function": "NONE"})
-    line = _refused(b.build([x], [y]), tmp_path)
-    assert "'svdf_state'" in line and "SVDF" in line and "UNIDIRECTIONAL_SEQUENCE_LSTM" in line
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_variable_tensor_beside_a_resource_variable(dtype: str, tmp_path: Path) -> None:
+    """A plain variable tensor (`is_variable`) read by an operator is state too: it holds
+    TFLite Micro's fill (the int8 zero point, else 0) in every invocation, next to a
+    resource variable that changes; N invocations and a reset agree with TFLite Micro."""
+    shape = (1, 4)
+    m = StateModel(dtype)
+    x = m.tensor("x", shape, Q_X)
+    bias = m.b.add_tensor("fixed_state", list(shape), dtype, is_variable=True,
+                          **({} if dtype == "float32" else {"scale": Q_T[0], "zero_point": Q_T[1]}))
+    h = m.handle("acc")
+    v = m.read(h, shape, "acc_value")
+    t = m.tensor("t", shape)
+    m.b.add_operator("ADD", [v, bias], [t], {"fused_activation_function": "NONE"})
+    y = m.tensor("y", shape)
+    m.b.add_operator("ADD", [t, x], [y], {"fused_activation_function": "NONE"})
+    m.assign(h, y)
+    flatbuffer = m.build([x], [y])
+    samples = _inputs(flatbuffer, N)
+    compiled = _compile(flatbuffer, tmp_path, reset_before=N)
+    got = compiled.run(samples + samples)
+    tflm = TflmRunner(flatbuffer)
+    want = [tflm.invoke(s) for s in samples]
+    tflm.reset()
+    want += [tflm.invoke(s) for s in samples]
+    _assert_same(got, want, f"variable tensor {dtype}")
+    module_text = (tmp_path / "out" / "m.h").read_text()
+    assert "M_STATE_BYTES" in module_text
 
 
 def test_every_level_prints_the_state_ops_and_parses_back(tmp_path: Path) -> None:

@@ -27,4 +27,5 @@ def test_every_builtin_table_lists_the_schema_with_both_statuses() -> None:
     assert by_name["CONV_2D"] == ["yes", "yes"]
     # RELU_N1_TO_1: utc has it, TFLite Micro does not (its tests use LiteRT as the oracle)
     assert by_name["RELU_N1_TO_1"] == ["yes", "no"]
-    assert by_name["UNIDIRECTIONAL_SEQUENCE_LSTM"] == ["no", "yes"]
+    assert by_name["UNIDIRECTIONAL_SEQUENCE_LSTM"] == ["yes", "yes"]
+    assert by_name["BROADCAST_ARGS"] == ["no", "yes"]
