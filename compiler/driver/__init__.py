@@ -525,7 +525,7 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
 def run_compile(req: CompileRequest) -> Compilation:
     """Import the model and run the pipeline: a planned module within the limits."""
     inst = req.inst
-    with inst.phase("import: the TFLite importer (tflite package)"):
+    with inst.phase("import: the TFLite importer"):
         import utc.compiler.importers.tflite  # noqa: F401
     with inst.phase("import-tflite: validate and read the model"):
         module = import_model(req.model, req.name, req.max_model_bytes, req.label)
