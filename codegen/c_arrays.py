@@ -142,11 +142,29 @@ def _tabled_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
         yield text.tobytes().translate(None, bytes([_NUL]))
 
 
+#: Integer arrays up to this many elements (and not over one chunk) are spelled with
+#: Python's `str` instead: the whole-array route costs ~0.1 ms per array in fixed numpy
+#: overhead, more than spelling a few hundred ints one by one (a model has hundreds of
+#: small bias and requantization arrays).
+SMALL = 512
+
+
+def _small_integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
+    items = [str(v) for v in flat.tolist()]
+    if flat.dtype == np.int32:
+        items = [_INT32_MIN_SPELLED.decode() if v == "-2147483648" else v for v in items]
+    lines = [", ".join(items[i : i + line]) for i in range(0, len(items), line)]
+    yield ",\n  ".join(lines).encode("ascii")
+
+
 def _integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
     if flat.dtype in _TABLED:
         yield from _tabled_chunks(flat, line)
         return
     total = flat.size
+    if total <= min(SMALL, CHUNK):
+        yield from _small_integer_chunks(flat, line)
+        return
     int32 = flat.dtype == np.int32
     chunk = max(CHUNK - CHUNK % line, line)  # whole lines: every chunk but the last has
     pattern = _separators(0, chunk, total + chunk, line) if total > chunk else None  # these
