@@ -585,7 +585,7 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
     inst = req.inst
     with staged_output(out_dir) as staging:
         comp = run_compile(req)
-        with inst.phase("import: the C++ emitter (jinja2)"):
+        with inst.phase("import: the C++ emitter"):
             import utc.codegen.emit_cpp  # noqa: F401
         with inst.phase("emit-cpp: render and write the sources"):
             emit_into(comp, staging)
