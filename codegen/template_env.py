@@ -24,22 +24,23 @@ rendered differently.
 
 The cache lives in the user's cache folder (`$XDG_CACHE_HOME/utc/templates`, else
 `~/.cache/utc/templates`), never in the package, which may be read-only (a wheel
-installed system-wide). An entry is the marshalled code of one template, named by the
-hash of its name and source; the folder name covers the rest (this compiler's own source,
-the Python implementation and version, the options). The cache is best effort: an unreadable,
-corrupt or unwritable entry or folder only means compiling the template again. The
-rendered text is the same either way.
+installed system-wide). An entry is the marshalled code of one template together with
+the template's name and source, so it is used for exactly that template (its file name,
+a CRC of both, only finds it); the folder name covers the rest (this compiler's own
+source, the Python implementation and version, the options). The cache is best effort:
+an unreadable, corrupt or unwritable entry or folder only means compiling the template
+again. The rendered text is the same either way.
 """
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import re
 import sys
 import tempfile
 import types
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,12 +65,15 @@ def cache_dir() -> Path | None:
     except RuntimeError:  # no HOME and no password entry
         return None
     try:  # this compiler's own source: a changed compiler never reuses old code
-        compiler = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        own = Path(__file__).read_bytes()
     except OSError:
         return None
-    key = hashlib.sha256(repr((compiler, sys.implementation.cache_tag, sys.version,
-                               sorted(OPTIONS.items()))).encode()).hexdigest()[:16]
-    return Path(base) / "utc" / "templates" / key
+    # CRC-32 names (zlib is already loaded; hashlib would cost ~2 ms): a name collision
+    # cannot give wrong code, since every entry holds the template source it was built
+    # from and is used only for exactly that source
+    key = zlib.crc32(repr((zlib.crc32(own), len(own), sys.implementation.cache_tag, sys.version,
+                           sorted(OPTIONS.items()))).encode())
+    return Path(base) / "utc" / "templates" / f"{key:08x}"
 
 
 # ---- rendering helpers (the names the generated code uses) -------------------------------
@@ -155,12 +159,14 @@ GLOBALS: dict[str, object] = {"range": range}
 
 # ---- the compiler ------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"""\s*(?:
+#: One token of an expression (compiled on first use: a compile with cached templates
+#: never needs it).
+_TOKEN_PATTERN = r"""\s*(?:
     (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>//|\*\*|==|!=|<=|>=|[-+*/%~|.,()\[\]<>])
-)""", re.X)
+)"""
 _COMPARE = {"==", "!=", "<", ">", "<=", ">="}
 _LITERALS = {"none": "None", "None": "None", "true": "True", "True": "True",
              "false": "False", "False": "False"}
@@ -174,8 +180,9 @@ class _Expr:
         self.tokens: list[tuple[str, str]] = []
         pos = 0
         text = text.rstrip()
+        token = re.compile(_TOKEN_PATTERN, re.X)  # re's own cache makes repeats cheap
         while pos < len(text):
-            m = _TOKEN.match(text, pos)
+            m = token.match(text, pos)
             if not m or m.end() == pos:
                 raise fail(f"cannot read the expression at {text[pos:]!r}")
             kind = m.lastgroup or ""
@@ -573,17 +580,17 @@ class Environment:
     def _code(self, name: str, source: str) -> object:
         entry = None
         if self.cache is not None:
-            key = hashlib.sha256(f"{name}\0{source}".encode()).hexdigest()[:32]
-            entry = self.cache / f"{key}.cache"
+            key = zlib.crc32(f"{name}\0{source}".encode())
+            entry = self.cache / f"{key:08x}-{len(source)}.cache"
             try:
-                code = marshal.loads(entry.read_bytes())
-                if isinstance(code, types.CodeType):
+                held, code = marshal.loads(entry.read_bytes())
+                if held == (name, source) and isinstance(code, types.CodeType):
                     return code
             except (OSError, EOFError, ValueError, TypeError):
-                pass  # absent, unreadable or corrupt: compile again
+                pass  # absent, unreadable, corrupt or another template's: compile again
         code = compile_template(name, source)
         if entry is not None:
-            _write_atomically(entry, marshal.dumps(code))
+            _write_atomically(entry, marshal.dumps(((name, source), code)))
         return code
 
 

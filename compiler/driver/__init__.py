@@ -9,7 +9,6 @@ output once everything succeeded, so a failed compile never leaves output behind
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -349,6 +348,8 @@ def check_model_file(path: str | Path, limit: int = DEFAULT_MAX_MODEL_BYTES) -> 
 
 def file_sha256(path: str | Path, limit: int = DEFAULT_MAX_MODEL_BYTES) -> str | None:
     """sha256 of a regular file of at most `limit` bytes (for bug reports), else None."""
+    import hashlib  # only for a bug report: importing it costs every compile ~2 ms
+
     try:
         return hashlib.sha256(read_bounded(path, limit)).hexdigest()
     except (UtcError, OSError):

@@ -195,3 +195,16 @@ def test_shipped_templates_render_as_jinja2_on_every_shared_model(tmp_path: Path
     for name, ctx in renders:
         assert original(environment().get_template(name), **ctx) == \
             env.get_template(name).render(**ctx), name
+
+
+def test_entry_of_another_template_is_never_used(templates: Path, tmp_path: Path) -> None:
+    """An entry holds its template's name and source: under another template's file name
+    (a CRC collision) it is compiled over, not used."""
+    cache = tmp_path / "cache"
+    render(templates, cache, xs=[1])
+    (entry,) = cache.glob("*.cache")
+    (templates / "u.j2").write_text("other {{ xs }}\n")
+    render(templates, cache, "u.j2", xs=[2])
+    (other,) = set(cache.glob("*.cache")) - {entry}
+    other.write_bytes(entry.read_bytes())
+    assert environment(templates, cache).get_template("u.j2").render(xs=[2]) == "other [2]\n"
