@@ -59,8 +59,9 @@ class CodeCache:
         self.added = False
         if path is not None:
             try:
-                with open(path, "rb") as f:
-                    loaded = marshal.load(f)
+                # loads on the bytes: marshal.load on a file object calls readinto for
+                # every piece of every object, ten times the cost of the whole load
+                loaded = marshal.loads(path.read_bytes())
                 if isinstance(loaded, dict):
                     self.codes = {k: v for k, v in loaded.items()
                                   if type(k) is str and type(v) is types.CodeType}
