@@ -96,15 +96,15 @@ def child_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def measure(cmd: list[str], cwd: Path) -> Run:
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     """Wall time (fork to reaping) and peak RSS (`ru_maxrss` of that one process, read
-    with `wait4`) of one child running `cmd`, which must succeed. Its output goes to a
-    file."""
+    with `wait4`) of one child running `cmd` (with `env` added to its environment), which
+    must succeed. Its output goes to a file."""
     log = cwd / "stderr.txt"
     with open(log, "wb") as err:
         proc = subprocess.run([sys.executable, "-S", "-I", "-c", _LAUNCHER, *cmd], cwd=cwd,
                               stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
-                              env=child_environment())
+                              env={**child_environment(), **(env or {})})
     fields = proc.stdout.decode().split()
     if proc.returncode or len(fields) != 3:
         raise RuntimeError(f"the launcher failed for {Path(cmd[0]).name} (status {proc.returncode})")
@@ -202,13 +202,14 @@ def start_up_notes(runs: int, utc: str, vela: str, work: Path) -> list[str]:
     """Median wall time of what neither compiler can go below, measured like the
     compiles (notes under the table: on a small model both spend most of their time
     starting up): utc's interpreter importing numpy, utc's one third-party import on
-    the compile path, and Vela doing nothing but start up."""
+    the compile path, with one BLAS thread as the utc command loads it, and Vela doing
+    nothing but start up."""
     notes = []
     python = interpreter_of(utc)
-    for what, cmd in (("python -c 'import numpy' (utc's third-party import alone)",
-                       [python, "-c", "import numpy"]),
-                      ("vela --version (Vela's start-up alone)", [vela, "--version"])):
-        seconds = median_seconds([measure(cmd, work) for _ in range(runs)])
+    for what, cmd, env in (("python -c 'import numpy' (utc's third-party import alone)",
+                            [python, "-c", "import numpy"], {"OPENBLAS_NUM_THREADS": "1"}),
+                           ("vela --version (Vela's start-up alone)", [vela, "--version"], None)):
+        seconds = median_seconds([measure(cmd, work, env) for _ in range(runs)])
         notes.append(f"{what}: {seconds:.2f} s (median)")
     return notes
 
