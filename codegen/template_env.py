@@ -418,6 +418,8 @@ class _Compiler:
             text = src[pos : m.start()] if m else src[pos:]
             if m:
                 kind, sign = m.group(1), m.group(2)
+                if kind == "{" and sign == "+":  # no such mark on variables: unary plus
+                    sign = ""
                 if sign == "-":
                     text = text.rstrip()
                 elif sign != "+" and kind != "{" and OPTIONS["lstrip_blocks"]:
@@ -430,8 +432,9 @@ class _Compiler:
                 break
             self.line = 1 + src.count("\n", 0, m.start())
             closer = {"{": "}}", "%": "%}", "#": "#}"}[kind]
-            end = self._find_close(src, m.end(), closer)
-            body = src[m.end() : end]
+            start = m.start() + 2 + len(sign)
+            end = self._find_close(src, start, closer)
+            body = src[start:end]
             strip_after = body.endswith("-")
             keep_newline = body.endswith("+") and kind != "{"
             if strip_after or keep_newline:

@@ -125,7 +125,7 @@ SNIPPETS = {
                     "s": "MiXed", "xs": [1, 2.5, None], "code": "a;\n\nb;\n c;\n"}),
     "tests-and-literals": ("{{ x is none }} {{ x is not none }} {{ none }} {{ true }} {{ false }} "
                            "{{ (1, 'a') }} {{ [1, 2] }} {{ 7 // 2 }} {{ 7 % 4 }} {{ 2 ** 3 }} "
-                           "{{ -x2 }} {{ 'a' ~ 1 ~ x }} {{ 'b' in 'abc' }} {{ 3 not in [1] }}\n",
+                           "{{ -x2 }} {{+x2 }} {{ 'a' ~ 1 ~ x }} {{ 'b' in 'abc' }} {{ 3 not in [1] }}\n",
                            {"x": None, "x2": 4}),
     "range": ("{% for i in range(n) %}{{ i }},{% endfor %}{% for i in range(1, n) %}{{ i }}"
               "{% endfor %}\n", {"n": 3}),
