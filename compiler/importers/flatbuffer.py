@@ -48,30 +48,39 @@ SCALARS: dict[str, tuple[str, str, object]] = {
 }
 
 
-def field_slot(buf, pos: int, voffset: int) -> int:
-    """The offset of a table's field from the table's start (0: absent), read from the
-    table's vtable as flatbuffers does: fields past the vtable's end are absent."""
-    vtable = pos - _i32(buf, pos)[0]
-    if vtable < 0:  # what the flatbuffers runtime raises for a negative position
-        raise TypeError(f"bad number {vtable} for type uint32")
-    if voffset < _u16(buf, vtable)[0]:
-        return _u16(buf, vtable + voffset)[0]
-    return 0
-
-
 class Table:
     """A flatbuffer table: the buffer and the table's position in it (the attributes
-    flatbuffers' own `Table` has, which a union accessor returns)."""
+    flatbuffers' own `Table` has, which a union accessor returns), and its vtable's
+    position and length once a field was read."""
 
-    __slots__ = ("Bytes", "Pos")
+    __slots__ = ("Bytes", "Pos", "_vtable", "_vtable_end")
 
     def __init__(self, buf=b"", pos: int = 0):
         self.Bytes = buf
         self.Pos = pos
+        self._vtable = -1
 
     def Init(self, buf, pos: int) -> None:
         self.Bytes = buf
         self.Pos = pos
+        self._vtable = -1
+
+    def _slot(self, voffset: int) -> int:
+        """The offset of a field from the table's start (0: absent), read from the
+        table's vtable as flatbuffers does: fields past the vtable's end are absent. The
+        vtable is located on the first read (which fails as flatbuffers' does on a
+        damaged one) and kept for the others."""
+        vtable = self._vtable
+        if vtable < 0:
+            buf = self.Bytes
+            vtable = self.Pos - _i32(buf, self.Pos)[0]
+            if vtable < 0:  # what the flatbuffers runtime raises for a negative position
+                raise TypeError(f"bad number {vtable} for type uint32")
+            self._vtable_end = _u16(buf, vtable)[0]
+            self._vtable = vtable
+        if voffset < self._vtable_end:
+            return _u16(self.Bytes, vtable + voffset)[0]
+        return 0
 
     @classmethod
     def GetRootAs(cls, buf, offset: int = 0) -> Table:
@@ -186,7 +195,7 @@ def _scalar_field(voffset: int, fmt: str, default: object) -> Callable:
     unpack = struct.Struct(fmt).unpack_from
 
     def get(self):
-        o = field_slot(self.Bytes, self.Pos, voffset)
+        o = self._slot(voffset)
         return unpack(self.Bytes, self.Pos + o)[0] if o else default
 
     return get
@@ -195,7 +204,7 @@ def _scalar_field(voffset: int, fmt: str, default: object) -> Callable:
 def _string_field(voffset: int) -> Callable:
     def get(self):
         buf = self.Bytes
-        o = field_slot(buf, self.Pos, voffset)
+        o = self._slot(voffset)
         if not o:
             return None
         at = self.Pos + o
@@ -209,7 +218,7 @@ def _string_field(voffset: int) -> Callable:
 def _table_field(voffset: int, cls: Callable[[], type]) -> Callable:
     def get(self):
         buf = self.Bytes
-        o = field_slot(buf, self.Pos, voffset)
+        o = self._slot(voffset)
         if not o:
             return None
         at = self.Pos + o
@@ -226,7 +235,7 @@ def _vector_start(buf, pos: int, o: int) -> int:
 def _vector_length(voffset: int) -> Callable:
     def get(self):
         buf = self.Bytes
-        o = field_slot(buf, self.Pos, voffset)
+        o = self._slot(voffset)
         if not o:
             return 0
         at = self.Pos + o
@@ -237,7 +246,7 @@ def _vector_length(voffset: int) -> Callable:
 
 def _is_none(voffset: int) -> Callable:
     def get(self):
-        return field_slot(self.Bytes, self.Pos, voffset) == 0
+        return self._slot(voffset) == 0
 
     return get
 
@@ -247,7 +256,7 @@ def _scalar_element(voffset: int, fmt: str, size: int) -> Callable:
 
     def get(self, j: int):
         buf = self.Bytes
-        o = field_slot(buf, self.Pos, voffset)
+        o = self._slot(voffset)
         if not o:
             return 0
         return unpack(buf, _vector_start(buf, self.Pos, o) + j * size)[0]
@@ -258,7 +267,7 @@ def _scalar_element(voffset: int, fmt: str, size: int) -> Callable:
 def _vector_numpy(voffset: int, dtype: np.dtype) -> Callable:
     def get(self):
         buf = self.Bytes
-        o = field_slot(buf, self.Pos, voffset)
+        o = self._slot(voffset)
         if not o:
             return 0
         at = self.Pos + o
@@ -271,7 +280,7 @@ def _vector_numpy(voffset: int, dtype: np.dtype) -> Callable:
 def _table_element(voffset: int, cls: Callable[[], type]) -> Callable:
     def get(self, j: int):
         buf = self.Bytes
-        o = field_slot(buf, self.Pos, voffset)
+        o = self._slot(voffset)
         if not o:
             return None
         at = _vector_start(buf, self.Pos, o) + j * 4
