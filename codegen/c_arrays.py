@@ -13,14 +13,14 @@ The text is exactly what utc always wrote: `, ` between elements, a new line ind
 by two spaces after every `per_line` elements (24 integers, 32 booleans, 8 floats), and
 INT32_MIN as `(-2147483647 - 1)` (the literal 2147483648 does not fit an int32, so
 `-2147483648` would be a long). float32 elements keep numpy's shortest round-trip
-spelling, one call per element: float weights are rare and small (hybrid models), and
-no whole-array routine spells floats this way.
+spelling, one call per element (of numpy's Dragon4 routine itself): float weights are
+rare and small (float and hybrid models), and no whole-array routine spells floats this way.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,18 +184,45 @@ def _integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
         yield text
 
 
+@functools.cache
+def _float_speller() -> Callable[[np.float32], str]:
+    """`np.format_float_scientific(x, unique=True, trim="0")` for one float32: numpy's
+    Dragon4 routine itself, called without the public wrapper (whose argument checks were
+    more than half of the time per element), after checking on a few values that it
+    spells them exactly as the wrapper does; else the wrapper."""
+
+    def public(x: np.float32) -> str:
+        return np.format_float_scientific(x, unique=True, trim="0")
+
+    try:
+        from numpy._core.multiarray import dragon4_scientific
+    except ImportError:
+        return public
+    direct = functools.partial(dragon4_scientific, precision=-1, unique=True, trim="0",
+                               sign=False, pad_left=-1, exp_digits=-1, min_digits=-1)
+    probes = np.array([0.0, -0.0, 0.1, -1.5, 1e-45, 3.4028235e38, 123456.78, -7e-20],
+                      dtype=np.float32)
+    try:
+        if all(direct(x) == public(x) for x in probes):
+            return direct
+    except (TypeError, ValueError):
+        pass
+    return public
+
+
 def _float_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
     finite = np.isfinite(flat)
     if not finite.all():
         bad = flat[np.argmin(finite)]
         raise CompileError(f"cannot emit non-finite weight value {bad}")
     total = flat.size
+    spell = _float_speller()
     chunk = max(CHUNK - CHUNK % line, line)  # whole lines, joined by the line break
     for start in range(0, total, chunk):
         if start:
             yield b",\n  "
         part = flat[start : start + chunk]
-        items = [np.format_float_scientific(x, unique=True, trim="0") + "f" for x in part]
+        items = [spell(x) + "f" for x in part]
         lines = [", ".join(items[i : i + line]) for i in range(0, len(items), line)]
         yield ",\n  ".join(lines).encode("ascii")
 
