@@ -185,25 +185,27 @@ def _integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
 
 
 @functools.cache
-def _float_speller() -> Callable[[np.float32], str]:
-    """`np.format_float_scientific(x, unique=True, trim="0")` for one float32: numpy's
-    Dragon4 routine itself, called without the public wrapper (whose argument checks were
-    more than half of the time per element), after checking on a few values that it
-    spells them exactly as the wrapper does; else the wrapper."""
+def _float_speller() -> Callable[[np.ndarray], list[str]]:
+    """The spellings `np.format_float_scientific(x, unique=True, trim="0")` of a float32
+    array's elements: numpy's Dragon4 routine itself, called without the public wrapper
+    (whose argument handling was more than half of the time per element), after checking
+    on a few values that it spells them exactly as the wrapper does; else the wrapper."""
 
-    def public(x: np.float32) -> str:
-        return np.format_float_scientific(x, unique=True, trim="0")
+    def public(part: np.ndarray) -> list[str]:
+        return [np.format_float_scientific(x, unique=True, trim="0") for x in part]
 
     try:
         from numpy._core.multiarray import dragon4_scientific
     except ImportError:
         return public
-    direct = functools.partial(dragon4_scientific, precision=-1, unique=True, trim="0",
-                               sign=False, pad_left=-1, exp_digits=-1, min_digits=-1)
+
+    def direct(part: np.ndarray) -> list[str]:
+        return [dragon4_scientific(x, unique=True, trim="0") for x in part]
+
     probes = np.array([0.0, -0.0, 0.1, -1.5, 1e-45, 3.4028235e38, 123456.78, -7e-20],
                       dtype=np.float32)
     try:
-        if all(direct(x) == public(x) for x in probes):
+        if direct(probes) == public(probes):
             return direct
     except (TypeError, ValueError):
         pass
@@ -222,7 +224,7 @@ def _float_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
         if start:
             yield b",\n  "
         part = flat[start : start + chunk]
-        items = [spell(x) + "f" for x in part]
+        items = [text + "f" for text in spell(part)]
         lines = [", ".join(items[i : i + line]) for i in range(0, len(items), line)]
         yield ",\n  ".join(lines).encode("ascii")
 

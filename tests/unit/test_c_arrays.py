@@ -116,5 +116,4 @@ def test_float_speller_is_numpys_public_spelling() -> None:
     values = np.concatenate([values[np.isfinite(values)],
                              np.array([0.0, -0.0, 1e-45, -1e-45, 3.4028235e38, 1.0, 0.5],
                                       dtype=np.float32)])
-    for x in values:
-        assert spell(x) == np.format_float_scientific(x, unique=True, trim="0"), repr(x)
+    assert spell(values) == [np.format_float_scientific(x, unique=True, trim="0") for x in values]
