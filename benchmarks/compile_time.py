@@ -187,8 +187,10 @@ def install_kind(python: str) -> str:
     direct_url.json says so) or an installed wheel, with its version."""
     probe = ("import importlib.metadata as m, json; d = m.distribution('utc'); "
              "print(json.dumps([d.version, d.read_text('direct_url.json') or '']))")
-    proc = subprocess.run([python, "-c", probe], capture_output=True, text=True,
-                          env=child_environment())
+    # -I and a neutral folder: a checkout's own utc.egg-info (no direct_url.json) must
+    # not stand in for the installed distribution
+    proc = subprocess.run([python, "-I", "-c", probe], capture_output=True, text=True,
+                          env=child_environment(), cwd=tempfile.gettempdir())
     if proc.returncode:
         return "unknown (utc's distribution metadata not found)"
     version, direct = json.loads(proc.stdout)
