@@ -2,6 +2,6 @@
 
 import sys
 
-from utc.compiler.driver.cli import main
+from utc.compiler.console import main
 
 sys.exit(main())

@@ -115,8 +115,8 @@ def spec_bytes(spec: IoSpec) -> int:
 
 
 def read_model(path: Path) -> ModelInfo:
-    import tflite
-    from tflite.TensorType import TensorType
+    from utc.compiler.importers import tflite_schema as tflite
+    from utc.compiler.importers.tflite_schema import TensorType
 
     dtypes = {TensorType.FLOAT32: np.float32, TensorType.FLOAT16: np.float16,
               TensorType.FLOAT64: np.float64, TensorType.INT8: np.int8, TensorType.UINT8: np.uint8,

@@ -23,13 +23,22 @@ are compared.
 
 Vela is a benchmark-only dependency: `pip install -e '.[bench]'` (ethos-u-vela).
 
+Which utc is measured matters: a development checkout's editable install adds an import
+hook to every start (~10 ms), which users, who install the wheel, never pay. The notes
+under the table say which kind of install the `utc` command belongs to; `--utc PATH`
+measures another one, e.g. a wheel installed into a scratch environment:
+    pip wheel --no-deps . -w dist && python -m venv /tmp/w && /tmp/w/bin/pip install dist/*.whl
+    .venv/bin/python benchmarks/compile_time.py --utc /tmp/w/bin/utc
+
 Run from the repository root:
     .venv/bin/python benchmarks/compile_time.py [--runs N] [--models NAME ...] [--no-large]
+        [--utc PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -87,15 +96,15 @@ def child_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def measure(cmd: list[str], cwd: Path) -> Run:
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     """Wall time (fork to reaping) and peak RSS (`ru_maxrss` of that one process, read
-    with `wait4`) of one child running `cmd`, which must succeed. Its output goes to a
-    file."""
+    with `wait4`) of one child running `cmd` (with `env` added to its environment), which
+    must succeed. Its output goes to a file."""
     log = cwd / "stderr.txt"
     with open(log, "wb") as err:
         proc = subprocess.run([sys.executable, "-S", "-I", "-c", _LAUNCHER, *cmd], cwd=cwd,
                               stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
-                              env=child_environment())
+                              env={**child_environment(), **(env or {})})
     fields = proc.stdout.decode().split()
     if proc.returncode or len(fields) != 3:
         raise RuntimeError(f"the launcher failed for {Path(cmd[0]).name} (status {proc.returncode})")
@@ -163,21 +172,46 @@ def median_rss(runs: list[Run]) -> float:
     return statistics.median(r.peak_rss_bytes for r in runs)
 
 
-#: What neither compiler can go below, measured like the compiles: the interpreter with
-#: utc's third-party imports alone, and Vela doing nothing but start up.
-FLOORS = (("python -c 'import numpy, tflite, jinja2' (utc's third-party imports alone)",
-           [sys.executable, "-c", "import numpy, tflite, jinja2"]),
-          ("vela --version (Vela's start-up alone)", None))
+def interpreter_of(script: str) -> str:
+    """The Python interpreter a console script runs with (its #! line), else this one."""
+    try:
+        with open(script, "rb") as f:
+            first = f.readline().decode(errors="replace").strip()
+    except OSError:
+        return sys.executable
+    return first[2:].split()[0] if first.startswith("#!") else sys.executable
 
 
-def start_up_notes(runs: int, vela: str, work: Path) -> list[str]:
-    """Median wall time of the FLOORS, as notes under the table: on a small model both
-    compilers spend most of their time starting up, and these say how much of it is out
-    of either one's hands."""
+def install_kind(python: str) -> str:
+    """How utc is installed for `python`: an editable install of a checkout (pip's
+    direct_url.json says so) or an installed wheel, with its version."""
+    probe = ("import importlib.metadata as m, json; d = m.distribution('utc'); "
+             "print(json.dumps([d.version, d.read_text('direct_url.json') or '']))")
+    # -I and a neutral folder: a checkout's own utc.egg-info (no direct_url.json) must
+    # not stand in for the installed distribution
+    proc = subprocess.run([python, "-I", "-c", probe], capture_output=True, text=True,
+                          env=child_environment(), cwd=tempfile.gettempdir())
+    if proc.returncode:
+        return "unknown (utc's distribution metadata not found)"
+    version, direct = json.loads(proc.stdout)
+    info = json.loads(direct) if direct else {}
+    if info.get("dir_info", {}).get("editable"):
+        return f"editable install {version} of {info.get('url', '?').removeprefix('file://')}"
+    return f"installed wheel {version}"
+
+
+def start_up_notes(runs: int, utc: str, vela: str, work: Path) -> list[str]:
+    """Median wall time of what neither compiler can go below, measured like the
+    compiles (notes under the table: on a small model both spend most of their time
+    starting up): utc's interpreter importing numpy, utc's one third-party import on
+    the compile path, with one BLAS thread as the utc command loads it, and Vela doing
+    nothing but start up."""
     notes = []
-    for what, cmd in FLOORS:
-        cmd = cmd or [vela, "--version"]
-        seconds = median_seconds([measure(cmd, work) for _ in range(runs)])
+    python = interpreter_of(utc)
+    for what, cmd, env in (("python -c 'import numpy' (utc's third-party import alone)",
+                            [python, "-c", "import numpy"], {"OPENBLAS_NUM_THREADS": "1"}),
+                           ("vela --version (Vela's start-up alone)", [vela, "--version"], None)):
+        seconds = median_seconds([measure(cmd, work, env) for _ in range(runs)])
         notes.append(f"{what}: {seconds:.2f} s (median)")
     return notes
 
@@ -195,11 +229,13 @@ def main() -> int:
                         help="compiles per model and compiler; medians are shown (default %(default)s)")
     parser.add_argument("--no-large", action="store_true",
                         help=f"skip the built MobileNetV2 ({LARGE_MODEL})")
+    parser.add_argument("--utc", metavar="PATH",
+                        help="the utc command to measure (default: this environment's)")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     selected = select_models(args)
-    utc, vela = tool("utc"), tool("vela")
+    utc, vela = args.utc or tool("utc"), tool("vela")
 
     columns = [
         Column("model", "", "<"),
@@ -236,7 +272,8 @@ def main() -> int:
                 break
             except RuntimeError:
                 continue
-        report.notes += start_up_notes(args.runs, vela, scratch)
+        report.notes.append(f"utc measured: {utc} ({install_kind(interpreter_of(utc))})")
+        report.notes += start_up_notes(args.runs, utc, vela, scratch)
         for model, goal in models:
             def row(model: Path = model, goal: float = goal) -> list[str]:
                 utc_runs, vela_runs = compare(model, args.runs, utc, vela, scratch)

@@ -13,14 +13,14 @@ The text is exactly what utc always wrote: `, ` between elements, a new line ind
 by two spaces after every `per_line` elements (24 integers, 32 booleans, 8 floats), and
 INT32_MIN as `(-2147483647 - 1)` (the literal 2147483648 does not fit an int32, so
 `-2147483648` would be a long). float32 elements keep numpy's shortest round-trip
-spelling, one call per element: float weights are rare and small (hybrid models), and
-no whole-array routine spells floats this way.
+spelling, one call per element (of numpy's Dragon4 routine itself): float weights are
+rare and small (float and hybrid models), and no whole-array routine spells floats this way.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,11 +142,29 @@ def _tabled_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
         yield text.tobytes().translate(None, bytes([_NUL]))
 
 
+#: Integer arrays up to this many elements (and not over one chunk) are spelled with
+#: Python's `str` instead: the whole-array route costs ~0.1 ms per array in fixed numpy
+#: overhead, more than spelling a few hundred ints one by one (a model has hundreds of
+#: small bias and requantization arrays).
+SMALL = 512
+
+
+def _small_integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
+    items = [str(v) for v in flat.tolist()]
+    if flat.dtype == np.int32:
+        items = [_INT32_MIN_SPELLED.decode() if v == "-2147483648" else v for v in items]
+    lines = [", ".join(items[i : i + line]) for i in range(0, len(items), line)]
+    yield ",\n  ".join(lines).encode("ascii")
+
+
 def _integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
     if flat.dtype in _TABLED:
         yield from _tabled_chunks(flat, line)
         return
     total = flat.size
+    if total <= min(SMALL, CHUNK):
+        yield from _small_integer_chunks(flat, line)
+        return
     int32 = flat.dtype == np.int32
     chunk = max(CHUNK - CHUNK % line, line)  # whole lines: every chunk but the last has
     pattern = _separators(0, chunk, total + chunk, line) if total > chunk else None  # these
@@ -166,18 +184,47 @@ def _integer_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
         yield text
 
 
+@functools.cache
+def _float_speller() -> Callable[[np.ndarray], list[str]]:
+    """The spellings `np.format_float_scientific(x, unique=True, trim="0")` of a float32
+    array's elements: numpy's Dragon4 routine itself, called without the public wrapper
+    (whose argument handling was more than half of the time per element), after checking
+    on a few values that it spells them exactly as the wrapper does; else the wrapper."""
+
+    def public(part: np.ndarray) -> list[str]:
+        return [np.format_float_scientific(x, unique=True, trim="0") for x in part]
+
+    try:
+        from numpy._core.multiarray import dragon4_scientific
+    except ImportError:
+        return public
+
+    def direct(part: np.ndarray) -> list[str]:
+        return [dragon4_scientific(x, unique=True, trim="0") for x in part]
+
+    probes = np.array([0.0, -0.0, 0.1, -1.5, 1e-45, 3.4028235e38, 123456.78, -7e-20],
+                      dtype=np.float32)
+    try:
+        if direct(probes) == public(probes):
+            return direct
+    except (TypeError, ValueError):
+        pass
+    return public
+
+
 def _float_chunks(flat: np.ndarray, line: int) -> Iterator[bytes]:
     finite = np.isfinite(flat)
     if not finite.all():
         bad = flat[np.argmin(finite)]
         raise CompileError(f"cannot emit non-finite weight value {bad}")
     total = flat.size
+    spell = _float_speller()
     chunk = max(CHUNK - CHUNK % line, line)  # whole lines, joined by the line break
     for start in range(0, total, chunk):
         if start:
             yield b",\n  "
         part = flat[start : start + chunk]
-        items = [np.format_float_scientific(x, unique=True, trim="0") + "f" for x in part]
+        items = [text + "f" for text in spell(part)]
         lines = [", ".join(items[i : i + line]) for i in range(0, len(items), line)]
         yield ",\n  ".join(lines).encode("ascii")
 

@@ -9,7 +9,6 @@ output once everything succeeded, so a failed compile never leaves output behind
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -357,6 +356,8 @@ def check_model_file(path: str | Path, limit: int = DEFAULT_MAX_MODEL_BYTES) -> 
 
 def file_sha256(path: str | Path, limit: int = DEFAULT_MAX_MODEL_BYTES) -> str | None:
     """sha256 of a regular file of at most `limit` bytes (for bug reports), else None."""
+    import hashlib  # only for a bug report: importing it costs every compile ~2 ms
+
     try:
         return hashlib.sha256(read_bounded(path, limit)).hexdigest()
     except (UtcError, OSError):
@@ -618,7 +619,7 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
 def run_compile(req: CompileRequest) -> Compilation:
     """Import the model and run the pipeline: a planned module within the limits."""
     inst = req.inst
-    with inst.phase("import: the TFLite importer (tflite package)"):
+    with inst.phase("import: the TFLite importer"):
         import utc.compiler.importers.tflite  # noqa: F401
     with inst.phase("import-tflite: validate and read the model"):
         module = import_model(req.model, req.name, req.max_model_bytes, req.label)
@@ -692,7 +693,7 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
     inst = req.inst
     with staged_output(out_dir) as staging:
         comp = run_compile(req)
-        with inst.phase("import: the C++ emitter (jinja2)"):
+        with inst.phase("import: the C++ emitter"):
             import utc.codegen.emit_cpp  # noqa: F401
         with inst.phase("emit-cpp: render and write the sources"):
             emit_into(comp, staging, placement=placement)

@@ -1,4 +1,4 @@
-"""TFLite flatbuffer importer: the only module that uses the `tflite` package.
+"""TFLite flatbuffer importer: the only module that reads the model (`tflite` is utc's reader).
 
 The importer turns one TFLite subgraph into a `func.func` of `tensor` dialect ops.
 Operators are described by a declarative table (`OP_TABLE`): each row names the TFLite
@@ -22,19 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import tflite
-from tflite.BuiltinOperator import BuiltinOperator
-from tflite.BuiltinOptions import BuiltinOptions
-from tflite.TensorType import TensorType as TflType
 from utc.compiler.errors import ImportError_, printable
 from utc.compiler.importers import rearrange
 from utc.compiler.importers import tflite_checks as checks
+from utc.compiler.importers import tflite_schema as tflite
 from utc.compiler.importers.resource_variables import (
     Handle,
     HandleError,
     default_fill,
     resolve_handles,
 )
+from utc.compiler.importers.tflite_schema import BuiltinOperator, BuiltinOptions
+from utc.compiler.importers.tflite_schema import TensorType as TflType
 from utc.compiler.importers.variable_tensors import VariableTensorError
 from utc.compiler.importers.variable_tensors import check_uses as check_variable_uses
 from utc.compiler.importers.variable_tensors import initial_value as variable_initial_value

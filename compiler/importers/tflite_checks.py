@@ -80,10 +80,13 @@ def check_quantization(path: str, label: str, type_name: str, shape: Sequence[in
                        quantized_dimension: int) -> None:
     """Scales finite and positive, one zero point per scale and in range for the dtype,
     per-channel parameters along an existing axis with one entry per channel."""
-    for s in scales.tolist():
-        if not (math.isfinite(s) and s > 0.0):
-            raise ImportError_(f"{path}: {label} has quantization scale {s!r}; scales must be "
-                               "finite and positive")
+    # whole-array checks (a MobileNet has tens of thousands of per-channel scales); the
+    # message names the first offending value, as a Python number
+    bad = ~(np.isfinite(scales) & (scales > 0.0))
+    if bad.any():
+        s = scales[int(np.argmax(bad))].item()
+        raise ImportError_(f"{path}: {label} has quantization scale {s!r}; scales must be "
+                           "finite and positive")
     # TFLite Micro reads one zero point per scale without checking the vector's length: a
     # missing or short zero-point vector makes it read whatever bytes follow, so no
     # oracle agrees with any reading of such a model
@@ -93,10 +96,11 @@ def check_quantization(path: str, label: str, type_name: str, shape: Sequence[in
                            f"{count} zero points")
     if zero_points is not None:
         lo, hi = ZERO_POINT_RANGE.get(type_name, (-(2**63), 2**63 - 1))
-        for z in zero_points.tolist():
-            if not lo <= z <= hi:
-                raise ImportError_(f"{path}: {label} has zero point {z}, outside the "
-                                   f"{type_name.lower()} range [{lo}, {hi}]")
+        outside = (zero_points < lo) | (zero_points > hi)
+        if outside.any():
+            z = zero_points[int(np.argmax(outside))].item()
+            raise ImportError_(f"{path}: {label} has zero point {z}, outside the "
+                               f"{type_name.lower()} range [{lo}, {hi}]")
     if len(scales) > 1:
         if not 0 <= quantized_dimension < len(shape):
             raise ImportError_(f"{path}: {label} is quantized per channel along dimension "

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import tflite
-from tflite.TensorType import TensorType as TflType
 from utc.compiler.errors import ImportError_, printable
 from utc.compiler.importers import tflite_checks as checks
+from utc.compiler.importers import tflite_schema as tflite
 from utc.compiler.importers.tflite import (
     _ACCESS_OPS,
     _CONTROL_FLOW,
@@ -31,6 +30,7 @@ from utc.compiler.importers.tflite import (
     load_flatbuffer,
     parse_flatbuffer,
 )
+from utc.compiler.importers.tflite_schema import TensorType as TflType
 
 #: Tensor types that hold indices, shapes, flags or handles, not activations: the
 #: operator table's dtypes do not speak about them.
@@ -172,13 +172,23 @@ def _tensor_problems(graph: tflite.SubGraph, users: dict[int, list[str]]) -> lis
     """Variable, dynamic-shaped, sparse and untyped tensors, each under the first
     operator that uses it (the tensor itself when no operator does)."""
     problems = []
+    # variable tensors are state (compiler/importers/variable_tensors.py): fine as operator
+    # inputs, not as model inputs or outputs or as what an operator writes
+    io = {int(k) for k in graph.InputsAsNumpy()} if graph.InputsLength() else set()
+    io |= {int(k) for k in graph.OutputsAsNumpy()} if graph.OutputsLength() else set()
+    written = set()
+    for k in range(graph.OperatorsLength()):
+        op = graph.Operators(k)
+        if op.OutputsLength():
+            written |= {int(j) for j in op.OutputsAsNumpy()}
     for i in range(graph.TensorsLength()):
         t = graph.Tensors(i)
         label = checks.tensor_label(i, _text(t.Name()))
         reasons = []
-        if t.IsVariable():
-            reasons.append(f"{label} is a variable tensor (the in-place state of SVDF or "
-                           "UNIDIRECTIONAL_SEQUENCE_LSTM, which utc does not implement)")
+        if t.IsVariable() and (i in io or i in written):
+            reasons.append(f"{label} is a variable tensor used as a model input or output or "
+                           "written by an operator (utc keeps variable tensors as state that "
+                           "only operator inputs name)")
         shape = [int(d) for d in t.ShapeAsNumpy()] if t.ShapeLength() else []
         if not t.ShapeSignatureIsNone() and t.ShapeSignatureLength():
             sig = [int(d) for d in t.ShapeSignatureAsNumpy()]

@@ -15,9 +15,8 @@ import struct
 from collections.abc import Callable
 
 import numpy as np
-from flatbuffers import flexbuffers
-from tflite.TensorType import TensorType as TflType
 from utc.compiler.errors import printable
+from utc.compiler.importers.tflite_schema import TensorType as TflType
 from utc.compiler.ir import Location, SymbolRef, TensorType, Value
 from utc.compiler.ir.types import ScalarType
 from utc.dialects import signal, state
@@ -36,6 +35,10 @@ def flexbuffer_options(raw: bytes, expected: dict[str, str],
     if not raw:
         raise ValueError(f"has no custom options (expected a FlexBuffers map of "
                          f"{', '.join(sorted(expected))})")
+    # FlexBuffers (the `flatbuffers` package) only for a model with signal operators: a
+    # compile of any other model never imports it
+    from flatbuffers import flexbuffers
+
     try:
         root = flexbuffers.GetRoot(bytearray(raw))
         if not root.IsMap:

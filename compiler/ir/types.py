@@ -180,7 +180,7 @@ class PerAxisQuantizedType:
         # float32 values as Python floats: one numpy conversion for all channels
         object.__setattr__(self, "scales",
                            tuple(np.asarray(self.scales, dtype=np.float32).tolist()))
-        object.__setattr__(self, "zero_points", tuple(int(z) for z in self.zero_points))
+        object.__setattr__(self, "zero_points", tuple(map(int, self.zero_points)))
 
     def __str__(self) -> str:
         pairs = ",".join(f"{format_f32(s)}:{z}" for s, z in zip(self.scales, self.zero_points))

@@ -16,18 +16,19 @@ from tests.tflite_writer import ModelBuilder
 
 
 def three_problems() -> bytes:
-    """SVDF (no utc kernel) with its variable state tensor; an ADD on uint8 tensors (a
-    dtype utc does not implement); a RELU whose input has a dynamic dimension. Between
+    """UNIDIRECTIONAL_SEQUENCE_RNN (no utc kernel) with its variable state tensor (not a
+    problem by itself: utc keeps variable tensors as state); an ADD on uint8 tensors
+    (a dtype utc does not implement); a RELU whose input has a dynamic dimension. Between
     them a supported FULLY_CONNECTED, which check must not list."""
     b = ModelBuilder("three problems")
     rng = np.random.default_rng(3)
     x = b.add_tensor("x", [1, 8], "int8", scale=0.1, zero_point=0)
     wf = b.add_tensor("wf", [4, 8], "int8", data=rng.integers(-9, 9, (4, 8)), scale=0.05)
     wt = b.add_tensor("wt", [4, 3], "int8", data=rng.integers(-9, 9, (4, 3)), scale=0.05)
-    state = b.add_tensor("svdf_state", [1, 12], "int8", scale=0.1, zero_point=0,
+    state = b.add_tensor("rnn_state", [1, 4], "int8", scale=0.1, zero_point=0,
                          is_variable=True)
     y = b.add_tensor("y", [1, 4], "int8", scale=0.2, zero_point=0)
-    b.add_operator("SVDF", [x, wf, wt, -1, state], [y], {"rank": 1})
+    b.add_operator("UNIDIRECTIONAL_SEQUENCE_RNN", [x, wf, wt, -1, state], [y])
     w = b.add_tensor("w", [4, 4], "int8", data=rng.integers(-9, 9, (4, 4)), scale=0.05)
     z = b.add_tensor("z", [1, 4], "int8", scale=0.3, zero_point=0)
     b.add_operator("FULLY_CONNECTED", [y, w, -1], [z])
@@ -47,13 +48,12 @@ def test_check_lists_every_problem_naming_the_operator_first(tmp_path: Path) -> 
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr == ""
     lines = proc.stdout.splitlines()
-    assert lines[0] == f"{path}: 4 problems stop this model (4 operators):"
+    assert lines[0] == f"{path}: 3 problems stop this model (4 operators):"
     body = [line.strip() for line in lines[1:]]
     # in model order, each under the operator it stops
-    assert body[0].startswith("SVDF #0: not supported")
-    assert body[1].startswith("SVDF #0: tensor 'svdf_state' (#3) is a variable tensor")
-    assert body[2].startswith("ADD #2: uint8 tensors are not supported (utc implements it for")
-    assert body[3].startswith("RELU #3: tensor 'f' (#9) has dynamic dimensions [1, -1]")
+    assert body[0].startswith("UNIDIRECTIONAL_SEQUENCE_RNN #0: not supported")
+    assert body[1].startswith("ADD #2: uint8 tensors are not supported (utc implements it for")
+    assert body[2].startswith("RELU #3: tensor 'f' (#9) has dynamic dimensions [1, -1]")
     assert not any("FULLY_CONNECTED" in line for line in body)
 
 
@@ -62,7 +62,7 @@ def test_compile_refusal_names_the_operator_not_its_state_tensor(tmp_path: Path)
     path = tmp_path / "bad.tflite"
     path.write_bytes(three_problems())
     user_error(utc("compile", str(path), "-o", str(tmp_path / "out"), cwd=tmp_path),
-               r"bad\.tflite: operator #0 SVDF is not supported")
+               r"bad\.tflite: operator #0 UNIDIRECTIONAL_SEQUENCE_RNN is not supported")
     assert not (tmp_path / "out").exists()
 
 

@@ -106,3 +106,14 @@ def test_bool_bytes_other_than_one_are_true() -> None:
     formatter's truth test, it is written as 1."""
     data = np.frombuffer(bytes([0, 1, 2, 255, 0, 7]), dtype=np.bool_)
     assert format_values(data) == reference(data) == "0, 1, 1, 1, 0, 1"
+
+
+def test_float_speller_is_numpys_public_spelling() -> None:
+    """The direct Dragon4 call (or its fallback) spells every float32 as
+    np.format_float_scientific(unique=True, trim="0") does: subnormals, extremes, signs."""
+    spell = c_arrays._float_speller()
+    values = sample(np.float32, 5000, np.random.default_rng(7))
+    values = np.concatenate([values[np.isfinite(values)],
+                             np.array([0.0, -0.0, 1e-45, -1e-45, 3.4028235e38, 1.0, 0.5],
+                                      dtype=np.float32)])
+    assert spell(values) == [np.format_float_scientific(x, unique=True, trim="0") for x in values]
