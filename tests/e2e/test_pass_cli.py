@@ -92,7 +92,7 @@ def test_list_passes_shows_options_with_defaults(tmp_path: Path) -> None:
     proc = cli("list-passes", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     entries = pass_entries(proc.stdout)
-    assert "plan-memory{strategy=optimal,alignment=16}" in entries
+    assert "plan-memory{strategy=optimal,alignment=16,regions=}" in entries
     assert "canonicalize{max-iterations=10}" in entries
     assert "bufferize" in entries  # a pass without options is its bare name
     load_builtin_passes()
