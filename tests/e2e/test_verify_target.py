@@ -34,11 +34,15 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
-def fault_pipeline(tmp_path: Path, op: str, n: int) -> tuple[Path, str]:
+def fault_pipeline(tmp_path: Path, op: str, n: int,
+                   name: str = "test-break-layer") -> tuple[Path, str]:
+    """The fault plugin (as `name`: a pass registered in this process, by the API test,
+    must not clash with test_verify_layers' own) and a pipeline running it."""
     plugin = tmp_path / "fault.py"
-    plugin.write_text(FAULT_PLUGIN.replace("{op}", op).replace("{n}", str(n)))
+    plugin.write_text(FAULT_PLUGIN.replace("{op}", op).replace("{n}", str(n))
+                      .replace('"test-break-layer"', f'"{name}"'))
     return plugin, utc.pipeline(2, "cmsis-nn").replace("lower-to-qnn,",
-                                                        "lower-to-qnn,test-break-layer,")
+                                                        f"lower-to-qnn,{name},")
 
 
 @pytest.mark.parametrize("target", sorted(BOARDS))
@@ -107,7 +111,8 @@ def test_api_verify_on_target(tmp_path: Path) -> None:
     model = shared_model("mlperf_kws_dscnn_int8.tflite")
     result = utc.verify(model, target="cortex-m55", samples=2)
     assert result.passed and result.samples == 2
-    plugin, pipeline = fault_pipeline(tmp_path, "qnn.depthwise_conv2d", 1)
+    plugin, pipeline = fault_pipeline(tmp_path, "qnn.depthwise_conv2d", 1,
+                                      name="test-break-layer-on-target")
     utc.load_pass_plugin(plugin)
     broken = utc.verify(model, target="cortex-m4", kernels="cmsis-nn", pipeline=pipeline,
                         samples=2, per_layer=True)
