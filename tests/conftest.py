@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,16 @@ def cmsis_nn_root() -> Path:
     if not (CMSIS_NN / "Include" / "arm_nnfunctions.h").is_file():
         pytest.skip(f"{CMSIS_NN} not present (set CMSIS_NN_PATH to a CMSIS-NN checkout)")
     return CMSIS_NN
+
+
+def require_tools(*tools: str, why: str = "Debian gcc-arm-none-eabi and qemu-system-arm") -> None:
+    """Skip visibly when a cross tool is missing on a developer's machine; under CI
+    (UTC_EXPECT_INSTALLED=1, where .ci/run installs them) a missing tool is a failure,
+    so the Cortex-M checks can never silently drop out of CI."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if not missing:
+        return
+    message = f"{', '.join(missing)} not installed ({why})"
+    if os.environ.get("UTC_EXPECT_INSTALLED") == "1":
+        pytest.fail(f"{message}: CI installs them, so this must not be skipped")
+    pytest.skip(message)

@@ -11,7 +11,6 @@ host and with the cross compiler.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from utc.codegen.emit_cpp import Placement, check_section_name
 from utc.compiler.driver import compile_model
 from utc.compiler.errors import UtcError
 
-from tests.conftest import shared_model
+from tests.conftest import require_tools, shared_model
 from tests.e2e.test_cli_errors import user_error, utc
 from tests.e2e.test_state import accumulator
 from tests.oracle import TflmRunner, random_inputs
@@ -154,11 +153,10 @@ def test_arena_and_state_sections_on_the_host(tmp_path: Path) -> None:
     assert sections[".retained"][0] == state and sections[".retained"][1] >= 16
 
 
-@pytest.mark.skipif(shutil.which("arm-none-eabi-g++") is None,
-                    reason="arm-none-eabi-g++ not installed (Debian gcc-arm-none-eabi)")
 def test_arena_section_with_the_cross_compiler(tmp_path: Path) -> None:
     """The arena lands in the named section of a linked Cortex-M4 program, aligned; by
     the option or by the macro alone."""
+    require_tools("arm-none-eabi-g++", why="Debian gcc-arm-none-eabi")
     from utc.codegen.targets import TARGETS
 
     model_path = shared_model("mlperf_kws_dscnn_int8.tflite")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +13,9 @@ import pytest
 from utc.codegen import cortex_m
 from utc.compiler.driver.model_io import io_specs
 
+from tests.conftest import require_tools
 from tests.e2e.test_report_cli import utc
 from tests.models_builtin import sine_model_int8
-
-CROSS = all(shutil.which(t) for t in ("arm-none-eabi-g++", "arm-none-eabi-gcc", "qemu-system-arm"))
 
 
 @pytest.fixture
@@ -48,9 +46,9 @@ def test_operator_column_shows_tflite_types_and_host_is_not_measured(sine, tmp_p
     assert doc["footprint"]["code_note"].startswith("not measured (host target")
 
 
-@pytest.mark.skipif(not CROSS, reason="needs arm-none-eabi-gcc and qemu-system-arm (Debian "
-                    "gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm)")
 def test_cortex_m_report_measures_code_and_stack(sine, tmp_path) -> None:
+    require_tools("arm-none-eabi-g++", "arm-none-eabi-gcc", "qemu-system-arm",
+                  why="Debian gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm")
     out = tmp_path / "out"
     proc = utc("compile", str(sine), "-o", str(out), "--target", "cortex-m4", "--kernels",
                "reference", "--report=json", cwd=tmp_path)

@@ -15,13 +15,12 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
 from utc.codegen.emit_cpp import link_names, link_tag
 from utc.codegen.template_env import environment
 from utc.compiler.driver import compile_model
 from utc.runtime import RUNTIME_DIR
 
-from tests.conftest import shared_model
+from tests.conftest import require_tools, shared_model
 from tests.oracle import TflmRunner, random_inputs
 
 MODELS = (("mlperf_kws_dscnn_int8.tflite", "kws"), ("micro_speech_quantized.tflite", "speech"))
@@ -139,12 +138,11 @@ def test_every_kernel_symbol_of_a_runtime_source_is_renamed(tmp_path: Path) -> N
         assert defined and not bad, f"{src}: {bad}"
 
 
-@pytest.mark.skipif(shutil.which("arm-none-eabi-g++") is None,
-                    reason="arm-none-eabi-g++ not installed (Debian gcc-arm-none-eabi)")
 def test_two_models_cross_link_once_on_cortex_m4(tmp_path: Path) -> None:
     """arm-none-eabi-g++ links both folders; with --gc-sections a kernel both use takes
     flash once: the program is smaller than the two single-model programs together (less
     the C library they share) by at least the shared kernels' bytes."""
+    require_tools("arm-none-eabi-g++", "arm-none-eabi-size", why="Debian gcc-arm-none-eabi")
     from utc.codegen.targets import TARGETS
 
     folders = _compile_both(tmp_path, target="cortex-m4")

@@ -5,7 +5,6 @@ when the cross compiler or QEMU is missing (simulated through PATH)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,8 @@ from utc.codegen.targets import TARGETS, Region, linker_memory, target
 from utc.compiler.errors import UtcError
 from utc.passes.plan_memory import PlanMemory
 from utc.runtime import targets as isa
+
+from tests.conftest import require_tools
 
 REPO = Path(__file__).resolve().parents[2]
 CORTEX_M = [name for name in TARGETS if name != "host"]
@@ -49,12 +50,11 @@ def test_features_follow_the_architecture() -> None:
     assert [n for n, t in TARGETS.items() if not t.unaligned_access] == ["cortex-m0"]
 
 
-@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
-                    reason="arm-none-eabi-gcc is not installed (gcc-arm-none-eabi)")
 @pytest.mark.parametrize("name", CORTEX_M)
 def test_the_compiler_agrees_with_the_feature_table(name: str) -> None:
     """What the flags make arm-none-eabi-gcc define is what CMSIS-NN picks its path from
     (__ARM_FEATURE_DSP -> ARM_MATH_DSP, __ARM_FEATURE_MVE -> ARM_MATH_MVEI)."""
+    require_tools("arm-none-eabi-gcc", why="Debian gcc-arm-none-eabi")
     t = TARGETS[name]
     macros = subprocess.run(["arm-none-eabi-gcc", *t.cpu_flags, "-dM", "-E", "-x", "c",
                              os.devnull], capture_output=True, text=True, check=True).stdout
