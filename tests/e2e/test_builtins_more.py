@@ -21,6 +21,9 @@ from tests.kernel_harness import seeded_rng
 from tests.oracle import LiteRTRunner, TflmRunner
 from tests.tflite_writer import ModelBuilder
 
+#: an operator sweep: `-m "not slow"` runs a sample of its cases, CI all (tests/conftest.py)
+pytestmark = pytest.mark.sweep
+
 SEED = 20261204
 
 

@@ -24,6 +24,9 @@ from utc.passes.quantmath.requant import UnsupportedQuantization
 from tests.e2e.op_models import check_against_oracle, single_op
 from tests.tflite_writer import ModelBuilder
 
+#: an operator sweep: `-m "not slow"` runs a sample of its cases, CI all (tests/conftest.py)
+pytestmark = pytest.mark.sweep
+
 #: Every fused activation is a pytest parameter (not a drawn value), so each one is
 #: guaranteed its share of examples.
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")

@@ -18,6 +18,9 @@ from tests.kernel_harness import seeded_rng
 from tests.oracle import TflmRunner, random_inputs
 from tests.tflite_writer import ModelBuilder
 
+#: an operator sweep: `-m "not slow"` runs a sample of its cases, CI all (tests/conftest.py)
+pytestmark = pytest.mark.sweep
+
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 QIN, QIN2, QOUT = (0.05, -3), (0.08, 10), (0.1, 5)
 SEED = 20261201

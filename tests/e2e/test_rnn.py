@@ -21,6 +21,9 @@ from tests.e2e.harness import compile_and_build
 from tests.oracle import TflmRunner, random_inputs
 from tests.tflite_writer import ModelBuilder
 
+#: an operator sweep: `-m "not slow"` runs a sample of its cases, CI all (tests/conftest.py)
+pytestmark = pytest.mark.sweep
+
 N = 5  # consecutive invocations compared per model
 
 # int8 quantization: (scale, zero point)

@@ -24,6 +24,9 @@ from tests.e2e.harness import compile_and_build
 from tests.oracle import TflmRunner
 from tests.tflite_writer import ModelBuilder, flexbuffer_map
 
+#: an operator sweep: `-m "not slow"` runs a sample of its cases, CI all (tests/conftest.py)
+pytestmark = pytest.mark.sweep
+
 N = 5  # consecutive invocations per model
 
 #: (name, shape, dtype, constant data or None)

@@ -16,6 +16,9 @@ from tests.e2e.op_models import check_against_oracle
 from tests.kernel_harness import seeded_rng
 from tests.tflite_writer import ModelBuilder
 
+#: an operator sweep: `-m "not slow"` runs a sample of its cases, CI all (tests/conftest.py)
+pytestmark = pytest.mark.sweep
+
 SEED = 20261205
 ACTS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
 
