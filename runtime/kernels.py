@@ -486,8 +486,10 @@ KERNELS: list[Kernel] = [
           ("depthwise_conv2d", qnn.DepthwiseConv2DOp, depthwise_macs,
            _attr("depth_mult", "depth_multiplier")))),
     Kernel("utc_conv2d_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"),
-           "float32 convolution", overlap=True, cost=conv_macs,
-           args=_conv_args(_F32, _F32, False, _act_f32())),
+           "float32 convolution", overlap=True, overlap_reverse=True, cost=conv_macs,
+           args=(*_conv_args(_F32, _F32, False, _act_f32()),
+                 # overlap-buffers' reverse placement (passes/planning/overlap.py)
+                 Arg("reverse", "int32_t", lambda c: int(c.attrs.get("reverse", 0))))),
     Kernel("utc_depthwise_conv2d_f32", fused.DepthwiseConv2DOp, "float32",
            _files("utc_conv_f32"), "float32 depthwise convolution", overlap=True,
            overlap_channelwise=True, cost=depthwise_macs,

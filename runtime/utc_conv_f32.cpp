@@ -9,9 +9,10 @@ extern "C" void utc_conv2d_f32(const float *input, const float *filter, const fl
                                int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
                                int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
                                int32_t dil_h, int32_t dil_w, int32_t pad_top, int32_t pad_left,
-                               float act_min, float act_max) {
+                               float act_min, float act_max, int32_t reverse) {
   for (int32_t b = 0; b < batches; ++b)
-    for (int32_t oy = 0; oy < out_h; ++oy)
+    for (int32_t row = 0; row < out_h; ++row) {
+      const int32_t oy = reverse ? out_h - 1 - row : row;  // the header's reverse order
       for (int32_t ox = 0; ox < out_w; ++ox)
         for (int32_t oc = 0; oc < out_c; ++oc) {
           float total = 0.0f;
@@ -28,6 +29,7 @@ extern "C" void utc_conv2d_f32(const float *input, const float *filter, const fl
           const float v = total + (bias ? bias[oc] : 0.0f);
           output[((b * out_h + oy) * out_w + ox) * out_c + oc] = clampf(v, act_min, act_max);
         }
+    }
 }
 
 extern "C" void utc_depthwise_conv2d_f32(const float *input, const float *filter,

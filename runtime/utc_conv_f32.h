@@ -19,6 +19,12 @@
  * Reordering the loops (e.g. output channels outermost across all rows, or reading a
  * later input row ahead) breaks models compiled at -O1/-O2: clear the kernel's
  * `overlap` flag in runtime/kernels.py first.
+ * Reverse order (`overlap_reverse`, utc_conv2d_f32's `reverse` = 1): the mirror image.
+ * Output rows are finished in decreasing order, and from the first write to output row
+ * oy on only input rows below min(in_h, oy * stride_h - pad_top + (kh - 1) * dil_h + 1)
+ * are read (the bottom tap), so the output may END u >= min_reverse_overlap bytes after
+ * the input ends, containing it: overlap-buffers alternates it with forward placements
+ * so a chain of layers does not drift down by a row per layer.
  * Channel-wise (`overlap_channelwise`): with a depth multiplier of 1,
  * utc_depthwise_conv2d_f32 also keeps the pixel order within every channel (output
  * pixels of a channel written in increasing (row, column) order, each after the reads of
@@ -41,7 +47,7 @@ void utc_conv2d_f32(const float *input, const float *filter, const float *bias, 
                     int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_h,
                     int32_t out_w, int32_t out_c, int32_t kh, int32_t kw, int32_t stride_h,
                     int32_t stride_w, int32_t dil_h, int32_t dil_w, int32_t pad_top,
-                    int32_t pad_left, float act_min, float act_max);
+                    int32_t pad_left, float act_min, float act_max, int32_t reverse);
 void utc_depthwise_conv2d_f32(const float *input, const float *filter, const float *bias,
                               float *output, int32_t batches, int32_t in_h, int32_t in_w,
                               int32_t in_c, int32_t out_h, int32_t out_w, int32_t depth_mult,

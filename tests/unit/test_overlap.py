@@ -433,7 +433,8 @@ _CASES = [
 def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None = None):
     """Run `name` on seeded data: with separate buffers (overlap None) or in one buffer
     with the output `overlap` bytes before the input (negative: after it); `reverse`: the
-    int8 convolutions' parameter (left out when None). Returns the output bytes."""
+    convolutions' parameter (left out for the int8 ones when None). Returns the output
+    bytes."""
     (h, w, c), oc, (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr) = case
     kind = "pool" if "pool" in name else ("depthwise" if "depthwise" in name else "conv")
     f32 = name.endswith("_f32")
@@ -479,7 +480,8 @@ def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None =
         fn(x_ptr, y_ptr, 1, h, w, c, ho, wo, kh, kw, sh, sw, pt, pl, *act)
     elif f32:
         fn(x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co if kind == "conv" else dm,
-           kh, kw, sh, sw, dh, dw, pt, pl, -3.0e38, 3.0e38)
+           kh, kw, sh, sw, dh, dw, pt, pl, -3.0e38, 3.0e38,
+           *((reverse or 0,) if kind == "conv" else ()))
     else:
         # the overlapped run takes the compile-time zp_bias table (-O2), the disjoint
         # reference run sums the filter at run time: both must agree
@@ -547,15 +549,16 @@ def test_the_channelwise_harness_sees_a_clobbered_input(lib) -> None:
     assert not np.array_equal(got, want)
 
 
-_REVERSE = sorted(k for k in _KERNELS if k.endswith("_s8") and "conv" in k)
+_REVERSE = sorted([*(k for k in _KERNELS if k.endswith("_s8") and "conv" in k), "utc_conv2d_f32"])
 
 
 @pytest.mark.parametrize("name", _REVERSE)
 @pytest.mark.parametrize("case", _CASES, ids=[re.sub(r"[ ()]", "", str(c[0])) + f"-{i}"
                                               for i, c in enumerate(_CASES)])
-def test_int8_convolutions_honour_the_reverse_order(lib, name: str, case) -> None:
-    """With `reverse` = 1 the int8 convolutions (both, although only utc_conv2d_s8's record
-    offers it to the planner) compute the same output when it ends exactly
+def test_convolutions_honour_the_reverse_order(lib, name: str, case) -> None:
+    """With `reverse` = 1 the convolutions (the int8 ones both, although only
+    utc_conv2d_s8's record offers it to the planner; utc_conv2d_f32) compute the same
+    output when it ends exactly
     `min_reverse_overlap` bytes after their input ends."""
     want, in_shape, out_shape, item = _run_kernel(lib, name, case, None, reverse=1)
     (kh, _), stride, dil, pads = case[2], case[3], case[4], case[5]
@@ -643,10 +646,10 @@ def test_the_checker_accepts_the_planned_overlap() -> None:
     module = _planned()
     named, calls = _ops(module)
     assert isinstance(named["c0"], buf.ViewOp) and isinstance(named["c1"], buf.ViewOp)
-    # %c0 starts its own group with the dying model input (%c0_overlap), which starts two
-    # rows (256 B) after %c1 in one buffer
+    # %c0 (the 1x1 expansion, run in reverse) ends where the dying model input ends,
+    # containing it; %c1 starts two rows (256 B) before %c0 in the same buffer
     (r0, o0), (r1, o1) = root_and_offset(named["c0"].result), root_and_offset(named["c1"].result)
-    assert r0 is r1 and named["c0"].attrs["offset"] == 0 and o0 - o1 == 256
+    assert r0 is r1 and o0 - o1 == 256 and calls[0].attrs.get("reverse") == 1
     attrs = main_function(module).attrs
     assert attrs["arena_bytes"] < attrs["no_overlap_lower_bound"]
     assert verify_memory_plan(module) == []
@@ -660,12 +663,15 @@ def test_an_overlap_below_the_bound_is_reported() -> None:
 
     module = _planned()
     named, _ = _ops(module)
-    # %c0 is at offset 0 of %c0_overlap (its group with the model input), placed in %c1's
-    named["c0_overlap"].attrs["offset"] = 240  # 16 B short of two input rows
+    # %c0 sits in %c0_overlap (its group with the model input), placed in %c1's group
+    # whose offset 0 is %c1: move that group so %c0 starts 16 B short of two rows after %c1
+    inner = named["c0"].attrs["offset"]
+    named["c0_overlap"].attrs["offset"] = 240 - inner
     problems = verify_memory_plan(module)
     assert any("starts 240 B before its input" in p and "at least 256 B before" in p
                for p in problems), problems
     named["c0_overlap"].attrs["offset"] = 0  # over the output, not below it: not allowed
+    named["c0"].attrs["offset"] = 0
     problems = verify_memory_plan(module)
     assert any("starts 0 B before its input" in p for p in problems), problems
 
