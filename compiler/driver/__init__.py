@@ -714,7 +714,7 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
     path, name = spec, None
     if ":" in spec and not os.path.isfile(spec):
         head, _, tail = spec.rpartition(":")
-        if head and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", tail):
+        if head and not re.search(r"[/\\]", tail):
             path, name = head, tail
     shown = printable(spec)
     if name is None:
