@@ -253,3 +253,66 @@ def test_plan_shared_arena() -> None:
     assert lay.offsets == (0, 128, 448) and lay.arena_bytes == 453 and lay.alignment == 32
     with pytest.raises(ValueError):
         plan_shared_arena([])
+
+
+def test_python_api_compiles_a_list_into_one_arena(tmp_path: Path) -> None:
+    import utc
+
+    kws = shared_model(KWS[0])
+    speech_bytes = shared_model(SPEECH[0]).read_bytes()
+    app = utc.compile([f"{kws}:kws", (speech_bytes, "speech")], name="app", kernels="reference")
+    assert isinstance(app, utc.CompiledApp)
+    assert [m.name for m in app.models] == ["kws", "speech"]
+    assert app.arena_bytes == max(m.arena_bytes for m in app.models) and app.offsets == (0, 0)
+    assert "2 models, shared arena" in app.report() and app.svg().count('class="model-band"') == 2
+    files = {p.name for p in app.write(tmp_path / "out", report=True)}
+    assert {"app.h", "app.cpp", "kws.h", "speech.h", "memory.svg"} <= files
+    both = utc.compile([kws, (speech_bytes, "speech")], concurrent=True, kernels="reference")
+    assert both.name == "app" and both.models[0].name == kws.stem
+    assert both.arena_bytes >= sum(m.arena_bytes for m in both.models)
+    with pytest.raises(utc.UtcError, match="given twice"):
+        utc.compile([(speech_bytes, "s"), (speech_bytes, "s")])
+    with pytest.raises(utc.UtcError, match="concurrent needs several models"):
+        utc.compile(kws, concurrent=True)
+
+
+def test_shared_arena_placement(tmp_path: Path) -> None:
+    """--external-arena: the application defines app_arena (here full of garbage) and both
+    models still match TFLite Micro; --arena-section: app_arena, and nothing else of the
+    arena, lands in that section of the cross-compiled object."""
+    from utc.codegen.emit_cpp import Placement
+
+    pair = (KWS, SPEECH)
+    specs = [(shared_model(f), n) for f, n in pair]
+    compile_models(specs, tmp_path / "app", name="app", placement=Placement(external=True))
+    assert "#define APP_EXTERNAL_ARENA 1" in (tmp_path / "app" / "app.h").read_text()
+    main = _c_main([n for _, n in pair], False).replace(
+        '#include "app.h"\n', '#include "app.h"\nalignas(APP_ARENA_ALIGN) uint8_t '
+        'app_arena[APP_ARENA_BYTES];\n').replace(
+        "  for (long r", "  memset(app_arena, 0x5a, sizeof app_arena);\n  for (long r")
+    (tmp_path / "main.cpp").write_text(main)
+    folder = tmp_path / "app"
+    exe = tmp_path / "ext"
+    subprocess.run(["g++", "-std=c++11", "-O1", "-Wall", "-Wextra", "-Werror", f"-I{folder}",
+                    *map(str, sorted(folder.glob("*.cpp"))), str(tmp_path / "main.cpp"), "-o",
+                    str(exe)], check=True)
+    data = [shared_model(f).read_bytes() for f, _ in pair]
+    xs = [random_inputs(d, np.random.default_rng(3))[0] for d in data]
+    out = subprocess.run([str(exe), "1"], input=b"".join(x.tobytes() for x in xs),
+                         capture_output=True, check=True).stdout
+    wants = [TflmRunner(d).run([x])[0] for d, x in zip(data, xs)]
+    assert out == b"".join(w.tobytes() for w in wants)
+
+    require_tools("arm-none-eabi-g++", "arm-none-eabi-objdump", why="Debian gcc-arm-none-eabi")
+    from utc.runtime.targets import TARGETS
+
+    compile_models(specs, tmp_path / "sec", name="app", target="cortex-m4",
+                   placement=Placement(arena_section=".sram2"))
+    obj = tmp_path / "app_sec.o"
+    subprocess.run(["arm-none-eabi-g++", *TARGETS["cortex-m4"].cpu_flags, "-Os", "-std=c++11",
+                    f"-I{tmp_path / 'sec'}", "-c", str(tmp_path / "sec" / "app.cpp"), "-o",
+                    str(obj)], check=True)
+    table = subprocess.run(["arm-none-eabi-objdump", "-t", str(obj)], capture_output=True,
+                           text=True, check=True).stdout
+    (line,) = [ln for ln in table.splitlines() if ln.endswith(" app_arena")]
+    assert " .sram2\t" in line
