@@ -359,7 +359,8 @@ def _compile_app(args: argparse.Namespace) -> int:
     check_c_name(app)
     for option, given in (("--memory-region", args.memory_region),
                           ("--calibration", args.calibration), ("--quantize", args.quantize),
-                          ("--report=json", args.report == "json")):
+                          ("--report=json", args.report == "json"),
+                          ("--dump-ir-dir", args.dump_ir_dir)):
         if given:
             raise UsageError(f"{option} cannot be combined with several models in one arena")
     models = [parse_model_spec(spec) for spec in args.models]

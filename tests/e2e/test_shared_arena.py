@@ -224,6 +224,7 @@ def test_file_stems_name_the_models(tmp_path: Path) -> None:
     (["@K", "@S:s", "--memory-region", "dtcm:65536"], r"--memory-region cannot be combined"),
     (["@K", "@S:s", "--report=json"], r"--report=json cannot be combined"),
     (["@K:9x", "@S"], r"model name '9x' is not a C identifier"),
+    (["@K", "@S:s", "--dump-ir-dir", "dumps"], r"--dump-ir-dir cannot be combined"),
 ])
 def test_clashes_and_mixed_options_are_one_line_errors(args, pattern, tmp_path: Path) -> None:
     subst = {"@K": str(shared_model(KWS[0])), "@S": str(shared_model(SPEECH[0]))}
@@ -316,3 +317,11 @@ def test_shared_arena_placement(tmp_path: Path) -> None:
                            text=True, check=True).stdout
     (line,) = [ln for ln in table.splitlines() if ln.endswith(" app_arena")]
     assert " .sram2\t" in line
+
+
+def test_output_is_deterministic(tmp_path: Path) -> None:
+    for folder in ("one", "two"):
+        _compile_app(tmp_path, (VWW, KWS, SPEECH), concurrent=True, folder=folder)
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
+    assert one == two and "app.h" in one
