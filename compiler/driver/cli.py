@@ -359,7 +359,6 @@ def _compile_app(args: argparse.Namespace) -> int:
     check_c_name(app)
     for option, given in (("--memory-region", args.memory_region),
                           ("--calibration", args.calibration), ("--quantize", args.quantize),
-                          ("--report=json", args.report == "json"),
                           ("--dump-ir-dir", args.dump_ir_dir)):
         if given:
             raise UsageError(f"{option} cannot be combined with several models in one arena")
@@ -376,7 +375,14 @@ def _compile_app(args: argparse.Namespace) -> int:
     def report_files(result) -> dict[str, bytes]:
         from utc.compiler.driver.report import app_memory_svg
 
-        return {"memory.svg": app_memory_svg(result).encode()}
+        files = {"memory.svg": app_memory_svg(result).encode()}
+        if args.report == "json":
+            from utc.compiler.driver.footprint import measure_footprint
+            from utc.compiler.driver.report_json import app_report_json
+
+            files["report.json"] = app_report_json(
+                result, [measure_footprint(c) for c in result.compilations]).encode()
+        return files
 
     result = compile_models(models, args.output, name=app, concurrent=args.concurrent,
                             opt_level=args.opt, pipeline=args.pipeline, kernels=args.kernels,
@@ -386,6 +392,9 @@ def _compile_app(args: argparse.Namespace) -> int:
                             max_weight_bytes=args.max_weight_bytes,
                             extra_files=report_files if args.report else None,
                             placement=placement)
+    if args.report == "json":
+        sys.stdout.write((Path(args.output) / "report.json").read_text())
+        return 0
     parts = ", ".join(f"{c.name} {_main(c.module).attrs['arena_bytes']} B"
                       for c in result.compilations)
     how = "sum, concurrent" if result.concurrent else "largest, exclusive"

@@ -222,7 +222,6 @@ def test_file_stems_name_the_models(tmp_path: Path) -> None:
     (["@K:x", "@S:x_weights"], r"writes x_weights\.h"),
     (["@K", "--concurrent"], r"--concurrent needs several models"),
     (["@K", "@S:s", "--memory-region", "dtcm:65536"], r"--memory-region cannot be combined"),
-    (["@K", "@S:s", "--report=json"], r"--report=json cannot be combined"),
     (["@K:9x", "@S"], r"model name '9x' is not a C identifier"),
     (["@K", "@S:s", "--dump-ir-dir", "dumps"], r"--dump-ir-dir cannot be combined"),
 ])
@@ -325,3 +324,19 @@ def test_output_is_deterministic(tmp_path: Path) -> None:
     one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
     two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
     assert one == two and "app.h" in one
+
+
+def test_json_report_has_the_shared_arena_and_every_model(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "out"
+    proc = utc("compile", f"{shared_model(KWS[0])}:kws", f"{shared_model(SPEECH[0])}:speech",
+               "--concurrent", "-o", str(out), "--report=json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert proc.stdout == (out / "report.json").read_text()
+    parts = doc["app"]["parts"]
+    assert doc["app"]["concurrent"] is True and [p["model"] for p in parts] == ["kws", "speech"]
+    assert doc["app"]["arena_bytes"] == parts[1]["offset"] + parts[1]["arena_bytes"]
+    assert [m["model"]["name"] for m in doc["models"]] == ["kws", "speech"]
+    assert all(m["memory"]["arena_bytes"] == p["arena_bytes"] for m, p in zip(doc["models"], parts))
