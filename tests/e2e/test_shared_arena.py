@@ -203,6 +203,12 @@ def test_report_and_memory_map_show_every_model(tmp_path: Path) -> None:
     assert re.search(r"kws +bytes \[0, 8576\) of app_arena", proc.stdout)
     svg = (out / "memory.svg").read_text()
     assert svg.count('<g class="model-band"') == 2
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg.encode())
+    bands = root.findall("{http://www.w3.org/2000/svg}g")
+    ys = [float(b.find("{http://www.w3.org/2000/svg}svg").get("y")) for b in bands]
+    assert len(ys) == 2 and 0 < ys[0] < ys[1] < float(root.get("height"))
     assert "shared arena 8,576 B (exclusive, largest)" in svg
 
 
