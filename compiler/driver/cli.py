@@ -67,6 +67,10 @@ class _Parser(argparse.ArgumentParser):
         if unknown:  # `--report=FORMAT` with a format that is not an option of its own
             message = (f"--report: unknown format '{unknown.group(1)}' (--report or "
                        "--report=text for the table, --report=json for JSON)")
+        if message.startswith("unrecognized arguments: ") and ".tflite" in message:
+            # `utc compile A.tflite -o DIR B.tflite`: several models are one list
+            message += (" (several models are given together, one after the other: "
+                        "utc compile A.tflite B.tflite -o DIR)")
         sys.stderr.write(f"utc: error: {one_line(message)} (see `{self.prog} --help`)\n")
         sys.exit(EXIT_USER_ERROR)
 
