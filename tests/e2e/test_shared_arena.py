@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 from utc.compiler.driver import compile_model, compile_models
 from utc.dialects.func import main_function
-from utc.passes.planning.shared import plan_shared_arena
 from utc.passes.planning.verify_ir import verify_shared_arena
 
 from tests.conftest import require_tools, shared_model
@@ -253,14 +252,6 @@ def test_checker_finds_shared_arena_faults(tmp_path: Path) -> None:
     assert any("ends past the shared arena" in p for p in small)
     assert any("not a multiple" in p for p in
                verify_shared_arena(modules, [0, app.offsets[1] + 8], app.arena_bytes + 8, 16, True))
-
-
-def test_plan_shared_arena() -> None:
-    assert plan_shared_arena([(100, 16), (300, 16)]).arena_bytes == 300
-    lay = plan_shared_arena([(100, 16), (300, 32), (5, 16)], concurrent=True)
-    assert lay.offsets == (0, 128, 448) and lay.arena_bytes == 453 and lay.alignment == 32
-    with pytest.raises(ValueError):
-        plan_shared_arena([])
 
 
 def test_python_api_compiles_a_list_into_one_arena(tmp_path: Path) -> None:
