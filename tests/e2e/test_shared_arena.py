@@ -121,15 +121,16 @@ def test_exclusive_arena_is_the_largest_concurrent_the_sum(pair, tmp_path: Path)
     assert f"#define APP_ARENA_BYTES {both.arena_bytes}\n" in (tmp_path / "both" / "app.h").read_text()
 
 
-@pytest.mark.parametrize("concurrent", [False, True], ids=["exclusive", "concurrent"])
-def test_interleaved_runs_match_tflm(concurrent: bool, tmp_path: Path) -> None:
-    pair = (KWS, SPEECH)
+@pytest.mark.parametrize("pair, concurrent", [((KWS, SPEECH), False), ((KWS, SPEECH), True),
+                                              ((VWW, KWS), False)],
+                         ids=["kws+speech-exclusive", "kws+speech-concurrent", "vww+kws-exclusive"])
+def test_interleaved_runs_match_tflm(pair, concurrent: bool, tmp_path: Path) -> None:
     _compile_app(tmp_path, pair, concurrent=concurrent)
     exe = _build(tmp_path / "app", [n for _, n in pair], concurrent, tmp_path)
     data = [shared_model(f).read_bytes() for f, _ in pair]
     runners = [TflmRunner(d) for d in data]
     rng = np.random.default_rng(5)
-    rounds = 4
+    rounds = 3
     samples = [[random_inputs(d, rng)[0] for d in data] for _ in range(rounds)]
     proc = subprocess.run([str(exe), str(rounds)], input=b"".join(
         x.tobytes() for s in samples for x in s), capture_output=True, check=True)
