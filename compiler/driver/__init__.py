@@ -769,6 +769,7 @@ def plan_app(name: str, comps: Sequence[Compilation], concurrent: bool,
     """Lay planned models into one arena (`passes/planning/shared.py`), checked by the
     independent checker (`verify_shared_arena`); LimitError when the shared arena is over
     `max_arena_bytes`. Files are not written (`files` is empty)."""
+    from utc.compiler.errors import CompileError
     from utc.dialects.func import main_function
     from utc.passes.planning.checker import PlanError
     from utc.passes.planning.shared import plan_shared_arena
@@ -776,6 +777,8 @@ def plan_app(name: str, comps: Sequence[Compilation], concurrent: bool,
 
     fns = [main_function(c.module) for c in comps]
     for c, fn in zip(comps, fns):
+        if fn.arena_bytes is None:
+            raise CompileError(f"{c.name}: memory is not planned (run plan-memory first)")
         if fn.memory_regions:
             raise UsageError(f"{c.name}: --memory-region cannot be combined with several "
                              "models in one arena")

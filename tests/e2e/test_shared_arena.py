@@ -232,6 +232,7 @@ def test_file_stems_name_the_models(tmp_path: Path) -> None:
     (["@K:9x", "@S"], r"model name '9x' is not a C identifier"),
     (["@K", "@S:s", "--dump-ir-dir", "dumps"], r"--dump-ir-dir cannot be combined"),
     (["@K", "-O1", "@S:s"], r"several models are given together"),
+    (["@K", "@S:s", "--pipeline", "canonicalize"], r"mlperf_kws_dscnn_int8: memory is not planned"),
 ])
 def test_clashes_and_mixed_options_are_one_line_errors(args, pattern, tmp_path: Path) -> None:
     subst = {"@K": str(shared_model(KWS[0])), "@S": str(shared_model(SPEECH[0]))}
