@@ -11,6 +11,7 @@ shared arena), and a Cortex-M object build holds one arena symbol of the shared 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -82,11 +83,12 @@ def _compile_app(tmp_path: Path, models, concurrent: bool = False, target: str =
                           target=target)
 
 
-def _build(folder: Path, names: list[str], concurrent: bool, work: Path) -> Path:
+def _build(folder: Path, names: list[str], concurrent: bool, work: Path,
+           flags: tuple[str, ...] = ()) -> Path:
     (work / "main.cpp").write_text(_c_main(names, concurrent))
     exe = work / "app_exe"
     subprocess.run(["g++", "-std=c++11", "-O1", "-Wall", "-Wextra", "-Werror", "-fno-exceptions",
-                    "-fno-rtti", f"-I{folder}", *map(str, sorted(folder.glob("*.cpp"))),
+                    "-fno-rtti", *flags, f"-I{folder}", *map(str, sorted(folder.glob("*.cpp"))),
                     str(work / "main.cpp"), "-o", str(exe)], check=True)
     return exe
 
@@ -121,19 +123,26 @@ def test_exclusive_arena_is_the_largest_concurrent_the_sum(pair, tmp_path: Path)
     assert f"#define APP_ARENA_BYTES {both.arena_bytes}\n" in (tmp_path / "both" / "app.h").read_text()
 
 
-@pytest.mark.parametrize("pair, concurrent", [((KWS, SPEECH), False), ((KWS, SPEECH), True),
-                                              ((VWW, KWS), False)],
-                         ids=["kws+speech-exclusive", "kws+speech-concurrent", "vww+kws-exclusive"])
-def test_interleaved_runs_match_tflm(pair, concurrent: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pair, concurrent, sanitize", [
+    ((KWS, SPEECH), False, False), ((KWS, SPEECH), True, False), ((VWW, KWS), False, False),
+    ((KWS, SPEECH), True, True)],
+    ids=["kws+speech-exclusive", "kws+speech-concurrent", "vww+kws-exclusive",
+         "kws+speech-concurrent-asan-ubsan"])
+def test_interleaved_runs_match_tflm(pair, concurrent: bool, sanitize: bool, tmp_path: Path) -> None:
+    from tests.e2e.test_sanitizers import SANITIZE, SANITIZER_ENV
+
     _compile_app(tmp_path, pair, concurrent=concurrent)
-    exe = _build(tmp_path / "app", [n for _, n in pair], concurrent, tmp_path)
+    exe = _build(tmp_path / "app", [n for _, n in pair], concurrent, tmp_path,
+                 tuple(SANITIZE) if sanitize else ())
     data = [shared_model(f).read_bytes() for f, _ in pair]
     runners = [TflmRunner(d) for d in data]
     rng = np.random.default_rng(5)
     rounds = 3
     samples = [[random_inputs(d, rng)[0] for d in data] for _ in range(rounds)]
     proc = subprocess.run([str(exe), str(rounds)], input=b"".join(
-        x.tobytes() for s in samples for x in s), capture_output=True, check=True)
+        x.tobytes() for s in samples for x in s), capture_output=True,
+        env={**os.environ, **SANITIZER_ENV} if sanitize else None)
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr.decode(errors="replace")[-3000:]
     pos = 0
     for s in samples:
         for runner, x in zip(runners, s):
