@@ -702,3 +702,136 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
     out = Path(out_dir)
     inst.report_phases(time.perf_counter() - STARTED)
     return CompileResult(comp.module, sorted(out.iterdir()), comp)
+
+
+# ---- several models, one arena (`utc compile a.tflite b.tflite --name app`) -------------
+
+
+def parse_model_spec(spec: str) -> tuple[str, str]:
+    """(path, C name) of one model of a multi-model compile: `PATH:NAME`, or `PATH` named
+    by its file stem. A whole argument that is an existing file is a path (even with a
+    ':' in it). UsageError when the name is not a usable C identifier."""
+    path, name = spec, None
+    if ":" in spec and not os.path.isfile(spec):
+        head, _, tail = spec.rpartition(":")
+        if head and not re.search(r"[/\\]", tail):
+            path, name = head, tail
+    shown = printable(spec)
+    if name is None:
+        name = Path(path).stem
+        hint = f" (from the file name of '{shown}'; name it with {shown}:NAME)"
+    else:
+        hint = f" (of '{shown}')"
+    try:
+        check_c_name(name)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("--name", "model name", 1) + hint) from None
+    return path, name
+
+
+def check_model_names(names: Sequence[str], app: str) -> None:
+    """Refuse model names that would clash in one folder: the same name twice, a model
+    named like the app, or any two that would write the same file (NAME.h, NAME.cpp,
+    NAME_weights.h, NAME_weights.cpp; the app's APP.h, APP.cpp)."""
+    owners: dict[str, str] = {f"{app}.h": f"the app '{app}'", f"{app}.cpp": f"the app '{app}'"}
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise UsageError(f"model name '{name}' is given twice: name each model with "
+                             "PATH:NAME")
+        if name == app:
+            raise UsageError(f"model name '{name}' is also the --name of the app: choose "
+                             "another for either")
+        seen.add(name)
+        for file in (f"{name}.h", f"{name}.cpp", f"{name}_weights.h", f"{name}_weights.cpp"):
+            if file in owners:
+                raise UsageError(f"model name '{name}' writes {file}, as {owners[file]} does: "
+                                 "rename one with PATH:NAME")
+            owners[file] = f"model '{name}'"
+
+
+@dataclass
+class AppResult:
+    """Several models compiled into one folder sharing one arena: each model's
+    compilation, where each sits in the shared arena and how large it is."""
+
+    name: str
+    compilations: list[Compilation]
+    offsets: tuple[int, ...]
+    arena_bytes: int
+    alignment: int
+    concurrent: bool
+    files: list[Path]
+
+
+def plan_app(name: str, comps: Sequence[Compilation], concurrent: bool,
+             max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES) -> AppResult:
+    """Lay planned models into one arena (`passes/planning/shared.py`), checked by the
+    independent checker (`verify_shared_arena`); LimitError when the shared arena is over
+    `max_arena_bytes`. Files are not written (`files` is empty)."""
+    from utc.compiler.errors import CompileError
+    from utc.dialects.func import main_function
+    from utc.passes.planning.checker import PlanError
+    from utc.passes.planning.shared import plan_shared_arena
+    from utc.passes.planning.verify_ir import verify_shared_arena
+
+    fns = [main_function(c.module) for c in comps]
+    for c, fn in zip(comps, fns):
+        if fn.arena_bytes is None:
+            raise CompileError(f"{c.name}: memory is not planned (run plan-memory first)")
+        if fn.memory_regions:
+            raise UsageError(f"{c.name}: --memory-region cannot be combined with several "
+                             "models in one arena")
+    layout = plan_shared_arena([(int(fn.arena_bytes), max(16, int(fn.plan_alignment or 16)))
+                                for fn in fns], concurrent)
+    problems = verify_shared_arena([c.module for c in comps], list(layout.offsets),
+                                   layout.arena_bytes, layout.alignment, concurrent)
+    if problems:
+        raise PlanError("invalid shared arena:\n  " + "\n  ".join(problems))
+    if layout.arena_bytes > max_arena_bytes:
+        raise LimitError(f"{name}: the shared arena needs {layout.arena_bytes} bytes, more than "
+                         f"the limit of {max_arena_bytes} bytes (--max-arena-bytes)")
+    return AppResult(name, list(comps), layout.offsets, layout.arena_bytes, layout.alignment,
+                     concurrent, [])
+
+
+def emit_app_into(app: AppResult, folder: Path, placement: Placement | None = None) -> None:
+    """Write an app's models and its shared arena into `folder` (a staging folder)."""
+    from utc.codegen.emit_cpp import emit_app
+
+    emit_app([(c.module, c.name, c.source) for c in app.compilations], folder, app.name,
+             app.offsets, app.arena_bytes, app.alignment, app.concurrent,
+             target=app.compilations[0].target, placement=placement)
+
+
+def compile_models(models: Sequence[tuple[ModelSource, str]], out_dir: str | Path,
+                   name: str = "app", concurrent: bool = False, opt_level: int = 2,
+                   pipeline: str | None = None, kernels: str = "reference",
+                   target: str = "host", inst: Instrumentation | None = None,
+                   max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+                   max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
+                   max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
+                   extra_files: Callable[[AppResult], Mapping[str, bytes]] | None = None,
+                   placement: Placement | None = None) -> AppResult:
+    """Compile several models ((path or bytes, C name) each) into one folder where they
+    share one arena: each model is compiled exactly as it would be alone (same plan,
+    same outputs), then laid into the arena by `plan_app` (exclusive: all from byte 0,
+    the arena their maximum; `concurrent`: disjoint parts, the arena their sum). Every
+    argument is checked before any work; nothing is written unless all succeed."""
+    check_c_name(name)
+    check_model_names([n for _, n in models], name)
+    if len(models) < 1:
+        raise UsageError("no model to compile")
+    reqs = [prepare_compile(m, n, opt_level, pipeline, kernels, target, inst, max_model_bytes,
+                            max_arena_bytes, max_weight_bytes) for m, n in models]
+    inst = reqs[0].inst
+    with staged_output(out_dir) as staging:
+        comps = [run_compile(r) for r in reqs]
+        app = plan_app(name, comps, concurrent, max_arena_bytes)
+        with inst.phase("emit-cpp: render and write the sources"):
+            emit_app_into(app, staging, placement)
+        if extra_files is not None:
+            write_files(staging, extra_files(app))
+    inst.report_phases(time.perf_counter() - STARTED)
+    app.files = sorted(Path(out_dir).iterdir())
+    return app
