@@ -569,6 +569,27 @@ def with_memory_regions(pipeline: str, regions: Sequence[str]) -> str:
     return ",".join(parts)
 
 
+#: `--memory` choices: the -O pipeline as it is, or with patch-based execution
+#: (patch-stages after bufferize: the first layers run tile by tile where that lowers
+#: the arena, within `--max-recompute` more instructions).
+MEMORY_CHOICES = ("default", "min")
+DEFAULT_MAX_RECOMPUTE = 0.15
+
+
+def with_patching(pipeline: str, max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> str:
+    """The pipeline with `patch-stages` right after `bufferize` (`--memory=min`).
+    UsageError for a pipeline without bufferize or a negative budget."""
+    if not max_recompute >= 0:
+        raise UsageError(f"--max-recompute must be >= 0, got {printable(max_recompute)}")
+    parts = split_pipeline(pipeline)
+    at = [i for i, p in enumerate(parts) if p.split("{")[0].strip() == "bufferize"]
+    if not at:
+        raise UsageError("--memory=min needs bufferize in the pipeline")
+    option = "" if max_recompute == DEFAULT_MAX_RECOMPUTE else f"{{max-recompute={max_recompute}}}"
+    parts.insert(at[-1] + 1, f"patch-stages{option}")
+    return ",".join(parts)
+
+
 def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
                     pipeline: str | None = None, kernels: str = "reference",
                     target: str = "host", inst: Instrumentation | None = None,
@@ -576,7 +597,8 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
                     max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
                     max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
                     label: str | None = None,
-                    memory_regions: Sequence[str] = ()) -> CompileRequest:
+                    memory_regions: Sequence[str] = (), memory: str = "default",
+                    max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> CompileRequest:
     """Check every argument of a compile (name, options, pipeline, the model file) and
     choose its pipeline, before the model is imported (`--kernels auto` on a Cortex-M
     target plans the model to choose, the only work done here)."""
@@ -604,6 +626,11 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
             text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label)
     else:
         text = pipeline_for(opt_level, kernels, target)
+    if memory not in MEMORY_CHOICES:
+        raise UsageError(f"memory must be one of {', '.join(MEMORY_CHOICES)}, got "
+                         f"'{printable(memory)}'")
+    if memory == "min":
+        text = with_patching(text, max_recompute)
     if memory_regions:
         text = with_memory_regions(text, memory_regions)
     with inst.phase("import: the pipeline's pass modules"):
@@ -674,7 +701,8 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                   extra_files: Callable[[Compilation], Mapping[str, bytes]] | None = None,
                   placement: Placement | None = None,
                   memory_regions: Sequence[str] = (),
-                  label: str | None = None) -> CompileResult:
+                  label: str | None = None, memory: str = "default",
+                  max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> CompileResult:
     """Compile a .tflite file (or model bytes) into a folder of C++ sources.
 
     `extra_files` makes files from the compilation (the CLI's report) that are written
@@ -689,7 +717,8 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                          "it cannot be combined with --arena-section or --external-arena")
     req = prepare_compile(model_path, name, opt_level, pipeline, kernels, target, inst,
                           max_model_bytes, max_arena_bytes, max_weight_bytes, label,
-                          memory_regions=memory_regions)
+                          memory_regions=memory_regions, memory=memory,
+                          max_recompute=max_recompute)
     inst = req.inst
     with staged_output(out_dir) as staging:
         comp = run_compile(req)
