@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from utc.compiler.errors import CompileError
 from utc.compiler.ir import I8, MemRefType, Module
 from utc.compiler.pass_manager import Pass, parse_pipeline, register_pass, run_pipeline
 from utc.dialects import buf
@@ -85,7 +86,8 @@ def _geometry(call: buf.CallOp) -> Layer:
 def find_chain(fn: FuncOp) -> list[buf.CallOp]:
     """The chain of patchable calls from the (single) model input: consecutive in the
     schedule, each reading the previous output (or the input) as its data operand, the
-    only reader of it; batch-1 NHWC; no scratch. Empty when there is none."""
+    only reader of it; batch-1 NHWC; no scratch; no model output. Empty when there is
+    none."""
     inputs = buf.model_inputs(fn.block.ops)
     if len(inputs) != 1:
         return []
@@ -102,14 +104,13 @@ def find_chain(fn: FuncOp) -> list[buf.CallOp]:
             break
         out = call.outputs[0]
         if (not isinstance(out.op, buf.AllocOp) or out.op.scratch or out.op.input is not None
+                or out.op.output is not None or out in fn.return_op.operand_values
                 or len(out.type.shape) != 4 or out.type.shape[0] != 1
                 or len(call.inputs[0].type.shape) != 4 or len(call.attrs["pad"]) != 4
                 or calls.index(call) != len(chain)):
             break
         chain.append(call)
         value = out
-        if value in fn.return_op.operand_values:
-            break
     return chain
 
 
@@ -239,8 +240,15 @@ class PatchStages(Pass):
     max_recompute: float = 0.15  # at most this many more instructions (MACs) than untiled
     max_candidates: int = 12  # candidates planned for real (a deterministic work budget)
     alignment: int = 16  # plan-memory's default
+    #: a fixed stage instead of the search (both > 0): its first `layers` chain calls in
+    #: bands of `rows` rows, whatever it costs (for tests and experiments)
+    layers: int = 0
+    rows: int = 0
 
     def __post_init__(self) -> None:
+        if (self.layers > 0) != (self.rows > 0) or self.layers < 0 or self.rows < 0:
+            raise ValueError(f"layers and rows must both be > 0 (a fixed stage) or both 0, "
+                             f"got {self.layers}, {self.rows}")
         if not self.max_recompute >= 0:
             raise ValueError(f"max-recompute must be >= 0, got {self.max_recompute}")
         if self.max_candidates < 1:
@@ -286,6 +294,18 @@ class PatchStages(Pass):
         fn = main_function(module)
         if not any(isinstance(op, buf.CallOp) for op in fn.block.ops):
             return
-        cand = self.choose(module)
+        if self.layers:
+            cand = Candidate(self.layers, self.rows)
+            chain = find_chain(fn)
+            if len(chain) < self.layers:
+                raise CompileError(f"{self.name}: layers={self.layers} but the chain of "
+                                   f"tileable calls from the model input has {len(chain)}")
+            try:
+                plan_tiles(chain, cand)
+            except ValueError as e:
+                raise CompileError(f"{self.name}: layers={self.layers}, rows={self.rows}: {e}"
+                                   ) from None
+        else:
+            cand = self.choose(module)
         if cand is not None:
             apply(fn, find_chain(fn), cand, self.alignment)

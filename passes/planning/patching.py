@@ -24,6 +24,8 @@ output row bytes `Ro`, input row bytes `Ri`), no byte still to be read is overwr
 
     d  >=  b_t * Ro  -  first_{t+1} * Ri        for every tile t but the last
 
+(`first_t` instead of `first_{t+1}` for a one-layer stage, whose call reads the input
+and writes the split tensor at once)
 (`input_overlap_bound`; `d` may be negative: the split tensor then starts inside the
 input). It is the same kind of contract as `OverlapRule`'s row formula, at the
 granularity of tiles instead of one kernel's rows; the IR-level plan checker verifies
@@ -92,14 +94,20 @@ def input_overlap_bound(tiles: Sequence[Sequence[TileLayer]], in_row_bytes: int,
                         out_row_bytes: int) -> int:
     """The least `d = input_start - split_start` (bytes, may be negative) at which the
     split tensor may overlap the stage input (module docstring). `tiles` in run order,
-    each the `tile_layers` of one tile. With one tile the input is dead before anything is
-    written: any placement works, and the bound is minus the split tensor's size."""
+    each the `tile_layers` of one tile. A one-layer stage reads the input and writes the
+    split tensor in the same call, so there a tile's own rows count as still read (its
+    output may not overlap its input at all). With one tile of several layers the input
+    is dead before anything is written: the bound is minus the split tensor's size."""
     if not tiles:
         raise ValueError("no tiles")
+    own = 0 if len(tiles[0]) == 1 else 1  # the first tile whose reads come after a write
     need = -tiles[-1][-1].out1 * out_row_bytes
-    for t in range(len(tiles) - 1):
+    for t in range(len(tiles)):
+        later = tiles[t + own:]
+        if not later:
+            continue
         written = tiles[t][-1].out1 * out_row_bytes
-        still_read = min(tile[0].in0 for tile in tiles[t + 1:]) * in_row_bytes
+        still_read = min(tile[0].in0 for tile in later) * in_row_bytes
         need = max(need, written - still_read)
     return need
 

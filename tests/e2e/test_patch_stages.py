@@ -1,0 +1,141 @@
+"""End to end for `patch-stages` (patch-based execution, `--memory=min`): writer-built
+int8 chains (SAME and VALID padding, strides 1 and 2, dilation, pooling, expanding and
+shrinking channels) and the shared VWW MobileNet, compiled with their first layers run
+tile by tile, built, run on seeded random inputs and compared with TFLite Micro
+(bit-exact). The IR-level plan checker runs inside `compile_and_build`; here it must
+also catch a corrupted tile plan (the split tensor moved onto input rows a later tile
+still reads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from utc.compiler.driver import PIPELINES, compile_model, with_patching
+from utc.dialects import buf
+from utc.dialects.func import main_function
+from utc.passes.planning.verify_ir import verify_memory_plan
+from utc.runtime.kernels import call_macs
+
+from tests.e2e.harness import compile_and_build
+from tests.e2e.test_overlap import Chain
+from tests.oracle import TflmRunner, random_inputs
+
+SAMPLES = 6
+MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
+VWW = MODELS / "mlperf_vww_mobilenet_int8.tflite"
+
+
+def patched(layers: int = 0, rows: int = 0) -> str:
+    """-O2 with patch-stages, fixed to a stage when `layers` and `rows` are given."""
+    text = with_patching(PIPELINES[2])
+    if layers:
+        text = text.replace("patch-stages", f"patch-stages{{layers={layers},rows={rows}}}")
+    return text
+
+
+def compare(model: bytes, tmp_path: Path, pipeline: str, seed: int = 5):
+    """Compile with `pipeline`, build, run, compare with TFLite Micro bit for bit."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path, pipeline=pipeline)
+    rng = np.random.default_rng(seed)
+    batch = [random_inputs(model, rng) for _ in range(SAMPLES)]
+    oracle = TflmRunner(model)
+    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
+        for k, (g, w) in enumerate(zip(got, oracle.run(sample))):
+            assert np.array_equal(g, w), f"sample {i} output {k}: {int(np.sum(g != w))} differ"
+    return compiled.module
+
+
+def tile_calls(module) -> list[buf.CallOp]:
+    fn = main_function(module)
+    return [op for op in fn.block.ops if isinstance(op, buf.CallOp) and "tile" in op.attrs]
+
+
+def chain_a() -> bytes:
+    """SAME convs at stride 1 and 2, a 1x1 expansion, max pooling; odd sizes."""
+    return (Chain(True, [1, 21, 17, 3], seed=1).conv(8, 3, 1).conv(1, 3, 2, depthwise=True)
+            .conv(16, 1).pool("max", 2, 2, False).conv(8, 3, 1).build())
+
+
+def chain_b() -> bytes:
+    """VALID and SAME, a 5x5 stride-2 VALID conv, a dilated depthwise, average pooling."""
+    return (Chain(True, [1, 27, 14, 4], seed=2).conv(6, 5, 2, same=False)
+            .conv(1, 3, 1, dilation=2, depthwise=True).pool("avg", 3, 1, True)
+            .conv(12, 3, 2, same=False).conv(4, 1).build())
+
+
+@pytest.mark.parametrize("model, layers, rows", [
+    (chain_a, 1, 2), (chain_a, 2, 1), (chain_a, 3, 2), (chain_a, 4, 1), (chain_a, 4, 3),
+    (chain_b, 2, 1), (chain_b, 3, 4), (chain_b, 4, 1), (chain_b, 4, 2), (chain_b, 4, 50),
+])
+def test_fixed_stage_bit_exact(model, layers: int, rows: int, tmp_path: Path) -> None:
+    data = model()
+    module = compare(data, tmp_path, patched(layers, rows))
+    fn = main_function(module)
+    calls = tile_calls(module)
+    tiles = fn.patch_stage[2]
+    assert fn.patch_stage[:2] == (layers, rows)
+    assert len(calls) == layers * tiles
+    assert {c.attrs["tile"] for c in calls} == {(t, tiles) for t in range(tiles)}
+
+
+def test_search_lowers_the_arena_within_budget(tmp_path: Path) -> None:
+    """The search only patches where the arena drops, within the instruction budget."""
+    data = (Chain(True, [1, 40, 40, 3], seed=3).conv(16, 3, 2).conv(1, 3, 1, depthwise=True)
+            .conv(32, 1).conv(1, 3, 2, depthwise=True).conv(16, 1).conv(8, 3, 2).build())
+    plain = compare(data, tmp_path / "plain", PIPELINES[2])
+    module = compare(data, tmp_path / "patched", patched())
+    fn, base = main_function(module), main_function(plain)
+    assert fn.patch_stage is not None and tile_calls(module)
+    assert fn.arena_bytes < base.arena_bytes
+
+    def macs(m) -> int:
+        return sum(call_macs(c) for c in main_function(m).block.ops if isinstance(c, buf.CallOp))
+
+    assert macs(module) <= 1.15 * macs(plain)
+    tight = compare(data, tmp_path / "tight", patched().replace(
+        "patch-stages", "patch-stages{max-recompute=0.02}"))
+    assert macs(tight) <= 1.02 * macs(plain)
+
+
+@pytest.mark.parametrize("short", [None, 16])
+def test_checker_catches_a_corrupted_tile_plan(short: int | None, tmp_path: Path) -> None:
+    """Moving the input down onto the split tensor's first rows (`short` None), or only
+    one alignment step less far above it than `input_overlap_bound` asks, makes a tile
+    overwrite input rows a later tile still reads: the IR-level plan checker's dataflow
+    check must say so."""
+    path = tmp_path / "model.tflite"
+    path.write_bytes(chain_a())
+    result = compile_model(path, tmp_path / "out", pipeline=patched(3, 1))
+    module = result.module
+    assert verify_memory_plan(module) == []
+    fn = main_function(module)
+    x_view = next(op for op in fn.block.ops if isinstance(op, buf.ViewOp) and op.input == 0)
+    split = next(op for op in fn.block.ops if isinstance(op, buf.ViewOp)
+                 and op.source is x_view.source and op.input is None)
+    assert x_view.offset > split.offset  # the split tensor starts below the input
+    x_view.offset = split.offset if short is None else x_view.offset - short
+    problems = verify_memory_plan(module)
+    assert any("overwrote some of its bytes" in p for p in problems), problems
+
+
+@pytest.mark.skipif(not VWW.exists(), reason="../shared/models not present")
+def test_vww_patched_bit_exact_and_smaller(tmp_path: Path) -> None:
+    """VWW MobileNet with --memory=min: at most 32,768 B of arena (its 27,648-byte input
+    must be held), at most 15% more MACs, bit-exact with TFLite Micro."""
+    data = VWW.read_bytes()
+    module = compare(data, tmp_path, patched())
+    fn = main_function(module)
+    assert fn.patch_stage is not None
+    assert fn.arena_bytes <= 32768
+    base = compile_model(VWW, tmp_path / "plain")
+
+    def macs(m) -> int:
+        return sum(call_macs(c) for c in main_function(m).block.ops if isinstance(c, buf.CallOp))
+
+    assert macs(module) <= 1.15 * macs(base.module)
+    assert fn.arena_bytes < main_function(base.module).arena_bytes
