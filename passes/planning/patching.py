@@ -96,8 +96,10 @@ def input_overlap_bound(tiles: Sequence[Sequence[TileLayer]], in_row_bytes: int,
     split tensor may overlap the stage input (module docstring). `tiles` in run order,
     each the `tile_layers` of one tile. A one-layer stage reads the input and writes the
     split tensor in the same call, so there a tile's own rows count as still read (its
-    output may not overlap its input at all). With one tile of several layers the input
-    is dead before anything is written: the bound is minus the split tensor's size."""
+    output may not overlap its input at all). The bound is never below minus the split
+    tensor's size (its floor when nothing constrains it: one tile of several layers,
+    whose input is dead before anything is written); above that floor it is tight (one
+    byte less and some tile overwrites an input byte still to be read)."""
     if not tiles:
         raise ValueError("no tiles")
     own = 0 if len(tiles[0]) == 1 else 1  # the first tile whose reads come after a write
