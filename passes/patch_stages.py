@@ -19,13 +19,14 @@ IR-level plan checker verifies this byte by byte (verify_ir.py: the dataflow che
 a tile's write clobber an input row a later tile reads).
 
 The split point and the rows per tile are chosen by search: every candidate whose
-instructions (the kernel records' cost model, `call_macs`, over the whole function)
-stay within `1 + max-recompute` times the untiled ones is ranked by a cheap estimate of
-the stage's footprint, the best `max-candidates` of them are planned for real (a copy of
-the function through the rest of the -O2 pipeline, `PLAN_TAIL`), and the one with the
-smallest arena wins (ties: fewer instructions). When no candidate lowers the arena of
-the untiled plan, nothing changes. Every tile call carries `tile = [index, count]` in the
-printed IR; the function records `patch_stage = [layers, rows per tile, tiles]`.
+estimated instructions (the per-kernel cost model `INSTRUCTION_MODELS` of
+passes/planning/patching.py, over the whole function) stay within `1 + max-recompute`
+times the untiled ones is ranked by a cheap estimate of the stage's footprint, the best
+`max-candidates` of them are planned for real (a copy of the function through the rest
+of the -O2 pipeline, `PLAN_TAIL`), and the one with the smallest arena wins (ties: fewer
+instructions). When no candidate lowers the arena of the untiled plan, nothing changes.
+Every tile call carries `tile = [index, count]` in the printed IR; the function records
+`patch_stage = [layers, rows per tile, tiles]`.
 
 Run right after `bufferize` (before `inplace`); reference kernels only: a call with a
 scratch buffer or a kernel outside `PATCHABLE` ends the chain.
@@ -42,10 +43,10 @@ from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.planning.overlap import align_up
 from utc.passes.planning.patching import (
+    INSTRUCTION_MODELS,
     Layer,
     TileLayer,
     input_overlap_bound,
-    recompute_macs,
     tile_bands,
     tile_layers,
 )
@@ -70,6 +71,27 @@ class Candidate:
 
 def _calls(fn: FuncOp) -> list[buf.CallOp]:
     return [op for op in fn.block.ops if isinstance(op, buf.CallOp)]
+
+
+def _sizes(call: buf.CallOp, rows: int | None = None) -> tuple[float, float, float, float]:
+    """(MACs, filter taps, output elements, output pixels) of a call, or of the same call
+    computing `rows` of its output rows (every row of a layer costs the same)."""
+    y = call.outputs[0].type.shape
+    share = 1.0 if rows is None or len(y) != 4 else rows / y[1]
+    taps = 0
+    if "window" not in call.attrs and len(call.inputs) > 1 and len(call.inputs[1].type.shape) == 4:
+        taps = call.inputs[1].type.shape[1] * call.inputs[1].type.shape[2]
+    outputs = call.outputs[0].type.num_elements
+    pixels = y[1] * y[2] if len(y) == 4 else 0
+    return call_macs(call) * share, taps, outputs * share, pixels * share
+
+
+def instructions(call: buf.CallOp, rows: int | None = None) -> float:
+    """Estimated instructions of a call (or of `rows` of its output rows): the kernel's
+    `INSTRUCTION_MODELS` entry, else one per MAC."""
+    macs, taps, outputs, pixels = _sizes(call, rows)
+    model = INSTRUCTION_MODELS.get(call.callee)
+    return model.estimate(macs, taps, outputs, pixels) if model else macs
 
 
 def _geometry(call: buf.CallOp) -> Layer:
@@ -125,7 +147,7 @@ def plan_tiles(chain: list[buf.CallOp], cand: Candidate) -> list[list[TileLayer]
 
 
 def estimate(chain: list[buf.CallOp], cand: Candidate, alignment: int) -> tuple[int, int]:
-    """(footprint estimate in bytes, MACs of the tiled stage): the input and split
+    """(footprint estimate in bytes, estimated instructions of the tiled stage): the input and split
     tensor placed together plus the largest pair of tile buffers one call touches, or,
     when larger, the split tensor beside the output of the call that reads it next (the
     stage gains nothing if the layer after it needs more). A ranking, not a plan: the
@@ -144,10 +166,10 @@ def estimate(chain: list[buf.CallOp], cand: Candidate, alignment: int) -> tuple[
         if len(tile) > 1:
             pair = max(pair, (tile[0].out1 - tile[0].out0) * rows_bytes[0],
                        (tile[-2].out1 - tile[-2].out0) * rows_bytes[-2])
-    per_row = [call_macs(c) // c.outputs[0].type.shape[1] for c in stage]
+    cost = sum(instructions(c, tl.out1 - tl.out0) for tile in tiles for c, tl in zip(stage, tile))
     after = [c for c in chain[cand.layers:cand.layers + 1]]
     nxt = sum(v.type.byte_size for v in after[0].outputs) if after else 0
-    return max(hold + pair, y.type.byte_size + nxt), recompute_macs(per_row, tiles)
+    return max(hold + pair, y.type.byte_size + nxt), cost
 
 
 def _view(source, offset: int, shape: tuple[int, ...], like, name: str, **attrs) -> buf.ViewOp:
@@ -211,8 +233,8 @@ def apply(fn: FuncOp, chain: list[buf.CallOp], cand: Candidate, alignment: int) 
         alloc.erase()
 
 
-def total_macs(fn: FuncOp) -> int:
-    return sum(call_macs(c) for c in _calls(fn))
+def total_instructions(fn: FuncOp) -> float:
+    return sum(instructions(c) for c in _calls(fn))
 
 
 def copy_module(module: Module) -> Module:
@@ -237,7 +259,7 @@ class PatchStages(Pass):
     """Run the first layers tile by tile (row bands) where that lowers the arena."""
 
     name = "patch-stages"
-    max_recompute: float = 0.15  # at most this many more instructions (MACs) than untiled
+    max_recompute: float = 0.15  # at most this many more (estimated) instructions than untiled
     max_candidates: int = 12  # candidates planned for real (a deterministic work budget)
     alignment: int = 16  # plan-memory's default
     #: a fixed stage instead of the search (both > 0): its first `layers` chain calls in
@@ -259,33 +281,33 @@ class PatchStages(Pass):
         chain = find_chain(fn)
         if len(chain) < 2:
             return None
-        base_macs = total_macs(fn)
-        stage_macs = 0
+        base = total_instructions(fn)
+        stage_cost = 0.0
         ranked = []
         for n in range(1, len(chain) + 1):
-            stage_macs += call_macs(chain[n - 1])
+            stage_cost += instructions(chain[n - 1])
             out_h = chain[n - 1].outputs[0].type.shape[1]
             for rows in range(1, out_h // 2 + 1):
                 if rows > 1 and -(-out_h // rows) == -(-out_h // (rows - 1)):
                     continue  # same number of tiles as a smaller band
                 cand = Candidate(n, rows)
                 try:
-                    footprint, macs = estimate(chain, cand, self.alignment)
+                    footprint, cost = estimate(chain, cand, self.alignment)
                 except ValueError:
                     continue
-                if base_macs + macs - stage_macs > (1 + self.max_recompute) * base_macs:
+                if base + cost - stage_cost > (1 + self.max_recompute) * base:
                     continue
-                ranked.append((footprint, macs, n, rows))
+                ranked.append((footprint, cost, n, rows))
         ranked.sort()
-        best = (planned_arena(copy_module(module)), base_macs, None)
+        best = (planned_arena(copy_module(module)), base, None)
         for _, _, n, rows in ranked[:self.max_candidates]:
             trial = copy_module(module)
             cand = Candidate(n, rows)
             apply(main_function(trial), find_chain(main_function(trial)), cand, self.alignment)
-            macs = total_macs(main_function(trial))
-            if macs > (1 + self.max_recompute) * base_macs:
+            cost = total_instructions(main_function(trial))
+            if cost > (1 + self.max_recompute) * base:
                 continue
-            score = (planned_arena(trial), macs, cand)
+            score = (planned_arena(trial), cost, cand)
             if score[:2] < best[:2]:
                 best = score
         return best[2]

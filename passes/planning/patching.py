@@ -121,3 +121,38 @@ def recompute_macs(layer_macs_per_row: Sequence[int], tiles: Sequence[Sequence[T
     a layer costs the same), used by the tests and the search's first filter."""
     return sum(layer_macs_per_row[i] * (tl.out1 - tl.out0)
                for tile in tiles for i, tl in enumerate(tile))
+
+
+@dataclass(frozen=True)
+class InstructionModel:
+    """Instructions of one kernel call as a linear function of its size: per
+    multiply-accumulate, per filter tap of each output element, per output element, per
+    output pixel, and per call."""
+
+    per_mac: float
+    per_tap: float
+    per_output: float
+    per_pixel: float
+    per_call: float
+
+    def estimate(self, macs: float, taps: float, outputs: float, pixels: float) -> float:
+        return (self.per_mac * macs + self.per_tap * taps * outputs + self.per_output * outputs
+                + self.per_pixel * pixels + self.per_call)
+
+
+#: The per-kernel cost model the search budgets with: Cortex-M4 instructions of utc's
+#: reference kernels, fitted by least squares to QEMU's per-layer counts (`utc run
+#: --profile --target cortex-m4 --kernels reference`) of VWW MobileNet at -O2 and tiled
+#: (146 calls; largest error 7% per call; pooling: 3x3/1 SAME and 2x2/2 VALID layers over
+#: 24x24x16, exact there). On DS-CNN and ResNet-8, which it was not
+#: fitted to, the error per call is within 25% (mostly below 10%). Multiply-accumulates
+#: alone would misjudge a stage badly: a depthwise layer costs about 14 instructions per
+#: MAC, a 1x1 convolution over 32 channels 2.5, so recomputing a depthwise halo row costs
+#: far more than its MACs say. Kernels not in the table count one instruction per MAC
+#: (`call_macs`); they are never tiled, so this only sets the whole model's total.
+INSTRUCTION_MODELS: dict[str, InstructionModel] = {
+    "utc_conv2d_s8": InstructionModel(1.46, 1.36, 29.27, 113.0, 1859.5),
+    "utc_depthwise_conv2d_s8": InstructionModel(6.97, 6.97, 0.77, 21.09, 0.0),
+    "utc_avg_pool_s8": InstructionModel(6.78, 0.0, 30.3, 0.0, 0.0),
+    "utc_max_pool_s8": InstructionModel(8.73, 0.0, 27.8, 0.0, 0.0),
+}
