@@ -138,3 +138,28 @@ def test_vww_patched_bit_exact_and_smaller(tmp_path: Path) -> None:
     cost = total_instructions(fn)
     assert cost <= 1.15 * total_instructions(main_function(base.module))
     assert fn.arena_bytes < main_function(base.module).arena_bytes
+
+
+def test_cli_memory_min_prints_the_pass(tmp_path: Path) -> None:
+    """`--memory=min` puts patch-stages after bufferize, visible in the printed IR; a
+    negative `--max-recompute` is one error line and writes nothing."""
+    import subprocess
+    import sys
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes((Chain(True, [1, 40, 40, 3], seed=3).conv(16, 3, 2)
+                       .conv(1, 3, 1, depthwise=True).conv(32, 1).conv(1, 3, 2, depthwise=True)
+                       .conv(16, 1).conv(8, 3, 2).build()))
+    cli = [sys.executable, "-m", "utc.compiler.driver.cli"]
+    proc = subprocess.run([*cli, "compile", str(model), "-o", str(tmp_path / "out"),
+                           "--memory=min", "--print-ir-after", "patch-stages",
+                           "--elide-resources"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout + proc.stderr
+    assert "IR Dump After patch-stages" in text
+    assert "patch_stage = [" in text and "tile = [0, " in text
+    bad = subprocess.run([*cli, "compile", str(model), "-o", str(tmp_path / "bad"),
+                          "--memory=min", "--max-recompute=-1"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == ["utc: error: --max-recompute must be >= 0, got -1.0"]
+    assert not (tmp_path / "bad").exists()
