@@ -147,9 +147,9 @@ def test_cli_memory_min_prints_the_pass(tmp_path: Path) -> None:
     import sys
 
     model = tmp_path / "m.tflite"
-    model.write_bytes((Chain(True, [1, 40, 40, 3], seed=3).conv(16, 3, 2)
+    model.write_bytes(Chain(True, [1, 40, 40, 3], seed=3).conv(16, 3, 2)
                        .conv(1, 3, 1, depthwise=True).conv(32, 1).conv(1, 3, 2, depthwise=True)
-                       .conv(16, 1).conv(8, 3, 2).build()))
+                       .conv(16, 1).conv(8, 3, 2).build())
     cli = [sys.executable, "-m", "utc.compiler.driver.cli"]
     proc = subprocess.run([*cli, "compile", str(model), "-o", str(tmp_path / "out"),
                            "--memory=min", "--print-ir-after", "patch-stages",
