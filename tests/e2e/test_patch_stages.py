@@ -163,3 +163,19 @@ def test_cli_memory_min_prints_the_pass(tmp_path: Path) -> None:
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().splitlines() == ["utc: error: --max-recompute must be >= 0, got -1.0"]
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.skipif(not VWW.exists(), reason="../shared/models not present")
+def test_vww_patched_every_layer_matches(tmp_path: Path) -> None:
+    """`utc verify --per-layer`: the split tensor (compared once its last tile has written
+    it) and every later layer of the tiled VWW are bit-exact with TFLite Micro's tensors,
+    not just the two output values."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(VWW),
+                           "--memory=min", "--kernels", "reference", "--samples", "2",
+                           "--per-layer"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "is finished by step" in proc.stdout  # the split tensor, compared whole
+    assert "utc verify: every layer (26) and output matches" in proc.stdout
