@@ -66,10 +66,12 @@ def compile(model: str | os.PathLike | bytes, *, opt: int = 2, target: str = "ho
             max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
             max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
             max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
-            memory_regions: Sequence[str] = ()) -> CompiledModel:
+            memory_regions: Sequence[str] = (), memory: str = "default",
+            max_recompute: float = 0.15) -> CompiledModel:
     """Compile a .tflite file, or a model's bytes, as `utc compile` does (same options and
     defaults: `opt` is -O, `kernels` is --kernels, `pipeline` overrides `opt`,
-    `memory_regions` are --memory-region's `NAME:BYTES[:SECTION]`). `source`
+    `memory_regions` are --memory-region's `NAME:BYTES[:SECTION]`, `memory` and
+    `max_recompute` are --memory and --max-recompute). `source`
     names model bytes in messages and generated comments. Nothing is written: see
     `CompiledModel.write`. Raises `utc.UtcError` with the text the CLI would print."""
     _check_model_argument(model)
@@ -77,7 +79,8 @@ def compile(model: str | os.PathLike | bytes, *, opt: int = 2, target: str = "ho
         req = prepare_compile(model if is_model_bytes(model) else os.fspath(model), name, opt,
                               pipeline, kernels, target, Instrumentation(verify_each=verify_each),
                               max_model_bytes, max_arena_bytes, max_weight_bytes, label=source,
-                              memory_regions=memory_regions)
+                              memory_regions=memory_regions, memory=memory,
+                              max_recompute=max_recompute)
         comp = run_compile(req)
     return CompiledModel(req, comp)
 
