@@ -143,18 +143,24 @@ def sharing_ops(module: Module) -> set[int]:
 
 def auto_pipeline(model_path: ModelSource, name: str, opt_level: int, target: str,
                   max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
-                  label: str | None = None) -> str:
+                  label: str | None = None, max_recompute: float | None = None) -> str:
     """`--kernels auto` on a Cortex-M target: CMSIS-NN for speed, but never a larger arena
     than utc's reference kernels need. Plans the model with both; when CMSIS-NN's arena is
     larger, the ops whose utc kernel shares memory (in place, overlapping output) take a
     CMSIS-NN kernel that shares it the same way or keep utc's; then the ops whose CMSIS-NN
     scratch sits at a step over the limit keep utc's (each says why in `kernel_note`);
-    and if even that costs memory, the reference build is the choice."""
-    reference = pipeline_for(opt_level, "reference", target)
+    and if even that costs memory, the reference build is the choice. With
+    `max_recompute` (`--memory=min`) every pipeline tried has patch-stages, so the
+    limit is the arena of the tiled reference build."""
+    def pipeline(*args, **kwargs) -> str:
+        text = pipeline_for(*args, **kwargs)
+        return text if max_recompute is None else with_patching(text, max_recompute)
+
+    reference = pipeline(opt_level, "reference", target)
     if target == "host":
         return reference
     # select-kernels' `auto`: CMSIS-NN, except where a utc kernel is measured faster
-    cmsis = pipeline_for(opt_level, "auto", target)
+    cmsis = pipeline(opt_level, "auto", target)
     from utc.dialects.func import main_function
 
     def arena(module: Module) -> int:
@@ -166,7 +172,7 @@ def auto_pipeline(model_path: ModelSource, name: str, opt_level: int, target: st
         return cmsis
     keep, force = sharing_ops(ref_module), set()
     while True:
-        mixed = pipeline_for(opt_level, "auto", target, sorted(keep), sorted(force))
+        mixed = pipeline(opt_level, "auto", target, sorted(keep), sorted(force))
         module = _planned(model_path, name, mixed, max_model_bytes, label)
         if arena(module) <= limit:
             return mixed
@@ -616,6 +622,11 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
     for what, value in (("max_model_bytes", max_model_bytes), ("max_arena_bytes", max_arena_bytes),
                         ("max_weight_bytes", max_weight_bytes)):
         check_positive(value, what)
+    if memory not in MEMORY_CHOICES:
+        raise UsageError(f"memory must be one of {', '.join(MEMORY_CHOICES)}, got "
+                         f"'{printable(memory)}'")
+    if memory == "min" and not max_recompute >= 0:
+        raise UsageError(f"--max-recompute must be >= 0, got {printable(max_recompute)}")
     load_builtin_passes()
     inst = inst or Instrumentation()
     if pipeline:
@@ -623,13 +634,11 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
     elif kernels == "auto":
         check_model(model, max_model_bytes, label)
         with inst.phase("kernel choice (--kernels auto plans a Cortex-M model more than once)"):
-            text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label)
+            text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label,
+                                 max_recompute if memory == "min" else None)
     else:
         text = pipeline_for(opt_level, kernels, target)
-    if memory not in MEMORY_CHOICES:
-        raise UsageError(f"memory must be one of {', '.join(MEMORY_CHOICES)}, got "
-                         f"'{printable(memory)}'")
-    if memory == "min":
+    if memory == "min" and (pipeline or kernels != "auto"):
         text = with_patching(text, max_recompute)
     if memory_regions:
         text = with_memory_regions(text, memory_regions)
