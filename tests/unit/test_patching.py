@@ -142,3 +142,32 @@ def test_recompute_macs_counts_halo_rows() -> None:
     tiles = [tile_layers(layers, a, b) for a, b in tile_bands(16, 4)]
     # layer 0 computes 4 + 2 halo rows per tile, 5 at the borders; layer 1 exactly 16
     assert recompute_macs([10, 100], tiles) == 10 * (5 + 6 + 6 + 5) + 100 * 16
+
+
+def test_instruction_model_is_linear_in_rows() -> None:
+    """A layer split into bands costs its whole-tensor estimate plus one per-call term
+    per extra call: the budget charges a stage for its recomputed rows and its calls."""
+    from utc.passes.planning.patching import INSTRUCTION_MODELS
+
+    m = INSTRUCTION_MODELS["utc_conv2d_s8"]
+    whole = m.estimate(1000.0, 9, 100.0, 25.0)
+    halves = 2 * m.estimate(500.0, 9, 50.0, 12.5)
+    assert halves == pytest.approx(whole + m.per_call)
+    assert set(INSTRUCTION_MODELS) == {"utc_conv2d_s8", "utc_depthwise_conv2d_s8",
+                                       "utc_avg_pool_s8", "utc_max_pool_s8"}
+
+
+@pytest.mark.parametrize("options, message", [
+    ("layers=2", "layers and rows must both be > 0"),
+    ("rows=3", "layers and rows must both be > 0"),
+    ("max-recompute=-0.1", "max-recompute must be >= 0"),
+    ("max-candidates=0", "max-candidates must be >= 1"),
+])
+def test_pass_options_are_checked(options: str, message: str) -> None:
+    from utc.compiler.driver import load_builtin_passes
+    from utc.compiler.errors import UtcError
+    from utc.compiler.pass_manager import parse_pipeline
+
+    load_builtin_passes()
+    with pytest.raises(UtcError, match=message):
+        parse_pipeline(f"patch-stages{{{options}}}")
