@@ -179,3 +179,31 @@ def test_vww_patched_every_layer_matches(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "is finished by step" in proc.stdout  # the split tensor, compared whole
     assert "utc verify: every layer (26) and output matches" in proc.stdout
+
+
+@pytest.mark.parametrize("which", ["chain_b", "vww"])
+def test_tiled_code_is_sanitizer_clean(which: str, tmp_path: Path) -> None:
+    """Tile views and tile buffers under AddressSanitizer and UndefinedBehaviorSanitizer
+    (as tests/e2e/test_sanitizers.py builds the shared models): no access outside the
+    arena, outputs still bit-exact."""
+    from utc.codegen.host_build import decode_outputs
+
+    from tests.e2e.test_sanitizers import _sanitized_run
+
+    if which == "vww" and not VWW.exists():
+        pytest.skip("../shared/models not present")
+    data = VWW.read_bytes() if which == "vww" else chain_b()
+    path = tmp_path / "model.tflite"
+    path.write_bytes(data)
+    pipeline = patched() if which == "vww" else patched(4, 2)
+    result = compile_model(path, tmp_path / "out", name="m", pipeline=pipeline)
+    assert main_function(result.module).patch_stage is not None
+    rng = np.random.default_rng(9)
+    samples = [random_inputs(data, rng) for _ in range(3)]
+    proc, outs = _sanitized_run(tmp_path / "out", tmp_path / "build", result.module, "-O1",
+                                samples)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr.decode(errors="replace")[:3000]
+    oracle = TflmRunner(data)
+    for sample, got in zip(samples, decode_outputs(proc.stdout, len(samples), outs)):
+        for g, w in zip(got, oracle.run(sample)):
+            assert np.array_equal(g, w)
