@@ -28,8 +28,9 @@ instructions). When no candidate lowers the arena of the untiled plan, nothing c
 Every tile call carries `tile = [index, count]` in the printed IR; the function records
 `patch_stage = [layers, rows per tile, tiles]`.
 
-Run right after `bufferize` (before `inplace`); reference kernels only: a call with a
-scratch buffer or a kernel outside `PATCHABLE` ends the chain.
+Run right after `bufferize` (before `inplace`): a call with a scratch buffer or a kernel
+outside `PATCHABLE` (utc's reference kernels, CMSIS-NN's 3x3 depthwise convolution) ends
+the chain.
 """
 
 from __future__ import annotations
@@ -55,7 +56,12 @@ from utc.runtime.kernels import call_macs
 #: Kernels whose calls may be tiled: they read `pad_top`/`pad_left` and take every
 #: dimension from their buffers' shapes (runtime/kernels.py), so a call on a band of rows
 #: with adjusted padding computes exactly those rows of the whole output.
-PATCHABLE = ("utc_conv2d_s8", "utc_depthwise_conv2d_s8", "utc_avg_pool_s8", "utc_max_pool_s8")
+#: CMSIS-NN's 3x3 depthwise convolution qualifies too: no scratch, dims from the buffers,
+#: `padding` from the call, taps bounded by the input's height, and its constraint
+#: (padding at most 1) holds for a tile, whose padding is at most the layer's. (Others of
+#: CMSIS-NN's would as well; each needs its entry in `INSTRUCTION_MODELS` first.)
+PATCHABLE = ("utc_conv2d_s8", "utc_depthwise_conv2d_s8", "utc_avg_pool_s8", "utc_max_pool_s8",
+             "arm_depthwise_conv_3x3_s8")
 
 #: The passes that plan a candidate: what -O1/-O2 run after bufferize.
 PLAN_TAIL = "inplace,concat-in-place,overlap-buffers,scratch-in-holes,plan-memory"

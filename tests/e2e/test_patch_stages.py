@@ -18,6 +18,7 @@ from utc.dialects.func import main_function
 from utc.passes.patch_stages import total_instructions
 from utc.passes.planning.verify_ir import verify_memory_plan
 
+from tests.conftest import cmsis_nn_root
 from tests.e2e.harness import compile_and_build
 from tests.e2e.test_overlap import Chain
 from tests.oracle import TflmRunner, random_inputs
@@ -35,12 +36,13 @@ def patched(layers: int = 0, rows: int = 0) -> str:
     return text
 
 
-def compare(model: bytes, tmp_path: Path, pipeline: str, seed: int = 5):
+def compare(model: bytes, tmp_path: Path, pipeline: str, seed: int = 5,
+            kernels: str = "reference"):
     """Compile with `pipeline`, build, run, compare with TFLite Micro bit for bit."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "model.tflite"
     path.write_bytes(model)
-    compiled = compile_and_build(path, tmp_path, pipeline=pipeline)
+    compiled = compile_and_build(path, tmp_path, pipeline=pipeline, kernels=kernels)
     rng = np.random.default_rng(seed)
     batch = [random_inputs(model, rng) for _ in range(SAMPLES)]
     oracle = TflmRunner(model)
@@ -81,6 +83,20 @@ def test_fixed_stage_bit_exact(model, layers: int, rows: int, tmp_path: Path) ->
     assert fn.patch_stage[:2] == (layers, rows)
     assert len(calls) == layers * tiles
     assert {c.attrs["tile"] for c in calls} == {(t, tiles) for t in range(tiles)}
+
+
+@pytest.mark.parametrize("layers, rows", [(3, 1), (3, 2), (2, 3)])
+def test_cmsis_nn_depthwise_tiles_bit_exact(layers: int, rows: int, tmp_path: Path) -> None:
+    """CMSIS-NN's 3x3 depthwise convolution (its portable C path, as the host builds it)
+    tiled: stride 1 and 2, the tiles' padding at most the layer's."""
+    cmsis_nn_root()  # skips visibly when CMSIS-NN is absent
+    data = (Chain(True, [1, 19, 14, 8], seed=6).conv(1, 3, 1, depthwise=True)
+            .conv(1, 3, 2, depthwise=True).conv(1, 3, 1, depthwise=True).conv(8, 1).build())
+    text = patched(layers, rows).replace("select-kernels", "select-kernels{kernels=cmsis-nn}")
+    module = compare(data, tmp_path, text, kernels="cmsis-nn")
+    calls = tile_calls(module)
+    assert calls and {c.callee for c in calls} == {"arm_depthwise_conv_3x3_s8"}
+    assert len(calls) == layers * main_function(module).patch_stage[2]
 
 
 def test_search_lowers_the_arena_within_budget(tmp_path: Path) -> None:
