@@ -66,14 +66,15 @@ def compile(model: str | os.PathLike | bytes | Sequence, *, opt: int = 2, target
             max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
             max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
             max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
-            memory_regions: Sequence[str] = (),
+            memory_regions: Sequence[str] = (), memory: str = "default",
+            max_recompute: float = 0.15,
             concurrent: bool = False) -> CompiledModel | CompiledApp:
     """Compile a .tflite file, or a model's bytes, as `utc compile` does (same options and
     defaults: `opt` is -O, `kernels` is --kernels, `pipeline` overrides `opt`,
-    `memory_regions` are --memory-region's `NAME:BYTES[:SECTION]`; `name` defaults to
-    "model"). `source` names model bytes in messages and generated comments. Nothing is
-    written: see `CompiledModel.write`. Raises `utc.UtcError` with the text the CLI would
-    print.
+    `memory_regions` are --memory-region's `NAME:BYTES[:SECTION]`, `memory` and
+    `max_recompute` are --memory and --max-recompute; `name` defaults to "model").
+    `source` names model bytes in messages and generated comments. Nothing is written:
+    see `CompiledModel.write`. Raises `utc.UtcError` with the text the CLI would print.
 
     A list of models compiles them into one arena, as `utc compile A B --name app`
     does (`name` defaults to "app"; `concurrent` is --concurrent) and returns a
@@ -84,7 +85,8 @@ def compile(model: str | os.PathLike | bytes | Sequence, *, opt: int = 2, target
                             opt=opt, target=target, kernels=kernels, pipeline=pipeline,
                             verify_each=verify_each, max_model_bytes=max_model_bytes,
                             max_arena_bytes=max_arena_bytes, max_weight_bytes=max_weight_bytes,
-                            memory_regions=memory_regions)
+                            memory_regions=memory_regions, memory=memory,
+                            max_recompute=max_recompute)
     if concurrent:
         raise UsageError("concurrent needs several models (a list)")
     name = "model" if name is None else name
@@ -93,7 +95,8 @@ def compile(model: str | os.PathLike | bytes | Sequence, *, opt: int = 2, target
         req = prepare_compile(model if is_model_bytes(model) else os.fspath(model), name, opt,
                               pipeline, kernels, target, Instrumentation(verify_each=verify_each),
                               max_model_bytes, max_arena_bytes, max_weight_bytes, label=source,
-                              memory_regions=memory_regions)
+                              memory_regions=memory_regions, memory=memory,
+                              max_recompute=max_recompute)
         comp = run_compile(req)
     return CompiledModel(req, comp)
 
@@ -387,7 +390,8 @@ class CompiledModel:
 def _compile_app(models: Sequence, *, name: str, concurrent: bool, opt: int, target: str,
                  kernels: str, pipeline: str | None, verify_each: bool, max_model_bytes: int,
                  max_arena_bytes: int, max_weight_bytes: int,
-                 memory_regions: Sequence[str]) -> CompiledApp:
+                 memory_regions: Sequence[str], memory: str = "default",
+                 max_recompute: float = 0.15) -> CompiledApp:
     from utc.compiler.driver import check_c_name, check_model_names, parse_model_spec, plan_app
 
     if memory_regions:
@@ -411,7 +415,8 @@ def _compile_app(models: Sequence, *, name: str, concurrent: bool, opt: int, tar
         check_model_names([n for _, n in specs], name)
         reqs = [prepare_compile(m, n, opt, pipeline, kernels, target,
                                 Instrumentation(verify_each=verify_each), max_model_bytes,
-                                max_arena_bytes, max_weight_bytes) for m, n in specs]
+                                max_arena_bytes, max_weight_bytes, memory=memory,
+                                max_recompute=max_recompute) for m, n in specs]
         comps = [run_compile(r) for r in reqs]
         app = plan_app(name, comps, concurrent, max_arena_bytes)
     return CompiledApp(app, [CompiledModel(r, c) for r, c in zip(reqs, comps)])

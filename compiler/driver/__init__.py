@@ -143,18 +143,24 @@ def sharing_ops(module: Module) -> set[int]:
 
 def auto_pipeline(model_path: ModelSource, name: str, opt_level: int, target: str,
                   max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
-                  label: str | None = None) -> str:
+                  label: str | None = None, max_recompute: float | None = None) -> str:
     """`--kernels auto` on a Cortex-M target: CMSIS-NN for speed, but never a larger arena
     than utc's reference kernels need. Plans the model with both; when CMSIS-NN's arena is
     larger, the ops whose utc kernel shares memory (in place, overlapping output) take a
     CMSIS-NN kernel that shares it the same way or keep utc's; then the ops whose CMSIS-NN
     scratch sits at a step over the limit keep utc's (each says why in `kernel_note`);
-    and if even that costs memory, the reference build is the choice."""
-    reference = pipeline_for(opt_level, "reference", target)
+    and if even that costs memory, the reference build is the choice. With
+    `max_recompute` (`--memory=min`) every pipeline tried has patch-stages, so the
+    limit is the arena of the tiled reference build."""
+    def pipeline(*args, **kwargs) -> str:
+        text = pipeline_for(*args, **kwargs)
+        return text if max_recompute is None else with_patching(text, max_recompute)
+
+    reference = pipeline(opt_level, "reference", target)
     if target == "host":
         return reference
     # select-kernels' `auto`: CMSIS-NN, except where a utc kernel is measured faster
-    cmsis = pipeline_for(opt_level, "auto", target)
+    cmsis = pipeline(opt_level, "auto", target)
     from utc.dialects.func import main_function
 
     def arena(module: Module) -> int:
@@ -166,7 +172,7 @@ def auto_pipeline(model_path: ModelSource, name: str, opt_level: int, target: st
         return cmsis
     keep, force = sharing_ops(ref_module), set()
     while True:
-        mixed = pipeline_for(opt_level, "auto", target, sorted(keep), sorted(force))
+        mixed = pipeline(opt_level, "auto", target, sorted(keep), sorted(force))
         module = _planned(model_path, name, mixed, max_model_bytes, label)
         if arena(module) <= limit:
             return mixed
@@ -569,6 +575,27 @@ def with_memory_regions(pipeline: str, regions: Sequence[str]) -> str:
     return ",".join(parts)
 
 
+#: `--memory` choices: the -O pipeline as it is, or with patch-based execution
+#: (patch-stages after bufferize: the first layers run tile by tile where that lowers
+#: the arena, within `--max-recompute` more instructions).
+MEMORY_CHOICES = ("default", "min")
+DEFAULT_MAX_RECOMPUTE = 0.15
+
+
+def with_patching(pipeline: str, max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> str:
+    """The pipeline with `patch-stages` right after `bufferize` (`--memory=min`).
+    UsageError for a pipeline without bufferize or a negative budget."""
+    if not max_recompute >= 0:
+        raise UsageError(f"--max-recompute must be >= 0, got {printable(max_recompute)}")
+    parts = split_pipeline(pipeline)
+    at = [i for i, p in enumerate(parts) if p.split("{")[0].strip() == "bufferize"]
+    if not at:
+        raise UsageError("--memory=min needs bufferize in the pipeline")
+    option = "" if max_recompute == DEFAULT_MAX_RECOMPUTE else f"{{max-recompute={max_recompute}}}"
+    parts.insert(at[-1] + 1, f"patch-stages{option}")
+    return ",".join(parts)
+
+
 def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
                     pipeline: str | None = None, kernels: str = "reference",
                     target: str = "host", inst: Instrumentation | None = None,
@@ -576,7 +603,8 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
                     max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
                     max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
                     label: str | None = None,
-                    memory_regions: Sequence[str] = ()) -> CompileRequest:
+                    memory_regions: Sequence[str] = (), memory: str = "default",
+                    max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> CompileRequest:
     """Check every argument of a compile (name, options, pipeline, the model file) and
     choose its pipeline, before the model is imported (`--kernels auto` on a Cortex-M
     target plans the model to choose, the only work done here)."""
@@ -594,6 +622,11 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
     for what, value in (("max_model_bytes", max_model_bytes), ("max_arena_bytes", max_arena_bytes),
                         ("max_weight_bytes", max_weight_bytes)):
         check_positive(value, what)
+    if memory not in MEMORY_CHOICES:
+        raise UsageError(f"memory must be one of {', '.join(MEMORY_CHOICES)}, got "
+                         f"'{printable(memory)}'")
+    if memory == "min" and not max_recompute >= 0:
+        raise UsageError(f"--max-recompute must be >= 0, got {printable(max_recompute)}")
     load_builtin_passes()
     inst = inst or Instrumentation()
     if pipeline:
@@ -601,9 +634,12 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
     elif kernels == "auto":
         check_model(model, max_model_bytes, label)
         with inst.phase("kernel choice (--kernels auto plans a Cortex-M model more than once)"):
-            text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label)
+            text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label,
+                                 max_recompute if memory == "min" else None)
     else:
         text = pipeline_for(opt_level, kernels, target)
+    if memory == "min" and (pipeline or kernels != "auto"):
+        text = with_patching(text, max_recompute)
     if memory_regions:
         text = with_memory_regions(text, memory_regions)
     with inst.phase("import: the pipeline's pass modules"):
@@ -674,7 +710,8 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                   extra_files: Callable[[Compilation], Mapping[str, bytes]] | None = None,
                   placement: Placement | None = None,
                   memory_regions: Sequence[str] = (),
-                  label: str | None = None) -> CompileResult:
+                  label: str | None = None, memory: str = "default",
+                  max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> CompileResult:
     """Compile a .tflite file (or model bytes) into a folder of C++ sources.
 
     `extra_files` makes files from the compilation (the CLI's report) that are written
@@ -689,7 +726,8 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                          "it cannot be combined with --arena-section or --external-arena")
     req = prepare_compile(model_path, name, opt_level, pipeline, kernels, target, inst,
                           max_model_bytes, max_arena_bytes, max_weight_bytes, label,
-                          memory_regions=memory_regions)
+                          memory_regions=memory_regions, memory=memory,
+                          max_recompute=max_recompute)
     inst = req.inst
     with staged_output(out_dir) as staging:
         comp = run_compile(req)
@@ -812,7 +850,8 @@ def compile_models(models: Sequence[tuple[ModelSource, str]], out_dir: str | Pat
                    max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
                    max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
                    extra_files: Callable[[AppResult], Mapping[str, bytes]] | None = None,
-                   placement: Placement | None = None) -> AppResult:
+                   placement: Placement | None = None, memory: str = "default",
+                   max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> AppResult:
     """Compile several models ((path or bytes, C name) each) into one folder where they
     share one arena: each model is compiled exactly as it would be alone (same plan,
     same outputs), then laid into the arena by `plan_app` (exclusive: all from byte 0,
@@ -823,7 +862,8 @@ def compile_models(models: Sequence[tuple[ModelSource, str]], out_dir: str | Pat
     if len(models) < 1:
         raise UsageError("no model to compile")
     reqs = [prepare_compile(m, n, opt_level, pipeline, kernels, target, inst, max_model_bytes,
-                            max_arena_bytes, max_weight_bytes) for m, n in models]
+                            max_arena_bytes, max_weight_bytes, memory=memory,
+                            max_recompute=max_recompute) for m, n in models]
     inst = reqs[0].inst
     with staged_output(out_dir) as staging:
         comps = [run_compile(r) for r in reqs]

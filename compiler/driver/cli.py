@@ -254,12 +254,19 @@ def _add_compile_options(p: argparse.ArgumentParser) -> None:
                    help="plan the arena into this memory region (repeat for several, fastest "
                    "first): at most BYTES there, one array per region, put in linker section "
                    "SECTION when given; the hottest buffers go first")
+    p.add_argument("--memory", default="default", choices=["default", "min"],
+                   help="min: also run the first layers tile by tile (patch-stages) where that "
+                   "lowers the arena, within --max-recompute more instructions")
+    p.add_argument("--max-recompute", type=float, default=0.15, metavar="F",
+                   help="with --memory=min: at most this fraction more instructions (MACs) "
+                   "than without tiling (default 0.15)")
     _add_model_limit(p)
 
 
 def _limits(args: argparse.Namespace) -> dict:
     return {"max_model_bytes": args.max_model_bytes, "max_arena_bytes": args.max_arena_bytes,
-            "max_weight_bytes": args.max_weight_bytes, "memory_regions": args.memory_region}
+            "max_weight_bytes": args.max_weight_bytes, "memory_regions": args.memory_region,
+            "memory": args.memory, "max_recompute": args.max_recompute}
 
 
 def _write_atomically(path: Path, write) -> None:
@@ -395,7 +402,8 @@ def _compile_app(args: argparse.Namespace) -> int:
                             max_arena_bytes=args.max_arena_bytes,
                             max_weight_bytes=args.max_weight_bytes,
                             extra_files=report_files if args.report else None,
-                            placement=placement)
+                            placement=placement, memory=args.memory,
+                            max_recompute=args.max_recompute)
     if args.report == "json":
         sys.stdout.write((Path(args.output) / "report.json").read_text())
         return 0
