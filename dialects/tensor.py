@@ -114,7 +114,8 @@ class _Binary(KernelChoice, NamedActivation, Operation):
 
     def verify_(self) -> None:
         check_activation(self)
-        check_compute_types(self, "lhs", "rhs", int16=True)
+        # int32: TFLite Micro's unquantized int32 ADD, SUB, MUL and DIV
+        check_compute_types(self, "lhs", "rhs", int16=True, int32=True)
         check_broadcast_result(self, "lhs", "rhs")
 
 
@@ -137,14 +138,15 @@ class MulOp(_Binary):
 
 
 class DivOp(_Binary):
-    """Broadcasting float32 division with fused activation (TFLite DIV)."""
+    """Broadcasting float32 or int32 division with fused activation (TFLite DIV); int32
+    divides toward zero, as C++ and TFLite Micro do."""
 
     name = "tensor.div"
 
     def verify_(self) -> None:
         super().verify_()
-        if element_kind(self.result.type.element) != "f32":
-            raise self.error(f"tensor.div is float32 only in utc, got {self.result.type}")
+        if element_kind(self.result.type.element) not in ("f32", "i32"):
+            raise self.error(f"tensor.div is float32 or int32 in utc, got {self.result.type}")
 
 
 class ReshapeOp(Operation):
@@ -179,13 +181,15 @@ class SoftmaxOp(KernelChoice, Operation):
 
 
 class _BroadcastBinary(KernelChoice, Operation):
-    """Broadcasting binary op without a fused activation."""
+    """Broadcasting binary op without a fused activation; `takes_int32`: whether it also takes
+    plain int32 operands (MAXIMUM, MINIMUM)."""
 
     operands = ("lhs", "rhs")
     results = ("output",)
+    takes_int32 = True
 
     def verify_(self) -> None:
-        check_compute_types(self, "lhs", "rhs", int16=True)
+        check_compute_types(self, "lhs", "rhs", int16=True, int32=self.takes_int32)
         check_broadcast_result(self, "lhs", "rhs")
 
 
@@ -206,6 +210,7 @@ class SquaredDifferenceOp(_BroadcastBinary):
     options table for it is empty."""
 
     name = "tensor.squared_difference"
+    takes_int32 = False
 
 
 class _Unary(KernelChoice, Operation):
@@ -440,7 +445,7 @@ class ConcatenationOp(KernelChoice, Operation):
         if total != y.shape[axis]:
             raise self.error(f"inputs sum to {total} along axis {axis}, output has "
                              f"{y.shape[axis]}")
-        check_compute_types(self, "inputs", int16=True)
+        check_compute_types(self, "inputs", int16=True, int32=True)
 
 
 class TransposeOp(KernelChoice, Operation):
@@ -485,7 +490,7 @@ class StridedSliceOp(KernelChoice, Operation):
             count *= n0
         if count != self.result.type.num_elements:
             raise self.error(f"slice of {list(n)} elements does not match {self.result.type}")
-        check_compute_types(self, "input", int16=True)
+        check_compute_types(self, "input", int16=True, int32=True)
 
 
 class BroadcastToOp(KernelChoice, Operation):
@@ -747,7 +752,7 @@ class ReduceMaxOp(_AxesReduction):
 
 
 class CastOp(_Unary):
-    """Elementwise conversion between bool, int8, int16, int32 and float32 (TFLite CAST):
+    """Elementwise conversion between bool, int8, int16, int32, uint32 and float32 (TFLite CAST):
     C++'s static_cast of the stored values, as TFLite Micro does (quantization, when a
     tensor carries one, is ignored: the stored integers are converted)."""
 
@@ -755,8 +760,8 @@ class CastOp(_Unary):
 
     def verify_types(self) -> None:
         for v in (self.operand("input"), self.result):
-            if _storage_name(v) not in ("i1", "i8", "i16", "i32", "f32"):
-                raise self.error(f"casts between bool, int8, int16, int32 and float32, got "
+            if _storage_name(v) not in ("i1", "i8", "i16", "i32", "ui32", "f32"):
+                raise self.error(f"casts between bool, int8, int16, int32, uint32 and float32, got "
                                  f"{v.type}")
 
 

@@ -349,6 +349,31 @@ def _broadcast_4d(op: Operation, target: Target) -> str | None:
     return _same_shapes_or_broadcast(op, target)
 
 
+def _broadcast_5d(op: Operation, target: Target) -> str | None:
+    """Same shapes (any rank), or broadcasting up to 5-D (TFLite Micro's int32 SUB, DIV,
+    MAXIMUM and MINIMUM broadcast in 5-D)."""
+    lhs, rhs = op.operand("lhs").type, op.operand("rhs").type
+    if lhs.shape != rhs.shape and max(lhs.rank, rhs.rank) > 5:
+        return "broadcasting over more than 5 dimensions"
+    return _same_shapes_or_broadcast(op, target)
+
+
+#: an int32 fused activation's clamp, as TFLite's CalculateActivationRange gives it
+_INT32_MIN, _INT32_MAX = "(-2147483647 - 1)", "2147483647"
+_INT32_CLAMP = {"none": (_INT32_MIN, _INT32_MAX), "relu": ("0", _INT32_MAX),
+                "relu6": ("0", "6"), "relu_n1_to_1": ("-1", "1")}
+
+
+def _act_s32(ignored: bool = False) -> tuple[Arg, ...]:
+    """The int32 clamp of the op's `act`; `ignored`: TFLite Micro's int32 ADD, which clamps
+    to the whole int32 range whatever the model's fused activation says."""
+    def bound(c: CallView, i: int) -> str:
+        return _INT32_CLAMP["none" if ignored else c.attrs.get("act", "none")][i]
+
+    return (Arg("act_min", "int32_t", lambda c: bound(c, 0)),
+            Arg("act_max", "int32_t", lambda c: bound(c, 1)))
+
+
 def _resize_scale(name: str, axis: int, ctype: str) -> Arg:
     """RESIZE_BILINEAR's source step along `axis` (passes/quantmath/resize.py)."""
     def value(c: CallView) -> str | int:
@@ -375,7 +400,7 @@ _CUMSUM_SIZES = (_cumsum_size("outer"), _cumsum_size("depth"), _cumsum_size("inn
 
 
 #: utc_cast's type codes by C element type
-_CAST_CODE = {"bool": 0, "int8_t": 1, "int16_t": 2, "int32_t": 3, "float": 4}
+_CAST_CODE = {"bool": 0, "int8_t": 1, "int16_t": 2, "int32_t": 3, "float": 4, "uint32_t": 5}
 
 
 def _compare_on(storage: str) -> Callable[[Operation, Target], str | None]:
@@ -584,6 +609,18 @@ KERNELS: list[Kernel] = [
     Kernel("utc_minimum_f32", tensor.MinimumOp, "float32", _EW_F32,
            "float32 broadcasting minimum", constraint=_same_shapes_or_broadcast,
            in_place=_BINARY, args=_binary_args(_F32)),
+    # int32 (unquantized) arithmetic, as TFLite Micro: ADD and MUL broadcast in 4-D, the
+    # others in 5-D; ADD ignores the fused activation (utc_elementwise_s32.h)
+    *(Kernel(f"utc_{name}_s32", op_class, "int32", _S8X + _files("utc_elementwise_s32"),
+             f"int32 broadcasting {what}", constraint=constraint, in_place=_BINARY,
+             args=_binary_args("int32_t", tail))
+      for name, op_class, what, constraint, tail in (
+          ("add", tensor.AddOp, "addition (wrapping)", _broadcast_4d, _act_s32(ignored=True)),
+          ("sub", tensor.SubOp, "subtraction (wrapping)", _broadcast_5d, _act_s32()),
+          ("mul", tensor.MulOp, "multiplication (wrapping)", _broadcast_4d, _act_s32()),
+          ("div", tensor.DivOp, "division (toward zero)", _broadcast_5d, _act_s32()),
+          ("maximum", tensor.MaximumOp, "maximum", _broadcast_5d, ()),
+          ("minimum", tensor.MinimumOp, "minimum", _broadcast_5d, ()))),
     Kernel("utc_mean_f32", tensor.MeanOp, "float32", _files("utc_reduce_f32"),
            "float32 mean over any axes",
            cost=input_elements, args=(*_io(_F32, _F32), *_mean_axes())),
@@ -805,7 +842,7 @@ KERNELS: list[Kernel] = [
              cost=input_elements, args=(*_io(ctype, ctype), *_mean_axes()))
       for suffix, dtype, ctype in (("s8", "int8", _I8), ("f32", "float32", _F32))),
     Kernel("utc_cast", tensor.CastOp, "any", _files("utc_cast"),
-           "CAST between bool, int8, int16, int32 and float32", in_place=_UNARY,
+           "CAST between bool, int8, int16, int32, uint32 and float32", in_place=_UNARY,
            args=(_buf("input", "const void *"), _buf("output", "void *"), _size(),
                  Arg("from", "int32_t", lambda c: _CAST_CODE[c.ctype("input")]),
                  Arg("to", "int32_t", lambda c: _CAST_CODE[c.ctype("output")]))),

@@ -993,9 +993,10 @@ def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
 
 def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
                             position: int = 0) -> str:
-    """Check the dtype of the operator's data input; return 'int8', 'int16' or 'float32'."""
+    """Check the dtype of the operator's data input; return 'int8', 'int16', 'int32' or
+    'float32' (int32 only where the row lists it)."""
     t = ctx.tensor_at(op, position)
-    kind = {TflType.INT8: "int8", TflType.INT16: "int16",
+    kind = {TflType.INT8: "int8", TflType.INT16: "int16", TflType.INT32: "int32",
             TflType.FLOAT32: "float32"}.get(t.tfl_type)
     if kind is None or kind not in dtypes:
         ctx.tensor_type(t)  # raises the specific dtype message when there is one
@@ -1237,16 +1238,22 @@ def _max_pool(ctx: ImportContext, op: TflOperator) -> None:
 
 
 def _binary(ctx: ImportContext, op: TflOperator, cls: type[Operation], opts_cls: type) -> None:
-    _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
+    kind = _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
     opts = op.options(opts_cls)
     act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
     if act == "tanh":
         raise ctx.fail("fused TANH activation is not supported")
+    if kind == "int32":
+        _plain_int32(ctx, op)
+        if op.builtin == "ADD":
+            act = "none"  # TFLite Micro's int32 ADD clamps to the whole int32 range
     ctx.emit(cls, op, [ctx.input(op, 0), ctx.input(op, 1)], {"act": act})
 
 
-@op_rule("ADD", (1, 5), ("int8", "int16", "float32"), "elementwise addition with broadcasting",
-         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
+@op_rule("ADD", (1, 5), ("int8", "int16", "int32", "float32"),
+         "elementwise addition with broadcasting",
+         "int8: inputs and output per-tensor quantized; int32: unquantized, wraps, the fused "
+         "activation ignored and broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))
 def _add(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.AddOp, tflite.AddOptions)
 
@@ -1286,24 +1293,35 @@ def _softmax(ctx: ImportContext, op: TflOperator) -> None:
 
 # ---- elementwise arithmetic ----------------------------------------------------------------
 
-@op_rule("SUB", (1, 3), ("int8", "int16", "float32"), "elementwise subtraction with broadcasting",
-         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
+@op_rule("SUB", (1, 3), ("int8", "int16", "int32", "float32"),
+         "elementwise subtraction with broadcasting",
+         "int8: inputs and output per-tensor quantized; int32: unquantized, wraps, "
+         "broadcasting up to 5-D (as TFLite Micro)", inputs=(2, 2))
 def _sub(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.SubOp, tflite.SubOptions)
 
 
-@op_rule("MUL", (1, 4), ("int8", "int16", "float32"), "elementwise multiplication with broadcasting",
-         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
+@op_rule("MUL", (1, 4), ("int8", "int16", "int32", "float32"),
+         "elementwise multiplication with broadcasting",
+         "int8: inputs and output per-tensor quantized; int32: unquantized, wraps, "
+         "broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))
 def _mul(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.MulOp, tflite.MulOptions)
 
 
-@op_rule("DIV", (1, 1), ("float32",), "elementwise division with broadcasting (up to 5-D)",
-         "float32 only; TFLite Micro also has int8 DIV (not in utc yet)", inputs=(2, 2))
+@op_rule("DIV", (1, 1), ("int32", "float32"), "elementwise division with broadcasting (up to 5-D)",
+         "int32: unquantized, rounds toward zero; a zero divisor gives 0 (undefined in "
+         "TFLite Micro; a constant zero divisor is refused); TFLite Micro also has int8 DIV "
+         "(not in utc yet)", inputs=(2, 2))
 def _div(ctx: ImportContext, op: TflOperator) -> None:
     rank = max(len(ctx.tensor_at(op, 0).shape), len(ctx.tensor_at(op, 1).shape))
     if rank > 5:
         raise ctx.fail(f"rank {rank} is not supported (TFLite Micro divides up to 5-D)")
+    divisor = ctx.tensor_at(op, 1)
+    if divisor.tfl_type == TflType.INT32 and divisor.data is not None and \
+            (np.asarray(divisor.data) == 0).any():
+        raise ctx.fail("the constant int32 divisor holds a zero (TFLite Micro's integer "
+                       "division by zero is undefined)")
     _binary(ctx, op, tensor.DivOp, tflite.DivOptions)
 
 
@@ -1319,7 +1337,7 @@ def _squared_difference(ctx: ImportContext, op: TflOperator) -> None:
 # ---- comparisons, logical operators and SELECT_V2 (bool tensors) -----------------------------
 
 _KIND_OF = {TflType.INT8: "int8", TflType.INT16: "int16", TflType.INT32: "int32",
-            TflType.FLOAT32: "float32", TflType.BOOL: "bool"}
+            TflType.FLOAT32: "float32", TflType.BOOL: "bool", TflType.UINT32: "uint32"}
 
 
 def _typed_inputs(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
@@ -1437,20 +1455,39 @@ def _same_quantization(ctx: ImportContext, op: TflOperator, positions: list[int]
                        f"without rescaling, as TFLite Micro does); got {', '.join(map(str, types))}")
 
 
+def _plain_int32(ctx: ImportContext, op: TflOperator) -> None:
+    """int32 arithmetic and data movement are on plain integers in TFLite Micro (its ADD and
+    DIV refuse quantized int32): every tensor int32, none quantized."""
+    for index in (*op.inputs, *op.outputs):
+        if index < 0:
+            continue
+        t = ctx.tensors[index]
+        if t.tfl_type != TflType.INT32:
+            tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+            raise ctx.fail(f"tensor '{t.name}' (#{index}) is {tname}; int32 {op.builtin} needs "
+                           "every input and output int32")
+        if t.scales is not None and len(t.scales) > 0:
+            raise ctx.fail(f"tensor '{t.name}' (#{index}) is a quantized int32; TFLite Micro's "
+                           f"int32 {op.builtin} takes plain integers")
+
+
 def _min_max(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, [0, 1])
     ctx.emit(cls, op, [ctx.input(op, 0), ctx.input(op, 1)])
 
 
-@op_rule("MAXIMUM", (1, 4), ("int8", "int16", "float32"), "elementwise maximum with broadcasting",
-         "int8: inputs and output share one quantization", inputs=(2, 2))
+@op_rule("MAXIMUM", (1, 4), ("int8", "int16", "int32", "float32"),
+         "elementwise maximum with broadcasting",
+         "int8: inputs and output share one quantization; int32: unquantized", inputs=(2, 2))
 def _maximum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MaximumOp)
 
 
-@op_rule("MINIMUM", (1, 4), ("int8", "int16", "float32"), "elementwise minimum with broadcasting",
-         "int8: inputs and output share one quantization", inputs=(2, 2))
+@op_rule("MINIMUM", (1, 4), ("int8", "int16", "int32", "float32"),
+         "elementwise minimum with broadcasting",
+         "int8: inputs and output share one quantization; int32: unquantized", inputs=(2, 2))
 def _minimum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MinimumOp)
 
@@ -1659,12 +1696,13 @@ def _reduce_max(ctx: ImportContext, op: TflOperator) -> None:
     _reduction(ctx, op, tensor.ReduceMaxOp)
 
 
-_CAST_FROM = ("bool", "int8", "int16", "int32", "float32")
-_CAST_TO = ("int8", "int16", "int32", "float32")
+_CAST_FROM = ("bool", "int8", "int16", "int32", "uint32", "float32")
+_CAST_TO = ("int8", "int16", "int32", "uint32", "float32")
 
 
 @op_rule("CAST", (1, 7), _CAST_FROM, "elementwise type conversion (C++ static_cast, as TFLite "
-         "Micro)", "from bool, int8, int16, int32 or float32 to int8, int16, int32 or float32; "
+         "Micro)", "from bool, int8, int16, int32, uint32 or float32 to int8, int16, int32, uint32 "
+         "or float32; "
          "the stored values are converted (quantization ignored, as TFLite Micro); float32 "
          "values outside the target range are undefined there", inputs=(1, 1))
 def _cast(ctx: ImportContext, op: TflOperator) -> None:
@@ -1727,10 +1765,13 @@ def _padv2(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, 2)
 
 
-@op_rule("CONCATENATION", (1, 3), ("int8", "int16", "float32"), "join tensors along an axis",
-         "no fused activation; int8: inputs and output share one quantization", inputs=(1, None))
+@op_rule("CONCATENATION", (1, 3), ("int8", "int16", "int32", "float32"),
+         "join tensors along an axis",
+         "no fused activation; int8: inputs and output share one quantization; int32: "
+         "unquantized", inputs=(1, None))
 def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, list(range(len(op.inputs))))
     opts = op.options(tflite.ConcatenationOptions)  # absent: axis 0, no activation
     act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
@@ -1759,13 +1800,15 @@ def _transpose(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.TransposeOp, op, [x], {"perm": tuple(perm)})
 
 
-@op_rule("STRIDED_SLICE", (1, 6), ("int8", "int16", "float32"),
+@op_rule("STRIDED_SLICE", (1, 6), ("int8", "int16", "int32", "float32"),
          "strided window with begin/end/shrink-axis masks (up to 6-D)",
-         "constant begin/end/strides; int8: output quantized like the input", inputs=(4, 4))
+         "constant begin/end/strides; int8: output quantized like the input; int32: "
+         "unquantized", inputs=(4, 4))
 def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
     from utc.dialects import slice_math
 
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, [0])
     x = ctx.input(op, 0)
     o = op.options(tflite.StridedSliceOptions)
