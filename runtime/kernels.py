@@ -259,6 +259,7 @@ _ACT_S8 = _files("utc_activation_s8")
 _EW_F32 = _files("utc_elementwise_f32")
 _MOVE = _files("utc_data_movement")
 _ACT_F32 = _files("utc_elementwise_f32", "utc_activation_f32")
+_ACT_S16 = ("utc_sigmoid_table.h",) + _files("utc_activation_s16")
 
 
 def _same_shapes_or_broadcast(op: Operation, target: Target) -> str | None:
@@ -650,10 +651,10 @@ KERNELS: list[Kernel] = [
     Kernel("utc_tanh_s8", qnn.TanhOp, "int8", _S8X + _ACT_S8,
            "int8 tanh (gemmlowp fixed point)", in_place=_UNARY, args=_CURVE_S8),
     # 16x8 LOGISTIC and TANH: TFLite's int16 algorithm (sigmoid table, interpolated)
-    Kernel("utc_logistic_s16", qnn.Logistic16Op, "int16", _files("utc_activation_s16"),
+    Kernel("utc_logistic_s16", qnn.Logistic16Op, "int16", _ACT_S16,
            "16x8 logistic (TFLite's interpolated sigmoid table)", in_place=_UNARY,
            args=(*_io(_I16, _I16), _size(), _attr("input_mult"), _attr("input_left_shift"))),
-    Kernel("utc_tanh_s16", qnn.Tanh16Op, "int16", _files("utc_activation_s16"),
+    Kernel("utc_tanh_s16", qnn.Tanh16Op, "int16", _ACT_S16,
            "16x8 tanh (TFLite's interpolated sigmoid table)", in_place=_UNARY,
            args=(*_io(_I16, _I16), _size(), _attr("input_mult"), _attr("input_left_shift"))),
     Kernel("utc_hard_swish_s8", qnn.HardSwishOp, "int8", _S8X + _ACT_S8, "int8 hard swish",
@@ -1010,13 +1011,14 @@ def _lstm_s16_scratch(op: Operation, target: Target) -> int:
 #: int16 cell state in place, and gate scratch of 4 * batch * state_size int16 (its
 #: `scratch`); it is bit-exact with TFLite Micro only where CMSIS-NN's own tests say so.
 #: CMSIS-NN's arm_lstm_unidirectional_s16 would be the 16x8 record's counterpart.
+_LSTM_FILES = ("utc_quant16.h", "utc_sigmoid_table.h") + _files("utc_lstm")
 KERNELS += [
-    Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+    Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + _LSTM_FILES,
            "int8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer "
            "gate arithmetic)", scratch=_lstm_s8_scratch, cost=_lstm_macs,
            state_in_place=_LSTM_STATE, params="utc_lstm_s8_params",
            args=_lstm_q_args(_I8, "int32_t")),
-    Kernel("utc_lstm_s16", qnn.LstmOp, "int16", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+    Kernel("utc_lstm_s16", qnn.LstmOp, "int16", _S8 + _LSTM_FILES,
            "16x8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer gate "
            "arithmetic, int64 accumulators)", scratch=_lstm_s16_scratch, cost=_lstm_macs,
            state_in_place=_LSTM_STATE, params="utc_lstm_s16_params",
@@ -1025,7 +1027,7 @@ KERNELS += [
 
 #: UNIDIRECTIONAL_SEQUENCE_LSTM, float32 (CMSIS-NN has no float LSTM).
 KERNELS.append(
-    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _S8 + _LSTM_FILES,
            "float32 unidirectional sequence LSTM (TFLite Micro's gate order and arithmetic)",
            scratch=_lstm_scratch, cost=_lstm_macs, state_in_place=_LSTM_STATE,
            args=(_buf("input", "const float *"), *_LSTM_GATE_ARGS,
