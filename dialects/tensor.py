@@ -348,9 +348,12 @@ class SqrtOp(_FloatMath):
 
 
 class RsqrtOp(_FloatMath):
-    """1 / sqrt(x) (TFLite RSQRT)."""
+    """1 / sqrt(x) (TFLite RSQRT); int8 becomes a 256-entry lookup table (`lower-to-qnn`)."""
 
     name = "tensor.rsqrt"
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
 
 
 class ExpOp(_FloatMath):

@@ -26,7 +26,7 @@ from utc.passes.quantmath import (
 )
 from utc.passes.quantmath import requant as quantmath
 from utc.passes.quantmath.compare import compare_params
-from utc.passes.quantmath.lut import abs_table, elu_table
+from utc.passes.quantmath.lut import abs_table, elu_table, rsqrt_table
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
 #: values without any rescaling.
@@ -501,6 +501,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerWith(tensor.SumOp, qnn.SumOp, _sum_attrs),
         _LowerToLookup(module, tensor.EluOp, elu_table),
         _LowerToLookup(module, tensor.AbsOp, abs_table),
+        _LowerToLookup(module, tensor.RsqrtOp, rsqrt_table),
         _LowerWith(tensor.CumsumOp, qnn.CumsumOp, _cumsum_attrs),
         _LowerSvdf(),
         _LowerLstm(),

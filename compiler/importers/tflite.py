@@ -1546,13 +1546,15 @@ for _builtin, _cls, _summary, _constraint in (
         ("CEIL", tensor.CeilOp, "round toward plus infinity", _F32_ONLY),
         ("ROUND", tensor.RoundOp, "round half to even (banker's rounding, as tf.round)", _F32_ONLY),
         ("SQRT", tensor.SqrtOp, "square root", _F32_ONLY),
-        ("RSQRT", tensor.RsqrtOp, "1 / sqrt(x)",
-         "float32 only; TFLite Micro also has int8 RSQRT (not in utc yet)"),
         ("EXP", tensor.ExpOp, "e^x", _F32_ONLY),
         ("LOG", tensor.LogOp, "natural logarithm", _F32_ONLY)):
     _unary_rule(_builtin, (1, 1), _cls, _summary, _constraint, dtypes=("float32",))
 
 
+_unary_rule("RSQRT", (1, 2), tensor.RsqrtOp, "1 / sqrt(x)",
+            "int8: a 256-entry table of TFLite Micro's integer arithmetic, computed at compile "
+            "time; an input below the zero point (negative), on which TFLite Micro fails the "
+            "invocation, gives the result for the smallest positive input")
 _unary_rule("ABS", (1, 2), tensor.AbsOp, "absolute value",
             "int8: a 256-entry table of TFLite Micro's integer arithmetic, computed at compile "
             "time; TFLite Micro also has int16 ABS (not in utc yet)")
