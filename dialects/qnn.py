@@ -464,6 +464,20 @@ class LookupOp(KernelChoice, Operation):
         _check_int(self, "input")
 
 
+class L2NormalizationOp(KernelChoice, Operation):
+    """int8 L2 normalization along the last dimension, TFLite Micro's integer arithmetic:
+    the sum of squares of (input - `input_zp`), its inverse square root as a multiplier
+    and shift, each (input - `input_zp`) rescaled to the fixed output scale 1/128."""
+
+    name = "qnn.l2_normalization"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_zp": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
 class TransposeConv2DOp(KernelChoice, Requantized, Operation):
     """int8 or 16x8 transposed convolution: per-channel requantization (`mult`, `shift`,
     one entry per output channel), the clamp, stride and [top, left] padding."""

@@ -265,6 +265,19 @@ class HardSwishOp(_Unary):
     name = "tensor.hard_swish"
 
 
+class L2NormalizationOp(_Unary):
+    """x / max(||x||_2, 1e-6) along the last dimension (TFLite L2_NORMALIZATION); int8
+    output quantized with scale 1/128, zero point 0 (TFLite Micro's fixed output)."""
+
+    name = "tensor.l2_normalization"
+
+
+class LogSoftmaxOp(_Unary):
+    """x - max - log(sum(exp(x - max))) along the last dimension (TFLite LOG_SOFTMAX)."""
+
+    name = "tensor.log_softmax"
+
+
 class LeakyReluOp(_Unary):
     """x >= 0 ? x : alpha * x (TFLite LEAKY_RELU)."""
 

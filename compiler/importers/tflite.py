@@ -1508,7 +1508,8 @@ def _unary_rule(builtin: str, versions: tuple[int, int], cls: type[Operation], s
 
 def _fixed_output_quantization(ctx: ImportContext, op: TflOperator, scale: float, zp: int,
                                scale_text: str) -> None:
-    """int8 LOGISTIC/TANH produce one fixed output quantization (TFLite Micro assumes it)."""
+    """int8 LOGISTIC/TANH/L2_NORMALIZATION produce one fixed output quantization (TFLite
+    Micro assumes it)."""
     out = ctx.output_type(op).element
     if isinstance(out, QuantizedType) and (out.zero_point != zp or abs(out.scale - scale) > 1e-9):
         raise ctx.fail(f"int8 {op.builtin} output must be quantized with scale {scale_text}, "
@@ -1558,6 +1559,40 @@ _unary_rule("RSQRT", (1, 2), tensor.RsqrtOp, "1 / sqrt(x)",
 _unary_rule("ABS", (1, 2), tensor.AbsOp, "absolute value",
             "int8: a 256-entry table of TFLite Micro's integer arithmetic, computed at compile "
             "time; TFLite Micro also has int16 ABS (not in utc yet)")
+
+
+#: the int8 L2_NORMALIZATION's int32 sum of squares holds this many (255^2) terms
+L2_NORM_MAX_DEPTH = (2**31 - 1) // (255 * 255)
+
+
+@op_rule("L2_NORMALIZATION", (1, 2), ("int8", "float32"),
+         "x / max(sqrt(sum(x^2)), 1e-6) along the last dimension",
+         "rank at most 4 and no fused activation (as TFLite Micro); int8: output scale "
+         f"1/128, zero point 0, a last dimension of at most {L2_NORM_MAX_DEPTH} (the int32 "
+         "sum of squares)")
+def _l2_normalization(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    opts = op.options(tflite.L2NormOptions)
+    act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
+    if act != "none":
+        raise ctx.fail(f"fused activation {act.upper()} is not supported (TFLite Micro "
+                       "refuses it)")
+    x = ctx.input(op, 0)
+    if x.type.rank > 4:
+        raise ctx.fail(f"rank {x.type.rank} is not supported (TFLite Micro normalizes up "
+                       "to 4-D)")
+    if kind == "int8":
+        _fixed_output_quantization(ctx, op, 1 / 128, 0, "1/128")
+        if x.type.rank and x.type.shape[-1] > L2_NORM_MAX_DEPTH:
+            raise ctx.fail(f"a last dimension of {x.type.shape[-1]} overflows TFLite Micro's "
+                           f"int32 sum of squares (at most {L2_NORM_MAX_DEPTH})")
+    ctx.emit(tensor.L2NormalizationOp, op, [x])
+
+
+@op_rule("LOG_SOFTMAX", (1, 2), ("float32",), "x - max - log(sum(exp(x - max))) along the "
+         "last dimension", "float32; TFLite Micro also has int8 LOG_SOFTMAX (not in utc yet)")
+def _log_softmax(ctx: ImportContext, op: TflOperator) -> None:
+    _unary(ctx, op, tensor.LogSoftmaxOp)
 
 
 @op_rule("LEAKY_RELU", (1, 2), ("int8", "int16", "float32"), "x >= 0 ? x : alpha * x")

@@ -1,7 +1,7 @@
 """Builtins and dtypes TFLite Micro runs that utc lacked (issue 11 point 4): int8 RSQRT,
 L2_NORMALIZATION and LOG_SOFTMAX, as single-operator models built by the suite's writer,
-compiled by utc and compared with TFLite Micro's interpreter on seeded inputs (integers
-bit-exact; float32 to the sweep's tolerance, in practice exact).
+compiled by utc and compared with TFLite Micro's interpreter on seeded inputs, bit-exact
+(float32 included: the same float operations in the same order).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.tflite_writer import ModelBuilder
 
 
 def _compare(model: bytes, tmp_path: Path, make_sample: Callable[[], list[np.ndarray]],
-             samples: int = 4, rtol: float = 0.0) -> None:
+             samples: int = 4) -> None:
     path = tmp_path / "model.tflite"
     path.write_bytes(model)
     compiled = compile_and_build(path, tmp_path)
@@ -28,13 +28,9 @@ def _compare(model: bytes, tmp_path: Path, make_sample: Callable[[], list[np.nda
     for i, (sample, got) in enumerate(zip(batch, compiled.run(batch), strict=True)):
         for k, (g, w) in enumerate(zip(got, tflm.run(sample), strict=True)):
             assert g.shape == tuple(w.shape), f"sample {i} output {k}: {g.shape} vs {w.shape}"
-            if rtol and np.issubdtype(w.dtype, np.floating):
-                np.testing.assert_allclose(g, w, rtol=rtol, atol=1e-6,
-                                           err_msg=f"sample {i} output {k}")
-            else:
-                assert np.array_equal(g, w), (f"sample {i} output {k} differs at "
-                                              f"{np.flatnonzero(g.ravel() != w.ravel())[:8]}:\n"
-                                              f"utc  {g.ravel()[:8]}\nTFLM {w.ravel()[:8]}")
+            assert np.array_equal(g, w), (f"sample {i} output {k} differs at "
+                                          f"{np.flatnonzero(g.ravel() != w.ravel())[:8]}:\n"
+                                          f"utc  {g.ravel()[:8]}\nTFLM {w.ravel()[:8]}")
 
 
 def _unary_model(op: str, shape: list, q_in, q_out, version: int, options=None) -> bytes:
@@ -65,3 +61,54 @@ def test_rsqrt_int8_every_input(quant: str, tmp_path: Path) -> None:
     rng = np.random.default_rng(sorted(RSQRT_QUANT).index(quant))
     values = np.arange(zp, 128)
     _compare(model, tmp_path, lambda: [rng.permutation(values).astype(np.int8)], samples=2)
+
+
+# ---- L2_NORMALIZATION (int8: output scale 1/128, zero point 0; float32) --------------------
+
+@pytest.mark.parametrize("shape,q_in", [
+    ([2, 5, 16], (0.05, -3)),
+    ([1, 3, 3, 8], (0.02, 100)),
+    ([4, 1], (0.1, -128)),  # one element per row: the inverse square root's <= 1 case
+    ([3, 200], (0.5, 0)),
+])
+def test_l2_normalization_int8(shape: list, q_in: tuple, tmp_path: Path) -> None:
+    rng = np.random.default_rng(len(shape) * 100 + shape[-1])
+    model = _unary_model("L2_NORMALIZATION", shape, q_in, (1 / 128, 0), version=2,
+                         options={"fused_activation_function": "NONE"})
+
+    def sample() -> list[np.ndarray]:
+        x = rng.integers(-128, 128, size=shape)
+        if rng.random() < 0.5:  # values near the zero point: small sums of squares
+            x = np.clip(q_in[1] + rng.integers(-2, 3, size=shape), -128, 127)
+        return [x.astype(np.int8)]
+
+    _compare(model, tmp_path, sample)
+
+
+@pytest.mark.parametrize("shape", [[2, 7], [1, 2, 3, 10], [5]])
+def test_l2_normalization_float32(shape: list, tmp_path: Path) -> None:
+    rng = np.random.default_rng(sum(shape))
+    model = _unary_model("L2_NORMALIZATION", shape, None, None, version=1,
+                         options={"fused_activation_function": "NONE"})
+    _compare(model, tmp_path, lambda: [(rng.standard_normal(shape) * 3).astype(np.float32)])
+
+
+def test_l2_normalization_refusals(tmp_path: Path) -> None:
+    from tests.e2e.test_int32_ops import _refused
+
+    relu = _unary_model("L2_NORMALIZATION", [2, 4], None, None, version=1,
+                        options={"fused_activation_function": "RELU"})
+    assert "L2_NORMALIZATION: fused activation RELU is not supported" in \
+        _refused(relu, tmp_path / "a")
+    scale = _unary_model("L2_NORMALIZATION", [2, 4], (0.1, 0), (1 / 256, 0), version=2,
+                         options={"fused_activation_function": "NONE"})
+    assert "output must be quantized with scale 1/128" in _refused(scale, tmp_path / "b")
+
+
+# ---- LOG_SOFTMAX (float32) ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [[3, 10], [2, 2, 5], [1, 1000]])
+def test_log_softmax_float32(shape: list, tmp_path: Path) -> None:
+    rng = np.random.default_rng(shape[-1])
+    model = _unary_model("LOG_SOFTMAX", shape, None, None, version=1)
+    _compare(model, tmp_path, lambda: [(rng.standard_normal(shape) * 4).astype(np.float32)])
