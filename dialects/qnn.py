@@ -164,6 +164,23 @@ class MulOp(KernelChoice, Operation):
         _check_clamp(self)
 
 
+class DivOp(KernelChoice, Operation):
+    """int8 broadcasting division, TFLite Micro's arithmetic: (lhs - lhs_zp) times the
+    fixed-point reciprocal of (rhs - rhs_zp), rescaled once; MUL's attributes, with the
+    multiplier of in1_scale / (in2_scale * out_scale). Not a MulOp subclass: no
+    multiplication kernel may claim it."""
+
+    name = "qnn.div"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {"lhs_zp": int, "rhs_zp": int, "output_zp": int, "output_mult": int,
+                  "output_shift": int, "act": tuple}
+
+    def verify_(self) -> None:
+        _check_int(self, "lhs", "rhs")
+        _check_clamp(self)
+
+
 class RequantizeOp(KernelChoice, Operation):
     """clamp(rescale(x - input_zp) + output_zp, act): RELU, RELU6, RELU_N1_TO_1 and
     QUANTIZE between int8 and int16 all lower to this one op (a clamp when the rescale is

@@ -138,15 +138,17 @@ class MulOp(_Binary):
 
 
 class DivOp(_Binary):
-    """Broadcasting float32 or int32 division with fused activation (TFLite DIV); int32
-    divides toward zero, as C++ and TFLite Micro do."""
+    """Broadcasting division with fused activation (TFLite DIV): float32, int8 (TFLite
+    Micro's fixed-point reciprocal, `lower-to-qnn`) or int32 (toward zero, as C++ and
+    TFLite Micro)."""
 
     name = "tensor.div"
 
     def verify_(self) -> None:
         super().verify_()
-        if element_kind(self.result.type.element) not in ("f32", "i32"):
-            raise self.error(f"tensor.div is float32 or int32 in utc, got {self.result.type}")
+        if element_kind(self.result.type.element) not in ("f32", "i32", "int8"):
+            raise self.error(f"tensor.div is float32, int8 or int32 in utc, got "
+                             f"{self.result.type}")
 
 
 class ReshapeOp(Operation):

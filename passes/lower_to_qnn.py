@@ -173,10 +173,10 @@ def _q(value) -> tuple[float, int]:
 
 
 def _binary_attrs(op: Operation) -> dict:
-    """ADD/SUB/MUL/SQUARED_DIFFERENCE constants. SQUARED_DIFFERENCE has no fused
+    """ADD/SUB/MUL/DIV/SQUARED_DIFFERENCE constants. SQUARED_DIFFERENCE has no fused
     activation (its clamp is the int8 range)."""
     fn = {tensor.AddOp: elementwise.add_params, tensor.SubOp: elementwise.sub_params,
-          tensor.MulOp: elementwise.mul_params,
+          tensor.MulOp: elementwise.mul_params, tensor.DivOp: elementwise.div_params,
           tensor.SquaredDifferenceOp: elementwise.squared_difference_params}[type(op)]
     kw = {"act": op.act, "storage": _storage(op.result)} if isinstance(op, NamedActivation) \
         else {}
@@ -484,6 +484,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerWith(tensor.AddOp, qnn.AddOp, _binary_attrs),
         _LowerWith(tensor.SubOp, qnn.SubOp, _binary_attrs),
         _LowerWith(tensor.MulOp, qnn.MulOp, _binary_attrs),
+        _LowerWith(tensor.DivOp, qnn.DivOp, _binary_attrs),
         _LowerWith(tensor.SquaredDifferenceOp, qnn.SquaredDifferenceOp, _binary_attrs),
         _LowerWith(tensor.ReluOp, qnn.RequantizeOp, _relu_attrs),
         _LowerWith(tensor.Relu6Op, qnn.RequantizeOp, _relu6_attrs),

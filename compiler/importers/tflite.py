@@ -1309,19 +1309,23 @@ def _mul(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.MulOp, tflite.MulOptions)
 
 
-@op_rule("DIV", (1, 1), ("int32", "float32"), "elementwise division with broadcasting (up to 5-D)",
-         "int32: unquantized, rounds toward zero; a zero divisor gives 0 (undefined in "
-         "TFLite Micro; a constant zero divisor is refused); TFLite Micro also has int8 DIV "
-         "(not in utc yet)", inputs=(2, 2))
+@op_rule("DIV", (1, 2), ("int8", "int32", "float32"),
+         "elementwise division with broadcasting (up to 5-D)",
+         "int8: TFLite Micro's fixed-point reciprocal arithmetic, per-tensor quantized; "
+         "int32: unquantized, rounds toward zero; a divisor equal to zero (its zero point "
+         "for int8) is undefined in TFLite Micro: utc gives 0 (int32) or the clamp bound of "
+         "the numerator's sign (int8), and refuses a constant one", inputs=(2, 2))
 def _div(ctx: ImportContext, op: TflOperator) -> None:
     rank = max(len(ctx.tensor_at(op, 0).shape), len(ctx.tensor_at(op, 1).shape))
     if rank > 5:
         raise ctx.fail(f"rank {rank} is not supported (TFLite Micro divides up to 5-D)")
     divisor = ctx.tensor_at(op, 1)
-    if divisor.tfl_type == TflType.INT32 and divisor.data is not None and \
-            (np.asarray(divisor.data) == 0).any():
-        raise ctx.fail("the constant int32 divisor holds a zero (TFLite Micro's integer "
-                       "division by zero is undefined)")
+    if divisor.tfl_type in (TflType.INT32, TflType.INT8) and divisor.data is not None:
+        zero = int(divisor.zero_points[0]) if divisor.tfl_type == TflType.INT8 and \
+            divisor.zero_points is not None and len(divisor.zero_points) else 0
+        if (np.asarray(divisor.data).astype(np.int64) == zero).any():
+            raise ctx.fail("the constant divisor holds a zero (TFLite Micro's integer "
+                           "division by zero is undefined)")
     _binary(ctx, op, tensor.DivOp, tflite.DivOptions)
 
 

@@ -128,6 +128,40 @@ def mul_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
                      output_shift=shift, act=clamp)
 
 
+#: int8 DIV's output shift range: the kernel's final rounding divide then takes an exponent
+#: in [0, 63] (see div_params)
+DIV_MIN_SHIFT, DIV_MAX_SHIFT = -25, 23
+
+
+def div_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
+               out_scale: float, out_zp: int, act: str = "none",
+               storage: str = "i8") -> MulParams:
+    """Constants of ``utc_div_s8`` (TFLM div.cc, int8): one multiplier for in1_scale /
+    (in2_scale * out_scale), in double from the float32 scales as the pinned TFLM build
+    computes it (MUL's constants, so the result is a `MulParams`).
+
+    Per element the kernel divides by TFLM's fixed-point reciprocal of the divisor and
+    ends with a rounding divide by 2^(recip_shift + headroom - output_shift), where the
+    reciprocal's shift is 0..7 and the numerator's headroom 23..31. An output shift above
+    23 would make that exponent negative, one below -25 would take it past 63: both are
+    undefined in TFLM for every input, so such models are refused."""
+    if storage != "i8":
+        raise UnsupportedQuantization("DIV: only int8 is quantized in TFLite Micro")
+    s1, s2, so = _check_scales(in1_scale, in2_scale, out_scale)
+    mult, shift = quantize_multiplier(s1 / (s2 * so))
+    if not DIV_MIN_SHIFT <= shift <= DIV_MAX_SHIFT:
+        raise UnsupportedQuantization(f"DIV: the output multiplier's shift {shift} is outside "
+                                      f"[{DIV_MIN_SHIFT}, {DIV_MAX_SHIFT}] (in1_scale / "
+                                      "(in2_scale * out_scale) = "
+                                      f"{s1 / (s2 * so):.3g}), where TFLite Micro's division "
+                                      "is undefined")
+    clamp = activation_range(act, so, out_zp, storage)
+    return MulParams(lhs_zp=_check_zp("in1", in1_zp, storage),
+                     rhs_zp=_check_zp("in2", in2_zp, storage),
+                     output_zp=_check_zp("output", out_zp, storage), output_mult=mult,
+                     output_shift=shift, act=clamp)
+
+
 def squared_difference_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
                               out_scale: float, out_zp: int) -> AddSubParams:
     """Constants of ``utc_squared_difference_s8`` (TFLM squared_difference.cc, int8).

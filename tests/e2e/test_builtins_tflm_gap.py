@@ -1,4 +1,4 @@
-"""Builtins and dtypes TFLite Micro runs that utc lacked (issue 11 point 4): int8 RSQRT,
+"""Builtins and dtypes TFLite Micro runs that utc lacked (issue 11 point 4): int8 DIV and RSQRT,
 L2_NORMALIZATION and LOG_SOFTMAX, as single-operator models built by the suite's writer,
 compiled by utc and compared with TFLite Micro's interpreter on seeded inputs, bit-exact
 (float32 included: the same float operations in the same order).
@@ -112,3 +112,52 @@ def test_log_softmax_float32(shape: list, tmp_path: Path) -> None:
     rng = np.random.default_rng(shape[-1])
     model = _unary_model("LOG_SOFTMAX", shape, None, None, version=1)
     _compare(model, tmp_path, lambda: [(rng.standard_normal(shape) * 4).astype(np.float32)])
+
+
+# ---- int8 DIV (TFLite Micro's fixed-point reciprocal) -------------------------------------------
+
+DIV_QUANT = {  # (in1, in2, out) scale and zero point
+    "typical": ((0.05, -3), (0.04, 5), (0.1, 2)),
+    "small_quotients": ((0.02, 0), (0.5, -128), (0.01, -10)),
+    "large_quotients": ((0.5, 127), (0.01, 10), (2.0, 0)),
+    "equal_scales": ((0.1, 0), (0.1, 0), (0.1, 0)),
+}
+
+
+def _div_model(shape1: list, shape2: list, out: list, q: tuple, act: str = "NONE") -> bytes:
+    b = ModelBuilder("utc builtins sweep: DIV int8")
+    x, y = op_tensor(b, "x", shape1, q[0]), op_tensor(b, "y", shape2, q[1])
+    o = op_tensor(b, "o", out, q[2])
+    b.add_operator("DIV", [x, y], [o], {"fused_activation_function": act}, version=2)
+    return b.build([x, y], [o])
+
+
+@pytest.mark.parametrize("quant", sorted(DIV_QUANT))
+def test_div_int8_every_pair(quant: str, tmp_path: Path) -> None:
+    """Every (numerator, divisor) pair of stored values except a divisor at its zero point
+    (undefined in TFLite Micro)."""
+    q = DIV_QUANT[quant]
+    a = np.repeat(np.arange(-128, 128), 256)
+    d = np.tile(np.arange(-128, 128), 256)
+    keep = d != q[1][1]
+    a, d = a[keep].astype(np.int8), d[keep].astype(np.int8)
+    model = _div_model([a.size], [d.size], [a.size], q)
+    _compare(model, tmp_path, lambda: [a, d], samples=1)
+
+
+@pytest.mark.parametrize("shape1,shape2,out,act", [
+    ([2, 3, 4], [4], [2, 3, 4], "RELU"),
+    ([1, 2, 1, 3, 2], [2, 1, 4, 1, 2], [2, 2, 4, 3, 2], "NONE"),  # 5-D broadcasting
+    ([6], [1], [6], "RELU6"),
+])
+def test_div_int8_broadcast(shape1: list, shape2: list, out: list, act: str,
+                            tmp_path: Path) -> None:
+    q = DIV_QUANT["typical"]
+    rng = np.random.default_rng(len(shape1) * 10 + len(shape2))
+
+    def sample() -> list[np.ndarray]:
+        d = rng.integers(-128, 128, size=shape2)
+        d[d == q[1][1]] = q[1][1] + 1  # no zero divisor
+        return [rng.integers(-128, 128, size=shape1).astype(np.int8), d.astype(np.int8)]
+
+    _compare(_div_model(shape1, shape2, out, q, act), tmp_path, sample)
