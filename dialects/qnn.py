@@ -304,6 +304,22 @@ class SoftmaxOp(KernelChoice, Operation):
         _check_int(self, "input")
 
 
+class LogSoftmaxOp(KernelChoice, Operation):
+    """int8 log softmax (TFLite Micro's fixed-point arithmetic): exp of (x - max) as in
+    softmax (`input_mult`, `input_left_shift`, `diff_min`), the log of their sum in Q5.26,
+    (`reverse_mult`, `reverse_shift`) to find the differences that saturate; output scale
+    16/256, zero point 127."""
+
+    name = "qnn.log_softmax"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_mult": int, "input_left_shift": int, "reverse_mult": int,
+                  "reverse_shift": int, "diff_min": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
 class CompareOp(KernelChoice, Operation):
     """int8 broadcasting comparison with a bool result (TFLite's comparisons with
     scaling): each input, minus its zero point and shifted left by `left_shift`, is

@@ -248,6 +248,11 @@ def _cumsum_attrs(op: Operation) -> dict:
                              x.type.shape[op.attrs["axis"]]).attrs()}
 
 
+def _log_softmax_attrs(op: Operation) -> dict:
+    return _where(op, softmax.log_softmax_params, _q(op.operand("input"))[0],
+                  *_q(op.result)).attrs()
+
+
 def _l2_normalization_attrs(op: Operation) -> dict:
     # TFLite Micro reads only the input's zero point; the output's 1/128 scale is fixed
     return {"input_zp": _q(op.operand("input"))[1]}
@@ -509,6 +514,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerToLookup(module, tensor.AbsOp, abs_table),
         _LowerToLookup(module, tensor.RsqrtOp, rsqrt_table),
         _LowerWith(tensor.L2NormalizationOp, qnn.L2NormalizationOp, _l2_normalization_attrs),
+        _LowerWith(tensor.LogSoftmaxOp, qnn.LogSoftmaxOp, _log_softmax_attrs),
         _LowerWith(tensor.CumsumOp, qnn.CumsumOp, _cumsum_attrs),
         _LowerSvdf(),
         _LowerLstm(),

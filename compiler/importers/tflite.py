@@ -1593,8 +1593,9 @@ def _l2_normalization(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.L2NormalizationOp, op, [x])
 
 
-@op_rule("LOG_SOFTMAX", (1, 2), ("float32",), "x - max - log(sum(exp(x - max))) along the "
-         "last dimension", "float32; TFLite Micro also has int8 LOG_SOFTMAX (not in utc yet)")
+@op_rule("LOG_SOFTMAX", (1, 2), ("int8", "float32"), "x - max - log(sum(exp(x - max))) along "
+         "the last dimension", "int8: output scale 16/256, zero point 127 (as TFLite Micro "
+         "requires), its fixed-point exp and log")
 def _log_softmax(ctx: ImportContext, op: TflOperator) -> None:
     _unary(ctx, op, tensor.LogSoftmaxOp)
 

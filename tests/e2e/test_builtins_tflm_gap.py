@@ -161,3 +161,18 @@ def test_div_int8_broadcast(shape1: list, shape2: list, out: list, act: str,
         return [rng.integers(-128, 128, size=shape1).astype(np.int8), d.astype(np.int8)]
 
     _compare(_div_model(shape1, shape2, out, q, act), tmp_path, sample)
+
+
+# ---- int8 LOG_SOFTMAX (output scale 16/256, zero point 127) -----------------------------------
+
+@pytest.mark.parametrize("shape,q_in", [
+    ([4, 10], (0.1, -5)),
+    ([2, 3, 16], (0.05, 20)),
+    ([3, 200], (0.5, -128)),   # wide rows and a coarse scale: many saturated outputs
+    ([5, 7], (0.004, 0)),      # a fine scale: small differences
+])
+def test_log_softmax_int8(shape: list, q_in: tuple, tmp_path: Path) -> None:
+    rng = np.random.default_rng(shape[-1] + len(shape))
+    model = _unary_model("LOG_SOFTMAX", shape, q_in, (16 / 256, 127), version=2)
+    _compare(model, tmp_path,
+             lambda: [rng.integers(-128, 128, size=shape).astype(np.int8)], samples=6)
