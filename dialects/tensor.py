@@ -526,7 +526,7 @@ class BroadcastToOp(KernelChoice, Operation):
             raise self.error(f"{x} does not broadcast to {y}")
         if x.element != y.element:
             raise self.error(f"broadcast must keep the element type: {x} vs {y}")
-        check_compute_types(self, "input", int16=True)
+        check_compute_types(self, "input", int16=True, int32=True)
 
 
 class _ArgMinMax(KernelChoice, Operation):
@@ -605,7 +605,7 @@ class SplitOp(KernelChoice, Operation):
                 raise self.error(f"result {r.type} is not a slice of {x} along axis {axis}")
         if sum(r.type.shape[axis] for r in self.result_values) != x.shape[axis]:
             raise self.error(f"results do not add up to {x} along axis {axis}")
-        check_compute_types(self, "input", int16=True)
+        check_compute_types(self, "input", int16=True, int32=True)
 
 
 class TransposeConv2DOp(KernelChoice, Operation):

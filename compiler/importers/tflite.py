@@ -2011,11 +2011,12 @@ def _view(ctx: ImportContext, op: TflOperator, position: int, ttype: TensorType,
     return const.result
 
 
-@op_rule("PACK", (1, 3), ("int8", "int16", "float32"),
+@op_rule("PACK", (1, 3), ("int8", "int16", "int32", "float32"),
          "stack same-shaped tensors along a new axis (views joined by a concatenation)",
-         "inputs and output share one quantization", inputs=(1, None))
+         "inputs and output share one quantization; int32: unquantized", inputs=(1, None))
 def _pack(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, list(range(len(op.inputs))))
     opts = ctx.required_options(op, tflite.PackOptions)
     values = [ctx.tensor_type(ctx.tensor_at(op, i)) for i in range(len(op.inputs))]
@@ -2035,11 +2036,12 @@ def _pack(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.ConcatenationOp, op, slices, {"axis": axis})
 
 
-@op_rule("UNPACK", (1, 4), ("int8", "int16", "float32"),
+@op_rule("UNPACK", (1, 4), ("int8", "int16", "int32", "float32"),
          "cut a tensor into its slices along an axis (a split, then views)",
-         "inputs and outputs share one quantization", outputs=(1, None))
+         "inputs and outputs share one quantization; int32: unquantized", outputs=(1, None))
 def _unpack(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, [0])
     opts = ctx.required_options(op, tflite.UnpackOptions)
     x = ctx.input(op, 0)
@@ -2261,24 +2263,24 @@ def _shape(ctx: ImportContext, op: TflOperator) -> None:
     _fold(ctx, op, np.array(x.shape, np.int64))
 
 
-@op_rule("ZEROS_LIKE", (1, 1), ("int8", "float32"),
+@op_rule("ZEROS_LIKE", (1, 1), ("int8", "int32", "float32"),
          "zeros shaped like the input (folded to a constant)",
          "int8: stored zeros, whatever the zero point (as TFLite Micro)")
 def _zeros_like(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int32", "float32"))
     x, out = ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]
     if out.tfl_type != x.tfl_type or out.shape != x.shape:
         raise ctx.fail("the output must have the input's type and shape")
     _fold(ctx, op, np.zeros(out.shape))
 
 
-@op_rule("FILL", (1, 3), ("int8", "float32"),
+@op_rule("FILL", (1, 3), ("int8", "int32", "float32"),
          "a tensor of the given shape filled with one value",
          "constant dims (as TFLite Micro requires); a constant value is folded, a computed "
          "one is broadcast (BROADCAST_TO's kernel); int8: the value's stored integer, "
-         "quantized like the output", inputs=(2, 2))
+         "quantized like the output; int32: unquantized", inputs=(2, 2))
 def _fill(ctx: ImportContext, op: TflOperator) -> None:
-    kind = _activation_dtype_check(ctx, op, ("int8", "float32"), position=1)
+    kind = _activation_dtype_check(ctx, op, ("int8", "int32", "float32"), position=1)
     value_t, out = ctx.tensor_at(op, 1), ctx.tensors[op.outputs[0]]
     dims = ctx.tensor_at(op, 0)
     if dims.data is None:

@@ -305,3 +305,39 @@ def test_micro_speech_audio_preprocessors(kind: str, tmp_path: Path) -> None:
                for _ in range(12)]
     got = _check(model, tmp_path, samples, f"micro_speech audio_preprocessor_{kind}")
     assert len({g[0].tobytes() for g in got}) > 1
+
+
+# ---- int32 data movement TFLite Micro also runs: PACK, UNPACK, FILL, ZEROS_LIKE ------------
+
+def test_int32_pack_unpack(tmp_path: Path) -> None:
+    rng = np.random.default_rng(31)
+    b = ModelBuilder("utc int32 sweep: PACK, UNPACK")
+    xs = [b.add_tensor(f"x{k}", [2, 3], "int32") for k in range(3)]
+    packed = b.add_tensor("packed", [2, 3, 3], "int32")
+    b.add_operator("PACK", xs, [packed], {"values_count": 3, "axis": 2})
+    parts = [b.add_tensor(f"p{k}", [3, 3], "int32") for k in range(2)]
+    b.add_operator("UNPACK", [packed], parts, {"num": 2, "axis": 0})
+    _check(b.build(xs, [packed, *parts]), tmp_path,
+           [[_ints(rng, [2, 3]) for _ in range(3)] for _ in range(3)], "int32 PACK/UNPACK")
+
+
+def test_int32_fill_and_zeros_like(tmp_path: Path) -> None:
+    """FILL with a computed value (the scalar sliced out of an input, so broadcast at run
+    time) and with a constant one (folded), and ZEROS_LIKE."""
+    rng = np.random.default_rng(32)
+    b = ModelBuilder("utc int32 sweep: FILL, ZEROS_LIKE")
+    x = b.add_tensor("x", [3], "int32")
+    scalar = b.add_tensor("scalar", [], "int32")
+    b.add_operator("STRIDED_SLICE", [x, *(b.add_tensor(n, [1], "int32", data=np.array([v], np.int32))
+                                          for n, v in (("b", 1), ("e", 2), ("s", 1)))],
+                   [scalar], {"shrink_axis_mask": 1})
+    dims = b.add_tensor("dims", [2], "int32", data=np.array([2, 4], np.int32))
+    filled = b.add_tensor("filled", [2, 4], "int32")
+    b.add_operator("FILL", [dims, scalar], [filled], version=2)
+    const = b.add_tensor("const", [], "int32", data=np.array(-77, np.int32))
+    filled_const = b.add_tensor("filled_const", [2, 4], "int32")
+    b.add_operator("FILL", [dims, const], [filled_const], version=2)
+    zeros = b.add_tensor("zeros", [3], "int32")
+    b.add_operator("ZEROS_LIKE", [x], [zeros])
+    _check(b.build([x], [filled, filled_const, zeros]), tmp_path,
+           [[_ints(rng, [3])] for _ in range(3)], "int32 FILL/ZEROS_LIKE")
