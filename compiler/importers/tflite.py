@@ -1259,7 +1259,9 @@ def _add(ctx: ImportContext, op: TflOperator) -> None:
 
 
 def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    # the row's dtypes: TFLite Micro's RESHAPE and SQUEEZE copy bytes of any type (int32
+    # too), its EXPAND_DIMS only int8, int16 and float32
+    _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
     x = ctx.input(op, 0)
     out = ctx.output_type(op)
     if out.num_elements != x.type.num_elements:
@@ -1270,7 +1272,7 @@ def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.ReshapeOp, op, [x])
 
 
-@op_rule("RESHAPE", (1, 2), ("int8", "int16", "float32"), "reshape (becomes a view: no copy)",
+@op_rule("RESHAPE", (1, 2), ("int8", "int16", "int32", "float32"), "reshape (becomes a view: no copy)",
          "output shape must be static", inputs=(1, 2))
 def _reshape(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
@@ -1761,7 +1763,8 @@ def _cast(ctx: ImportContext, op: TflOperator) -> None:
 
 # ---- shape and data movement ------------------------------------------------------------------
 
-@op_rule("SQUEEZE", (1, 2), ("int8", "int16", "float32"), "drop size-1 dimensions (a view: no copy)")
+@op_rule("SQUEEZE", (1, 2), ("int8", "int16", "int32", "float32"),
+         "drop size-1 dimensions (a view: no copy)")
 def _squeeze(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
 
@@ -1878,7 +1881,7 @@ def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
 
 
 def _split_common(ctx: ImportContext, op: TflOperator, data: int, axis_pos: int) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"), data)
+    _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32"), data)
     _same_quantization(ctx, op, [data])
     x = ctx.input(op, data)
     axis = _axes(ctx, op, axis_pos, x.type.rank)
@@ -1887,13 +1890,15 @@ def _split_common(ctx: ImportContext, op: TflOperator, data: int, axis_pos: int)
     ctx.emit(tensor.SplitOp, op, [x], {"axis": axis[0]})
 
 
-@op_rule("SPLIT", (1, 3), ("int8", "int16", "float32"), "cut into equal parts along a constant axis",
+@op_rule("SPLIT", (1, 3), ("int8", "int16", "int32", "float32"),
+         "cut into equal parts along a constant axis",
          inputs=(2, 2), outputs=(1, None))
 def _split(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=1, axis_pos=0)
 
 
-@op_rule("SPLIT_V", (1, 2), ("int8", "int16", "float32"), "cut into given sizes along a constant axis",
+@op_rule("SPLIT_V", (1, 2), ("int8", "int16", "int32", "float32"),
+         "cut into given sizes along a constant axis",
          inputs=(3, 3), outputs=(1, None))
 def _split_v(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=0, axis_pos=2)

@@ -341,3 +341,26 @@ def test_int32_fill_and_zeros_like(tmp_path: Path) -> None:
     b.add_operator("ZEROS_LIKE", [x], [zeros])
     _check(b.build([x], [filled, filled_const, zeros]), tmp_path,
            [[_ints(rng, [3])] for _ in range(3)], "int32 FILL/ZEROS_LIKE")
+
+
+def test_int32_reshape_squeeze_split(tmp_path: Path) -> None:
+    """RESHAPE and SQUEEZE (views) and SPLIT / SPLIT_V on int32, as TFLite Micro runs them."""
+    rng = np.random.default_rng(33)
+    b = ModelBuilder("utc int32 sweep: RESHAPE, SQUEEZE, SPLIT, SPLIT_V")
+    x = b.add_tensor("x", [1, 4, 6], "int32")
+    flat = b.add_tensor("flat", [24], "int32")
+    b.add_operator("RESHAPE", [x, b.add_tensor("shape", [1], "int32",
+                                               data=np.array([24], np.int32))], [flat],
+                   {"new_shape": [24]})
+    squeezed = b.add_tensor("squeezed", [4, 6], "int32")
+    b.add_operator("SQUEEZE", [x], [squeezed], {"squeeze_dims": [0]})
+    halves = [b.add_tensor(f"h{k}", [2, 6], "int32") for k in range(2)]
+    b.add_operator("SPLIT", [b.add_tensor("axis0", [], "int32", data=np.array(0, np.int32)),
+                             squeezed], halves, {"num_splits": 2})
+    parts = [b.add_tensor(f"v{k}", [2, n], "int32") for k, n in enumerate((1, 5))]
+    b.add_operator("SPLIT_V", [halves[1], b.add_tensor("sizes", [2], "int32",
+                                                       data=np.array([1, 5], np.int32)),
+                               b.add_tensor("axis1", [], "int32", data=np.array(1, np.int32))],
+                   parts, {"num_splits": 2})
+    _check(b.build([x], [flat, halves[0], *parts]), tmp_path,
+           [[_ints(rng, [1, 4, 6])] for _ in range(3)], "int32 RESHAPE/SQUEEZE/SPLIT")
