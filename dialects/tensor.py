@@ -183,15 +183,14 @@ class SoftmaxOp(KernelChoice, Operation):
 
 
 class _BroadcastBinary(KernelChoice, Operation):
-    """Broadcasting binary op without a fused activation; `takes_int32`: whether it also takes
-    plain int32 operands (MAXIMUM, MINIMUM)."""
+    """Broadcasting binary op without a fused activation (int8, int16, float32, or plain
+    int32 as TFLite Micro also runs them)."""
 
     operands = ("lhs", "rhs")
     results = ("output",)
-    takes_int32 = True
 
     def verify_(self) -> None:
-        check_compute_types(self, "lhs", "rhs", int16=True, int32=self.takes_int32)
+        check_compute_types(self, "lhs", "rhs", int16=True, int32=True)
         check_broadcast_result(self, "lhs", "rhs")
 
 
@@ -212,7 +211,6 @@ class SquaredDifferenceOp(_BroadcastBinary):
     options table for it is empty."""
 
     name = "tensor.squared_difference"
-    takes_int32 = False
 
 
 class _Unary(KernelChoice, Operation):

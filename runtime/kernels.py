@@ -624,6 +624,8 @@ KERNELS: list[Kernel] = [
           ("sub", tensor.SubOp, "subtraction (wrapping)", _broadcast_5d, _act_s32()),
           ("mul", tensor.MulOp, "multiplication (wrapping)", _broadcast_4d, _act_s32()),
           ("div", tensor.DivOp, "division (toward zero)", _broadcast_5d, _act_s32()),
+          ("squared_difference", tensor.SquaredDifferenceOp, "squared difference (wrapping)",
+           _same_shapes_or_broadcast, ()),
           ("maximum", tensor.MaximumOp, "maximum", _broadcast_5d, ()),
           ("minimum", tensor.MinimumOp, "minimum", _broadcast_5d, ()))),
     # L2_NORMALIZATION and LOG_SOFTMAX along the last dimension (utc_normalization.h)

@@ -51,6 +51,13 @@ struct DivOp {
   }
 };
 
+struct SquaredDifferenceOp {
+  int32_t operator()(int32_t a, int32_t b) const {
+    const uint32_t d = static_cast<uint32_t>(a) - static_cast<uint32_t>(b);
+    return wrap_s32(d * d);
+  }
+};
+
 struct MaximumOp {
   int32_t operator()(int32_t a, int32_t b) const { return a > b ? a : b; }
 };
@@ -87,6 +94,12 @@ extern "C" void utc_div_s32(const int32_t *in1, const int32_t *in2, int32_t *out
                             const int32_t *out_shape, int32_t act_min, int32_t act_max) {
   const DivOp op = {act_min, act_max};
   utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, op);
+}
+
+extern "C" void utc_squared_difference_s32(const int32_t *in1, const int32_t *in2, int32_t *out,
+                                           const int32_t *in1_shape, const int32_t *in2_shape,
+                                           const int32_t *out_shape) {
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, SquaredDifferenceOp());
 }
 
 extern "C" void utc_maximum_s32(const int32_t *in1, const int32_t *in2, int32_t *out,

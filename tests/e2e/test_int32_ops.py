@@ -92,6 +92,8 @@ BINARY_CASES = [
     ("MUL", [2, 1, 3], [1, 4, 3], [2, 4, 3], "RELU_N1_TO_1"),
     ("DIV", [5, 6], [5, 6], [5, 6], "NONE"),
     ("DIV", [2, 3, 4], [4], [2, 3, 4], "RELU"),
+    ("SQUARED_DIFFERENCE", [3, 5], [3, 5], [3, 5], None),
+    ("SQUARED_DIFFERENCE", [2, 1, 4], [3, 1], [2, 3, 4], None),
     ("MAXIMUM", [3, 4], [3, 4], [3, 4], None),
     ("MAXIMUM", [2, 1, 5], [3, 1], [2, 3, 5], None),
     ("MINIMUM", [6], [1], [6], None),
@@ -116,7 +118,8 @@ def test_int32_binary(op: str, lhs: list, rhs: list, out: list, act: str | None,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM"])
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM",
+                                "MINIMUM"])
 @pytest.mark.parametrize("seed", range(4))
 def test_int32_binary_sweep(op: str, seed: int, tmp_path: Path) -> None:
     """Random shapes (broadcasting up to 4-D) and activations."""
@@ -126,7 +129,7 @@ def test_int32_binary_sweep(op: str, seed: int, tmp_path: Path) -> None:
     lhs = [d if rng.random() < 0.7 else 1 for d in dims]
     rhs = [d if rng.random() < 0.7 else 1 for d in dims][int(rng.integers(0, rank)):]
     out = list(np.broadcast_shapes(tuple(lhs), tuple(rhs)))
-    act = None if op in ("MAXIMUM", "MINIMUM") else \
+    act = None if op in ("MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE") else \
         str(rng.choice(["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]))
     _binary_case(op, lhs, rhs, out, act, tmp_path, seed=2000 + seed)
 
