@@ -452,6 +452,19 @@ class _Curve16(KernelChoice, Operation):
         _check_int(self, "input")
 
 
+class Abs16Op(KernelChoice, Operation):
+    """16x8 ABS (TFLM's int16 quantized path, zero points 0): |x|, rescaled by (`mult`,
+    `shift`) when `rescale` (the scales differ), clamped to int16."""
+
+    name = "qnn.abs16"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"rescale": bool, "mult": int, "shift": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
 class Logistic16Op(_Curve16):
     """16x8 logistic (TFLM's int16 algorithm): x rescaled to Q3.12 by
     (x * input_mult + round) >> input_left_shift, then TFLite's 256-entry sigmoid table

@@ -322,12 +322,13 @@ class _FloatMath(_Unary):
 
 
 class AbsOp(_FloatMath):
-    """|x| (TFLite ABS); int8 becomes a 256-entry lookup table (`lower-to-qnn`)."""
+    """|x| (TFLite ABS); int8 becomes a 256-entry lookup table, int16 (16x8) `qnn.abs16`
+    (`lower-to-qnn`)."""
 
     name = "tensor.abs"
 
     def verify_types(self) -> None:
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
 
 
 class NegOp(_FloatMath):

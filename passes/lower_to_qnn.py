@@ -293,6 +293,10 @@ def _logistic16_attrs(op: Operation) -> dict:
                   *_q(op.result)).attrs()
 
 
+def _abs16_attrs(op: Operation) -> dict:
+    return _where(op, activation.abs16_params, *_q(op.operand("input")), *_q(op.result)).attrs()
+
+
 def _tanh16_attrs(op: Operation) -> dict:
     return _where(op, activation.tanh16_params, *_q(op.operand("input")), *_q(op.result)).attrs()
 
@@ -511,6 +515,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerCompare(),
         _LowerWith(tensor.SumOp, qnn.SumOp, _sum_attrs),
         _LowerToLookup(module, tensor.EluOp, elu_table),
+        _LowerInt16(tensor.AbsOp, qnn.Abs16Op, _abs16_attrs),
         _LowerToLookup(module, tensor.AbsOp, abs_table),
         _LowerToLookup(module, tensor.RsqrtOp, rsqrt_table),
         _LowerWith(tensor.L2NormalizationOp, qnn.L2NormalizationOp, _l2_normalization_attrs),

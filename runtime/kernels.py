@@ -673,6 +673,11 @@ KERNELS: list[Kernel] = [
     Kernel("utc_tanh_s8", qnn.TanhOp, "int8", _S8X + _ACT_S8,
            "int8 tanh (gemmlowp fixed point)", in_place=_UNARY, args=_CURVE_S8),
     # 16x8 LOGISTIC and TANH: TFLite's int16 algorithm (sigmoid table, interpolated)
+    Kernel("utc_abs_s16", qnn.Abs16Op, "int16", _S8 + _files("utc_abs_s16"),
+           "16x8 absolute value (TFLite Micro's int16 rescale)", in_place=_UNARY,
+           args=(*_io(_I16, _I16), _size(), Arg("rescale", "int32_t",
+                                                  lambda c: int(c.attrs["rescale"])),
+                 _attr("mult"), _attr("shift"))),
     Kernel("utc_logistic_s16", qnn.Logistic16Op, "int16", _ACT_S16,
            "16x8 logistic (TFLite's interpolated sigmoid table)", in_place=_UNARY,
            args=(*_io(_I16, _I16), _size(), _attr("input_mult"), _attr("input_left_shift"))),

@@ -1564,9 +1564,10 @@ _unary_rule("RSQRT", (1, 2), tensor.RsqrtOp, "1 / sqrt(x)",
             "int8: a 256-entry table of TFLite Micro's integer arithmetic, computed at compile "
             "time; an input below the zero point (negative), on which TFLite Micro fails the "
             "invocation, gives the result for the smallest positive input")
-_unary_rule("ABS", (1, 2), tensor.AbsOp, "absolute value",
+_unary_rule("ABS", (1, 3), tensor.AbsOp, "absolute value",
             "int8: a 256-entry table of TFLite Micro's integer arithmetic, computed at compile "
-            "time; TFLite Micro also has int16 ABS (not in utc yet)")
+            "time; int16 (16x8): zero points 0, rescaled when the scales differ; TFLite Micro's "
+            "unquantized int16 ABS is not in utc", dtypes=("int8", "int16", "float32"))
 
 
 #: the int8 L2_NORMALIZATION's int32 sum of squares holds this many (255^2) terms

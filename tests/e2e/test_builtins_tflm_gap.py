@@ -1,8 +1,8 @@
-"""Builtins and dtypes TFLite Micro runs that utc lacked (issue 11 point 4): int8 DIV and RSQRT,
-L2_NORMALIZATION and LOG_SOFTMAX, as single-operator models built by the suite's writer,
-compiled by utc and compared with TFLite Micro's interpreter on seeded inputs, bit-exact
-(float32 included: the same float operations in the same order).
-"""
+"""Builtins and dtypes TFLite Micro runs that utc lacked (issue 11 point 4): int8 DIV and
+RSQRT, 16x8 ABS, L2_NORMALIZATION and LOG_SOFTMAX (int8, float32), as single-operator
+models built by the suite's writer, compiled by utc and compared with TFLite Micro's
+interpreter on seeded inputs, bit-exact (float32 included: the same float operations in
+the same order)."""
 
 from __future__ import annotations
 
@@ -176,3 +176,25 @@ def test_log_softmax_int8(shape: list, q_in: tuple, tmp_path: Path) -> None:
     model = _unary_model("LOG_SOFTMAX", shape, q_in, (16 / 256, 127), version=2)
     _compare(model, tmp_path,
              lambda: [rng.integers(-128, 128, size=shape).astype(np.int8)], samples=6)
+
+
+# ---- 16x8 ABS (zero points 0) --------------------------------------------------------------------
+
+@pytest.mark.parametrize("q_in,q_out", [
+    ((0.01, 0), (0.01, 0)),     # equal scales: |x|, and |-32768| saturates
+    ((0.01, 0), (0.003, 0)),    # rescaled up (saturates for large |x|)
+    ((0.02, 0), (0.05, 0)),     # rescaled down
+])
+def test_abs_int16(q_in: tuple, q_out: tuple, tmp_path: Path) -> None:
+    b = ModelBuilder("utc builtins sweep: ABS int16")
+    x = op_tensor(b, "x", [4096], q_in, dtype="int16")
+    y = op_tensor(b, "y", [4096], q_out, dtype="int16")
+    b.add_operator("ABS", [x], [y], None, version=3)
+    rng = np.random.default_rng(int(q_out[0] * 1000))
+
+    def sample() -> list[np.ndarray]:
+        v = rng.integers(-32768, 32768, size=4096)
+        v[:4] = (-32768, 32767, 0, -1)
+        return [v.astype(np.int16)]
+
+    _compare(b.build([x], [y]), tmp_path, sample, samples=2)

@@ -1,7 +1,7 @@
-"""int8 DIV's compile-time constants (passes/quantmath/elementwise.div_params): MUL's
+"""Compile-time constants of int8 DIV (passes/quantmath/elementwise.div_params: MUL's
 constants with the multiplier of in1_scale / (in2_scale * out_scale) in double, and the
-refusal of shifts where TFLite Micro's final rounding divide is undefined for every input.
-The kernel itself is compared with TFLite Micro over every input pair in
+refusal of shifts where TFLite Micro's final rounding divide is undefined for every input)
+and of 16x8 ABS (activation.abs16_params). The kernels are compared with TFLite Micro in
 tests/e2e/test_builtins_tflm_gap.py."""
 
 from __future__ import annotations
@@ -28,3 +28,15 @@ def test_shift_limits() -> None:
             div_params(scale, 0, 1.0, 0, 1.0, 0)
     with pytest.raises(UnsupportedQuantization, match="only int8"):
         div_params(0.5, 0, 0.5, 0, 0.5, 0, storage="i16")
+
+
+def test_abs16_params() -> None:
+    """16x8 ABS: no rescale for equal scales, QuantizeMultiplier of the quotient otherwise,
+    zero points 0 only (TFLite Micro's int16 ABS)."""
+    from utc.passes.quantmath.activation import abs16_params
+
+    assert abs16_params(0.5, 0, 0.5, 0).attrs() == {"rescale": False, "mult": 0, "shift": 0}
+    p = abs16_params(0.5, 0, 0.25, 0)
+    assert (p.rescale, p.mult, p.shift) == (True, 1 << 30, 2)
+    with pytest.raises(UnsupportedQuantization, match="zero points 0"):
+        abs16_params(0.5, 1, 0.5, 0)
