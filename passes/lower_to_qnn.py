@@ -174,12 +174,12 @@ def _q(value) -> tuple[float, int]:
 
 def _binary_attrs(op: Operation) -> dict:
     """ADD/SUB/MUL/DIV/SQUARED_DIFFERENCE constants. SQUARED_DIFFERENCE has no fused
-    activation (its clamp is the int8 range)."""
+    activation (its clamp is the storage type's range)."""
     fn = {tensor.AddOp: elementwise.add_params, tensor.SubOp: elementwise.sub_params,
           tensor.MulOp: elementwise.mul_params, tensor.DivOp: elementwise.div_params,
           tensor.SquaredDifferenceOp: elementwise.squared_difference_params}[type(op)]
     kw = {"act": op.act, "storage": _storage(op.result)} if isinstance(op, NamedActivation) \
-        else {}
+        else {"storage": _storage(op.result)}
     return _where(op, fn, *_q(op.operand("lhs")), *_q(op.operand("rhs")), *_q(op.result),
                   **kw).attrs()
 

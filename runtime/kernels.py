@@ -569,6 +569,10 @@ KERNELS: list[Kernel] = [
     Kernel("utc_mul_s8", qnn.MulOp, "int8", _S8X + _files("utc_elementwise_s8"),
            "int8 broadcasting multiplication", constraint=_same_shapes_or_broadcast,
            in_place=_BINARY, args=_binary_args(_I8, _MUL_S8)),
+    Kernel("utc_squared_difference_s16", qnn.SquaredDifferenceOp, "int16",
+           _S8X + _files("utc_squared_difference_s16"),
+           "16x8 broadcasting squared difference", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY, args=_binary_args(_I16, _RESCALED_BINARY_S8)),
     # DIV takes MUL's constants in MUL's order; TFLite Micro broadcasts it in 5-D
     Kernel("utc_div_s8", qnn.DivOp, "int8", _S8X + _files("utc_div_s8"),
            "int8 broadcasting division (TFLite Micro's fixed-point reciprocal)",

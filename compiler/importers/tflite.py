@@ -1331,13 +1331,13 @@ def _div(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.DivOp, tflite.DivOptions)
 
 
-@op_rule("SQUARED_DIFFERENCE", (1, 2), ("int8", "int32", "float32"),
+@op_rule("SQUARED_DIFFERENCE", (1, 2), ("int8", "int16", "int32", "float32"),
          "elementwise (x - y)^2 with broadcasting",
-         "int8: inputs and output per-tensor quantized; int32: unquantized, wraps",
-         inputs=(2, 2))
+         "int8: inputs and output per-tensor quantized; 16x8: zero points 0; int32: "
+         "unquantized, wraps", inputs=(2, 2))
 def _squared_difference(ctx: ImportContext, op: TflOperator) -> None:
     # no options to read: TFLite's SquaredDifferenceOptions table is empty (no activation)
-    if _activation_dtype_check(ctx, op, ("int8", "int32", "float32")) == "int32":
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
         _plain_int32(ctx, op)
     ctx.emit(tensor.SquaredDifferenceOp, op, [ctx.input(op, 0), ctx.input(op, 1)])
 

@@ -1,8 +1,8 @@
 """Builtins and dtypes TFLite Micro runs that utc lacked (issue 11 point 4): int8 DIV and
-RSQRT, 16x8 ABS, L2_NORMALIZATION and LOG_SOFTMAX (int8, float32), as single-operator
-models built by the suite's writer, compiled by utc and compared with TFLite Micro's
-interpreter on seeded inputs, bit-exact (float32 included: the same float operations in
-the same order)."""
+RSQRT, 16x8 ABS and SQUARED_DIFFERENCE, L2_NORMALIZATION and LOG_SOFTMAX (int8, float32),
+as single-operator models built by the suite's writer, compiled by utc and compared with
+TFLite Micro's interpreter on seeded inputs, bit-exact (float32 included: the same float
+operations in the same order)."""
 
 from __future__ import annotations
 
@@ -198,3 +198,27 @@ def test_abs_int16(q_in: tuple, q_out: tuple, tmp_path: Path) -> None:
         return [v.astype(np.int16)]
 
     _compare(b.build([x], [y]), tmp_path, sample, samples=2)
+
+
+# ---- 16x8 SQUARED_DIFFERENCE (zero points 0) ---------------------------------------------------
+
+@pytest.mark.parametrize("shape1,shape2,out,scales", [
+    ([2, 64], [2, 64], [2, 64], (0.01, 0.02, 0.5)),
+    ([3, 1, 32], [4, 1], [3, 4, 32], (0.003, 0.003, 0.02)),
+    ([128], [128], [128], (0.001, 0.0005, 1e-4)),  # a fine output scale: many saturate
+])
+def test_squared_difference_int16(shape1: list, shape2: list, out: list, scales: tuple,
+                                  tmp_path: Path) -> None:
+    b = ModelBuilder("utc builtins sweep: SQUARED_DIFFERENCE int16")
+    x = op_tensor(b, "x", shape1, (scales[0], 0), dtype="int16")
+    y = op_tensor(b, "y", shape2, (scales[1], 0), dtype="int16")
+    o = op_tensor(b, "o", out, (scales[2], 0), dtype="int16")
+    b.add_operator("SQUARED_DIFFERENCE", [x, y], [o], None, version=2)
+    rng = np.random.default_rng(len(shape1) + out[-1])
+
+    def sample() -> list[np.ndarray]:
+        scale = 32768 if rng.random() < 0.5 else 400
+        return [rng.integers(-scale, scale, size=shape1).astype(np.int16),
+                rng.integers(-scale, scale, size=shape2).astype(np.int16)]
+
+    _compare(b.build([x, y], [o]), tmp_path, sample)
