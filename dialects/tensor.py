@@ -462,7 +462,7 @@ class ConcatenationOp(KernelChoice, Operation):
         if total != y.shape[axis]:
             raise self.error(f"inputs sum to {total} along axis {axis}, output has "
                              f"{y.shape[axis]}")
-        check_compute_types(self, "inputs", int16=True, int32=True)
+        check_compute_types(self, "inputs", int16=True, int32=True, boolean=True)
 
 
 class TransposeOp(KernelChoice, Operation):
@@ -507,7 +507,7 @@ class StridedSliceOp(KernelChoice, Operation):
             count *= n0
         if count != self.result.type.num_elements:
             raise self.error(f"slice of {list(n)} elements does not match {self.result.type}")
-        check_compute_types(self, "input", int16=True, int32=True)
+        check_compute_types(self, "input", int16=True, int32=True, boolean=True)
 
 
 class BroadcastToOp(KernelChoice, Operation):

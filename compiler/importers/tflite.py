@@ -993,11 +993,11 @@ def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
 
 def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
                             position: int = 0) -> str:
-    """Check the dtype of the operator's data input; return 'int8', 'int16', 'int32' or
-    'float32' (int32 only where the row lists it)."""
+    """Check the dtype of the operator's data input; return 'int8', 'int16', 'int32',
+    'float32' or 'bool' (int32 and bool only where the caller lists them)."""
     t = ctx.tensor_at(op, position)
     kind = {TflType.INT8: "int8", TflType.INT16: "int16", TflType.INT32: "int32",
-            TflType.FLOAT32: "float32"}.get(t.tfl_type)
+            TflType.FLOAT32: "float32", TflType.BOOL: "bool"}.get(t.tfl_type)
     if kind is None or kind not in dtypes:
         ctx.tensor_type(t)  # raises the specific dtype message when there is one
         tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
@@ -1813,12 +1813,12 @@ def _padv2(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, 2)
 
 
-@op_rule("CONCATENATION", (1, 3), ("int8", "int16", "int32", "float32"),
+@op_rule("CONCATENATION", (1, 3), ("int8", "int16", "int32", "float32", "bool"),
          "join tensors along an axis",
          "no fused activation; int8: inputs and output share one quantization; int32: "
          "unquantized", inputs=(1, None))
 def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
-    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32", "bool")) == "int32":
         _plain_int32(ctx, op)
     _same_quantization(ctx, op, list(range(len(op.inputs))))
     opts = op.options(tflite.ConcatenationOptions)  # absent: axis 0, no activation
@@ -1848,14 +1848,14 @@ def _transpose(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.TransposeOp, op, [x], {"perm": tuple(perm)})
 
 
-@op_rule("STRIDED_SLICE", (1, 6), ("int8", "int16", "int32", "float32"),
+@op_rule("STRIDED_SLICE", (1, 6), ("int8", "int16", "int32", "float32", "bool"),
          "strided window with begin/end/shrink-axis masks (up to 6-D)",
          "constant begin/end/strides; int8: output quantized like the input; int32: "
          "unquantized", inputs=(4, 4))
 def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
     from utc.dialects import slice_math
 
-    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32", "bool")) == "int32":
         _plain_int32(ctx, op)
     _same_quantization(ctx, op, [0])
     x = ctx.input(op, 0)

@@ -9,6 +9,10 @@ int8. Every model here is built by the suite's writer; inputs are seeded random 
 public example models themselves are compiled in `test_micro_speech_audio_preprocessors`
 (marked slow), which reads them from a TFLite Micro checkout when one is present.
 
+The other int32 (and bool) data movement TFLite Micro runs is checked here too: PACK,
+UNPACK, FILL, ZEROS_LIKE, RESHAPE, SQUEEZE, SPLIT, SPLIT_V; bool STRIDED_SLICE and
+CONCATENATION.
+
 TFLite Micro traps on an int32 division by zero (and on INT32_MIN / -1), so the DIV
 samples avoid those divisors: utc's defined results for them are in utc_elementwise_s32.h.
 """
@@ -367,3 +371,20 @@ def test_int32_reshape_squeeze_split(tmp_path: Path) -> None:
                    parts, {"num_splits": 2})
     _check(b.build([x], [flat, halves[0], *parts]), tmp_path,
            [[_ints(rng, [1, 4, 6])] for _ in range(3)], "int32 RESHAPE/SQUEEZE/SPLIT")
+
+
+def test_bool_strided_slice_and_concatenation(tmp_path: Path) -> None:
+    """TFLite Micro also slices and concatenates bool tensors (moved bytes, no arithmetic)."""
+    rng = np.random.default_rng(34)
+    b = ModelBuilder("utc sweep: bool STRIDED_SLICE, CONCATENATION")
+    x = b.add_tensor("x", [4, 6], "bool")
+    y = b.add_tensor("y", [2, 6], "bool")
+    sliced = b.add_tensor("sliced", [2, 3], "bool")
+    params = [b.add_tensor(n, [2], "int32", data=np.array(v, np.int32))
+              for n, v in (("begin", [0, 5]), ("end", [4, 0]), ("strides", [2, -2]))]
+    b.add_operator("STRIDED_SLICE", [x, *params], [sliced], {})
+    joined = b.add_tensor("joined", [6, 6], "bool")
+    b.add_operator("CONCATENATION", [x, y], [joined], {"axis": 0})
+    samples = [[rng.integers(0, 2, size=s).astype(np.bool_) for s in ([4, 6], [2, 6])]
+               for _ in range(3)]
+    _check(b.build([x, y], [sliced, joined]), tmp_path, samples, "bool slice/concatenation")
