@@ -426,7 +426,7 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
         if q is not None and q.ScaleLength() and tfl_type != TflType.FLOAT32:
             scales = q.ScaleAsNumpy().astype(np.float32)
             zps = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else None
-            qdim = q.QuantizedDimension()
+            qdim = checks.effective_quantized_dimension(shape, scales, q.QuantizedDimension())
             checks.check_quantization(path, label, _TFL_TYPE_NAMES.get(tfl_type, "?"), shape,
                                       scales, zps, qdim)
         data = None
