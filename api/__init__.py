@@ -28,6 +28,7 @@ from typing import Any
 _LAZY = {
     "compile": "utc.compiled_model",
     "CompiledModel": "utc.compiled_model",
+    "CompiledApp": "utc.compiled_model",
     "import_model": "utc.compiled_model",
     "parse_ir": "utc.compiled_model",
     "print_ir": "utc.compiled_model",

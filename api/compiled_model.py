@@ -60,24 +60,43 @@ def _check_model_argument(model: object) -> None:
                          f"{type(model).__name__}")
 
 
-def compile(model: str | os.PathLike | bytes, *, opt: int = 2, target: str = "host",
-            kernels: str = "auto", name: str = "model", pipeline: str | None = None,
+def compile(model: str | os.PathLike | bytes | Sequence, *, opt: int = 2, target: str = "host",
+            kernels: str = "auto", name: str | None = None, pipeline: str | None = None,
             source: str | None = None, verify_each: bool = False,
             max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
             max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
             max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
-            memory_regions: Sequence[str] = ()) -> CompiledModel:
+            memory_regions: Sequence[str] = (), memory: str = "default",
+            max_recompute: float = 0.15,
+            concurrent: bool = False) -> CompiledModel | CompiledApp:
     """Compile a .tflite file, or a model's bytes, as `utc compile` does (same options and
     defaults: `opt` is -O, `kernels` is --kernels, `pipeline` overrides `opt`,
-    `memory_regions` are --memory-region's `NAME:BYTES[:SECTION]`). `source`
-    names model bytes in messages and generated comments. Nothing is written: see
-    `CompiledModel.write`. Raises `utc.UtcError` with the text the CLI would print."""
+    `memory_regions` are --memory-region's `NAME:BYTES[:SECTION]`, `memory` and
+    `max_recompute` are --memory and --max-recompute; `name` defaults to "model").
+    `source` names model bytes in messages and generated comments. Nothing is written:
+    see `CompiledModel.write`. Raises `utc.UtcError` with the text the CLI would print.
+
+    A list of models compiles them into one arena, as `utc compile A B --name app`
+    does (`name` defaults to "app"; `concurrent` is --concurrent) and returns a
+    `CompiledApp`. Each item is a path (named by its file's stem, or `"PATH:NAME"`) or a
+    `(model, name)` pair, the model a path or bytes."""
+    if isinstance(model, list | tuple):
+        return _compile_app(model, name="app" if name is None else name, concurrent=concurrent,
+                            opt=opt, target=target, kernels=kernels, pipeline=pipeline,
+                            verify_each=verify_each, max_model_bytes=max_model_bytes,
+                            max_arena_bytes=max_arena_bytes, max_weight_bytes=max_weight_bytes,
+                            memory_regions=memory_regions, memory=memory,
+                            max_recompute=max_recompute)
+    if concurrent:
+        raise UsageError("concurrent needs several models (a list)")
+    name = "model" if name is None else name
     _check_model_argument(model)
     with api_errors():
         req = prepare_compile(model if is_model_bytes(model) else os.fspath(model), name, opt,
                               pipeline, kernels, target, Instrumentation(verify_each=verify_each),
                               max_model_bytes, max_arena_bytes, max_weight_bytes, label=source,
-                              memory_regions=memory_regions)
+                              memory_regions=memory_regions, memory=memory,
+                              max_recompute=max_recompute)
         comp = run_compile(req)
     return CompiledModel(req, comp)
 
@@ -368,6 +387,98 @@ class CompiledModel:
                                       per_layer=bool(per_layer))
 
 
+def _compile_app(models: Sequence, *, name: str, concurrent: bool, opt: int, target: str,
+                 kernels: str, pipeline: str | None, verify_each: bool, max_model_bytes: int,
+                 max_arena_bytes: int, max_weight_bytes: int,
+                 memory_regions: Sequence[str], memory: str = "default",
+                 max_recompute: float = 0.15) -> CompiledApp:
+    from utc.compiler.driver import check_c_name, check_model_names, parse_model_spec, plan_app
+
+    if memory_regions:
+        raise UsageError("memory_regions cannot be combined with several models in one arena")
+    if not models:
+        raise UsageError("no model to compile (an empty list)")
+    specs = []
+    for item in models:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+            _check_model_argument(item[0])
+            specs.append((item[0] if is_model_bytes(item[0]) else os.fspath(item[0]), item[1]))
+        elif isinstance(item, str | os.PathLike):
+            specs.append(parse_model_spec(os.fspath(item)))
+        else:
+            raise UsageError("each model of a list must be a path or a (model, name) pair, got "
+                             f"{type(item).__name__}")
+    with api_errors():
+        check_c_name(name)
+        for _, n in specs:
+            check_c_name(n)
+        check_model_names([n for _, n in specs], name)
+        reqs = [prepare_compile(m, n, opt, pipeline, kernels, target,
+                                Instrumentation(verify_each=verify_each), max_model_bytes,
+                                max_arena_bytes, max_weight_bytes, memory=memory,
+                                max_recompute=max_recompute) for m, n in specs]
+        comps = [run_compile(r) for r in reqs]
+        app = plan_app(name, comps, concurrent, max_arena_bytes)
+    return CompiledApp(app, [CompiledModel(r, c) for r, c in zip(reqs, comps)])
+
+
+class CompiledApp:
+    """Several models compiled into one arena (`utc.compile([a, b], name="app")`):
+    `models` (one `CompiledModel` each, with its own plan, report and IR), the shared
+    arena's `arena_bytes`, each model's `offsets` in it, `concurrent`; `report()`,
+    `svg()` and `write(folder)` as `utc compile A B --name app` gives them."""
+
+    def __init__(self, app, models: list[CompiledModel]):
+        self._app = app
+        self.models = models
+
+    @property
+    def name(self) -> str:
+        return self._app.name
+
+    @property
+    def arena_bytes(self) -> int:
+        return int(self._app.arena_bytes)
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        return tuple(self._app.offsets)
+
+    @property
+    def concurrent(self) -> bool:
+        return bool(self._app.concurrent)
+
+    def report(self) -> str:
+        from utc.compiler.driver.report import format_app_report
+
+        return format_app_report(self._app, [m.footprint() for m in self.models])
+
+    def svg(self) -> str:
+        from utc.compiler.driver.report import app_memory_svg
+
+        return app_memory_svg(self._app)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def write(self, folder: str | os.PathLike, *, report: bool = False) -> list[Path]:
+        """Write the folder, as `utc compile A B --name app -o folder` does (staged: on
+        failure nothing is left); with `report`, also `memory.svg`."""
+        from utc.compiler.driver import emit_app_into, staged_output
+
+        with api_errors(), staged_output(os.fspath(folder)) as staging:
+            emit_app_into(self._app, staging)
+            if report:
+                (staging / "memory.svg").write_text(self.svg())
+        return sorted(Path(folder).iterdir())
+
+    def __repr__(self) -> str:
+        how = "concurrent" if self.concurrent else "exclusive"
+        parts = ", ".join(f"{m.name} {m.arena_bytes:,} B" for m in self.models)
+        return (f"<utc.CompiledApp '{self.name}': {len(self.models)} models, shared arena "
+                f"{self.arena_bytes:,} B ({how}): {parts}>")
+
+
 def verify(model: str | os.PathLike | bytes | CompiledModel, inputs: Any = None, *,
            samples: int = 32, seed: int = 0, atol: float | None = None,
            rtol: float | None = None, per_layer: bool = False, **compile_options: Any):
@@ -471,5 +582,5 @@ def load_pass_plugin(path: str | os.PathLike) -> None:
     load_plugin(os.fspath(path))
 
 
-__all__ = ["LEVELS", "CompiledModel", "UtcError", "compile", "import_model", "load_pass_plugin",
-           "parse_ir", "pipeline", "print_ir", "register_pass", "verify"]
+__all__ = ["LEVELS", "CompiledApp", "CompiledModel", "UtcError", "compile", "import_model",
+           "load_pass_plugin", "parse_ir", "pipeline", "print_ir", "register_pass", "verify"]

@@ -9,6 +9,10 @@ Why bisection for TFLM: TFLM does not report the arena a model needs up front, a
 users have to reserve is the smallest `arena_size` for which the interpreter both builds
 and invokes. Each probe runs in a child process because TFLM crashes on a too-small arena.
 
+With more than one model, a last line compiles them all together into one arena
+(`utc compile A B ... --name app`): the sum of separate arenas against one shared
+exclusive arena (the largest) and one --concurrent arena (disjoint parts).
+
 Run from the repository root:
     .venv/bin/python benchmarks/memory.py [--models NAME ...] [--models-dir DIR]
 """
@@ -94,6 +98,17 @@ def utc_arenas(path: Path, work: Path) -> tuple[dict[str, int], str, int, int, i
             int(default.attrs.get("copy_lower_bound", bound)))
 
 
+def patched(path: Path, work: Path) -> list[str]:
+    """[arena, instruction ratio] of the -O2 compile with --memory=min (patch-stages)."""
+    from utc.compiler.driver import compile_model
+    from utc.dialects.func import main_function
+    from utc.passes.patch_stages import total_instructions
+
+    plain = main_function(compile_model(path, work / "plain", name=MODEL_NAME).module)
+    fn = main_function(compile_model(path, work / "min", name=MODEL_NAME, memory="min").module)
+    return [str(fn.arena_bytes), ratio(total_instructions(fn), total_instructions(plain))]
+
+
 def main(argv: list[str] | None = None) -> int:
     from utc.passes.planning.allocators import STRATEGIES
 
@@ -124,9 +139,14 @@ def main(argv: list[str] | None = None) -> int:
                "(m_input/m_run/m_output): the -O2 arena, nothing else"),
         Column("I/O", "bytes of all inputs + outputs: the caller's buffers with NAME_invoke"),
         Column("RAM invoke", "utc's RAM with NAME_invoke: arena + the caller's I/O buffers"),
+        Column("min arena", "utc -O2 --memory=min arena (patch-stages: the first layers tile "
+               "by tile, within 15% more estimated instructions)"),
+        Column("min insns", "estimated instructions with --memory=min / -O2 (patch-stages' "
+               "Cortex-M4 model of utc's reference kernels)"),
     ]
     report = Report(columns)
     defaults: set[str] = set()
+    measured: list[Path] = []  # the models that compiled, for the shared-arena line
     with tempfile.TemporaryDirectory(prefix="utc-bench-memory-") as tmp:
         for index, path in enumerate(models):
             work = Path(tmp) / f"{index}"
@@ -140,17 +160,38 @@ def main(argv: list[str] | None = None) -> int:
                 if tflm is None:
                     report.notes.append(f"{path.name}: TFLM n/a: {why}")
                 io = info.input_bytes + info.output_bytes
+                measured.append(path)
                 return [str(copy_bound), str(no_overlap), str(bound),
                         *(str(arenas[s]) for s in strategies), ratio(arena, bound),
                         "n/a" if tflm is None else str(tflm),
                         "n/a" if tflm is None else ratio(tflm, arena),
-                        str(arena), str(io), str(arena + io)]
+                        str(arena), str(io), str(arena + io), *patched(path, work)]
 
             report.add(path.name, measure)
     report.notes.insert(0, f"Ratios use the -O2 default strategy ({', '.join(sorted(defaults)) or '?'}). "
                            "All figures are bytes unless marked x.")
     print(report.render())
+    if len(measured) > 1:
+        print(shared_arena_summary(measured))
     return 1 if report.failed else 0
+
+
+def shared_arena_summary(models: list[Path]) -> str:
+    """All the selected models compiled together (`utc compile A B ... --name app`): the
+    RAM of separate folders (the sum of their arenas) against one exclusive arena (the
+    largest) and one concurrent arena (disjoint parts)."""
+    from utc.compiler.driver import compile_models
+    from utc.dialects.func import main_function
+
+    specs = [(path, f"m{i}") for i, path in enumerate(models)]
+    with tempfile.TemporaryDirectory(prefix="utc-bench-shared-") as tmp:
+        exclusive = compile_models(specs, Path(tmp) / "x", name="app")
+        concurrent = compile_models(specs, Path(tmp) / "c", name="app", concurrent=True)
+    arenas = [int(main_function(c.module).arena_bytes) for c in exclusive.compilations]
+    return (f"\nSeveral models, one arena ({len(models)} models compiled together): separate "
+            f"arenas {sum(arenas)} B; shared exclusive (one model at a time) "
+            f"{exclusive.arena_bytes} B = the largest; shared --concurrent "
+            f"{concurrent.arena_bytes} B (disjoint parts, each aligned).")
 
 
 if __name__ == "__main__":

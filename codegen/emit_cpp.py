@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -334,6 +335,16 @@ class Placement:
     external: bool = False  # the application defines NAME_arena (and NAME_state)
 
 
+@dataclass(frozen=True)
+class SharedPart:
+    """A model's part of an arena shared by several models (`utc compile a b --name app`):
+    the app's name (its `APP_arena` array) and this model's byte offset in it."""
+
+    app: str
+    offset: int
+    concurrent: bool
+
+
 _SECTION_NAME = re.compile(r"\.?[A-Za-z_][A-Za-z0-9_.$]*")
 
 
@@ -348,8 +359,10 @@ def check_section_name(section: str, option: str) -> str:
 
 class Emitter:
     def __init__(self, module: Module, name: str, source: str = "", target: str = "host",
-                 taps: bool = False, placement: Placement | None = None):
+                 taps: bool = False, placement: Placement | None = None,
+                 shared: SharedPart | None = None):
         self.module = module
+        self.shared = shared
         self.taps = taps
         self.placement = placement or Placement()
         self.target = TARGETS[target]
@@ -365,6 +378,8 @@ class Emitter:
         # buffers named in IR order (so the same module always gets the same names)
         taken = {f"{name}_{suffix}" for suffix in _API_SUFFIXES} | {"arena", "state",
                                                                       "state_initialised"}
+        if shared is not None:
+            taken.add(f"{shared.app}_arena")
         self.weight_names: dict[str, str] = {}
         for res_name in module.referenced_resources():
             self.weight_names[res_name] = _unique(
@@ -666,14 +681,19 @@ class Emitter:
             })
         return out
 
-    def write(self, out_dir: Path) -> list[Path]:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        kernels = self.kernels_used()
+    def runtime_files(self) -> list[str]:
+        """The runtime sources this model's kernels need, copied into the folder."""
         files: list[str] = ["utc_runtime.h"]
-        for k in kernels:
+        for k in self.kernels_used():
             for f in k.files:
                 if f not in files:
                     files.append(f)
+        return files
+
+    def write(self, out_dir: Path) -> list[Path]:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        kernels = self.kernels_used()
+        files = self.runtime_files()
         inputs, outputs = self.io()
         calls = [{"comment": f"step {step}: {comment_text(_comment(op))}",
                   "code": self.render_call(op)} for step, op in enumerate(self.calls)]
@@ -698,6 +718,8 @@ class Emitter:
             "taps": self.layer_taps() if self.taps else [],
             "link_files": link_names(files),
             "placement": self.placement,
+            "shared": self.shared,
+            "models": [],
             "arena_align": max(16, int(self.fn.plan_alignment or 16)),
         }
         ctx["weight_bytes"] = sum(w["bytes"] for w in ctx["weights"])
@@ -743,3 +765,50 @@ def emit_cpp(module: Module, out_dir: Path, name: str, source: str = "",
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise CompileError(f"model name '{name}' is not a valid C identifier")
     return Emitter(module, name, source, target, taps, placement).write(Path(out_dir))
+
+
+def emit_app(models: Sequence[tuple[Module, str, str]], out_dir: Path, app: str,
+             offsets: Sequence[int], arena_bytes: int, alignment: int, concurrent: bool,
+             target: str = "host", placement: Placement | None = None) -> list[Path]:
+    """Write several planned models into one folder sharing one arena: each model's own
+    files (NAME.h, NAME.cpp, NAME_weights.*) as a single compile writes them, except that
+    its arena is `APP_arena + offset` (`offsets`, from `planning/shared.py`); then APP.h
+    and APP.cpp (the shared array, placed by `placement`'s arena section or external
+    arena), and one CMakeLists.txt and utc_link.h for the whole folder. `models`: (module,
+    name, source) each. Each model keeps its own weights and state."""
+    out_dir = Path(out_dir)
+    placement = placement or Placement()
+    emitters = [Emitter(module, name, source, target, placement=placement,
+                        shared=SharedPart(app, int(offset), concurrent))
+                for (module, name, source), offset in zip(models, offsets)]
+    written: list[Path] = []
+    files: list[str] = []
+    for e in emitters:
+        for path in e.write(out_dir):
+            if path not in written:
+                written.append(path)
+        files += [f for f in e.runtime_files() if f not in files]
+    kernels = [k for e in emitters for k in e.kernels_used()]
+    ctx = {
+        "name": app, "NAME": app.upper(),
+        "source": ", ".join(e.source for e in emitters),
+        "models": [{"name": e.name, "NAME": e.upper, "source": e.source,
+                    "arena_bytes": int(e.fn.arena_bytes), "offset": int(offset),
+                    "state_bytes": int(e.fn.state_bytes or 0)}
+                   for e, offset in zip(emitters, offsets)],
+        "arena_bytes": int(arena_bytes), "arena_align": int(alignment),
+        "concurrent": concurrent, "placement": placement,
+        "target": TARGETS[target],
+        "cmsis_nn": any(k.library == "cmsis-nn" for k in kernels),
+        "sources": sorted(f for f in files if f.endswith(".cpp")),
+        "link_files": link_names(files),
+    }
+    env = environment()
+    for template, target_file in (("app.h.j2", f"{app}.h"), ("app.cpp.j2", f"{app}.cpp"),
+                                  ("CMakeLists.txt.j2", "CMakeLists.txt"),
+                                  ("utc_link.h.j2", LINK_HEADER)):
+        path = out_dir / target_file
+        path.write_text(env.get_template(template).render(**ctx))
+        if path not in written:
+            written.append(path)
+    return written

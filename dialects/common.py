@@ -201,11 +201,14 @@ def element_kind(element: object) -> str:
 
 
 def check_compute_types(op: Operation, *fields: str, results: bool = True,
-                        int16: bool = False) -> None:
+                        int16: bool = False, int32: bool = False,
+                        boolean: bool = False) -> None:
     """The activation operands (and results) of a computing op are all per-tensor
     quantized int8 or all float32 (or, for ops implemented in TFLite's 16x8 scheme,
-    `int16`, all int16): a damaged dtype or a lost quantization must not reach a lowering
-    that reads scales, or a kernel that reads the wrong element size."""
+    `int16`, all int16; for ops TFLite Micro also runs on plain int32 tensors, `int32`,
+    all unquantized int32; on bool tensors, `boolean`, all bool): a damaged dtype or a lost
+    quantization must not reach a lowering that reads scales, or a kernel that reads the
+    wrong element size."""
     values = []
     for f in fields:
         if f"{f}*" in type(op).operands:
@@ -216,8 +219,13 @@ def check_compute_types(op: Operation, *fields: str, results: bool = True,
         values += op.result_values
     kinds = {element_kind(v.type.element) for v in values}
     allowed = {"int8", "int16", "f32"} if int16 else {"int8", "f32"}
+    if int32:
+        allowed.add("i32")
+    if boolean:
+        allowed.add("i1")
     if len(kinds) != 1 or not kinds <= allowed:
-        what = "int8, all int16" if int16 else "int8"
+        what = ("int8, all int16" if int16 else "int8") + (", all int32" if int32 else "") + \
+            (", all bool" if boolean else "")
         raise op.error(f"operands and results must all be per-tensor quantized {what} or all "
                        f"float32, got {', '.join(str(v.type) for v in values)}")
 

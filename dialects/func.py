@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from utc.compiler.ir import Operation, SymbolRef, attr
+from utc.compiler.ir.fields import Ints
 
 
 class FuncOp(Operation):
@@ -30,6 +31,9 @@ class FuncOp(Operation):
     #: The TFLite tensor names of the model inputs and outputs, in order.
     inputs = attr(tuple, optional=True)
     outputs = attr(tuple, optional=True)
+    #: Patch-based execution (`patch-stages`): the first `layers` calls of the model run
+    #: tile by tile, in bands of `rows` output rows of the last of them, `tiles` bands.
+    patch_stage = attr(Ints(3, names="[layers, rows, tiles]"), optional=True)
     regions = 1
 
     def verify_(self) -> None:

@@ -164,6 +164,23 @@ class MulOp(KernelChoice, Operation):
         _check_clamp(self)
 
 
+class DivOp(KernelChoice, Operation):
+    """int8 broadcasting division, TFLite Micro's arithmetic: (lhs - lhs_zp) times the
+    fixed-point reciprocal of (rhs - rhs_zp), rescaled once; MUL's attributes, with the
+    multiplier of in1_scale / (in2_scale * out_scale). Not a MulOp subclass: no
+    multiplication kernel may claim it."""
+
+    name = "qnn.div"
+    operands = ("lhs", "rhs")
+    results = ("output",)
+    attributes = {"lhs_zp": int, "rhs_zp": int, "output_zp": int, "output_mult": int,
+                  "output_shift": int, "act": tuple}
+
+    def verify_(self) -> None:
+        _check_int(self, "lhs", "rhs")
+        _check_clamp(self)
+
+
 class RequantizeOp(KernelChoice, Operation):
     """clamp(rescale(x - input_zp) + output_zp, act): RELU, RELU6, RELU_N1_TO_1 and
     QUANTIZE between int8 and int16 all lower to this one op (a clamp when the rescale is
@@ -282,6 +299,22 @@ class SoftmaxOp(KernelChoice, Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"input_mult": int, "input_left_shift": int, "diff_min": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
+class LogSoftmaxOp(KernelChoice, Operation):
+    """int8 log softmax (TFLite Micro's fixed-point arithmetic): exp of (x - max) as in
+    softmax (`input_mult`, `input_left_shift`, `diff_min`), the log of their sum in Q5.26,
+    (`reverse_mult`, `reverse_shift`) to find the differences that saturate; output scale
+    16/256, zero point 127."""
+
+    name = "qnn.log_softmax"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_mult": int, "input_left_shift": int, "reverse_mult": int,
+                  "reverse_shift": int, "diff_min": int}
 
     def verify_(self) -> None:
         _check_int(self, "input")
@@ -419,6 +452,19 @@ class _Curve16(KernelChoice, Operation):
         _check_int(self, "input")
 
 
+class Abs16Op(KernelChoice, Operation):
+    """16x8 ABS (TFLM's int16 quantized path, zero points 0): |x|, rescaled by (`mult`,
+    `shift`) when `rescale` (the scales differ), clamped to int16."""
+
+    name = "qnn.abs16"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"rescale": bool, "mult": int, "shift": int}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
 class Logistic16Op(_Curve16):
     """16x8 logistic (TFLM's int16 algorithm): x rescaled to Q3.12 by
     (x * input_mult + round) >> input_left_shift, then TFLite's 256-entry sigmoid table
@@ -459,6 +505,20 @@ class LookupOp(KernelChoice, Operation):
     operands = ("input",)
     results = ("output",)
     attributes = {"table": ResourceRef}
+
+    def verify_(self) -> None:
+        _check_int(self, "input")
+
+
+class L2NormalizationOp(KernelChoice, Operation):
+    """int8 L2 normalization along the last dimension, TFLite Micro's integer arithmetic:
+    the sum of squares of (input - `input_zp`), its inverse square root as a multiplier
+    and shift, each (input - `input_zp`) rescaled to the fixed output scale 1/128."""
+
+    name = "qnn.l2_normalization"
+    operands = ("input",)
+    results = ("output",)
+    attributes = {"input_zp": int}
 
     def verify_(self) -> None:
         _check_int(self, "input")

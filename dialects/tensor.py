@@ -114,7 +114,8 @@ class _Binary(KernelChoice, NamedActivation, Operation):
 
     def verify_(self) -> None:
         check_activation(self)
-        check_compute_types(self, "lhs", "rhs", int16=True)
+        # int32: TFLite Micro's unquantized int32 ADD, SUB, MUL and DIV
+        check_compute_types(self, "lhs", "rhs", int16=True, int32=True)
         check_broadcast_result(self, "lhs", "rhs")
 
 
@@ -137,14 +138,17 @@ class MulOp(_Binary):
 
 
 class DivOp(_Binary):
-    """Broadcasting float32 division with fused activation (TFLite DIV)."""
+    """Broadcasting division with fused activation (TFLite DIV): float32, int8 (TFLite
+    Micro's fixed-point reciprocal, `lower-to-qnn`) or int32 (toward zero, as C++ and
+    TFLite Micro)."""
 
     name = "tensor.div"
 
     def verify_(self) -> None:
         super().verify_()
-        if element_kind(self.result.type.element) != "f32":
-            raise self.error(f"tensor.div is float32 only in utc, got {self.result.type}")
+        if element_kind(self.result.type.element) not in ("f32", "i32", "int8"):
+            raise self.error(f"tensor.div is float32, int8 or int32 in utc, got "
+                             f"{self.result.type}")
 
 
 class ReshapeOp(Operation):
@@ -179,13 +183,14 @@ class SoftmaxOp(KernelChoice, Operation):
 
 
 class _BroadcastBinary(KernelChoice, Operation):
-    """Broadcasting binary op without a fused activation."""
+    """Broadcasting binary op without a fused activation (int8, int16, float32, or plain
+    int32 as TFLite Micro also runs them)."""
 
     operands = ("lhs", "rhs")
     results = ("output",)
 
     def verify_(self) -> None:
-        check_compute_types(self, "lhs", "rhs", int16=True)
+        check_compute_types(self, "lhs", "rhs", int16=True, int32=True)
         check_broadcast_result(self, "lhs", "rhs")
 
 
@@ -260,6 +265,19 @@ class HardSwishOp(_Unary):
     name = "tensor.hard_swish"
 
 
+class L2NormalizationOp(_Unary):
+    """x / max(||x||_2, 1e-6) along the last dimension (TFLite L2_NORMALIZATION); int8
+    output quantized with scale 1/128, zero point 0 (TFLite Micro's fixed output)."""
+
+    name = "tensor.l2_normalization"
+
+
+class LogSoftmaxOp(_Unary):
+    """x - max - log(sum(exp(x - max))) along the last dimension (TFLite LOG_SOFTMAX)."""
+
+    name = "tensor.log_softmax"
+
+
 class LeakyReluOp(_Unary):
     """x >= 0 ? x : alpha * x (TFLite LEAKY_RELU)."""
 
@@ -304,12 +322,13 @@ class _FloatMath(_Unary):
 
 
 class AbsOp(_FloatMath):
-    """|x| (TFLite ABS); int8 becomes a 256-entry lookup table (`lower-to-qnn`)."""
+    """|x| (TFLite ABS); int8 becomes a 256-entry lookup table, int16 (16x8) `qnn.abs16`
+    (`lower-to-qnn`)."""
 
     name = "tensor.abs"
 
     def verify_types(self) -> None:
-        check_compute_types(self, "input")
+        check_compute_types(self, "input", int16=True)
 
 
 class NegOp(_FloatMath):
@@ -343,9 +362,12 @@ class SqrtOp(_FloatMath):
 
 
 class RsqrtOp(_FloatMath):
-    """1 / sqrt(x) (TFLite RSQRT)."""
+    """1 / sqrt(x) (TFLite RSQRT); int8 becomes a 256-entry lookup table (`lower-to-qnn`)."""
 
     name = "tensor.rsqrt"
+
+    def verify_types(self) -> None:
+        check_compute_types(self, "input")
 
 
 class ExpOp(_FloatMath):
@@ -440,7 +462,7 @@ class ConcatenationOp(KernelChoice, Operation):
         if total != y.shape[axis]:
             raise self.error(f"inputs sum to {total} along axis {axis}, output has "
                              f"{y.shape[axis]}")
-        check_compute_types(self, "inputs", int16=True)
+        check_compute_types(self, "inputs", int16=True, int32=True, boolean=True)
 
 
 class TransposeOp(KernelChoice, Operation):
@@ -485,7 +507,7 @@ class StridedSliceOp(KernelChoice, Operation):
             count *= n0
         if count != self.result.type.num_elements:
             raise self.error(f"slice of {list(n)} elements does not match {self.result.type}")
-        check_compute_types(self, "input", int16=True)
+        check_compute_types(self, "input", int16=True, int32=True, boolean=True)
 
 
 class BroadcastToOp(KernelChoice, Operation):
@@ -503,7 +525,7 @@ class BroadcastToOp(KernelChoice, Operation):
             raise self.error(f"{x} does not broadcast to {y}")
         if x.element != y.element:
             raise self.error(f"broadcast must keep the element type: {x} vs {y}")
-        check_compute_types(self, "input", int16=True)
+        check_compute_types(self, "input", int16=True, int32=True)
 
 
 class _ArgMinMax(KernelChoice, Operation):
@@ -582,7 +604,7 @@ class SplitOp(KernelChoice, Operation):
                 raise self.error(f"result {r.type} is not a slice of {x} along axis {axis}")
         if sum(r.type.shape[axis] for r in self.result_values) != x.shape[axis]:
             raise self.error(f"results do not add up to {x} along axis {axis}")
-        check_compute_types(self, "input", int16=True)
+        check_compute_types(self, "input", int16=True, int32=True)
 
 
 class TransposeConv2DOp(KernelChoice, Operation):
@@ -747,7 +769,7 @@ class ReduceMaxOp(_AxesReduction):
 
 
 class CastOp(_Unary):
-    """Elementwise conversion between bool, int8, int16, int32 and float32 (TFLite CAST):
+    """Elementwise conversion between bool, int8, int16, int32, uint32 and float32 (TFLite CAST):
     C++'s static_cast of the stored values, as TFLite Micro does (quantization, when a
     tensor carries one, is ignored: the stored integers are converted)."""
 
@@ -755,8 +777,8 @@ class CastOp(_Unary):
 
     def verify_types(self) -> None:
         for v in (self.operand("input"), self.result):
-            if _storage_name(v) not in ("i1", "i8", "i16", "i32", "f32"):
-                raise self.error(f"casts between bool, int8, int16, int32 and float32, got "
+            if _storage_name(v) not in ("i1", "i8", "i16", "i32", "ui32", "f32"):
+                raise self.error(f"casts between bool, int8, int16, int32, uint32 and float32, got "
                                  f"{v.type}")
 
 

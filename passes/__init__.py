@@ -8,7 +8,7 @@ of a small model's compile time used to be importing every pass up front).
 #: Every builtin pass, by name; its module is the name with `_` for `-`.
 PASS_NAMES = (
     "bufferize", "canonicalize", "concat-in-place", "fold-pad", "fold-zero-point",
-    "fuse-activation", "inplace", "lower-to-qnn", "overlap-buffers", "plan-memory",
+    "fuse-activation", "inplace", "lower-to-qnn", "overlap-buffers", "patch-stages", "plan-memory",
     "reorder-for-memory", "scratch-in-holes", "select-kernels", "tensor-to-fused",
 )
 

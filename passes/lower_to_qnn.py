@@ -26,7 +26,7 @@ from utc.passes.quantmath import (
 )
 from utc.passes.quantmath import requant as quantmath
 from utc.passes.quantmath.compare import compare_params
-from utc.passes.quantmath.lut import abs_table, elu_table
+from utc.passes.quantmath.lut import abs_table, elu_table, rsqrt_table
 
 #: int8 ops that stay at the tensor level: constants and ops that move or compare int8
 #: values without any rescaling.
@@ -173,13 +173,13 @@ def _q(value) -> tuple[float, int]:
 
 
 def _binary_attrs(op: Operation) -> dict:
-    """ADD/SUB/MUL/SQUARED_DIFFERENCE constants. SQUARED_DIFFERENCE has no fused
-    activation (its clamp is the int8 range)."""
+    """ADD/SUB/MUL/DIV/SQUARED_DIFFERENCE constants. SQUARED_DIFFERENCE has no fused
+    activation (its clamp is the storage type's range)."""
     fn = {tensor.AddOp: elementwise.add_params, tensor.SubOp: elementwise.sub_params,
-          tensor.MulOp: elementwise.mul_params,
+          tensor.MulOp: elementwise.mul_params, tensor.DivOp: elementwise.div_params,
           tensor.SquaredDifferenceOp: elementwise.squared_difference_params}[type(op)]
     kw = {"act": op.act, "storage": _storage(op.result)} if isinstance(op, NamedActivation) \
-        else {}
+        else {"storage": _storage(op.result)}
     return _where(op, fn, *_q(op.operand("lhs")), *_q(op.operand("rhs")), *_q(op.result),
                   **kw).attrs()
 
@@ -248,6 +248,16 @@ def _cumsum_attrs(op: Operation) -> dict:
                              x.type.shape[op.attrs["axis"]]).attrs()}
 
 
+def _log_softmax_attrs(op: Operation) -> dict:
+    return _where(op, softmax.log_softmax_params, _q(op.operand("input"))[0],
+                  *_q(op.result)).attrs()
+
+
+def _l2_normalization_attrs(op: Operation) -> dict:
+    # TFLite Micro reads only the input's zero point; the output's 1/128 scale is fixed
+    return {"input_zp": _q(op.operand("input"))[1]}
+
+
 class _LowerWith(RewritePattern):
     """Replace an int8 op by `target` with the attributes `attrs(op)` computes."""
 
@@ -281,6 +291,10 @@ class _LowerInt16(RewritePattern):
 def _logistic16_attrs(op: Operation) -> dict:
     return _where(op, activation.logistic16_params, *_q(op.operand("input")),
                   *_q(op.result)).attrs()
+
+
+def _abs16_attrs(op: Operation) -> dict:
+    return _where(op, activation.abs16_params, *_q(op.operand("input")), *_q(op.result)).attrs()
 
 
 def _tanh16_attrs(op: Operation) -> dict:
@@ -479,6 +493,7 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerWith(tensor.AddOp, qnn.AddOp, _binary_attrs),
         _LowerWith(tensor.SubOp, qnn.SubOp, _binary_attrs),
         _LowerWith(tensor.MulOp, qnn.MulOp, _binary_attrs),
+        _LowerWith(tensor.DivOp, qnn.DivOp, _binary_attrs),
         _LowerWith(tensor.SquaredDifferenceOp, qnn.SquaredDifferenceOp, _binary_attrs),
         _LowerWith(tensor.ReluOp, qnn.RequantizeOp, _relu_attrs),
         _LowerWith(tensor.Relu6Op, qnn.RequantizeOp, _relu6_attrs),
@@ -500,7 +515,11 @@ def patterns(module: Module) -> list[RewritePattern]:
         _LowerCompare(),
         _LowerWith(tensor.SumOp, qnn.SumOp, _sum_attrs),
         _LowerToLookup(module, tensor.EluOp, elu_table),
+        _LowerInt16(tensor.AbsOp, qnn.Abs16Op, _abs16_attrs),
         _LowerToLookup(module, tensor.AbsOp, abs_table),
+        _LowerToLookup(module, tensor.RsqrtOp, rsqrt_table),
+        _LowerWith(tensor.L2NormalizationOp, qnn.L2NormalizationOp, _l2_normalization_attrs),
+        _LowerWith(tensor.LogSoftmaxOp, qnn.LogSoftmaxOp, _log_softmax_attrs),
         _LowerWith(tensor.CumsumOp, qnn.CumsumOp, _cumsum_attrs),
         _LowerSvdf(),
         _LowerLstm(),

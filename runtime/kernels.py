@@ -259,6 +259,7 @@ _ACT_S8 = _files("utc_activation_s8")
 _EW_F32 = _files("utc_elementwise_f32")
 _MOVE = _files("utc_data_movement")
 _ACT_F32 = _files("utc_elementwise_f32", "utc_activation_f32")
+_ACT_S16 = ("utc_sigmoid_table.h",) + _files("utc_activation_s16")
 
 
 def _same_shapes_or_broadcast(op: Operation, target: Target) -> str | None:
@@ -349,6 +350,31 @@ def _broadcast_4d(op: Operation, target: Target) -> str | None:
     return _same_shapes_or_broadcast(op, target)
 
 
+def _broadcast_5d(op: Operation, target: Target) -> str | None:
+    """Same shapes (any rank), or broadcasting up to 5-D (TFLite Micro's int32 SUB, DIV,
+    MAXIMUM and MINIMUM broadcast in 5-D)."""
+    lhs, rhs = op.operand("lhs").type, op.operand("rhs").type
+    if lhs.shape != rhs.shape and max(lhs.rank, rhs.rank) > 5:
+        return "broadcasting over more than 5 dimensions"
+    return _same_shapes_or_broadcast(op, target)
+
+
+#: an int32 fused activation's clamp, as TFLite's CalculateActivationRange gives it
+_INT32_MIN, _INT32_MAX = "(-2147483647 - 1)", "2147483647"
+_INT32_CLAMP = {"none": (_INT32_MIN, _INT32_MAX), "relu": ("0", _INT32_MAX),
+                "relu6": ("0", "6"), "relu_n1_to_1": ("-1", "1")}
+
+
+def _act_s32(ignored: bool = False) -> tuple[Arg, ...]:
+    """The int32 clamp of the op's `act`; `ignored`: TFLite Micro's int32 ADD, which clamps
+    to the whole int32 range whatever the model's fused activation says."""
+    def bound(c: CallView, i: int) -> str:
+        return _INT32_CLAMP["none" if ignored else c.attrs.get("act", "none")][i]
+
+    return (Arg("act_min", "int32_t", lambda c: bound(c, 0)),
+            Arg("act_max", "int32_t", lambda c: bound(c, 1)))
+
+
 def _resize_scale(name: str, axis: int, ctype: str) -> Arg:
     """RESIZE_BILINEAR's source step along `axis` (passes/quantmath/resize.py)."""
     def value(c: CallView) -> str | int:
@@ -375,7 +401,7 @@ _CUMSUM_SIZES = (_cumsum_size("outer"), _cumsum_size("depth"), _cumsum_size("inn
 
 
 #: utc_cast's type codes by C element type
-_CAST_CODE = {"bool": 0, "int8_t": 1, "int16_t": 2, "int32_t": 3, "float": 4}
+_CAST_CODE = {"bool": 0, "int8_t": 1, "int16_t": 2, "int32_t": 3, "float": 4, "uint32_t": 5}
 
 
 def _compare_on(storage: str) -> Callable[[Operation, Target], str | None]:
@@ -545,6 +571,14 @@ KERNELS: list[Kernel] = [
     Kernel("utc_mul_s8", qnn.MulOp, "int8", _S8X + _files("utc_elementwise_s8"),
            "int8 broadcasting multiplication", constraint=_same_shapes_or_broadcast,
            in_place=_BINARY, args=_binary_args(_I8, _MUL_S8)),
+    Kernel("utc_squared_difference_s16", qnn.SquaredDifferenceOp, "int16",
+           _S8X + _files("utc_squared_difference_s16"),
+           "16x8 broadcasting squared difference", constraint=_same_shapes_or_broadcast,
+           in_place=_BINARY, args=_binary_args(_I16, _RESCALED_BINARY_S8)),
+    # DIV takes MUL's constants in MUL's order; TFLite Micro broadcasts it in 5-D
+    Kernel("utc_div_s8", qnn.DivOp, "int8", _S8X + _files("utc_div_s8"),
+           "int8 broadcasting division (TFLite Micro's fixed-point reciprocal)",
+           constraint=_broadcast_5d, in_place=_BINARY, args=_binary_args(_I8, _MUL_S8)),
     # SQUARED_DIFFERENCE takes ADD's constants in ADD's order (its act is the int8 range)
     Kernel("utc_squared_difference_s8", qnn.SquaredDifferenceOp, "int8",
            _S8X + _files("utc_elementwise_s8"), "int8 broadcasting squared difference",
@@ -586,6 +620,36 @@ KERNELS: list[Kernel] = [
     Kernel("utc_minimum_f32", tensor.MinimumOp, "float32", _EW_F32,
            "float32 broadcasting minimum", constraint=_same_shapes_or_broadcast,
            in_place=_BINARY, args=_binary_args(_F32)),
+    # int32 (unquantized) arithmetic, as TFLite Micro: ADD and MUL broadcast in 4-D, the
+    # others in 5-D; ADD ignores the fused activation (utc_elementwise_s32.h)
+    *(Kernel(f"utc_{name}_s32", op_class, "int32", _S8X + _files("utc_elementwise_s32"),
+             f"int32 broadcasting {what}", constraint=constraint, in_place=_BINARY,
+             args=_binary_args("int32_t", tail))
+      for name, op_class, what, constraint, tail in (
+          ("add", tensor.AddOp, "addition (wrapping)", _broadcast_4d, _act_s32(ignored=True)),
+          ("sub", tensor.SubOp, "subtraction (wrapping)", _broadcast_5d, _act_s32()),
+          ("mul", tensor.MulOp, "multiplication (wrapping)", _broadcast_4d, _act_s32()),
+          ("div", tensor.DivOp, "division (toward zero)", _broadcast_5d, _act_s32()),
+          ("squared_difference", tensor.SquaredDifferenceOp, "squared difference (wrapping)",
+           _same_shapes_or_broadcast, ()),
+          ("maximum", tensor.MaximumOp, "maximum", _broadcast_5d, ()),
+          ("minimum", tensor.MinimumOp, "minimum", _broadcast_5d, ()))),
+    # L2_NORMALIZATION and LOG_SOFTMAX along the last dimension (utc_normalization.h)
+    Kernel("utc_l2_normalization_f32", tensor.L2NormalizationOp, "float32",
+           _S8X + _files("utc_normalization"), "float32 L2 normalization over the last dimension",
+           in_place=_UNARY, args=(*_io(_F32, _F32), *_SOFTMAX_ROWS)),
+    Kernel("utc_l2_normalization_s8", qnn.L2NormalizationOp, "int8",
+           _S8X + _files("utc_normalization"),
+           "int8 L2 normalization over the last dimension (TFLite Micro's inverse square root)",
+           in_place=_UNARY, args=(*_io(_I8, _I8), *_SOFTMAX_ROWS, _attr("input_zp"))),
+    Kernel("utc_log_softmax_s8", qnn.LogSoftmaxOp, "int8", _S8X + _files("utc_normalization"),
+           "int8 log softmax over the last dimension (TFLite Micro's fixed-point exp and log)",
+           args=(*_io(_I8, _I8), *_SOFTMAX_ROWS, _attr("input_mult"),
+                 _attr("input_left_shift"), _attr("reverse_mult"), _attr("reverse_shift"),
+                 _attr("diff_min"))),
+    Kernel("utc_log_softmax_f32", tensor.LogSoftmaxOp, "float32", _S8X + _files("utc_normalization"),
+           "float32 log softmax over the last dimension", in_place=_UNARY,
+           args=(*_io(_F32, _F32), *_SOFTMAX_ROWS)),
     Kernel("utc_mean_f32", tensor.MeanOp, "float32", _files("utc_reduce_f32"),
            "float32 mean over any axes",
            cost=input_elements, args=(*_io(_F32, _F32), *_mean_axes())),
@@ -615,10 +679,15 @@ KERNELS: list[Kernel] = [
     Kernel("utc_tanh_s8", qnn.TanhOp, "int8", _S8X + _ACT_S8,
            "int8 tanh (gemmlowp fixed point)", in_place=_UNARY, args=_CURVE_S8),
     # 16x8 LOGISTIC and TANH: TFLite's int16 algorithm (sigmoid table, interpolated)
-    Kernel("utc_logistic_s16", qnn.Logistic16Op, "int16", _files("utc_activation_s16"),
+    Kernel("utc_abs_s16", qnn.Abs16Op, "int16", _S8 + _files("utc_abs_s16"),
+           "16x8 absolute value (TFLite Micro's int16 rescale)", in_place=_UNARY,
+           args=(*_io(_I16, _I16), _size(), Arg("rescale", "int32_t",
+                                                  lambda c: int(c.attrs["rescale"])),
+                 _attr("mult"), _attr("shift"))),
+    Kernel("utc_logistic_s16", qnn.Logistic16Op, "int16", _ACT_S16,
            "16x8 logistic (TFLite's interpolated sigmoid table)", in_place=_UNARY,
            args=(*_io(_I16, _I16), _size(), _attr("input_mult"), _attr("input_left_shift"))),
-    Kernel("utc_tanh_s16", qnn.Tanh16Op, "int16", _files("utc_activation_s16"),
+    Kernel("utc_tanh_s16", qnn.Tanh16Op, "int16", _ACT_S16,
            "16x8 tanh (TFLite's interpolated sigmoid table)", in_place=_UNARY,
            args=(*_io(_I16, _I16), _size(), _attr("input_mult"), _attr("input_left_shift"))),
     Kernel("utc_hard_swish_s8", qnn.HardSwishOp, "int8", _S8X + _ACT_S8, "int8 hard swish",
@@ -807,7 +876,7 @@ KERNELS: list[Kernel] = [
              cost=input_elements, args=(*_io(ctype, ctype), *_mean_axes()))
       for suffix, dtype, ctype in (("s8", "int8", _I8), ("f32", "float32", _F32))),
     Kernel("utc_cast", tensor.CastOp, "any", _files("utc_cast"),
-           "CAST between bool, int8, int16, int32 and float32", in_place=_UNARY,
+           "CAST between bool, int8, int16, int32, uint32 and float32", in_place=_UNARY,
            args=(_buf("input", "const void *"), _buf("output", "void *"), _size(),
                  Arg("from", "int32_t", lambda c: _CAST_CODE[c.ctype("input")]),
                  Arg("to", "int32_t", lambda c: _CAST_CODE[c.ctype("output")]))),
@@ -975,13 +1044,14 @@ def _lstm_s16_scratch(op: Operation, target: Target) -> int:
 #: int16 cell state in place, and gate scratch of 4 * batch * state_size int16 (its
 #: `scratch`); it is bit-exact with TFLite Micro only where CMSIS-NN's own tests say so.
 #: CMSIS-NN's arm_lstm_unidirectional_s16 would be the 16x8 record's counterpart.
+_LSTM_FILES = ("utc_quant16.h", "utc_sigmoid_table.h") + _files("utc_lstm")
 KERNELS += [
-    Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+    Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + _LSTM_FILES,
            "int8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer "
            "gate arithmetic)", scratch=_lstm_s8_scratch, cost=_lstm_macs,
            state_in_place=_LSTM_STATE, params="utc_lstm_s8_params",
            args=_lstm_q_args(_I8, "int32_t")),
-    Kernel("utc_lstm_s16", qnn.LstmOp, "int16", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+    Kernel("utc_lstm_s16", qnn.LstmOp, "int16", _S8 + _LSTM_FILES,
            "16x8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer gate "
            "arithmetic, int64 accumulators)", scratch=_lstm_s16_scratch, cost=_lstm_macs,
            state_in_place=_LSTM_STATE, params="utc_lstm_s16_params",
@@ -990,7 +1060,7 @@ KERNELS += [
 
 #: UNIDIRECTIONAL_SEQUENCE_LSTM, float32 (CMSIS-NN has no float LSTM).
 KERNELS.append(
-    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _S8 + ("utc_quant16.h",) + _files("utc_lstm"),
+    Kernel("utc_lstm_f32", tensor.LstmOp, "float32", _S8 + _LSTM_FILES,
            "float32 unidirectional sequence LSTM (TFLite Micro's gate order and arithmetic)",
            scratch=_lstm_scratch, cost=_lstm_macs, state_in_place=_LSTM_STATE,
            args=(_buf("input", "const float *"), *_LSTM_GATE_ARGS,

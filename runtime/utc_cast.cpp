@@ -15,6 +15,7 @@ void cast_from(const void *input, void *output, int32_t size, int32_t to) {
     case 1: convert<From, int8_t>(input, output, size); break;
     case 2: convert<From, int16_t>(input, output, size); break;
     case 3: convert<From, int32_t>(input, output, size); break;
+    case 5: convert<From, uint32_t>(input, output, size); break;
     default: convert<From, float>(input, output, size); break;
   }
 }
@@ -28,6 +29,7 @@ extern "C" void utc_cast(const void *input, void *output, int32_t size, int32_t 
     case 1: cast_from<int8_t>(input, output, size, to); break;
     case 2: cast_from<int16_t>(input, output, size, to); break;
     case 3: cast_from<int32_t>(input, output, size, to); break;
+    case 5: cast_from<uint32_t>(input, output, size, to); break;
     default: cast_from<float>(input, output, size, to); break;
   }
 }

@@ -143,18 +143,24 @@ def sharing_ops(module: Module) -> set[int]:
 
 def auto_pipeline(model_path: ModelSource, name: str, opt_level: int, target: str,
                   max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
-                  label: str | None = None) -> str:
+                  label: str | None = None, max_recompute: float | None = None) -> str:
     """`--kernels auto` on a Cortex-M target: CMSIS-NN for speed, but never a larger arena
     than utc's reference kernels need. Plans the model with both; when CMSIS-NN's arena is
     larger, the ops whose utc kernel shares memory (in place, overlapping output) take a
     CMSIS-NN kernel that shares it the same way or keep utc's; then the ops whose CMSIS-NN
     scratch sits at a step over the limit keep utc's (each says why in `kernel_note`);
-    and if even that costs memory, the reference build is the choice."""
-    reference = pipeline_for(opt_level, "reference", target)
+    and if even that costs memory, the reference build is the choice. With
+    `max_recompute` (`--memory=min`) every pipeline tried has patch-stages, so the
+    limit is the arena of the tiled reference build."""
+    def pipeline(*args, **kwargs) -> str:
+        text = pipeline_for(*args, **kwargs)
+        return text if max_recompute is None else with_patching(text, max_recompute)
+
+    reference = pipeline(opt_level, "reference", target)
     if target == "host":
         return reference
     # select-kernels' `auto`: CMSIS-NN, except where a utc kernel is measured faster
-    cmsis = pipeline_for(opt_level, "auto", target)
+    cmsis = pipeline(opt_level, "auto", target)
     from utc.dialects.func import main_function
 
     def arena(module: Module) -> int:
@@ -166,7 +172,7 @@ def auto_pipeline(model_path: ModelSource, name: str, opt_level: int, target: st
         return cmsis
     keep, force = sharing_ops(ref_module), set()
     while True:
-        mixed = pipeline_for(opt_level, "auto", target, sorted(keep), sorted(force))
+        mixed = pipeline(opt_level, "auto", target, sorted(keep), sorted(force))
         module = _planned(model_path, name, mixed, max_model_bytes, label)
         if arena(module) <= limit:
             return mixed
@@ -569,6 +575,27 @@ def with_memory_regions(pipeline: str, regions: Sequence[str]) -> str:
     return ",".join(parts)
 
 
+#: `--memory` choices: the -O pipeline as it is, or with patch-based execution
+#: (patch-stages after bufferize: the first layers run tile by tile where that lowers
+#: the arena, within `--max-recompute` more instructions).
+MEMORY_CHOICES = ("default", "min")
+DEFAULT_MAX_RECOMPUTE = 0.15
+
+
+def with_patching(pipeline: str, max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> str:
+    """The pipeline with `patch-stages` right after `bufferize` (`--memory=min`).
+    UsageError for a pipeline without bufferize or a negative budget."""
+    if not max_recompute >= 0:
+        raise UsageError(f"--max-recompute must be >= 0, got {printable(max_recompute)}")
+    parts = split_pipeline(pipeline)
+    at = [i for i, p in enumerate(parts) if p.split("{")[0].strip() == "bufferize"]
+    if not at:
+        raise UsageError("--memory=min needs bufferize in the pipeline")
+    option = "" if max_recompute == DEFAULT_MAX_RECOMPUTE else f"{{max-recompute={max_recompute}}}"
+    parts.insert(at[-1] + 1, f"patch-stages{option}")
+    return ",".join(parts)
+
+
 def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
                     pipeline: str | None = None, kernels: str = "reference",
                     target: str = "host", inst: Instrumentation | None = None,
@@ -576,7 +603,8 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
                     max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
                     max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
                     label: str | None = None,
-                    memory_regions: Sequence[str] = ()) -> CompileRequest:
+                    memory_regions: Sequence[str] = (), memory: str = "default",
+                    max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> CompileRequest:
     """Check every argument of a compile (name, options, pipeline, the model file) and
     choose its pipeline, before the model is imported (`--kernels auto` on a Cortex-M
     target plans the model to choose, the only work done here)."""
@@ -594,6 +622,11 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
     for what, value in (("max_model_bytes", max_model_bytes), ("max_arena_bytes", max_arena_bytes),
                         ("max_weight_bytes", max_weight_bytes)):
         check_positive(value, what)
+    if memory not in MEMORY_CHOICES:
+        raise UsageError(f"memory must be one of {', '.join(MEMORY_CHOICES)}, got "
+                         f"'{printable(memory)}'")
+    if memory == "min" and not max_recompute >= 0:
+        raise UsageError(f"--max-recompute must be >= 0, got {printable(max_recompute)}")
     load_builtin_passes()
     inst = inst or Instrumentation()
     if pipeline:
@@ -601,9 +634,12 @@ def prepare_compile(model: ModelSource, name: str = "model", opt_level: int = 2,
     elif kernels == "auto":
         check_model(model, max_model_bytes, label)
         with inst.phase("kernel choice (--kernels auto plans a Cortex-M model more than once)"):
-            text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label)
+            text = auto_pipeline(model, name, opt_level, target, max_model_bytes, label,
+                                 max_recompute if memory == "min" else None)
     else:
         text = pipeline_for(opt_level, kernels, target)
+    if memory == "min" and (pipeline or kernels != "auto"):
+        text = with_patching(text, max_recompute)
     if memory_regions:
         text = with_memory_regions(text, memory_regions)
     with inst.phase("import: the pipeline's pass modules"):
@@ -674,7 +710,8 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                   extra_files: Callable[[Compilation], Mapping[str, bytes]] | None = None,
                   placement: Placement | None = None,
                   memory_regions: Sequence[str] = (),
-                  label: str | None = None) -> CompileResult:
+                  label: str | None = None, memory: str = "default",
+                  max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> CompileResult:
     """Compile a .tflite file (or model bytes) into a folder of C++ sources.
 
     `extra_files` makes files from the compilation (the CLI's report) that are written
@@ -689,7 +726,8 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
                          "it cannot be combined with --arena-section or --external-arena")
     req = prepare_compile(model_path, name, opt_level, pipeline, kernels, target, inst,
                           max_model_bytes, max_arena_bytes, max_weight_bytes, label,
-                          memory_regions=memory_regions)
+                          memory_regions=memory_regions, memory=memory,
+                          max_recompute=max_recompute)
     inst = req.inst
     with staged_output(out_dir) as staging:
         comp = run_compile(req)
@@ -702,3 +740,138 @@ def compile_model(model_path: ModelSource, out_dir: str | Path, name: str = "mod
     out = Path(out_dir)
     inst.report_phases(time.perf_counter() - STARTED)
     return CompileResult(comp.module, sorted(out.iterdir()), comp)
+
+
+# ---- several models, one arena (`utc compile a.tflite b.tflite --name app`) -------------
+
+
+def parse_model_spec(spec: str) -> tuple[str, str]:
+    """(path, C name) of one model of a multi-model compile: `PATH:NAME`, or `PATH` named
+    by its file stem. A whole argument that is an existing file is a path (even with a
+    ':' in it). UsageError when the name is not a usable C identifier."""
+    path, name = spec, None
+    if ":" in spec and not os.path.isfile(spec):
+        head, _, tail = spec.rpartition(":")
+        if head and not re.search(r"[/\\]", tail):
+            path, name = head, tail
+    shown = printable(spec)
+    if name is None:
+        name = Path(path).stem
+        hint = f" (from the file name of '{shown}'; name it with {shown}:NAME)"
+    else:
+        hint = f" (of '{shown}')"
+    try:
+        check_c_name(name)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("--name", "model name", 1) + hint) from None
+    return path, name
+
+
+def check_model_names(names: Sequence[str], app: str) -> None:
+    """Refuse model names that would clash in one folder: the same name twice, a model
+    named like the app, or any two that would write the same file (NAME.h, NAME.cpp,
+    NAME_weights.h, NAME_weights.cpp; the app's APP.h, APP.cpp)."""
+    owners: dict[str, str] = {f"{app}.h": f"the app '{app}'", f"{app}.cpp": f"the app '{app}'"}
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise UsageError(f"model name '{name}' is given twice: name each model with "
+                             "PATH:NAME")
+        if name == app:
+            raise UsageError(f"model name '{name}' is also the --name of the app: choose "
+                             "another for either")
+        seen.add(name)
+        for file in (f"{name}.h", f"{name}.cpp", f"{name}_weights.h", f"{name}_weights.cpp"):
+            if file in owners:
+                raise UsageError(f"model name '{name}' writes {file}, as {owners[file]} does: "
+                                 "rename one with PATH:NAME")
+            owners[file] = f"model '{name}'"
+
+
+@dataclass
+class AppResult:
+    """Several models compiled into one folder sharing one arena: each model's
+    compilation, where each sits in the shared arena and how large it is."""
+
+    name: str
+    compilations: list[Compilation]
+    offsets: tuple[int, ...]
+    arena_bytes: int
+    alignment: int
+    concurrent: bool
+    files: list[Path]
+
+
+def plan_app(name: str, comps: Sequence[Compilation], concurrent: bool,
+             max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES) -> AppResult:
+    """Lay planned models into one arena (`passes/planning/shared.py`), checked by the
+    independent checker (`verify_shared_arena`); LimitError when the shared arena is over
+    `max_arena_bytes`. Files are not written (`files` is empty)."""
+    from utc.compiler.errors import CompileError
+    from utc.dialects.func import main_function
+    from utc.passes.planning.checker import PlanError
+    from utc.passes.planning.shared import plan_shared_arena
+    from utc.passes.planning.verify_ir import verify_shared_arena
+
+    fns = [main_function(c.module) for c in comps]
+    for c, fn in zip(comps, fns):
+        if fn.arena_bytes is None:
+            raise CompileError(f"{c.name}: memory is not planned (run plan-memory first)")
+        if fn.memory_regions:
+            raise UsageError(f"{c.name}: --memory-region cannot be combined with several "
+                             "models in one arena")
+    layout = plan_shared_arena([(int(fn.arena_bytes), max(16, int(fn.plan_alignment or 16)))
+                                for fn in fns], concurrent)
+    problems = verify_shared_arena([c.module for c in comps], list(layout.offsets),
+                                   layout.arena_bytes, layout.alignment, concurrent)
+    if problems:
+        raise PlanError("invalid shared arena:\n  " + "\n  ".join(problems))
+    if layout.arena_bytes > max_arena_bytes:
+        raise LimitError(f"{name}: the shared arena needs {layout.arena_bytes} bytes, more than "
+                         f"the limit of {max_arena_bytes} bytes (--max-arena-bytes)")
+    return AppResult(name, list(comps), layout.offsets, layout.arena_bytes, layout.alignment,
+                     concurrent, [])
+
+
+def emit_app_into(app: AppResult, folder: Path, placement: Placement | None = None) -> None:
+    """Write an app's models and its shared arena into `folder` (a staging folder)."""
+    from utc.codegen.emit_cpp import emit_app
+
+    emit_app([(c.module, c.name, c.source) for c in app.compilations], folder, app.name,
+             app.offsets, app.arena_bytes, app.alignment, app.concurrent,
+             target=app.compilations[0].target, placement=placement)
+
+
+def compile_models(models: Sequence[tuple[ModelSource, str]], out_dir: str | Path,
+                   name: str = "app", concurrent: bool = False, opt_level: int = 2,
+                   pipeline: str | None = None, kernels: str = "reference",
+                   target: str = "host", inst: Instrumentation | None = None,
+                   max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+                   max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES,
+                   max_weight_bytes: int = DEFAULT_MAX_WEIGHT_BYTES,
+                   extra_files: Callable[[AppResult], Mapping[str, bytes]] | None = None,
+                   placement: Placement | None = None, memory: str = "default",
+                   max_recompute: float = DEFAULT_MAX_RECOMPUTE) -> AppResult:
+    """Compile several models ((path or bytes, C name) each) into one folder where they
+    share one arena: each model is compiled exactly as it would be alone (same plan,
+    same outputs), then laid into the arena by `plan_app` (exclusive: all from byte 0,
+    the arena their maximum; `concurrent`: disjoint parts, the arena their sum). Every
+    argument is checked before any work; nothing is written unless all succeed."""
+    check_c_name(name)
+    check_model_names([n for _, n in models], name)
+    if len(models) < 1:
+        raise UsageError("no model to compile")
+    reqs = [prepare_compile(m, n, opt_level, pipeline, kernels, target, inst, max_model_bytes,
+                            max_arena_bytes, max_weight_bytes, memory=memory,
+                            max_recompute=max_recompute) for m, n in models]
+    inst = reqs[0].inst
+    with staged_output(out_dir) as staging:
+        comps = [run_compile(r) for r in reqs]
+        app = plan_app(name, comps, concurrent, max_arena_bytes)
+        with inst.phase("emit-cpp: render and write the sources"):
+            emit_app_into(app, staging, placement)
+        if extra_files is not None:
+            write_files(staging, extra_files(app))
+    inst.report_phases(time.perf_counter() - STARTED)
+    app.files = sorted(Path(out_dir).iterdir())
+    return app

@@ -67,6 +67,10 @@ class _Parser(argparse.ArgumentParser):
         if unknown:  # `--report=FORMAT` with a format that is not an option of its own
             message = (f"--report: unknown format '{unknown.group(1)}' (--report or "
                        "--report=text for the table, --report=json for JSON)")
+        if message.startswith("unrecognized arguments: ") and ".tflite" in message:
+            # `utc compile A.tflite -o DIR B.tflite`: several models are one list
+            message += (" (several models are given together, one after the other: "
+                        "utc compile A.tflite B.tflite -o DIR)")
         sys.stderr.write(f"utc: error: {one_line(message)} (see `{self.prog} --help`)\n")
         sys.exit(EXIT_USER_ERROR)
 
@@ -250,12 +254,19 @@ def _add_compile_options(p: argparse.ArgumentParser) -> None:
                    help="plan the arena into this memory region (repeat for several, fastest "
                    "first): at most BYTES there, one array per region, put in linker section "
                    "SECTION when given; the hottest buffers go first")
+    p.add_argument("--memory", default="default", choices=["default", "min"],
+                   help="min: also run the first layers tile by tile (patch-stages) where that "
+                   "lowers the arena, within --max-recompute more instructions")
+    p.add_argument("--max-recompute", type=float, default=0.15, metavar="F",
+                   help="with --memory=min: at most this fraction more instructions (MACs) "
+                   "than without tiling (default 0.15)")
     _add_model_limit(p)
 
 
 def _limits(args: argparse.Namespace) -> dict:
     return {"max_model_bytes": args.max_model_bytes, "max_arena_bytes": args.max_arena_bytes,
-            "max_weight_bytes": args.max_weight_bytes, "memory_regions": args.memory_region}
+            "max_weight_bytes": args.max_weight_bytes, "memory_regions": args.memory_region,
+            "memory": args.memory, "max_recompute": args.max_recompute}
 
 
 def _write_atomically(path: Path, write) -> None:
@@ -317,6 +328,13 @@ def _report_files(fmt: str | None):
 def cmd_compile(args: argparse.Namespace) -> int:
     from utc.compiler.driver import check_c_name, compile_model
 
+    args.model = args.models[0]
+    if len(args.models) > 1:
+        return _compile_app(args)
+    if args.concurrent:
+        raise UsageError("--concurrent needs several models (utc compile A.tflite B.tflite "
+                         "--concurrent ...)")
+    args.name = "model" if args.name is None else args.name
     check_c_name(args.name)
     placement = _placement(args)
     inst = _instrumentation(args)
@@ -340,6 +358,67 @@ def cmd_compile(args: argparse.Namespace) -> int:
         comp = result.compilation
         sys.stdout.write("\n" + format_report(result.module, comp.op_types,
                                                measure_footprint(comp)))
+        print(f"\nutc: wrote the arena map to {printable(Path(args.output) / 'memory.svg')}")
+    return 0
+
+
+def _compile_app(args: argparse.Namespace) -> int:
+    """`utc compile A B ... --name app`: several models in one folder, one arena."""
+    from utc.compiler.driver import check_c_name, compile_models, parse_model_spec
+
+    app = "app" if args.name is None else args.name
+    check_c_name(app)
+    for option, given in (("--memory-region", args.memory_region),
+                          ("--calibration", args.calibration), ("--quantize", args.quantize),
+                          ("--dump-ir-dir", args.dump_ir_dir)):
+        if given:
+            raise UsageError(f"{option} cannot be combined with several models in one arena")
+    models = [parse_model_spec(spec) for spec in args.models]
+    from utc.compiler.driver.keras import is_keras_file
+
+    for path, _ in models:
+        if is_keras_file(path):
+            raise UsageError(f"{printable(path)}: a Keras model cannot be compiled with other "
+                             "models; convert it to .tflite first (utc.convert_keras)")
+    placement = _placement(args)
+    inst = _instrumentation(args)
+
+    def report_files(result) -> dict[str, bytes]:
+        from utc.compiler.driver.report import app_memory_svg
+
+        files = {"memory.svg": app_memory_svg(result).encode()}
+        if args.report == "json":
+            from utc.compiler.driver.footprint import measure_footprint
+            from utc.compiler.driver.report_json import app_report_json
+
+            files["report.json"] = app_report_json(
+                result, [measure_footprint(c) for c in result.compilations]).encode()
+        return files
+
+    result = compile_models(models, args.output, name=app, concurrent=args.concurrent,
+                            opt_level=args.opt, pipeline=args.pipeline, kernels=args.kernels,
+                            target=args.target, inst=inst,
+                            max_model_bytes=args.max_model_bytes,
+                            max_arena_bytes=args.max_arena_bytes,
+                            max_weight_bytes=args.max_weight_bytes,
+                            extra_files=report_files if args.report else None,
+                            placement=placement, memory=args.memory,
+                            max_recompute=args.max_recompute)
+    if args.report == "json":
+        sys.stdout.write((Path(args.output) / "report.json").read_text())
+        return 0
+    parts = ", ".join(f"{c.name} {_main(c.module).attrs['arena_bytes']} B"
+                      for c in result.compilations)
+    how = "sum, concurrent" if result.concurrent else "largest, exclusive"
+    print(f"utc: wrote {len(result.files)} files to {printable(args.output)} "
+          f"({len(result.compilations)} models, shared arena {result.arena_bytes} B ({how}): "
+          f"{parts})")
+    if args.report:
+        from utc.compiler.driver.footprint import measure_footprint
+        from utc.compiler.driver.report import format_app_report
+
+        sys.stdout.write("\n" + format_app_report(
+            result, [measure_footprint(c) for c in result.compilations]))
         print(f"\nutc: wrote the arena map to {printable(Path(args.output) / 'memory.svg')}")
     return 0
 
@@ -672,11 +751,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("compile", help="compile a .tflite model into a folder of C++")
-    p.add_argument("model")
+    p.add_argument("models", nargs="+", metavar="MODEL",
+                   help="the model; several (PATH or PATH:NAME each, NAME defaulting to the "
+                   "file's stem) are compiled into one folder sharing one arena, each with "
+                   "its own API (NAME_invoke, ...), weights and state, and --name's header "
+                   "(NAME.h: NAME_ARENA_BYTES, NAME_arena)")
     p.add_argument("-o", "--output", required=True, help="output folder")
-    p.add_argument("--name", default="model",
+    p.add_argument("--name", default=None,
                    help="C prefix of the generated API: a C identifier of at most 64 "
-                   "characters that starts with a letter and is not a C/C++ keyword")
+                   "characters that starts with a letter and is not a C/C++ keyword "
+                   "(default 'model'; with several models, the app's name, default 'app')")
+    p.add_argument("--concurrent", action="store_true",
+                   help="with several models: their runs may interleave (e.g. from two RTOS "
+                   "tasks, one preempting the other), so each gets its own part of the arena "
+                   "(the arena is the sum). Without it the models are exclusive: one runs at a "
+                   "time, each uses the arena from byte 0, and the arena is the largest "
+                   "model's")
     # `--report` and `--report=text` are one option, `--report=json` another: spelled out
     # so that `--report MODEL` still reads MODEL as the model (an optional value would
     # swallow it)

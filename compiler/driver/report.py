@@ -14,6 +14,7 @@ side tables, and the same module always gives the same text and the same SVG byt
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -511,8 +512,77 @@ def memory_svg(module: Module) -> str:
     return "\n".join(o) + "\n"
 
 
+# ---- several models in one arena -------------------------------------------------------------
+
+
+def _app_parts(app) -> list[str]:
+    """One line per model of an app (`driver.AppResult`): its bytes of the shared arena."""
+    lines = []
+    for comp, offset in zip(app.compilations, app.offsets):
+        fn = _function(comp.module)
+        arena = int(fn.arena_bytes)
+        state = f", state {_n(int(fn.state_bytes))} B of its own" if fn.state_bytes else ""
+        lines.append(f"  {comp.name:<16} bytes [{offset}, {offset + arena}) of {app.name}_arena: "
+                     f"arena {_n(arena)} B, lower bound {_n(int(fn.lower_bound or 0))} B, weights "
+                     f"{_n(sum(flash_bytes(comp.module)))} B{state}  ({comp.source})")
+    return lines
+
+
+def format_app_report(app, footprints: Sequence[Footprint | None] = ()) -> str:
+    """The report of several models sharing one arena (`utc compile A B --report`): the
+    shared arena and each model's part of it, then each model's own report (the offsets
+    in a model's table are relative to its part's first byte)."""
+    how = ("concurrent: disjoint parts, the sum" if app.concurrent else
+           "exclusive: one model runs at a time, the largest")
+    out = [f"utc report: {app.name}: {len(app.compilations)} models, shared arena "
+           f"{_n(app.arena_bytes)} B ({how}), aligned to {app.alignment}"]
+    out += _app_parts(app)
+    fps = list(footprints) or [None] * len(app.compilations)
+    for comp, offset, fp in zip(app.compilations, app.offsets, fps):
+        out += ["", f"== model {comp.name} (offsets below are from byte {offset} of "
+                f"{app.name}_arena) ==", ""]
+        out.append(format_report(comp.module, comp.op_types, fp).rstrip("\n"))
+    return "\n".join(out) + "\n"
+
+
+def app_memory_svg(app) -> str:
+    """The shared arena as SVG: a title band naming each model's bytes of the arena, then
+    one band per model, its own arena map (`memory_svg`) over its schedule."""
+    bands = []
+    for comp in app.compilations:
+        svg = memory_svg(comp.module)
+        svg = svg[svg.index("<svg"):]
+        bands.append(svg)
+    sizes = [(float(re.search(r'width="([0-9.]+)"', b).group(1)),
+              float(re.search(r'height="([0-9.]+)"', b).group(1))) for b in bands]
+    head = 30.0 + 16.0 * len(bands)
+    width = max(w for w, _ in sizes)
+    height = head + sum(h for _, h in sizes)
+    how = "concurrent, sum" if app.concurrent else "exclusive, largest"
+    o = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
+        f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(f'utc arena map: {app.name}')}</title>",
+        f'<rect class="background" x="0" y="0" width="{_f(width)}" height="{_f(head)}" '
+        'fill="#ffffff"/>',
+        f'<text x="90" y="20" font-size="14" font-weight="bold">'
+        f"{escape(f'{app.name}: shared arena {app.arena_bytes:,} B ({how})')}</text>",
+    ]
+    for i, line in enumerate(_app_parts(app)):
+        o.append(f'<text class="model" x="90" y="{_f(36 + 16 * i)}">{escape(line.strip())}</text>')
+    y = head
+    for band, (_, h), comp in zip(bands, sizes, app.compilations):
+        o.append(f'<g class="model-band" id="{escape(comp.name)}">')
+        o.append(band.replace("<svg ", f'<svg y="{_f(y)}" ', 1).rstrip("\n"))
+        o.append("</g>")
+        y += h
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
 __all__ = [
-    "ARENA_KINDS", "KIND_COLORS", "ArenaBuffer", "LayerRow", "arena_buffers",
-    "flash_bytes", "footprint_lines", "format_report", "layer_rows", "live_profile", "macs",
-    "memory_svg", "operator_label", "peak",
+    "ARENA_KINDS", "KIND_COLORS", "ArenaBuffer", "LayerRow", "app_memory_svg", "arena_buffers",
+    "flash_bytes", "footprint_lines", "format_app_report", "format_report", "layer_rows",
+    "live_profile", "macs", "memory_svg", "operator_label", "peak",
 ]

@@ -13,6 +13,7 @@ order, no timings, no absolute paths.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from utc.compiler.driver import Compilation, weight_bytes
@@ -130,3 +131,27 @@ def report_dict(comp: Compilation, footprint: Footprint | None = None) -> dict[s
 def report_json(comp: Compilation, footprint: Footprint | None = None) -> str:
     """`report_dict` as JSON text: two-space indented, ASCII, one trailing newline."""
     return json.dumps(report_dict(comp, footprint), indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+
+
+def app_report_dict(app, footprints: Sequence[Footprint | None] = ()) -> dict[str, Any]:
+    """The `--report=json` document of several models in one arena (`driver.AppResult`):
+    the shared arena and each model's part of it, then each model's own document."""
+    fps = list(footprints) or [None] * len(app.compilations)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "utc_version": installed_version(),
+        "app": {
+            "name": app.name, "arena_bytes": int(app.arena_bytes),
+            "alignment": int(app.alignment), "concurrent": bool(app.concurrent),
+            "parts": [{"model": c.name, "offset": int(off),
+                       "arena_bytes": int(main_function(c.module).arena_bytes)}
+                      for c, off in zip(app.compilations, app.offsets)],
+        },
+        "models": [report_dict(c, fp) for c, fp in zip(app.compilations, fps)],
+    }
+
+
+def app_report_json(app, footprints: Sequence[Footprint | None] = ()) -> str:
+    """`app_report_dict` as JSON text, formatted as `report_json`."""
+    return json.dumps(app_report_dict(app, footprints), indent=2, ensure_ascii=True,
+                      allow_nan=False) + "\n"

@@ -426,7 +426,7 @@ def _read_tensors(path: str, model: tflite.Model, graph: tflite.SubGraph,
         if q is not None and q.ScaleLength() and tfl_type != TflType.FLOAT32:
             scales = q.ScaleAsNumpy().astype(np.float32)
             zps = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else None
-            qdim = q.QuantizedDimension()
+            qdim = checks.effective_quantized_dimension(shape, scales, q.QuantizedDimension())
             checks.check_quantization(path, label, _TFL_TYPE_NAMES.get(tfl_type, "?"), shape,
                                       scales, zps, qdim)
         data = None
@@ -993,10 +993,11 @@ def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
 
 def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
                             position: int = 0) -> str:
-    """Check the dtype of the operator's data input; return 'int8', 'int16' or 'float32'."""
+    """Check the dtype of the operator's data input; return 'int8', 'int16', 'int32',
+    'float32' or 'bool' (int32 and bool only where the caller lists them)."""
     t = ctx.tensor_at(op, position)
-    kind = {TflType.INT8: "int8", TflType.INT16: "int16",
-            TflType.FLOAT32: "float32"}.get(t.tfl_type)
+    kind = {TflType.INT8: "int8", TflType.INT16: "int16", TflType.INT32: "int32",
+            TflType.FLOAT32: "float32", TflType.BOOL: "bool"}.get(t.tfl_type)
     if kind is None or kind not in dtypes:
         ctx.tensor_type(t)  # raises the specific dtype message when there is one
         tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
@@ -1237,22 +1238,30 @@ def _max_pool(ctx: ImportContext, op: TflOperator) -> None:
 
 
 def _binary(ctx: ImportContext, op: TflOperator, cls: type[Operation], opts_cls: type) -> None:
-    _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
+    kind = _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
     opts = op.options(opts_cls)
     act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
     if act == "tanh":
         raise ctx.fail("fused TANH activation is not supported")
+    if kind == "int32":
+        _plain_int32(ctx, op)
+        if op.builtin == "ADD":
+            act = "none"  # TFLite Micro's int32 ADD clamps to the whole int32 range
     ctx.emit(cls, op, [ctx.input(op, 0), ctx.input(op, 1)], {"act": act})
 
 
-@op_rule("ADD", (1, 5), ("int8", "int16", "float32"), "elementwise addition with broadcasting",
-         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
+@op_rule("ADD", (1, 5), ("int8", "int16", "int32", "float32"),
+         "elementwise addition with broadcasting",
+         "int8: inputs and output per-tensor quantized; int32: unquantized, wraps, the fused "
+         "activation ignored and broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))
 def _add(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.AddOp, tflite.AddOptions)
 
 
 def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    # the row's dtypes: TFLite Micro's RESHAPE and SQUEEZE copy bytes of any type (int32
+    # too), its EXPAND_DIMS only int8, int16 and float32
+    _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
     x = ctx.input(op, 0)
     out = ctx.output_type(op)
     if out.num_elements != x.type.num_elements:
@@ -1263,7 +1272,7 @@ def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.ReshapeOp, op, [x])
 
 
-@op_rule("RESHAPE", (1, 2), ("int8", "int16", "float32"), "reshape (becomes a view: no copy)",
+@op_rule("RESHAPE", (1, 2), ("int8", "int16", "int32", "float32"), "reshape (becomes a view: no copy)",
          "output shape must be static", inputs=(1, 2))
 def _reshape(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
@@ -1286,40 +1295,57 @@ def _softmax(ctx: ImportContext, op: TflOperator) -> None:
 
 # ---- elementwise arithmetic ----------------------------------------------------------------
 
-@op_rule("SUB", (1, 3), ("int8", "int16", "float32"), "elementwise subtraction with broadcasting",
-         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
+@op_rule("SUB", (1, 3), ("int8", "int16", "int32", "float32"),
+         "elementwise subtraction with broadcasting",
+         "int8: inputs and output per-tensor quantized; int32: unquantized, wraps, "
+         "broadcasting up to 5-D (as TFLite Micro)", inputs=(2, 2))
 def _sub(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.SubOp, tflite.SubOptions)
 
 
-@op_rule("MUL", (1, 4), ("int8", "int16", "float32"), "elementwise multiplication with broadcasting",
-         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
+@op_rule("MUL", (1, 4), ("int8", "int16", "int32", "float32"),
+         "elementwise multiplication with broadcasting",
+         "int8: inputs and output per-tensor quantized; int32: unquantized, wraps, "
+         "broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))
 def _mul(ctx: ImportContext, op: TflOperator) -> None:
     _binary(ctx, op, tensor.MulOp, tflite.MulOptions)
 
 
-@op_rule("DIV", (1, 1), ("float32",), "elementwise division with broadcasting (up to 5-D)",
-         "float32 only; TFLite Micro also has int8 DIV (not in utc yet)", inputs=(2, 2))
+@op_rule("DIV", (1, 2), ("int8", "int32", "float32"),
+         "elementwise division with broadcasting (up to 5-D)",
+         "int8: TFLite Micro's fixed-point reciprocal arithmetic, per-tensor quantized; "
+         "int32: unquantized, rounds toward zero; a divisor equal to zero (its zero point "
+         "for int8) is undefined in TFLite Micro: utc gives 0 (int32) or the clamp bound of "
+         "the numerator's sign (int8), and refuses a constant one", inputs=(2, 2))
 def _div(ctx: ImportContext, op: TflOperator) -> None:
     rank = max(len(ctx.tensor_at(op, 0).shape), len(ctx.tensor_at(op, 1).shape))
     if rank > 5:
         raise ctx.fail(f"rank {rank} is not supported (TFLite Micro divides up to 5-D)")
+    divisor = ctx.tensor_at(op, 1)
+    if divisor.tfl_type in (TflType.INT32, TflType.INT8) and divisor.data is not None:
+        zero = int(divisor.zero_points[0]) if divisor.tfl_type == TflType.INT8 and \
+            divisor.zero_points is not None and len(divisor.zero_points) else 0
+        if (np.asarray(divisor.data).astype(np.int64) == zero).any():
+            raise ctx.fail("the constant divisor holds a zero (TFLite Micro's integer "
+                           "division by zero is undefined)")
     _binary(ctx, op, tensor.DivOp, tflite.DivOptions)
 
 
-@op_rule("SQUARED_DIFFERENCE", (1, 2), ("int8", "float32"),
+@op_rule("SQUARED_DIFFERENCE", (1, 2), ("int8", "int16", "int32", "float32"),
          "elementwise (x - y)^2 with broadcasting",
-         "int8: inputs and output per-tensor quantized", inputs=(2, 2))
+         "int8: inputs and output per-tensor quantized; 16x8: zero points 0; int32: "
+         "unquantized, wraps", inputs=(2, 2))
 def _squared_difference(ctx: ImportContext, op: TflOperator) -> None:
     # no options to read: TFLite's SquaredDifferenceOptions table is empty (no activation)
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+        _plain_int32(ctx, op)
     ctx.emit(tensor.SquaredDifferenceOp, op, [ctx.input(op, 0), ctx.input(op, 1)])
 
 
 # ---- comparisons, logical operators and SELECT_V2 (bool tensors) -----------------------------
 
 _KIND_OF = {TflType.INT8: "int8", TflType.INT16: "int16", TflType.INT32: "int32",
-            TflType.FLOAT32: "float32", TflType.BOOL: "bool"}
+            TflType.FLOAT32: "float32", TflType.BOOL: "bool", TflType.UINT32: "uint32"}
 
 
 def _typed_inputs(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
@@ -1437,20 +1463,39 @@ def _same_quantization(ctx: ImportContext, op: TflOperator, positions: list[int]
                        f"without rescaling, as TFLite Micro does); got {', '.join(map(str, types))}")
 
 
+def _plain_int32(ctx: ImportContext, op: TflOperator) -> None:
+    """int32 arithmetic and data movement are on plain integers in TFLite Micro (its ADD and
+    DIV refuse quantized int32): every tensor int32, none quantized."""
+    for index in (*op.inputs, *op.outputs):
+        if index < 0:
+            continue
+        t = ctx.tensors[index]
+        if t.tfl_type != TflType.INT32:
+            tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
+            raise ctx.fail(f"tensor '{t.name}' (#{index}) is {tname}; int32 {op.builtin} needs "
+                           "every input and output int32")
+        if t.scales is not None and len(t.scales) > 0:
+            raise ctx.fail(f"tensor '{t.name}' (#{index}) is a quantized int32; TFLite Micro's "
+                           f"int32 {op.builtin} takes plain integers")
+
+
 def _min_max(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, [0, 1])
     ctx.emit(cls, op, [ctx.input(op, 0), ctx.input(op, 1)])
 
 
-@op_rule("MAXIMUM", (1, 4), ("int8", "int16", "float32"), "elementwise maximum with broadcasting",
-         "int8: inputs and output share one quantization", inputs=(2, 2))
+@op_rule("MAXIMUM", (1, 4), ("int8", "int16", "int32", "float32"),
+         "elementwise maximum with broadcasting",
+         "int8: inputs and output share one quantization; int32: unquantized", inputs=(2, 2))
 def _maximum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MaximumOp)
 
 
-@op_rule("MINIMUM", (1, 4), ("int8", "int16", "float32"), "elementwise minimum with broadcasting",
-         "int8: inputs and output share one quantization", inputs=(2, 2))
+@op_rule("MINIMUM", (1, 4), ("int8", "int16", "int32", "float32"),
+         "elementwise minimum with broadcasting",
+         "int8: inputs and output share one quantization; int32: unquantized", inputs=(2, 2))
 def _minimum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MinimumOp)
 
@@ -1471,7 +1516,8 @@ def _unary_rule(builtin: str, versions: tuple[int, int], cls: type[Operation], s
 
 def _fixed_output_quantization(ctx: ImportContext, op: TflOperator, scale: float, zp: int,
                                scale_text: str) -> None:
-    """int8 LOGISTIC/TANH produce one fixed output quantization (TFLite Micro assumes it)."""
+    """int8 LOGISTIC/TANH/L2_NORMALIZATION produce one fixed output quantization (TFLite
+    Micro assumes it)."""
     out = ctx.output_type(op).element
     if isinstance(out, QuantizedType) and (out.zero_point != zp or abs(out.scale - scale) > 1e-9):
         raise ctx.fail(f"int8 {op.builtin} output must be quantized with scale {scale_text}, "
@@ -1509,16 +1555,54 @@ for _builtin, _cls, _summary, _constraint in (
         ("CEIL", tensor.CeilOp, "round toward plus infinity", _F32_ONLY),
         ("ROUND", tensor.RoundOp, "round half to even (banker's rounding, as tf.round)", _F32_ONLY),
         ("SQRT", tensor.SqrtOp, "square root", _F32_ONLY),
-        ("RSQRT", tensor.RsqrtOp, "1 / sqrt(x)",
-         "float32 only; TFLite Micro also has int8 RSQRT (not in utc yet)"),
         ("EXP", tensor.ExpOp, "e^x", _F32_ONLY),
         ("LOG", tensor.LogOp, "natural logarithm", _F32_ONLY)):
     _unary_rule(_builtin, (1, 1), _cls, _summary, _constraint, dtypes=("float32",))
 
 
-_unary_rule("ABS", (1, 2), tensor.AbsOp, "absolute value",
+_unary_rule("RSQRT", (1, 2), tensor.RsqrtOp, "1 / sqrt(x)",
             "int8: a 256-entry table of TFLite Micro's integer arithmetic, computed at compile "
-            "time; TFLite Micro also has int16 ABS (not in utc yet)")
+            "time; an input below the zero point (negative), on which TFLite Micro fails the "
+            "invocation, gives the result for the smallest positive input")
+_unary_rule("ABS", (1, 3), tensor.AbsOp, "absolute value",
+            "int8: a 256-entry table of TFLite Micro's integer arithmetic, computed at compile "
+            "time; int16 (16x8): zero points 0, rescaled when the scales differ; TFLite Micro's "
+            "unquantized int16 ABS is not in utc", dtypes=("int8", "int16", "float32"))
+
+
+#: the int8 L2_NORMALIZATION's int32 sum of squares holds this many (255^2) terms
+L2_NORM_MAX_DEPTH = (2**31 - 1) // (255 * 255)
+
+
+@op_rule("L2_NORMALIZATION", (1, 2), ("int8", "float32"),
+         "x / max(sqrt(sum(x^2)), 1e-6) along the last dimension",
+         "rank at most 4 and no fused activation (as TFLite Micro); int8: output scale "
+         f"1/128, zero point 0, a last dimension of at most {L2_NORM_MAX_DEPTH} (the int32 "
+         "sum of squares)")
+def _l2_normalization(ctx: ImportContext, op: TflOperator) -> None:
+    kind = _activation_dtype_check(ctx, op, ("int8", "float32"))
+    opts = op.options(tflite.L2NormOptions)
+    act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
+    if act != "none":
+        raise ctx.fail(f"fused activation {act.upper()} is not supported (TFLite Micro "
+                       "refuses it)")
+    x = ctx.input(op, 0)
+    if x.type.rank > 4:
+        raise ctx.fail(f"rank {x.type.rank} is not supported (TFLite Micro normalizes up "
+                       "to 4-D)")
+    if kind == "int8":
+        _fixed_output_quantization(ctx, op, 1 / 128, 0, "1/128")
+        if x.type.rank and x.type.shape[-1] > L2_NORM_MAX_DEPTH:
+            raise ctx.fail(f"a last dimension of {x.type.shape[-1]} overflows TFLite Micro's "
+                           f"int32 sum of squares (at most {L2_NORM_MAX_DEPTH})")
+    ctx.emit(tensor.L2NormalizationOp, op, [x])
+
+
+@op_rule("LOG_SOFTMAX", (1, 2), ("int8", "float32"), "x - max - log(sum(exp(x - max))) along "
+         "the last dimension", "int8: output scale 16/256, zero point 127 (as TFLite Micro "
+         "requires), its fixed-point exp and log")
+def _log_softmax(ctx: ImportContext, op: TflOperator) -> None:
+    _unary(ctx, op, tensor.LogSoftmaxOp)
 
 
 @op_rule("LEAKY_RELU", (1, 2), ("int8", "int16", "float32"), "x >= 0 ? x : alpha * x")
@@ -1659,12 +1743,13 @@ def _reduce_max(ctx: ImportContext, op: TflOperator) -> None:
     _reduction(ctx, op, tensor.ReduceMaxOp)
 
 
-_CAST_FROM = ("bool", "int8", "int16", "int32", "float32")
-_CAST_TO = ("int8", "int16", "int32", "float32")
+_CAST_FROM = ("bool", "int8", "int16", "int32", "uint32", "float32")
+_CAST_TO = ("int8", "int16", "int32", "uint32", "float32")
 
 
 @op_rule("CAST", (1, 7), _CAST_FROM, "elementwise type conversion (C++ static_cast, as TFLite "
-         "Micro)", "from bool, int8, int16, int32 or float32 to int8, int16, int32 or float32; "
+         "Micro)", "from bool, int8, int16, int32, uint32 or float32 to int8, int16, int32, uint32 "
+         "or float32; "
          "the stored values are converted (quantization ignored, as TFLite Micro); float32 "
          "values outside the target range are undefined there", inputs=(1, 1))
 def _cast(ctx: ImportContext, op: TflOperator) -> None:
@@ -1681,7 +1766,8 @@ def _cast(ctx: ImportContext, op: TflOperator) -> None:
 
 # ---- shape and data movement ------------------------------------------------------------------
 
-@op_rule("SQUEEZE", (1, 2), ("int8", "int16", "float32"), "drop size-1 dimensions (a view: no copy)")
+@op_rule("SQUEEZE", (1, 2), ("int8", "int16", "int32", "float32"),
+         "drop size-1 dimensions (a view: no copy)")
 def _squeeze(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
 
@@ -1727,10 +1813,13 @@ def _padv2(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, 2)
 
 
-@op_rule("CONCATENATION", (1, 3), ("int8", "int16", "float32"), "join tensors along an axis",
-         "no fused activation; int8: inputs and output share one quantization", inputs=(1, None))
+@op_rule("CONCATENATION", (1, 3), ("int8", "int16", "int32", "float32", "bool"),
+         "join tensors along an axis",
+         "no fused activation; int8: inputs and output share one quantization; int32: "
+         "unquantized", inputs=(1, None))
 def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32", "bool")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, list(range(len(op.inputs))))
     opts = op.options(tflite.ConcatenationOptions)  # absent: axis 0, no activation
     act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
@@ -1759,13 +1848,15 @@ def _transpose(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.TransposeOp, op, [x], {"perm": tuple(perm)})
 
 
-@op_rule("STRIDED_SLICE", (1, 6), ("int8", "int16", "float32"),
+@op_rule("STRIDED_SLICE", (1, 6), ("int8", "int16", "int32", "float32", "bool"),
          "strided window with begin/end/shrink-axis masks (up to 6-D)",
-         "constant begin/end/strides; int8: output quantized like the input", inputs=(4, 4))
+         "constant begin/end/strides; int8: output quantized like the input; int32: "
+         "unquantized", inputs=(4, 4))
 def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
     from utc.dialects import slice_math
 
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32", "bool")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, [0])
     x = ctx.input(op, 0)
     o = op.options(tflite.StridedSliceOptions)
@@ -1793,7 +1884,7 @@ def _strided_slice(ctx: ImportContext, op: TflOperator) -> None:
 
 
 def _split_common(ctx: ImportContext, op: TflOperator, data: int, axis_pos: int) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"), data)
+    _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32"), data)
     _same_quantization(ctx, op, [data])
     x = ctx.input(op, data)
     axis = _axes(ctx, op, axis_pos, x.type.rank)
@@ -1802,13 +1893,15 @@ def _split_common(ctx: ImportContext, op: TflOperator, data: int, axis_pos: int)
     ctx.emit(tensor.SplitOp, op, [x], {"axis": axis[0]})
 
 
-@op_rule("SPLIT", (1, 3), ("int8", "int16", "float32"), "cut into equal parts along a constant axis",
+@op_rule("SPLIT", (1, 3), ("int8", "int16", "int32", "float32"),
+         "cut into equal parts along a constant axis",
          inputs=(2, 2), outputs=(1, None))
 def _split(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=1, axis_pos=0)
 
 
-@op_rule("SPLIT_V", (1, 2), ("int8", "int16", "float32"), "cut into given sizes along a constant axis",
+@op_rule("SPLIT_V", (1, 2), ("int8", "int16", "int32", "float32"),
+         "cut into given sizes along a constant axis",
          inputs=(3, 3), outputs=(1, None))
 def _split_v(ctx: ImportContext, op: TflOperator) -> None:
     _split_common(ctx, op, data=0, axis_pos=2)
@@ -1926,11 +2019,12 @@ def _view(ctx: ImportContext, op: TflOperator, position: int, ttype: TensorType,
     return const.result
 
 
-@op_rule("PACK", (1, 3), ("int8", "int16", "float32"),
+@op_rule("PACK", (1, 3), ("int8", "int16", "int32", "float32"),
          "stack same-shaped tensors along a new axis (views joined by a concatenation)",
-         "inputs and output share one quantization", inputs=(1, None))
+         "inputs and output share one quantization; int32: unquantized", inputs=(1, None))
 def _pack(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, list(range(len(op.inputs))))
     opts = ctx.required_options(op, tflite.PackOptions)
     values = [ctx.tensor_type(ctx.tensor_at(op, i)) for i in range(len(op.inputs))]
@@ -1950,11 +2044,12 @@ def _pack(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.ConcatenationOp, op, slices, {"axis": axis})
 
 
-@op_rule("UNPACK", (1, 4), ("int8", "int16", "float32"),
+@op_rule("UNPACK", (1, 4), ("int8", "int16", "int32", "float32"),
          "cut a tensor into its slices along an axis (a split, then views)",
-         "inputs and outputs share one quantization", outputs=(1, None))
+         "inputs and outputs share one quantization; int32: unquantized", outputs=(1, None))
 def _unpack(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
+        _plain_int32(ctx, op)
     _same_quantization(ctx, op, [0])
     opts = ctx.required_options(op, tflite.UnpackOptions)
     x = ctx.input(op, 0)
@@ -2176,24 +2271,24 @@ def _shape(ctx: ImportContext, op: TflOperator) -> None:
     _fold(ctx, op, np.array(x.shape, np.int64))
 
 
-@op_rule("ZEROS_LIKE", (1, 1), ("int8", "float32"),
+@op_rule("ZEROS_LIKE", (1, 1), ("int8", "int32", "float32"),
          "zeros shaped like the input (folded to a constant)",
          "int8: stored zeros, whatever the zero point (as TFLite Micro)")
 def _zeros_like(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int32", "float32"))
     x, out = ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]
     if out.tfl_type != x.tfl_type or out.shape != x.shape:
         raise ctx.fail("the output must have the input's type and shape")
     _fold(ctx, op, np.zeros(out.shape))
 
 
-@op_rule("FILL", (1, 3), ("int8", "float32"),
+@op_rule("FILL", (1, 3), ("int8", "int32", "float32"),
          "a tensor of the given shape filled with one value",
          "constant dims (as TFLite Micro requires); a constant value is folded, a computed "
          "one is broadcast (BROADCAST_TO's kernel); int8: the value's stored integer, "
-         "quantized like the output", inputs=(2, 2))
+         "quantized like the output; int32: unquantized", inputs=(2, 2))
 def _fill(ctx: ImportContext, op: TflOperator) -> None:
-    kind = _activation_dtype_check(ctx, op, ("int8", "float32"), position=1)
+    kind = _activation_dtype_check(ctx, op, ("int8", "int32", "float32"), position=1)
     value_t, out = ctx.tensor_at(op, 1), ctx.tensors[op.outputs[0]]
     dims = ctx.tensor_at(op, 0)
     if dims.data is None:

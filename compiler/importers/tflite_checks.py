@@ -75,6 +75,18 @@ def check_shape(path: str, label: str, shape: Sequence[int], itemsize: int) -> N
                            f"more than the {MAX_TENSOR_BYTES}-byte limit of one tensor")
 
 
+def effective_quantized_dimension(shape: Sequence[int], scales: np.ndarray,
+                                  quantized_dimension: int) -> int:
+    """The axis a per-channel quantization really runs along. A rank-1 tensor has only
+    axis 0, yet older TFLite converters wrote the convolution's output-channel axis (3)
+    into its bias's quantization (TFLite Micro's person_detect.tflite): TFLite Micro never
+    reads a bias's quantized_dimension, so such a bias with one scale per element is
+    read along axis 0 here too. Anything else is left for check_quantization to judge."""
+    if len(shape) == 1 and len(scales) > 1 and len(scales) == int(shape[0]):
+        return 0
+    return quantized_dimension
+
+
 def check_quantization(path: str, label: str, type_name: str, shape: Sequence[int],
                        scales: np.ndarray, zero_points: np.ndarray | None,
                        quantized_dimension: int) -> None:

@@ -24,9 +24,11 @@ from utc.compiler.importers.tflite import (
     _NP_OF,
     _TFL_TYPE_NAMES,
     BUILTIN_NAMES,
+    CUSTOM_OP_TABLE,
     OP_TABLE,
     SUPPORTED_OPS_HINT,
     _text,
+    custom_origin,
     load_flatbuffer,
     parse_flatbuffer,
 )
@@ -129,9 +131,17 @@ def diagnose(model: str | Path | bytes, label: str | None = None) -> tuple[int, 
         if builtin in _CONTROL_FLOW and builtin != "CALL_ONCE":
             problems.append(Problem(what, "control flow is not supported"))
             continue
-        rule = OP_TABLE.get(builtin)
+        custom = None
+        if builtin.startswith("CUSTOM '"):
+            # a signal-library operator is a row of the custom table (its own dtypes: the
+            # importer and the trial compile check those); any other is refused as the
+            # importer words it
+            code = root.OperatorCodes(op.OpcodeIndex()).CustomCode()
+            custom = _text(code) if code is not None else ""
+        rule = CUSTOM_OP_TABLE.get(custom) if custom is not None else OP_TABLE.get(builtin)
         if rule is None:
-            problems.append(Problem(what, f"not supported ({SUPPORTED_OPS_HINT})"))
+            origin = custom_origin(custom) if custom else None
+            problems.append(Problem(what, origin or f"not supported ({SUPPORTED_OPS_HINT})"))
             continue
         lo, hi = rule.versions
         version = root.OperatorCodes(op.OpcodeIndex()).Version()
@@ -142,7 +152,7 @@ def diagnose(model: str | Path | bytes, label: str | None = None) -> tuple[int, 
             checks.check_arity(path, what, inputs, outputs, rule.inputs, rule.outputs)
         except ImportError_ as exc:
             problems.append(Problem(what, str(exc).split(f"{what}: ", 1)[-1]))
-        if builtin in _VARIABLE_OPS or not rule.dtypes:
+        if builtin in _VARIABLE_OPS or not rule.dtypes or custom is not None:
             continue
         kinds = sorted({_TFL_TYPE_NAMES.get(graph.Tensors(t).Type(), "?").lower()
                         for t in (*inputs, *outputs)

@@ -421,3 +421,50 @@ def memory_plan_check(module: Module) -> list[str]:
     if not is_planned(module):
         return []
     return [f"the memory plan is invalid: {p}" for p in verify_memory_plan(module)]
+
+
+def verify_shared_arena(modules: list[Module], offsets: list[int], arena_bytes: int,
+                        alignment: int, concurrent: bool) -> list[str]:
+    """Every problem of several models planned into one arena (`planning/shared.py`), as
+    sentences; empty when sound. Each model's own plan is checked in full
+    (`verify_memory_plan`); then, from its `buf.alloc`s alone (not the recorded layout):
+    its base offset is a multiple of `alignment` and of its own plan alignment, and every
+    allocation, moved to that base, ends inside the shared arena. For concurrent models
+    (runs may interleave, so all of one model's buffers may be live during any step of
+    another) no byte of one model's allocations is a byte of another's."""
+    problems: list[str] = []
+    if len(offsets) != len(modules):
+        return [f"{len(offsets)} offsets for {len(modules)} models"]
+    ranges: list[list[tuple[int, int, str]]] = []
+    for module, base in zip(modules, offsets):
+        fn = main_function(module)
+        problems += [f"{module.name}: {p}" for p in verify_memory_plan(module)]
+        if fn.memory_regions:
+            problems.append(f"{module.name}: memory regions cannot share an arena")
+        own = int(fn.plan_alignment or 16)
+        if base < 0 or base % alignment or base % own:
+            problems.append(f"{module.name}: base offset {base} is not a multiple of the shared "
+                            f"alignment {alignment} and its own {own}")
+        if base + int(fn.arena_bytes or 0) > arena_bytes:
+            problems.append(f"{module.name}: its arena [{base}, {base + int(fn.arena_bytes)}) ends "
+                            f"past the shared arena ({arena_bytes} B)")
+        spans = []
+        for op in fn.block.ops:
+            if isinstance(op, buf.AllocOp) and op.offset is not None and int(op.size) > 0:
+                lo = base + int(op.offset)
+                hi = lo + int(op.size)
+                if hi > arena_bytes:
+                    problems.append(f"{module.name}: {_name(op.result)} bytes [{lo}, {hi}) end "
+                                    f"past the shared arena ({arena_bytes} B)")
+                spans.append((lo, hi, _name(op.result)))
+        ranges.append(spans)
+    if concurrent:
+        for i in range(len(modules)):
+            for j in range(i + 1, len(modules)):
+                for lo1, hi1, n1 in ranges[i]:
+                    for lo2, hi2, n2 in ranges[j]:
+                        if max(lo1, lo2) < min(hi1, hi2):
+                            problems.append(
+                                f"concurrent models share bytes: {modules[i].name} {n1} "
+                                f"[{lo1}, {hi1}) and {modules[j].name} {n2} [{lo2}, {hi2})")
+    return problems

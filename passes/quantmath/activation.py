@@ -385,3 +385,30 @@ def tanh16_params(input_scale: float, input_zp: int, out_scale: float,
     """Constants of ``utc_tanh_s16`` (TFLM tanh.cc, int16): the power-of-two path for input
     scales 2^-12 and 2^-11 (shift 0 or 1)."""
     return _curve16_params(input_scale, input_zp, out_scale, out_zp, "TANH", (0, 1))
+
+
+@dataclass(frozen=True)
+class Abs16Params(QnnAttrs):
+    """Attributes of `qnn.abs16` (TFLM elementwise.cc, int16 ABS): whether the scales
+    differ, and then the multiplier and shift of input_scale / output_scale."""
+
+    rescale: bool
+    mult: int
+    shift: int
+
+
+def abs16_params(input_scale: float, input_zp: int, out_scale: float,
+                 out_zp: int) -> Abs16Params:
+    """Constants of ``utc_abs_s16``: TFLM requires zero points 0; when the float32 scales
+    differ, QuantizeMultiplier of their float32 quotient (in double)."""
+    si, so = _f32(_check_scale("input", input_scale)), _f32(_check_scale("output", out_scale))
+    if int(input_zp) != 0 or int(out_zp) != 0:
+        raise UnsupportedQuantization(f"int16 ABS needs zero points 0 (TFLite Micro's), got "
+                                      f"{input_zp} and {out_zp}")
+    if si == so:
+        return Abs16Params(rescale=False, mult=0, shift=0)
+    mult, shift = quantize_multiplier(float(np.float32(si / so)))
+    if shift > 15:  # |x| <= 32768 shifted left must fit int32, as TFLM assumes
+        raise UnsupportedQuantization(f"int16 ABS: input_scale / output_scale = "
+                                      f"{float(si / so):.3g} overflows TFLite Micro's rescale")
+    return Abs16Params(rescale=True, mult=mult, shift=shift)

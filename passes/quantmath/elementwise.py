@@ -128,9 +128,46 @@ def mul_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
                      output_shift=shift, act=clamp)
 
 
+#: int8 DIV's output shift range: the kernel's final rounding divide then takes an exponent
+#: in [0, 63] (see div_params)
+DIV_MIN_SHIFT, DIV_MAX_SHIFT = -25, 23
+
+
+def div_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
+               out_scale: float, out_zp: int, act: str = "none",
+               storage: str = "i8") -> MulParams:
+    """Constants of ``utc_div_s8`` (TFLM div.cc, int8): one multiplier for in1_scale /
+    (in2_scale * out_scale), in double from the float32 scales as the pinned TFLM build
+    computes it (MUL's constants, so the result is a `MulParams`).
+
+    Per element the kernel divides by TFLM's fixed-point reciprocal of the divisor and
+    ends with a rounding divide by 2^(recip_shift + headroom - output_shift), where the
+    reciprocal's shift is 0..7 and the numerator's headroom 23..31. An output shift above
+    23 would make that exponent negative, one below -25 would take it past 63: both are
+    undefined in TFLM for every input, so such models are refused."""
+    if storage != "i8":
+        raise UnsupportedQuantization("DIV: only int8 is quantized in TFLite Micro")
+    s1, s2, so = _check_scales(in1_scale, in2_scale, out_scale)
+    mult, shift = quantize_multiplier(s1 / (s2 * so))
+    if not DIV_MIN_SHIFT <= shift <= DIV_MAX_SHIFT:
+        raise UnsupportedQuantization(f"DIV: the output multiplier's shift {shift} is outside "
+                                      f"[{DIV_MIN_SHIFT}, {DIV_MAX_SHIFT}] (in1_scale / "
+                                      "(in2_scale * out_scale) = "
+                                      f"{s1 / (s2 * so):.3g}), where TFLite Micro's division "
+                                      "is undefined")
+    clamp = activation_range(act, so, out_zp, storage)
+    return MulParams(lhs_zp=_check_zp("in1", in1_zp, storage),
+                     rhs_zp=_check_zp("in2", in2_zp, storage),
+                     output_zp=_check_zp("output", out_zp, storage), output_mult=mult,
+                     output_shift=shift, act=clamp)
+
+
 def squared_difference_params(in1_scale: float, in1_zp: int, in2_scale: float, in2_zp: int,
-                              out_scale: float, out_zp: int) -> AddSubParams:
-    """Constants of ``utc_squared_difference_s8`` (TFLM squared_difference.cc, int8).
+                              out_scale: float, out_zp: int,
+                              storage: str = "i8") -> AddSubParams:
+    """Constants of ``utc_squared_difference_s8`` (TFLM squared_difference.cc, int8), and
+    with storage "i16" of ``utc_squared_difference_s16`` (its int16 path: zero points 0, no
+    left shift, the int16 range as the clamp).
 
     Like ADD, both inputs are shifted left (by 7 bits, not 20, because the difference is
     squared in int32) and rescaled to twice the larger input scale with multipliers below
@@ -146,7 +183,11 @@ def squared_difference_params(in1_scale: float, in1_zp: int, in2_scale: float, i
     oracle-free meaning.
     """
     s1, s2, so = _check_scales(in1_scale, in2_scale, out_scale)
-    shift = SQUARED_DIFFERENCE_LEFT_SHIFT
+    int16 = storage == "i16"
+    if int16 and (int(in1_zp), int(in2_zp), int(out_zp)) != (0, 0, 0):
+        raise UnsupportedQuantization(f"16x8 SQUARED_DIFFERENCE needs zero points 0 (TFLite "
+                                      f"Micro's), got {in1_zp}, {in2_zp}, {out_zp}")
+    shift = 0 if int16 else SQUARED_DIFFERENCE_LEFT_SHIFT
     twice_max = 2.0 * max(s1, s2)
     m1, sh1 = _smaller_than_one_exp(s1 / twice_max, "SQUARED_DIFFERENCE input 1")
     m2, sh2 = _smaller_than_one_exp(s2 / twice_max, "SQUARED_DIFFERENCE input 2")
@@ -154,13 +195,17 @@ def squared_difference_params(in1_scale: float, in1_zp: int, in2_scale: float, i
     mo, sho = quantize_multiplier(twice_max * twice_max / out_denominator)
     # |x - zp| <= 255, so each rescaled input is at most 255 * 2^7 * its real multiplier
     # (plus one for rounding) and the squared difference at most the square of their sum
-    biggest = 255 * (1 << shift)
+    biggest = 32768 if int16 else 255 * (1 << shift)
     max_diff = biggest * (m1 * 2.0 ** (sh1 - 31) + m2 * 2.0 ** (sh2 - 31)) + 2
     if sho > 0 and max_diff * max_diff * 2.0 ** sho > INT32_MAX:
         raise UnsupportedQuantization(
             f"SQUARED_DIFFERENCE: output scale {out_scale!r} is so small against the input "
             f"scales ({in1_scale!r}, {in2_scale!r}) that TFLite Micro's int32 rescaling of "
             "the squared difference overflows")
+    if int16:
+        return AddSubParams(lhs_zp=0, rhs_zp=0, output_zp=0, left_shift=shift, lhs_mult=m1,
+                            lhs_shift=sh1, rhs_mult=m2, rhs_shift=sh2, output_mult=mo,
+                            output_shift=sho, act=(-32768, 32767))
     return AddSubParams(lhs_zp=_check_zp("in1", in1_zp), rhs_zp=_check_zp("in2", in2_zp),
                         output_zp=_check_zp("output", out_zp), left_shift=shift,
                         lhs_mult=m1, lhs_shift=sh1, rhs_mult=m2, rhs_shift=sh2,

@@ -97,3 +97,77 @@ def abs_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.
         out = (multiply_by_quantized_multiplier(value, mult, shift) if rescale else value) + zo
         table[v & 0xFF] = max(-128, min(127, out))
     return table
+
+
+def _sat_shl(x: int, exponent: int) -> int:
+    """gemmlowp's SaturatingRoundingMultiplyByPOT with a positive exponent on int32."""
+    threshold = (1 << (31 - exponent)) - 1
+    if x > threshold:
+        return 2**31 - 1
+    if x < -threshold:
+        return -(2**31)
+    return x << exponent
+
+
+def _wrap32(x: int) -> int:
+    return (x + 2**31) % 2**32 - 2**31
+
+
+def inv_sqrt_multiplier_exp(value: int) -> tuple[int, int]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp(value, kReverseShift): 1 / sqrt(value) as
+    a multiplier in Q0.31 and a left shift, by five Newton-Raphson steps in gemmlowp's
+    Q3.28 fixed point (values <= 1 give (INT32_MAX, 0), as TFLite)."""
+    if value <= 1:
+        return 2**31 - 1, 0
+    shift = 11
+    while value >= 1 << 29:
+        value //= 4
+        shift += 1
+    clz = 32 - value.bit_length()
+    pairs = (clz - 1) // 2 - 1
+    shift -= pairs
+    value <<= 2 * pairs
+    srdhm = _sat_rounding_doubling_high_mul
+    x_in = value >> 1  # Q3.28
+    half_input = _rounding_divide_by_pot(x_in, 1)
+    half_three = (1 << 28) + (1 << 27)
+    x = 1 << 28  # one in Q3.28
+    for _ in range(5):
+        x3 = _sat_shl(srdhm(srdhm(x, x), x), 6)  # Q9 product back to Q3
+        x = _sat_shl(_wrap32(srdhm(half_three, x) - srdhm(half_input, x3)), 3)
+    x = srdhm(x, 1518500250)  # times sqrt(2) / 2 (Q0.31)
+    if shift < 0:
+        x = _wrap32(x << -shift)
+        shift = 0
+    return x, -shift
+
+
+#: TFLite Micro's int8 RSQRT keeps 20 extra bits between its two rescales
+RSQRT_SHIFT = 20
+
+
+def rsqrt_table(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
+    """Constants of ``utc_lookup_s8`` for int8 RSQRT (TFLite Micro elementwise.cc
+    RsqrtEvalQuantized): v - in_zp = 0 gives 127; otherwise 1 / sqrt(v - in_zp) from
+    `inv_sqrt_multiplier_exp` applied to 1 << 20, then rescaled by QuantizeMultiplier(1 /
+    (sqrtf(in_scale) * out_scale)) and 2^-20, plus out_zp, clamped. TFLite Micro fails the
+    invocation for an input below the zero point (a negative value); the table gives such
+    an input the result of the smallest positive one (what TFLite's arithmetic yields for
+    values <= 1), so the generated code has no error path."""
+    si, so = _f32(_check_scale("input", in_scale)), _f32(_check_scale("output", out_scale))
+    zi, zo = _check_zp("input", in_zp), _check_zp("output", out_zp)
+    mult, shift = quantize_multiplier(1.0 / float(np.float32(np.sqrt(si) * so)))
+    if shift - RSQRT_SHIFT < -31:
+        raise UnsupportedQuantization(f"RSQRT: output multiplier shift {shift} is below "
+                                      f"{RSQRT_SHIFT - 31} (TFLite Micro's rescale is undefined)")
+    table = np.zeros(256, np.int8)
+    for v in range(-128, 128):
+        value = v - zi
+        if value == 0:
+            out = 127
+        else:
+            inv, inv_shift = inv_sqrt_multiplier_exp(value)
+            data = multiply_by_quantized_multiplier(1, inv, inv_shift + RSQRT_SHIFT)
+            out = multiply_by_quantized_multiplier(data, mult, shift - RSQRT_SHIFT) + zo
+        table[v & 0xFF] = max(-128, min(127, out))
+    return table

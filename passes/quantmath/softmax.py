@@ -172,3 +172,42 @@ def softmax16_params(beta: float, input_scale: float, input_zp: int, output_scal
         raise UnsupportedQuantization(f"int16 SOFTMAX: beta * input_scale = {si * _f32(beta)!r}"
                                       " overflows TFLite Micro's int32 rescale")
     return Softmax16Params(input_mult=mult, input_left_shift=shift)
+
+
+# ---- int8 LOG_SOFTMAX --------------------------------------------------------------------
+
+#: TFLite Micro's fixed int8 LOG_SOFTMAX output quantization: scale 16/256, zero point 127
+LOG_SOFTMAX_OUTPUT_SCALE, LOG_SOFTMAX_OUTPUT_ZP = 16.0 / 256, 127
+
+
+@dataclass(frozen=True)
+class LogSoftmaxParams(QnnAttrs):
+    """Attributes of `qnn.log_softmax` (TFLM log_softmax.cc Prepare): softmax's input
+    multiplier, left shift and diff_min, and the reverse scaling (multiplier below one,
+    shift <= 0) that maps the Q5.26 log-sum back to input differences."""
+
+    input_mult: int
+    input_left_shift: int
+    reverse_mult: int
+    reverse_shift: int
+    diff_min: int
+
+
+def log_softmax_params(input_scale: float, output_scale: float,
+                       output_zp: int) -> LogSoftmaxParams:
+    """Constants of ``utc_log_softmax_s8`` (TFLM PreprocessLogSoftmaxScalingExp with beta 1
+    and CalculateInputRadius): softmax's (beta * input_scale * 2^26 as a Q31 multiplier
+    and left shift, diff_min), and 2^(31 - left_shift) / multiplier in double through
+    QuantizeMultiplierSmallerThanOneExp. TFLM demands the output scale 16/256 and zero
+    point 127 exactly."""
+    from utc.passes.quantmath._scales import _smaller_than_one_exp
+
+    if _f32(output_scale) != _f32(LOG_SOFTMAX_OUTPUT_SCALE) or int(output_zp) != LOG_SOFTMAX_OUTPUT_ZP:
+        raise UnsupportedQuantization(f"int8 LOG_SOFTMAX output must be quantized with scale "
+                                      f"16/256 and zero point 127, got {output_scale!r}, "
+                                      f"{output_zp}")
+    p = softmax_params(1.0, input_scale)
+    real = (1 << (31 - p.input_left_shift)) / float(p.input_mult)
+    mult, shift = _smaller_than_one_exp(real, "LOG_SOFTMAX reverse scaling")
+    return LogSoftmaxParams(input_mult=p.input_mult, input_left_shift=p.input_left_shift,
+                            reverse_mult=mult, reverse_shift=shift, diff_min=p.diff_min)

@@ -94,3 +94,27 @@ def test_check_of_a_file_that_is_not_a_model_is_one_error(tmp_path: Path) -> Non
     path = tmp_path / "junk.tflite"
     path.write_bytes(b"not a flatbuffer")
     user_error(utc("check", str(path), cwd=tmp_path), r"junk\.tflite: not a TFLite flatbuffer")
+
+
+def test_check_knows_the_signal_library_custom_operators(tmp_path: Path) -> None:
+    """CUSTOM operators are looked up in the signal-library table, as the importer does:
+    a model of signal operators (and the int32 tail of TFLite Micro's audio preprocessor)
+    is ok, and an unknown custom operator is refused with the importer's reason."""
+    from tests.e2e.test_int32_ops import preprocessor_tail
+    from tests.e2e.test_signal import audio_frontend
+
+    frontend, _ = audio_frontend(np.random.default_rng(1))
+    for name, model in (("frontend", frontend), ("tail", preprocessor_tail())):
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(model)
+        proc = utc("check", str(path), cwd=tmp_path)
+        assert proc.returncode == 0 and proc.stdout.startswith("ok: "), proc.stdout + proc.stderr
+    b = ModelBuilder("vela")
+    x = b.add_tensor("x", [4], "int8", scale=0.1, zero_point=0)
+    y = b.add_tensor("y", [4], "int8", scale=0.1, zero_point=0)
+    b.add_operator("CUSTOM", [x], [y], custom_code="ethos-u")
+    path = tmp_path / "vela.tflite"
+    path.write_bytes(b.build([x], [y]))
+    proc = utc("check", str(path), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "CUSTOM 'ethos-u' #0: an Ethos-U NPU command stream (from Arm's Vela)" in proc.stdout

@@ -540,7 +540,7 @@ def test_an_int16_operator_utc_lacks_is_refused_by_name(tmp_path: Path) -> None:
     b.add_operator("HARD_SWISH", [x], [y], version=1)  # TFLite Micro has no int16 HARD_SWISH
     line = _compile_error(b.build([x], [y]), tmp_path)
     assert "operator #0 HARD_SWISH: tensor 'x' (#0): int16 tensors (16x8 quantization) are " \
-           "not supported for HARD_SWISH yet (only for ADD, ASSIGN_VARIABLE, AVERAGE_POOL_2D, " in line
+           "not supported for HARD_SWISH yet (only for ABS, ADD, ASSIGN_VARIABLE, AVERAGE_POOL_2D, " in line
 
 
 def test_16x8_fully_connected_needs_zero_point_0(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from utc.dialects.func import main_function
 
 from tests.conftest import shared_model
 from tests.e2e.harness import compile_and_build
+from tests.e2e.test_cli_errors import CLI
 from tests.oracle import TflmRunner, random_inputs
 
 KWS = "mlperf_kws_dscnn_int8.tflite"
@@ -71,7 +72,7 @@ def test_regions_are_bit_exact_with_tflite_micro(tmp_path: Path) -> None:
 
 def test_a_model_that_does_not_fit_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = subprocess.run(["utc", "compile", str(shared_model(KWS)), "-o", str(out),
+    proc = subprocess.run([*CLI, "compile", str(shared_model(KWS)), "-o", str(out),
                            "--memory-region", "dtcm:4096", "--memory-region", "sram:4000"],
                           capture_output=True, text=True)
     assert proc.returncode != 0 and not out.exists()
@@ -86,7 +87,7 @@ def test_a_model_that_does_not_fit_is_refused(tmp_path: Path) -> None:
 ])
 def test_malformed_regions_are_refused_in_one_line(region: str, message: str,
                                                    tmp_path: Path) -> None:
-    proc = subprocess.run(["utc", "compile", str(shared_model(KWS)), "-o", str(tmp_path / "o"),
+    proc = subprocess.run([*CLI, "compile", str(shared_model(KWS)), "-o", str(tmp_path / "o"),
                            "--memory-region", region], capture_output=True, text=True)
     assert proc.returncode == 2 and message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

@@ -142,6 +142,11 @@ def test_report_json_schema_is_documented(tmp_path: Path) -> None:
     proc = utc("compile", str(model), "-o", str(tmp_path / "out"), "--report=json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     keys = _keys(json.loads(proc.stdout))
+    # several models in one arena: the app's document
+    proc = utc("compile", f"{model}:a", f"{model}:b", "-o", str(tmp_path / "app"),
+               "--report=json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    keys |= _keys(json.loads(proc.stdout))
     page = DOC.read_text()
     undocumented = sorted(k for k in keys if f"`{k}`" not in page)
     assert not undocumented, f"not in {DOC.name}: {undocumented}"

@@ -187,11 +187,17 @@ def test_shipped_templates_render_as_jinja2_on_every_shared_model(tmp_path: Path
         for target in ("host", "cortex-m4"):
             assert main(["compile", str(model), "-O2", "-o", str(tmp_path / f"{n}-{target}"),
                          "--target", target]) == 0
+    # several models in one arena: the app's templates and the models' shared branches
+    pair = [str(m) for m in models[:2]]
+    for n, extra in enumerate((["--concurrent", "--arena-section", ".sram2"], ["--external-arena"])):
+        assert main(["compile", f"{pair[0]}:first", f"{pair[1]}:second", "-o",
+                     str(tmp_path / f"app-{n}"), *extra]) == 0
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_env.TEMPLATES)),
                              undefined=jinja2.StrictUndefined, **template_env.OPTIONS)
     assert {name for name, _ in renders} >= {"model.h.j2", "model.cpp.j2", "weights.h.j2",
                                               "weights.cpp.j2", "CMakeLists.txt.j2",
-                                              "arm-none-eabi.cmake.j2"}
+                                              "arm-none-eabi.cmake.j2", "app.h.j2",
+                                              "app.cpp.j2"}
     for name, ctx in renders:
         assert original(environment().get_template(name), **ctx) == \
             env.get_template(name).render(**ctx), name

@@ -312,3 +312,42 @@ def test_duplicate_tensor_names_are_told_apart_by_position(tmp_path: Path) -> No
     text = print_module(module)
     assert "%same_1 = tensor.relu(%same)" in text and "%same_2 = tensor.tanh(%same_1)" in text
     assert print_module(parse_module(text)) == text
+
+
+def _conv_with_bias_axis(bias_axis: int, bias_scales: int = 4) -> bytes:
+    """A per-channel CONV_2D whose bias's quantized_dimension is `bias_axis`, as older
+    converters wrote it (3, the filter's output-channel axis, in person_detect.tflite)."""
+    b = ModelBuilder()
+    rng = np.random.default_rng(7)
+    scales = [0.01, 0.02, 0.015, 0.03]
+    x = b.add_tensor("x", [1, 4, 4, 2], "int8", scale=0.05, zero_point=1)
+    w = b.add_tensor("w", [4, 3, 3, 2], "int8", data=rng.integers(-127, 128, (4, 3, 3, 2)),
+                     scale=scales, zero_point=0)
+    bias = b.add_tensor("bias", [4], "int32", data=rng.integers(-500, 500, 4),
+                        scale=[0.05 * s for s in scales], zero_point=0)
+    t = b._graph.tensors[bias]  # what the writer itself would refuse
+    t.quantized_dimension = bias_axis
+    t.scale, t.zero_point = t.scale[:bias_scales], t.zero_point[:bias_scales]
+    y = b.add_tensor("y", [1, 4, 4, 4], "int8", scale=0.1, zero_point=-3)
+    b.add_operator("CONV_2D", [x, w, bias], [y], {"padding": "SAME"})
+    return b.build([x], [y])
+
+
+def test_a_rank1_bias_quantized_along_the_filters_channel_axis_reads_along_axis_0(
+        tmp_path: Path) -> None:
+    """TFLite Micro never reads a bias's quantized_dimension: a rank-1 bias with one scale
+    per element is read along its only axis, and the model matches TFLite Micro."""
+    from utc.compiler.importers.tflite_checks import effective_quantized_dimension
+
+    from tests.e2e.op_models import check_against_oracle
+
+    scales = np.ones(4, np.float32)
+    assert effective_quantized_dimension([4], scales, 3) == 0
+    assert effective_quantized_dimension([4], scales[:2], 3) == 3  # not one per element
+    assert effective_quantized_dimension([2, 4], scales, 3) == 3  # rank 2: judged as written
+    check_against_oracle(_conv_with_bias_axis(3), tmp_path)
+
+
+def test_a_rank1_tensor_with_scales_not_one_per_element_is_still_refused(tmp_path: Path) -> None:
+    with pytest.raises(UtcError, match=r"per channel along dimension 3, but has rank 1"):
+        _import(tmp_path, _conv_with_bias_axis(3, bias_scales=2))

@@ -1,0 +1,161 @@
+"""Row tiles of a chain of sliding-window layers: what each tile reads, writes and costs.
+
+Patch-based execution (MCUNetV2's idea) runs the first layers of a network tile by tile
+so that their large feature maps never exist whole. utc tiles by full-width bands of
+rows: a band of rows of an NHWC tensor (batch 1) is one contiguous byte range, so a
+tile's input is a view of the stage input, its output a view of the full-size tensor
+after the split point, and no gather or scatter copy is needed.
+
+A layer is described by its height geometry alone (`Layer`). For output rows [a, b) of
+layer i the rows it reads are, before clipping, [a*S - P, (b-1)*S - P + K) (S the stride,
+P the top padding of the whole tensor, K the dilated window height); clipped to the
+input, [c0, c1). The tile's call then runs the same kernel on an input of c1 - c0 rows
+with top padding c0 - q0 and bottom padding q1 - c1: every tap lands on the same input
+row it reads in the whole tensor, and a tap outside [c0, c1) is outside [0, H) as well
+(the band holds every row the window needs), so the kernel skips exactly the taps TFLite
+skips and the arithmetic, hence the result, is bit-exact. The previous layer must then
+produce rows [c0, c1) of its output: the halo, recomputed by neighbouring tiles.
+
+**Placing the split tensor over the dying input.** Tiles run top to bottom; tile t
+writes rows [a_t, b_t) of the split tensor (its last call) after reading input rows from
+`first_t` on (its first call). Once tile t has written, the input is still read from
+`first_{t+1}` on. With the split tensor starting `d` bytes below the input (NHWC rows:
+output row bytes `Ro`, input row bytes `Ri`), no byte still to be read is overwritten when
+
+    d  >=  b_t * Ro  -  first_{t+1} * Ri        for every tile t but the last
+
+(`first_t` instead of `first_{t+1}` for a one-layer stage, whose call reads the input
+and writes the split tensor at once)
+(`input_overlap_bound`; `d` may be negative: the split tensor then starts inside the
+input). It is the same kind of contract as `OverlapRule`'s row formula, at the
+granularity of tiles instead of one kernel's rows; the IR-level plan checker verifies
+the result byte by byte (verify_ir.py, dataflow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Height geometry of one sliding-window layer (batch 1, NHWC): input and output
+    heights, dilated window height, stride and top padding of the whole tensor."""
+
+    in_h: int
+    out_h: int
+    window: int
+    stride: int
+    pad_top: int
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """One layer of one tile: output rows [out0, out1), input rows [in0, in1) (clipped
+    to the input) and the padding the tile's call takes to see the same windows."""
+
+    out0: int
+    out1: int
+    in0: int
+    in1: int
+    pad_top: int
+    pad_bottom: int
+
+
+def tile_bands(out_h: int, rows: int) -> list[tuple[int, int]]:
+    """Split `out_h` rows into consecutive bands of `rows` rows (the last one shorter)."""
+    if out_h < 1 or rows < 1:
+        raise ValueError(f"out_h and rows must be >= 1, got {out_h}, {rows}")
+    return [(a, min(a + rows, out_h)) for a in range(0, out_h, rows)]
+
+
+def tile_layers(layers: Sequence[Layer], out0: int, out1: int) -> list[TileLayer]:
+    """Per layer (first to last), the rows one tile computes when the last layer produces
+    rows [out0, out1): each earlier layer produces exactly the clipped rows the next one
+    reads. ValueError when a layer's band would read no input row at all (its windows lie
+    wholly in the padding), which no row tiling can express."""
+    out: list[TileLayer] = []
+    a, b = out0, out1
+    for layer in reversed(layers):
+        if not 0 <= a < b <= layer.out_h:
+            raise ValueError(f"rows [{a}, {b}) outside an output of {layer.out_h} rows")
+        q0 = a * layer.stride - layer.pad_top
+        q1 = (b - 1) * layer.stride - layer.pad_top + layer.window
+        c0, c1 = max(q0, 0), min(q1, layer.in_h)
+        if c1 <= c0:
+            raise ValueError(f"output rows [{a}, {b}) read only padding")
+        out.append(TileLayer(a, b, c0, c1, c0 - q0, q1 - c1))
+        a, b = c0, c1
+    return out[::-1]
+
+
+def input_overlap_bound(tiles: Sequence[Sequence[TileLayer]], in_row_bytes: int,
+                        out_row_bytes: int) -> int:
+    """The least `d = input_start - split_start` (bytes, may be negative) at which the
+    split tensor may overlap the stage input (module docstring). `tiles` in run order,
+    each the `tile_layers` of one tile. A one-layer stage reads the input and writes the
+    split tensor in the same call, so there a tile's own rows count as still read (its
+    output may not overlap its input at all). The bound is never below minus the split
+    tensor's size (its floor when nothing constrains it: one tile of several layers,
+    whose input is dead before anything is written); above that floor it is tight (one
+    byte less and some tile overwrites an input byte still to be read)."""
+    if not tiles:
+        raise ValueError("no tiles")
+    own = 0 if len(tiles[0]) == 1 else 1  # the first tile whose reads come after a write
+    need = -tiles[-1][-1].out1 * out_row_bytes
+    for t in range(len(tiles)):
+        later = tiles[t + own:]
+        if not later:
+            continue
+        written = tiles[t][-1].out1 * out_row_bytes
+        still_read = min(tile[0].in0 for tile in later) * in_row_bytes
+        need = max(need, written - still_read)
+    return need
+
+
+def recompute_macs(layer_macs_per_row: Sequence[int], tiles: Sequence[Sequence[TileLayer]]) -> int:
+    """Multiply-accumulates the tiled stage computes: per layer, its MACs per output row
+    times the rows all tiles compute (halo rows counted once per tile that computes them).
+    A model of the pass's exact per-call count for row-uniform layers (every output row of
+    a layer costs the same), used by the tests and the search's first filter."""
+    return sum(layer_macs_per_row[i] * (tl.out1 - tl.out0)
+               for tile in tiles for i, tl in enumerate(tile))
+
+
+@dataclass(frozen=True)
+class InstructionModel:
+    """Instructions of one kernel call as a linear function of its size: per
+    multiply-accumulate, per filter tap of each output element, per output element, per
+    output pixel, and per call."""
+
+    per_mac: float
+    per_tap: float
+    per_output: float
+    per_pixel: float
+    per_call: float
+
+    def estimate(self, macs: float, taps: float, outputs: float, pixels: float) -> float:
+        return (self.per_mac * macs + self.per_tap * taps * outputs + self.per_output * outputs
+                + self.per_pixel * pixels + self.per_call)
+
+
+#: The per-kernel cost model the search budgets with: Cortex-M4 instructions of utc's
+#: reference kernels, fitted by least squares to QEMU's per-layer counts (`utc run
+#: --profile --target cortex-m4 --kernels reference`) of VWW MobileNet at -O2 and tiled
+#: (146 calls; largest error 7% per call; pooling: 3x3/1 SAME and 2x2/2 VALID layers over
+#: 24x24x16, exact there). On DS-CNN and ResNet-8, which it was not
+#: fitted to, the error per call is within 25% (mostly below 10%). Multiply-accumulates
+#: alone would misjudge a stage badly: a depthwise layer costs about 14 instructions per
+#: MAC, a 1x1 convolution over 32 channels 2.5, so recomputing a depthwise halo row costs
+#: far more than its MACs say. Kernels not in the table count one instruction per MAC
+#: (`call_macs`); they are never tiled, so this only sets the whole model's total.
+INSTRUCTION_MODELS: dict[str, InstructionModel] = {
+    "utc_conv2d_s8": InstructionModel(1.46, 1.36, 29.27, 113.0, 1859.5),
+    "utc_depthwise_conv2d_s8": InstructionModel(6.97, 6.97, 0.77, 21.09, 0.0),
+    "utc_avg_pool_s8": InstructionModel(6.78, 0.0, 30.3, 0.0, 0.0),
+    "utc_max_pool_s8": InstructionModel(8.73, 0.0, 27.8, 0.0, 0.0),
+    # CMSIS-NN's, built with its DSP path: VWW's 13 depthwise layers at -O2 on Cortex-M4
+    # (largest error 13% per call)
+    "arm_depthwise_conv_3x3_s8": InstructionModel(7.651, 0.0, 0.85, 82.84, 0.0),
+}

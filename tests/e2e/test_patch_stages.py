@@ -1,0 +1,225 @@
+"""End to end for `patch-stages` (patch-based execution, `--memory=min`): writer-built
+int8 chains (SAME and VALID padding, strides 1 and 2, dilation, pooling, expanding and
+shrinking channels) and the shared VWW MobileNet, compiled with their first layers run
+tile by tile, built, run on seeded random inputs and compared with TFLite Micro
+(bit-exact). The IR-level plan checker runs inside `compile_and_build`; here it must
+also catch a corrupted tile plan (the split tensor moved onto input rows a later tile
+still reads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from utc.compiler.driver import PIPELINES, compile_model, with_patching
+from utc.dialects import buf
+from utc.dialects.func import main_function
+from utc.passes.patch_stages import total_instructions
+from utc.passes.planning.verify_ir import verify_memory_plan
+
+from tests.conftest import cmsis_nn_root
+from tests.e2e.harness import compile_and_build
+from tests.e2e.test_overlap import Chain
+from tests.oracle import TflmRunner, random_inputs
+
+SAMPLES = 6
+MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
+VWW = MODELS / "mlperf_vww_mobilenet_int8.tflite"
+
+
+def patched(layers: int = 0, rows: int = 0) -> str:
+    """-O2 with patch-stages, fixed to a stage when `layers` and `rows` are given."""
+    text = with_patching(PIPELINES[2])
+    if layers:
+        text = text.replace("patch-stages", f"patch-stages{{layers={layers},rows={rows}}}")
+    return text
+
+
+def compare(model: bytes, tmp_path: Path, pipeline: str, seed: int = 5,
+            kernels: str = "reference"):
+    """Compile with `pipeline`, build, run, compare with TFLite Micro bit for bit."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path, pipeline=pipeline, kernels=kernels)
+    rng = np.random.default_rng(seed)
+    batch = [random_inputs(model, rng) for _ in range(SAMPLES)]
+    oracle = TflmRunner(model)
+    for i, (sample, got) in enumerate(zip(batch, compiled.run(batch))):
+        for k, (g, w) in enumerate(zip(got, oracle.run(sample))):
+            assert np.array_equal(g, w), f"sample {i} output {k}: {int(np.sum(g != w))} differ"
+    return compiled.module
+
+
+def tile_calls(module) -> list[buf.CallOp]:
+    fn = main_function(module)
+    return [op for op in fn.block.ops if isinstance(op, buf.CallOp) and "tile" in op.attrs]
+
+
+def chain_a() -> bytes:
+    """SAME convs at stride 1 and 2, a 1x1 expansion, max pooling; odd sizes."""
+    return (Chain(True, [1, 21, 17, 3], seed=1).conv(8, 3, 1).conv(1, 3, 2, depthwise=True)
+            .conv(16, 1).pool("max", 2, 2, False).conv(8, 3, 1).build())
+
+
+def chain_b() -> bytes:
+    """VALID and SAME, a 5x5 stride-2 VALID conv, a dilated depthwise, average pooling."""
+    return (Chain(True, [1, 27, 14, 4], seed=2).conv(6, 5, 2, same=False)
+            .conv(1, 3, 1, dilation=2, depthwise=True).pool("avg", 3, 1, True)
+            .conv(12, 3, 2, same=False).conv(4, 1).build())
+
+
+@pytest.mark.parametrize("model, layers, rows", [
+    (chain_a, 1, 2), (chain_a, 2, 1), (chain_a, 3, 2), (chain_a, 4, 1), (chain_a, 4, 3),
+    (chain_b, 2, 1), (chain_b, 3, 4), (chain_b, 4, 1), (chain_b, 4, 2), (chain_b, 4, 50),
+])
+def test_fixed_stage_bit_exact(model, layers: int, rows: int, tmp_path: Path) -> None:
+    data = model()
+    module = compare(data, tmp_path, patched(layers, rows))
+    fn = main_function(module)
+    calls = tile_calls(module)
+    tiles = fn.patch_stage[2]
+    assert fn.patch_stage[:2] == (layers, rows)
+    assert len(calls) == layers * tiles
+    assert {c.attrs["tile"] for c in calls} == {(t, tiles) for t in range(tiles)}
+
+
+@pytest.mark.parametrize("layers, rows", [(3, 1), (3, 2), (2, 3)])
+def test_cmsis_nn_depthwise_tiles_bit_exact(layers: int, rows: int, tmp_path: Path) -> None:
+    """CMSIS-NN's 3x3 depthwise convolution (its portable C path, as the host builds it)
+    tiled: stride 1 and 2, the tiles' padding at most the layer's."""
+    cmsis_nn_root()  # skips visibly when CMSIS-NN is absent
+    data = (Chain(True, [1, 19, 14, 8], seed=6).conv(1, 3, 1, depthwise=True)
+            .conv(1, 3, 2, depthwise=True).conv(1, 3, 1, depthwise=True).conv(8, 1).build())
+    text = patched(layers, rows).replace("select-kernels", "select-kernels{kernels=cmsis-nn}")
+    module = compare(data, tmp_path, text, kernels="cmsis-nn")
+    calls = tile_calls(module)
+    assert calls and {c.callee for c in calls} == {"arm_depthwise_conv_3x3_s8"}
+    assert len(calls) == layers * main_function(module).patch_stage[2]
+
+
+def test_search_lowers_the_arena_within_budget(tmp_path: Path) -> None:
+    """The search only patches where the arena drops, within the instruction budget."""
+    data = (Chain(True, [1, 40, 40, 3], seed=3).conv(16, 3, 2).conv(1, 3, 1, depthwise=True)
+            .conv(32, 1).conv(1, 3, 2, depthwise=True).conv(16, 1).conv(8, 3, 2).build())
+    plain = compare(data, tmp_path / "plain", PIPELINES[2])
+    module = compare(data, tmp_path / "patched", patched())
+    fn, base = main_function(module), main_function(plain)
+    assert fn.patch_stage is not None and tile_calls(module)
+    assert fn.arena_bytes < base.arena_bytes
+
+    def cost(m) -> float:
+        return total_instructions(main_function(m))
+
+    assert cost(module) <= 1.15 * cost(plain)
+    tight = compare(data, tmp_path / "tight", patched().replace(
+        "patch-stages", "patch-stages{max-recompute=0.02}"))
+    assert cost(tight) <= 1.02 * cost(plain)
+    assert main_function(tight).arena_bytes <= base.arena_bytes
+
+
+@pytest.mark.parametrize("short", [None, 16])
+def test_checker_catches_a_corrupted_tile_plan(short: int | None, tmp_path: Path) -> None:
+    """Moving the input down onto the split tensor's first rows (`short` None), or only
+    one alignment step less far above it than `input_overlap_bound` asks, makes a tile
+    overwrite input rows a later tile still reads: the IR-level plan checker's dataflow
+    check must say so."""
+    path = tmp_path / "model.tflite"
+    path.write_bytes(chain_a())
+    result = compile_model(path, tmp_path / "out", pipeline=patched(3, 1))
+    module = result.module
+    assert verify_memory_plan(module) == []
+    fn = main_function(module)
+    x_view = next(op for op in fn.block.ops if isinstance(op, buf.ViewOp) and op.input == 0)
+    split = next(op for op in fn.block.ops if isinstance(op, buf.ViewOp)
+                 and op.source is x_view.source and op.input is None)
+    assert x_view.offset > split.offset  # the split tensor starts below the input
+    x_view.offset = split.offset if short is None else x_view.offset - short
+    problems = verify_memory_plan(module)
+    assert any("overwrote some of its bytes" in p for p in problems), problems
+
+
+@pytest.mark.skipif(not VWW.exists(), reason="../shared/models not present")
+def test_vww_patched_bit_exact_and_smaller(tmp_path: Path) -> None:
+    """VWW MobileNet with --memory=min: at most 32,768 B of arena (its 27,648-byte input
+    must be held), at most 15% more estimated instructions, bit-exact with TFLite Micro."""
+    data = VWW.read_bytes()
+    module = compare(data, tmp_path, patched())
+    fn = main_function(module)
+    assert fn.patch_stage is not None
+    assert fn.arena_bytes <= 32768
+    base = compile_model(VWW, tmp_path / "plain")
+
+    cost = total_instructions(fn)
+    assert cost <= 1.15 * total_instructions(main_function(base.module))
+    assert fn.arena_bytes < main_function(base.module).arena_bytes
+
+
+def test_cli_memory_min_prints_the_pass(tmp_path: Path) -> None:
+    """`--memory=min` puts patch-stages after bufferize, visible in the printed IR; a
+    negative `--max-recompute` is one error line and writes nothing."""
+    import subprocess
+    import sys
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(Chain(True, [1, 40, 40, 3], seed=3).conv(16, 3, 2)
+                       .conv(1, 3, 1, depthwise=True).conv(32, 1).conv(1, 3, 2, depthwise=True)
+                       .conv(16, 1).conv(8, 3, 2).build())
+    cli = [sys.executable, "-m", "utc.compiler.driver.cli"]
+    proc = subprocess.run([*cli, "compile", str(model), "-o", str(tmp_path / "out"),
+                           "--memory=min", "--print-ir-after", "patch-stages",
+                           "--elide-resources"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout + proc.stderr
+    assert "IR Dump After patch-stages" in text
+    assert "patch_stage = [" in text and "tile = [0, " in text
+    bad = subprocess.run([*cli, "compile", str(model), "-o", str(tmp_path / "bad"),
+                          "--memory=min", "--max-recompute=-1"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == ["utc: error: --max-recompute must be >= 0, got -1.0"]
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.skipif(not VWW.exists(), reason="../shared/models not present")
+def test_vww_patched_every_layer_matches(tmp_path: Path) -> None:
+    """`utc verify --per-layer`: the split tensor (compared once its last tile has written
+    it) and every later layer of the tiled VWW are bit-exact with TFLite Micro's tensors,
+    not just the two output values."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(VWW),
+                           "--memory=min", "--kernels", "reference", "--samples", "2",
+                           "--per-layer"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "is finished by step" in proc.stdout  # the split tensor, compared whole
+    assert "utc verify: every layer (26) and output matches" in proc.stdout
+
+
+@pytest.mark.parametrize("which", ["chain_b", "vww"])
+def test_tiled_code_is_sanitizer_clean(which: str, tmp_path: Path) -> None:
+    """Tile views and tile buffers under AddressSanitizer and UndefinedBehaviorSanitizer
+    (as tests/e2e/test_sanitizers.py builds the shared models): no access outside the
+    arena, outputs still bit-exact."""
+    from utc.codegen.host_build import decode_outputs
+
+    from tests.e2e.test_sanitizers import _sanitized_run
+
+    if which == "vww" and not VWW.exists():
+        pytest.skip("../shared/models not present")
+    data = VWW.read_bytes() if which == "vww" else chain_b()
+    path = tmp_path / "model.tflite"
+    path.write_bytes(data)
+    pipeline = patched() if which == "vww" else patched(4, 2)
+    result = compile_model(path, tmp_path / "out", name="m", pipeline=pipeline)
+    assert main_function(result.module).patch_stage is not None
+    rng = np.random.default_rng(9)
+    samples = [random_inputs(data, rng) for _ in range(3)]
+    proc, outs = _sanitized_run(tmp_path / "out", tmp_path / "build", result.module, "-O1",
+                                samples)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr.decode(errors="replace")[:3000]
+    oracle = TflmRunner(data)
+    for sample, got in zip(samples, decode_outputs(proc.stdout, len(samples), outs)):
+        for g, w in zip(got, oracle.run(sample)):
+            assert np.array_equal(g, w)
