@@ -108,13 +108,24 @@ class Group:
 
 
 def _hull(parts: list[tuple[Group, int]], start: int, end: int) -> tuple[tuple[int, int], ...]:
-    """The window of groups placed at offsets inside a new one, step by step."""
-    out = []
-    for t in range(start, end + 1):
-        used = [(off + lo, off + hi) for g, off in parts if g.start <= t <= g.end
-                for lo, hi in (g.at(t),) if hi > lo]
-        out.append((min(u[0] for u in used), max(u[1] for u in used)) if used else (0, 0))
-    return tuple(out)
+    """The window of groups placed at offsets inside a new one, step by step: at each step
+    the lowest and highest byte any part uses there ((0, 0) where none uses any)."""
+    n = end - start + 1
+    low: list[int | None] = [None] * n
+    high = [0] * n
+    for g, off in parts:
+        window = g.window or ((0, g.size),) * (g.end - g.start + 1)
+        for i, (lo, hi) in enumerate(window, g.start - start):
+            if hi > lo:
+                first = low[i]
+                if first is None:
+                    low[i], high[i] = off + lo, off + hi
+                else:
+                    if off + lo < first:
+                        low[i] = off + lo
+                    if off + hi > high[i]:
+                        high[i] = off + hi
+    return tuple((0, 0) if lo is None else (lo, hi) for lo, hi in zip(low, high))
 
 
 def plan_bound(fn: FuncOp) -> int:
@@ -192,32 +203,59 @@ def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group 
                  _hull([(src, source_offset), (dst, output_offset)], start, end))
 
 
-def _with(groups: dict[buf.AllocOp, Group], g: Group) -> dict[buf.AllocOp, Group]:
-    out = dict(groups)
-    for m in g.members:
-        out[m] = g
-    return out
-
-
-def _usage(unique: list[Group]) -> list[int]:
-    """Bytes in use at each step (each group counting its window)."""
-    use = [0] * (max((g.end for g in unique), default=0) + 1)
-    for g in unique:
-        if not g.window:
-            for t in range(g.start, g.end + 1):
-                use[t] += g.size
-            continue
-        for t, (lo, hi) in enumerate(g.window, g.start):
-            use[t] += hi - lo
+def _bytes_in_use(g: Group) -> tuple[int, ...]:
+    """The bytes `g` holds at each step g.start..g.end (its window's width, or its whole size
+    where it has no window). Cached on the group: groups are never changed once made."""
+    use = g.__dict__.get("_use")
+    if use is None:
+        use = (tuple(hi - lo for lo, hi in g.window) if g.window
+               else (g.size,) * (g.end - g.start + 1))
+        g.__dict__["_use"] = use
     return use
 
 
-def _bound(groups: dict[buf.AllocOp, Group]) -> int:
+@dataclass
+class Plan:
+    """A state of the search: the group holding each root buffer, the distinct groups
+    (by id) and the bytes in use at each step (each group counting its window). Kept up
+    to date one grouping at a time (`_with`), so weighing a plan never walks every
+    group's window again."""
+
+    groups: dict[buf.AllocOp, Group]
+    unique: dict[int, Group]
+    use: list[int]
+
+    @classmethod
+    def of(cls, groups: dict[buf.AllocOp, Group]) -> Plan:
+        unique = {id(g): g for g in groups.values()}
+        use = [0] * (max((g.end for g in unique.values()), default=0) + 1)
+        for g in unique.values():
+            for t, b in enumerate(_bytes_in_use(g), g.start):
+                use[t] += b
+        return cls(groups, unique, use)
+
+
+def _with(plan: Plan, g: Group) -> Plan:
+    """The plan with `g` replacing the groups its members were in (a merge of two: the
+    source's group and the output's, which `g` spans together)."""
+    groups, unique, use = dict(plan.groups), dict(plan.unique), list(plan.use)
+    for old in {id(plan.groups[m]): plan.groups[m] for m in g.members}.values():
+        del unique[id(old)]
+        for t, b in enumerate(_bytes_in_use(old), old.start):
+            use[t] -= b
+    for m in g.members:
+        groups[m] = g
+    unique[id(g)] = g
+    for t, b in enumerate(_bytes_in_use(g), g.start):
+        use[t] += b
+    return Plan(groups, unique, use)
+
+
+def _bound(plan: Plan) -> int:
     """The least arena the groups allow: the most bytes in use at one step (each group
     counting its window: plan-memory's lower bound), and at least every group whole (a
     group is one buffer: a chain that drifts far down through it needs all of it)."""
-    unique = list({id(g): g for g in groups.values()}.values())
-    return max(max(_usage(unique), default=0), max((g.size for g in unique), default=0))
+    return max(max(plan.use, default=0), max((g.size for g in plan.unique.values()), default=0))
 
 
 #: Most selections the local search in `choose` evaluates (a count, never a clock: the
@@ -225,18 +263,38 @@ def _bound(groups: dict[buf.AllocOp, Group]) -> int:
 SEARCH_EVALUATIONS = 400
 
 
-def apply_links(initial: dict[buf.AllocOp, Group], links: list[Link], alignment: int
-                ) -> tuple[dict[buf.AllocOp, Group], list[tuple[Link, Group]]]:
+class _Merges:
+    """`merged` remembered: the search re-applies the same links to the same groups over
+    and over (every selection it weighs replays the links in schedule order, and the
+    groups before the first changed link are the very objects of the previous replay),
+    so each distinct (source group, output group, link) is merged once. Keyed by the
+    groups' ids, the groups kept alive by the table so that no id is reused."""
+
+    def __init__(self, alignment: int) -> None:
+        self.alignment = alignment
+        self.table: dict[tuple[int, int, int, bool], tuple[Group, Group, Group | None]] = {}
+
+    def __call__(self, groups: dict[buf.AllocOp, Group], lk: Link) -> Group | None:
+        src, dst = groups[lk.source], groups[lk.output]
+        key = (id(src), id(dst), lk.step, lk.reverse)
+        hit = self.table.get(key)
+        if hit is None:
+            hit = self.table[key] = (src, dst, merged(groups, lk, self.alignment))
+        return hit[2]
+
+
+def apply_links(initial: Plan, links: list[Link], merge: _Merges
+                ) -> tuple[Plan, list[tuple[Link, Group]]]:
     """The groups the given links make, applied in schedule order (a link that no longer
     saves a byte or whose source is still needed is skipped), and the (link, group)
     pairs made."""
-    groups, made = initial, []
+    plan, made = initial, []
     for lk in links:
-        g = merged(groups, lk, alignment)
+        g = merge(plan.groups, lk)
         if g is not None:
-            groups = _with(groups, g)
+            plan = _with(plan, g)
             made.append((lk, g))
-    return groups, made
+    return plan, made
 
 
 def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
@@ -258,41 +316,46 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     links = [link(c, i, step_of) for i, c in enumerate(calls)]
     ranges = live_ranges(fn)
     used = windows(fn, ranges)
-    initial: dict[buf.AllocOp, Group] = {}
+    groups0: dict[buf.AllocOp, Group] = {}
     for a, (start, end) in ranges.items():
-        initial[a] = Group({a: 0}, int(a.size), start, end, last_use(a, step_of),
+        groups0[a] = Group({a: 0}, int(a.size), start, end, last_use(a, step_of),
                            window=used.get(a, ()))
-    groups, bound = initial, _bound(initial)
+    merge = _Merges(alignment)
+    initial = Plan.of(groups0)
+    plan, bound = initial, _bound(initial)
     chosen: list[tuple[Link, Group]] = []
     for lk in links:
         if lk is None:
             continue
-        g = merged(groups, lk, alignment)
+        g = merge(plan.groups, lk)
         if g is None:
             continue
-        trial, tentative = _with(groups, g), [(lk, g)]
+        trial, tentative = _with(plan, g), [(lk, g)]
         while _bound(trial) >= bound:
             nxt = links[g.dead_after] if g.dead_after is not None else None
-            if nxt is None or nxt.step <= lk.step or trial[nxt.source] is not g:
+            if nxt is None or nxt.step <= lk.step or trial.groups[nxt.source] is not g:
                 break
-            lk, g = nxt, merged(trial, nxt, alignment)
+            lk, g = nxt, merge(trial.groups, nxt)
             if g is None:
                 break
             trial = _with(trial, g)
             tentative.append((lk, g))
         else:
-            groups, bound = trial, _bound(trial)
+            plan, bound = trial, _bound(trial)
             chosen += tentative
     candidates = {lk.step: lk for lk in links if lk is not None}
+    # each candidate forward and (where the kernel allows) reversed, made once
+    variants = {(t, r): replace(lk, reverse=r) for t, lk in candidates.items()
+                for r in ((False, True) if lk.reverse_need is not None else (False,))}
     # step -> run reversed; the greedy start runs every link forward
     selected: dict[int, bool] = {lk.step: False for lk, _ in chosen}
     budget = [SEARCH_EVALUATIONS]
 
     def links_of(sel: dict[int, bool]) -> list[Link]:
-        return [replace(candidates[t], reverse=sel[t]) for t in sorted(sel)]
+        return [variants[t, sel[t]] for t in sorted(sel)]
 
     def search(selected: dict[int, bool], key) -> dict[int, bool]:
-        best = key(*apply_links(initial, links_of(selected), alignment))
+        best = key(*apply_links(initial, links_of(selected), merge))
         improved = True
         while improved and budget[0] > 0:
             improved = False
@@ -306,7 +369,7 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
                     trial_sel = {t: r for t, r in selected.items() if t != lk.step}
                     if state is not None:
                         trial_sel[lk.step] = state
-                    trial, made = apply_links(initial, links_of(trial_sel), alignment)
+                    trial, made = apply_links(initial, links_of(trial_sel), merge)
                     score = key(trial, made)
                     if score < best:
                         best, improved = score, True
@@ -317,17 +380,15 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     # steps at the peak each need their own grouping before the peak falls); then drop
     # the groupings that do not help; at equal bytes fewer groupings, then fewer reversed
     reversed_count = lambda made: sum(m.reverse for m, _ in made)  # noqa: E731
-    selected = search(selected, lambda g, made: (*_peaks(g), len(made), reversed_count(made)))
-    selected = search(selected, lambda g, made: (_bound(g), len(made), reversed_count(made)))
-    return apply_links(initial, links_of(selected), alignment)[1]
+    selected = search(selected, lambda p, made: (*_peaks(p), len(made), reversed_count(made)))
+    selected = search(selected, lambda p, made: (_bound(p), len(made), reversed_count(made)))
+    return apply_links(initial, links_of(selected), merge)[1]
 
 
-def _peaks(groups: dict[buf.AllocOp, Group]) -> tuple[int, int]:
+def _peaks(plan: Plan) -> tuple[int, int]:
     """`_bound` and how many steps (and whole groups) reach it."""
-    unique = list({id(g): g for g in groups.values()}.values())
-    use = _usage(unique)
-    top = max(max(use, default=0), max((g.size for g in unique), default=0))
-    return top, sum(u == top for u in use) + sum(g.size == top for g in unique)
+    top = _bound(plan)
+    return top, plan.use.count(top) + sum(g.size == top for g in plan.unique.values())
 
 
 def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: int,
