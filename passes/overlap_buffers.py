@@ -56,6 +56,7 @@ after `inplace` and `concat-in-place`, right before `plan-memory`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from operator import add, sub
 
 from utc.compiler.ir import I8, MemRefType, Module, Value
 from utc.compiler.pass_manager import Pass, register_pass
@@ -216,46 +217,46 @@ def _bytes_in_use(g: Group) -> tuple[int, ...]:
 
 @dataclass
 class Plan:
-    """A state of the search: the group holding each root buffer, the distinct groups
-    (by id) and the bytes in use at each step (each group counting its window). Kept up
-    to date one grouping at a time (`_with`), so weighing a plan never walks every
-    group's window again."""
+    """A state of the search: the group holding each root buffer, the bytes in use at each
+    step (each group counting its window) and the largest group's size. Kept up to date
+    one grouping at a time (`_with`), so weighing a plan never walks every group's window
+    again."""
 
     groups: dict[buf.AllocOp, Group]
-    unique: dict[int, Group]
     use: list[int]
+    largest: int
 
     @classmethod
     def of(cls, groups: dict[buf.AllocOp, Group]) -> Plan:
-        unique = {id(g): g for g in groups.values()}
-        use = [0] * (max((g.end for g in unique.values()), default=0) + 1)
-        for g in unique.values():
+        unique = {id(g): g for g in groups.values()}.values()
+        use = [0] * (max((g.end for g in unique), default=0) + 1)
+        for g in unique:
             for t, b in enumerate(_bytes_in_use(g), g.start):
                 use[t] += b
-        return cls(groups, unique, use)
+        return cls(groups, use, max((g.size for g in unique), default=0))
 
 
-def _with(plan: Plan, g: Group) -> Plan:
-    """The plan with `g` replacing the groups its members were in (a merge of two: the
-    source's group and the output's, which `g` spans together)."""
-    groups, unique, use = dict(plan.groups), dict(plan.unique), list(plan.use)
-    for old in {id(plan.groups[m]): plan.groups[m] for m in g.members}.values():
-        del unique[id(old)]
-        for t, b in enumerate(_bytes_in_use(old), old.start):
-            use[t] -= b
+def _with(plan: Plan, g: Group, parts: tuple[Group, Group]) -> Plan:
+    """The plan with `g` in place of `parts`, the two groups it merges (the source's and the
+    output's). `g` is at least as large as either, so the largest size only grows."""
+    groups, use = plan.groups.copy(), plan.use[:]
+    for old in parts:
+        lo = old.start
+        hi = lo + len(_bytes_in_use(old))
+        use[lo:hi] = map(sub, use[lo:hi], _bytes_in_use(old))
+    lo = g.start
+    hi = lo + len(_bytes_in_use(g))
+    use[lo:hi] = map(add, use[lo:hi], _bytes_in_use(g))
     for m in g.members:
         groups[m] = g
-    unique[id(g)] = g
-    for t, b in enumerate(_bytes_in_use(g), g.start):
-        use[t] += b
-    return Plan(groups, unique, use)
+    return Plan(groups, use, max(plan.largest, g.size))
 
 
 def _bound(plan: Plan) -> int:
     """The least arena the groups allow: the most bytes in use at one step (each group
     counting its window: plan-memory's lower bound), and at least every group whole (a
     group is one buffer: a chain that drifts far down through it needs all of it)."""
-    return max(max(plan.use, default=0), max((g.size for g in plan.unique.values()), default=0))
+    return max(max(plan.use, default=0), plan.largest)
 
 
 #: Most selections the local search in `choose` evaluates (a count, never a clock: the
@@ -274,13 +275,15 @@ class _Merges:
         self.alignment = alignment
         self.table: dict[tuple[int, int, int, bool], tuple[Group, Group, Group | None]] = {}
 
-    def __call__(self, groups: dict[buf.AllocOp, Group], lk: Link) -> Group | None:
+    def parts_and_group(self, groups: dict[buf.AllocOp, Group], lk: Link
+                        ) -> tuple[Group, Group, Group | None]:
+        """The source's group, the output's and the group merging them (or None)."""
         src, dst = groups[lk.source], groups[lk.output]
         key = (id(src), id(dst), lk.step, lk.reverse)
         hit = self.table.get(key)
         if hit is None:
             hit = self.table[key] = (src, dst, merged(groups, lk, self.alignment))
-        return hit[2]
+        return hit
 
 
 def apply_links(initial: Plan, links: list[Link], merge: _Merges
@@ -290,9 +293,9 @@ def apply_links(initial: Plan, links: list[Link], merge: _Merges
     pairs made."""
     plan, made = initial, []
     for lk in links:
-        g = merge(plan.groups, lk)
+        src, dst, g = merge.parts_and_group(plan.groups, lk)
         if g is not None:
-            plan = _with(plan, g)
+            plan = _with(plan, g, (src, dst))
             made.append((lk, g))
     return plan, made
 
@@ -327,18 +330,19 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     for lk in links:
         if lk is None:
             continue
-        g = merge(plan.groups, lk)
+        src, dst, g = merge.parts_and_group(plan.groups, lk)
         if g is None:
             continue
-        trial, tentative = _with(plan, g), [(lk, g)]
+        trial, tentative = _with(plan, g, (src, dst)), [(lk, g)]
         while _bound(trial) >= bound:
             nxt = links[g.dead_after] if g.dead_after is not None else None
             if nxt is None or nxt.step <= lk.step or trial.groups[nxt.source] is not g:
                 break
-            lk, g = nxt, merge(trial.groups, nxt)
+            src, dst, g = merge.parts_and_group(trial.groups, nxt)
+            lk = nxt
             if g is None:
                 break
-            trial = _with(trial, g)
+            trial = _with(trial, g, (src, dst))
             tentative.append((lk, g))
         else:
             plan, bound = trial, _bound(trial)
@@ -388,7 +392,8 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
 def _peaks(plan: Plan) -> tuple[int, int]:
     """`_bound` and how many steps (and whole groups) reach it."""
     top = _bound(plan)
-    return top, plan.use.count(top) + sum(g.size == top for g in plan.unique.values())
+    unique = {id(g): g for g in plan.groups.values()}.values()
+    return top, plan.use.count(top) + sum(g.size == top for g in unique)
 
 
 def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: int,
