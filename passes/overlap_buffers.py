@@ -335,6 +335,10 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
             continue
         trial, tentative = _with(plan, g, (src, dst)), [(lk, g)]
         while _bound(trial) >= bound:
+            if trial.largest >= bound:
+                # a merge is never smaller than its parts, so no longer chain can bring
+                # the bound below where it was: give up now instead of at the chain's end
+                break
             nxt = links[g.dead_after] if g.dead_after is not None else None
             if nxt is None or nxt.step <= lk.step or trial.groups[nxt.source] is not g:
                 break
@@ -360,6 +364,9 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
 
     def search(selected: dict[int, bool], key) -> dict[int, bool]:
         best = key(*apply_links(initial, links_of(selected), merge))
+        # selection -> (its score, the groupings it made): a later sweep weighs many of
+        # the same selections again; each still counts against the budget
+        weighed: dict[tuple, tuple[tuple, dict[int, bool]]] = {}
         improved = True
         while improved and budget[0] > 0:
             improved = False
@@ -373,11 +380,14 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
                     trial_sel = {t: r for t, r in selected.items() if t != lk.step}
                     if state is not None:
                         trial_sel[lk.step] = state
-                    trial, made = apply_links(initial, links_of(trial_sel), merge)
-                    score = key(trial, made)
+                    sel_key = tuple(sorted(trial_sel.items()))
+                    if sel_key not in weighed:
+                        trial, made = apply_links(initial, links_of(trial_sel), merge)
+                        weighed[sel_key] = (key(trial, made), {m.step: m.reverse for m, _ in made})
+                    score, made_sel = weighed[sel_key]
                     if score < best:
                         best, improved = score, True
-                        selected = {m.step: m.reverse for m, _ in made}
+                        selected = made_sel
         return selected
 
     # first lower the peak, also through moves that only make fewer steps reach it (two
