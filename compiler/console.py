@@ -20,12 +20,22 @@
    only (`UTC_NO_CODE_CACHE=1` turns it off); like the template cache it is best effort:
    an unreadable, corrupt or unwritable cache only means compiling.
 
-The Python API (`import utc`) does neither: a program that imports utc keeps its own
+3. No cyclic garbage collection during start-up. Importing numpy and utc allocates ~100k
+   objects (classes, functions, code) and frees almost no cycles, yet CPython's collector
+   runs every 700 net allocations and re-walks the survivors: ~5% of a small model's
+   compile. The collector is off while the command imports; then `gc.freeze()` moves
+   everything start-up made out of the collector's sight, and collection resumes with a
+   larger first-generation threshold (`GC_THRESHOLD`): the compile's IR mostly lives to
+   the end, so collections find little, and peak memory stayed within 0.5 MB of before
+   on MobileNetV2.
+
+The Python API (`import utc`) does none of these: a program that imports utc keeps its own
 BLAS threads and its own `dataclasses`.
 """
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import sys
@@ -37,6 +47,10 @@ _BLAS_THREADS = "OPENBLAS_NUM_THREADS"
 #: More distinct sources than utc has dataclass methods means something else fills the
 #: cache: it is then started afresh rather than grown without bound.
 MAX_ENTRIES = 4096
+#: Allocations between two young-generation collections once start-up is over (CPython's
+#: default is 700): the compile's objects mostly live to the end, so frequent collections
+#: find little.
+GC_THRESHOLD = 100_000
 
 
 def code_cache_path() -> Path | None:
@@ -110,6 +124,7 @@ class CodeCache:
 
 
 def main() -> int:
+    gc.disable()  # 3. above
     added = _BLAS_THREADS not in os.environ
     if added:
         os.environ[_BLAS_THREADS] = "1"
@@ -127,6 +142,9 @@ def main() -> int:
     try:
         from utc.compiler.driver.cli import main as cli_main
 
+        gc.freeze()
+        gc.set_threshold(GC_THRESHOLD)
+        gc.enable()
         return cli_main()
     finally:
         if cache is not None:

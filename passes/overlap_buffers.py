@@ -56,6 +56,7 @@ after `inplace` and `concat-in-place`, right before `plan-memory`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from operator import add, sub
 
 from utc.compiler.ir import I8, MemRefType, Module, Value
 from utc.compiler.pass_manager import Pass, register_pass
@@ -108,13 +109,24 @@ class Group:
 
 
 def _hull(parts: list[tuple[Group, int]], start: int, end: int) -> tuple[tuple[int, int], ...]:
-    """The window of groups placed at offsets inside a new one, step by step."""
-    out = []
-    for t in range(start, end + 1):
-        used = [(off + lo, off + hi) for g, off in parts if g.start <= t <= g.end
-                for lo, hi in (g.at(t),) if hi > lo]
-        out.append((min(u[0] for u in used), max(u[1] for u in used)) if used else (0, 0))
-    return tuple(out)
+    """The window of groups placed at offsets inside a new one, step by step: at each step
+    the lowest and highest byte any part uses there ((0, 0) where none uses any)."""
+    n = end - start + 1
+    low: list[int | None] = [None] * n
+    high = [0] * n
+    for g, off in parts:
+        window = g.window or ((0, g.size),) * (g.end - g.start + 1)
+        for i, (lo, hi) in enumerate(window, g.start - start):
+            if hi > lo:
+                first = low[i]
+                if first is None:
+                    low[i], high[i] = off + lo, off + hi
+                else:
+                    if off + lo < first:
+                        low[i] = off + lo
+                    if off + hi > high[i]:
+                        high[i] = off + hi
+    return tuple((0, 0) if lo is None else (lo, hi) for lo, hi in zip(low, high))
 
 
 def plan_bound(fn: FuncOp) -> int:
@@ -192,32 +204,59 @@ def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group 
                  _hull([(src, source_offset), (dst, output_offset)], start, end))
 
 
-def _with(groups: dict[buf.AllocOp, Group], g: Group) -> dict[buf.AllocOp, Group]:
-    out = dict(groups)
-    for m in g.members:
-        out[m] = g
-    return out
-
-
-def _usage(unique: list[Group]) -> list[int]:
-    """Bytes in use at each step (each group counting its window)."""
-    use = [0] * (max((g.end for g in unique), default=0) + 1)
-    for g in unique:
-        if not g.window:
-            for t in range(g.start, g.end + 1):
-                use[t] += g.size
-            continue
-        for t, (lo, hi) in enumerate(g.window, g.start):
-            use[t] += hi - lo
+def _bytes_in_use(g: Group) -> tuple[int, ...]:
+    """The bytes `g` holds at each step g.start..g.end (its window's width, or its whole size
+    where it has no window). Cached on the group: groups are never changed once made."""
+    use = g.__dict__.get("_use")
+    if use is None:
+        use = (tuple(hi - lo for lo, hi in g.window) if g.window
+               else (g.size,) * (g.end - g.start + 1))
+        g.__dict__["_use"] = use
     return use
 
 
-def _bound(groups: dict[buf.AllocOp, Group]) -> int:
+@dataclass
+class Plan:
+    """A state of the search: the group holding each root buffer, the bytes in use at each
+    step (each group counting its window) and the largest group's size. Kept up to date
+    one grouping at a time (`_with`), so weighing a plan never walks every group's window
+    again."""
+
+    groups: dict[buf.AllocOp, Group]
+    use: list[int]
+    largest: int
+
+    @classmethod
+    def of(cls, groups: dict[buf.AllocOp, Group]) -> Plan:
+        unique = {id(g): g for g in groups.values()}.values()
+        use = [0] * (max((g.end for g in unique), default=0) + 1)
+        for g in unique:
+            for t, b in enumerate(_bytes_in_use(g), g.start):
+                use[t] += b
+        return cls(groups, use, max((g.size for g in unique), default=0))
+
+
+def _with(plan: Plan, g: Group, parts: tuple[Group, Group]) -> Plan:
+    """The plan with `g` in place of `parts`, the two groups it merges (the source's and the
+    output's). `g` is at least as large as either, so the largest size only grows."""
+    groups, use = plan.groups.copy(), plan.use[:]
+    for old in parts:
+        lo = old.start
+        hi = lo + len(_bytes_in_use(old))
+        use[lo:hi] = map(sub, use[lo:hi], _bytes_in_use(old))
+    lo = g.start
+    hi = lo + len(_bytes_in_use(g))
+    use[lo:hi] = map(add, use[lo:hi], _bytes_in_use(g))
+    for m in g.members:
+        groups[m] = g
+    return Plan(groups, use, max(plan.largest, g.size))
+
+
+def _bound(plan: Plan) -> int:
     """The least arena the groups allow: the most bytes in use at one step (each group
     counting its window: plan-memory's lower bound), and at least every group whole (a
     group is one buffer: a chain that drifts far down through it needs all of it)."""
-    unique = list({id(g): g for g in groups.values()}.values())
-    return max(max(_usage(unique), default=0), max((g.size for g in unique), default=0))
+    return max(max(plan.use, default=0), plan.largest)
 
 
 #: Most selections the local search in `choose` evaluates (a count, never a clock: the
@@ -225,18 +264,40 @@ def _bound(groups: dict[buf.AllocOp, Group]) -> int:
 SEARCH_EVALUATIONS = 400
 
 
-def apply_links(initial: dict[buf.AllocOp, Group], links: list[Link], alignment: int
-                ) -> tuple[dict[buf.AllocOp, Group], list[tuple[Link, Group]]]:
+class _Merges:
+    """`merged` remembered: the search re-applies the same links to the same groups over
+    and over (every selection it weighs replays the links in schedule order, and the
+    groups before the first changed link are the very objects of the previous replay),
+    so each distinct (source group, output group, link) is merged once. Keyed by the
+    groups' ids, the groups kept alive by the table so that no id is reused."""
+
+    def __init__(self, alignment: int) -> None:
+        self.alignment = alignment
+        self.table: dict[tuple[int, int, int, bool], tuple[Group, Group, Group | None]] = {}
+
+    def parts_and_group(self, groups: dict[buf.AllocOp, Group], lk: Link
+                        ) -> tuple[Group, Group, Group | None]:
+        """The source's group, the output's and the group merging them (or None)."""
+        src, dst = groups[lk.source], groups[lk.output]
+        key = (id(src), id(dst), lk.step, lk.reverse)
+        hit = self.table.get(key)
+        if hit is None:
+            hit = self.table[key] = (src, dst, merged(groups, lk, self.alignment))
+        return hit
+
+
+def apply_links(initial: Plan, links: list[Link], merge: _Merges
+                ) -> tuple[Plan, list[tuple[Link, Group]]]:
     """The groups the given links make, applied in schedule order (a link that no longer
     saves a byte or whose source is still needed is skipped), and the (link, group)
     pairs made."""
-    groups, made = initial, []
+    plan, made = initial, []
     for lk in links:
-        g = merged(groups, lk, alignment)
+        src, dst, g = merge.parts_and_group(plan.groups, lk)
         if g is not None:
-            groups = _with(groups, g)
+            plan = _with(plan, g, (src, dst))
             made.append((lk, g))
-    return groups, made
+    return plan, made
 
 
 def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
@@ -258,41 +319,54 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     links = [link(c, i, step_of) for i, c in enumerate(calls)]
     ranges = live_ranges(fn)
     used = windows(fn, ranges)
-    initial: dict[buf.AllocOp, Group] = {}
+    groups0: dict[buf.AllocOp, Group] = {}
     for a, (start, end) in ranges.items():
-        initial[a] = Group({a: 0}, int(a.size), start, end, last_use(a, step_of),
+        groups0[a] = Group({a: 0}, int(a.size), start, end, last_use(a, step_of),
                            window=used.get(a, ()))
-    groups, bound = initial, _bound(initial)
+    merge = _Merges(alignment)
+    initial = Plan.of(groups0)
+    plan, bound = initial, _bound(initial)
     chosen: list[tuple[Link, Group]] = []
     for lk in links:
         if lk is None:
             continue
-        g = merged(groups, lk, alignment)
+        src, dst, g = merge.parts_and_group(plan.groups, lk)
         if g is None:
             continue
-        trial, tentative = _with(groups, g), [(lk, g)]
+        trial, tentative = _with(plan, g, (src, dst)), [(lk, g)]
         while _bound(trial) >= bound:
-            nxt = links[g.dead_after] if g.dead_after is not None else None
-            if nxt is None or nxt.step <= lk.step or trial[nxt.source] is not g:
+            if trial.largest >= bound:
+                # a merge is never smaller than its parts, so no longer chain can bring
+                # the bound below where it was: give up now instead of at the chain's end
                 break
-            lk, g = nxt, merged(trial, nxt, alignment)
+            nxt = links[g.dead_after] if g.dead_after is not None else None
+            if nxt is None or nxt.step <= lk.step or trial.groups[nxt.source] is not g:
+                break
+            src, dst, g = merge.parts_and_group(trial.groups, nxt)
+            lk = nxt
             if g is None:
                 break
-            trial = _with(trial, g)
+            trial = _with(trial, g, (src, dst))
             tentative.append((lk, g))
         else:
-            groups, bound = trial, _bound(trial)
+            plan, bound = trial, _bound(trial)
             chosen += tentative
     candidates = {lk.step: lk for lk in links if lk is not None}
+    # each candidate forward and (where the kernel allows) reversed, made once
+    variants = {(t, r): replace(lk, reverse=r) for t, lk in candidates.items()
+                for r in ((False, True) if lk.reverse_need is not None else (False,))}
     # step -> run reversed; the greedy start runs every link forward
     selected: dict[int, bool] = {lk.step: False for lk, _ in chosen}
     budget = [SEARCH_EVALUATIONS]
 
     def links_of(sel: dict[int, bool]) -> list[Link]:
-        return [replace(candidates[t], reverse=sel[t]) for t in sorted(sel)]
+        return [variants[t, sel[t]] for t in sorted(sel)]
 
     def search(selected: dict[int, bool], key) -> dict[int, bool]:
-        best = key(*apply_links(initial, links_of(selected), alignment))
+        best = key(*apply_links(initial, links_of(selected), merge))
+        # selection -> (its score, the groupings it made): a later sweep weighs many of
+        # the same selections again; each still counts against the budget
+        weighed: dict[tuple, tuple[tuple, dict[int, bool]]] = {}
         improved = True
         while improved and budget[0] > 0:
             improved = False
@@ -306,28 +380,30 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
                     trial_sel = {t: r for t, r in selected.items() if t != lk.step}
                     if state is not None:
                         trial_sel[lk.step] = state
-                    trial, made = apply_links(initial, links_of(trial_sel), alignment)
-                    score = key(trial, made)
+                    sel_key = tuple(sorted(trial_sel.items()))
+                    if sel_key not in weighed:
+                        trial, made = apply_links(initial, links_of(trial_sel), merge)
+                        weighed[sel_key] = (key(trial, made), {m.step: m.reverse for m, _ in made})
+                    score, made_sel = weighed[sel_key]
                     if score < best:
                         best, improved = score, True
-                        selected = {m.step: m.reverse for m, _ in made}
+                        selected = made_sel
         return selected
 
     # first lower the peak, also through moves that only make fewer steps reach it (two
     # steps at the peak each need their own grouping before the peak falls); then drop
     # the groupings that do not help; at equal bytes fewer groupings, then fewer reversed
     reversed_count = lambda made: sum(m.reverse for m, _ in made)  # noqa: E731
-    selected = search(selected, lambda g, made: (*_peaks(g), len(made), reversed_count(made)))
-    selected = search(selected, lambda g, made: (_bound(g), len(made), reversed_count(made)))
-    return apply_links(initial, links_of(selected), alignment)[1]
+    selected = search(selected, lambda p, made: (*_peaks(p), len(made), reversed_count(made)))
+    selected = search(selected, lambda p, made: (_bound(p), len(made), reversed_count(made)))
+    return apply_links(initial, links_of(selected), merge)[1]
 
 
-def _peaks(groups: dict[buf.AllocOp, Group]) -> tuple[int, int]:
+def _peaks(plan: Plan) -> tuple[int, int]:
     """`_bound` and how many steps (and whole groups) reach it."""
-    unique = list({id(g): g for g in groups.values()}.values())
-    use = _usage(unique)
-    top = max(max(use, default=0), max((g.size for g in unique), default=0))
-    return top, sum(u == top for u in use) + sum(g.size == top for g in unique)
+    top = _bound(plan)
+    unique = {id(g): g for g in plan.groups.values()}.values()
+    return top, plan.use.count(top) + sum(g.size == top for g in unique)
 
 
 def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: int,

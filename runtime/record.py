@@ -74,6 +74,8 @@ def input_elements(fields: Fields, params: dict, out: int) -> int:
 
 @dataclass(frozen=True)
 class Kernel:
+    """One runtime kernel: the op it implements, when, and how the generated code calls it."""
+
     name: str  # the C function the generated code calls
     op: type[Operation] | tuple[type[Operation], ...]
     dtype: str  # "int8", "float32" (the op's output element type) or "any"

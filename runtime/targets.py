@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Target:
+    """A processor the generated code is for and the features its kernels may use."""
+
     name: str
     dsp: bool = False  # the DSP extension (SMLAD...): CMSIS-NN's ARM_MATH_DSP path
     mve: bool = False  # Helium (M-profile vector extension): CMSIS-NN's ARM_MATH_MVEI path

@@ -236,6 +236,8 @@ class Compilation:
 
 @dataclass
 class CompileResult:
+    """A finished compile: the final module, the files written and the `Compilation`."""
+
     module: Module
     files: list[Path]
     compilation: Compilation | None = None

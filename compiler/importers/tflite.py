@@ -81,6 +81,8 @@ _CONTROL_FLOW = ("WHILE", "IF", "CALL_ONCE", "CALL", "STABLEHLO_WHILE", "STABLEH
 
 @dataclass
 class TflTensor:
+    """One tensor of the flatbuffer as read, before it becomes an IR value."""
+
     index: int
     name: str
     shape: tuple[int, ...]
@@ -96,6 +98,8 @@ class TflTensor:
 
 @dataclass
 class TflOperator:
+    """One operator of the flatbuffer as read: its type, operands and options."""
+
     index: int
     builtin: str
     version: int

@@ -210,6 +210,8 @@ GREEDY_BUDGET = 4_000_000
 
 @dataclass(frozen=True)
 class OrderResult:
+    """A schedule the reorder search found, its peak bytes and whether it is exact."""
+
     order: list[int]
     peak: int
     exact: bool  # False when the search hit its budget (greedy or original order used)

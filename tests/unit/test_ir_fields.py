@@ -43,6 +43,24 @@ def test_fields_make_the_tables_in_declaration_order() -> None:
     assert _DemoOp.optional_attributes == {"label": str}
 
 
+def test_base_class_fields_come_first_even_when_declared_later() -> None:
+    """Order is by the class that declares a field (base-first), then declaration order: a
+    family class defined after the op's own fields still puts its fields first, and a
+    field the op redeclares moves to the op's position."""
+    own_first = operand()  # declared before the family's fields below
+
+    class _LateFamily:
+        a = operand()
+        b = operand()
+
+    class _Op(_LateFamily, Operation):
+        name = "test.fields_late_family"
+        mine = own_first
+        a = operand()  # redeclared: now the op's own, after `mine`
+
+    assert _Op.operands == ("b", "mine", "a")
+
+
 def test_accessors_build_and_checks() -> None:
     x = _v()
     op = _DemoOp.build(src=x, out=MemRefType((1, 4), I8), stride=(1, 2))
