@@ -471,7 +471,7 @@ def _svdf_state_in_place(op: Operation) -> str | None:
     right before bufferize, so this is the condition bufferize then sees."""
     from utc.passes.planning.state import shared_reads
 
-    value, result = op.operand("state"), getattr(op, "new_state")
+    value, result = op.operand("state"), op.new_state
     read = getattr(value, "op", None)
     if not isinstance(read, state.ReadOp):
         return "the state is not a variable's read"

@@ -235,3 +235,16 @@ def test_svdf_state_zero_point_falls_back(tmp_path: Path) -> None:
     calls = [op for op in main_function(result.module).block.ops if isinstance(op, buf.CallOp)]
     note = next(c.attrs["kernel_note"] for c in calls if c.attrs["callee"] == "utc_svdf_s8")
     assert "arm_svdf_s8: state zero point -5 is not 0" in note
+
+
+def test_svdf_report_names_the_cmsis_nn_kernel(tmp_path: Path) -> None:
+    from utc.compiler.driver.report import layer_rows
+
+    from tests.e2e import test_rnn as rnn
+
+    path = tmp_path / "svdf.tflite"
+    path.write_bytes(rnn.svdf_model("int8", 1, 8, 4, 1, 4, state16=True, seed=3, state_zp=0))
+    result = compile_model(path, tmp_path / "out", kernels="cmsis-nn")
+    rows = layer_rows(result.module)
+    assert [r.kernel for r in rows] == ["arm_svdf_state_s16_s8"]
+    assert rows[0].scratch_bytes == 4 * (4 + 4)  # batch x (filters + units) int32
