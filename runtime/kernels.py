@@ -960,10 +960,10 @@ _LSTM_STATE = (("hidden_state", "new_hidden_state"), ("cell_state", "new_cell_st
 
 #: SVDF. The state operand is the variable's own buffer (a shared `state.read`) and
 #: new_state an arena buffer `bufferize` copies back (ASSIGN-style `state.copy`). CMSIS-NN
-#: could claim the int8 records later: arm_svdf_s8 (int16 state) and arm_svdf_state_s16_s8
-#: take the same [batch, filters, memory] state but shift it in place (new_state = state),
-#: need an int32 scratch of batch * num_filters (`scratch`) and CMSIS-NN's negated input
-#: offset and zero output offset convention; utc's kernels need no scratch.
+#: claims the int8 ones (runtime/cmsis_nn.py): arm_svdf_s8 (int8 state) and
+#: arm_svdf_state_s16_s8 (int16 state) shift the same [batch, filters, memory] state
+#: through one pointer, so only where it is updated in place, with state zero point 0,
+#: and need two int32 scratch buffers (batch x filters, batch x units); utc's need none.
 KERNELS += [
     Kernel("utc_svdf_s8", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
            "int8 SVDF with int8 activation state (TFLite Micro arithmetic)",
