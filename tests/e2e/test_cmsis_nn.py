@@ -173,7 +173,7 @@ def _svdf_called(tmp_path: Path) -> set[str]:
 SVDF_DEFAULT = [(1, 8, 4, 1, 4), (2, 5, 3, 2, 8)]
 
 
-def _svdf_case(case, state16: bool, tmp_path: Path, seed: int = 1) -> None:
+def _svdf_case(case, state16: bool, tmp_path: Path, seed: int = 1, opt_level: int = 2) -> None:
     from tests.e2e import test_rnn as rnn
 
     cmsis_nn_root()
@@ -181,7 +181,7 @@ def _svdf_case(case, state16: bool, tmp_path: Path, seed: int = 1) -> None:
     model = rnn.svdf_model("int8", batch, input_size, units, rank, memory, state16=state16,
                            seed=seed, state_zp=0)
     rnn._spread(rnn._check(model, tmp_path, f"cmsis-nn svdf {case} state16={state16}", memory,
-                           kernels="cmsis-nn"))
+                           kernels="cmsis-nn", opt_level=opt_level))
     assert _svdf_called(tmp_path) == {"arm_svdf_state_s16_s8" if state16 else "arm_svdf_s8"}
     # the kernel shifts the variable's own buffer: no copy of the state
     assert "utc_copy" not in (tmp_path / "out" / "m.cpp").read_text()
@@ -191,6 +191,11 @@ def _svdf_case(case, state16: bool, tmp_path: Path, seed: int = 1) -> None:
 @pytest.mark.parametrize("state16", [False, True], ids=["state8", "state16"])
 def test_svdf(case, state16: bool, tmp_path: Path) -> None:
     _svdf_case(case, state16, tmp_path)
+
+
+@pytest.mark.parametrize("state16", [False, True], ids=["state8", "state16"])
+def test_svdf_o0(state16: bool, tmp_path: Path) -> None:
+    _svdf_case((2, 6, 3, 2, 5), state16, tmp_path, 4, opt_level=0)
 
 
 @pytest.mark.slow
