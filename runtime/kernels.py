@@ -1036,11 +1036,24 @@ def _lstm_s16_scratch(op: Operation, target: Target) -> int:
     return op.operand("hidden_state").type.shape[1] * 2
 
 
-#: The int8 LSTM. CMSIS-NN's arm_lstm_unidirectional_s8 could claim it: it takes the same
-#: per-gate int8 weights, but zero-point-folded int32 biases (bias - input_zp * row sums,
-#: computed at compile time), per-gate effective scales as multiplier/shift pairs, the
-#: int16 cell state in place, and gate scratch of 4 * batch * state_size int16 (its
-#: `scratch`); it is bit-exact with TFLite Micro only where CMSIS-NN's own tests say so.
+#: The int8 LSTM. CMSIS-NN's arm_lstm_unidirectional_s8 has no record yet. What one needs:
+#: (1) eight int32 kernel-sum tables in flash, which no pass computes yet (a
+#: fold-zero-point-like pass adding them as LstmOp attributes that utc's records list as
+#: `unused`): per gate, the input weights' row sums times -input_zp plus the gate bias
+#: (`input_effective_bias`), and the recurrent weights' row sums times -hidden_zp
+#: (`hidden_effective_bias`, no bias), as TFLite Micro's port computes with
+#: arm_vector_sum_s8; (2) a `cmsis_nn_lstm_params` Pointee from the qnn attributes
+#: (per-gate input/hidden multiplier and shift, forget/input-to-cell multipliers and
+#: shifts, hidden_mult/shift as output_multiplier/shift, cell_clip, cell_scale_power,
+#: ARM_SIGMOID for three gates and ARM_TANH for the cell gate) holding the weight and
+#: table addresses; (3) a non-const `cmsis_nn_lstm_context` with temp1/temp2 in the
+#: arena (two batch x state_size int16 scratch buffers) and hidden_state/cell_state the
+#: variables' own buffers, which CMSIS-NN reads first and updates in place (TFLite
+#: Micro's port passes hidden_state NULL and a scratch cell state, so it zeroes the state
+#: every invocation; the reference kernel, utc's oracle, keeps it), so the in-place
+#: condition of the SVDF records (runtime/cmsis_nn.py) applies to both states; (4)
+#: host and QEMU tests that CMSIS-NN's arm_nn_activation_s16 sigmoid/tanh match TFLite
+#: Micro's reference gates bit for bit over consecutive invocations (not yet measured).
 #: CMSIS-NN's arm_lstm_unidirectional_s16 would be the 16x8 record's counterpart.
 _LSTM_FILES = ("utc_quant16.h", "utc_sigmoid_table.h") + _files("utc_lstm")
 KERNELS += [
