@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 
 from utc.compiler.ir import Operation, PerAxisQuantizedType
-from utc.dialects import qnn, tensor
+from utc.dialects import qnn, state, tensor
 
 from .record import (
     Arg,
@@ -384,11 +384,13 @@ def _avgpool_scratch(op: Operation, target: Target) -> int:
 
 def _kernel(name: str, op, summary: str, constraint, args, scratch=None, cost=per_output,
             unused=lambda target: ("zp_bias",), overlap: bool = False,
-            in_place: tuple[str, ...] = (), overlap_channelwise: bool = False) -> Kernel:
+            in_place: tuple[str, ...] = (), overlap_channelwise: bool = False,
+            state_in_place: tuple[tuple[str, str], ...] = ()) -> Kernel:
     return Kernel(name, op, "int8", (), summary, constraint=constraint,
                   scratch=scratch or (lambda op, target: 0), cost=cost, args=args,
                   library=LIBRARY, includes=_HEADERS, unused=unused, overlap=overlap,
-                  in_place=in_place, overlap_channelwise=overlap_channelwise)
+                  in_place=in_place, overlap_channelwise=overlap_channelwise,
+                  state_in_place=state_in_place)
 
 
 # Memory sharing, from each function's loop order on every code path (generic C, DSP,
@@ -458,6 +460,126 @@ def _pad_args() -> tuple[Arg, ...]:
             Arg("pad_value", "const int8_t", lambda c: int(c.attrs["value"])),
             _dims("input_size", _nhwc4("input")), _dims("pre_pad", _pads4(0)),
             _dims("post_pad", _pads4(1)))
+
+
+# ---- SVDF (arm_svdf_s8, arm_svdf_state_s16_s8) ---------------------------------------------
+def _svdf_state_in_place(op: Operation) -> str | None:
+    """CMSIS-NN shifts the state in place through one pointer, so the call is only correct
+    where `bufferize` binds the state operand and the new state to the variable's own
+    buffer (record field `state_in_place`): the state is a shared `state.read` used only
+    here, and the new state is only written back to the same variable. select-kernels runs
+    right before bufferize, so this is the condition bufferize then sees."""
+    from utc.passes.planning.state import shared_reads
+
+    value, result = op.operand("state"), op.new_state
+    read = getattr(value, "op", None)
+    if not isinstance(read, state.ReadOp):
+        return "the state is not a variable's read"
+    users = [user for user, _ in result.uses]
+    if len(value.uses) != 1 or len(users) != 1 or not isinstance(users[0], state.WriteOp) \
+            or users[0].variable != read.variable:
+        return "the state is not updated in place (another op reads it)"
+    if op.parent is None or read not in shared_reads(op.parent.ops):
+        return "the state read is a copy, not the variable's buffer"
+    return None
+
+
+def _svdf_fits(storage: str):
+    def check(op: Operation, target: Target) -> str | None:
+        st = op.operand("state").type.element.storage
+        if str(st) != storage:
+            return f"the state is not {storage.replace('i', 'int')}"
+        if op.attrs["state_zp"] != 0:
+            return f"state zero point {op.attrs['state_zp']} is not 0 (CMSIS-NN has none)"
+        if op.operand("bias") is None:
+            return "no bias"
+        if target.mve and storage == "i8":
+            # arm_svdf_s8's Helium path reads kernel sums of the feature weights from ctx
+            # (arm_vector_sum_s8); utc does not compute them yet
+            return "the MVE path needs feature-weight kernel sums (not computed by utc)"
+        return _int8_zero_points(op, target) or _svdf_state_in_place(op)
+
+    check.__doc__ = (f"{storage.replace('i', 'int')} state with zero point 0, updated in place "
+                     "(the variable's own buffer); a bias" +
+                     ("; not on Helium targets (kernel sums)." if storage == "i8" else "."))
+    return check
+
+
+def _svdf_sizes(op: Operation) -> tuple[int, int, int]:
+    """batch, number of filters and of units."""
+    batch = op.operand("input").type.shape[0]
+    filters = op.operand("weights_feature").type.shape[0]
+    return batch, filters, filters // op.attrs["rank"]
+
+
+def _svdf_scratch(op: Operation, target: Target) -> int:
+    """Both int32 buffers TFLite Micro requests in the arena: the time stage's
+    batch x filters sums (`input_ctx`), then the batch x units outputs (`output_ctx`)."""
+    batch, filters, units = _svdf_sizes(op)
+    return 4 * batch * (filters + units)
+
+
+def _svdf_args(state_type: str, time_type: str, with_kernel_sums: bool) -> tuple[Arg, ...]:
+    state_range = "{-128, 127}" if state_type == "int8_t" else "{-32768, 32767}"
+
+    def sums_size(c: CallView) -> int:
+        return 4 * c.shape("input")[0] * c.shape("weights_feature")[0]
+
+    def first(c: CallView) -> tuple[str, int]:
+        expr, _ = c.scratch()
+        return expr, sums_size(c)
+
+    def second(c: CallView) -> tuple[str, int]:
+        expr, size = c.scratch()
+        return f"((int8_t *){expr} + {sums_size(c)})", size - sums_size(c)
+
+    def params(c: CallView) -> Pointee:
+        # CMSIS-NN adds -input_offset to the input and output_offset to the output
+        # (TFLite Micro's port passes the zero points themselves)
+        a = c.attrs
+        return Pointee("cmsis_nn_svdf_params",
+                       f"{{{a['rank']}, {a['input_zp']}, {a['output_zp']}, {state_range}, "
+                       f"{{-128, 127}}}}")
+
+    def quant(mult: str, shift: str):
+        return lambda c: Pointee("cmsis_nn_per_tensor_quant_params",
+                                 f"{{{int(c.attrs[mult])}, {int(c.attrs[shift])}}}")
+
+    def ctx(name: str, fn) -> Arg:
+        return Arg(name, "const cmsis_nn_context *", _context(fn).value)
+
+    head = (ctx("ctx", lambda c: ("NULL", 0)),) if with_kernel_sums else ()
+    return head + (
+        ctx("input_ctx", first), ctx("output_ctx", second),
+        Arg("svdf_params", "const cmsis_nn_svdf_params *", params),
+        Arg("input_quant_params", "const cmsis_nn_per_tensor_quant_params *",
+            quant("feature_mult", "feature_shift")),
+        Arg("output_quant_params", "const cmsis_nn_per_tensor_quant_params *",
+            quant("time_mult", "time_shift")),
+        _dims("input_dims", lambda c: (*c.shape("input"), 1, 1)),
+        Arg("input_data", "const int8_t *", lambda c: c.field("input")),
+        _dims("state_dims", lambda c: (*c.shape("state"), 1, 1)),
+        # the same buffer as new_state (the constraint), shifted in place
+        Arg("state_data", f"{state_type} *", lambda c: c.field("new_state")),
+        _dims("weights_feature_dims", lambda c: (*c.shape("weights_feature"), 1, 1)),
+        Arg("weights_feature_data", "const int8_t *", lambda c: c.field("weights_feature")),
+        _dims("weights_time_dims", lambda c: (*c.shape("weights_time"), 1, 1)),
+        Arg("weights_time_data", f"const {time_type} *", lambda c: c.field("weights_time")),
+        _dims("bias_dims", lambda c: (c.shape("bias")[0], 1, 1, 1)),
+        Arg("bias_data", "const int32_t *", lambda c: c.field("bias")),
+        _dims("output_dims", lambda c: (*c.shape("output"), 1, 1)),
+        Arg("output_data", "int8_t *", lambda c: c.field("output")),
+    )
+
+
+_SVDF_STATE = (("state", "new_state"),)
+
+
+def _svdf_macs(fields, params: dict, out: int) -> int:
+    """Feature stage (filters x input size) and time stage (filters x memory) per batch."""
+    batch, size = fields["input"].type.shape
+    filters, memory = fields["weights_time"].type.shape
+    return batch * filters * (size + memory)
 
 
 CMSIS_NN_KERNELS: list[Kernel] = [
@@ -531,4 +653,11 @@ CMSIS_NN_KERNELS: list[Kernel] = [
             _extremum_args()),
     _kernel("arm_pad_s8", tensor.PadOp, "CMSIS-NN constant padding", _pad_rank4, _pad_args(),
             cost=no_compute),
+    _kernel("arm_svdf_s8", qnn.SvdfOp, "CMSIS-NN int8 SVDF, int8 state and time weights",
+            _svdf_fits("i8"), _svdf_args("int8_t", "int8_t", True), _svdf_scratch, _svdf_macs,
+            state_in_place=_SVDF_STATE),
+    _kernel("arm_svdf_state_s16_s8", qnn.SvdfOp,
+            "CMSIS-NN int8 SVDF, int16 state and time weights", _svdf_fits("i16"),
+            _svdf_args("int16_t", "int16_t", False), _svdf_scratch, _svdf_macs,
+            state_in_place=_SVDF_STATE),
 ]

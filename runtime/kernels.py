@@ -962,10 +962,10 @@ _LSTM_STATE = (("hidden_state", "new_hidden_state"), ("cell_state", "new_cell_st
 
 #: SVDF. The state operand is the variable's own buffer (a shared `state.read`) and
 #: new_state an arena buffer `bufferize` copies back (ASSIGN-style `state.copy`). CMSIS-NN
-#: could claim the int8 records later: arm_svdf_s8 (int16 state) and arm_svdf_state_s16_s8
-#: take the same [batch, filters, memory] state but shift it in place (new_state = state),
-#: need an int32 scratch of batch * num_filters (`scratch`) and CMSIS-NN's negated input
-#: offset and zero output offset convention; utc's kernels need no scratch.
+#: claims the int8 ones (runtime/cmsis_nn.py): arm_svdf_s8 (int8 state) and
+#: arm_svdf_state_s16_s8 (int16 state) shift the same [batch, filters, memory] state
+#: through one pointer, so only where it is updated in place, with state zero point 0,
+#: and need two int32 scratch buffers (batch x filters, batch x units); utc's need none.
 KERNELS += [
     Kernel("utc_svdf_s8", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
            "int8 SVDF with int8 activation state (TFLite Micro arithmetic)",
@@ -1038,11 +1038,24 @@ def _lstm_s16_scratch(op: Operation, target: Target) -> int:
     return op.operand("hidden_state").type.shape[1] * 2
 
 
-#: The int8 LSTM. CMSIS-NN's arm_lstm_unidirectional_s8 could claim it: it takes the same
-#: per-gate int8 weights, but zero-point-folded int32 biases (bias - input_zp * row sums,
-#: computed at compile time), per-gate effective scales as multiplier/shift pairs, the
-#: int16 cell state in place, and gate scratch of 4 * batch * state_size int16 (its
-#: `scratch`); it is bit-exact with TFLite Micro only where CMSIS-NN's own tests say so.
+#: The int8 LSTM. CMSIS-NN's arm_lstm_unidirectional_s8 has no record yet. What one needs:
+#: (1) eight int32 kernel-sum tables in flash, which no pass computes yet (a
+#: fold-zero-point-like pass adding them as LstmOp attributes that utc's records list as
+#: `unused`): per gate, the input weights' row sums times -input_zp plus the gate bias
+#: (`input_effective_bias`), and the recurrent weights' row sums times -hidden_zp
+#: (`hidden_effective_bias`, no bias), as TFLite Micro's port computes with
+#: arm_vector_sum_s8; (2) a `cmsis_nn_lstm_params` Pointee from the qnn attributes
+#: (per-gate input/hidden multiplier and shift, forget/input-to-cell multipliers and
+#: shifts, hidden_mult/shift as output_multiplier/shift, cell_clip, cell_scale_power,
+#: ARM_SIGMOID for three gates and ARM_TANH for the cell gate) holding the weight and
+#: table addresses; (3) a non-const `cmsis_nn_lstm_context` with temp1/temp2 in the
+#: arena (two batch x state_size int16 scratch buffers) and hidden_state/cell_state the
+#: variables' own buffers, which CMSIS-NN reads first and updates in place (TFLite
+#: Micro's port passes hidden_state NULL and a scratch cell state, so it zeroes the state
+#: every invocation; the reference kernel, utc's oracle, keeps it), so the in-place
+#: condition of the SVDF records (runtime/cmsis_nn.py) applies to both states; (4)
+#: host and QEMU tests that CMSIS-NN's arm_nn_activation_s16 sigmoid/tanh match TFLite
+#: Micro's reference gates bit for bit over consecutive invocations (not yet measured).
 #: CMSIS-NN's arm_lstm_unidirectional_s16 would be the 16x8 record's counterpart.
 _LSTM_FILES = ("utc_quant16.h", "utc_sigmoid_table.h") + _files("utc_lstm")
 KERNELS += [

@@ -159,3 +159,97 @@ def test_maximum_minimum(cmsis_nn, op: str, shapes: str, tmp_path: Path) -> None
 def test_pad(cmsis_nn, op: str, case: str, tmp_path: Path) -> None:
     ops.test_pad(op, "int8", case, tmp_path)
     assert cmsis_nn() == {"arm_pad_s8"}
+
+
+# ---- SVDF: arm_svdf_s8 (int8 state) and arm_svdf_state_s16_s8 (int16 state) ----------------
+# Stateful: tests/e2e/test_rnn.py's check runs N consecutive invocations of the generated
+# code and of one un-reset TFLite Micro interpreter. CMSIS-NN's SVDF has no state zero
+# point, so these models use 0 (the others fall back to utc's kernel, with the reason).
+
+def _svdf_called(tmp_path: Path) -> set[str]:
+    return set(re.findall(r"\b(arm_svdf\w*)\(", (tmp_path / "out" / "m.cpp").read_text()))
+
+
+SVDF_DEFAULT = [(1, 8, 4, 1, 4), (2, 5, 3, 2, 8)]
+
+
+def _svdf_case(case, state16: bool, tmp_path: Path, seed: int = 1, opt_level: int = 2) -> None:
+    from tests.e2e import test_rnn as rnn
+
+    cmsis_nn_root()
+    batch, input_size, units, rank, memory = case
+    model = rnn.svdf_model("int8", batch, input_size, units, rank, memory, state16=state16,
+                           seed=seed, state_zp=0)
+    rnn._spread(rnn._check(model, tmp_path, f"cmsis-nn svdf {case} state16={state16}", memory,
+                           kernels="cmsis-nn", opt_level=opt_level))
+    assert _svdf_called(tmp_path) == {"arm_svdf_state_s16_s8" if state16 else "arm_svdf_s8"}
+    # the kernel shifts the variable's own buffer: no copy of the state
+    assert "utc_copy" not in (tmp_path / "out" / "m.cpp").read_text()
+
+
+@pytest.mark.parametrize("case", SVDF_DEFAULT, ids=lambda c: "b{}_in{}_u{}_r{}_m{}".format(*c))
+@pytest.mark.parametrize("state16", [False, True], ids=["state8", "state16"])
+def test_svdf(case, state16: bool, tmp_path: Path) -> None:
+    _svdf_case(case, state16, tmp_path)
+
+
+@pytest.mark.parametrize("state16", [False, True], ids=["state8", "state16"])
+def test_svdf_o0(state16: bool, tmp_path: Path) -> None:
+    _svdf_case((2, 6, 3, 2, 5), state16, tmp_path, 4, opt_level=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [2, 3])
+@pytest.mark.parametrize("case", [(1, 8, 4, 2, 4), (1, 16, 8, 1, 1), (3, 4, 2, 1, 10),
+                                  (2, 32, 16, 4, 6), (4, 10, 5, 1, 3)],
+                         ids=lambda c: "b{}_in{}_u{}_r{}_m{}".format(*c))
+@pytest.mark.parametrize("state16", [False, True], ids=["state8", "state16"])
+def test_svdf_sweep(case, state16: bool, seed: int, tmp_path: Path) -> None:
+    _svdf_case(case, state16, tmp_path, seed)
+
+
+@pytest.mark.parametrize("state16", [False, True], ids=["state8", "state16"])
+def test_svdf_reset(state16: bool, tmp_path: Path) -> None:
+    from tests.e2e import test_rnn as rnn
+
+    cmsis_nn_root()
+    model = rnn.svdf_model("int8", 2, 6, 3, 2, 4, state16=state16, seed=8, state_zp=0)
+    first = rnn._inputs(model, 3)
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path, kernels="cmsis-nn", reset_before=3)
+    got = compiled.run(first + first)
+    tflm = TflmRunner(model)
+    want = [tflm.invoke(s) for s in first]
+    tflm.reset()
+    want += [tflm.invoke(s) for s in first]
+    rnn._assert_same(got, want, "cmsis-nn svdf reset vs TFLM")
+    assert _svdf_called(tmp_path)
+
+
+def test_svdf_state_zero_point_falls_back(tmp_path: Path) -> None:
+    """A nonzero state zero point: utc's kernel runs it, and the report says why."""
+    from tests.e2e import test_rnn as rnn
+
+    cmsis_nn_root()
+    model = rnn.svdf_model("int8", 1, 8, 4, 1, 4, seed=4)  # state zero point -5
+    rnn._check(model, tmp_path, "svdf state zp -5", 4, kernels="cmsis-nn")
+    assert not _svdf_called(tmp_path)
+    path = tmp_path / "model.tflite"
+    result = compile_model(path, tmp_path / "again", kernels="cmsis-nn")
+    calls = [op for op in main_function(result.module).block.ops if isinstance(op, buf.CallOp)]
+    note = next(c.attrs["kernel_note"] for c in calls if c.attrs["callee"] == "utc_svdf_s8")
+    assert "arm_svdf_s8: state zero point -5 is not 0" in note
+
+
+def test_svdf_report_names_the_cmsis_nn_kernel(tmp_path: Path) -> None:
+    from utc.compiler.driver.report import layer_rows
+
+    from tests.e2e import test_rnn as rnn
+
+    path = tmp_path / "svdf.tflite"
+    path.write_bytes(rnn.svdf_model("int8", 1, 8, 4, 1, 4, state16=True, seed=3, state_zp=0))
+    result = compile_model(path, tmp_path / "out", kernels="cmsis-nn")
+    rows = layer_rows(result.module)
+    assert [r.kernel for r in rows] == ["arm_svdf_state_s16_s8"]
+    assert rows[0].scratch_bytes == 4 * (4 + 4)  # batch x (filters + units) int32

@@ -365,3 +365,55 @@ def test_fault_and_hang_are_one_clear_error(tmp_path: Path) -> None:
     elf = _bare_firmware("int main(void) { for (;;) {} }\n", "cortex-m4", tmp_path / "hang")
     with pytest.raises(UtcError, match=r"QEMU mps2-an386 did not finish within 2 s"):
         cortex_m.run_qemu(elf, "cortex-m4", timeout=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("state16", [False, True], ids=["state8", "state16"])
+def test_svdf_cmsis_nn_on_cortex_m4(state16: bool, tmp_path: Path) -> None:
+    """arm_svdf_s8 / arm_svdf_state_s16_s8 on the DSP path (their SMLAD time stage), 8
+    consecutive invocations of the firmware against one un-reset TFLite Micro
+    interpreter (`utc verify`). `auto` keeps utc's kernel in this one-layer model: the
+    two int32 scratch buffers CMSIS-NN needs would raise the arena above the reference
+    kernels' (which need none), and the report says so."""
+    from tests.e2e.test_rnn import svdf_model
+
+    cmsis_nn_root()
+    model = svdf_model("int8", 2, 5, 3, 2, 8, state16=state16, seed=1, state_zp=0)
+    path = tmp_path / "svdf.tflite"
+    path.write_bytes(model)
+    kernel = "arm_svdf_state_s16_s8" if state16 else "arm_svdf_s8"
+    auto = compile_model(path, tmp_path / "auto", name="model", kernels="auto",
+                         target="cortex-m4")
+    calls = [op for op in auto.module.walk() if op.name == "buf.call"]
+    assert [c.attrs["callee"] for c in calls] == [kernel.replace("arm_svdf", "utc_svdf")
+                                                  .replace("_s16_s8", "16_s8")]
+    assert "its scratch buffer would raise the arena" in calls[0].attrs["kernel_note"]
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(path),
+                           "--target", "cortex-m4", "--kernels", "cmsis-nn", "--samples", "8"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "8/8 samples and 48/48 elements bit-exact" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_svdf_state16_cmsis_nn_on_cortex_m55(tmp_path: Path) -> None:
+    """arm_svdf_state_s16_s8's Helium path, 8 consecutive invocations against TFLite
+    Micro; arm_svdf_s8 is refused there (its Helium path reads feature-weight kernel
+    sums utc does not compute), so an int8-state SVDF keeps utc's kernel and says why."""
+    from tests.e2e.test_rnn import svdf_model
+
+    cmsis_nn_root()
+    path = tmp_path / "svdf16.tflite"
+    path.write_bytes(svdf_model("int8", 2, 5, 3, 2, 8, state16=True, seed=1, state_zp=0))
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(path),
+                           "--target", "cortex-m55", "--kernels", "cmsis-nn", "--samples", "8"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "8/8 samples and 48/48 elements bit-exact" in proc.stdout + proc.stderr
+    path8 = tmp_path / "svdf8.tflite"
+    path8.write_bytes(svdf_model("int8", 2, 5, 3, 2, 8, seed=1, state_zp=0))
+    result = compile_model(path8, tmp_path / "m8", name="model", kernels="cmsis-nn",
+                           target="cortex-m55")
+    calls = [op for op in result.module.walk() if op.name == "buf.call"]
+    assert [c.attrs["callee"] for c in calls] == ["utc_svdf_s8"]
+    assert "arm_svdf_s8: the MVE path needs feature-weight kernel sums" in calls[0].attrs["kernel_note"]

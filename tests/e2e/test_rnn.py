@@ -38,9 +38,11 @@ Q_OUT = (0.1, 2)
 
 def svdf_model(dtype: str, batch: int = 1, input_size: int = 8, units: int = 4, rank: int = 1,
                memory: int = 4, act: str = "NONE", state16: bool = False, bias: bool = True,
-               seed: int = 0, out_scale: float | None = None) -> bytes:
+               seed: int = 0, out_scale: float | None = None,
+               state_zp: int | None = None) -> bytes:
     """x [batch, input_size] -> SVDF -> y [batch, units], with a variable state tensor
-    [batch, memory * units * rank] and random constant weights."""
+    [batch, memory * units * rank] and random constant weights (`state_zp` overrides the
+    state's zero point: CMSIS-NN's SVDF kernels take only 0)."""
     rng = np.random.default_rng(seed)
     filters = units * rank
     b = ModelBuilder("utc svdf test")
@@ -67,7 +69,8 @@ def svdf_model(dtype: str, batch: int = 1, input_size: int = 8, units: int = 4, 
         bt = b.add_tensor("bias", [units], "int32", data=rng.integers(-2000, 2000, units),
                           scale=bias_scale) if bias else -1
         s = b.add_tensor("activation_state", state_shape, wt_type, scale=q_state[0],
-                         zero_point=q_state[1], is_variable=True)
+                         zero_point=q_state[1] if state_zp is None else state_zp,
+                         is_variable=True)
         y = b.add_tensor("y", [batch, units], "int8", scale=out_scale or Q_OUT[0],
                          zero_point=Q_OUT[1])
     b.add_operator("SVDF", [x, wf, wt, bt, s], [y],
