@@ -220,9 +220,10 @@ def layer_rows(module: Module) -> list[LayerRow]:
 
 @dataclass(frozen=True)
 class StageLayer:
-    """One layer of a patch stage: its tile calls' MACs summed (`macs`) against what the
-    layer computes untiled (`untiled_macs`); the difference is the halo rows that
-    neighbouring tiles both compute."""
+    """One layer of a patch stage: its tile calls' MACs summed (`macs`) against the MACs
+    of each row it computes counted once (`untiled_macs`: the layer untiled, less any
+    trailing rows no later layer reads, which the stage skips); the difference is the
+    halo rows that neighbouring tiles both compute."""
 
     sources: tuple[tuple[int, str], ...]
     op: str
@@ -257,24 +258,24 @@ class PatchStage:
         return self.macs - self.untiled_macs
 
 
-def _full_rows(call: buf.CallOp, in_h: int, pad_top: int, pad_bottom: int) -> int:
-    """Output rows of a sliding-window call over all `in_h` input rows with the layer's
-    own padding (a tile call carries its band's padding; the first tile's top and the
-    last tile's bottom are the layer's)."""
-    if "window" in call.attrs:
-        window = int(call.attrs["window"][0])
-    else:
-        window = (call.inputs[1].type.shape[1] - 1) * int(call.attrs["dilation"][0]) + 1
-    return (in_h + pad_top + pad_bottom - window) // int(call.attrs["stride"][0]) + 1
+def _merged_rows(bands: Sequence[tuple[int, int]]) -> int:
+    """Rows covered by the bands [a, b) together, each counted once."""
+    total, end = 0, 0
+    for a, b in sorted(bands):
+        total += max(b - max(a, end), 0)
+        end = max(end, b)
+    return total
 
 
 def patch_stage(module: Module) -> PatchStage | None:
     """The patch stage of a planned module, or None when nothing runs tile by tile.
 
-    The untiled MACs are derived from the IR alone: the stage input's full height (the
-    first tile reads a view of it), each layer's window and stride, the first and last
-    tile's padding; a layer's MACs per output row are those of its tile calls (every
-    row of a layer costs the same)."""
+    Read from the IR alone. The last layer's tiles write rows of the split tensor through
+    views, whose offsets give each band's first row; going back layer by layer, a tile
+    call's band starts at the first input row the next layer's call reads (its band start
+    times the stride, less the layer's top padding, plus the padding the tile call keeps).
+    `untiled_macs` counts every row the stage computes once: the tiles' MACs less the
+    halo rows neighbouring tiles both compute (every row of a layer costs the same)."""
     fn = _function(module)
     if fn.patch_stage is None:
         return None
@@ -283,21 +284,33 @@ def patch_stage(module: Module) -> PatchStage | None:
     if len(steps) != layers * tiles:
         raise CompileError(f"report: patch_stage = [{layers}, {rows}, {tiles}] but "
                            f"{len(steps)} tile calls")
-    per_layer = [[c for _, c in steps[i::layers]] for i in range(layers)]
-    first_in = per_layer[0][0].inputs[0]
-    in_h = (first_in.op.operand_values[0].type.shape[1] if isinstance(first_in.op, buf.ViewOp)
-            else first_in.type.shape[1])
-    out: list[StageLayer] = []
-    for calls in per_layer:
-        head, tail = calls[0], calls[-1]
-        full = _full_rows(head, in_h, int(head.attrs["pad"][0]), int(tail.attrs["pad"][1]))
-        tiled = sum(call_macs(c) for c in calls)
-        band = head.outputs[0].type.shape[1]
+    per_tile = [[c for _, c in steps[t * layers:(t + 1) * layers]] for t in range(tiles)]
+    starts: list[list[int]] = []  # per tile, the first output row of each layer
+    for calls in per_tile:
+        out = calls[-1].outputs[0]
+        if not isinstance(out.op, buf.ViewOp):
+            raise CompileError(f"report: {calls[-1].where()} does not write a view of the "
+                               "split tensor")
+        a = int(out.op.offset) // (out.type.byte_size // out.type.shape[1])
+        firsts = [a]
+        for i in range(layers - 1, 0, -1):  # the band of layer i-1 starts where i reads
+            head, call = per_tile[0][i], calls[i]
+            a = a * int(call.attrs["stride"][0]) - int(head.attrs["pad"][0]) + int(call.attrs["pad"][0])
+            firsts.append(a)
+        starts.append(firsts[::-1])
+    out_layers: list[StageLayer] = []
+    for i in range(layers):
+        calls = [per_tile[t][i] for t in range(tiles)]
+        bands = [(starts[t][i], starts[t][i] + c.outputs[0].type.shape[1]) for t, c in enumerate(calls)]
+        head = calls[0]
+        per_row, rest = divmod(call_macs(head), head.outputs[0].type.shape[1])
+        if rest:
+            raise CompileError(f"report: {head.where()}: MACs not uniform over rows")
         loc = head.location
-        out.append(StageLayer(tuple(loc.sources) if loc else (), head.op, head.callee, tiled,
-                              call_macs(head) * full // band))
-        in_h = full
-    return PatchStage(layers, rows, tiles, steps[0][0], steps[-1][0], tuple(out))
+        out_layers.append(StageLayer(tuple(loc.sources) if loc else (), head.op, head.callee,
+                                     sum(call_macs(c) for c in calls),
+                                     per_row * _merged_rows(bands)))
+    return PatchStage(layers, rows, tiles, steps[0][0], steps[-1][0], tuple(out_layers))
 
 
 def tile_of(call: buf.CallOp) -> tuple[int, int] | None:

@@ -11,46 +11,63 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.e2e.test_patch_stages import chain_a, patched
+import pytest
+
+from tests.e2e.test_patch_stages import chain_a, chain_b, patched
 from tests.e2e.test_report_cli import utc
 
 LAYERS, ROWS = 3, 2
 
 
-def _compile(tmp_path: Path, *args: str) -> tuple[str, Path]:
+def _compile(tmp_path: Path, *args: str, chain=chain_a) -> tuple[str, Path]:
     model = tmp_path / "chain.tflite"
     if not model.is_file():
-        model.write_bytes(chain_a())
+        model.write_bytes(chain())
     out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
     proc = utc("compile", str(model), "-o", str(out), *args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout, out
 
 
-def test_report_json_patch_stage_against_the_untiled_model(tmp_path: Path) -> None:
-    text, _ = _compile(tmp_path, "--pipeline", patched(LAYERS, ROWS), "--report=json")
+@pytest.mark.parametrize("chain, layers, rows, skipped", [
+    # SAME, strides 1 and 2, max pooling; the 2x2 VALID pooling reads 10 of 11 rows
+    (chain_a, LAYERS, ROWS, ()), (chain_a, 4, 1, (0, 1, 2)),
+    # VALID 5x5 stride 2, dilated depthwise, avg pooling
+    (chain_b, 2, 1, ()), (chain_b, 4, 2, (2,)),
+])
+def test_report_json_patch_stage_against_the_untiled_model(chain, layers: int, rows: int,
+                                                           skipped: tuple[int, ...],
+                                                           tmp_path: Path) -> None:
+    """`untiled_macs`: each computed row once; the untiled model's own layer MACs, less
+    the rows the stage skips (`skipped` layers: trailing rows no later layer reads)."""
+    text, _ = _compile(tmp_path, "--pipeline", patched(layers, rows), "--report=json", chain=chain)
     doc = json.loads(text)
     plain = json.loads(_compile(tmp_path, "-O2", "--report=json")[0])
     assert plain["patch_stage"] is None
     assert all(layer["tile"] is None for layer in plain["layers"])
     stage = doc["patch_stage"]
     tiles = stage["tiles"]
-    assert (stage["layers"], stage["rows_per_tile"]) == (LAYERS, ROWS)
+    assert (stage["layers"], stage["rows_per_tile"]) == (layers, rows)
     tiled = [layer for layer in doc["layers"] if layer["tile"] is not None]
-    assert len(tiled) == LAYERS * tiles
+    assert len(tiled) == layers * tiles
     assert [(t["tile"]["index"], t["tile"]["count"]) for t in tiled] == \
-        [(t, tiles) for t in range(tiles) for _ in range(LAYERS)]
+        [(t, tiles) for t in range(tiles) for _ in range(layers)]
     assert (stage["first_step"], stage["last_step"]) == (tiled[0]["step"], tiled[-1]["step"])
     # per stage layer: MACs summed over its tiles; untiled = that layer in the -O2 model
     for i, layer in enumerate(stage["stage_layers"]):
-        assert layer["macs"] == sum(t["macs"] for t in tiled[i::LAYERS])
-        assert layer["untiled_macs"] == plain["layers"][i]["macs"]
+        assert layer["macs"] == sum(t["macs"] for t in tiled[i::layers])
+        whole = plain["layers"][i]["macs"]
+        if i in skipped:  # the untiled layer computes trailing rows no later layer reads
+            assert 0 < layer["untiled_macs"] < whole
+        else:
+            assert layer["untiled_macs"] == whole
         assert layer["tflite_ops"] == plain["layers"][i]["tflite_ops"]
     assert stage["macs"] == sum(t["macs"] for t in tiled)
-    assert stage["untiled_macs"] == sum(x["macs"] for x in plain["layers"][:LAYERS])
     assert stage["recomputed_macs"] == stage["macs"] - stage["untiled_macs"] > 0
-    # the rest of the model is unchanged
-    assert doc["total_macs"] - plain["total_macs"] == stage["recomputed_macs"]
+    # the rest of the model is unchanged: only the stage's layers differ
+    skipped_macs = sum(plain["layers"][i]["macs"] - stage["stage_layers"][i]["untiled_macs"]
+                       for i in range(layers))
+    assert doc["total_macs"] - plain["total_macs"] == stage["recomputed_macs"] - skipped_macs
 
 
 def test_text_report_and_svg_show_the_stage(tmp_path: Path) -> None:
