@@ -13,13 +13,20 @@ With more than one model, a last line compiles them all together into one arena
 (`utc compile A B ... --name app`): the sum of separate arenas against one shared
 exclusive arena (the largest) and one --concurrent arena (disjoint parts).
 
+With the Arm cross compiler and QEMU installed (or `--instructions`), each model is also
+built for Cortex-M4 three times, -O2 without overlap-buffers, -O2 and --memory=min, and
+run on QEMU: the arena each memory strategy saves against the instructions it costs
+(exact counts, reference kernels), beside patch-stages' own estimate.
+
 Run from the repository root:
     .venv/bin/python benchmarks/memory.py [--models NAME ...] [--models-dir DIR]
+        [--instructions | --no-instructions]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -99,7 +106,8 @@ def utc_arenas(path: Path, work: Path) -> tuple[dict[str, int], str, int, int, i
 
 
 def patched(path: Path, work: Path) -> list[str]:
-    """[arena, instruction ratio] of the -O2 compile with --memory=min (patch-stages)."""
+    """[arena, estimated instruction ratio] of the -O2 compile with --memory=min
+    (patch-stages) against plain -O2, from patch-stages' per-kernel cost model."""
     from utc.compiler.driver import compile_model
     from utc.dialects.func import main_function
     from utc.passes.patch_stages import total_instructions
@@ -109,6 +117,54 @@ def patched(path: Path, work: Path) -> list[str]:
     return [str(fn.arena_bytes), ratio(total_instructions(fn), total_instructions(plain))]
 
 
+#: The tools measuring instructions: the Arm cross compiler and QEMU.
+CROSS_TOOLS = ("arm-none-eabi-gcc", "arm-none-eabi-g++", "qemu-system-arm")
+#: The Cortex-M4 target instructions are counted on (QEMU, exact counts).
+TARGET = "cortex-m4"
+
+
+def missing_cross_tools() -> list[str]:
+    """The tools of `CROSS_TOOLS` not on PATH."""
+    return [t for t in CROSS_TOOLS if shutil.which(t) is None]
+
+
+def strategy_instructions(path: Path, work: Path) -> list[str]:
+    """Per memory strategy, the arena and the instructions of one inference on Cortex-M4
+    (reference kernels, built with arm-none-eabi-gcc, counted on QEMU): -O2 without
+    overlap-buffers (the baseline), -O2, and -O2 --memory=min; the latter two also as a
+    ratio to the baseline. The three builds must give the same outputs (their FNV-1a on
+    the firmware's fixed input), else the row fails: a memory strategy never changes
+    what the model computes."""
+    import numpy as np
+    from utc.codegen import cortex_m
+    from utc.compiler.driver import compile_model, pipeline_for
+    from utc.compiler.driver.cli import io_specs
+    from utc.dialects.func import main_function
+
+    o2 = pipeline_for(2, "reference", TARGET)
+    no_overlap = o2.replace("overlap-buffers,", "")
+    if no_overlap == o2:
+        raise RuntimeError(f"the -O2 pipeline has no overlap-buffers pass to leave out: {o2}")
+    runs = []
+    for label, options in (("no-overlap", {"pipeline": no_overlap}), ("O2", {}),
+                           ("min", {"memory": "min"})):
+        out = work / f"m4-{label}"
+        result = compile_model(path, out, name=MODEL_NAME, kernels="reference", target=TARGET,
+                               **options)
+        ins, outs = io_specs(result.module)
+        spec = [[{"bytes": int(np.prod(x)) * np.dtype(d).itemsize, "dtype": np.dtype(d).name}
+                 for x, d in s] for s in (ins, outs)]
+        fw = cortex_m.build_firmware(out, MODEL_NAME, TARGET, work / f"m4-build-{label}",
+                                     model_inputs=spec[0], model_outputs=spec[1])
+        run = cortex_m.run_firmware(fw)
+        runs.append((int(main_function(result.module).arena_bytes), run.instructions, run.fnv1a))
+    if len({h for _, _, h in runs}) != 1:
+        raise RuntimeError(f"outputs differ between memory strategies: {[h for _, _, h in runs]}")
+    (a0, i0, _), (a1, i1, _), (a2, i2, _) = runs
+    return [str(a0), f"{i0:,}", str(a1), f"{i1:,}", ratio(i1, i0), str(a2), f"{i2:,}",
+            ratio(i2, i0)]
+
+
 def main(argv: list[str] | None = None) -> int:
     from utc.passes.planning.allocators import STRATEGIES
 
@@ -116,7 +172,17 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0],
         epilog=f"TFLM's arena is found by bisection to {TFLM_GRANULARITY} bytes.")
     add_model_args(parser)
-    models = select_models(parser.parse_args(argv))
+    parser.add_argument("--instructions", action=argparse.BooleanOptionalAction, default=None,
+                        help="measure Cortex-M4 instructions per memory strategy (arm-none-eabi-gcc "
+                             "and qemu-system-arm); default: on when those tools are installed")
+    args = parser.parse_args(argv)
+    missing = missing_cross_tools()
+    if args.instructions and missing:
+        print(f"error: --instructions needs {', '.join(missing)} (Debian packages "
+              "gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm)", file=sys.stderr)
+        return 1
+    count = not missing if args.instructions is None else args.instructions
+    models = select_models(args)
 
     strategies = list(STRATEGIES)
     columns = [Column("model", "the .tflite file", "<"),
@@ -141,9 +207,19 @@ def main(argv: list[str] | None = None) -> int:
         Column("RAM invoke", "utc's RAM with NAME_invoke: arena + the caller's I/O buffers"),
         Column("min arena", "utc -O2 --memory=min arena (patch-stages: the first layers tile "
                "by tile, within 15% more estimated instructions)"),
-        Column("min insns", "estimated instructions with --memory=min / -O2 (patch-stages' "
-               "Cortex-M4 model of utc's reference kernels)"),
+        Column("min est x", "estimated instructions with --memory=min / -O2 (patch-stages' "
+               "Cortex-M4 cost model of utc's reference kernels, not a measurement)"),
+        Column("M4 no-ovl arena", f"measured on {TARGET} (reference kernels, QEMU): arena at -O2 "
+               "without the overlap-buffers pass, the baseline of the x columns"),
+        Column("M4 no-ovl insns", "instructions of one inference at -O2 without overlap-buffers"),
+        Column("M4 O2 arena", "arena at -O2 (the default pipeline)"),
+        Column("M4 O2 insns", "instructions of one inference at -O2"),
+        Column("O2 x", "-O2 instructions / the no-overlap baseline's"),
+        Column("M4 min arena", "arena at -O2 --memory=min"),
+        Column("M4 min insns", "instructions of one inference at -O2 --memory=min"),
+        Column("min x", "--memory=min instructions / the no-overlap baseline's (measured)"),
     ]
+    measured_cells = 8
     report = Report(columns)
     defaults: set[str] = set()
     measured: list[Path] = []  # the models that compiled, for the shared-arena line
@@ -165,11 +241,16 @@ def main(argv: list[str] | None = None) -> int:
                         *(str(arenas[s]) for s in strategies), ratio(arena, bound),
                         "n/a" if tflm is None else str(tflm),
                         "n/a" if tflm is None else ratio(tflm, arena),
-                        str(arena), str(io), str(arena + io), *patched(path, work)]
+                        str(arena), str(io), str(arena + io), *patched(path, work),
+                        *(strategy_instructions(path, work) if count else ["-"] * measured_cells)]
 
             report.add(path.name, measure)
     report.notes.insert(0, f"Ratios use the -O2 default strategy ({', '.join(sorted(defaults)) or '?'}). "
                            "All figures are bytes unless marked x.")
+    if not count:
+        why = (f"{', '.join(missing)} not found" if missing else "--no-instructions")
+        report.notes.append(f"M4 columns not measured ({why}): Cortex-M4 instructions need "
+                            "arm-none-eabi-gcc and qemu-system-arm.")
     print(report.render())
     if len(measured) > 1:
         print(shared_arena_summary(measured))

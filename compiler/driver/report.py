@@ -90,6 +90,8 @@ class LayerRow:
     scratch_bytes: int
     #: why the preferred library's kernels were passed over (select-kernels), or ""
     kernel_note: str = ""
+    #: (index, count) when the call is one tile of a patch stage (`tile = [i, n]`)
+    tile: tuple[int, int] | None = None
 
 
 ARENA_KINDS = ("input", "output", "activation", "scratch")
@@ -211,8 +213,110 @@ def layer_rows(module: Module) -> list[LayerRow]:
             output_offsets=tuple(_address(v, bases) for v in outs),
             scratch_bytes=sum(v.type.byte_size for v in scratch),
             kernel_note=call.kernel_note or "",
+            tile=tile_of(call),
         ))
     return rows
+
+
+@dataclass(frozen=True)
+class StageLayer:
+    """One layer of a patch stage: its tile calls' MACs summed (`macs`) against the MACs
+    of each row it computes counted once (`untiled_macs`: the layer untiled, less any
+    trailing rows no later layer reads, which the stage skips); the difference is the
+    halo rows that neighbouring tiles both compute."""
+
+    sources: tuple[tuple[int, str], ...]
+    op: str
+    kernel: str
+    macs: int
+    untiled_macs: int
+
+
+@dataclass(frozen=True)
+class PatchStage:
+    """The layers `patch-stages` runs tile by tile (the function's `patch_stage =
+    [layers, rows, tiles]`): steps `first`..`last` of the schedule, `tiles` bands of
+    `rows` output rows of the stage's last layer, one call per layer per tile."""
+
+    layers: int
+    rows: int
+    tiles: int
+    first: int
+    last: int
+    stage_layers: tuple[StageLayer, ...]
+
+    @property
+    def macs(self) -> int:
+        return sum(s.macs for s in self.stage_layers)
+
+    @property
+    def untiled_macs(self) -> int:
+        return sum(s.untiled_macs for s in self.stage_layers)
+
+    @property
+    def recomputed_macs(self) -> int:
+        return self.macs - self.untiled_macs
+
+
+def _merged_rows(bands: Sequence[tuple[int, int]]) -> int:
+    """Rows covered by the bands [a, b) together, each counted once."""
+    total, end = 0, 0
+    for a, b in sorted(bands):
+        total += max(b - max(a, end), 0)
+        end = max(end, b)
+    return total
+
+
+def patch_stage(module: Module) -> PatchStage | None:
+    """The patch stage of a planned module, or None when nothing runs tile by tile.
+
+    Read from the IR alone. The last layer's tiles write rows of the split tensor through
+    views, whose offsets give each band's first row; going back layer by layer, a tile
+    call's band starts at the first input row the next layer's call reads (its band start
+    times the stride, less the layer's top padding, plus the padding the tile call keeps).
+    `untiled_macs` counts every row the stage computes once: the tiles' MACs less the
+    halo rows neighbouring tiles both compute (every row of a layer costs the same)."""
+    fn = _function(module)
+    if fn.patch_stage is None:
+        return None
+    layers, rows, tiles = (int(v) for v in fn.patch_stage)
+    steps = [(s, c) for s, c in enumerate(_calls(fn)) if "tile" in c.attrs]
+    if len(steps) != layers * tiles:
+        raise CompileError(f"report: patch_stage = [{layers}, {rows}, {tiles}] but "
+                           f"{len(steps)} tile calls")
+    per_tile = [[c for _, c in steps[t * layers:(t + 1) * layers]] for t in range(tiles)]
+    starts: list[list[int]] = []  # per tile, the first output row of each layer
+    for calls in per_tile:
+        out = calls[-1].outputs[0]
+        if not isinstance(out.op, buf.ViewOp):
+            raise CompileError(f"report: {calls[-1].where()} does not write a view of the "
+                               "split tensor")
+        a = int(out.op.offset) // (out.type.byte_size // out.type.shape[1])
+        firsts = [a]
+        for i in range(layers - 1, 0, -1):  # the band of layer i-1 starts where i reads
+            head, call = per_tile[0][i], calls[i]
+            a = a * int(call.attrs["stride"][0]) - int(head.attrs["pad"][0]) + int(call.attrs["pad"][0])
+            firsts.append(a)
+        starts.append(firsts[::-1])
+    out_layers: list[StageLayer] = []
+    for i in range(layers):
+        calls = [per_tile[t][i] for t in range(tiles)]
+        bands = [(starts[t][i], starts[t][i] + c.outputs[0].type.shape[1]) for t, c in enumerate(calls)]
+        head = calls[0]
+        per_row, rest = divmod(call_macs(head), head.outputs[0].type.shape[1])
+        if rest:
+            raise CompileError(f"report: {head.where()}: MACs not uniform over rows")
+        loc = head.location
+        out_layers.append(StageLayer(tuple(loc.sources) if loc else (), head.op, head.callee,
+                                     sum(call_macs(c) for c in calls),
+                                     per_row * _merged_rows(bands)))
+    return PatchStage(layers, rows, tiles, steps[0][0], steps[-1][0], tuple(out_layers))
+
+
+def tile_of(call: buf.CallOp) -> tuple[int, int] | None:
+    """(index, count) of a tile call, or None."""
+    tile = call.attrs.get("tile")
+    return None if tile is None else (int(tile[0]), int(tile[1]))
 
 
 def flash_bytes(module: Module) -> tuple[int, int]:
@@ -296,6 +400,7 @@ def format_report(module: Module, op_types: Sequence[str] = (),
     arena, bound = int(fn.arena_bytes), int(fn.lower_bound or 0)
     peak_step, peak_bytes = peak(module)
 
+    stage = patch_stage(module)
     headers = ("step", "operator", "kernel", "output shape", "MACs", "weights B", "live B",
                "offset", "scratch B")
     right = (True, False, False, False, True, True, True, True, True)
@@ -306,6 +411,11 @@ def format_report(module: Module, op_types: Sequence[str] = (),
          ",".join(map(str, r.output_offsets)), _n(r.scratch_bytes))
         for r in rows
     ]
+    if stage is not None:  # a tile column: 'i/n' counting from 1, blank outside the stage
+        headers = headers[:2] + ("tile",) + headers[2:]
+        right = right[:2] + (True,) + right[2:]
+        table = [t[:2] + ((f"{r.tile[0] + 1}/{r.tile[1]}" if r.tile else ""),) + t[2:]
+                 for t, r in zip(table, rows)]
     widths = [max([len(h)] + [len(t[i]) for t in table]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
@@ -313,10 +423,14 @@ def format_report(module: Module, op_types: Sequence[str] = (),
                          for c, w, r in zip(cells, widths, right)).rstrip()
 
     out = [f"utc report: {module.name}: {len(rows)} kernel calls, memory plan "
-           f"'{fn.attrs.get('plan_strategy', '?')}' ('*' marks the peak step)", "",
-           line(headers), line(["-" * w for w in widths])]
+           f"'{fn.attrs.get('plan_strategy', '?')}' ('*' marks the peak step)", ""]
+    if stage is not None:
+        out += [stage_headline(stage), ""]
+    out += [line(headers), line(["-" * w for w in widths])]
     out += [line(t) for t in table]
     out.append(line(["-" * w for w in widths]))
+    if stage is not None:
+        out += ["", *stage_lines(stage, op_types)]
     notes = [r for r in rows if r.kernel_note]
     if notes:
         out += ["", "kernel choices (why the preferred library's kernel was not used):"]
@@ -370,6 +484,38 @@ def format_report(module: Module, op_types: Sequence[str] = (),
             out.append(f"{'':<{label}}{b.name:<{name_w}}  @{b.offset + lo:<7} "
                        f"{_n(hi - lo):>{size_w}} B  [{b.first}, {b.last}]  {b.kind}")
     return "\n".join(out) + "\n"
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:+.1f}%" if whole else "n/a"
+
+
+def stage_headline(stage: PatchStage) -> str:
+    """The line above the table: which steps run tile by tile, and what it costs."""
+    s = "s" if stage.rows != 1 else ""
+    return (f"patch stage: steps {stage.first}-{stage.last} run the first {stage.layers} layers "
+            f"tile by tile, {stage.tiles} tiles of {stage.rows} output row{s} of the last; "
+            f"{_n(stage.macs)} MACs vs {_n(stage.untiled_macs)} untiled "
+            f"({_pct(stage.recomputed_macs, stage.untiled_macs)} recomputed halo rows)")
+
+
+def stage_lines(stage: PatchStage, op_types: Sequence[str] = ()) -> list[str]:
+    """The stage summary under the table: one line per stage layer, its MACs summed over
+    its tiles against the layer untiled."""
+    cells = [(operator_label(LayerRow(0, "", s.sources, s.op, s.kernel, (), (), 0, 0, 0, (), 0),
+                             op_types), s.kernel, _n(s.macs), _n(s.untiled_macs),
+              _pct(s.macs - s.untiled_macs, s.untiled_macs)) for s in stage.stage_layers]
+    cells.append(("total", "", _n(stage.macs), _n(stage.untiled_macs),
+                  _pct(stage.recomputed_macs, stage.untiled_macs)))
+    heads = ("layer", "kernel", "MACs (all tiles)", "untiled", "recomputed")
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(heads)]
+
+    def line(row: Sequence[str]) -> str:
+        return "  " + "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                                for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+
+    return [f"patch stage ({stage.tiles} tiles x {stage.layers} layers, steps "
+            f"{stage.first}-{stage.last}):", line(heads), *(line(c) for c in cells)]
 
 
 def state_line(module: Module, label: int = 20) -> str:
@@ -487,6 +633,21 @@ def memory_svg(module: Module) -> str:
         if h >= 14 and len(b.name) <= fits:  # a cut name would be ambiguous: tooltip only
             o.append(f'<text class="name" x="{_f(x(b.first) + 3)}" y="{_f(y(b.offset) - h + 12)}" '
                      f'fill="#ffffff" pointer-events="none">{escape(b.name)}</text>')
+    # patch stage: a labelled band over its steps, a tick at each tile's first step
+    stage = patch_stage(module)
+    if stage is not None:
+        x0, x1 = x(stage.first), x(stage.last + 1)
+        tip = stage_headline(stage)
+        o.append(f'<rect class="patch-stage" x="{_f(x0)}" y="{_f(top)}" width="{_f(x1 - x0)}" '
+                 f'height="{_f(ph)}" fill="#7b3294" fill-opacity="0.07" stroke="#7b3294" '
+                 f'stroke-dasharray="4,3" pointer-events="none"><title>{escape(tip)}</title></rect>')
+        for t in range(1, stage.tiles):
+            tx = x(stage.first + t * stage.layers)
+            o.append(f'<line class="tile" x1="{_f(tx)}" y1="{_f(top)}" x2="{_f(tx)}" '
+                     f'y2="{_f(top + 8)}" stroke="#7b3294"/>')
+        o.append(f'<text class="patch-stage" x="{_f(x0 + 3)}" y="{_f(top + 20)}" fill="#7b3294">'
+                 f"{escape(f'patch stage: {stage.layers} layers x {stage.tiles} tiles of {stage.rows} rows')}"
+                 "</text>")
     # peak step
     tip = f"peak: step {peak_step}, {peak_bytes:,} B live"
     o.append(f'<rect class="peak" x="{_f(x(peak_step))}" y="{_f(top)}" width="{_f(sx)}" '
@@ -584,5 +745,6 @@ def app_memory_svg(app) -> str:
 __all__ = [
     "ARENA_KINDS", "KIND_COLORS", "ArenaBuffer", "LayerRow", "app_memory_svg", "arena_buffers",
     "flash_bytes", "footprint_lines", "format_app_report", "format_report", "layer_rows",
-    "live_profile", "macs", "memory_svg", "operator_label", "peak",
+    "PatchStage", "StageLayer", "live_profile", "macs", "memory_svg", "operator_label",
+    "patch_stage", "peak", "stage_headline", "stage_lines", "tile_of",
 ]

@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from utc.compiler.driver import Compilation, weight_bytes
-from utc.compiler.driver.report import arena_buffers, flash_bytes, layer_rows, peak
+from utc.compiler.driver.report import (
+    arena_buffers,
+    flash_bytes,
+    layer_rows,
+    patch_stage,
+    peak,
+)
 from utc.compiler.version import installed_version
 from utc.dialects import buf
 from utc.dialects.func import main_function
@@ -92,7 +98,20 @@ def report_dict(comp: Compilation, footprint: Footprint | None = None) -> dict[s
             "weight_bytes": r.weight_bytes,
             "live_bytes": r.live_bytes,
             "scratch_bytes": r.scratch_bytes,
+            "tile": None if r.tile is None else {"index": r.tile[0], "count": r.tile[1]},
         })
+    stage = patch_stage(module)
+    stage_json = None if stage is None else {
+        "layers": stage.layers, "rows_per_tile": stage.rows, "tiles": stage.tiles,
+        "first_step": stage.first, "last_step": stage.last,
+        "macs": stage.macs, "untiled_macs": stage.untiled_macs,
+        "recomputed_macs": stage.recomputed_macs,
+        "stage_layers": [{"tflite_ops": [{"index": int(i), "tensor": name,
+                                          "type": comp.op_types[i] if 0 <= i < len(comp.op_types)
+                                          else None} for i, name in s.sources],
+                          "op": s.op, "kernel": s.kernel, "macs": s.macs,
+                          "untiled_macs": s.untiled_macs} for s in stage.stage_layers],
+    }
     return {
         "schema_version": SCHEMA_VERSION,
         "utc_version": installed_version(),
@@ -117,6 +136,7 @@ def report_dict(comp: Compilation, footprint: Footprint | None = None) -> dict[s
                   "constant_bytes": constants},
         "footprint": _footprint(footprint),
         "total_macs": sum(r.macs for r in rows),
+        "patch_stage": stage_json,
         "inputs": inputs,
         "outputs": outputs,
         "layers": layers,

@@ -22,7 +22,9 @@ HEADERS = {
     "benchmarks.models": ["model", "ops", "-O0 s", "-O2 s", "weights", "code", "arena", "utc us",
                           "TFLM us", "TFLM/utc"],
     "benchmarks.memory": ["model", "bound", "greedy-by-size", "optimal", "utc/bound", "TFLM min",
-                          "TFLM/utc", "RAM 0-copy", "I/O", "RAM invoke"],
+                          "TFLM/utc", "RAM 0-copy", "I/O", "RAM invoke", "min arena", "min est x",
+                          "M4 no-ovl arena", "M4 no-ovl insns", "M4 O2 arena", "M4 O2 insns", "O2 x",
+                          "M4 min arena", "M4 min insns", "min x"],
     "benchmarks.compile_time": ["model", "KB", "utc s", "vela s", "time", "utc MB", "vela MB", "rss",
                                 "goals"],
     "benchmarks.cortex_m": ["model", "kernels", "insns", "/ref", "/cmsis", "code B", "weights B",
@@ -82,6 +84,55 @@ def test_benchmark_reports_failed_model_and_continues(script: str, tmp_path: Pat
     assert row_of(proc.stdout, "aaa_broken.tflite").split()[1] == "FAILED:"
     assert "FAILED" not in row_of(proc.stdout, model.name)
     assert [line for line in proc.stderr.splitlines() if line.startswith("error: aaa_broken.tflite:")]
+
+
+def _memory_cells(stdout: str, model: str) -> dict[str, str]:
+    """The memory benchmark's row as {column: cell} (cells have no spaces; the header's
+    columns are cut at the dashes under them)."""
+    lines = stdout.splitlines()
+    header, dashes, row = lines[0], lines[1], row_of(stdout, model)
+    spans, start = [], 0
+    for part in dashes.split("  "):
+        spans.append((start, start + len(part)))
+        start += len(part) + 2
+    return {header[a:b].strip(): row[a:b].strip() for a, b in spans}
+
+
+@pytest.mark.slow
+def test_memory_benchmark_measures_instructions_per_strategy() -> None:
+    """With the Arm tools, the M4 columns hold measured figures: arenas, instruction
+    counts and ratios to the no-overlap baseline consistent with those counts; the M4
+    -O2 arena is the host -O2 arena (the memory plan does not depend on the target)."""
+    import re
+
+    missing = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+    model = small_model()
+    proc = run("benchmarks.memory", "--models-dir", str(model.parent), "--models", model.name)
+    assert proc.returncode == 0, proc.stderr
+    cells = _memory_cells(proc.stdout, model.name)
+    insns = {k: int(cells[f"M4 {k} insns"].replace(",", "")) for k in ("no-ovl", "O2", "min")}
+    assert all(n > 0 for n in insns.values()), cells
+    assert cells["O2 x"] == f"{insns['O2'] / insns['no-ovl']:.2f}x"
+    assert cells["min x"] == f"{insns['min'] / insns['no-ovl']:.2f}x"
+    assert cells["M4 O2 arena"] == cells["RAM 0-copy"]
+    assert cells["M4 min arena"] == cells["min arena"]
+    assert re.fullmatch(r"\d+\.\d\dx", cells["min est x"]), cells
+    assert "not measured" not in proc.stdout
+
+
+def test_memory_benchmark_without_instructions_says_so(tmp_path: Path) -> None:
+    """--no-instructions leaves the M4 columns '-' and says why under the table."""
+    model = small_model()
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.memory", "--models-dir",
+                           str(model.parent), "--models", model.name, "--no-instructions"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    cells = _memory_cells(proc.stdout, model.name)
+    m4 = [k for k in cells if k.startswith("M4 ") or k in ("O2 x", "min x")]
+    assert len(m4) == 8 and all(cells[k] == "-" for k in m4), cells
+    assert "M4 columns not measured (--no-instructions)" in proc.stdout
 
 
 @pytest.mark.parametrize("script", sorted(HEADERS))

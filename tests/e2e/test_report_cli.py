@@ -147,6 +147,15 @@ def test_report_json_schema_is_documented(tmp_path: Path) -> None:
                "--report=json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     keys |= _keys(json.loads(proc.stdout))
+    # a patched model: the `patch_stage` object and `layers[].tile`
+    from tests.e2e.test_patch_stages import chain_a, patched
+
+    chain = tmp_path / "chain.tflite"
+    chain.write_bytes(chain_a())
+    proc = utc("compile", str(chain), "-o", str(tmp_path / "patched"), "--pipeline", patched(3, 2),
+               "--report=json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    keys |= _keys(json.loads(proc.stdout))
     page = DOC.read_text()
     undocumented = sorted(k for k in keys if f"`{k}`" not in page)
     assert not undocumented, f"not in {DOC.name}: {undocumented}"

@@ -1,0 +1,108 @@
+"""The report of a patched model (`--memory=min`, pass `patch-stages`): the text report's
+stage headline, tile column and per-layer summary, the JSON `patch_stage` object and
+`layers[].tile`, and memory.svg's labelled band. The untiled MACs are checked against the
+same model compiled without tiling (its layers' own MACs), not against numbers written
+here."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_patch_stages import chain_a, chain_b, patched
+from tests.e2e.test_report_cli import utc
+
+LAYERS, ROWS = 3, 2
+
+
+def _compile(tmp_path: Path, *args: str, chain=chain_a) -> tuple[str, Path]:
+    model = tmp_path / "chain.tflite"
+    if not model.is_file():
+        model.write_bytes(chain())
+    out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+    proc = utc("compile", str(model), "-o", str(out), *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, out
+
+
+@pytest.mark.parametrize("chain, layers, rows, skipped", [
+    # SAME, strides 1 and 2, max pooling; the 2x2 VALID pooling reads 10 of 11 rows
+    (chain_a, LAYERS, ROWS, ()), (chain_a, 4, 1, (0, 1, 2)),
+    # VALID 5x5 stride 2, dilated depthwise, avg pooling
+    (chain_b, 2, 1, ()), (chain_b, 4, 2, (2,)),
+])
+def test_report_json_patch_stage_against_the_untiled_model(chain, layers: int, rows: int,
+                                                           skipped: tuple[int, ...],
+                                                           tmp_path: Path) -> None:
+    """`untiled_macs`: each computed row once; the untiled model's own layer MACs, less
+    the rows the stage skips (`skipped` layers: trailing rows no later layer reads)."""
+    text, _ = _compile(tmp_path, "--pipeline", patched(layers, rows), "--report=json", chain=chain)
+    doc = json.loads(text)
+    plain = json.loads(_compile(tmp_path, "-O2", "--report=json")[0])
+    assert plain["patch_stage"] is None
+    assert all(layer["tile"] is None for layer in plain["layers"])
+    stage = doc["patch_stage"]
+    tiles = stage["tiles"]
+    assert (stage["layers"], stage["rows_per_tile"]) == (layers, rows)
+    tiled = [layer for layer in doc["layers"] if layer["tile"] is not None]
+    assert len(tiled) == layers * tiles
+    assert [(t["tile"]["index"], t["tile"]["count"]) for t in tiled] == \
+        [(t, tiles) for t in range(tiles) for _ in range(layers)]
+    assert (stage["first_step"], stage["last_step"]) == (tiled[0]["step"], tiled[-1]["step"])
+    # per stage layer: MACs summed over its tiles; untiled = that layer in the -O2 model
+    for i, layer in enumerate(stage["stage_layers"]):
+        assert layer["macs"] == sum(t["macs"] for t in tiled[i::layers])
+        whole = plain["layers"][i]["macs"]
+        if i in skipped:  # the untiled layer computes trailing rows no later layer reads
+            assert 0 < layer["untiled_macs"] < whole
+        else:
+            assert layer["untiled_macs"] == whole
+        assert layer["tflite_ops"] == plain["layers"][i]["tflite_ops"]
+    assert stage["macs"] == sum(t["macs"] for t in tiled)
+    assert stage["recomputed_macs"] == stage["macs"] - stage["untiled_macs"] > 0
+    # the rest of the model is unchanged: only the stage's layers differ
+    skipped_macs = sum(plain["layers"][i]["macs"] - stage["stage_layers"][i]["untiled_macs"]
+                       for i in range(layers))
+    assert doc["total_macs"] - plain["total_macs"] == stage["recomputed_macs"] - skipped_macs
+
+
+def test_text_report_and_svg_show_the_stage(tmp_path: Path) -> None:
+    text, out = _compile(tmp_path, "--pipeline", patched(LAYERS, ROWS), "--report")
+    doc = json.loads(_compile(tmp_path, "--pipeline", patched(LAYERS, ROWS),
+                              "--report=json")[0])
+    stage = doc["patch_stage"]
+    tiles, macs, untiled = stage["tiles"], stage["macs"], stage["untiled_macs"]
+    pct = f"{100.0 * (macs - untiled) / untiled:+.1f}%"
+    assert (f"patch stage: steps {stage['first_step']}-{stage['last_step']} run the first "
+            f"{LAYERS} layers tile by tile, {tiles} tiles of {ROWS} output rows of the last; "
+            f"{macs:,} MACs vs {untiled:,} untiled ({pct} recomputed halo rows)") in text
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("step"))
+    assert header.split()[:4] == ["step", "operator", "tile", "kernel"]
+    marks = [m.group(1) for m in (re.search(r"  (\d+/\d+)  utc_", line) for line in lines) if m]
+    assert marks == [f"{t + 1}/{tiles}" for t in range(tiles) for _ in range(LAYERS)]
+    summary = lines.index(f"patch stage ({tiles} tiles x {LAYERS} layers, steps "
+                          f"{stage['first_step']}-{stage['last_step']}):")
+    total = lines[summary + 2 + LAYERS].split()
+    assert total[0] == "total" and total[1:] == [f"{macs:,}", f"{untiled:,}", pct]
+    # memory.svg: a band over the stage's steps with a label, a tick between tiles
+    root = ET.parse(out / "memory.svg").getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    bands = [e for e in root.iter(f"{ns}rect") if e.get("class") == "patch-stage"]
+    assert len(bands) == 1 and "recomputed" in bands[0].find(f"{ns}title").text
+    labels = [e.text for e in root.iter(f"{ns}text") if e.get("class") == "patch-stage"]
+    assert labels == [f"patch stage: {LAYERS} layers x {tiles} tiles of {ROWS} rows"]
+    ticks = [e for e in root.iter(f"{ns}line") if e.get("class") == "tile"]
+    assert len(ticks) == tiles - 1
+
+
+def test_unpatched_report_has_no_stage(tmp_path: Path) -> None:
+    text, out = _compile(tmp_path, "-O2", "--report")
+    assert "patch stage" not in text
+    header = next(line for line in text.splitlines() if line.startswith("step"))
+    assert "tile" not in header.split()
+    assert 'class="patch-stage"' not in (out / "memory.svg").read_text()
