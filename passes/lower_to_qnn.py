@@ -442,7 +442,9 @@ class _LowerSoftmax(RewritePattern):
             return False
         x = op.operand("input").type.element
         out = op.result.type.element
-        attrs = _where(op, softmax.softmax_params, op.attrs["beta"], x.scale, "int8",
+        # TFLM's int8 softmax writes int8 or (scale 1/65536, zero point -32768) int16
+        out_dtype = "int16" if _storage(op.result) == "i16" else "int8"
+        attrs = _where(op, softmax.softmax_params, op.attrs["beta"], x.scale, out_dtype,
                        output_scale=out.scale, output_zp=out.zero_point).attrs()
         rewriter.replace_op(op, qnn.SoftmaxOp(op.operand_values, [op.result.type], attrs,
                                               location=op.location))

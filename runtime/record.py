@@ -270,6 +270,6 @@ def needs_kernel(op: Operation) -> bool:
 def op_dtype(op: Operation) -> str:
     element = op.result_values[0].type.element
     if is_quantized(element):
-        return "int16" if str(element.storage) == "i16" else "int8"
+        return {"i16": "int16", "i32": "int32"}.get(str(element.storage), "int8")
     return {"f32": "float32", "i8": "int8", "i32": "int32", "i16": "int16", "ui32": "uint32",
             "ui64": "uint64", "i1": "bool"}.get(str(element), str(element))

@@ -17,6 +17,18 @@ void requantize(const In *input, Out *output, int32_t size, int32_t input_zp,
   }
 }
 
+/* The same into int32: the sum wraps (no signed-overflow UB), the clamp is the int32
+ * range itself. */
+template <typename In>
+void requantize_s32(const In *input, int32_t *output, int32_t size, int32_t input_zp,
+                    int32_t output_zp, int32_t mult, int32_t shift) {
+  for (int32_t i = 0; i < size; ++i) {
+    const int32_t r =
+        utc_multiply_by_quantized_multiplier((int32_t)input[i] - input_zp, mult, shift);
+    output[i] = (int32_t)((uint32_t)r + (uint32_t)output_zp);
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -49,6 +61,22 @@ void utc_requantize_s16_s8(const int16_t *input, int8_t *output, int32_t size,
                            int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift,
                            int32_t act_min, int32_t act_max) {
   requantize(input, output, size, input_zp, output_zp, mult, shift, act_min, act_max);
+}
+
+void utc_requantize_s8_s32(const int8_t *input, int32_t *output, int32_t size,
+                           int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift,
+                           int32_t act_min, int32_t act_max) {
+  (void)act_min;
+  (void)act_max;
+  requantize_s32(input, output, size, input_zp, output_zp, mult, shift);
+}
+
+void utc_requantize_s16_s32(const int16_t *input, int32_t *output, int32_t size,
+                            int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift,
+                            int32_t act_min, int32_t act_max) {
+  (void)act_min;
+  (void)act_max;
+  requantize_s32(input, output, size, input_zp, output_zp, mult, shift);
 }
 
 }  // extern "C"

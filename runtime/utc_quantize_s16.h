@@ -32,6 +32,14 @@ void utc_requantize_s8_s16(const int8_t *input, int16_t *output, int32_t size,
 void utc_requantize_s16_s8(const int16_t *input, int8_t *output, int32_t size,
                            int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift,
                            int32_t act_min, int32_t act_max);
+/* int8 / int16 -> quantized int32 (TFLM QUANTIZE): the rescaled value plus output_zp in
+ * int32, wrapping as TFLM's sum does; act_min/act_max are the int32 range. */
+void utc_requantize_s8_s32(const int8_t *input, int32_t *output, int32_t size,
+                           int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift,
+                           int32_t act_min, int32_t act_max);
+void utc_requantize_s16_s32(const int16_t *input, int32_t *output, int32_t size,
+                            int32_t input_zp, int32_t output_zp, int32_t mult, int32_t shift,
+                            int32_t act_min, int32_t act_max);
 
 #ifdef __cplusplus
 }

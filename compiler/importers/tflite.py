@@ -1290,7 +1290,14 @@ def _softmax(ctx: ImportContext, op: TflOperator) -> None:
     opts = op.options(tflite.SoftmaxOptions)
     beta = float(opts.Beta()) if opts is not None else 0.0  # TFLite Micro's zero default
     out = ctx.output_type(op)
-    if kind == "int8" and isinstance(out.element, QuantizedType) and (
+    out_int16 = isinstance(out.element, QuantizedType) and str(out.element.storage) == "i16"
+    if kind == "int8" and out_int16 and (
+        out.element.zero_point != -32768 or abs(out.element.scale - 1 / 65536) > 0.001 / 65536
+    ):
+        # TFLM's int8 -> int16 variant (softmax_common.cc checks the same, within 0.1%)
+        raise ctx.fail("int8 SOFTMAX with int16 output must be quantized with scale 1/65536, "
+                       "zero point -32768")
+    if kind == "int8" and not out_int16 and isinstance(out.element, QuantizedType) and (
         out.element.zero_point != -128 or abs(out.element.scale - 1 / 256) > 1e-9
     ):
         raise ctx.fail("int8 SOFTMAX output must be quantized with scale 1/256, zero point -128")
@@ -1631,11 +1638,15 @@ def _prelu(ctx: ImportContext, op: TflOperator) -> None:
          "float32 -> int8/int16, or a requantize between int8 and int16",
          "output int8 or int16 per tensor")
 def _quantize(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     out = ctx.output_type(op)
-    if not isinstance(out.element, QuantizedType) or \
-            out.element.storage not in (ScalarType("i8"), ScalarType("i16")):
-        raise ctx.fail(f"QUANTIZE output must be per-tensor quantized int8 or int16, got {out}")
+    # TFLM also requantizes int8 or int16 into a quantized int32 output
+    storages = (ScalarType("i8"), ScalarType("i16")) + ((ScalarType("i32"),) if kind != "float32"
+                                                        else ())
+    if not isinstance(out.element, QuantizedType) or out.element.storage not in storages:
+        raise ctx.fail(f"QUANTIZE output must be per-tensor quantized int8 or int16"
+                       f"{' (or int32 from an integer input)' if kind != 'float32' else ''}, "
+                       f"got {out}")
     x = ctx.input(op, 0)
     if isinstance(x.type.element, PerAxisQuantizedType):
         raise ctx.fail("QUANTIZE of a per-channel quantized tensor is not supported")

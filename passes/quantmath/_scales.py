@@ -39,7 +39,7 @@ def _check_zp(name: str, zp: int, storage: str = "i8") -> int:
     zp = int(zp)
     lo, hi = STORAGE_RANGE[storage]
     if not lo <= zp <= hi:
-        kind = {"i8": "int8", "i16": "int16"}[storage]
+        kind = {"i8": "int8", "i16": "int16", "i32": "int32"}[storage]
         raise UnsupportedQuantization(f"{name} zero point {zp} is outside the {kind} range")
     return zp
 

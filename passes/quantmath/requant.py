@@ -12,7 +12,8 @@ import math
 
 INT32_MAX = 2**31 - 1
 #: Value range of each quantized storage type: int8, and int16 of the 16x8 scheme.
-STORAGE_RANGE = {"i8": (-128, 127), "i16": (-(2**15), 2**15 - 1)}
+STORAGE_RANGE = {"i8": (-128, 127), "i16": (-(2**15), 2**15 - 1),
+                 "i32": (-(2**31), 2**31 - 1)}
 #: Largest left shift the kernels' requantization can apply to an int32 without undefined
 #: behaviour (`utc_multiply_by_quantized_multiplier` shifts an unsigned 32-bit value).
 MAX_LEFT_SHIFT = 31
