@@ -1,0 +1,111 @@
+"""The variants TFLite Micro's keyword_scrambled benchmark models need (issue 11): the int8
+SVDF with int16 time weights and state passes `utc check`, SOFTMAX int8 -> int16 (scale
+1/65536, zero point -32768) and QUANTIZE int8/int16 -> int32 (TFLM's Requantize), each
+against TFLite Micro bit for bit; and, when a TFLite Micro checkout is at hand, the two
+public models themselves over consecutive invocations (their SVDF state carries over)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from utc.compiler.importers.tflite_diagnose import diagnose
+
+from tests.e2e.harness import compile_and_build
+from tests.e2e.op_models import check_against_oracle
+from tests.e2e.test_cli_errors import utc
+from tests.e2e.test_rnn import _assert_same, _utc_error, svdf_model
+from tests.oracle import TflmRunner, random_inputs
+from tests.tflite_writer import ModelBuilder
+
+
+def softmax_s8_s16_model(shape: list[int], in_q: tuple[float, int], beta: float,
+                         out_q: tuple[float, int] = (1 / 65536, -32768)) -> bytes:
+    b = ModelBuilder("utc softmax int8 -> int16")
+    x = b.add_tensor("x", shape, "int8", scale=in_q[0], zero_point=in_q[1])
+    y = b.add_tensor("y", shape, "int16", scale=out_q[0], zero_point=out_q[1])
+    b.add_operator("SOFTMAX", [x], [y], {"beta": beta}, version=2)
+    return b.build([x], [y])
+
+
+def requantize_s32_model(in_dtype: str, shape: list[int], in_q: tuple[float, int],
+                         out_q: tuple[float, int]) -> bytes:
+    b = ModelBuilder(f"utc quantize {in_dtype} -> int32")
+    x = b.add_tensor("x", shape, in_dtype, scale=in_q[0], zero_point=in_q[1])
+    y = b.add_tensor("y", shape, "int32", scale=out_q[0], zero_point=out_q[1])
+    b.add_operator("QUANTIZE", [x], [y], version=2)
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("shape, in_q, beta", [([3, 10], (0.1, 3), 1.0), ([2, 2], (0.07, 2), 0.5)],
+                         ids=["3x10", "2x2_beta0.5"])
+def test_softmax_int8_to_int16(shape, in_q, beta, tmp_path: Path) -> None:
+    check_against_oracle(softmax_s8_s16_model(shape, in_q, beta), tmp_path)
+
+
+def test_softmax_int8_to_int16_wrong_output_quantization_refused(tmp_path: Path) -> None:
+    message = _utc_error(softmax_s8_s16_model([1, 4], (0.1, 0), 1.0, (1 / 32768, 0)), tmp_path)
+    assert message.endswith("operator #0 SOFTMAX: int8 SOFTMAX with int16 output must be quantized "
+                            "with scale 1/65536, zero point -32768")
+
+
+@pytest.mark.parametrize("in_dtype, in_q, out_q", [
+    ("int16", (0.000625, 0), (3.0518509e-05, 0)),
+    ("int16", (1.5259022e-05, -32768), (3.0518509e-05, 7)),
+    ("int8", (0.05, -3), (0.0001, -100)),
+], ids=["s16", "s16_zp", "s8"])
+def test_quantize_to_int32(in_dtype, in_q, out_q, tmp_path: Path) -> None:
+    check_against_oracle(requantize_s32_model(in_dtype, [4, 16], in_q, out_q), tmp_path)
+
+
+def test_check_accepts_the_int16_state_svdf() -> None:
+    """`utc check` agrees with the importer: int16 time weights and state are the int8
+    SVDF's own variant."""
+    count, problems = diagnose(svdf_model("int8", state16=True, seed=1))
+    assert (count, problems) == (1, [])
+
+
+# ---- the public models, from a TFLite Micro checkout --------------------------------------
+
+TFLM_SOURCE = Path(os.environ.get("UTC_TFLM_SOURCE", "/work/.mirror/tensorflow+tflite-micro/repo"))
+MODELS = "tensorflow/lite/micro/models/{}.tflite"
+
+
+def _tflm_file(relative: str) -> bytes | None:
+    """The file from a working tree, or from HEAD of a (bare) git repository."""
+    if (TFLM_SOURCE / relative).is_file():
+        return (TFLM_SOURCE / relative).read_bytes()
+    proc = subprocess.run(["git", "-C", str(TFLM_SOURCE), "show", f"HEAD:{relative}"],
+                          capture_output=True)
+    return proc.stdout if proc.returncode == 0 and proc.stdout else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["keyword_scrambled", "keyword_scrambled_8bit"])
+def test_keyword_scrambled_models(name: str, tmp_path: Path) -> None:
+    """Eight consecutive invocations of utc's code and of one TFLite Micro interpreter
+    agree bit for bit (the seven SVDF states carry over), and `utc verify --per-layer`
+    passes."""
+    if not TFLM_SOURCE.exists():
+        pytest.skip(f"no TFLite Micro checkout at {TFLM_SOURCE} (set UTC_TFLM_SOURCE)")
+    model = _tflm_file(MODELS.format(name))
+    if model is None:
+        pytest.skip(f"{TFLM_SOURCE} has no {MODELS.format(name)}")
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(model)
+    rng = np.random.default_rng(11)
+    samples = [random_inputs(model, rng) for _ in range(8)]
+    tflm = TflmRunner(model)
+    want = [tflm.invoke(s) for s in samples]
+    for kernels in ("reference", "auto"):
+        compiled = compile_and_build(path, tmp_path / kernels, kernels=kernels)
+        _assert_same(compiled.run(samples), want, f"{name} ({kernels} kernels)")
+    # the scrambled weights saturate the final softmax (its output is the same for every
+    # input), so the layers are compared one by one too: each FULLY_CONNECTED after an SVDF
+    # reads that SVDF's output, and they differ between invocations
+    proc = utc("verify", str(path), "--samples", "4", "--per-layer", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "every layer (8) and output matches" in proc.stdout + proc.stderr
