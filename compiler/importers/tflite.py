@@ -1283,8 +1283,8 @@ def _reshape(ctx: ImportContext, op: TflOperator) -> None:
 
 
 @op_rule("SOFTMAX", (1, 3), ("int8", "int16", "float32"), "softmax over the last dimension",
-         "int8 output must have scale 1/256 and zero point -128; "
-         "int16: zero points 0, output scale 1/32768")
+         "int8 output must have scale 1/256 and zero point -128 (int16 output of an int8 "
+         "input: 1/65536, -32768); int16: zero points 0, output scale 1/32768")
 def _softmax(ctx: ImportContext, op: TflOperator) -> None:
     kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     opts = op.options(tflite.SoftmaxOptions)
@@ -1636,7 +1636,7 @@ def _prelu(ctx: ImportContext, op: TflOperator) -> None:
 
 @op_rule("QUANTIZE", (1, 2), ("int8", "int16", "float32"),
          "float32 -> int8/int16, or a requantize between int8 and int16",
-         "output int8 or int16 per tensor")
+         "output int8 or int16 per tensor (or int32 from int8/int16, as TFLite Micro)")
 def _quantize(ctx: ImportContext, op: TflOperator) -> None:
     kind = _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
     out = ctx.output_type(op)
