@@ -34,7 +34,8 @@ def _f32_div(a: float, b: float) -> float:
 
 
 def _check_zp(name: str, zp: int, storage: str = "i8") -> int:
-    """A zero point as a Python int, inside its storage type's range (`i8` or `i16`);
+    """A zero point as a Python int, inside its storage type's range (`i8`, `i16`, or `i32`
+    for QUANTIZE into int32);
     TFLM's kernels refuse anything wider."""
     zp = int(zp)
     lo, hi = STORAGE_RANGE[storage]

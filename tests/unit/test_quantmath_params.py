@@ -288,6 +288,17 @@ def test_requantize_params() -> None:
     assert (p.act[0], p.act[1]) == (-128, 127)
 
 
+def test_requantize_params_into_int32() -> None:
+    """QUANTIZE int16 -> int32 (TFLM's Requantize): the whole int32 range, any int32
+    zero point; a zero point beyond int32 is refused."""
+    p = activation.requantize_params(0.000625, 0, 3.0518509e-05, 70000, "i16", "i32")
+    real = float(np.float32(0.000625)) / float(np.float32(3.0518509e-05))
+    assert abs(_real(p.mult, p.shift) - real) <= 2.0 ** (p.shift - 32)
+    assert (p.act[0], p.act[1], p.output_zp) == (-(2**31), 2**31 - 1, 70000)
+    with pytest.raises(UnsupportedQuantization, match="outside the int32 range"):
+        activation.requantize_params(0.1, 0, 0.1, 2**31, "i8", "i32")
+
+
 def test_quantize_and_dequantize_params_are_float32() -> None:
     q = quantize.quantize_params(0.1, -3)
     assert q.attrs() == {"scale": float(np.float32(0.1)), "zp": -3}
