@@ -17,7 +17,7 @@ from utc.compiler.importers.tflite_diagnose import diagnose
 from tests.e2e.harness import compile_and_build
 from tests.e2e.op_models import check_against_oracle
 from tests.e2e.test_cli_errors import utc
-from tests.e2e.test_rnn import _assert_same, _utc_error, svdf_model
+from tests.e2e.test_rnn import _assert_same, _check, _utc_error, svdf_model
 from tests.oracle import TflmRunner, random_inputs
 from tests.tflite_writer import ModelBuilder
 
@@ -66,6 +66,52 @@ def test_check_accepts_the_int16_state_svdf() -> None:
     SVDF's own variant."""
     count, problems = diagnose(svdf_model("int8", state16=True, seed=1))
     assert (count, problems) == (1, [])
+
+
+def keyword_chain_model(state16: bool, seed: int = 3) -> bytes:
+    """The keyword_scrambled structure at a size whose values stay inside their ranges:
+    int16 x -> QUANTIZE -> int8 SVDF (int16, or int8 with a nonzero zero point, time
+    weights and state) -> FULLY_CONNECTED -> SOFTMAX int8 -> int16 -> QUANTIZE -> int32."""
+    rng = np.random.default_rng(seed)
+    inp, filters, memory, classes = 12, 6, 4, 5
+    b = ModelBuilder("utc keyword chain")
+    x16 = b.add_tensor("x", [1, inp], "int16", scale=0.0005, zero_point=0)
+    x8 = b.add_tensor("x8", [1, inp], "int8", scale=0.05, zero_point=-3)
+    b.add_operator("QUANTIZE", [x16], [x8], version=2)
+    wf = b.add_tensor("wf", [filters, inp], "int8", data=rng.integers(-127, 128, (filters, inp)),
+                      scale=0.01)
+    if state16:
+        wt_type, s_wt, q_state, hi = "int16", 1.0 / 32768, (0.0005, 0), 2 ** 15 - 1
+    else:
+        wt_type, s_wt, q_state, hi = "int8", 0.01, (0.05, -50), 127
+    wt = b.add_tensor("wt", [filters, memory], wt_type,
+                      data=rng.integers(-hi, hi + 1, (filters, memory)), scale=s_wt)
+    bt = b.add_tensor("bias", [filters], "int32", data=rng.integers(-2000, 2000, filters),
+                      scale=float(np.float32(q_state[0]) * np.float32(s_wt)))
+    st = b.add_tensor("state", [1, memory * filters], wt_type, scale=q_state[0],
+                      zero_point=q_state[1], is_variable=True)
+    h = b.add_tensor("h", [1, filters], "int8", scale=0.02 if state16 else 0.1, zero_point=-128)
+    b.add_operator("SVDF", [x8, wf, wt, bt, st], [h], {"rank": 1}, version=3)
+    fw = b.add_tensor("fw", [classes, filters], "int8",
+                      data=rng.integers(-127, 128, (classes, filters)), scale=0.01)
+    fb = b.add_tensor("fb", [classes], "int32", data=rng.integers(-50, 50, classes),
+                      scale=float(np.float32(0.02 if state16 else 0.1) * np.float32(0.01)))
+    logits = b.add_tensor("logits", [1, classes], "int8", scale=0.05, zero_point=2)
+    b.add_operator("FULLY_CONNECTED", [h, fw, fb], [logits], version=1)
+    p16 = b.add_tensor("p16", [1, classes], "int16", scale=1 / 65536, zero_point=-32768)
+    b.add_operator("SOFTMAX", [logits], [p16], {"beta": 1.0}, version=2)
+    p32 = b.add_tensor("p32", [1, classes], "int32", scale=3.0518509e-05, zero_point=0)
+    b.add_operator("QUANTIZE", [p16], [p32], version=2)
+    return b.build([x16], [p32])
+
+
+@pytest.mark.parametrize("state16", [True, False], ids=["state16", "state8_zp"])
+def test_keyword_chain(state16: bool, tmp_path: Path) -> None:
+    """Consecutive invocations agree with one TFLite Micro interpreter; repeating one input
+    changes the int32 output (the SVDF state reaches it: nothing saturates)."""
+    want = _check(keyword_chain_model(state16), tmp_path, f"keyword chain state16={state16}",
+                  memory=4)
+    assert len({w[0].tobytes() for w in want}) == len(want)
 
 
 # ---- the public models, from a TFLite Micro checkout --------------------------------------
