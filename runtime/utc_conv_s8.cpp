@@ -74,12 +74,20 @@ class Bands {
   int8_t *out;       // and of the output
   int32_t r0, r1;    // its output rows
 
-  Bands(const ConvParams &p, int32_t batches)
+  /* `channelwise`: the caller keeps the channel-wise order of utc_conv_s8.h (depthwise,
+   * depth multiplier 1, channel blocks outermost, pixels of a channel in increasing
+   * order). Then an output starting a whole number of pixels at or before the input
+   * (the only overlaps the planner gives such a call on the channel grid, every one at
+   * least channelwise_overlap_pixels, which never exceeds the row bound) is safe with
+   * all rows in one band, and the per-band constants are computed once. */
+  Bands(const ConvParams &p, int32_t batches, bool channelwise = false)
       : in(p.input), out(p.output), r0(0), r1(p.out_h), input_(p.input), output_(p.output),
         in_size_(p.in_h * p.in_w * p.in_c), out_size_(p.out_h * p.out_w * p.out_c),
         out_h_(p.out_h), batches_(batches), batch_(-1),
-        rows_(disjoint(p.input, batches * in_size_, p.output, batches * out_size_) ? p.out_h
-                                                                                  : 1),
+        rows_(disjoint(p.input, batches * in_size_, p.output, batches * out_size_) ||
+                      (channelwise && on_channel_grid(p, batches))
+                  ? p.out_h
+                  : 1),
         reverse_(p.reverse != 0) {
     if (reverse_) r0 = 0;  // next_down starts a batch when r0 reaches 0
   }
@@ -99,6 +107,32 @@ class Bands {
   }
 
  private:
+  /* One batch, forward order, the output starting d bytes before the input with d a
+   * whole number k of pixels (equal in and out channels) and k >= the least the
+   * channel-wise order allows (passes/planning/overlap.py, channelwise_overlap_pixels:
+   * the largest P - first(P), rows and columns apart), so the order alone keeps every
+   * read ahead of the write that could clobber it, whatever the bands. */
+  static bool on_channel_grid(const ConvParams &p, int32_t batches) {
+    if (batches != 1 || p.reverse != 0 || p.depth_mult != 1 || p.in_c != p.out_c) return false;
+    const intptr_t d = (intptr_t)((uintptr_t)p.input - (uintptr_t)p.output);
+    if (d < 0 || d % p.in_c != 0) return false;
+    int32_t rows = 0, cols = 0;
+    for (int32_t oy = 0; oy < p.out_h; ++oy) {
+      int32_t iy = oy * p.stride_h - p.pad_top;
+      iy = iy < 0 ? 0 : (iy > p.in_h - 1 ? p.in_h - 1 : iy);
+      const int32_t v = oy * p.out_w - iy * p.in_w;
+      rows = oy == 0 || v > rows ? v : rows;
+    }
+    for (int32_t ox = 0; ox < p.out_w; ++ox) {
+      int32_t ix = ox * p.stride_w - p.pad_left;
+      ix = ix < 0 ? 0 : (ix > p.in_w - 1 ? p.in_w - 1 : ix);
+      const int32_t v = ox - ix;
+      cols = ox == 0 || v > cols ? v : cols;
+    }
+    const intptr_t k = rows + cols > 0 ? rows + cols : 0;
+    return d / p.in_c >= k;
+  }
+
   /* next() for params.reverse: the bands of a batch from the last rows to the first. */
   bool next_down() {
     while (r0 <= 0) {
@@ -1035,7 +1069,7 @@ extern "C" void utc_depthwise_conv2d_s8(const utc_conv_s8_params *params) {
   }
   /* Columns whose window is inside the input horizontally (the same for every row). */
   const int32_t interior_cols = interior_count(0, out_w, stride_w, pad_left, dil_w, kw, in_w);
-  for (Bands band(p, batches); band.next();) {
+  for (Bands band(p, batches, depth_mult == 1); band.next();) {
     int32_t oc = 0;
     if (depth_mult == 1) {
       for (; oc + kDwBlock <= p.out_c; oc += kDwBlock)
