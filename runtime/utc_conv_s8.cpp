@@ -931,7 +931,10 @@ UTC_INLINE void conv_dsp(const ConvParams &p, int32_t batches) {
  * Access order (the contract of utc_conv_s8.h): as for the convolution above,
  * output rows finished in increasing order whenever the output overlaps the input, each
  * row reading input rows >= oy * stride_h - pad_top only, no restrict between input and
- * output; several rows per block of channels only when the two buffers are disjoint.
+ * output; several rows per block of channels only when the two buffers are disjoint, or,
+ * with depth multiplier 1, when the output starts on the channel grid at least
+ * channelwise_overlap_pixels before the input (Bands: the channel-wise order then holds
+ * with channel blocks outermost over the whole image).
  * Requantization is unchanged (utc_multiply_by_quantized_multiplier per channel). A zero
  * point outside int8 takes TFLM's loop as written. */
 
