@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SHARED_MODELS
+from tests.conftest import REPO, SHARED_MODELS, require_tools
 
 HEADERS = {
     "benchmarks.models": ["model", "ops", "-O0 s", "-O2 s", "weights", "code", "arena", "utc us",
@@ -105,9 +105,7 @@ def test_memory_benchmark_measures_instructions_per_strategy() -> None:
     -O2 arena is the host -O2 arena (the memory plan does not depend on the target)."""
     import re
 
-    missing = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"{', '.join(missing)} not installed")
+    require_tools("arm-none-eabi-gcc", "arm-none-eabi-g++", "qemu-system-arm")
     model = small_model()
     proc = run("benchmarks.memory", "--models-dir", str(model.parent), "--models", model.name)
     assert proc.returncode == 0, proc.stderr

@@ -18,14 +18,13 @@ from utc.dialects.func import main_function
 from utc.passes.patch_stages import total_instructions
 from utc.passes.planning.verify_ir import verify_memory_plan
 
-from tests.conftest import cmsis_nn_root
+from tests.conftest import cmsis_nn_root, shared_model
 from tests.e2e.harness import compile_and_build
 from tests.e2e.test_overlap import Chain
 from tests.oracle import TflmRunner, random_inputs
 
 SAMPLES = 6
-MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
-VWW = MODELS / "mlperf_vww_mobilenet_int8.tflite"
+VWW_NAME = "mlperf_vww_mobilenet_int8.tflite"
 
 
 def patched(layers: int = 0, rows: int = 0) -> str:
@@ -140,16 +139,16 @@ def test_checker_catches_a_corrupted_tile_plan(short: int | None, tmp_path: Path
     assert any("overwrote some of its bytes" in p for p in problems), problems
 
 
-@pytest.mark.skipif(not VWW.exists(), reason="../shared/models not present")
 def test_vww_patched_bit_exact_and_smaller(tmp_path: Path) -> None:
     """VWW MobileNet with --memory=min: at most 32,768 B of arena (its 27,648-byte input
     must be held), at most 15% more estimated instructions, bit-exact with TFLite Micro."""
-    data = VWW.read_bytes()
+    vww = shared_model(VWW_NAME)
+    data = vww.read_bytes()
     module = compare(data, tmp_path, patched())
     fn = main_function(module)
     assert fn.patch_stage is not None
     assert fn.arena_bytes <= 32768
-    base = compile_model(VWW, tmp_path / "plain")
+    base = compile_model(vww, tmp_path / "plain")
 
     cost = total_instructions(fn)
     assert cost <= 1.15 * total_instructions(main_function(base.module))
@@ -181,7 +180,6 @@ def test_cli_memory_min_prints_the_pass(tmp_path: Path) -> None:
     assert not (tmp_path / "bad").exists()
 
 
-@pytest.mark.skipif(not VWW.exists(), reason="../shared/models not present")
 def test_vww_patched_every_layer_matches(tmp_path: Path) -> None:
     """`utc verify --per-layer`: the split tensor (compared once its last tile has written
     it) and every later layer of the tiled VWW are bit-exact with TFLite Micro's tensors,
@@ -189,7 +187,8 @@ def test_vww_patched_every_layer_matches(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(VWW),
+    vww = shared_model(VWW_NAME)
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(vww),
                            "--memory=min", "--kernels", "reference", "--samples", "2",
                            "--per-layer"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -206,9 +205,7 @@ def test_tiled_code_is_sanitizer_clean(which: str, tmp_path: Path) -> None:
 
     from tests.e2e.test_sanitizers import _sanitized_run
 
-    if which == "vww" and not VWW.exists():
-        pytest.skip("../shared/models not present")
-    data = VWW.read_bytes() if which == "vww" else chain_b()
+    data = shared_model(VWW_NAME).read_bytes() if which == "vww" else chain_b()
     path = tmp_path / "model.tflite"
     path.write_bytes(data)
     pipeline = patched() if which == "vww" else patched(4, 2)
