@@ -38,12 +38,12 @@ import marshal
 import os
 import re
 import sys
-import tempfile
 import types
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from utc.compiler.atomic import write_atomically
 from utc.compiler.errors import CompileError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -598,24 +598,13 @@ class Environment:
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    """Write `data` to `target` through a temporary file renamed over it, so concurrent
-    compiles never read half an entry; any failure only means no cache this time."""
-    tmp = None
+    """Store a cache entry atomically (concurrent compiles never read half an entry); any
+    failure only means no cache this time."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-        tmp = None
+        write_atomically(target, lambda f: f.write(data))
     except OSError:
         pass
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def environment(templates: Path = TEMPLATES, cache: Path | None = None) -> Environment:

@@ -39,9 +39,10 @@ import gc
 import marshal
 import os
 import sys
-import tempfile
 import types
 from pathlib import Path
+
+from utc.compiler.atomic import write_atomically
 
 _BLAS_THREADS = "OPENBLAS_NUM_THREADS"
 #: More distinct sources than utc has dataclass methods means something else fills the
@@ -105,22 +106,11 @@ class CodeCache:
         if self.path is None or not self.added:
             return
         codes = self.codes if len(self.codes) <= MAX_ENTRIES else {}
-        tmp = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as f:
-                marshal.dump(codes, f)
-            os.replace(tmp, self.path)
-            tmp = None
+            write_atomically(self.path, lambda f: marshal.dump(codes, f))
         except (OSError, ValueError):
             pass
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
 
 
 def main() -> int:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
+from utc.compiler.atomic import write_atomically
 from utc.compiler.errors import UsageError, UtcError, one_line, printable
 from utc.compiler.ir import VerifyError
 from utc.compiler.ir.parser import ParseError
@@ -270,20 +271,13 @@ def _limits(args: argparse.Namespace) -> dict:
 
 
 def _write_atomically(path: Path, write) -> None:
-    """Write a file through a temporary sibling renamed over it, so a failure (or an
-    interrupt) never leaves a truncated file behind."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """A user's output file, written atomically (compiler/atomic.py): a failure leaves no
+    truncated file behind and is one clear line."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise UtcError(f"{printable(path)}: cannot write file ({printable(exc.strerror or exc)})"
-                           ) from None
-        raise
+        write_atomically(path, write)
+    except OSError as exc:
+        raise UtcError(f"{printable(path)}: cannot write file ({printable(exc.strerror or exc)})"
+                       ) from None
 
 
 def _add_keras_options(p: argparse.ArgumentParser) -> None:

@@ -78,7 +78,7 @@ def test_no_leftover_temporary_files(templates: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     for n in range(3):
         render(templates, cache, xs=[n])
-    assert [p.name.startswith(".tmp-") for p in cache.iterdir()] == [False]
+    assert [p.name.startswith(".") for p in cache.iterdir()] == [False]
 
 
 def _jinja2(source: str, **ctx) -> str:
