@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -20,6 +21,27 @@ def shared_model(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} not present (the shared models folder is only beside CI checkouts)")
     return path
+
+#: A TFLite Micro checkout or bare git repository (the mirror beside CI checkouts): its
+#: public example models (micro_speech's audio preprocessors, keyword_scrambled, ...) are
+#: read from it, never copied into this repository.
+TFLM_SOURCE = Path(os.environ.get("UTC_TFLM_SOURCE",
+                                  REPO.parent / ".mirror" / "tensorflow+tflite-micro" / "repo"))
+
+
+def tflm_file(relative: str) -> bytes:
+    """A file of TFLite Micro's repository, from a working tree or from HEAD of a bare
+    git repository; skip visibly when neither has it."""
+    if (TFLM_SOURCE / relative).is_file():
+        return (TFLM_SOURCE / relative).read_bytes()
+    if not TFLM_SOURCE.exists():
+        pytest.skip(f"no TFLite Micro checkout at {TFLM_SOURCE} (set UTC_TFLM_SOURCE)")
+    proc = subprocess.run(["git", "-C", str(TFLM_SOURCE), "show", f"HEAD:{relative}"],
+                          capture_output=True)
+    if proc.returncode != 0 or not proc.stdout:
+        pytest.skip(f"{TFLM_SOURCE} has no {relative}")
+    return proc.stdout
+
 
 #: CMSIS-NN for tests, CI and benchmarks: $CMSIS_NN_PATH, else the pinned copy in
 #: ../shared/third_party (never vendored). Set here, so every test (and every `utc` the

@@ -19,7 +19,6 @@ samples avoid those divisors: utc's defined results for them are in utc_elementw
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import tflm_file
 from tests.e2e.harness import compile_and_build
 from tests.oracle import TflmRunner
 from tests.tflite_writer import ModelBuilder
@@ -280,20 +280,7 @@ def test_int32_refusals(tmp_path: Path) -> None:
 
 # ---- TFLite Micro's public example models (from a checkout, when there is one) ----------------
 
-#: a TFLite Micro checkout or bare git repository; the public micro_speech audio
-#: preprocessors are read from it
-TFLM_SOURCE = Path(os.environ.get("UTC_TFLM_SOURCE", "/work/.mirror/tensorflow+tflite-micro/repo"))
 PREPROCESSOR = "tensorflow/lite/micro/examples/micro_speech/models/audio_preprocessor_{}.tflite"
-
-
-def _tflm_file(relative: str) -> bytes | None:
-    """The file from a working tree, or from HEAD of a (bare) git repository; None when
-    neither has it."""
-    if (TFLM_SOURCE / relative).is_file():
-        return (TFLM_SOURCE / relative).read_bytes()
-    proc = subprocess.run(["git", "-C", str(TFLM_SOURCE), "show", f"HEAD:{relative}"],
-                          capture_output=True)
-    return proc.stdout if proc.returncode == 0 and proc.stdout else None
 
 
 @pytest.mark.slow
@@ -302,11 +289,7 @@ def test_micro_speech_audio_preprocessors(kind: str, tmp_path: Path) -> None:
     """micro_speech's audio preprocessor (signal operators, then the int32 tail) over 12
     consecutive 30 ms windows of seeded random int16 audio: the spectral subtraction and
     PCAN state carries over, so each invocation depends on the ones before."""
-    if not TFLM_SOURCE.exists():
-        pytest.skip(f"no TFLite Micro checkout at {TFLM_SOURCE} (set UTC_TFLM_SOURCE)")
-    model = _tflm_file(PREPROCESSOR.format(kind))
-    if model is None:
-        pytest.skip(f"{TFLM_SOURCE} has no {PREPROCESSOR.format(kind)}")
+    model = tflm_file(PREPROCESSOR.format(kind))
     rng = np.random.default_rng(16000)
     samples = [[rng.integers(-32768, 32768, size=(1, 480), dtype=np.int64).astype(np.int16)]
                for _ in range(12)]

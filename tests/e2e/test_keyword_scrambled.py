@@ -6,14 +6,13 @@ public models themselves over consecutive invocations (their SVDF state carries 
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from utc.compiler.importers.tflite_diagnose import diagnose
 
+from tests.conftest import tflm_file
 from tests.e2e.harness import compile_and_build
 from tests.e2e.op_models import check_against_oracle
 from tests.e2e.test_cli_errors import utc
@@ -116,17 +115,7 @@ def test_keyword_chain(state16: bool, tmp_path: Path) -> None:
 
 # ---- the public models, from a TFLite Micro checkout --------------------------------------
 
-TFLM_SOURCE = Path(os.environ.get("UTC_TFLM_SOURCE", "/work/.mirror/tensorflow+tflite-micro/repo"))
 MODELS = "tensorflow/lite/micro/models/{}.tflite"
-
-
-def _tflm_file(relative: str) -> bytes | None:
-    """The file from a working tree, or from HEAD of a (bare) git repository."""
-    if (TFLM_SOURCE / relative).is_file():
-        return (TFLM_SOURCE / relative).read_bytes()
-    proc = subprocess.run(["git", "-C", str(TFLM_SOURCE), "show", f"HEAD:{relative}"],
-                          capture_output=True)
-    return proc.stdout if proc.returncode == 0 and proc.stdout else None
 
 
 @pytest.mark.slow
@@ -135,11 +124,7 @@ def test_keyword_scrambled_models(name: str, tmp_path: Path) -> None:
     """Eight consecutive invocations of utc's code and of one TFLite Micro interpreter
     agree bit for bit (the seven SVDF states carry over), and `utc verify --per-layer`
     passes."""
-    if not TFLM_SOURCE.exists():
-        pytest.skip(f"no TFLite Micro checkout at {TFLM_SOURCE} (set UTC_TFLM_SOURCE)")
-    model = _tflm_file(MODELS.format(name))
-    if model is None:
-        pytest.skip(f"{TFLM_SOURCE} has no {MODELS.format(name)}")
+    model = tflm_file(MODELS.format(name))
     path = tmp_path / f"{name}.tflite"
     path.write_bytes(model)
     rng = np.random.default_rng(11)
