@@ -25,8 +25,11 @@ def shared_model(name: str) -> Path:
 #: A TFLite Micro checkout or bare git repository (the mirror beside CI checkouts): its
 #: public example models (micro_speech's audio preprocessors, keyword_scrambled, ...) are
 #: read from it, never copied into this repository.
-TFLM_SOURCE = Path(os.environ.get("UTC_TFLM_SOURCE",
-                                  REPO.parent / ".mirror" / "tensorflow+tflite-micro" / "repo"))
+#: Default: the mirror beside the checkout, else this machine's shared mirror.
+_TFLM_MIRRORS = [REPO.parent / ".mirror" / "tensorflow+tflite-micro" / "repo",
+                 Path("/work/.mirror/tensorflow+tflite-micro/repo")]
+TFLM_SOURCE = Path(os.environ.get("UTC_TFLM_SOURCE")
+                   or next((p for p in _TFLM_MIRRORS if p.exists()), _TFLM_MIRRORS[0]))
 
 
 def tflm_file(relative: str) -> bytes:
