@@ -23,6 +23,7 @@ import numpy as np
 from utc.compiler.ir import Module, Operation, Value
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.dialects import qnn, tensor
+from utc.passes.quantmath import lstm_cmsis
 
 #: For each op class, the axes of its constant filter summed per output channel.
 _SUM_AXES: dict[type[Operation], tuple[int, ...]] = {
@@ -58,6 +59,9 @@ class FoldZeroPoint(Pass):
 
     def run(self, module: Module) -> None:
         for op in module.walk():
+            if isinstance(op, qnn.LstmOp):
+                _fold_lstm(module, op)
+                continue
             axes = _SUM_AXES.get(type(op))
             if axes is None or op.zp_bias is not None:
                 continue
@@ -72,3 +76,30 @@ class FoldZeroPoint(Pass):
             table = zero_point_bias(weights, axes, bias, op.input_zp)
             base = op.mult.name.rsplit(".", 1)[0]
             op.zp_bias = module.add_resource(f"{base}.zp_bias", table)
+
+
+def _fold_lstm(module: Module, op: qnn.LstmOp) -> None:
+    """The int8 LSTM's tables for CMSIS-NN's arm_lstm_unidirectional_s8: each gate's
+    effective biases and the recurrent halves' range (passes/quantmath/lstm_cmsis.py). The
+    16x8 LSTM has zero points 0 and int64 biases: nothing to fold."""
+    if op.input_gate_input_effective_bias is not None \
+            or str(op.operand("input").type.element.storage) != "i8":
+        return
+    data = {}
+    for gate in lstm_cmsis.GATES:
+        for role in ("input_weights", "recurrent_weights", "bias"):
+            values = _constant(module, op.operand(f"{gate}_{role}"))
+            if values is None:
+                return
+            data[gate, role] = values
+    tables, bounds = lstm_cmsis.cmsis_lstm_tables(
+        {g: data[g, "input_weights"] for g in lstm_cmsis.GATES},
+        {g: data[g, "recurrent_weights"] for g in lstm_cmsis.GATES},
+        {g: data[g, "bias"] for g in lstm_cmsis.GATES}, op.input_zp, op.hidden_zp,
+        {g: (op.attrs[f"{g}_recurrent_mult"], op.attrs[f"{g}_recurrent_shift"])
+         for g in lstm_cmsis.GATES})
+    weights = op.operand("input_gate_input_weights").op.value.name  # "<base>.<role>"
+    base = weights.rsplit(".", 1)[0] if "." in weights else weights
+    for key, table in tables.items():
+        op.attrs[key] = module.add_resource(f"{base}.{key}", table)
+    op.recurrent_range = bounds

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from utc.compiler.ir import Operation
 from utc.dialects import fused, qnn, signal, slice_math, state, tensor
 from utc.passes.quantmath import resize
+from utc.passes.quantmath.lstm_cmsis import CMSIS_LSTM_ATTRS
 
 from .cmsis_nn import CMSIS_NN_KERNELS
 from .record import (  # noqa: F401  (re-exported: the table's users import them from here)
@@ -1062,16 +1063,20 @@ def _lstm_s16_scratch(op: Operation, target: Target) -> int:
 #: Micro's reference gates bit for bit over consecutive invocations (not yet measured).
 #: CMSIS-NN's arm_lstm_unidirectional_s16 would be the 16x8 record's counterpart.
 _LSTM_FILES = ("utc_quant16.h", "utc_sigmoid_table.h") + _files("utc_lstm")
+#: fold-zero-point's tables for CMSIS-NN (runtime/cmsis_nn.py), which utc's kernels do not read
+_LSTM_CMSIS_TABLES = lambda target: CMSIS_LSTM_ATTRS  # noqa: E731
 KERNELS += [
     Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + _LSTM_FILES,
            "int8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer "
            "gate arithmetic)", scratch=_lstm_s8_scratch, cost=_lstm_macs,
            state_in_place=_LSTM_STATE, params="utc_lstm_s8_params",
+           unused=_LSTM_CMSIS_TABLES,
            args=_lstm_q_args(_I8, "int32_t")),
     Kernel("utc_lstm_s16", qnn.LstmOp, "int16", _S8 + _LSTM_FILES,
            "16x8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer gate "
            "arithmetic, int64 accumulators)", scratch=_lstm_s16_scratch, cost=_lstm_macs,
            state_in_place=_LSTM_STATE, params="utc_lstm_s16_params",
+           unused=_LSTM_CMSIS_TABLES,
            args=_lstm_q_args(_I16, "int64_t")),
 ]
 
