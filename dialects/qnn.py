@@ -8,7 +8,7 @@ points with TFLite's meaning (`*_zp`), and the activation as an integer clamp `a
 from __future__ import annotations
 
 from utc.compiler.ir import F32, Operation, QuantizedType, ResourceRef, attr, is_quantized, operand, result
-from utc.compiler.ir import Ints
+from utc.compiler.ir.fields import Ints
 
 from .common import (
     TRANSPOSE_CONV_PAD,

@@ -55,3 +55,117 @@ def _case(case, tmp_path: Path, seed: int, opt_level: int = 2, kernels: str = "c
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "b{}_t{}_i{}_s{}_tm{}_clip{}".format(*c))
 def test_lstm(case, tmp_path: Path) -> None:
     _case(case, tmp_path, seed=13)
+
+
+@pytest.mark.parametrize("case", [(2, 3, 4, 5, False, 0.0), (2, 3, 4, 5, True, 0.5)],
+                         ids=["batch_major", "time_major_clip"])
+def test_lstm_auto(case, tmp_path: Path) -> None:
+    """`--kernels auto` on the host: whichever kernel it keeps, the outputs over
+    consecutive invocations are TFLite Micro's."""
+    cmsis_nn_root()
+    batch, time_steps, input_size, state, time_major, clip = case
+    model = rnn.lstm_model(batch, time_steps, input_size, state, time_major, clip, seed=17,
+                           dtype="int8")
+    rnn._check(model, tmp_path, f"auto lstm {case}", kernels="auto")
+
+
+def test_lstm_reset(tmp_path: Path) -> None:
+    """NAME_reset() restores both states the kernel updates in place."""
+    from tests.e2e.harness import compile_and_build
+    from tests.oracle import TflmRunner
+
+    cmsis_nn_root()
+    model = rnn.lstm_model(2, 3, 4, 5, False, 0.0, seed=12, dtype="int8")
+    first = rnn._inputs(model, 3)
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    compiled = compile_and_build(path, tmp_path, kernels="cmsis-nn", reset_before=3)
+    got = compiled.run(first + first)
+    tflm = TflmRunner(model)
+    want = [tflm.invoke(s) for s in first]
+    tflm.reset()
+    want += [tflm.invoke(s) for s in first]
+    rnn._assert_same(got, want, "cmsis-nn lstm reset vs TFLM")
+    assert _called(tmp_path / "out") == {CMSIS_LSTM}
+
+
+def test_lstm_o0_keeps_utc_kernel(tmp_path: Path) -> None:
+    """-O0 has no fold-zero-point, so no effective biases: utc's kernel, and why."""
+    cmsis_nn_root()
+    model = rnn.lstm_model(2, 3, 4, 5, False, 0.0, seed=13, dtype="int8")
+    rnn._check(model, tmp_path, "cmsis-nn lstm -O0", kernels="cmsis-nn", opt_level=0)
+    assert not _called(tmp_path / "out")
+    [(callee, note)] = _notes(model, tmp_path, kernels="cmsis-nn", opt_level=0)
+    assert callee == "utc_lstm_s8"
+    assert f"{CMSIS_LSTM}: needs the effective biases fold-zero-point computes" in note
+
+
+def test_lstm_recurrent_range_outside_int16_keeps_utc_kernel(tmp_path: Path) -> None:
+    """24 units of these random recurrent weights can drive a gate's recurrent half past
+    int16, which CMSIS-NN would add unclamped: utc's kernel runs it, bit-exact, and the
+    note gives the range."""
+    cmsis_nn_root()
+    model = rnn.lstm_model(1, 6, 8, 24, False, 0.0, seed=5, dtype="int8")
+    rnn._check(model, tmp_path, "lstm wide recurrent range", kernels="cmsis-nn")
+    assert not _called(tmp_path / "out")
+    [(callee, note)] = _notes(model, tmp_path, kernels="cmsis-nn")
+    assert callee == "utc_lstm_s8"
+    assert re.search(rf"{CMSIS_LSTM}: a recurrent fully connected output can reach "
+                     r"\[-\d+, \d+\], outside int16", note), note
+
+
+def test_lstm_16x8_keeps_utc_kernel(tmp_path: Path) -> None:
+    """The 16x8 LSTM has no CMSIS-NN record (arm_lstm_unidirectional_s16 not claimed)."""
+    cmsis_nn_root()
+    model = rnn.lstm_model(2, 3, 4, 5, False, 0.0, seed=16, dtype="int16")
+    rnn._check(model, tmp_path, "16x8 lstm with cmsis-nn", kernels="cmsis-nn")
+    assert not _called(tmp_path / "out")
+
+
+def test_lstm_report_names_the_kernel_and_scratch(tmp_path: Path) -> None:
+    """The report's row: CMSIS-NN's function, its two int16 gate buffers as scratch (one
+    step of one batch when batch-major, of every batch when time-major)."""
+    from utc.compiler.driver.report import layer_rows
+
+    for time_major, scratch in ((False, 2 * 2 * 5), (True, 2 * 2 * 2 * 5)):
+        path = tmp_path / f"lstm{time_major}.tflite"
+        path.write_bytes(rnn.lstm_model(2, 3, 4, 5, time_major, 0.0, seed=13, dtype="int8"))
+        result = compile_model(path, tmp_path / f"out{time_major}", kernels="cmsis-nn")
+        rows = layer_rows(result.module)
+        assert [r.kernel for r in rows] == [CMSIS_LSTM]
+        assert rows[0].scratch_bytes == scratch
+
+
+def _verify_on_qemu(path: Path, target: str, samples: int = 8) -> str:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(path),
+                           "--target", target, "--kernels", "cmsis-nn", "--samples",
+                           str(samples)], capture_output=True, text=True, cwd=path.parent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+@pytest.mark.parametrize("case", [(2, 4, 3, 6, False, 0.0), (4, 2, 19, 7, True, 0.5)],
+                         ids=["batch_major", "time_major_clip"])
+def test_lstm_on_qemu(case, target: str, tmp_path: Path) -> None:
+    """The DSP (SMLAD) and Helium paths: 8 consecutive invocations of the firmware against
+    one un-reset TFLite Micro interpreter (`utc verify`), with CMSIS-NN's function called."""
+    from tests.conftest import require_tools
+
+    require_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    cmsis_nn_root()
+    batch, time_steps, input_size, state, time_major, clip = case
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(rnn.lstm_model(batch, time_steps, input_size, state, time_major, clip,
+                                    seed=13, dtype="int8"))
+    result = compile_model(path, tmp_path / "out", name="model", kernels="cmsis-nn",
+                           target=target)
+    calls = [op.attrs["callee"] for op in result.module.walk() if op.name == "buf.call"]
+    assert calls == [CMSIS_LSTM]
+    elements = 8 * batch * time_steps * state
+    assert f"8/8 samples and {elements}/{elements} elements bit-exact" in \
+        _verify_on_qemu(path, target)
