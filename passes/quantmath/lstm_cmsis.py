@@ -24,6 +24,7 @@ rounding: the requantization is monotonic, so the row extremes bound every outpu
 from __future__ import annotations
 
 import numpy as np
+from utc.passes.quantmath.lut import UnsupportedQuantization, multiply_by_quantized_multiplier
 
 GATES = ("input_gate", "forget_gate", "cell_gate", "output_gate")
 #: The `qnn.lstm` attributes holding the tables, per gate: the input half's (bias folded
@@ -47,30 +48,15 @@ def effective_bias(weights: np.ndarray, zero_point: int, bias: np.ndarray | None
     return ((total + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
 
 
-def _rounding_doubling_high_mul(a: int, b: int) -> int:
-    if a == b == _INT32_MIN:
-        return _INT32_MAX
-    ab = a * b
-    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    q = abs(ab + nudge) >> 31  # C's int64 division truncates toward zero
-    return q if ab + nudge >= 0 else -q
-
-
-def _rounding_divide_by_pot(x: int, exponent: int) -> int:
-    mask = (1 << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> exponent) + (1 if remainder > threshold else 0)
-
-
-def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int | None:
-    """TFLite's MultiplyByQuantizedMultiplier (double rounding) on an int32 `x`; None when
-    `x` or its left shift leaves int32 (undefined there)."""
-    left, right = max(shift, 0), max(-shift, 0)
-    shifted = x * (1 << left)
-    if not _INT32_MIN <= x <= _INT32_MAX or not _INT32_MIN <= shifted <= _INT32_MAX:
+def _requantize(x: int, multiplier: int, shift: int) -> int | None:
+    """TFLite's MultiplyByQuantizedMultiplier (double rounding); None when `x` or its left
+    shift leaves int32 (undefined there)."""
+    if not _INT32_MIN <= x <= _INT32_MAX:
         return None
-    return _rounding_divide_by_pot(_rounding_doubling_high_mul(shifted, multiplier), right)
+    try:
+        return multiply_by_quantized_multiplier(x, multiplier, shift)
+    except UnsupportedQuantization:
+        return None
 
 
 def recurrent_range(weights: np.ndarray, hidden_zp: int, multiplier: int, shift: int,
@@ -81,7 +67,7 @@ def recurrent_range(weights: np.ndarray, hidden_zp: int, multiplier: int, shift:
     w = weights.astype(np.int64)
     a, b = w * (lo - int(hidden_zp)), w * (hi - int(hidden_zp))
     row_min, row_max = np.minimum(a, b).sum(axis=1), np.maximum(a, b).sum(axis=1)
-    outs = [multiply_by_quantized_multiplier(int(v), multiplier, shift)
+    outs = [_requantize(int(v), multiplier, shift)
             for v in (row_min.min(), row_max.max())]
     if outs[0] is None or outs[1] is None:
         return None
