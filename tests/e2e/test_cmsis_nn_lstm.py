@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from utc.compiler.driver import compile_model
 from utc.dialects import buf
@@ -169,3 +170,65 @@ def test_lstm_on_qemu(case, target: str, tmp_path: Path) -> None:
     elements = 8 * batch * time_steps * state
     assert f"8/8 samples and {elements}/{elements} elements bit-exact" in \
         _verify_on_qemu(path, target)
+
+
+def _saturating_lstm() -> bytes:
+    """A one-layer LSTM whose forget gate's recurrent half leaves int16 as soon as the
+    hidden state is positive (all-127 recurrent weights at a coarse scale) while its input
+    half sits at the int16 minimum (a large negative bias): TFLite Micro clamps the
+    recurrent half first (forget pre-activation -1, f = 0.5), CMSIS-NN would add it
+    unclamped (f close to 1). The other gates are bias-only: input and output gates open,
+    the cell gate at tanh(0.31)."""
+    from tests.tflite_writer import ModelBuilder
+
+    b = ModelBuilder("saturating lstm")
+    units, size, steps = 4, 2, 8
+    s_x, s_w = 0.05, 0.05
+    x = b.add_tensor("x", [1, steps, size], "int8", scale=s_x, zero_point=0)
+    inputs = [x] + [-1] * 23
+    bias = {"input": 2930, "forget": -4000, "cell": 124, "output": 2930}
+    for k, gate in enumerate(("input", "forget", "cell", "output")):
+        inputs[1 + k] = b.add_tensor(f"{gate}_w", [units, size], "int8", scale=s_w,
+                                     data=np.zeros((units, size), np.int8))
+        recurrent = np.full((units, units), 127 if gate == "forget" else 0, np.int8)
+        inputs[5 + k] = b.add_tensor(f"{gate}_r", [units, units], "int8",
+                                     scale=0.1 if gate == "forget" else s_w, data=recurrent)
+        inputs[12 + k] = b.add_tensor(f"{gate}_b", [units], "int32",
+                                      scale=float(np.float32(s_x) * np.float32(s_w)),
+                                      data=np.full(units, bias[gate], np.int32))
+    q_h = {"scale": 1.0 / 128, "zero_point": -2}
+    inputs[18] = b.add_tensor("hidden_state", [1, units], "int8", is_variable=True, **q_h)
+    inputs[19] = b.add_tensor("cell_state", [1, units], "int16", is_variable=True,
+                              scale=2.0 ** -11, zero_point=0)
+    y = b.add_tensor("y", [1, steps, units], "int8", **q_h)
+    b.add_operator("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y],
+                   {"fused_activation_function": "TANH", "cell_clip": 0.0, "time_major": False})
+    return b.build([x], [y])
+
+
+def test_recurrent_range_refusal_is_needed(monkeypatch, tmp_path: Path) -> None:
+    """Where the recurrent range leaves int16, utc's kernel keeps TFLite Micro's outputs;
+    with the range check defeated CMSIS-NN's function is called and differs from TFLite
+    Micro: the refusal is what keeps the backend bit-exact."""
+    from utc.passes.quantmath import lstm_cmsis
+
+    from tests.e2e.harness import compile_and_build
+    from tests.oracle import TflmRunner
+
+    cmsis_nn_root()
+    model = _saturating_lstm()
+    [(callee, note)] = _notes(model, tmp_path, kernels="cmsis-nn")
+    assert callee == "utc_lstm_s8" and "outside int16" in note
+    samples = rnn._inputs(model, 3)
+    tflm = TflmRunner(model)
+    want = [tflm.invoke(s) for s in samples]
+    path = tmp_path / "model.tflite"
+    path.write_bytes(model)
+    rnn._assert_same(compile_and_build(path, tmp_path / "utc", kernels="cmsis-nn").run(samples),
+                     want, "saturating lstm, utc's kernel")
+    monkeypatch.setattr(lstm_cmsis, "recurrent_range", lambda *a, **k: (0, 0))
+    forced = compile_and_build(path, tmp_path / "forced", kernels="cmsis-nn")
+    assert _called(tmp_path / "forced" / "out") == {CMSIS_LSTM}
+    got = forced.run(samples)
+    assert any(not np.array_equal(g[0], w[0]) for g, w in zip(got, want)), \
+        "CMSIS-NN matched TFLite Micro although the recurrent half saturates"
