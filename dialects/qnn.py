@@ -453,6 +453,8 @@ class LstmOp(KernelChoice, Operation):
     output_gate_recurrent_effective_bias = attr(ResourceRef, optional=True)
     recurrent_range = attr(Ints(2, names="[lowest, highest] requantized recurrent output"),
                            optional=True)
+    # 16x8 (arm_lstm_unidirectional_s16): the extremes of its int32 intermediates
+    int32_range = attr(Ints(2, names="[lowest, highest] int32 intermediate"), optional=True)
 
     def verify_(self) -> None:
         check_lstm(self)

@@ -79,11 +79,13 @@ class FoldZeroPoint(Pass):
 
 
 def _fold_lstm(module: Module, op: qnn.LstmOp) -> None:
-    """The int8 LSTM's tables for CMSIS-NN's arm_lstm_unidirectional_s8: each gate's
-    effective biases and the recurrent halves' range (passes/quantmath/lstm_cmsis.py). The
-    16x8 LSTM has zero points 0 and int64 biases: nothing to fold."""
-    if op.input_gate_input_effective_bias is not None \
-            or str(op.operand("input").type.element.storage) != "i8":
+    """The LSTM's tables for CMSIS-NN (passes/quantmath/lstm_cmsis.py). int8
+    (arm_lstm_unidirectional_s8): each gate's effective biases and the recurrent halves'
+    range. 16x8 (arm_lstm_unidirectional_s16; zero points 0, the int64 biases are the input
+    halves' effective biases): one zero table the recurrent halves share, their range and
+    the range of the kernel's int32 intermediates."""
+    storage = str(op.operand("input").type.element.storage)
+    if op.input_gate_recurrent_effective_bias is not None or storage not in ("i8", "i16"):
         return
     data = {}
     for gate in lstm_cmsis.GATES:
@@ -92,14 +94,27 @@ def _fold_lstm(module: Module, op: qnn.LstmOp) -> None:
             if values is None:
                 return
             data[gate, role] = values
+    weights = op.operand("input_gate_input_weights").op.value.name  # "<base>.<role>"
+    base = weights.rsplit(".", 1)[0] if "." in weights else weights
+    requant = {kind: {g: (op.attrs[f"{g}_{kind}_mult"], op.attrs[f"{g}_{kind}_shift"])
+                      for g in lstm_cmsis.GATES} for kind in ("input", "recurrent")}
+    if storage == "i16":
+        zeros, bounds, int32s = lstm_cmsis.cmsis_lstm16_tables(
+            {g: data[g, "input_weights"] for g in lstm_cmsis.GATES},
+            {g: data[g, "recurrent_weights"] for g in lstm_cmsis.GATES},
+            {g: data[g, "bias"] for g in lstm_cmsis.GATES}, requant["input"],
+            requant["recurrent"])
+        ref = module.add_resource(f"{base}.recurrent_zero_bias", zeros)
+        for gate in lstm_cmsis.GATES:
+            op.attrs[f"{gate}_recurrent_effective_bias"] = ref
+        op.recurrent_range = bounds
+        op.int32_range = int32s
+        return
     tables, bounds = lstm_cmsis.cmsis_lstm_tables(
         {g: data[g, "input_weights"] for g in lstm_cmsis.GATES},
         {g: data[g, "recurrent_weights"] for g in lstm_cmsis.GATES},
         {g: data[g, "bias"] for g in lstm_cmsis.GATES}, op.input_zp, op.hidden_zp,
-        {g: (op.attrs[f"{g}_recurrent_mult"], op.attrs[f"{g}_recurrent_shift"])
-         for g in lstm_cmsis.GATES})
-    weights = op.operand("input_gate_input_weights").op.value.name  # "<base>.<role>"
-    base = weights.rsplit(".", 1)[0] if "." in weights else weights
+        requant["recurrent"])
     for key, table in tables.items():
         op.attrs[key] = module.add_resource(f"{base}.{key}", table)
     op.recurrent_range = bounds

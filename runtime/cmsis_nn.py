@@ -385,8 +385,8 @@ def _avgpool_scratch(op: Operation, target: Target) -> int:
 def _kernel(name: str, op, summary: str, constraint, args, scratch=None, cost=per_output,
             unused=lambda target: ("zp_bias",), overlap: bool = False,
             in_place: tuple[str, ...] = (), overlap_channelwise: bool = False,
-            state_in_place: tuple[tuple[str, str], ...] = ()) -> Kernel:
-    return Kernel(name, op, "int8", (), summary, constraint=constraint,
+            state_in_place: tuple[tuple[str, str], ...] = (), dtype: str = "int8") -> Kernel:
+    return Kernel(name, op, dtype, (), summary, constraint=constraint,
                   scratch=scratch or (lambda op, target: 0), cost=cost, args=args,
                   library=LIBRARY, includes=_HEADERS, unused=unused, overlap=overlap,
                   in_place=in_place, overlap_channelwise=overlap_channelwise,
@@ -605,29 +605,45 @@ _LSTM_STATES = (("hidden_state", "new_hidden_state"), ("cell_state", "new_cell_s
 _LSTM_GATES = ("forget_gate", "input_gate", "cell_gate", "output_gate")  # the struct's order
 
 
-def _lstm_fits(op: Operation, target: Target) -> str | None:
-    """int8 input, hidden state and output, int16 cell state; the effective biases
-    fold-zero-point computes (-O1 and up); every gate's recurrent half provably inside int16
-    (CMSIS-NN adds it unclamped); a cell clip that does not quantize to 0 (CMSIS-NN reads 0
-    as no clip); both states updated in place (the variables' own buffers)."""
-    if str(op.operand("input").type.element.storage) != "i8":
-        return "the input is not int8"
-    if str(op.operand("cell_state").type.element.storage) != "i16":
-        return "the cell state is not int16"
-    if op.attrs.get("recurrent_range") is None \
-            or op.attrs.get("input_gate_input_effective_bias") is None:
-        return "needs the effective biases fold-zero-point computes (-O1 and up)"
-    low, high = op.attrs["recurrent_range"]
-    if low < -32768 or high > 32767:
-        return (f"a recurrent fully connected output can reach [{low}, {high}], outside int16 "
-                "(CMSIS-NN adds it to the gate unclamped, TFLite Micro clamps it first)")
-    if op.attrs["cell_clip"] == 0:
-        return "the cell clip quantizes to 0 (CMSIS-NN takes 0 as no clipping)"
-    for operand, result in _LSTM_STATES:
-        reason = _state_updated_in_place(op, operand, result)
-        if reason:
-            return f"{operand.replace('_', ' ')}: {reason}"
-    return None  # zero points: int8 by lower-to-qnn (lstm_params)
+def _lstm_fits(storage: str):
+    def check(op: Operation, target: Target) -> str | None:
+        if str(op.operand("input").type.element.storage) != storage:
+            return f"the input is not {storage.replace('i', 'int')}"
+        if str(op.operand("cell_state").type.element.storage) != "i16":
+            return "the cell state is not int16"
+        if op.attrs.get("recurrent_range") is None \
+                or op.attrs.get("input_gate_recurrent_effective_bias") is None:
+            return "needs the effective biases fold-zero-point computes (-O1 and up)"
+        if storage == "i16" and (op.attrs["input_zp"] != 0 or op.attrs["hidden_zp"] != 0):
+            return "a zero point is not 0"
+        low, high = op.attrs["recurrent_range"]
+        if low < -32768 or high > 32767:
+            return (f"a recurrent fully connected output can reach [{low}, {high}], outside "
+                    "int16 (CMSIS-NN adds it to the gate unclamped, TFLite Micro clamps it first)")
+        if storage == "i16":
+            low, high = op.attrs["int32_range"]
+            if low < -(1 << 31) or high >= 1 << 31:
+                return (f"an int32 intermediate of CMSIS-NN's gate can reach [{low}, {high}] "
+                        "(TFLite Micro accumulates in int64)")
+        if op.attrs["cell_clip"] == 0:
+            return "the cell clip quantizes to 0 (CMSIS-NN takes 0 as no clipping)"
+        for operand, result in _LSTM_STATES:
+            reason = _state_updated_in_place(op, operand, result)
+            if reason:
+                return f"{operand.replace('_', ' ')}: {reason}"
+        return None  # int8 zero points: in range by lower-to-qnn (lstm_params)
+
+    kind = storage.replace("i", "int")
+    check.__doc__ = (
+        f"{kind} input, hidden state and output, int16 cell state"
+        + ("" if storage == "i8" else ", zero points 0")
+        + "; the effective biases fold-zero-point computes (-O1 and up); every gate's "
+        "recurrent half provably inside int16 (CMSIS-NN adds it unclamped)"
+        + ("" if storage == "i8" else "; every int32 intermediate provably inside int32 "
+           "(CMSIS-NN sums up to 512 columns in int32)")
+        + "; a cell clip that does not quantize to 0 (CMSIS-NN reads 0 as no clip); both "
+        "states updated in place (the variables' own buffers).")
+    return check
 
 
 def _lstm_batch_time(c: CallView) -> tuple[int, int]:
@@ -647,13 +663,15 @@ def _lstm_scratch(op: Operation, target: Target) -> int:
     return 2 * 2 * _lstm_temp_elements(batch, hidden, bool(op.attrs["time_major"]))
 
 
-def _lstm_args() -> tuple[Arg, ...]:
+def _lstm_args(ctype: str) -> tuple[Arg, ...]:
     def gate(c: CallView, name: str) -> str:
         a = c.attrs
         act = "ARM_TANH" if name == "cell_gate" else "ARM_SIGMOID"
+        # 16x8: zero points 0, so the input half's effective bias is the int64 bias itself
+        input_bias = c.table(a[name + "_input_effective_bias"]) if ctype == "int8_t" \
+            else c.field(name + "_bias")
         return (f"{{{a[name + '_input_mult']}, {a[name + '_input_shift']}, "
-                f"{c.field(name + '_input_weights')}, "
-                f"{c.table(a[name + '_input_effective_bias'])}, "
+                f"{c.field(name + '_input_weights')}, {input_bias}, "
                 f"{a[name + '_recurrent_mult']}, {a[name + '_recurrent_shift']}, "
                 f"{c.field(name + '_recurrent_weights')}, "
                 f"{c.table(a[name + '_recurrent_effective_bias'])}, "
@@ -685,8 +703,8 @@ def _lstm_args() -> tuple[Arg, ...]:
                        f"(void *){c.field('new_cell_state')}, "
                        f"(void *){c.field('new_hidden_state')}}}", static=False)
 
-    return (Arg("input", "const int8_t *", lambda c: c.field("input")),
-            Arg("output", "int8_t *", lambda c: c.field("output")),
+    return (Arg("input", f"const {ctype} *", lambda c: c.field("input")),
+            Arg("output", f"{ctype} *", lambda c: c.field("output")),
             Arg("params", "const cmsis_nn_lstm_params *", params),
             Arg("buffers", "cmsis_nn_lstm_context *", buffers))
 
@@ -775,7 +793,13 @@ CMSIS_NN_KERNELS: list[Kernel] = [
             _svdf_args("int16_t", "int16_t", False), _svdf_scratch, _svdf_macs,
             state_in_place=_SVDF_STATE),
     _kernel("arm_lstm_unidirectional_s8", qnn.LstmOp,
-            "CMSIS-NN int8 unidirectional sequence LSTM, int16 cell state", _lstm_fits,
-            _lstm_args(), _lstm_scratch, _lstm_macs, unused=lambda target: (),
+            "CMSIS-NN int8 unidirectional sequence LSTM, int16 cell state", _lstm_fits("i8"),
+            _lstm_args("int8_t"), _lstm_scratch, _lstm_macs, unused=lambda target: (),
             state_in_place=_LSTM_STATES),
 ]
+#: The 16x8 LSTM (its record's dtype is its int16 output).
+CMSIS_NN_KERNELS.append(
+    _kernel("arm_lstm_unidirectional_s16", qnn.LstmOp,
+            "CMSIS-NN 16x8 unidirectional sequence LSTM, int16 cell state, int64 biases",
+            _lstm_fits("i16"), _lstm_args("int16_t"), _lstm_scratch, _lstm_macs,
+            unused=lambda target: (), state_in_place=_LSTM_STATES, dtype="int16"))

@@ -33,7 +33,7 @@ EFFECTIVE_BIAS_ATTRS = tuple(f"{gate}_{kind}_effective_bias" for gate in GATES
                              for kind in ("input", "recurrent"))
 #: Every attribute fold-zero-point adds to a `qnn.lstm` for CMSIS-NN (utc's own LSTM
 #: kernels read none of them; select-kernels drops them).
-CMSIS_LSTM_ATTRS = EFFECTIVE_BIAS_ATTRS + ("recurrent_range",)
+CMSIS_LSTM_ATTRS = EFFECTIVE_BIAS_ATTRS + ("recurrent_range", "int32_range")
 
 _INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
 
@@ -94,3 +94,72 @@ def cmsis_lstm_tables(input_weights: dict[str, np.ndarray],
         lows.append(low)
         highs.append(high)
     return tables, (min(lows), max(highs))
+
+
+# ---- 16x8 (arm_lstm_unidirectional_s16) -----------------------------------------------------
+# int16 input and hidden state with zero point 0, int64 biases: the input half's effective
+# bias is the bias itself and the recurrent half's is zero (CMSIS-NN still reads a table).
+# TFLite Micro accumulates in int64 and requantizes with its 64-bit
+# MultiplyByQuantizedMultiplier (multiplier rounded to 16 bits, one rounding); CMSIS-NN
+# does the same, except that it sums the first 512 columns of a row in int32 (and on the
+# Helium path starts that int32 sum from the int64 bias truncated to int32) and forms
+# twice the requantized value in int32 before its last rounding shift. `int32_range`
+# bounds all of these, which must fit int32 for CMSIS-NN to agree with TFLite Micro.
+
+#: Columns CMSIS-NN's 16x8 matrix-vector product sums in int32 (MAX_COL_COUNT).
+INT32_COLUMNS = 512
+_I16_LO, _I16_HI = -32768, 32767
+
+
+def requantize_s64(x: int, multiplier: int, shift: int) -> int:
+    """TFLite's MultiplyByQuantizedMultiplier on an int64 accumulator: the multiplier
+    rounded to 16 bits, one rounding right shift by 15 - shift (exact integers; the caller
+    checks the int32 range)."""
+    reduced = (multiplier + (1 << 15)) >> 16 if multiplier < 0x7FFF0000 else 0x7FFF
+    total = 15 - shift
+    return (x * reduced + (1 << (total - 1))) >> total
+
+
+def _row_extremes(w: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    a, b = w.astype(np.int64) * lo, w.astype(np.int64) * hi
+    return np.minimum(a, b).sum(axis=1), np.maximum(a, b).sum(axis=1)
+
+
+def recurrent_range16(weights: np.ndarray, multiplier: int, shift: int) -> tuple[int, int]:
+    """The smallest and largest requantized recurrent half of one 16x8 gate over every
+    int16 hidden state (zero point 0)."""
+    row_min, row_max = _row_extremes(weights, _I16_LO, _I16_HI)
+    return (requantize_s64(int(row_min.min()), multiplier, shift),
+            requantize_s64(int(row_max.max()), multiplier, shift))
+
+
+def int32_range16(weights: np.ndarray, bias: np.ndarray | None, multiplier: int,
+                  shift: int) -> tuple[int, int]:
+    """The extremes of CMSIS-NN's int32 intermediates for one half of a 16x8 gate: the sum
+    of the first 512 columns (with the bias, as the Helium path starts from it) and twice
+    the requantized full sum."""
+    b = np.zeros(weights.shape[0], np.int64) if bias is None else bias.astype(np.int64)
+    part_min, part_max = _row_extremes(weights[:, :INT32_COLUMNS], _I16_LO, _I16_HI)
+    full_min, full_max = _row_extremes(weights, _I16_LO, _I16_HI)
+    lows = [int((part_min + np.minimum(b, 0)).min()), int(part_min.min()),
+            2 * requantize_s64(int((full_min + b).min()), multiplier, shift)]
+    highs = [int((part_max + np.maximum(b, 0)).max()), int(part_max.max()),
+             2 * requantize_s64(int((full_max + b).max()), multiplier, shift)]
+    return min(lows), max(highs)
+
+
+def cmsis_lstm16_tables(input_weights: dict[str, np.ndarray],
+                        recurrent_weights: dict[str, np.ndarray], biases: dict[str, np.ndarray],
+                        input_requant: dict[str, tuple[int, int]],
+                        recurrent_requant: dict[str, tuple[int, int]]
+                        ) -> tuple[np.ndarray, tuple[int, int], tuple[int, int]]:
+    """The recurrent halves' zero effective bias (one int64 table the four gates share),
+    the range of every recurrent half, and of every int32 intermediate."""
+    zeros = np.zeros(next(iter(recurrent_weights.values())).shape[0], np.int64)
+    ranges, int32s = [], []
+    for gate in GATES:
+        ranges.append(recurrent_range16(recurrent_weights[gate], *recurrent_requant[gate]))
+        int32s.append(int32_range16(input_weights[gate], biases[gate], *input_requant[gate]))
+        int32s.append(int32_range16(recurrent_weights[gate], None, *recurrent_requant[gate]))
+    return (zeros, (min(r[0] for r in ranges), max(r[1] for r in ranges)),
+            (min(r[0] for r in int32s), max(r[1] for r in int32s)))

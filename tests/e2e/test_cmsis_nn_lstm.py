@@ -1,7 +1,7 @@
-"""CMSIS-NN's int8 LSTM (`arm_lstm_unidirectional_s8`) against TFLite Micro's reference
-interpreter over consecutive invocations (the hidden and cell state carry over), on the
-host (CMSIS-NN's portable C path); tests/e2e/test_cortex_m.py-style runs on QEMU check its
-DSP (Cortex-M4) and Helium (Cortex-M55) paths. Where CMSIS-NN's arithmetic or API cannot
+"""CMSIS-NN's int8 and 16x8 LSTMs (`arm_lstm_unidirectional_s8`, `_s16`) against TFLite
+Micro's reference interpreter over consecutive invocations (the hidden and cell state
+carry over), on the host (CMSIS-NN's portable C path) and on QEMU (the DSP path on
+Cortex-M4, Helium on Cortex-M55). Where CMSIS-NN's arithmetic or API cannot
 reproduce TFLite Micro, utc's kernel runs the layer and the op's kernel note says why.
 """
 
@@ -115,12 +115,30 @@ def test_lstm_recurrent_range_outside_int16_keeps_utc_kernel(tmp_path: Path) -> 
                      r"\[-\d+, \d+\], outside int16", note), note
 
 
-def test_lstm_16x8_keeps_utc_kernel(tmp_path: Path) -> None:
-    """The 16x8 LSTM has no CMSIS-NN record (arm_lstm_unidirectional_s16 not claimed)."""
+CMSIS_LSTM16 = "arm_lstm_unidirectional_s16"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "b{}_t{}_i{}_s{}_tm{}_clip{}".format(*c))
+def test_lstm_16x8(case, tmp_path: Path) -> None:
+    """arm_lstm_unidirectional_s16 on the 16x8 LSTM (int16 activations, int64 biases)."""
     cmsis_nn_root()
-    model = rnn.lstm_model(2, 3, 4, 5, False, 0.0, seed=16, dtype="int16")
-    rnn._check(model, tmp_path, "16x8 lstm with cmsis-nn", kernels="cmsis-nn")
+    batch, time_steps, input_size, state, time_major, clip = case
+    model = rnn.lstm_model(batch, time_steps, input_size, state, time_major, clip, seed=16,
+                           dtype="int16")
+    rnn._check(model, tmp_path, f"cmsis-nn lstm 16x8 {case}", kernels="cmsis-nn")
+    assert _called(tmp_path / "out") == {CMSIS_LSTM16}
+    assert "utc_copy" not in (tmp_path / "out" / "m.cpp").read_text()
+
+
+def test_lstm_16x8_recurrent_range_keeps_utc_kernel(tmp_path: Path) -> None:
+    """A 16x8 LSTM whose recurrent half can leave int16: utc's kernel, and why."""
+    cmsis_nn_root()
+    model = rnn.lstm_model(1, 3, 4, 40, False, 0.0, seed=16, dtype="int16")
+    rnn._check(model, tmp_path, "16x8 lstm wide recurrent range", kernels="cmsis-nn")
     assert not _called(tmp_path / "out")
+    [(callee, note)] = _notes(model, tmp_path, kernels="cmsis-nn")
+    assert callee == "utc_lstm_s16"
+    assert f"{CMSIS_LSTM16}: a recurrent fully connected output can reach" in note
 
 
 def test_lstm_report_names_the_kernel_and_scratch(tmp_path: Path) -> None:
@@ -150,10 +168,11 @@ def _verify_on_qemu(path: Path, target: str, samples: int = 8) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
 @pytest.mark.parametrize("case", [(2, 4, 3, 6, False, 0.0), (4, 2, 19, 7, True, 0.5)],
                          ids=["batch_major", "time_major_clip"])
-def test_lstm_on_qemu(case, target: str, tmp_path: Path) -> None:
-    """The DSP (SMLAD) and Helium paths: 8 consecutive invocations of the firmware against
+def test_lstm_on_qemu(case, dtype: str, target: str, tmp_path: Path) -> None:
+    """The DSP (SMLAD) and Helium paths of both functions: 8 consecutive invocations of the firmware against
     one un-reset TFLite Micro interpreter (`utc verify`), with CMSIS-NN's function called."""
     from tests.conftest import require_tools
 
@@ -162,11 +181,11 @@ def test_lstm_on_qemu(case, target: str, tmp_path: Path) -> None:
     batch, time_steps, input_size, state, time_major, clip = case
     path = tmp_path / "lstm.tflite"
     path.write_bytes(rnn.lstm_model(batch, time_steps, input_size, state, time_major, clip,
-                                    seed=13, dtype="int8"))
+                                    seed=13 if dtype == "int8" else 16, dtype=dtype))
     result = compile_model(path, tmp_path / "out", name="model", kernels="cmsis-nn",
                            target=target)
     calls = [op.attrs["callee"] for op in result.module.walk() if op.name == "buf.call"]
-    assert calls == [CMSIS_LSTM]
+    assert calls == [CMSIS_LSTM if dtype == "int8" else CMSIS_LSTM16]
     elements = 8 * batch * time_steps * state
     assert f"8/8 samples and {elements}/{elements} elements bit-exact" in \
         _verify_on_qemu(path, target)

@@ -68,8 +68,38 @@ def test_tables_name_every_attribute_and_join_the_gates_ranges() -> None:
     requant = {g: (1374389504, -2) for g in GATES}
     tables, (low, high) = cmsis_lstm_tables(wi, wr, bias, 3, -2, requant)
     assert set(tables) == set(EFFECTIVE_BIAS_ATTRS) and set(CMSIS_LSTM_ATTRS) == \
-        set(EFFECTIVE_BIAS_ATTRS) | {"recurrent_range"}
+        set(EFFECTIVE_BIAS_ATTRS) | {"recurrent_range", "int32_range"}
     assert (low, high) == recurrent_range(wr["cell_gate"], -2, 1374389504, -2)
     for g in GATES:
         assert np.array_equal(tables[f"{g}_input_effective_bias"], effective_bias(wi[g], 3, bias[g]))
         assert np.array_equal(tables[f"{g}_recurrent_effective_bias"], effective_bias(wr[g], -2))
+
+
+def test_requantize_s64_is_tflite_micro_s_64_bit_rounding() -> None:
+    """TFLite's 64-bit MultiplyByQuantizedMultiplier: the multiplier rounded to 16 bits,
+    one round-half-up shift; e.g. 2^30 (one half) halves with ties up."""
+    from utc.passes.quantmath.lstm_cmsis import requantize_s64
+
+    assert requantize_s64(10, 1 << 30, 0) == 5 and requantize_s64(11, 1 << 30, 0) == 6
+    assert requantize_s64(-11, 1 << 30, 0) == -5  # -5.5 rounds up
+    assert requantize_s64(3, 0x7FFFFFFF, 2) == 12  # the 16-bit multiplier saturates at 0x7FFF
+    rng = np.random.default_rng(5)
+    for x, m, s in zip(rng.integers(-(1 << 40), 1 << 40, 200), rng.integers(1 << 30, 1 << 31, 200),
+                       rng.integers(-20, 3, 200)):
+        x, m, s = int(x), int(m), int(s)
+        reduced = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
+        # CMSIS-NN's arm_nn_requantize_s64 in two shifts gives the same integer
+        assert requantize_s64(x, m, s) == (((x * reduced) >> (14 - s)) + 1) >> 1
+
+
+def test_int32_range16_sees_the_512_column_int32_sum() -> None:
+    """-128 weights on 512 columns reach 2^31 with int16 inputs of -32768: one past int32."""
+    from utc.passes.quantmath.lstm_cmsis import int32_range16, recurrent_range16
+
+    w = np.full((1, 512), -128, np.int8)
+    low, high = int32_range16(w, None, 1 << 30, -20)
+    assert high == 1 << 31 and low == -128 * 512 * 32767
+    assert int32_range16(w[:, :511], None, 1 << 30, -20)[1] == 511 * 128 * 32768
+    bias = np.array([1 << 40], np.int64)  # the Helium path starts its int32 sum from the bias
+    assert int32_range16(np.ones((1, 4), np.int8), bias, 1 << 30, -40)[1] >= 1 << 40
+    assert recurrent_range16(np.ones((1, 2), np.int8), 1 << 30, 0) == (-32768, 32767)
