@@ -251,3 +251,40 @@ def test_recurrent_range_refusal_is_needed(monkeypatch, tmp_path: Path) -> None:
     got = forced.run(samples)
     assert any(not np.array_equal(g[0], w[0]) for g, w in zip(got, want)), \
         "CMSIS-NN matched TFLite Micro although the recurrent half saturates"
+
+
+# ---- TFLite Micro's example models with an LSTM ------------------------------------------
+EXAMPLES = {"mnist_lstm": "tensorflow/lite/micro/examples/mnist_lstm/trained_lstm_int8.tflite",
+            "micro_speech_lstm": "third_party/xtensa/examples/micro_speech_lstm/"
+                                 "micro_speech_lstm.tflite"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_tflm_example_models(name: str, tmp_path: Path) -> None:
+    """The public LSTM models compile with `--kernels cmsis-nn` and match TFLite Micro over
+    consecutive invocations. Their trained recurrent weights can, for some int8 hidden
+    state, drive a gate's recurrent half past int16, so CMSIS-NN's function is refused
+    (utc's kernel runs) and the note gives the range."""
+    from tests.e2e.harness import compile_and_build
+    from tests.e2e.test_keyword_scrambled import TFLM_SOURCE, _tflm_file
+    from tests.oracle import TflmRunner, random_inputs
+
+    cmsis_nn_root()
+    if not TFLM_SOURCE.exists():
+        pytest.skip(f"no TFLite Micro checkout at {TFLM_SOURCE} (set UTC_TFLM_SOURCE)")
+    model = _tflm_file(EXAMPLES[name])
+    if model is None:
+        pytest.skip(f"{TFLM_SOURCE} has no {EXAMPLES[name]}")
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(model)
+    notes = [(c, n) for c, n in _notes(model, tmp_path, kernels="cmsis-nn") if "lstm" in c]
+    assert [c for c, _ in notes] == ["utc_lstm_s8"]
+    assert re.search(rf"{CMSIS_LSTM}: a recurrent fully connected output can reach "
+                     r"\[-\d+, \d+\], outside int16", notes[0][1]), notes[0][1]
+    rng = np.random.default_rng(3)
+    samples = [random_inputs(model, rng) for _ in range(6)]
+    tflm = TflmRunner(model)
+    want = [tflm.invoke(s) for s in samples]
+    compiled = compile_and_build(path, tmp_path, kernels="cmsis-nn")
+    rnn._assert_same(compiled.run(samples), want, f"{name} with cmsis-nn kernels")
