@@ -13,6 +13,9 @@ same table (the "kernel sums" of `arm_vector_sum_s8` with the bias folded in).
 The table is computed modulo 2^32, as the kernels accumulate (runtime/utc_conv_s8.cpp
 explains why that stays bit-exact). Ops whose filter or bias is not a constant keep
 computing the sums at run time.
+
+The LSTM gets the same treatment for CMSIS-NN's LSTM functions (`_fold_lstm`): each gate's
+effective biases, and the ranges the CMSIS-NN records check (passes/quantmath/lstm_cmsis.py).
 """
 
 from __future__ import annotations
