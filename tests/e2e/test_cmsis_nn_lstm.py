@@ -288,3 +288,13 @@ def test_tflm_example_models(name: str, tmp_path: Path) -> None:
     want = [tflm.invoke(s) for s in samples]
     compiled = compile_and_build(path, tmp_path, kernels="cmsis-nn")
     rnn._assert_same(compiled.run(samples), want, f"{name} with cmsis-nn kernels")
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_lstm_o1(dtype: str, tmp_path: Path) -> None:
+    """-O1 runs fold-zero-point too: CMSIS-NN's function, bit-exact."""
+    cmsis_nn_root()
+    model = rnn.lstm_model(2, 3, 4, 5, True, 0.0, seed=13 if dtype == "int8" else 16,
+                           dtype=dtype)
+    rnn._check(model, tmp_path, f"cmsis-nn lstm -O1 {dtype}", kernels="cmsis-nn", opt_level=1)
+    assert _called(tmp_path / "out") == {CMSIS_LSTM if dtype == "int8" else CMSIS_LSTM16}
