@@ -588,8 +588,7 @@ def _svdf_macs(fields, params: dict, out: int) -> int:
     return batch * filters * (size + memory)
 
 
-
-# ---- LSTM (arm_lstm_unidirectional_s8) -----------------------------------------------------
+# ---- LSTM (arm_lstm_unidirectional_s8, arm_lstm_unidirectional_s16) --------------------------
 # Facts from CMSIS-NN's sources: the function reads the hidden state from
 # `buffers->hidden_state` and the cell state from `buffers->cell_state` (zeroing the cell
 # state only when hidden_state is NULL, which TFLite Micro's CMSIS-NN port passes: that
@@ -599,8 +598,9 @@ def _svdf_macs(fields, params: dict, out: int) -> int:
 # Micro's reference kernel does. The gate arithmetic is TFLite Micro's (the same Q3.12 and
 # Q0.15 formats, double-rounding requantization, the same sigmoid table and tanh input
 # shift, the cell update saturated and clipped), except that the recurrent half of each
-# gate is added unclamped (see passes/quantmath/lstm_cmsis.py), so the record asks for a
-# recurrent range inside int16.
+# gate is added unclamped (see passes/quantmath/lstm_cmsis.py), so the records ask for a
+# recurrent range inside int16, and the 16x8 one, which sums in int32 where TFLite Micro
+# uses int64, for int32 intermediates inside int32.
 _LSTM_STATES = (("hidden_state", "new_hidden_state"), ("cell_state", "new_cell_state"))
 _LSTM_GATES = ("forget_gate", "input_gate", "cell_gate", "output_gate")  # the struct's order
 
@@ -796,10 +796,8 @@ CMSIS_NN_KERNELS: list[Kernel] = [
             "CMSIS-NN int8 unidirectional sequence LSTM, int16 cell state", _lstm_fits("i8"),
             _lstm_args("int8_t"), _lstm_scratch, _lstm_macs, unused=lambda target: (),
             state_in_place=_LSTM_STATES),
-]
-#: The 16x8 LSTM (its record's dtype is its int16 output).
-CMSIS_NN_KERNELS.append(
     _kernel("arm_lstm_unidirectional_s16", qnn.LstmOp,
             "CMSIS-NN 16x8 unidirectional sequence LSTM, int16 cell state, int64 biases",
             _lstm_fits("i16"), _lstm_args("int16_t"), _lstm_scratch, _lstm_macs,
-            unused=lambda target: (), state_in_place=_LSTM_STATES, dtype="int16"))
+            unused=lambda target: (), state_in_place=_LSTM_STATES, dtype="int16"),
+]
