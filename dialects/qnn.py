@@ -8,6 +8,7 @@ points with TFLite's meaning (`*_zp`), and the activation as an integer clamp `a
 from __future__ import annotations
 
 from utc.compiler.ir import F32, Operation, QuantizedType, ResourceRef, attr, is_quantized, operand, result
+from utc.compiler.ir.fields import Ints
 
 from .common import (
     TRANSPOSE_CONV_PAD,
@@ -438,6 +439,22 @@ class LstmOp(KernelChoice, Operation):
     hidden_shift = attr(int)
     cell_scale_power = attr(int)
     cell_clip = attr(int)
+    # CMSIS-NN's arm_lstm_unidirectional_s8 (fold-zero-point, passes/quantmath/lstm_cmsis.py):
+    # per gate, the input half's bias with the input zero point folded in and the recurrent
+    # half's hidden zero point term, and the range of every recurrent half over all int8
+    # hidden states (CMSIS-NN adds that half unclamped, TFLite Micro clamps it to int16)
+    input_gate_input_effective_bias = attr(ResourceRef, optional=True)
+    input_gate_recurrent_effective_bias = attr(ResourceRef, optional=True)
+    forget_gate_input_effective_bias = attr(ResourceRef, optional=True)
+    forget_gate_recurrent_effective_bias = attr(ResourceRef, optional=True)
+    cell_gate_input_effective_bias = attr(ResourceRef, optional=True)
+    cell_gate_recurrent_effective_bias = attr(ResourceRef, optional=True)
+    output_gate_input_effective_bias = attr(ResourceRef, optional=True)
+    output_gate_recurrent_effective_bias = attr(ResourceRef, optional=True)
+    recurrent_range = attr(Ints(2, names="[lowest, highest] requantized recurrent output"),
+                           optional=True)
+    # 16x8 (arm_lstm_unidirectional_s16): the extremes of its int32 intermediates
+    int32_range = attr(Ints(2, names="[lowest, highest] int32 intermediate"), optional=True)
 
     def verify_(self) -> None:
         check_lstm(self)

@@ -13,6 +13,9 @@ same table (the "kernel sums" of `arm_vector_sum_s8` with the bias folded in).
 The table is computed modulo 2^32, as the kernels accumulate (runtime/utc_conv_s8.cpp
 explains why that stays bit-exact). Ops whose filter or bias is not a constant keep
 computing the sums at run time.
+
+The LSTM gets the same treatment for CMSIS-NN's LSTM functions (`_fold_lstm`): each gate's
+effective biases, and the ranges the CMSIS-NN records check (passes/quantmath/lstm_cmsis.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 from utc.compiler.ir import Module, Operation, Value
 from utc.compiler.pass_manager import Pass, register_pass
 from utc.dialects import qnn, tensor
+from utc.passes.quantmath import lstm_cmsis
 
 #: For each op class, the axes of its constant filter summed per output channel.
 _SUM_AXES: dict[type[Operation], tuple[int, ...]] = {
@@ -58,6 +62,9 @@ class FoldZeroPoint(Pass):
 
     def run(self, module: Module) -> None:
         for op in module.walk():
+            if isinstance(op, qnn.LstmOp):
+                _fold_lstm(module, op)
+                continue
             axes = _SUM_AXES.get(type(op))
             if axes is None or op.zp_bias is not None:
                 continue
@@ -72,3 +79,45 @@ class FoldZeroPoint(Pass):
             table = zero_point_bias(weights, axes, bias, op.input_zp)
             base = op.mult.name.rsplit(".", 1)[0]
             op.zp_bias = module.add_resource(f"{base}.zp_bias", table)
+
+
+def _fold_lstm(module: Module, op: qnn.LstmOp) -> None:
+    """The LSTM's tables for CMSIS-NN (passes/quantmath/lstm_cmsis.py). int8
+    (arm_lstm_unidirectional_s8): each gate's effective biases and the recurrent halves'
+    range. 16x8 (arm_lstm_unidirectional_s16; zero points 0, the int64 biases are the input
+    halves' effective biases): one zero table the recurrent halves share, their range and
+    the range of the kernel's int32 intermediates."""
+    storage = str(op.operand("input").type.element.storage)
+    if op.input_gate_recurrent_effective_bias is not None or storage not in ("i8", "i16"):
+        return
+    data = {}
+    for gate in lstm_cmsis.GATES:
+        for role in ("input_weights", "recurrent_weights", "bias"):
+            values = _constant(module, op.operand(f"{gate}_{role}"))
+            if values is None:
+                return
+            data[gate, role] = values
+    weights = op.operand("input_gate_input_weights").op.value.name  # "<base>.<role>"
+    base = weights.rsplit(".", 1)[0] if "." in weights else weights
+    requant = {kind: {g: (op.attrs[f"{g}_{kind}_mult"], op.attrs[f"{g}_{kind}_shift"])
+                      for g in lstm_cmsis.GATES} for kind in ("input", "recurrent")}
+    if storage == "i16":
+        zeros, bounds, int32s = lstm_cmsis.cmsis_lstm16_tables(
+            {g: data[g, "input_weights"] for g in lstm_cmsis.GATES},
+            {g: data[g, "recurrent_weights"] for g in lstm_cmsis.GATES},
+            {g: data[g, "bias"] for g in lstm_cmsis.GATES}, requant["input"],
+            requant["recurrent"])
+        ref = module.add_resource(f"{base}.recurrent_zero_bias", zeros)
+        for gate in lstm_cmsis.GATES:
+            op.attrs[f"{gate}_recurrent_effective_bias"] = ref
+        op.recurrent_range = bounds
+        op.int32_range = int32s
+        return
+    tables, bounds = lstm_cmsis.cmsis_lstm_tables(
+        {g: data[g, "input_weights"] for g in lstm_cmsis.GATES},
+        {g: data[g, "recurrent_weights"] for g in lstm_cmsis.GATES},
+        {g: data[g, "bias"] for g in lstm_cmsis.GATES}, op.input_zp, op.hidden_zp,
+        requant["recurrent"])
+    for key, table in tables.items():
+        op.attrs[key] = module.add_resource(f"{base}.{key}", table)
+    op.recurrent_range = bounds

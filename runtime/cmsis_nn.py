@@ -385,8 +385,8 @@ def _avgpool_scratch(op: Operation, target: Target) -> int:
 def _kernel(name: str, op, summary: str, constraint, args, scratch=None, cost=per_output,
             unused=lambda target: ("zp_bias",), overlap: bool = False,
             in_place: tuple[str, ...] = (), overlap_channelwise: bool = False,
-            state_in_place: tuple[tuple[str, str], ...] = ()) -> Kernel:
-    return Kernel(name, op, "int8", (), summary, constraint=constraint,
+            state_in_place: tuple[tuple[str, str], ...] = (), dtype: str = "int8") -> Kernel:
+    return Kernel(name, op, dtype, (), summary, constraint=constraint,
                   scratch=scratch or (lambda op, target: 0), cost=cost, args=args,
                   library=LIBRARY, includes=_HEADERS, unused=unused, overlap=overlap,
                   in_place=in_place, overlap_channelwise=overlap_channelwise,
@@ -469,13 +469,19 @@ def _svdf_state_in_place(op: Operation) -> str | None:
     buffer (record field `state_in_place`): the state is a shared `state.read` used only
     here, and the new state is only written back to the same variable. select-kernels runs
     right before bufferize, so this is the condition bufferize then sees."""
+    return _state_updated_in_place(op, "state", "new_state")
+
+
+def _state_updated_in_place(op: Operation, operand: str, result: str) -> str | None:
+    """Why `bufferize` would not bind state `operand` and `result` to one variable buffer
+    (None: it will), for kernels that update a state through one pointer."""
     from utc.passes.planning.state import shared_reads
 
-    value, result = op.operand("state"), op.new_state
+    value, new = op.operand(operand), getattr(op, result)
     read = getattr(value, "op", None)
     if not isinstance(read, state.ReadOp):
         return "the state is not a variable's read"
-    users = [user for user, _ in result.uses]
+    users = [user for user, _ in new.uses]
     if len(value.uses) != 1 or len(users) != 1 or not isinstance(users[0], state.WriteOp) \
             or users[0].variable != read.variable:
         return "the state is not updated in place (another op reads it)"
@@ -582,6 +588,132 @@ def _svdf_macs(fields, params: dict, out: int) -> int:
     return batch * filters * (size + memory)
 
 
+# ---- LSTM (arm_lstm_unidirectional_s8, arm_lstm_unidirectional_s16) --------------------------
+# Facts from CMSIS-NN's sources: the function reads the hidden state from
+# `buffers->hidden_state` and the cell state from `buffers->cell_state` (zeroing the cell
+# state only when hidden_state is NULL, which TFLite Micro's CMSIS-NN port passes: that
+# port restarts from zero state every invocation), updates the cell state in place step by
+# step and copies the last step's output into hidden_state at the end. Passing the
+# variables' own buffers therefore keeps the state between invocations exactly as TFLite
+# Micro's reference kernel does. The gate arithmetic is TFLite Micro's (the same Q3.12 and
+# Q0.15 formats, double-rounding requantization, the same sigmoid table and tanh input
+# shift, the cell update saturated and clipped), except that the recurrent half of each
+# gate is added unclamped (see passes/quantmath/lstm_cmsis.py), so the records ask for a
+# recurrent range inside int16, and the 16x8 one, which sums in int32 where TFLite Micro
+# uses int64, for int32 intermediates inside int32.
+_LSTM_STATES = (("hidden_state", "new_hidden_state"), ("cell_state", "new_cell_state"))
+_LSTM_GATES = ("forget_gate", "input_gate", "cell_gate", "output_gate")  # the struct's order
+
+
+def _lstm_fits(storage: str):
+    def check(op: Operation, target: Target) -> str | None:
+        if str(op.operand("input").type.element.storage) != storage:
+            return f"the input is not {storage.replace('i', 'int')}"
+        if str(op.operand("cell_state").type.element.storage) != "i16":
+            return "the cell state is not int16"
+        if op.attrs.get("recurrent_range") is None \
+                or op.attrs.get("input_gate_recurrent_effective_bias") is None:
+            return "needs the effective biases fold-zero-point computes (-O1 and up)"
+        if storage == "i16" and (op.attrs["input_zp"] != 0 or op.attrs["hidden_zp"] != 0):
+            return "a zero point is not 0"
+        low, high = op.attrs["recurrent_range"]
+        if low < -32768 or high > 32767:
+            return (f"a recurrent fully connected output can reach [{low}, {high}], outside "
+                    "int16 (CMSIS-NN adds it to the gate unclamped, TFLite Micro clamps it first)")
+        if storage == "i16":
+            low, high = op.attrs["int32_range"]
+            if low < -(1 << 31) or high >= 1 << 31:
+                return (f"an int32 intermediate of CMSIS-NN's gate can reach [{low}, {high}] "
+                        "(TFLite Micro accumulates in int64)")
+        if op.attrs["cell_clip"] == 0:
+            return "the cell clip quantizes to 0 (CMSIS-NN takes 0 as no clipping)"
+        for operand, result in _LSTM_STATES:
+            reason = _state_updated_in_place(op, operand, result)
+            if reason:
+                return f"{operand.replace('_', ' ')}: {reason}"
+        return None  # int8 zero points: in range by lower-to-qnn (lstm_params)
+
+    kind = storage.replace("i", "int")
+    check.__doc__ = (
+        f"{kind} input, hidden state and output, int16 cell state"
+        + ("" if storage == "i8" else ", zero points 0")
+        + "; the effective biases fold-zero-point computes (-O1 and up); every gate's "
+        "recurrent half provably inside int16 (CMSIS-NN adds it unclamped)"
+        + ("" if storage == "i8" else "; every int32 intermediate provably inside int32 "
+           "(CMSIS-NN sums up to 512 columns in int32)")
+        + "; a cell clip that does not quantize to 0 (CMSIS-NN reads 0 as no clip); both "
+        "states updated in place (the variables' own buffers).")
+    return check
+
+
+def _lstm_batch_time(c: CallView) -> tuple[int, int]:
+    batch = c.shape("hidden_state")[0]
+    return batch, math.prod(c.shape("input")[:2]) // batch
+
+
+def _lstm_temp_elements(batch: int, hidden: int, time_major: bool) -> int:
+    """int16 elements of each of temp1 and temp2: one step's gates of every batch
+    (time-major), of one batch (batch-major: CMSIS-NN runs the batches one by one)."""
+    return (batch if time_major else 1) * hidden
+
+
+def _lstm_scratch(op: Operation, target: Target) -> int:
+    """temp1 and temp2, int16 gate buffers of one step (every path)."""
+    batch, hidden = op.operand("hidden_state").type.shape
+    return 2 * 2 * _lstm_temp_elements(batch, hidden, bool(op.attrs["time_major"]))
+
+
+def _lstm_args(ctype: str) -> tuple[Arg, ...]:
+    def gate(c: CallView, name: str) -> str:
+        a = c.attrs
+        act = "ARM_TANH" if name == "cell_gate" else "ARM_SIGMOID"
+        # 16x8: zero points 0, so the input half's effective bias is the int64 bias itself
+        input_bias = c.table(a[name + "_input_effective_bias"]) if ctype == "int8_t" \
+            else c.field(name + "_bias")
+        return (f"{{{a[name + '_input_mult']}, {a[name + '_input_shift']}, "
+                f"{c.field(name + '_input_weights')}, {input_bias}, "
+                f"{a[name + '_recurrent_mult']}, {a[name + '_recurrent_shift']}, "
+                f"{c.field(name + '_recurrent_weights')}, "
+                f"{c.table(a[name + '_recurrent_effective_bias'])}, "
+                f"{c.field(name + '_bias')}, {act}}}")
+
+    def params(c: CallView) -> Pointee:
+        # CMSIS-NN's offsets are TFLite Micro's: input_offset -input_zp (unused by the s8
+        # path, which reads the effective biases), output_offset the hidden zero point
+        a = c.attrs
+        batch, time = _lstm_batch_time(c)
+        clip = max(int(a["cell_clip"]), 0)  # -1 (no clip) -> 0, CMSIS-NN's "none"
+        head = (f"{int(bool(a['time_major']))}, {batch}, {time}, {c.shape('input')[2]}, "
+                f"{c.shape('hidden_state')[1]}, {-a['input_zp']}, {a['forget_cell_mult']}, "
+                f"{a['forget_cell_shift']}, {a['input_cell_mult']}, {a['input_cell_shift']}, "
+                f"{clip}, {a['cell_scale_power']}, {a['hidden_mult']}, {a['hidden_shift']}, "
+                f"{a['hidden_zp']}")
+        gates = ", ".join(gate(c, name) for name in _LSTM_GATES)
+        return Pointee("cmsis_nn_lstm_params", f"{{{head}, {gates}}}")
+
+    def buffers(c: CallView) -> Pointee:
+        # a local: it holds arena and state addresses the kernel writes through; the states
+        # are the variables' own buffers (the constraint), read first and updated in place
+        expr, _ = c.scratch()
+        batch, _ = _lstm_batch_time(c)
+        temp = 2 * _lstm_temp_elements(batch, c.shape("hidden_state")[1],
+                                       bool(c.attrs["time_major"]))
+        return Pointee("cmsis_nn_lstm_context",
+                       f"{{(void *){expr}, (void *)((int8_t *){expr} + {temp}), "
+                       f"(void *){c.field('new_cell_state')}, "
+                       f"(void *){c.field('new_hidden_state')}}}", static=False)
+
+    return (Arg("input", f"const {ctype} *", lambda c: c.field("input")),
+            Arg("output", f"{ctype} *", lambda c: c.field("output")),
+            Arg("params", "const cmsis_nn_lstm_params *", params),
+            Arg("buffers", "cmsis_nn_lstm_context *", buffers))
+
+
+def _lstm_macs(fields, params: dict, out: int) -> int:
+    """Per output element: four gates of input size + hidden size MACs."""
+    return out * 4 * (fields["input"].type.shape[2] + fields["hidden_state"].type.shape[1])
+
+
 CMSIS_NN_KERNELS: list[Kernel] = [
     _kernel("arm_convolve_1x1_s8_fast", qnn.Conv2DOp, "CMSIS-NN 1x1 convolution, stride 1",
             _conv_1x1_fast, _CONV(), _scratch(convolve_1x1_fast_scratch), conv_macs),
@@ -660,4 +792,12 @@ CMSIS_NN_KERNELS: list[Kernel] = [
             "CMSIS-NN int8 SVDF, int16 state and time weights", _svdf_fits("i16"),
             _svdf_args("int16_t", "int16_t", False), _svdf_scratch, _svdf_macs,
             state_in_place=_SVDF_STATE),
+    _kernel("arm_lstm_unidirectional_s8", qnn.LstmOp,
+            "CMSIS-NN int8 unidirectional sequence LSTM, int16 cell state", _lstm_fits("i8"),
+            _lstm_args("int8_t"), _lstm_scratch, _lstm_macs, unused=lambda target: (),
+            state_in_place=_LSTM_STATES),
+    _kernel("arm_lstm_unidirectional_s16", qnn.LstmOp,
+            "CMSIS-NN 16x8 unidirectional sequence LSTM, int16 cell state, int64 biases",
+            _lstm_fits("i16"), _lstm_args("int16_t"), _lstm_scratch, _lstm_macs,
+            unused=lambda target: (), state_in_place=_LSTM_STATES, dtype="int16"),
 ]

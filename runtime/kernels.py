@@ -26,6 +26,7 @@ from collections.abc import Callable
 from utc.compiler.ir import Operation
 from utc.dialects import fused, qnn, signal, slice_math, state, tensor
 from utc.passes.quantmath import resize
+from utc.passes.quantmath.lstm_cmsis import CMSIS_LSTM_ATTRS
 
 from .cmsis_nn import CMSIS_NN_KERNELS
 from .record import (  # noqa: F401  (re-exported: the table's users import them from here)
@@ -1042,36 +1043,26 @@ def _lstm_s16_scratch(op: Operation, target: Target) -> int:
     return op.operand("hidden_state").type.shape[1] * 2
 
 
-#: The int8 LSTM. CMSIS-NN's arm_lstm_unidirectional_s8 has no record yet. What one needs:
-#: (1) eight int32 kernel-sum tables in flash, which no pass computes yet (a
-#: fold-zero-point-like pass adding them as LstmOp attributes that utc's records list as
-#: `unused`): per gate, the input weights' row sums times -input_zp plus the gate bias
-#: (`input_effective_bias`), and the recurrent weights' row sums times -hidden_zp
-#: (`hidden_effective_bias`, no bias), as TFLite Micro's port computes with
-#: arm_vector_sum_s8; (2) a `cmsis_nn_lstm_params` Pointee from the qnn attributes
-#: (per-gate input/hidden multiplier and shift, forget/input-to-cell multipliers and
-#: shifts, hidden_mult/shift as output_multiplier/shift, cell_clip, cell_scale_power,
-#: ARM_SIGMOID for three gates and ARM_TANH for the cell gate) holding the weight and
-#: table addresses; (3) a non-const `cmsis_nn_lstm_context` with temp1/temp2 in the
-#: arena (two batch x state_size int16 scratch buffers) and hidden_state/cell_state the
-#: variables' own buffers, which CMSIS-NN reads first and updates in place (TFLite
-#: Micro's port passes hidden_state NULL and a scratch cell state, so it zeroes the state
-#: every invocation; the reference kernel, utc's oracle, keeps it), so the in-place
-#: condition of the SVDF records (runtime/cmsis_nn.py) applies to both states; (4)
-#: host and QEMU tests that CMSIS-NN's arm_nn_activation_s16 sigmoid/tanh match TFLite
-#: Micro's reference gates bit for bit over consecutive invocations (not yet measured).
-#: CMSIS-NN's arm_lstm_unidirectional_s16 would be the 16x8 record's counterpart.
+#: The int8 and 16x8 LSTMs. CMSIS-NN claims them (runtime/cmsis_nn.py:
+#: arm_lstm_unidirectional_s8 and _s16) where its arithmetic provably equals TFLite Micro's
+#: (passes/quantmath/lstm_cmsis.py: its gates add the recurrent half unclamped, the 16x8
+#: one sums in int32) and both states are updated in place; utc's kernels run the rest
+#: and do not read the tables fold-zero-point computes for CMSIS-NN.
 _LSTM_FILES = ("utc_quant16.h", "utc_sigmoid_table.h") + _files("utc_lstm")
+#: fold-zero-point's tables for CMSIS-NN (runtime/cmsis_nn.py), which utc's kernels do not read
+_LSTM_CMSIS_TABLES = lambda target: CMSIS_LSTM_ATTRS  # noqa: E731
 KERNELS += [
     Kernel("utc_lstm_s8", qnn.LstmOp, "int8", _S8 + _LSTM_FILES,
            "int8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer "
            "gate arithmetic)", scratch=_lstm_s8_scratch, cost=_lstm_macs,
            state_in_place=_LSTM_STATE, params="utc_lstm_s8_params",
+           unused=_LSTM_CMSIS_TABLES,
            args=_lstm_q_args(_I8, "int32_t")),
     Kernel("utc_lstm_s16", qnn.LstmOp, "int16", _S8 + _LSTM_FILES,
            "16x8 unidirectional sequence LSTM, int16 cell state (TFLite Micro's integer gate "
            "arithmetic, int64 accumulators)", scratch=_lstm_s16_scratch, cost=_lstm_macs,
            state_in_place=_LSTM_STATE, params="utc_lstm_s16_params",
+           unused=_LSTM_CMSIS_TABLES,
            args=_lstm_q_args(_I16, "int64_t")),
 ]
 
