@@ -16,7 +16,7 @@ from utc.compiler.driver import compile_model
 from utc.dialects import buf
 from utc.dialects.func import main_function
 
-from tests.conftest import cmsis_nn_root
+from tests.conftest import cmsis_nn_root, tflm_file
 from tests.e2e import test_rnn as rnn
 
 CMSIS_LSTM = "arm_lstm_unidirectional_s8"
@@ -267,15 +267,10 @@ def test_tflm_example_models(name: str, tmp_path: Path) -> None:
     state, drive a gate's recurrent half past int16, so CMSIS-NN's function is refused
     (utc's kernel runs) and the note gives the range."""
     from tests.e2e.harness import compile_and_build
-    from tests.e2e.test_keyword_scrambled import TFLM_SOURCE, _tflm_file
     from tests.oracle import TflmRunner, random_inputs
 
     cmsis_nn_root()
-    if not TFLM_SOURCE.exists():
-        pytest.skip(f"no TFLite Micro checkout at {TFLM_SOURCE} (set UTC_TFLM_SOURCE)")
-    model = _tflm_file(EXAMPLES[name])
-    if model is None:
-        pytest.skip(f"{TFLM_SOURCE} has no {EXAMPLES[name]}")
+    model = tflm_file(EXAMPLES[name])
     path = tmp_path / f"{name}.tflite"
     path.write_bytes(model)
     notes = [(c, n) for c, n in _notes(model, tmp_path, kernels="cmsis-nn") if "lstm" in c]
