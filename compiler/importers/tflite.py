@@ -976,6 +976,17 @@ def _check_unsigned(ctx: ImportContext, op: TflOperator) -> None:
                            "supports only for TFLite Micro's signal-library operators")
 
 
+#: int16 variants TFLite Micro's kernels have but whose result is undefined there, so utc
+#: refuses them with the reason instead of "not supported yet". GREATER: comparisons.cc
+#: compares int16 inputs with TFLite's rescaling (offsets, left shift, multipliers), but its
+#: Prepare computes those constants for int8 inputs only; for int16 they are whatever the
+#: persistent arena buffer held.
+INT16_UNDEFINED = {
+    "GREATER": "TFLite Micro compares int16 inputs with rescaling constants its Prepare never "
+               "computes for int16 (uninitialised memory), so its result is undefined",
+}
+
+
 def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
     """int16 tensors (16x8 quantization) only where the operator's row implements them, so
     no other operator ever sees an int16 operand it was not written and tested for."""
@@ -990,6 +1001,9 @@ def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
             continue  # the row's builder checks these itself
         if index >= 0 and ctx.tensors[index].tfl_type == TflType.INT16:
             t = ctx.tensors[index]
+            if op.builtin in INT16_UNDEFINED:
+                raise ctx.fail(f"tensor '{t.name}' (#{t.index}): int16 inputs are not "
+                               f"supported: {INT16_UNDEFINED[op.builtin]}")
             have = ", ".join(sorted(b for b, r in OP_TABLE.items() if "int16" in r.dtypes))
             raise ctx.fail(f"tensor '{t.name}' (#{t.index}): int16 tensors (16x8 quantization) "
                            f"are not supported for {op.builtin} yet (only for {have})")
@@ -1403,20 +1417,7 @@ _COMPARISON_PREDICATES = {"EQUAL": "equal", "NOT_EQUAL": "not_equal", "LESS": "l
                           "GREATER_EQUAL": "greater_equal"}
 
 
-def _refuse_int16_greater(ctx: ImportContext, op: TflOperator) -> None:
-    """TFLite Micro's GREATER has an int16 case (none of the other comparisons has), but it
-    compares with TFLite's rescaling (offsets, left shift, multipliers) that its Prepare
-    computes for int8 inputs only: for int16 those constants are whatever the persistent
-    arena held, so the result is undefined and there is nothing to be bit-exact with."""
-    if op.builtin == "GREATER" and any(ctx.tensor_at(op, k).tfl_type == TflType.INT16
-                                       for k in (0, 1)):
-        raise ctx.fail("int16 inputs are not supported: TFLite Micro compares them with "
-                       "rescaling constants its Prepare never computes for int16 (uninitialised "
-                       "memory), so its result is undefined")
-
-
 def _comparison(ctx: ImportContext, op: TflOperator) -> None:
-    _refuse_int16_greater(ctx, op)
     _typed_inputs(ctx, op, OP_TABLE[op.builtin].dtypes, (0, 1))
     _bool_output(ctx, op)
     _broadcast_4d(ctx, op)
