@@ -2536,11 +2536,14 @@ def _unidirectional_sequence_lstm(ctx: ImportContext, op: TflOperator) -> None:
 @dataclass(frozen=True)
 class OperatorTensors:
     """What `utc verify --per-layer` needs to find a TFLite tensor: each operator's type
-    and output tensor indices (main subgraph), and every tensor's name."""
+    and output tensor indices (main subgraph), and every tensor's name; `variables`, each
+    operator's variable-tensor inputs (`is_variable`, in input order): the state an SVDF or
+    LSTM updates in place, which utc's call writes as an output of its own."""
 
     builtins: tuple[str, ...]
     outputs: tuple[tuple[int, ...], ...]
     tensor_names: tuple[str, ...]
+    variables: tuple[tuple[int, ...], ...] = ()
 
 
 def operator_tensors(data: bytes, label: str) -> OperatorTensors:
@@ -2553,6 +2556,8 @@ def operator_tensors(data: bytes, label: str) -> OperatorTensors:
             raise ImportError_(f"{label}: model has 0 subgraphs")
         ops = _operators(label, model, graph, len(data))
         names = tuple(_text(graph.Tensors(i).Name()) for i in range(graph.TensorsLength()))
+        variables = tuple(tuple(i for i in op.inputs if 0 <= i < len(names)
+                                and graph.Tensors(i).IsVariable()) for op in ops)
     except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError,
             struct.error) as exc:
         if isinstance(exc, ImportError_):
@@ -2560,7 +2565,7 @@ def operator_tensors(data: bytes, label: str) -> OperatorTensors:
         raise ImportError_(f"{label}: truncated or corrupt TFLite flatbuffer ({type(exc).__name__}"
                            f": {printable(exc)})") from None
     return OperatorTensors(tuple(op.builtin for op in ops), tuple(tuple(op.outputs) for op in ops),
-                           names)
+                           names, variables)
 
 
 # The signal library's CUSTOM operators register their rows in CUSTOM_OP_TABLE.
