@@ -256,9 +256,9 @@ def _files(*names: str) -> tuple[str, ...]:
 _S8 = ("utc_quant.h",)
 _S8X = ("utc_quant.h", "utc_quant_ext.h")
 _ACT_S8 = _files("utc_activation_s8")
-_EW_F32 = _files("utc_elementwise_f32")
+_EW_F32 = _S8X + _files("utc_elementwise_f32")  # utc_quant_ext.h: the shared broadcast loop
 _MOVE = _files("utc_data_movement")
-_ACT_F32 = _files("utc_elementwise_f32", "utc_activation_f32")
+_ACT_F32 = _S8X + _files("utc_activation_f32")
 _ACT_S16 = ("utc_sigmoid_table.h",) + _files("utc_activation_s16")
 
 
