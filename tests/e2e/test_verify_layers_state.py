@@ -108,10 +108,12 @@ def test_a_wrong_output_leaves_the_state_exact(tmp_path: Path) -> None:
            f"tensor #{out}" in stdout, stdout
 
 
-def test_lstm_state_outputs_are_compared() -> None:
+@pytest.mark.parametrize("dtype", ["float32", "int8", "int16"])
+def test_lstm_state_outputs_are_compared(dtype: str) -> None:
     """An LSTM call writes its output and the hidden and cell state (TFLite inputs 18 and
-    19, variable tensors): three compared layers, in that order."""
-    model = lstm_model()
+    19, variable tensors; the int8 cell state is int16): three compared layers, in that
+    order."""
+    model = lstm_model(dtype=dtype)
     graph = tflite.Model.GetRootAsModel(model, 0).Subgraphs(0)
     op = graph.Operators(0)
     result = utc.verify(model, samples=3, per_layer=True)
