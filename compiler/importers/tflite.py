@@ -1502,9 +1502,9 @@ def _plain_int32(ctx: ImportContext, op: TflOperator) -> None:
 
 def _plain_ints(ctx: ImportContext, op: TflOperator, kind: str) -> None:
     """Every input and output of the operator a plain (unquantized) integer of `kind`
-    ('int32' or 'int64'): TFLite Micro's integer comparisons, MAXIMUM/MINIMUM and data
-    movement read the stored values and ignore any quantization, so utc refuses one rather
-    than guess its meaning."""
+    ('int32' or 'int64'): TFLite Micro's integer arithmetic, MAXIMUM/MINIMUM and data
+    movement read the stored values, so utc refuses a quantized one rather than guess its
+    meaning."""
     tfl_type = {"int32": TflType.INT32, "int64": TflType.INT64}[kind]
     for index in (*op.inputs, *op.outputs):
         if index < 0:
