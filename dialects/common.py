@@ -202,11 +202,12 @@ def element_kind(element: object) -> str:
 
 def check_compute_types(op: Operation, *fields: str, results: bool = True,
                         int16: bool = False, int32: bool = False,
-                        boolean: bool = False) -> None:
+                        boolean: bool = False, int64: bool = False) -> None:
     """The activation operands (and results) of a computing op are all per-tensor
     quantized int8 or all float32 (or, for ops implemented in TFLite's 16x8 scheme,
     `int16`, all int16; for ops TFLite Micro also runs on plain int32 tensors, `int32`,
-    all unquantized int32; on bool tensors, `boolean`, all bool): a damaged dtype or a lost
+    all unquantized int32; where it also runs plain int64, `int64`, all int64; on bool
+    tensors, `boolean`, all bool): a damaged dtype or a lost
     quantization must not reach a lowering that reads scales, or a kernel that reads the
     wrong element size."""
     values = []
@@ -223,9 +224,11 @@ def check_compute_types(op: Operation, *fields: str, results: bool = True,
         allowed.add("i32")
     if boolean:
         allowed.add("i1")
+    if int64:
+        allowed.add("i64")
     if len(kinds) != 1 or not kinds <= allowed:
         what = ("int8, all int16" if int16 else "int8") + (", all int32" if int32 else "") + \
-            (", all bool" if boolean else "")
+            (", all int64" if int64 else "") + (", all bool" if boolean else "")
         raise op.error(f"operands and results must all be per-tensor quantized {what} or all "
                        f"float32, got {', '.join(str(v.type) for v in values)}")
 

@@ -193,9 +193,11 @@ class _BroadcastBinary(KernelChoice, Operation):
 
     operands = ("lhs", "rhs")
     results = ("output",)
+    #: whether TFLite Micro also runs the op on plain int64 tensors (MAXIMUM, MINIMUM)
+    int64 = False
 
     def verify_(self) -> None:
-        check_compute_types(self, "lhs", "rhs", int16=True, int32=True)
+        check_compute_types(self, "lhs", "rhs", int16=True, int32=True, int64=self.int64)
         check_broadcast_result(self, "lhs", "rhs")
 
 
@@ -203,12 +205,14 @@ class MaximumOp(_BroadcastBinary):
     """Broadcasting elementwise maximum (TFLite MAXIMUM)."""
 
     name = "tensor.maximum"
+    int64 = True
 
 
 class MinimumOp(_BroadcastBinary):
     """Broadcasting elementwise minimum (TFLite MINIMUM)."""
 
     name = "tensor.minimum"
+    int64 = True
 
 
 class SquaredDifferenceOp(_BroadcastBinary):
@@ -471,7 +475,7 @@ class ConcatenationOp(KernelChoice, Operation):
         if total != y.shape[axis]:
             raise self.error(f"inputs sum to {total} along axis {axis}, output has "
                              f"{y.shape[axis]}")
-        check_compute_types(self, "inputs", int16=True, int32=True, boolean=True)
+        check_compute_types(self, "inputs", int16=True, int32=True, boolean=True, int64=True)
 
 
 class TransposeOp(KernelChoice, Operation):
@@ -534,7 +538,7 @@ class BroadcastToOp(KernelChoice, Operation):
             raise self.error(f"{x} does not broadcast to {y}")
         if x.element != y.element:
             raise self.error(f"broadcast must keep the element type: {x} vs {y}")
-        check_compute_types(self, "input", int16=True, int32=True)
+        check_compute_types(self, "input", int16=True, int32=True, int64=True)
 
 
 class _ArgMinMax(KernelChoice, Operation):
@@ -682,9 +686,9 @@ class CompareOp(KernelChoice, Operation):
             raise self.error(f"the result must be bool (i1), got {self.result.type}")
         lhs, rhs = self.operand("lhs").type.element, self.operand("rhs").type.element
         kinds = {element_kind(lhs), element_kind(rhs)}
-        allowed = {"int8", "i32", "f32"} | ({"i1"} if predicate in COMPARISONS[:2] else set())
+        allowed = {"int8", "i32", "i64", "f32"} | ({"i1"} if predicate in COMPARISONS[:2] else set())
         if len(kinds) != 1 or not kinds <= allowed:
-            raise self.error(f"{predicate} compares two int8 (per-tensor quantized), int32 or "
+            raise self.error(f"{predicate} compares two int8 (per-tensor quantized), int32, int64 or "
                              f"float32 operands{' or two bools' if 'i1' in allowed else ''}, got "
                              f"{self.operand('lhs').type} and {self.operand('rhs').type}")
 

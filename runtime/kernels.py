@@ -257,9 +257,9 @@ def _files(*names: str) -> tuple[str, ...]:
 _S8 = ("utc_quant.h",)
 _S8X = ("utc_quant.h", "utc_quant_ext.h")
 _ACT_S8 = _files("utc_activation_s8")
-_EW_F32 = _files("utc_elementwise_f32")
+_EW_F32 = _S8X + _files("utc_elementwise_f32")  # utc_quant_ext.h: the shared broadcast loop
 _MOVE = _files("utc_data_movement")
-_ACT_F32 = _files("utc_elementwise_f32", "utc_activation_f32")
+_ACT_F32 = _S8X + _files("utc_activation_f32")
 _ACT_S16 = ("utc_sigmoid_table.h",) + _files("utc_activation_s16")
 
 
@@ -635,6 +635,11 @@ KERNELS: list[Kernel] = [
            _same_shapes_or_broadcast, ()),
           ("maximum", tensor.MaximumOp, "maximum", _broadcast_5d, ()),
           ("minimum", tensor.MinimumOp, "minimum", _broadcast_5d, ()))),
+    # int64 (unquantized) MAXIMUM and MINIMUM, as TFLite Micro (utc_elementwise_s32.h)
+    *(Kernel(f"utc_{name}_s64", op_class, "int64", _S8X + _files("utc_elementwise_s32"),
+             f"int64 broadcasting {name}", constraint=_broadcast_5d, in_place=_BINARY,
+             args=_binary_args("int64_t"))
+      for name, op_class in (("maximum", tensor.MaximumOp), ("minimum", tensor.MinimumOp))),
     # L2_NORMALIZATION and LOG_SOFTMAX along the last dimension (utc_normalization.h)
     Kernel("utc_l2_normalization_f32", tensor.L2NormalizationOp, "float32",
            _S8X + _files("utc_normalization"), "float32 L2 normalization over the last dimension",
@@ -823,6 +828,7 @@ KERNELS: list[Kernel] = [
              f"{dtype} broadcasting comparison", constraint=check, in_place=_BINARY,
              args=_compare_args(ctype))
       for suffix, dtype, ctype, check in (("s32_bool", "int32", "int32_t", _compare_on("i32")),
+                                          ("s64_bool", "int64", "int64_t", _compare_on("i64")),
                                           ("f32_bool", "float32", _F32, _compare_on("f32")),
                                           ("bool", "bool", "bool", _compare_on("i1")))),
     Kernel("utc_logical_bool", tensor.LogicalOp, "bool", _S8X + _files("utc_compare"),

@@ -272,4 +272,4 @@ def op_dtype(op: Operation) -> str:
     if is_quantized(element):
         return {"i16": "int16", "i32": "int32"}.get(str(element.storage), "int8")
     return {"f32": "float32", "i8": "int8", "i32": "int32", "i16": "int16", "ui32": "uint32",
-            "ui64": "uint64", "i1": "bool"}.get(str(element), str(element))
+            "ui64": "uint64", "i1": "bool", "i64": "int64"}.get(str(element), str(element))

@@ -2,7 +2,7 @@
 
 #include <math.h>
 
-#include "utc_elementwise_f32.h"
+#include "utc_quant_ext.h"
 
 namespace {
 
@@ -59,6 +59,6 @@ extern "C" void utc_hard_swish_f32(const float *input, float *output, int32_t si
 extern "C" void utc_prelu_f32(const float *input, const float *alpha, float *output,
                               const int32_t *input_shape, const int32_t *alpha_shape,
                               const int32_t *output_shape) {
-  utc_detail::broadcast_binary_f32(input, alpha, output, input_shape, alpha_shape,
-                                   output_shape, PreluOp());
+  utc_broadcast_binary6(input, alpha, output, input_shape, alpha_shape, output_shape,
+                        PreluOp());
 }

@@ -9,7 +9,7 @@ namespace {
 
 enum Predicate { kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual };
 
-/* The raw values (int32, float32, bool). */
+/* The raw values (int32, int64, float32, bool). */
 struct Identity {
   template <typename T>
   UTC_INLINE T first(T v) const { return v; }
@@ -95,6 +95,12 @@ void utc_compare_s8_bool(const int8_t *in1, const int8_t *in2, bool *out,
 }
 
 void utc_compare_s32_bool(const int32_t *in1, const int32_t *in2, bool *out,
+                          const int32_t *in1_shape, const int32_t *in2_shape,
+                          const int32_t *out_shape, int32_t predicate) {
+  compare(in1, in2, out, in1_shape, in2_shape, out_shape, predicate, Identity());
+}
+
+void utc_compare_s64_bool(const int64_t *in1, const int64_t *in2, bool *out,
                           const int32_t *in1_shape, const int32_t *in2_shape,
                           const int32_t *out_shape, int32_t predicate) {
   compare(in1, in2, out, in1_shape, in2_shape, out_shape, predicate, Identity());

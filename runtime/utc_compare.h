@@ -34,8 +34,11 @@ void utc_compare_s8_bool(const int8_t *in1, const int8_t *in2, bool *out,
                          int32_t in2_zp, int32_t left_shift, int32_t in1_mult,
                          int32_t in1_shift, int32_t in2_mult, int32_t in2_shift);
 
-/* int32, float32 and bool (equal / not equal only): out = in1 <predicate> in2. */
+/* int32, int64, float32 and bool (equal / not equal only): out = in1 <predicate> in2. */
 void utc_compare_s32_bool(const int32_t *in1, const int32_t *in2, bool *out,
+                          const int32_t *in1_shape, const int32_t *in2_shape,
+                          const int32_t *out_shape, int32_t predicate);
+void utc_compare_s64_bool(const int64_t *in1, const int64_t *in2, bool *out,
                           const int32_t *in1_shape, const int32_t *in2_shape,
                           const int32_t *out_shape, int32_t predicate);
 void utc_compare_f32_bool(const float *in1, const float *in2, bool *out,

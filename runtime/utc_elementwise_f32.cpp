@@ -1,5 +1,7 @@
 #include "utc_elementwise_f32.h"
 
+#include "utc_quant_ext.h"
+
 namespace {
 
 /* TFLM's ActivationFunctionWithMinMax: min(max(v, lo), hi); NaN passes through. */
@@ -47,47 +49,44 @@ extern "C" void utc_add_f32(const float *in1, const float *in2, float *out,
                             const int32_t *in1_shape, const int32_t *in2_shape,
                             const int32_t *out_shape, float act_min, float act_max) {
   const AddOp op = {act_min, act_max};
-  utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape, op);
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, op);
 }
 
 extern "C" void utc_sub_f32(const float *in1, const float *in2, float *out,
                             const int32_t *in1_shape, const int32_t *in2_shape,
                             const int32_t *out_shape, float act_min, float act_max) {
   const SubOp op = {act_min, act_max};
-  utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape, op);
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, op);
 }
 
 extern "C" void utc_mul_f32(const float *in1, const float *in2, float *out,
                             const int32_t *in1_shape, const int32_t *in2_shape,
                             const int32_t *out_shape, float act_min, float act_max) {
   const MulOp op = {act_min, act_max};
-  utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape, op);
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, op);
 }
 
 extern "C" void utc_div_f32(const float *in1, const float *in2, float *out,
                             const int32_t *in1_shape, const int32_t *in2_shape,
                             const int32_t *out_shape, float act_min, float act_max) {
   const DivOp op = {act_min, act_max};
-  utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape, op);
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, op);
 }
 
 extern "C" void utc_squared_difference_f32(const float *in1, const float *in2, float *out,
                                            const int32_t *in1_shape, const int32_t *in2_shape,
                                            const int32_t *out_shape) {
-  utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape,
-                                   SquaredDifferenceOp());
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, SquaredDifferenceOp());
 }
 
 extern "C" void utc_maximum_f32(const float *in1, const float *in2, float *out,
                                 const int32_t *in1_shape, const int32_t *in2_shape,
                                 const int32_t *out_shape) {
-  utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape,
-                                   MaximumOp());
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MaximumOp());
 }
 
 extern "C" void utc_minimum_f32(const float *in1, const float *in2, float *out,
                                 const int32_t *in1_shape, const int32_t *in2_shape,
                                 const int32_t *out_shape) {
-  utc_detail::broadcast_binary_f32(in1, in2, out, in1_shape, in2_shape, out_shape,
-                                   MinimumOp());
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MinimumOp());
 }

@@ -58,12 +58,16 @@ struct SquaredDifferenceOp {
   }
 };
 
+/* MAXIMUM / MINIMUM of plain integers, int32 or int64 (TFLM's templated
+ * MaximumMinimumBroadcastSlow compares the stored values). */
+template <typename T>
 struct MaximumOp {
-  int32_t operator()(int32_t a, int32_t b) const { return a > b ? a : b; }
+  T operator()(T a, T b) const { return a > b ? a : b; }
 };
 
+template <typename T>
 struct MinimumOp {
-  int32_t operator()(int32_t a, int32_t b) const { return a < b ? a : b; }
+  T operator()(T a, T b) const { return a < b ? a : b; }
 };
 
 }  // namespace
@@ -105,11 +109,23 @@ extern "C" void utc_squared_difference_s32(const int32_t *in1, const int32_t *in
 extern "C" void utc_maximum_s32(const int32_t *in1, const int32_t *in2, int32_t *out,
                                 const int32_t *in1_shape, const int32_t *in2_shape,
                                 const int32_t *out_shape) {
-  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MaximumOp());
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MaximumOp<int32_t>());
 }
 
 extern "C" void utc_minimum_s32(const int32_t *in1, const int32_t *in2, int32_t *out,
                                 const int32_t *in1_shape, const int32_t *in2_shape,
                                 const int32_t *out_shape) {
-  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MinimumOp());
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MinimumOp<int32_t>());
+}
+
+extern "C" void utc_maximum_s64(const int64_t *in1, const int64_t *in2, int64_t *out,
+                                const int32_t *in1_shape, const int32_t *in2_shape,
+                                const int32_t *out_shape) {
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MaximumOp<int64_t>());
+}
+
+extern "C" void utc_minimum_s64(const int64_t *in1, const int64_t *in2, int64_t *out,
+                                const int32_t *in1_shape, const int32_t *in2_shape,
+                                const int32_t *out_shape) {
+  utc_broadcast_binary6(in1, in2, out, in1_shape, in2_shape, out_shape, MinimumOp<int64_t>());
 }

@@ -1,5 +1,7 @@
 /* utc_elementwise_s32: int32 (unquantized) broadcasting binary ops (TFLite ADD, SUB, MUL,
- * DIV, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM on int32 tensors), bit-exact with TFLite Micro's reference kernels.
+ * DIV, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM on int32 tensors), and MAXIMUM, MINIMUM on
+ * int64 tensors (the only int64 arithmetic TFLite Micro runs), bit-exact with TFLite
+ * Micro's reference kernels.
  *
  * Shapes are 6 int32 each: the tensor's shape right-aligned into 6-D with leading 1s; each
  * input dimension equals the output's or is 1 (broadcast). The output may alias an input
@@ -16,7 +18,7 @@
  *   quotient), before the clamp.
  * - SQUARED_DIFFERENCE: d = in1 - in2, out = d * d, both wrapping (TFLM computes them in
  *   int32), no clamp (no fused activation).
- * - MAXIMUM / MINIMUM: the larger / smaller value, no clamp. */
+ * - MAXIMUM / MINIMUM (int32 and int64): the larger / smaller value, no clamp. */
 #ifndef UTC_ELEMENTWISE_S32_H
 #define UTC_ELEMENTWISE_S32_H
 
@@ -45,6 +47,12 @@ void utc_maximum_s32(const int32_t *in1, const int32_t *in2, int32_t *out,
                      const int32_t *in1_shape, const int32_t *in2_shape,
                      const int32_t *out_shape);
 void utc_minimum_s32(const int32_t *in1, const int32_t *in2, int32_t *out,
+                     const int32_t *in1_shape, const int32_t *in2_shape,
+                     const int32_t *out_shape);
+void utc_maximum_s64(const int64_t *in1, const int64_t *in2, int64_t *out,
+                     const int32_t *in1_shape, const int32_t *in2_shape,
+                     const int32_t *out_shape);
+void utc_minimum_s64(const int64_t *in1, const int64_t *in2, int64_t *out,
                      const int32_t *in1_shape, const int32_t *in2_shape,
                      const int32_t *out_shape);
 

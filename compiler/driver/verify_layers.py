@@ -11,6 +11,12 @@ The mapping rule, one line per case:
 - a kernel call's outputs hold the outputs of the TFLite operator named by the *last*
   source of its location (output k of the call is output k of the operator; a call with
   one output and an operator with several takes the one named in the location);
+- a call output that is a state buffer (`buf.state`: an SVDF's activation state, an
+  LSTM's hidden and cell state) holds the state the operator updates in place, which
+  TFLite Micro keeps in the operator's variable-tensor inputs: state output j of the call
+  is the operator's j-th variable input, compared with that tensor as the invocation
+  left it (only its owner writes a variable tensor in TFLite Micro, so that is the value
+  after the call); the call's other outputs follow the rule above among themselves;
 - fusion merges locations producer first, so a convolution with a fused ReLU is
   compared with the ReLU's tensor, a PAD folded into a convolution with the
   convolution's; the tensors a fusion removed (the pre-activation output, the padded
@@ -155,7 +161,13 @@ def layer_taps(module, operators) -> list[LayerTap]:
     for step, call in enumerate(calls):
         outs = [v for v in call.operand_values[call.num_inputs:] if not buf.is_scratch(v)]
         source = call.location.sources[-1] if call.location else None
-        for k, v in enumerate(outs):
+        states = [v for v in outs if isinstance(getattr(v, "op", None), buf.StateOp)]
+        variables = (operators.variables[source[0]] if source is not None
+                     and 0 <= source[0] < len(operators.variables) else ())
+        if len(states) != len(variables):
+            states = []  # not an operator's own state: the plain rule for every output
+        plain = [v for v in outs if not any(v is w for w in states)]
+        for v in outs:
             base = dict(step=step, ir_op=str(call.op), kernel=str(call.callee),
                         dtype=_numpy_dtype(v), shape=tuple(int(d) for d in v.type.shape))
             if source is None:
@@ -166,14 +178,21 @@ def layer_taps(module, operators) -> list[LayerTap]:
             if not 0 <= index < len(operators.outputs):
                 raise UtcError(f"step {step}: the location names TFLite op #{index}, which the "
                                "model does not have (was the model compiled from another file?)")
+            builtin = operators.builtins[index]
+            state = next((j for j, w in enumerate(states) if w is v), None)
+            if state is not None:
+                taps.append(LayerTap(**base, tflite_op=index, builtin=builtin,
+                                     tensor=variables[state],
+                                     tensor_name=operators.tensor_names[variables[state]]))
+                continue
+            k = next(j for j, w in enumerate(plain) if w is v)
             produced = [t for t in operators.outputs[index] if t >= 0]
             named = [t for t in produced if operators.tensor_names[t].split(";")[0] == name]
-            tensor = (produced[k] if len(produced) == len(outs) else
-                      named[0] if len(outs) == 1 and named else None)
-            builtin = operators.builtins[index]
+            tensor = (produced[k] if len(produced) == len(plain) else
+                      named[0] if len(plain) == 1 and named else None)
             note = "" if tensor is not None else (
                 f"TFLite op #{index} {builtin} has no output tensor" if not produced else
-                f"TFLite op #{index} {builtin} has {len(produced)} outputs, the call {len(outs)}")
+                f"TFLite op #{index} {builtin} has {len(produced)} outputs, the call {len(plain)}")
             taps.append(LayerTap(**base, tflite_op=index, builtin=builtin, tensor=tensor,
                                  tensor_name=operators.tensor_names[tensor] if tensor is not None
                                  else name, note=note))

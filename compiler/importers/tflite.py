@@ -976,6 +976,17 @@ def _check_unsigned(ctx: ImportContext, op: TflOperator) -> None:
                            "supports only for TFLite Micro's signal-library operators")
 
 
+#: int16 variants TFLite Micro's kernels have but whose result is undefined there, so utc
+#: refuses them with the reason instead of "not supported yet". GREATER: comparisons.cc
+#: compares int16 inputs with TFLite's rescaling (offsets, left shift, multipliers), but its
+#: Prepare computes those constants for int8 inputs only; for int16 they are whatever the
+#: persistent arena buffer held.
+INT16_UNDEFINED = {
+    "GREATER": "TFLite Micro compares int16 inputs with rescaling constants its Prepare never "
+               "computes for int16 (uninitialised memory), so its result is undefined",
+}
+
+
 def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
     """int16 tensors (16x8 quantization) only where the operator's row implements them, so
     no other operator ever sees an int16 operand it was not written and tested for."""
@@ -990,6 +1001,9 @@ def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
             continue  # the row's builder checks these itself
         if index >= 0 and ctx.tensors[index].tfl_type == TflType.INT16:
             t = ctx.tensors[index]
+            if op.builtin in INT16_UNDEFINED:
+                raise ctx.fail(f"tensor '{t.name}' (#{t.index}): int16 inputs are not "
+                               f"supported: {INT16_UNDEFINED[op.builtin]}")
             have = ", ".join(sorted(b for b, r in OP_TABLE.items() if "int16" in r.dtypes))
             raise ctx.fail(f"tensor '{t.name}' (#{t.index}): int16 tensors (16x8 quantization) "
                            f"are not supported for {op.builtin} yet (only for {have})")
@@ -998,10 +1012,11 @@ def _check_int16(ctx: ImportContext, op: TflOperator) -> None:
 def _activation_dtype_check(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
                             position: int = 0) -> str:
     """Check the dtype of the operator's data input; return 'int8', 'int16', 'int32',
-    'float32' or 'bool' (int32 and bool only where the caller lists them)."""
+    'int64', 'float32' or 'bool' (int32, int64 and bool only where the caller lists them)."""
     t = ctx.tensor_at(op, position)
     kind = {TflType.INT8: "int8", TflType.INT16: "int16", TflType.INT32: "int32",
-            TflType.FLOAT32: "float32", TflType.BOOL: "bool"}.get(t.tfl_type)
+            TflType.FLOAT32: "float32", TflType.BOOL: "bool",
+            TflType.INT64: "int64"}.get(t.tfl_type)
     if kind is None or kind not in dtypes:
         ctx.tensor_type(t)  # raises the specific dtype message when there is one
         tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
@@ -1264,7 +1279,7 @@ def _add(ctx: ImportContext, op: TflOperator) -> None:
 
 def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
     # the row's dtypes: TFLite Micro's RESHAPE and SQUEEZE copy bytes of any type (int32
-    # too), its EXPAND_DIMS only int8, int16 and float32
+    # and int64 too), its EXPAND_DIMS only int8, int16 and float32
     _activation_dtype_check(ctx, op, OP_TABLE[op.builtin].dtypes)
     x = ctx.input(op, 0)
     out = ctx.output_type(op)
@@ -1276,7 +1291,8 @@ def _reshape_like(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.ReshapeOp, op, [x])
 
 
-@op_rule("RESHAPE", (1, 2), ("int8", "int16", "int32", "float32"), "reshape (becomes a view: no copy)",
+@op_rule("RESHAPE", (1, 2), ("int8", "int16", "int32", "int64", "float32"),
+         "reshape (becomes a view: no copy)",
          "output shape must be static", inputs=(1, 2))
 def _reshape(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
@@ -1356,7 +1372,8 @@ def _squared_difference(ctx: ImportContext, op: TflOperator) -> None:
 # ---- comparisons, logical operators and SELECT_V2 (bool tensors) -----------------------------
 
 _KIND_OF = {TflType.INT8: "int8", TflType.INT16: "int16", TflType.INT32: "int32",
-            TflType.FLOAT32: "float32", TflType.BOOL: "bool", TflType.UINT32: "uint32"}
+            TflType.FLOAT32: "float32", TflType.BOOL: "bool", TflType.UINT32: "uint32",
+            TflType.INT64: "int64"}
 
 
 def _typed_inputs(ctx: ImportContext, op: TflOperator, dtypes: tuple[str, ...],
@@ -1412,11 +1429,14 @@ for _builtin, _versions in (("EQUAL", (1, 4)), ("NOT_EQUAL", (1, 4)), ("LESS", (
                             ("LESS_EQUAL", (1, 3)), ("GREATER", (1, 3)),
                             ("GREATER_EQUAL", (1, 3))):
     op_rule(_builtin, _versions,
-            ("int8", "int32", "float32", "bool") if _builtin in ("EQUAL", "NOT_EQUAL")
-            else ("int8", "int32", "float32"),
+            ("int8", "int32", "int64", "float32", "bool") if _builtin in ("EQUAL", "NOT_EQUAL")
+            else ("int8", "int32", "int64", "float32"),
             f"elementwise x {_builtin.lower().replace('_', ' ')} y with broadcasting, bool output",
             "int8: each input rescaled by its own scale as TFLite Micro does (scales below "
-            "one); broadcasting up to 4-D (as TFLite Micro)", inputs=(2, 2))(_comparison)
+            "one); int32, int64: the stored values; broadcasting up to 4-D (as TFLite Micro)"
+            + ("; int16 refused: TFLite Micro's int16 GREATER reads rescaling constants its "
+               "Prepare leaves uninitialised" if _builtin == "GREATER" else ""),
+            inputs=(2, 2))(_comparison)
 
 
 @op_rule("LOGICAL_AND", (1, 1), ("bool",), "elementwise x && y with broadcasting",
@@ -1477,36 +1497,46 @@ def _same_quantization(ctx: ImportContext, op: TflOperator, positions: list[int]
 def _plain_int32(ctx: ImportContext, op: TflOperator) -> None:
     """int32 arithmetic and data movement are on plain integers in TFLite Micro (its ADD and
     DIV refuse quantized int32): every tensor int32, none quantized."""
+    _plain_ints(ctx, op, "int32")
+
+
+def _plain_ints(ctx: ImportContext, op: TflOperator, kind: str) -> None:
+    """Every input and output of the operator a plain (unquantized) integer of `kind`
+    ('int32' or 'int64'): TFLite Micro's integer arithmetic, MAXIMUM/MINIMUM and data
+    movement read the stored values, so utc refuses a quantized one rather than guess its
+    meaning."""
+    tfl_type = {"int32": TflType.INT32, "int64": TflType.INT64}[kind]
     for index in (*op.inputs, *op.outputs):
         if index < 0:
             continue
         t = ctx.tensors[index]
-        if t.tfl_type != TflType.INT32:
+        if t.tfl_type != tfl_type:
             tname = _TFL_TYPE_NAMES.get(t.tfl_type, str(t.tfl_type))
-            raise ctx.fail(f"tensor '{t.name}' (#{index}) is {tname}; int32 {op.builtin} needs "
-                           "every input and output int32")
+            raise ctx.fail(f"tensor '{t.name}' (#{index}) is {tname}; {kind} {op.builtin} needs "
+                           f"every input and output {kind}")
         if t.scales is not None and len(t.scales) > 0:
-            raise ctx.fail(f"tensor '{t.name}' (#{index}) is a quantized int32; TFLite Micro's "
-                           f"int32 {op.builtin} takes plain integers")
+            raise ctx.fail(f"tensor '{t.name}' (#{index}) is a quantized {kind}; TFLite Micro's "
+                           f"{kind} {op.builtin} takes plain integers")
 
 
 def _min_max(ctx: ImportContext, op: TflOperator, cls: type[Operation]) -> None:
-    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
-        _plain_int32(ctx, op)
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "int64", "float32"))
+    if kind in ("int32", "int64"):
+        _plain_ints(ctx, op, kind)
     _same_quantization(ctx, op, [0, 1])
     ctx.emit(cls, op, [ctx.input(op, 0), ctx.input(op, 1)])
 
 
-@op_rule("MAXIMUM", (1, 4), ("int8", "int16", "int32", "float32"),
+@op_rule("MAXIMUM", (1, 4), ("int8", "int16", "int32", "int64", "float32"),
          "elementwise maximum with broadcasting",
-         "int8: inputs and output share one quantization; int32: unquantized", inputs=(2, 2))
+         "int8: inputs and output share one quantization; int32, int64: unquantized", inputs=(2, 2))
 def _maximum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MaximumOp)
 
 
-@op_rule("MINIMUM", (1, 4), ("int8", "int16", "int32", "float32"),
+@op_rule("MINIMUM", (1, 4), ("int8", "int16", "int32", "int64", "float32"),
          "elementwise minimum with broadcasting",
-         "int8: inputs and output share one quantization; int32: unquantized", inputs=(2, 2))
+         "int8: inputs and output share one quantization; int32, int64: unquantized", inputs=(2, 2))
 def _minimum(ctx: ImportContext, op: TflOperator) -> None:
     _min_max(ctx, op, tensor.MinimumOp)
 
@@ -1781,7 +1811,7 @@ def _cast(ctx: ImportContext, op: TflOperator) -> None:
 
 # ---- shape and data movement ------------------------------------------------------------------
 
-@op_rule("SQUEEZE", (1, 2), ("int8", "int16", "int32", "float32"),
+@op_rule("SQUEEZE", (1, 2), ("int8", "int16", "int32", "int64", "float32"),
          "drop size-1 dimensions (a view: no copy)")
 def _squeeze(ctx: ImportContext, op: TflOperator) -> None:
     _reshape_like(ctx, op)
@@ -1828,13 +1858,14 @@ def _padv2(ctx: ImportContext, op: TflOperator) -> None:
     _pad_common(ctx, op, 2)
 
 
-@op_rule("CONCATENATION", (1, 3), ("int8", "int16", "int32", "float32", "bool"),
+@op_rule("CONCATENATION", (1, 3), ("int8", "int16", "int32", "int64", "float32", "bool"),
          "join tensors along an axis",
-         "no fused activation; int8: inputs and output share one quantization; int32: "
+         "no fused activation; int8: inputs and output share one quantization; int32, int64: "
          "unquantized", inputs=(1, None))
 def _concatenation(ctx: ImportContext, op: TflOperator) -> None:
-    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32", "bool")) == "int32":
-        _plain_int32(ctx, op)
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "int64", "float32", "bool"))
+    if kind in ("int32", "int64"):
+        _plain_ints(ctx, op, kind)
     _same_quantization(ctx, op, list(range(len(op.inputs))))
     opts = op.options(tflite.ConcatenationOptions)  # absent: axis 0, no activation
     act = ctx.activation(opts.FusedActivationFunction()) if opts is not None else "none"
@@ -2034,12 +2065,13 @@ def _view(ctx: ImportContext, op: TflOperator, position: int, ttype: TensorType,
     return const.result
 
 
-@op_rule("PACK", (1, 3), ("int8", "int16", "int32", "float32"),
+@op_rule("PACK", (1, 3), ("int8", "int16", "int32", "int64", "float32"),
          "stack same-shaped tensors along a new axis (views joined by a concatenation)",
-         "inputs and output share one quantization; int32: unquantized", inputs=(1, None))
+         "inputs and output share one quantization; int32, int64: unquantized", inputs=(1, None))
 def _pack(ctx: ImportContext, op: TflOperator) -> None:
-    if _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "float32")) == "int32":
-        _plain_int32(ctx, op)
+    kind = _activation_dtype_check(ctx, op, ("int8", "int16", "int32", "int64", "float32"))
+    if kind in ("int32", "int64"):
+        _plain_ints(ctx, op, kind)
     _same_quantization(ctx, op, list(range(len(op.inputs))))
     opts = ctx.required_options(op, tflite.PackOptions)
     values = [ctx.tensor_type(ctx.tensor_at(op, i)) for i in range(len(op.inputs))]
@@ -2115,11 +2147,11 @@ def _gather(ctx: ImportContext, op: TflOperator) -> None:
     ctx.emit(tensor.GatherOp, op, [x, ctx.input(op, 1)], {"axis": axis, "batch_dims": batch})
 
 
-@op_rule("BROADCAST_TO", (1, 3), ("int8", "int16", "float32"),
+@op_rule("BROADCAST_TO", (1, 3), ("int8", "int16", "int64", "float32"),
          "repeat along size-1 and new leading dimensions (up to 5-D, as TFLite Micro)",
          "constant shape; output quantized like the input", inputs=(2, 2))
 def _broadcast_to(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int16", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int16", "int64", "float32"))
     _same_quantization(ctx, op, [0])
     x, out = ctx.input(op, 0), ctx.output_type(op)
     shape = [int(d) for d in ctx.const_data(op, 1).reshape(-1)]
@@ -2286,11 +2318,11 @@ def _shape(ctx: ImportContext, op: TflOperator) -> None:
     _fold(ctx, op, np.array(x.shape, np.int64))
 
 
-@op_rule("ZEROS_LIKE", (1, 1), ("int8", "int32", "float32"),
+@op_rule("ZEROS_LIKE", (1, 1), ("int8", "int32", "int64", "float32"),
          "zeros shaped like the input (folded to a constant)",
          "int8: stored zeros, whatever the zero point (as TFLite Micro)")
 def _zeros_like(ctx: ImportContext, op: TflOperator) -> None:
-    _activation_dtype_check(ctx, op, ("int8", "int32", "float32"))
+    _activation_dtype_check(ctx, op, ("int8", "int32", "int64", "float32"))
     x, out = ctx.tensor_at(op, 0), ctx.tensors[op.outputs[0]]
     if out.tfl_type != x.tfl_type or out.shape != x.shape:
         raise ctx.fail("the output must have the input's type and shape")
@@ -2504,11 +2536,14 @@ def _unidirectional_sequence_lstm(ctx: ImportContext, op: TflOperator) -> None:
 @dataclass(frozen=True)
 class OperatorTensors:
     """What `utc verify --per-layer` needs to find a TFLite tensor: each operator's type
-    and output tensor indices (main subgraph), and every tensor's name."""
+    and output tensor indices (main subgraph), and every tensor's name; `variables`, each
+    operator's variable-tensor inputs (`is_variable`, in input order): the state an SVDF or
+    LSTM updates in place, which utc's call writes as an output of its own."""
 
     builtins: tuple[str, ...]
     outputs: tuple[tuple[int, ...], ...]
     tensor_names: tuple[str, ...]
+    variables: tuple[tuple[int, ...], ...] = ()
 
 
 def operator_tensors(data: bytes, label: str) -> OperatorTensors:
@@ -2521,6 +2556,8 @@ def operator_tensors(data: bytes, label: str) -> OperatorTensors:
             raise ImportError_(f"{label}: model has 0 subgraphs")
         ops = _operators(label, model, graph, len(data))
         names = tuple(_text(graph.Tensors(i).Name()) for i in range(graph.TensorsLength()))
+        variables = tuple(tuple(i for i in op.inputs if 0 <= i < len(names)
+                                and graph.Tensors(i).IsVariable()) for op in ops)
     except (IndexError, ValueError, TypeError, AttributeError, UnicodeDecodeError,
             struct.error) as exc:
         if isinstance(exc, ImportError_):
@@ -2528,7 +2565,7 @@ def operator_tensors(data: bytes, label: str) -> OperatorTensors:
         raise ImportError_(f"{label}: truncated or corrupt TFLite flatbuffer ({type(exc).__name__}"
                            f": {printable(exc)})") from None
     return OperatorTensors(tuple(op.builtin for op in ops), tuple(tuple(op.outputs) for op in ops),
-                           names)
+                           names, variables)
 
 
 # The signal library's CUSTOM operators register their rows in CUSTOM_OP_TABLE.

@@ -95,7 +95,7 @@ def test_record_files_exist_and_names_follow_the_rule() -> None:
     for kernel in UTC_KERNELS:
         for f in kernel.files:
             assert (RUNTIME_DIR / f).is_file(), f"{kernel.name}: missing {f}"
-        suffix = {"int8": "_s8", "int16": "_s16", "float32": "_f32", "int32": "_s32",
+        suffix = {"int8": "_s8", "int16": "_s16", "float32": "_f32", "int32": "_s32", "int64": "_s64",
                   "uint32": "_u32", "uint64": "_u64", "bool": "_bool", "any": ""}[kernel.dtype]
         # utc_<op>_<dtype>; conversions name both ends (utc_quantize_f32_s8)
         assert re.fullmatch(r"utc_[a-z0-9_]+", kernel.name)
