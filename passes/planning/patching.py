@@ -114,6 +114,159 @@ def input_overlap_bound(tiles: Sequence[Sequence[TileLayer]], in_row_bytes: int,
     return need
 
 
+@dataclass(frozen=True)
+class Node:
+    """One call of a stage (a DAG of calls): the stage tensors it reads row by row (its
+    data inputs), the tensor it writes, and its row geometry: a sliding window (`Layer`)
+    or, None, elementwise (output row r reads row r of every input). Tensor 0 is the stage
+    input (held whole), the last node's output the split tensor (written whole)."""
+
+    inputs: tuple[int, ...]
+    output: int
+    layer: Layer | None
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """One call of one step: node `node` computes output rows [out0, out1) from input rows
+    [in0, in1) of each of its inputs, with the padding that gives its windows those of the
+    whole tensor (elementwise: the same rows, no padding)."""
+
+    node: int
+    out0: int
+    out1: int
+    in0: int
+    in1: int
+    pad_top: int
+    pad_bottom: int
+
+
+@dataclass(frozen=True)
+class Move:
+    """Before a step's calls: the `rows` rows of tensor `tensor`'s band buffer that start at
+    row `src` of it move to its front (memmove semantics: the ranges may overlap)."""
+
+    tensor: int
+    src: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: the moves, then the calls (topological order); `bands` the rows [lo, hi)
+    of each tensor its band buffer holds after the step ((0, 0) for the stage input and the
+    split tensor, which are held whole)."""
+
+    moves: tuple[Move, ...]
+    calls: tuple[StepCall, ...]
+    bands: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A stage run in steps with row caching: `band_rows[i]` rows of tensor i's band
+    buffer (0 for the stage input and the split tensor)."""
+
+    steps: tuple[Step, ...]
+    band_rows: tuple[int, ...]
+
+
+def read_rows(node: Node, out0: int, out1: int) -> tuple[int, int, int, int]:
+    """(in0, in1, pad_top, pad_bottom): the input rows a call computing output rows
+    [out0, out1) of `node` reads (clipped to the input) and the padding of that call.
+    ValueError when the rows read lie wholly in the padding."""
+    layer = node.layer
+    if layer is None:
+        return out0, out1, 0, 0
+    if not 0 <= out0 < out1 <= layer.out_h:
+        raise ValueError(f"rows [{out0}, {out1}) outside an output of {layer.out_h} rows")
+    q0 = out0 * layer.stride - layer.pad_top
+    q1 = (out1 - 1) * layer.stride - layer.pad_top + layer.window
+    c0, c1 = max(q0, 0), min(q1, layer.in_h)
+    if c1 <= c0:
+        raise ValueError(f"output rows [{out0}, {out1}) read only padding")
+    return c0, c1, c0 - q0, q1 - c1
+
+
+def cached_schedule(nodes: Sequence[Node], heights: Sequence[int], rows: int) -> Schedule:
+    """The steps of a stage (`nodes` in topological order over tensors of `heights` rows)
+    whose split tensor is produced in bands of `rows` rows, with row caching.
+
+    Working backwards from the split tensor's rows at step t, each tensor's needed rows
+    are the union (hull) of the rows its readers' calls read at that step; its band
+    buffer holds rows [lo_t, hi_t) of them, of which it computes only [max(lo_t,
+    hi_{t-1}), hi_t): the rows it already had, [lo_t, hi_{t-1}), move to the front of its
+    buffer at the start of the step (a `Move`), so no row is ever computed twice. A
+    tensor no call reads at a step keeps its band. ValueError when a step needs a row a
+    band has already dropped (no row-monotone schedule) or a call reads only padding."""
+    if not nodes or rows < 1:
+        raise ValueError("no nodes or rows < 1")
+    split = nodes[-1].output
+    produced = {0}
+    for node in nodes:
+        if any(i not in produced for i in node.inputs) or node.output in produced:
+            raise ValueError("nodes are not in topological order over distinct outputs")
+        produced.add(node.output)
+    lo, hi = [0] * len(heights), [0] * len(heights)
+    band_rows = [0] * len(heights)
+    steps: list[Step] = []
+    for a, b in tile_bands(heights[split], rows):
+        need: dict[int, tuple[int, int]] = {split: (a, b)}
+        calls: list[StepCall] = []
+        moves: list[Move] = []
+        for k in range(len(nodes) - 1, -1, -1):
+            node = nodes[k]
+            t = node.output
+            if t not in need:
+                continue
+            n0, n1 = need[t]
+            if t == split:
+                c0, c1 = n0, n1
+            else:
+                if n0 < lo[t]:
+                    raise ValueError(f"tensor {t} needs row {n0} after dropping it")
+                new_hi = max(n1, hi[t])
+                if n0 > lo[t] and hi[t] > n0:
+                    moves.append(Move(t, n0 - lo[t], hi[t] - n0))
+                c0, c1 = max(n0, hi[t]), new_hi
+                lo[t], hi[t] = n0, new_hi
+                band_rows[t] = max(band_rows[t], new_hi - n0)
+            if c0 >= c1:
+                continue
+            in0, in1, pt, pb = read_rows(node, c0, c1)
+            for i in node.inputs:
+                old = need.get(i)
+                need[i] = (in0, in1) if old is None else (min(old[0], in0), max(old[1], in1))
+            calls.append(StepCall(k, c0, c1, in0, in1, pt, pb))
+        bands = tuple((0, 0) if i in (0, split) else (lo[i], hi[i]) for i in range(len(heights)))
+        steps.append(Step(tuple(sorted(moves, key=lambda m: m.tensor)), tuple(calls[::-1]), bands))
+    return Schedule(tuple(steps), tuple(band_rows))
+
+
+def split_overlap_bound(nodes: Sequence[Node], schedule: Schedule, in_row_bytes: int,
+                        out_row_bytes: int, split_rows: int) -> int:
+    """The least `d = input_start - split_start` (bytes, may be negative) at which the
+    split tensor may overlap the stage input (tensor 0), generalising
+    `input_overlap_bound` to a DAG stage: after step t the split tensor's rows up to b_t
+    are written, and every later step reads the input from its first row read on (a step
+    whose split-producing call itself reads the input counts its own reads too: that call
+    reads and writes at once). Never below minus the split tensor's size."""
+    split_node = nodes[-1]
+    own = 0 if 0 in split_node.inputs else 1
+    firsts: list[int | None] = []
+    written: list[int] = []
+    for step in schedule.steps:
+        reads = [c.in0 for c in step.calls if 0 in nodes[c.node].inputs]
+        firsts.append(min(reads) if reads else None)
+        written.append(max((c.out1 for c in step.calls if c.node == len(nodes) - 1), default=0))
+    need = -split_rows * out_row_bytes
+    for t in range(len(firsts)):
+        later = [f for f in firsts[t + own:] if f is not None]
+        if later and written[t]:
+            need = max(need, written[t] * out_row_bytes - min(later) * in_row_bytes)
+    return need
+
+
 def recompute_macs(layer_macs_per_row: Sequence[int], tiles: Sequence[Sequence[TileLayer]]) -> int:
     """Multiply-accumulates the tiled stage computes: per layer, its MACs per output row
     times the rows all tiles compute (halo rows counted once per tile that computes them).
@@ -158,4 +311,8 @@ INSTRUCTION_MODELS: dict[str, InstructionModel] = {
     # CMSIS-NN's, built with its DSP path: VWW's 13 depthwise layers at -O2 on Cortex-M4
     # (largest error 13% per call)
     "arm_depthwise_conv_3x3_s8": InstructionModel(7.651, 0.0, 0.85, 82.84, 0.0),
+    # ResNet-8's three additions at -O2 (16,384, 8,192 and 4,096 outputs; within 1%)
+    "utc_add_s8": InstructionModel(0.0, 0.0, 78.6, 0.0, 0.0),
+    # patch-stages' byte move (outputs = bytes)
+    "utc_move": InstructionModel(0.0, 0.0, 1.0, 0.0, 40.0),
 }
