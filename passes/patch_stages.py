@@ -1,36 +1,42 @@
-"""`patch-stages`: run the first layers of the network tile by tile (patch-based execution).
+"""`patch-stages`: run the first layers of the network step by step (patch-based execution).
 
 The first layers of an image model hold its largest feature maps, and they set the peak
-of the arena while later layers need a fraction of it. This pass takes the chain of
-sliding-window calls that starts at the model input (convolutions, depthwise
-convolutions, pooling: each reads the previous one's output alone, nothing else reads
-it) and splits a prefix of it, the stage, into bands of full-width rows
-(passes/planning/patching.py): per tile, one call per layer of the stage on a
-tile-sized buffer, the first reading a view of the input rows it needs, the last writing
-its rows straight into the full-size tensor after the split point (a view: rows of an
-NHWC tensor are contiguous). Each tile's call is the layer's own kernel, unchanged, with
-the padding that makes its windows those of the whole tensor, so the outputs are
-bit-exact. The stage's intermediate tensors then exist only as tile buffers.
+of the arena while later layers need a fraction of it. This pass takes a stage: the first
+calls of the schedule from the model input up to a split tensor such that every other
+tensor they read or write has all its readers among them (a cut; `find_stages`), made of
+sliding-window calls (convolutions of any window and stride, depthwise convolutions,
+pooling) and elementwise additions (a residual block's ADD). It runs the stage in steps,
+each producing a band of full-width rows of the split tensor straight into the full-size
+tensor (a view: rows of an NHWC tensor are contiguous).
+
+Every other stage tensor exists only as a band buffer holding the rows its readers need
+at the current step (passes/planning/patching.py, `cached_schedule`): each step first
+moves the rows a band keeps to its front (`utc_move`, memmove semantics), then runs each
+layer's own kernel, unchanged, on the rows it has not computed yet, with the padding that
+makes its windows those of the whole tensor: outputs are bit-exact and no row is
+computed twice. In the IR each band buffer is a `buf.alloc`; every time its rows shift it
+starts a new generation (a view of the whole buffer) that the step's writes and reads lie
+in, so the IR-level plan checker (verify_ir.py, dataflow) sees every byte a call reads
+written in that generation, by the move (which reads the previous one) or by a call.
 
 The split tensor is placed over the dying input: both become views of one `buf.alloc`,
-the split tensor starting `input_overlap_bound` bytes below the input (rounded up to
-`alignment`), so the rows a tile writes lie on input rows no later tile reads. The
-IR-level plan checker verifies this byte by byte (verify_ir.py: the dataflow check sees
-a tile's write clobber an input row a later tile reads).
+the split tensor starting `split_overlap_bound` bytes below the input (rounded up to
+`alignment`), so the rows a step writes lie on input rows no later step reads; the plan
+checker verifies this byte by byte too.
 
-The split point and the rows per tile are chosen by search: every candidate whose
-estimated instructions (the per-kernel cost model `INSTRUCTION_MODELS` of
-passes/planning/patching.py, over the whole function) stay within `1 + max-recompute`
-times the untiled ones is ranked by a cheap estimate of the stage's footprint, the best
-`max-candidates` of them are planned for real (a copy of the function through the rest
-of the -O2 pipeline, `PLAN_TAIL`), and the one with the smallest arena wins (ties: fewer
-instructions). When no candidate lowers the arena of the untiled plan, nothing changes.
-Every tile call carries `tile = [index, count]` in the printed IR; the function records
-`patch_stage = [layers, rows per tile, tiles]`.
+The cut and the rows per step are chosen by search: every candidate whose estimated
+instructions (the per-kernel cost model `INSTRUCTION_MODELS` of
+passes/planning/patching.py, moves included, over the whole function) stay within `1 +
+max-recompute` times the untiled ones is ranked by a cheap estimate of the stage's
+footprint, the best `max-candidates` of them are planned for real (a copy of the function
+through the rest of the -O2 pipeline, `PLAN_TAIL`), and the one with the smallest arena
+wins (ties: fewer instructions). When no candidate lowers the arena of the untiled plan,
+nothing changes. Every step's call (moves included) carries `tile = [index, count]` in
+the printed IR; the function records `patch_stage = [calls, rows per step, steps]`.
 
 Run right after `bufferize` (before `inplace`): a call with a scratch buffer or a kernel
 outside `PATCHABLE` (utc's reference kernels, CMSIS-NN's 3x3 depthwise convolution) ends
-the chain.
+the tileable prefix.
 """
 
 from __future__ import annotations
@@ -250,7 +256,6 @@ def apply(fn: FuncOp, stage: Stage, cand: Candidate, alignment: int) -> None:
     calls = stage.calls
     x, y = stage.tensors[0], stage.tensors[-1]
     split = len(stage.tensors) - 1
-    ri, ro = _row_bytes(x), _row_bytes(y)
     d = _overlap(stage, sched, alignment)
     in_off, out_off = max(d, 0), max(-d, 0)
     size = max(in_off + x.type.byte_size, out_off + y.type.byte_size)

@@ -1,35 +1,43 @@
-"""Row tiles of a chain of sliding-window layers: what each tile reads, writes and costs.
+"""Row steps of a stage of sliding-window and elementwise layers: what each step reads,
+computes, keeps and costs.
 
-Patch-based execution (MCUNetV2's idea) runs the first layers of a network tile by tile
-so that their large feature maps never exist whole. utc tiles by full-width bands of
-rows: a band of rows of an NHWC tensor (batch 1) is one contiguous byte range, so a
-tile's input is a view of the stage input, its output a view of the full-size tensor
-after the split point, and no gather or scatter copy is needed.
+Patch-based execution (MCUNetV2's idea) runs the first layers of a network piece by piece
+so that their large feature maps never exist whole. utc splits by full-width bands of
+rows: a band of rows of an NHWC tensor (batch 1) is one contiguous byte range, so a step's
+input is a view of the stage input, its output a view of the full-size tensor after the
+split point, and no gather or scatter copy is needed.
 
-A layer is described by its height geometry alone (`Layer`). For output rows [a, b) of
-layer i the rows it reads are, before clipping, [a*S - P, (b-1)*S - P + K) (S the stride,
-P the top padding of the whole tensor, K the dilated window height); clipped to the
-input, [c0, c1). The tile's call then runs the same kernel on an input of c1 - c0 rows
-with top padding c0 - q0 and bottom padding q1 - c1: every tap lands on the same input
-row it reads in the whole tensor, and a tap outside [c0, c1) is outside [0, H) as well
-(the band holds every row the window needs), so the kernel skips exactly the taps TFLite
-skips and the arithmetic, hence the result, is bit-exact. The previous layer must then
-produce rows [c0, c1) of its output: the halo, recomputed by neighbouring tiles.
+A stage is a DAG of calls (`Node`) from the stage input (tensor 0) to the split tensor
+(the last node's output): sliding windows (`Layer`: height geometry alone) and
+elementwise calls (row r from row r of every input, e.g. a residual addition). For output
+rows [a, b) of a window layer the rows it reads are, before clipping, [a*S - P, (b-1)*S -
+P + K) (S the stride, P the top padding of the whole tensor, K the dilated window
+height); clipped to the input, [c0, c1). The call then runs the same kernel on an input
+of c1 - c0 rows with top padding c0 - q0 and bottom padding q1 - c1: every tap lands on
+the same input row it reads in the whole tensor, and a tap outside [c0, c1) is outside
+[0, H) as well, so the kernel skips exactly the taps TFLite skips and the result is
+bit-exact (`read_rows`).
 
-**Placing the split tensor over the dying input.** Tiles run top to bottom; tile t
-writes rows [a_t, b_t) of the split tensor (its last call) after reading input rows from
-`first_t` on (its first call). Once tile t has written, the input is still read from
-`first_{t+1}` on. With the split tensor starting `d` bytes below the input (NHWC rows:
-output row bytes `Ro`, input row bytes `Ri`), no byte still to be read is overwritten when
+**Row caching** (`cached_schedule`). Step t produces rows [a_t, b_t) of the split
+tensor. Working backwards, every other tensor needs at step t the hull of the rows its
+readers' calls read, [lo_t, hi_t), held in its band buffer; rows it computed at earlier
+steps and still needs, [lo_t, hi_{t-1}), move to the front of the buffer (a byte move,
+memmove semantics), and it computes only [max(lo_t, hi_{t-1}), hi_t). No row is computed
+twice: the cost over the untiled network is the moves and the per-call overhead. A tensor
+read by several calls (a residual block's input: its first convolution and the
+addition) holds the union of their ranges.
 
-    d  >=  b_t * Ro  -  first_{t+1} * Ri        for every tile t but the last
+**Placing the split tensor over the dying input** (`split_overlap_bound`). Step t writes
+split rows up to b_t (its last call) after the steps before it; the input is still read
+from the first row `first_u` any later step u reads. With the split tensor starting `d`
+bytes below the input (row bytes `Ro` and `Ri`), no byte still to be read is overwritten
+when
 
-(`first_t` instead of `first_{t+1}` for a one-layer stage, whose call reads the input
-and writes the split tensor at once)
-(`input_overlap_bound`; `d` may be negative: the split tensor then starts inside the
-input). It is the same kind of contract as `OverlapRule`'s row formula, at the
-granularity of tiles instead of one kernel's rows; the IR-level plan checker verifies
-the result byte by byte (verify_ir.py, dataflow).
+    d  >=  b_t * Ro  -  first_u * Ri        for every step t and later step u
+
+(u = t too when the split tensor's own call reads the input: it reads and writes at
+once). `d` may be negative (the split tensor starts inside the input). The IR-level plan
+checker verifies the result byte by byte (verify_ir.py, dataflow).
 """
 
 from __future__ import annotations
@@ -50,68 +58,11 @@ class Layer:
     pad_top: int
 
 
-@dataclass(frozen=True)
-class TileLayer:
-    """One layer of one tile: output rows [out0, out1), input rows [in0, in1) (clipped
-    to the input) and the padding the tile's call takes to see the same windows."""
-
-    out0: int
-    out1: int
-    in0: int
-    in1: int
-    pad_top: int
-    pad_bottom: int
-
-
 def tile_bands(out_h: int, rows: int) -> list[tuple[int, int]]:
     """Split `out_h` rows into consecutive bands of `rows` rows (the last one shorter)."""
     if out_h < 1 or rows < 1:
         raise ValueError(f"out_h and rows must be >= 1, got {out_h}, {rows}")
     return [(a, min(a + rows, out_h)) for a in range(0, out_h, rows)]
-
-
-def tile_layers(layers: Sequence[Layer], out0: int, out1: int) -> list[TileLayer]:
-    """Per layer (first to last), the rows one tile computes when the last layer produces
-    rows [out0, out1): each earlier layer produces exactly the clipped rows the next one
-    reads. ValueError when a layer's band would read no input row at all (its windows lie
-    wholly in the padding), which no row tiling can express."""
-    out: list[TileLayer] = []
-    a, b = out0, out1
-    for layer in reversed(layers):
-        if not 0 <= a < b <= layer.out_h:
-            raise ValueError(f"rows [{a}, {b}) outside an output of {layer.out_h} rows")
-        q0 = a * layer.stride - layer.pad_top
-        q1 = (b - 1) * layer.stride - layer.pad_top + layer.window
-        c0, c1 = max(q0, 0), min(q1, layer.in_h)
-        if c1 <= c0:
-            raise ValueError(f"output rows [{a}, {b}) read only padding")
-        out.append(TileLayer(a, b, c0, c1, c0 - q0, q1 - c1))
-        a, b = c0, c1
-    return out[::-1]
-
-
-def input_overlap_bound(tiles: Sequence[Sequence[TileLayer]], in_row_bytes: int,
-                        out_row_bytes: int) -> int:
-    """The least `d = input_start - split_start` (bytes, may be negative) at which the
-    split tensor may overlap the stage input (module docstring). `tiles` in run order,
-    each the `tile_layers` of one tile. A one-layer stage reads the input and writes the
-    split tensor in the same call, so there a tile's own rows count as still read (its
-    output may not overlap its input at all). The bound is never below minus the split
-    tensor's size (its floor when nothing constrains it: one tile of several layers,
-    whose input is dead before anything is written); above that floor it is tight (one
-    byte less and some tile overwrites an input byte still to be read)."""
-    if not tiles:
-        raise ValueError("no tiles")
-    own = 0 if len(tiles[0]) == 1 else 1  # the first tile whose reads come after a write
-    need = -tiles[-1][-1].out1 * out_row_bytes
-    for t in range(len(tiles)):
-        later = tiles[t + own:]
-        if not later:
-            continue
-        written = tiles[t][-1].out1 * out_row_bytes
-        still_read = min(tile[0].in0 for tile in later) * in_row_bytes
-        need = max(need, written - still_read)
-    return need
 
 
 @dataclass(frozen=True)
@@ -265,15 +216,6 @@ def split_overlap_bound(nodes: Sequence[Node], schedule: Schedule, in_row_bytes:
         if later and written[t]:
             need = max(need, written[t] * out_row_bytes - min(later) * in_row_bytes)
     return need
-
-
-def recompute_macs(layer_macs_per_row: Sequence[int], tiles: Sequence[Sequence[TileLayer]]) -> int:
-    """Multiply-accumulates the tiled stage computes: per layer, its MACs per output row
-    times the rows all tiles compute (halo rows counted once per tile that computes them).
-    A model of the pass's exact per-call count for row-uniform layers (every output row of
-    a layer costs the same), used by the tests and the search's first filter."""
-    return sum(layer_macs_per_row[i] * (tl.out1 - tl.out0)
-               for tile in tiles for i, tl in enumerate(tile))
 
 
 @dataclass(frozen=True)

@@ -220,3 +220,21 @@ def test_tiled_code_is_sanitizer_clean(which: str, tmp_path: Path) -> None:
     for sample, got in zip(samples, decode_outputs(proc.stdout, len(samples), outs)):
         for g, w in zip(got, oracle.run(sample)):
             assert np.array_equal(g, w)
+
+
+def test_resnet8_patched_bit_exact_and_under_20k(tmp_path: Path) -> None:
+    """ResNet-8 with --memory=min: its first two residual blocks (8 calls: two additions,
+    a 1x1 stride-2 shortcut) run as one DAG stage with row caching, at most 20,000 B of
+    arena, at most 15% more estimated instructions, bit-exact with TFLite Micro, the plan
+    checker passing."""
+    model = shared_model("mlperf_ic_resnet8_int8.tflite")
+    module = compare(model.read_bytes(), tmp_path, patched())
+    fn = main_function(module)
+    assert fn.patch_stage is not None and fn.patch_stage[0] == 8
+    assert fn.arena_bytes <= 20000
+    assert verify_memory_plan(module) == []
+    base = compile_model(model, tmp_path / "plain")
+    assert total_instructions(fn) <= 1.15 * total_instructions(main_function(base.module))
+    moves = [c for c in tile_calls(module) if c.callee == "utc_move"]
+    assert moves and {c.callee for c in tile_calls(module)} == {
+        "utc_conv2d_s8", "utc_add_s8", "utc_move"}
