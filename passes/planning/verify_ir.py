@@ -334,14 +334,25 @@ def _check_dataflow(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value, _Pl
     # containers that are read: the written views inside them (through unwritten views)
     # are their slots, any of which a read of the container accepts, so they must not
     # overlap each other
-    read_values = [v for call in calls for v in call.inputs if v in places]
-    read_values += [v for v in fn.return_op.operand_values if v in places]
-    containers = {_holder(v, places) for v in read_values}
-    for c in containers:
+    # (a slot first written after the container's last read, e.g. an in-place call's
+    # output over a patch stage's split tensor, is not one of the container's contents)
+    last_read: dict[Value, int] = {}
+    first_write: dict[Value, int] = {}
+    for step, call in enumerate(calls):
+        for v in call.inputs:
+            if v in places:
+                last_read[_holder(v, places)] = step
+        for v in call.outputs:
+            first_write.setdefault(v, step)
+    for v in fn.return_op.operand_values:
+        if v in places:
+            last_read[_holder(v, places)] = len(calls)
+    for c in last_read:
         p = places[c]
         if p.written:
             continue
-        slots = sorted(_slots(p, places), key=lambda s: (places[s].start, places[s].end))
+        slots = sorted((s for s in _slots(p, places) if first_write.get(s, -1) < last_read[c]),
+                       key=lambda s: (places[s].start, places[s].end))
         for i, a in enumerate(slots):
             for b in slots[i + 1:]:
                 if places[b].start >= places[a].end:

@@ -69,19 +69,103 @@ def chain_b() -> bytes:
             .conv(12, 3, 2, same=False).conv(4, 1).build())
 
 
+class Residual(Chain):
+    """A `Chain` with branches: `mark()` remembers the current tensor, `branch(mark)`
+    continues from a remembered one, `add(mark)` adds it to the current one (ADD)."""
+
+    def mark(self) -> tuple[int, list[int], float]:
+        return self.last, list(self.shape), self.scale
+
+    def branch(self, mark) -> Residual:
+        self.last, self.shape, self.scale = mark[0], list(mark[1]), mark[2]
+        return self
+
+    def add(self, mark, act: str = "RELU") -> Residual:
+        t, shape, scale = mark
+        assert shape == self.shape
+        out_scale = scale + self.scale
+        y = self._act(self.shape, out_scale, -5)
+        self.b.add_operator("ADD", [t, self.last], [y], {"fused_activation_function": act})
+        self.last, self.scale = y, out_scale
+        return self
+
+
+def residual() -> bytes:
+    """ResNet-8's first two blocks at odd sizes: a 3x3 conv, a block of two 3x3 convs
+    added to its input, a block of a 3x3/2 and a 3x3 conv added to a 1x1/2 shortcut conv
+    of the block input, then a 3x3/2 conv (outside any stage: it reads the split tensor)."""
+    r = Residual(True, [1, 23, 13, 3], seed=11).conv(8, 3, 1)
+    x0 = r.mark()
+    r.conv(8, 3, 1).conv(8, 3, 1, act="NONE").add(x0)
+    x1 = r.mark()
+    r.conv(12, 3, 2).conv(12, 3, 1, act="NONE")
+    main = r.mark()
+    r.branch(x1).conv(12, 1, 2, act="NONE").add(main)
+    return r.conv(4, 3, 2).build()
+
+
+def _steps_compute_every_row_once(module) -> None:
+    """Per stage layer (by its source), the rows its step calls compute add up to at most
+    its output's (each row once), and every step count is the stage's."""
+    fn = main_function(module)
+    tiles = fn.patch_stage[2]
+    calls = tile_calls(module)
+    assert {c.attrs["tile"] for c in calls} == {(t, tiles) for t in range(tiles)}
+    rows: dict = {}
+    for c in calls:
+        if c.callee != "utc_move":
+            key = tuple(c.location.sources)
+            rows[key] = rows.get(key, 0) + c.outputs[0].type.shape[1]
+    assert len(rows) == fn.patch_stage[0]
+    return rows
+
+
 @pytest.mark.parametrize("model, layers, rows", [
     (chain_a, 1, 2), (chain_a, 2, 1), (chain_a, 3, 2), (chain_a, 4, 1), (chain_a, 4, 3),
     (chain_b, 2, 1), (chain_b, 3, 4), (chain_b, 4, 1), (chain_b, 4, 2), (chain_b, 4, 50),
+    (residual, 1, 3), (residual, 4, 1), (residual, 4, 5), (residual, 8, 1), (residual, 8, 2),
+    (residual, 8, 5),
 ])
 def test_fixed_stage_bit_exact(model, layers: int, rows: int, tmp_path: Path) -> None:
     data = model()
     module = compare(data, tmp_path, patched(layers, rows))
     fn = main_function(module)
-    calls = tile_calls(module)
-    tiles = fn.patch_stage[2]
     assert fn.patch_stage[:2] == (layers, rows)
-    assert len(calls) == layers * tiles
-    assert {c.attrs["tile"] for c in calls} == {(t, tiles) for t in range(tiles)}
+    assert verify_memory_plan(module) == []
+    per_layer = _steps_compute_every_row_once(module)
+    plain = compile_model(_write(tmp_path / "plain.tflite", data), tmp_path / "plain").module
+    heights = {tuple(c.location.sources): c.outputs[0].type.shape[1]
+               for c in main_function(plain).block.ops if isinstance(c, buf.CallOp)}
+    assert all(n <= heights[k] for k, n in per_layer.items())
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("layers", [2, 3, 5, 6, 7])
+def test_a_stage_must_be_a_cut(layers: int, tmp_path: Path) -> None:
+    """A prefix of the residual model whose tensors are read after it (x0 by the first
+    addition, x1 by the shortcut) is refused with the cuts there are."""
+    from utc.compiler.errors import CompileError
+
+    path = _write(tmp_path / "m.tflite", residual())
+    with pytest.raises(CompileError, match=r"is not a cut .* \(cuts: 1, 4, 8\)"):
+        compile_model(path, tmp_path / "out", pipeline=patched(layers, 1))
+
+
+def test_residual_search_patches_the_dag(tmp_path: Path) -> None:
+    """The search picks the stage through both residual blocks: smaller arena, within the
+    budget, moves of kept rows, bit-exact."""
+    data = residual()
+    plain = compare(data, tmp_path / "plain", PIPELINES[2])
+    module = compare(data, tmp_path / "patched", patched())
+    fn, base = main_function(module), main_function(plain)
+    assert fn.patch_stage is not None and fn.patch_stage[0] == 8
+    assert fn.arena_bytes < base.arena_bytes
+    assert total_instructions(fn) <= 1.15 * total_instructions(base)
+    assert any(c.callee == "utc_move" for c in tile_calls(module))
 
 
 @pytest.mark.parametrize("layers, rows", [(3, 1), (3, 2), (2, 3)])
