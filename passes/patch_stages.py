@@ -324,7 +324,7 @@ def apply(fn: FuncOp, stage: Stage, cand: Candidate, alignment: int) -> None:
         for c in step.calls:
             call = calls[c.node]
             node = stage.nodes[c.node]
-            operands = [rows_view(i, c.in0, c.in1, f"t{t}") for i in node.inputs]
+            operands = [rows_view(i, c.in0, c.in1, f"r{t}") for i in node.inputs]
             operands += list(call.inputs[len(node.inputs):])
             operands.append(rows_view(node.output, c.out0, c.out1, f"t{t}"))
             attrs = dict(call.attrs)

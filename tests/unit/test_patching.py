@@ -249,7 +249,6 @@ def test_instruction_model_is_linear_in_rows() -> None:
     halves = 2 * m.estimate(500.0, 9, 50.0, 12.5)
     assert halves == pytest.approx(whole + m.per_call)
     from utc.passes.patch_stages import PATCHABLE
-
     from utc.runtime.kernels import MOVE
 
     # every tiled kernel has its model, and the move too
