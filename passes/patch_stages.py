@@ -52,6 +52,7 @@ from utc.passes.planning.overlap import align_up
 from utc.passes.planning.patching import (
     INSTRUCTION_MODELS,
     Layer,
+    Move,
     Node,
     Schedule,
     cached_schedule,
@@ -233,7 +234,7 @@ def estimate(stage: Stage, rows: int, alignment: int) -> tuple[int, float]:
     for step in sched.steps:
         cost += sum(instructions(stage.calls[c.node], c.out1 - c.out0) for c in step.calls)
         cost += sum(move_instructions(m.rows * _row_bytes(stage.tensors[m.tensor]))
-                    for m in step.moves)
+                    for m in step.moves if m.rows)
     return hold + bands, cost
 
 
@@ -299,31 +300,38 @@ def apply(fn: FuncOp, stage: Stage, cand: Candidate, alignment: int) -> None:
         return emit(_view(gens[i], (r0 - lo[i]) * _row_bytes(v), shape, v,
                           f"{v.name_hint}_{tag}")).result
 
+    def generation(i: int) -> Value:
+        v = stage.tensors[i]
+        k = ngen.get(i, 0)
+        gen = emit(_view(bands[i].result, 0, tuple(bands[i].result.type.shape), v,
+                         f"{v.name_hint}_g{k}")).result
+        ngen[i] = k + 1
+        return gen
+
     for t, step in enumerate(sched.steps):
-        moved = {m.tensor: m for m in step.moves}
-        for i in bands:
-            new_lo = step.bands[i][0]
-            if i in gens and new_lo == lo[i]:
+        for action in step.actions:
+            if isinstance(action, Move):
+                i = action.tensor
+                v = stage.tensors[i]
+                gen = generation(i)
+                if action.rows:
+                    shape = (1, action.rows, *v.type.shape[2:])
+                    k = ngen[i] - 1
+                    src = emit(_view(gens[i], action.src * _row_bytes(v), shape, v,
+                                     f"{v.name_hint}_g{k - 1}_kept")).result
+                    dst = emit(_view(gen, 0, shape, v, f"{v.name_hint}_g{k}_kept")).result
+                    emit(buf.CallOp([src, dst], [], {"callee": MOVE.name,
+                                                     "op": state.CopyOp.name,
+                                                     "num_inputs": 1, "tile": (t, n)},
+                                    location=calls[i - 1].location))
+                gens[i] = gen
+                lo[i] += action.src
                 continue
-            if step.bands[i] == (0, 0) and i not in gens:
-                continue  # not yet used
-            v = stage.tensors[i]
-            k = ngen.get(i, 0)
-            gen = emit(_view(bands[i].result, 0, tuple(bands[i].result.type.shape), v,
-                             f"{v.name_hint}_g{k}")).result
-            if i in moved:
-                m = moved[i]
-                shape = (1, m.rows, *v.type.shape[2:])
-                src = emit(_view(gens[i], m.src * _row_bytes(v), shape, v,
-                                 f"{v.name_hint}_g{k - 1}_kept")).result
-                dst = emit(_view(gen, 0, shape, v, f"{v.name_hint}_g{k}_kept")).result
-                emit(buf.CallOp([src, dst], [], {"callee": MOVE.name, "op": state.CopyOp.name,
-                                                 "num_inputs": 1, "tile": (t, n)},
-                                location=calls[i - 1].location))
-            gens[i], ngen[i], lo[i] = gen, k + 1, new_lo
-        for c in step.calls:
+            c = action
             call = calls[c.node]
             node = stage.nodes[c.node]
+            if node.output in bands and node.output not in gens:
+                gens[node.output] = generation(node.output)
             operands = [rows_view(i, c.in0, c.in1, f"r{t}") for i in node.inputs]
             operands += list(call.inputs[len(node.inputs):])
             operands.append(rows_view(node.output, c.out0, c.out1, f"t{t}"))

@@ -94,8 +94,9 @@ class StepCall:
 
 @dataclass(frozen=True)
 class Move:
-    """Before a step's calls: the `rows` rows of tensor `tensor`'s band buffer that start at
-    row `src` of it move to its front (memmove semantics: the ranges may overlap)."""
+    """Tensor `tensor`'s band drops its first `src` rows: the `rows` rows after them (the
+    ones it keeps, maybe none) move to the front of its band buffer (memmove semantics:
+    the ranges may overlap)."""
 
     tensor: int
     src: int
@@ -104,13 +105,18 @@ class Move:
 
 @dataclass(frozen=True)
 class Step:
-    """One step: the moves, then the calls (topological order); `bands` the rows [lo, hi)
-    of each tensor its band buffer holds after the step ((0, 0) for the stage input and the
-    split tensor, which are held whole)."""
+    """One step: the moves and calls that produce the next band of the split tensor, in
+    run order (a move of a tensor comes right before the call computing its next rows)."""
 
-    moves: tuple[Move, ...]
-    calls: tuple[StepCall, ...]
-    bands: tuple[tuple[int, int], ...]
+    actions: tuple[Move | StepCall, ...]
+
+    @property
+    def calls(self) -> tuple[StepCall, ...]:
+        return tuple(a for a in self.actions if isinstance(a, StepCall))
+
+    @property
+    def moves(self) -> tuple[Move, ...]:
+        return tuple(a for a in self.actions if isinstance(a, Move))
 
 
 @dataclass(frozen=True)
@@ -139,58 +145,82 @@ def read_rows(node: Node, out0: int, out1: int) -> tuple[int, int, int, int]:
     return c0, c1, c0 - q0, q1 - c1
 
 
+def _depths(nodes: Sequence[Node]) -> dict[int, int]:
+    """Calls on the longest path from the stage input to each tensor."""
+    depth = {0: 0}
+    for node in nodes:
+        depth[node.output] = 1 + max(depth[i] for i in node.inputs)
+    return depth
+
+
 def cached_schedule(nodes: Sequence[Node], heights: Sequence[int], rows: int) -> Schedule:
     """The steps of a stage (`nodes` in topological order over tensors of `heights` rows)
     whose split tensor is produced in bands of `rows` rows, with row caching.
 
-    Working backwards from the split tensor's rows at step t, each tensor's needed rows
-    are the union (hull) of the rows its readers' calls read at that step; its band
-    buffer holds rows [lo_t, hi_t) of them, of which it computes only [max(lo_t,
-    hi_{t-1}), hi_t): the rows it already had, [lo_t, hi_{t-1}), move to the front of its
-    buffer at the start of the step (a `Move`), so no row is ever computed twice. A
-    tensor no call reads at a step keeps its band. ValueError when a step needs a row a
-    band has already dropped (no row-monotone schedule) or a call reads only padding."""
+    Demand-driven: to compute its next rows a call first has each input tensor computed
+    up to the last row it reads, one row per call (the split tensor: `rows` per call), its
+    inputs in order of increasing depth (a residual block's short path first, so the
+    long path does not run ahead of rows the short one still needs). A tensor's band
+    buffer holds the rows from the first one any reader's next call reads up to the last
+    computed; rows below are dropped when the tensor computes its next rows, the kept
+    ones moved to the front of the buffer (a `Move`). No row is computed twice, and each
+    band holds about the rows its readers' windows span. ValueError when a call reads
+    only padding."""
     if not nodes or rows < 1:
         raise ValueError("no nodes or rows < 1")
     split = nodes[-1].output
-    produced = {0}
-    for node in nodes:
-        if any(i not in produced for i in node.inputs) or node.output in produced:
+    producer: dict[int, int] = {}
+    readers: dict[int, list[int]] = {i: [] for i in range(len(heights))}
+    for k, node in enumerate(nodes):
+        if any(i != 0 and i not in producer for i in node.inputs) or node.output in producer \
+                or node.output == 0:
             raise ValueError("nodes are not in topological order over distinct outputs")
-        produced.add(node.output)
-    lo, hi = [0] * len(heights), [0] * len(heights)
+        producer[node.output] = k
+        for i in set(node.inputs):
+            readers[i].append(k)
+    depth = _depths(nodes)
+    hi = [0] * len(heights)
+    hi[0] = heights[0]
+    lo = [0] * len(heights)
     band_rows = [0] * len(heights)
-    steps: list[Step] = []
-    for a, b in tile_bands(heights[split], rows):
-        need: dict[int, tuple[int, int]] = {split: (a, b)}
-        calls: list[StepCall] = []
-        moves: list[Move] = []
-        for k in range(len(nodes) - 1, -1, -1):
+    actions: list[Move | StepCall] = []
+
+    def chunk(k: int) -> int:
+        return rows if nodes[k].output == split else 1
+
+    def next_read(t: int) -> int:
+        """The first row of tensor t its readers' next calls read (its height when none
+        reads it again)."""
+        first = heights[t]
+        for k in readers[t]:
+            out = nodes[k].output
+            if hi[out] < heights[out]:
+                first = min(first, read_rows(nodes[k], hi[out],
+                                             min(hi[out] + chunk(k), heights[out]))[0])
+        return first
+
+    def produce(t: int, target: int) -> None:
+        while hi[t] < target:
+            k = producer[t]
             node = nodes[k]
-            t = node.output
-            if t not in need:
-                continue
-            n0, n1 = need[t]
-            if t == split:
-                c0, c1 = n0, n1
-            else:
-                if n0 < lo[t]:
-                    raise ValueError(f"tensor {t} needs row {n0} after dropping it")
-                new_hi = max(n1, hi[t])
-                if n0 > lo[t] and hi[t] > n0:
-                    moves.append(Move(t, n0 - lo[t], hi[t] - n0))
-                c0, c1 = max(n0, hi[t]), new_hi
-                lo[t], hi[t] = n0, new_hi
-                band_rows[t] = max(band_rows[t], new_hi - n0)
-            if c0 >= c1:
-                continue
+            c0, c1 = hi[t], min(hi[t] + chunk(k), heights[t])
             in0, in1, pt, pb = read_rows(node, c0, c1)
-            for i in node.inputs:
-                old = need.get(i)
-                need[i] = (in0, in1) if old is None else (min(old[0], in0), max(old[1], in1))
-            calls.append(StepCall(k, c0, c1, in0, in1, pt, pb))
-        bands = tuple((0, 0) if i in (0, split) else (lo[i], hi[i]) for i in range(len(heights)))
-        steps.append(Step(tuple(sorted(moves, key=lambda m: m.tensor)), tuple(calls[::-1]), bands))
+            for i in sorted(set(node.inputs), key=lambda i: (depth[i], i)):
+                produce(i, in1)
+            if t != split:
+                keep_from = min(next_read(t), c0)
+                if keep_from > lo[t]:
+                    actions.append(Move(t, keep_from - lo[t], max(hi[t] - keep_from, 0)))
+                    lo[t] = keep_from
+                band_rows[t] = max(band_rows[t], c1 - lo[t])
+            actions.append(StepCall(k, c0, c1, in0, in1, pt, pb))
+            hi[t] = c1
+
+    steps: list[Step] = []
+    for _, b in tile_bands(heights[split], rows):
+        produce(split, b)
+        steps.append(Step(tuple(actions)))
+        actions.clear()
     return Schedule(tuple(steps), tuple(band_rows))
 
 

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from utc.passes.planning.patching import (
     Layer,
+    Move,
     Node,
+    StepCall,
     cached_schedule,
     read_rows,
     split_overlap_bound,
@@ -91,31 +93,33 @@ def resnet8_stage() -> tuple[list[Node], list[int]]:
 
 
 def test_resnet8_stage_by_hand() -> None:
-    """One split row per step. Step 0 (x2 row 0): conv2b row 0 reads conv2a rows 0-1
-    (its top padding row above), conv2a rows 0-1 read x1 rows 0-4 (3x3/2, no top
-    padding), the addition x1 rows 0-4 of x0 and conv1b, conv1b rows 0-4 read conv1a rows
-    0-5, conv1a rows 0-5 and the addition read x0 rows 0-6. From then on conv2a computes
-    one row (x1 keeps 3 rows, 2 new) and the shortcut reads x1 row 2t, 5 rows behind."""
+    """One split row per step, every other tensor one row per call on demand. x0 is read
+    by conv1a (rows r-1..r+1 for its row r) and by the addition (row r): its band holds 3
+    rows; conv1b's input 3, the addition's other input 1; x1 is read by conv2a (3 rows
+    from 2q) and by the shortcut (row 2q), the shortcut computed first (its path is
+    shorter), so x1 holds 3 rows, not the 5 from the shortcut's row to conv2a's last."""
     nodes, heights = resnet8_stage()
     sched = cached_schedule(nodes, heights, 1)
     assert len(sched.steps) == 16
-    assert sched.band_rows == (0, 7, 6, 5, 5, 3, 1, 1, 0)
-    step0 = sched.steps[0]
-    assert not step0.moves
-    assert [(c.node, c.out0, c.out1, c.in0, c.in1, c.pad_top) for c in step0.calls] == [
-        (0, 0, 7, 0, 8, 1), (1, 0, 6, 0, 7, 1), (2, 0, 5, 0, 6, 1), (3, 0, 5, 0, 5, 0),
-        (4, 0, 2, 0, 5, 0), (5, 0, 1, 0, 2, 1), (6, 0, 1, 0, 1, 0), (7, 0, 1, 0, 1, 0)]
-    step5 = sched.steps[5]
-    # x0 keeps rows 13-14 (for conv1a and the addition), conv1a 12-13, x1 10-12, conv2a 4-5
-    assert {m.tensor: (m.src, m.rows) for m in step5.moves} == {
-        1: (2, 2), 2: (2, 2), 4: (2, 3), 5: (1, 2)}
-    assert step5.bands[1:8] == ((13, 17), (12, 16), (13, 15), (10, 15), (4, 7), (5, 6), (5, 6))
+    assert sched.band_rows == (0, 3, 3, 1, 3, 3, 1, 1, 0)
+    step0 = sched.steps[0].actions
+    # x0 rows 0-1 (top padding row kept), then conv1a row 0 (reads x0 rows 0-1)
+    assert step0[:3] == (StepCall(0, 0, 1, 0, 2, 1, 0), StepCall(0, 1, 2, 0, 3, 0, 0),
+                         StepCall(1, 0, 1, 0, 2, 1, 0))
+    assert step0[-3:] == (StepCall(4, 1, 2, 2, 5, 0, 0), StepCall(5, 0, 1, 0, 2, 1, 0),
+                          StepCall(7, 0, 1, 0, 1, 0, 0))
+    # steady state (step 5, x2 row 5): the shortcut row 5 reads x1 row 10; x0 drops one
+    # row and keeps 2 before each new row; the addition's input b1 keeps none
+    step5 = sched.steps[5].actions
+    assert step5[:3] == (Move(7, 1, 0), StepCall(6, 5, 6, 10, 11, 0, 0), Move(1, 1, 2))
+    assert Move(4, 2, 1) in step5 and Move(3, 1, 0) in step5
+    assert step5[-1] == StepCall(7, 5, 6, 5, 6, 0, 0)
     # every row of every tensor is computed once, in order
     done = {i: 0 for i in range(1, 9)}
     for step in sched.steps:
         for c in step.calls:
             out = nodes[c.node].output
-            assert c.out0 == done[out]
+            assert c.out0 == done[out] and c.out1 == c.out0 + 1
             done[out] = c.out1
     assert done == {1: 32, 2: 32, 3: 32, 4: 32, 5: 16, 6: 16, 7: 16, 8: 16}
 
@@ -148,33 +152,37 @@ def random_dag(rng: np.random.Generator) -> tuple[list[Node], list[int]]:
 
 def simulate(nodes, heights, sched) -> None:
     """Brute force: run the schedule on band buffers of row ids; every row a call reads
-    must be at the place the schedule says, every tensor's rows computed once in order,
-    the split tensor wholly."""
+    must be at the place the schedule says and within the band buffer, every tensor's
+    rows computed once in order, the split tensor wholly."""
     split = nodes[-1].output
     band: dict[int, list[int | None]] = {i: [None] * sched.band_rows[i]
                                          for i in range(1, len(heights)) if i != split}
     lo = {i: 0 for i in band}
     done = {i: 0 for i in range(1, len(heights))}
     for step in sched.steps:
-        for m in step.moves:
-            kept = band[m.tensor][m.src:m.src + m.rows]
-            band[m.tensor][:m.rows] = kept
-        for i in band:
-            if step.bands[i] != (0, 0) or done[i]:
-                lo[i] = step.bands[i][0]
-        for c in step.calls:
+        for action in step.actions:
+            if isinstance(action, Move):
+                t = action.tensor
+                assert action.src > 0 and action.src + action.rows <= len(band[t])
+                kept = band[t][action.src:action.src + action.rows]
+                band[t][:action.rows] = kept
+                band[t][action.rows:] = [None] * (len(band[t]) - action.rows)
+                lo[t] += action.src
+                continue
+            c = action
             node = nodes[c.node]
             for i in node.inputs:
+                if i == 0 or i == split:
+                    continue
                 for r in range(c.in0, c.in1):
-                    if i == 0 or i == split:
-                        continue
                     assert band[i][r - lo[i]] == r, (step, c, i, r)
-                if node.layer is not None:
-                    assert set(range(c.in0, c.in1)) >= rows_read(node.layer, c.out0, c.out1)
+            if node.layer is not None:
+                assert set(range(c.in0, c.in1)) >= rows_read(node.layer, c.out0, c.out1)
             out = node.output
-            assert c.out0 >= done[out]
+            assert c.out0 == done[out]
             for r in range(c.out0, c.out1):
                 if out != split:
+                    assert r - lo[out] >= 0
                     band[out][r - lo[out]] = r
             done[out] = c.out1
     assert done[split] == heights[split]
