@@ -264,15 +264,6 @@ class PatchStage:
         return self.macs - self.untiled_macs
 
 
-def _merged_rows(bands: Sequence[tuple[int, int]]) -> int:
-    """Rows covered by the bands [a, b) together, each counted once."""
-    total, end = 0, 0
-    for a, b in sorted(bands):
-        total += max(b - max(a, end), 0)
-        end = max(end, b)
-    return total
-
-
 def patch_stage(module: Module) -> PatchStage | None:
     """The patch stage of a planned module, or None when nothing runs tile by tile.
 
