@@ -322,3 +322,31 @@ def test_resnet8_patched_bit_exact_and_under_20k(tmp_path: Path) -> None:
     moves = [c for c in tile_calls(module) if c.callee == "utc_move"]
     assert moves and {c.callee for c in tile_calls(module)} == {
         "utc_conv2d_s8", "utc_add_s8", "utc_move"}
+
+
+@pytest.mark.parametrize("corruption", ["drop a move", "read a stale generation"])
+def test_checker_sees_the_moves(corruption: str, tmp_path: Path) -> None:
+    """The kept rows a move carries into a band's new generation are what the next calls
+    read: without the move, or reading through the previous generation (whose bytes the
+    move and the new rows overwrote), the IR-level plan checker's dataflow check fails."""
+    path = _write(tmp_path / "model.tflite", residual())
+    module = compile_model(path, tmp_path / "out", pipeline=patched(8, 1)).module
+    assert verify_memory_plan(module) == []
+    fn = main_function(module)
+    moves = [c for c in tile_calls(module) if c.callee == "utc_move" and c.attrs["tile"][0] > 1]
+    move = moves[0]
+    src, dst = move.inputs[0], move.outputs[0]
+    old_gen, new_gen = src.op.source, dst.op.source
+    if corruption == "drop a move":
+        move.erase()
+    else:  # the first later read of the new generation goes to the old one instead
+        reader = next(op for op in fn.block.ops[fn.block.ops.index(move) + 1:]
+                      if isinstance(op, buf.ViewOp) and op.source is new_gen
+                      and op.result is not dst and any(isinstance(u, buf.CallOp) and
+                                                       op.result in u.inputs
+                                                       for u in op.result.users))
+        reader.set_operand(0, old_gen)
+        assert reader.source is old_gen
+    problems = verify_memory_plan(module)
+    assert any("overwrote some of its bytes" in p or "before all of its bytes" in p
+               for p in problems), problems
