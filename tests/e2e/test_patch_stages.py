@@ -350,3 +350,19 @@ def test_checker_sees_the_moves(corruption: str, tmp_path: Path) -> None:
     problems = verify_memory_plan(module)
     assert any("overwrote some of its bytes" in p or "before all of its bytes" in p
                for p in problems), problems
+
+
+def test_resnet8_patched_every_layer_matches(tmp_path: Path) -> None:
+    """`utc verify --per-layer` on ResNet-8 with its DAG stage: the split tensor (compared
+    once its last step has written it) and every later layer are bit-exact with TFLite
+    Micro's tensors."""
+    import subprocess
+    import sys
+
+    model = shared_model("mlperf_ic_resnet8_int8.tflite")
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(model),
+                           "--memory=min", "--kernels", "reference", "--samples", "2",
+                           "--per-layer"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "is finished by step" in proc.stdout
+    assert "utc verify: every layer (7) and output matches" in proc.stdout
