@@ -280,19 +280,20 @@ def test_vww_patched_every_layer_matches(tmp_path: Path) -> None:
     assert "utc verify: every layer (26) and output matches" in proc.stdout
 
 
-@pytest.mark.parametrize("which", ["chain_b", "vww"])
+@pytest.mark.parametrize("which", ["chain_b", "vww", "residual"])
 def test_tiled_code_is_sanitizer_clean(which: str, tmp_path: Path) -> None:
-    """Tile views and tile buffers under AddressSanitizer and UndefinedBehaviorSanitizer
-    (as tests/e2e/test_sanitizers.py builds the shared models): no access outside the
-    arena, outputs still bit-exact."""
+    """Step views, band buffers and moves under AddressSanitizer and
+    UndefinedBehaviorSanitizer (as tests/e2e/test_sanitizers.py builds the shared models):
+    no access outside the arena, outputs still bit-exact."""
     from utc.codegen.host_build import decode_outputs
 
     from tests.e2e.test_sanitizers import _sanitized_run
 
-    data = shared_model(VWW_NAME).read_bytes() if which == "vww" else chain_b()
+    data = {"vww": lambda: shared_model(VWW_NAME).read_bytes(), "chain_b": chain_b,
+            "residual": residual}[which]()
     path = tmp_path / "model.tflite"
     path.write_bytes(data)
-    pipeline = patched() if which == "vww" else patched(4, 2)
+    pipeline = {"vww": patched(), "chain_b": patched(4, 2), "residual": patched(8, 1)}[which]
     result = compile_model(path, tmp_path / "out", name="m", pipeline=pipeline)
     assert main_function(result.module).patch_stage is not None
     rng = np.random.default_rng(9)
