@@ -210,6 +210,7 @@ def _row_bytes(value) -> int:
 
 
 def schedule(stage: Stage, rows: int) -> Schedule:
+    """The stage's steps with row caching, `rows` rows of the split tensor per step."""
     return cached_schedule(stage.nodes, stage.heights, rows)
 
 
@@ -222,8 +223,8 @@ def _overlap(stage: Stage, sched: Schedule, alignment: int) -> int:
 def estimate(stage: Stage, rows: int, alignment: int) -> tuple[int, float]:
     """(footprint estimate in bytes, estimated instructions of the tiled stage): the input
     and split tensor placed together plus every band buffer (they live through the whole
-    stage), or, when larger, the split tensor beside the outputs of the call that reads it
-    next. A ranking, not a plan: the candidates ranked best are planned for real."""
+    stage); the instructions of every step call and move. A ranking, not a plan: the
+    candidates ranked best are planned for real."""
     sched = schedule(stage, rows)
     x, y = stage.tensors[0], stage.tensors[-1]
     d = _overlap(stage, sched, alignment)
