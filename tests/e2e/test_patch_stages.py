@@ -104,14 +104,14 @@ def residual() -> bytes:
     return r.conv(4, 3, 2).build()
 
 
-def _steps_compute_every_row_once(module) -> None:
+def _steps_compute_every_row_once(module) -> dict[tuple, int]:
     """Per stage layer (by its source), the rows its step calls compute add up to at most
     its output's (each row once), and every step count is the stage's."""
     fn = main_function(module)
     tiles = fn.patch_stage[2]
     calls = tile_calls(module)
     assert {c.attrs["tile"] for c in calls} == {(t, tiles) for t in range(tiles)}
-    rows: dict = {}
+    rows: dict[tuple, int] = {}
     for c in calls:
         if c.callee != "utc_move":
             key = tuple(c.location.sources)
