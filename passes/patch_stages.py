@@ -1,36 +1,42 @@
-"""`patch-stages`: run the first layers of the network tile by tile (patch-based execution).
+"""`patch-stages`: run the first layers of the network step by step (patch-based execution).
 
 The first layers of an image model hold its largest feature maps, and they set the peak
-of the arena while later layers need a fraction of it. This pass takes the chain of
-sliding-window calls that starts at the model input (convolutions, depthwise
-convolutions, pooling: each reads the previous one's output alone, nothing else reads
-it) and splits a prefix of it, the stage, into bands of full-width rows
-(passes/planning/patching.py): per tile, one call per layer of the stage on a
-tile-sized buffer, the first reading a view of the input rows it needs, the last writing
-its rows straight into the full-size tensor after the split point (a view: rows of an
-NHWC tensor are contiguous). Each tile's call is the layer's own kernel, unchanged, with
-the padding that makes its windows those of the whole tensor, so the outputs are
-bit-exact. The stage's intermediate tensors then exist only as tile buffers.
+of the arena while later layers need a fraction of it. This pass takes a stage: the first
+calls of the schedule from the model input up to a split tensor such that every other
+tensor they read or write has all its readers among them (a cut; `find_stages`), made of
+sliding-window calls (convolutions of any window and stride, depthwise convolutions,
+pooling) and elementwise additions (a residual block's ADD). It runs the stage in steps,
+each producing a band of full-width rows of the split tensor straight into the full-size
+tensor (a view: rows of an NHWC tensor are contiguous).
+
+Every other stage tensor exists only as a band buffer holding the rows its readers need
+at the current step (passes/planning/patching.py, `cached_schedule`): each step first
+moves the rows a band keeps to its front (`utc_move`, memmove semantics), then runs each
+layer's own kernel, unchanged, on the rows it has not computed yet, with the padding that
+makes its windows those of the whole tensor: outputs are bit-exact and no row is
+computed twice. In the IR each band buffer is a `buf.alloc`; every time its rows shift it
+starts a new generation (a view of the whole buffer) that the step's writes and reads lie
+in, so the IR-level plan checker (verify_ir.py, dataflow) sees every byte a call reads
+written in that generation, by the move (which reads the previous one) or by a call.
 
 The split tensor is placed over the dying input: both become views of one `buf.alloc`,
-the split tensor starting `input_overlap_bound` bytes below the input (rounded up to
-`alignment`), so the rows a tile writes lie on input rows no later tile reads. The
-IR-level plan checker verifies this byte by byte (verify_ir.py: the dataflow check sees
-a tile's write clobber an input row a later tile reads).
+the split tensor starting `split_overlap_bound` bytes below the input (rounded up to
+`alignment`), so the rows a step writes lie on input rows no later step reads; the plan
+checker verifies this byte by byte too.
 
-The split point and the rows per tile are chosen by search: every candidate whose
-estimated instructions (the per-kernel cost model `INSTRUCTION_MODELS` of
-passes/planning/patching.py, over the whole function) stay within `1 + max-recompute`
-times the untiled ones is ranked by a cheap estimate of the stage's footprint, the best
-`max-candidates` of them are planned for real (a copy of the function through the rest
-of the -O2 pipeline, `PLAN_TAIL`), and the one with the smallest arena wins (ties: fewer
-instructions). When no candidate lowers the arena of the untiled plan, nothing changes.
-Every tile call carries `tile = [index, count]` in the printed IR; the function records
-`patch_stage = [layers, rows per tile, tiles]`.
+The cut and the rows per step are chosen by search: every candidate whose estimated
+instructions (the per-kernel cost model `INSTRUCTION_MODELS` of
+passes/planning/patching.py, moves included, over the whole function) stay within `1 +
+max-recompute` times the untiled ones is ranked by a cheap estimate of the stage's
+footprint, the best `max-candidates` of them are planned for real (a copy of the function
+through the rest of the -O2 pipeline, `PLAN_TAIL`), and the one with the smallest arena
+wins (ties: fewer instructions). When no candidate lowers the arena of the untiled plan,
+nothing changes. Every step's call (moves included) carries `tile = [index, count]` in
+the printed IR; the function records `patch_stage = [calls, rows per step, steps]`.
 
 Run right after `bufferize` (before `inplace`): a call with a scratch buffer or a kernel
 outside `PATCHABLE` (utc's reference kernels, CMSIS-NN's 3x3 depthwise convolution) ends
-the chain.
+the tileable prefix.
 """
 
 from __future__ import annotations
@@ -38,20 +44,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from utc.compiler.errors import CompileError
-from utc.compiler.ir import I8, MemRefType, Module
+from utc.compiler.ir import I8, MemRefType, Module, Value
 from utc.compiler.pass_manager import Pass, parse_pipeline, register_pass, run_pipeline
-from utc.dialects import buf
+from utc.dialects import buf, state
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.planning.overlap import align_up
 from utc.passes.planning.patching import (
     INSTRUCTION_MODELS,
     Layer,
-    TileLayer,
-    input_overlap_bound,
-    tile_bands,
-    tile_layers,
+    Move,
+    Node,
+    Schedule,
+    cached_schedule,
+    split_overlap_bound,
 )
-from utc.runtime.kernels import call_macs
+from utc.runtime.kernels import MOVE, call_macs
 
 #: Kernels whose calls may be tiled: they read `pad_top`/`pad_left` and take every
 #: dimension from their buffers' shapes (runtime/kernels.py), so a call on a band of rows
@@ -61,7 +68,12 @@ from utc.runtime.kernels import call_macs
 #: (padding at most 1) holds for a tile, whose padding is at most the layer's. (Others of
 #: CMSIS-NN's would as well; each needs its entry in `INSTRUCTION_MODELS` first.)
 PATCHABLE = ("utc_conv2d_s8", "utc_depthwise_conv2d_s8", "utc_avg_pool_s8", "utc_max_pool_s8",
-             "arm_depthwise_conv_3x3_s8")
+             "arm_depthwise_conv_3x3_s8", "utc_add_s8")
+
+#: Patchable kernels that compute output row r from row r of each input (no window):
+#: utc_add_s8 takes every shape from its buffers (`in1_shape`, `in2_shape`, `out_shape`),
+#: so a call on the same band of rows of inputs and output adds exactly those rows.
+ELEMENTWISE = ("utc_add_s8",)
 
 #: The passes that plan a candidate: what -O1/-O2 run after bufferize.
 PLAN_TAIL = "inplace,concat-in-place,overlap-buffers,scratch-in-holes,plan-memory"
@@ -69,10 +81,25 @@ PLAN_TAIL = "inplace,concat-in-place,overlap-buffers,scratch-in-holes,plan-memor
 
 @dataclass(frozen=True)
 class Candidate:
-    """A stage: its first `layers` chain calls, in bands of `rows` output rows."""
+    """A stage: the first `layers` calls of the schedule (a cut), in steps of `rows` rows
+    of the split tensor."""
 
     layers: int
     rows: int
+
+
+@dataclass
+class Stage:
+    """A cut of the schedule: its `calls`, the stage tensors (index 0 the model input,
+    i + 1 the output of call i; the last the split tensor) and the pure geometry."""
+
+    calls: list[buf.CallOp]
+    tensors: list[Value]
+    nodes: list[Node]
+
+    @property
+    def heights(self) -> list[int]:
+        return [v.type.shape[1] for v in self.tensors]
 
 
 def _calls(fn: FuncOp) -> list[buf.CallOp]:
@@ -94,14 +121,23 @@ def _sizes(call: buf.CallOp, rows: int | None = None) -> tuple[float, float, flo
 
 def instructions(call: buf.CallOp, rows: int | None = None) -> float:
     """Estimated instructions of a call (or of `rows` of its output rows): the kernel's
-    `INSTRUCTION_MODELS` entry, else one per MAC."""
+    `INSTRUCTION_MODELS` entry, else one per MAC. A move costs by the bytes it moves."""
+    if call.callee == MOVE.name:
+        return move_instructions(call.outputs[0].type.byte_size)
     macs, taps, outputs, pixels = _sizes(call, rows)
     model = INSTRUCTION_MODELS.get(call.callee)
     return model.estimate(macs, taps, outputs, pixels) if model else macs
 
 
-def _geometry(call: buf.CallOp) -> Layer:
-    """The height geometry of a patchable call."""
+def move_instructions(nbytes: int) -> float:
+    """Estimated instructions of one move of `nbytes` bytes."""
+    return INSTRUCTION_MODELS[MOVE.name].estimate(0, 0, nbytes, 0)
+
+
+def _geometry(call: buf.CallOp) -> Layer | None:
+    """The height geometry of a patchable call (None: elementwise)."""
+    if call.callee in ELEMENTWISE:
+        return None
     x, y = call.inputs[0].type.shape, call.outputs[0].type.shape
     if "window" in call.attrs:
         window = int(call.attrs["window"][0])
@@ -111,35 +147,61 @@ def _geometry(call: buf.CallOp) -> Layer:
     return Layer(x[1], y[1], window, int(call.attrs["stride"][0]), int(call.attrs["pad"][0]))
 
 
-def find_chain(fn: FuncOp) -> list[buf.CallOp]:
-    """The chain of patchable calls from the (single) model input: consecutive in the
-    schedule, each reading the previous output (or the input) as its data operand, the
-    only reader of it; batch-1 NHWC; no scratch; no model output. Empty when there is
-    none."""
+def _data_inputs(call: buf.CallOp) -> list[Value]:
+    """The operands a call reads row by row: both of an elementwise kernel's, the first
+    of a sliding-window kernel's (the rest are weights)."""
+    return list(call.inputs[:2]) if call.callee in ELEMENTWISE else [call.inputs[0]]
+
+
+def _tileable(call: buf.CallOp, known: dict[Value, int], fn: FuncOp) -> bool:
+    """May `call` join a stage whose tensors so far are `known`: a patchable kernel with
+    one fresh batch-1 NHWC output, reading stage tensors as its data inputs and nothing
+    else of the stage; an elementwise call reads inputs of its output's exact shape."""
+    if call.callee not in PATCHABLE or len(call.outputs) != 1:
+        return False
+    out = call.outputs[0]
+    if (not isinstance(out.op, buf.AllocOp) or out.op.scratch or out.op.input is not None
+            or out.op.output is not None or out in fn.return_op.operand_values
+            or len(out.type.shape) != 4 or out.type.shape[0] != 1):
+        return False
+    data = _data_inputs(call)
+    if any(v not in known or len(v.type.shape) != 4 for v in data):
+        return False
+    if any(v in known for v in call.inputs[len(data):]):
+        return False
+    if call.callee in ELEMENTWISE:
+        return all(tuple(v.type.shape) == tuple(out.type.shape) for v in data)
+    return len(call.attrs["pad"]) == 4
+
+
+def find_stages(fn: FuncOp) -> list[Stage]:
+    """Every cut of the schedule's tileable prefix, shortest first: the first k calls,
+    from the (single) model input, such that every tensor they read or write except the
+    last call's output (the split tensor) has all its readers among them. Empty when
+    there is none."""
     inputs = buf.model_inputs(fn.block.ops)
     if len(inputs) != 1:
         return []
-    value = next(iter(inputs.values()))
-    if not isinstance(value.op, buf.AllocOp) or value in fn.return_op.operand_values:
+    x = next(iter(inputs.values()))
+    if (not isinstance(x.op, buf.AllocOp) or x in fn.return_op.operand_values
+            or len(x.type.shape) != 4 or x.type.shape[0] != 1):
         return []
-    calls = _calls(fn)
-    chain: list[buf.CallOp] = []
-    for call in calls:
-        users = [u for u in value.users if not chain or u is not chain[-1]]
-        if (len(users) != 1 or users[0] is not call or call.callee not in PATCHABLE
-                or len(call.outputs) != 1 or call.operand_values.count(value) != 1
-                or call.inputs[0] is not value):
+    known: dict[Value, int] = {x: 0}
+    tensors, nodes, prefix = [x], [], []
+    stages: list[Stage] = []
+    for call in _calls(fn):
+        if not _tileable(call, known, fn):
             break
         out = call.outputs[0]
-        if (not isinstance(out.op, buf.AllocOp) or out.op.scratch or out.op.input is not None
-                or out.op.output is not None or out in fn.return_op.operand_values
-                or len(out.type.shape) != 4 or out.type.shape[0] != 1
-                or len(call.inputs[0].type.shape) != 4 or len(call.attrs["pad"]) != 4
-                or calls.index(call) != len(chain)):
-            break
-        chain.append(call)
-        value = out
-    return chain
+        known[out] = len(tensors)
+        tensors.append(out)
+        nodes.append(Node(tuple(known[v] for v in _data_inputs(call)), known[out],
+                          _geometry(call)))
+        prefix.append(call)
+        inside = set(prefix)
+        if all(all(u in inside for u in v.users) for v in tensors[:-1]):
+            stages.append(Stage(list(prefix), list(tensors), list(nodes)))
+    return stages
 
 
 def _row_bytes(value) -> int:
@@ -147,35 +209,34 @@ def _row_bytes(value) -> int:
     return value.type.byte_size // shape[1]
 
 
-def plan_tiles(chain: list[buf.CallOp], cand: Candidate) -> list[list[TileLayer]]:
-    layers = [_geometry(c) for c in chain[:cand.layers]]
-    return [tile_layers(layers, a, b) for a, b in tile_bands(layers[-1].out_h, cand.rows)]
+def schedule(stage: Stage, rows: int) -> Schedule:
+    """The stage's steps with row caching, `rows` rows of the split tensor per step."""
+    return cached_schedule(stage.nodes, stage.heights, rows)
 
 
-def estimate(chain: list[buf.CallOp], cand: Candidate, alignment: int) -> tuple[int, int]:
-    """(footprint estimate in bytes, estimated instructions of the tiled stage): the input and split
-    tensor placed together plus the largest pair of tile buffers one call touches, or,
-    when larger, the split tensor beside the output of the call that reads it next (the
-    stage gains nothing if the layer after it needs more). A ranking, not a plan: the
+def _overlap(stage: Stage, sched: Schedule, alignment: int) -> int:
+    x, y = stage.tensors[0], stage.tensors[-1]
+    return align_up(split_overlap_bound(stage.nodes, sched, _row_bytes(x), _row_bytes(y),
+                                        y.type.shape[1]), alignment)
+
+
+def estimate(stage: Stage, rows: int, alignment: int) -> tuple[int, float]:
+    """(footprint estimate in bytes, estimated instructions of the tiled stage): the input
+    and split tensor placed together plus every band buffer (they live through the whole
+    stage); the instructions of every step call and move. A ranking, not a plan: the
     candidates ranked best are planned for real."""
-    tiles = plan_tiles(chain, cand)
-    stage = chain[:cand.layers]
-    x, y = stage[0].inputs[0], stage[-1].outputs[0]
-    d = align_up(input_overlap_bound(tiles, _row_bytes(x), _row_bytes(y)), alignment)
+    sched = schedule(stage, rows)
+    x, y = stage.tensors[0], stage.tensors[-1]
+    d = _overlap(stage, sched, alignment)
     hold = max(max(d, 0) + x.type.byte_size, max(-d, 0) + y.type.byte_size)
-    rows_bytes = [_row_bytes(c.outputs[0]) for c in stage]
-    pair = 0
-    for tile in tiles:
-        for i in range(1, len(tile) - 1):
-            pair = max(pair, (tile[i - 1].out1 - tile[i - 1].out0) * rows_bytes[i - 1]
-                       + (tile[i].out1 - tile[i].out0) * rows_bytes[i])
-        if len(tile) > 1:
-            pair = max(pair, (tile[0].out1 - tile[0].out0) * rows_bytes[0],
-                       (tile[-2].out1 - tile[-2].out0) * rows_bytes[-2])
-    cost = sum(instructions(c, tl.out1 - tl.out0) for tile in tiles for c, tl in zip(stage, tile))
-    after = [c for c in chain[cand.layers:cand.layers + 1]]
-    nxt = sum(v.type.byte_size for v in after[0].outputs) if after else 0
-    return max(hold + pair, y.type.byte_size + nxt), cost
+    bands = sum(align_up(n * _row_bytes(v), alignment)
+                for n, v in zip(sched.band_rows, stage.tensors))
+    cost = 0.0
+    for step in sched.steps:
+        cost += sum(instructions(stage.calls[c.node], c.out1 - c.out0) for c in step.calls)
+        cost += sum(move_instructions(m.rows * _row_bytes(stage.tensors[m.tensor]))
+                    for m in step.moves if m.rows)
+    return hold + bands, cost
 
 
 def _view(source, offset: int, shape: tuple[int, ...], like, name: str, **attrs) -> buf.ViewOp:
@@ -184,14 +245,20 @@ def _view(source, offset: int, shape: tuple[int, ...], like, name: str, **attrs)
                       result_names=[name])
 
 
-def apply(fn: FuncOp, chain: list[buf.CallOp], cand: Candidate, alignment: int) -> None:
-    """Rewrite `fn` (whose chain is `chain`) to run the candidate's stage tile by tile."""
+def apply(fn: FuncOp, stage: Stage, cand: Candidate, alignment: int) -> None:
+    """Rewrite `fn` to run the candidate's stage in steps with row caching.
+
+    Each intermediate tensor gets one band buffer; every time its band moves down (a
+    move, or rows dropped) the buffer starts a new generation, a view of the whole
+    buffer that the step's writes (the move's destination, the new rows) and reads lie
+    in, so the plan checker sees every byte a call reads written in the same generation
+    (by a move, which reads the previous generation, or by a call)."""
     block = fn.block
-    stage = chain[:cand.layers]
-    tiles = plan_tiles(chain, cand)
-    x, y = stage[0].inputs[0], stage[-1].outputs[0]
-    ri, ro = _row_bytes(x), _row_bytes(y)
-    d = align_up(input_overlap_bound(tiles, ri, ro), alignment)
+    sched = schedule(stage, cand.rows)
+    calls = stage.calls
+    x, y = stage.tensors[0], stage.tensors[-1]
+    split = len(stage.tensors) - 1
+    d = _overlap(stage, sched, alignment)
     in_off, out_off = max(d, 0), max(-d, 0)
     size = max(in_off + x.type.byte_size, out_off + y.type.byte_size)
     x_alloc, y_alloc = x.op, y.op
@@ -203,37 +270,81 @@ def apply(fn: FuncOp, chain: list[buf.CallOp], cand: Candidate, alignment: int) 
     block.insert_before(x_alloc, x_view)
     y_view = _view(g.result, out_off, y.type.shape, y, name)
     block.insert_before(x_alloc, y_view)
+    anchor = calls[-1]  # after every constant the stage reads (they come before their call)
+    bands: dict[int, buf.AllocOp] = {}
+    for i, v in enumerate(stage.tensors):
+        if 0 < i < split and sched.band_rows[i]:
+            shape = (1, sched.band_rows[i], *v.type.shape[2:])
+            t = MemRefType(shape, v.type.element)
+            bands[i] = buf.AllocOp([], [t], {"size": t.byte_size}, location=v.op.location,
+                                   result_names=[f"{v.name_hint}_band"])
+            block.insert_before(anchor, bands[i])
     x.replace_all_uses_with(x_view.result)
     y.replace_all_uses_with(y_view.result)
     x_alloc.erase()
-    anchor = stage[-1]  # after every constant the stage reads (they come before their call)
-    for t, tile in enumerate(tiles):
-        value = _view(x_view.result, tile[0].in0 * ri,
-                      (1, tile[0].in1 - tile[0].in0, *x.type.shape[2:]), x,
-                      f"{x.name_hint}_t{t}")
-        block.insert_before(anchor, value)
-        value = value.result
-        for i, (call, tl) in enumerate(zip(stage, tile)):
-            out = call.outputs[0]
-            shape = (1, tl.out1 - tl.out0, *out.type.shape[2:])
-            if i == len(stage) - 1:
-                target = _view(y_view.result, tl.out0 * ro, shape, out, f"{name}_t{t}")
-            else:
-                target = buf.AllocOp([], [MemRefType(shape, out.type.element)],
-                                     {"size": MemRefType(shape, out.type.element).byte_size},
-                                     location=call.location,
-                                     result_names=[f"{out.name_hint}_t{t}"])
-            block.insert_before(anchor, target)
+    stage.tensors[0], stage.tensors[-1] = x_view.result, y_view.result
+    gens: dict[int, Value] = {}
+    ngen: dict[int, int] = {}
+    lo = [0] * len(stage.tensors)
+    n = len(sched.steps)
+
+    def emit(op):
+        block.insert_before(anchor, op)
+        return op
+
+    def rows_view(i: int, r0: int, r1: int, tag: str) -> Value:
+        v = stage.tensors[i]
+        shape = (1, r1 - r0, *v.type.shape[2:])
+        if i == 0 or i == split:
+            src = x_view.result if i == 0 else y_view.result
+            return emit(_view(src, r0 * _row_bytes(v), shape, v, f"{v.name_hint}_{tag}")).result
+        return emit(_view(gens[i], (r0 - lo[i]) * _row_bytes(v), shape, v,
+                          f"{v.name_hint}_{tag}")).result
+
+    def generation(i: int) -> Value:
+        v = stage.tensors[i]
+        k = ngen.get(i, 0)
+        gen = emit(_view(bands[i].result, 0, tuple(bands[i].result.type.shape), v,
+                         f"{v.name_hint}_g{k}")).result
+        ngen[i] = k + 1
+        return gen
+
+    for t, step in enumerate(sched.steps):
+        for action in step.actions:
+            if isinstance(action, Move):
+                i = action.tensor
+                v = stage.tensors[i]
+                gen = generation(i)
+                if action.rows:
+                    shape = (1, action.rows, *v.type.shape[2:])
+                    k = ngen[i] - 1
+                    src = emit(_view(gens[i], action.src * _row_bytes(v), shape, v,
+                                     f"{v.name_hint}_g{k - 1}_kept")).result
+                    dst = emit(_view(gen, 0, shape, v, f"{v.name_hint}_g{k}_kept")).result
+                    emit(buf.CallOp([src, dst], [], {"callee": MOVE.name,
+                                                     "op": state.CopyOp.name,
+                                                     "num_inputs": 1, "tile": (t, n)},
+                                    location=calls[i - 1].location))
+                gens[i] = gen
+                lo[i] += action.src
+                continue
+            c = action
+            call = calls[c.node]
+            node = stage.nodes[c.node]
+            if node.output in bands and node.output not in gens:
+                gens[node.output] = generation(node.output)
+            operands = [rows_view(i, c.in0, c.in1, f"r{t}") for i in node.inputs]
+            operands += list(call.inputs[len(node.inputs):])
+            operands.append(rows_view(node.output, c.out0, c.out1, f"t{t}"))
             attrs = dict(call.attrs)
-            pad = list(attrs["pad"])
-            attrs["pad"] = (tl.pad_top, tl.pad_bottom, pad[2], pad[3])
-            attrs["tile"] = (t, len(tiles))
-            operands = [value, *call.inputs[1:], target.result]
-            block.insert_before(anchor, buf.CallOp(operands, [], attrs, location=call.location))
-            value = target.result
-    fn.patch_stage = (cand.layers, cand.rows, len(tiles))
-    dead = [c.outputs[0].op for c in stage[:-1]] + [y_alloc]
-    for call in stage:
+            if node.layer is not None:
+                pad = list(attrs["pad"])
+                attrs["pad"] = (c.pad_top, c.pad_bottom, pad[2], pad[3])
+            attrs["tile"] = (t, n)
+            emit(buf.CallOp(operands, [], attrs, location=call.location))
+    fn.patch_stage = (cand.layers, cand.rows, n)
+    dead = [v.op for v in stage.tensors[1:-1]] + [y_alloc]
+    for call in calls:
         call.erase()
     for alloc in dead:
         alloc.erase()
@@ -284,33 +395,34 @@ class PatchStages(Pass):
 
     def choose(self, module: Module) -> Candidate | None:
         fn = main_function(module)
-        chain = find_chain(fn)
-        if len(chain) < 2:
+        stages = find_stages(fn)
+        if not stages:
             return None
         base = total_instructions(fn)
-        stage_cost = 0.0
         ranked = []
-        for n in range(1, len(chain) + 1):
-            stage_cost += instructions(chain[n - 1])
-            out_h = chain[n - 1].outputs[0].type.shape[1]
+        for stage in stages:
+            if len(stage.calls) < 2:
+                continue
+            stage_cost = sum(instructions(c) for c in stage.calls)
+            out_h = stage.heights[-1]
             for rows in range(1, out_h // 2 + 1):
                 if rows > 1 and -(-out_h // rows) == -(-out_h // (rows - 1)):
-                    continue  # same number of tiles as a smaller band
-                cand = Candidate(n, rows)
+                    continue  # same number of steps as a smaller band
                 try:
-                    footprint, cost = estimate(chain, cand, self.alignment)
+                    footprint, cost = estimate(stage, rows, self.alignment)
                 except ValueError:
                     continue
                 if base + cost - stage_cost > (1 + self.max_recompute) * base:
                     continue
-                ranked.append((footprint, cost, n, rows))
+                ranked.append((footprint, cost, len(stage.calls), rows))
         ranked.sort()
         best = (planned_arena(copy_module(module)), base, None)
         for _, _, n, rows in ranked[:self.max_candidates]:
             trial = copy_module(module)
             cand = Candidate(n, rows)
-            apply(main_function(trial), find_chain(main_function(trial)), cand, self.alignment)
-            cost = total_instructions(main_function(trial))
+            tfn = main_function(trial)
+            apply(tfn, _stage(tfn, n), cand, self.alignment)
+            cost = total_instructions(tfn)
             if cost > (1 + self.max_recompute) * base:
                 continue
             score = (planned_arena(trial), cost, cand)
@@ -324,16 +436,24 @@ class PatchStages(Pass):
             return
         if self.layers:
             cand = Candidate(self.layers, self.rows)
-            chain = find_chain(fn)
-            if len(chain) < self.layers:
-                raise CompileError(f"{self.name}: layers={self.layers} but the chain of "
-                                   f"tileable calls from the model input has {len(chain)}")
+            stage = _stage(fn, self.layers)
+            if stage is None:
+                cuts = [len(s.calls) for s in find_stages(fn)]
+                raise CompileError(f"{self.name}: layers={self.layers} is not a cut of the "
+                                   f"tileable calls from the model input (cuts: "
+                                   f"{', '.join(map(str, cuts)) or 'none'})")
             try:
-                plan_tiles(chain, cand)
+                schedule(stage, cand.rows)
             except ValueError as e:
                 raise CompileError(f"{self.name}: layers={self.layers}, rows={self.rows}: {e}"
                                    ) from None
         else:
             cand = self.choose(module)
-        if cand is not None:
-            apply(fn, find_chain(fn), cand, self.alignment)
+            stage = None if cand is None else _stage(fn, cand.layers)
+        if cand is not None and stage is not None:
+            apply(fn, stage, cand, self.alignment)
+
+
+def _stage(fn: FuncOp, layers: int) -> Stage | None:
+    """The cut of `layers` calls, or None."""
+    return next((s for s in find_stages(fn) if len(s.calls) == layers), None)

@@ -935,6 +935,16 @@ STATE_COPY = Kernel("utc_copy", state.CopyOp, "any", _files("utc_state"),
                         c.shape("output")) * c.byte_width("output"))))
 KERNELS.append(STATE_COPY)
 
+#: The byte move of patch-based execution (`patch-stages` makes these calls itself): rows a
+#: band buffer keeps move to its front. Memmove semantics, so its output may overlap its
+#: input anywhere (`move`); it names the state copy's op, whose operands it shares.
+MOVE = Kernel("utc_move", state.CopyOp, "any", _files("utc_move"),
+              "byte move of kept rows inside a band buffer (patch-stages)", cost=no_compute,
+              move=True,
+              args=(*_MOVE_IO, Arg("bytes", "int32_t", lambda c: math.prod(
+                  c.shape("output")) * c.byte_width("output"))))
+KERNELS.append(MOVE)
+
 
 # ---- recurrent layers ---------------------------------------------------------------------
 

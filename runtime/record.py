@@ -119,6 +119,9 @@ class Kernel:
     #: `overlap-buffers` picks the direction per call. The header states the mirrored
     #: contract; tests/unit/test_overlap.py runs the kernel reversed on overlapped buffers.
     overlap_reverse: bool = False
+    #: The output may overlap the input anywhere: the kernel moves bytes as if through a
+    #: temporary (memmove). The plan checker accepts any overlap of its data input.
+    move: bool = False
     #: Whether, on the target, this kernel runs the op in fewer instructions than the
     #: kernel the other library would be chosen for (a measured fact:
     #: `benchmarks/cortex_m.py` and `utc run --profile` per layer). `--kernels auto`

@@ -28,7 +28,7 @@ from utc.dialects.func import FuncOp, main_function
 from utc.passes.plan_memory import root_alloc
 from utc.passes.planning.regions import region_bases
 from utc.passes.planning.windows import windows
-from utc.runtime.kernels import call_macs
+from utc.runtime.kernels import MOVE, call_macs
 
 if TYPE_CHECKING:
     from utc.compiler.driver.footprint import Footprint
@@ -220,10 +220,11 @@ def layer_rows(module: Module) -> list[LayerRow]:
 
 @dataclass(frozen=True)
 class StageLayer:
-    """One layer of a patch stage: its tile calls' MACs summed (`macs`) against the MACs
-    of each row it computes counted once (`untiled_macs`: the layer untiled, less any
-    trailing rows no later layer reads, which the stage skips); the difference is the
-    halo rows that neighbouring tiles both compute."""
+    """One layer of a patch stage: its step calls' MACs summed (`macs`) against the MACs
+    of the rows they compute counted once (`untiled_macs`). `patch-stages` caches rows
+    (each row is computed once, kept rows move inside their band buffer), so the two are
+    equal; the untiled layer may compute trailing rows no later layer reads, which the
+    stage skips."""
 
     sources: tuple[tuple[int, str], ...]
     op: str
@@ -234,9 +235,11 @@ class StageLayer:
 
 @dataclass(frozen=True)
 class PatchStage:
-    """The layers `patch-stages` runs tile by tile (the function's `patch_stage =
-    [layers, rows, tiles]`): steps `first`..`last` of the schedule, `tiles` bands of
-    `rows` output rows of the stage's last layer, one call per layer per tile."""
+    """The layers `patch-stages` runs step by step (the function's `patch_stage =
+    [layers, rows, tiles]`): steps `first`..`last` of the schedule, `tiles` steps of
+    `rows` output rows of the stage's split tensor, each running the moves of the rows its
+    band buffers keep and the calls computing new rows (`tile_starts`: the schedule step
+    each starts at)."""
 
     layers: int
     rows: int
@@ -244,6 +247,9 @@ class PatchStage:
     first: int
     last: int
     stage_layers: tuple[StageLayer, ...]
+    tile_starts: tuple[int, ...] = ()
+    moves: int = 0
+    moved_bytes: int = 0
 
     @property
     def macs(self) -> int:
@@ -258,59 +264,52 @@ class PatchStage:
         return self.macs - self.untiled_macs
 
 
-def _merged_rows(bands: Sequence[tuple[int, int]]) -> int:
-    """Rows covered by the bands [a, b) together, each counted once."""
-    total, end = 0, 0
-    for a, b in sorted(bands):
-        total += max(b - max(a, end), 0)
-        end = max(end, b)
-    return total
-
-
 def patch_stage(module: Module) -> PatchStage | None:
     """The patch stage of a planned module, or None when nothing runs tile by tile.
 
-    Read from the IR alone. The last layer's tiles write rows of the split tensor through
-    views, whose offsets give each band's first row; going back layer by layer, a tile
-    call's band starts at the first input row the next layer's call reads (its band start
-    times the stride, less the layer's top padding, plus the padding the tile call keeps).
-    `untiled_macs` counts every row the stage computes once: the tiles' MACs less the
-    halo rows neighbouring tiles both compute (every row of a layer costs the same)."""
+    Read from the IR alone: the calls carrying `tile = [t, n]`, grouped into layers by
+    their TFLite source and kernel (first appearance order), the moves (kernel
+    `utc_move`) counted apart. Every layer's MACs per output row are uniform."""
     fn = _function(module)
     if fn.patch_stage is None:
         return None
     layers, rows, tiles = (int(v) for v in fn.patch_stage)
     steps = [(s, c) for s, c in enumerate(_calls(fn)) if "tile" in c.attrs]
-    if len(steps) != layers * tiles:
-        raise CompileError(f"report: patch_stage = [{layers}, {rows}, {tiles}] but "
-                           f"{len(steps)} tile calls")
-    per_tile = [[c for _, c in steps[t * layers:(t + 1) * layers]] for t in range(tiles)]
-    starts: list[list[int]] = []  # per tile, the first output row of each layer
-    for calls in per_tile:
-        out = calls[-1].outputs[0]
-        if not isinstance(out.op, buf.ViewOp):
-            raise CompileError(f"report: {calls[-1].where()} does not write a view of the "
-                               "split tensor")
-        a = int(out.op.offset) // (out.type.byte_size // out.type.shape[1])
-        firsts = [a]
-        for i in range(layers - 1, 0, -1):  # the band of layer i-1 starts where i reads
-            head, call = per_tile[0][i], calls[i]
-            a = a * int(call.attrs["stride"][0]) - int(head.attrs["pad"][0]) + int(call.attrs["pad"][0])
-            firsts.append(a)
-        starts.append(firsts[::-1])
+    if not steps or {int(c.attrs["tile"][1]) for _, c in steps} != {tiles}:
+        raise CompileError(f"report: patch_stage = [{layers}, {rows}, {tiles}] but the tile "
+                           "calls say otherwise")
+    starts: dict[int, int] = {}
+    groups: dict[tuple, list[buf.CallOp]] = {}
+    moves = moved = 0
+    for s, c in steps:
+        starts.setdefault(int(c.attrs["tile"][0]), s)
+        if c.callee == MOVE.name:
+            moves += 1
+            moved += c.outputs[0].type.byte_size
+            continue
+        loc = c.location
+        key = (tuple(loc.sources) if loc else (), c.op, c.callee)
+        groups.setdefault(key, []).append(c)
+    if len(groups) != layers or sorted(starts) != list(range(tiles)):
+        raise CompileError(f"report: patch_stage = [{layers}, {rows}, {tiles}] but the tile "
+                           f"calls hold {len(groups)} layers in {len(starts)} steps")
     out_layers: list[StageLayer] = []
-    for i in range(layers):
-        calls = [per_tile[t][i] for t in range(tiles)]
-        bands = [(starts[t][i], starts[t][i] + c.outputs[0].type.shape[1]) for t, c in enumerate(calls)]
-        head = calls[0]
-        per_row, rest = divmod(call_macs(head), head.outputs[0].type.shape[1])
-        if rest:
-            raise CompileError(f"report: {head.where()}: MACs not uniform over rows")
-        loc = head.location
-        out_layers.append(StageLayer(tuple(loc.sources) if loc else (), head.op, head.callee,
-                                     sum(call_macs(c) for c in calls),
-                                     per_row * _merged_rows(bands)))
-    return PatchStage(layers, rows, tiles, steps[0][0], steps[-1][0], tuple(out_layers))
+    for (sources, op, kernel), calls in groups.items():
+        total_rows = 0
+        per_rows = set()
+        for c in calls:
+            h = c.outputs[0].type.shape[1]
+            per_row, rest = divmod(call_macs(c), h)
+            if rest:
+                raise CompileError(f"report: {c.where()}: MACs not uniform over rows")
+            per_rows.add(per_row)
+            total_rows += h
+        if len(per_rows) != 1:
+            raise CompileError(f"report: {calls[0].where()}: MACs per row differ between steps")
+        macs = sum(call_macs(c) for c in calls)
+        out_layers.append(StageLayer(sources, op, kernel, macs, per_rows.pop() * total_rows))
+    return PatchStage(layers, rows, tiles, steps[0][0], steps[-1][0], tuple(out_layers),
+                      tuple(starts[t] for t in range(tiles)), moves, moved)
 
 
 def tile_of(call: buf.CallOp) -> tuple[int, int] | None:
@@ -496,7 +495,8 @@ def stage_headline(stage: PatchStage) -> str:
     return (f"patch stage: steps {stage.first}-{stage.last} run the first {stage.layers} layers "
             f"tile by tile, {stage.tiles} tiles of {stage.rows} output row{s} of the last; "
             f"{_n(stage.macs)} MACs vs {_n(stage.untiled_macs)} untiled "
-            f"({_pct(stage.recomputed_macs, stage.untiled_macs)} recomputed halo rows)")
+            f"({_pct(stage.recomputed_macs, stage.untiled_macs)} recomputed halo rows); "
+            f"{_n(stage.moves)} moves of kept rows, {_n(stage.moved_bytes)} B")
 
 
 def stage_lines(stage: PatchStage, op_types: Sequence[str] = ()) -> list[str]:
@@ -642,7 +642,7 @@ def memory_svg(module: Module) -> str:
                  f'height="{_f(ph)}" fill="#7b3294" fill-opacity="0.07" stroke="#7b3294" '
                  f'stroke-dasharray="4,3" pointer-events="none"><title>{escape(tip)}</title></rect>')
         for t in range(1, stage.tiles):
-            tx = x(stage.first + t * stage.layers)
+            tx = x(stage.tile_starts[t])
             o.append(f'<line class="tile" x1="{_f(tx)}" y1="{_f(top)}" x2="{_f(tx)}" '
                      f'y2="{_f(top + 8)}" stroke="#7b3294"/>')
         o.append(f'<text class="patch-stage" x="{_f(x0 + 3)}" y="{_f(top + 20)}" fill="#7b3294">'

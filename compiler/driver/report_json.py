@@ -106,6 +106,7 @@ def report_dict(comp: Compilation, footprint: Footprint | None = None) -> dict[s
         "first_step": stage.first, "last_step": stage.last,
         "macs": stage.macs, "untiled_macs": stage.untiled_macs,
         "recomputed_macs": stage.recomputed_macs,
+        "moves": stage.moves, "moved_bytes": stage.moved_bytes,
         "stage_layers": [{"tflite_ops": [{"index": int(i), "tensor": name,
                                           "type": comp.op_types[i] if 0 <= i < len(comp.op_types)
                                           else None} for i, name in s.sources],

@@ -76,6 +76,13 @@ def may_alias(callee: str, index: int, input_value: Value, output_value: Value) 
     return tuple(a.shape) == tuple(b.shape) and a.byte_size == b.byte_size
 
 
+def may_move_over(callee: str) -> bool:
+    """May the output of a call of kernel `callee` overlap its data input anywhere? Only for
+    a kernel whose record has `move` (memmove semantics)."""
+    kernel = KERNELS_BY_NAME.get(callee)
+    return bool(kernel and kernel.move)
+
+
 def call_overlap_offset(callee: str, attrs: dict, index: int, input_value: Value,
                         output_value: Value) -> int | None:
     """The least `input_start - output_start` (bytes) from which on every offset lets the

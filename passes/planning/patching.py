@@ -1,35 +1,43 @@
-"""Row tiles of a chain of sliding-window layers: what each tile reads, writes and costs.
+"""Row steps of a stage of sliding-window and elementwise layers: what each step reads,
+computes, keeps and costs.
 
-Patch-based execution (MCUNetV2's idea) runs the first layers of a network tile by tile
-so that their large feature maps never exist whole. utc tiles by full-width bands of
-rows: a band of rows of an NHWC tensor (batch 1) is one contiguous byte range, so a
-tile's input is a view of the stage input, its output a view of the full-size tensor
-after the split point, and no gather or scatter copy is needed.
+Patch-based execution (MCUNetV2's idea) runs the first layers of a network piece by piece
+so that their large feature maps never exist whole. utc splits by full-width bands of
+rows: a band of rows of an NHWC tensor (batch 1) is one contiguous byte range, so a step's
+input is a view of the stage input, its output a view of the full-size tensor after the
+split point, and no gather or scatter copy is needed.
 
-A layer is described by its height geometry alone (`Layer`). For output rows [a, b) of
-layer i the rows it reads are, before clipping, [a*S - P, (b-1)*S - P + K) (S the stride,
-P the top padding of the whole tensor, K the dilated window height); clipped to the
-input, [c0, c1). The tile's call then runs the same kernel on an input of c1 - c0 rows
-with top padding c0 - q0 and bottom padding q1 - c1: every tap lands on the same input
-row it reads in the whole tensor, and a tap outside [c0, c1) is outside [0, H) as well
-(the band holds every row the window needs), so the kernel skips exactly the taps TFLite
-skips and the arithmetic, hence the result, is bit-exact. The previous layer must then
-produce rows [c0, c1) of its output: the halo, recomputed by neighbouring tiles.
+A stage is a DAG of calls (`Node`) from the stage input (tensor 0) to the split tensor
+(the last node's output): sliding windows (`Layer`: height geometry alone) and
+elementwise calls (row r from row r of every input, e.g. a residual addition). For output
+rows [a, b) of a window layer the rows it reads are, before clipping, [a*S - P, (b-1)*S -
+P + K) (S the stride, P the top padding of the whole tensor, K the dilated window
+height); clipped to the input, [c0, c1). The call then runs the same kernel on an input
+of c1 - c0 rows with top padding c0 - q0 and bottom padding q1 - c1: every tap lands on
+the same input row it reads in the whole tensor, and a tap outside [c0, c1) is outside
+[0, H) as well, so the kernel skips exactly the taps TFLite skips and the result is
+bit-exact (`read_rows`).
 
-**Placing the split tensor over the dying input.** Tiles run top to bottom; tile t
-writes rows [a_t, b_t) of the split tensor (its last call) after reading input rows from
-`first_t` on (its first call). Once tile t has written, the input is still read from
-`first_{t+1}` on. With the split tensor starting `d` bytes below the input (NHWC rows:
-output row bytes `Ro`, input row bytes `Ri`), no byte still to be read is overwritten when
+**Row caching** (`cached_schedule`). Step t produces rows [a_t, b_t) of the split
+tensor. Working backwards, every other tensor needs at step t the hull of the rows its
+readers' calls read, [lo_t, hi_t), held in its band buffer; rows it computed at earlier
+steps and still needs, [lo_t, hi_{t-1}), move to the front of the buffer (a byte move,
+memmove semantics), and it computes only [max(lo_t, hi_{t-1}), hi_t). No row is computed
+twice: the cost over the untiled network is the moves and the per-call overhead. A tensor
+read by several calls (a residual block's input: its first convolution and the
+addition) holds the union of their ranges.
 
-    d  >=  b_t * Ro  -  first_{t+1} * Ri        for every tile t but the last
+**Placing the split tensor over the dying input** (`split_overlap_bound`). Step t writes
+split rows up to b_t (its last call) after the steps before it; the input is still read
+from the first row `first_u` any later step u reads. With the split tensor starting `d`
+bytes below the input (row bytes `Ro` and `Ri`), no byte still to be read is overwritten
+when
 
-(`first_t` instead of `first_{t+1}` for a one-layer stage, whose call reads the input
-and writes the split tensor at once)
-(`input_overlap_bound`; `d` may be negative: the split tensor then starts inside the
-input). It is the same kind of contract as `OverlapRule`'s row formula, at the
-granularity of tiles instead of one kernel's rows; the IR-level plan checker verifies
-the result byte by byte (verify_ir.py, dataflow).
+    d  >=  b_t * Ro  -  first_u * Ri        for every step t and later step u
+
+(u = t too when the split tensor's own call reads the input: it reads and writes at
+once). `d` may be negative (the split tensor starts inside the input). The IR-level plan
+checker verifies the result byte by byte (verify_ir.py, dataflow).
 """
 
 from __future__ import annotations
@@ -50,11 +58,32 @@ class Layer:
     pad_top: int
 
 
-@dataclass(frozen=True)
-class TileLayer:
-    """One layer of one tile: output rows [out0, out1), input rows [in0, in1) (clipped
-    to the input) and the padding the tile's call takes to see the same windows."""
+def tile_bands(out_h: int, rows: int) -> list[tuple[int, int]]:
+    """Split `out_h` rows into consecutive bands of `rows` rows (the last one shorter)."""
+    if out_h < 1 or rows < 1:
+        raise ValueError(f"out_h and rows must be >= 1, got {out_h}, {rows}")
+    return [(a, min(a + rows, out_h)) for a in range(0, out_h, rows)]
 
+
+@dataclass(frozen=True)
+class Node:
+    """One call of a stage (a DAG of calls): the stage tensors it reads row by row (its
+    data inputs), the tensor it writes, and its row geometry: a sliding window (`Layer`)
+    or, None, elementwise (output row r reads row r of every input). Tensor 0 is the stage
+    input (held whole), the last node's output the split tensor (written whole)."""
+
+    inputs: tuple[int, ...]
+    output: int
+    layer: Layer | None
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """One call of one step: node `node` computes output rows [out0, out1) from input rows
+    [in0, in1) of each of its inputs, with the padding that gives its windows those of the
+    whole tensor (elementwise: the same rows, no padding)."""
+
+    node: int
     out0: int
     out1: int
     in0: int
@@ -63,64 +92,160 @@ class TileLayer:
     pad_bottom: int
 
 
-def tile_bands(out_h: int, rows: int) -> list[tuple[int, int]]:
-    """Split `out_h` rows into consecutive bands of `rows` rows (the last one shorter)."""
-    if out_h < 1 or rows < 1:
-        raise ValueError(f"out_h and rows must be >= 1, got {out_h}, {rows}")
-    return [(a, min(a + rows, out_h)) for a in range(0, out_h, rows)]
+@dataclass(frozen=True)
+class Move:
+    """Tensor `tensor`'s band drops its first `src` rows: the `rows` rows after them (the
+    ones it keeps, maybe none) move to the front of its band buffer (memmove semantics:
+    the ranges may overlap)."""
+
+    tensor: int
+    src: int
+    rows: int
 
 
-def tile_layers(layers: Sequence[Layer], out0: int, out1: int) -> list[TileLayer]:
-    """Per layer (first to last), the rows one tile computes when the last layer produces
-    rows [out0, out1): each earlier layer produces exactly the clipped rows the next one
-    reads. ValueError when a layer's band would read no input row at all (its windows lie
-    wholly in the padding), which no row tiling can express."""
-    out: list[TileLayer] = []
-    a, b = out0, out1
-    for layer in reversed(layers):
-        if not 0 <= a < b <= layer.out_h:
-            raise ValueError(f"rows [{a}, {b}) outside an output of {layer.out_h} rows")
-        q0 = a * layer.stride - layer.pad_top
-        q1 = (b - 1) * layer.stride - layer.pad_top + layer.window
-        c0, c1 = max(q0, 0), min(q1, layer.in_h)
-        if c1 <= c0:
-            raise ValueError(f"output rows [{a}, {b}) read only padding")
-        out.append(TileLayer(a, b, c0, c1, c0 - q0, q1 - c1))
-        a, b = c0, c1
-    return out[::-1]
+@dataclass(frozen=True)
+class Step:
+    """One step: the moves and calls that produce the next band of the split tensor, in
+    run order (a move of a tensor comes right before the call computing its next rows)."""
+
+    actions: tuple[Move | StepCall, ...]
+
+    @property
+    def calls(self) -> tuple[StepCall, ...]:
+        return tuple(a for a in self.actions if isinstance(a, StepCall))
+
+    @property
+    def moves(self) -> tuple[Move, ...]:
+        return tuple(a for a in self.actions if isinstance(a, Move))
 
 
-def input_overlap_bound(tiles: Sequence[Sequence[TileLayer]], in_row_bytes: int,
-                        out_row_bytes: int) -> int:
+@dataclass(frozen=True)
+class Schedule:
+    """A stage run in steps with row caching: `band_rows[i]` rows of tensor i's band
+    buffer (0 for the stage input and the split tensor)."""
+
+    steps: tuple[Step, ...]
+    band_rows: tuple[int, ...]
+
+
+def read_rows(node: Node, out0: int, out1: int) -> tuple[int, int, int, int]:
+    """(in0, in1, pad_top, pad_bottom): the input rows a call computing output rows
+    [out0, out1) of `node` reads (clipped to the input) and the padding of that call.
+    ValueError when the rows read lie wholly in the padding."""
+    layer = node.layer
+    if layer is None:
+        return out0, out1, 0, 0
+    if not 0 <= out0 < out1 <= layer.out_h:
+        raise ValueError(f"rows [{out0}, {out1}) outside an output of {layer.out_h} rows")
+    q0 = out0 * layer.stride - layer.pad_top
+    q1 = (out1 - 1) * layer.stride - layer.pad_top + layer.window
+    c0, c1 = max(q0, 0), min(q1, layer.in_h)
+    if c1 <= c0:
+        raise ValueError(f"output rows [{out0}, {out1}) read only padding")
+    return c0, c1, c0 - q0, q1 - c1
+
+
+def _depths(nodes: Sequence[Node]) -> dict[int, int]:
+    """Calls on the longest path from the stage input to each tensor."""
+    depth = {0: 0}
+    for node in nodes:
+        depth[node.output] = 1 + max(depth[i] for i in node.inputs)
+    return depth
+
+
+def cached_schedule(nodes: Sequence[Node], heights: Sequence[int], rows: int) -> Schedule:
+    """The steps of a stage (`nodes` in topological order over tensors of `heights` rows)
+    whose split tensor is produced in bands of `rows` rows, with row caching.
+
+    Demand-driven: to compute its next rows a call first has each input tensor computed
+    up to the last row it reads, one row per call (the split tensor: `rows` per call), its
+    inputs in order of increasing depth (a residual block's short path first, so the
+    long path does not run ahead of rows the short one still needs). A tensor's band
+    buffer holds the rows from the first one any reader's next call reads up to the last
+    computed; rows below are dropped when the tensor computes its next rows, the kept
+    ones moved to the front of the buffer (a `Move`). No row is computed twice, and each
+    band holds about the rows its readers' windows span. ValueError when a call reads
+    only padding."""
+    if not nodes or rows < 1:
+        raise ValueError("no nodes or rows < 1")
+    split = nodes[-1].output
+    producer: dict[int, int] = {}
+    readers: dict[int, list[int]] = {i: [] for i in range(len(heights))}
+    for k, node in enumerate(nodes):
+        if any(i != 0 and i not in producer for i in node.inputs) or node.output in producer \
+                or node.output == 0:
+            raise ValueError("nodes are not in topological order over distinct outputs")
+        producer[node.output] = k
+        for i in set(node.inputs):
+            readers[i].append(k)
+    depth = _depths(nodes)
+    hi = [0] * len(heights)
+    hi[0] = heights[0]
+    lo = [0] * len(heights)
+    band_rows = [0] * len(heights)
+    actions: list[Move | StepCall] = []
+
+    def chunk(k: int) -> int:
+        return rows if nodes[k].output == split else 1
+
+    def next_read(t: int) -> int:
+        """The first row of tensor t its readers' next calls read (its height when none
+        reads it again)."""
+        first = heights[t]
+        for k in readers[t]:
+            out = nodes[k].output
+            if hi[out] < heights[out]:
+                first = min(first, read_rows(nodes[k], hi[out],
+                                             min(hi[out] + chunk(k), heights[out]))[0])
+        return first
+
+    def produce(t: int, target: int) -> None:
+        while hi[t] < target:
+            k = producer[t]
+            node = nodes[k]
+            c0, c1 = hi[t], min(hi[t] + chunk(k), heights[t])
+            in0, in1, pt, pb = read_rows(node, c0, c1)
+            for i in sorted(set(node.inputs), key=lambda i: (depth[i], i)):
+                produce(i, in1)
+            if t != split:
+                keep_from = min(next_read(t), c0)
+                if keep_from > lo[t]:
+                    actions.append(Move(t, keep_from - lo[t], max(hi[t] - keep_from, 0)))
+                    lo[t] = keep_from
+                band_rows[t] = max(band_rows[t], c1 - lo[t])
+            actions.append(StepCall(k, c0, c1, in0, in1, pt, pb))
+            hi[t] = c1
+
+    steps: list[Step] = []
+    for _, b in tile_bands(heights[split], rows):
+        produce(split, b)
+        steps.append(Step(tuple(actions)))
+        actions.clear()
+    return Schedule(tuple(steps), tuple(band_rows))
+
+
+def split_overlap_bound(nodes: Sequence[Node], schedule: Schedule, in_row_bytes: int,
+                        out_row_bytes: int, split_rows: int) -> int:
     """The least `d = input_start - split_start` (bytes, may be negative) at which the
-    split tensor may overlap the stage input (module docstring). `tiles` in run order,
-    each the `tile_layers` of one tile. A one-layer stage reads the input and writes the
-    split tensor in the same call, so there a tile's own rows count as still read (its
-    output may not overlap its input at all). The bound is never below minus the split
-    tensor's size (its floor when nothing constrains it: one tile of several layers,
-    whose input is dead before anything is written); above that floor it is tight (one
-    byte less and some tile overwrites an input byte still to be read)."""
-    if not tiles:
-        raise ValueError("no tiles")
-    own = 0 if len(tiles[0]) == 1 else 1  # the first tile whose reads come after a write
-    need = -tiles[-1][-1].out1 * out_row_bytes
-    for t in range(len(tiles)):
-        later = tiles[t + own:]
-        if not later:
-            continue
-        written = tiles[t][-1].out1 * out_row_bytes
-        still_read = min(tile[0].in0 for tile in later) * in_row_bytes
-        need = max(need, written - still_read)
+    split tensor may overlap the stage input (tensor 0), generalising
+    `input_overlap_bound` to a DAG stage: after step t the split tensor's rows up to b_t
+    are written, and every later step reads the input from its first row read on (a step
+    whose split-producing call itself reads the input counts its own reads too: that call
+    reads and writes at once). Never below minus the split tensor's size."""
+    split_node = nodes[-1]
+    own = 0 if 0 in split_node.inputs else 1
+    firsts: list[int | None] = []
+    written: list[int] = []
+    for step in schedule.steps:
+        reads = [c.in0 for c in step.calls if 0 in nodes[c.node].inputs]
+        firsts.append(min(reads) if reads else None)
+        written.append(max((c.out1 for c in step.calls if c.node == len(nodes) - 1), default=0))
+    need = -split_rows * out_row_bytes
+    for t in range(len(firsts)):
+        later = [f for f in firsts[t + own:] if f is not None]
+        if later and written[t]:
+            need = max(need, written[t] * out_row_bytes - min(later) * in_row_bytes)
     return need
-
-
-def recompute_macs(layer_macs_per_row: Sequence[int], tiles: Sequence[Sequence[TileLayer]]) -> int:
-    """Multiply-accumulates the tiled stage computes: per layer, its MACs per output row
-    times the rows all tiles compute (halo rows counted once per tile that computes them).
-    A model of the pass's exact per-call count for row-uniform layers (every output row of
-    a layer costs the same), used by the tests and the search's first filter."""
-    return sum(layer_macs_per_row[i] * (tl.out1 - tl.out0)
-               for tile in tiles for i, tl in enumerate(tile))
 
 
 @dataclass(frozen=True)
@@ -158,4 +283,9 @@ INSTRUCTION_MODELS: dict[str, InstructionModel] = {
     # CMSIS-NN's, built with its DSP path: VWW's 13 depthwise layers at -O2 on Cortex-M4
     # (largest error 13% per call)
     "arm_depthwise_conv_3x3_s8": InstructionModel(7.651, 0.0, 0.85, 82.84, 0.0),
+    # ResNet-8's three additions at -O2 (16,384, 8,192 and 4,096 outputs; within 1%)
+    "utc_add_s8": InstructionModel(0.0, 0.0, 78.6, 0.0, 0.0),
+    # patch-stages' byte move (outputs = bytes): ResNet-8 with --memory=min, 512 B in 425
+    # and 1,024 B in 809 instructions (newlib's memmove, word copies)
+    "utc_move": InstructionModel(0.0, 0.0, 0.75, 0.0, 41.0),
 }

@@ -27,8 +27,9 @@ before step 0 and its root is live from step 0. Checks:
    number of pixels from `channelwise_overlap_pixels` on (passes/planning/overlap.py), or,
    for a call marked `reverse`, the output ends at least `min_reverse_overlap` bytes after
    the input, that rule recomputed here from the call's kernel name, shapes and `stride`/`pad`
-   parameters (nothing overlap-buffers records is read). No other partial overlap of an
-   input and an output is accepted.
+   parameters (nothing overlap-buffers records is read); or when the kernel's record has
+   `move` (memmove semantics, any overlap). No other partial overlap of an input and an
+   output is accepted.
 4. Dataflow: simulating the schedule byte by byte, every byte a call (or the model's
    output) reads was last written by the value that is meant to hold it: the value
    itself, or, for a view nobody writes (a reshape), what its source holds, or, for a
@@ -50,7 +51,7 @@ from utc.compiler.ir import Module, Value
 from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
 
-from .aliasing import call_overlap_rule, call_reverse_overlap, may_alias
+from .aliasing import call_overlap_rule, call_reverse_overlap, may_alias, may_move_over
 from .checker import PlanError
 from .regions import region_bases
 
@@ -239,6 +240,8 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                 same = (pv.start, pv.end) == (pw.start, pw.end)
                 if not scratch and same and may_alias(call.callee, index, v, w):
                     continue  # in place
+                if not scratch and index == 0 and may_move_over(call.callee):
+                    continue  # memmove semantics: any overlap
                 if call.attrs.get("reverse"):
                     problems.extend(_reverse_problems(step, call, index, v, w, pv, pw, scratch))
                     continue
@@ -331,14 +334,25 @@ def _check_dataflow(fn: FuncOp, calls: list[buf.CallOp], places: dict[Value, _Pl
     # containers that are read: the written views inside them (through unwritten views)
     # are their slots, any of which a read of the container accepts, so they must not
     # overlap each other
-    read_values = [v for call in calls for v in call.inputs if v in places]
-    read_values += [v for v in fn.return_op.operand_values if v in places]
-    containers = {_holder(v, places) for v in read_values}
-    for c in containers:
+    # (a slot first written after the container's last read, e.g. an in-place call's
+    # output over a patch stage's split tensor, is not one of the container's contents)
+    last_read: dict[Value, int] = {}
+    first_write: dict[Value, int] = {}
+    for step, call in enumerate(calls):
+        for v in call.inputs:
+            if v in places:
+                last_read[_holder(v, places)] = step
+        for v in call.outputs:
+            first_write.setdefault(v, step)
+    for v in fn.return_op.operand_values:
+        if v in places:
+            last_read[_holder(v, places)] = len(calls)
+    for c in last_read:
         p = places[c]
         if p.written:
             continue
-        slots = sorted(_slots(p, places), key=lambda s: (places[s].start, places[s].end))
+        slots = sorted((s for s in _slots(p, places) if first_write.get(s, -1) < last_read[c]),
+                       key=lambda s: (places[s].start, places[s].end))
         for i, a in enumerate(slots):
             for b in slots[i + 1:]:
                 if places[b].start >= places[a].end:

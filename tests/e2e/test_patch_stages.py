@@ -69,19 +69,103 @@ def chain_b() -> bytes:
             .conv(12, 3, 2, same=False).conv(4, 1).build())
 
 
+class Residual(Chain):
+    """A `Chain` with branches: `mark()` remembers the current tensor, `branch(mark)`
+    continues from a remembered one, `add(mark)` adds it to the current one (ADD)."""
+
+    def mark(self) -> tuple[int, list[int], float]:
+        return self.last, list(self.shape), self.scale
+
+    def branch(self, mark) -> Residual:
+        self.last, self.shape, self.scale = mark[0], list(mark[1]), mark[2]
+        return self
+
+    def add(self, mark, act: str = "RELU") -> Residual:
+        t, shape, scale = mark
+        assert shape == self.shape
+        out_scale = scale + self.scale
+        y = self._act(self.shape, out_scale, -5)
+        self.b.add_operator("ADD", [t, self.last], [y], {"fused_activation_function": act})
+        self.last, self.scale = y, out_scale
+        return self
+
+
+def residual() -> bytes:
+    """ResNet-8's first two blocks at odd sizes: a 3x3 conv, a block of two 3x3 convs
+    added to its input, a block of a 3x3/2 and a 3x3 conv added to a 1x1/2 shortcut conv
+    of the block input, then a 3x3/2 conv (outside any stage: it reads the split tensor)."""
+    r = Residual(True, [1, 23, 13, 3], seed=11).conv(8, 3, 1)
+    x0 = r.mark()
+    r.conv(8, 3, 1).conv(8, 3, 1, act="NONE").add(x0)
+    x1 = r.mark()
+    r.conv(12, 3, 2).conv(12, 3, 1, act="NONE")
+    main = r.mark()
+    r.branch(x1).conv(12, 1, 2, act="NONE").add(main)
+    return r.conv(4, 3, 2).build()
+
+
+def _steps_compute_every_row_once(module) -> dict[tuple, int]:
+    """Per stage layer (by its source), the rows its step calls compute add up to at most
+    its output's (each row once), and every step count is the stage's."""
+    fn = main_function(module)
+    tiles = fn.patch_stage[2]
+    calls = tile_calls(module)
+    assert {c.attrs["tile"] for c in calls} == {(t, tiles) for t in range(tiles)}
+    rows: dict[tuple, int] = {}
+    for c in calls:
+        if c.callee != "utc_move":
+            key = tuple(c.location.sources)
+            rows[key] = rows.get(key, 0) + c.outputs[0].type.shape[1]
+    assert len(rows) == fn.patch_stage[0]
+    return rows
+
+
 @pytest.mark.parametrize("model, layers, rows", [
     (chain_a, 1, 2), (chain_a, 2, 1), (chain_a, 3, 2), (chain_a, 4, 1), (chain_a, 4, 3),
     (chain_b, 2, 1), (chain_b, 3, 4), (chain_b, 4, 1), (chain_b, 4, 2), (chain_b, 4, 50),
+    (residual, 1, 3), (residual, 4, 1), (residual, 4, 5), (residual, 8, 1), (residual, 8, 2),
+    (residual, 8, 5),
 ])
 def test_fixed_stage_bit_exact(model, layers: int, rows: int, tmp_path: Path) -> None:
     data = model()
     module = compare(data, tmp_path, patched(layers, rows))
     fn = main_function(module)
-    calls = tile_calls(module)
-    tiles = fn.patch_stage[2]
     assert fn.patch_stage[:2] == (layers, rows)
-    assert len(calls) == layers * tiles
-    assert {c.attrs["tile"] for c in calls} == {(t, tiles) for t in range(tiles)}
+    assert verify_memory_plan(module) == []
+    per_layer = _steps_compute_every_row_once(module)
+    plain = compile_model(_write(tmp_path / "plain.tflite", data), tmp_path / "plain").module
+    heights = {tuple(c.location.sources): c.outputs[0].type.shape[1]
+               for c in main_function(plain).block.ops if isinstance(c, buf.CallOp)}
+    assert all(n <= heights[k] for k, n in per_layer.items())
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("layers", [2, 3, 5, 6, 7])
+def test_a_stage_must_be_a_cut(layers: int, tmp_path: Path) -> None:
+    """A prefix of the residual model whose tensors are read after it (x0 by the first
+    addition, x1 by the shortcut) is refused with the cuts there are."""
+    from utc.compiler.errors import CompileError
+
+    path = _write(tmp_path / "m.tflite", residual())
+    with pytest.raises(CompileError, match=r"is not a cut .* \(cuts: 1, 4, 8\)"):
+        compile_model(path, tmp_path / "out", pipeline=patched(layers, 1))
+
+
+def test_residual_search_patches_the_dag(tmp_path: Path) -> None:
+    """The search picks the stage through both residual blocks: smaller arena, within the
+    budget, moves of kept rows, bit-exact."""
+    data = residual()
+    plain = compare(data, tmp_path / "plain", PIPELINES[2])
+    module = compare(data, tmp_path / "patched", patched())
+    fn, base = main_function(module), main_function(plain)
+    assert fn.patch_stage is not None and fn.patch_stage[0] == 8
+    assert fn.arena_bytes < base.arena_bytes
+    assert total_instructions(fn) <= 1.15 * total_instructions(base)
+    assert any(c.callee == "utc_move" for c in tile_calls(module))
 
 
 @pytest.mark.parametrize("layers, rows", [(3, 1), (3, 2), (2, 3)])
@@ -94,8 +178,8 @@ def test_cmsis_nn_depthwise_tiles_bit_exact(layers: int, rows: int, tmp_path: Pa
     text = patched(layers, rows).replace("select-kernels", "select-kernels{kernels=cmsis-nn}")
     module = compare(data, tmp_path, text, kernels="cmsis-nn")
     calls = tile_calls(module)
-    assert calls and {c.callee for c in calls} == {"arm_depthwise_conv_3x3_s8"}
-    assert len(calls) == layers * main_function(module).patch_stage[2]
+    assert calls and {c.callee for c in calls} == {"arm_depthwise_conv_3x3_s8", "utc_move"}
+    _steps_compute_every_row_once(module)
 
 
 def test_search_lowers_the_arena_within_budget(tmp_path: Path) -> None:
@@ -196,19 +280,20 @@ def test_vww_patched_every_layer_matches(tmp_path: Path) -> None:
     assert "utc verify: every layer (26) and output matches" in proc.stdout
 
 
-@pytest.mark.parametrize("which", ["chain_b", "vww"])
+@pytest.mark.parametrize("which", ["chain_b", "vww", "residual"])
 def test_tiled_code_is_sanitizer_clean(which: str, tmp_path: Path) -> None:
-    """Tile views and tile buffers under AddressSanitizer and UndefinedBehaviorSanitizer
-    (as tests/e2e/test_sanitizers.py builds the shared models): no access outside the
-    arena, outputs still bit-exact."""
+    """Step views, band buffers and moves under AddressSanitizer and
+    UndefinedBehaviorSanitizer (as tests/e2e/test_sanitizers.py builds the shared models):
+    no access outside the arena, outputs still bit-exact."""
     from utc.codegen.host_build import decode_outputs
 
     from tests.e2e.test_sanitizers import _sanitized_run
 
-    data = shared_model(VWW_NAME).read_bytes() if which == "vww" else chain_b()
+    data = {"vww": lambda: shared_model(VWW_NAME).read_bytes(), "chain_b": chain_b,
+            "residual": residual}[which]()
     path = tmp_path / "model.tflite"
     path.write_bytes(data)
-    pipeline = patched() if which == "vww" else patched(4, 2)
+    pipeline = {"vww": patched(), "chain_b": patched(4, 2), "residual": patched(8, 1)}[which]
     result = compile_model(path, tmp_path / "out", name="m", pipeline=pipeline)
     assert main_function(result.module).patch_stage is not None
     rng = np.random.default_rng(9)
@@ -220,3 +305,65 @@ def test_tiled_code_is_sanitizer_clean(which: str, tmp_path: Path) -> None:
     for sample, got in zip(samples, decode_outputs(proc.stdout, len(samples), outs)):
         for g, w in zip(got, oracle.run(sample)):
             assert np.array_equal(g, w)
+
+
+def test_resnet8_patched_bit_exact_and_under_20k(tmp_path: Path) -> None:
+    """ResNet-8 with --memory=min: its first two residual blocks (8 calls: two additions,
+    a 1x1 stride-2 shortcut) run as one DAG stage with row caching, at most 20,000 B of
+    arena, at most 15% more estimated instructions, bit-exact with TFLite Micro, the plan
+    checker passing."""
+    model = shared_model("mlperf_ic_resnet8_int8.tflite")
+    module = compare(model.read_bytes(), tmp_path, patched())
+    fn = main_function(module)
+    assert fn.patch_stage is not None and fn.patch_stage[0] == 8
+    assert fn.arena_bytes <= 20000
+    assert verify_memory_plan(module) == []
+    base = compile_model(model, tmp_path / "plain")
+    assert total_instructions(fn) <= 1.15 * total_instructions(main_function(base.module))
+    moves = [c for c in tile_calls(module) if c.callee == "utc_move"]
+    assert moves and {c.callee for c in tile_calls(module)} == {
+        "utc_conv2d_s8", "utc_add_s8", "utc_move"}
+
+
+@pytest.mark.parametrize("corruption", ["drop a move", "read a stale generation"])
+def test_checker_sees_the_moves(corruption: str, tmp_path: Path) -> None:
+    """The kept rows a move carries into a band's new generation are what the next calls
+    read: without the move, or reading through the previous generation (whose bytes the
+    move and the new rows overwrote), the IR-level plan checker's dataflow check fails."""
+    path = _write(tmp_path / "model.tflite", residual())
+    module = compile_model(path, tmp_path / "out", pipeline=patched(8, 1)).module
+    assert verify_memory_plan(module) == []
+    fn = main_function(module)
+    moves = [c for c in tile_calls(module) if c.callee == "utc_move" and c.attrs["tile"][0] > 1]
+    move = moves[0]
+    src, dst = move.inputs[0], move.outputs[0]
+    old_gen, new_gen = src.op.source, dst.op.source
+    if corruption == "drop a move":
+        move.erase()
+    else:  # the first later read of the new generation goes to the old one instead
+        reader = next(op for op in fn.block.ops[fn.block.ops.index(move) + 1:]
+                      if isinstance(op, buf.ViewOp) and op.source is new_gen
+                      and op.result is not dst and any(isinstance(u, buf.CallOp) and
+                                                       op.result in u.inputs
+                                                       for u in op.result.users))
+        reader.set_operand(0, old_gen)
+        assert reader.source is old_gen
+    problems = verify_memory_plan(module)
+    assert any("overwrote some of its bytes" in p or "before all of its bytes" in p
+               for p in problems), problems
+
+
+def test_resnet8_patched_every_layer_matches(tmp_path: Path) -> None:
+    """`utc verify --per-layer` on ResNet-8 with its DAG stage: the split tensor (compared
+    once its last step has written it) and every later layer are bit-exact with TFLite
+    Micro's tensors."""
+    import subprocess
+    import sys
+
+    model = shared_model("mlperf_ic_resnet8_int8.tflite")
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(model),
+                           "--memory=min", "--kernels", "reference", "--samples", "2",
+                           "--per-layer"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "is finished by step" in proc.stdout
+    assert "utc verify: every layer (7) and output matches" in proc.stdout

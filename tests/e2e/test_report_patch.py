@@ -11,6 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.e2e.test_patch_stages import chain_a, chain_b, patched
@@ -49,25 +50,37 @@ def test_report_json_patch_stage_against_the_untiled_model(chain, layers: int, r
     tiles = stage["tiles"]
     assert (stage["layers"], stage["rows_per_tile"]) == (layers, rows)
     tiled = [layer for layer in doc["layers"] if layer["tile"] is not None]
-    assert len(tiled) == layers * tiles
-    assert [(t["tile"]["index"], t["tile"]["count"]) for t in tiled] == \
-        [(t, tiles) for t in range(tiles) for _ in range(layers)]
+    # every step call carries its step; steps run in order, each one at least one call
+    indices = [t["tile"]["index"] for t in tiled]
+    assert indices == sorted(indices) and set(indices) == set(range(tiles))
+    assert {t["tile"]["count"] for t in tiled} == {tiles}
     assert (stage["first_step"], stage["last_step"]) == (tiled[0]["step"], tiled[-1]["step"])
-    # per stage layer: MACs summed over its tiles; untiled = that layer in the -O2 model
+    moves = [t for t in tiled if t["kernel"] == "utc_move"]
+    assert stage["moves"] == len(moves) > 0
+    assert stage["moved_bytes"] == sum(int(np.prod(t["outputs"][0]["shape"])) for t in moves)
+    calls = [t for t in tiled if t["kernel"] != "utc_move"]
+    # per stage layer (first appearance order): MACs summed over its steps, each row
+    # computed once (row caching), so untiled = MACs = that layer in the -O2 model
+    order: list = []
+    for t in calls:
+        if t["tflite_ops"] not in order:
+            order.append(t["tflite_ops"])
+    assert len(order) == layers == len(stage["stage_layers"])
     for i, layer in enumerate(stage["stage_layers"]):
-        assert layer["macs"] == sum(t["macs"] for t in tiled[i::layers])
+        assert layer["tflite_ops"] == order[i] == plain["layers"][i]["tflite_ops"]
+        assert layer["macs"] == sum(t["macs"] for t in calls if t["tflite_ops"] == order[i])
+        assert layer["untiled_macs"] == layer["macs"]
         whole = plain["layers"][i]["macs"]
         if i in skipped:  # the untiled layer computes trailing rows no later layer reads
-            assert 0 < layer["untiled_macs"] < whole
+            assert 0 < layer["macs"] < whole
         else:
-            assert layer["untiled_macs"] == whole
-        assert layer["tflite_ops"] == plain["layers"][i]["tflite_ops"]
-    assert stage["macs"] == sum(t["macs"] for t in tiled)
-    assert stage["recomputed_macs"] == stage["macs"] - stage["untiled_macs"] > 0
-    # the rest of the model is unchanged: only the stage's layers differ
-    skipped_macs = sum(plain["layers"][i]["macs"] - stage["stage_layers"][i]["untiled_macs"]
+            assert layer["macs"] == whole
+    assert stage["macs"] == sum(t["macs"] for t in calls) == stage["untiled_macs"]
+    assert stage["recomputed_macs"] == 0
+    # the rest of the model is unchanged: only the stage's skipped rows differ
+    skipped_macs = sum(plain["layers"][i]["macs"] - stage["stage_layers"][i]["macs"]
                        for i in range(layers))
-    assert doc["total_macs"] - plain["total_macs"] == stage["recomputed_macs"] - skipped_macs
+    assert plain["total_macs"] - doc["total_macs"] == skipped_macs
 
 
 def test_text_report_and_svg_show_the_stage(tmp_path: Path) -> None:
@@ -79,16 +92,18 @@ def test_text_report_and_svg_show_the_stage(tmp_path: Path) -> None:
     pct = f"{100.0 * (macs - untiled) / untiled:+.1f}%"
     assert (f"patch stage: steps {stage['first_step']}-{stage['last_step']} run the first "
             f"{LAYERS} layers tile by tile, {tiles} tiles of {ROWS} output rows of the last; "
-            f"{macs:,} MACs vs {untiled:,} untiled ({pct} recomputed halo rows)") in text
+            f"{macs:,} MACs vs {untiled:,} untiled ({pct} recomputed halo rows); "
+            f"{stage['moves']:,} moves of kept rows, {stage['moved_bytes']:,} B") in text
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("step"))
     assert header.split()[:4] == ["step", "operator", "tile", "kernel"]
     marks = [m.group(1) for m in (re.search(r"  (\d+/\d+)  utc_", line) for line in lines) if m]
-    assert marks == [f"{t + 1}/{tiles}" for t in range(tiles) for _ in range(LAYERS)]
+    tiled = [layer for layer in doc["layers"] if layer["tile"] is not None]
+    assert marks == [f"{t['tile']['index'] + 1}/{tiles}" for t in tiled]
     summary = lines.index(f"patch stage ({tiles} tiles x {LAYERS} layers, steps "
                           f"{stage['first_step']}-{stage['last_step']}):")
     total = lines[summary + 2 + LAYERS].split()
-    assert total[0] == "total" and total[1:] == [f"{macs:,}", f"{untiled:,}", pct]
+    assert total[0] == "total" and total[1:] == [f"{macs:,}", f"{untiled:,}", "+0.0%"]
     # memory.svg: a band over the stage's steps with a label, a tick between tiles
     root = ET.parse(out / "memory.svg").getroot()
     ns = "{http://www.w3.org/2000/svg}"

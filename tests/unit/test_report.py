@@ -271,15 +271,3 @@ def test_real_vww_mobilenet(tmp_path: Path) -> None:
     text = format_report(module)
     assert len(text.splitlines()) > 30
     ET.fromstring(memory_svg(module))
-
-
-def test_merged_rows_counts_each_row_once() -> None:
-    """A patch stage's bands: overlapping (halo rows), adjacent, with gaps (a stride-2
-    1x1 layer skips rows), unordered."""
-    from utc.compiler.driver.report import _merged_rows
-
-    assert _merged_rows([]) == 0
-    assert _merged_rows([(0, 6), (4, 11), (9, 16)]) == 16
-    assert _merged_rows([(0, 3), (3, 5)]) == 5
-    assert _merged_rows([(4, 7), (0, 3)]) == 6
-    assert _merged_rows([(0, 10), (2, 5)]) == 10
