@@ -377,6 +377,9 @@ class SvdfOp(KernelChoice, Operation):
     feature_shift = attr(int)
     time_mult = attr(int)
     time_shift = attr(int)
+    # CMSIS-NN's arm_svdf_s8 on Helium (fold-zero-point): per filter, -input_zp times the
+    # row sum of the feature weights (arm_vector_sum_s8's kernel sums), an int32 table
+    kernel_sums = attr(ResourceRef, optional=True)
 
     def verify_(self) -> None:
         check_svdf(self)

@@ -16,6 +16,8 @@ computing the sums at run time.
 
 The LSTM gets the same treatment for CMSIS-NN's LSTM functions (`_fold_lstm`): each gate's
 effective biases, and the ranges the CMSIS-NN records check (passes/quantmath/lstm_cmsis.py).
+So does the int8-state SVDF for arm_svdf_s8, whose Helium path starts each feature-stage
+accumulator from a kernel sum read through its context (`_fold_svdf`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class FoldZeroPoint(Pass):
         for op in module.walk():
             if isinstance(op, qnn.LstmOp):
                 _fold_lstm(module, op)
+                continue
+            if isinstance(op, qnn.SvdfOp):
+                _fold_svdf(module, op)
                 continue
             axes = _SUM_AXES.get(type(op))
             if axes is None or op.zp_bias is not None:
@@ -121,3 +126,28 @@ def _fold_lstm(module: Module, op: qnn.LstmOp) -> None:
     for key, table in tables.items():
         op.attrs[key] = module.add_resource(f"{base}.{key}", table)
     op.recurrent_range = bounds
+
+
+def svdf_kernel_sums(weights_feature: np.ndarray, input_zp: int) -> np.ndarray:
+    """arm_svdf_s8's kernel sums (CMSIS-NN's arm_vector_sum_s8 with lhs offset -input_zp,
+    rhs offset -state_zp = 0 and no bias, as TFLite Micro's CMSIS-NN port calls it): per
+    filter, `-input_zp * sum(weights_feature[filter, :])`, wrapped to int32. The Helium
+    feature stage adds the plain dot product of input and weights to it, which is
+    `sum (x - input_zp) * w` as TFLite Micro's reference computes."""
+    return zero_point_bias(weights_feature, (1,), None, input_zp)
+
+
+def _fold_svdf(module: Module, op: qnn.SvdfOp) -> None:
+    """The kernel sums table for arm_svdf_s8 (int8 state; CMSIS-NN has no state zero
+    point, and arm_svdf_state_s16_s8 sums the weights itself). Only the Helium path reads
+    it; the records that do not drop it (`unused`)."""
+    if op.kernel_sums is not None or op.attrs["state_zp"] != 0 \
+            or str(op.operand("state").type.element.storage) != "i8":
+        return
+    weights = _constant(module, op.operand("weights_feature"))
+    if weights is None:
+        return
+    name = op.operand("weights_feature").op.value.name  # "<base>.<role>"
+    base = name.rsplit(".", 1)[0] if "." in name else name
+    op.kernel_sums = module.add_resource(f"{base}.kernel_sums",
+                                         svdf_kernel_sums(weights, op.attrs["input_zp"]))

@@ -499,16 +499,23 @@ def _svdf_fits(storage: str):
             return f"state zero point {op.attrs['state_zp']} is not 0 (CMSIS-NN has none)"
         if op.operand("bias") is None:
             return "no bias"
-        if target.mve and storage == "i8":
-            # arm_svdf_s8's Helium path reads kernel sums of the feature weights from ctx
-            # (arm_vector_sum_s8); utc does not compute them yet
-            return "the MVE path needs feature-weight kernel sums (not computed by utc)"
+        if target.mve and storage == "i8" and op.attrs.get("kernel_sums") is None:
+            # arm_svdf_s8's Helium path starts each feature-stage accumulator from a kernel
+            # sum of the feature weights read through ctx (arm_vector_sum_s8's)
+            return "the MVE path needs the kernel sums fold-zero-point computes (-O1 and up)"
         return _int8_zero_points(op, target) or _svdf_state_in_place(op)
 
     check.__doc__ = (f"{storage.replace('i', 'int')} state with zero point 0, updated in place "
                      "(the variable's own buffer); a bias" +
-                     ("; not on Helium targets (kernel sums)." if storage == "i8" else "."))
+                     ("; on Helium targets, the feature weights' kernel sums in flash "
+                      "(fold-zero-point)." if storage == "i8" else "."))
     return check
+
+
+def _svdf_unused(target: Target) -> tuple[str, ...]:
+    """Only arm_svdf_s8's Helium path reads the kernel sums (arm_svdf_state_s16_s8 sums
+    the feature weights itself on every path)."""
+    return () if target.mve else ("kernel_sums",)
 
 
 def _svdf_sizes(op: Operation) -> tuple[int, int, int]:
@@ -554,7 +561,12 @@ def _svdf_args(state_type: str, time_type: str, with_kernel_sums: bool) -> tuple
     def ctx(name: str, fn) -> Arg:
         return Arg(name, "const cmsis_nn_context *", _context(fn).value)
 
-    head = (ctx("ctx", lambda c: ("NULL", 0)),) if with_kernel_sums else ()
+    def kernel_sums(c: CallView) -> tuple[str, int]:
+        if "kernel_sums" in c.attrs:  # the Helium path's, from flash
+            return c.table(c.attrs["kernel_sums"]), 4 * c.shape("weights_feature")[0]
+        return "NULL", 0
+
+    head = (ctx("ctx", kernel_sums),) if with_kernel_sums else ()
     return head + (
         ctx("input_ctx", first), ctx("output_ctx", second),
         Arg("svdf_params", "const cmsis_nn_svdf_params *", params),
@@ -787,11 +799,11 @@ CMSIS_NN_KERNELS: list[Kernel] = [
             cost=no_compute),
     _kernel("arm_svdf_s8", qnn.SvdfOp, "CMSIS-NN int8 SVDF, int8 state and time weights",
             _svdf_fits("i8"), _svdf_args("int8_t", "int8_t", True), _svdf_scratch, _svdf_macs,
-            state_in_place=_SVDF_STATE),
+            unused=_svdf_unused, state_in_place=_SVDF_STATE),
     _kernel("arm_svdf_state_s16_s8", qnn.SvdfOp,
             "CMSIS-NN int8 SVDF, int16 state and time weights", _svdf_fits("i16"),
             _svdf_args("int16_t", "int16_t", False), _svdf_scratch, _svdf_macs,
-            state_in_place=_SVDF_STATE),
+            unused=lambda target: ("kernel_sums",), state_in_place=_SVDF_STATE),
     _kernel("arm_lstm_unidirectional_s8", qnn.LstmOp,
             "CMSIS-NN int8 unidirectional sequence LSTM, int16 cell state", _lstm_fits("i8"),
             _lstm_args("int8_t"), _lstm_scratch, _lstm_macs, unused=lambda target: (),

@@ -991,6 +991,7 @@ KERNELS += [
     Kernel("utc_svdf_s8", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
            "int8 SVDF with int8 activation state (TFLite Micro arithmetic)",
            constraint=_svdf_state("i8"), cost=_svdf_macs, state_in_place=_SVDF_STATE,
+           unused=lambda target: ("kernel_sums",),  # fold-zero-point's, for arm_svdf_s8
            args=_svdf_args(_I8, _I8, _SVDF_S8)),
     Kernel("utc_svdf_state16_s8", qnn.SvdfOp, "int8", _S8 + _files("utc_svdf"),
            "int8 SVDF with int16 activation state (TFLite Micro arithmetic)",

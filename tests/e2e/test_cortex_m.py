@@ -396,24 +396,23 @@ def test_svdf_cmsis_nn_on_cortex_m4(state16: bool, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_svdf_state16_cmsis_nn_on_cortex_m55(tmp_path: Path) -> None:
-    """arm_svdf_state_s16_s8's Helium path, 8 consecutive invocations against TFLite
-    Micro; arm_svdf_s8 is refused there (its Helium path reads feature-weight kernel
-    sums utc does not compute), so an int8-state SVDF keeps utc's kernel and says why."""
+@pytest.mark.parametrize("state16", [False, True], ids=["state8", "state16"])
+def test_svdf_cmsis_nn_on_cortex_m55(state16: bool, tmp_path: Path) -> None:
+    """arm_svdf_s8 / arm_svdf_state_s16_s8 on the Helium path, 8 consecutive invocations
+    against TFLite Micro; arm_svdf_s8 reads fold-zero-point's kernel sums from flash
+    (more shapes and ranks: tests/e2e/test_cmsis_nn_svdf_m55.py)."""
     from tests.e2e.test_rnn import svdf_model
 
     cmsis_nn_root()
-    path = tmp_path / "svdf16.tflite"
-    path.write_bytes(svdf_model("int8", 2, 5, 3, 2, 8, state16=True, seed=1, state_zp=0))
+    path = tmp_path / "svdf.tflite"
+    path.write_bytes(svdf_model("int8", 2, 5, 3, 2, 8, state16=state16, seed=1, state_zp=0))
+    result = compile_model(path, tmp_path / "m", name="model", kernels="cmsis-nn",
+                           target="cortex-m55")
+    calls = [op for op in result.module.walk() if op.name == "buf.call"]
+    assert [c.attrs["callee"] for c in calls] == \
+        ["arm_svdf_state_s16_s8" if state16 else "arm_svdf_s8"]
     proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(path),
                            "--target", "cortex-m55", "--kernels", "cmsis-nn", "--samples", "8"],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "8/8 samples and 48/48 elements bit-exact" in proc.stdout + proc.stderr
-    path8 = tmp_path / "svdf8.tflite"
-    path8.write_bytes(svdf_model("int8", 2, 5, 3, 2, 8, seed=1, state_zp=0))
-    result = compile_model(path8, tmp_path / "m8", name="model", kernels="cmsis-nn",
-                           target="cortex-m55")
-    calls = [op for op in result.module.walk() if op.name == "buf.call"]
-    assert [c.attrs["callee"] for c in calls] == ["utc_svdf_s8"]
-    assert "arm_svdf_s8: the MVE path needs feature-weight kernel sums" in calls[0].attrs["kernel_note"]
