@@ -119,3 +119,84 @@ def test_svdf_report_names_arm_svdf_s8_on_cortex_m55(tmp_path: Path) -> None:
     rows = layer_rows(result.module)
     assert [r.kernel for r in rows] == ["arm_svdf_s8"]
     assert rows[0].scratch_bytes == 4 * (4 + 4)  # kernel sums are in flash, not scratch
+
+
+def svdf_chain_model(second_state16: bool, seed: int = 11) -> bytes:
+    """x -> SVDF (rank 2, int8 state) -> SVDF (rank 1, int8 or int16 state) -> y: two
+    states and a second SVDF whose input zero point (the first one's output's) is not
+    the first's, so each gets its own kernel sums."""
+    from tests.e2e.test_rnn import Q_OUT, Q_STATE8, Q_STATE16, S_WF, S_WT8, S_WT16
+    from tests.tflite_writer import ModelBuilder
+
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder("utc svdf chain")
+    x = b.add_tensor("x", [1, 16], "int8", scale=Q_IN[0], zero_point=Q_IN[1])
+    layers = [(x, 16, 4, 2, 5, False, Q_OUT), (None, 4, 6, 1, 3, second_state16, (0.1, -4))]
+    current = x
+    for k, (_, size, units, rank, memory, state16, q_out) in enumerate(layers):
+        filters = units * rank
+        q_state, s_wt, dtype = (Q_STATE16, S_WT16, "int16") if state16 else (Q_STATE8, S_WT8, "int8")
+        hi = 2 ** 15 - 1 if state16 else 127
+        in_scale = Q_IN[0] if k == 0 else layers[0][6][0]
+        wf = b.add_tensor(f"wf{k}", [filters, size], "int8", scale=S_WF * 0.05 / in_scale,
+                          data=rng.integers(-127, 128, (filters, size)))
+        wt = b.add_tensor(f"wt{k}", [filters, memory], dtype, scale=s_wt,
+                          data=rng.integers(-hi, hi + 1, (filters, memory)))
+        bias = b.add_tensor(f"bias{k}", [units], "int32", data=rng.integers(-2000, 2000, units),
+                            scale=float(np.float32(q_state[0]) * np.float32(s_wt)))
+        state = b.add_tensor(f"state{k}", [1, memory * filters], dtype, scale=q_state[0],
+                             zero_point=0, is_variable=True)
+        out = b.add_tensor("y" if k else "y0", [1, units], "int8", scale=q_out[0],
+                           zero_point=q_out[1])
+        b.add_operator("SVDF", [current, wf, wt, bias, state], [out],
+                       {"rank": rank, "fused_activation_function": "NONE"}, version=3)
+        current = out
+    return b.build([x], [current])
+
+
+@pytest.mark.parametrize("second_state16", [False, True], ids=["state8", "state16"])
+def test_svdf_chain_on_host_with_cmsis_nn(second_state16: bool, tmp_path: Path) -> None:
+    """The chain on the host (CMSIS-NN's generic C path, no kernel sums read), 5
+    consecutive invocations against one un-reset TFLite Micro interpreter."""
+    from tests.e2e import test_rnn as rnn
+
+    cmsis_nn_root()
+    model = svdf_chain_model(second_state16)
+    rnn._spread(rnn._check(model, tmp_path, f"svdf chain state16={second_state16}", 3,
+                           kernels="cmsis-nn"))
+    code = (tmp_path / "out" / "m.cpp").read_text()
+    assert re.findall(r"\b(arm_svdf\w*)\(", code) == \
+        ["arm_svdf_s8", "arm_svdf_state_s16_s8" if second_state16 else "arm_svdf_s8"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernels", ["cmsis-nn", "auto"])
+@pytest.mark.parametrize("second_state16", [False, True], ids=["state8", "state16"])
+def test_svdf_chain_on_cortex_m55(second_state16: bool, kernels: str, tmp_path: Path) -> None:
+    """Both SVDFs on the Helium path with their own kernel sums (or, with `auto`, where
+    the arena allows: the note says why not otherwise), 8 consecutive
+    invocations on QEMU against TFLite Micro."""
+    require_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    cmsis_nn_root()
+    path = tmp_path / "chain.tflite"
+    path.write_bytes(svdf_chain_model(second_state16))
+    result = compile_model(path, tmp_path / "out", name="model", kernels=kernels,
+                           target="cortex-m55")
+    calls = _calls(result)
+    second = "arm_svdf_state_s16_s8" if second_state16 else "arm_svdf_s8"
+    if kernels == "cmsis-nn":
+        assert [c.attrs["callee"] for c in calls] == ["arm_svdf_s8", second]
+        weights = (tmp_path / "out" / "model_weights.cpp").read_text()
+        assert weights.count("kernel_sums[") == (1 if second_state16 else 2)
+    else:
+        for call, cmsis in zip(calls, ["arm_svdf_s8", second]):
+            # not refused for Helium any more: only the arena (one-step scratch) decides
+            note = call.attrs.get("kernel_note", "")
+            assert call.attrs["callee"] == cmsis or "its scratch buffer would raise the arena" \
+                in note, call.attrs
+            assert "MVE path" not in note
+    proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(path),
+                           "--target", "cortex-m55", "--kernels", kernels, "--samples", "8"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "8/8 samples and 48/48 elements bit-exact" in proc.stdout + proc.stderr
