@@ -137,7 +137,9 @@ def _conv_s8_params(depthwise: bool) -> tuple[Arg, ...]:
     return (*_conv_io(_I8, "int32_t"), *window[:7], depth_mult, *window[7:],
             *_per_channel_requant(),
             # overlap-buffers' reverse placement (passes/planning/overlap.py)
-            Arg("reverse", "int32_t", lambda c: int(c.attrs.get("reverse", 0))))
+            Arg("reverse", "int32_t", lambda c: int(c.attrs.get("reverse", 0))),
+            # overlap-buffers' in-place placement (`in_place_pixel`): the call's scratch
+            Arg("pixel", "int8_t *", lambda c: c.scratch()[0], omit_if_zero=True))
 
 
 def _fc_args(ctype: str, bias: str, tail: tuple[Arg, ...]) -> tuple[Arg, ...]:
@@ -489,6 +491,7 @@ KERNELS: list[Kernel] = [
            cost=fully_connected_macs, args=_fc_args(_F32, _F32, _act_f32())),
     Kernel("utc_conv2d_s8", qnn.Conv2DOp, "int8", _S8_CONV + _files("utc_conv_s8"),
            "int8 convolution, per-channel requantization", overlap=True, overlap_reverse=True,
+           in_place_pixel=True,
            cost=conv_macs,
            faster=conv_dsp_faster, args=_conv_s8_params(False), params="utc_conv_s8_params"),
     Kernel("utc_depthwise_conv2d_s8", qnn.DepthwiseConv2DOp, "int8",

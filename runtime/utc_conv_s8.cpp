@@ -277,6 +277,36 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
   }
 }
 
+/* In place with a one-pixel buffer (params.pixel; the contract of utc_conv_s8.h): a 1x1
+ * unpadded convolution whose output has the input's shape, output pixel i on (or below)
+ * input pixel i. Pixels one at a time in increasing order, each copied into `pixel`
+ * first and computed from the copy alone (a 1x1 image), so writing its outputs over the
+ * input pixel clobbers nothing still to be read. Out of line: the one-pixel parameters
+ * stay out of utc_conv2d_s8's frame. */
+__attribute__((noinline)) void conv_pixels(const ConvParams &p) {
+  ConvParams q = p;  // a 1x1 image read from the copy
+  q.batches = 1;
+  q.in_h = q.in_w = q.out_h = q.out_w = 1;
+  q.input = p.pixel;
+  q.reverse = 0;
+  const int32_t pixels = p.batches * p.out_h * p.out_w, in_c = p.in_c, out_c = p.out_c;
+  const bool zp_ok = p.input_zp >= -128 && p.input_zp <= 127;
+  for (int32_t i = 0; i < pixels; ++i) {
+    const int8_t *x = p.input + i * in_c;
+    for (int32_t c = 0; c < in_c; ++c) p.pixel[c] = x[c];
+    int8_t *o = p.output + i * out_c;
+    if (!zp_ok) {  // TFLM's loop as written, on the copy
+      q.output = o;
+      conv_reference<false>(q, 1);
+      continue;
+    }
+    int32_t oc = 0;
+    for (; oc + kConvBlock <= out_c; oc += kConvBlock)
+      conv_band_block<kConvBlock>(q, p.pixel, o, 0, 1, oc, 1, true);
+    for (; oc < out_c; ++oc) conv_band_block<1>(q, p.pixel, o, 0, 1, oc, 1, true);
+  }
+}
+
 #ifdef UTC_DSP
 /* ---- DSP path (Cortex-M4/M7/M33/M55: SMLAD, SXTB16) ----------------------------------
  *
@@ -886,6 +916,41 @@ void conv_rows_dsp(const Dsp &d, const int8_t *in, int8_t *out, int32_t r0, int3
   }
 }
 
+UTC_INLINE void dsp_init(Dsp &d, const ConvParams &p) {
+  d.p = &p;
+  d.depth = p.kh * p.kw * p.in_c;
+  d.zz = (uint32_t)(uint16_t)(int16_t)-p.input_zp * 0x10001u;
+  d.requant = p.per_channel ? kRequantFast : kRequantTflite;
+  for (int32_t c = 0; d.requant == kRequantFast && c < p.out_c; ++c)
+    if (p.mult[c] < 0 || p.shift[c] > -2 || p.shift[c] < -23) d.requant = kRequantMixed;
+}
+
+/* conv_pixels on the DSP path: each pixel copied into params.pixel, then one pixel by
+ * four channels from the copy (utc_conv_mac1x4; a pair of pixels would need a two-pixel
+ * buffer). 1x1 unpadded: every window is inside, so zp_bias (or the bias with the zero
+ * point subtracted while widening) starts the sums. */
+__attribute__((noinline)) void conv_pixels_dsp(const ConvParams &p) {
+  if (p.input_zp < -128 || p.input_zp > 127) {
+    conv_pixels(p);  // TFLM's loop on each copy
+    return;
+  }
+  Dsp d;
+  dsp_init(d, p);
+  const int32_t in_c = p.in_c, out_c = p.out_c, pixels = p.batches * p.out_h * p.out_w;
+  Taps t;
+  t.x = p.pixel;
+  t.w = p.filter;
+  t.groups = t.rows = 1;
+  t.n = t.x_group = t.w_group = t.x_row = t.w_row = in_c;
+  const int32_t *base = p.zp_bias ? p.zp_bias : p.bias;
+  const bool zp = !p.zp_bias && p.input_zp != 0;
+  for (int32_t i = 0; i < pixels; ++i) {
+    const int8_t *x = p.input + i * in_c;
+    for (int32_t c = 0; c < in_c; ++c) p.pixel[c] = x[c];
+    pixels_1(d, t, base, zp, p.output + i * out_c);
+  }
+}
+
 __attribute__((noinline)) void conv_reference_noinline(const ConvParams &p, int32_t batches) {
   conv_reference<false>(p, batches);
 }
@@ -893,12 +958,7 @@ __attribute__((noinline)) void conv_reference_noinline(const ConvParams &p, int3
 /* The DSP path of utc_conv2d_s8. */
 UTC_INLINE void conv_dsp(const ConvParams &p, int32_t batches) {
   Dsp d;
-  d.p = &p;
-  d.depth = p.kh * p.kw * p.in_c;
-  d.zz = (uint32_t)(uint16_t)(int16_t)-p.input_zp * 0x10001u;
-  d.requant = p.per_channel ? kRequantFast : kRequantTflite;
-  for (int32_t c = 0; d.requant == kRequantFast && c < p.out_c; ++c)
-    if (p.mult[c] < 0 || p.shift[c] > -2 || p.shift[c] < -23) d.requant = kRequantMixed;
+  dsp_init(d, p);
   /* Every row in one go, even when the output overlaps the input: conv_rows_dsp finishes
    * each output row (all its channels) before the next, which is the access order that
    * Bands' one-row bands keep for the portable path. No Bands: a smaller frame. */
@@ -1033,7 +1093,9 @@ extern "C" void utc_conv2d_s8(const utc_conv_s8_params *params) {
   /* Read in place (the generated code's static const struct): no copy in this frame. */
   const ConvParams &p = *params;
 #ifdef UTC_DSP
-  if (p.input_zp < -128 || p.input_zp > 127)
+  if (p.pixel)
+    conv_pixels_dsp(p);  // in place with a one-pixel buffer
+  else if (p.input_zp < -128 || p.input_zp > 127)
     conv_reference_noinline(p, p.batches);  // out of line: keeps this frame small
   else
     conv_dsp(p, p.batches);
@@ -1041,6 +1103,10 @@ extern "C" void utc_conv2d_s8(const utc_conv_s8_params *params) {
   const int32_t batches = p.batches, out_h = p.out_h, out_w = p.out_w, out_c = p.out_c,
                 kh = p.kh, kw = p.kw, stride_h = p.stride_h, stride_w = p.stride_w,
                 pad_top = p.pad_top, pad_left = p.pad_left;
+  if (p.pixel) {  // in place with a one-pixel buffer
+    conv_pixels(p);
+    return;
+  }
   if (p.input_zp < -128 || p.input_zp > 127) {
     conv_reference<false>(p, batches);
     return;

@@ -42,6 +42,16 @@
  * far below the row bound). Reading another channel's input for an output channel, or
  * writing a pixel before reading its window, breaks it: clear `overlap_channelwise`
  * first.
+ * In place with a one-pixel buffer (`in_place_pixel`, params.pixel != NULL; utc_conv2d_s8
+ * only): for a 1x1 convolution without padding whose output has the input's shape, the
+ * output may start d >= 0 bytes before the input (overlap-buffers puts it exactly on
+ * it, d = 0) although every output pixel overwrites the input pixel it reads: pixels are
+ * done one at a time in increasing order (batch, row, column), each first copying its
+ * in_c input bytes into `pixel` and then computing all out_c outputs from that copy only,
+ * so no input byte is read after an output byte was written over it. Computing a pixel
+ * from the input in place of the copy, or several pixels per copy, breaks it: clear
+ * `in_place_pixel` first. The pixel buffer is the call's scratch buffer (never inside
+ * the input or the output).
  * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
 #ifndef UTC_CONV_S8_H
 #define UTC_CONV_S8_H
@@ -91,6 +101,10 @@ typedef struct utc_conv_s8_params {
   /* 1: output rows in decreasing order (overlap-buffers' reverse placement, the output
    * ending at or above the end of the input it overlaps; see the access order above). */
   int32_t reverse;
+  /* NULL, or (utc_conv2d_s8 only) a buffer of in_c bytes: the call runs in place with a
+   * one-pixel buffer (the in-place contract above). The generated code leaves it out of
+   * the initializer when NULL. */
+  int8_t *pixel;
 } utc_conv_s8_params;
 
 void utc_conv2d_s8(const utc_conv_s8_params *params);

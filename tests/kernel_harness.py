@@ -151,8 +151,9 @@ def load_kernels(names: Sequence[str]) -> ctypes.CDLL:
 
 
 #: Parameter-struct fields a harness call may leave out at the end (then 0): the
-#: convolutions' `reverse` (rows in increasing order unless a test asks otherwise).
-DEFAULT_ZERO_FIELDS = frozenset({"reverse"})
+#: convolutions' `reverse` (rows in increasing order unless a test asks otherwise) and
+#: `pixel` (NULL: not in place).
+DEFAULT_ZERO_FIELDS = frozenset({"reverse", "pixel"})
 
 
 def _struct_call(fn, name: str):

@@ -29,6 +29,10 @@ before step 0 and its root is live from step 0. Checks:
    the input, that rule recomputed here from the call's kernel name, shapes and `stride`/`pad`
    parameters (nothing overlap-buffers records is read). No other partial overlap of an
    input and an output is accepted.
+   A kernel with `in_place_pixel` may also have its output start on its data input (or
+   below it) when the call is a 1x1 unpadded convolution keeping the input's shape and
+   passes a scratch buffer of at least one input pixel (`call_pixel_in_place`): the
+   kernel copies each pixel there before writing over it.
 4. Dataflow: simulating the schedule byte by byte, every byte a call (or the model's
    output) reads was last written by the value that is meant to hold it: the value
    itself, or, for a view nobody writes (a reshape), what its source holds, or, for a
@@ -50,7 +54,7 @@ from utc.compiler.ir import Module, Value
 from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
 
-from .aliasing import call_overlap_rule, call_reverse_overlap, may_alias
+from .aliasing import call_overlap_rule, call_pixel_in_place, call_reverse_overlap, may_alias
 from .checker import PlanError
 from .regions import region_bases
 
@@ -239,6 +243,8 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                 same = (pv.start, pv.end) == (pw.start, pw.end)
                 if not scratch and same and may_alias(call.callee, index, v, w):
                     continue  # in place
+                if not scratch and index == 0 and _pixel_in_place(call, v, w, pv, pw):
+                    continue  # in place with a one-pixel buffer
                 if call.attrs.get("reverse"):
                     problems.extend(_reverse_problems(step, call, index, v, w, pv, pw, scratch))
                     continue
@@ -260,6 +266,20 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                                     f"[{pw.start}, {pw.end}) overlaps input {_name(v)} "
                                     f"[{pv.start}, {pv.end}) and the kernel may not run in "
                                     "place there")
+
+
+def _pixel_in_place(call, v: Value, w: Value, pv: _Place, pw: _Place) -> bool:
+    """A kernel with `in_place_pixel` may have its output start on its data input or below
+    it when the call is a 1x1 convolution keeping the input's shape
+    (`call_pixel_in_place`) and passes a scratch buffer of at least one pixel's bytes
+    (the kernel's `pixel`: its first scratch buffer, which the checks above keep off the
+    input and the output)."""
+    ins = call.inputs
+    need = call_pixel_in_place(call.callee, call.attrs, v, w, ins[1] if len(ins) > 1 else None)
+    if need is None or pv.start < pw.start:
+        return False
+    pixel = [u for u in call.outputs if buf.is_scratch(u)]
+    return bool(pixel) and pixel[0].type.byte_size >= need
 
 
 def _reverse_problems(step: int, call, index: int, v: Value, w: Value, pv: _Place,
