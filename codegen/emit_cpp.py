@@ -291,13 +291,7 @@ def render_call(kernel: Kernel, ctx: CallContext, width: int = 100) -> str:
         else:
             args.append(f"/*{arg.name}=*/{value}")
     if kernel.params:
-        # trailing struct fields added after models were compiled without them stay out
-        # of the initializer while zero (C zero-fills them): those calls' code is unchanged
-        kept = len(args)
-        while kept and kernel.args[kept - 1].omit_if_zero and \
-                str(kernel.args[kept - 1].value(ctx)) in ("0", "NULL"):
-            kept -= 1
-        return _render_params_call(kernel, decls, args[:kept], width)
+        return _render_params_call(kernel, decls, args, width)
     lines: list[str] = []
     line = f"{kernel.name}("
     for i, a in enumerate(args):

@@ -69,6 +69,7 @@ from utc.passes.planning.aliasing import call_overlap_rule, call_pixel_in_place,
 from utc.passes.planning.intervals import Buffer, lower_bound
 from utc.passes.planning.overlap import OverlapRule
 from utc.passes.planning.windows import windows
+from utc.runtime.kernels import KERNELS_BY_NAME
 
 #: The function attribute holding the fixed-order bound without overlap (declared in
 #: dialects/func.py).
@@ -470,9 +471,11 @@ def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: i
 
 
 def add_pixel_buffer(fn: FuncOp, call: buf.CallOp, size: int) -> buf.AllocOp:
-    """Give `call` (in place with a one-pixel buffer) that buffer: a scratch `buf.alloc` of
-    `size` bytes, its last operand (the kernel's `pixel` parameter is the call's
+    """Run `call` in place with a one-pixel buffer: switch it to the kernel its record
+    names for that (`in_place_pixel`) and give it the buffer, a scratch `buf.alloc` of
+    `size` bytes as its last operand (that kernel's `pixel` parameter is the call's
     scratch)."""
+    call.attrs["callee"] = KERNELS_BY_NAME[call.callee].in_place_pixel
     pixel = buf.AllocOp([], [MemRefType((size,), I8)], {"size": size, "scratch": True},
                         location=call.location, result_names=["pixel"])
     fn.block.insert_before(call, pixel)

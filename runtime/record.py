@@ -119,14 +119,16 @@ class Kernel:
     #: `overlap-buffers` picks the direction per call. The header states the mirrored
     #: contract; tests/unit/test_overlap.py runs the kernel reversed on overlapped buffers.
     overlap_reverse: bool = False
-    #: A 1x1 unpadded convolution whose output has its input's shape (so also its bytes)
-    #: may run over its input, the output starting exactly on it, when the call passes a
-    #: one-pixel buffer (`pixel`, in_c elements, a scratch buffer of the call): the kernel
-    #: copies every input pixel there before writing that pixel's outputs, pixels in
-    #: increasing order (`call_pixel_in_place`, passes/planning/aliasing.py; chosen by
-    #: `overlap-buffers` only where the arena falls). The header states the contract;
+    #: The kernel (its record's name; this record's own name on that kernel) that runs a
+    #: 1x1 unpadded convolution whose output has its input's shape (so also its bytes)
+    #: right over its input, the output starting exactly on it, given a one-pixel buffer
+    #: (`pixel`, in_c elements, the call's scratch buffer): it copies every input pixel
+    #: there before writing that pixel's outputs, pixels in increasing order
+    #: (`call_pixel_in_place`, passes/planning/aliasing.py). `overlap-buffers` switches a
+    #: call to it only where the arena falls. A kernel of its own, so that the calls of
+    #: the plain kernel keep their code. The header states the contract;
     #: tests/unit/test_overlap.py runs the kernel in place and checks the copy.
-    in_place_pixel: bool = False
+    in_place_pixel: str = ""
     #: Whether, on the target, this kernel runs the op in fewer instructions than the
     #: kernel the other library would be chosen for (a measured fact:
     #: `benchmarks/cortex_m.py` and `utc run --profile` per layer). `--kernels auto`
@@ -246,11 +248,6 @@ class Arg:
     name: str
     ctype: str
     value: Callable[[CallView], Any]
-    #: A field added at the end of a parameter struct (`Kernel.params`) after models
-    #: were compiled without it: the generated initializer leaves it out while its value
-    #: is 0 or NULL (C zero-initialises the fields an aggregate initializer omits), so
-    #: the code of every call that does not use it stays as it was.
-    omit_if_zero: bool = False
 
 
 def f32_literal(x: float) -> str:

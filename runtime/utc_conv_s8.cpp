@@ -277,23 +277,23 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
   }
 }
 
-/* In place with a one-pixel buffer (params.pixel; the contract of utc_conv_s8.h): a 1x1
+/* In place with a one-pixel buffer (utc_conv2d_pixel_s8; the contract of utc_conv_s8.h): a 1x1
  * unpadded convolution whose output has the input's shape, output pixel i on (or below)
  * input pixel i. Pixels one at a time in increasing order, each copied into `pixel`
  * first and computed from the copy alone (a 1x1 image), so writing its outputs over the
  * input pixel clobbers nothing still to be read. Out of line: the one-pixel parameters
  * stay out of utc_conv2d_s8's frame. */
-__attribute__((noinline)) void conv_pixels(const ConvParams &p) {
+__attribute__((noinline)) void conv_pixels(const ConvParams &p, int8_t *pixel) {
   ConvParams q = p;  // a 1x1 image read from the copy
   q.batches = 1;
   q.in_h = q.in_w = q.out_h = q.out_w = 1;
-  q.input = p.pixel;
+  q.input = pixel;
   q.reverse = 0;
   const int32_t pixels = p.batches * p.out_h * p.out_w, in_c = p.in_c, out_c = p.out_c;
   const bool zp_ok = p.input_zp >= -128 && p.input_zp <= 127;
   for (int32_t i = 0; i < pixels; ++i) {
     const int8_t *x = p.input + i * in_c;
-    for (int32_t c = 0; c < in_c; ++c) p.pixel[c] = x[c];
+    for (int32_t c = 0; c < in_c; ++c) pixel[c] = x[c];
     int8_t *o = p.output + i * out_c;
     if (!zp_ok) {  // TFLM's loop as written, on the copy
       q.output = o;
@@ -302,8 +302,8 @@ __attribute__((noinline)) void conv_pixels(const ConvParams &p) {
     }
     int32_t oc = 0;
     for (; oc + kConvBlock <= out_c; oc += kConvBlock)
-      conv_band_block<kConvBlock>(q, p.pixel, o, 0, 1, oc, 1, true);
-    for (; oc < out_c; ++oc) conv_band_block<1>(q, p.pixel, o, 0, 1, oc, 1, true);
+      conv_band_block<kConvBlock>(q, pixel, o, 0, 1, oc, 1, true);
+    for (; oc < out_c; ++oc) conv_band_block<1>(q, pixel, o, 0, 1, oc, 1, true);
   }
 }
 
@@ -925,20 +925,20 @@ UTC_INLINE void dsp_init(Dsp &d, const ConvParams &p) {
     if (p.mult[c] < 0 || p.shift[c] > -2 || p.shift[c] < -23) d.requant = kRequantMixed;
 }
 
-/* conv_pixels on the DSP path: each pixel copied into params.pixel, then one pixel by
+/* conv_pixels on the DSP path: each pixel copied into `pixel`, then one pixel by
  * four channels from the copy (utc_conv_mac1x4; a pair of pixels would need a two-pixel
  * buffer). 1x1 unpadded: every window is inside, so zp_bias (or the bias with the zero
  * point subtracted while widening) starts the sums. */
-__attribute__((noinline)) void conv_pixels_dsp(const ConvParams &p) {
+__attribute__((noinline)) void conv_pixels_dsp(const ConvParams &p, int8_t *pixel) {
   if (p.input_zp < -128 || p.input_zp > 127) {
-    conv_pixels(p);  // TFLM's loop on each copy
+    conv_pixels(p, pixel);  // TFLM's loop on each copy
     return;
   }
   Dsp d;
   dsp_init(d, p);
   const int32_t in_c = p.in_c, out_c = p.out_c, pixels = p.batches * p.out_h * p.out_w;
   Taps t;
-  t.x = p.pixel;
+  t.x = pixel;
   t.w = p.filter;
   t.groups = t.rows = 1;
   t.n = t.x_group = t.w_group = t.x_row = t.w_row = in_c;
@@ -946,7 +946,7 @@ __attribute__((noinline)) void conv_pixels_dsp(const ConvParams &p) {
   const bool zp = !p.zp_bias && p.input_zp != 0;
   for (int32_t i = 0; i < pixels; ++i) {
     const int8_t *x = p.input + i * in_c;
-    for (int32_t c = 0; c < in_c; ++c) p.pixel[c] = x[c];
+    for (int32_t c = 0; c < in_c; ++c) pixel[c] = x[c];
     pixels_1(d, t, base, zp, p.output + i * out_c);
   }
 }
@@ -1093,9 +1093,7 @@ extern "C" void utc_conv2d_s8(const utc_conv_s8_params *params) {
   /* Read in place (the generated code's static const struct): no copy in this frame. */
   const ConvParams &p = *params;
 #ifdef UTC_DSP
-  if (p.pixel)
-    conv_pixels_dsp(p);  // in place with a one-pixel buffer
-  else if (p.input_zp < -128 || p.input_zp > 127)
+  if (p.input_zp < -128 || p.input_zp > 127)
     conv_reference_noinline(p, p.batches);  // out of line: keeps this frame small
   else
     conv_dsp(p, p.batches);
@@ -1103,10 +1101,6 @@ extern "C" void utc_conv2d_s8(const utc_conv_s8_params *params) {
   const int32_t batches = p.batches, out_h = p.out_h, out_w = p.out_w, out_c = p.out_c,
                 kh = p.kh, kw = p.kw, stride_h = p.stride_h, stride_w = p.stride_w,
                 pad_top = p.pad_top, pad_left = p.pad_left;
-  if (p.pixel) {  // in place with a one-pixel buffer
-    conv_pixels(p);
-    return;
-  }
   if (p.input_zp < -128 || p.input_zp > 127) {
     conv_reference<false>(p, batches);
     return;
@@ -1123,6 +1117,15 @@ extern "C" void utc_conv2d_s8(const utc_conv_s8_params *params) {
     for (; oc < out_c; ++oc)
       conv_band_block<1>(p, band.in, band.out, band.r0, band.r1, oc, interior_cols, matmul);
   }
+#endif
+}
+
+
+extern "C" void utc_conv2d_pixel_s8(const utc_conv_s8_params *params, int8_t *pixel) {
+#ifdef UTC_DSP
+  conv_pixels_dsp(*params, pixel);
+#else
+  conv_pixels(*params, pixel);
 #endif
 }
 

@@ -42,8 +42,8 @@
  * far below the row bound). Reading another channel's input for an output channel, or
  * writing a pixel before reading its window, breaks it: clear `overlap_channelwise`
  * first.
- * In place with a one-pixel buffer (`in_place_pixel`, params.pixel != NULL; utc_conv2d_s8
- * only): for a 1x1 convolution without padding whose output has the input's shape, the
+ * In place with a one-pixel buffer (`in_place_pixel`: utc_conv2d_pixel_s8, below): for a
+ * 1x1 convolution without padding whose output has the input's shape, the
  * output may start d >= 0 bytes before the input (overlap-buffers puts it exactly on
  * it, d = 0) although every output pixel overwrites the input pixel it reads: pixels are
  * done one at a time in increasing order (batch, row, column), each first copying its
@@ -101,13 +101,15 @@ typedef struct utc_conv_s8_params {
   /* 1: output rows in decreasing order (overlap-buffers' reverse placement, the output
    * ending at or above the end of the input it overlaps; see the access order above). */
   int32_t reverse;
-  /* NULL, or (utc_conv2d_s8 only) a buffer of in_c bytes: the call runs in place with a
-   * one-pixel buffer (the in-place contract above). The generated code leaves it out of
-   * the initializer when NULL. */
-  int8_t *pixel;
 } utc_conv_s8_params;
 
 void utc_conv2d_s8(const utc_conv_s8_params *params);
+
+/* utc_conv2d_pixel_s8: utc_conv2d_s8 in place with a one-pixel buffer (the contract
+ * above): a 1x1 convolution without padding whose output has the input's shape, its
+ * output on its input (or below it); `pixel`: in_c bytes apart from both (the call's
+ * scratch buffer). params.reverse is ignored. */
+void utc_conv2d_pixel_s8(const utc_conv_s8_params *params, int8_t *pixel);
 
 /* utc_depthwise_conv2d_s8: int8 depthwise convolution (TFLite DEPTHWISE_CONV_2D).
  * input [n, in_h, in_w, in_c], filter [1, kh, kw, out_c] with out_c = in_c * depth_mult,

@@ -156,6 +156,17 @@ def load_kernels(names: Sequence[str]) -> ctypes.CDLL:
 DEFAULT_ZERO_FIELDS = frozenset({"reverse", "pixel"})
 
 
+@functools.cache
+def params_struct(name: str) -> type[ctypes.Structure]:
+    """The ctypes type of the parameter struct of kernel `name` (its record's `params`),
+    its fields typed from the record."""
+    from utc.runtime.kernels import KERNELS_BY_NAME
+
+    args = KERNELS_BY_NAME[name].args
+    return type(KERNELS_BY_NAME[name].params, (ctypes.Structure,),
+                {"_fields_": [(a.name, t) for a, t in zip(args, record_signature(name))]})
+
+
 def _struct_call(fn, name: str):
     """Kernels that take one parameter struct (the record's `params`): a Python function
     with the record's arguments in order, as the other kernels take them, that fills the
@@ -163,8 +174,7 @@ def _struct_call(fn, name: str):
     from utc.runtime.kernels import KERNELS_BY_NAME
 
     args = KERNELS_BY_NAME[name].args
-    struct = type(KERNELS_BY_NAME[name].params, (ctypes.Structure,),
-                  {"_fields_": [(a.name, t) for a, t in zip(args, record_signature(name))]})
+    struct = params_struct(name)
     fn.argtypes = [ctypes.POINTER(struct)]
 
     optional = 0  # trailing fields that default to 0 (ctypes zero-fills them)

@@ -53,6 +53,7 @@ import numpy as np
 from utc.compiler.ir import Module, Value
 from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
+from utc.runtime.kernels import KERNELS_BY_NAME
 
 from .aliasing import call_overlap_rule, call_pixel_in_place, call_reverse_overlap, may_alias
 from .checker import PlanError
@@ -276,8 +277,8 @@ def _pixel_in_place(call, v: Value, w: Value, pv: _Place, pw: _Place) -> bool:
     input and the output)."""
     ins = call.inputs
     need = call_pixel_in_place(call.callee, call.attrs, v, w, ins[1] if len(ins) > 1 else None)
-    if need is None or pv.start < pw.start:
-        return False
+    if need is None or pv.start < pw.start or KERNELS_BY_NAME[call.callee].in_place_pixel != call.callee:
+        return False  # (the kernel itself must be the in-place one: it then gets the buffer)
     pixel = [u for u in call.outputs if buf.is_scratch(u)]
     return bool(pixel) and pixel[0].type.byte_size >= need
 

@@ -34,7 +34,7 @@ from utc.passes.planning.overlap import (
 )
 from utc.runtime.kernels import KERNELS
 
-from tests.kernel_harness import load_kernels, ptr, seeded_rng
+from tests.kernel_harness import load_kernels, params_struct, ptr, seeded_rng
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
 SEED = 20261127
@@ -414,7 +414,7 @@ _KERNELS = sorted(k for k in OVERLAP_SAFE_KERNELS if k.startswith("utc_"))
 
 @pytest.fixture(scope="module")
 def lib() -> ctypes.CDLL:
-    return load_kernels(_KERNELS)
+    return load_kernels(_KERNELS + sorted({k.in_place_pixel for k in KERNELS if k.in_place_pixel}))
 
 
 #: (in h, w, c), out channels (depth multiplier for depthwise), kernel (kh, kw),
@@ -489,10 +489,14 @@ def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None =
         # reference run sums the filter at run time: both must agree
         table = zero_point_bias(filt, (1, 2, 3) if kind == "conv" else (0, 1, 2), bias, -3)
         zp_bias = ptr(table) if (overlap is not None if zp_bias is None else zp_bias) else None
-        fn(x_ptr, ptr(filt), ptr(bias), zp_bias, y_ptr, 1, h, w, c, ho, wo, co, dm, kh, kw,
-           sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult), ptr(shift), 1, -128, 127,
-           *(() if reverse is None else (reverse,)),
-           *(() if pixel is None else (ptr(pixel),)))
+        values = (x_ptr, ptr(filt), ptr(bias), zp_bias, y_ptr, 1, h, w, c, ho, wo, co, dm, kh, kw,
+                  sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult), ptr(shift), 1, -128, 127,
+                  *(() if reverse is None else (reverse,)))
+        if pixel is None:
+            fn(*values)
+        else:  # the in-place kernel the record names: the same struct, and the buffer
+            params = params_struct(name)(*values)
+            getattr(lib, _BY_NAME[name].in_place_pixel)(ctypes.addressof(params), ptr(pixel))
     got = y_buf.view(np.uint8) if overlap is None else arena[:out_elems * item]
     return got.copy(), (1, h, w, c), (1, ho, wo, co), item
 
@@ -594,6 +598,10 @@ _PIXEL_CASES = [((7, 6, 16), 16, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
 
 def test_the_pixel_kernels_are_the_int8_convolution() -> None:
     assert _PIXEL == ["utc_conv2d_s8"]
+    assert _BY_NAME["utc_conv2d_s8"].in_place_pixel == "utc_conv2d_pixel_s8"
+    # the in-place kernel names itself, and selection never picks it
+    pixel = _BY_NAME["utc_conv2d_pixel_s8"]
+    assert pixel.in_place_pixel == pixel.name and pixel.constraint(None, None)
 
 
 @pytest.mark.parametrize("name", _PIXEL)
@@ -841,6 +849,7 @@ def test_a_channel_keeping_pointwise_layer_runs_in_place(tmp_path: Path) -> None
     assert root_and_offset(call.inputs[0]) == root_and_offset(call.outputs[0])
     pixel = [v for v in call.outputs if buf.is_scratch(v)]
     assert [v.type.byte_size for v in pixel] == [16] and "reverse" not in call.attrs
+    assert call.callee == "utc_conv2d_pixel_s8"
     assert fn.attrs["arena_bytes"] == 1024 + 16 < 1024 + 8 * 16
     assert verify_memory_plan(module) == []
     # a pixel buffer too small, then none: the output may not sit on its input
@@ -848,11 +857,19 @@ def test_a_channel_keeping_pointwise_layer_runs_in_place(tmp_path: Path) -> None
                         {"size": 8, "scratch": True, "offset": pixel[0].op.attrs["offset"]})
     fn.block.insert_before(call, small)
     call.set_operand(len(call.operand_values) - 1, small.result)
-    for _ in ("small", "none"):
+    for last in ("small", "none"):
         problems = verify_memory_plan(module)
-        assert any("starts 0 B before its input" in p and "at least 128 B before" in p
-                   for p in problems), problems
-        call.set_operands(call.operand_values[:-1])
+        assert any("overlaps input %x" in p and "may not run in place" in p
+                   for p in problems), (last, problems)
+        if last == "small":
+            call.set_operands(call.operand_values[:-1])
+    # the plain kernel, which takes no pixel buffer, even with one
+    call.set_operands([*call.operand_values, pixel[0]])
+    assert verify_memory_plan(module) == []
+    call.attrs["callee"] = "utc_conv2d_s8"
+    problems = verify_memory_plan(module)
+    assert any("starts 0 B before its input" in p and "at least 128 B before" in p
+               for p in problems), problems
 
 
 def test_in_place_is_chosen_only_where_the_arena_falls(tmp_path: Path, monkeypatch) -> None:
