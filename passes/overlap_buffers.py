@@ -46,6 +46,26 @@ lost; on the view, the value that carries the marker is the input, type and addr
 Model outputs are never the dying input (they are read after the last call), and flash
 buffers are not arena memory.
 
+**In place with a one-pixel buffer.** A 1x1 unpadded convolution whose output has its
+input's shape may instead run right over its input when its kernel's record names an
+in-place kernel (`in_place_pixel`: utc_conv2d_s8 -> utc_conv2d_pixel_s8, which copies
+each input pixel into a scratch buffer of in_c bytes before writing that pixel's
+outputs, runtime/utc_conv_s8.h). That link puts the output exactly on the input inside
+the source's group (no drift at all: the group keeps its size) and costs the pixel
+buffer, a scratch `buf.alloc` live at that call alone (which scratch-in-holes may then
+move into free bytes). Forward and reverse overlap need a row of bytes instead
+(a pointwise layer's row bound), so in place is smaller wherever a row is more than a
+pixel and that step is at the peak. It is tried last: after the searches above, the
+same two searches run again from their result with in place as a third state of every
+such link (a fresh budget), and their plan is taken only when it holds an in-place link
+and its bound is below the plan made without the option, so a model where in place
+saves nothing keeps exactly the plan (and the code) it had. The call then names the
+in-place kernel and has the pixel buffer as its last operand, which the plan checker
+requires before it lets an output sit on its input (passes/planning/verify_ir.py). On
+DS-CNN it saves nothing: its depthwise layers slide the chain down one row and one
+pixel each, which the pointwise layers' reverse placement slides back up by a row,
+whereas in place would leave every depthwise step's drift in the group.
+
 Before changing anything the pass records on the function `no_overlap_lower_bound`: the
 fixed-order bound of the buffers as they are without overlap (what plan-memory's
 `lower_bound` would be without this pass). plan-memory's `lower_bound` is then the bound
