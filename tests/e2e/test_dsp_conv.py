@@ -141,7 +141,9 @@ def run_case(model: bytes, rng: np.random.Generator, target: str, kernels: str,
     assert run.status == 0
     assert run.outputs == [np.ascontiguousarray(v).tobytes() for v in want]
     source = (out / "model.cpp").read_text()
-    kernel = "utc_conv2d_s8" if "utc_conv2d_s8(" in source else "cmsis-nn"
+    # utc's convolution, or its in-place twin (a 1x1 layer keeping the channels)
+    utc = "utc_conv2d_s8(" in source or "utc_conv2d_pixel_s8(" in source
+    kernel = "utc_conv2d_s8" if utc else "cmsis-nn"
     return "_overlap" in source, kernel
 
 
