@@ -543,9 +543,16 @@ KERNELS: list[Kernel] = [
            _attr("depth_mult", "depth_multiplier")))),
     Kernel("utc_conv2d_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"),
            "float32 convolution", overlap=True, overlap_reverse=True, cost=conv_macs,
+           in_place_pixel="utc_conv2d_pixel_f32",
            args=(*_conv_args(_F32, _F32, False, _act_f32()),
                  # overlap-buffers' reverse placement (passes/planning/overlap.py)
                  Arg("reverse", "int32_t", lambda c: int(c.attrs.get("reverse", 0))))),
+    # utc_conv2d_f32 in place with a one-pixel buffer: only overlap-buffers calls it
+    Kernel("utc_conv2d_pixel_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"),
+           "float32 1x1 convolution in place with a one-pixel buffer",
+           in_place_pixel="utc_conv2d_pixel_f32", cost=conv_macs, constraint=_only_in_place,
+           args=(*_conv_args(_F32, _F32, False, _act_f32()),
+                 Arg("pixel", "void *", lambda c: c.scratch()[0]))),
     Kernel("utc_depthwise_conv2d_f32", fused.DepthwiseConv2DOp, "float32",
            _files("utc_conv_f32"), "float32 depthwise convolution", overlap=True,
            overlap_channelwise=True, cost=depthwise_macs,

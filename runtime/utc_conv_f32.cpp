@@ -32,6 +32,28 @@ extern "C" void utc_conv2d_f32(const float *input, const float *filter, const fl
     }
 }
 
+/* Pixel by pixel in increasing order: each copied into `pixel`, then utc_conv2d_f32 on that
+ * one-pixel image, its outputs written over the input pixel (the header's in-place
+ * contract). */
+extern "C" void utc_conv2d_pixel_f32(const float *input, const float *filter, const float *bias,
+                                     float *output, int32_t batches, int32_t in_h, int32_t in_w,
+                                     int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
+                                     int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
+                                     int32_t dil_h, int32_t dil_w, int32_t pad_top,
+                                     int32_t pad_left, float act_min, float act_max,
+                                     void *pixel_buffer) {
+  (void)in_h;
+  (void)in_w;
+  float *pixel = static_cast<float *>(pixel_buffer);
+  const int32_t pixels = batches * out_h * out_w;
+  for (int32_t i = 0; i < pixels; ++i) {
+    const float *x = input + i * in_c;
+    for (int32_t c = 0; c < in_c; ++c) pixel[c] = x[c];
+    utc_conv2d_f32(pixel, filter, bias, output + i * out_c, 1, 1, 1, in_c, 1, 1, out_c, kh, kw,
+                   stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, act_min, act_max, 0);
+  }
+}
+
 extern "C" void utc_depthwise_conv2d_f32(const float *input, const float *filter,
                                          const float *bias, float *output, int32_t batches,
                                          int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_h,

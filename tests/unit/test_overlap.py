@@ -480,6 +480,10 @@ def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None =
     if kind == "pool":
         act = (-3.0e38, 3.0e38) if f32 else (-32768, 32767) if s16 else (-128, 127)
         fn(x_ptr, y_ptr, 1, h, w, c, ho, wo, kh, kw, sh, sw, pt, pl, *act)
+    elif f32 and pixel is not None:  # the in-place kernel the record names
+        getattr(lib, _BY_NAME[name].in_place_pixel)(
+            x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co, kh, kw, sh, sw, dh, dw,
+            pt, pl, -3.0e38, 3.0e38, ptr(pixel))
     elif f32:
         fn(x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co if kind == "conv" else dm,
            kh, kw, sh, sw, dh, dw, pt, pl, -3.0e38, 3.0e38,
@@ -596,41 +600,46 @@ _PIXEL_CASES = [((7, 6, 16), 16, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
                 ((1, 6, 5), 5, (1, 1), (2, 1), (1, 1), (0, 0, 0, 0))]
 
 
-def test_the_pixel_kernels_are_the_int8_convolution() -> None:
-    assert _PIXEL == ["utc_conv2d_s8"]
-    assert _BY_NAME["utc_conv2d_s8"].in_place_pixel == "utc_conv2d_pixel_s8"
-    # the in-place kernel names itself, and selection never picks it
-    pixel = _BY_NAME["utc_conv2d_pixel_s8"]
-    assert pixel.in_place_pixel == pixel.name and pixel.constraint(None, None)
+def test_the_pixel_kernels_are_the_convolutions() -> None:
+    assert _PIXEL == ["utc_conv2d_f32", "utc_conv2d_s8"]
+    for name, dtype in (("utc_conv2d_s8", "s8"), ("utc_conv2d_f32", "f32")):
+        assert _BY_NAME[name].in_place_pixel == f"utc_conv2d_pixel_{dtype}"
+        # the in-place kernel names itself, and selection never picks it
+        pixel = _BY_NAME[f"utc_conv2d_pixel_{dtype}"]
+        assert pixel.in_place_pixel == pixel.name and pixel.constraint(None, None)
 
 
-@pytest.mark.parametrize("name", _PIXEL)
-@pytest.mark.parametrize("zp_bias", [True, False], ids=["zp_bias", "no-zp_bias"])
+@pytest.mark.parametrize("name,zp_bias", [(n, z) for n in _PIXEL
+                                           for z in ((True, False) if n.endswith("_s8") else (False,))])
 @pytest.mark.parametrize("case", _PIXEL_CASES, ids=[re.sub(r"[ ()]", "", str(c[0]))
                                                     for c in _PIXEL_CASES])
 def test_in_place_pixel_kernels_run_on_their_input(lib, name: str, zp_bias: bool, case) -> None:
     """A kernel flagged `in_place_pixel`, given a one-pixel buffer, computes the same output
     when it starts exactly on its input (offset 0, every output pixel over the input
     pixel it reads), and the buffer ends up holding the last input pixel: it did copy
-    every pixel before writing over it."""
+    every pixel before writing over it. (`zp_bias`: the int8 kernel with and without the
+    compile-time table.)"""
     want, in_shape, out_shape, item = _run_kernel(lib, name, case, None)
     assert in_shape == out_shape
-    pixel = np.full(in_shape[3], 0x55, np.int8)
+    f32 = name.endswith("_f32")
+    pixel = np.full(in_shape[3], 0x55, np.float32 if f32 else np.int8)
     got, *_ = _run_kernel(lib, name, case, 0, reverse=0, pixel=pixel, zp_bias=zp_bias)
     assert np.array_equal(got, want), (
         f"{name} gives different bytes in place with a one-pixel buffer: it no longer "
         f"copies each input pixel before writing over it; clear `in_place_pixel`")
-    rng = seeded_rng(SEED, name, case)
-    x = rng.integers(-128, 128, case[0]).astype(np.int8)  # the input _run_kernel drew
+    rng = seeded_rng(SEED, name, case)  # the input _run_kernel drew
+    x = (rng.standard_normal(case[0]).astype(np.float32) if f32
+         else rng.integers(-128, 128, case[0]).astype(np.int8))
     assert np.array_equal(pixel, x[-1, -1])
 
 
-def test_the_pixel_harness_sees_a_clobbered_input(lib) -> None:
+@pytest.mark.parametrize("name", _PIXEL)
+def test_the_pixel_harness_sees_a_clobbered_input(lib, name: str) -> None:
     """On its input without the pixel buffer the convolution overwrites input channels
-    the next block of output channels still reads."""
+    the next output channels still read."""
     case = _PIXEL_CASES[0]
-    want, *_ = _run_kernel(lib, "utc_conv2d_s8", case, None)
-    got, *_ = _run_kernel(lib, "utc_conv2d_s8", case, 0, reverse=0)
+    want, *_ = _run_kernel(lib, name, case, None)
+    got, *_ = _run_kernel(lib, name, case, 0, reverse=0)
     assert not np.array_equal(got, want)
 
 
