@@ -46,10 +46,10 @@ lost; on the view, the value that carries the marker is the input, type and addr
 Model outputs are never the dying input (they are read after the last call), and flash
 buffers are not arena memory.
 
-**In place with a one-pixel buffer.** A 1x1 unpadded convolution whose output has its
+**In place with a two-pixel buffer.** A 1x1 unpadded convolution whose output has its
 input's shape may instead run right over its input when its kernel's record names an
 in-place kernel (`in_place_pixel`: utc_conv2d_s8 -> utc_conv2d_pixel_s8, which copies
-each input pixel into a scratch buffer of in_c bytes before writing that pixel's
+each pair of input pixels into a scratch buffer of 2 in_c bytes before writing their
 outputs, runtime/utc_conv_s8.h). That link puts the output exactly on the input inside
 the source's group (no drift at all: the group keeps its size) and costs the pixel
 buffer, a scratch `buf.alloc` live at that call alone (which scratch-in-holes may then
@@ -108,17 +108,17 @@ class Link:
     in_bytes: int = 0  # the data input's bytes
     reverse_need: int | None = None  # min_reverse_overlap, when the kernel can run reversed
     reverse: bool = False  # this grouping runs the kernel's rows in reverse
-    pixel: int | None = None  # the one-pixel buffer's bytes, when it can run in place
+    pixel: int | None = None  # the two-pixel buffer's bytes, when it can run in place
     in_place: bool = False  # this grouping runs it in place (output on input, pixel buffer)
 
     @property
     def mode(self) -> int:
         """How the grouping runs the kernel: 0 (False) forward, 1 (True) reversed, 2 in
-        place with a one-pixel buffer."""
+        place with a two-pixel buffer."""
         return IN_PLACE if self.in_place else int(self.reverse)
 
 
-#: `Link.mode` of a grouping that runs the kernel in place with a one-pixel buffer.
+#: `Link.mode` of a grouping that runs the kernel in place with a two-pixel buffer.
 IN_PLACE = 2
 
 
@@ -396,7 +396,7 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     # each candidate forward and (where the kernel allows) reversed, made once
     variants = {(t, r): replace(lk, reverse=r) for t, lk in candidates.items()
                 for r in ((False, True) if lk.reverse_need is not None else (False,))}
-    # and in place with a one-pixel buffer, where the kernel can (tried last, below)
+    # and in place with a two-pixel buffer, where the kernel can (tried last, below)
     variants.update({(t, IN_PLACE): replace(lk, in_place=True) for t, lk in candidates.items()
                      if lk.pixel is not None})
     # step -> run reversed; the greedy start runs every link forward
@@ -449,7 +449,7 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     # their result is taken only when it holds an in-place link and lowers the bound: where
     # in place saves nothing the plan (and the code) stays what it was without the option.
     # At equal bytes fewer links, then fewer reversed or in-place ones (an in-place
-    # kernel copies every pixel and runs one pixel at a time)
+    # kernel copies every pair of pixels before computing it)
     budget[0] = SEARCH_EVALUATIONS
     special = lambda made: (sum(m.mode != 0 for m, _ in made), sum(m.in_place for m, _ in made))  # noqa: E731
     trial_sel = search(selected, lambda p, made: (*_peaks(p), len(made), *special(made)), True)
@@ -491,7 +491,7 @@ def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: i
 
 
 def add_pixel_buffer(fn: FuncOp, call: buf.CallOp, size: int) -> buf.AllocOp:
-    """Run `call` in place with a one-pixel buffer: switch it to the kernel its record
+    """Run `call` in place with a two-pixel buffer: switch it to the kernel its record
     names for that (`in_place_pixel`) and give it the buffer, a scratch `buf.alloc` of
     `size` bytes as its last operand (that kernel's `pixel` parameter is the call's
     scratch)."""

@@ -515,9 +515,10 @@ KERNELS: list[Kernel] = [
            in_place_pixel="utc_conv2d_pixel_s8",
            cost=conv_macs,
            faster=conv_dsp_faster, args=_conv_s8_params(False), params="utc_conv_s8_params"),
-    # utc_conv2d_s8 in place with a one-pixel buffer: only overlap-buffers calls it
+    # utc_conv2d_s8 in place with a two-pixel buffer: only overlap-buffers calls it
     Kernel("utc_conv2d_pixel_s8", qnn.Conv2DOp, "int8", _S8_CONV + _files("utc_conv_s8"),
-           "int8 1x1 convolution in place with a one-pixel buffer", in_place_pixel="utc_conv2d_pixel_s8",
+           "int8 1x1 convolution in place with a two-pixel buffer",
+           in_place_pixel="utc_conv2d_pixel_s8",
            cost=conv_macs, constraint=_only_in_place,
            args=(Arg("params", "const utc_conv_s8_params *", _params_struct(_conv_s8_params(False))),
                  Arg("pixel", "int8_t *", lambda c: c.scratch()[0]))),
@@ -547,9 +548,9 @@ KERNELS: list[Kernel] = [
            args=(*_conv_args(_F32, _F32, False, _act_f32()),
                  # overlap-buffers' reverse placement (passes/planning/overlap.py)
                  Arg("reverse", "int32_t", lambda c: int(c.attrs.get("reverse", 0))))),
-    # utc_conv2d_f32 in place with a one-pixel buffer: only overlap-buffers calls it
+    # utc_conv2d_f32 in place with a two-pixel buffer: only overlap-buffers calls it
     Kernel("utc_conv2d_pixel_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"),
-           "float32 1x1 convolution in place with a one-pixel buffer",
+           "float32 1x1 convolution in place with a two-pixel buffer",
            in_place_pixel="utc_conv2d_pixel_f32", cost=conv_macs, constraint=_only_in_place,
            args=(*_conv_args(_F32, _F32, False, _act_f32()),
                  Arg("pixel", "void *", lambda c: c.scratch()[0]))),

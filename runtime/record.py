@@ -121,9 +121,9 @@ class Kernel:
     overlap_reverse: bool = False
     #: The kernel (its record's name; this record's own name on that kernel) that runs a
     #: 1x1 unpadded convolution whose output has its input's shape (so also its bytes)
-    #: right over its input, the output starting exactly on it, given a one-pixel buffer
-    #: (`pixel`, in_c elements, the call's scratch buffer): it copies every input pixel
-    #: there before writing that pixel's outputs, pixels in increasing order
+    #: right over its input, the output starting exactly on it, given a two-pixel buffer
+    #: (`pixel`, 2 in_c elements, the call's scratch buffer): it copies every pair of input
+    #: pixels there before writing their outputs, pairs in increasing order
     #: (`call_pixel_in_place`, passes/planning/aliasing.py). `overlap-buffers` switches a
     #: call to it only where the arena falls. A kernel of its own, so that the calls of
     #: the plain kernel keep their code. The header states the contract;

@@ -1,5 +1,7 @@
 #include "utc_conv_f32.h"
 
+#include <string.h>
+
 namespace {
 inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 }  // namespace
@@ -32,9 +34,9 @@ extern "C" void utc_conv2d_f32(const float *input, const float *filter, const fl
     }
 }
 
-/* Pixel by pixel in increasing order: each copied into `pixel`, then utc_conv2d_f32 on that
- * one-pixel image, its outputs written over the input pixel (the header's in-place
- * contract). */
+/* Two pixels at a time in increasing order: each pair copied into `pixel`, then
+ * utc_conv2d_f32 on that 1x2 image, its outputs written over the input pair (the
+ * header's in-place contract). */
 extern "C" void utc_conv2d_pixel_f32(const float *input, const float *filter, const float *bias,
                                      float *output, int32_t batches, int32_t in_h, int32_t in_w,
                                      int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
@@ -45,12 +47,15 @@ extern "C" void utc_conv2d_pixel_f32(const float *input, const float *filter, co
   (void)in_h;
   (void)in_w;
   float *pixel = static_cast<float *>(pixel_buffer);
+  (void)stride_h;
+  (void)stride_w;
   const int32_t pixels = batches * out_h * out_w;
-  for (int32_t i = 0; i < pixels; ++i) {
-    const float *x = input + i * in_c;
-    for (int32_t c = 0; c < in_c; ++c) pixel[c] = x[c];
-    utc_conv2d_f32(pixel, filter, bias, output + i * out_c, 1, 1, 1, in_c, 1, 1, out_c, kh, kw,
-                   stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, act_min, act_max, 0);
+  for (int32_t i = 0; i < pixels; i += 2) {  // two pixels at a time (the last maybe alone)
+    const int32_t n = pixels - i < 2 ? 1 : 2;
+    memcpy(pixel, input + i * in_c, (size_t)(n * in_c) * sizeof(float));
+    // a 1xn image; output pixel k reads input pixel k (stride 1)
+    utc_conv2d_f32(pixel, filter, bias, output + i * out_c, 1, 1, n, in_c, 1, n, out_c, kh, kw,
+                   1, 1, dil_h, dil_w, pad_top, pad_left, act_min, act_max, 0);
   }
 }
 

@@ -277,23 +277,24 @@ void conv_band_block(const ConvParams &p, const int8_t *in, int8_t *out, int32_t
   }
 }
 
-/* In place with a one-pixel buffer (utc_conv2d_pixel_s8; the contract of utc_conv_s8.h): a 1x1
- * unpadded convolution whose output has the input's shape, output pixel i on (or below)
- * input pixel i. Pixels one at a time in increasing order, each copied into `pixel`
- * first and computed from the copy alone (a 1x1 image), so writing its outputs over the
- * input pixel clobbers nothing still to be read. Out of line: the one-pixel parameters
- * stay out of utc_conv2d_s8's frame. */
+/* In place with a two-pixel buffer (utc_conv2d_pixel_s8; the contract of utc_conv_s8.h): a
+ * 1x1 unpadded convolution whose output has the input's shape, output pixel i on (or
+ * below) input pixel i. Pairs of pixels in increasing order (the last maybe alone), each
+ * copied into `pixel` first and computed from the copy alone (a 1x2 image), so writing
+ * their outputs over the input pair clobbers nothing still to be read. */
 __attribute__((noinline)) void conv_pixels(const ConvParams &p, int8_t *pixel) {
-  ConvParams q = p;  // a 1x1 image read from the copy
+  ConvParams q = p;  // a 1x2 (or, for a last lone pixel, 1x1) image read from the copy
   q.batches = 1;
-  q.in_h = q.in_w = q.out_h = q.out_w = 1;
+  q.in_h = q.out_h = 1;
+  q.stride_h = q.stride_w = 1;  // output pixel k reads input pixel k
   q.input = pixel;
   q.reverse = 0;
   const int32_t pixels = p.batches * p.out_h * p.out_w, in_c = p.in_c, out_c = p.out_c;
   const bool zp_ok = p.input_zp >= -128 && p.input_zp <= 127;
-  for (int32_t i = 0; i < pixels; ++i) {
-    const int8_t *x = p.input + i * in_c;
-    for (int32_t c = 0; c < in_c; ++c) pixel[c] = x[c];
+  for (int32_t i = 0; i < pixels; i += 2) {
+    const int32_t n = pixels - i < 2 ? 1 : 2;
+    q.in_w = q.out_w = n;
+    memcpy(pixel, p.input + i * in_c, (size_t)(n * in_c));
     int8_t *o = p.output + i * out_c;
     if (!zp_ok) {  // TFLM's loop as written, on the copy
       q.output = o;
@@ -302,8 +303,8 @@ __attribute__((noinline)) void conv_pixels(const ConvParams &p, int8_t *pixel) {
     }
     int32_t oc = 0;
     for (; oc + kConvBlock <= out_c; oc += kConvBlock)
-      conv_band_block<kConvBlock>(q, pixel, o, 0, 1, oc, 1, true);
-    for (; oc < out_c; ++oc) conv_band_block<1>(q, pixel, o, 0, 1, oc, 1, true);
+      conv_band_block<kConvBlock>(q, pixel, o, 0, 1, oc, n, true);
+    for (; oc < out_c; ++oc) conv_band_block<1>(q, pixel, o, 0, 1, oc, n, true);
   }
 }
 
@@ -925,9 +926,10 @@ UTC_INLINE void dsp_init(Dsp &d, const ConvParams &p) {
     if (p.mult[c] < 0 || p.shift[c] > -2 || p.shift[c] < -23) d.requant = kRequantMixed;
 }
 
-/* conv_pixels on the DSP path: each pixel copied into `pixel`, then one pixel by
- * four channels from the copy (utc_conv_mac1x4; a pair of pixels would need a two-pixel
- * buffer). 1x1 unpadded: every window is inside, so zp_bias (or the bias with the zero
+/* conv_pixels on the DSP path: each pair copied into `pixel`, then two pixels by two
+ * channels from the copy (utc_conv_mac2x2, as the plain kernel; with a one-pixel buffer
+ * this would be one pixel by four channels, utc_conv_mac1x4: 13% more instructions on a
+ * 24x24x32 pointwise pair). 1x1 unpadded: every window is inside, so zp_bias (or the bias with the zero
  * point subtracted while widening) starts the sums. */
 __attribute__((noinline)) void conv_pixels_dsp(const ConvParams &p, int8_t *pixel) {
   if (p.input_zp < -128 || p.input_zp > 127) {
@@ -944,10 +946,13 @@ __attribute__((noinline)) void conv_pixels_dsp(const ConvParams &p, int8_t *pixe
   t.n = t.x_group = t.w_group = t.x_row = t.w_row = in_c;
   const int32_t *base = p.zp_bias ? p.zp_bias : p.bias;
   const bool zp = !p.zp_bias && p.input_zp != 0;
-  for (int32_t i = 0; i < pixels; ++i) {
-    const int8_t *x = p.input + i * in_c;
-    for (int32_t c = 0; c < in_c; ++c) pixel[c] = x[c];
-    pixels_1(d, t, base, zp, p.output + i * out_c);
+  for (int32_t i = 0; i < pixels; i += 2) {
+    const int32_t n = pixels - i < 2 ? 1 : 2;
+    memcpy(pixel, p.input + i * in_c, (size_t)(n * in_c));
+    if (n == 2)
+      pixels_2(d, t, in_c, base, zp, p.output + i * out_c);
+    else
+      pixels_1(d, t, base, zp, p.output + i * out_c);
   }
 }
 

@@ -37,7 +37,7 @@ a whole number of pixels (`channelwise_overlap_pixels`); `call_overlap_rule` giv
 A kernel with `overlap_reverse` may instead run its rows in reverse, its output ending at
 least `call_reverse_overlap` bytes after the input ends (the call's `reverse` attribute
 says which order it runs). A kernel with `in_place_pixel` may run a channel-keeping 1x1
-convolution right over its input given a one-pixel scratch buffer (`call_pixel_in_place`
+convolution right over its input given a two-pixel scratch buffer (`call_pixel_in_place`
 says how many bytes; the call passes it as its scratch).
 """
 
@@ -145,12 +145,12 @@ def call_reverse_overlap(callee: str, attrs: dict, input_value: Value, output_va
 
 def call_pixel_in_place(callee: str, attrs: dict, input_value: Value, output_value: Value,
                         filter_value: Value | None) -> int | None:
-    """The bytes of the one-pixel buffer (in_c elements) with which a call of kernel
-    `callee` may run in place, its output starting on its data input or below it (the
-    record's `in_place_pixel`: each input pixel copied before that pixel's outputs are
-    written; runtime/utc_conv_s8.h); None when the kernel has no such contract, the
-    filter is not 1x1, the call pads, or input and output differ in shape or element
-    (batch 1, NHWC)."""
+    """The bytes of the pixel buffer (two pixels of in_c elements, one when the tensor has
+    a single pixel) with which a call of kernel `callee` may run in place, its output
+    starting on its data input or below it (the record's `in_place_pixel`: each pair of
+    input pixels copied before their outputs are written; runtime/utc_conv_s8.h); None
+    when the kernel has no such contract, the filter is not 1x1, the call pads, or input
+    and output differ in shape or element (batch 1, NHWC)."""
     kernel = KERNELS_BY_NAME.get(callee)
     if kernel is None or not kernel.in_place_pixel or filter_value is None:
         return None
@@ -162,4 +162,5 @@ def call_pixel_in_place(callee: str, attrs: dict, input_value: Value, output_val
     if not isinstance(pad, tuple | list) or any(int(x) for x in pad) or len(w) != 4 \
             or tuple(int(x) for x in w[1:3]) != (1, 1):
         return None
-    return int(a.shape[3]) * a.element.byte_width
+    pixels = 2 if int(a.shape[1]) * int(a.shape[2]) > 1 else 1  # the kernels take pairs
+    return pixels * int(a.shape[3]) * a.element.byte_width

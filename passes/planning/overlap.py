@@ -61,9 +61,9 @@ and `u >= 0` (`min_reverse_overlap`). For a layer keeping its size that is the s
 distance as forward, in the other direction: a chain of forward layers slides down
 through memory, and a reverse layer in it slides back up.
 
-**In place with a one-pixel buffer.** A 1x1 unpadded convolution keeping the input's
-shape needs a whole row either way; a kernel that copies each input pixel into a
-buffer of `C * e` bytes before writing that pixel (the record's `in_place_pixel`) needs
+**In place with a two-pixel buffer.** A 1x1 unpadded convolution keeping the input's
+shape needs a whole row either way; a kernel that copies each pair of input pixels into
+a buffer of `2 C e` bytes before writing them (the record's `in_place_pixel`) needs
 `d >= 0`: its output may sit exactly on its input, at the price of that buffer
 (`call_pixel_in_place`, passes/planning/aliasing.py).
 """

@@ -31,8 +31,8 @@ before step 0 and its root is live from step 0. Checks:
    input and an output is accepted.
    A kernel with `in_place_pixel` may also have its output start on its data input (or
    below it) when the call is a 1x1 unpadded convolution keeping the input's shape and
-   passes a scratch buffer of at least one input pixel (`call_pixel_in_place`): the
-   kernel copies each pixel there before writing over it.
+   passes a scratch buffer of at least two input pixels (`call_pixel_in_place`): the
+   kernel copies each pair of pixels there before writing over them.
 4. Dataflow: simulating the schedule byte by byte, every byte a call (or the model's
    output) reads was last written by the value that is meant to hold it: the value
    itself, or, for a view nobody writes (a reshape), what its source holds, or, for a
@@ -245,7 +245,7 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                 if not scratch and same and may_alias(call.callee, index, v, w):
                     continue  # in place
                 if not scratch and index == 0 and _pixel_in_place(call, v, w, pv, pw):
-                    continue  # in place with a one-pixel buffer
+                    continue  # in place with a two-pixel buffer
                 if call.attrs.get("reverse"):
                     problems.extend(_reverse_problems(step, call, index, v, w, pv, pw, scratch))
                     continue
@@ -272,7 +272,7 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
 def _pixel_in_place(call, v: Value, w: Value, pv: _Place, pw: _Place) -> bool:
     """A kernel with `in_place_pixel` may have its output start on its data input or below
     it when the call is a 1x1 convolution keeping the input's shape
-    (`call_pixel_in_place`) and passes a scratch buffer of at least one pixel's bytes
+    (`call_pixel_in_place`) and passes a scratch buffer of at least two pixels' bytes
     (the kernel's `pixel`: its first scratch buffer, which the checks above keep off the
     input and the output)."""
     ins = call.inputs

@@ -435,7 +435,7 @@ def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None =
     """Run `name` on seeded data: with separate buffers (overlap None) or in one buffer
     with the output `overlap` bytes before the input (negative: after it); `reverse`: the
     convolutions' parameter (left out for the int8 ones when None); `pixel`: the int8
-    convolution's one-pixel buffer (in place); `zp_bias`: pass the compile-time table
+    convolution's two-pixel buffer (in place); `zp_bias`: pass the compile-time table
     (default: only to overlapped runs). Returns the output bytes."""
     (h, w, c), oc, (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr) = case
     kind = "pool" if "pool" in name else ("depthwise" if "depthwise" in name else "conv")
@@ -597,7 +597,8 @@ _PIXEL = sorted(k for k in _KERNELS if _BY_NAME[k].in_place_pixel)
 _PIXEL_CASES = [((7, 6, 16), 16, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
                 ((5, 5, 9), 9, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
                 ((3, 4, 33), 33, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
-                ((1, 6, 5), 5, (1, 1), (2, 1), (1, 1), (0, 0, 0, 0))]
+                ((1, 6, 5), 5, (1, 1), (2, 1), (1, 1), (0, 0, 0, 0)),
+                ((1, 1, 12), 12, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0))]
 
 
 def test_the_pixel_kernels_are_the_convolutions() -> None:
@@ -607,6 +608,9 @@ def test_the_pixel_kernels_are_the_convolutions() -> None:
         # the in-place kernel names itself, and selection never picks it
         pixel = _BY_NAME[f"utc_conv2d_pixel_{dtype}"]
         assert pixel.in_place_pixel == pixel.name and pixel.constraint(None, None)
+        # the header states the contract
+        header = (RUNTIME / f"utc_conv_{dtype}.h").read_text()
+        assert f"In place with a two-pixel buffer (`in_place_pixel`: {pixel.name}" in header
 
 
 @pytest.mark.parametrize("name,zp_bias", [(n, z) for n in _PIXEL
@@ -614,23 +618,26 @@ def test_the_pixel_kernels_are_the_convolutions() -> None:
 @pytest.mark.parametrize("case", _PIXEL_CASES, ids=[re.sub(r"[ ()]", "", str(c[0]))
                                                     for c in _PIXEL_CASES])
 def test_in_place_pixel_kernels_run_on_their_input(lib, name: str, zp_bias: bool, case) -> None:
-    """A kernel flagged `in_place_pixel`, given a one-pixel buffer, computes the same output
-    when it starts exactly on its input (offset 0, every output pixel over the input
-    pixel it reads), and the buffer ends up holding the last input pixel: it did copy
-    every pixel before writing over it. (`zp_bias`: the int8 kernel with and without the
+    """A kernel flagged `in_place_pixel`, given a pixel buffer (two pixels: the kernels
+    take pairs), computes the same output when it starts exactly on its input (offset 0,
+    every output pixel over the input pixel it reads), and the buffer ends up holding the
+    last input pixel: it did copy the pixels before writing over them. Odd and even pixel
+    counts, a single pixel. (`zp_bias`: the int8 kernel with and without the
     compile-time table.)"""
     want, in_shape, out_shape, item = _run_kernel(lib, name, case, None)
     assert in_shape == out_shape
     f32 = name.endswith("_f32")
-    pixel = np.full(in_shape[3], 0x55, np.float32 if f32 else np.int8)
+    pixels = in_shape[1] * in_shape[2]
+    pixel = np.full((min(2, pixels), in_shape[3]), 0x55, np.float32 if f32 else np.int8)
     got, *_ = _run_kernel(lib, name, case, 0, reverse=0, pixel=pixel, zp_bias=zp_bias)
     assert np.array_equal(got, want), (
-        f"{name} gives different bytes in place with a one-pixel buffer: it no longer "
-        f"copies each input pixel before writing over it; clear `in_place_pixel`")
+        f"{name} gives different bytes in place with a two-pixel buffer: it no longer "
+        f"copies the input pixels before writing over them; clear `in_place_pixel`")
     rng = seeded_rng(SEED, name, case)  # the input _run_kernel drew
     x = (rng.standard_normal(case[0]).astype(np.float32) if f32
          else rng.integers(-128, 128, case[0]).astype(np.int8))
-    assert np.array_equal(pixel, x[-1, -1])
+    # pixels go in pairs, a last lone one into the first slot
+    assert np.array_equal(pixel[(pixels - 1) % 2], x[-1, -1])
 
 
 @pytest.mark.parametrize("name", _PIXEL)
@@ -803,7 +810,7 @@ def test_reading_the_overwritten_input_later_is_reported() -> None:
     assert any("overwrote some of its bytes" in p for p in problems), problems
 
 
-# ---- in place with a one-pixel buffer: the pass's choice and the checker ------------------
+# ---- in place with a two-pixel buffer: the pass's choice and the checker ------------------
 
 
 def _pointwise_model(shape: list[int], layers: list[tuple[int, int]], seed: int) -> bytes:
@@ -844,9 +851,9 @@ def _lowered(model: bytes, tmp_path: Path, monkeypatch=None, pixel: bool = True)
 
 def test_a_channel_keeping_pointwise_layer_runs_in_place(tmp_path: Path) -> None:
     """A 1x1 convolution keeping 16 channels over its dying model input: in place, the
-    output on the input's bytes and a 16-byte pixel buffer, 1,040 B where forward (or
-    reverse) overlap needs one row more (1,152 B); the checker accepts it and rejects it
-    without the buffer or with a smaller one."""
+    output on the input's bytes and a 32-byte buffer of two pixels, 1,056 B where forward
+    (or reverse) overlap needs one row more (1,152 B); the checker accepts it and rejects
+    it without the buffer or with a smaller one."""
     from utc.dialects import buf
     from utc.dialects.buf import root_and_offset
     from utc.dialects.func import main_function
@@ -857,13 +864,13 @@ def test_a_channel_keeping_pointwise_layer_runs_in_place(tmp_path: Path) -> None
     call, = (op for op in fn.block.ops if isinstance(op, buf.CallOp))
     assert root_and_offset(call.inputs[0]) == root_and_offset(call.outputs[0])
     pixel = [v for v in call.outputs if buf.is_scratch(v)]
-    assert [v.type.byte_size for v in pixel] == [16] and "reverse" not in call.attrs
+    assert [v.type.byte_size for v in pixel] == [32] and "reverse" not in call.attrs
     assert call.callee == "utc_conv2d_pixel_s8"
-    assert fn.attrs["arena_bytes"] == 1024 + 16 < 1024 + 8 * 16
+    assert fn.attrs["arena_bytes"] == 1024 + 32 < 1024 + 8 * 16
     assert verify_memory_plan(module) == []
     # a pixel buffer too small, then none: the output may not sit on its input
-    small = buf.AllocOp([], [pixel[0].type.__class__((8,), pixel[0].type.element)],
-                        {"size": 8, "scratch": True, "offset": pixel[0].op.attrs["offset"]})
+    small = buf.AllocOp([], [pixel[0].type.__class__((16,), pixel[0].type.element)],
+                        {"size": 16, "scratch": True, "offset": pixel[0].op.attrs["offset"]})
     fn.block.insert_before(call, small)
     call.set_operand(len(call.operand_values) - 1, small.result)
     for last in ("small", "none"):
