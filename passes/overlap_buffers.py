@@ -54,8 +54,8 @@ outputs, runtime/utc_conv_s8.h). That link puts the output exactly on the input 
 the source's group (no drift at all: the group keeps its size) and costs the pixel
 buffer, a scratch `buf.alloc` live at that call alone (which scratch-in-holes may then
 move into free bytes). Forward and reverse overlap need a row of bytes instead
-(a pointwise layer's row bound), so in place is smaller wherever a row is more than a
-pixel and that step is at the peak. It is tried last: after the searches above, the
+(a pointwise layer's row bound), so in place is smaller wherever a row is more than two
+pixels and that step is at the peak. It is tried last: after the searches above, the
 same two searches run again from their result with in place as a third state of every
 such link (a fresh budget), and their plan is taken only when it holds an in-place link
 and its bound is below the plan made without the option, so a model where in place
