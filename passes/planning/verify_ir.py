@@ -56,8 +56,7 @@ from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
 from utc.runtime.kernels import KERNELS_BY_NAME
 
-from .aliasing import (call_overlap_rule, call_pixel_in_place, call_reverse_overlap, may_alias,
-                       may_move_over)
+from .aliasing import call_overlap_rule, call_pixel_in_place, call_reverse_overlap, may_alias, may_move_over
 from .checker import PlanError
 from .regions import region_bases
 
