@@ -46,6 +46,26 @@ lost; on the view, the value that carries the marker is the input, type and addr
 Model outputs are never the dying input (they are read after the last call), and flash
 buffers are not arena memory.
 
+**In place with a two-pixel buffer.** A 1x1 unpadded convolution whose output has its
+input's shape may instead run right over its input when its kernel's record names an
+in-place kernel (`in_place_pixel`: utc_conv2d_s8 -> utc_conv2d_pixel_s8, which copies
+each pair of input pixels into a scratch buffer of 2 in_c bytes before writing their
+outputs, runtime/utc_conv_s8.h). That link puts the output exactly on the input inside
+the source's group (no drift at all: the group keeps its size) and costs the pixel
+buffer, a scratch `buf.alloc` live at that call alone (which scratch-in-holes may then
+move into free bytes). Forward and reverse overlap need a row of bytes instead
+(a pointwise layer's row bound), so in place is smaller wherever a row is more than two
+pixels and that step is at the peak. It is tried last: after the searches above, the
+same two searches run again from their result with in place as a third state of every
+such link (a fresh budget), and their plan is taken only when it holds an in-place link
+and its bound is below the plan made without the option, so a model where in place
+saves nothing keeps exactly the plan (and the code) it had. The call then names the
+in-place kernel and has the pixel buffer as its last operand, which the plan checker
+requires before it lets an output sit on its input (passes/planning/verify_ir.py). On
+DS-CNN it saves nothing: its depthwise layers slide the chain down one row and one
+pixel each, which the pointwise layers' reverse placement slides back up by a row,
+whereas in place would leave every depthwise step's drift in the group.
+
 Before changing anything the pass records on the function `no_overlap_lower_bound`: the
 fixed-order bound of the buffers as they are without overlap (what plan-memory's
 `lower_bound` would be without this pass). plan-memory's `lower_bound` is then the bound
@@ -65,10 +85,11 @@ from utc.dialects.buf import root_and_offset
 from utc.dialects.func import FuncOp, main_function
 from utc.passes.inplace import last_use
 from utc.passes.plan_memory import live_ranges, root_alloc
-from utc.passes.planning.aliasing import call_overlap_rule, call_reverse_overlap
+from utc.passes.planning.aliasing import call_overlap_rule, call_pixel_in_place, call_reverse_overlap
 from utc.passes.planning.intervals import Buffer, lower_bound
 from utc.passes.planning.overlap import OverlapRule
 from utc.passes.planning.windows import windows
+from utc.runtime.kernels import KERNELS_BY_NAME
 
 #: The function attribute holding the fixed-order bound without overlap (declared in
 #: dialects/func.py).
@@ -87,6 +108,18 @@ class Link:
     in_bytes: int = 0  # the data input's bytes
     reverse_need: int | None = None  # min_reverse_overlap, when the kernel can run reversed
     reverse: bool = False  # this grouping runs the kernel's rows in reverse
+    pixel: int | None = None  # the two-pixel buffer's bytes, when it can run in place
+    in_place: bool = False  # this grouping runs it in place (output on input, pixel buffer)
+
+    @property
+    def mode(self) -> int:
+        """How the grouping runs the kernel: 0 (False) forward, 1 (True) reversed, 2 in
+        place with a two-pixel buffer."""
+        return IN_PLACE if self.in_place else int(self.reverse)
+
+
+#: `Link.mode` of a grouping that runs the kernel in place with a two-pixel buffer.
+IN_PLACE = 2
 
 
 @dataclass
@@ -163,6 +196,7 @@ def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | 
     rule = call_overlap_rule(call.callee, call.attrs, 0, v, out)
     reverse = call_reverse_overlap(call.callee, call.attrs, v, out,
                                    ins[1] if len(ins) > 1 else None)
+    pixel = call_pixel_in_place(call.callee, call.attrs, v, out, ins[1] if len(ins) > 1 else None)
     if rule is None:
         return None
     source, offset = root_and_offset(v)
@@ -174,7 +208,7 @@ def link(call: buf.CallOp, step: int, step_of: dict[buf.CallOp, int]) -> Link | 
     others = [w for w in call.operand_values if w is not v and w is not out]
     if any(root_alloc(w) in (source, out.op) for w in others):
         return None
-    return Link(step, source, offset, out.op, rule, int(v.type.byte_size), reverse)
+    return Link(step, source, offset, out.op, rule, int(v.type.byte_size), reverse, pixel=pixel)
 
 
 def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group | None:
@@ -186,7 +220,10 @@ def merged(groups: dict[buf.AllocOp, Group], lk: Link, alignment: int) -> Group 
     if src.dead_after is None or src.dead_after > lk.step:
         return None
     base = src.members[lk.source] + lk.input_offset  # the input inside the source's group
-    if lk.reverse:
+    if lk.in_place:
+        # the output exactly on the input, wherever the input sits in the source's group
+        source_offset, output_offset = 0, base
+    elif lk.reverse:
         # the output ends reverse_need bytes or more after the input ends: input_start -
         # output_start = (output - input bytes - that) at most, rounded down to the grid
         shift = -((-(base - (dst.size - lk.in_bytes - lk.reverse_need))) // alignment) * alignment
@@ -236,10 +273,14 @@ class Plan:
         return cls(groups, use, max((g.size for g in unique), default=0))
 
 
-def _with(plan: Plan, g: Group, parts: tuple[Group, Group]) -> Plan:
+def _with(plan: Plan, g: Group, parts: tuple[Group, Group], scratch: tuple[int, int] = (0, 0)
+          ) -> Plan:
     """The plan with `g` in place of `parts`, the two groups it merges (the source's and the
-    output's). `g` is at least as large as either, so the largest size only grows."""
+    output's). `g` is at least as large as either, so the largest size only grows.
+    `scratch`: (step, bytes) of a scratch buffer the grouping adds (an in-place link's
+    pixel buffer, live at its call alone)."""
     groups, use = plan.groups.copy(), plan.use[:]
+    use[scratch[0]] += scratch[1]
     for old in parts:
         lo = old.start
         hi = lo + len(_bytes_in_use(old))
@@ -273,13 +314,13 @@ class _Merges:
 
     def __init__(self, alignment: int) -> None:
         self.alignment = alignment
-        self.table: dict[tuple[int, int, int, bool], tuple[Group, Group, Group | None]] = {}
+        self.table: dict[tuple[int, int, int, int], tuple[Group, Group, Group | None]] = {}
 
     def parts_and_group(self, groups: dict[buf.AllocOp, Group], lk: Link
                         ) -> tuple[Group, Group, Group | None]:
         """The source's group, the output's and the group merging them (or None)."""
         src, dst = groups[lk.source], groups[lk.output]
-        key = (id(src), id(dst), lk.step, lk.reverse)
+        key = (id(src), id(dst), lk.step, lk.mode)
         hit = self.table.get(key)
         if hit is None:
             hit = self.table[key] = (src, dst, merged(groups, lk, self.alignment))
@@ -295,7 +336,7 @@ def apply_links(initial: Plan, links: list[Link], merge: _Merges
     for lk in links:
         src, dst, g = merge.parts_and_group(plan.groups, lk)
         if g is not None:
-            plan = _with(plan, g, (src, dst))
+            plan = _with(plan, g, (src, dst), (lk.step, lk.pixel or 0) if lk.in_place else (0, 0))
             made.append((lk, g))
     return plan, made
 
@@ -355,6 +396,9 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     # each candidate forward and (where the kernel allows) reversed, made once
     variants = {(t, r): replace(lk, reverse=r) for t, lk in candidates.items()
                 for r in ((False, True) if lk.reverse_need is not None else (False,))}
+    # and in place with a two-pixel buffer, where the kernel can (tried last, below)
+    variants.update({(t, IN_PLACE): replace(lk, in_place=True) for t, lk in candidates.items()
+                     if lk.pixel is not None})
     # step -> run reversed; the greedy start runs every link forward
     selected: dict[int, bool] = {lk.step: False for lk, _ in chosen}
     budget = [SEARCH_EVALUATIONS]
@@ -362,7 +406,7 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     def links_of(sel: dict[int, bool]) -> list[Link]:
         return [variants[t, sel[t]] for t in sorted(sel)]
 
-    def search(selected: dict[int, bool], key) -> dict[int, bool]:
+    def search(selected: dict[int, bool], key, pixel: bool = False) -> dict[int, bool]:
         best = key(*apply_links(initial, links_of(selected), merge))
         # selection -> (its score, the groupings it made): a later sweep weighs many of
         # the same selections again; each still counts against the budget
@@ -373,6 +417,8 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
             for lk in candidates.values():
                 # the other states of this link: off, forward, reversed (if it can)
                 states = [None, False] + ([True] if lk.reverse_need is not None else [])
+                if pixel and lk.pixel is not None:
+                    states.append(IN_PLACE)
                 for state in states:
                     if state == selected.get(lk.step) or budget[0] <= 0:
                         continue
@@ -383,7 +429,7 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
                     sel_key = tuple(sorted(trial_sel.items()))
                     if sel_key not in weighed:
                         trial, made = apply_links(initial, links_of(trial_sel), merge)
-                        weighed[sel_key] = (key(trial, made), {m.step: m.reverse for m, _ in made})
+                        weighed[sel_key] = (key(trial, made), {m.step: m.mode for m, _ in made})
                     score, made_sel = weighed[sel_key]
                     if score < best:
                         best, improved = score, True
@@ -396,7 +442,22 @@ def choose(fn: FuncOp, alignment: int) -> list[tuple[Link, Group]]:
     reversed_count = lambda made: sum(m.reverse for m, _ in made)  # noqa: E731
     selected = search(selected, lambda p, made: (*_peaks(p), len(made), reversed_count(made)))
     selected = search(selected, lambda p, made: (_bound(p), len(made), reversed_count(made)))
-    return apply_links(initial, links_of(selected), merge)[1]
+    today = apply_links(initial, links_of(selected), merge)
+    if not any(lk.pixel is not None for lk in candidates.values()):
+        return today[1]
+    # then, from that plan, the same two searches with in-place links too (a fresh budget);
+    # their result is taken only when it holds an in-place link and lowers the bound: where
+    # in place saves nothing the plan (and the code) stays what it was without the option.
+    # At equal bytes fewer links, then fewer reversed or in-place ones (an in-place
+    # kernel copies every pair of pixels before computing it)
+    budget[0] = SEARCH_EVALUATIONS
+    special = lambda made: (sum(m.mode != 0 for m, _ in made), sum(m.in_place for m, _ in made))  # noqa: E731
+    trial_sel = search(selected, lambda p, made: (*_peaks(p), len(made), *special(made)), True)
+    trial_sel = search(trial_sel, lambda p, made: (_bound(p), len(made), *special(made)), True)
+    trial = apply_links(initial, links_of(trial_sel), merge)
+    if _bound(trial[0]) < _bound(today[0]) and any(m.in_place for m, _ in trial[1]):
+        return trial[1]
+    return today[1]
 
 
 def _peaks(plan: Plan) -> tuple[int, int]:
@@ -429,6 +490,19 @@ def group(fn: FuncOp, source: buf.AllocOp, output: buf.AllocOp, source_offset: i
     return g
 
 
+def add_pixel_buffer(fn: FuncOp, call: buf.CallOp, size: int) -> buf.AllocOp:
+    """Run `call` in place with a two-pixel buffer: switch it to the kernel its record
+    names for that (`in_place_pixel`) and give it the buffer, a scratch `buf.alloc` of
+    `size` bytes as its last operand (that kernel's `pixel` parameter is the call's
+    scratch)."""
+    call.attrs["callee"] = KERNELS_BY_NAME[call.callee].in_place_pixel
+    pixel = buf.AllocOp([], [MemRefType((size,), I8)], {"size": size, "scratch": True},
+                        location=call.location, result_names=["pixel"])
+    fn.block.insert_before(call, pixel)
+    call.set_operands([*call.operand_values, pixel.result])
+    return pixel
+
+
 @register_pass
 @dataclass(frozen=True)
 class OverlapBuffers(Pass):
@@ -453,5 +527,7 @@ class OverlapBuffers(Pass):
             new = group(fn, source, lk.output, g.source_offset, g.size, g.output_offset)
             if lk.reverse:
                 calls[lk.step].attrs["reverse"] = 1
+            if lk.in_place:
+                add_pixel_buffer(fn, calls[lk.step], lk.pixel)
             for m in g.members:
                 holder[m] = new

@@ -141,6 +141,29 @@ def _conv_s8_params(depthwise: bool) -> tuple[Arg, ...]:
             Arg("reverse", "int32_t", lambda c: int(c.attrs.get("reverse", 0))))
 
 
+def _params_struct(fields: tuple[Arg, ...], ctype: str = "utc_conv_s8_params") -> Callable:
+    """An argument pointing to a `static const` struct of `fields` (as a `params` kernel's
+    call fills it): for a kernel that takes such a struct and more."""
+    def value(c: CallView) -> Pointee:
+        items = [str(v) if "*" in a.ctype else f"/*{a.name}=*/{v}"
+                 for a, v in ((a, a.value(c)) for a in fields)]
+        lines, line = [], ""
+        for item in items:
+            if line and len(line) + len(item) > 80:
+                lines.append(line.rstrip())
+                line = ""
+            line += item + ", "
+        lines.append(line.rstrip(", "))
+        return Pointee(ctype, "{" + "\n      ".join(lines) + "}")
+
+    return value
+
+
+def _only_in_place(op: Operation, target: Target) -> str | None:
+    """Only where overlap-buffers runs a channel-keeping 1x1 convolution in place."""
+    return "only where overlap-buffers runs a channel-keeping 1x1 convolution in place"
+
+
 def _fc_args(ctype: str, bias: str, tail: tuple[Arg, ...]) -> tuple[Arg, ...]:
     zp_bias = (_optional_table("zp_bias", "zp_bias"),) if ctype == "int8_t" else ()
     return (_buf("input", f"const {ctype} *"), _buf("filter", f"const {ctype} *", "weights"),
@@ -490,8 +513,16 @@ KERNELS: list[Kernel] = [
            cost=fully_connected_macs, args=_fc_args(_F32, _F32, _act_f32())),
     Kernel("utc_conv2d_s8", qnn.Conv2DOp, "int8", _S8_CONV + _files("utc_conv_s8"),
            "int8 convolution, per-channel requantization", overlap=True, overlap_reverse=True,
+           in_place_pixel="utc_conv2d_pixel_s8",
            cost=conv_macs,
            faster=conv_dsp_faster, args=_conv_s8_params(False), params="utc_conv_s8_params"),
+    # utc_conv2d_s8 in place with a two-pixel buffer: only overlap-buffers calls it
+    Kernel("utc_conv2d_pixel_s8", qnn.Conv2DOp, "int8", _S8_CONV + _files("utc_conv_s8"),
+           "int8 1x1 convolution in place with a two-pixel buffer",
+           in_place_pixel="utc_conv2d_pixel_s8",
+           cost=conv_macs, constraint=_only_in_place,
+           args=(Arg("params", "const utc_conv_s8_params *", _params_struct(_conv_s8_params(False))),
+                 Arg("pixel", "int8_t *", lambda c: c.scratch()[0]))),
     Kernel("utc_depthwise_conv2d_s8", qnn.DepthwiseConv2DOp, "int8",
            _S8_CONV + _files("utc_conv_s8"), "int8 depthwise convolution",
            overlap=True, overlap_channelwise=True, cost=depthwise_macs,
@@ -514,9 +545,16 @@ KERNELS: list[Kernel] = [
            _attr("depth_mult", "depth_multiplier")))),
     Kernel("utc_conv2d_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"),
            "float32 convolution", overlap=True, overlap_reverse=True, cost=conv_macs,
+           in_place_pixel="utc_conv2d_pixel_f32",
            args=(*_conv_args(_F32, _F32, False, _act_f32()),
                  # overlap-buffers' reverse placement (passes/planning/overlap.py)
                  Arg("reverse", "int32_t", lambda c: int(c.attrs.get("reverse", 0))))),
+    # utc_conv2d_f32 in place with a two-pixel buffer: only overlap-buffers calls it
+    Kernel("utc_conv2d_pixel_f32", fused.Conv2DOp, "float32", _files("utc_conv_f32"),
+           "float32 1x1 convolution in place with a two-pixel buffer",
+           in_place_pixel="utc_conv2d_pixel_f32", cost=conv_macs, constraint=_only_in_place,
+           args=(*_conv_args(_F32, _F32, False, _act_f32()),
+                 Arg("pixel", "void *", lambda c: c.scratch()[0]))),
     Kernel("utc_depthwise_conv2d_f32", fused.DepthwiseConv2DOp, "float32",
            _files("utc_conv_f32"), "float32 depthwise convolution", overlap=True,
            overlap_channelwise=True, cost=depthwise_macs,

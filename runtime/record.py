@@ -122,6 +122,16 @@ class Kernel:
     #: The output may overlap the input anywhere: the kernel moves bytes as if through a
     #: temporary (memmove). The plan checker accepts any overlap of its data input.
     move: bool = False
+    #: The kernel (its record's name; this record's own name on that kernel) that runs a
+    #: 1x1 unpadded convolution whose output has its input's shape (so also its bytes)
+    #: right over its input, the output starting exactly on it, given a two-pixel buffer
+    #: (`pixel`, 2 in_c elements, the call's scratch buffer): it copies every pair of input
+    #: pixels there before writing their outputs, pairs in increasing order
+    #: (`call_pixel_in_place`, passes/planning/aliasing.py). `overlap-buffers` switches a
+    #: call to it only where the arena falls. A kernel of its own, so that the calls of
+    #: the plain kernel keep their code. The header states the contract;
+    #: tests/unit/test_overlap.py runs the kernel in place and checks the copy.
+    in_place_pixel: str = ""
     #: Whether, on the target, this kernel runs the op in fewer instructions than the
     #: kernel the other library would be chosen for (a measured fact:
     #: `benchmarks/cortex_m.py` and `utc run --profile` per layer). `--kernels auto`

@@ -1,5 +1,7 @@
 #include "utc_conv_f32.h"
 
+#include <string.h>
+
 namespace {
 inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 }  // namespace
@@ -30,6 +32,31 @@ extern "C" void utc_conv2d_f32(const float *input, const float *filter, const fl
           output[((b * out_h + oy) * out_w + ox) * out_c + oc] = clampf(v, act_min, act_max);
         }
     }
+}
+
+/* Two pixels at a time in increasing order: each pair copied into `pixel`, then
+ * utc_conv2d_f32 on that 1x2 image, its outputs written over the input pair (the
+ * header's in-place contract). */
+extern "C" void utc_conv2d_pixel_f32(const float *input, const float *filter, const float *bias,
+                                     float *output, int32_t batches, int32_t in_h, int32_t in_w,
+                                     int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
+                                     int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
+                                     int32_t dil_h, int32_t dil_w, int32_t pad_top,
+                                     int32_t pad_left, float act_min, float act_max,
+                                     void *pixel_buffer) {
+  (void)in_h;
+  (void)in_w;
+  float *pixel = static_cast<float *>(pixel_buffer);
+  (void)stride_h;
+  (void)stride_w;
+  const int32_t pixels = batches * out_h * out_w;
+  for (int32_t i = 0; i < pixels; i += 2) {  // two pixels at a time (the last maybe alone)
+    const int32_t n = pixels - i < 2 ? 1 : 2;
+    memcpy(pixel, input + i * in_c, (size_t)(n * in_c) * sizeof(float));
+    // a 1xn image; output pixel k reads input pixel k (stride 1)
+    utc_conv2d_f32(pixel, filter, bias, output + i * out_c, 1, 1, n, in_c, 1, n, out_c, kh, kw,
+                   1, 1, dil_h, dil_w, pad_top, pad_left, act_min, act_max, 0);
+  }
 }
 
 extern "C" void utc_depthwise_conv2d_f32(const float *input, const float *filter,

@@ -33,6 +33,14 @@
  * (often far below the row bound). Reading another channel's input for an output
  * channel, or writing a pixel before reading its window, breaks it: clear
  * `overlap_channelwise` first.
+ * In place with a two-pixel buffer (`in_place_pixel`: utc_conv2d_pixel_f32, below): for a
+ * 1x1 convolution without padding whose output has the input's shape, the output may
+ * start d >= 0 bytes before the input (overlap-buffers puts it exactly on it) although
+ * every output pixel overwrites the input pixel it reads: pixels two at a time in
+ * increasing order (the last maybe alone), each pair first copied into `pixel` and
+ * computed from that copy only.
+ * Computing a pixel from the input in place of the copy breaks it: clear
+ * `in_place_pixel` first.
  * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
 #ifndef UTC_CONV_F32_H
 #define UTC_CONV_F32_H
@@ -48,6 +56,16 @@ void utc_conv2d_f32(const float *input, const float *filter, const float *bias, 
                     int32_t out_w, int32_t out_c, int32_t kh, int32_t kw, int32_t stride_h,
                     int32_t stride_w, int32_t dil_h, int32_t dil_w, int32_t pad_top,
                     int32_t pad_left, float act_min, float act_max, int32_t reverse);
+/* utc_conv2d_pixel_f32: utc_conv2d_f32 in place with a two-pixel buffer (the contract
+ * above): a 1x1 convolution without padding whose output has the input's shape, its
+ * output on its input (or below it); `pixel`: 2 in_c floats apart from both (the call's
+ * scratch buffer, float-aligned). */
+void utc_conv2d_pixel_f32(const float *input, const float *filter, const float *bias,
+                          float *output, int32_t batches, int32_t in_h, int32_t in_w,
+                          int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c, int32_t kh,
+                          int32_t kw, int32_t stride_h, int32_t stride_w, int32_t dil_h,
+                          int32_t dil_w, int32_t pad_top, int32_t pad_left, float act_min,
+                          float act_max, void *pixel);
 void utc_depthwise_conv2d_f32(const float *input, const float *filter, const float *bias,
                               float *output, int32_t batches, int32_t in_h, int32_t in_w,
                               int32_t in_c, int32_t out_h, int32_t out_w, int32_t depth_mult,

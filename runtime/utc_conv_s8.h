@@ -42,6 +42,16 @@
  * far below the row bound). Reading another channel's input for an output channel, or
  * writing a pixel before reading its window, breaks it: clear `overlap_channelwise`
  * first.
+ * In place with a two-pixel buffer (`in_place_pixel`: utc_conv2d_pixel_s8, below): for a
+ * 1x1 convolution without padding whose output has the input's shape, the output may
+ * start d >= 0 bytes before the input (overlap-buffers puts it exactly on it, d = 0)
+ * although every output pixel overwrites the input pixel it reads: pixels are done two
+ * at a time in increasing order (batch, row, column; the last maybe alone), each pair
+ * first copied into `pixel` (2 in_c bytes) and then all its out_c outputs computed from
+ * that copy only, so no input byte is read after an output byte was written over it.
+ * Computing a pixel from the input in place of the copy, or more pixels per copy than
+ * the buffer holds, breaks it: clear `in_place_pixel` first. The pixel buffer is the
+ * call's scratch buffer (never inside the input or the output).
  * tests/unit/test_overlap.py runs this kernel with overlapping buffers to check it. */
 #ifndef UTC_CONV_S8_H
 #define UTC_CONV_S8_H
@@ -94,6 +104,12 @@ typedef struct utc_conv_s8_params {
 } utc_conv_s8_params;
 
 void utc_conv2d_s8(const utc_conv_s8_params *params);
+
+/* utc_conv2d_pixel_s8: utc_conv2d_s8 in place with a two-pixel buffer (the contract
+ * above): a 1x1 convolution without padding whose output has the input's shape, its
+ * output on its input (or below it); `pixel`: 2 in_c bytes apart from both (the call's
+ * scratch buffer). params.reverse is ignored. */
+void utc_conv2d_pixel_s8(const utc_conv_s8_params *params, int8_t *pixel);
 
 /* utc_depthwise_conv2d_s8: int8 depthwise convolution (TFLite DEPTHWISE_CONV_2D).
  * input [n, in_h, in_w, in_c], filter [1, kh, kw, out_c] with out_c = in_c * depth_mult,

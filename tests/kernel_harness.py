@@ -151,8 +151,20 @@ def load_kernels(names: Sequence[str]) -> ctypes.CDLL:
 
 
 #: Parameter-struct fields a harness call may leave out at the end (then 0): the
-#: convolutions' `reverse` (rows in increasing order unless a test asks otherwise).
-DEFAULT_ZERO_FIELDS = frozenset({"reverse"})
+#: convolutions' `reverse` (rows in increasing order unless a test asks otherwise) and
+#: `pixel` (NULL: not in place).
+DEFAULT_ZERO_FIELDS = frozenset({"reverse", "pixel"})
+
+
+@functools.cache
+def params_struct(name: str) -> type[ctypes.Structure]:
+    """The ctypes type of the parameter struct of kernel `name` (its record's `params`),
+    its fields typed from the record."""
+    from utc.runtime.kernels import KERNELS_BY_NAME
+
+    args = KERNELS_BY_NAME[name].args
+    return type(KERNELS_BY_NAME[name].params, (ctypes.Structure,),
+                {"_fields_": [(a.name, t) for a, t in zip(args, record_signature(name))]})
 
 
 def _struct_call(fn, name: str):
@@ -162,8 +174,7 @@ def _struct_call(fn, name: str):
     from utc.runtime.kernels import KERNELS_BY_NAME
 
     args = KERNELS_BY_NAME[name].args
-    struct = type(KERNELS_BY_NAME[name].params, (ctypes.Structure,),
-                  {"_fields_": [(a.name, t) for a, t in zip(args, record_signature(name))]})
+    struct = params_struct(name)
     fn.argtypes = [ctypes.POINTER(struct)]
 
     optional = 0  # trailing fields that default to 0 (ctypes zero-fills them)

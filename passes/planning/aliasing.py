@@ -36,7 +36,9 @@ keeps the pixel order within every channel as well, which allows smaller offsets
 a whole number of pixels (`channelwise_overlap_pixels`); `call_overlap_rule` gives both.
 A kernel with `overlap_reverse` may instead run its rows in reverse, its output ending at
 least `call_reverse_overlap` bytes after the input ends (the call's `reverse` attribute
-says which order it runs).
+says which order it runs). A kernel with `in_place_pixel` may run a channel-keeping 1x1
+convolution right over its input given a two-pixel scratch buffer (`call_pixel_in_place`
+says how many bytes; the call passes it as its scratch).
 """
 
 from __future__ import annotations
@@ -146,3 +148,26 @@ def call_reverse_overlap(callee: str, attrs: dict, input_value: Value, output_va
     window_h = (int(filter_value.type.shape[1]) - 1) * int(dilation[0]) + 1
     return min_reverse_overlap(tuple(a.shape), tuple(b.shape), int(stride[0]), int(pad[0]),
                                window_h, size)
+
+
+def call_pixel_in_place(callee: str, attrs: dict, input_value: Value, output_value: Value,
+                        filter_value: Value | None) -> int | None:
+    """The bytes of the pixel buffer (two pixels of in_c elements, one when the tensor has
+    a single pixel) with which a call of kernel `callee` may run in place, its output
+    starting on its data input or below it (the record's `in_place_pixel`: each pair of
+    input pixels copied before their outputs are written; runtime/utc_conv_s8.h); None
+    when the kernel has no such contract, the filter is not 1x1, the call pads, or input
+    and output differ in shape or element (batch 1, NHWC)."""
+    kernel = KERNELS_BY_NAME.get(callee)
+    if kernel is None or not kernel.in_place_pixel or filter_value is None:
+        return None
+    a, b = input_value.type, output_value.type
+    if len(a.shape) != 4 or a.shape[0] != 1 or tuple(a.shape) != tuple(b.shape) \
+            or a.element.byte_width != b.element.byte_width or a.byte_size != b.byte_size:
+        return None
+    pad, w = attrs.get("pad"), filter_value.type.shape
+    if not isinstance(pad, tuple | list) or any(int(x) for x in pad) or len(w) != 4 \
+            or tuple(int(x) for x in w[1:3]) != (1, 1):
+        return None
+    pixels = 2 if int(a.shape[1]) * int(a.shape[2]) > 1 else 1  # the kernels take pairs
+    return pixels * int(a.shape[3]) * a.element.byte_width

@@ -60,6 +60,12 @@ above every byte it still reads:
 and `u >= 0` (`min_reverse_overlap`). For a layer keeping its size that is the same
 distance as forward, in the other direction: a chain of forward layers slides down
 through memory, and a reverse layer in it slides back up.
+
+**In place with a two-pixel buffer.** A 1x1 unpadded convolution keeping the input's
+shape needs a whole row either way; a kernel that copies each pair of input pixels into
+a buffer of `2 C e` bytes before writing them (the record's `in_place_pixel`) needs
+`d >= 0`: its output may sit exactly on its input, at the price of that buffer
+(`call_pixel_in_place`, passes/planning/aliasing.py).
 """
 
 from __future__ import annotations

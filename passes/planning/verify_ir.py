@@ -30,6 +30,10 @@ before step 0 and its root is live from step 0. Checks:
    parameters (nothing overlap-buffers records is read); or when the kernel's record has
    `move` (memmove semantics, any overlap). No other partial overlap of an input and an
    output is accepted.
+   A kernel with `in_place_pixel` may also have its output start on its data input (or
+   below it) when the call is a 1x1 unpadded convolution keeping the input's shape and
+   passes a scratch buffer of at least two input pixels (`call_pixel_in_place`): the
+   kernel copies each pair of pixels there before writing over them.
 4. Dataflow: simulating the schedule byte by byte, every byte a call (or the model's
    output) reads was last written by the value that is meant to hold it: the value
    itself, or, for a view nobody writes (a reshape), what its source holds, or, for a
@@ -50,8 +54,9 @@ import numpy as np
 from utc.compiler.ir import Module, Value
 from utc.dialects import buf
 from utc.dialects.func import FuncOp, main_function
+from utc.runtime.kernels import KERNELS_BY_NAME
 
-from .aliasing import call_overlap_rule, call_reverse_overlap, may_alias, may_move_over
+from .aliasing import call_overlap_rule, call_pixel_in_place, call_reverse_overlap, may_alias, may_move_over
 from .checker import PlanError
 from .regions import region_bases
 
@@ -242,6 +247,8 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                     continue  # in place
                 if not scratch and index == 0 and may_move_over(call.callee):
                     continue  # memmove semantics: any overlap
+                if not scratch and index == 0 and _pixel_in_place(call, v, w, pv, pw):
+                    continue  # in place with a two-pixel buffer
                 if call.attrs.get("reverse"):
                     problems.extend(_reverse_problems(step, call, index, v, w, pv, pw, scratch))
                     continue
@@ -263,6 +270,20 @@ def _check_calls(calls: list[buf.CallOp], places: dict[Value, _Place],
                                     f"[{pw.start}, {pw.end}) overlaps input {_name(v)} "
                                     f"[{pv.start}, {pv.end}) and the kernel may not run in "
                                     "place there")
+
+
+def _pixel_in_place(call, v: Value, w: Value, pv: _Place, pw: _Place) -> bool:
+    """A kernel with `in_place_pixel` may have its output start on its data input or below
+    it when the call is a 1x1 convolution keeping the input's shape
+    (`call_pixel_in_place`) and passes a scratch buffer of at least two pixels' bytes
+    (the kernel's `pixel`: its first scratch buffer, which the checks above keep off the
+    input and the output)."""
+    ins = call.inputs
+    need = call_pixel_in_place(call.callee, call.attrs, v, w, ins[1] if len(ins) > 1 else None)
+    if need is None or pv.start < pw.start or KERNELS_BY_NAME[call.callee].in_place_pixel != call.callee:
+        return False  # (the kernel itself must be the in-place one: it then gets the buffer)
+    pixel = [u for u in call.outputs if buf.is_scratch(u)]
+    return bool(pixel) and pixel[0].type.byte_size >= need
 
 
 def _reverse_problems(step: int, call, index: int, v: Value, w: Value, pv: _Place,

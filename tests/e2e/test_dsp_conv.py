@@ -141,7 +141,9 @@ def run_case(model: bytes, rng: np.random.Generator, target: str, kernels: str,
     assert run.status == 0
     assert run.outputs == [np.ascontiguousarray(v).tobytes() for v in want]
     source = (out / "model.cpp").read_text()
-    kernel = "utc_conv2d_s8" if "utc_conv2d_s8(" in source else "cmsis-nn"
+    # utc's convolution, or its in-place twin (a 1x1 layer keeping the channels)
+    utc = "utc_conv2d_s8(" in source or "utc_conv2d_pixel_s8(" in source
+    kernel = "utc_conv2d_s8" if utc else "cmsis-nn"
     return "_overlap" in source, kernel
 
 
@@ -183,3 +185,48 @@ def test_auto_picks_a_kernel_and_stays_bit_exact(tmp_path: Path) -> None:
             raise AssertionError(f"case {i}: {case}") from e
         used.add(kernel)
     assert used == {"utc_conv2d_s8", "cmsis-nn"}
+
+
+def pointwise_conv(rng: np.random.Generator, channels: int) -> bytes:
+    """A one-op int8 1x1 CONV_2D model keeping `channels` channels (batch 1), which
+    overlap-buffers runs in place over the dying model input (utc_conv2d_pixel_s8)."""
+    # rows of 3 pixels or more: in place (two pixels of buffer) is then smaller than a row
+    h, w = int(rng.integers(1, 7)), int(rng.integers(3, 8))
+    in_scale, in_zp = float(rng.uniform(0.01, 0.2)), int(rng.choice([-128, -3, 0, 40, 127]))
+    per_channel = bool(rng.random() < 0.7)
+    w_scales = (rng.uniform(0.002, 0.02, channels) if per_channel
+                else np.full(1, rng.uniform(0.002, 0.02)))
+    out_scale = float(in_scale * np.mean(w_scales) * 127 * np.sqrt(channels) / 24)
+    b = ModelBuilder("utc in-place pointwise conv")
+    x = b.add_tensor("x", [1, h, w, channels], "int8", scale=in_scale, zero_point=in_zp)
+    wt = b.add_tensor("w", [channels, 1, 1, channels], "int8",
+                      data=rng.integers(-127, 128, (channels, 1, 1, channels)).astype(np.int8),
+                      scale=list(w_scales) if per_channel else float(w_scales[0]),
+                      zero_point=0, quantized_dimension=0)
+    bias_scales = in_scale * (w_scales if per_channel else np.full(channels, w_scales[0]))
+    bias = b.add_tensor("b", [channels], "int32", data=rng.integers(-3000, 3000, channels),
+                        scale=list(bias_scales) if per_channel else float(bias_scales[0]),
+                        zero_point=0)
+    y = b.add_tensor("y", [1, h, w, channels], "int8", scale=out_scale,
+                     zero_point=int(rng.integers(-20, 20)))
+    b.add_operator("CONV_2D", [x, wt, bias], [y], {
+        "padding": str(rng.choice(["SAME", "VALID"])),
+        "fused_activation_function": str(rng.choice(["NONE", "RELU", "RELU6"]))})
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+def test_in_place_pointwise_convolutions_bit_exact(target: str, tmp_path: Path) -> None:
+    """utc_conv2d_pixel_s8's DSP path (each pair of pixels copied into the pixel buffer,
+    then two pixels by two channels, a last lone pixel by four) on QEMU: channel counts
+    below, at and past the 8-channel chunk of the assembly and odd ones, odd and even
+    pixel counts, bit-exact with TFLite Micro, every case in place."""
+    rng = seeded_rng(SEED, "in-place pointwise", target)
+    for i, channels in enumerate((5, 8, 9, 16, 33)):
+        model = pointwise_conv(rng, channels)
+        try:
+            run_case(model, rng, target, "reference", 2, tmp_path / str(i))
+        except AssertionError as e:
+            raise AssertionError(f"case {i}: {channels} channels on {target}") from e
+        source = (tmp_path / str(i) / "out" / "model.cpp").read_text()
+        assert "utc_conv2d_pixel_s8(&params, buf_pixel);" in source, channels

@@ -413,3 +413,50 @@ def test_the_zero_copy_api_with_the_input_overlapped(q: bool, tmp_path: Path) ->
         else:
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
     assert consumed == 0  # the run overwrote (part of) the input buffer, as documented
+
+
+# ---- in place with a two-pixel buffer ----------------------------------------------------
+
+
+def _in_place(module) -> list[int]:
+    """The steps whose convolution runs in place: output on its data input's bytes, with
+    a scratch pixel buffer of the input's channel bytes."""
+    fn = main_function(module)
+    steps = []
+    for step, call in enumerate(op for op in fn.block.ops if isinstance(op, buf.CallOp)):
+        if call.inputs and call.outputs and not _smaller(call) and \
+                root_and_offset(call.inputs[0]) == root_and_offset(call.outputs[0]):
+            pixel = [v for v in call.outputs if buf.is_scratch(v)]
+            x = call.inputs[0].type
+            assert [v.type.byte_size for v in pixel] == [2 * x.shape[3] * x.element.byte_width], call
+            assert call.attrs["callee"].startswith("utc_conv2d_pixel_"), call
+            steps.append(step)
+    return steps
+
+
+@pytest.mark.parametrize("q", [True, False], ids=["int8", "f32"])
+def test_channel_keeping_pointwise_layers_run_in_place(q: bool, tmp_path: Path) -> None:
+    """Two 1x1 convolutions keeping 20 channels, then a pooling: both convolutions run in
+    place over their dying inputs (the first over the model input) with a buffer of
+    two pixels, so the arena is one tensor and two pixels (int8: 2,040 B) where forward
+    or reverse overlap needs a row more for each (2,208 B). Bit-exact with TFLite Micro
+    (float32: within 1e-5)."""
+    net = (Chain(q, [1, 10, 10, 20], seed=10).conv(20, k=1).conv(20, k=1)
+           .pool("max", 2, 2, same=False))
+    module = run_and_compare(net.build(), tmp_path)
+    assert _in_place(module) == [0, 1]
+    attrs = assert_below_the_bound_without_overlap(module)
+    item = 1 if q else 4
+    assert attrs["arena_bytes"] == (10 * 10 * 20 + 2 * 20) * item
+
+
+def test_in_place_is_not_taken_where_overlap_is_as_small(tmp_path: Path) -> None:
+    """DS-CNN's shape (pointwise layers between depthwise ones that slide the chain down):
+    in place would not lower the arena, so the pointwise layers keep their reverse
+    placement, no pixel buffer. Bit-exact with TFLite Micro."""
+    net = (Chain(True, [1, 9, 7, 12], seed=11).conv(12, k=1, act="NONE")
+           .conv(1, k=3, depthwise=True).conv(12, k=1))
+    module = run_and_compare(net.build(), tmp_path)
+    assert _in_place(module) == []
+    fn = main_function(module)
+    assert not any(isinstance(op, buf.AllocOp) and op.scratch for op in fn.block.ops)

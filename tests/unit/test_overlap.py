@@ -34,7 +34,7 @@ from utc.passes.planning.overlap import (
 )
 from utc.runtime.kernels import KERNELS
 
-from tests.kernel_harness import load_kernels, ptr, seeded_rng
+from tests.kernel_harness import load_kernels, params_struct, ptr, seeded_rng
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
 SEED = 20261127
@@ -414,7 +414,7 @@ _KERNELS = sorted(k for k in OVERLAP_SAFE_KERNELS if k.startswith("utc_"))
 
 @pytest.fixture(scope="module")
 def lib() -> ctypes.CDLL:
-    return load_kernels(_KERNELS)
+    return load_kernels(_KERNELS + sorted({k.in_place_pixel for k in KERNELS if k.in_place_pixel}))
 
 
 #: (in h, w, c), out channels (depth multiplier for depthwise), kernel (kh, kw),
@@ -430,11 +430,13 @@ _CASES = [
 ]
 
 
-def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None = None):
+def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None = None,
+                pixel: np.ndarray | None = None, zp_bias: bool | None = None):
     """Run `name` on seeded data: with separate buffers (overlap None) or in one buffer
     with the output `overlap` bytes before the input (negative: after it); `reverse`: the
-    convolutions' parameter (left out for the int8 ones when None). Returns the output
-    bytes."""
+    convolutions' parameter (left out for the int8 ones when None); `pixel`: the int8
+    convolution's two-pixel buffer (in place); `zp_bias`: pass the compile-time table
+    (default: only to overlapped runs). Returns the output bytes."""
     (h, w, c), oc, (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr) = case
     kind = "pool" if "pool" in name else ("depthwise" if "depthwise" in name else "conv")
     f32 = name.endswith("_f32")
@@ -478,6 +480,10 @@ def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None =
     if kind == "pool":
         act = (-3.0e38, 3.0e38) if f32 else (-32768, 32767) if s16 else (-128, 127)
         fn(x_ptr, y_ptr, 1, h, w, c, ho, wo, kh, kw, sh, sw, pt, pl, *act)
+    elif f32 and pixel is not None:  # the in-place kernel the record names
+        getattr(lib, _BY_NAME[name].in_place_pixel)(
+            x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co, kh, kw, sh, sw, dh, dw,
+            pt, pl, -3.0e38, 3.0e38, ptr(pixel))
     elif f32:
         fn(x_ptr, ptr(filt), ptr(bias), y_ptr, 1, h, w, c, ho, wo, co if kind == "conv" else dm,
            kh, kw, sh, sw, dh, dw, pt, pl, -3.0e38, 3.0e38,
@@ -485,11 +491,16 @@ def _run_kernel(lib, name: str, case, overlap: int | None, reverse: int | None =
     else:
         # the overlapped run takes the compile-time zp_bias table (-O2), the disjoint
         # reference run sums the filter at run time: both must agree
-        zp_bias = None if overlap is None else ptr(zero_point_bias(
-            filt, (1, 2, 3) if kind == "conv" else (0, 1, 2), bias, -3))
-        fn(x_ptr, ptr(filt), ptr(bias), zp_bias, y_ptr, 1, h, w, c, ho, wo, co, dm, kh, kw,
-           sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult), ptr(shift), 1, -128, 127,
-           *(() if reverse is None else (reverse,)))
+        table = zero_point_bias(filt, (1, 2, 3) if kind == "conv" else (0, 1, 2), bias, -3)
+        zp_bias = ptr(table) if (overlap is not None if zp_bias is None else zp_bias) else None
+        values = (x_ptr, ptr(filt), ptr(bias), zp_bias, y_ptr, 1, h, w, c, ho, wo, co, dm, kh, kw,
+                  sh, sw, dh, dw, pt, pl, -3, 5, ptr(mult), ptr(shift), 1, -128, 127,
+                  *(() if reverse is None else (reverse,)))
+        if pixel is None:
+            fn(*values)
+        else:  # the in-place kernel the record names: the same struct, and the buffer
+            params = params_struct(name)(*values)
+            getattr(lib, _BY_NAME[name].in_place_pixel)(ctypes.addressof(params), ptr(pixel))
     got = y_buf.view(np.uint8) if overlap is None else arena[:out_elems * item]
     return got.copy(), (1, h, w, c), (1, ho, wo, co), item
 
@@ -577,6 +588,65 @@ def test_the_reverse_harness_sees_a_clobbered_input(lib) -> None:
     want, in_shape, out_shape, item = _run_kernel(lib, "utc_conv2d_s8", case, None)
     u = min_reverse_overlap(in_shape, out_shape, 1, 1, 3, item)
     got, *_ = _run_kernel(lib, "utc_conv2d_s8", case, -u, reverse=0)
+    assert not np.array_equal(got, want)
+
+
+_PIXEL = sorted(k for k in _KERNELS if _BY_NAME[k].in_place_pixel)
+#: 1x1 unpadded convolutions keeping the channels: in_c below, at and past a block of
+#: 4 (portable) and the 8-channel chunk (DSP), odd counts
+_PIXEL_CASES = [((7, 6, 16), 16, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
+                ((5, 5, 9), 9, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
+                ((3, 4, 33), 33, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
+                ((1, 6, 5), 5, (1, 1), (2, 1), (1, 1), (0, 0, 0, 0)),
+                ((1, 1, 12), 12, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0))]
+
+
+def test_the_pixel_kernels_are_the_convolutions() -> None:
+    assert _PIXEL == ["utc_conv2d_f32", "utc_conv2d_s8"]
+    for name, dtype in (("utc_conv2d_s8", "s8"), ("utc_conv2d_f32", "f32")):
+        assert _BY_NAME[name].in_place_pixel == f"utc_conv2d_pixel_{dtype}"
+        # the in-place kernel names itself, and selection never picks it
+        pixel = _BY_NAME[f"utc_conv2d_pixel_{dtype}"]
+        assert pixel.in_place_pixel == pixel.name and pixel.constraint(None, None)
+        # the header states the contract
+        header = (RUNTIME / f"utc_conv_{dtype}.h").read_text()
+        assert f"In place with a two-pixel buffer (`in_place_pixel`: {pixel.name}" in header
+
+
+@pytest.mark.parametrize("name,zp_bias", [(n, z) for n in _PIXEL
+                                           for z in ((True, False) if n.endswith("_s8") else (False,))])
+@pytest.mark.parametrize("case", _PIXEL_CASES, ids=[re.sub(r"[ ()]", "", str(c[0]))
+                                                    for c in _PIXEL_CASES])
+def test_in_place_pixel_kernels_run_on_their_input(lib, name: str, zp_bias: bool, case) -> None:
+    """A kernel flagged `in_place_pixel`, given a pixel buffer (two pixels: the kernels
+    take pairs), computes the same output when it starts exactly on its input (offset 0,
+    every output pixel over the input pixel it reads), and the buffer ends up holding the
+    last input pixel: it did copy the pixels before writing over them. Odd and even pixel
+    counts, a single pixel. (`zp_bias`: the int8 kernel with and without the
+    compile-time table.)"""
+    want, in_shape, out_shape, item = _run_kernel(lib, name, case, None)
+    assert in_shape == out_shape
+    f32 = name.endswith("_f32")
+    pixels = in_shape[1] * in_shape[2]
+    pixel = np.full((min(2, pixels), in_shape[3]), 0x55, np.float32 if f32 else np.int8)
+    got, *_ = _run_kernel(lib, name, case, 0, reverse=0, pixel=pixel, zp_bias=zp_bias)
+    assert np.array_equal(got, want), (
+        f"{name} gives different bytes in place with a two-pixel buffer: it no longer "
+        f"copies the input pixels before writing over them; clear `in_place_pixel`")
+    rng = seeded_rng(SEED, name, case)  # the input _run_kernel drew
+    x = (rng.standard_normal(case[0]).astype(np.float32) if f32
+         else rng.integers(-128, 128, case[0]).astype(np.int8))
+    # pixels go in pairs, a last lone one into the first slot
+    assert np.array_equal(pixel[(pixels - 1) % 2], x[-1, -1])
+
+
+@pytest.mark.parametrize("name", _PIXEL)
+def test_the_pixel_harness_sees_a_clobbered_input(lib, name: str) -> None:
+    """On its input without the pixel buffer the convolution overwrites input channels
+    the next output channels still read."""
+    case = _PIXEL_CASES[0]
+    want, *_ = _run_kernel(lib, name, case, None)
+    got, *_ = _run_kernel(lib, name, case, 0, reverse=0)
     assert not np.array_equal(got, want)
 
 
@@ -738,3 +808,91 @@ def test_reading_the_overwritten_input_later_is_reported() -> None:
     calls[2].set_operand(0, named["c0"].result)
     problems = verify_memory_plan(module)
     assert any("overwrote some of its bytes" in p for p in problems), problems
+
+
+# ---- in place with a two-pixel buffer: the pass's choice and the checker ------------------
+
+
+def _pointwise_model(shape: list[int], layers: list[tuple[int, int]], seed: int) -> bytes:
+    """An int8 chain of convolutions (out channels, kernel size; SAME, stride 1) from a
+    model input of `shape`."""
+    from tests.tflite_writer import ModelBuilder
+
+    rng = seeded_rng(SEED, "pointwise", seed)
+    b = ModelBuilder("utc in-place pixel test")
+    x = last = b.add_tensor("x", shape, "int8", scale=0.05, zero_point=-3)
+    c = shape[3]
+    for i, (oc, k) in enumerate(layers):
+        wt = b.add_tensor(f"w{i}", [oc, k, k, c], "int8", data=rng.integers(-127, 128, (oc, k, k, c)),
+                          scale=list(rng.uniform(0.002, 0.02, oc)), zero_point=0,
+                          quantized_dimension=0)
+        y = b.add_tensor(f"y{i}", [*shape[:3], oc], "int8", scale=0.05, zero_point=-7)
+        b.add_operator("CONV_2D", [last, wt, -1], [y], {"padding": "SAME",
+                                                         "fused_activation_function": "RELU"})
+        last, c = y, oc
+    return b.build([x], [last])
+
+
+def _lowered(model: bytes, tmp_path: Path, monkeypatch=None, pixel: bool = True):
+    """The model at -O2 (reference kernels), planned; `pixel` False: with the in-place
+    option taken away from overlap-buffers."""
+    from utc.compiler.driver import import_model, load_builtin_passes, lower, pipeline_for
+    from utc.passes import overlap_buffers
+
+    if not pixel:
+        monkeypatch.setattr(overlap_buffers, "call_pixel_in_place", lambda *a: None)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(model)
+    load_builtin_passes()
+    module = import_model(path, "m")
+    lower(module, pipeline_for(2))
+    return module
+
+
+def test_a_channel_keeping_pointwise_layer_runs_in_place(tmp_path: Path) -> None:
+    """A 1x1 convolution keeping 16 channels over its dying model input: in place, the
+    output on the input's bytes and a 32-byte buffer of two pixels, 1,056 B where forward
+    (or reverse) overlap needs one row more (1,152 B); the checker accepts it and rejects
+    it without the buffer or with a smaller one."""
+    from utc.dialects import buf
+    from utc.dialects.buf import root_and_offset
+    from utc.dialects.func import main_function
+    from utc.passes.planning.verify_ir import verify_memory_plan
+
+    module = _lowered(_pointwise_model([1, 8, 8, 16], [(16, 1)], 1), tmp_path)
+    fn = main_function(module)
+    call, = (op for op in fn.block.ops if isinstance(op, buf.CallOp))
+    assert root_and_offset(call.inputs[0]) == root_and_offset(call.outputs[0])
+    pixel = [v for v in call.outputs if buf.is_scratch(v)]
+    assert [v.type.byte_size for v in pixel] == [32] and "reverse" not in call.attrs
+    assert call.callee == "utc_conv2d_pixel_s8"
+    assert fn.attrs["arena_bytes"] == 1024 + 32 < 1024 + 8 * 16
+    assert verify_memory_plan(module) == []
+    # a pixel buffer too small, then none: the output may not sit on its input
+    small = buf.AllocOp([], [pixel[0].type.__class__((16,), pixel[0].type.element)],
+                        {"size": 16, "scratch": True, "offset": pixel[0].op.attrs["offset"]})
+    fn.block.insert_before(call, small)
+    call.set_operand(len(call.operand_values) - 1, small.result)
+    for last in ("small", "none"):
+        problems = verify_memory_plan(module)
+        assert any("overlaps input %x" in p and "may not run in place" in p
+                   for p in problems), (last, problems)
+        if last == "small":
+            call.set_operands(call.operand_values[:-1])
+    # the plain kernel, which takes no pixel buffer, even with one
+    call.set_operands([*call.operand_values, pixel[0]])
+    assert verify_memory_plan(module) == []
+    call.attrs["callee"] = "utc_conv2d_s8"
+    problems = verify_memory_plan(module)
+    assert any("starts 0 B before its input" in p and "at least 128 B before" in p
+               for p in problems), problems
+
+
+def test_in_place_is_chosen_only_where_the_arena_falls(tmp_path: Path, monkeypatch) -> None:
+    """Between two 3x3 convolutions, the pointwise layer's in-place placement would not
+    lower the peak (the 3x3 layers' steps are higher): the plan is exactly the one made
+    without the in-place option."""
+    model = _pointwise_model([1, 12, 12, 8], [(16, 3), (16, 1), (8, 3)], 2)
+    with_option = str(_lowered(model, tmp_path))
+    without = str(_lowered(model, tmp_path, monkeypatch, pixel=False))
+    assert with_option == without and "pixel" not in with_option
