@@ -583,10 +583,7 @@ class Emitter:
 
     def stage_runs(self) -> list[tuple[int, int]]:
         """The [first, end) step ranges of patch-stage calls (`tile`) emitted as a loop:
-        maximal runs of consecutive tiled calls, none in a verify build (its layer taps
-        name each step at compile time)."""
-        if self.taps:
-            return []
+        maximal runs of consecutive tiled calls."""
         runs: list[tuple[int, int]] = []
         start = None
         for step, call in enumerate([*self.calls, None]):
@@ -599,6 +596,15 @@ class Emitter:
                 start = None
         return runs
 
+    def stage_taps(self, call: buf.CallOp, first: int) -> str:
+        """In a verify build, the layer taps of a stage call inside the loop (whose index
+        `i` counts from step `first`): `utc_layer_output` of each output buffer, as
+        `UTC_LAYER_END` does for a call emitted alone."""
+        if not self.taps:
+            return ""
+        return "".join(f"\nutc_layer_output({first} + (int)i, {k}, {self.expr(v)}, "
+                       f"{v.type.byte_size});" for k, v in enumerate(self.layer_outputs(call)))
+
     def call_blocks(self) -> list[dict]:
         """NAME_run()'s body: per kernel call its comment and code, except a patch stage,
         one block that loops over a table (codegen/patch_loop.py)."""
@@ -610,12 +616,14 @@ class Emitter:
                 end = runs[step]
                 self.canonical = True
                 try:
-                    codes = [self.render_call(op) for op in self.calls[step:end]]
+                    codes = [self.render_call(op) + self.stage_taps(op, step)
+                             for op in self.calls[step:end]]
                 finally:
                     self.canonical = False
                 comments = [comment_text(_comment(op)) for op in self.calls[step:end]]
                 blocks.append({"stage": True, "step": step,
-                               "code": render_stage(f"stage{step}", step, codes, comments)})
+                               "code": render_stage(f"stage{step}", step, codes, comments,
+                                                    hooks=not self.taps)})
                 step = end
                 continue
             op = self.calls[step]

@@ -113,10 +113,12 @@ def _unstatic(code: str) -> str:
 
 
 def render_stage(prefix: str, first_step: int, codes: Sequence[str],
-                 comments: Sequence[str]) -> str:
+                 comments: Sequence[str], hooks: bool = True) -> str:
     """The C block that runs calls `first_step`.. of the stage (`codes`: each call's code
     with canonical buffer expressions, `comments`: what each call is) as a loop over a
-    table. `prefix` names the tables."""
+    table. `prefix` names the tables. `hooks`: bracket each call with
+    `UTC_LAYER_BEGIN/END` (a verify build's taps are in `codes` instead: its END macro
+    names the step at compile time)."""
     groups: list[Group] = []
     by_skeleton: dict[str, Group] = {}
     order: list[tuple[Group, list[int]]] = []
@@ -164,7 +166,8 @@ def render_stage(prefix: str, first_step: int, codes: Sequence[str],
     lines.append("  };")
     lines.append(f"  for (unsigned i = 0; i < {n}u; ++i) {{")
     lines.append(f"    const unsigned k = {prefix}_steps[i];")
-    lines.append(f"    UTC_LAYER_BEGIN({first_step} + (int)i);")
+    if hooks:
+        lines.append(f"    UTC_LAYER_BEGIN({first_step} + (int)i);")
     for gi, g in enumerate(groups):
         end = base[gi] + len(g.variants)
         cond = f"k < {end}u" if gi < len(groups) - 1 else ""
@@ -184,7 +187,8 @@ def render_stage(prefix: str, first_step: int, codes: Sequence[str],
         text = _unstatic(text) if g.columns else text
         lines += ["      " + ln for ln in text.split("\n")]
     lines.append("    }")
-    lines.append(f"    UTC_LAYER_END({first_step} + (int)i);")
+    if hooks:
+        lines.append(f"    UTC_LAYER_END({first_step} + (int)i);")
     lines.append("  }")
     lines.append("}")
     return "\n".join(lines)
