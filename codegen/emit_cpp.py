@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from utc.codegen.c_arrays import value_chunks
-from utc.codegen.patch_loop import render_stage
+from utc.codegen.patch_loop import StagePlan, plan_stage, render_stage
 from utc.codegen.template_env import environment
 from utc.compiler.errors import CompileError, printable
 from utc.compiler.ir import (
@@ -604,6 +604,19 @@ class Emitter:
             return ""
         return "".join(f"\nutc_layer_output({first} + (int)i, {k}, {self.expr(v)}, "
                        f"{v.type.byte_size});" for k, v in enumerate(self.layer_outputs(call)))
+
+    def stage_plans(self) -> list[tuple[int, int, StagePlan]]:
+        """(first step, calls, grouping) of each patch stage loop, for the report."""
+        out = []
+        for first, end in self.stage_runs():
+            self.canonical = True
+            try:
+                codes = [self.render_call(op) for op in self.calls[first:end]]
+            finally:
+                self.canonical = False
+            comments = [comment_text(_comment(op)) for op in self.calls[first:end]]
+            out.append((first, end - first, plan_stage(codes, comments)))
+        return out
 
     def call_blocks(self) -> list[dict]:
         """NAME_run()'s body: per kernel call its comment and code, except a patch stage,

@@ -112,13 +112,40 @@ def _unstatic(code: str) -> str:
     return "".join(out)
 
 
-def render_stage(prefix: str, first_step: int, codes: Sequence[str],
-                 comments: Sequence[str], hooks: bool = True) -> str:
-    """The C block that runs calls `first_step`.. of the stage (`codes`: each call's code
-    with canonical buffer expressions, `comments`: what each call is) as a loop over a
-    table. `prefix` names the tables. `hooks`: bracket each call with
-    `UTC_LAYER_BEGIN/END` (a verify build's taps are in `codes` instead: its END macro
-    names the step at compile time)."""
+@dataclass
+class StagePlan:
+    """The groups of a stage's calls (in order of their first call) and each call's kind."""
+
+    groups: list[Group]
+    base: list[int]  # the first kind of each group
+    steps: list[int]  # the kind of each call, in run order
+
+    @property
+    def kinds(self) -> int:
+        return self.base[-1] + len(self.groups[-1].variants) if self.groups else 0
+
+    @property
+    def step_type(self) -> str:
+        return "uint8_t" if self.kinds <= 256 else "uint16_t"
+
+    def column_types(self, g: Group) -> list[str]:
+        return [column_type([v[c] for v in g.variants]) for c in range(len(g.columns))]
+
+    def table_bytes(self) -> int:
+        """Bytes of the tables in flash: every group's variants (structs padded to their
+        largest field) and the steps."""
+        total = len(self.steps) * _SIZE[self.step_type]
+        for g in self.groups:
+            if g.columns:
+                types = self.column_types(g)
+                align = max(_SIZE[t] for t in types)
+                size = -(-sum(_SIZE[t] for t in types) // align) * align
+                total += size * len(g.variants)
+        return total
+
+
+def plan_stage(codes: Sequence[str], comments: Sequence[str]) -> StagePlan:
+    """Group a stage's calls (`codes`, canonical buffer expressions) by skeleton."""
     groups: list[Group] = []
     by_skeleton: dict[str, Group] = {}
     order: list[tuple[Group, list[int]]] = []
@@ -133,24 +160,37 @@ def render_stage(prefix: str, first_step: int, codes: Sequence[str],
         order.append((g, values))
     for g in groups:
         g.finish()
-    base: dict[int, int] = {}
+    base: list[int] = []
     kinds = 0
-    for gi, g in enumerate(groups):
-        base[gi] = kinds
+    for g in groups:
+        base.append(kinds)
         kinds += len(g.variants)
     index = {id(g): gi for gi, g in enumerate(groups)}
     steps = [base[index[id(g)]] + g.variant_of(v) for g, v in order]
-    step_type = "uint8_t" if kinds <= 256 else "uint16_t"
+    return StagePlan(groups, base, steps)
+
+
+def render_stage(prefix: str, first_step: int, codes: Sequence[str],
+                 comments: Sequence[str], hooks: bool = True) -> str:
+    """The C block that runs calls `first_step`.. of the stage (`codes`: each call's code
+    with canonical buffer expressions, `comments`: what each call is) as a loop over a
+    table. `prefix` names the tables. `hooks`: bracket each call with
+    `UTC_LAYER_BEGIN/END` (a verify build's taps are in `codes` instead: its END macro
+    names the step at compile time)."""
+    plan = plan_stage(codes, comments)
+    groups, base, steps = plan.groups, plan.base, plan.steps
+    kinds, step_type = plan.kinds, plan.step_type
     n = len(codes)
-    lines = [f"/* patch stage: steps {first_step}-{first_step + n - 1} ({n} calls of "
-             f"{len(groups)} kinds of call) run as a loop over a table: each entry the "
-             "kind of call (its group and variant) in run order; a group's variants hold "
-             "the integers that differ among its calls (rows, padding, arena offsets). */",
+    lines = [f"/* patch stage: steps {first_step}-{first_step + n - 1} ({n} calls in "
+             f"{len(groups)} groups, {kinds} kinds; tables {plan.table_bytes()} B) run as a "
+             "loop over a table: each entry the kind of call (a group, one layer's calls or "
+             "the moves, and a variant of it) in run order; a group's variants hold the "
+             "integers that differ among its calls (rows, padding, arena offsets). */",
              "{"]
     for gi, g in enumerate(groups):
         if not g.columns:
             continue
-        types = [column_type([v[c] for v in g.variants]) for c in range(len(g.columns))]
+        types = plan.column_types(g)
         fields = sorted(range(len(types)), key=lambda c: (-_SIZE[types[c]], c))
         struct = f"{prefix}_g{gi}"
         lines.append(f"  /* group {gi}: {g.comment} */")

@@ -52,7 +52,7 @@ def test_render_stage_groups_layers_and_dedupes_variants() -> None:
     codes, comments = _calls()
     text = render_stage("stage3", 3, codes, comments)
     assert text == render_stage("stage3", 3, codes, comments)  # deterministic
-    assert "(12 calls of 3 kinds of call)" in text
+    assert "(12 calls in 3 groups, 7 kinds; tables 26 B)" in text
     # layer a: 4 variants of (pointer offset, pad_top, pad_bottom); the shape table stays
     # static (no column in it), the call reads its columns from the variant
     assert "static const stage3_g0 stage3_g0_v[4] = {" in text
