@@ -16,7 +16,9 @@ exclusive arena (the largest) and one --concurrent arena (disjoint parts).
 With the Arm cross compiler and QEMU installed (or `--instructions`), each model is also
 built for Cortex-M4 three times, -O2 without overlap-buffers, -O2 and --memory=min, and
 run on QEMU: the arena each memory strategy saves against the instructions it costs
-(exact counts, reference kernels), beside patch-stages' own estimate.
+(exact counts, reference kernels) and the code it costs (.text + .rodata of the generated
+code and kernels in that same firmware, from its linker map), beside patch-stages' own
+estimate.
 
 Run from the repository root:
     .venv/bin/python benchmarks/memory.py [--models NAME ...] [--models-dir DIR]
@@ -129,10 +131,11 @@ def missing_cross_tools() -> list[str]:
 
 
 def strategy_instructions(path: Path, work: Path) -> list[str]:
-    """Per memory strategy, the arena and the instructions of one inference on Cortex-M4
-    (reference kernels, built with arm-none-eabi-gcc, counted on QEMU): -O2 without
-    overlap-buffers (the baseline), -O2, and -O2 --memory=min; the latter two also as a
-    ratio to the baseline. The three builds must give the same outputs (their FNV-1a on
+    """Per memory strategy, the arena, the instructions of one inference on Cortex-M4
+    (reference kernels, built with arm-none-eabi-gcc, counted on QEMU) and the code bytes
+    of that firmware (generated code and kernels, .text + .rodata, from the linker map):
+    -O2 without overlap-buffers (the baseline), -O2, and -O2 --memory=min; the latter two's
+    instructions also as a ratio to the baseline. The three builds must give the same outputs (their FNV-1a on
     the firmware's fixed input), else the row fails: a memory strategy never changes
     what the model computes."""
     import numpy as np
@@ -157,12 +160,13 @@ def strategy_instructions(path: Path, work: Path) -> list[str]:
         fw = cortex_m.build_firmware(out, MODEL_NAME, TARGET, work / f"m4-build-{label}",
                                      model_inputs=spec[0], model_outputs=spec[1])
         run = cortex_m.run_firmware(fw)
-        runs.append((int(main_function(result.module).arena_bytes), run.instructions, run.fnv1a))
-    if len({h for _, _, h in runs}) != 1:
-        raise RuntimeError(f"outputs differ between memory strategies: {[h for _, _, h in runs]}")
-    (a0, i0, _), (a1, i1, _), (a2, i2, _) = runs
-    return [str(a0), f"{i0:,}", str(a1), f"{i1:,}", ratio(i1, i0), str(a2), f"{i2:,}",
-            ratio(i2, i0)]
+        runs.append((int(main_function(result.module).arena_bytes), run.instructions, run.fnv1a,
+                     fw.code_bytes))
+    if len({h for _, _, h, _ in runs}) != 1:
+        raise RuntimeError(f"outputs differ between memory strategies: {[h for _, _, h, _ in runs]}")
+    (a0, i0, _, c0), (a1, i1, _, c1), (a2, i2, _, c2) = runs
+    return [str(a0), f"{i0:,}", str(c0), str(a1), f"{i1:,}", ratio(i1, i0), str(c1), str(a2),
+            f"{i2:,}", ratio(i2, i0), str(c2)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,14 +216,20 @@ def main(argv: list[str] | None = None) -> int:
         Column("M4 no-ovl arena", f"measured on {TARGET} (reference kernels, QEMU): arena at -O2 "
                "without the overlap-buffers pass, the baseline of the x columns"),
         Column("M4 no-ovl insns", "instructions of one inference at -O2 without overlap-buffers"),
+        Column("M4 no-ovl code", "code bytes of that firmware: the generated code and kernels "
+               "(.text + .rodata, from the linker map; weights, C library and start-up not "
+               "counted)"),
         Column("M4 O2 arena", "arena at -O2 (the default pipeline)"),
         Column("M4 O2 insns", "instructions of one inference at -O2"),
         Column("O2 x", "-O2 instructions / the no-overlap baseline's"),
+        Column("M4 O2 code", "code bytes at -O2"),
         Column("M4 min arena", "arena at -O2 --memory=min"),
         Column("M4 min insns", "instructions of one inference at -O2 --memory=min"),
         Column("min x", "--memory=min instructions / the no-overlap baseline's (measured)"),
+        Column("M4 min code", "code bytes at -O2 --memory=min (the patch stage runs as a loop "
+               "over a schedule table)"),
     ]
-    measured_cells = 8
+    measured_cells = 11
     report = Report(columns)
     defaults: set[str] = set()
     measured: list[Path] = []  # the models that compiled, for the shared-arena line

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from utc.codegen.c_arrays import value_chunks
+from utc.codegen.patch_loop import StagePlan, plan_stage, render_stage
 from utc.codegen.template_env import environment
 from utc.compiler.errors import CompileError, printable
 from utc.compiler.ir import (
@@ -385,6 +386,7 @@ class Emitter:
             self.weight_names[res_name] = _unique(
                 f"{name}_w_{c_identifier(res_name) or 'const'}", taken)
         self.buffers = self._arena_buffers(taken)
+        self.canonical = False  # expr() of arena buffers: the `buf_` macro
         self.state = self._state_buffers(taken)
 
     # ---- buffers -------------------------------------------------------------------------
@@ -531,7 +533,10 @@ class Emitter:
         if isinstance(op, buf.GlobalOp):
             return self.weight_names[op.value.name]
         if value in self.buffers:
-            return self.buffers[value].name
+            b = self.buffers[value]
+            if self.canonical:  # a patch stage's call: the address as base + offset
+                return f"(({b.ctype} *)({b.base} + {b.offset}))"
+            return b.name
         if value in self.state:
             return self.state[value]["name"]
         raise CompileError(f"emit-cpp: cannot address value {value!r}")
@@ -575,6 +580,70 @@ class Emitter:
 
     def render_call(self, call: buf.CallOp) -> str:
         return render_call(self.kernel_of(call), self.call_context(call))
+
+    def stage_runs(self) -> list[tuple[int, int]]:
+        """The [first, end) step ranges of patch-stage calls (`tile`) emitted as a loop:
+        maximal runs of consecutive tiled calls."""
+        runs: list[tuple[int, int]] = []
+        start = None
+        for step, call in enumerate([*self.calls, None]):
+            tiled = call is not None and "tile" in call.attrs
+            if tiled and start is None:
+                start = step
+            elif not tiled and start is not None:
+                if step - start > 1:
+                    runs.append((start, step))
+                start = None
+        return runs
+
+    def stage_taps(self, call: buf.CallOp, first: int) -> str:
+        """In a verify build, the layer taps of a stage call inside the loop (whose index
+        `i` counts from step `first`): `utc_layer_output` of each output buffer, as
+        `UTC_LAYER_END` does for a call emitted alone."""
+        if not self.taps:
+            return ""
+        return "".join(f"\nutc_layer_output({first} + (int)i, {k}, {self.expr(v)}, "
+                       f"{v.type.byte_size});" for k, v in enumerate(self.layer_outputs(call)))
+
+    def stage_plans(self) -> list[tuple[int, int, StagePlan]]:
+        """(first step, calls, grouping) of each patch stage loop, for the report."""
+        out = []
+        for first, end in self.stage_runs():
+            self.canonical = True
+            try:
+                codes = [self.render_call(op) for op in self.calls[first:end]]
+            finally:
+                self.canonical = False
+            comments = [comment_text(_comment(op)) for op in self.calls[first:end]]
+            out.append((first, end - first, plan_stage(codes, comments)))
+        return out
+
+    def call_blocks(self) -> list[dict]:
+        """NAME_run()'s body: per kernel call its comment and code, except a patch stage,
+        one block that loops over a table (codegen/patch_loop.py)."""
+        runs = {a: b for a, b in self.stage_runs()}
+        blocks: list[dict] = []
+        step = 0
+        while step < len(self.calls):
+            if step in runs:
+                end = runs[step]
+                self.canonical = True
+                try:
+                    codes = [self.render_call(op) + self.stage_taps(op, step)
+                             for op in self.calls[step:end]]
+                finally:
+                    self.canonical = False
+                comments = [comment_text(_comment(op)) for op in self.calls[step:end]]
+                blocks.append({"stage": True, "step": step,
+                               "code": render_stage(f"stage{step}", step, codes, comments,
+                                                    hooks=not self.taps)})
+                step = end
+                continue
+            op = self.calls[step]
+            blocks.append({"comment": f"step {step}: {comment_text(_comment(op))}",
+                           "code": self.render_call(op), "step": step, "stage": False})
+            step += 1
+        return blocks
 
     def layer_outputs(self, call: buf.CallOp) -> list[Value]:
         """The buffers a call writes that hold results (not its scratch), in operand order:
@@ -695,8 +764,7 @@ class Emitter:
         kernels = self.kernels_used()
         files = self.runtime_files()
         inputs, outputs = self.io()
-        calls = [{"comment": f"step {step}: {comment_text(_comment(op))}",
-                  "code": self.render_call(op)} for step, op in enumerate(self.calls)]
+        calls = self.call_blocks()
         ctx = {
             "name": self.name, "NAME": self.upper, "source": self.source,
             "arena_bytes": self.fn.arena_bytes,

@@ -34,6 +34,10 @@ wins (ties: fewer instructions). When no candidate lowers the arena of the until
 nothing changes. Every step's call (moves included) carries `tile = [index, count]` in
 the printed IR; the function records `patch_stage = [calls, rows per step, steps]`.
 
+The generated C runs the stage's calls as one loop over a compact schedule table, one
+call site per layer (codegen/patch_loop.py), so the stage costs about 1 KB of flash, not
+a constant parameter struct per tile.
+
 Run right after `bufferize` (before `inplace`): a call with a scratch buffer or a kernel
 outside `PATCHABLE` (utc's reference kernels, CMSIS-NN's 3x3 depthwise convolution) ends
 the tileable prefix.

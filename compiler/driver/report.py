@@ -424,7 +424,7 @@ def format_report(module: Module, op_types: Sequence[str] = (),
     out = [f"utc report: {module.name}: {len(rows)} kernel calls, memory plan "
            f"'{fn.attrs.get('plan_strategy', '?')}' ('*' marks the peak step)", ""]
     if stage is not None:
-        out += [stage_headline(stage), ""]
+        out += [stage_headline(stage, stage_code(module)), ""]
     out += [line(headers), line(["-" * w for w in widths])]
     out += [line(t) for t in table]
     out.append(line(["-" * w for w in widths]))
@@ -489,14 +489,31 @@ def _pct(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:+.1f}%" if whole else "n/a"
 
 
-def stage_headline(stage: PatchStage) -> str:
-    """The line above the table: which steps run tile by tile, and what it costs."""
+def stage_headline(stage: PatchStage, code: str = "") -> str:
+    """The line above the table: which steps run tile by tile, and what it costs (`code`:
+    `stage_code`, appended when given)."""
     s = "s" if stage.rows != 1 else ""
     return (f"patch stage: steps {stage.first}-{stage.last} run the first {stage.layers} layers "
             f"tile by tile, {stage.tiles} tiles of {stage.rows} output row{s} of the last; "
             f"{_n(stage.macs)} MACs vs {_n(stage.untiled_macs)} untiled "
             f"({_pct(stage.recomputed_macs, stage.untiled_macs)} recomputed halo rows); "
-            f"{_n(stage.moves)} moves of kept rows, {_n(stage.moved_bytes)} B")
+            f"{_n(stage.moves)} moves of kept rows, {_n(stage.moved_bytes)} B"
+            + (f"; {code}" if code else ""))
+
+
+def stage_code(module: Module) -> str:
+    """What the stage costs in code: the generated C runs its calls as one loop over a
+    schedule table (codegen/patch_loop.py), so the flash it adds is that table plus one
+    call site per group of calls. Empty when the module cannot be emitted as it is."""
+    from utc.codegen.emit_cpp import Emitter
+
+    try:
+        plans = Emitter(module, "model").stage_plans()
+    except (CompileError, ValueError):
+        return ""
+    return "; ".join(f"code: one loop over a {_n(plan.table_bytes())} B schedule table "
+                     f"({_n(calls)} calls, {len(plan.groups)} call sites)"
+                     for _, calls, plan in plans)
 
 
 def stage_lines(stage: PatchStage, op_types: Sequence[str] = ()) -> list[str]:

@@ -94,6 +94,14 @@ def test_text_report_and_svg_show_the_stage(tmp_path: Path) -> None:
             f"{LAYERS} layers tile by tile, {tiles} tiles of {ROWS} output rows of the last; "
             f"{macs:,} MACs vs {untiled:,} untiled ({pct} recomputed halo rows); "
             f"{stage['moves']:,} moves of kept rows, {stage['moved_bytes']:,} B") in text
+    # the stage's code: one loop over a table whose size the headline states, as the
+    # generated model.cpp's comment on the loop does
+    m = re.search(r"; code: one loop over a ([\d,]+) B schedule table \(([\d,]+) calls, "
+                  r"(\d+) call sites\)", text)
+    assert m, text[:2000]
+    cpp = next(t for t in (f.read_text() for f in sorted(out.glob("*.cpp"))) if "run as a loop" in t)
+    assert f"tables {m.group(1).replace(',', '')} B) run as a loop" in cpp
+    assert f"({m.group(2).replace(',', '')} calls in {m.group(3)} groups" in cpp
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("step"))
     assert header.split()[:4] == ["step", "operator", "tile", "kernel"]
