@@ -214,6 +214,15 @@ def test_svdf_reset(state16: bool, tmp_path: Path) -> None:
 
     cmsis_nn_root()
     model = rnn.svdf_model("int8", 2, 6, 3, 2, 4, state16=state16, seed=8, state_zp=0)
+    check_reset(model, tmp_path, "cmsis-nn svdf reset vs TFLM")
+    assert _svdf_called(tmp_path)
+
+
+def check_reset(model: bytes, tmp_path: Path, label: str) -> None:
+    """Three invocations, NAME_reset(), the same three again with CMSIS-NN kernels: equal
+    to one TFLite Micro interpreter reset in between (a stateful kernel's state restored)."""
+    from tests.e2e import test_rnn as rnn
+
     first = rnn._inputs(model, 3)
     path = tmp_path / "model.tflite"
     path.write_bytes(model)
@@ -223,8 +232,7 @@ def test_svdf_reset(state16: bool, tmp_path: Path) -> None:
     want = [tflm.invoke(s) for s in first]
     tflm.reset()
     want += [tflm.invoke(s) for s in first]
-    rnn._assert_same(got, want, "cmsis-nn svdf reset vs TFLM")
-    assert _svdf_called(tmp_path)
+    rnn._assert_same(got, want, label)
 
 
 def test_svdf_state_zero_point_falls_back(tmp_path: Path) -> None:

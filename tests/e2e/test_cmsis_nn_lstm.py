@@ -72,21 +72,11 @@ def test_lstm_auto(case, tmp_path: Path) -> None:
 
 def test_lstm_reset(tmp_path: Path) -> None:
     """NAME_reset() restores both states the kernel updates in place."""
-    from tests.e2e.harness import compile_and_build
-    from tests.oracle import TflmRunner
+    from tests.e2e.test_cmsis_nn import check_reset
 
     cmsis_nn_root()
     model = rnn.lstm_model(2, 3, 4, 5, False, 0.0, seed=12, dtype="int8")
-    first = rnn._inputs(model, 3)
-    path = tmp_path / "model.tflite"
-    path.write_bytes(model)
-    compiled = compile_and_build(path, tmp_path, kernels="cmsis-nn", reset_before=3)
-    got = compiled.run(first + first)
-    tflm = TflmRunner(model)
-    want = [tflm.invoke(s) for s in first]
-    tflm.reset()
-    want += [tflm.invoke(s) for s in first]
-    rnn._assert_same(got, want, "cmsis-nn lstm reset vs TFLM")
+    check_reset(model, tmp_path, "cmsis-nn lstm reset vs TFLM")
     assert _called(tmp_path / "out") == {CMSIS_LSTM}
 
 
