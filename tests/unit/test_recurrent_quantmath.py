@@ -28,6 +28,16 @@ def test_svdf_factor_above_one() -> None:
     assert p.feature_shift == 5 and p.time_shift == 5
 
 
+def test_svdf_scales_multiply_in_double() -> None:
+    """keyword_scrambled.tflite's first SVDF: in float32 the feature factor would round to
+    2134672896, which the `tflite-micro` oracle does not use (it gives 7 state values one
+    lower over 256 invocations; tests/e2e/test_keyword_scrambled.py)."""
+    s_in, s_wf, s_wt, s_state = (float(np.float32(v)) for v in
+                                 ("0.059208333", "0.0091712065", "0.0037055062", "0.004370165"))
+    p = svdf_params(s_in, -128, s_wf, s_wt, s_state, 0, 0.1, 0, s_state * s_wt, "i16")
+    assert (p.feature_mult, p.feature_shift) == (2134672828, -3)
+
+
 def test_svdf_bias_scale_and_presence_checked() -> None:
     with pytest.raises(UnsupportedQuantization, match="bias scale"):
         svdf_params(0.1, 0, 0.1, 0.1, 0.1, 0, 0.1, 0, 0.5)
