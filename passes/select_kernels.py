@@ -78,8 +78,11 @@ class SelectKernels(Pass):
             chosen = None
             libraries = ("utc",) if op_index(op) in force else preferred
             if libraries != preferred:
-                passed_over.append(f"{preferred[0]}: its scratch buffer would raise the arena "
-                                   "above the reference kernels' at this step")
+                would = next((k.name for k in candidates(op, preferred[0])
+                              if not k.constraint(op, target)), None)
+                passed_over.append(f"{preferred[0]}: {would + chr(39) + 's' if would else 'its'} "
+                                   "scratch buffer would raise the arena above the reference "
+                                   "kernels' at this step")
             elif self.kernels == "auto" and len(preferred) > 1:
                 chosen = next((k for k in candidates(op, "utc")
                                if not k.constraint(op, target) and k.faster(op, target)), None)

@@ -192,8 +192,8 @@ def test_svdf_chain_on_cortex_m55(second_state16: bool, kernels: str, tmp_path: 
         for call, cmsis in zip(calls, ["arm_svdf_s8", second]):
             # not refused for Helium any more: only the arena (one-step scratch) decides
             note = call.attrs.get("kernel_note", "")
-            assert call.attrs["callee"] == cmsis or "its scratch buffer would raise the arena" \
-                in note, call.attrs
+            assert call.attrs["callee"] == cmsis or f"{cmsis}'s scratch buffer would raise the " \
+                "arena" in note, call.attrs
             assert "MVE path" not in note
     proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(path),
                            "--target", "cortex-m55", "--kernels", kernels, "--samples", "8"],

@@ -387,7 +387,7 @@ def test_svdf_cmsis_nn_on_cortex_m4(state16: bool, tmp_path: Path) -> None:
     calls = [op for op in auto.module.walk() if op.name == "buf.call"]
     assert [c.attrs["callee"] for c in calls] == [kernel.replace("arm_svdf", "utc_svdf")
                                                   .replace("_s16_s8", "16_s8")]
-    assert "its scratch buffer would raise the arena" in calls[0].attrs["kernel_note"]
+    assert f"{kernel}'s scratch buffer would raise the arena" in calls[0].attrs["kernel_note"]
     proc = subprocess.run([sys.executable, "-m", "utc.compiler.driver.cli", "verify", str(path),
                            "--target", "cortex-m4", "--kernels", "cmsis-nn", "--samples", "8"],
                           capture_output=True, text=True, cwd=tmp_path)

@@ -45,5 +45,6 @@ def test_kws_auto_keeps_the_reference_arena_and_says_why_at_its_first_convolutio
     assert arena[1] <= arena[0]
     calls = [op for op in main_function(auto.module).block.ops if isinstance(op, buf.CallOp)]
     assert calls[0].attrs["callee"] == "utc_conv2d_s8"
-    assert "scratch buffer would raise the arena" in calls[0].attrs["kernel_note"]
+    assert "arm_convolve_s8's scratch buffer would raise the arena" \
+        in calls[0].attrs["kernel_note"], calls[0].attrs["kernel_note"]
     assert calls[1].attrs["callee"] == "arm_depthwise_conv_3x3_s8"
