@@ -177,17 +177,20 @@ def leaky_relu_params(input_scale: float, input_zp: int, out_scale: float, out_z
     """Constants of ``utc_leaky_relu_s8`` / ``_s16`` (TFLM leaky_relu_common.cc, int8 and
     int16).
 
-    Two multipliers, both computed in float32: input_scale / out_scale for x >= 0 and
-    input_scale * alpha / out_scale for x < 0. A negative alpha gives a negative
-    alpha_mult (TFLite's QuantizeMultiplier of a negative real), which the kernel multiplies
-    with directly, as the pinned TFLM build does. (Newer TFLM sources multiply by |alpha_mult|
-    and negate, which rounds some products differently.)
+    Two multipliers: input_scale / out_scale for x >= 0 and input_scale * alpha / out_scale
+    for x < 0, both in double precision from the float32 values, as the `tflite-micro` build
+    utc is checked against computes them (the mirrored source of mid-2026 multiplies and
+    divides in float32; tests/e2e/test_scale_precision.py has scales where that differs).
+    A negative alpha gives a negative alpha_mult (TFLite's QuantizeMultiplier of a negative
+    real), which the kernel multiplies with directly, as the pinned TFLM build does. (Newer
+    TFLM sources multiply by |alpha_mult| and negate, which rounds some products
+    differently.)
     """
     si = _check_scale("input", input_scale)
     so = _check_scale("output", out_scale)
-    alpha_real = float(np.float32(si) * np.float32(alpha) / np.float32(so))
+    alpha_real = si * float(np.float32(alpha)) / so
     alpha_mult, alpha_shift = quantize_multiplier(alpha_real)
-    id_mult, id_shift = quantize_multiplier(_f32_div(si, so))
+    id_mult, id_shift = quantize_multiplier(si / so)
     return LeakyReluParams(input_zp=_check_zp("input", input_zp, storage),
                            output_zp=_check_zp("output", out_zp, storage),
                            identity_mult=id_mult, identity_shift=id_shift,
@@ -254,11 +257,15 @@ def _requant(input_zp: int, out_zp: int, mult: int, shift: int, act_min: int,
 def relu_params(input_scale: float, input_zp: int, out_scale: float, out_zp: int,
                 storage: str = "i8") -> RequantizeParams:
     """RELU for ``utc_requantize_s8`` / ``utc_requantize_s16`` (TFLM
-    activations_common.cc): rescale by input_scale / out_scale (divided in float32), clamp
-    to [max(type min, out_zp), type max]."""
+    activations_common.cc): rescale by input_scale / out_scale, clamp to
+    [max(type min, out_zp), type max]. The quotient is taken in double precision from the
+    float32 scales, as the `tflite-micro` build utc is checked against does (TFLite Micro's
+    PR #1501; the mirrored source of mid-2026 divides in float32): on scales where the two
+    multipliers differ, the oracle's outputs follow the double one
+    (tests/e2e/test_scale_precision.py)."""
     si = _check_scale("input", input_scale)
     so = _check_scale("output", out_scale)
-    mult, shift = quantize_multiplier(_f32_div(si, so))
+    mult, shift = quantize_multiplier(si / so)
     zp = _check_zp("output", out_zp, storage)
     lo, hi = STORAGE_RANGE[storage]
     return _requant(input_zp, zp, mult, shift, max(lo, zp), hi, storage, storage)
